@@ -1,0 +1,93 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+
+export class RedisUnavailableError extends Error {
+  readonly code = 'ERR_REDIS_NOT_INSTALLED'
+  constructor() {
+    super('redis-server is not on PATH; install it (Debian/Ubuntu: apt-get install redis-server) or pass --redis-url')
+    this.name = 'RedisUnavailableError'
+  }
+}
+
+export interface PrivateRedis {
+  url: string
+  port: number
+  process: ChildProcess
+  /** Stops the server (SIGTERM, then SIGKILL); safe to call more than once. */
+  stop(): Promise<void>
+}
+
+export function redisServerInstalled(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
+}
+
+/** A free loopback port, found by binding port 0; redis-server cannot listen on port 0 itself. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function startOnce(port: number): Promise<PrivateRedis> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-server', [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const timer = setTimeout(() => fail(new Error(`redis-server did not become ready within 5 s:\n${output}`)), 5000)
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        child.stdout!.off('data', onData)
+        child.stdout!.resume()
+        child.stderr!.resume()
+        resolve({ url: `redis://127.0.0.1:${port}`, port, process: child, stop: () => stopChild(child) })
+      }
+    }
+    const fail = (err: Error) => {
+      clearTimeout(timer)
+      child.kill('SIGKILL')
+      reject(err)
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('error', (err) => fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? new RedisUnavailableError() : err))
+    child.once('exit', (code) => fail(new Error(`redis-server exited with code ${code}:\n${output}`)))
+  })
+}
+
+export function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    // A stopped (SIGSTOP) process must be continued before it can act on SIGTERM.
+    child.kill('SIGCONT')
+    child.kill('SIGTERM')
+  })
+}
+
+/** Starts a private redis-server on a free loopback port (a few tries, in case the port is taken). */
+export async function startRedis(): Promise<PrivateRedis> {
+  if (!redisServerInstalled()) throw new RedisUnavailableError()
+  let lastError: unknown
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(await freePort())
+    } catch (err) {
+      if (err instanceof RedisUnavailableError) throw err
+      lastError = err
+    }
+  }
+  throw lastError
+}

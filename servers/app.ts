@@ -1,0 +1,105 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import { StoreUnavailableError } from './errors.ts'
+import type { ServerMetrics } from './metrics.ts'
+import type { Strategy } from './types.ts'
+import type { Users } from './users.ts'
+
+export interface AppOptions {
+  strategy: Strategy
+  users: Users
+  /** When set, every response is counted and timed (onResponse) for the harness. */
+  metrics?: ServerMetrics
+}
+
+const identity = {
+  type: 'object',
+  properties: { id: { type: 'integer' }, username: { type: 'string' } },
+} as const
+const profile = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' }, username: { type: 'string' }, displayName: { type: 'string' },
+    email: { type: 'string' }, createdAt: { type: 'string' },
+  },
+} as const
+const error = { type: 'object', properties: { error: { type: 'string' } } } as const
+const tokenPair = {
+  type: 'object',
+  properties: {
+    access_token: { type: 'string' }, refresh_token: { type: 'string' },
+    token_type: { type: 'string' }, expires_in: { type: 'integer' },
+  },
+} as const
+const loginBody = {
+  type: 'object',
+  required: ['username', 'password'],
+  additionalProperties: false,
+  properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const
+
+/** Bodies are tiny JSON objects; anything larger is refused with 413 before parsing. */
+export const BODY_LIMIT_BYTES = 16 * 1024
+
+/** Builds the Fastify app for one strategy without listening, so tests can use `inject()`. */
+export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true })
+
+  const unauthorized = (presented: boolean) => {
+    const challenge = strategy.challenge?.(presented)
+    return challenge ? { 'www-authenticate': challenge } : {}
+  }
+
+  if (metrics) app.addHook('onResponse', (_req, reply, done) => { metrics.record(reply.elapsedTime); done() })
+
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    if (err instanceof StoreUnavailableError) {
+      return reply.code(503).header('retry-after', '1').send({ error: 'store_unavailable' })
+    }
+    const status = err.statusCode
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: err.code ?? 'bad_request' })
+    }
+    process.stderr.write(`internal error: ${err.stack ?? err.message}\n`)
+    return reply.code(500).send({ error: 'internal' })
+  })
+
+  app.post('/login', { schema: { body: loginBody, response: { 200: tokenPair, 204: { type: 'null' }, 401: error } } }, async (req, reply) => {
+    const { username, password } = req.body as { username: string; password: string }
+    const user = await users.authenticate(username, password)
+    if (user === null) return reply.code(401).headers(unauthorized(false)).send({ error: 'invalid_credentials' })
+    const body = await strategy.login({ id: user.id, username: user.username }, req, reply)
+    return body === undefined ? reply.code(204).send() : body
+  })
+
+  app.get('/me', { schema: { response: { 200: identity, 401: error } } }, async (req, reply) => {
+    const who = await strategy.identify(req)
+    if (who === null) return reply.code(401).headers(unauthorized(strategy.presented(req))).send({ error: 'unauthorized' })
+    return who
+  })
+
+  app.get('/profile', { schema: { response: { 200: profile, 401: error } } }, async (req, reply) => {
+    const who = await strategy.identify(req)
+    const record = who === null ? null : users.getProfile(who.id)
+    if (record === null) return reply.code(401).headers(unauthorized(strategy.presented(req))).send({ error: 'unauthorized' })
+    return record
+  })
+
+  app.post('/refresh', { schema: { response: { 200: tokenPair, 400: error, 404: error } } }, async (req, reply) => {
+    if (!strategy.refresh) return reply.code(404).send({ error: 'not_found' })
+    return strategy.refresh(req, reply)
+  })
+
+  app.post('/logout', async (req, reply) => {
+    if (!(await strategy.logout(req, reply))) {
+      return reply.code(401).headers(unauthorized(strategy.presented(req))).send({ error: 'unauthorized' })
+    }
+    return reply.code(204).send()
+  })
+
+  app.get('/.well-known/jwks.json', async (_req, reply) => {
+    if (!strategy.jwks) return reply.code(404).send({ error: 'not_found' })
+    return strategy.jwks()
+  })
+
+  return app
+}

@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util'
+import { ConfigError } from './errors.ts'
+import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
+import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
+
+export interface CliConfig extends ServerConfig {
+  port: number
+  host: string
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback?: T): T {
+  if (value === undefined) {
+    if (fallback === undefined) throw new ConfigError(`--${flag} is required (one of ${allowed.join(', ')})`)
+    return fallback
+  }
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`--${flag} must be one of ${allowed.join(', ')}; got "${value}"`)
+  }
+  return value as T
+}
+
+function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`--${flag} must be an integer from ${min} to ${max}; got "${value}"`)
+  }
+  return n
+}
+
+/** Parses the server flags (DESIGN.md, "Server contract"); throws ConfigError naming the flag. */
+export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliConfig {
+  let values: Record<string, string | undefined>
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries([
+        'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'db', 'jwt-secret',
+        'key-file', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'users', 'hash-cost',
+      ].map((name) => [name, { type: 'string' as const }])),
+    }).values as Record<string, string | undefined>
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  const d = DEFAULT_CONFIG
+  const config: CliConfig = {
+    strategy: oneOf('strategy', values.strategy, STRATEGIES),
+    store: oneOf('store', values.store, STORES, d.store),
+    alg: oneOf('alg', values.alg, ALGS, d.alg),
+    engine: oneOf('engine', values.engine, ENGINES, d.engine),
+    revocation: oneOf('revocation', values.revocation, REVOCATIONS, d.revocation),
+    port: integer('port', values.port, 0, 0, 65535),
+    host: values.host ?? '127.0.0.1',
+    redisUrl: values['redis-url'] ?? env.REDIS_URL,
+    db: values.db,
+    jwtSecret: values['jwt-secret'],
+    keyFile: values['key-file'],
+    accessTtlSeconds: integer('access-ttl', values['access-ttl'], d.accessTtlSeconds, 1, 31_536_000),
+    refreshTtlSeconds: integer('refresh-ttl', values['refresh-ttl'], d.refreshTtlSeconds, 1, 31_536_000),
+    sessionIdleTtlSeconds: integer('session-idle-ttl', values['session-idle-ttl'], d.sessionIdleTtlSeconds, 1, 31_536_000),
+    sessionAbsoluteTtlSeconds: integer('session-absolute-ttl', values['session-absolute-ttl'], d.sessionAbsoluteTtlSeconds, 1, 31_536_000),
+    users: integer('users', values.users, d.users, 1, 10_000_000),
+    hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
+  }
+  if (config.store === 'redis' && !config.redisUrl) throw new ConfigError('--store redis needs --redis-url (or REDIS_URL)')
+  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) {
+    throw new ConfigError(`--redis-url must look like redis://host:port; got "${config.redisUrl}"`)
+  }
+  if (config.strategy !== 'jwt' && (values.alg || values.engine || values.revocation === 'denylist')) {
+    throw new ConfigError('--alg, --engine and --revocation apply to --strategy jwt only')
+  }
+  return config
+}

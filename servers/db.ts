@@ -1,0 +1,64 @@
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** Synchronous waits block the event loop, so a locked database must answer fast (then 503). */
+export const BUSY_TIMEOUT_MS = 100
+
+export interface OpenDatabase {
+  db: Database.Database
+  path: string
+  /** Closes the handle and removes the file when it was a temporary one. */
+  close(): void
+}
+
+/** Opens (or creates) the primary SQLite database: WAL, short busy timeout, every table. */
+export function openDatabase(path?: string): OpenDatabase {
+  const tempDir = path ? null : mkdtempSync(join(tmpdir(), 'authbench-db-'))
+  const file = path ?? join(tempDir!, 'authbench.sqlite')
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS users (
+      id INTEGER PRIMARY KEY,
+      username TEXT NOT NULL UNIQUE,
+      password_hash TEXT NOT NULL,
+      display_name TEXT NOT NULL,
+      email TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS sessions (
+      id TEXT PRIMARY KEY,
+      user_id INTEGER NOT NULL,
+      username TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_seen_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS refresh_tokens (
+      jti TEXT PRIMARY KEY,
+      family TEXT NOT NULL,
+      used INTEGER NOT NULL DEFAULT 0,
+      expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family);
+    CREATE TABLE IF NOT EXISTS denylist (
+      jti TEXT PRIMARY KEY,
+      expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+  `)
+  let closed = false
+  return {
+    db,
+    path: file,
+    close() {
+      if (closed) return
+      closed = true
+      db.close()
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true })
+    },
+  }
+}

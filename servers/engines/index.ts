@@ -1,0 +1,9 @@
+import type { EngineKind } from '../types.ts'
+import type { EngineFactory } from './engine.ts'
+import { createFastJwtEngine } from './fast-jwt.ts'
+import { createJoseEngine } from './jose.ts'
+
+export const engines = {
+  'jose': createJoseEngine,
+  'fast-jwt': createFastJwtEngine,
+} satisfies Record<EngineKind, EngineFactory>

@@ -1,0 +1,61 @@
+import { parseServerArgs } from './cli-config.ts'
+import { ConfigError } from './errors.ts'
+import { createServer, type Server } from './server.ts'
+
+/** Messages a parent process may send over IPC, and the answers. */
+export type ParentMessage = { type: 'stats'; id: number; reset: boolean }
+
+let config
+try {
+  config = parseServerArgs(process.argv.slice(2))
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  process.stderr.write(`authbench server: ${err.message}\n`)
+  process.exit(2)
+}
+
+let server: Server
+try {
+  server = await createServer(config, { metrics: true })
+} catch (err) {
+  process.stderr.write(`authbench server: cannot start: ${(err as Error).message}\n`)
+  process.exit(1)
+}
+
+let stopping = false
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true
+    // A close that hangs must not keep the process (and its port) alive.
+    setTimeout(() => process.exit(code), 3000).unref()
+    try {
+      await server.close()
+    } catch (err) {
+      process.stderr.write(`authbench server: error while closing: ${(err as Error).message}\n`)
+      code = code || 1
+    }
+    process.exit(code)
+  }
+  return new Promise<never>(() => {})
+}
+
+process.on('SIGTERM', () => void stop(0))
+process.on('SIGINT', () => void stop(0))
+process.on('disconnect', () => void stop(0))
+
+try {
+  await server.app.listen({ host: config.host, port: config.port })
+} catch (err) {
+  process.stderr.write(`authbench server: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}\n`)
+  await stop(1)
+}
+const address = server.app.server.address()
+const port = typeof address === 'object' && address !== null ? address.port : config.port
+process.stdout.write(`listening on http://${config.host}:${port}\n`)
+
+if (process.send) {
+  process.on('message', (msg: ParentMessage) => {
+    if (msg?.type === 'stats') process.send!({ type: 'stats', id: msg.id, stats: server.metrics!.snapshot(msg.reset) })
+  })
+  process.send({ port })
+}

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.ts'
+import { newCounters, type Counters } from './counters.ts'
+import { openDatabase } from './db.ts'
+import { loadKeys } from './keys.ts'
+import { ServerMetrics } from './metrics.ts'
+import { stores } from './stores/index.ts'
+import { strategies } from './strategies/index.ts'
+import type { Alg, Clock, EngineKind, Revocation, StateStore, StoreKind, StrategyKind } from './types.ts'
+import { DEFAULT_HASH_COST, seedUsers, Users } from './users.ts'
+
+/** One server's configuration; the CLI flags map onto it one to one (see README). */
+export interface ServerConfig {
+  strategy: StrategyKind
+  store: StoreKind
+  alg: Alg
+  engine: EngineKind
+  revocation: Revocation
+  redisUrl?: string | undefined
+  /** SQLite file; a fresh temporary file (removed on close) when absent. */
+  db?: string | undefined
+  jwtSecret?: string | undefined
+  keyFile?: string | undefined
+  accessTtlSeconds: number
+  refreshTtlSeconds: number
+  sessionIdleTtlSeconds: number
+  sessionAbsoluteTtlSeconds: number
+  users: number
+  hashCost: number
+}
+
+export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
+  store: 'sqlite',
+  alg: 'HS256',
+  engine: 'jose',
+  revocation: 'none',
+  accessTtlSeconds: 900,
+  refreshTtlSeconds: 1_209_600,
+  sessionIdleTtlSeconds: 1800,
+  sessionAbsoluteTtlSeconds: 43_200,
+  users: 1000,
+  hashCost: DEFAULT_HASH_COST,
+}
+
+export interface ServerOptions {
+  /** Injected time source (tests); the real clock when absent. */
+  clock?: Clock
+  /** Count and time every response for the harness. */
+  metrics?: boolean
+  /** Prefix for Redis keys, so tests can share one redis-server. */
+  redisKeyPrefix?: string
+}
+
+export interface Server {
+  app: FastifyInstance
+  store: StateStore
+  users: Users
+  counters: Counters
+  metrics: ServerMetrics | null
+  dbPath: string
+  close(): Promise<void>
+}
+
+/** Opens the database, seeds users, connects the store, builds the strategy and the app. */
+export async function createServer(config: ServerConfig, options: ServerOptions = {}): Promise<Server> {
+  const counters = newCounters()
+  const database = openDatabase(config.db)
+  let store: StateStore | null = null
+  try {
+    await seedUsers(database.db, config.users, config.hashCost)
+    store = await stores[config.store]({ db: database.db, counters, redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix })
+    const clock = options.clock ?? Date.now
+    const users = new Users(database.db, counters, config.hashCost)
+    const keys = config.strategy === 'jwt' ? loadKeys(config.alg, { jwtSecret: config.jwtSecret, keyFile: config.keyFile }) : null
+    const strategy = await strategies[config.strategy](
+      {
+        store, users, clock,
+        settings: {
+          accessTtlSeconds: config.accessTtlSeconds,
+          refreshTtlSeconds: config.refreshTtlSeconds,
+          sessionIdleTtlSeconds: config.sessionIdleTtlSeconds,
+          sessionAbsoluteTtlSeconds: config.sessionAbsoluteTtlSeconds,
+        },
+      },
+      { engine: config.engine, revocation: config.revocation, keys, systemClock: options.clock === undefined },
+    )
+    const metrics = options.metrics ? new ServerMetrics(counters) : null
+    const app = buildApp({ strategy, users, ...(metrics ? { metrics } : {}) })
+    const openStore = store
+    return {
+      app, store, users, counters, metrics, dbPath: database.path,
+      async close() {
+        await app.close()
+        await openStore.close()
+        database.close()
+      },
+    }
+  } catch (err) {
+    await store?.close()
+    database.close()
+    throw err
+  }
+}

@@ -1,0 +1,71 @@
+import { newCounters, type Counters } from '../counters.ts'
+import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
+
+/** In-process maps: the fastest store, and one that only a single instance can see. */
+export function createMemoryStore(counters: Counters = newCounters()): StateStore {
+  const sessions = new Map<string, { record: SessionRecord; expiresAt: number }>()
+  const refresh = new Map<string, { family: string; used: boolean; expiresAt: number }>()
+  const families = new Map<string, Set<string>>()
+  const denied = new Map<string, number>()
+
+  return {
+    kind: 'memory',
+    counters,
+    createSession(s, ttlMs) {
+      counters.writes++
+      sessions.set(s.id, { record: { ...s }, expiresAt: s.lastSeenAt + ttlMs })
+    },
+    getSession(id) {
+      counters.reads++
+      const entry = sessions.get(id)
+      return entry ? { ...entry.record } : null
+    },
+    touchSession(s, ttlMs) {
+      counters.writes++
+      const entry = sessions.get(s.id)
+      if (entry) {
+        entry.record.lastSeenAt = s.lastSeenAt
+        entry.expiresAt = s.lastSeenAt + ttlMs
+      }
+    },
+    deleteSession(id) {
+      counters.deletes++
+      sessions.delete(id)
+    },
+    putRefresh(jti, family, expiresAt) {
+      counters.writes++
+      refresh.set(jti, { family, used: false, expiresAt })
+      let members = families.get(family)
+      if (!members) families.set(family, (members = new Set()))
+      members.add(jti)
+    },
+    consumeRefresh(jti, now): ConsumeResult {
+      counters.writes++
+      const entry = refresh.get(jti)
+      if (!entry || entry.expiresAt <= now) return 'unknown'
+      if (entry.used) return 'reused'
+      entry.used = true
+      return 'ok'
+    },
+    revokeFamily(family) {
+      counters.deletes++
+      for (const jti of families.get(family) ?? []) refresh.delete(jti)
+      families.delete(family)
+    },
+    deny(jti, expiresAt) {
+      counters.writes++
+      denied.set(jti, expiresAt)
+    },
+    isDenied(jti, now) {
+      counters.reads++
+      const expiresAt = denied.get(jti)
+      return expiresAt !== undefined && expiresAt > now
+    },
+    async close() {
+      sessions.clear()
+      refresh.clear()
+      families.clear()
+      denied.clear()
+    },
+  }
+}

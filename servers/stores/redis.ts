@@ -1,0 +1,120 @@
+import { Redis, ReplyError } from 'ioredis'
+import { newCounters, type Counters } from '../counters.ts'
+import { StoreUnavailableError } from '../errors.ts'
+import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
+
+/** A command that has not answered by then fails the request closed (503) instead of hanging it. */
+export const REDIS_COMMAND_TIMEOUT_MS = 500
+
+const REVOKE_FAMILY = `
+local members = redis.call('SMEMBERS', KEYS[1])
+for _, jti in ipairs(members) do redis.call('DEL', ARGV[1] .. 'rt:' .. jti) end
+redis.call('DEL', KEYS[1])
+return #members`
+
+type RedisWithScripts = Redis & { revokeFamily(familyKey: string, prefix: string): Promise<number> }
+
+/** Connection errors and timeouts mean "store unavailable"; a Redis reply error is a bug and stays one. */
+function unavailable(err: unknown): never {
+  if (err instanceof ReplyError) throw err
+  throw new StoreUnavailableError('Redis is unavailable', { cause: err })
+}
+
+async function run<T>(op: Promise<T>): Promise<T> {
+  try {
+    return await op
+  } catch (err) {
+    return unavailable(err)
+  }
+}
+
+export interface RedisStoreOptions {
+  url: string
+  counters?: Counters
+  /** Prefix for every key, so tests can share one redis-server. Default: none. */
+  keyPrefix?: string
+}
+
+export async function createRedisStore(options: RedisStoreOptions): Promise<StateStore & { client: Redis }> {
+  const counters = options.counters ?? newCounters()
+  const client = new Redis(options.url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) => Math.min(50 * times, 500),
+  }) as RedisWithScripts
+  let lastError = ''
+  client.on('error', (err: Error) => {
+    // Logged once per outage; each request meanwhile answers 503 on its own.
+    if (err.message !== lastError) process.stderr.write(`redis: ${err.message}\n`)
+    lastError = err.message
+  })
+  client.on('ready', () => { lastError = '' })
+  client.defineCommand('revokeFamily', { numberOfKeys: 1, lua: REVOKE_FAMILY })
+  try {
+    await client.connect()
+  } catch (err) {
+    client.disconnect()
+    throw new StoreUnavailableError(`cannot connect to Redis at ${options.url}`, { cause: err })
+  }
+
+  const p = options.keyPrefix ?? ''
+  const sessionKey = (id: string) => `${p}sess:${id}`
+  const encode = (s: SessionRecord) => JSON.stringify([s.userId, s.username, s.createdAt, s.lastSeenAt])
+
+  return {
+    kind: 'redis',
+    counters,
+    client,
+    async createSession(s, ttlMs) {
+      counters.writes++
+      await run(client.set(sessionKey(s.id), encode(s), 'PX', ttlMs))
+    },
+    async getSession(id) {
+      counters.reads++
+      const raw = await run(client.get(sessionKey(id)))
+      if (raw === null) return null
+      const [userId, username, createdAt, lastSeenAt] = JSON.parse(raw) as [number, string, number, number]
+      return { id, userId, username, createdAt, lastSeenAt }
+    },
+    async touchSession(s, ttlMs) {
+      counters.writes++
+      await run(client.set(sessionKey(s.id), encode(s), 'PX', ttlMs, 'XX'))
+    },
+    async deleteSession(id) {
+      counters.deletes++
+      await run(client.del(sessionKey(id)))
+    },
+    async putRefresh(jti, family, expiresAt) {
+      counters.writes++
+      await run(client.multi()
+        .set(`${p}rt:${jti}`, '0', 'PXAT', expiresAt)
+        .sadd(`${p}rtf:${family}`, jti)
+        .pexpireat(`${p}rtf:${family}`, expiresAt)
+        .exec())
+    },
+    async consumeRefresh(jti): Promise<ConsumeResult> {
+      counters.writes++
+      // One atomic round trip: the previous value tells unused ('0'), reused ('1') and unknown (nil).
+      const previous = await run(client.call('SET', `${p}rt:${jti}`, '1', 'XX', 'KEEPTTL', 'GET') as Promise<string | null>)
+      return previous === '0' ? 'ok' : previous === '1' ? 'reused' : 'unknown'
+    },
+    async revokeFamily(family) {
+      counters.deletes++
+      await run(client.revokeFamily(`${p}rtf:${family}`, p))
+    },
+    async deny(jti, expiresAt) {
+      counters.writes++
+      await run(client.set(`${p}deny:${jti}`, '1', 'PXAT', expiresAt))
+    },
+    async isDenied(jti) {
+      counters.reads++
+      return (await run(client.exists(`${p}deny:${jti}`))) === 1
+    },
+    async close() {
+      client.disconnect()
+    },
+  }
+}

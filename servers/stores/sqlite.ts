@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3'
+import { newCounters, type Counters } from '../counters.ts'
+import { StoreUnavailableError } from '../errors.ts'
+import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
+
+/** Runs a statement; a locked or busy database becomes StoreUnavailableError (503), not a 500. */
+export function wrapSqlite<T>(run: () => T): T {
+  try {
+    return run()
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
+      throw new StoreUnavailableError('SQLite database is busy', { cause: err })
+    }
+    throw err
+  }
+}
+
+interface SessionRow {
+  user_id: number
+  username: string
+  created_at: number
+  last_seen_at: number
+}
+
+export function createSqliteStore(db: Database.Database, counters: Counters = newCounters()): StateStore {
+  const getSession = db.prepare<[string], SessionRow>(
+    'SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = ?')
+  const insertSession = db.prepare(
+    'INSERT INTO sessions (id, user_id, username, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+  const touchSession = db.prepare('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?')
+  const deleteSession = db.prepare('DELETE FROM sessions WHERE id = ?')
+  const insertRefresh = db.prepare('INSERT INTO refresh_tokens (jti, family, used, expires_at) VALUES (?, ?, 0, ?)')
+  const markUsed = db.prepare('UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0 AND expires_at > ?')
+  const findRefresh = db.prepare<[string], { used: number }>('SELECT used FROM refresh_tokens WHERE jti = ?')
+  const deleteFamily = db.prepare('DELETE FROM refresh_tokens WHERE family = ?')
+  const insertDeny = db.prepare('INSERT OR REPLACE INTO denylist (jti, expires_at) VALUES (?, ?)')
+  const findDeny = db.prepare<[string, number], { x: number }>(
+    'SELECT 1 AS x FROM denylist WHERE jti = ? AND expires_at > ?').pluck()
+
+  return {
+    kind: 'sqlite',
+    counters,
+    createSession(s, ttlMs) {
+      counters.writes++
+      wrapSqlite(() => insertSession.run(s.id, s.userId, s.username, s.createdAt, s.lastSeenAt, s.lastSeenAt + ttlMs))
+    },
+    getSession(id) {
+      counters.reads++
+      const row = wrapSqlite(() => getSession.get(id))
+      return row
+        ? { id, userId: row.user_id, username: row.username, createdAt: row.created_at, lastSeenAt: row.last_seen_at }
+        : null
+    },
+    touchSession(s, ttlMs) {
+      counters.writes++
+      wrapSqlite(() => touchSession.run(s.lastSeenAt, s.lastSeenAt + ttlMs, s.id))
+    },
+    deleteSession(id) {
+      counters.deletes++
+      wrapSqlite(() => deleteSession.run(id))
+    },
+    putRefresh(jti, family, expiresAt) {
+      counters.writes++
+      wrapSqlite(() => insertRefresh.run(jti, family, expiresAt))
+    },
+    consumeRefresh(jti, now): ConsumeResult {
+      counters.writes++
+      if (wrapSqlite(() => markUsed.run(jti, now)).changes === 1) return 'ok'
+      counters.reads++
+      const row = wrapSqlite(() => findRefresh.get(jti))
+      return row?.used === 1 ? 'reused' : 'unknown'
+    },
+    revokeFamily(family) {
+      counters.deletes++
+      wrapSqlite(() => deleteFamily.run(family))
+    },
+    deny(jti, expiresAt) {
+      counters.writes++
+      wrapSqlite(() => insertDeny.run(jti, expiresAt))
+    },
+    isDenied(jti, now) {
+      counters.reads++
+      return wrapSqlite(() => findDeny.get(jti, now)) !== undefined
+    },
+    async close() {},
+  }
+}

@@ -1,0 +1,59 @@
+import { newSessionId, readCookie, SESSION_COOKIE, SESSION_ID_PATTERN } from '../credentials.ts'
+import type { SessionRecord } from '../types.ts'
+import type { StrategyFactory } from './index.ts'
+
+/** Idle-timeout renewal writes at most this often per session, so steady GET traffic does no writes. */
+export const TOUCH_INTERVAL_MS = 60_000
+
+const COOKIE_ATTRIBUTES = 'HttpOnly; Secure; SameSite=Lax; Path=/'
+
+/** Opaque server-side sessions: a random id in a cookie, the state in the store. */
+export const createSessionStrategy: StrategyFactory = async ({ store, clock, settings }) => {
+  const idleMs = settings.sessionIdleTtlSeconds * 1000
+  const absoluteMs = settings.sessionAbsoluteTtlSeconds * 1000
+  const ttlFrom = (s: SessionRecord, now: number) => Math.min(idleMs, s.createdAt + absoluteMs - now)
+
+  const presentedId = (cookieHeader: string | undefined): string | null => {
+    const id = readCookie(cookieHeader, SESSION_COOKIE)
+    // Forged or injection-shaped ids never reach the store.
+    return id !== null && SESSION_ID_PATTERN.test(id) ? id : null
+  }
+
+  return {
+    kind: 'session',
+    async login(user, req, reply) {
+      // Never adopt a presented id (session fixation): drop it and issue a fresh one.
+      const old = presentedId(req.headers.cookie)
+      if (old) await store.deleteSession(old)
+      const now = clock()
+      const session = { id: newSessionId(), userId: user.id, username: user.username, createdAt: now, lastSeenAt: now }
+      await store.createSession(session, ttlFrom(session, now))
+      reply.header('set-cookie', `${SESSION_COOKIE}=${session.id}; ${COOKIE_ATTRIBUTES}`)
+      return undefined
+    },
+    async identify(req) {
+      const id = presentedId(req.headers.cookie)
+      if (id === null) return null
+      const session = await store.getSession(id)
+      if (session === null) return null
+      const now = clock()
+      if (now - session.lastSeenAt >= idleMs || now - session.createdAt >= absoluteMs) {
+        await store.deleteSession(id)
+        return null
+      }
+      if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
+        session.lastSeenAt = now
+        await store.touchSession(session, ttlFrom(session, now))
+      }
+      return { id: session.userId, username: session.username }
+    },
+    async logout(req, reply) {
+      const id = presentedId(req.headers.cookie)
+      if (id === null || (await store.getSession(id)) === null) return false
+      await store.deleteSession(id)
+      reply.header('set-cookie', `${SESSION_COOKIE}=; Max-Age=0; ${COOKIE_ATTRIBUTES}`)
+      return true
+    },
+    presented: (req) => readCookie(req.headers.cookie, SESSION_COOKIE) !== null,
+  }
+}

@@ -1,0 +1,90 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Counters } from './counters.ts'
+import type { Users } from './users.ts'
+
+export type StrategyKind = 'none' | 'session' | 'jwt'
+export type StoreKind = 'sqlite' | 'redis' | 'memory'
+export type Alg = 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
+export type EngineKind = 'jose' | 'fast-jwt'
+export type Revocation = 'none' | 'denylist'
+
+export const STRATEGIES = ['none', 'session', 'jwt'] as const satisfies readonly StrategyKind[]
+export const STORES = ['sqlite', 'redis', 'memory'] as const satisfies readonly StoreKind[]
+export const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const satisfies readonly Alg[]
+export const ENGINES = ['jose', 'fast-jwt'] as const satisfies readonly EngineKind[]
+export const REVOCATIONS = ['none', 'denylist'] as const satisfies readonly Revocation[]
+
+/** Milliseconds since the epoch; injected so expiry is tested without sleeping. */
+export type Clock = () => number
+
+export interface SessionRecord {
+  id: string
+  userId: number
+  username: string
+  createdAt: number
+  lastSeenAt: number
+}
+
+/** Result of consuming a refresh token's server-side record. */
+export type ConsumeResult = 'ok' | 'reused' | 'unknown'
+
+/**
+ * Where session, refresh-token and denylist state lives. Methods may answer synchronously
+ * (SQLite, memory) or with a promise (Redis); callers always `await`. Every method counts the
+ * store operations it performs, and throws StoreUnavailableError when the store cannot answer.
+ */
+export interface StateStore {
+  readonly kind: StoreKind
+  readonly counters: Counters
+  createSession(s: SessionRecord, ttlMs: number): void | Promise<void>
+  getSession(id: string): SessionRecord | null | Promise<SessionRecord | null>
+  touchSession(s: SessionRecord, ttlMs: number): void | Promise<void>
+  deleteSession(id: string): void | Promise<void>
+  /** Records a newly issued refresh token as unused. */
+  putRefresh(jti: string, family: string, expiresAt: number): void | Promise<void>
+  /** Atomically marks an unused refresh token used. */
+  consumeRefresh(jti: string, now: number): ConsumeResult | Promise<ConsumeResult>
+  revokeFamily(family: string): void | Promise<void>
+  deny(jti: string, expiresAt: number): void | Promise<void>
+  isDenied(jti: string, now: number): boolean | Promise<boolean>
+  close(): Promise<void>
+}
+
+export interface Identity {
+  id: number
+  username: string
+}
+
+export interface Settings {
+  accessTtlSeconds: number
+  refreshTtlSeconds: number
+  sessionIdleTtlSeconds: number
+  sessionAbsoluteTtlSeconds: number
+}
+
+export interface StrategyContext {
+  store: StateStore
+  users: Users
+  clock: Clock
+  settings: Settings
+}
+
+/**
+ * One authentication strategy: how a login is answered and how a request is identified.
+ * `identify` returns null for any missing or invalid credential (the app answers 401).
+ */
+export interface Strategy {
+  readonly kind: StrategyKind
+  login(user: Identity, req: FastifyRequest, reply: FastifyReply): Promise<unknown>
+  identify(req: FastifyRequest): Promise<Identity | null>
+  /** Ends the presented credential; false when none valid was presented (401). */
+  logout(req: FastifyRequest, reply: FastifyReply): Promise<boolean>
+  /** JWT only; other strategies answer 404. */
+  refresh?(req: FastifyRequest, reply: FastifyReply): Promise<unknown>
+  /** JWT with an asymmetric algorithm only. */
+  jwks?(): unknown
+  /** The challenge sent with a 401 (`WWW-Authenticate`), given whether a credential was presented. */
+  challenge?(presented: boolean): string
+  /** True when the request carries a credential of this strategy's kind. */
+  presented(req: FastifyRequest): boolean
+}

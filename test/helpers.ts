@@ -1,0 +1,90 @@
+import type { TestContext } from 'node:test'
+import { after } from 'node:test'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generatePrivateKeyPem } from '../servers/keys.ts'
+import { createServer, DEFAULT_CONFIG, type Server, type ServerConfig } from '../servers/server.ts'
+import type { Alg } from '../servers/types.ts'
+import { startRedis, type PrivateRedis } from '../bench/redis-server.ts'
+
+/** A clock the test moves by hand. */
+export function manualClock(start = Date.UTC(2026, 10, 1)) {
+  let now = start
+  const clock = () => now
+  clock.advance = (ms: number) => { now += ms }
+  return clock
+}
+
+let redis: Promise<PrivateRedis> | null = null
+after(async () => {
+  if (redis) await (await redis).stop()
+})
+/** One real redis-server per test file (started on first use), stopped when the file's tests end. */
+export function sharedRedis(): Promise<PrivateRedis> {
+  redis ??= startRedis()
+  return redis
+}
+
+let prefixCounter = 0
+export const uniquePrefix = () => `t${process.pid}-${++prefixCounter}-${randomBytes(4).toString('hex')}:`
+
+/** Known key material, so tests can forge correctly signed tokens with wrong claims. */
+export function keyFor(t: TestContext, alg: Alg): { jwtSecret?: string; keyFile?: string; secret?: Buffer; pem?: string } {
+  if (alg === 'HS256') {
+    const secret = randomBytes(32)
+    return { jwtSecret: secret.toString('hex'), secret }
+  }
+  const pem = generatePrivateKeyPem(alg)
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-key-'))
+  const keyFile = join(dir, 'key.pem')
+  writeFileSync(keyFile, pem)
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return { keyFile, pem }
+}
+
+export type TestConfig = Partial<ServerConfig> & Pick<ServerConfig, 'strategy'>
+
+/** A server with 10 cheaply hashed users, closed when the test ends. */
+export async function testServer(t: TestContext, config: TestConfig, options: { clock?: () => number } = {}): Promise<Server> {
+  const full: ServerConfig = { ...DEFAULT_CONFIG, users: 10, hashCost: 4, ...config }
+  if (full.store === 'redis' && !full.redisUrl) full.redisUrl = (await sharedRedis()).url
+  const server = await createServer(full, { ...options, redisKeyPrefix: uniquePrefix() })
+  t.after(() => server.close())
+  return server
+}
+
+export interface Credential {
+  headers: Record<string, string>
+  accessToken?: string
+  refreshToken?: string
+  sid?: string
+}
+
+export async function login(server: Server, user = 'user1', password = `pw-${user}`, headers: Record<string, string> = {}): Promise<Credential> {
+  const res = await server.app.inject({ method: 'POST', url: '/login', payload: { username: user, password }, headers })
+  if (res.statusCode !== 200 && res.statusCode !== 204) throw new Error(`login failed: ${res.statusCode} ${res.body}`)
+  const cookie = res.headers['set-cookie']
+  if (typeof cookie === 'string') {
+    const sid = /^sid=([^;]+)/.exec(cookie)![1]!
+    return { headers: { cookie: `sid=${sid}` }, sid }
+  }
+  if (res.statusCode === 200) {
+    const body = res.json() as { access_token: string; refresh_token: string }
+    return { headers: { authorization: `Bearer ${body.access_token}` }, accessToken: body.access_token, refreshToken: body.refresh_token }
+  }
+  return { headers: {} }
+}
+
+/** The store operations one call performs. */
+export async function opsOf<T>(server: Server, run: () => Promise<T>): Promise<{ result: T; reads: number; writes: number; deletes: number }> {
+  const before = { ...server.counters }
+  const result = await run()
+  return {
+    result,
+    reads: server.counters.reads - before.reads,
+    writes: server.counters.writes - before.writes,
+    deletes: server.counters.deletes - before.deletes,
+  }
+}
