@@ -77,13 +77,16 @@ export function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
   })
 }
 
-/** Starts a private redis-server on a free loopback port (a few tries, in case the port is taken). */
-export async function startRedis(): Promise<PrivateRedis> {
+/**
+ * Starts a private redis-server on a free loopback port (a few tries, in case the port is taken
+ * meanwhile), or on `port` when given (a restart in a fault test).
+ */
+export async function startRedis(options: { port?: number } = {}): Promise<PrivateRedis> {
   if (!redisServerInstalled()) throw new RedisUnavailableError()
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(await freePort())
+      return await startOnce(options.port ?? await freePort())
     } catch (err) {
       if (err instanceof RedisUnavailableError) throw err
       lastError = err

@@ -42,7 +42,13 @@ export const BODY_LIMIT_BYTES = 16 * 1024
 
 /** Builds the Fastify app for one strategy without listening, so tests can use `inject()`. */
 export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true })
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    // Fastify's defaults coerce ["user1"] to "user1" and silently drop unknown keys: refuse both.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  })
 
   const unauthorized = (presented: boolean) => {
     const challenge = strategy.challenge?.(presented)

@@ -18,8 +18,8 @@ let server: Server
 try {
   server = await createServer(config, { metrics: true })
 } catch (err) {
-  process.stderr.write(`authbench server: cannot start: ${(err as Error).message}\n`)
-  process.exit(1)
+  process.stderr.write(`authbench server: ${err instanceof ConfigError ? '' : 'cannot start: '}${(err as Error).message}\n`)
+  process.exit(err instanceof ConfigError ? 2 : 1)
 }
 
 let stopping = false

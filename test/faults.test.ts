@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import Database from 'better-sqlite3'
+import { startRedis, type PrivateRedis } from '../bench/redis-server.ts'
+import { login, testServer } from './helpers.ts'
+
+async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now()
+  const result = await run()
+  return [result, performance.now() - start]
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.fail(`${what} did not happen within ${timeoutMs} ms`)
+}
+
+describe('Redis faults fail closed with 503 and recover by themselves', () => {
+  let redis: PrivateRedis
+  after(() => redis?.stop())
+
+  for (const strategy of ['session', 'jwt'] as const) {
+    test(`${strategy}: paused (SIGSTOP), killed, restarted`, async (t) => {
+      redis = await startRedis()
+      const server = await testServer(t, { strategy, store: 'redis', redisUrl: redis.url, revocation: strategy === 'jwt' ? 'denylist' : 'none' })
+      const cred = await login(server)
+      const me = () => server.app.inject({ url: '/me', headers: cred.headers })
+      assert.equal((await me()).statusCode, 200)
+
+      redis.process.kill('SIGSTOP')
+      const [paused, pausedMs] = await timed(me)
+      assert.equal(paused.statusCode, 503)
+      assert.equal(paused.headers['retry-after'], '1')
+      assert.ok(pausedMs < 1500, `answered in ${pausedMs} ms`)
+      redis.process.kill('SIGCONT')
+      await waitFor('recovery after SIGCONT', async () => (await me()).statusCode === 200)
+
+      redis.process.kill('SIGKILL')
+      await new Promise((r) => redis.process.once('exit', r))
+      const [down, downMs] = await timed(me)
+      assert.equal(down.statusCode, 503)
+      assert.ok(downMs < 1500, `answered in ${downMs} ms`)
+      const loginDown = await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })
+      assert.equal(loginDown.statusCode, 503)
+
+      // A restarted, empty Redis: old credentials are unknown (401), new logins work again.
+      redis = await startRedis({ port: redis.port })
+      await waitFor('reconnection', async () => (await me()).statusCode !== 503)
+      const fresh = await login(server)
+      assert.equal((await server.app.inject({ url: '/me', headers: fresh.headers })).statusCode, 200)
+      await redis.stop()
+    })
+  }
+})
+
+describe('SQLite busy fails closed with 503 within the busy timeout', () => {
+  test('a write while another connection holds the write lock', async (t) => {
+    const server = await testServer(t, { strategy: 'session' })
+    const cred = await login(server)
+    const locker = new Database(server.dbPath)
+    t.after(() => locker.close())
+    locker.exec('BEGIN IMMEDIATE')
+    const [res, ms] = await timed(() => server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } }))
+    assert.equal(res.statusCode, 503)
+    assert.equal(res.headers['retry-after'], '1')
+    assert.ok(ms < 1000, `answered in ${ms} ms`)
+    // WAL readers are not blocked by the writer.
+    assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
+    locker.exec('COMMIT')
+    assert.equal((await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })).statusCode, 204)
+  })
+})
