@@ -55,7 +55,10 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
     return challenge ? { 'www-authenticate': challenge } : {}
   }
 
-  if (metrics) app.addHook('onResponse', (_req, reply, done) => { metrics.record(reply.elapsedTime); done() })
+  if (metrics) {
+    app.addHook('onRequest', (_req, _reply, done) => { metrics.started(); done() })
+    app.addHook('onResponse', (_req, reply, done) => { metrics.record(reply.elapsedTime); done() })
+  }
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err instanceof StoreUnavailableError) {

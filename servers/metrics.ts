@@ -12,6 +12,8 @@ export interface StatsSnapshot {
   rssBytes: number
   /** Server-side request time (onRequest to onResponse) since the previous reset, µs. */
   requestTimeUs: { count: number; p50: number; p90: number; p99: number; max: number; mean: number }
+  /** The same histogram, HdrHistogram compressed base64, so several instances can be merged exactly. */
+  requestTimeHistogram: string
 }
 
 /** Per-process request counting and timing, one hook shared by every strategy alike. */
@@ -24,8 +26,12 @@ export class ServerMetrics {
     this.#counters = counters
   }
 
-  record(elapsedMs: number): void {
+  /** Counted when a request starts, so a request cut off by its client still matches the store operations it did. */
+  started(): void {
     this.requests++
+  }
+
+  record(elapsedMs: number): void {
     this.#histogram.recordValue(Math.max(1, Math.round(elapsedMs * 1000)))
   }
 
@@ -47,6 +53,7 @@ export class ServerMetrics {
         max: h.maxValue,
         mean: h.totalCount === 0 ? 0 : h.mean,
       },
+      requestTimeHistogram: hdr.encodeIntoCompressedBase64(h),
     }
     if (reset) h.reset()
     return snap

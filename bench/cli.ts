@@ -1,0 +1,118 @@
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs'
+import { basename, dirname, join, relative, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { ProcessGroup } from './processes.ts'
+import { summaryTable } from './progress.ts'
+import { writeJsonAtomic, type ResultsFile } from './results.ts'
+import { runScenario } from './run.ts'
+import { loadScenario, ScenarioError } from './scenario.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis-url URL]
+
+  SCENARIO         a .ts, .json or .yaml scenario file (default scenarios/default.ts)
+  --smoke          every run about a second, one round (same output shape)
+  --out DIR        output folder (default reports/<timestamp>-<scenario name>/)
+  --redis-url URL  use this Redis instead of starting a private redis-server (also REDIS_URL)
+
+exit codes: 0 all cells ok, 1 a cell invalid or failed, 2 bad scenario or arguments, 130 interrupted`
+
+export const EXIT = { ok: 0, cellProblem: 1, usage: 2, interrupted: 130 } as const
+
+/** Points reports/latest at the newest run (replaced atomically). */
+function linkLatest(outDir: string): void {
+  const reports = join(ROOT, 'reports')
+  if (dirname(resolve(outDir)) !== reports) return
+  const tmp = join(reports, `.latest-${process.pid}`)
+  rmSync(tmp, { force: true })
+  symlinkSync(relative(reports, resolve(outDir)), tmp)
+  renameSync(tmp, join(reports, 'latest'))
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; help?: boolean }
+  let positionals: string[]
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: { smoke: { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }))
+  } catch (err) {
+    process.stderr.write(`authbench: ${(err as Error).message}\n${USAGE}\n`)
+    return EXIT.usage
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return EXIT.ok
+  }
+  if (positionals.length > 1) {
+    process.stderr.write(`authbench: one scenario at a time; got ${positionals.join(', ')}\n${USAGE}\n`)
+    return EXIT.usage
+  }
+  const file = positionals[0] ?? join(relative(process.cwd(), ROOT) || '.', 'scenarios/default.ts')
+  if (!existsSync(file)) {
+    process.stderr.write(`authbench: scenario file not found: ${file}\n`)
+    return EXIT.usage
+  }
+  const redisUrl = values['redis-url'] ?? process.env.REDIS_URL ?? null
+  if (redisUrl !== null && !/^rediss?:\/\/[^/]+/.test(redisUrl)) {
+    process.stderr.write(`authbench: --redis-url must look like redis://host:port; got "${redisUrl}"\n`)
+    return EXIT.usage
+  }
+
+  let scenario
+  try {
+    scenario = await loadScenario(file)
+  } catch (err) {
+    if (!(err instanceof ScenarioError)) throw err
+    process.stderr.write(`${err.message}\n`)
+    return EXIT.usage
+  }
+
+  const outDir = resolve(values.out ?? join(ROOT, 'reports', `${timestamp()}-${scenario.name}`))
+  const group = new ProcessGroup()
+  const controller = new AbortController()
+  let interrupts = 0
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++
+    if (interrupts > 1) {
+      group.killAllSync()
+      process.exit(EXIT.interrupted)
+    }
+    process.stderr.write(`\n${sig}: stopping every server (again to force)…\n`)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('exit', () => group.killAllSync())
+
+  let results: ResultsFile
+  try {
+    results = await runScenario({
+      scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, redisUrl, group,
+      signal: controller.signal, log: (line) => process.stderr.write(`${line}\n`),
+    })
+  } finally {
+    await group.stopAll()
+  }
+  mkdirSync(outDir, { recursive: true })
+  writeJsonAtomic(join(outDir, 'results.json'), results)
+  linkLatest(outDir)
+  process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${relative(process.cwd(), join(outDir, 'results.json'))}\n`)
+  if (results.interrupted) return EXIT.interrupted
+  return results.cells.some((c) => c.status === 'invalid' || c.status === 'failed') ? EXIT.cellProblem : EXIT.ok
+}
+
+if (basename(process.argv[1] ?? '') === 'cli.ts') {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`authbench: ${(err as Error).stack ?? String(err)}\n`)
+      process.exit(1)
+    })
+}

@@ -1,0 +1,94 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { StatsSnapshot } from '../servers/metrics.ts'
+import { stopChild } from './redis-server.ts'
+
+const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url))
+
+/** Every child the harness starts, so each one is stopped on every exit path. */
+export class ProcessGroup {
+  readonly #children = new Set<ChildProcess>()
+
+  track(child: ChildProcess): ChildProcess {
+    this.#children.add(child)
+    child.once('exit', () => this.#children.delete(child))
+    return child
+  }
+
+  get size(): number {
+    return this.#children.size
+  }
+
+  /** Graceful: SIGTERM, then SIGKILL after the grace period. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#children].map((c) => stopChild(c)))
+  }
+
+  /** For `process.on('exit')`, where nothing asynchronous can run. */
+  killAllSync(): void {
+    for (const c of this.#children) {
+      c.kill('SIGCONT')
+      c.kill('SIGKILL')
+    }
+  }
+}
+
+export interface ServerHandle {
+  child: ChildProcess
+  port: number
+  url: string
+  stats(reset: boolean): Promise<StatsSnapshot>
+  stop(): Promise<void>
+}
+
+export class ServerStartError extends Error {
+  readonly code = 'ERR_SERVER_START'
+}
+
+let nextStatsId = 1
+
+/** Forks `servers/main.ts` with the given flags and waits for its `{ port }` message. */
+export function startServer(group: ProcessGroup, args: string[], timeoutMs = 30_000): Promise<ServerHandle> {
+  const child = group.track(fork(SERVER_MAIN, args, {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  }))
+  let stderr = ''
+  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
+  child.stdout!.resume()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stopChild(child)
+      reject(new ServerStartError(`server (${args.join(' ')}) did not start within ${timeoutMs / 1000} s\n${stderr}`))
+    }, timeoutMs)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new ServerStartError(`server (${args.join(' ')}) exited with ${signal ?? code}: ${stderr.trim()}`))
+    })
+    child.once('message', (msg: { port?: number }) => {
+      clearTimeout(timer)
+      const port = msg.port!
+      resolve({
+        child,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        stats(reset) {
+          return new Promise((res, rej) => {
+            const id = nextStatsId++
+            const t = setTimeout(() => { child.off('message', onMessage); rej(new Error(`server on port ${port} did not answer a stats request`)) }, 5000)
+            const onMessage = (m: { type?: string; id?: number; stats?: StatsSnapshot }) => {
+              if (m.type === 'stats' && m.id === id) {
+                clearTimeout(t)
+                child.off('message', onMessage)
+                res(m.stats!)
+              }
+            }
+            child.on('message', onMessage)
+            child.send({ type: 'stats', id, reset })
+          })
+        },
+        stop: () => stopChild(child),
+      })
+    })
+  })
+}

@@ -1,0 +1,143 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { Environment } from './environment.ts'
+import type { ExpectedOps } from './expected.ts'
+import type { CellPlan } from './plan.ts'
+import type { Scenario } from './scenario.ts'
+
+export const SCHEMA_VERSION = 1
+
+export type CellStatus = 'ok' | 'invalid' | 'skipped' | 'failed'
+
+export interface Percentiles {
+  p50: number
+  p90: number
+  p99: number
+  max: number
+}
+
+export interface OpsPerRequest {
+  reads: number
+  writes: number
+  deletes: number
+}
+
+/** Figures of one cell in one round; each is measured, none is assumed. */
+export interface RoundResult {
+  round: number
+  requests: number
+  durationSeconds: number
+  rps: number
+  /** Client-side (autocannon), whole milliseconds. */
+  latencyMs: Percentiles
+  /** Server-side request time, onRequest to onResponse, microseconds (HDR histogram). */
+  serverTimeUs: Percentiles & { mean: number }
+  /** Server process CPU (user + system) over the window divided by requests served. */
+  cpuUsPerRequest: number
+  storeOpsPerRequest: OpsPerRequest
+  /** Redis cells: read commands (GET, EXISTS) and all commands per request, from INFO commandstats. */
+  redisCommandsPerRequest: { reads: number; total: number } | null
+  bytesPerRequest: { request: number; response: number }
+  statusCounts: Record<string, number>
+  non2xx: number
+  errors: number
+  timeouts: number
+  /** Share of responses that were 401 (expected only across instances with a per-process store). */
+  status401Share: number
+  /** Largest server resident set size at the end of the window. */
+  rssBytes: number
+  ratioToBaseline: { rps: number | null; cpu: number | null } | null
+}
+
+export interface Interval {
+  median: number
+  ci95: [number, number]
+}
+
+export interface CellSummary {
+  rps: Interval
+  latencyMs: Percentiles
+  serverTimeUs: Percentiles
+  cpuUsPerRequest: Interval
+  storeOpsPerRequest: OpsPerRequest
+  bytesPerRequest: { request: number; response: number }
+  non2xx: number
+  errors: number
+  status401Share: number
+  rssBytes: number
+  /** Medians of the per-round ratios to the baseline cell of the same round. */
+  ratioToBaseline: { rps: number | null; cpu: number | null }
+}
+
+/** What a client holds and sends, from a real credential issued during verification. */
+export interface CredentialInfo {
+  kind: 'none' | 'cookie' | 'bearer'
+  /** The header carrying it, e.g. `cookie` or `authorization`. */
+  header: string | null
+  /** The header value's length in bytes. */
+  bytes: number
+  /** Whether the client can read anything from it without the server. */
+  clientReadable: boolean
+  /** Decoded JWT header and claims; null for opaque session ids. */
+  decoded: { header: Record<string, unknown>; claims: Record<string, unknown> } | null
+}
+
+/** What happened to an access credential after logout, measured against every instance. */
+export interface RevocationProbe {
+  /** Status of GET /me with the logged-out credential, one per instance. */
+  statusAfterLogout: number[]
+  /**
+   * 0 when logout ends it everywhere at once; else how long it keeps working somewhere (a JWT's
+   * remaining lifetime), or null when that is bounded only by the server-side session timeouts.
+   */
+  keepsWorkingSeconds: number | null
+}
+
+export interface CellResult extends CellPlan {
+  status: CellStatus
+  reason: string | null
+  /** A finding to show rather than hide, e.g. the share of 401s across instances. */
+  note: string | null
+  expected: { ops: ExpectedOps; status401Share: number }
+  credential: CredentialInfo | null
+  revocationProbe: RevocationProbe | null
+  rounds: RoundResult[]
+  summary: CellSummary | null
+}
+
+export interface ResultsFile {
+  schemaVersion: typeof SCHEMA_VERSION
+  scenario: { name: string; description: string; file: string; workload: Scenario['workload']; load: Scenario['load']; baseline: string }
+  smoke: boolean
+  startedAt: string
+  finishedAt: string
+  environment: Environment
+  interrupted: boolean
+  cells: CellResult[]
+  micro: unknown | null
+}
+
+/** Writes atomically: a reader never sees a half-written results.json. */
+export function writeJsonAtomic(file: string, data: unknown): void {
+  mkdirSync(dirname(file), { recursive: true })
+  const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.tmp`)
+  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n')
+  renameSync(tmp, file)
+}
+
+export class ResultsError extends Error {
+  readonly code = 'ERR_RESULTS_INVALID'
+}
+
+export function readResults(file: string): ResultsFile {
+  let data: ResultsFile
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as ResultsFile
+  } catch (err) {
+    throw new ResultsError(`${file}: cannot read results (${(err as Error).message})`, { cause: err })
+  }
+  if (data.schemaVersion !== SCHEMA_VERSION) {
+    throw new ResultsError(`${file}: schemaVersion ${String(data.schemaVersion)} is not ${SCHEMA_VERSION}`)
+  }
+  return data
+}

@@ -1,0 +1,143 @@
+import { readFile } from 'node:fs/promises'
+import { extname, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../servers/types.ts'
+
+export const WORKLOAD_ROUTES = ['GET /me', 'GET /profile', 'POST /login'] as const
+export type WorkloadRoute = (typeof WORKLOAD_ROUTES)[number]
+
+/** A value or a list of values; a list expands into one cell per value. */
+const axis = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).min(1)])
+
+const cellSchema = z.strictObject({
+  /** Authentication strategy: `none` (baseline), `session` or `jwt`. Required. */
+  strategy: axis(z.enum(STRATEGIES)),
+  /** Where session, refresh-token and denylist state lives. Default `sqlite`; ignored by `none`. */
+  store: axis(z.enum(STORES)).optional(),
+  /** JWT signing algorithm. Default `HS256`; JWT only. */
+  alg: axis(z.enum(ALGS)).optional(),
+  /** JWT library. Default `jose`; JWT only. */
+  engine: axis(z.enum(ENGINES)).optional(),
+  /** JWT revocation: `none` or `denylist` (per-request `jti` check). Default `none`; JWT only. */
+  revocation: axis(z.enum(REVOCATIONS)).optional(),
+  /** Server processes sharing the cell's store and keys. Default 1. */
+  instances: axis(z.int().min(1).max(8)).optional(),
+})
+
+const selectorSchema = z.strictObject({
+  strategy: z.enum(STRATEGIES),
+  store: z.enum(STORES).optional(),
+  alg: z.enum(ALGS).optional(),
+  engine: z.enum(ENGINES).optional(),
+  revocation: z.enum(REVOCATIONS).optional(),
+  instances: z.int().min(1).max(8).optional(),
+})
+
+export const scenarioSchema = z.strictObject({
+  /** Short name, used in the output folder name. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lowercase letters, digits and dashes, at most 64'),
+  /** The question this scenario answers, shown at the top of the report. */
+  description: z.string().min(1),
+  /** Cells to measure; array-valued fields expand into every combination. */
+  cells: z.array(cellSchema).min(1),
+  workload: z.strictObject({
+    /** The request every cell is driven with. */
+    route: z.enum(WORKLOAD_ROUTES),
+    /** Logged-in users whose credentials the load rotates through. Default 1000. */
+    users: z.int().min(1).max(100_000).default(1000),
+  }),
+  load: z.strictObject({
+    /** Concurrent connections (closed loop). Default 50. */
+    connections: z.int().min(1).max(1000).default(50),
+    /** Measured seconds per cell per round. Default 5. */
+    durationSeconds: z.number().min(0.5).max(600).default(5),
+    /** Unmeasured seconds before each measured window. Default 2. */
+    warmupSeconds: z.number().min(0).max(120).default(2),
+    /** Rounds; each round runs every cell once, in order. Default 3. */
+    rounds: z.int().min(1).max(50).default(3),
+  }).prefault({}),
+  /** The cell ratios are reported against (must match exactly one cell). Default: the first cell. */
+  baseline: selectorSchema.optional(),
+  /** Also run the micro-benchmarks (quick mode) and put them in the results. Default false. */
+  micro: z.boolean().default(false),
+})
+
+/** What a scenario file may contain (defaults not yet applied). */
+export type ScenarioInput = z.input<typeof scenarioSchema>
+/** A validated scenario with every default applied. */
+export type Scenario = z.output<typeof scenarioSchema>
+export type CellSelector = z.output<typeof selectorSchema>
+
+/** Typed helper for `.ts` scenario files: `export default defineScenario({ ... })`. */
+export function defineScenario(scenario: ScenarioInput): ScenarioInput {
+  return scenario
+}
+
+export interface ScenarioIssue {
+  path: string
+  message: string
+}
+
+export class ScenarioError extends Error {
+  readonly code = 'ERR_SCENARIO_INVALID'
+  readonly file: string
+  readonly issues: ScenarioIssue[]
+  constructor(file: string, issues: ScenarioIssue[], options?: { cause?: unknown }) {
+    super(`${file}: invalid scenario\n${issues.map((i) => `  ${file}: ${i.path || '(root)'}: ${i.message}`).join('\n')}`, options)
+    this.name = 'ScenarioError'
+    this.file = file
+    this.issues = issues
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  const text = JSON.stringify(v)
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
+}
+
+function at(root: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = root
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined
+  return v
+}
+
+const formatPath = (path: PropertyKey[]) =>
+  path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('')
+
+/** Validates raw scenario data, collecting every problem with its field path before anything runs. */
+export function validateScenario(raw: unknown, file: string): Scenario {
+  const parsed = scenarioSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ScenarioError(file, parsed.error.issues.map((issue) => {
+      const found = issue.code === 'unrecognized_keys' ? '' : `; found ${describeValue(at(raw, issue.path))}`
+      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
+      return { path: formatPath(issue.path), message: `${issue.message}${keys}${found}` }
+    }))
+  }
+  return parsed.data
+}
+
+/** Loads and validates a `.ts`, `.json`, `.yaml` or `.yml` scenario file. */
+export async function loadScenario(file: string): Promise<Scenario> {
+  const path = resolve(file)
+  const ext = extname(path)
+  let raw: unknown
+  try {
+    if (ext === '.ts' || ext === '.js' || ext === '.mjs') {
+      raw = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
+      if (raw === undefined) throw new ScenarioError(file, [{ path: '', message: 'the file has no default export (export default defineScenario({...}))' }])
+    } else if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
+      const text = await readFile(path, 'utf8')
+      raw = ext === '.json' ? JSON.parse(text) : parseYaml(text)
+    } else {
+      throw new ScenarioError(file, [{ path: '', message: `unsupported file type "${ext}"; use .ts, .json, .yaml or .yml` }])
+    }
+  } catch (err) {
+    if (err instanceof ScenarioError) throw err
+    throw new ScenarioError(file, [{ path: '', message: `cannot load: ${(err as Error).message.split('\n')[0]}` }], { cause: err })
+  }
+  return validateScenario(raw, file)
+}

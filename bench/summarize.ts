@@ -1,0 +1,44 @@
+import type { CellSummary, Interval, RoundResult } from './results.ts'
+import { median, medianCi95 } from './stats.ts'
+
+const interval = (values: number[]): Interval => ({ median: median(values), ci95: medianCi95(values) })
+
+function medianOrNull(values: (number | null | undefined)[]): number | null {
+  const present = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+  return present.length ? median(present) : null
+}
+
+/** Summarizes a cell's rounds: medians with 95% intervals, exact op counts over every round. */
+export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
+  if (rounds.length === 0) return null
+  const col = <T>(pick: (r: RoundResult) => T) => rounds.map(pick)
+  const requests = rounds.reduce((n, r) => n + r.requests, 0)
+  const weighted = (pick: (r: RoundResult) => number) =>
+    requests === 0 ? 0 : rounds.reduce((n, r) => n + pick(r) * r.requests, 0) / requests
+  return {
+    rps: interval(col((r) => r.rps)),
+    latencyMs: {
+      p50: median(col((r) => r.latencyMs.p50)), p90: median(col((r) => r.latencyMs.p90)),
+      p99: median(col((r) => r.latencyMs.p99)), max: Math.max(...col((r) => r.latencyMs.max)),
+    },
+    serverTimeUs: {
+      p50: median(col((r) => r.serverTimeUs.p50)), p90: median(col((r) => r.serverTimeUs.p90)),
+      p99: median(col((r) => r.serverTimeUs.p99)), max: Math.max(...col((r) => r.serverTimeUs.max)),
+    },
+    cpuUsPerRequest: interval(col((r) => r.cpuUsPerRequest)),
+    storeOpsPerRequest: {
+      reads: weighted((r) => r.storeOpsPerRequest.reads),
+      writes: weighted((r) => r.storeOpsPerRequest.writes),
+      deletes: weighted((r) => r.storeOpsPerRequest.deletes),
+    },
+    bytesPerRequest: { request: median(col((r) => r.bytesPerRequest.request)), response: median(col((r) => r.bytesPerRequest.response)) },
+    non2xx: col((r) => r.non2xx).reduce((a, b) => a + b, 0),
+    errors: col((r) => r.errors + r.timeouts).reduce((a, b) => a + b, 0),
+    status401Share: median(col((r) => r.status401Share)),
+    rssBytes: Math.max(...col((r) => r.rssBytes)),
+    ratioToBaseline: {
+      rps: medianOrNull(col((r) => r.ratioToBaseline?.rps)),
+      cpu: medianOrNull(col((r) => r.ratioToBaseline?.cpu)),
+    },
+  }
+}
