@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import type { ResultsFile } from '../bench/results.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const CLI = join(ROOT, 'bench/cli.ts')
+const MINI = join(ROOT, 'test/fixtures/mini.json')
+
+/** PIDs of authbench servers and redis-servers alive now. */
+function ourProcesses(): Set<number> {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  return new Set(out.split('\n')
+    .filter((l) => /servers\/main\.ts|redis-server 127\.0\.0\.1/.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0])))
+}
+
+function runCli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => {
+      stderr += d
+      onStderr?.(stderr, child)
+    })
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+describe('npm run bench', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-cli-'))
+  test.after(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('a smoke run: every cell ok, exact counts, every results.json field, nothing left running', async () => {
+    const before = ourProcesses()
+    const out = join(dir, 'run')
+    const res = await runCli([MINI, '--smoke', '--out', out])
+    assert.equal(res.code, 0, res.stderr)
+    assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
+    assert.match(res.stderr, /ETA/)
+    assert.match(res.stdout, /session-redis\s+ok/)
+
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    assert.equal(results.schemaVersion, 1)
+    assert.deepEqual(results.scenario.name, 'mini')
+    assert.equal(results.scenario.file, 'test/fixtures/mini.json')
+    assert.equal(results.scenario.baseline, 'none')
+    assert.equal(results.smoke, true)
+    assert.equal(results.interrupted, false)
+    assert.equal(results.environment.node, process.version)
+    assert.equal(results.environment.cpus.count > 0, true)
+    assert.match(results.environment.packages.fastify!, /^5\./)
+    assert.match(results.environment.packages['better-sqlite3']!, /^12\./)
+    assert.ok(results.environment.gitCommit === null || /^[0-9a-f]{40}$/.test(results.environment.gitCommit))
+    assert.ok(!Number.isNaN(Date.parse(results.startedAt)))
+    assert.deepEqual(results.cells.map((c) => [c.id, c.status]), [
+      ['none', 'ok'], ['session-sqlite', 'ok'], ['session-redis', 'ok'], ['jwt-HS256-jose-sqlite', 'ok'], ['jwt-HS256-fast-jwt-sqlite', 'ok'],
+    ])
+    const wantReads: Record<string, number> = { 'none': 0, 'session-sqlite': 1, 'session-redis': 1, 'jwt-HS256-jose-sqlite': 0, 'jwt-HS256-fast-jwt-sqlite': 0 }
+    for (const c of results.cells) {
+      assert.equal(c.rounds.length, 1, c.id)
+      const s = c.summary!
+      assert.deepEqual(s.storeOpsPerRequest, { reads: wantReads[c.id], writes: 0, deletes: 0 }, c.id)
+      assert.ok(s.rps.median > 0 && s.cpuUsPerRequest.median > 0, c.id)
+      assert.equal(s.non2xx, 0)
+      assert.equal(s.errors, 0)
+      assert.ok(s.serverTimeUs.p50 > 0 && s.serverTimeUs.p50 <= s.serverTimeUs.p99, c.id)
+      assert.equal(c.rounds[0]!.redisCommandsPerRequest === null, c.store !== 'redis', c.id)
+      assert.ok(c.reason === null)
+    }
+    const redisRound = results.cells.find((c) => c.id === 'session-redis')!.rounds[0]!
+    assert.equal(redisRound.redisCommandsPerRequest!.reads, 1)
+    assert.equal(results.cells[0]!.summary!.ratioToBaseline.cpu, 1)
+    // What the client holds: an opaque 43-character id versus a readable, much larger token.
+    const session = results.cells.find((c) => c.id === 'session-sqlite')!
+    assert.deepEqual(session.credential, { kind: 'cookie', header: 'cookie', bytes: 47, clientReadable: false, decoded: null })
+    assert.deepEqual(session.revocationProbe, { statusAfterLogout: [401], keepsWorkingSeconds: 0 })
+    const jwt = results.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    assert.equal(jwt.credential!.kind, 'bearer')
+    assert.deepEqual(Object.keys(jwt.credential!.decoded!.claims).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'name', 'sub'])
+    assert.deepEqual(jwt.revocationProbe!.statusAfterLogout, [200])
+    assert.ok(jwt.revocationProbe!.keepsWorkingSeconds! > 890)
+    assert.ok(jwt.summary!.bytesPerRequest.request > session.summary!.bytesPerRequest.request + 200)
+  })
+
+  test('a broken scenario is refused with every error named and exit code 2, before anything starts', async () => {
+    const bad = join(dir, 'bad.json')
+    writeFileSync(bad, JSON.stringify({ name: 'bad', description: 'd', cells: [{ strategy: 'jwt', alg: 'none' }], workload: { route: 'GET /me' }, load: { rounds: 0 }, colour: 'red' }))
+    const before = ourProcesses()
+    const res = await runCli([bad])
+    assert.equal(res.code, 2)
+    assert.match(res.stderr, /bad\.json: \(root\): Unrecognized key/)
+    assert.match(res.stderr, /bad\.json: cells\[0\]\.alg: /)
+    assert.match(res.stderr, /bad\.json: load\.rounds: /)
+    assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
+    assert.equal((await runCli(['--bogus'])).code, 2)
+    assert.equal((await runCli([join(dir, 'missing.json')])).code, 2)
+  })
+
+  test('Ctrl-C mid-run: exit 130, partial results marked interrupted, nothing left running', async () => {
+    const before = ourProcesses()
+    const out = join(dir, 'interrupted')
+    let sent = false
+    const res = await runCli([MINI, '--out', out], (stderr, child) => {
+      if (!sent && /round 1\/2 session-sqlite/.test(stderr)) {
+        sent = true
+        child.kill('SIGINT')
+      }
+    })
+    assert.equal(res.code, 130, res.stderr)
+    assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    assert.equal(results.interrupted, true)
+    assert.ok(results.cells.some((c) => c.status === 'skipped' && /interrupted/.test(c.reason ?? '')))
+    assert.ok(existsSync(out))
+  })
+})

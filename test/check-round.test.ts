@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { checkRound } from '../bench/cell.ts'
+import { expectedOps } from '../bench/expected.ts'
+import type { RoundResult } from '../bench/results.ts'
+
+const round = (over: Partial<RoundResult>): RoundResult => ({
+  round: 2, requests: 1000, durationSeconds: 1, rps: 1000, latencyMs: { p50: 1, p90: 1, p99: 2, max: 3 },
+  serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 }, cpuUsPerRequest: 20,
+  storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
+  bytesPerRequest: { request: 100, response: 200 }, statusCounts: { 200: 1000 }, non2xx: 0, errors: 0, timeouts: 0,
+  status401Share: 0, rssBytes: 1, ratioToBaseline: null, ...over,
+})
+
+const session = expectedOps({ strategy: 'session', revocation: null, workload: 'GET /me' })
+
+test('a clean round with the exact counts passes', () => {
+  assert.equal(checkRound(round({}), session, 0), null)
+})
+
+test('a wrong store count, non-2xx answers and errors each make the round invalid', () => {
+  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1.001, writes: 0, deletes: 0 } }), session, 0),
+    'round 2: store reads per request: counted 1.0010, expected 1')
+  assert.equal(checkRound(round({ statusCounts: { 200: 990, 503: 10 }, non2xx: 10 }), session, 0),
+    'round 2: non-2xx answers: 10 x 503')
+  assert.equal(checkRound(round({ errors: 3, timeouts: 1 }), session, 0), 'round 2: 3 connection errors, 1 timeouts')
+  assert.equal(checkRound(round({ redisCommandsPerRequest: { reads: 2, total: 2 } }), session, 0),
+    'round 2: Redis read commands per request (INFO commandstats): 2.0000, expected 1')
+})
+
+test('401s are accepted only where a per-process store makes them the expected finding', () => {
+  const r = round({ statusCounts: { 200: 500, 401: 500 }, non2xx: 500, status401Share: 0.5 })
+  assert.equal(checkRound(r, session, 0.5), null)
+  assert.equal(checkRound(r, session, 0), 'round 2: non-2xx answers: 500 x 401')
+})
+
+test('expected operations per workload follow DESIGN.md', () => {
+  assert.deepEqual(expectedOps({ strategy: 'jwt', revocation: 'none', workload: 'GET /me' }), { stateReads: 0, userReads: 0, writes: 0, deletes: 0 })
+  assert.deepEqual(expectedOps({ strategy: 'jwt', revocation: 'denylist', workload: 'GET /profile' }), { stateReads: 1, userReads: 1, writes: 0, deletes: 0 })
+  assert.deepEqual(expectedOps({ strategy: 'none', revocation: null, workload: 'GET /profile' }), { stateReads: 0, userReads: 1, writes: 0, deletes: 0 })
+  assert.deepEqual(expectedOps({ strategy: 'session', revocation: null, workload: 'POST /login' }), { stateReads: 0, userReads: 1, writes: 1, deletes: 0 })
+})

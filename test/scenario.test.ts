@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { expandPlan } from '../bench/plan.ts'
+import { loadScenario, ScenarioError, validateScenario } from '../bench/scenario.ts'
+
+const valid = {
+  name: 'x',
+  description: 'd',
+  cells: [{ strategy: 'none' }],
+  workload: { route: 'GET /me' },
+}
+
+function issuesOf(raw: unknown): { path: string; message: string }[] {
+  try {
+    validateScenario(raw, 'f.json')
+  } catch (err) {
+    assert.ok(err instanceof ScenarioError)
+    assert.equal(err.code, 'ERR_SCENARIO_INVALID')
+    return err.issues
+  }
+  assert.fail('expected a ScenarioError')
+}
+
+describe('scenario validation', () => {
+  test('defaults are applied', () => {
+    const s = validateScenario(valid, 'f.json')
+    assert.deepEqual(s.load, { connections: 50, durationSeconds: 5, warmupSeconds: 2, rounds: 3 })
+    assert.equal(s.workload.users, 1000)
+    assert.equal(s.micro, false)
+  })
+
+  test('unknown keys are refused, named with their path', () => {
+    const issues = issuesOf({ ...valid, cells: [{ strategy: 'none', stor: 'redis' }], extra: 1 })
+    assert.deepEqual(issues.map((i) => i.path).sort(), ['', 'cells[0]'])
+    assert.match(issues.find((i) => i.path === 'cells[0]')!.message, /stor/)
+  })
+
+  test('wrong types and out-of-range values are all reported at once', () => {
+    const issues = issuesOf({
+      ...valid,
+      cells: [{ strategy: 'jwt', alg: 'HS512' }, { strategy: ['session', 'cookie'] }],
+      load: { connections: 0, durationSeconds: 'five', rounds: 2.5 },
+      workload: { route: 'GET /admin' },
+    })
+    assert.deepEqual(issues.map((i) => i.path).sort(), [
+      'cells[0].alg', 'cells[1].strategy', 'load.connections', 'load.durationSeconds', 'load.rounds', 'workload.route',
+    ])
+    assert.match(issues.find((i) => i.path === 'cells[0].alg')!.message, /found "HS512"/)
+    assert.match(issues.find((i) => i.path === 'load.durationSeconds')!.message, /found "five"/)
+  })
+
+  test('missing required fields', () => {
+    const issues = issuesOf({ cells: [] })
+    assert.deepEqual(issues.map((i) => i.path).sort(), ['cells', 'description', 'name', 'workload'])
+  })
+
+  test('the error message names the file and every field path', () => {
+    try {
+      validateScenario({ ...valid, name: 'Bad Name!' }, 'scenarios/mine.yaml')
+      assert.fail('expected a ScenarioError')
+    } catch (err) {
+      assert.match((err as Error).message, /scenarios\/mine\.yaml: name: lowercase letters/)
+    }
+  })
+})
+
+describe('scenario files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-scn-'))
+  test.after(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('.json, .yaml and .ts load to the same scenario', async () => {
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(valid))
+    writeFileSync(join(dir, 'a.yaml'), 'name: x\ndescription: d\ncells:\n  - strategy: none\nworkload:\n  route: GET /me\n')
+    writeFileSync(join(dir, 'a.ts'), `export default ${JSON.stringify(valid)}\n`)
+    const [a, b, c] = await Promise.all(['a.json', 'a.yaml', 'a.ts'].map((f) => loadScenario(join(dir, f))))
+    assert.deepEqual(a, b)
+    assert.deepEqual(a, c)
+  })
+
+  test('unparsable files and unsupported types are ScenarioErrors naming the file', async () => {
+    writeFileSync(join(dir, 'broken.json'), '{"name": ')
+    writeFileSync(join(dir, 'x.toml'), '')
+    writeFileSync(join(dir, 'nodefault.ts'), 'export const a = 1\n')
+    for (const f of ['broken.json', 'x.toml', 'nodefault.ts']) {
+      await assert.rejects(loadScenario(join(dir, f)), (err: Error) => err instanceof ScenarioError && err.message.includes(f))
+    }
+  })
+})
+
+describe('plan expansion', () => {
+  const plan = (cells: unknown[], extra: Record<string, unknown> = {}) =>
+    expandPlan(validateScenario({ ...valid, cells, ...extra }, 'f.json'), 'f.json')
+
+  test('array axes expand into every combination, in order, with non-applying fields null', () => {
+    const { cells, baseline } = plan([
+      { strategy: 'none' },
+      { strategy: 'session', store: ['sqlite', 'redis'] },
+      { strategy: 'jwt', alg: ['HS256', 'EdDSA'], engine: ['jose', 'fast-jwt'], instances: [1, 2] },
+    ])
+    assert.deepEqual(cells.map((c) => c.id), [
+      'none', 'session-sqlite', 'session-redis',
+      'jwt-HS256-jose-sqlite', 'jwt-HS256-jose-sqlite-x2', 'jwt-HS256-fast-jwt-sqlite', 'jwt-HS256-fast-jwt-sqlite-x2',
+      'jwt-EdDSA-jose-sqlite', 'jwt-EdDSA-jose-sqlite-x2', 'jwt-EdDSA-fast-jwt-sqlite', 'jwt-EdDSA-fast-jwt-sqlite-x2',
+    ])
+    assert.deepEqual(cells[0], { id: 'none', strategy: 'none', store: null, alg: null, engine: null, revocation: null, instances: 1, workload: 'GET /me' })
+    assert.equal(cells[1]!.alg, null)
+    assert.equal(baseline.id, 'none')
+  })
+
+  test('JWT-only fields on other strategies, duplicates and a baseline matching no cell or several', () => {
+    assert.throws(() => plan([{ strategy: 'session', alg: 'HS256' }]), (err: ScenarioError) =>
+      err.issues.length === 1 && err.issues[0]!.path === 'cells[0].alg')
+    assert.throws(() => plan([{ strategy: 'none' }, { strategy: 'none' }]), (err: ScenarioError) =>
+      err.issues[0]!.path === 'cells[1]' && /already measures/.test(err.issues[0]!.message))
+    assert.throws(() => plan([{ strategy: 'none' }], { baseline: { strategy: 'jwt' } }), (err: ScenarioError) =>
+      err.issues[0]!.path === 'baseline' && /matches no cell/.test(err.issues[0]!.message))
+    assert.throws(() => plan([{ strategy: 'session', store: ['sqlite', 'redis'] }], { baseline: { strategy: 'session' } }), (err: ScenarioError) =>
+      /matches 2 cells/.test(err.issues[0]!.message))
+  })
+})

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import type { ResultsFile } from '../bench/results.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const scenarios = readdirSync(join(ROOT, 'scenarios')).filter((f) => /\.(ts|json|ya?ml)$/.test(f)).sort()
+
+describe('every shipped scenario runs in smoke mode with every cell ok', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-shipped-'))
+  test.after(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('the scenarios folder is not empty', () => {
+    assert.ok(scenarios.includes('default.ts'))
+  })
+
+  for (const file of scenarios) {
+    test(file, () => {
+      const out = join(dir, file)
+      const res = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), join('scenarios', file), '--smoke', '--out', out],
+        { cwd: ROOT, encoding: 'utf8', timeout: 240_000 })
+      assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`)
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+      assert.deepEqual(results.cells.filter((c) => c.status !== 'ok').map((c) => `${c.id}: ${c.reason}`), [])
+      const head = readFileSync(join(ROOT, 'scenarios', file), 'utf8').split('\n')[0]!
+      if (file.endsWith('.ts')) assert.match(head, /^\/\/ Question: /)
+    })
+  }
+})
