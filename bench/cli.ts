@@ -15,6 +15,7 @@ const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis
   --smoke          every run about a second, one round (same output shape)
   --out DIR        output folder (default reports/<timestamp>-<scenario name>/)
   --redis-url URL  use this Redis instead of starting a private redis-server (also REDIS_URL)
+  --no-pin         do not pin the load generator and the servers to separate CPUs
 
 exit codes: 0 all cells ok, 1 a cell invalid or failed, 2 bad scenario or arguments, 130 interrupted`
 
@@ -35,12 +36,12 @@ function timestamp(d = new Date()): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; help?: boolean }
+  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; help?: boolean; 'no-pin'?: boolean }
   let positionals: string[]
   try {
     ({ values, positionals } = parseArgs({
       args: argv, allowPositionals: true, strict: true,
-      options: { smoke: { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }))
   } catch (err) {
     process.stderr.write(`authbench: ${(err as Error).message}\n${USAGE}\n`)
@@ -94,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
   let results: ResultsFile
   try {
     results = await runScenario({
-      scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, redisUrl, group,
+      scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, redisUrl, group, pin: !values['no-pin'],
       signal: controller.signal, log: (line) => process.stderr.write(`${line}\n`),
     })
   } finally {

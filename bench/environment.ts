@@ -15,6 +15,8 @@ export interface Environment {
   /** Uncommitted changes in the working tree when the run started. */
   gitDirty: boolean | null
   redisServer: string | null
+  /** CPUs the load generator (and Redis) and the servers were pinned to; null when unpinned. */
+  cpuAffinity?: { client: string; server: string } | null
 }
 
 const PACKAGES = ['fastify', 'jose', 'fast-jwt', 'better-sqlite3', 'ioredis', 'autocannon', 'hdr-histogram-js', 'tinybench']

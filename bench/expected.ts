@@ -8,17 +8,28 @@ export interface ExpectedOps {
   userReads: number
   writes: number
   deletes: number
+  /**
+   * Sessions renew their idle timeout with one write at most once a minute each, so a GET window
+   * may add up to one write per session per started minute on top of `writes`.
+   */
+  renewals: boolean
+}
+
+/** The most renewal writes a window can hold: each session at most once per 60 s, per instance. */
+export function renewalWriteBound(sessions: number, instances: number, windowSeconds: number): number {
+  return sessions * instances * (Math.floor(windowSeconds / 60) + 1)
 }
 
 export function expectedOps(cell: Pick<CellPlan, 'strategy' | 'revocation' | 'workload'>): ExpectedOps {
   const checksStore = cell.strategy === 'session' || cell.revocation === 'denylist'
+  const renewals = cell.strategy === 'session'
   switch (cell.workload) {
     case 'GET /me':
-      return { stateReads: checksStore ? 1 : 0, userReads: 0, writes: 0, deletes: 0 }
+      return { stateReads: checksStore ? 1 : 0, userReads: 0, writes: 0, deletes: 0, renewals }
     case 'GET /profile':
-      return { stateReads: checksStore ? 1 : 0, userReads: 1, writes: 0, deletes: 0 }
+      return { stateReads: checksStore ? 1 : 0, userReads: 1, writes: 0, deletes: 0, renewals }
     case 'POST /login':
       // The user row, then a new session (session) or a recorded refresh token (jwt).
-      return { stateReads: 0, userReads: 1, writes: cell.strategy === 'none' ? 0 : 1, deletes: 0 }
+      return { stateReads: 0, userReads: 1, writes: cell.strategy === 'none' ? 0 : 1, deletes: 0, renewals: false }
   }
 }

@@ -1,6 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { StatsSnapshot } from '../servers/metrics.ts'
+import { pinned } from './affinity.ts'
 import { stopChild } from './redis-server.ts'
 
 const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url))
@@ -47,12 +48,13 @@ export class ServerStartError extends Error {
 
 let nextStatsId = 1
 
-/** Forks `servers/main.ts` with the given flags and waits for its `{ port }` message. */
-export function startServer(group: ProcessGroup, args: string[], timeoutMs = 30_000): Promise<ServerHandle> {
-  const child = group.track(fork(SERVER_MAIN, args, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  }))
+/**
+ * Starts `servers/main.ts` with the given flags (on `cpus` when given) with an IPC channel, and
+ * waits for its `{ port }` message.
+ */
+export function startServer(group: ProcessGroup, args: string[], cpus: string | null = null, timeoutMs = 30_000): Promise<ServerHandle> {
+  const [command, argv] = pinned(cpus, process.execPath, ['--import', 'tsx', SERVER_MAIN, ...args])
+  const child = group.track(spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }))
   let stderr = ''
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
   child.stdout!.resume()

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
+import { pinned } from './affinity.ts'
 
 export class RedisUnavailableError extends Error {
   readonly code = 'ERR_REDIS_NOT_INSTALLED'
@@ -33,12 +34,13 @@ export function freePort(): Promise<number> {
   })
 }
 
-function startOnce(port: number): Promise<PrivateRedis> {
+function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {
   return new Promise((resolve, reject) => {
-    const child = spawn('redis-server', [
+    const [command, args] = pinned(cpus, 'redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
       '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] })
+    ])
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     const timer = setTimeout(() => fail(new Error(`redis-server did not become ready within 5 s:\n${output}`)), 5000)
     const onData = (chunk: Buffer) => {
@@ -81,12 +83,12 @@ export function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
  * Starts a private redis-server on a free loopback port (a few tries, in case the port is taken
  * meanwhile), or on `port` when given (a restart in a fault test).
  */
-export async function startRedis(options: { port?: number } = {}): Promise<PrivateRedis> {
+export async function startRedis(options: { port?: number; cpus?: string | null } = {}): Promise<PrivateRedis> {
   if (!redisServerInstalled()) throw new RedisUnavailableError()
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(options.port ?? await freePort())
+      return await startOnce(options.port ?? await freePort(), options.cpus ?? null)
     } catch (err) {
       if (err instanceof RedisUnavailableError) throw err
       lastError = err

@@ -1,3 +1,4 @@
+import { pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
 import { checkRound, measureRound, prepareCell, VerificationError, type CellRuntime } from './cell.ts'
 import { describeEnvironment } from './environment.ts'
 import { expectedOps } from './expected.ts'
@@ -20,6 +21,8 @@ export interface RunOptions {
   signal: AbortSignal
   /** Progress lines (stderr in the CLI). */
   log: (line: string) => void
+  /** Pin the harness (load generator, Redis) and the servers to separate CPUs. Default true. */
+  pin?: boolean
   /** Runs the micro-benchmarks when the scenario asks for them. */
   micro?: () => Promise<unknown>
 }
@@ -42,6 +45,13 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   const startedAt = new Date().toISOString()
   const environment = describeEnvironment()
   const { load } = scenario
+  const affinity: CpuPlan | null = opts.pin === false ? null : planAffinity()
+  if (affinity) {
+    pinSelf(affinity.client)
+    opts.log(`CPUs: load generator and Redis on ${affinity.client}, servers on ${affinity.server}`)
+  } else {
+    opts.log('CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier')
+  }
 
   const results: CellResult[] = plans.map((plan) => {
     const perProcess = plan.store === 'memory' && plan.strategy === 'session' && plan.workload !== 'POST /login'
@@ -58,7 +68,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   let redisUrl = opts.redisUrl
   if (!redisUrl && plans.some((p) => p.store === 'redis')) {
     try {
-      redis = await startRedis()
+      redis = await startRedis({ cpus: affinity?.client ?? null })
       opts.group.track(redis.process)
       redisUrl = redis.url
       opts.log(`started a private redis-server on ${redis.url}`)
@@ -90,7 +100,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         try {
           if (!rt) {
             opts.log(`[${step}/${totalSteps}] ${cell.id}: starting ${cell.instances} server${cell.instances > 1 ? 's' : ''}, verifying, logging in ${cell.workload === 'POST /login' ? 0 : scenario.workload.users} users`)
-            rt = await prepareCell(cell, scenario, opts.group, redisUrl)
+            rt = await prepareCell(cell, scenario, opts.group, redisUrl, affinity?.server ?? null)
             remainingPrepares--
             runtimes.set(cell.id, rt)
             cell.credential = rt.credential
@@ -101,7 +111,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
           cell.rounds.push(r)
           remainingSteps--
           opts.log(`[${step}/${totalSteps}] round ${round}/${load.rounds} ${cell.id.padEnd(32)} ${Math.round(r.rps).toLocaleString('en-US').padStart(7)} req/s  ${r.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  ETA ${eta()}`)
-          const problem = checkRound(r, rt.expected, rt.expected401Share)
+          const problem = checkRound(r, rt.expected, rt.expected401Share, rt.renewalBound)
           if (problem) {
             Object.assign(cell, { status: 'invalid', reason: problem })
             remainingSteps -= load.rounds - round
@@ -150,7 +160,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     smoke: opts.smoke,
     startedAt,
     finishedAt: new Date().toISOString(),
-    environment,
+    environment: { ...environment, cpuAffinity: affinity },
     interrupted: opts.signal.aborted,
     cells: results,
     micro,

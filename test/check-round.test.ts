@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { checkRound } from '../bench/cell.ts'
-import { expectedOps } from '../bench/expected.ts'
+import { expectedOps, renewalWriteBound } from '../bench/expected.ts'
 import type { RoundResult } from '../bench/results.ts'
 
 const round = (over: Partial<RoundResult>): RoundResult => ({
@@ -28,6 +28,17 @@ test('a wrong store count, non-2xx answers and errors each make the round invali
     'round 2: Redis read commands per request (INFO commandstats): 2.0000, expected 1')
 })
 
+test('session renewal writes are accepted up to the bound, not beyond', () => {
+  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.05, deletes: 0 } }), session, 0, 50), null)
+  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.051, deletes: 0 } }), session, 0, 50),
+    'round 2: store writes: counted 51, more than the 50 session renewals the window allows')
+  const jwt = expectedOps({ strategy: 'jwt', revocation: 'none', workload: 'GET /me' })
+  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 0, writes: 0.001, deletes: 0 } }), jwt, 0, 50),
+    'round 2: store writes per request: counted 0.0010, expected 0')
+  assert.equal(renewalWriteBound(1000, 2, 5), 2000)
+  assert.equal(renewalWriteBound(1000, 1, 60), 2000)
+})
+
 test('401s are accepted only where a per-process store makes them the expected finding', () => {
   const r = round({ statusCounts: { 200: 500, 401: 500 }, non2xx: 500, status401Share: 0.5 })
   assert.equal(checkRound(r, session, 0.5), null)
@@ -35,8 +46,8 @@ test('401s are accepted only where a per-process store makes them the expected f
 })
 
 test('expected operations per workload follow DESIGN.md', () => {
-  assert.deepEqual(expectedOps({ strategy: 'jwt', revocation: 'none', workload: 'GET /me' }), { stateReads: 0, userReads: 0, writes: 0, deletes: 0 })
-  assert.deepEqual(expectedOps({ strategy: 'jwt', revocation: 'denylist', workload: 'GET /profile' }), { stateReads: 1, userReads: 1, writes: 0, deletes: 0 })
-  assert.deepEqual(expectedOps({ strategy: 'none', revocation: null, workload: 'GET /profile' }), { stateReads: 0, userReads: 1, writes: 0, deletes: 0 })
-  assert.deepEqual(expectedOps({ strategy: 'session', revocation: null, workload: 'POST /login' }), { stateReads: 0, userReads: 1, writes: 1, deletes: 0 })
+  assert.deepEqual(expectedOps({ strategy: 'jwt', revocation: 'none', workload: 'GET /me' }), { stateReads: 0, userReads: 0, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps({ strategy: 'jwt', revocation: 'denylist', workload: 'GET /profile' }), { stateReads: 1, userReads: 1, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps({ strategy: 'none', revocation: null, workload: 'GET /profile' }), { stateReads: 0, userReads: 1, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps({ strategy: 'session', revocation: null, workload: 'POST /login' }), { stateReads: 0, userReads: 1, writes: 1, deletes: 0, renewals: false })
 })

@@ -118,6 +118,11 @@ for (const c of combos) {
         const idle = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
         assert.deepEqual([idle.result.statusCode, idle.deletes], [401, 1])
 
+        const busy = await login(server)
+        clock.advance(TOUCH_INTERVAL_MS)
+        const burst = await opsOf(server, () => Promise.all(Array.from({ length: 20 }, () => server.app.inject({ url: '/me', headers: busy.headers }))))
+        assert.deepEqual([burst.result.map((r) => r.statusCode), burst.writes], [Array(20).fill(200), 1])
+
         const fresh = await login(server)
         for (let i = 0; i < 4; i++) {
           clock.advance(240_000)

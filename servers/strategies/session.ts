@@ -13,6 +13,17 @@ export const createSessionStrategy: StrategyFactory = async ({ store, clock, set
   const absoluteMs = settings.sessionAbsoluteTtlSeconds * 1000
   const ttlFrom = (s: SessionRecord, now: number) => Math.min(idleMs, s.createdAt + absoluteMs - now)
 
+  // Concurrent requests can all read a session before its renewal lands (Redis is asynchronous):
+  // remembering this process's recent renewals keeps it to one write per session per interval.
+  const renewedAt = new Map<string, number>()
+  const shouldRenew = (id: string, now: number): boolean => {
+    const last = renewedAt.get(id)
+    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return false
+    if (renewedAt.size >= 100_000) for (const [k, t] of renewedAt) if (now - t >= TOUCH_INTERVAL_MS) renewedAt.delete(k)
+    renewedAt.set(id, now)
+    return true
+  }
+
   const presentedId = (cookieHeader: string | undefined): string | null => {
     const id = readCookie(cookieHeader, SESSION_COOKIE)
     // Forged or injection-shaped ids never reach the store.
@@ -41,7 +52,7 @@ export const createSessionStrategy: StrategyFactory = async ({ store, clock, set
         await store.deleteSession(id)
         return null
       }
-      if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
+      if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS && shouldRenew(id, now)) {
         session.lastSeenAt = now
         await store.touchSession(session, ttlFrom(session, now))
       }

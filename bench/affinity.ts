@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process'
+import { cpus } from 'node:os'
+
+/**
+ * Which CPUs the load generator (with Redis) and the servers run on. Unpinned, the two fight over
+ * the same cores and a server's CPU cost per request swings with the scheduler; pinned, each
+ * server always has its own half of the machine, which makes CPU µs per request repeatable.
+ */
+export interface CpuPlan {
+  client: string
+  server: string
+}
+
+export function tasksetAvailable(): boolean {
+  return spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0
+}
+
+/** The split for this machine, or null where it cannot be made (one CPU, or no taskset). */
+export function planAffinity(count = cpus().length, available = tasksetAvailable()): CpuPlan | null {
+  if (count < 2 || !available) return null
+  const half = Math.floor(count / 2)
+  const range = (from: number, to: number) => (from === to ? String(from) : `${from}-${to}`)
+  return { client: range(0, half - 1), server: range(half, count - 1) }
+}
+
+export class AffinityError extends Error {
+  readonly code = 'ERR_AFFINITY'
+}
+
+/** Pins this process and all its threads (autocannon runs in it). */
+export function pinSelf(cpuList: string): void {
+  const res = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { encoding: 'utf8' })
+  if (res.status !== 0) throw new AffinityError(`taskset could not pin the harness to CPUs ${cpuList}: ${res.stderr.trim()}`)
+}
+
+/** The command line that runs `command args` on `cpuList`, or unchanged when unpinned. */
+export function pinned(cpuList: string | null, command: string, args: string[]): [string, string[]] {
+  return cpuList === null ? [command, args] : ['taskset', ['-c', cpuList, command, ...args]]
+}
