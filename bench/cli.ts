@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { ProcessGroup } from './processes.ts'
 import { summaryTable } from './progress.ts'
+import { writeReport } from './report/index.ts'
 import { writeJsonAtomic, type ResultsFile } from './results.ts'
 import { runScenario } from './run.ts'
 import { loadScenario, ScenarioError } from './scenario.ts'
@@ -103,8 +104,13 @@ async function main(argv: string[]): Promise<number> {
   }
   mkdirSync(outDir, { recursive: true })
   writeJsonAtomic(join(outDir, 'results.json'), results)
+  const report = await writeReport(results, outDir)
   linkLatest(outDir)
-  process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${relative(process.cwd(), join(outDir, 'results.json'))}\n`)
+  const rel = (p: string) => relative(process.cwd(), p)
+  process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${rel(join(outDir, 'results.json'))}\nreport:  ${rel(report.html)}\n`)
+  process.stdout.write(report.png.status === 'ok'
+    ? `charts:  ${report.png.files.length} PNG files in ${rel(join(outDir, 'charts'))}\n`
+    : `charts:  no PNG files (${report.png.reason})\n`)
   if (results.interrupted) return EXIT.interrupted
   return results.cells.some((c) => c.status === 'invalid' || c.status === 'failed') ? EXIT.cellProblem : EXIT.ok
 }

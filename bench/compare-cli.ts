@@ -1,0 +1,40 @@
+import { existsSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { compareHtml, compareResults, compareText } from './report/compare.ts'
+import { readResults, ResultsError } from './results.ts'
+
+const USAGE = 'usage: npm run compare -- OLD NEW [--threshold PERCENT] [--out FILE]\n  OLD, NEW: result folders or results.json files; exit 1 when a cell regresses beyond the threshold (default 10)'
+
+const resultsPath = (p: string) => (existsSync(p) && statSync(p).isDirectory() ? join(p, 'results.json') : p)
+
+function main(argv: string[]): number {
+  let values: { threshold?: string; out?: string }
+  let positionals: string[]
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { threshold: { type: 'string' }, out: { type: 'string' } } }))
+  } catch (err) {
+    process.stderr.write(`authbench compare: ${(err as Error).message}\n${USAGE}\n`)
+    return 2
+  }
+  const threshold = values.threshold === undefined ? 10 : Number(values.threshold)
+  if (positionals.length !== 2 || !Number.isFinite(threshold) || threshold < 0) {
+    process.stderr.write(`${USAGE}\n`)
+    return 2
+  }
+  const [oldPath, newPath] = positionals.map(resultsPath) as [string, string]
+  let cmp
+  try {
+    cmp = compareResults(readResults(oldPath), readResults(newPath), threshold)
+  } catch (err) {
+    if (!(err instanceof ResultsError)) throw err
+    process.stderr.write(`authbench compare: ${err.message}\n`)
+    return 2
+  }
+  const out = resolve(values.out ?? join(dirname(newPath), 'compare.html'))
+  writeFileSync(out, compareHtml(cmp, oldPath, newPath))
+  process.stdout.write(`${compareText(cmp)}\n\ncompare: ${relative(process.cwd(), out)}\n`)
+  return cmp.changes.some((c) => c.regression) ? 1 : 0
+}
+
+process.exit(main(process.argv.slice(2)))

@@ -1,0 +1,154 @@
+import type { CellResult, ResultsFile } from '../results.ts'
+
+/** A Chart.js configuration that is plain JSON (no functions), so it can be inlined and re-rendered. */
+export interface ChartSpec {
+  id: string
+  title: string
+  caption: string
+  config: {
+    type: 'bar'
+    data: { labels: string[]; datasets: Record<string, unknown>[] }
+    options: Record<string, unknown>
+  }
+}
+
+/** One hue per strategy, consistent across every chart; cells of a strategy get its shades. */
+const PALETTE: Record<CellResult['strategy'], string[]> = {
+  none: ['#7f8c8d', '#95a5a6', '#566573'],
+  session: ['#1f77b4', '#4f9fd6', '#17507f', '#7fbce6', '#0d3a5c', '#a9d2f0'],
+  jwt: ['#e6780e', '#f39c3d', '#b35900', '#f7b56b', '#8a4500', '#fad09c', '#cc6a0c', '#5e2f00'],
+}
+export const STRATEGY_COLOR = { none: PALETTE.none[0]!, session: PALETTE.session[0]!, jwt: PALETTE.jwt[0]! }
+
+export function cellColors(cells: CellResult[]): string[] {
+  const seen = { none: 0, session: 0, jwt: 0 }
+  return cells.map((c) => {
+    const shades = PALETTE[c.strategy]
+    return shades[seen[c.strategy]++ % shades.length]!
+  })
+}
+
+/** Cells whose figures are trustworthy enough to chart. */
+export const chartable = (r: ResultsFile) => r.cells.filter((c) => c.status === 'ok' && c.summary)
+
+const baseOptions = (yTitle: string, extra: Record<string, unknown> = {}) => ({
+  animation: false,
+  responsive: true,
+  maintainAspectRatio: false,
+  plugins: { legend: { display: true, position: 'bottom' } },
+  scales: { x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { beginAtZero: true, title: { display: true, text: yTitle } } },
+  ...extra,
+})
+
+const r1 = (v: number) => Math.round(v * 10) / 10
+const r3 = (v: number) => Math.round(v * 1000) / 1000
+
+/** Every chart of the report, from results alone (pure). */
+export function buildCharts(results: ResultsFile): ChartSpec[] {
+  const cells = chartable(results)
+  if (cells.length === 0) return []
+  const labels = cells.map((c) => c.id)
+  const colors = cellColors(cells)
+  const s = (c: CellResult) => c.summary!
+  const baseline = results.cells.find((c) => c.id === results.scenario.baseline)
+  const baseCpu = baseline?.status === 'ok' && baseline.summary ? baseline.summary.cpuUsPerRequest.median : null
+  const rounds = results.scenario.load.rounds
+
+  const charts: ChartSpec[] = [
+    {
+      id: 'rps',
+      title: 'Requests per second',
+      caption: `Median requests/s over ${rounds} round${rounds > 1 ? 's' : ''} (bar) and its 95% interval (thin bar). Throughput is the noisy figure on a shared machine.`,
+      config: {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: [
+            { label: 'median req/s', data: cells.map((c) => Math.round(s(c).rps.median)), backgroundColor: colors },
+            { label: '95% interval', data: cells.map((c) => s(c).rps.ci95.map(Math.round)), backgroundColor: 'rgba(0,0,0,0.35)', barPercentage: 0.15, grouped: false },
+          ],
+        },
+        options: baseOptions('requests/s'),
+      },
+    },
+    {
+      id: 'cpu',
+      title: 'Server CPU per request',
+      caption: baseCpu === null
+        ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
+        : `Server CPU µs per request: the framework baseline (${baseline!.id}, ${r1(baseCpu)} µs) plus the authentication overhead on top of it. The stable figure.`,
+      config: {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: baseCpu === null
+            ? [{ label: 'CPU µs/request', data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)), backgroundColor: colors }]
+            : [
+                { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(Math.min(baseCpu, s(c).cpuUsPerRequest.median))), backgroundColor: '#bdc3c7', stack: 'cpu' },
+                { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, s(c).cpuUsPerRequest.median - baseCpu))), backgroundColor: colors, stack: 'cpu' },
+              ],
+        },
+        options: baseOptions('CPU µs per request', { scales: { x: { stacked: true, ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'CPU µs per request' } } } }),
+      },
+    },
+    {
+      id: 'store-ops',
+      title: 'Store operations per request',
+      caption: 'Counted store reads, writes and deletes per request in the measured windows (users table included); verified against the contract before the cell is reported.',
+      config: {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: [
+            { label: 'reads', data: cells.map((c) => r3(s(c).storeOpsPerRequest.reads)), backgroundColor: '#2c3e50' },
+            { label: 'writes', data: cells.map((c) => r3(s(c).storeOpsPerRequest.writes)), backgroundColor: '#c0392b' },
+            { label: 'deletes', data: cells.map((c) => r3(s(c).storeOpsPerRequest.deletes)), backgroundColor: '#8e44ad' },
+          ],
+        },
+        options: baseOptions('operations per request'),
+      },
+    },
+    {
+      id: 'latency',
+      title: 'Server-side request time',
+      caption: 'Server time from onRequest to onResponse in µs (p50, p90, p99, max; log scale). Client-side latency from autocannon has 1 ms resolution and is in the table below.',
+      config: {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: (['p50', 'p90', 'p99', 'max'] as const).map((p, i) => ({
+            label: p, data: cells.map((c) => s(c).serverTimeUs[p]), backgroundColor: ['#a3c4dc', '#5b9bd5', '#2e75b6', '#1f4e79'][i],
+          })),
+        },
+        options: baseOptions('µs', { scales: { x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { type: 'logarithmic', title: { display: true, text: 'µs (log scale)' } } } }),
+      },
+    },
+    {
+      id: 'bytes',
+      title: 'Request bytes on the wire',
+      caption: 'Bytes of one request as sent (request line, headers, body): the credential is the difference, an opaque cookie against a signed token.',
+      config: {
+        type: 'bar',
+        data: { labels, datasets: [{ label: 'bytes per request', data: cells.map((c) => Math.round(s(c).bytesPerRequest.request)), backgroundColor: colors }] },
+        options: baseOptions('bytes'),
+      },
+    },
+    {
+      id: 'ratios',
+      title: `Ratios to the baseline (${results.scenario.baseline})`,
+      caption: 'Per-round ratios to the baseline cell of the same round, then their median: throughput (higher is better) and CPU per request (lower is better).',
+      config: {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: [
+            { label: 'req/s ratio', data: cells.map((c) => (s(c).ratioToBaseline.rps === null ? null : r3(s(c).ratioToBaseline.rps!))), backgroundColor: '#16a085' },
+            { label: 'CPU/request ratio', data: cells.map((c) => (s(c).ratioToBaseline.cpu === null ? null : r3(s(c).ratioToBaseline.cpu!))), backgroundColor: '#d35400' },
+          ],
+        },
+        options: baseOptions('x baseline'),
+      },
+    },
+  ]
+  return charts
+}

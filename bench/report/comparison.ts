@@ -1,0 +1,99 @@
+import type { CellResult, ResultsFile } from '../results.ts'
+
+/**
+ * The explainer's five-row table, each row answered by this run's measurements. Columns are the
+ * strategy/store pairs the run has; a row with no measurement in this run says so.
+ */
+export interface ComparisonTable {
+  columns: string[]
+  rows: { question: string; claim: string; answers: string[] }[]
+}
+
+const NOT_MEASURED = 'not measured in this run'
+
+function representative(cells: CellResult[]): CellResult[] {
+  const groups = new Map<string, CellResult>()
+  for (const c of cells) {
+    const key = `${c.strategy}/${c.store ?? '-'}`
+    const prev = groups.get(key)
+    // Prefer a single-instance cell without a denylist: it stands for the plain strategy.
+    if (!prev || (prev.instances > 1 && c.instances === 1) || (prev.revocation === 'denylist' && c.revocation !== 'denylist')) groups.set(key, c)
+  }
+  return [...groups.values()]
+}
+
+const fmt = (v: number, d = 3) => String(Math.round(v * 10 ** d) / 10 ** d)
+
+function stateLives(c: CellResult): string {
+  if (c.strategy === 'none') return 'nowhere (no authentication)'
+  if (c.strategy === 'session') return `server side, in ${c.store}; the client holds only an id`
+  return `in the token (signed claims); refresh-token state in ${c.store}`
+}
+
+function clientSends(c: CellResult): string {
+  const cred = c.credential
+  if (!cred || c.strategy === 'none') return c.strategy === 'none' ? 'nothing (x-user-id header)' : NOT_MEASURED
+  return cred.kind === 'cookie'
+    ? `an opaque cookie: ${cred.bytes} bytes in the ${cred.header} header`
+    : `a signed bearer token: ${cred.bytes} bytes in the ${cred.header} header`
+}
+
+function storeReads(c: CellResult, route: 'GET /me' | 'GET /profile', all: CellResult[]): string {
+  const measured = all.find((x) => x.strategy === c.strategy && x.store === c.store && x.workload === route && x.status === 'ok' && x.summary
+    && x.revocation === c.revocation && x.instances === 1)
+  if (!measured) return NOT_MEASURED
+  const ops = measured.summary!.storeOpsPerRequest
+  const reads = ops.reads
+  const users = route === 'GET /profile' ? ' (one is the users table)' : ''
+  return `${reads === 0 ? 'no' : `yes: ${fmt(reads)} read${reads === 1 ? '' : 's'} per request`}${reads > 0 ? users : ''} (measured)`
+}
+
+function clientReads(c: CellResult): string {
+  const cred = c.credential
+  if (c.strategy === 'none') return 'nothing to read'
+  if (!cred) return NOT_MEASURED
+  if (!cred.decoded) return 'no: a random 256-bit id, nothing inside'
+  return `yes, without any key: ${Object.keys(cred.decoded.claims).join(', ')} (decoded from a real token)`
+}
+
+function revocation(c: CellResult, all: CellResult[]): string {
+  const probes = all.filter((x) => x.strategy === c.strategy && x.store === c.store && x.revocationProbe)
+  if (c.strategy === 'none') return 'nothing to revoke'
+  if (probes.length === 0) return NOT_MEASURED
+  return probes.map((x) => {
+    const p = x.revocationProbe!
+    const what = p.keepsWorkingSeconds === 0
+      ? 'ends at logout'
+      : p.keepsWorkingSeconds === null ? 'keeps working until the session times out' : `keeps working ${p.keepsWorkingSeconds} s after logout`
+    return `${x.id}: ${what} (GET /me after logout: ${p.statusAfterLogout.join(', ')})`
+  }).join('; ')
+}
+
+function instances(c: CellResult, all: CellResult[]): string {
+  const multi = all.filter((x) => x.strategy === c.strategy && x.store === c.store && x.instances > 1 && x.status === 'ok' && x.summary)
+  if (c.strategy === 'none') return 'n/a'
+  if (multi.length === 0) return `${NOT_MEASURED} (see scenarios/scaling.ts)`
+  return multi.map((x) => {
+    const share = x.summary!.status401Share
+    return share === 0
+      ? `works with ${x.instances} instances (0% 401, measured)`
+      : `breaks with ${x.instances} instances: ${(share * 100).toFixed(1)}% of requests got 401 (measured)`
+  }).join('; ')
+}
+
+export function comparisonTable(results: ResultsFile): ComparisonTable {
+  const cols = representative(results.cells.filter((c) => c.status !== 'skipped'))
+  const all = results.cells
+  return {
+    columns: cols.map((c) => (c.strategy === 'none' ? 'none' : `${c.strategy} (${c.store})`)),
+    rows: [
+      { question: 'Where does user state live?', claim: 'session: cookie; JWT: token', answers: cols.map(stateLives) },
+      { question: 'What does the client send?', claim: 'session: cookie; JWT: token', answers: cols.map(clientSends) },
+      { question: 'Store read to identify the user (GET /me)?', claim: 'session: needed; JWT: not needed', answers: cols.map((c) => (c.strategy === 'none' ? 'no' : storeReads(c, 'GET /me', all))) },
+      { question: 'Store read for the full record (GET /profile)?', claim: 'JWT: not needed if the payload suffices', answers: cols.map((c) => storeReads(c, 'GET /profile', all)) },
+      { question: 'Can the client read the credential?', claim: 'session: no; JWT: yes', answers: cols.map(clientReads) },
+      { question: 'What does logout do?', claim: '(not in the explainer)', answers: cols.map((c) => revocation(c, all)) },
+      { question: 'Several instances?', claim: 'session: hard; JWT: easy', answers: cols.map((c) => instances(c, all)) },
+    ],
+  }
+}

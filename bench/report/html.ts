@@ -1,0 +1,124 @@
+import type { CellResult, ResultsFile } from '../results.ts'
+import { buildCharts, STRATEGY_COLOR, type ChartSpec } from './charts.ts'
+import { comparisonTable } from './comparison.ts'
+import { findings } from './findings.ts'
+
+export const esc = (s: unknown) =>
+  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
+/** JSON safe to inline in a <script> element. */
+export const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+
+const num = (v: number | null | undefined, d = 1) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+
+const CSS = `
+:root { --fg: #1d2327; --muted: #5f6b73; --line: #d8dee2; --bg: #fff; --soft: #f5f7f8; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); margin: 0; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px; }
+h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 20px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.muted, figcaption, .note { color: var(--muted); }
+.answer { background: var(--soft); border-left: 4px solid ${STRATEGY_COLOR.session}; padding: 12px 16px; margin: 16px 0; }
+.answer li { margin: 4px 0; } .figures { display: block; color: var(--muted); font-size: 13px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 8px 0; }
+th, td { border: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top; }
+th { background: var(--soft); } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 20px; }
+figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 12px; break-inside: avoid; }
+figure h3 { font-size: 15px; margin: 0 0 6px; } .chart { position: relative; height: 330px; }
+figcaption { font-size: 13px; margin-top: 6px; }
+.status-ok { color: #1e8449; } .status-invalid, .status-failed { color: #c0392b; font-weight: 600; } .status-skipped { color: #7f8c8d; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
+code { font-size: 12px; background: var(--soft); padding: 1px 3px; border-radius: 3px; }
+.warn { background: #fdf2e9; border: 1px solid #f0b27a; padding: 8px 12px; border-radius: 4px; }
+@media print { main { max-width: none; padding: 0; } .grid { grid-template-columns: 1fr 1fr; } .chart { height: 260px; } h2 { break-after: avoid; } }
+`
+
+function resultsTable(cells: CellResult[]): string {
+  const head = ['cell', 'status', 'req/s (95% CI)', 'CPU µs/req (95% CI)', 'CPU x base', 'reads / writes / deletes per req',
+    'server µs p50 / p99', 'client ms p50 / p99 / max', 'bytes req / resp', '401 share', 'RSS MiB']
+  const rows = cells.map((c) => {
+    const s = c.summary
+    const status = `<span class="status-${c.status}">${c.status}</span>`
+    if (!s) return `<tr><td>${esc(c.id)}</td><td>${status}</td><td colspan="${head.length - 2}">${esc(c.reason ?? '')}</td></tr>`
+    const o = s.storeOpsPerRequest
+    return `<tr><td><span class="swatch" style="background:${STRATEGY_COLOR[c.strategy]}"></span>${esc(c.id)}</td><td>${status}</td>
+<td class="n">${num(s.rps.median, 0)} (${num(s.rps.ci95[0], 0)}–${num(s.rps.ci95[1], 0)})</td>
+<td class="n">${num(s.cpuUsPerRequest.median)} (${num(s.cpuUsPerRequest.ci95[0])}–${num(s.cpuUsPerRequest.ci95[1])})</td>
+<td class="n">${num(s.ratioToBaseline.cpu, 2)}</td>
+<td class="n">${num(o.reads, 3)} / ${num(o.writes, 3)} / ${num(o.deletes, 3)}</td>
+<td class="n">${num(s.serverTimeUs.p50, 0)} / ${num(s.serverTimeUs.p99, 0)}</td>
+<td class="n">${num(s.latencyMs.p50, 0)} / ${num(s.latencyMs.p99, 0)} / ${num(s.latencyMs.max, 0)}</td>
+<td class="n">${num(s.bytesPerRequest.request, 0)} / ${num(s.bytesPerRequest.response, 0)}</td>
+<td class="n">${num(s.status401Share * 100, 1)}%</td>
+<td class="n">${num(s.rssBytes / 2 ** 20, 0)}</td></tr>${c.reason || c.note ? `<tr><td></td><td colspan="${head.length - 1}" class="note">${esc(c.reason ?? c.note)}</td></tr>` : ''}`
+  })
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`
+}
+
+function comparisonHtml(results: ResultsFile): string {
+  const t = comparisonTable(results)
+  return `<table><thead><tr><th>question</th><th>the explainer says</th>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>
+${t.rows.map((r) => `<tr><th>${esc(r.question)}</th><td class="muted">${esc(r.claim)}</td>${r.answers.map((a) => `<td>${esc(a)}</td>`).join('')}</tr>`).join('\n')}
+</tbody></table>`
+}
+
+function methodology(results: ResultsFile): string {
+  const e = results.environment
+  const l = results.scenario.load
+  const pk = Object.entries(e.packages).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ')
+  const aff = e.cpuAffinity ? `load generator and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}` : 'processes not pinned to CPUs'
+  return `<ul>
+<li>Machine: ${esc(e.cpus.count)} × ${esc(e.cpus.model)}, ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
+<li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
+<li>Load: autocannon, closed loop, ${l.connections} connections, ${l.warmupSeconds} s warm-up then ${l.durationSeconds} s measured, ${l.rounds} round${l.rounds > 1 ? 's' : ''}; every round runs every cell in order, so drift touches all cells alike. Requests rotate over ${results.scenario.workload.users} logged-in users.</li>
+<li>CPU per request: each server's process CPU time (user + system) over the window divided by the requests it started; read over IPC before and after the window. Server time: an HDR histogram from onRequest to onResponse, in µs.</li>
+<li>Verification: before measuring, no credential must give 401 and a fresh one 200; after each window the counted store operations per request must equal the contract (and Redis's INFO commandstats must agree), and there must be no non-2xx answer, error or timeout, or the cell is marked invalid.</li>
+<li>Intervals: a distribution-free 95% interval of the median from order statistics over rounds. With fewer than 6 rounds it is the range of the rounds, whose coverage is lower (75% for 3 rounds, 94% for 5).</li>
+<li>Stable and noisy figures: on a shared 2-core machine requests/s move a lot from run to run (the load generator and the server share the cores); server CPU µs per request and the counted operations are the steadier figures, and ratios within a round the fairest comparison.</li>
+<li>Run ${esc(results.startedAt)} to ${esc(results.finishedAt)}, scenario file <code>${esc(results.scenario.file)}</code>.</li>
+</ul>`
+}
+
+/** The whole report as one self-contained HTML page (Chart.js and the data inlined). Pure. */
+export function renderHtml(results: ResultsFile, chartJsSource: string, charts: ChartSpec[] = buildCharts(results)): string {
+  const f = findings(results)
+  const notOk = results.cells.filter((c) => c.status !== 'ok')
+  const warnings = [
+    results.smoke ? 'This is a smoke run (about a second per cell, one round): its figures show the shape of the output, not trustworthy measurements.' : '',
+    results.interrupted ? 'This run was interrupted: some cells have fewer rounds or none.' : '',
+    notOk.length ? `${notOk.length} cell${notOk.length > 1 ? 's are' : ' is'} not in the charts: ${notOk.map((c) => `${c.id} (${c.status}${c.reason ? `: ${c.reason}` : ''})`).join('; ')}.` : '',
+  ].filter(Boolean)
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>authbench: ${esc(results.scenario.name)}</title>
+<style>${CSS}</style></head>
+<body><main>
+<h1>authbench: ${esc(results.scenario.name)}</h1>
+<p class="muted">${esc(results.scenario.description)} · workload <code>${esc(results.scenario.workload.route)}</code> · ${esc(results.startedAt)}</p>
+${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
+<section class="answer"><strong>What this run measured</strong><ul>
+${f.map((x) => `<li>${esc(x.text)}<span class="figures">${esc(x.figures)}</span></li>`).join('\n') || '<li>No cell completed, so there is nothing to compare.</li>'}
+</ul></section>
+<h2>Session or JWT: the comparison, measured</h2>
+${comparisonHtml(results)}
+<h2>Charts</h2>
+<div class="grid">
+${charts.map((c) => `<figure><h3>${esc(c.title)}</h3><div class="chart"><canvas id="chart-${esc(c.id)}" aria-label="${esc(c.title)}" role="img"></canvas></div><figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}
+</div>
+<h2>Every cell</h2>
+${resultsTable(results.cells)}
+<h2>Methodology</h2>
+${methodology(results)}
+</main>
+<script type="application/json" id="authbench-charts">${inlineJson(charts.map((c) => ({ id: c.id, config: c.config })))}</script>
+<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+<script>
+for (const spec of JSON.parse(document.getElementById('authbench-charts').textContent)) {
+  new Chart(document.getElementById('chart-' + spec.id), spec.config);
+}
+</script>
+</body></html>
+`
+}

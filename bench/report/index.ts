@@ -1,0 +1,22 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import type { ResultsFile } from '../results.ts'
+import { buildCharts } from './charts.ts'
+import { renderHtml } from './html.ts'
+import { renderPngs, type PngOutcome } from './png.ts'
+
+const require = createRequire(import.meta.url)
+
+/** Chart.js's browser bundle, to inline (its package exports do not list the file, so resolve beside the entry). */
+export function chartJsSource(): string {
+  return readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8')
+}
+
+/** Writes DIR/index.html and DIR/charts/*.png (when canvas is available) from results alone. */
+export async function writeReport(results: ResultsFile, dir: string): Promise<{ html: string; png: PngOutcome }> {
+  const charts = buildCharts(results)
+  const html = join(dir, 'index.html')
+  writeFileSync(html, renderHtml(results, chartJsSource(), charts))
+  return { html, png: await renderPngs(charts, join(dir, 'charts')) }
+}

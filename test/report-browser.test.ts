@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { describe, test } from 'node:test'
+import { chromium } from 'playwright-core'
+import { writeReport } from '../bench/report/index.ts'
+import { fixtureResults } from './fixtures/results.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+
+describe('the HTML report in a real browser', () => {
+  test('opens from file:// with no network request and no console error, and draws every chart', async (t) => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium`)
+    const dir = mkdtempSync(join(tmpdir(), 'authbench-report-'))
+    t.after(() => rmSync(dir, { recursive: true, force: true }))
+    const { html } = await writeReport(fixtureResults(), dir)
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    t.after(() => browser.close())
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const problems: string[] = []
+    const requests: string[] = []
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`) })
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+    page.on('request', (r) => requests.push(r.url()))
+    const url = pathToFileURL(html).href
+    await page.goto(url, { waitUntil: 'load' })
+
+    // A drawn chart has non-transparent pixels; a canvas Chart.js never touched has none.
+    const drawn = await page.$$eval('canvas', (canvases) => canvases.map((c) => {
+      const el = c as HTMLCanvasElement
+      const data = el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data
+      let painted = 0
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++
+      return { id: el.id, painted, width: el.width }
+    }))
+    assert.deepEqual(drawn.map((d) => d.id), ['chart-rps', 'chart-cpu', 'chart-store-ops', 'chart-latency', 'chart-bytes', 'chart-ratios'])
+    for (const d of drawn) assert.ok(d.painted > 1000 && d.width > 200, `${d.id}: ${d.painted} painted pixels`)
+    assert.deepEqual(problems, [])
+    assert.deepEqual(requests, [url])
+    assert.equal(await page.locator('h1').textContent(), 'authbench: fixture')
+  })
+})

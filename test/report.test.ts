@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { buildCharts, cellColors } from '../bench/report/charts.ts'
+import { compareResults, compareText } from '../bench/report/compare.ts'
+import { comparisonTable } from '../bench/report/comparison.ts'
+import { findings } from '../bench/report/findings.ts'
+import { renderHtml } from '../bench/report/html.ts'
+import { fixtureResults } from './fixtures/results.ts'
+
+describe('report rendering (pure, on fixture results)', () => {
+  test('charts include only ok cells, with the CPU split into baseline and overhead', () => {
+    const charts = buildCharts(fixtureResults())
+    assert.deepEqual(charts.map((c) => c.id), ['rps', 'cpu', 'store-ops', 'latency', 'bytes', 'ratios'])
+    const cpu = charts.find((c) => c.id === 'cpu')!
+    assert.deepEqual(cpu.config.data.labels, ['none', 'session-sqlite', 'session-memory-x2', 'jwt-HS256-jose-sqlite'])
+    assert.deepEqual(cpu.config.data.datasets[0]!.data, [21, 21, 21, 21])
+    assert.deepEqual(cpu.config.data.datasets[1]!.data, [0, 9, 4, 51])
+    const rps = charts.find((c) => c.id === 'rps')!
+    assert.deepEqual(rps.config.data.datasets[1]!.data, [[28000, 30000], [19000, 21000], [25000, 25000], [11000, 12500]])
+    for (const c of charts) assert.ok(c.caption.length > 20 && !c.caption.includes('\n'), c.id)
+    assert.deepEqual(JSON.parse(JSON.stringify(charts)), charts)
+  })
+
+  test('colours are per strategy and consistent', () => {
+    const cells = fixtureResults().cells.filter((c) => c.status === 'ok')
+    const colors = cellColors(cells)
+    assert.equal(colors[1], '#1f77b4')
+    assert.equal(colors[3], '#e6780e')
+    assert.notEqual(colors[1], colors[2])
+  })
+
+  test('the comparison table answers from measurements and says where it has none', () => {
+    const t = comparisonTable(fixtureResults())
+    assert.deepEqual(t.columns, ['none', 'session (sqlite)', 'session (memory)', 'jwt (sqlite)'])
+    const row = (q: string) => t.rows.find((r) => r.question.startsWith(q))!.answers
+    assert.deepEqual(row('Store read to identify'), ['no', 'yes: 1 read per request (measured)', 'not measured in this run', 'no (measured)'])
+    assert.deepEqual(row('Store read for the full record'), Array(4).fill('not measured in this run'))
+    assert.equal(row('Can the client read')[3], 'yes, without any key: iss, aud, sub, name, iat, jti, exp (decoded from a real token)')
+    assert.equal(row('Can the client read')[1], 'no: a random 256-bit id, nothing inside')
+    assert.match(row('What does logout do')[3]!, /keeps working 899 s after logout \(GET \/me after logout: 200\)/)
+    assert.equal(row('Several instances')[2], 'breaks with 2 instances: 50.0% of requests got 401 (measured)')
+    assert.equal(row('Several instances')[1], 'not measured in this run (see scenarios/scaling.ts)')
+  })
+
+  test('findings are computed from the figures', () => {
+    const f = findings(fixtureResults())
+    assert.equal(f[0]!.text, 'On GET /me, the cheapest authentication was a sqlite session lookup and the most expensive JWT HS256 with jose: 2.40x the server CPU per request.')
+    assert.equal(f[1]!.text, 'JWT HS256 with jose costs 2.40x the server CPU per request of a sqlite session lookup, contrary to the folklore that JWTs are the cheap option.')
+    assert.match(f[1]!.figures, /jwt-HS256-jose-sqlite 72\.0 µs vs session-sqlite 30\.0 µs; overhead over none: 51\.0 µs vs 9\.0 µs/)
+    assert.ok(f.some((x) => /6\.38x the size of the session cookie/.test(x.text)))
+    assert.ok(f.some((x) => /50\.0% of requests got 401/.test(x.text)))
+  })
+
+  test('the HTML is self-contained and names every cell, including skipped and invalid ones', () => {
+    const html = renderHtml(fixtureResults(), '/* chart.js */ window.Chart = function () {}')
+    assert.ok(html.startsWith('<!doctype html>'))
+    assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)=/i)
+    assert.match(html, /session-redis.*skipped/s)
+    assert.match(html, /redis-server is not on PATH/)
+    assert.match(html, /jwt-EdDSA-fast-jwt-sqlite \(invalid: round 1: non-2xx answers: 10 x 500\)/)
+    assert.equal(html.match(/<canvas /g)!.length, 6)
+    assert.match(html, /coverage is lower \(75% for 3 rounds/)
+  })
+
+  test('inlined data cannot close its script element', () => {
+    const r = fixtureResults()
+    r.scenario.description = '</script><script>alert(1)</script>'
+    r.cells[0]!.id = '</script>'
+    const html = renderHtml(r, '')
+    assert.equal(html.match(/<\/script>/g)!.length, 3)
+  })
+
+  test('a results file with no ok cell still renders', () => {
+    const r = fixtureResults()
+    for (const c of r.cells) Object.assign(c, { status: 'failed', reason: 'server did not start', summary: null, rounds: [] })
+    assert.deepEqual(buildCharts(r), [])
+    assert.match(renderHtml(r, ''), /No cell completed/)
+  })
+})
+
+describe('compare', () => {
+  test('changes beyond the noise and the threshold are regressions', () => {
+    const a = fixtureResults()
+    const b = fixtureResults()
+    const jwt = b.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    jwt.summary!.cpuUsPerRequest = { median: 90, ci95: [88, 93] }
+    const session = b.cells.find((c) => c.id === 'session-sqlite')!
+    session.summary!.cpuUsPerRequest = { median: 32, ci95: [30, 34] }
+    const cmp = compareResults(a, b, 10)
+    const cpu = (id: string) => cmp.changes.find((c) => c.id === id && c.metric === 'cpuUsPerRequest')!
+    assert.deepEqual([cpu('jwt-HS256-jose-sqlite').regression, cpu('jwt-HS256-jose-sqlite').beyondNoise], [true, true])
+    assert.deepEqual([cpu('session-sqlite').regression, cpu('session-sqlite').beyondNoise], [false, false])
+    assert.equal(Math.round(cpu('jwt-HS256-jose-sqlite').change * 1000), 250)
+    assert.match(compareText(cmp), /jwt-HS256-jose-sqlite\s+CPU µs\/req\s+72\.0 \[70\.0-75\.0\]\s+90\.0 \[88\.0-93\.0\]\s+\+25\.0%\s+REGRESSION/)
+    assert.equal(compareResults(a, b, 30).changes.some((c) => c.regression), false)
+  })
+})
