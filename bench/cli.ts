@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs'
-import { basename, dirname, join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { ProcessGroup } from './processes.ts'
 import { summaryTable } from './progress.ts'
+import { microRedis } from './micro/cli.ts'
+import { runMicro } from './micro/run.ts'
 import { writeReport } from './report/index.ts'
 import { writeJsonAtomic, type ResultsFile } from './results.ts'
 import { runScenario } from './run.ts'
@@ -98,6 +100,17 @@ async function main(argv: string[]): Promise<number> {
     results = await runScenario({
       scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, redisUrl, group, pin: !values['no-pin'],
       signal: controller.signal, log: (line) => process.stderr.write(`${line}\n`),
+      micro: async () => {
+        const log = (line: string) => process.stderr.write(`${line}\n`)
+        log('micro-benchmarks (quick)')
+        const redis = await microRedis(redisUrl, log, group)
+        try {
+          // Smoke runs keep the shape with tiny budgets; real runs use the quick mode.
+          return await runMicro({ quick: true, redisUrl: redis.url, log, signal: controller.signal, ...(values.smoke ? { timeMs: 20, sessions: 10_000 } : {}) })
+        } finally {
+          await redis.stop()
+        }
+      },
     })
   } finally {
     await group.stopAll()
@@ -115,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   return results.cells.some((c) => c.status === 'invalid' || c.status === 'failed') ? EXIT.cellProblem : EXIT.ok
 }
 
-if (basename(process.argv[1] ?? '') === 'cli.ts') {
+if (process.argv[1]?.endsWith('bench/cli.ts')) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -1,5 +1,6 @@
 import type { CellResult, ResultsFile } from '../results.ts'
 import { buildCharts, STRATEGY_COLOR, type ChartSpec } from './charts.ts'
+import { costBreakdown } from './breakdown.ts'
 import { comparisonTable } from './comparison.ts'
 import { findings } from './findings.ts'
 
@@ -28,7 +29,7 @@ th { background: var(--soft); } td.n { text-align: right; font-variant-numeric: 
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 12px; break-inside: avoid; }
 figure h3 { font-size: 15px; margin: 0 0 6px; } .chart { position: relative; height: 330px; }
 figcaption { font-size: 13px; margin-top: 6px; }
-.status-ok { color: #1e8449; } .status-invalid, .status-failed { color: #c0392b; font-weight: 600; } .status-skipped { color: #7f8c8d; }
+.bad { color: #c0392b; font-weight: 600; } .status-ok { color: #1e8449; } .status-invalid, .status-failed { color: #c0392b; font-weight: 600; } .status-skipped { color: #7f8c8d; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
 code { font-size: 12px; background: var(--soft); padding: 1px 3px; border-radius: 3px; }
 .warn { background: #fdf2e9; border: 1px solid #f0b27a; padding: 8px 12px; border-radius: 4px; }
@@ -62,6 +63,26 @@ function comparisonHtml(results: ResultsFile): string {
   return `<table><thead><tr><th>question</th><th>the explainer says</th>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>
 ${t.rows.map((r) => `<tr><th>${esc(r.question)}</th><td class="muted">${esc(r.claim)}</td>${r.answers.map((a) => `<td>${esc(a)}</td>`).join('')}</tr>`).join('\n')}
 </tbody></table>`
+}
+
+function breakdownHtml(results: ResultsFile): string {
+  const rows = costBreakdown(results)
+  if (!results.micro) return '<p class="muted">This run did not include the micro-benchmarks (scenario field <code>micro: true</code>), so there is no cost breakdown.</p>'
+  const body = rows.map((b) => b.missing
+    ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="3" class="muted">${esc(b.missing)}</td></tr>`
+    : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td>${b.parts.map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ')}</td><td class="n">${num(b.explainedUs)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}% of the overhead)`}</td></tr>`)
+  const large = rows.filter((b) => b.large)
+  return `<p>Each cell's measured server CPU per request next to the sum of its parts: the baseline cell (the framework, routing and serialization, and any users-table read), plus the primitives its strategy adds, timed by the micro-benchmarks on the same machine in the same run. The remainder is shown, not hidden: it is what the primitives do not explain (async scheduling, allocation, garbage collection, hooks).</p>
+<table><thead><tr><th>cell</th><th>measured µs</th><th>parts (µs)</th><th>sum µs</th><th>remainder µs</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
+${large.length ? `<p class="warn">A large remainder is a finding about the implementation: ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}.</p>` : ''}`
+}
+
+function microHtml(results: ResultsFile): string {
+  const micro = results.micro as { tasks: { name: string; group: string; status: string; meanUs: number | null; p99Us: number | null; opsPerSecond: number | null; reason: string | null }[] } | null
+  if (!micro) return ''
+  return `<details><summary>Micro-benchmarks (${micro.tasks.length} tasks)</summary><table><thead><tr><th>task</th><th>group</th><th>mean µs</th><th>p99 µs</th><th>ops/s</th></tr></thead><tbody>
+${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t.status === 'ok' ? `<td class="n">${num(t.meanUs, 3)}</td><td class="n">${num(t.p99Us, 3)}</td><td class="n">${num(t.opsPerSecond, 0)}</td>` : `<td colspan="3" class="muted">${esc(t.status)}: ${esc(t.reason)}</td>`}</tr>`).join('\n')}
+</tbody></table></details>`
 }
 
 function methodology(results: ResultsFile): string {
@@ -107,6 +128,9 @@ ${comparisonHtml(results)}
 <div class="grid">
 ${charts.map((c) => `<figure><h3>${esc(c.title)}</h3><div class="chart"><canvas id="chart-${esc(c.id)}" aria-label="${esc(c.title)}" role="img"></canvas></div><figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}
 </div>
+<h2>Where the CPU goes</h2>
+${breakdownHtml(results)}
+${microHtml(results)}
 <h2>Every cell</h2>
 ${resultsTable(results.cells)}
 <h2>Methodology</h2>

@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { ProcessGroup } from '../processes.ts'
+import { table } from '../progress.ts'
+import { startRedis, RedisUnavailableError, type PrivateRedis } from '../redis-server.ts'
+import { writeJsonAtomic } from '../results.ts'
+import { runMicro, type MicroResults } from './run.ts'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const USAGE = 'usage: npm run bench:micro -- [--quick] [--out DIR] [--redis-url URL]'
+
+export function microTable(r: MicroResults): string {
+  const f = (v: number | null, d: number) => (v === null ? '-' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }))
+  return table(['task', 'group', 'ops/s', 'mean µs', 'p99 µs', 'samples'], r.tasks.map((t) => [
+    t.name, t.group, t.status === 'ok' ? f(t.opsPerSecond, 0) : t.status, f(t.meanUs, 3), f(t.p99Us, 3), t.samples === null ? (t.reason ?? '') : String(t.samples),
+  ]))
+}
+
+/** Starts a private redis-server unless one was given; null (with the reason logged) when none can be had. */
+export async function microRedis(url: string | null, log: (s: string) => void, group?: ProcessGroup): Promise<{ url: string | null; stop(): Promise<void> }> {
+  if (url) return { url, stop: async () => {} }
+  let redis: PrivateRedis
+  try {
+    redis = await startRedis()
+    group?.track(redis.process)
+  } catch (err) {
+    if (!(err instanceof RedisUnavailableError)) throw err
+    log(`Redis tasks skipped: ${err.message}`)
+    return { url: null, stop: async () => {} }
+  }
+  return { url: redis.url, stop: () => redis.stop() }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values: { quick?: boolean; out?: string; 'redis-url'?: string }
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' } } }))
+  } catch (err) {
+    process.stderr.write(`authbench micro: ${(err as Error).message}\n${USAGE}\n`)
+    return 2
+  }
+  const log = (s: string) => process.stderr.write(`${s}\n`)
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')
+  const out = resolve(values.out ?? join(ROOT, 'reports', `${stamp}-micro`))
+  const controller = new AbortController()
+  process.on('SIGINT', () => controller.abort())
+  process.on('SIGTERM', () => controller.abort())
+  const redis = await microRedis(values['redis-url'] ?? process.env.REDIS_URL ?? null, log)
+  let results: MicroResults
+  try {
+    results = await runMicro({ quick: values.quick ?? false, redisUrl: redis.url, log, signal: controller.signal })
+  } finally {
+    await redis.stop()
+  }
+  if (controller.signal.aborted) return 130
+  mkdirSync(out, { recursive: true })
+  writeJsonAtomic(join(out, 'micro.json'), results)
+  process.stdout.write(`\n${microTable(results)}\n\nmicro: ${relative(process.cwd(), join(out, 'micro.json'))}\n`)
+  return results.tasks.some((t) => t.status === 'failed') ? 1 : 0
+}
+
+if (process.argv[1]?.endsWith('micro/cli.ts')) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`authbench micro: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  })
+}

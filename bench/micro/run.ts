@@ -1,0 +1,67 @@
+import { Bench } from 'tinybench'
+import { describeEnvironment, type Environment } from '../environment.ts'
+import { buildTasks, type MicroTask } from './tasks.ts'
+
+export interface MicroTaskResult {
+  id: string
+  name: string
+  group: MicroTask['group']
+  status: 'ok' | 'skipped' | 'failed'
+  reason: string | null
+  /** Operations per second (batched tasks count each operation). */
+  opsPerSecond: number | null
+  meanUs: number | null
+  /** p99 of the timed calls divided by the batch size. */
+  p99Us: number | null
+  samples: number | null
+}
+
+export interface MicroResults {
+  environment: Environment
+  quick: boolean
+  startedAt: string
+  tasks: MicroTaskResult[]
+}
+
+export interface MicroOptions {
+  quick: boolean
+  redisUrl: string | null
+  /** Sessions stored while reading (default 100,000). */
+  sessions?: number
+  /** Per-task time budget in ms; overrides quick/full. */
+  timeMs?: number
+  log?: (line: string) => void
+  signal?: AbortSignal
+}
+
+/** Times every primitive with tinybench; setup stays outside the timed region. */
+export async function runMicro(options: MicroOptions): Promise<MicroResults> {
+  const startedAt = new Date().toISOString()
+  const time = options.timeMs ?? (options.quick ? 300 : 2000)
+  const ctx = await buildTasks({ redisUrl: options.redisUrl, sessions: options.sessions })
+  const results: MicroTaskResult[] = []
+  try {
+    for (const task of ctx.tasks) {
+      if (options.signal?.aborted) break
+      const bench = new Bench({ time, warmupTime: Math.max(10, time / 5), iterations: 10, ...(options.signal ? { signal: options.signal } : {}) })
+      bench.add(task.name, task.fn)
+      await bench.run()
+      const r = bench.tasks[0]!.result
+      if (r.state === 'completed' || r.state === 'aborted-with-statistics') {
+        const meanMs = r.latency.mean / task.batch
+        results.push({
+          id: task.id, name: task.name, group: task.group, status: 'ok', reason: null,
+          opsPerSecond: 1000 / meanMs, meanUs: meanMs * 1000, p99Us: (r.latency.p99 * 1000) / task.batch, samples: r.latency.samplesCount,
+        })
+      } else {
+        const reason = r.state === 'errored' ? r.error.message : `tinybench state ${r.state}`
+        results.push({ id: task.id, name: task.name, group: task.group, status: 'failed', reason, opsPerSecond: null, meanUs: null, p99Us: null, samples: null })
+      }
+      options.log?.(`${task.name.padEnd(62)} ${results.at(-1)!.meanUs?.toFixed(3).padStart(10) ?? 'failed'} µs`)
+    }
+  } finally {
+    await ctx.close()
+  }
+  for (const s of ctx.skipped) results.push({ ...s, status: 'skipped', opsPerSecond: null, meanUs: null, p99Us: null, samples: null })
+  return { environment: describeEnvironment(), quick: options.quick, startedAt, tasks: results }
+}

@@ -1,0 +1,81 @@
+import type { MicroResults, MicroTaskResult } from '../micro/run.ts'
+import type { CellResult, ResultsFile } from '../results.ts'
+
+export interface CostPart {
+  label: string
+  /** The micro-benchmark task the figure comes from; null for the measured baseline cell. */
+  task: string | null
+  us: number
+}
+
+/** A cell's measured CPU per request next to the sum of its parts, the remainder shown. */
+export interface CellBreakdown {
+  id: string
+  measuredUs: number
+  parts: CostPart[]
+  explainedUs: number
+  remainderUs: number
+  /** Remainder as a share of the cell's overhead over the baseline (null for the baseline itself). */
+  remainderShareOfOverhead: number | null
+  /** The remainder is large enough to be a finding about the implementation. */
+  large: boolean
+  /** Why there is no breakdown (missing micro task, login workload...), else null. */
+  missing: string | null
+}
+
+/** A remainder above this share of the overhead (and above 5 µs) is called out. */
+export const LARGE_REMAINDER_SHARE = 0.5
+
+function partsFor(c: CellResult): { label: string; task: string }[] | string {
+  if (c.workload === 'POST /login') return 'no breakdown for POST /login: the password hash dominates and store writes are not micro-benchmarked'
+  if (c.strategy === 'none') return []
+  if (c.strategy === 'session') {
+    return [
+      { label: 'cookie parsing', task: 'parse:cookie' },
+      { label: `session read (${c.store})`, task: `store-read:${c.store}` },
+    ]
+  }
+  const parts = [
+    { label: 'bearer extraction', task: 'parse:bearer' },
+    { label: `verify ${c.alg} (${c.engine})`, task: `verify:${c.alg}:${c.engine}` },
+  ]
+  if (c.revocation === 'denylist') parts.push({ label: `denylist read (${c.store})`, task: `store-read:${c.store}` })
+  return parts
+}
+
+/**
+ * Explains each cell: the framework baseline (the baseline cell's measured CPU per request on the
+ * same workload, so a /profile users read is in it), plus the primitives the strategy adds.
+ */
+export function costBreakdown(results: ResultsFile): CellBreakdown[] {
+  const micro = results.micro as MicroResults | null
+  if (!micro) return []
+  const byId = new Map<string, MicroTaskResult>(micro.tasks.map((t) => [t.id, t]))
+  const base = results.cells.find((c) => c.id === results.scenario.baseline)
+  const baseUs = base?.status === 'ok' ? base.summary?.cpuUsPerRequest.median ?? null : null
+  const out: CellBreakdown[] = []
+  for (const c of results.cells) {
+    if (c.status !== 'ok' || !c.summary) continue
+    const measuredUs = c.summary.cpuUsPerRequest.median
+    const empty = { id: c.id, measuredUs, parts: [], explainedUs: 0, remainderUs: 0, remainderShareOfOverhead: null, large: false }
+    const wanted = partsFor(c)
+    if (typeof wanted === 'string') { out.push({ ...empty, missing: wanted }); continue }
+    if (baseUs === null) { out.push({ ...empty, missing: 'the baseline cell has no figures' }); continue }
+    const missingTasks = wanted.filter((w) => byId.get(w.task)?.status !== 'ok').map((w) => w.task)
+    if (missingTasks.length) { out.push({ ...empty, missing: `micro-benchmark missing or skipped: ${missingTasks.join(', ')}` }); continue }
+    const parts: CostPart[] = [
+      { label: `framework baseline (${base!.id})`, task: null, us: baseUs },
+      ...wanted.map((w) => ({ label: w.label, task: w.task, us: byId.get(w.task)!.meanUs! })),
+    ]
+    const explainedUs = parts.reduce((n, p) => n + p.us, 0)
+    const remainderUs = measuredUs - explainedUs
+    const overhead = measuredUs - baseUs
+    const share = c.id === base!.id || overhead <= 0 ? null : remainderUs / overhead
+    out.push({
+      id: c.id, measuredUs, parts, explainedUs, remainderUs, remainderShareOfOverhead: share,
+      large: share !== null && share > LARGE_REMAINDER_SHARE && remainderUs > 5,
+      missing: null,
+    })
+  }
+  return out
+}

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { costBreakdown } from '../bench/report/breakdown.ts'
+import { renderHtml } from '../bench/report/html.ts'
+import { runMicro, type MicroResults } from '../bench/micro/run.ts'
+import { fixtureResults } from './fixtures/results.ts'
+import { sharedRedis } from './helpers.ts'
+
+describe('micro-benchmarks', () => {
+  test('every task runs once with a tiny budget and returns a positive figure', async () => {
+    const redis = await sharedRedis()
+    const r = await runMicro({ quick: true, redisUrl: redis.url, timeMs: 5, sessions: 2000 })
+    const ids = r.tasks.map((t) => t.id)
+    for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA']) {
+      for (const engine of ['jose', 'fast-jwt']) assert.ok(ids.includes(`verify:${alg}:${engine}`) && ids.includes(`sign:${alg}:${engine}`), `${alg} ${engine}`)
+      assert.ok(ids.includes(`floor:${alg}`))
+    }
+    for (const id of ['jose-raw:HS256', 'session-id', 'parse:cookie', 'parse:bearer', 'store-read:sqlite', 'user-read:sqlite', 'store-read:memory', 'store-read:redis', 'store-read:redis-single']) {
+      assert.ok(ids.includes(id), id)
+    }
+    for (const t of r.tasks) {
+      assert.equal(t.status, 'ok', `${t.id}: ${t.reason}`)
+      assert.ok(t.meanUs! > 0 && t.opsPerSecond! > 0 && t.p99Us! > 0 && t.samples! > 0, t.id)
+    }
+  })
+
+  test('without Redis, its tasks are skipped with the reason, and the rest run', async () => {
+    const r = await runMicro({ quick: true, redisUrl: null, timeMs: 2, sessions: 100 })
+    const redisTasks = r.tasks.filter((t) => t.id.startsWith('store-read:redis'))
+    assert.deepEqual(redisTasks.map((t) => [t.status, t.reason]), [
+      ['skipped', 'no Redis: install redis-server or pass --redis-url'], ['skipped', 'no Redis: install redis-server or pass --redis-url'],
+    ])
+    assert.equal(r.tasks.filter((t) => t.status === 'ok').length, r.tasks.length - 2)
+  })
+})
+
+function microFixture(): MicroResults {
+  const t = (id: string, meanUs: number) => ({ id, name: id, group: 'store' as const, status: 'ok' as const, reason: null, opsPerSecond: 1e6 / meanUs, meanUs, p99Us: meanUs * 2, samples: 100 })
+  return {
+    environment: fixtureResults().environment, quick: true, startedAt: '2026-11-27T10:03:00.000Z',
+    tasks: [t('parse:cookie', 0.1), t('store-read:sqlite', 2.9), t('parse:bearer', 0.05), t('verify:HS256:jose', 31.95)],
+  }
+}
+
+describe('cost breakdown arithmetic', () => {
+  test('baseline plus parts, with the remainder shown', () => {
+    const results = { ...fixtureResults(), micro: microFixture() }
+    const b = costBreakdown(results)
+    const session = b.find((x) => x.id === 'session-sqlite')!
+    // measured 30 = baseline 21 + 0.1 + 2.9 + remainder 6
+    assert.deepEqual(session.parts.map((p) => [p.label, p.us]), [['framework baseline (none)', 21], ['cookie parsing', 0.1], ['session read (sqlite)', 2.9]])
+    assert.equal(session.explainedUs, 24)
+    assert.equal(Math.round(session.remainderUs * 1000) / 1000, 6)
+    assert.equal(Math.round(session.remainderShareOfOverhead! * 1000), 667)
+    assert.equal(session.large, true)
+    const jwt = b.find((x) => x.id === 'jwt-HS256-jose-sqlite')!
+    // measured 72 = 21 + 0.05 + 31.95 + 19
+    assert.equal(Math.round(jwt.remainderUs * 1000) / 1000, 19)
+    assert.equal(jwt.large, false)
+    const none = b.find((x) => x.id === 'none')!
+    assert.deepEqual([none.remainderUs, none.remainderShareOfOverhead], [0, null])
+    assert.match(b.find((x) => x.id === 'session-memory-x2')!.missing!, /store-read:memory/)
+    assert.match(renderHtml(results, ''), /session-sqlite spends 6\.0 µs per request beyond its primitives/)
+  })
+
+  test('no micro-benchmarks: no breakdown, and the report says how to get one', () => {
+    assert.deepEqual(costBreakdown(fixtureResults()), [])
+    assert.match(renderHtml(fixtureResults(), ''), /micro: true/)
+  })
+})
