@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as hdr from 'hdr-histogram-js'
@@ -95,7 +95,16 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
  * Starts the cell's instances (sharing one SQLite file, one store and one key), verifies them
  * (no credential: 401; a fresh one: 200; what logout does), and logs in the credential pool.
  */
-export async function prepareCell(plan: CellPlan, scenario: Scenario, group: ProcessGroup, redisUrl: string | null, serverCpus: string | null = null): Promise<CellRuntime> {
+export interface PrepareOptions {
+  group: ProcessGroup
+  redisUrl: string | null
+  /** CPUs the servers are pinned to, or null. */
+  serverCpus: string | null
+  /** A SQLite file with the users already seeded, copied for each cell so no server spends its start hashing passwords. */
+  usersTemplate: string | null
+}
+
+export async function prepareCell(plan: CellPlan, scenario: Scenario, { group, redisUrl, serverCpus, usersTemplate }: PrepareOptions): Promise<CellRuntime> {
   const dir = mkdtempSync(join(tmpdir(), `authbench-${plan.id}-`))
   const servers: ServerHandle[] = []
   let redis: Redis | null = null
@@ -115,6 +124,7 @@ export async function prepareCell(plan: CellPlan, scenario: Scenario, group: Pro
       db: join(dir, 'authbench.sqlite'), redisUrl, users, keyFile,
       secret: plan.strategy === 'jwt' && plan.alg === 'HS256' ? randomBytes(32).toString('hex') : null,
     }
+    if (usersTemplate) copyFileSync(usersTemplate, shared.db)
     const args = serverArgs(plan, shared)
     // The first instance seeds the users; the others then find them in the shared file.
     servers.push(await startServer(group, args, serverCpus))
@@ -192,10 +202,13 @@ async function snapshot(rt: CellRuntime): Promise<{ stats: StatsSnapshot[]; redi
   return { stats, redis: rt.redis ? await commandStats(rt.redis) : null }
 }
 
-/** Warm-up, then one measured window, with counters and CPU read before and after it. */
+/**
+ * One measured window, with counters and CPU read before and after it. A cell's servers live
+ * through every round, so only its first round needs the warm-up (JIT, connection pools).
+ */
 export async function measureRound(rt: CellRuntime, round: number, load: Scenario['load'], signal?: AbortSignal): Promise<RoundResult> {
   const urls = rt.servers.map((s) => s.url)
-  if (load.warmupSeconds > 0) await drive(urls, rt.requests, load.connections, load.warmupSeconds, signal)
+  if (round === 1 && load.warmupSeconds > 0) await drive(urls, rt.requests, load.connections, load.warmupSeconds, signal)
   await settle()
   const before = await snapshot(rt)
   const result = await drive(urls, rt.requests, load.connections, load.durationSeconds, signal)

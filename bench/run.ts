@@ -1,4 +1,9 @@
 import { pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDatabase } from '../servers/db.ts'
+import { DEFAULT_HASH_COST, seedUsers } from '../servers/users.ts'
 import { checkRound, measureRound, prepareCell, VerificationError, type CellRuntime } from './cell.ts'
 import { describeEnvironment } from './environment.ts'
 import { expectedOps } from './expected.ts'
@@ -32,11 +37,24 @@ export function smokeScenario(s: Scenario): Scenario {
   return {
     ...s,
     workload: { ...s.workload, users: Math.min(s.workload.users, 50) },
-    load: { ...s.load, durationSeconds: 1, warmupSeconds: Math.min(s.load.warmupSeconds, 0.5), rounds: 1, connections: Math.min(s.load.connections, 20) },
+    load: { ...s.load, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: Math.min(s.load.connections, 20) },
   }
 }
 
-const PREPARE_SECONDS_ESTIMATE = 3
+const PREPARE_SECONDS_ESTIMATE = 4
+
+/** Seeds the users once into a SQLite file that every cell then copies. */
+async function seedTemplate(users: number): Promise<{ path: string; remove(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-users-'))
+  const db = openDatabase(join(dir, 'users.sqlite'))
+  try {
+    await seedUsers(db.db, users, DEFAULT_HASH_COST)
+    db.db.pragma('wal_checkpoint(TRUNCATE)')
+  } finally {
+    db.close()
+  }
+  return { path: join(dir, 'users.sqlite'), remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
 
 /** Runs every cell of a scenario, rounds interleaved, and returns the results (never throws for a cell). */
 export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
@@ -82,14 +100,17 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   }
 
   const active = () => results.filter((r) => r.status === 'ok')
-  const stepSeconds = load.warmupSeconds + load.durationSeconds + 0.5
+  const stepSeconds = load.durationSeconds + 0.6
   let remainingSteps = active().length * load.rounds
   let remainingPrepares = active().length
   const totalSteps = remainingSteps
   let step = 0
-  const eta = () => formatDuration(remainingSteps * stepSeconds + remainingPrepares * PREPARE_SECONDS_ESTIMATE)
-  opts.log(`${scenario.name}: ${results.length} cells x ${load.rounds} rounds, ${load.durationSeconds}s each (+${load.warmupSeconds}s warm-up), about ${eta()}`)
+  const t0 = performance.now()
+  const elapsed = () => formatDuration((performance.now() - t0) / 1000)
+  const eta = () => formatDuration(remainingSteps * stepSeconds + remainingPrepares * (PREPARE_SECONDS_ESTIMATE + load.warmupSeconds))
+  opts.log(`${scenario.name}: ${results.length} cells x ${load.rounds} rounds, ${load.durationSeconds}s each (+${load.warmupSeconds}s warm-up in round 1), about ${eta()}`)
 
+  const template = await seedTemplate(scenario.workload.users)
   try {
     for (let round = 1; round <= load.rounds && !opts.signal.aborted; round++) {
       for (const cell of results) {
@@ -100,7 +121,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         try {
           if (!rt) {
             opts.log(`[${step}/${totalSteps}] ${cell.id}: starting ${cell.instances} server${cell.instances > 1 ? 's' : ''}, verifying, logging in ${cell.workload === 'POST /login' ? 0 : scenario.workload.users} users`)
-            rt = await prepareCell(cell, scenario, opts.group, redisUrl, affinity?.server ?? null)
+            rt = await prepareCell(cell, scenario, { group: opts.group, redisUrl, serverCpus: affinity?.server ?? null, usersTemplate: template.path })
             remainingPrepares--
             runtimes.set(cell.id, rt)
             cell.credential = rt.credential
@@ -110,7 +131,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
           if (opts.signal.aborted) break
           cell.rounds.push(r)
           remainingSteps--
-          opts.log(`[${step}/${totalSteps}] round ${round}/${load.rounds} ${cell.id.padEnd(32)} ${Math.round(r.rps).toLocaleString('en-US').padStart(7)} req/s  ${r.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  ETA ${eta()}`)
+          opts.log(`[${step}/${totalSteps}] round ${round}/${load.rounds} ${cell.id.padEnd(32)} ${Math.round(r.rps).toLocaleString('en-US').padStart(7)} req/s  ${r.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  elapsed ${elapsed()}, ETA ${eta()}`)
           const problem = checkRound(r, rt.expected, rt.expected401Share, rt.renewalBound)
           if (problem) {
             Object.assign(cell, { status: 'invalid', reason: problem })
@@ -139,6 +160,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   } finally {
     await Promise.all([...runtimes.values()].map((rt) => rt.close()))
     await redis?.stop()
+    template.remove()
   }
 
   for (const cell of results) {

@@ -51,10 +51,10 @@ export const scenarioSchema = z.strictObject({
   load: z.strictObject({
     /** Concurrent connections (closed loop). Default 50. */
     connections: z.int().min(1).max(1000).default(50),
-    /** Measured seconds per cell per round. Default 5. */
-    durationSeconds: z.number().min(0.5).max(600).default(5),
-    /** Unmeasured seconds before each measured window. Default 2. */
-    warmupSeconds: z.number().min(0).max(120).default(2),
+    /** Measured seconds per cell per round, whole seconds (autocannon's granularity). Default 5. */
+    durationSeconds: z.int().min(1).max(600).default(5),
+    /** Unmeasured seconds of load before a cell's first measured window (its servers then stay up and warm for every round), whole seconds. Default 2. */
+    warmupSeconds: z.int().min(0).max(120).default(2),
     /** Rounds; each round runs every cell once, in order. Default 3. */
     rounds: z.int().min(1).max(50).default(3),
   }).prefault({}),

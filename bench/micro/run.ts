@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { Bench } from 'tinybench'
 import { describeEnvironment, type Environment } from '../environment.ts'
 import { buildTasks, type MicroTask } from './tasks.ts'
@@ -40,13 +41,18 @@ export async function runMicro(options: MicroOptions): Promise<MicroResults> {
   const time = options.timeMs ?? (options.quick ? 300 : 2000)
   const ctx = await buildTasks({ redisUrl: options.redisUrl, sessions: options.sessions })
   const results: MicroTaskResult[] = []
+  // Every task listens on the abort signal: that many listeners are expected, not a leak.
+  if (options.signal) setMaxListeners(ctx.tasks.length + 10, options.signal)
+  // One bench, tasks run one after another; each task's setup already happened in buildTasks.
+  const bench = new Bench({ time, warmupTime: Math.max(10, time / 5), iterations: 10, ...(options.signal ? { signal: options.signal } : {}) })
+  for (const task of ctx.tasks) bench.add(task.id, task.fn)
   try {
     for (const task of ctx.tasks) {
       if (options.signal?.aborted) break
-      const bench = new Bench({ time, warmupTime: Math.max(10, time / 5), iterations: 10, ...(options.signal ? { signal: options.signal } : {}) })
-      bench.add(task.name, task.fn)
-      await bench.run()
-      const r = bench.tasks[0]!.result
+      const t = bench.getTask(task.id)!
+      await t.warmup()
+      await t.run()
+      const r = t.result
       if (r.state === 'completed' || r.state === 'aborted-with-statistics') {
         const meanMs = r.latency.mean / task.batch
         results.push({
