@@ -1,4 +1,5 @@
 import type { CellResult, ResultsFile } from './results.ts'
+import { hostNoise } from './summarize.ts'
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds))
@@ -39,5 +40,7 @@ export function summaryTable(results: ResultsFile): string {
   const notes = results.cells
     .filter((c) => c.reason || c.note)
     .map((c) => `  ${c.id}: ${c.reason ?? ''}${c.reason && c.note ? '; ' : ''}${c.note ?? ''}`)
+  const noise = hostNoise(results)?.message
+  if (noise) notes.push(`  ${noise}`)
   return notes.length ? `${text}\n\n${notes.join('\n')}` : text
 }

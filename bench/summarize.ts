@@ -1,4 +1,4 @@
-import type { CellSummary, Interval, RoundResult } from './results.ts'
+import type { CellSummary, Interval, ResultsFile, RoundResult } from './results.ts'
 import { median, medianCi95 } from './stats.ts'
 
 const interval = (values: number[]): Interval => ({ median: median(values), ci95: medianCi95(values) })
@@ -40,5 +40,28 @@ export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
       rps: medianOrNull(col((r) => r.ratioToBaseline?.rps)),
       cpu: medianOrNull(col((r) => r.ratioToBaseline?.cpu)),
     },
+  }
+}
+
+/** Above this max/min spread of the baseline's CPU per request across rounds, the run is called noisy. */
+export const NOISY_SPREAD = 1.25
+
+/**
+ * How much the machine itself moved during the run: the baseline cell does the same work every
+ * round, so the spread of its CPU per request across rounds measures the host's noise.
+ */
+export function hostNoise(results: ResultsFile): { minUs: number; maxUs: number; spread: number; noisy: boolean; message: string | null } | null {
+  const base = results.cells.find((c) => c.id === results.scenario.baseline)
+  const cpu = base?.rounds.map((r) => r.cpuUsPerRequest).filter((v) => v > 0) ?? []
+  if (cpu.length < 2) return null
+  const minUs = Math.min(...cpu)
+  const maxUs = Math.max(...cpu)
+  const spread = maxUs / minUs
+  const noisy = spread > NOISY_SPREAD
+  return {
+    minUs, maxUs, spread, noisy,
+    message: noisy
+      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work each round yet its CPU per request ranged from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x). Compare cells by their ratios to the baseline within a round; rerun for absolute figures.`
+      : null,
   }
 }

@@ -47,15 +47,16 @@ describe('cost breakdown arithmetic', () => {
     const results = { ...fixtureResults(), micro: microFixture() }
     const b = costBreakdown(results)
     const session = b.find((x) => x.id === 'session-sqlite')!
-    // measured 30 = baseline 21 + 0.1 + 2.9 + remainder 6
+    // paired overhead: rounds (30-20, 31-22, 29-21) -> median 9 = 0.1 + 2.9 + remainder 6
     assert.deepEqual(session.parts.map((p) => [p.label, p.us]), [['framework baseline (none)', 21], ['cookie parsing', 0.1], ['session read (sqlite)', 2.9]])
     assert.equal(session.explainedUs, 24)
     assert.equal(Math.round(session.remainderUs * 1000) / 1000, 6)
+    assert.equal(session.overheadUs, 9)
     assert.equal(Math.round(session.remainderShareOfOverhead! * 1000), 667)
     assert.equal(session.large, true)
     const jwt = b.find((x) => x.id === 'jwt-HS256-jose-sqlite')!
-    // measured 72 = 21 + 0.05 + 31.95 + 19
-    assert.equal(Math.round(jwt.remainderUs * 1000) / 1000, 19)
+    // paired overhead: (72-20, 70-22, 75-21) -> median 52 = 0.05 + 31.95 + remainder 20
+    assert.equal(Math.round(jwt.remainderUs * 1000) / 1000, 20)
     assert.equal(jwt.large, false)
     const none = b.find((x) => x.id === 'none')!
     assert.deepEqual([none.remainderUs, none.remainderShareOfOverhead], [0, null])

@@ -1,5 +1,6 @@
 import type { MicroResults, MicroTaskResult } from '../micro/run.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
+import { median } from '../stats.ts'
 
 export interface CostPart {
   label: string
@@ -12,10 +13,15 @@ export interface CostPart {
 export interface CellBreakdown {
   id: string
   measuredUs: number
+  /**
+   * The cell's CPU per request minus the baseline's in the same round, median over rounds:
+   * pairing by round cancels most of the machine's drift.
+   */
+  overheadUs: number | null
   parts: CostPart[]
   explainedUs: number
   remainderUs: number
-  /** Remainder as a share of the cell's overhead over the baseline (null for the baseline itself). */
+  /** Remainder (overhead minus the strategy's parts) as a share of the overhead (null for the baseline itself). */
   remainderShareOfOverhead: number | null
   /** The remainder is large enough to be a finding about the implementation. */
   large: boolean
@@ -57,7 +63,7 @@ export function costBreakdown(results: ResultsFile): CellBreakdown[] {
   for (const c of results.cells) {
     if (c.status !== 'ok' || !c.summary) continue
     const measuredUs = c.summary.cpuUsPerRequest.median
-    const empty = { id: c.id, measuredUs, parts: [], explainedUs: 0, remainderUs: 0, remainderShareOfOverhead: null, large: false }
+    const empty = { id: c.id, measuredUs, overheadUs: null, parts: [], explainedUs: 0, remainderUs: 0, remainderShareOfOverhead: null, large: false }
     const wanted = partsFor(c)
     if (typeof wanted === 'string') { out.push({ ...empty, missing: wanted }); continue }
     if (baseUs === null) { out.push({ ...empty, missing: 'the baseline cell has no figures' }); continue }
@@ -68,11 +74,15 @@ export function costBreakdown(results: ResultsFile): CellBreakdown[] {
       ...wanted.map((w) => ({ label: w.label, task: w.task, us: byId.get(w.task)!.meanUs! })),
     ]
     const explainedUs = parts.reduce((n, p) => n + p.us, 0)
-    const remainderUs = measuredUs - explainedUs
-    const overhead = measuredUs - baseUs
-    const share = c.id === base!.id || overhead <= 0 ? null : remainderUs / overhead
+    const paired = c.rounds
+      .map((r) => ({ r, b: base!.rounds.find((x) => x.round === r.round) }))
+      .filter((x) => x.b !== undefined)
+      .map(({ r, b }) => r.cpuUsPerRequest - b!.cpuUsPerRequest)
+    const overheadUs = paired.length ? median(paired) : measuredUs - baseUs
+    const remainderUs = overheadUs - (explainedUs - baseUs)
+    const share = c.id === base!.id || overheadUs <= 0 ? null : remainderUs / overheadUs
     out.push({
-      id: c.id, measuredUs, parts, explainedUs, remainderUs, remainderShareOfOverhead: share,
+      id: c.id, measuredUs, overheadUs, parts, explainedUs, remainderUs, remainderShareOfOverhead: share,
       large: share !== null && share > LARGE_REMAINDER_SHARE && remainderUs > 5,
       missing: null,
     })

@@ -1,5 +1,6 @@
 import type { CellResult, ResultsFile } from '../results.ts'
 import { buildCharts, STRATEGY_COLOR, type ChartSpec } from './charts.ts'
+import { hostNoise } from '../summarize.ts'
 import { costBreakdown } from './breakdown.ts'
 import { comparisonTable } from './comparison.ts'
 import { findings } from './findings.ts'
@@ -69,11 +70,11 @@ function breakdownHtml(results: ResultsFile): string {
   const rows = costBreakdown(results)
   if (!results.micro) return '<p class="muted">This run did not include the micro-benchmarks (scenario field <code>micro: true</code>), so there is no cost breakdown.</p>'
   const body = rows.map((b) => b.missing
-    ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="3" class="muted">${esc(b.missing)}</td></tr>`
-    : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td>${b.parts.map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ')}</td><td class="n">${num(b.explainedUs)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}% of the overhead)`}</td></tr>`)
+    ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="4" class="muted">${esc(b.missing)}</td></tr>`
+    : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td class="n">${num(b.overheadUs)}</td><td>${b.parts.slice(1).map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ') || '–'}</td><td class="n">${num(b.explainedUs - b.parts[0]!.us)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}%)`}</td></tr>`)
   const large = rows.filter((b) => b.large)
-  return `<p>Each cell's measured server CPU per request next to the sum of its parts: the baseline cell (the framework, routing and serialization, and any users-table read), plus the primitives its strategy adds, timed by the micro-benchmarks on the same machine in the same run. The remainder is shown, not hidden: it is what the primitives do not explain (async scheduling, allocation, garbage collection, hooks).</p>
-<table><thead><tr><th>cell</th><th>measured µs</th><th>parts (µs)</th><th>sum µs</th><th>remainder µs</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
+  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead, taken round by round (the cell minus the baseline in the same round, median over rounds) so that the machine's drift cancels. Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run, and the remainder they do not explain (async scheduling, allocation, garbage collection, larger headers to parse), shown rather than hidden.</p>
+<table><thead><tr><th>cell</th><th>measured µs</th><th>overhead over baseline µs</th><th>its primitives (µs)</th><th>sum µs</th><th>remainder µs (share of overhead)</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
 ${large.length ? `<p class="warn">A large remainder is a finding about the implementation: ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}.</p>` : ''}`
 }
 
@@ -109,6 +110,7 @@ export function renderHtml(results: ResultsFile, chartJsSource: string, charts: 
   const warnings = [
     results.smoke ? 'This is a smoke run (about a second per cell, one round): its figures show the shape of the output, not trustworthy measurements.' : '',
     results.interrupted ? 'This run was interrupted: some cells have fewer rounds or none.' : '',
+    hostNoise(results)?.message ?? '',
     notOk.length ? `${notOk.length} cell${notOk.length > 1 ? 's are' : ' is'} not in the charts: ${notOk.map((c) => `${c.id} (${c.status}${c.reason ? `: ${c.reason}` : ''})`).join('; ')}.` : '',
   ].filter(Boolean)
   return `<!doctype html>
