@@ -89,6 +89,25 @@ describe('npm run bench', () => {
     assert.ok(jwt.summary!.bytesPerRequest.request > session.summary!.bytesPerRequest.request + 200)
   })
 
+  test('without redis-server (or taskset, or git) on PATH: Redis cells skipped with the fix, the rest ok', async () => {
+    const out = join(dir, 'no-redis')
+    const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, MINI, '--smoke', '--out', out], { cwd: ROOT, env: { ...process.env, PATH: join(dir, 'empty-path') } })
+      let stderr = ''
+      child.stderr.on('data', (d) => { stderr += d })
+      child.stdout.resume()
+      child.on('exit', (code) => resolve({ code, stderr }))
+    })
+    assert.equal(res.code, 0, res.stderr)
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    const redis = results.cells.find((c) => c.id === 'session-redis')!
+    assert.equal(redis.status, 'skipped')
+    assert.match(redis.reason!, /redis-server is not on PATH; install it \(Debian\/Ubuntu: apt-get install redis-server\) or pass --redis-url/)
+    assert.deepEqual(results.cells.filter((c) => c.id !== 'session-redis').map((c) => c.status), ['ok', 'ok', 'ok', 'ok'])
+    assert.equal(results.environment.cpuAffinity, null)
+    assert.equal(results.environment.gitCommit, null)
+  })
+
   test('a broken scenario is refused with every error named and exit code 2, before anything starts', async () => {
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, JSON.stringify({ name: 'bad', description: 'd', cells: [{ strategy: 'jwt', alg: 'none' }], workload: { route: 'GET /me' }, load: { rounds: 0 }, colour: 'red' }))
