@@ -61,7 +61,7 @@ export function hostNoise(results: ResultsFile): { minUs: number; maxUs: number;
   return {
     minUs, maxUs, spread, noisy,
     message: noisy
-      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work each round yet its CPU per request ranged from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x). Compare cells by their ratios to the baseline within a round; rerun for absolute figures.`
+      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work each round yet its CPU per request ranged from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs across rounds (${spread.toFixed(2)}x). Medians resist a few such rounds; compare cells by their ratios to the baseline within a round, and rerun before trusting a small difference.`
       : null,
   }
 }

@@ -20,7 +20,7 @@ describe('micro-benchmarks', () => {
     }
     for (const t of r.tasks) {
       assert.equal(t.status, 'ok', `${t.id}: ${t.reason}`)
-      assert.ok(t.meanUs! > 0 && t.opsPerSecond! > 0 && t.p99Us! > 0 && t.samples! > 0, t.id)
+      assert.ok(t.meanUs! > 0 && t.opsPerSecond! > 0 && t.p99Us! > 0 && t.cpuUs! > 0 && t.samples! > 0, t.id)
     }
   })
 
@@ -35,7 +35,7 @@ describe('micro-benchmarks', () => {
 })
 
 function microFixture(): MicroResults {
-  const t = (id: string, meanUs: number) => ({ id, name: id, group: 'store' as const, status: 'ok' as const, reason: null, opsPerSecond: 1e6 / meanUs, meanUs, p99Us: meanUs * 2, samples: 100 })
+  const t = (id: string, cpuUs: number) => ({ id, name: id, group: 'store' as const, status: 'ok' as const, reason: null, opsPerSecond: 1e6 / cpuUs, meanUs: cpuUs * 3, p99Us: cpuUs * 6, cpuUs, samples: 100 })
   return {
     environment: fixtureResults().environment, quick: true, startedAt: '2026-11-27T10:03:00.000Z',
     tasks: [t('parse:cookie', 0.1), t('store-read:sqlite', 2.9), t('parse:bearer', 0.05), t('verify:HS256:jose', 31.95)],

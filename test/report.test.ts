@@ -66,7 +66,7 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.doesNotMatch(renderHtml(fixtureResults(), ''), /machine was noisy/)
     const r = fixtureResults()
     r.cells[0]!.rounds[1]!.cpuUsPerRequest = 40
-    assert.match(renderHtml(r, ''), /the baseline \(none\) did the same work each round yet its CPU per request ranged from 20\.0 to 40\.0 µs \(2\.00x\)/)
+    assert.ok(renderHtml(r, '').includes('the baseline (none) did the same work each round yet its CPU per request ranged from 20.0 to 40.0 µs across rounds (2.00x)'))
   })
 
   test('inlined data cannot close its script element', () => {

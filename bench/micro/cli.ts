@@ -13,8 +13,8 @@ const USAGE = 'usage: npm run bench:micro -- [--quick] [--out DIR] [--redis-url 
 
 export function microTable(r: MicroResults): string {
   const f = (v: number | null, d: number) => (v === null ? '-' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }))
-  return table(['task', 'group', 'ops/s', 'mean µs', 'p99 µs', 'samples'], r.tasks.map((t) => [
-    t.name, t.group, t.status === 'ok' ? f(t.opsPerSecond, 0) : t.status, f(t.meanUs, 3), f(t.p99Us, 3), t.samples === null ? (t.reason ?? '') : String(t.samples),
+  return table(['task', 'group', 'ops/s', 'mean µs', 'p99 µs', 'CPU µs', 'samples'], r.tasks.map((t) => [
+    t.name, t.group, t.status === 'ok' ? f(t.opsPerSecond, 0) : t.status, f(t.meanUs, 3), f(t.p99Us, 3), f(t.cpuUs, 3), t.samples === null ? (t.reason ?? '') : String(t.samples),
   ]))
 }
 

@@ -14,6 +14,11 @@ export interface MicroTaskResult {
   meanUs: number | null
   /** p99 of the timed calls divided by the batch size. */
   p99Us: number | null
+  /**
+   * Process CPU time (all threads, so WebCrypto's thread pool counts) per operation over the
+   * timed calls: what a request pays in CPU, where meanUs of an asynchronous task is wall time.
+   */
+  cpuUs: number | null
   samples: number | null
 }
 
@@ -51,23 +56,26 @@ export async function runMicro(options: MicroOptions): Promise<MicroResults> {
       if (options.signal?.aborted) break
       const t = bench.getTask(task.id)!
       await t.warmup()
+      const cpuBefore = process.cpuUsage()
       await t.run()
+      const cpu = process.cpuUsage(cpuBefore)
       const r = t.result
       if (r.state === 'completed' || r.state === 'aborted-with-statistics') {
         const meanMs = r.latency.mean / task.batch
         results.push({
           id: task.id, name: task.name, group: task.group, status: 'ok', reason: null,
-          opsPerSecond: 1000 / meanMs, meanUs: meanMs * 1000, p99Us: (r.latency.p99 * 1000) / task.batch, samples: r.latency.samplesCount,
+          opsPerSecond: 1000 / meanMs, meanUs: meanMs * 1000, p99Us: (r.latency.p99 * 1000) / task.batch,
+          cpuUs: (cpu.user + cpu.system) / (r.latency.samplesCount * task.batch), samples: r.latency.samplesCount,
         })
       } else {
         const reason = r.state === 'errored' ? r.error.message : `tinybench state ${r.state}`
-        results.push({ id: task.id, name: task.name, group: task.group, status: 'failed', reason, opsPerSecond: null, meanUs: null, p99Us: null, samples: null })
+        results.push({ id: task.id, name: task.name, group: task.group, status: 'failed', reason, opsPerSecond: null, meanUs: null, p99Us: null, cpuUs: null, samples: null })
       }
-      options.log?.(`${task.name.padEnd(62)} ${results.at(-1)!.meanUs?.toFixed(3).padStart(10) ?? 'failed'} µs`)
+      options.log?.(`${task.name.padEnd(62)} ${results.at(-1)!.meanUs?.toFixed(3).padStart(10) ?? 'failed'} µs, ${results.at(-1)!.cpuUs?.toFixed(3) ?? '-'} µs CPU`)
     }
   } finally {
     await ctx.close()
   }
-  for (const s of ctx.skipped) results.push({ ...s, status: 'skipped', opsPerSecond: null, meanUs: null, p99Us: null, samples: null })
+  for (const s of ctx.skipped) results.push({ ...s, status: 'skipped', opsPerSecond: null, meanUs: null, p99Us: null, cpuUs: null, samples: null })
   return { environment: describeEnvironment(), quick: options.quick, startedAt, tasks: results }
 }

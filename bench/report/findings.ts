@@ -41,8 +41,14 @@ export function findings(results: ResultsFile): Finding[] {
   if (session) {
     for (const j of jwts) {
       const r = cpu(j) / cpu(session)
+      const name = `${label(j)[0]!.toUpperCase()}${label(j).slice(1)}`
+      const text = r > 1.1
+        ? `${name} costs ${x(r)} the server CPU per request of ${label(session)}, contrary to the folklore that JWTs are the cheap option.`
+        : r >= 0.9
+          ? `${name} costs about the same server CPU per request as ${label(session)} (${x(r)}).`
+          : `${name} costs ${x(r)} the server CPU per request of ${label(session)}: cheaper, as the folklore says.`
       out.push({
-        text: `${label(j)[0]!.toUpperCase()}${label(j).slice(1)} costs ${x(r)} the server CPU per request of ${label(session)}${r > 1 ? ', contrary to the folklore that JWTs are the cheap option' : ''}.`,
+        text,
         figures: `${j.id} ${us(cpu(j))} vs ${session.id} ${us(cpu(session))}${base ? `; overhead over ${base.id}: ${us(cpu(j) - cpu(base))} vs ${us(cpu(session) - cpu(base))}` : ''}`,
       })
     }

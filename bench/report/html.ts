@@ -73,16 +73,16 @@ function breakdownHtml(results: ResultsFile): string {
     ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="4" class="muted">${esc(b.missing)}</td></tr>`
     : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td class="n">${num(b.overheadUs)}</td><td>${b.parts.slice(1).map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ') || '–'}</td><td class="n">${num(b.explainedUs - b.parts[0]!.us)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}%)`}</td></tr>`)
   const large = rows.filter((b) => b.large)
-  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead, taken round by round (the cell minus the baseline in the same round, median over rounds) so that the machine's drift cancels. Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run, and the remainder they do not explain (async scheduling, allocation, garbage collection, larger headers to parse), shown rather than hidden.</p>
+  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead, taken round by round (the cell minus the baseline in the same round, median over rounds) so that the machine's drift cancels. Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per operation, all threads counted), and the remainder they do not explain (async scheduling, allocation, garbage collection, larger headers to parse), shown rather than hidden.</p>
 <table><thead><tr><th>cell</th><th>measured µs</th><th>overhead over baseline µs</th><th>its primitives (µs)</th><th>sum µs</th><th>remainder µs (share of overhead)</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
 ${large.length ? `<p class="warn">A large remainder is a finding about the implementation: ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}.</p>` : ''}`
 }
 
 function microHtml(results: ResultsFile): string {
-  const micro = results.micro as { tasks: { name: string; group: string; status: string; meanUs: number | null; p99Us: number | null; opsPerSecond: number | null; reason: string | null }[] } | null
+  const micro = results.micro as { tasks: { name: string; group: string; status: string; meanUs: number | null; p99Us: number | null; cpuUs?: number | null; opsPerSecond: number | null; reason: string | null }[] } | null
   if (!micro) return ''
-  return `<details><summary>Micro-benchmarks (${micro.tasks.length} tasks)</summary><table><thead><tr><th>task</th><th>group</th><th>mean µs</th><th>p99 µs</th><th>ops/s</th></tr></thead><tbody>
-${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t.status === 'ok' ? `<td class="n">${num(t.meanUs, 3)}</td><td class="n">${num(t.p99Us, 3)}</td><td class="n">${num(t.opsPerSecond, 0)}</td>` : `<td colspan="3" class="muted">${esc(t.status)}: ${esc(t.reason)}</td>`}</tr>`).join('\n')}
+  return `<details><summary>Micro-benchmarks (${micro.tasks.length} tasks)</summary><table><thead><tr><th>task</th><th>group</th><th>mean µs (wall)</th><th>p99 µs</th><th>CPU µs</th><th>ops/s</th></tr></thead><tbody>
+${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t.status === 'ok' ? `<td class="n">${num(t.meanUs, 3)}</td><td class="n">${num(t.p99Us, 3)}</td><td class="n">${num(t.cpuUs, 3)}</td><td class="n">${num(t.opsPerSecond, 0)}</td>` : `<td colspan="4" class="muted">${esc(t.status)}: ${esc(t.reason)}</td>`}</tr>`).join('\n')}
 </tbody></table></details>`
 }
 
