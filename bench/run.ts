@@ -1,9 +1,9 @@
 import { pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../servers/db.ts'
-import { DEFAULT_HASH_COST, seedUsers } from '../servers/users.ts'
+import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'
 import { checkRound, measureRound, prepareCell, VerificationError, type CellRuntime } from './cell.ts'
 import { describeEnvironment } from './environment.ts'
 import { expectedOps } from './expected.ts'
@@ -43,12 +43,13 @@ export function smokeScenario(s: Scenario): Scenario {
 
 const PREPARE_SECONDS_ESTIMATE = 4
 
-/** Seeds the users once into a SQLite file that every cell then copies. */
+/** Seeds the users once (or takes the servers' cached copy) into a SQLite file that every cell then copies. */
 async function seedTemplate(users: number): Promise<{ path: string; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-users-'))
-  const db = openDatabase(join(dir, 'users.sqlite'))
+  const cache = usersCachePath(users, DEFAULT_HASH_COST)
+  const db = openDatabase(join(dir, 'users.sqlite'), existsSync(cache) ? cache : undefined)
   try {
-    await seedUsers(db.db, users, DEFAULT_HASH_COST)
+    if ((await seedUsers(db.db, users, DEFAULT_HASH_COST)) === users) saveUsersCache(db.db, cache)
     db.db.pragma('wal_checkpoint(TRUNCATE)')
   } finally {
     db.close()

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -13,10 +13,14 @@ export interface OpenDatabase {
   close(): void
 }
 
-/** Opens (or creates) the primary SQLite database: WAL, short busy timeout, every table. */
-export function openDatabase(path?: string): OpenDatabase {
+/**
+ * Opens (or creates) the primary SQLite database: WAL, short busy timeout, every table. A new file
+ * starts as a copy of `template` when one is given (users already seeded).
+ */
+export function openDatabase(path?: string, template?: string): OpenDatabase {
   const tempDir = path ? null : mkdtempSync(join(tmpdir(), 'authbench-db-'))
   const file = path ?? join(tempDir!, 'authbench.sqlite')
+  if (template && !existsSync(file)) copyFileSync(template, file)
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')

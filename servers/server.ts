@@ -7,7 +7,8 @@ import { ServerMetrics } from './metrics.ts'
 import { stores } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
 import type { Alg, Clock, EngineKind, Revocation, StateStore, StoreKind, StrategyKind } from './types.ts'
-import { DEFAULT_HASH_COST, seedUsers, Users } from './users.ts'
+import { existsSync } from 'node:fs'
+import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath, Users } from './users.ts'
 
 /** One server's configuration; the CLI flags map onto it one to one (see README). */
 export interface ServerConfig {
@@ -49,6 +50,8 @@ export interface ServerOptions {
   metrics?: boolean
   /** Prefix for Redis keys, so tests can share one redis-server. */
   redisKeyPrefix?: string
+  /** Start new databases from a cached copy of the seeded users (see usersCachePath). Default true. */
+  usersCache?: boolean
 }
 
 export interface Server {
@@ -64,10 +67,12 @@ export interface Server {
 /** Opens the database, seeds users, connects the store, builds the strategy and the app. */
 export async function createServer(config: ServerConfig, options: ServerOptions = {}): Promise<Server> {
   const counters = newCounters()
-  const database = openDatabase(config.db)
+  const cache = options.usersCache === false ? null : usersCachePath(config.users, config.hashCost)
+  const database = openDatabase(config.db, cache && existsSync(cache) ? cache : undefined)
   let store: StateStore | null = null
   try {
-    await seedUsers(database.db, config.users, config.hashCost)
+    const seeded = await seedUsers(database.db, config.users, config.hashCost)
+    if (cache && seeded === config.users) saveUsersCache(database.db, cache)
     store = await stores[config.store]({ db: database.db, counters, redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix })
     const clock = options.clock ?? Date.now
     const users = new Users(database.db, counters, config.hashCost)

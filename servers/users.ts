@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3'
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { renameSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Counters } from './counters.ts'
 import { wrapSqlite } from './stores/sqlite.ts'
 
@@ -99,4 +102,24 @@ export async function seedUsers(db: Database.Database, count: number, hashCost: 
     missing.forEach((i, k) => insert.run(i, `user${i}`, hashes[k]!, `User ${i}`, `user${i}@example.test`, createdAt))
   })()
   return missing.length
+}
+
+/**
+ * Where a seeded copy of the users table is kept between starts: hashing 1000 passwords takes
+ * about a second, copying the file a few milliseconds. The passwords are the public demo ones.
+ */
+export function usersCachePath(count: number, hashCost: number): string {
+  return join(tmpdir(), `authbench-users-v1-${count}-${hashCost}.sqlite`)
+}
+
+/** Saves a freshly seeded database as the cache for later starts (written aside, then renamed). */
+export function saveUsersCache(db: Database.Database, path: string): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    db.exec(`VACUUM INTO '${tmp.replace(/'/g, "''")}'`)
+    renameSync(tmp, path)
+  } catch (err) {
+    rmSync(tmp, { force: true })
+    process.stderr.write(`authbench server: users cache not written (${(err as Error).message}); the next start seeds again\n`)
+  }
 }
