@@ -6,7 +6,7 @@ import * as hdr from 'hdr-histogram-js'
 import { Redis } from 'ioredis'
 import { generatePrivateKeyPem } from '../servers/keys.ts'
 import type { StatsSnapshot } from '../servers/metrics.ts'
-import { expectedOps, renewalWriteBound, type ExpectedOps } from './expected.ts'
+import { expected401Share, expectedOps, renewalWriteBound, type ExpectedOps } from './expected.ts'
 import { drive, requestBytes, type LoadRequest } from './load.ts'
 import type { CellPlan } from './plan.ts'
 import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
@@ -170,10 +170,9 @@ export async function prepareCell(plan: CellPlan, scenario: Scenario, { group, r
       const creds = await pool(users, 8, (i) => login(plan, urls[i % urls.length]!, i + 1))
       requests = creds.map((c) => ({ method: 'GET' as const, path: getRoute, headers: c.headers }))
     }
-    const perProcess = plan.store === 'memory' && plan.strategy === 'session' && plan.workload !== 'POST /login'
     return {
       plan, servers, requests, redis, expected, credential, revocationProbe, close,
-      expected401Share: perProcess ? (plan.instances - 1) / plan.instances : 0,
+      expected401Share: expected401Share(plan),
       renewalBound: expected.renewals ? renewalWriteBound(users + 1, plan.instances, scenario.load.durationSeconds) : 0,
     }
   } catch (err) {

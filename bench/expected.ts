@@ -33,3 +33,12 @@ export function expectedOps(cell: Pick<CellPlan, 'strategy' | 'revocation' | 'wo
       return { stateReads: 0, userReads: 1, writes: cell.strategy === 'none' ? 0 : 1, deletes: 0, renewals: false }
   }
 }
+
+/**
+ * The share of 401s a cell is expected to answer: sessions in a per-process store are unknown to
+ * every other instance, so with n instances (n - 1) / n of spread requests fail. 0 elsewhere.
+ */
+export function expected401Share(cell: Pick<CellPlan, 'strategy' | 'store' | 'workload' | 'instances'>): number {
+  const perProcess = cell.store === 'memory' && cell.strategy === 'session' && cell.workload !== 'POST /login'
+  return perProcess ? (cell.instances - 1) / cell.instances : 0
+}

@@ -6,7 +6,7 @@ import { openDatabase } from '../servers/db.ts'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'
 import { checkRound, measureRound, prepareCell, VerificationError, type CellRuntime } from './cell.ts'
 import { describeEnvironment } from './environment.ts'
-import { expectedOps } from './expected.ts'
+import { expected401Share, expectedOps } from './expected.ts'
 import { expandPlan } from './plan.ts'
 import type { ProcessGroup } from './processes.ts'
 import { formatDuration } from './progress.ts'
@@ -72,14 +72,11 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     opts.log('CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier')
   }
 
-  const results: CellResult[] = plans.map((plan) => {
-    const perProcess = plan.store === 'memory' && plan.strategy === 'session' && plan.workload !== 'POST /login'
-    return {
-      ...plan, status: 'ok', reason: null, note: null,
-      expected: { ops: expectedOps(plan), status401Share: perProcess ? (plan.instances - 1) / plan.instances : 0 },
-      credential: null, revocationProbe: null, rounds: [], summary: null,
-    }
-  })
+  const results: CellResult[] = plans.map((plan) => ({
+    ...plan, status: 'ok', reason: null, note: null,
+    expected: { ops: expectedOps(plan), status401Share: expected401Share(plan) },
+    credential: null, revocationProbe: null, rounds: [], summary: null,
+  }))
   const byId = new Map(results.map((r) => [r.id, r]))
   const runtimes = new Map<string, CellRuntime>()
 

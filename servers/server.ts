@@ -79,7 +79,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     const keys = config.strategy === 'jwt' ? loadKeys(config.alg, { jwtSecret: config.jwtSecret, keyFile: config.keyFile }) : null
     const strategy = await strategies[config.strategy](
       {
-        store, users, clock,
+        store, clock,
         settings: {
           accessTtlSeconds: config.accessTtlSeconds,
           refreshTtlSeconds: config.refreshTtlSeconds,

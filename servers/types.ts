@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Counters } from './counters.ts'
-import type { Users } from './users.ts'
 
 export type StrategyKind = 'none' | 'session' | 'jwt'
 export type StoreKind = 'sqlite' | 'redis' | 'memory'
@@ -64,7 +63,6 @@ export interface Settings {
 
 export interface StrategyContext {
   store: StateStore
-  users: Users
   clock: Clock
   settings: Settings
 }
