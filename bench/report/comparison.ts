@@ -75,9 +75,10 @@ function instances(c: CellResult, all: CellResult[]): string {
   if (multi.length === 0) return `${NOT_MEASURED} (see scenarios/scaling.ts)`
   return multi.map((x) => {
     const share = x.summary!.status401Share
+    const who = multi.length > 1 ? `${x.id}: ` : ''
     return share === 0
-      ? `works with ${x.instances} instances (0% 401, measured)`
-      : `breaks with ${x.instances} instances: ${(share * 100).toFixed(1)}% of requests got 401 (measured)`
+      ? `${who}works with ${x.instances} instances (0% 401, measured)`
+      : `${who}breaks with ${x.instances} instances: ${(share * 100).toFixed(1)}% of requests got 401 (measured)`
   }).join('; ')
 }
 
