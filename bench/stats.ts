@@ -38,8 +38,3 @@ export function medianCi95(values: readonly number[]): [number, number] {
 export function ratio(a: number, b: number): number | null {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : null
 }
-
-export const round = (v: number, digits = 3): number => {
-  const f = 10 ** digits
-  return Math.round(v * f) / f
-}
