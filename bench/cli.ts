@@ -7,7 +7,7 @@ import { summaryTable } from './progress.ts'
 import { microRedis } from './micro/cli.ts'
 import { runMicro } from './micro/run.ts'
 import { writeReport } from './report/index.ts'
-import { writeJsonAtomic, type ResultsFile } from './results.ts'
+import { outputStamp, writeJsonAtomic, type ResultsFile } from './results.ts'
 import { runScenario } from './run.ts'
 import { loadScenario, ScenarioError } from './scenario.ts'
 
@@ -32,10 +32,6 @@ function linkLatest(outDir: string): void {
   rmSync(tmp, { force: true })
   symlinkSync(relative(reports, resolve(outDir)), tmp)
   renameSync(tmp, join(reports, 'latest'))
-}
-
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -78,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage
   }
 
-  const outDir = resolve(values.out ?? join(ROOT, 'reports', `${timestamp()}-${scenario.name}`))
+  const outDir = resolve(values.out ?? join(ROOT, 'reports', `${outputStamp()}-${scenario.name}`))
   const group = new ProcessGroup()
   const controller = new AbortController()
   let interrupts = 0

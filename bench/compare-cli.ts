@@ -1,12 +1,10 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { compareHtml, compareResults, compareText } from './report/compare.ts'
-import { readResults, ResultsError } from './results.ts'
+import { readResults, ResultsError, resultsFileOf } from './results.ts'
 
 const USAGE = 'usage: npm run compare -- OLD NEW [--threshold PERCENT] [--out FILE]\n  OLD, NEW: result folders or results.json files; exit 1 when a cell regresses beyond the threshold (default 10)'
-
-const resultsPath = (p: string) => (existsSync(p) && statSync(p).isDirectory() ? join(p, 'results.json') : p)
 
 function main(argv: string[]): number {
   let values: { threshold?: string; out?: string }
@@ -22,7 +20,7 @@ function main(argv: string[]): number {
     process.stderr.write(`${USAGE}\n`)
     return 2
   }
-  const [oldPath, newPath] = positionals.map(resultsPath) as [string, string]
+  const [oldPath, newPath] = positionals.map(resultsFileOf) as [string, string]
   let cmp
   try {
     cmp = compareResults(readResults(oldPath), readResults(newPath), threshold)

@@ -2,7 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { StatsSnapshot } from '../servers/metrics.ts'
 import { pinned } from './affinity.ts'
-import { stopChild } from './redis-server.ts'
+
+/** SIGTERM (after SIGCONT, in case it was stopped), then SIGKILL after the grace period. */
+export function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    // A stopped (SIGSTOP) process must be continued before it can act on SIGTERM.
+    child.kill('SIGCONT')
+    child.kill('SIGTERM')
+  })
+}
 
 const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url))
 

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { pinned } from './affinity.ts'
+import { stopChild } from './processes.ts'
 
 export class RedisUnavailableError extends Error {
   readonly code = 'ERR_REDIS_NOT_INSTALLED'
@@ -62,20 +63,6 @@ function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {
     child.stderr!.on('data', onData)
     child.once('error', (err) => fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? new RedisUnavailableError() : err))
     child.once('exit', (code) => fail(new Error(`redis-server exited with code ${code}:\n${output}`)))
-  })
-}
-
-export function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    // A stopped (SIGSTOP) process must be continued before it can act on SIGTERM.
-    child.kill('SIGCONT')
-    child.kill('SIGTERM')
   })
 }
 

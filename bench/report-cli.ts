@@ -1,7 +1,6 @@
-import { existsSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { writeReport } from './report/index.ts'
-import { readResults, ResultsError } from './results.ts'
+import { readResults, ResultsError, resultsFileOf } from './results.ts'
 
 /** `npm run report -- DIR`: re-renders DIR/index.html and DIR/charts/*.png from DIR/results.json alone. */
 async function main(argv: string[]): Promise<number> {
@@ -9,11 +8,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('usage: npm run report -- DIR   (a folder holding results.json, or the file itself)\n')
     return 2
   }
-  const target = argv[0]!
-  const dir = existsSync(target) && statSync(target).isFile() ? join(target, '..') : target
+  const file = resultsFileOf(argv[0]!)
+  const dir = dirname(file)
   let results
   try {
-    results = readResults(join(dir, 'results.json'))
+    results = readResults(file)
   } catch (err) {
     if (!(err instanceof ResultsError)) throw err
     process.stderr.write(`authbench report: ${err.message}\n`)

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Environment } from './environment.ts'
 import type { ExpectedOps } from './expected.ts'
@@ -140,4 +140,14 @@ export function readResults(file: string): ResultsFile {
     throw new ResultsError(`${file}: schemaVersion ${String(data.schemaVersion)} is not ${SCHEMA_VERSION}`)
   }
   return data
+}
+
+/** `results.json` inside a result folder, or the path itself when it names the file. */
+export function resultsFileOf(path: string): string {
+  return existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.json') : path
+}
+
+/** The UTC stamp that starts an output folder's name, e.g. `20261127-151324Z`. */
+export function outputStamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import type { ProcessGroup } from '../processes.ts'
 import { table } from '../progress.ts'
 import { startRedis, RedisUnavailableError, type PrivateRedis } from '../redis-server.ts'
-import { writeJsonAtomic } from '../results.ts'
+import { outputStamp, writeJsonAtomic } from '../results.ts'
 import { runMicro, type MicroResults } from './run.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -42,8 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return 2
   }
   const log = (s: string) => process.stderr.write(`${s}\n`)
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')
-  const out = resolve(values.out ?? join(ROOT, 'reports', `${stamp}-micro`))
+  const out = resolve(values.out ?? join(ROOT, 'reports', `${outputStamp()}-micro`))
   const controller = new AbortController()
   process.on('SIGINT', () => controller.abort())
   process.on('SIGTERM', () => controller.abort())

@@ -10,7 +10,7 @@ import { loadKeys } from '../../servers/keys.ts'
 import { createMemoryStore } from '../../servers/stores/memory.ts'
 import { createRedisStore } from '../../servers/stores/redis.ts'
 import { createSqliteStore } from '../../servers/stores/sqlite.ts'
-import { ALGS, ENGINES, type Alg, type StateStore } from '../../servers/types.ts'
+import { ALGS, ENGINES, type Alg } from '../../servers/types.ts'
 import { seedUsers, Users } from '../../servers/users.ts'
 
 /**
@@ -106,23 +106,14 @@ export async function buildTasks(options: { redisUrl: string | null; sessions?: 
   const count = options.sessions ?? STORED_SESSIONS
   const ids = Array.from({ length: count }, newSessionId)
   const pick = () => ids[(Math.random() * count) | 0]!
-  const fill = async (store: StateStore, pipelined?: (records: [string, string][]) => Promise<unknown>) => {
-    const t = Date.now()
-    if (pipelined) {
-      for (let i = 0; i < count; i += 1000) {
-        await pipelined(ids.slice(i, i + 1000).map((id, k) => [id, JSON.stringify([i + k + 1, `user${i + k + 1}`, t, t])]))
-      }
-      return
-    }
-    for (let i = 0; i < count; i++) await store.createSession({ id: ids[i]!, userId: i + 1, username: `user${i + 1}`, createdAt: t, lastSeenAt: t }, 3_600_000)
-  }
+  const t0 = Date.now()
+  const record = (i: number) => ({ id: ids[i]!, userId: i + 1, username: `user${i + 1}`, createdAt: t0, lastSeenAt: t0 })
 
   const database = openDatabase()
   closers.push(() => database.close())
   const sqlite = createSqliteStore(database.db)
-  const t0 = Date.now()
   database.db.transaction(() => {
-    for (let i = 0; i < count; i++) sqlite.createSession({ id: ids[i]!, userId: i + 1, username: `user${i + 1}`, createdAt: t0, lastSeenAt: t0 }, 3_600_000)
+    for (let i = 0; i < count; i++) sqlite.createSession(record(i), 3_600_000)
   })()
   tasks.push({ id: 'store-read:sqlite', name: `session read, SQLite (${count.toLocaleString('en-US')} sessions)`, group: 'store', batch: 1, fn: () => sqlite.getSession(pick()) })
   await seedUsers(database.db, 1000, 4)
@@ -130,18 +121,16 @@ export async function buildTasks(options: { redisUrl: string | null; sessions?: 
   tasks.push({ id: 'user-read:sqlite', name: 'user record read, SQLite (1,000 users)', group: 'store', batch: 1, fn: () => users.getProfile(1 + ((Math.random() * 1000) | 0)) })
 
   const memory = createMemoryStore()
-  await fill(memory)
+  for (let i = 0; i < count; i++) memory.createSession(record(i), 3_600_000)
   tasks.push({ id: 'store-read:memory', name: `session read, memory (${count.toLocaleString('en-US')} sessions)`, group: 'store', batch: 10, fn: repeat(10, () => memory.getSession(pick())) })
 
   if (options.redisUrl) {
     const redis = await createRedisStore({ url: options.redisUrl, keyPrefix: `micro:${process.pid}:` })
     closers.push(() => redis.close())
-    const prefix = `micro:${process.pid}:sess:`
-    await fill(redis, (records) => {
-      const p = redis.client.pipeline()
-      for (const [id, v] of records) p.set(prefix + id, v, 'PX', 3_600_000)
-      return p.exec()
-    })
+    // Written through the store itself, 1000 in flight at a time (one connection pipelines them).
+    for (let i = 0; i < count; i += 1000) {
+      await Promise.all(Array.from({ length: Math.min(1000, count - i) }, (_, k) => redis.createSession(record(i + k), 3_600_000)))
+    }
     closers.push(() => { const c = new Redis(options.redisUrl!); return c.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `micro:${process.pid}:*`).finally(() => c.disconnect()) })
     tasks.push({ id: 'store-read:redis-single', name: 'session read, Redis over loopback, one in flight (wall time)', group: 'store', batch: 1, fn: () => redis.getSession(pick()) })
     const PIPE = 16
