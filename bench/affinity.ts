@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { cpus } from 'node:os'
+import { AffinityError } from '../servers/errors.ts'
 
 /**
  * Which CPUs the load generator (with Redis) and the servers run on. Unpinned, the two fight over
@@ -21,10 +22,6 @@ export function planAffinity(count = cpus().length, available = tasksetAvailable
   const half = Math.floor(count / 2)
   const range = (from: number, to: number) => (from === to ? String(from) : `${from}-${to}`)
   return { client: range(0, half - 1), server: range(half, count - 1) }
-}
-
-export class AffinityError extends Error {
-  readonly code = 'ERR_AFFINITY'
 }
 
 /** Pins this process and all its threads (autocannon runs in it). */

@@ -1,15 +1,15 @@
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { ScenarioError } from '../servers/errors.ts'
+import { REDIS_URL_PATTERN } from '../servers/stores/redis.ts'
 import { ProcessGroup } from './processes.ts'
-import { summaryTable } from './progress.ts'
-import { microRedis } from './micro/cli.ts'
-import { runMicro } from './micro/run.ts'
+import { progressPrinter, summaryTable } from './progress.ts'
 import { writeReport } from './report/index.ts'
 import { outputStamp, writeJsonAtomic, type ResultsFile } from './results.ts'
-import { runScenario } from './run.ts'
-import { loadScenario, ScenarioError } from './scenario.ts'
+import { runScenario } from './runner.ts'
+import { loadScenario } from './scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis-url URL]
@@ -23,6 +23,11 @@ const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis
 exit codes: 0 all cells ok, 1 a cell invalid or failed, 2 bad scenario or arguments, 130 interrupted`
 
 export const EXIT = { ok: 0, cellProblem: 1, usage: 2, interrupted: 130 } as const
+
+/** The desktop's command for opening a file in its default application. */
+function openCommand(): string {
+  return process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'start' : 'xdg-open'
+}
 
 /** Points reports/latest at the newest run (replaced atomically). */
 function linkLatest(outDir: string): void {
@@ -60,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage
   }
   const redisUrl = values['redis-url'] ?? process.env.REDIS_URL ?? null
-  if (redisUrl !== null && !/^rediss?:\/\/[^/]+/.test(redisUrl)) {
+  if (redisUrl !== null && !REDIS_URL_PATTERN.test(redisUrl)) {
     process.stderr.write(`authbench: --redis-url must look like redis://host:port; got "${redisUrl}"\n`)
     return EXIT.usage
   }
@@ -94,19 +99,9 @@ async function main(argv: string[]): Promise<number> {
   let results: ResultsFile
   try {
     results = await runScenario({
-      scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, redisUrl, group, pin: !values['no-pin'],
-      signal: controller.signal, log: (line) => process.stderr.write(`${line}\n`),
-      micro: async () => {
-        const log = (line: string) => process.stderr.write(`${line}\n`)
-        log('micro-benchmarks (quick)')
-        const redis = await microRedis(redisUrl, log, group)
-        try {
-          // Smoke runs keep the shape with tiny budgets; real runs use the quick mode.
-          return await runMicro({ quick: true, redisUrl: redis.url, log, signal: controller.signal, ...(values.smoke ? { timeMs: 20, sessions: 10_000 } : {}) })
-        } finally {
-          await redis.stop()
-        }
-      },
+      scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, group, pin: !values['no-pin'],
+      storeUrls: redisUrl ? { redis: redisUrl } : {}, signal: controller.signal,
+      listeners: [progressPrinter((line) => process.stderr.write(`${line}\n`))],
     })
   } finally {
     await group.stopAll()
@@ -116,19 +111,18 @@ async function main(argv: string[]): Promise<number> {
   const report = await writeReport(results, outDir)
   linkLatest(outDir)
   const rel = (p: string) => relative(process.cwd(), p)
-  process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${rel(join(outDir, 'results.json'))}\nreport:  ${rel(report.html)}\n`)
+  process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${rel(join(outDir, 'results.json'))}\nreport:  ${pathToFileURL(report.html).href}\n`)
   process.stdout.write(report.png.status === 'ok'
     ? `charts:  ${report.png.files.length} PNG files in ${rel(join(outDir, 'charts'))}\n`
     : `charts:  no PNG files (${report.png.reason})\n`)
+  if (process.stdout.isTTY) process.stdout.write(`open it: ${openCommand()} ${rel(report.html)}   (or paste the file:// URL above into a browser)\n`)
   if (results.interrupted) return EXIT.interrupted
   return results.cells.some((c) => c.status === 'invalid' || c.status === 'failed') ? EXIT.cellProblem : EXIT.ok
 }
 
-if (process.argv[1]?.endsWith('bench/cli.ts')) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`authbench: ${(err as Error).stack ?? String(err)}\n`)
-      process.exit(1)
-    })
-}
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`authbench: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  })

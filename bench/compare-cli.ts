@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { compareHtml, compareResults, compareText } from './report/compare.ts'
-import { readResults, ResultsError, resultsFileOf } from './results.ts'
+import { ResultsError } from '../servers/errors.ts'
+import { readResults, resultsFileOf } from './results.ts'
 
 const USAGE = 'usage: npm run compare -- OLD NEW [--threshold PERCENT] [--out FILE]\n  OLD, NEW: result folders or results.json files; exit 1 when a cell regresses beyond the threshold (default 10)'
 

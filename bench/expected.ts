@@ -1,6 +1,8 @@
 import type { CellPlan } from './plan.ts'
+import { storeProvisioners } from './stores/index.ts'
+import { descriptorOf } from './strategies/index.ts'
 
-/** Exact store operations one request does in steady state (DESIGN.md, "Server contract"). */
+/** Exact store operations one request does in steady state (docs/contracts.md, "Store operations"). */
 export interface ExpectedOps {
   /** Reads of session, refresh-token or denylist state (the cell's store). */
   stateReads: number
@@ -20,25 +22,25 @@ export function renewalWriteBound(sessions: number, instances: number, windowSec
   return sessions * instances * (Math.floor(windowSeconds / 60) + 1)
 }
 
-export function expectedOps(cell: Pick<CellPlan, 'strategy' | 'revocation' | 'workload'>): ExpectedOps {
-  const checksStore = cell.strategy === 'session' || cell.revocation === 'denylist'
-  const renewals = cell.strategy === 'session'
+export function expectedOps(cell: Pick<CellPlan, 'strategy' | 'store' | 'alg' | 'engine' | 'revocation' | 'instances' | 'workload'>): ExpectedOps {
+  const d = descriptorOf(cell)
   switch (cell.workload) {
     case 'GET /me':
-      return { stateReads: checksStore ? 1 : 0, userReads: 0, writes: 0, deletes: 0, renewals }
+      return { stateReads: d.identifyReads(cell), userReads: 0, writes: 0, deletes: 0, renewals: d.renews }
     case 'GET /profile':
-      return { stateReads: checksStore ? 1 : 0, userReads: 1, writes: 0, deletes: 0, renewals }
+      return { stateReads: d.identifyReads(cell), userReads: 1, writes: 0, deletes: 0, renewals: d.renews }
     case 'POST /login':
-      // The user row, then a new session (session) or a recorded refresh token (jwt).
-      return { stateReads: 0, userReads: 1, writes: cell.strategy === 'none' ? 0 : 1, deletes: 0, renewals: false }
+      // The user row, then whatever the strategy records (a session, a refresh token).
+      return { stateReads: 0, userReads: 1, writes: d.loginWrites, deletes: 0, renewals: false }
   }
 }
 
 /**
- * The share of 401s a cell is expected to answer: sessions in a per-process store are unknown to
- * every other instance, so with n instances (n - 1) / n of spread requests fail. 0 elsewhere.
+ * The share of 401s a cell is expected to answer: a strategy that identifies the caller from its
+ * store, on a store each process keeps for itself, knows only the credentials its own instance
+ * issued, so with n instances (n - 1) / n of spread requests fail. 0 elsewhere.
  */
 export function expected401Share(cell: Pick<CellPlan, 'strategy' | 'store' | 'workload' | 'instances'>): number {
-  const perProcess = cell.store === 'memory' && cell.strategy === 'session' && cell.workload !== 'POST /login'
-  return perProcess ? (cell.instances - 1) / cell.instances : 0
+  const perProcess = cell.store !== null && !storeProvisioners[cell.store].sharedAcrossInstances
+  return perProcess && descriptorOf(cell).state === 'server' && cell.workload !== 'POST /login' ? (cell.instances - 1) / cell.instances : 0
 }

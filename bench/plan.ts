@@ -1,7 +1,9 @@
+import { ScenarioError } from '../servers/errors.ts'
 import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../servers/types.ts'
-import { ScenarioError, type CellSelector, type Scenario, type ScenarioIssue, type WorkloadRoute } from './scenario.ts'
+import type { CellSelector, Scenario, ScenarioIssue, WorkloadRoute } from './scenario.ts'
+import { AXES, strategyDescriptors, type Axis, type CellSpec } from './strategies/index.ts'
 
-/** One fully specified cell: fields that do not apply to its strategy are null. */
+/** One fully specified cell: axes its strategy does not take are null. */
 export interface CellPlan {
   id: string
   strategy: StrategyKind
@@ -15,13 +17,20 @@ export interface CellPlan {
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
-export function cellId(c: Omit<CellPlan, 'id' | 'workload'>): string {
-  const parts: string[] = [c.strategy]
-  if (c.strategy === 'jwt') parts.push(c.alg!, c.engine!)
-  if (c.store) parts.push(c.store)
-  if (c.revocation === 'denylist') parts.push('denylist')
-  if (c.instances > 1) parts.push(`x${c.instances}`)
-  return parts.join('-')
+export function cellId(c: CellSpec): string {
+  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : [])].join('-')
+}
+
+/** Every combination of the axes a strategy takes, in the order written (AXES order, then instances). */
+function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): CellSpec[] {
+  const axes = strategyDescriptors[strategy].axes
+  let specs: Partial<CellSpec>[] = [{ strategy }]
+  for (const axis of AXES) {
+    const fallback = axes[axis]
+    const values: unknown[] = fallback === undefined ? [null] : list(cell[axis] as unknown, fallback)
+    specs = specs.flatMap((s) => values.map((v) => ({ ...s, [axis]: v })))
+  }
+  return specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
 }
 
 /** Expands array-valued cell fields into every combination, in the order written. */
@@ -29,28 +38,20 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
   const issues: ScenarioIssue[] = []
   const cells: CellPlan[] = []
   scenario.cells.forEach((cell, index) => {
-    for (const key of ['alg', 'engine', 'revocation'] as const) {
-      const strategies = list<StrategyKind>(cell.strategy, 'none')
-      if (cell[key] !== undefined && !strategies.includes('jwt')) {
-        issues.push({ path: `cells[${index}].${key}`, message: `applies to strategy jwt only; found strategy ${JSON.stringify(cell.strategy)}` })
+    const strategies = list<StrategyKind>(cell.strategy, 'none')
+    for (const axis of AXES) {
+      const takers = Object.values(strategyDescriptors).filter((d) => d.axes[axis] !== undefined).map((d) => d.kind)
+      if (cell[axis] !== undefined && !strategies.some((s) => takers.includes(s))) {
+        issues.push({ path: `cells[${index}].${axis}`, message: `applies to strategy ${takers.join(', ')} only; found strategy ${JSON.stringify(cell.strategy)}` })
       }
     }
-    for (const strategy of list<StrategyKind>(cell.strategy, 'none')) {
-      for (const store of strategy === 'none' ? [null] : list(cell.store, 'sqlite' as StoreKind)) {
-        for (const alg of strategy === 'jwt' ? list(cell.alg, 'HS256' as Alg) : [null]) {
-          for (const engine of strategy === 'jwt' ? list(cell.engine, 'jose' as EngineKind) : [null]) {
-            for (const revocation of strategy === 'jwt' ? list(cell.revocation, 'none' as Revocation) : [null]) {
-              for (const instances of list(cell.instances, 1)) {
-                const spec = { strategy, store, alg, engine, revocation, instances }
-                const id = cellId(spec)
-                if (cells.some((c) => c.id === id)) {
-                  issues.push({ path: `cells[${index}]`, message: `expands to cell "${id}", which an earlier entry already measures` })
-                } else {
-                  cells.push({ id, ...spec, workload: scenario.workload.route })
-                }
-              }
-            }
-          }
+    for (const strategy of strategies) {
+      for (const spec of combinations(strategy, cell)) {
+        const id = cellId(spec)
+        if (cells.some((c) => c.id === id)) {
+          issues.push({ path: `cells[${index}]`, message: `expands to cell "${id}", which an earlier entry already measures` })
+        } else {
+          cells.push({ id, ...spec, workload: scenario.workload.route })
         }
       }
     }
@@ -73,10 +74,6 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
 }
 
 export function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
-  return cell.strategy === s.strategy
-    && (s.store === undefined || cell.store === s.store)
-    && (s.alg === undefined || cell.alg === s.alg)
-    && (s.engine === undefined || cell.engine === s.engine)
-    && (s.revocation === undefined || cell.revocation === s.revocation)
-    && (s.instances === undefined || cell.instances === s.instances)
+  const keys: (Axis | 'instances')[] = [...AXES, 'instances']
+  return cell.strategy === s.strategy && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { ServerStartError } from '../servers/errors.ts'
+import { readyPort, requestStats } from '../servers/ipc.ts'
 import type { StatsSnapshot } from '../servers/metrics.ts'
 import { pinned } from './affinity.ts'
 
@@ -56,12 +58,6 @@ export interface ServerHandle {
   stop(): Promise<void>
 }
 
-export class ServerStartError extends Error {
-  readonly code = 'ERR_SERVER_START'
-}
-
-let nextStatsId = 1
-
 /**
  * Starts `servers/main.ts` with the given flags (on `cpus` when given) with an IPC channel, and
  * waits for its `{ port }` message.
@@ -81,28 +77,19 @@ export function startServer(group: ProcessGroup, args: string[], cpus: string | 
       clearTimeout(timer)
       reject(new ServerStartError(`server (${args.join(' ')}) exited with ${signal ?? code}: ${stderr.trim()}`))
     })
-    child.once('message', (msg: { port?: number }) => {
+    child.once('message', (msg: unknown) => {
       clearTimeout(timer)
-      const port = msg.port!
+      const port = readyPort(msg)
+      if (port === null) {
+        void stopChild(child)
+        reject(new ServerStartError(`server (${args.join(' ')}) sent ${JSON.stringify(msg)} instead of its port`))
+        return
+      }
       resolve({
         child,
         port,
         url: `http://127.0.0.1:${port}`,
-        stats(reset) {
-          return new Promise((res, rej) => {
-            const id = nextStatsId++
-            const t = setTimeout(() => { child.off('message', onMessage); rej(new Error(`server on port ${port} did not answer a stats request`)) }, 5000)
-            const onMessage = (m: { type?: string; id?: number; stats?: StatsSnapshot }) => {
-              if (m.type === 'stats' && m.id === id) {
-                clearTimeout(t)
-                child.off('message', onMessage)
-                res(m.stats!)
-              }
-            }
-            child.on('message', onMessage)
-            child.send({ type: 'stats', id, reset })
-          })
-        },
+        stats: (reset) => requestStats(child, reset),
         stop: () => stopChild(child),
       })
     })

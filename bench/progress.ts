@@ -1,39 +1,95 @@
+import { formatDuration, num, table } from './format.ts'
 import type { CellResult, ResultsFile } from './results.ts'
+import type { RunEvent, RunListener } from './runner.ts'
 import { hostNoise } from './summarize.ts'
 
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds))
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
-}
+/** Rough seconds to start, verify and log in a cell, for the ETA. */
+const PREPARE_SECONDS_ESTIMATE = 4
 
-const fmt = (v: number | null | undefined, digits = 1) =>
-  v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+/**
+ * A listener that prints progress lines with the elapsed time and an ETA. The ETA counts what is
+ * left: measured windows of every cell still active, and the cells not yet started.
+ */
+export function progressPrinter(print: (line: string) => void, now: () => number = () => performance.now()): RunListener {
+  const t0 = now()
+  let rounds = 0
+  let stepSeconds = 0
+  let prepareSeconds = 0
+  let total = 0
+  let step = 0
+  const measured = new Map<string, number>()
+  const unprepared = new Set<string>()
+  const active = new Set<string>()
+  const elapsed = () => formatDuration((now() - t0) / 1000)
+  const eta = () => formatDuration([...active].reduce((s, id) => s + (rounds - (measured.get(id) ?? 0)) * stepSeconds, 0) + unprepared.size * prepareSeconds)
+  const end = (id: string) => { active.delete(id); unprepared.delete(id) }
 
-/** One aligned text table; pure, so the CLI prints it and tests read it. */
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+  return (e: RunEvent) => {
+    switch (e.type) {
+      case 'run-started': {
+        const { load, workload } = e.scenario
+        rounds = load.rounds
+        stepSeconds = load.durationSeconds + 0.6
+        prepareSeconds = PREPARE_SECONDS_ESTIMATE + load.warmupSeconds
+        total = e.cells.length * rounds
+        for (const c of e.cells) { active.add(c.id); unprepared.add(c.id) }
+        print(e.affinity
+          ? `CPUs: load generator and Redis on ${e.affinity.client}, servers on ${e.affinity.server}`
+          : 'CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier')
+        print(`${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${load.durationSeconds}s each (+${load.warmupSeconds}s warm-up in round 1), ${workload.users} users, about ${eta()}`)
+        return
+      }
+      case 'store-ready':
+        if (e.description) print(e.description)
+        return
+      case 'cell-skipped':
+        end(e.cell)
+        print(`  ${e.cell} skipped: ${e.reason}`)
+        return
+      case 'round-started':
+        step++
+        if (e.prepare) print(`[${step}/${total}] ${e.cell}: starting its servers, verifying, logging in its users`)
+        return
+      case 'cell-prepared':
+        unprepared.delete(e.cell)
+        return
+      case 'round-measured': {
+        measured.set(e.cell, (measured.get(e.cell) ?? 0) + 1)
+        const m = e.measurement
+        print(`[${step}/${total}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${num(m.rps, 0).padStart(7)} req/s  ${m.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  elapsed ${elapsed()}, ETA ${eta()}`)
+        return
+      }
+      case 'cell-invalid':
+        end(e.cell)
+        print(`  ${e.cell} ${e.status}: ${e.reason}`)
+        return
+      case 'micro-started':
+        print('micro-benchmarks (quick)')
+        return
+      case 'run-finished':
+        print(`${e.interrupted ? 'interrupted' : 'done'} after ${elapsed()}`)
+    }
+  }
 }
 
 function row(c: CellResult): string[] {
   const s = c.summary
-  if (c.status === 'skipped' || c.status === 'failed' || !s) return [c.id, c.status, '-', '-', '-', '-', '-', '-', '-']
+  if (c.status === 'skipped' || c.status === 'failed' || !s) return [c.id, c.status, '–', '–', '–', '–', '–', '–', '–']
   const ops = s.storeOpsPerRequest
   return [
     c.id,
     c.status,
-    fmt(s.rps.median, 0),
-    fmt(s.cpuUsPerRequest.median),
-    `${fmt(s.cpuUsPerRequest.ci95[0])}-${fmt(s.cpuUsPerRequest.ci95[1])}`,
-    fmt(s.ratioToBaseline.cpu, 2),
-    `${fmt(ops.reads, 2)}/${fmt(ops.writes, 2)}`,
-    fmt(s.serverTimeUs.p50, 0),
-    fmt(s.bytesPerRequest.request, 0),
+    num(s.rps.median, 0),
+    num(s.cpuUsPerRequest.median),
+    `${num(s.cpuUsPerRequest.ci95[0])}-${num(s.cpuUsPerRequest.ci95[1])}`,
+    num(s.ratioToBaseline.cpu, 2),
+    `${num(ops.reads, 2)}/${num(ops.writes, 2)}`,
+    num(s.serverTimeUs.p50, 0),
+    num(s.bytesPerRequest.request, 0),
   ]
 }
 
-/** The compact end-of-run table. */
+/** The compact end-of-run table (pure: returns the text). */
 export function summaryTable(results: ResultsFile): string {
   const headers = ['cell', 'status', 'req/s', 'CPU µs/req', 'CPU 95% CI', 'CPU x base', 'reads/writes', 'srv p50 µs', 'req bytes']
   const text = table(headers, results.cells.map(row))

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { ResultsError } from '../servers/errors.ts'
 import type { Environment } from './environment.ts'
+import type { MicroResults } from './micro/run.ts'
 import type { ExpectedOps } from './expected.ts'
 import type { CellPlan } from './plan.ts'
 import type { Scenario } from './scenario.ts'
@@ -46,8 +48,12 @@ export interface RoundResult {
   status401Share: number
   /** Largest server resident set size at the end of the window. */
   rssBytes: number
+  /** rps and CPU per request divided by the baseline cell's in the same round; null when that round of the baseline was not valid. */
   ratioToBaseline: { rps: number | null; cpu: number | null } | null
 }
+
+/** A round as measured, before anything is derived from other cells. */
+export type RoundMeasurement = Omit<RoundResult, 'ratioToBaseline'>
 
 export interface Interval {
   median: number
@@ -114,7 +120,7 @@ export interface ResultsFile {
   environment: Environment
   interrupted: boolean
   cells: CellResult[]
-  micro: unknown | null
+  micro: MicroResults | null
 }
 
 /** Writes atomically: a reader never sees a half-written results.json. */
@@ -123,10 +129,6 @@ export function writeJsonAtomic(file: string, data: unknown): void {
   const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.tmp`)
   writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n')
   renameSync(tmp, file)
-}
-
-export class ResultsError extends Error {
-  readonly code = 'ERR_RESULTS_INVALID'
 }
 
 export function readResults(file: string): ResultsFile {

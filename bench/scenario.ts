@@ -3,7 +3,10 @@ import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { ScenarioError } from '../servers/errors.ts'
 import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../servers/types.ts'
+
+export { ScenarioError }
 
 export const WORKLOAD_ROUTES = ['GET /me', 'GET /profile', 'POST /login'] as const
 export type WorkloadRoute = (typeof WORKLOAD_ROUTES)[number]
@@ -12,9 +15,9 @@ export type WorkloadRoute = (typeof WORKLOAD_ROUTES)[number]
 const axis = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).min(1)])
 
 const cellSchema = z.strictObject({
-  /** Authentication strategy: `none` (baseline), `session` or `jwt`. Required. */
+  /** Authentication strategy: `none` (baseline), `session`, `jwt` or `cookie` (a stateless sealed-cookie session). Required. */
   strategy: axis(z.enum(STRATEGIES)),
-  /** Where session, refresh-token and denylist state lives. Default `sqlite`; ignored by `none`. */
+  /** Where session, refresh-token and denylist state lives. Default `sqlite`; `session` and `jwt` only. */
   store: axis(z.enum(STORES)).optional(),
   /** JWT signing algorithm. Default `HS256`; JWT only. */
   alg: axis(z.enum(ALGS)).optional(),
@@ -78,18 +81,6 @@ export function defineScenario(scenario: ScenarioInput): ScenarioInput {
 export interface ScenarioIssue {
   path: string
   message: string
-}
-
-export class ScenarioError extends Error {
-  readonly code = 'ERR_SCENARIO_INVALID'
-  readonly file: string
-  readonly issues: ScenarioIssue[]
-  constructor(file: string, issues: ScenarioIssue[], options?: { cause?: unknown }) {
-    super(`${file}: invalid scenario\n${issues.map((i) => `  ${file}: ${i.path || '(root)'}: ${i.message}`).join('\n')}`, options)
-    this.name = 'ScenarioError'
-    this.file = file
-    this.issues = issues
-  }
 }
 
 function describeValue(v: unknown): string {

@@ -4,11 +4,12 @@ import { defineScenario } from '../bench/scenario.ts'
 
 export default defineScenario({
   name: 'profile',
-  description: 'GET /profile: every strategy reads the users table; sessions read their store as well',
+  description: 'GET /profile: every strategy reads the users table; sessions read their store as well; a sealed cookie does not',
   cells: [
     { strategy: 'none' },
     { strategy: 'session', store: ['sqlite', 'redis'] },
     { strategy: 'jwt', alg: 'HS256', engine: ['jose', 'fast-jwt'] },
+    { strategy: 'cookie' },
   ],
   workload: { route: 'GET /profile' },
   load: { connections: 50, durationSeconds: 4, warmupSeconds: 1, rounds: 3 },

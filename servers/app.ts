@@ -55,6 +55,8 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
     return challenge ? { 'www-authenticate': challenge } : {}
   }
 
+  strategy.register?.(app)
+
   if (metrics) {
     app.addHook('onRequest', (_req, _reply, done) => { metrics.started(); done() })
     app.addHook('onResponse', (_req, reply, done) => { metrics.record(reply.elapsedTime); done() })

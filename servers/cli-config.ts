@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from './errors.ts'
 import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
+import { REDIS_URL_PATTERN } from './stores/redis.ts'
 import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
 
 export interface CliConfig extends ServerConfig {
@@ -28,7 +29,7 @@ function integer(flag: string, value: string | undefined, fallback: number, min:
   return n
 }
 
-/** Parses the server flags (DESIGN.md, "Server contract"); throws ConfigError naming the flag. */
+/** Parses the server flags (docs/contracts.md, "Server flags"); throws ConfigError naming the flag. */
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliConfig {
   let values: Record<string, string | undefined>
   try {
@@ -38,7 +39,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       allowPositionals: false,
       options: Object.fromEntries([
         'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'db', 'jwt-secret',
-        'key-file', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'users', 'hash-cost',
+        'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'users', 'hash-cost',
       ].map((name) => [name, { type: 'string' as const }])),
     }).values as Record<string, string | undefined>
   } catch (err) {
@@ -57,6 +58,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     db: values.db,
     jwtSecret: values['jwt-secret'],
     keyFile: values['key-file'],
+    cookieKey: values['cookie-key'],
     accessTtlSeconds: integer('access-ttl', values['access-ttl'], d.accessTtlSeconds, 1, 31_536_000),
     refreshTtlSeconds: integer('refresh-ttl', values['refresh-ttl'], d.refreshTtlSeconds, 1, 31_536_000),
     sessionIdleTtlSeconds: integer('session-idle-ttl', values['session-idle-ttl'], d.sessionIdleTtlSeconds, 1, 31_536_000),
@@ -64,12 +66,12 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     users: integer('users', values.users, d.users, 1, 10_000_000),
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
   }
-  if (config.store === 'redis' && !config.redisUrl) throw new ConfigError('--store redis needs --redis-url (or REDIS_URL)')
-  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) {
+  if (config.redisUrl && !REDIS_URL_PATTERN.test(config.redisUrl)) {
     throw new ConfigError(`--redis-url must look like redis://host:port; got "${config.redisUrl}"`)
   }
   if (config.strategy !== 'jwt' && (values.alg || values.engine || values.revocation === 'denylist')) {
     throw new ConfigError('--alg, --engine and --revocation apply to --strategy jwt only')
   }
+  if (config.strategy !== 'cookie' && values['cookie-key']) throw new ConfigError('--cookie-key applies to --strategy cookie only')
   return config
 }

@@ -14,7 +14,8 @@ export interface OpenDatabase {
 }
 
 /**
- * Opens (or creates) the primary SQLite database: WAL, short busy timeout, every table. A new file
+ * Opens (or creates) the primary SQLite database: WAL, short busy timeout, the users table (each
+ * store creates its own tables). A new file
  * starts as a copy of `template` when one is given (users already seeded).
  */
 export function openDatabase(path?: string, template?: string): OpenDatabase {
@@ -34,25 +35,6 @@ export function openDatabase(path?: string, template?: string): OpenDatabase {
       email TEXT NOT NULL,
       created_at TEXT NOT NULL
     );
-    CREATE TABLE IF NOT EXISTS sessions (
-      id TEXT PRIMARY KEY,
-      user_id INTEGER NOT NULL,
-      username TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      last_seen_at INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS refresh_tokens (
-      jti TEXT PRIMARY KEY,
-      family TEXT NOT NULL,
-      used INTEGER NOT NULL DEFAULT 0,
-      expires_at INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family);
-    CREATE TABLE IF NOT EXISTS denylist (
-      jti TEXT PRIMARY KEY,
-      expires_at INTEGER NOT NULL
-    ) WITHOUT ROWID;
   `)
   let closed = false
   return {

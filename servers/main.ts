@@ -1,9 +1,7 @@
 import { parseServerArgs } from './cli-config.ts'
 import { ConfigError } from './errors.ts'
+import { serveStats } from './ipc.ts'
 import { createServer, type Server } from './server.ts'
-
-/** Messages a parent process may send over IPC, and the answers. */
-export type ParentMessage = { type: 'stats'; id: number; reset: boolean }
 
 let config
 try {
@@ -53,9 +51,4 @@ const address = server.app.server.address()
 const port = typeof address === 'object' && address !== null ? address.port : config.port
 process.stdout.write(`listening on http://${config.host}:${port}\n`)
 
-if (process.send) {
-  process.on('message', (msg: ParentMessage) => {
-    if (msg?.type === 'stats') process.send!({ type: 'stats', id: msg.id, stats: server.metrics!.snapshot(msg.reset) })
-  })
-  process.send({ port })
-}
+serveStats(port, server.metrics!)

@@ -16,10 +16,18 @@ export interface StatsSnapshot {
   requestTimeHistogram: string
 }
 
+/**
+ * The one histogram setting for request times: integer microseconds from 1 µs to 60 s, 3
+ * significant digits. Server, harness and load drivers all build theirs here, so histograms merge.
+ */
+export function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+}
+
 /** Per-process request counting and timing, one hook shared by every strategy alike. */
 export class ServerMetrics {
   requests = 0
-  readonly #histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+  readonly #histogram = newHistogram()
   readonly #counters: Counters
 
   constructor(counters: Counters) {

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { newCounters, type Counters } from './counters.ts'
 import { openDatabase } from './db.ts'
-import { loadKeys } from './keys.ts'
 import { ServerMetrics } from './metrics.ts'
 import { stores } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
@@ -22,6 +21,8 @@ export interface ServerConfig {
   db?: string | undefined
   jwtSecret?: string | undefined
   keyFile?: string | undefined
+  /** Cookie strategy: the 32-byte sealing key, hex; random per start when absent. */
+  cookieKey?: string | undefined
   accessTtlSeconds: number
   refreshTtlSeconds: number
   sessionIdleTtlSeconds: number
@@ -73,10 +74,9 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   try {
     const seeded = await seedUsers(database.db, config.users, config.hashCost)
     if (cache && seeded === config.users) saveUsersCache(database.db, cache)
-    store = await stores[config.store]({ db: database.db, counters, redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix })
+    store = await stores[config.store]({ db: database.db, counters, config, keyPrefix: options.redisKeyPrefix })
     const clock = options.clock ?? Date.now
     const users = new Users(database.db, counters, config.hashCost)
-    const keys = config.strategy === 'jwt' ? loadKeys(config.alg, { jwtSecret: config.jwtSecret, keyFile: config.keyFile }) : null
     const strategy = await strategies[config.strategy](
       {
         store, clock,
@@ -87,7 +87,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
           sessionAbsoluteTtlSeconds: config.sessionAbsoluteTtlSeconds,
         },
       },
-      { engine: config.engine, revocation: config.revocation, keys, systemClock: options.clock === undefined },
+      { ...config, systemClock: options.clock === undefined },
     )
     const metrics = options.metrics ? new ServerMetrics(counters) : null
     const app = buildApp({ strategy, users, ...(metrics ? { metrics } : {}) })

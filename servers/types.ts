@@ -1,13 +1,13 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Counters } from './counters.ts'
 
-export type StrategyKind = 'none' | 'session' | 'jwt'
+export type StrategyKind = 'none' | 'session' | 'jwt' | 'cookie'
 export type StoreKind = 'sqlite' | 'redis' | 'memory'
 export type Alg = 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
 export type EngineKind = 'jose' | 'fast-jwt'
 export type Revocation = 'none' | 'denylist'
 
-export const STRATEGIES = ['none', 'session', 'jwt'] as const satisfies readonly StrategyKind[]
+export const STRATEGIES = ['none', 'session', 'jwt', 'cookie'] as const satisfies readonly StrategyKind[]
 export const STORES = ['sqlite', 'redis', 'memory'] as const satisfies readonly StoreKind[]
 export const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const satisfies readonly Alg[]
 export const ENGINES = ['jose', 'fast-jwt'] as const satisfies readonly EngineKind[]
@@ -85,4 +85,6 @@ export interface Strategy {
   challenge?(presented: boolean): string
   /** True when the request carries a credential of this strategy's kind. */
   presented(req: FastifyRequest): boolean
+  /** Registers what the strategy runs on (e.g. a cookie-sealing plugin) before the routes. */
+  register?(app: FastifyInstance): void
 }

@@ -102,7 +102,7 @@ describe('npm run bench', () => {
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
     const redis = results.cells.find((c) => c.id === 'session-redis')!
     assert.equal(redis.status, 'skipped')
-    assert.match(redis.reason!, /redis-server is not on PATH; install it \(Debian\/Ubuntu: apt-get install redis-server\) or pass --redis-url/)
+    assert.match(redis.reason!, /redis-server is not on PATH; install it \(Debian\/Ubuntu: apt-get install redis-server, or npm run setup\) or pass --redis-url/)
     assert.deepEqual(results.cells.filter((c) => c.id !== 'session-redis').map((c) => c.status), ['ok', 'ok', 'ok', 'ok'])
     assert.equal(results.environment.cpuAffinity, null)
     assert.equal(results.environment.gitCommit, null)

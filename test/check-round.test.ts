@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { checkRound } from '../bench/cell.ts'
+import { checkRound } from '../bench/check.ts'
 import { expectedOps, renewalWriteBound } from '../bench/expected.ts'
-import type { RoundResult } from '../bench/results.ts'
+import type { CellPlan } from '../bench/plan.ts'
+import type { RoundMeasurement } from '../bench/results.ts'
 
-const round = (over: Partial<RoundResult>): RoundResult => ({
+const round = (over: Partial<RoundMeasurement>): RoundMeasurement => ({
   round: 2, requests: 1000, durationSeconds: 1, rps: 1000, latencyMs: { p50: 1, p90: 1, p99: 2, max: 3 },
   serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 }, cpuUsPerRequest: 20,
   storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
   bytesPerRequest: { request: 100, response: 200 }, statusCounts: { 200: 1000 }, non2xx: 0, errors: 0, timeouts: 0,
-  status401Share: 0, rssBytes: 1, ratioToBaseline: null, ...over,
+  status401Share: 0, rssBytes: 1, ...over,
 })
 
-const session = expectedOps({ strategy: 'session', revocation: null, workload: 'GET /me' })
+const cell = (over: Partial<CellPlan> & Pick<CellPlan, 'strategy' | 'workload'>) =>
+  ({ store: null, alg: null, engine: null, revocation: null, instances: 1, ...over })
+const session = expectedOps(cell({ strategy: 'session', store: 'sqlite', workload: 'GET /me' }))
 
 test('a clean round with the exact counts passes', () => {
   assert.equal(checkRound(round({}), session, 0), null)
@@ -32,7 +35,7 @@ test('session renewal writes are accepted up to the bound, not beyond', () => {
   assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.05, deletes: 0 } }), session, 0, 50), null)
   assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.051, deletes: 0 } }), session, 0, 50),
     'round 2: store writes: counted 51, more than the 50 session renewals the window allows')
-  const jwt = expectedOps({ strategy: 'jwt', revocation: 'none', workload: 'GET /me' })
+  const jwt = expectedOps(cell({ strategy: 'jwt', store: 'sqlite', revocation: 'none', workload: 'GET /me' }))
   assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 0, writes: 0.001, deletes: 0 } }), jwt, 0, 50),
     'round 2: store writes per request: counted 0.0010, expected 0')
   assert.equal(renewalWriteBound(1000, 2, 5), 2000)
@@ -45,9 +48,15 @@ test('401s are accepted only where a per-process store makes them the expected f
   assert.equal(checkRound(r, session, 0), 'round 2: non-2xx answers: 500 x 401')
 })
 
-test('expected operations per workload follow DESIGN.md', () => {
-  assert.deepEqual(expectedOps({ strategy: 'jwt', revocation: 'none', workload: 'GET /me' }), { stateReads: 0, userReads: 0, writes: 0, deletes: 0, renewals: false })
-  assert.deepEqual(expectedOps({ strategy: 'jwt', revocation: 'denylist', workload: 'GET /profile' }), { stateReads: 1, userReads: 1, writes: 0, deletes: 0, renewals: false })
-  assert.deepEqual(expectedOps({ strategy: 'none', revocation: null, workload: 'GET /profile' }), { stateReads: 0, userReads: 1, writes: 0, deletes: 0, renewals: false })
-  assert.deepEqual(expectedOps({ strategy: 'session', revocation: null, workload: 'POST /login' }), { stateReads: 0, userReads: 1, writes: 1, deletes: 0, renewals: false })
+test('expected operations per workload follow the contract (docs/contracts.md)', () => {
+  assert.deepEqual(expectedOps(cell({ strategy: 'jwt', store: 'sqlite', revocation: 'none', workload: 'GET /me' })), { stateReads: 0, userReads: 0, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps(cell({ strategy: 'jwt', store: 'sqlite', revocation: 'denylist', workload: 'GET /profile' })), { stateReads: 1, userReads: 1, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps(cell({ strategy: 'none', workload: 'GET /profile' })), { stateReads: 0, userReads: 1, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps(cell({ strategy: 'session', store: 'sqlite', workload: 'POST /login' })), { stateReads: 0, userReads: 1, writes: 1, deletes: 0, renewals: false })
+})
+
+test('the cookie strategy reads no store to identify, and writes nothing at login', () => {
+  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'GET /me' })), { stateReads: 0, userReads: 0, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'GET /profile' })), { stateReads: 0, userReads: 1, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'POST /login' })), { stateReads: 0, userReads: 1, writes: 0, deletes: 0, renewals: false })
 })

@@ -15,11 +15,12 @@ const combos: Combo[] = [
   { strategy: 'jwt', store: 'memory', alg: 'HS256', engine: 'fast-jwt' },
   ...(['sqlite', 'redis', 'memory'] as const).map((store) => ({ strategy: 'jwt' as const, store, alg: 'ES256' as const, engine: 'fast-jwt' as const, revocation: 'denylist' as const })),
   { strategy: 'jwt', store: 'sqlite', alg: 'EdDSA', engine: 'jose', revocation: 'denylist' },
+  { strategy: 'cookie', store: 'sqlite' },
 ]
 
 const name = (c: Combo) => [c.strategy, c.store, c.alg, c.engine, c.revocation].filter(Boolean).join('/')
 
-/** DESIGN.md, "Server contract": exact store reads per steady-state request. */
+/** docs/contracts.md, "Store operations": exact store reads per steady-state request. */
 function expectedReads(c: Combo, route: '/me' | '/profile'): number {
   const auth = c.strategy === 'session' || c.revocation === 'denylist' ? 1 : 0
   return auth + (route === '/profile' ? 1 : 0)
@@ -59,6 +60,9 @@ for (const c of combos) {
       if (c.strategy === 'session') {
         assert.match(String(loginRes.headers['set-cookie']), /^sid=[A-Za-z0-9_-]{43}; HttpOnly; Secure; SameSite=Lax; Path=\/$/)
       }
+      if (c.strategy === 'cookie') {
+        assert.match(String(loginRes.headers['set-cookie']), /^session=[A-Za-z0-9%_-]{100,}; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
+      }
       const cred = c.strategy === 'none' ? { headers: { 'x-user-id': '3' } } : await login(server, 'user3')
       const me = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
       assert.equal(me.result.statusCode, 200)
@@ -74,13 +78,14 @@ for (const c of combos) {
 
     if (c.strategy === 'none') return
 
-    test('logout: session ends at once; a JWT keeps working unless denylisted', async (t) => {
+    test('logout: a session ends at once; a JWT (unless denylisted) and a copied sealed cookie keep working', async (t) => {
       const server = await testServer(t, c)
       const cred = await login(server)
       const out = await server.app.inject({ method: 'POST', url: '/logout', headers: cred.headers })
       assert.equal(out.statusCode, 204)
       const after = await server.app.inject({ url: '/me', headers: cred.headers })
-      const stillValid = c.strategy === 'jwt' && c.revocation !== 'denylist'
+      const stillValid = (c.strategy === 'jwt' && c.revocation !== 'denylist') || c.strategy === 'cookie'
+      if (c.strategy === 'cookie') assert.match(String(out.headers['set-cookie']), /^session=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/)
       assert.equal(after.statusCode, stillValid ? 200 : 401)
       if (!stillValid && c.strategy === 'jwt') assert.match(String(after.headers['www-authenticate']), /error="invalid_token"/)
     })
@@ -93,14 +98,14 @@ for (const c of combos) {
       for (const cred of [a, b]) assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
     })
 
-    if (c.strategy === 'session') {
+    if (c.strategy === 'session' || c.strategy === 'cookie') {
       test('refresh and JWKS do not exist for sessions', async (t) => {
         const server = await testServer(t, c)
         assert.equal((await server.app.inject({ method: 'POST', url: '/refresh', payload: {} })).statusCode, 404)
         assert.equal((await server.app.inject({ url: '/.well-known/jwks.json' })).statusCode, 404)
       })
 
-      test('idle timeout, renewal at most once a minute, absolute timeout', async (t) => {
+      if (c.strategy === 'session') test('idle timeout, renewal at most once a minute, absolute timeout', async (t) => {
         const clock = manualClock()
         const server = await testServer(t, { ...c, sessionIdleTtlSeconds: 300, sessionAbsoluteTtlSeconds: 900 }, { clock })
         const cred = await login(server)

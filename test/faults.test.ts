@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
-import { startRedis, type PrivateRedis } from '../bench/redis-server.ts'
+import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { login, testServer } from './helpers.ts'
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {

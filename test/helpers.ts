@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { generatePrivateKeyPem } from '../servers/keys.ts'
 import { createServer, DEFAULT_CONFIG, type Server, type ServerConfig } from '../servers/server.ts'
 import type { Alg } from '../servers/types.ts'
-import { startRedis, type PrivateRedis } from '../bench/redis-server.ts'
+import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 
 /** A clock the test moves by hand. */
 export function manualClock(start = Date.UTC(2026, 10, 1)) {
@@ -60,6 +60,8 @@ export interface Credential {
   accessToken?: string
   refreshToken?: string
   sid?: string
+  /** The sealed session cookie's value (cookie strategy). */
+  sealed?: string
 }
 
 export async function login(server: Server, user = 'user1', password = `pw-${user}`, headers: Record<string, string> = {}): Promise<Credential> {
@@ -67,8 +69,8 @@ export async function login(server: Server, user = 'user1', password = `pw-${use
   if (res.statusCode !== 200 && res.statusCode !== 204) throw new Error(`login failed: ${res.statusCode} ${res.body}`)
   const cookie = res.headers['set-cookie']
   if (typeof cookie === 'string') {
-    const sid = /^sid=([^;]+)/.exec(cookie)![1]!
-    return { headers: { cookie: `sid=${sid}` }, sid }
+    const [, name, value] = /^([a-z]+)=([^;]+)/.exec(cookie)!
+    return { headers: { cookie: `${name}=${value}` }, ...(name === 'sid' ? { sid: value } : { sealed: value }) }
   }
   if (res.statusCode === 200) {
     const body = res.json() as { access_token: string; refresh_token: string }

@@ -41,7 +41,7 @@ describe('scenario validation', () => {
   test('wrong types and out-of-range values are all reported at once', () => {
     const issues = issuesOf({
       ...valid,
-      cells: [{ strategy: 'jwt', alg: 'HS512' }, { strategy: ['session', 'cookie'] }],
+      cells: [{ strategy: 'jwt', alg: 'HS512' }, { strategy: ['session', 'oauth'] }],
       load: { connections: 0, durationSeconds: 'five', rounds: 2.5 },
       workload: { route: 'GET /admin' },
     })
@@ -113,6 +113,9 @@ describe('plan expansion', () => {
   test('JWT-only fields on other strategies, duplicates and a baseline matching no cell or several', () => {
     assert.throws(() => plan([{ strategy: 'session', alg: 'HS256' }]), (err: ScenarioError) =>
       err.issues.length === 1 && err.issues[0]!.path === 'cells[0].alg')
+    assert.throws(() => plan([{ strategy: 'cookie', store: 'redis' }]), (err: ScenarioError) =>
+      err.issues.length === 1 && err.issues[0]!.path === 'cells[0].store' && err.issues[0]!.message === 'applies to strategy session, jwt only; found strategy "cookie"')
+    assert.deepEqual(plan([{ strategy: 'cookie', instances: [1, 2] }]).cells.map((c) => [c.id, c.store]), [['cookie', null], ['cookie-x2', null]])
     assert.throws(() => plan([{ strategy: 'none' }, { strategy: 'none' }]), (err: ScenarioError) =>
       err.issues[0]!.path === 'cells[1]' && /already measures/.test(err.issues[0]!.message))
     assert.throws(() => plan([{ strategy: 'none' }], { baseline: { strategy: 'jwt' } }), (err: ScenarioError) =>

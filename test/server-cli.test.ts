@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { fork, spawnSync, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import { describe, test, type TestContext } from 'node:test'
-import type { StatsSnapshot } from '../servers/metrics.ts'
+import { readyPort, requestStats } from '../servers/ipc.ts'
 
 const MAIN = new URL('../servers/main.ts', import.meta.url).pathname
 
@@ -12,7 +12,7 @@ function start(t: TestContext, args: string[]): Promise<{ child: ChildProcess; p
   let out = ''
   child.stdout!.on('data', (d) => { out += d })
   return new Promise((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve({ child, port: m.port, stdout: () => out }))
+    child.once('message', (m) => resolve({ child, port: readyPort(m)!, stdout: () => out }))
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
   })
 }
@@ -31,25 +31,15 @@ function http(port: number, method: string, path: string, headers: Record<string
 
 const exited = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
 
-function stats(child: ChildProcess, reset: boolean): Promise<StatsSnapshot> {
-  return new Promise((resolve) => {
-    const id = Math.floor(Math.random() * 1e9)
-    const onMessage = (m: { type: string; id: number; stats: StatsSnapshot }) => {
-      if (m.type === 'stats' && m.id === id) {
-        child.off('message', onMessage)
-        resolve(m.stats)
-      }
-    }
-    child.on('message', onMessage)
-    child.send({ type: 'stats', id, reset })
-  })
-}
+const stats = requestStats
 
 describe('servers/main.ts', () => {
   test('bad flags exit with code 2 and name the flag', () => {
     for (const [args, pattern] of [
       [[], /--strategy is required/],
-      [['--strategy', 'cookie'], /--strategy must be one of none, session, jwt; got "cookie"/],
+      [['--strategy', 'oauth'], /--strategy must be one of none, session, jwt, cookie; got "oauth"/],
+      [['--strategy', 'cookie', '--cookie-key', 'abcd'], /--cookie-key must be 32 bytes of hex/],
+      [['--strategy', 'session', '--cookie-key', 'ab'.repeat(32)], /--cookie-key applies to --strategy cookie only/],
       [['--strategy', 'jwt', '--alg', 'HS512'], /--alg must be one of/],
       [['--strategy', 'jwt', '--port', '70000'], /--port must be an integer from 0 to 65535/],
       [['--strategy', 'session', '--store', 'redis'], /--store redis needs --redis-url/],

@@ -55,7 +55,7 @@ describe('session credentials', () => {
 })
 
 describe('malformed requests never produce a 5xx', () => {
-  for (const strategy of ['none', 'session', 'jwt'] as const) {
+  for (const strategy of ['none', 'session', 'jwt', 'cookie'] as const) {
     test(`${strategy}: login bodies`, async (t) => {
       const server = await testServer(t, { strategy })
       const cases: [string, string, number][] = [

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { ProcessGroup } from '../processes.ts'
-import { table } from '../progress.ts'
-import { startRedis, RedisUnavailableError, type PrivateRedis } from '../redis-server.ts'
+import { StoreUnavailableHereError } from '../../servers/errors.ts'
+import { table } from '../format.ts'
+import { ProcessGroup } from '../processes.ts'
 import { outputStamp, writeJsonAtomic } from '../results.ts'
+import { privateOrGivenRedis } from '../stores/redis.ts'
 import { runMicro, type MicroResults } from './run.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -16,21 +17,6 @@ export function microTable(r: MicroResults): string {
   return table(['task', 'group', 'ops/s', 'mean µs', 'p99 µs', 'CPU µs', 'samples'], r.tasks.map((t) => [
     t.name, t.group, t.status === 'ok' ? f(t.opsPerSecond, 0) : t.status, f(t.meanUs, 3), f(t.p99Us, 3), f(t.cpuUs, 3), t.samples === null ? (t.reason ?? '') : String(t.samples),
   ]))
-}
-
-/** Starts a private redis-server unless one was given; null (with the reason logged) when none can be had. */
-export async function microRedis(url: string | null, log: (s: string) => void, group?: ProcessGroup): Promise<{ url: string | null; stop(): Promise<void> }> {
-  if (url) return { url, stop: async () => {} }
-  let redis: PrivateRedis
-  try {
-    redis = await startRedis()
-    group?.track(redis.process)
-  } catch (err) {
-    if (!(err instanceof RedisUnavailableError)) throw err
-    log(`Redis tasks skipped: ${err.message}`)
-    return { url: null, stop: async () => {} }
-  }
-  return { url: redis.url, stop: () => redis.stop() }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -46,7 +32,15 @@ async function main(argv: string[]): Promise<number> {
   const controller = new AbortController()
   process.on('SIGINT', () => controller.abort())
   process.on('SIGTERM', () => controller.abort())
-  const redis = await microRedis(values['redis-url'] ?? process.env.REDIS_URL ?? null, log)
+  const group = new ProcessGroup()
+  process.on('exit', () => group.killAllSync())
+  let redis: { url: string | null; stop(): Promise<void> } = { url: null, stop: async () => {} }
+  try {
+    redis = await privateOrGivenRedis(values['redis-url'] ?? process.env.REDIS_URL ?? null, null, group)
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableHereError)) throw err
+    log(`Redis tasks skipped: ${err.message}`)
+  }
   let results: MicroResults
   try {
     results = await runMicro({ quick: values.quick ?? false, redisUrl: redis.url, log, signal: controller.signal })
@@ -60,9 +54,7 @@ async function main(argv: string[]): Promise<number> {
   return results.tasks.some((t) => t.status === 'failed') ? 1 : 0
 }
 
-if (process.argv[1]?.endsWith('micro/cli.ts')) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-    process.stderr.write(`authbench micro: ${(err as Error).stack ?? String(err)}\n`)
-    process.exit(1)
-  })
-}
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  process.stderr.write(`authbench micro: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

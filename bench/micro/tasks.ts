@@ -1,30 +1,15 @@
-import { createHmac, createPrivateKey, createPublicKey, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { jwtVerify } from 'jose'
 import { newCounters } from '../../servers/counters.ts'
-import { newSessionId, readBearer, readCookie, SESSION_COOKIE } from '../../servers/credentials.ts'
+import { newSessionId } from '../../servers/credentials.ts'
 import { openDatabase } from '../../servers/db.ts'
-import { AUDIENCE, ISSUER, REQUIRED_CLAIMS } from '../../servers/engines/engine.ts'
-import { engines } from '../../servers/engines/index.ts'
-import { loadKeys } from '../../servers/keys.ts'
 import { createMemoryStore } from '../../servers/stores/memory.ts'
 import { createRedisStore } from '../../servers/stores/redis.ts'
 import { createSqliteStore } from '../../servers/stores/sqlite.ts'
-import { ALGS, ENGINES, type Alg } from '../../servers/types.ts'
 import { seedUsers, Users } from '../../servers/users.ts'
+import { strategyDescriptors } from '../strategies/index.ts'
+import { repeat, type MicroTask } from './task.ts'
 
-/**
- * One primitive to time. `fn` performs `batch` operations per call (tiny operations are repeated
- * so the timer's own cost does not dominate); setup happens before, outside the timed region.
- */
-export interface MicroTask {
-  /** Stable key the cost breakdown looks up, e.g. `verify:HS256:jose`, `store-read:sqlite`. */
-  id: string
-  name: string
-  group: 'jwt-verify' | 'jwt-sign' | 'floor' | 'jose-key' | 'session' | 'store' | 'parsing'
-  batch: number
-  fn: () => unknown
-}
+export type { MicroTask } from './task.ts'
 
 export interface MicroContext {
   tasks: MicroTask[]
@@ -36,71 +21,18 @@ export interface MicroContext {
 /** How many sessions the store holds while being read, so lookups hit a realistically sized index. */
 export const STORED_SESSIONS = 100_000
 
-let sink = 0
-/** Runs a synchronous operation `n` times per call, keeping its results alive so none is optimized away. */
-function repeat(n: number, op: () => unknown): () => number {
-  return () => {
-    for (let i = 0; i < n; i++) if (op()) sink++
-    return sink
-  }
-}
-
-const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
-
-function floorVerifier(alg: Alg, token: string, secret: Buffer | null, publicKey: KeyObject | null): () => boolean {
-  const dot = token.lastIndexOf('.')
-  const input = Buffer.from(token.slice(0, dot))
-  const sig = Buffer.from(token.slice(dot + 1), 'base64url')
-  switch (alg) {
-    case 'HS256': return () => timingSafeEqual(createHmac('sha256', secret!).update(input).digest(), sig)
-    case 'RS256': return () => verify('sha256', input, publicKey!, sig)
-    case 'ES256': return () => verify('sha256', input, { key: publicKey!, dsaEncoding: 'ieee-p1363' }, sig)
-    case 'EdDSA': return () => verify(null, input, publicKey!, sig)
-  }
-}
-
 /** Builds every task of the micro-benchmarks; Redis tasks need `redisUrl`. */
 export async function buildTasks(options: { redisUrl: string | null; sessions?: number }): Promise<MicroContext> {
   const tasks: MicroTask[] = []
   const skipped: MicroContext['skipped'] = []
   const closers: (() => unknown)[] = []
-  const now = Math.floor(Date.now() / 1000)
-  const claims = { iss: ISSUER, aud: AUDIENCE, sub: '42', name: 'user42', jti: 'AAAAAAAAAAAAAAAAAAAAAA', iat: now, exp: now + 900 }
-  let sampleToken = ''
-
-  for (const alg of ALGS) {
-    const keys = loadKeys(alg)
-    for (const engineName of ENGINES) {
-      const engine = await engines[engineName]({ keys, clock: Date.now, systemClock: true })
-      const token = await engine.sign(claims, 'at+jwt')
-      if (alg === 'HS256') sampleToken = token
-      tasks.push({ id: `verify:${alg}:${engineName}`, name: `verify ${alg} ${engineName}`, group: 'jwt-verify', batch: 1, fn: () => engine.verify(token, 'at+jwt') })
-      tasks.push({ id: `sign:${alg}:${engineName}`, name: `sign ${alg} ${engineName}`, group: 'jwt-sign', batch: 1, fn: () => engine.sign(claims, 'at+jwt') })
-    }
-    const token = `${b64({ alg, typ: 'at+jwt' })}.${b64(claims)}`
-    const signature = alg === 'HS256'
-      ? createHmac('sha256', keys.secret!).update(token).digest()
-      : sign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(token), { key: createPrivateKey(keys.privateKeyPem!), dsaEncoding: 'ieee-p1363' })
-    const publicKey = keys.publicKeyPem ? createPublicKey(keys.publicKeyPem) : null
-    tasks.push({
-      id: `floor:${alg}`, name: `verify ${alg} node:crypto (signature only)`, group: 'floor', batch: alg === 'HS256' ? 10 : 1,
-      fn: repeat(alg === 'HS256' ? 10 : 1, floorVerifier(alg, `${token}.${signature.toString('base64url')}`, keys.secret, publicKey)),
-    })
-    if (alg === 'HS256') {
-      const engine = await engines.jose({ keys, clock: Date.now, systemClock: true })
-      const hsToken = await engine.sign(claims, 'at+jwt')
-      const raw = new Uint8Array(keys.secret!)
-      const opts = { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', requiredClaims: [...REQUIRED_CLAIMS] }
-      // The mistake users make: raw bytes make jose import the key on every call.
-      tasks.push({ id: 'jose-raw:HS256', name: 'verify HS256 jose, raw secret bytes per call', group: 'jose-key', batch: 1, fn: () => jwtVerify(hsToken, raw, opts) })
-    }
+  // Each strategy's own primitives (signature checks, cookie unsealing, ...).
+  for (const d of Object.values(strategyDescriptors)) {
+    if (!d.micro) continue
+    const own = await d.micro()
+    tasks.push(...own.tasks)
+    closers.push(() => own.close())
   }
-
-  tasks.push({ id: 'session-id', name: 'session id generation (32 random bytes, base64url)', group: 'session', batch: 10, fn: repeat(10, newSessionId) })
-  const cookieHeader = `theme=dark; _ga=GA1.2.1234567890.1700000000; ${SESSION_COOKIE}=${newSessionId()}; lang=en`
-  tasks.push({ id: 'parse:cookie', name: 'cookie parsing (sid among 4 cookies)', group: 'parsing', batch: 100, fn: repeat(100, () => readCookie(cookieHeader, SESSION_COOKIE)) })
-  const bearer = `Bearer ${sampleToken}`
-  tasks.push({ id: 'parse:bearer', name: 'bearer header extraction', group: 'parsing', batch: 100, fn: repeat(100, () => readBearer(bearer)) })
 
   // Stores, each holding STORED_SESSIONS sessions; reads pick ids at random.
   const count = options.sessions ?? STORED_SESSIONS

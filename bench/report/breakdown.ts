@@ -1,6 +1,7 @@
-import type { MicroResults, MicroTaskResult } from '../micro/run.ts'
+import type { MicroTaskResult } from '../micro/run.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
 import { median } from '../stats.ts'
+import { descriptorOf } from '../strategies/index.ts'
 
 export interface CostPart {
   label: string
@@ -34,19 +35,7 @@ export const LARGE_REMAINDER_SHARE = 0.5
 
 function partsFor(c: CellResult): { label: string; task: string }[] | string {
   if (c.workload === 'POST /login') return 'no breakdown for POST /login: the password hash dominates and store writes are not micro-benchmarked'
-  if (c.strategy === 'none') return []
-  if (c.strategy === 'session') {
-    return [
-      { label: 'cookie parsing', task: 'parse:cookie' },
-      { label: `session read (${c.store})`, task: `store-read:${c.store}` },
-    ]
-  }
-  const parts = [
-    { label: 'bearer extraction', task: 'parse:bearer' },
-    { label: `verify ${c.alg} (${c.engine})`, task: `verify:${c.alg}:${c.engine}` },
-  ]
-  if (c.revocation === 'denylist') parts.push({ label: `denylist read (${c.store})`, task: `store-read:${c.store}` })
-  return parts
+  return descriptorOf(c).breakdown(c)
 }
 
 /**
@@ -54,7 +43,7 @@ function partsFor(c: CellResult): { label: string; task: string }[] | string {
  * same workload, so a /profile users read is in it), plus the primitives the strategy adds.
  */
 export function costBreakdown(results: ResultsFile): CellBreakdown[] {
-  const micro = results.micro as MicroResults | null
+  const micro = results.micro
   if (!micro) return []
   const byId = new Map<string, MicroTaskResult>(micro.tasks.map((t) => [t.id, t]))
   const base = results.cells.find((c) => c.id === results.scenario.baseline)

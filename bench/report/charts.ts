@@ -1,4 +1,6 @@
+import type { StrategyKind } from '../../servers/types.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
+import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
 
 /** A Chart.js configuration that is plain JSON (no functions), so it can be inlined and re-rendered. */
 export interface ChartSpec {
@@ -12,20 +14,26 @@ export interface ChartSpec {
   }
 }
 
-/** One hue per strategy, consistent across every chart; cells of a strategy get its shades. */
-const PALETTE: Record<CellResult['strategy'], string[]> = {
-  none: ['#7f8c8d', '#95a5a6', '#566573'],
-  session: ['#1f77b4', '#4f9fd6', '#17507f', '#7fbce6', '#0d3a5c', '#a9d2f0'],
-  jwt: ['#e6780e', '#f39c3d', '#b35900', '#f7b56b', '#8a4500', '#fad09c', '#cc6a0c', '#5e2f00'],
-}
-export const STRATEGY_COLOR = { none: PALETTE.none[0]!, session: PALETTE.session[0]!, jwt: PALETTE.jwt[0]! }
+/** Each strategy's own colour, from its descriptor, consistent across every chart. */
+export const STRATEGY_COLOR = Object.fromEntries(
+  Object.values(strategyDescriptors).map((d) => [d.kind, d.colors[0]!]),
+) as Record<StrategyKind, string>
 
+/** One shade of its strategy's hue per cell, in order. */
 export function cellColors(cells: CellResult[]): string[] {
-  const seen = { none: 0, session: 0, jwt: 0 }
+  const seen = new Map<StrategyKind, number>()
   return cells.map((c) => {
-    const shades = PALETTE[c.strategy]
-    return shades[seen[c.strategy]++ % shades.length]!
+    const shades = descriptorOf(c).colors
+    const i = seen.get(c.strategy) ?? 0
+    seen.set(c.strategy, i + 1)
+    return shades[i % shades.length]!
   })
+}
+
+/** `blue: sessions, orange: JWTs`, for the strategies among `cells` that authenticate. */
+function colourKey(cells: CellResult[]): string {
+  return [...new Set(cells.map((c) => c.strategy))].map((k) => strategyDescriptors[k])
+    .filter((d) => d.state !== 'none').map((d) => `${d.colorName}: ${d.label.family}`).join(', ')
 }
 
 /** Cells whose figures are trustworthy enough to chart. */
@@ -76,7 +84,7 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
       title: 'Server CPU per request',
       caption: baseCpu === null
         ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
-        : `Server CPU µs per request: the framework baseline (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus the authentication overhead on top of it (blue: sessions, orange: JWTs). The steadier figure.`,
+        : `Server CPU µs per request: the framework baseline (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus the authentication overhead on top of it (${colourKey(cells)}). The steadier figure.`,
       config: {
         type: 'bar',
         data: {

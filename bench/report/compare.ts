@@ -1,5 +1,5 @@
 import type { CellResult, Interval, ResultsFile } from '../results.ts'
-import { table } from '../progress.ts'
+import { signedPercent as pct, table } from '../format.ts'
 import { esc } from './html.ts'
 
 export interface CellChange {
@@ -50,7 +50,6 @@ export function compareResults(oldRun: ResultsFile, newRun: ResultsFile, thresho
   }
 }
 
-const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`
 const iv = (i: Interval, d: number) => `${i.median.toFixed(d)} [${i.ci95[0].toFixed(d)}-${i.ci95[1].toFixed(d)}]`
 const verdict = (c: CellChange) => (c.regression ? 'REGRESSION' : c.beyondNoise ? 'changed' : 'within noise')
 

@@ -1,4 +1,6 @@
 import type { CellResult, ResultsFile } from '../results.ts'
+import { storeProvisioners } from '../stores/index.ts'
+import { descriptorOf } from '../strategies/index.ts'
 
 /**
  * The explainer's five-row table, each row answered by this run's measurements. Columns are the
@@ -23,76 +25,64 @@ function representative(cells: CellResult[]): CellResult[] {
 }
 
 const fmt = (v: number, d = 3) => String(Math.round(v * 10 ** d) / 10 ** d)
-
-function stateLives(c: CellResult): string {
-  if (c.strategy === 'none') return 'nowhere (no authentication)'
-  if (c.strategy === 'session') return `server side, in ${c.store}; the client holds only an id`
-  return `in the token (signed claims); refresh-token state in ${c.store}`
-}
+const sameKind = (a: CellResult, b: CellResult) => a.strategy === b.strategy && a.store === b.store
 
 function clientSends(c: CellResult): string {
   const cred = c.credential
-  if (!cred || c.strategy === 'none') return c.strategy === 'none' ? 'nothing (x-user-id header)' : NOT_MEASURED
+  if (descriptorOf(c).state === 'none') return 'nothing (x-user-id header)'
+  if (!cred) return NOT_MEASURED
   return cred.kind === 'cookie'
-    ? `an opaque cookie: ${cred.bytes} bytes in the ${cred.header} header`
+    ? `${cred.clientReadable ? 'a readable' : 'an opaque'} cookie: ${cred.bytes} bytes in the ${cred.header} header`
     : `a signed bearer token: ${cred.bytes} bytes in the ${cred.header} header`
 }
 
 function storeReads(c: CellResult, route: 'GET /me' | 'GET /profile', all: CellResult[]): string {
-  const measured = all.find((x) => x.strategy === c.strategy && x.store === c.store && x.workload === route && x.status === 'ok' && x.summary
+  const measured = all.find((x) => sameKind(x, c) && x.workload === route && x.status === 'ok' && x.summary
     && x.revocation === c.revocation && x.instances === 1)
   if (!measured) return NOT_MEASURED
-  const ops = measured.summary!.storeOpsPerRequest
-  const reads = ops.reads
+  const reads = measured.summary!.storeOpsPerRequest.reads
   const users = route === 'GET /profile' ? ' (one is the users table)' : ''
   return `${reads === 0 ? 'no' : `yes: ${fmt(reads)} read${reads === 1 ? '' : 's'} per request`}${reads > 0 ? users : ''} (measured)`
 }
 
-function clientReads(c: CellResult): string {
-  const cred = c.credential
-  if (c.strategy === 'none') return 'nothing to read'
-  if (!cred) return NOT_MEASURED
-  if (!cred.decoded) return 'no: a random 256-bit id, nothing inside'
-  return `yes, without any key: ${Object.keys(cred.decoded.claims).join(', ')} (decoded from a real token)`
-}
-
 function revocation(c: CellResult, all: CellResult[]): string {
-  const probes = all.filter((x) => x.strategy === c.strategy && x.store === c.store && x.revocationProbe)
-  if (c.strategy === 'none') return 'nothing to revoke'
+  const probes = all.filter((x) => sameKind(x, c) && x.revocationProbe)
+  if (descriptorOf(c).state === 'none') return 'nothing to revoke'
   if (probes.length === 0) return NOT_MEASURED
   return probes.map((x) => {
     const p = x.revocationProbe!
     const what = p.keepsWorkingSeconds === 0
       ? 'ends at logout'
-      : p.keepsWorkingSeconds === null ? 'keeps working until the session times out' : `keeps working ${p.keepsWorkingSeconds} s after logout`
+      : p.keepsWorkingSeconds === null ? 'a copy keeps working until the session times out' : `keeps working ${p.keepsWorkingSeconds} s after logout`
     return `${x.id}: ${what} (GET /me after logout: ${p.statusAfterLogout.join(', ')})`
   }).join('; ')
 }
 
 function instances(c: CellResult, all: CellResult[]): string {
-  const multi = all.filter((x) => x.strategy === c.strategy && x.store === c.store && x.instances > 1 && x.status === 'ok' && x.summary)
-  if (c.strategy === 'none') return 'n/a'
+  const multi = all.filter((x) => sameKind(x, c) && x.instances > 1 && x.status === 'ok' && x.summary)
+  if (descriptorOf(c).state === 'none') return 'n/a'
   if (multi.length === 0) return `${NOT_MEASURED} (see scenarios/scaling.ts)`
   return multi.map((x) => {
     const share = x.summary!.status401Share
     const who = multi.length > 1 ? `${x.id}: ` : ''
-    return share === 0
-      ? `${who}works with ${x.instances} instances (0% 401, measured)`
-      : `${who}breaks with ${x.instances} instances: ${(share * 100).toFixed(1)}% of requests got 401 (measured)`
+    if (share > 0) return `${who}breaks with ${x.instances} instances: ${(share * 100).toFixed(1)}% of requests got 401 (measured)`
+    const shared = x.store === null ? 'no shared state needed' : storeProvisioners[x.store].sharedAcrossInstances ? `one shared ${x.store} store` : `a ${x.store} store per process`
+    return `${who}every request answered with ${x.instances} instances on this machine (0% 401, measured; ${shared})`
   }).join('; ')
 }
 
 export function comparisonTable(results: ResultsFile): ComparisonTable {
   const cols = representative(results.cells.filter((c) => c.status !== 'skipped'))
   const all = results.cells
+  const isNone = (c: CellResult) => descriptorOf(c).state === 'none'
   return {
-    columns: cols.map((c) => (c.strategy === 'none' ? 'none' : `${c.strategy} (${c.store})`)),
+    columns: cols.map((c) => descriptorOf(c).label.column(c)),
     rows: [
-      { question: 'Where does user state live?', claim: 'session: cookie; JWT: token', answers: cols.map(stateLives) },
+      { question: 'Where does user state live?', claim: 'session: cookie; JWT: token', answers: cols.map((c) => descriptorOf(c).label.stateLives(c)) },
       { question: 'What does the client send?', claim: 'session: cookie; JWT: token', answers: cols.map(clientSends) },
-      { question: 'Store read to identify the user (GET /me)?', claim: 'session: needed; JWT: not needed', answers: cols.map((c) => (c.strategy === 'none' ? 'no' : storeReads(c, 'GET /me', all))) },
+      { question: 'Store read to identify the user (GET /me)?', claim: 'session: needed; JWT: not needed', answers: cols.map((c) => (isNone(c) ? 'no' : storeReads(c, 'GET /me', all))) },
       { question: 'Store read for the full record (GET /profile)?', claim: 'JWT: not needed if the payload suffices', answers: cols.map((c) => storeReads(c, 'GET /profile', all)) },
-      { question: 'Can the client read the credential?', claim: 'session: no; JWT: yes', answers: cols.map(clientReads) },
+      { question: 'Can the client read the credential?', claim: 'session: no; JWT: yes', answers: cols.map((c) => (c.credential ? descriptorOf(c).label.clientReads(c.credential) : NOT_MEASURED)) },
       { question: 'What does logout do?', claim: '(not in the explainer)', answers: cols.map((c) => revocation(c, all)) },
       { question: 'Several instances?', claim: 'session: hard; JWT: easy', answers: cols.map((c) => instances(c, all)) },
     ],

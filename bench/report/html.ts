@@ -1,6 +1,7 @@
 import type { CellResult, ResultsFile } from '../results.ts'
 import { buildCharts, STRATEGY_COLOR, type ChartSpec } from './charts.ts'
 import { hostNoise } from '../summarize.ts'
+import { num } from '../format.ts'
 import { costBreakdown } from './breakdown.ts'
 import { comparisonTable } from './comparison.ts'
 import { findings } from './findings.ts'
@@ -11,8 +12,6 @@ export const esc = (s: unknown) =>
 /** JSON safe to inline in a <script> element. */
 export const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
 
-const num = (v: number | null | undefined, d = 1) =>
-  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
 
 const CSS = `
 :root { --fg: #1d2327; --muted: #5f6b73; --line: #d8dee2; --bg: #fff; --soft: #f5f7f8; }
@@ -79,7 +78,7 @@ ${large.length ? `<p class="warn">A large remainder is a finding about the imple
 }
 
 function microHtml(results: ResultsFile): string {
-  const micro = results.micro as { tasks: { name: string; group: string; status: string; meanUs: number | null; p99Us: number | null; cpuUs?: number | null; opsPerSecond: number | null; reason: string | null }[] } | null
+  const micro = results.micro
   if (!micro) return ''
   return `<details><summary>Micro-benchmarks (${micro.tasks.length} tasks)</summary><table><thead><tr><th>task</th><th>group</th><th>mean µs (wall)</th><th>p99 µs</th><th>CPU µs</th><th>ops/s</th></tr></thead><tbody>
 ${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t.status === 'ok' ? `<td class="n">${num(t.meanUs, 3)}</td><td class="n">${num(t.p99Us, 3)}</td><td class="n">${num(t.cpuUs, 3)}</td><td class="n">${num(t.opsPerSecond, 0)}</td>` : `<td colspan="4" class="muted">${esc(t.status)}: ${esc(t.reason)}</td>`}</tr>`).join('\n')}

@@ -1,15 +1,18 @@
 import type Database from 'better-sqlite3'
 import type { Counters } from '../counters.ts'
-import { ConfigError } from '../errors.ts'
+import type { ServerConfig } from '../server.ts'
 import type { StateStore, StoreKind } from '../types.ts'
 import { createMemoryStore } from './memory.ts'
 import { createRedisStore } from './redis.ts'
 import { createSqliteStore } from './sqlite.ts'
 
 export interface StoreContext {
+  /** The server's SQLite database (users always live there). */
   db: Database.Database
   counters: Counters
-  redisUrl?: string | undefined
+  /** The server's configuration; each store reads the flags it needs (e.g. `redisUrl`). */
+  config: Pick<ServerConfig, 'redisUrl'>
+  /** Prefix for keys in a shared store, so tests can share one server. */
   keyPrefix?: string | undefined
 }
 
@@ -17,9 +20,6 @@ export type StoreFactory = (ctx: StoreContext) => Promise<StateStore>
 
 export const stores = {
   sqlite: async ({ db, counters }) => createSqliteStore(db, counters),
-  redis: async ({ redisUrl, counters, keyPrefix }) => {
-    if (!redisUrl) throw new ConfigError('--store redis needs --redis-url (or REDIS_URL)')
-    return createRedisStore({ url: redisUrl, counters, keyPrefix })
-  },
+  redis: async ({ config, counters, keyPrefix }) => createRedisStore({ url: config.redisUrl, counters, keyPrefix }),
   memory: async ({ counters }) => createMemoryStore(counters),
 } satisfies Record<StoreKind, StoreFactory>

@@ -1,6 +1,6 @@
 import { Redis, ReplyError } from 'ioredis'
 import { newCounters, type Counters } from '../counters.ts'
-import { StoreUnavailableError } from '../errors.ts'
+import { ConfigError, StoreUnavailableError } from '../errors.ts'
 import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
 
 /** A command that has not answered by then fails the request closed (503) instead of hanging it. */
@@ -28,14 +28,19 @@ async function run<T>(op: Promise<T>): Promise<T> {
   }
 }
 
+/** What a Redis address must look like, for the server flag and the harness alike. */
+export const REDIS_URL_PATTERN = /^rediss?:\/\/[^/]+/
+
 export interface RedisStoreOptions {
-  url: string
+  /** `redis://host:port`; required. */
+  url: string | undefined
   counters?: Counters
   /** Prefix for every key, so tests can share one redis-server. Default: none. */
   keyPrefix?: string
 }
 
 export async function createRedisStore(options: RedisStoreOptions): Promise<StateStore & { client: Redis }> {
+  if (!options.url) throw new ConfigError('--store redis needs --redis-url (or REDIS_URL)')
   const counters = options.counters ?? newCounters()
   const client = new Redis(options.url, {
     lazyConnect: true,

@@ -23,7 +23,31 @@ interface SessionRow {
   last_seen_at: number
 }
 
+/** The store's own tables, created on first use beside the users table. */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS refresh_tokens (
+    jti TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family);
+  CREATE TABLE IF NOT EXISTS denylist (
+    jti TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`
+
 export function createSqliteStore(db: Database.Database, counters: Counters = newCounters()): StateStore {
+  db.exec(SCHEMA)
   const getSession = db.prepare<[string], SessionRow>(
     'SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = ?')
   const insertSession = db.prepare(

@@ -1,20 +1,16 @@
-import type { KeyMaterial } from '../keys.ts'
-import type { EngineKind, Revocation, Strategy, StrategyContext, StrategyKind } from '../types.ts'
+import type { ServerConfig } from '../server.ts'
+import type { Strategy, StrategyContext, StrategyKind } from '../types.ts'
+import { createCookieStrategy } from './cookie.ts'
 import { createJwtStrategy } from './jwt.ts'
 import { createNoneStrategy } from './none.ts'
 import { createSessionStrategy } from './session.ts'
 
-export interface StrategyConfig {
-  engine: EngineKind
-  revocation: Revocation
-  keys: KeyMaterial | null
-  systemClock: boolean
-}
-
-export type StrategyFactory = (ctx: StrategyContext, config: StrategyConfig) => Promise<Strategy>
+/** Builds a strategy from the server's whole configuration; each takes the flags it needs (keys included). */
+export type StrategyFactory = (ctx: StrategyContext, config: ServerConfig & { systemClock: boolean }) => Promise<Strategy>
 
 export const strategies = {
   none: createNoneStrategy,
   session: createSessionStrategy,
   jwt: createJwtStrategy,
+  cookie: createCookieStrategy,
 } satisfies Record<StrategyKind, StrategyFactory>

@@ -1,6 +1,7 @@
 import { MAX_TOKEN_LENGTH, newTokenId, readBearer } from '../credentials.ts'
 import { AUDIENCE, ISSUER, type Claims, type JwtEngine, type TokenType } from '../engines/engine.ts'
 import { engines } from '../engines/index.ts'
+import { loadKeys } from '../keys.ts'
 import type { Identity } from '../types.ts'
 import type { StrategyFactory } from './index.ts'
 
@@ -32,8 +33,9 @@ async function verified(engine: JwtEngine, token: unknown, typ: TokenType): Prom
  * is recorded server-side; optional per-request denylist check of the access token's `jti`.
  */
 export const createJwtStrategy: StrategyFactory = async ({ store, clock, settings }, config) => {
-  if (!config.keys) throw new Error('the jwt strategy needs key material')
-  const engine = await engines[config.engine]({ keys: config.keys, clock, systemClock: config.systemClock })
+  // Keys are imported once, here, never per request.
+  const keys = loadKeys(config.alg, { jwtSecret: config.jwtSecret, keyFile: config.keyFile })
+  const engine = await engines[config.engine]({ keys, clock, systemClock: config.systemClock })
   const denylist = config.revocation === 'denylist'
 
   const issue = async (user: Identity, family: string): Promise<TokenPair> => {
@@ -86,7 +88,7 @@ export const createJwtStrategy: StrategyFactory = async ({ store, clock, setting
       if (access !== null && denylist) await store.deny(access.jti as string, (access.exp as number) * 1000)
       return true
     },
-    jwks: config.keys.publicJwk ? () => ({ keys: [config.keys!.publicJwk] }) : undefined,
+    jwks: keys.publicJwk ? () => ({ keys: [keys.publicJwk] }) : undefined,
     challenge: (presented) => (presented ? 'Bearer realm="authbench", error="invalid_token"' : 'Bearer realm="authbench"'),
     presented: (req) => req.headers.authorization !== undefined,
   }

@@ -1,15 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { pinned } from './affinity.ts'
-import { stopChild } from './processes.ts'
+import { StoreUnavailableHereError } from '../../servers/errors.ts'
+import { pinned } from '../affinity.ts'
+import { stopChild } from '../processes.ts'
 
-export class RedisUnavailableError extends Error {
-  readonly code = 'ERR_REDIS_NOT_INSTALLED'
-  constructor() {
-    super('redis-server is not on PATH; install it (Debian/Ubuntu: apt-get install redis-server) or pass --redis-url')
-    this.name = 'RedisUnavailableError'
-  }
-}
+export const REDIS_MISSING = 'redis-server is not on PATH; install it (Debian/Ubuntu: apt-get install redis-server, or npm run setup) or pass --redis-url'
+const missing = () => new StoreUnavailableHereError(REDIS_MISSING)
 
 export interface PrivateRedis {
   url: string
@@ -61,7 +57,7 @@ function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {
     }
     child.stdout!.on('data', onData)
     child.stderr!.on('data', onData)
-    child.once('error', (err) => fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? new RedisUnavailableError() : err))
+    child.once('error', (err) => fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : err))
     child.once('exit', (code) => fail(new Error(`redis-server exited with code ${code}:\n${output}`)))
   })
 }
@@ -71,13 +67,13 @@ function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {
  * meanwhile), or on `port` when given (a restart in a fault test).
  */
 export async function startRedis(options: { port?: number; cpus?: string | null } = {}): Promise<PrivateRedis> {
-  if (!redisServerInstalled()) throw new RedisUnavailableError()
+  if (!redisServerInstalled()) throw missing()
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       return await startOnce(options.port ?? await freePort(), options.cpus ?? null)
     } catch (err) {
-      if (err instanceof RedisUnavailableError) throw err
+      if (err instanceof StoreUnavailableHereError) throw err
       lastError = err
     }
   }

@@ -1,0 +1,33 @@
+import type { ExpectedOps } from './expected.ts'
+import type { RoundMeasurement } from './results.ts'
+
+const near = (a: number, b: number) => Math.abs(a - b) < 1e-9
+
+/**
+ * Why a round is not a valid measurement, or null when it is. `renewalBound` is the most session
+ * renewal writes the window may hold (see renewalWriteBound); 0 where there are none.
+ */
+export function checkRound(r: RoundMeasurement, expected: ExpectedOps, expected401Share: number, renewalBound = 0): string | null {
+  const problems: string[] = []
+  if (r.requests === 0) problems.push('no request was served')
+  if (r.errors > 0 || r.timeouts > 0) problems.push(`${r.errors} connection errors, ${r.timeouts} timeouts`)
+  const unexpected = Object.entries(r.statusCounts)
+    .filter(([code]) => !code.startsWith('2') && !(expected401Share > 0 && code === '401'))
+    .map(([code, n]) => `${n} x ${code}`)
+  if (unexpected.length > 0) problems.push(`non-2xx answers: ${unexpected.join(', ')}`)
+  const want = { reads: expected.stateReads + expected.userReads, writes: expected.writes, deletes: expected.deletes }
+  for (const k of ['reads', 'writes', 'deletes'] as const) {
+    if (k === 'writes' && expected.renewals) {
+      const writes = Math.round(r.storeOpsPerRequest.writes * r.requests)
+      if (writes > renewalBound) problems.push(`store writes: counted ${writes}, more than the ${renewalBound} session renewals the window allows`)
+      continue
+    }
+    if (!near(r.storeOpsPerRequest[k], want[k])) {
+      problems.push(`store ${k} per request: counted ${r.storeOpsPerRequest[k].toFixed(4)}, expected ${want[k]}`)
+    }
+  }
+  if (r.redisCommandsPerRequest && !near(r.redisCommandsPerRequest.reads, expected.stateReads)) {
+    problems.push(`Redis read commands per request (INFO commandstats): ${r.redisCommandsPerRequest.reads.toFixed(4)}, expected ${expected.stateReads}`)
+  }
+  return problems.length > 0 ? `round ${r.round}: ${problems.join('; ')}` : null
+}

@@ -1,0 +1,64 @@
+import * as hdr from 'hdr-histogram-js'
+import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
+import { drive, requestBytes, type LoadRequest, type LoadResult } from './drive/closed.ts'
+import type { RoundMeasurement } from './results.ts'
+import type { Scenario } from './scenario.ts'
+import type { ExternalCounts } from './stores/index.ts'
+import type { CellRuntime } from './verify.ts'
+
+/** Drives load at the servers for a window; the closed-loop autocannon driver unless a test gives another. */
+export type Driver = (urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal) => Promise<LoadResult>
+
+const settle = () => new Promise((r) => setTimeout(r, 100))
+
+async function snapshot(rt: Pick<CellRuntime, 'servers' | 'counts'>): Promise<{ stats: StatsSnapshot[]; counts: ExternalCounts | null }> {
+  const stats = await Promise.all(rt.servers.map((s) => s.stats(true)))
+  return { stats, counts: await rt.counts() }
+}
+
+/**
+ * One measured window, with every instance's counters and CPU read before and after it and
+ * summed. A cell's servers live through every round, so only its first round needs the warm-up
+ * (JIT, connection pools).
+ */
+export async function measureRound(
+  rt: Pick<CellRuntime, 'servers' | 'counts' | 'requests'>, round: number, load: Scenario['load'], signal?: AbortSignal, driver: Driver = drive,
+): Promise<RoundMeasurement> {
+  const urls = rt.servers.map((s) => s.url)
+  if (round === 1 && load.warmupSeconds > 0) await driver(urls, rt.requests, load.connections, load.warmupSeconds, signal)
+  await settle()
+  const before = await snapshot(rt)
+  const result = await driver(urls, rt.requests, load.connections, load.durationSeconds, signal)
+  await settle()
+  const after = await snapshot(rt)
+
+  const sum = (pick: (s: StatsSnapshot) => number) =>
+    after.stats.reduce((n, s, i) => n + pick(s) - pick(before.stats[i]!), 0)
+  const served = sum((s) => s.requests)
+  const per = (n: number) => (served === 0 ? 0 : n / served)
+  const merged = newHistogram()
+  for (const s of after.stats) merged.add(hdr.decodeFromCompressedBase64(s.requestTimeHistogram))
+  return {
+    round,
+    requests: served,
+    durationSeconds: result.durationSeconds,
+    rps: result.rps,
+    latencyMs: result.latencyMs,
+    serverTimeUs: {
+      p50: merged.getValueAtPercentile(50), p90: merged.getValueAtPercentile(90),
+      p99: merged.getValueAtPercentile(99), max: merged.maxValue, mean: merged.totalCount ? merged.mean : 0,
+    },
+    cpuUsPerRequest: per(sum((s) => s.cpuUs)),
+    storeOpsPerRequest: { reads: per(sum((s) => s.reads)), writes: per(sum((s) => s.writes)), deletes: per(sum((s) => s.deletes)) },
+    redisCommandsPerRequest: before.counts && after.counts
+      ? { reads: per(after.counts.reads - before.counts.reads), total: per(after.counts.total - before.counts.total) }
+      : null,
+    bytesPerRequest: { request: requestBytes(urls[0]!, rt.requests), response: result.requests ? result.responseBytes / result.requests : 0 },
+    statusCounts: result.statusCounts,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    status401Share: result.requests ? (result.statusCounts['401'] ?? 0) / result.requests : 0,
+    rssBytes: Math.max(...after.stats.map((s) => s.rssBytes)),
+  }
+}

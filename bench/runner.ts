@@ -1,0 +1,191 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { StoreUnavailableHereError, VerificationError } from '../servers/errors.ts'
+import { openDatabase } from '../servers/db.ts'
+import type { StoreKind } from '../servers/types.ts'
+import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'
+import { pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
+import { checkRound } from './check.ts'
+import { measureRound, type Driver } from './collect.ts'
+import { describeEnvironment } from './environment.ts'
+import { runMicro, type MicroResults } from './micro/run.ts'
+import { expandPlan, type CellPlan } from './plan.ts'
+import type { ProcessGroup } from './processes.ts'
+import { reduceRun } from './reduce.ts'
+import type { CredentialInfo, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
+import type { Scenario } from './scenario.ts'
+import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
+import { privateOrGivenRedis } from './stores/redis.ts'
+import { prepareCell, type CellRuntime, type PrepareOptions } from './verify.ts'
+
+/** What the runner tells its listeners, in order; the same records are what the results are reduced from. */
+export type RunEvent =
+  | { type: 'run-started'; scenario: Scenario; cells: CellPlan[]; affinity: CpuPlan | null }
+  | { type: 'store-ready'; store: StoreKind; description: string | null }
+  | { type: 'cell-skipped'; cell: string; reason: string }
+  | { type: 'round-started'; cell: string; round: number; prepare: boolean }
+  | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null }
+  | { type: 'round-measured'; cell: string; round: number; measurement: RoundMeasurement; problem: string | null }
+  | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
+  | { type: 'micro-started' }
+  | { type: 'run-finished'; interrupted: boolean }
+
+export type RunListener = (event: RunEvent) => void
+
+export interface RunOptions {
+  scenario: Scenario
+  file: string
+  smoke: boolean
+  /** Stores the user runs, by kind (`--redis-url`); the others are started privately when a cell needs them. */
+  storeUrls: Partial<Record<StoreKind, string>>
+  group: ProcessGroup
+  signal: AbortSignal
+  listeners: RunListener[]
+  /** Pin the harness (load generator, Redis) and the servers to separate CPUs. Default true. */
+  pin?: boolean
+  /** The load driver (tests give a scripted one); autocannon by default. */
+  driver?: Driver
+}
+
+/** `--smoke`: every run about a second, one round, a small credential pool; same output shape. */
+export function smokeScenario(s: Scenario): Scenario {
+  return {
+    ...s,
+    workload: { ...s.workload, users: Math.min(s.workload.users, 50) },
+    load: { ...s.load, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: Math.min(s.load.connections, 20) },
+  }
+}
+
+/** Seeds the users once (or takes the servers' cached copy) into a SQLite file that every cell then copies. */
+async function seedTemplate(users: number): Promise<{ path: string; remove(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-users-'))
+  const cache = usersCachePath(users, DEFAULT_HASH_COST)
+  const db = openDatabase(join(dir, 'users.sqlite'), existsSync(cache) ? cache : undefined)
+  try {
+    if ((await seedUsers(db.db, users, DEFAULT_HASH_COST)) === users) saveUsersCache(db.db, cache)
+    db.db.pragma('wal_checkpoint(TRUNCATE)')
+  } finally {
+    db.close()
+  }
+  return { path: join(dir, 'users.sqlite'), remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** The quick micro-benchmarks, on a Redis of their own (smoke runs keep the shape with tiny budgets). */
+async function micro(opts: RunOptions): Promise<MicroResults> {
+  let redisUrl: string | null = null
+  let stop = async () => {}
+  try {
+    const redis = await privateOrGivenRedis(opts.storeUrls.redis ?? null, null, opts.group)
+    redisUrl = redis.url
+    stop = () => redis.stop()
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableHereError)) throw err
+  }
+  try {
+    return await runMicro({ quick: true, redisUrl, signal: opts.signal, ...(opts.smoke ? { timeMs: 20, sessions: 10_000 } : {}) })
+  } finally {
+    await stop()
+  }
+}
+
+/** Makes ready every store the plan needs; cells whose store cannot be had are skipped with the reason. */
+async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string | null, emit: RunListener, active: Set<string>): Promise<Map<StoreKind, ProvisionedStore>> {
+  const stores = new Map<StoreKind, ProvisionedStore>()
+  for (const kind of new Set(plans.flatMap((p) => (p.store ? [p.store] : [])))) {
+    try {
+      const store = await storeProvisioners[kind].provision({ cpus, group: opts.group, urls: opts.storeUrls })
+      stores.set(kind, store)
+      emit({ type: 'store-ready', store: kind, description: store.description })
+    } catch (err) {
+      const reason = err instanceof StoreUnavailableHereError ? err.message : `could not start the ${kind} store: ${(err as Error).message}`
+      for (const p of plans.filter((x) => x.store === kind)) {
+        active.delete(p.id)
+        emit({ type: 'cell-skipped', cell: p.id, reason })
+      }
+    }
+  }
+  return stores
+}
+
+/** One cell's turn in a round: prepared on its first turn, then one measured, checked window. False when the cell ends here. */
+async function cellTurn(plan: CellPlan, round: number, ctx: {
+  opts: RunOptions; scenario: Scenario; emit: RunListener; runtimes: Map<string, CellRuntime>; prepare: PrepareOptions
+}): Promise<boolean> {
+  const { opts, scenario, emit, runtimes } = ctx
+  let rt = runtimes.get(plan.id)
+  emit({ type: 'round-started', cell: plan.id, round, prepare: !rt })
+  try {
+    if (!rt) {
+      rt = await prepareCell(plan, ctx.prepare)
+      runtimes.set(plan.id, rt)
+      emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe })
+    }
+    const measurement = await measureRound(rt, round, scenario.load, opts.signal, opts.driver)
+    if (opts.signal.aborted) return true
+    const problem = checkRound(measurement, rt.expected, rt.expected401Share, rt.renewalBound)
+    emit({ type: 'round-measured', cell: plan.id, round, measurement, problem })
+    if (problem) emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: problem })
+    return problem === null
+  } catch (err) {
+    if (opts.signal.aborted) return true
+    emit({ type: 'cell-invalid', cell: plan.id, round, status: err instanceof VerificationError ? 'invalid' : 'failed', reason: (err as Error).message })
+    return false
+  }
+}
+
+/**
+ * Runs every cell of a scenario, rounds interleaved, telling listeners as it goes, and reduces
+ * what it recorded into the results (never throws for a cell).
+ */
+export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
+  const scenario = opts.smoke ? smokeScenario(opts.scenario) : opts.scenario
+  const { cells: plans, baseline } = expandPlan(scenario, opts.file)
+  const startedAt = new Date().toISOString()
+  const environment = describeEnvironment()
+  const events: RunEvent[] = []
+  const emit = (e: RunEvent) => {
+    events.push(e)
+    for (const l of opts.listeners) l(e)
+  }
+  const affinity = opts.pin === false ? null : planAffinity()
+  if (affinity) pinSelf(affinity.client)
+  emit({ type: 'run-started', scenario, cells: plans, affinity })
+
+  const active = new Set(plans.map((p) => p.id))
+  const runtimes = new Map<string, CellRuntime>()
+  let stores = new Map<StoreKind, ProvisionedStore>()
+  let template: { path: string; remove(): void } | null = null
+  try {
+    stores = await provisionStores(plans, opts, affinity?.client ?? null, emit, active)
+    template = await seedTemplate(scenario.workload.users)
+    for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) {
+      for (const plan of plans.filter((p) => active.has(p.id))) {
+        if (opts.signal.aborted) break
+        const prepare = {
+          group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null,
+          usersTemplate: template.path, users: scenario.workload.users, windowSeconds: scenario.load.durationSeconds,
+        }
+        if (await cellTurn(plan, round, { opts, scenario, emit, runtimes, prepare })) continue
+        active.delete(plan.id)
+        await runtimes.get(plan.id)?.close()
+        runtimes.delete(plan.id)
+      }
+    }
+  } finally {
+    await Promise.all([...runtimes.values()].map((rt) => rt.close()))
+    await Promise.all([...stores.values()].map((s) => s.stop()))
+    template?.remove()
+  }
+
+  let microResults: MicroResults | null = null
+  if (scenario.micro && !opts.signal.aborted) {
+    emit({ type: 'micro-started' })
+    microResults = await micro(opts)
+  }
+  emit({ type: 'run-finished', interrupted: opts.signal.aborted })
+  return reduceRun({
+    scenario, file: opts.file, smoke: opts.smoke, plans, baseline: baseline.id, events,
+    environment: { ...environment, cpuAffinity: affinity }, startedAt, finishedAt: new Date().toISOString(), micro: microResults,
+  })
+}

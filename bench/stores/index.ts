@@ -1,0 +1,52 @@
+import type { StoreKind } from '../../servers/types.ts'
+import type { ProcessGroup } from '../processes.ts'
+import { memoryProvisioner } from './memory.ts'
+import { redisProvisioner } from './redis.ts'
+import { sqliteProvisioner } from './sqlite.ts'
+
+/** Command counts a store keeps itself, read before and after a window to cross-check the servers' own counts. */
+export interface ExternalCounts {
+  /** Commands that read state (e.g. Redis GET, EXISTS). */
+  reads: number
+  /** Every command. */
+  total: number
+}
+
+export interface ProvisionContext {
+  /** CPUs a store process should run on (the load generator's half), or null. */
+  cpus: string | null
+  /** Every child a provisioner starts is tracked here, so it is stopped on every exit path. */
+  group: ProcessGroup
+  /** Addresses of stores the user runs (`--redis-url`), by kind; absent: the provisioner starts its own. */
+  urls: Partial<Record<StoreKind, string>>
+}
+
+/** A store ready for a run. */
+export interface ProvisionedStore {
+  /** One line for the progress log, e.g. `started a private redis-server on redis://127.0.0.1:41234`. */
+  description: string | null
+  /** Flags every server of a cell using this store gets. */
+  serverArgs: string[]
+  /** The store's own counts, or null when it keeps none (in-process stores). */
+  counts(): Promise<ExternalCounts | null>
+  stop(): Promise<void>
+}
+
+/**
+ * Everything the harness knows about one store: whether several instances of a cell share its
+ * state, how it is made ready for a run (started, on which CPUs), the flags it adds, the counts
+ * it keeps itself, and how it stops.
+ */
+export interface StoreProvisioner {
+  kind: StoreKind
+  /** Every instance of a cell sees the same state (false: one copy per server process). */
+  sharedAcrossInstances: boolean
+  /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */
+  provision(ctx: ProvisionContext): Promise<ProvisionedStore>
+}
+
+export const storeProvisioners = {
+  sqlite: sqliteProvisioner,
+  redis: redisProvisioner,
+  memory: memoryProvisioner,
+} satisfies Record<StoreKind, StoreProvisioner>

@@ -1,0 +1,58 @@
+import { Redis } from 'ioredis'
+import type { ProcessGroup } from '../processes.ts'
+import type { ExternalCounts, StoreProvisioner } from './index.ts'
+import { startRedis } from './redis-server.ts'
+
+/** Commands the servers use to read state; INFO is the harness's own and is left out of the total. */
+const READ_COMMANDS = new Set(['get', 'exists'])
+
+/** Redis's own command counts since its start (INFO commandstats). */
+export async function commandCounts(client: Redis): Promise<ExternalCounts> {
+  const info = await client.info('commandstats')
+  let reads = 0
+  let total = 0
+  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
+    if (m[1] === 'info') continue
+    const calls = Number(m[2])
+    total += calls
+    if (READ_COMMANDS.has(m[1]!)) reads += calls
+  }
+  return { reads, total }
+}
+
+/** The user's Redis when a URL is given, else a private redis-server on a free port; `stop` stops only what was started. */
+export async function privateOrGivenRedis(url: string | null, cpus: string | null, group: ProcessGroup): Promise<{ url: string; started: boolean; stop(): Promise<void> }> {
+  if (url) return { url, started: false, stop: async () => {} }
+  const redis = await startRedis({ cpus })
+  group.track(redis.process)
+  return { url: redis.url, started: true, stop: () => redis.stop() }
+}
+
+/**
+ * Redis: the user's (`--redis-url`) or a private redis-server on a free loopback port, pinned
+ * with the load generator so it does not steal the servers' CPU.
+ */
+export const redisProvisioner: StoreProvisioner = {
+  kind: 'redis',
+  sharedAcrossInstances: true,
+  async provision({ cpus, group, urls }) {
+    const redis = await privateOrGivenRedis(urls.redis ?? null, cpus, group)
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+    try {
+      await client.connect()
+    } catch (err) {
+      client.disconnect()
+      await redis.stop()
+      throw err
+    }
+    return {
+      description: redis.started ? `started a private redis-server on ${redis.url}` : `using Redis at ${redis.url}`,
+      serverArgs: ['--redis-url', redis.url],
+      counts: () => commandCounts(client),
+      async stop() {
+        client.disconnect()
+        await redis.stop()
+      },
+    }
+  },
+}

@@ -1,0 +1,82 @@
+import type { StrategyKind } from '../../servers/types.ts'
+import type { MicroTask } from '../micro/task.ts'
+import type { CellPlan } from '../plan.ts'
+import type { CredentialInfo } from '../results.ts'
+import { cookieStrategy } from './cookie.ts'
+import { jwtStrategy } from './jwt.ts'
+import { noneStrategy } from './none.ts'
+import { sessionStrategy } from './session.ts'
+
+/** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
+export const AXES = ['store', 'alg', 'engine', 'revocation'] as const
+export type Axis = (typeof AXES)[number]
+
+/** What a client holds after logging in: the headers it sends, and the raw credential. */
+export interface Credential {
+  headers: Record<string, string>
+  raw: string | null
+}
+
+/** A cell as far as a descriptor cares: its axes and instance count. */
+export type CellSpec = Pick<CellPlan, 'strategy' | 'store' | 'alg' | 'engine' | 'revocation' | 'instances'>
+
+/**
+ * Everything the harness knows about one strategy, in one object: how a cell of it is expanded,
+ * named, started, logged into, verified, explained and drawn. The pipeline calls these and never
+ * asks which strategy it holds.
+ */
+export interface StrategyDescriptor {
+  kind: StrategyKind
+  /** The axes this strategy takes, each with its default; an absent axis is null in its cells. */
+  axes: Partial<{ [A in Axis]: NonNullable<CellPlan[A]> }>
+  /** The parts of a cell id after the strategy name, e.g. `['HS256', 'jose', 'sqlite']`. */
+  idParts(c: CellSpec): string[]
+  /** Where user state lives: nowhere (no authentication), on the server, or with the client. */
+  state: 'none' | 'server' | 'client'
+  /** Store reads (sessions, denylist) one GET needs to identify the caller. */
+  identifyReads(c: CellSpec): number
+  /** Store writes one login makes. */
+  loginWrites: number
+  /** GETs may renew a session's idle timeout (one write per session per minute at most). */
+  renews: boolean
+  /** Status of a GET without any credential. */
+  anonymousStatus: number
+  /** Server flags of the strategy's own axes. */
+  serverArgs(c: CellSpec): string[]
+  /** Key material every instance of a cell must share, written into the cell's folder; flags to pass. */
+  sharedKeyArgs(c: CellSpec, dir: string): string[]
+  login(url: string, user: number): Promise<Credential>
+  /** What the client holds and can read, from a real credential. */
+  describeCredential(c: Credential): CredentialInfo
+  /** Seconds a logged-out credential still works if a copy survives: a token's remaining lifetime; null when only server-side timeouts bound it. */
+  lifetimeSeconds(info: CredentialInfo): number | null
+  /** The micro-benchmark tasks a request of this cell pays for beyond the framework, with labels. */
+  breakdown(c: CellSpec): { label: string; task: string }[]
+  /** This strategy's primitives, timed by the micro-benchmarks. */
+  micro?(): Promise<{ tasks: MicroTask[]; close(): Promise<void> }>
+  /** Words for findings and tables. */
+  label: {
+    /** The strategy's cells as a group, e.g. `sessions`. */
+    family: string
+    /** e.g. `a sqlite session lookup`. */
+    cell(c: CellSpec): string
+    /** Comparison table column, e.g. `session (sqlite)`. */
+    column(c: CellSpec): string
+    /** Where user state lives, for the comparison table. */
+    stateLives(c: CellSpec): string
+    /** Whether the client can read its credential, for the comparison table. */
+    clientReads(info: CredentialInfo): string
+  }
+  /** Chart shades; the first is the strategy's colour, named in `colorName` for captions. */
+  colors: string[]
+  colorName: string
+}
+
+export const strategyDescriptors = {
+  none: noneStrategy,
+  session: sessionStrategy,
+  jwt: jwtStrategy,
+  cookie: cookieStrategy,
+} satisfies Record<StrategyKind, StrategyDescriptor>
+
+export const descriptorOf = (c: Pick<CellPlan, 'strategy'>): StrategyDescriptor => strategyDescriptors[c.strategy]

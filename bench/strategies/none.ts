@@ -1,0 +1,28 @@
+import type { StrategyDescriptor } from './index.ts'
+
+/** The baseline: no authentication; the caller names its user in `x-user-id`, as behind a trusted gateway. */
+export const noneStrategy: StrategyDescriptor = {
+  kind: 'none',
+  axes: {},
+  idParts: () => [],
+  state: 'none',
+  identifyReads: () => 0,
+  loginWrites: 0,
+  renews: false,
+  anonymousStatus: 200,
+  serverArgs: () => [],
+  sharedKeyArgs: () => [],
+  login: async (_url, user) => ({ headers: { 'x-user-id': String(user) }, raw: null }),
+  describeCredential: () => ({ kind: 'none', header: null, bytes: 0, clientReadable: false, decoded: null }),
+  lifetimeSeconds: () => null,
+  breakdown: () => [],
+  label: {
+    family: 'no authentication',
+    cell: () => 'no authentication',
+    column: () => 'none',
+    stateLives: () => 'nowhere (no authentication)',
+    clientReads: () => 'nothing to read',
+  },
+  colorName: 'grey',
+  colors: ['#7f8c8d', '#95a5a6', '#566573'],
+}

@@ -1,0 +1,143 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { VerificationError } from '../servers/errors.ts'
+import type { LoadRequest } from './drive/closed.ts'
+import { expected401Share, expectedOps, renewalWriteBound, type ExpectedOps } from './expected.ts'
+import type { CellPlan } from './plan.ts'
+import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
+import type { CredentialInfo, RevocationProbe } from './results.ts'
+import type { ExternalCounts, ProvisionedStore } from './stores/index.ts'
+import { descriptorOf, type Credential } from './strategies/index.ts'
+import { loginBody } from './strategies/login.ts'
+
+/** A cell whose servers are up, verified, and holding a pool of logged-in credentials. */
+export interface CellRuntime {
+  plan: CellPlan
+  servers: Pick<ServerHandle, 'url' | 'stats'>[]
+  requests: LoadRequest[]
+  /** The store's own counts (Redis INFO commandstats), or null. */
+  counts(): Promise<ExternalCounts | null>
+  expected: ExpectedOps
+  expected401Share: number
+  /** Session renewal writes a measured window may hold. */
+  renewalBound: number
+  credential: CredentialInfo
+  revocationProbe: RevocationProbe | null
+  close(): Promise<void>
+}
+
+export interface PrepareOptions {
+  group: ProcessGroup
+  /** The cell's store, made ready for the run; null for a strategy without a store. */
+  store: ProvisionedStore | null
+  /** CPUs the servers are pinned to, or null. */
+  serverCpus: string | null
+  /** A SQLite file with the users already seeded, copied for each cell so no server spends its start hashing passwords. */
+  usersTemplate: string | null
+  users: number
+  windowSeconds: number
+}
+
+const getRoute = (plan: CellPlan) => (plan.workload === 'GET /profile' ? '/profile' : '/me')
+
+async function status(url: string, path: string, headers: Record<string, string>): Promise<number> {
+  const res = await fetch(url + path, { headers })
+  await res.arrayBuffer()
+  return res.status
+}
+
+async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count)
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const i = next++
+      out[i] = await task(i)
+    }
+  }))
+  return out
+}
+
+/** Starts the cell's instances, sharing one SQLite file, one store and one key. */
+async function startInstances(plan: CellPlan, dir: string, opts: PrepareOptions, servers: ServerHandle[]): Promise<void> {
+  const db = join(dir, 'authbench.sqlite')
+  if (opts.usersTemplate) copyFileSync(opts.usersTemplate, db)
+  const d = descriptorOf(plan)
+  const args = [
+    '--strategy', plan.strategy, '--port', '0', '--db', db, '--users', String(opts.users),
+    ...(plan.store ? ['--store', plan.store, ...(opts.store?.serverArgs ?? [])] : []),
+    ...d.serverArgs(plan), ...d.sharedKeyArgs(plan, dir),
+  ]
+  // The first instance seeds the users (when no template did); the others then find them in the shared file.
+  servers.push(await startServer(opts.group, args, opts.serverCpus))
+  servers.push(...await Promise.all(Array.from({ length: plan.instances - 1 }, () => startServer(opts.group, args, opts.serverCpus))))
+}
+
+/** No credential: 401 (the baseline: 200); a fresh credential: 200; on every instance. */
+async function verifyInstances(plan: CellPlan, urls: string[]): Promise<void> {
+  const d = descriptorOf(plan)
+  const route = getRoute(plan)
+  for (const url of urls) {
+    const anonymous = await status(url, route, {})
+    if (anonymous !== d.anonymousStatus) throw new VerificationError(`${url}${route} without a credential answered ${anonymous}, expected ${d.anonymousStatus}`)
+    const fresh = await d.login(url, 1)
+    const ok = await status(url, route, fresh.headers)
+    if (ok !== 200) throw new VerificationError(`${url}${route} with a fresh credential answered ${ok}, expected 200`)
+  }
+}
+
+/** What a client holds, and what logout does to a copy of it on every instance. */
+async function probeCredential(plan: CellPlan, urls: string[]): Promise<{ credential: CredentialInfo; revocationProbe: RevocationProbe | null }> {
+  const d = descriptorOf(plan)
+  const sample = await d.login(urls[0]!, 1)
+  const credential = d.describeCredential(sample)
+  if (d.state === 'none') return { credential, revocationProbe: null }
+  const res = await fetch(`${urls[0]}/logout`, { method: 'POST', headers: sample.headers })
+  await res.arrayBuffer()
+  if (res.status !== 204) throw new VerificationError(`${urls[0]}/logout answered ${res.status}, expected 204`)
+  const statusAfterLogout = await Promise.all(urls.map((u) => status(u, '/me', sample.headers)))
+  return {
+    credential,
+    revocationProbe: { statusAfterLogout, keepsWorkingSeconds: statusAfterLogout.every((s) => s === 401) ? 0 : d.lifetimeSeconds(credential) },
+  }
+}
+
+/** The requests the load rotates through: one per user, credential i issued by instance i mod n. */
+async function credentialPool(plan: CellPlan, urls: string[], users: number): Promise<LoadRequest[]> {
+  if (plan.workload === 'POST /login') {
+    return Array.from({ length: users }, (_, i) => ({
+      method: 'POST' as const, path: '/login', headers: { 'content-type': 'application/json' }, body: loginBody(i + 1),
+    }))
+  }
+  const d = descriptorOf(plan)
+  const creds: Credential[] = await pool(users, 8, (i) => d.login(urls[i % urls.length]!, i + 1))
+  return creds.map((c) => ({ method: 'GET' as const, path: getRoute(plan), headers: c.headers }))
+}
+
+/** Starts, verifies, probes and logs in a cell; on any failure everything it started is stopped. */
+export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise<CellRuntime> {
+  const dir = mkdtempSync(join(tmpdir(), `authbench-${plan.id}-`))
+  const servers: ServerHandle[] = []
+  const close = async () => {
+    await Promise.all(servers.map((s) => s.stop()))
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    await startInstances(plan, dir, opts, servers)
+    const urls = servers.map((s) => s.url)
+    await verifyInstances(plan, urls)
+    const { credential, revocationProbe } = await probeCredential(plan, urls)
+    const requests = await credentialPool(plan, urls, opts.users)
+    const expected = expectedOps(plan)
+    return {
+      plan, servers, requests, expected, credential, revocationProbe, close,
+      counts: async () => (opts.store ? opts.store.counts() : null),
+      expected401Share: expected401Share(plan),
+      renewalBound: expected.renewals ? renewalWriteBound(opts.users + 1, plan.instances, opts.windowSeconds) : 0,
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}

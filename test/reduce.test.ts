@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import * as hdr from 'hdr-histogram-js'
+import { measureRound, type Driver } from '../bench/collect.ts'
+import type { LoadResult } from '../bench/drive/closed.ts'
+import { describeEnvironment } from '../bench/environment.ts'
+import { expandPlan } from '../bench/plan.ts'
+import { reduceRun } from '../bench/reduce.ts'
+import type { RoundMeasurement } from '../bench/results.ts'
+import type { RunEvent } from '../bench/runner.ts'
+import { validateScenario } from '../bench/scenario.ts'
+import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
+
+function snapshot(requests: number, reads: number, cpuUs: number, timesUs: number[]): StatsSnapshot {
+  const h = newHistogram()
+  for (const t of timesUs) h.recordValue(t)
+  return {
+    requests, reads, writes: 0, deletes: 0, cpuUs, rssBytes: 1000 + requests,
+    requestTimeUs: { count: h.totalCount, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
+    requestTimeHistogram: hdr.encodeIntoCompressedBase64(h),
+  }
+}
+
+/** A server handle that answers scripted snapshots, in order. */
+function fakeServer(port: number, snapshots: StatsSnapshot[]) {
+  return { url: `http://127.0.0.1:${port}`, stats: async () => snapshots.shift()! }
+}
+
+const load: LoadResult = {
+  requests: 3000, durationSeconds: 1, rps: 3000, latencyMs: { p50: 1, p90: 1, p99: 2, max: 5 },
+  statusCounts: { 200: 3000 }, non2xx: 0, errors: 0, timeouts: 0, responseBytes: 3000 * 150,
+}
+
+describe('one measured round over two instances', () => {
+  test('counters, CPU and histograms are summed over every instance', async () => {
+    const a = fakeServer(1001, [snapshot(100, 100, 5_000, []), snapshot(1100, 1100, 35_000, [10, 20])])
+    const b = fakeServer(1002, [snapshot(50, 50, 2_000, []), snapshot(2050, 2050, 52_000, [30, 40, 50])])
+    const windows: number[] = []
+    const driver: Driver = async (urls, _requests, _c, seconds) => {
+      assert.deepEqual(urls, ['http://127.0.0.1:1001', 'http://127.0.0.1:1002'])
+      windows.push(seconds)
+      return load
+    }
+    const requests = [{ method: 'GET' as const, path: '/me', headers: { cookie: 'sid=x' } }]
+    const r = await measureRound({ servers: [a, b], requests, counts: async () => null }, 2, { connections: 10, durationSeconds: 1, warmupSeconds: 1, rounds: 3 }, undefined, driver)
+    assert.deepEqual(windows, [1]) // round 2: no warm-up
+    assert.equal(r.requests, 3000)
+    assert.equal(r.cpuUsPerRequest, (30_000 + 50_000) / 3000)
+    assert.deepEqual(r.storeOpsPerRequest, { reads: 1, writes: 0, deletes: 0 })
+    assert.equal(r.serverTimeUs.max, 50)
+    assert.equal(r.serverTimeUs.p50, 30)
+    assert.equal(r.rssBytes, 3050)
+    assert.equal(r.redisCommandsPerRequest, null)
+  })
+})
+
+describe('the reducer', () => {
+  const scenario = validateScenario({
+    name: 'r', description: 'd', cells: [{ strategy: 'none' }, { strategy: 'session' }], workload: { route: 'GET /me' }, load: { rounds: 3 },
+  }, 'r.json')
+  const { cells: plans } = expandPlan(scenario, 'r.json')
+  const m = (round: number, cpu: number, rps: number): RoundMeasurement => ({
+    round, requests: rps, durationSeconds: 1, rps, latencyMs: { p50: 1, p90: 1, p99: 1, max: 1 },
+    serverTimeUs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 }, cpuUsPerRequest: cpu,
+    storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
+    bytesPerRequest: { request: 100, response: 100 }, statusCounts: { 200: rps }, non2xx: 0, errors: 0, timeouts: 0, status401Share: 0, rssBytes: 1,
+  })
+  const record = (events: RunEvent[]) => reduceRun({
+    scenario, file: 'r.json', smoke: false, plans, baseline: 'none', events,
+    environment: describeEnvironment(), startedAt: 'a', finishedAt: 'b', micro: null,
+  })
+
+  test('ratios come from the same round of a valid baseline only; nothing is patched in', () => {
+    const measured = (cell: string, round: number, cpu: number, problem: string | null = null): RunEvent =>
+      ({ type: 'round-measured', cell, round, measurement: m(round, cpu, 1000), problem })
+    const events: RunEvent[] = [
+      measured('none', 1, 20), measured('session-sqlite', 1, 30),
+      measured('none', 2, 10, 'round 2: non-2xx answers: 5 x 503'),
+      { type: 'cell-invalid', cell: 'none', round: 2, status: 'invalid', reason: 'round 2: non-2xx answers: 5 x 503' },
+      measured('session-sqlite', 2, 40), measured('session-sqlite', 3, 36),
+      { type: 'run-finished', interrupted: false },
+    ]
+    const before = JSON.stringify(events)
+    const results = record(events)
+    assert.equal(JSON.stringify(events), before)
+    const [none, session] = results.cells
+    assert.deepEqual([none!.status, none!.reason], ['invalid', 'round 2: non-2xx answers: 5 x 503'])
+    assert.deepEqual(session!.rounds.map((r) => r.ratioToBaseline?.cpu ?? null), [1.5, null, null])
+    assert.equal(session!.summary!.ratioToBaseline.cpu, 1.5)
+    assert.equal(session!.summary!.cpuUsPerRequest.median, 36)
+    assert.equal(session!.status, 'ok')
+  })
+
+  test('an interrupted run marks the cells it did not finish, with how far they got', () => {
+    const results = record([
+      { type: 'round-measured', cell: 'none', round: 1, measurement: m(1, 20, 1000), problem: null },
+      { type: 'run-finished', interrupted: true },
+    ])
+    assert.equal(results.interrupted, true)
+    assert.deepEqual(results.cells.map((c) => [c.status, c.reason]), [
+      ['skipped', 'interrupted after 1 of 3 rounds'], ['skipped', 'interrupted after 0 of 3 rounds'],
+    ])
+  })
+})
