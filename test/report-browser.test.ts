@@ -1,24 +1,26 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, test } from 'node:test'
 import { chromium } from 'playwright-core'
 import { writeReport } from '../bench/report/index.ts'
+import { findChromium } from '../scripts/system.mjs'
 import { fixtureResults } from './fixtures/results.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = findChromium()
 
 describe('the HTML report in a real browser', () => {
-  test('opens from file:// with no network request and no console error, and draws every chart', async (t) => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium`)
+  // npm test refuses to start without a Chromium (npm run setup installs it); run alone, this file says why it skips.
+  const skip = CHROMIUM === null ? 'no Chromium on PATH (chromium, chromium-browser, google-chrome) nor CHROMIUM_PATH: npm run setup installs it' : false
+  test('opens from file:// with no network request and no console error, and draws every chart', { skip }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'authbench-report-'))
     t.after(() => rmSync(dir, { recursive: true, force: true }))
     const { html } = await writeReport(fixtureResults(), dir)
 
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM!,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     })
     t.after(() => browser.close())

@@ -1,0 +1,63 @@
+// What authbench needs from the machine, found the way the system puts it: plain Node, no
+// dependencies, so `npm run setup` works before `npm install` and the tests share the same look-ups.
+import { accessSync, constants, existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { delimiter, join } from 'node:path'
+
+/** The first executable called `name` on PATH, or null. */
+export function onPath(name, env = process.env) {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    const file = join(dir, name)
+    try {
+      accessSync(file, constants.X_OK)
+      return file
+    } catch {
+      // not in this folder: try the next one
+    }
+  }
+  return null
+}
+
+const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']
+
+/** A Chromium to drive headless: CHROMIUM_PATH when set, else the first of its usual names on PATH. */
+export function findChromium(env = process.env) {
+  if (env.CHROMIUM_PATH) return existsSync(env.CHROMIUM_PATH) ? env.CHROMIUM_PATH : null
+  for (const name of CHROMIUM_NAMES) {
+    const found = onPath(name, env)
+    if (found) return found
+  }
+  return null
+}
+
+/** Whether the optional `canvas` package is built and loads (PNG charts). */
+export function canvasLoads(root) {
+  try {
+    createRequire(join(root, 'package.json'))('canvas')
+    return true
+  } catch {
+    return false // not installed or not built: reported as missing
+  }
+}
+
+/**
+ * Everything the tests need that npm cannot install, as `{ name, why, apt }`; empty when all is there.
+ * `apt` lists the Debian packages that bring it.
+ */
+export function missingForTests(root, env = process.env) {
+  const missing = []
+  if (!onPath('redis-server', env)) missing.push({ name: 'redis-server', why: 'the tests start real Redis servers', apt: ['redis-server'] })
+  if (!findChromium(env)) missing.push({ name: 'chromium', why: 'the report is tested in a real browser', apt: ['chromium'] })
+  if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+    missing.push({ name: 'the npm dependencies', why: 'node_modules is missing', apt: [] })
+  } else if (!canvasLoads(root)) {
+    missing.push({ name: 'canvas (built from source)', why: 'PNG charts are tested; it needs the Cairo/Pango headers, then npm ci', apt: CAIRO_PACKAGES })
+  }
+  return missing
+}
+
+/** Debian's packages for building canvas from source. */
+export const CAIRO_PACKAGES = ['libcairo2-dev', 'libpango1.0-dev', 'libjpeg-dev', 'libgif-dev', 'librsvg2-dev', 'pkg-config']
+/** What native modules (better-sqlite3, canvas) need to build from source, by command. */
+export const BUILD_TOOLS = { 'g++': 'g++', make: 'make', python3: 'python3' }

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { findChromium, missingForTests } from '../scripts/system.mjs'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const SETUP = join(ROOT, 'scripts/setup.mjs')
+
+describe('npm run setup -- --check (what npm test runs first)', () => {
+  test('on this machine, after npm run setup: nothing missing, exit 0', () => {
+    assert.deepEqual(missingForTests(ROOT), [])
+    const res = spawnSync(process.execPath, [SETUP, '--check'], { encoding: 'utf8' })
+    assert.equal(res.status, 0, res.stderr)
+    assert.equal(res.stderr, '')
+  })
+
+  test('a PATH without redis-server or Chromium: exit 1 at once, one message naming both and the set-up command', (t) => {
+    // A PATH holding only node itself, as on a fresh machine of the project's kind.
+    const bin = mkdtempSync(join(tmpdir(), 'authbench-path-'))
+    t.after(() => rmSync(bin, { recursive: true, force: true }))
+    symlinkSync(process.execPath, join(bin, 'node'))
+    const env = { PATH: bin, HOME: process.env.HOME ?? '/root' }
+    assert.equal(findChromium(env), null)
+    assert.deepEqual(missingForTests(ROOT, env).map((m) => m.name), ['redis-server', 'chromium'])
+    const res = spawnSync(join(bin, 'node'), [SETUP, '--check'], { encoding: 'utf8', env })
+    assert.equal(res.status, 1)
+    assert.equal(res.stdout, '')
+    assert.match(res.stderr, /^authbench: the tests need what this machine lacks: redis-server \(the tests start real Redis servers\); chromium \(the report is tested in a real browser\)\.\n/)
+    assert.match(res.stderr, /Run `npm run setup` once/)
+    assert.match(res.stderr, /Debian packages: redis-server chromium\n$/)
+  })
+
+  test('CHROMIUM_PATH names a browser outside PATH; one that does not exist is not found', () => {
+    const chromium = findChromium()!
+    assert.equal(findChromium({ PATH: '', CHROMIUM_PATH: chromium }), chromium)
+    assert.equal(findChromium({ PATH: process.env.PATH, CHROMIUM_PATH: '/nonexistent/chromium' }), null)
+  })
+})
