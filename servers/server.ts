@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { newCounters, type Counters } from './counters.ts'
 import { openDatabase } from './db.ts'
+import { StoreUnavailableError } from './errors.ts'
 import { ServerMetrics } from './metrics.ts'
 import { stores } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
@@ -53,7 +54,12 @@ export interface ServerOptions {
   redisKeyPrefix?: string
   /** Start new databases from a cached copy of the seeded users (see usersCachePath). Default true. */
   usersCache?: boolean
+  /** How often expired sessions, refresh tokens and denylist entries are purged. Default PURGE_INTERVAL_MS. */
+  purgeIntervalMs?: number
 }
+
+/** Expired state is purged this often, so a long run holds only live state (Redis expires keys itself). */
+export const PURGE_INTERVAL_MS = 60_000
 
 export interface Server {
   app: FastifyInstance
@@ -90,11 +96,20 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       { ...config, systemClock: options.clock === undefined },
     )
     const metrics = options.metrics ? new ServerMetrics(counters) : null
+    const purgeStore = store
+    const purger = setInterval(() => {
+      // A busy or unreachable store is purged at the next tick; any other failure is a bug and surfaces.
+      Promise.resolve().then(() => purgeStore.purgeExpired(clock())).catch((err: unknown) => {
+        if (!(err instanceof StoreUnavailableError)) throw err
+      })
+    }, options.purgeIntervalMs ?? PURGE_INTERVAL_MS)
+    purger.unref()
     const app = buildApp({ strategy, users, ...(metrics ? { metrics } : {}) })
     const openStore = store
     return {
       app, store, users, counters, metrics, dbPath: database.path,
       async close() {
+        clearInterval(purger)
         await app.close()
         await openStore.close()
         database.close()

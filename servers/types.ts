@@ -46,7 +46,20 @@ export interface StateStore {
   revokeFamily(family: string): void | Promise<void>
   deny(jti: string, expiresAt: number): void | Promise<void>
   isDenied(jti: string, now: number): boolean | Promise<boolean>
+  /**
+   * Removes state whose expiry has passed (housekeeping, not counted as request operations);
+   * stores with their own expiry (Redis TTLs) do nothing. Run by the server on a timer.
+   */
+  purgeExpired(now: number): void | Promise<void>
+  /** How much state the store holds now (live and not yet purged), for tests and reports. */
+  size(now: number): StoreSize | Promise<StoreSize>
   close(): Promise<void>
+}
+
+export interface StoreSize {
+  sessions: number
+  refreshTokens: number
+  denied: number
 }
 
 export interface Identity {

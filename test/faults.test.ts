@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
+import { Redis } from 'ioredis'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { login, testServer } from './helpers.ts'
 
@@ -73,4 +74,42 @@ describe('SQLite busy fails closed with 503 within the busy timeout', () => {
     locker.exec('COMMIT')
     assert.equal((await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })).statusCode, 204)
   })
+})
+
+describe('Redis refusing to serve (out of memory, read-only replica) answers 503, never 500', () => {
+  let redis: PrivateRedis
+  let primary: PrivateRedis
+  after(async () => { await redis?.stop(); await primary?.stop() })
+
+  for (const strategy of ['session', 'jwt'] as const) {
+    test(`${strategy}: OOM on writes (maxmemory 1), READONLY on a replica, then back to normal`, { timeout: 30_000 }, async (t) => {
+      redis = await startRedis()
+      const admin = new Redis(redis.url)
+      t.after(() => admin.disconnect())
+      const server = await testServer(t, { strategy, store: 'redis', redisUrl: redis.url, revocation: strategy === 'jwt' ? 'denylist' : 'none' })
+      const cred = await login(server)
+      const loginRes = () => server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' } })
+
+      await admin.config('SET', 'maxmemory', '1')
+      const oom = await loginRes()
+      assert.deepEqual([oom.statusCode, oom.headers['retry-after'], oom.json()], [503, '1', { error: 'store_unavailable' }])
+      // Reads still work while writes are refused.
+      assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
+      if (strategy === 'jwt') {
+        const refresh = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.refreshToken } })
+        assert.equal(refresh.statusCode, 503)
+      }
+      await admin.config('SET', 'maxmemory', '0')
+      assert.ok([200, 204].includes((await loginRes()).statusCode))
+
+      primary = await startRedis()
+      await admin.replicaof('127.0.0.1', String(primary.port))
+      const readonly = await loginRes()
+      assert.deepEqual([readonly.statusCode, readonly.headers['retry-after']], [503, '1'])
+      await admin.replicaof('NO', 'ONE')
+      assert.ok([200, 204].includes((await loginRes()).statusCode))
+      await primary.stop()
+      await redis.stop()
+    })
+  }
 })

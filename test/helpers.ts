@@ -47,7 +47,7 @@ export function keyFor(t: TestContext, alg: Alg): { jwtSecret?: string; keyFile?
 export type TestConfig = Partial<ServerConfig> & Pick<ServerConfig, 'strategy'>
 
 /** A server with 10 cheaply hashed users, closed when the test ends. */
-export async function testServer(t: TestContext, config: TestConfig, options: { clock?: () => number } = {}): Promise<Server> {
+export async function testServer(t: TestContext, config: TestConfig, options: { clock?: () => number; purgeIntervalMs?: number } = {}): Promise<Server> {
   const full: ServerConfig = { ...DEFAULT_CONFIG, users: 10, hashCost: 4, ...config }
   if (full.store === 'redis' && !full.redisUrl) full.redisUrl = (await sharedRedis()).url
   const server = await createServer(full, { ...options, redisKeyPrefix: uniquePrefix() })

@@ -61,6 +61,18 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
       const expiresAt = denied.get(jti)
       return expiresAt !== undefined && expiresAt > now
     },
+    purgeExpired(now) {
+      for (const [id, e] of sessions) if (e.expiresAt <= now) sessions.delete(id)
+      for (const [jti, e] of refresh) {
+        if (e.expiresAt > now) continue
+        refresh.delete(jti)
+        const members = families.get(e.family)
+        members?.delete(jti)
+        if (members?.size === 0) families.delete(e.family)
+      }
+      for (const [jti, expiresAt] of denied) if (expiresAt <= now) denied.delete(jti)
+    },
+    size: () => ({ sessions: sessions.size, refreshTokens: refresh.size, denied: denied.size }),
     async close() {
       sessions.clear()
       refresh.clear()

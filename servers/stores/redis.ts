@@ -14,10 +14,25 @@ return #members`
 
 type RedisWithScripts = Redis & { revokeFamily(familyKey: string, prefix: string): Promise<number> }
 
-/** Connection errors and timeouts mean "store unavailable"; a Redis reply error is a bug and stays one. */
+/**
+ * Replies by which Redis says it cannot serve now (out of memory, a read-only replica, busy with a
+ * script, loading its data, unable to persist, no master): the store is unavailable, 503.
+ */
+const UNAVAILABLE_REPLIES = /^(OOM|READONLY|BUSY|LOADING|MISCONF|MASTERDOWN|NOREPLICAS|CLUSTERDOWN|TRYAGAIN)\b/
+
+/** Connection errors, timeouts and the replies above mean "store unavailable"; any other reply error is a bug and stays one. */
 function unavailable(err: unknown): never {
-  if (err instanceof ReplyError) throw err
-  throw new StoreUnavailableError('Redis is unavailable', { cause: err })
+  // A transaction refused at queueing time carries the replies that made Redis discard it.
+  const replies: unknown[] = [err, ...((err as { previousErrors?: unknown[] } | null)?.previousErrors ?? [])]
+  if (err instanceof ReplyError && !replies.some((e) => e instanceof Error && UNAVAILABLE_REPLIES.test(e.message))) throw err
+  throw new StoreUnavailableError(err instanceof ReplyError ? `Redis refused: ${(err as Error).message.split('\n')[0]}` : 'Redis is unavailable', { cause: err })
+}
+
+/** EXEC answers each command's own error in place; the first one fails the whole operation. */
+async function exec(op: Promise<[Error | null, unknown][] | null>): Promise<void> {
+  const results = await run(op)
+  const failed = results?.find(([e]) => e !== null)?.[0]
+  if (failed) unavailable(failed)
 }
 
 async function run<T>(op: Promise<T>): Promise<T> {
@@ -94,7 +109,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     },
     async putRefresh(jti, family, expiresAt) {
       counters.writes++
-      await run(client.multi()
+      await exec(client.multi()
         .set(`${p}rt:${jti}`, '0', 'PXAT', expiresAt)
         .sadd(`${p}rtf:${family}`, jti)
         .pexpireat(`${p}rtf:${family}`, expiresAt)
@@ -117,6 +132,21 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     async isDenied(jti) {
       counters.reads++
       return (await run(client.exists(`${p}deny:${jti}`))) === 1
+    },
+    // Every key carries its own TTL: Redis expires them itself.
+    purgeExpired() {},
+    async size() {
+      const count = async (pattern: string) => {
+        let n = 0
+        let cursor = '0'
+        do {
+          const [next, keys] = await run(client.scan(cursor, 'MATCH', `${p}${pattern}`, 'COUNT', 1000))
+          cursor = next
+          n += keys.length
+        } while (cursor !== '0')
+        return n
+      }
+      return { sessions: await count('sess:*'), refreshTokens: await count('rt:*'), denied: await count('deny:*') }
     },
     async close() {
       client.disconnect()

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import type { Server } from '../servers/server.ts'
+import type { StoreKind } from '../servers/types.ts'
+import { login, manualClock, testServer } from './helpers.ts'
+
+const CYCLES = 100
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Logs in CYCLES users; JWTs refresh twice; every even one logs out (revoking its family, denying its token). */
+async function cycles(server: Server): Promise<void> {
+  for (let i = 0; i < CYCLES; i++) {
+    const user = `user${1 + (i % 10)}`
+    const cred = await login(server, user)
+    let headers = cred.headers
+    let refresh = cred.refreshToken
+    for (let r = 0; refresh && r < 2; r++) {
+      const res = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: refresh } })
+      assert.equal(res.statusCode, 200)
+      const pair = res.json() as { access_token: string; refresh_token: string }
+      refresh = pair.refresh_token
+      headers = { authorization: `Bearer ${pair.access_token}` }
+    }
+    assert.equal((await server.app.inject({ url: '/me', headers })).statusCode, 200)
+    if (i % 2 === 0) {
+      const out = await server.app.inject({ method: 'POST', url: '/logout', headers, payload: refresh ? { refresh_token: refresh } : {} })
+      assert.equal(out.statusCode, 204)
+    }
+  }
+}
+
+// Half the users logged out: 50 live sessions, or 50 live families of 3 tokens each and 50 denied access tokens.
+const live = { session: { sessions: CYCLES / 2, refreshTokens: 0, denied: 0 }, jwt: { sessions: 0, refreshTokens: (CYCLES / 2) * 3, denied: CYCLES / 2 } }
+const empty = { sessions: 0, refreshTokens: 0, denied: 0 }
+
+describe('soak: after many login/refresh/logout cycles with short TTLs, the stores hold only live state', () => {
+  for (const store of ['sqlite', 'memory'] as StoreKind[]) {
+    for (const strategy of ['session', 'jwt'] as const) {
+      test(`${strategy} on ${store}: expired state is purged by the server's timer`, async (t) => {
+        const clock = manualClock()
+        const server = await testServer(t, {
+          strategy, store, revocation: strategy === 'jwt' ? 'denylist' : 'none',
+          accessTtlSeconds: 60, refreshTtlSeconds: 120, sessionIdleTtlSeconds: 60, sessionAbsoluteTtlSeconds: 120,
+        }, { clock, purgeIntervalMs: 10 })
+        await cycles(server)
+        await settle(40)
+        assert.deepEqual(await server.store.size(clock()), live[strategy])
+        clock.advance(121_000)
+        await settle(40)
+        assert.deepEqual(await server.store.size(clock()), empty)
+      })
+    }
+  }
+
+  for (const strategy of ['session', 'jwt'] as const) {
+    test(`${strategy} on redis: every key carries its TTL and Redis expires it`, { timeout: 20_000 }, async (t) => {
+      const server = await testServer(t, {
+        strategy, store: 'redis', revocation: strategy === 'jwt' ? 'denylist' : 'none',
+        accessTtlSeconds: 1, refreshTtlSeconds: 2, sessionIdleTtlSeconds: 2, sessionAbsoluteTtlSeconds: 2,
+      })
+      await cycles(server)
+      const now = await server.store.size(Date.now())
+      // The first cycles' short-lived keys may already be gone: at most the live state, never more.
+      for (const k of ['sessions', 'refreshTokens', 'denied'] as const) assert.ok(now[k] <= live[strategy][k], `${k}: ${now[k]}`)
+      assert.ok(now.sessions + now.refreshTokens > 0)
+      await settle(2300)
+      assert.deepEqual(await server.store.size(Date.now()), empty)
+    })
+  }
+})
