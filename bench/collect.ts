@@ -51,7 +51,10 @@ export async function measureRound(
     cpuUsPerRequest: per(sum((s) => s.cpuUs)),
     storeOpsPerRequest: { reads: per(sum((s) => s.reads)), writes: per(sum((s) => s.writes)), deletes: per(sum((s) => s.deletes)) },
     redisCommandsPerRequest: before.counts && after.counts
-      ? { reads: per(after.counts.reads - before.counts.reads), total: per(after.counts.total - before.counts.total) }
+      ? {
+          reads: per(after.counts.reads - before.counts.reads), writes: per(after.counts.writes - before.counts.writes),
+          deletes: per(after.counts.deletes - before.counts.deletes), total: per(after.counts.total - before.counts.total),
+        }
       : null,
     bytesPerRequest: { request: requestBytes(urls[0]!, rt.requests), response: result.requests ? result.responseBytes / result.requests : 0 },
     statusCounts: result.statusCounts,

@@ -37,8 +37,8 @@ export interface RoundResult {
   /** Server process CPU (user + system) over the window divided by requests served. */
   cpuUsPerRequest: number
   storeOpsPerRequest: OpsPerRequest
-  /** Redis cells: read commands (GET, EXISTS) and all commands per request, from INFO commandstats. */
-  redisCommandsPerRequest: { reads: number; total: number } | null
+  /** Redis cells: read (GET, EXISTS), write (SET), delete (DEL, script) and all commands per request, from INFO commandstats. */
+  redisCommandsPerRequest: { reads: number; writes: number; deletes: number; total: number } | null
   bytesPerRequest: { request: number; response: number }
   statusCounts: Record<string, number>
   non2xx: number

@@ -7,7 +7,7 @@ import { expected401Share, expectedOps, renewalWriteBound, type ExpectedOps } fr
 import type { CellPlan } from './plan.ts'
 import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
 import type { CredentialInfo, RevocationProbe } from './results.ts'
-import type { ExternalCounts, ProvisionedStore } from './stores/index.ts'
+import { storeProvisioners, type ExternalCounts, type ProvisionedStore } from './stores/index.ts'
 import { descriptorOf, type Credential } from './strategies/index.ts'
 import { loginBody } from './strategies/login.ts'
 
@@ -59,8 +59,8 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
   return out
 }
 
-/** Starts the cell's instances, sharing one SQLite file, one store and one key. */
-async function startInstances(plan: CellPlan, dir: string, opts: PrepareOptions, servers: ServerHandle[]): Promise<void> {
+/** Starts the cell's instances, sharing one SQLite file, one store and one key; returns their flags. */
+async function startInstances(plan: CellPlan, dir: string, opts: PrepareOptions, servers: ServerHandle[]): Promise<string[]> {
   const db = join(dir, 'authbench.sqlite')
   if (opts.usersTemplate) copyFileSync(opts.usersTemplate, db)
   const d = descriptorOf(plan)
@@ -72,6 +72,48 @@ async function startInstances(plan: CellPlan, dir: string, opts: PrepareOptions,
   // The first instance seeds the users (when no template did); the others then find them in the shared file.
   servers.push(await startServer(opts.group, args, opts.serverCpus))
   servers.push(...await Promise.all(Array.from({ length: plan.instances - 1 }, () => startServer(opts.group, args, opts.serverCpus))))
+  return args
+}
+
+/** Requests sent in the window that checks the counters against outside observers. */
+export const CROSS_CHECK_REQUESTS = 100
+
+/**
+ * Checks the servers' own operation counts against observers outside them, in a short window on
+ * an extra instance started with --trace-sql (the trace costs every statement a call, so measured
+ * instances never carry it): every counted read, write and delete must show in SQLite's statement
+ * trace or in the store's own counts (Redis INFO commandstats). A store nothing outside can see
+ * (process memory) is held to the contract's figures instead.
+ */
+async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOptions): Promise<void> {
+  const traced = await startServer(opts.group, [...args, '--trace-sql'], opts.serverCpus)
+  try {
+    const requests = await credentialPool(plan, [traced.url], Math.min(20, opts.users))
+    const store = opts.store
+    const [before, beforeStore] = [await traced.stats(false), await store?.counts() ?? null]
+    for (let i = 0; i < CROSS_CHECK_REQUESTS; i++) {
+      const r = requests[i % requests.length]!
+      const res = await fetch(traced.url + r.path, { method: r.method, headers: r.headers, ...(r.body ? { body: r.body } : {}) })
+      await res.arrayBuffer()
+      if (res.status >= 300) throw new VerificationError(`count check on ${plan.id}: ${r.method} ${r.path} answered ${res.status}`)
+    }
+    const [after, afterStore] = [await traced.stats(false), await store?.counts() ?? null]
+    const expected = expectedOps(plan)
+    const unobserved = plan.store !== null && !storeProvisioners[plan.store].observable
+      ? { reads: expected.stateReads, writes: expected.writes, deletes: expected.deletes }
+      : { reads: 0, writes: 0, deletes: 0 }
+    const problems: string[] = []
+    for (const k of ['reads', 'writes', 'deletes'] as const) {
+      const counted = after[k] - before[k]
+      const sql = after.sqlTrace![k] - before.sqlTrace![k]
+      const own = afterStore && beforeStore ? afterStore[k] - beforeStore[k] : 0
+      const seen = sql + own + unobserved[k] * CROSS_CHECK_REQUESTS
+      if (counted !== seen) problems.push(`${k}: counted ${counted}, seen ${seen} (SQLite trace ${sql}, ${plan.store ?? 'no'} store ${own}${unobserved[k] ? `, ${unobserved[k] * CROSS_CHECK_REQUESTS} unobservable in ${plan.store}` : ''})`)
+    }
+    if (problems.length) throw new VerificationError(`count check on ${plan.id} over ${CROSS_CHECK_REQUESTS} requests: ${problems.join('; ')}`)
+  } finally {
+    await traced.stop()
+  }
 }
 
 /** No credential: 401 (the baseline: 200); a fresh credential: 200; on every instance. */
@@ -124,9 +166,10 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    await startInstances(plan, dir, opts, servers)
+    const args = await startInstances(plan, dir, opts, servers)
     const urls = servers.map((s) => s.url)
     await verifyInstances(plan, urls)
+    await crossCheckCounts(plan, args, opts)
     const { credential, revocationProbe } = await probeCredential(plan, urls)
     const requests = await credentialPool(plan, urls, opts.users)
     const expected = expectedOps(plan)

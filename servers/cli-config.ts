@@ -37,10 +37,13 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: Object.fromEntries([
-        'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'db', 'jwt-secret',
-        'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'users', 'hash-cost',
-      ].map((name) => [name, { type: 'string' as const }])),
+      options: {
+        'trace-sql': { type: 'boolean' as const },
+        ...Object.fromEntries([
+          'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'db', 'jwt-secret',
+          'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'users', 'hash-cost',
+        ].map((name) => [name, { type: 'string' as const }])),
+      },
     }).values as Record<string, string | undefined>
   } catch (err) {
     throw new ConfigError((err as Error).message)
@@ -65,6 +68,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     sessionAbsoluteTtlSeconds: integer('session-absolute-ttl', values['session-absolute-ttl'], d.sessionAbsoluteTtlSeconds, 1, 31_536_000),
     users: integer('users', values.users, d.users, 1, 10_000_000),
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
+    traceSql: values['trace-sql'] !== undefined,
   }
   if (config.redisUrl && !REDIS_URL_PATTERN.test(config.redisUrl)) {
     throw new ConfigError(`--redis-url must look like redis://host:port; got "${config.redisUrl}"`)

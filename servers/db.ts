@@ -3,6 +3,25 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+/**
+ * Counts the statements SQLite itself reports executing (its statement trace), by kind: an
+ * observer independent of the stores' own counters, for verification servers only (--trace-sql).
+ * Housekeeping (statements marked `purge` or `size` in a comment) is not request work and is left out.
+ */
+export function sqlTracer(): { counts: { reads: number; writes: number; deletes: number }; trace(sql: string): void } {
+  const counts = { reads: 0, writes: 0, deletes: 0 }
+  return {
+    counts,
+    trace(sql) {
+      if (sql.includes('/* purge */') || sql.includes('/* size */')) return
+      const verb = sql.trimStart().slice(0, 6).toUpperCase()
+      if (verb === 'SELECT') counts.reads++
+      else if (verb === 'INSERT' || verb === 'UPDATE') counts.writes++
+      else if (verb === 'DELETE') counts.deletes++
+    },
+  }
+}
+
 /** Synchronous waits block the event loop, so a locked database must answer fast (then 503). */
 export const BUSY_TIMEOUT_MS = 100
 
@@ -18,11 +37,11 @@ export interface OpenDatabase {
  * store creates its own tables). A new file
  * starts as a copy of `template` when one is given (users already seeded).
  */
-export function openDatabase(path?: string, template?: string): OpenDatabase {
+export function openDatabase(path?: string, template?: string, options: { trace?: (sql: string) => void } = {}): OpenDatabase {
   const tempDir = path ? null : mkdtempSync(join(tmpdir(), 'authbench-db-'))
   const file = path ?? join(tempDir!, 'authbench.sqlite')
   if (template && !existsSync(file)) copyFileSync(template, file)
-  const db = new Database(file)
+  const db = new Database(file, options.trace ? { verbose: options.trace as (message?: unknown) => void } : {})
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)

@@ -14,6 +14,8 @@ export interface StatsSnapshot {
   requestTimeUs: { count: number; p50: number; p90: number; p99: number; max: number; mean: number }
   /** The same histogram, HdrHistogram compressed base64, so several instances can be merged exactly. */
   requestTimeHistogram: string
+  /** Statements SQLite reported executing, by kind (only with --trace-sql); null otherwise. */
+  sqlTrace: Counters | null
 }
 
 /**
@@ -30,8 +32,11 @@ export class ServerMetrics {
   readonly #histogram = newHistogram()
   readonly #counters: Counters
 
-  constructor(counters: Counters) {
+  readonly #sqlTrace: Counters | null
+
+  constructor(counters: Counters, sqlTrace: Counters | null = null) {
     this.#counters = counters
+    this.#sqlTrace = sqlTrace
   }
 
   /** Counted when a request starts, so a request cut off by its client still matches the store operations it did. */
@@ -62,6 +67,7 @@ export class ServerMetrics {
         mean: h.totalCount === 0 ? 0 : h.mean,
       },
       requestTimeHistogram: hdr.encodeIntoCompressedBase64(h),
+      sqlTrace: this.#sqlTrace ? { ...this.#sqlTrace } : null,
     }
     if (reset) h.reset()
     return snap

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { newCounters, type Counters } from './counters.ts'
-import { openDatabase } from './db.ts'
+import { openDatabase, sqlTracer } from './db.ts'
 import { StoreUnavailableError } from './errors.ts'
 import { ServerMetrics } from './metrics.ts'
 import { stores } from './stores/index.ts'
@@ -30,6 +30,8 @@ export interface ServerConfig {
   sessionAbsoluteTtlSeconds: number
   users: number
   hashCost: number
+  /** Count the statements SQLite reports executing (verification servers only: it costs every statement a call). */
+  traceSql?: boolean
 }
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
@@ -75,7 +77,8 @@ export interface Server {
 export async function createServer(config: ServerConfig, options: ServerOptions = {}): Promise<Server> {
   const counters = newCounters()
   const cache = options.usersCache === false ? null : usersCachePath(config.users, config.hashCost)
-  const database = openDatabase(config.db, cache && existsSync(cache) ? cache : undefined)
+  const tracer = config.traceSql ? sqlTracer() : null
+  const database = openDatabase(config.db, cache && existsSync(cache) ? cache : undefined, tracer ? { trace: tracer.trace } : {})
   let store: StateStore | null = null
   try {
     const seeded = await seedUsers(database.db, config.users, config.hashCost)
@@ -95,7 +98,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       },
       { ...config, systemClock: options.clock === undefined },
     )
-    const metrics = options.metrics ? new ServerMetrics(counters) : null
+    const metrics = options.metrics ? new ServerMetrics(counters, tracer?.counts ?? null) : null
     const purgeStore = store
     const purger = setInterval(() => {
       // A busy or unreachable store is purged at the next tick; any other failure is a bug and surfaces.

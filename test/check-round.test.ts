@@ -27,8 +27,12 @@ test('a wrong store count, non-2xx answers and errors each make the round invali
   assert.equal(checkRound(round({ statusCounts: { 200: 990, 503: 10 }, non2xx: 10 }), session, 0),
     'round 2: non-2xx answers: 10 x 503')
   assert.equal(checkRound(round({ errors: 3, timeouts: 1 }), session, 0), 'round 2: 3 connection errors, 1 timeouts')
-  assert.equal(checkRound(round({ redisCommandsPerRequest: { reads: 2, total: 2 } }), session, 0),
+  assert.equal(checkRound(round({ redisCommandsPerRequest: { reads: 2, writes: 0, deletes: 0, total: 2 } }), session, 0),
     'round 2: Redis read commands per request (INFO commandstats): 2.0000, expected 1')
+  // Every command type: a renewal the server counted must show as a SET in Redis, and nothing else may.
+  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.01, deletes: 0 }, redisCommandsPerRequest: { reads: 1, writes: 0.01, deletes: 0, total: 1.01 } }), session, 0, 50), null)
+  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.01, deletes: 0 }, redisCommandsPerRequest: { reads: 1, writes: 0, deletes: 0.001, total: 1.001 } }), session, 0, 50),
+    'round 2: Redis write commands per request (INFO commandstats): 0.0000, expected 0.01; Redis delete commands per request (INFO commandstats): 0.0010, expected 0')
 })
 
 test('session renewal writes are accepted up to the bound, not beyond', () => {

@@ -17,7 +17,7 @@ function snapshot(requests: number, reads: number, cpuUs: number, timesUs: numbe
   return {
     requests, reads, writes: 0, deletes: 0, cpuUs, rssBytes: 1000 + requests,
     requestTimeUs: { count: h.totalCount, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
-    requestTimeHistogram: hdr.encodeIntoCompressedBase64(h),
+    requestTimeHistogram: hdr.encodeIntoCompressedBase64(h), sqlTrace: null,
   }
 }
 

@@ -66,12 +66,28 @@ describe('servers/main.ts', () => {
       [5, 5, 0])
     assert.equal(afterStats.requestTimeUs.count, 5)
     assert.ok(afterStats.cpuUs > before.cpuUs)
+    assert.equal(afterStats.sqlTrace, null)
     // Oversized headers are refused by Node's parser (431), not by a 5xx.
     const huge = await http(port, 'GET', '/me', { cookie: `sid=${'a'.repeat(20_000)}` })
     assert.equal(huge.status, 431)
     const done = exited(child)
     child.kill('SIGTERM')
     assert.equal(await done, 0)
+  })
+
+  test('--trace-sql: SQLite\'s own statement trace agrees with the counters, statement by statement', async (t) => {
+    const { child, port } = await start(t, ['--strategy', 'session', '--users', '50', '--trace-sql'])
+    const start0 = await stats(child, false)
+    const loginRes = await http(port, 'POST', '/login', { 'content-type': 'application/json' }, '{"username":"user7","password":"pw-user7"}')
+    const cookie = String(loginRes.headers['set-cookie']).split(';')[0]!
+    for (let i = 0; i < 3; i++) assert.equal((await http(port, 'GET', '/profile', { cookie })).status, 200)
+    assert.equal((await http(port, 'POST', '/logout', { cookie })).status, 204)
+    const end = await stats(child, false)
+    const delta = (s: typeof end, k: 'reads' | 'writes' | 'deletes') => s[k] - start0[k]
+    const traced = (k: 'reads' | 'writes' | 'deletes') => end.sqlTrace![k] - start0.sqlTrace![k]
+    // login: the user row and a new session; each /profile: the session and the user row; logout: read, then delete.
+    assert.deepEqual(['reads', 'writes', 'deletes'].map((k) => delta(end, k as 'reads')), [1 + 3 * 2 + 1, 1, 1])
+    assert.deepEqual(['reads', 'writes', 'deletes'].map((k) => traced(k as 'reads')), [8, 1, 1])
   })
 
   test('exits when the parent IPC channel closes', async (t) => {

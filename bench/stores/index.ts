@@ -8,6 +8,10 @@ import { sqliteProvisioner } from './sqlite.ts'
 export interface ExternalCounts {
   /** Commands that read state (e.g. Redis GET, EXISTS). */
   reads: number
+  /** Commands that write state (Redis SET: every store write issues exactly one). */
+  writes: number
+  /** Commands that delete state (Redis DEL, and the family-revoking script). */
+  deletes: number
   /** Every command. */
   total: number
 }
@@ -41,6 +45,11 @@ export interface StoreProvisioner {
   kind: StoreKind
   /** Every instance of a cell sees the same state (false: one copy per server process). */
   sharedAcrossInstances: boolean
+  /**
+   * Something outside the servers' own counters sees this store's operations (SQLite's statement
+   * trace, Redis's INFO commandstats), so verification can check the counts against it.
+   */
+  observable: boolean
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */
   provision(ctx: ProvisionContext): Promise<ProvisionedStore>
 }

@@ -3,6 +3,7 @@ import type { StoreProvisioner } from './index.ts'
 /** Process memory: nothing to start, and nothing shared between a cell's instances. */
 export const memoryProvisioner: StoreProvisioner = {
   kind: 'memory',
+  observable: false,
   sharedAcrossInstances: false,
   provision: async () => ({ description: null, serverArgs: [], counts: async () => null, stop: async () => {} }),
 }

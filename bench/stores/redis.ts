@@ -3,21 +3,25 @@ import type { ProcessGroup } from '../processes.ts'
 import type { ExternalCounts, StoreProvisioner } from './index.ts'
 import { startRedis } from './redis-server.ts'
 
-/** Commands the servers use to read state; INFO is the harness's own and is left out of the total. */
-const READ_COMMANDS = new Set(['get', 'exists'])
+/**
+ * How the Redis store's operations show in Redis's own command counts: each read is one GET or
+ * EXISTS, each write one SET (a refresh token's MULTI adds SADD and PEXPIREAT around its SET),
+ * each delete one DEL or one family-revoking script. INFO is the harness's own and is left out.
+ */
+const KIND: Record<string, 'reads' | 'writes' | 'deletes'> = { get: 'reads', exists: 'reads', set: 'writes', del: 'deletes', evalsha: 'deletes', eval: 'deletes' }
 
 /** Redis's own command counts since its start (INFO commandstats). */
 export async function commandCounts(client: Redis): Promise<ExternalCounts> {
   const info = await client.info('commandstats')
-  let reads = 0
-  let total = 0
+  const counts = { reads: 0, writes: 0, deletes: 0, total: 0 }
   for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
     if (m[1] === 'info') continue
     const calls = Number(m[2])
-    total += calls
-    if (READ_COMMANDS.has(m[1]!)) reads += calls
+    counts.total += calls
+    const kind = KIND[m[1]!]
+    if (kind) counts[kind] += calls
   }
-  return { reads, total }
+  return counts
 }
 
 /** The user's Redis when a URL is given, else a private redis-server on a free port; `stop` stops only what was started. */
@@ -34,6 +38,7 @@ export async function privateOrGivenRedis(url: string | null, cpus: string | nul
  */
 export const redisProvisioner: StoreProvisioner = {
   kind: 'redis',
+  observable: true,
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     const redis = await privateOrGivenRedis(urls.redis ?? null, cpus, group)
