@@ -36,6 +36,17 @@ function withRatios(rounds: Measured[], baseRounds: Measured[]): RoundResult[] {
   })
 }
 
+/**
+ * Sessions logged in together renew their idle timeout together, a minute later: a burst of
+ * writes inside whichever window holds that minute. Said, so nobody mistakes it for steady cost.
+ */
+function renewalBursts(plan: CellPlan, rounds: RoundResult[]): string | null {
+  if (!expectedOps(plan).renewals) return null
+  const bursts = rounds.map((r) => ({ round: r.round, writes: Math.round(r.storeOpsPerRequest.writes * r.requests) })).filter((b) => b.writes > 0)
+  if (bursts.length === 0) return null
+  return `session renewals: ${bursts.map((b) => `${b.writes} writes in round ${b.round}`).join(', ')} (sessions logged in together renew their idle timeout together, once a minute; steady GET traffic writes nothing else)`
+}
+
 function reduceCell(plan: CellPlan, record: RunRecord, baseRounds: Measured[], interrupted: boolean): CellResult {
   const mine = record.events.filter((e) => 'cell' in e && e.cell === plan.id)
   const prepared = mine.find((e) => e.type === 'cell-prepared')
@@ -48,11 +59,15 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseRounds: Measured[], i
   if (ended?.type === 'cell-invalid') [status, reason] = [ended.status, ended.reason]
   else if (ended?.type === 'cell-skipped') [status, reason] = ['skipped', ended.reason]
   else if (interrupted && rounds.length < record.scenario.load.rounds) [status, reason] = ['skipped', `interrupted after ${rounds.length} of ${record.scenario.load.rounds} rounds`]
-  return {
-    ...plan, status, reason,
-    note: share401 > 0 && summary
+  const notes = [
+    share401 > 0 && summary
       ? `${percent(summary.status401Share)} of requests got 401: a credential issued by one instance is unknown to the others (per-process store, ${plan.instances} instances)`
       : null,
+    renewalBursts(plan, rounds),
+  ].filter((n): n is string => n !== null)
+  return {
+    ...plan, status, reason,
+    note: notes.length ? notes.join('; ') : null,
     expected: { ops: expectedOps(plan), status401Share: share401 },
     credential: prepared?.credential ?? null,
     revocationProbe: prepared?.revocationProbe ?? null,

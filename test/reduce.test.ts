@@ -102,3 +102,25 @@ describe('the reducer', () => {
     ])
   })
 })
+
+describe('renewal bursts', () => {
+  test('a window holding session renewals says so in the cell note', () => {
+    const scenario = validateScenario({ name: 'r', description: 'd', cells: [{ strategy: 'session' }], workload: { route: 'GET /me' }, load: { rounds: 2 } }, 'r.json')
+    const { cells: plans } = expandPlan(scenario, 'r.json')
+    const m = (round: number, writes: number): RoundMeasurement => ({
+      round, requests: 10_000, durationSeconds: 1, rps: 10_000, latencyMs: { p50: 1, p90: 1, p99: 1, max: 1 },
+      serverTimeUs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 }, cpuUsPerRequest: 30,
+      storeOpsPerRequest: { reads: 1, writes, deletes: 0 }, redisCommandsPerRequest: null,
+      bytesPerRequest: { request: 100, response: 100 }, statusCounts: { 200: 10_000 }, non2xx: 0, errors: 0, timeouts: 0, status401Share: 0, rssBytes: 1,
+    })
+    const results = reduceRun({
+      scenario, file: 'r.json', smoke: false, plans, baseline: 'session-sqlite', environment: describeEnvironment(), startedAt: 'a', finishedAt: 'b', micro: null,
+      events: [
+        { type: 'round-measured', cell: 'session-sqlite', round: 1, measurement: m(1, 0), problem: null },
+        { type: 'round-measured', cell: 'session-sqlite', round: 2, measurement: m(2, 0.1), problem: null },
+        { type: 'run-finished', interrupted: false },
+      ],
+    })
+    assert.match(results.cells[0]!.note!, /^session renewals: 1000 writes in round 2 \(sessions logged in together/)
+  })
+})

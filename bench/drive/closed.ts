@@ -36,19 +36,30 @@ export function requestBytes(url: string, requests: LoadRequest[]): number {
 
 type Tracker = Promise<autocannon.Result> & { stop(): void }
 
+/** `requests` starting at `offset`, wrapping around. */
+export const rotated = <T>(requests: T[], offset: number): T[] => [...requests.slice(offset), ...requests.slice(0, offset)]
+
 /**
  * Closed-loop load with autocannon. Connection i goes to urls[i % urls.length], so several
- * instances share the load; each connection cycles through `requests` (one per credential).
+ * instances share the load; each connection cycles through `requests` (one per credential),
+ * connection k starting at its own offset k * n / connections, so that even a short window
+ * reaches the whole pool instead of every connection replaying its first few credentials.
  * autocannon's latency has 1 ms resolution: the servers' own µs timings complement it.
  */
 export async function drive(urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal): Promise<LoadResult> {
+  const total = Math.max(connections, urls.length)
+  const copy = () => requests.map((r) => ({ ...r, headers: { ...r.headers } }))
+  let client = 0
   const tracker = autocannon({
     url: urls as unknown as string,
-    connections: Math.max(connections, urls.length),
+    connections: total,
     duration: durationSeconds,
     timeout: 10,
-    requests: requests.map((r) => ({ ...r, headers: { ...r.headers } })),
-  }) as unknown as Tracker
+    requests: copy(),
+    setupClient: (c: { setRequests(r: unknown[]): void }) => {
+      c.setRequests(rotated(copy(), Math.floor((client++ % total) * requests.length / total)))
+    },
+  } as autocannon.Options) as unknown as Tracker
   const stop = () => tracker.stop()
   signal?.addEventListener('abort', stop, { once: true })
   let r: autocannon.Result
