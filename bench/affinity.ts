@@ -24,6 +24,14 @@ export function planAffinity(count = cpus().length, available = tasksetAvailable
   return { client: range(0, half - 1), server: range(half, count - 1) }
 }
 
+/** How many CPUs a taskset list such as `1`, `2-3` or `0,2-3` names. */
+export function cpuCount(list: string): number {
+  return list.split(',').reduce((n, part) => {
+    const [a, b] = part.split('-').map(Number)
+    return n + (b === undefined ? 1 : b - a! + 1)
+  }, 0)
+}
+
 /** Pins this process and all its threads (autocannon runs in it). */
 export function pinSelf(cpuList: string): void {
   const res = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { encoding: 'utf8' })

@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js'
 import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
 import { drive, requestBytes, type LoadRequest, type LoadResult } from './drive/closed.ts'
-import type { RoundMeasurement } from './results.ts'
+import { CLIENT_BOUND_SHARE, type RoundMeasurement } from './results.ts'
 import type { Scenario } from './scenario.ts'
 import type { ExternalCounts } from './stores/index.ts'
 import type { CellRuntime } from './verify.ts'
@@ -11,9 +11,11 @@ export type Driver = (urls: string[], requests: LoadRequest[], connections: numb
 
 const settle = () => new Promise((r) => setTimeout(r, 100))
 
-async function snapshot(rt: Pick<CellRuntime, 'servers' | 'counts'>): Promise<{ stats: StatsSnapshot[]; counts: ExternalCounts | null }> {
+type Snapshot = { stats: StatsSnapshot[]; counts: ExternalCounts | null; storeCpuUs: number | null }
+
+async function snapshot(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'>): Promise<Snapshot> {
   const stats = await Promise.all(rt.servers.map((s) => s.stats(true)))
-  return { stats, counts: await rt.counts() }
+  return { stats, counts: await rt.counts(), storeCpuUs: await rt.storeCpuUs() }
 }
 
 /**
@@ -22,7 +24,7 @@ async function snapshot(rt: Pick<CellRuntime, 'servers' | 'counts'>): Promise<{ 
  * (JIT, connection pools).
  */
 export async function measureRound(
-  rt: Pick<CellRuntime, 'servers' | 'counts' | 'requests'>, round: number, load: Scenario['load'], signal?: AbortSignal, driver: Driver = drive,
+  rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'requests' | 'serverCpuCount'>, round: number, load: Scenario['load'], signal?: AbortSignal, driver: Driver = drive,
 ): Promise<RoundMeasurement> {
   const urls = rt.servers.map((s) => s.url)
   if (round === 1 && load.warmupSeconds > 0) await driver(urls, rt.requests, load.connections, load.warmupSeconds, signal)
@@ -36,6 +38,9 @@ export async function measureRound(
     after.stats.reduce((n, s, i) => n + pick(s) - pick(before.stats[i]!), 0)
   const served = sum((s) => s.requests)
   const per = (n: number) => (served === 0 ? 0 : n / served)
+  const serverCpuUs = sum((s) => s.cpuUs)
+  const storeCpuUs = before.storeCpuUs !== null && after.storeCpuUs !== null ? after.storeCpuUs - before.storeCpuUs : null
+  const busy = result.durationSeconds > 0 ? serverCpuUs / (result.durationSeconds * 1e6 * Math.min(rt.servers.length, rt.serverCpuCount)) : 0
   const merged = newHistogram()
   for (const s of after.stats) merged.add(hdr.decodeFromCompressedBase64(s.requestTimeHistogram))
   return {
@@ -48,7 +53,11 @@ export async function measureRound(
       p50: merged.getValueAtPercentile(50), p90: merged.getValueAtPercentile(90),
       p99: merged.getValueAtPercentile(99), max: merged.maxValue, mean: merged.totalCount ? merged.mean : 0,
     },
-    cpuUsPerRequest: per(sum((s) => s.cpuUs)),
+    cpuUsPerRequest: per(serverCpuUs),
+    storeCpuUsPerRequest: storeCpuUs === null ? null : per(storeCpuUs),
+    totalCpuUsPerRequest: per(serverCpuUs + (storeCpuUs ?? 0)),
+    serverBusyShare: busy,
+    clientBound: busy < CLIENT_BOUND_SHARE,
     storeOpsPerRequest: { reads: per(sum((s) => s.reads)), writes: per(sum((s) => s.writes)), deletes: per(sum((s) => s.deletes)) },
     redisCommandsPerRequest: before.counts && after.counts
       ? {

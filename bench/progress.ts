@@ -1,5 +1,5 @@
 import { formatDuration, num, table } from './format.ts'
-import type { CellResult, ResultsFile } from './results.ts'
+import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from './results.ts'
 import type { RunEvent, RunListener } from './runner.ts'
 import { hostNoise } from './summarize.ts'
 
@@ -74,7 +74,7 @@ export function progressPrinter(print: (line: string) => void, now: () => number
 
 function row(c: CellResult): string[] {
   const s = c.summary
-  if (c.status === 'skipped' || c.status === 'failed' || !s) return [c.id, c.status, '–', '–', '–', '–', '–', '–', '–']
+  if (c.status === 'skipped' || c.status === 'failed' || !s) return [c.id, c.status, '–', '–', '–', '–', '–', '–', '–', '–', '–']
   const ops = s.storeOpsPerRequest
   return [
     c.id,
@@ -83,6 +83,8 @@ function row(c: CellResult): string[] {
     num(s.cpuUsPerRequest.median),
     `${num(s.cpuUsPerRequest.ci95[0])}-${num(s.cpuUsPerRequest.ci95[1])}`,
     num(s.ratioToBaseline.cpu, 2),
+    s.storeCpuUsPerRequest ? num(s.storeCpuUsPerRequest.median) : '–',
+    `${num(s.serverBusyShare * 100, 0)}%${s.clientBoundRounds ? '!' : ''}`,
     `${num(ops.reads, 2)}/${num(ops.writes, 2)}`,
     num(s.serverTimeUs.p50, 0),
     num(s.bytesPerRequest.request, 0),
@@ -91,12 +93,13 @@ function row(c: CellResult): string[] {
 
 /** The compact end-of-run table (pure: returns the text). */
 export function summaryTable(results: ResultsFile): string {
-  const headers = ['cell', 'status', 'req/s', 'CPU µs/req', 'CPU 95% CI', 'CPU x base', 'reads/writes', 'srv p50 µs', 'req bytes']
+  const headers = ['cell', 'status', 'req/s', 'CPU µs/req', 'CPU 95% CI', 'CPU x base', 'store µs', 'busy', 'reads/writes', 'srv p50 µs', 'req bytes']
   const text = table(headers, results.cells.map(row))
   const notes = results.cells
     .filter((c) => c.reason || c.note)
     .map((c) => `  ${c.id}: ${c.reason ?? ''}${c.reason && c.note ? '; ' : ''}${c.note ?? ''}`)
   const noise = hostNoise(results)?.message
   if (noise) notes.push(`  ${noise}`)
+  if (results.cells.some((c) => c.summary?.clientBoundRounds)) notes.push(`  busy!: some windows kept the servers under ${CLIENT_BOUND_SHARE * 100}% busy (client-bound): their CPU per request was measured below saturation`)
   return notes.length ? `${text}\n\n${notes.join('\n')}` : text
 }

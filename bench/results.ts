@@ -9,6 +9,9 @@ import type { Scenario } from './scenario.ts'
 
 export const SCHEMA_VERSION = 1
 
+/** A closed-loop window that kept the servers less busy than this is flagged as client-bound. */
+export const CLIENT_BOUND_SHARE = 0.9
+
 export type CellStatus = 'ok' | 'invalid' | 'skipped' | 'failed'
 
 export interface Percentiles {
@@ -36,6 +39,17 @@ export interface RoundResult {
   serverTimeUs: Percentiles & { mean: number }
   /** Server process CPU (user + system) over the window divided by requests served. */
   cpuUsPerRequest: number
+  /** The store process's own CPU over the window per request (Redis: INFO cpu); null for in-process stores. */
+  storeCpuUsPerRequest: number | null
+  /** Servers plus store process. */
+  totalCpuUsPerRequest: number
+  /**
+   * Server CPU over the window divided by the CPU the servers could use (window x min(instances,
+   * server CPUs)): near 1 when the load kept the servers busy, lower when the client could not.
+   */
+  serverBusyShare: number
+  /** serverBusyShare under CLIENT_BOUND_SHARE: CPU per request was measured below saturation. */
+  clientBound: boolean
   storeOpsPerRequest: OpsPerRequest
   /** Redis cells: read (GET, EXISTS), write (SET), delete (DEL, script) and all commands per request, from INFO commandstats. */
   redisCommandsPerRequest: { reads: number; writes: number; deletes: number; total: number } | null
@@ -65,6 +79,14 @@ export interface CellSummary {
   latencyMs: Percentiles
   serverTimeUs: Percentiles
   cpuUsPerRequest: Interval
+  /** Store process CPU per request (Redis cells); null for in-process stores. */
+  storeCpuUsPerRequest: Interval | null
+  /** Servers plus store process, per request. */
+  totalCpuUsPerRequest: Interval
+  /** Median over rounds of the servers' busy share. */
+  serverBusyShare: number
+  /** Rounds whose window left the servers under CLIENT_BOUND_SHARE busy. */
+  clientBoundRounds: number
   storeOpsPerRequest: OpsPerRequest
   bytesPerRequest: { request: number; response: number }
   non2xx: number

@@ -5,7 +5,8 @@ import { StoreUnavailableHereError, VerificationError } from '../servers/errors.
 import { openDatabase } from '../servers/db.ts'
 import type { StoreKind } from '../servers/types.ts'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'
-import { pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
+import { cpus } from 'node:os'
+import { cpuCount, pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
 import { checkRound } from './check.ts'
 import { measureRound, type Driver } from './collect.ts'
 import { describeEnvironment } from './environment.ts'
@@ -164,6 +165,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         if (opts.signal.aborted) break
         const prepare = {
           group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null,
+          serverCpuCount: affinity ? cpuCount(affinity.server) : cpus().length,
           usersTemplate: template.path, users: scenario.workload.users, windowSeconds: scenario.load.durationSeconds,
         }
         if (await cellTurn(plan, round, { opts, scenario, emit, runtimes, prepare })) continue

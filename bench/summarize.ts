@@ -26,6 +26,10 @@ export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
       p99: median(col((r) => r.serverTimeUs.p99)), max: Math.max(...col((r) => r.serverTimeUs.max)),
     },
     cpuUsPerRequest: interval(col((r) => r.cpuUsPerRequest)),
+    storeCpuUsPerRequest: rounds.every((r) => r.storeCpuUsPerRequest !== null) ? interval(col((r) => r.storeCpuUsPerRequest!)) : null,
+    totalCpuUsPerRequest: interval(col((r) => r.totalCpuUsPerRequest)),
+    serverBusyShare: median(col((r) => r.serverBusyShare)),
+    clientBoundRounds: rounds.filter((r) => r.clientBound).length,
     storeOpsPerRequest: {
       reads: weighted((r) => r.storeOpsPerRequest.reads),
       writes: weighted((r) => r.storeOpsPerRequest.writes),

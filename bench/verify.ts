@@ -18,6 +18,10 @@ export interface CellRuntime {
   requests: LoadRequest[]
   /** The store's own counts (Redis INFO commandstats), or null. */
   counts(): Promise<ExternalCounts | null>
+  /** The store process's CPU µs so far (Redis INFO cpu), or null. */
+  storeCpuUs(): Promise<number | null>
+  /** CPUs the servers may use (their pinned set, or the machine's). */
+  serverCpuCount: number
   expected: ExpectedOps
   expected401Share: number
   /** Session renewal writes a measured window may hold. */
@@ -33,6 +37,8 @@ export interface PrepareOptions {
   store: ProvisionedStore | null
   /** CPUs the servers are pinned to, or null. */
   serverCpus: string | null
+  /** How many CPUs the servers may use. */
+  serverCpuCount: number
   /** A SQLite file with the users already seeded, copied for each cell so no server spends its start hashing passwords. */
   usersTemplate: string | null
   users: number
@@ -176,6 +182,8 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     return {
       plan, servers, requests, expected, credential, revocationProbe, close,
       counts: async () => (opts.store ? opts.store.counts() : null),
+      storeCpuUs: async () => (opts.store ? opts.store.cpuUs() : null),
+      serverCpuCount: opts.serverCpuCount,
       expected401Share: expected401Share(plan),
       renewalBound: expected.renewals ? renewalWriteBound(opts.users + 1, plan.instances, opts.windowSeconds) : 0,
     }

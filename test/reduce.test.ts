@@ -42,7 +42,8 @@ describe('one measured round over two instances', () => {
       return load
     }
     const requests = [{ method: 'GET' as const, path: '/me', headers: { cookie: 'sid=x' } }]
-    const r = await measureRound({ servers: [a, b], requests, counts: async () => null }, 2, { connections: 10, durationSeconds: 1, warmupSeconds: 1, rounds: 3 }, undefined, driver)
+    const store = [3_000_000, 3_030_000]
+    const r = await measureRound({ servers: [a, b], requests, counts: async () => null, storeCpuUs: async () => store.shift()!, serverCpuCount: 1 }, 2, { connections: 10, durationSeconds: 1, warmupSeconds: 1, rounds: 3 }, undefined, driver)
     assert.deepEqual(windows, [1]) // round 2: no warm-up
     assert.equal(r.requests, 3000)
     assert.equal(r.cpuUsPerRequest, (30_000 + 50_000) / 3000)
@@ -51,6 +52,11 @@ describe('one measured round over two instances', () => {
     assert.equal(r.serverTimeUs.p50, 30)
     assert.equal(r.rssBytes, 3050)
     assert.equal(r.redisCommandsPerRequest, null)
+    assert.equal(r.storeCpuUsPerRequest, 10)
+    assert.equal(r.totalCpuUsPerRequest, (80_000 + 30_000) / 3000)
+    // 80 ms of server CPU in a 1 s window on the servers' one CPU: far from saturated.
+    assert.equal(r.serverBusyShare, 0.08)
+    assert.equal(r.clientBound, true)
   })
 })
 
@@ -63,6 +69,7 @@ describe('the reducer', () => {
     round, requests: rps, durationSeconds: 1, rps, latencyMs: { p50: 1, p90: 1, p99: 1, max: 1 },
     serverTimeUs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 }, cpuUsPerRequest: cpu,
     storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
+    storeCpuUsPerRequest: null, totalCpuUsPerRequest: cpu, serverBusyShare: 0.95, clientBound: false,
     bytesPerRequest: { request: 100, response: 100 }, statusCounts: { 200: rps }, non2xx: 0, errors: 0, timeouts: 0, status401Share: 0, rssBytes: 1,
   })
   const record = (events: RunEvent[]) => reduceRun({
@@ -111,6 +118,7 @@ describe('renewal bursts', () => {
       round, requests: 10_000, durationSeconds: 1, rps: 10_000, latencyMs: { p50: 1, p90: 1, p99: 1, max: 1 },
       serverTimeUs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 }, cpuUsPerRequest: 30,
       storeOpsPerRequest: { reads: 1, writes, deletes: 0 }, redisCommandsPerRequest: null,
+      storeCpuUsPerRequest: null, totalCpuUsPerRequest: 30, serverBusyShare: 0.95, clientBound: false,
       bytesPerRequest: { request: 100, response: 100 }, statusCounts: { 200: 10_000 }, non2xx: 0, errors: 0, timeouts: 0, status401Share: 0, rssBytes: 1,
     })
     const results = reduceRun({

@@ -30,6 +30,7 @@ describe('statistics', () => {
     const r = (round: number, requests: number, reads: number, cpu: number, ratioCpu: number): RoundResult => ({
       round, requests, durationSeconds: 1, rps: requests, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 + round },
       serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 }, cpuUsPerRequest: cpu,
+      storeCpuUsPerRequest: null, totalCpuUsPerRequest: cpu, serverBusyShare: round === 2 ? 0.5 : 0.95, clientBound: round === 2,
       storeOpsPerRequest: { reads, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
       bytesPerRequest: { request: 100, response: 200 }, statusCounts: { 200: requests }, non2xx: 0, errors: 0, timeouts: 0,
       status401Share: 0, rssBytes: 1000 * round, ratioToBaseline: { rps: 1, cpu: ratioCpu },
@@ -40,6 +41,7 @@ describe('statistics', () => {
     assert.equal(s.ratioToBaseline.cpu, 3)
     assert.equal(s.latencyMs.max, 7)
     assert.equal(s.rssBytes, 3000)
+    assert.deepEqual([s.serverBusyShare, s.clientBoundRounds, s.storeCpuUsPerRequest], [0.95, 1, null])
     assert.equal(summarizeRounds([]), null)
   })
 })

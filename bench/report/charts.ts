@@ -36,6 +36,16 @@ function colourKey(cells: CellResult[]): string {
     .filter((d) => d.state !== 'none').map((d) => `${d.colorName}: ${d.label.family}`).join(', ')
 }
 
+/** What the dark store segment is, and what it shares its CPU with on this machine. */
+function storeNote(results: ResultsFile, cells: CellResult[]): string {
+  if (!cells.some((c) => c.summary?.storeCpuUsPerRequest)) return ''
+  const a = results.environment.cpuAffinity
+  const where = a
+    ? ` Redis was pinned with the load generator to CPU ${a.client} (the servers had CPU ${a.server}), so the client and Redis shared that CPU.`
+    : ' Redis, the servers and the load generator were not pinned and shared every CPU.'
+  return ` Dark on top: the store process's own CPU per request (Redis, from INFO cpu over the same window), which the server's figure does not contain; an in-process store (SQLite, memory) is already inside the server's.${where}`
+}
+
 /** Cells whose figures are trustworthy enough to chart. */
 export const chartable = (r: ResultsFile) => r.cells.filter((c) => c.status === 'ok' && c.summary)
 
@@ -81,20 +91,25 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
     },
     {
       id: 'cpu',
-      title: 'Server CPU per request',
-      caption: baseCpu === null
+      title: 'CPU per request: servers and store',
+      caption: `${baseCpu === null
         ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
-        : `Server CPU µs per request: the framework baseline (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus the authentication overhead on top of it (${colourKey(cells)}). The steadier figure.`,
+        : `Server CPU µs per request: the framework baseline (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus the authentication overhead on top of it (${colourKey(cells)}). The steadier figure.`}${storeNote(results, cells)}`,
       config: {
         type: 'bar',
         data: {
           labels,
-          datasets: baseCpu === null
-            ? [{ label: 'CPU µs/request', data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)), backgroundColor: colors }]
-            : [
-                { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(Math.min(baseCpu, s(c).cpuUsPerRequest.median))), backgroundColor: '#bdc3c7', stack: 'cpu' },
-                { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, s(c).cpuUsPerRequest.median - baseCpu))), backgroundColor: colors, stack: 'cpu' },
-              ],
+          datasets: [
+            ...(baseCpu === null
+              ? [{ label: 'server CPU µs/request', data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)), backgroundColor: colors, stack: 'cpu' }]
+              : [
+                  { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(Math.min(baseCpu, s(c).cpuUsPerRequest.median))), backgroundColor: '#bdc3c7', stack: 'cpu' },
+                  { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, s(c).cpuUsPerRequest.median - baseCpu))), backgroundColor: colors, stack: 'cpu' },
+                ]),
+            ...(cells.some((c) => s(c).storeCpuUsPerRequest)
+              ? [{ label: 'store process (Redis)', data: cells.map((c) => (s(c).storeCpuUsPerRequest ? r1(s(c).storeCpuUsPerRequest!.median) : 0)), backgroundColor: '#34495e', stack: 'cpu' }]
+              : []),
+          ],
         },
         options: baseOptions('CPU µs per request', { plugins: { legend: { display: false } }, scales: { x: { stacked: true, ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'CPU µs per request' } } } }),
       },

@@ -37,7 +37,7 @@ code { font-size: 12px; background: var(--soft); padding: 1px 3px; border-radius
 `
 
 function resultsTable(cells: CellResult[]): string {
-  const head = ['cell', 'status', 'req/s (95% CI)', 'CPU µs/req (95% CI)', 'CPU x base', 'reads / writes / deletes per req',
+  const head = ['cell', 'status', 'req/s (95% CI)', 'CPU µs/req (95% CI)', 'store CPU µs/req', 'servers busy', 'CPU x base', 'reads / writes / deletes per req',
     'server µs p50 / p99', 'client ms p50 / p99 / max', 'bytes req / resp', '401 share', 'RSS MiB']
   const rows = cells.map((c) => {
     const s = c.summary
@@ -47,6 +47,8 @@ function resultsTable(cells: CellResult[]): string {
     return `<tr><td><span class="swatch" style="background:${STRATEGY_COLOR[c.strategy]}"></span>${esc(c.id)}</td><td>${status}</td>
 <td class="n">${num(s.rps.median, 0)} (${num(s.rps.ci95[0], 0)}–${num(s.rps.ci95[1], 0)})</td>
 <td class="n">${num(s.cpuUsPerRequest.median)} (${num(s.cpuUsPerRequest.ci95[0])}–${num(s.cpuUsPerRequest.ci95[1])})</td>
+<td class="n">${s.storeCpuUsPerRequest ? num(s.storeCpuUsPerRequest.median) : '–'}</td>
+<td class="n${s.clientBoundRounds ? ' bad' : ''}">${num(s.serverBusyShare * 100, 0)}%${s.clientBoundRounds ? ` (${s.clientBoundRounds} round${s.clientBoundRounds > 1 ? 's' : ''} client-bound)` : ''}</td>
 <td class="n">${num(s.ratioToBaseline.cpu, 2)}</td>
 <td class="n">${num(o.reads, 3)} / ${num(o.writes, 3)} / ${num(o.deletes, 3)}</td>
 <td class="n">${num(s.serverTimeUs.p50, 0)} / ${num(s.serverTimeUs.p99, 0)}</td>

@@ -33,6 +33,8 @@ export interface ProvisionedStore {
   serverArgs: string[]
   /** The store's own counts, or null when it keeps none (in-process stores). */
   counts(): Promise<ExternalCounts | null>
+  /** CPU time the store process has used (µs, user + system, all its threads), or null for in-process stores. */
+  cpuUs(): Promise<number | null>
   stop(): Promise<void>
 }
 

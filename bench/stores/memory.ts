@@ -5,5 +5,5 @@ export const memoryProvisioner: StoreProvisioner = {
   kind: 'memory',
   observable: false,
   sharedAcrossInstances: false,
-  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, stop: async () => {} }),
+  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, stop: async () => {} }),
 }

@@ -24,6 +24,13 @@ export async function commandCounts(client: Redis): Promise<ExternalCounts> {
   return counts
 }
 
+/** Redis's own CPU time since its start, µs (INFO cpu: used_cpu_user + used_cpu_sys, every thread). */
+export async function redisCpuUs(client: Redis): Promise<number> {
+  const info = await client.info('cpu')
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN)
+  return Math.round((field('used_cpu_user') + field('used_cpu_sys')) * 1e6)
+}
+
 /** The user's Redis when a URL is given, else a private redis-server on a free port; `stop` stops only what was started. */
 export async function privateOrGivenRedis(url: string | null, cpus: string | null, group: ProcessGroup): Promise<{ url: string; started: boolean; stop(): Promise<void> }> {
   if (url) return { url, started: false, stop: async () => {} }
@@ -54,6 +61,7 @@ export const redisProvisioner: StoreProvisioner = {
       description: redis.started ? `started a private redis-server on ${redis.url}` : `using Redis at ${redis.url}`,
       serverArgs: ['--redis-url', redis.url],
       counts: () => commandCounts(client),
+      cpuUs: () => redisCpuUs(client),
       async stop() {
         client.disconnect()
         await redis.stop()

@@ -5,5 +5,5 @@ export const sqliteProvisioner: StoreProvisioner = {
   kind: 'sqlite',
   observable: true,
   sharedAcrossInstances: true,
-  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, stop: async () => {} }),
+  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, stop: async () => {} }),
 }
