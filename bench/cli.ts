@@ -19,6 +19,7 @@ const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis
   --out DIR        output folder (default reports/<timestamp>-<scenario name>/)
   --redis-url URL  use this Redis instead of starting a private redis-server (also REDIS_URL)
   --no-pin         do not pin the load generator and the servers to separate CPUs
+  --seed N         seed of the per-round shuffle of the cell order (default: random, recorded in results.json)
 
 exit codes: 0 all cells ok, 1 a cell invalid or failed, 2 bad scenario or arguments, 130 interrupted`
 
@@ -40,12 +41,12 @@ function linkLatest(outDir: string): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; help?: boolean; 'no-pin'?: boolean }
+  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; help?: boolean; 'no-pin'?: boolean; seed?: string }
   let positionals: string[]
   try {
     ({ values, positionals } = parseArgs({
       args: argv, allowPositionals: true, strict: true,
-      options: { smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }))
   } catch (err) {
     process.stderr.write(`authbench: ${(err as Error).message}\n${USAGE}\n`)
@@ -67,6 +68,12 @@ async function main(argv: string[]): Promise<number> {
   const redisUrl = values['redis-url'] ?? process.env.REDIS_URL ?? null
   if (redisUrl !== null && !REDIS_URL_PATTERN.test(redisUrl)) {
     process.stderr.write(`authbench: --redis-url must look like redis://host:port; got "${redisUrl}"\n`)
+    return EXIT.usage
+  }
+
+  const seed = values.seed === undefined ? undefined : Number(values.seed)
+  if (seed !== undefined && (!/^\d+$/.test(values.seed!) || !Number.isSafeInteger(seed) || seed >= 2 ** 32)) {
+    process.stderr.write(`authbench: --seed must be an integer from 0 to 4294967295; got "${values.seed}"\n`)
     return EXIT.usage
   }
 
@@ -100,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     results = await runScenario({
       scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, group, pin: !values['no-pin'],
-      storeUrls: redisUrl ? { redis: redisUrl } : {}, signal: controller.signal,
+      storeUrls: redisUrl ? { redis: redisUrl } : {}, signal: controller.signal, ...(seed === undefined ? {} : { seed }),
       listeners: [progressPrinter((line) => process.stderr.write(`${line}\n`))],
     })
   } finally {

@@ -20,14 +20,16 @@ async function snapshot(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs
 
 /**
  * One measured window, with every instance's counters and CPU read before and after it and
- * summed. A cell's servers live through every round, so only its first round needs the warm-up
+ * summed. A cell's servers live through every round, so only its first window needs the warm-up
  * (JIT, connection pools).
  */
 export async function measureRound(
-  rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'requests' | 'serverCpuCount'>, round: number, load: Scenario['load'], signal?: AbortSignal, driver: Driver = drive,
+  rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'requests' | 'serverCpuCount'>, window: { round: number; slot: number; warmup: boolean },
+  load: Scenario['load'], signal?: AbortSignal, driver: Driver = drive,
 ): Promise<RoundMeasurement> {
+  const { round, slot } = window
   const urls = rt.servers.map((s) => s.url)
-  if (round === 1 && load.warmupSeconds > 0) await driver(urls, rt.requests, load.connections, load.warmupSeconds, signal)
+  if (window.warmup && load.warmupSeconds > 0) await driver(urls, rt.requests, load.connections, load.warmupSeconds, signal)
   await settle()
   const before = await snapshot(rt)
   const result = await driver(urls, rt.requests, load.connections, load.durationSeconds, signal)
@@ -45,6 +47,7 @@ export async function measureRound(
   for (const s of after.stats) merged.add(hdr.decodeFromCompressedBase64(s.requestTimeHistogram))
   return {
     round,
+    slot,
     requests: served,
     durationSeconds: result.durationSeconds,
     rps: result.rps,

@@ -1,4 +1,5 @@
 import { formatDuration, num, table } from './format.ts'
+import { windowsPerRound } from './noise.ts'
 import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from './results.ts'
 import type { RunEvent, RunListener } from './runner.ts'
 import { hostNoise } from './summarize.ts'
@@ -15,13 +16,16 @@ export function progressPrinter(print: (line: string) => void, now: () => number
   let rounds = 0
   let stepSeconds = 0
   let prepareSeconds = 0
-  let total = 0
-  let step = 0
-  const measured = new Map<string, number>()
+  let baseline = ''
+  let round = 0
+  let doneThisRound = 0
+  let done = 0
   const unprepared = new Set<string>()
   const active = new Set<string>()
+  const perRound = () => windowsPerRound([...active].filter((id) => id !== baseline).length, active.has(baseline))
+  const left = () => Math.max(0, perRound() - doneThisRound) + Math.max(0, rounds - Math.max(round, 1)) * perRound()
   const elapsed = () => formatDuration((now() - t0) / 1000)
-  const eta = () => formatDuration([...active].reduce((s, id) => s + (rounds - (measured.get(id) ?? 0)) * stepSeconds, 0) + unprepared.size * prepareSeconds)
+  const eta = () => formatDuration(left() * stepSeconds + unprepared.size * prepareSeconds)
   const end = (id: string) => { active.delete(id); unprepared.delete(id) }
 
   return (e: RunEvent) => {
@@ -29,14 +33,14 @@ export function progressPrinter(print: (line: string) => void, now: () => number
       case 'run-started': {
         const { load, workload } = e.scenario
         rounds = load.rounds
+        baseline = e.baseline
         stepSeconds = load.durationSeconds + 0.6
         prepareSeconds = PREPARE_SECONDS_ESTIMATE + load.warmupSeconds
-        total = e.cells.length * rounds
         for (const c of e.cells) { active.add(c.id); unprepared.add(c.id) }
         print(e.affinity
           ? `CPUs: load generator and Redis on ${e.affinity.client}, servers on ${e.affinity.server}`
           : 'CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier')
-        print(`${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${load.durationSeconds}s each (+${load.warmupSeconds}s warm-up in round 1), ${workload.users} users, about ${eta()}`)
+        print(`${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${perRound()} windows of ${load.durationSeconds}s a round (each cell between two ${baseline} windows, order shuffled with seed ${e.seed}), ${workload.users} users, about ${eta()}`)
         return
       }
       case 'store-ready':
@@ -46,19 +50,26 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         end(e.cell)
         print(`  ${e.cell} skipped: ${e.reason}`)
         return
+      case 'round-order':
+        round = e.round
+        doneThisRound = 0
+        return
       case 'round-started':
-        step++
-        if (e.prepare) print(`[${step}/${total}] ${e.cell}: starting its servers, verifying, logging in its users`)
+        if (e.prepare) print(`${e.cell}: starting its servers, verifying, checking its counts, logging in its users`)
         return
       case 'cell-prepared':
         unprepared.delete(e.cell)
         return
       case 'round-measured': {
-        measured.set(e.cell, (measured.get(e.cell) ?? 0) + 1)
+        done++
+        doneThisRound++
         const m = e.measurement
-        print(`[${step}/${total}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${num(m.rps, 0).padStart(7)} req/s  ${m.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  elapsed ${elapsed()}, ETA ${eta()}`)
+        print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${num(m.rps, 0).padStart(7)} req/s  ${m.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  elapsed ${elapsed()}, ETA ${eta()}`)
         return
       }
+      case 'window-repeated':
+        print(`  ${e.cell}: its two ${baseline} windows differ by ${(e.spread * 100).toFixed(0)}%: measuring it again`)
+        return
       case 'cell-invalid':
         end(e.cell)
         print(`  ${e.cell} ${e.status}: ${e.reason}`)

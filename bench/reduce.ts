@@ -4,9 +4,10 @@ import { percent } from './format.ts'
 import type { MicroResults } from './micro/run.ts'
 import type { CellPlan } from './plan.ts'
 import { SCHEMA_VERSION, type CellResult, type ResultsFile, type RoundResult } from './results.ts'
+import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS } from './noise.ts'
 import type { RunEvent } from './runner.ts'
 import type { Scenario } from './scenario.ts'
-import { ratio } from './stats.ts'
+import { median, ratio } from './stats.ts'
 import { summarizeRounds } from './summarize.ts'
 
 /** Everything a run recorded, as recorded: the reducer's only input. */
@@ -17,6 +18,8 @@ export interface RunRecord {
   plans: CellPlan[]
   baseline: string
   events: RunEvent[]
+  /** Seed of the per-round shuffle of the cell order. */
+  seed: number
   environment: Environment
   startedAt: string
   finishedAt: string
@@ -26,13 +29,28 @@ export interface RunRecord {
 type Measured = Extract<RunEvent, { type: 'round-measured' }>
 
 /**
- * Each round's ratios to the baseline's round of the same number, taken only when that baseline
- * round was a valid measurement (null otherwise: a ratio to a broken window means nothing).
+ * The rounds of a cell as reported: for the baseline every one of its windows (ratio 1); for any
+ * other cell its last window of each round (earlier ones were measured again because their
+ * brackets disagreed), with its ratios to the mean of the valid baseline windows just before and
+ * after it. A ratio is never taken against a baseline window that was not a valid measurement.
  */
-function withRatios(rounds: Measured[], baseRounds: Measured[]): RoundResult[] {
-  return rounds.map(({ measurement: m, round }) => {
-    const base = baseRounds.find((b) => b.round === round && b.problem === null)?.measurement
-    return { ...m, ratioToBaseline: base ? { rps: ratio(m.rps, base.rps), cpu: ratio(m.cpuUsPerRequest, base.cpuUsPerRequest) } : null }
+function withRatios(plan: CellPlan, mine: Measured[], baseWindows: Measured[], repeated: (round: number) => number, isBaseline: boolean): RoundResult[] {
+  if (isBaseline) {
+    return mine.map(({ measurement: m, problem }) => ({ ...m, ratioToBaseline: problem === null ? { rps: 1, cpu: 1 } : null, bracket: null }))
+  }
+  const last = new Map<number, Measured>()
+  for (const w of mine) last.set(w.round, w)
+  return [...last.values()].map(({ measurement: m, round, slot }) => {
+    const at = (s: number) => baseWindows.find((b) => b.round === round && b.slot === s && b.problem === null)?.measurement
+    const before = at(slot - 1)
+    const after = at(slot + 1)
+    if (!before || !after) return { ...m, ratioToBaseline: null, bracket: null }
+    const mean = (k: 'rps' | 'cpuUsPerRequest') => (before[k] + after[k]) / 2
+    return {
+      ...m,
+      ratioToBaseline: { rps: ratio(m.rps, mean('rps')), cpu: ratio(m.cpuUsPerRequest, mean('cpuUsPerRequest')) },
+      bracket: { beforeCpuUs: before.cpuUsPerRequest, afterCpuUs: after.cpuUsPerRequest, spread: bracketSpread(before.cpuUsPerRequest, after.cpuUsPerRequest), repeats: repeated(round) },
+    }
   })
 }
 
@@ -47,18 +65,21 @@ function renewalBursts(plan: CellPlan, rounds: RoundResult[]): string | null {
   return `session renewals: ${bursts.map((b) => `${b.writes} writes in round ${b.round}`).join(', ')} (sessions logged in together renew their idle timeout together, once a minute; steady GET traffic writes nothing else)`
 }
 
-function reduceCell(plan: CellPlan, record: RunRecord, baseRounds: Measured[], interrupted: boolean): CellResult {
+function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], interrupted: boolean): CellResult {
   const mine = record.events.filter((e) => 'cell' in e && e.cell === plan.id)
   const prepared = mine.find((e) => e.type === 'cell-prepared')
   const ended = mine.find((e) => e.type === 'cell-invalid' || e.type === 'cell-skipped')
-  const rounds = withRatios(mine.filter((e): e is Measured => e.type === 'round-measured'), baseRounds)
+  const repeated = (round: number) => mine.filter((e) => e.type === 'window-repeated' && e.round === round).length
+  const rounds = withRatios(plan, mine.filter((e): e is Measured => e.type === 'round-measured'), baseWindows, repeated, plan.id === record.baseline)
   const summary = summarizeRounds(rounds)
   const share401 = expected401Share(plan)
   let status: CellResult['status'] = 'ok'
   let reason: string | null = null
   if (ended?.type === 'cell-invalid') [status, reason] = [ended.status, ended.reason]
   else if (ended?.type === 'cell-skipped') [status, reason] = ['skipped', ended.reason]
-  else if (interrupted && rounds.length < record.scenario.load.rounds) [status, reason] = ['skipped', `interrupted after ${rounds.length} of ${record.scenario.load.rounds} rounds`]
+  else if (interrupted && new Set(rounds.map((r) => r.round)).size < record.scenario.load.rounds) {
+    [status, reason] = ['skipped', `interrupted after ${new Set(rounds.map((r) => r.round)).size} of ${record.scenario.load.rounds} rounds`]
+  }
   const notes = [
     share401 > 0 && summary
       ? `${percent(summary.status401Share)} of requests got 401: a credential issued by one instance is unknown to the others (per-process store, ${plan.instances} instances)`
@@ -80,8 +101,10 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseRounds: Measured[], i
 export function reduceRun(record: RunRecord): ResultsFile {
   const finished = record.events.find((e) => e.type === 'run-finished')
   const interrupted = finished?.interrupted ?? true
-  const baseRounds = record.events.filter((e): e is Measured => e.type === 'round-measured' && e.cell === record.baseline)
+  const baseWindows = record.events.filter((e): e is Measured => e.type === 'round-measured' && e.cell === record.baseline)
   const { scenario } = record
+  const cells = record.plans.map((p) => reduceCell(p, record, baseWindows, interrupted))
+  const spreads = cells.flatMap((c) => c.rounds.flatMap((r) => (r.bracket ? [r.bracket.spread] : [])))
   return {
     schemaVersion: SCHEMA_VERSION,
     scenario: {
@@ -93,7 +116,16 @@ export function reduceRun(record: RunRecord): ResultsFile {
     finishedAt: record.finishedAt,
     environment: record.environment,
     interrupted,
-    cells: record.plans.map((p) => reduceCell(p, record, baseRounds, interrupted)),
+    noiseControl: {
+      method: baseWindows.length > 0 ? 'bracketed' : 'none',
+      seed: record.seed,
+      bracketTolerance: BRACKET_TOLERANCE,
+      maxRepeats: MAX_REPEATS,
+      repeats: record.events.filter((e) => e.type === 'window-repeated').length,
+      bracketSpread: spreads.length ? { median: median(spreads), max: Math.max(...spreads) } : null,
+      orders: record.events.flatMap((e) => (e.type === 'round-order' ? [e.order] : [])),
+    },
+    cells,
     micro: record.micro,
   }
 }

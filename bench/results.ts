@@ -30,6 +30,8 @@ export interface OpsPerRequest {
 /** Figures of one cell in one round; each is measured, none is assumed. */
 export interface RoundResult {
   round: number
+  /** The window's place in its round (0, 1, 2...): cells alternate with baseline windows, B X B Y B... */
+  slot: number
   requests: number
   durationSeconds: number
   rps: number
@@ -62,12 +64,33 @@ export interface RoundResult {
   status401Share: number
   /** Largest server resident set size at the end of the window. */
   rssBytes: number
-  /** rps and CPU per request divided by the baseline cell's in the same round; null when that round of the baseline was not valid. */
+  /**
+   * rps and CPU per request divided by the mean of the baseline windows just before and just after
+   * this one (its bracket); null when either was not a valid measurement. 1 for the baseline itself.
+   */
   ratioToBaseline: { rps: number | null; cpu: number | null } | null
+  /** The baseline windows around this one, and how often this window was measured again because they disagreed; null for the baseline. */
+  bracket: { beforeCpuUs: number; afterCpuUs: number; spread: number; repeats: number } | null
 }
 
-/** A round as measured, before anything is derived from other cells. */
-export type RoundMeasurement = Omit<RoundResult, 'ratioToBaseline'>
+/** A window as measured, before anything is derived from other windows. */
+export type RoundMeasurement = Omit<RoundResult, 'ratioToBaseline' | 'bracket'>
+
+/** How the run controlled the machine's drift (see docs/architecture.md, "Noise control"). */
+export interface NoiseControl {
+  method: 'bracketed' | 'none'
+  /** Seed of the per-round shuffle of the cell order. */
+  seed: number
+  /** Brackets whose two baseline windows differ by more than this share get their window measured again. */
+  bracketTolerance: number
+  maxRepeats: number
+  /** Windows measured again because their brackets disagreed. */
+  repeats: number
+  /** Spread of every bracket (|before - after| / mean), median and max. */
+  bracketSpread: { median: number; max: number } | null
+  /** The cell order of each round, as run. */
+  orders: string[][]
+}
 
 export interface Interval {
   median: number
@@ -141,6 +164,7 @@ export interface ResultsFile {
   finishedAt: string
   environment: Environment
   interrupted: boolean
+  noiseControl: NoiseControl
   cells: CellResult[]
   micro: MicroResults | null
 }

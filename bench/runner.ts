@@ -5,6 +5,7 @@ import { StoreUnavailableHereError, VerificationError } from '../servers/errors.
 import { openDatabase } from '../servers/db.ts'
 import type { StoreKind } from '../servers/types.ts'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'
+import { randomInt } from 'node:crypto'
 import { cpus } from 'node:os'
 import { cpuCount, pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
 import { checkRound } from './check.ts'
@@ -13,7 +14,9 @@ import { describeEnvironment } from './environment.ts'
 import { runMicro, type MicroResults } from './micro/run.ts'
 import { expandPlan, type CellPlan } from './plan.ts'
 import type { ProcessGroup } from './processes.ts'
+import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS } from './noise.ts'
 import { reduceRun } from './reduce.ts'
+import { seededRandom, shuffled } from './stats.ts'
 import type { CredentialInfo, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
 import type { Scenario } from './scenario.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
@@ -22,12 +25,14 @@ import { prepareCell, type CellRuntime, type PrepareOptions } from './verify.ts'
 
 /** What the runner tells its listeners, in order; the same records are what the results are reduced from. */
 export type RunEvent =
-  | { type: 'run-started'; scenario: Scenario; cells: CellPlan[]; affinity: CpuPlan | null }
+  | { type: 'run-started'; scenario: Scenario; cells: CellPlan[]; baseline: string; affinity: CpuPlan | null; seed: number }
   | { type: 'store-ready'; store: StoreKind; description: string | null }
   | { type: 'cell-skipped'; cell: string; reason: string }
-  | { type: 'round-started'; cell: string; round: number; prepare: boolean }
+  | { type: 'round-order'; round: number; order: string[] }
+  | { type: 'round-started'; cell: string; round: number; slot: number; prepare: boolean }
   | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null }
-  | { type: 'round-measured'; cell: string; round: number; measurement: RoundMeasurement; problem: string | null }
+  | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
+  | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number }
   | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
   | { type: 'micro-started' }
   | { type: 'run-finished'; interrupted: boolean }
@@ -47,7 +52,11 @@ export interface RunOptions {
   pin?: boolean
   /** The load driver (tests give a scripted one); autocannon by default. */
   driver?: Driver
+  /** Seed of the per-round shuffle of the cell order; random (and recorded) when absent. */
+  seed?: number
 }
+
+
 
 /** `--smoke`: every run about a second, one round, a small credential pool; same output shape. */
 export function smokeScenario(s: Scenario): Scenario {
@@ -110,28 +119,69 @@ async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string
 }
 
 /** One cell's turn in a round: prepared on its first turn, then one measured, checked window. False when the cell ends here. */
-async function cellTurn(plan: CellPlan, round: number, ctx: {
-  opts: RunOptions; scenario: Scenario; emit: RunListener; runtimes: Map<string, CellRuntime>; prepare: PrepareOptions
-}): Promise<boolean> {
+/**
+ * One window of a cell: prepared before its first window, then one measured, checked window.
+ * Returns the measurement, or null when the cell ends here (invalid or failed) or the run was interrupted.
+ */
+async function cellWindow(plan: CellPlan, round: number, slot: number, ctx: TurnContext): Promise<RoundMeasurement | null> {
   const { opts, scenario, emit, runtimes } = ctx
   let rt = runtimes.get(plan.id)
-  emit({ type: 'round-started', cell: plan.id, round, prepare: !rt })
+  emit({ type: 'round-started', cell: plan.id, round, slot, prepare: !rt })
   try {
+    const warmup = !rt
     if (!rt) {
-      rt = await prepareCell(plan, ctx.prepare)
+      rt = await prepareCell(plan, ctx.prepare(plan))
       runtimes.set(plan.id, rt)
       emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe })
     }
-    const measurement = await measureRound(rt, round, scenario.load, opts.signal, opts.driver)
-    if (opts.signal.aborted) return true
+    const measurement = await measureRound(rt, { round, slot, warmup }, scenario.load, opts.signal, opts.driver)
+    if (opts.signal.aborted) return null
     const problem = checkRound(measurement, rt.expected, rt.expected401Share, rt.renewalBound)
-    emit({ type: 'round-measured', cell: plan.id, round, measurement, problem })
-    if (problem) emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: problem })
-    return problem === null
+    emit({ type: 'round-measured', cell: plan.id, round, slot, measurement, problem })
+    if (problem === null) return measurement
+    emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: problem })
   } catch (err) {
-    if (opts.signal.aborted) return true
+    if (opts.signal.aborted) return null
     emit({ type: 'cell-invalid', cell: plan.id, round, status: err instanceof VerificationError ? 'invalid' : 'failed', reason: (err as Error).message })
-    return false
+  }
+  ctx.active.delete(plan.id)
+  await runtimes.get(plan.id)?.close()
+  runtimes.delete(plan.id)
+  return null
+}
+
+interface TurnContext {
+  opts: RunOptions
+  scenario: Scenario
+  emit: RunListener
+  runtimes: Map<string, CellRuntime>
+  active: Set<string>
+  prepare(plan: CellPlan): PrepareOptions
+}
+
+/**
+ * One round: the cells in a shuffled order, each between two baseline windows (B X B Y B ...);
+ * a cell whose two brackets disagree is measured again with a fresh bracket, a bounded number of times.
+ */
+async function runRound(round: number, plans: CellPlan[], baseline: CellPlan, random: () => number, ctx: TurnContext): Promise<void> {
+  const { opts, emit, active } = ctx
+  const order = shuffled(plans.filter((p) => p.id !== baseline.id && active.has(p.id)), random)
+  emit({ type: 'round-order', round, order: order.map((p) => p.id) })
+  let slot = 0
+  const live = () => !opts.signal.aborted
+  let left = active.has(baseline.id) ? await cellWindow(baseline, round, slot++, ctx) : null
+  for (const plan of order) {
+    for (let repeats = 0; live() && active.has(plan.id); repeats++) {
+      const measured = await cellWindow(plan, round, slot++, ctx)
+      if (!measured || !left || !live()) break
+      const right = await cellWindow(baseline, round, slot++, ctx)
+      if (!right) { left = null; break }
+      const spread = bracketSpread(left.cpuUsPerRequest, right.cpuUsPerRequest)
+      left = right
+      if (spread <= BRACKET_TOLERANCE || repeats >= MAX_REPEATS) break
+      emit({ type: 'window-repeated', cell: plan.id, round, slot: slot - 2, spread })
+    }
+    if (!live()) return
   }
 }
 
@@ -151,7 +201,8 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   }
   const affinity = opts.pin === false ? null : planAffinity()
   if (affinity) pinSelf(affinity.client)
-  emit({ type: 'run-started', scenario, cells: plans, affinity })
+  const seed = opts.seed ?? randomInt(2 ** 31)
+  emit({ type: 'run-started', scenario, cells: plans, baseline: baseline.id, affinity, seed })
 
   const active = new Set(plans.map((p) => p.id))
   const runtimes = new Map<string, CellRuntime>()
@@ -160,20 +211,17 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   try {
     stores = await provisionStores(plans, opts, affinity?.client ?? null, emit, active)
     template = await seedTemplate(scenario.workload.users)
-    for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) {
-      for (const plan of plans.filter((p) => active.has(p.id))) {
-        if (opts.signal.aborted) break
-        const prepare = {
-          group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null,
-          serverCpuCount: affinity ? cpuCount(affinity.server) : cpus().length,
-          usersTemplate: template.path, users: scenario.workload.users, windowSeconds: scenario.load.durationSeconds,
-        }
-        if (await cellTurn(plan, round, { opts, scenario, emit, runtimes, prepare })) continue
-        active.delete(plan.id)
-        await runtimes.get(plan.id)?.close()
-        runtimes.delete(plan.id)
-      }
+    const usersTemplate = template.path
+    const ctx: TurnContext = {
+      opts, scenario, emit, runtimes, active,
+      prepare: (plan) => ({
+        group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null,
+        serverCpuCount: affinity ? cpuCount(affinity.server) : cpus().length,
+        usersTemplate, users: scenario.workload.users, windowSeconds: scenario.load.durationSeconds,
+      }),
     }
+    const random = seededRandom(seed)
+    for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) await runRound(round, plans, baseline, random, ctx)
   } finally {
     await Promise.all([...runtimes.values()].map((rt) => rt.close()))
     await Promise.all([...stores.values()].map((s) => s.stop()))
@@ -187,7 +235,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   }
   emit({ type: 'run-finished', interrupted: opts.signal.aborted })
   return reduceRun({
-    scenario, file: opts.file, smoke: opts.smoke, plans, baseline: baseline.id, events,
+    scenario, file: opts.file, smoke: opts.smoke, plans, baseline: baseline.id, events, seed,
     environment: { ...environment, cpuAffinity: affinity }, startedAt, finishedAt: new Date().toISOString(), micro: microResults,
   })
 }

@@ -38,3 +38,25 @@ export function medianCi95(values: readonly number[]): [number, number] {
 export function ratio(a: number, b: number): number | null {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : null
 }
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same cell orders on any machine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** A shuffled copy (Fisher-Yates) drawing from `random`. */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}

@@ -47,12 +47,12 @@ export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
   }
 }
 
-/** Above this max/min spread of the baseline's CPU per request across rounds, the run is called noisy. */
+/** Above this max/min spread of the baseline's CPU per request across its windows, the run is called noisy. */
 export const NOISY_SPREAD = 1.25
 
 /**
- * How much the machine itself moved during the run: the baseline cell does the same work every
- * round, so the spread of its CPU per request across rounds measures the host's noise.
+ * How much the machine itself moved during the run: the baseline cell does the same work in every
+ * window, so the spread of its CPU per request across its windows measures the host's noise.
  */
 export function hostNoise(results: ResultsFile): { minUs: number; maxUs: number; spread: number; noisy: boolean; message: string | null } | null {
   const base = results.cells.find((c) => c.id === results.scenario.baseline)
@@ -65,7 +65,7 @@ export function hostNoise(results: ResultsFile): { minUs: number; maxUs: number;
   return {
     minUs, maxUs, spread, noisy,
     message: noisy
-      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work each round yet its CPU per request ranged from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs across rounds (${spread.toFixed(2)}x). Medians resist a few such rounds; compare cells by their ratios to the baseline within a round, and rerun before trusting a small difference.`
+      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work in each of its ${cpu.length} windows yet its CPU per request ranged from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x). Absolute figures move with the machine; each cell's ratio to the baseline windows just before and after it cancels most of that drift, and the findings below are stated only where those ratios agree across rounds.`
       : null,
   }
 }

@@ -64,7 +64,10 @@ describe('npm run bench', () => {
     ])
     const wantReads: Record<string, number> = { 'none': 0, 'session-sqlite': 1, 'session-redis': 1, 'jwt-HS256-jose-sqlite': 0, 'jwt-HS256-fast-jwt-sqlite': 0 }
     for (const c of results.cells) {
-      assert.equal(c.rounds.length, 1, c.id)
+      // One round; the baseline measures a window before and after every other cell's (B X B Y ... B).
+      assert.deepEqual([...new Set(c.rounds.map((r) => r.round))], [1], c.id)
+      if (c.id !== 'none') assert.equal(c.rounds.length, 1, c.id)
+      if (c.id !== 'none') assert.ok(c.rounds[0]!.bracket !== null && c.rounds[0]!.ratioToBaseline!.cpu! > 0, c.id)
       const s = c.summary!
       assert.deepEqual(s.storeOpsPerRequest, { reads: wantReads[c.id], writes: 0, deletes: 0 }, c.id)
       assert.ok(s.rps.median > 0 && s.cpuUsPerRequest.median > 0, c.id)
@@ -74,7 +77,12 @@ describe('npm run bench', () => {
       assert.equal(c.rounds[0]!.redisCommandsPerRequest === null, c.store !== 'redis', c.id)
       assert.ok(c.reason === null)
     }
+    const none = results.cells[0]!
+    assert.ok(none.rounds.length >= 2 * 4 + 1, `${none.rounds.length} baseline windows`)
+    assert.equal(results.noiseControl.method, 'bracketed')
+    assert.deepEqual([...results.noiseControl.orders[0]!].sort(), ['jwt-HS256-fast-jwt-sqlite', 'jwt-HS256-jose-sqlite', 'session-redis', 'session-sqlite'])
     const redisRound = results.cells.find((c) => c.id === 'session-redis')!.rounds[0]!
+    assert.ok(redisRound.storeCpuUsPerRequest! > 0 && redisRound.totalCpuUsPerRequest > redisRound.cpuUsPerRequest)
     assert.equal(redisRound.redisCommandsPerRequest!.reads, 1)
     assert.equal(results.cells[0]!.summary!.ratioToBaseline.cpu, 1)
     // What the client holds: an opaque 43-character id versus a readable, much larger token.
@@ -119,6 +127,9 @@ describe('npm run bench', () => {
     assert.match(res.stderr, /bad\.json: load\.rounds: /)
     assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
     assert.equal((await runCli(['--bogus'])).code, 2)
+    const badSeed = await runCli(['--seed', '-3'])
+    assert.equal(badSeed.code, 2)
+    assert.match(badSeed.stderr, /--seed must be an integer from 0 to 4294967295; got "-3"/)
     assert.equal((await runCli([join(dir, 'missing.json')])).code, 2)
   })
 

@@ -6,7 +6,7 @@ import type { CellPlan } from '../bench/plan.ts'
 import type { RoundMeasurement } from '../bench/results.ts'
 
 const round = (over: Partial<RoundMeasurement>): RoundMeasurement => ({
-  round: 2, requests: 1000, durationSeconds: 1, rps: 1000, latencyMs: { p50: 1, p90: 1, p99: 2, max: 3 },
+  round: 2, slot: 1, requests: 1000, durationSeconds: 1, rps: 1000, latencyMs: { p50: 1, p90: 1, p99: 2, max: 3 },
   serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 }, cpuUsPerRequest: 20,
   storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
   storeCpuUsPerRequest: null, totalCpuUsPerRequest: 20, serverBusyShare: 0.98, clientBound: false,

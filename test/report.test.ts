@@ -62,11 +62,11 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.match(html, /coverage is lower \(75% for 3 rounds/)
   })
 
-  test('a noisy host is called out from the baseline\'s spread across rounds', () => {
+  test('a noisy host is called out from the baseline\'s spread across its windows', () => {
     assert.doesNotMatch(renderHtml(fixtureResults(), ''), /machine was noisy/)
     const r = fixtureResults()
     r.cells[0]!.rounds[1]!.cpuUsPerRequest = 40
-    assert.ok(renderHtml(r, '').includes('the baseline (none) did the same work each round yet its CPU per request ranged from 20.0 to 40.0 µs across rounds (2.00x)'))
+    assert.ok(renderHtml(r, '').includes('the baseline (none) did the same work in each of its 3 windows yet its CPU per request ranged from 20.0 to 40.0 µs (2.00x)'))
   })
 
   test('inlined data cannot close its script element', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { median, medianCi95, ratio } from '../bench/stats.ts'
+import { median, medianCi95, ratio, seededRandom, shuffled } from '../bench/stats.ts'
 import { summarizeRounds } from '../bench/summarize.ts'
 import type { RoundResult } from '../bench/results.ts'
 
@@ -28,7 +28,7 @@ describe('statistics', () => {
 
   test('summary: op counts weighted by requests, ratios as medians of per-round ratios', () => {
     const r = (round: number, requests: number, reads: number, cpu: number, ratioCpu: number): RoundResult => ({
-      round, requests, durationSeconds: 1, rps: requests, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 + round },
+      round, slot: 1, bracket: null, requests, durationSeconds: 1, rps: requests, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 + round },
       serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 }, cpuUsPerRequest: cpu,
       storeCpuUsPerRequest: null, totalCpuUsPerRequest: cpu, serverBusyShare: round === 2 ? 0.5 : 0.95, clientBound: round === 2,
       storeOpsPerRequest: { reads, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
@@ -43,5 +43,18 @@ describe('statistics', () => {
     assert.equal(s.rssBytes, 3000)
     assert.deepEqual([s.serverBusyShare, s.clientBoundRounds, s.storeCpuUsPerRequest], [0.95, 1, null])
     assert.equal(summarizeRounds([]), null)
+  })
+})
+
+describe('seeded shuffle', () => {
+  test('the same seed gives the same order; every item is kept', () => {
+    const items = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
+    const a = seededRandom(7)
+    const b = seededRandom(7)
+    const orders = [shuffled(items, a), shuffled(items, a)]
+    assert.deepEqual(orders, [shuffled(items, b), shuffled(items, b)])
+    assert.notDeepEqual(orders[0], orders[1])
+    assert.deepEqual([...orders[0]!].sort(), items)
+    assert.notDeepEqual(shuffled(items, seededRandom(8)), orders[0])
   })
 })
