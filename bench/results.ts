@@ -94,7 +94,10 @@ export interface NoiseControl {
 
 export interface Interval {
   median: number
+  /** Order statistics of the median over the rounds (the name is historical: see `coverage`). */
   ci95: [number, number]
+  /** The probability that interval holds the true median: 75% for 3 rounds, 94% for 5, at least 95% from 6. */
+  coverage: number
 }
 
 export interface CellSummary {

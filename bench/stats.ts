@@ -35,6 +35,18 @@ export function medianCi95(values: readonly number[]): [number, number] {
   return [s[lo]!, s[n - 1 - lo]!]
 }
 
+/**
+ * The coverage of medianCi95's interval for n values: the probability that the true median lies
+ * between the chosen order statistics (1 - 2^(1-n) when the interval is the range, e.g. 75% for 3).
+ */
+export function medianIntervalCoverage(n: number): number {
+  if (n === 0) return 0
+  let k = 0
+  while (k + 1 <= n && binomialCdf(k, n) <= 0.025) k++
+  const lo = Math.max(0, k - 1)
+  return lo === 0 ? 1 - 2 ** (1 - n) : 1 - 2 * binomialCdf(lo - 1, n)
+}
+
 export function ratio(a: number, b: number): number | null {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : null
 }

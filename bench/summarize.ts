@@ -1,7 +1,7 @@
 import type { CellSummary, Interval, ResultsFile, RoundResult } from './results.ts'
-import { median, medianCi95 } from './stats.ts'
+import { median, medianCi95, medianIntervalCoverage } from './stats.ts'
 
-const interval = (values: number[]): Interval => ({ median: median(values), ci95: medianCi95(values) })
+const interval = (values: number[]): Interval => ({ median: median(values), ci95: medianCi95(values), coverage: medianIntervalCoverage(values.length) })
 
 function medianOrNull(values: (number | null | undefined)[]): number | null {
   const present = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v))

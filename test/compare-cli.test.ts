@@ -15,7 +15,7 @@ test('npm run compare: exit 1 on a regression beyond the threshold, 0 within it,
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const older = fixtureResults()
   const newer = fixtureResults()
-  newer.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.summary!.cpuUsPerRequest = { median: 90, ci95: [88, 93] }
+  newer.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.summary!.cpuUsPerRequest = { median: 90, ci95: [88, 93], coverage: 0.75 }
   for (const [name, data] of [['old', older], ['new', newer]] as const) {
     mkdirSync(join(dir, name))
     writeFileSync(join(dir, name, 'results.json'), JSON.stringify(data))

@@ -5,6 +5,7 @@ import { compareResults, compareText } from '../bench/report/compare.ts'
 import { comparisonTable } from '../bench/report/comparison.ts'
 import { findings } from '../bench/report/findings.ts'
 import { renderHtml } from '../bench/report/html.ts'
+import { summarizeRounds } from '../bench/summarize.ts'
 import { fixtureResults } from './fixtures/results.ts'
 
 describe('report rendering (pure, on fixture results)', () => {
@@ -42,13 +43,52 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(row('Several instances')[1], 'not measured in this run (see scenarios/scaling.ts)')
   })
 
-  test('findings are computed from the figures', () => {
+  test('findings are computed from the figures: paired per-round ratios, stated where the rounds agree', () => {
     const f = findings(fixtureResults())
-    assert.equal(f[0]!.text, 'On GET /me, the cheapest authentication was a sqlite session lookup and the most expensive JWT HS256 with jose: 2.40x the server CPU per request.')
-    assert.equal(f[1]!.text, 'JWT HS256 with jose costs 2.40x the server CPU per request of a sqlite session lookup, contrary to the folklore that JWTs are the cheap option.')
-    assert.match(f[1]!.figures, /jwt-HS256-jose-sqlite 72\.0 µs vs session-sqlite 30\.0 µs; overhead over none: 51\.0 µs vs 9\.0 µs/)
+    assert.equal(f[0]!.text, 'On GET /me, the cheapest authentication was a sqlite session and the most expensive JWT HS256 with jose: 2.40x the server CPU per request.')
+    assert.equal(f[1]!.text, 'JWT HS256 with jose cost 2.40x the server CPU per request of a sqlite session on GET /me, contrary to the folklore that JWTs are the cheap option.')
+    // Rounds (72/20)/(30/20), (70/22)/(31/22), (75/21)/(29/21): 2.40, 2.26, 2.59.
+    assert.match(f[1]!.figures, /^paired per-round ratio 2\.40x, interval 2\.26x–2\.59x over 3 rounds \(coverage 75\.0%\); medians jwt-HS256-jose-sqlite 72\.0 µs, session-sqlite 30\.0 µs; overhead over none: 51\.0 µs vs 9\.0 µs$/)
+    assert.equal(f[2]!.text, 'On GET /me, a sqlite session read its store 1.000 times per request more than the baseline; JWT HS256 with jose no more than the baseline. Counted, not assumed.')
     assert.ok(f.some((x) => /6\.38x the size of the session cookie/.test(x.text)))
     assert.ok(f.some((x) => /50\.0% of requests got 401/.test(x.text)))
+  })
+
+  test('a difference the rounds do not agree on is said to be within the noise; one round cannot tell', () => {
+    const r = fixtureResults()
+    const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    const session = r.cells.find((c) => c.id === 'session-sqlite')!
+    // Paired ratios 1.2, 0.9, 1.0: the median says 1.0, the interval straddles "about the same".
+    jwt.rounds.forEach((round, i) => { round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.2, 0.9, 1.0][i]! } })
+    jwt.summary = summarizeRounds(jwt.rounds)
+    const f = findings(r)
+    assert.equal(f.find((x) => x.text.startsWith('JWT HS256'))!.text, 'JWT HS256 with jose against a sqlite session on GET /me: the difference is within the noise of this run (1.00x).')
+    for (const c of [jwt, session]) { c.rounds = c.rounds.slice(0, 1); c.summary = summarizeRounds(c.rounds) }
+    assert.equal(findings(r).find((x) => x.text.startsWith('JWT HS256'))!.text, 'JWT HS256 with jose against a sqlite session on GET /me: with 1 round this run cannot tell them apart (1.20x).')
+  })
+
+  test('GET /profile and POST /login runs say what their own counts say', () => {
+    const profile = fixtureResults()
+    profile.scenario.workload.route = 'GET /profile'
+    for (const c of profile.cells) {
+      c.workload = 'GET /profile'
+      for (const r of c.rounds) r.storeOpsPerRequest.reads += 1
+      c.summary = summarizeRounds(c.rounds)
+    }
+    const p = findings(profile)
+    assert.equal(p.find((x) => /read its store/.test(x.text))!.text, 'On GET /profile, a sqlite session read its store 1.000 times per request more than the baseline; JWT HS256 with jose no more than the baseline. Counted, not assumed.')
+    assert.match(p.find((x) => /read its store/.test(x.text))!.figures, /session-sqlite 2\.000; jwt-HS256-jose-sqlite 1\.000; none 1\.000/)
+
+    const login = fixtureResults()
+    login.scenario.workload.route = 'POST /login'
+    for (const c of login.cells) {
+      c.workload = 'POST /login'
+      for (const r of c.rounds) r.storeOpsPerRequest = { reads: 1, writes: c.strategy === 'none' ? 0 : 1, deletes: 0 }
+      c.summary = summarizeRounds(c.rounds)
+    }
+    const l = findings(login)
+    assert.equal(l.some((x) => /read its store|lookup/.test(x.text)), false)
+    assert.match(l[0]!.text, /^On POST \/login, the cheapest authentication was a sqlite session and/)
   })
 
   test('the HTML is self-contained and names every cell, including skipped and invalid ones', () => {
@@ -90,9 +130,9 @@ describe('compare', () => {
     const a = fixtureResults()
     const b = fixtureResults()
     const jwt = b.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
-    jwt.summary!.cpuUsPerRequest = { median: 90, ci95: [88, 93] }
+    jwt.summary!.cpuUsPerRequest = { median: 90, ci95: [88, 93], coverage: 0.75 }
     const session = b.cells.find((c) => c.id === 'session-sqlite')!
-    session.summary!.cpuUsPerRequest = { median: 32, ci95: [30, 34] }
+    session.summary!.cpuUsPerRequest = { median: 32, ci95: [30, 34], coverage: 0.75 }
     const cmp = compareResults(a, b, 10)
     const cpu = (id: string) => cmp.changes.find((c) => c.id === id && c.metric === 'cpuUsPerRequest')!
     assert.deepEqual([cpu('jwt-HS256-jose-sqlite').regression, cpu('jwt-HS256-jose-sqlite').beyondNoise], [true, true])

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { median, medianCi95, ratio, seededRandom, shuffled } from '../bench/stats.ts'
+import { median, medianCi95, medianIntervalCoverage, ratio, seededRandom, shuffled } from '../bench/stats.ts'
 import { summarizeRounds } from '../bench/summarize.ts'
 import type { RoundResult } from '../bench/results.ts'
 
@@ -37,7 +37,7 @@ describe('statistics', () => {
     })
     const s = summarizeRounds([r(1, 100, 1, 30, 2), r(2, 300, 2, 10, 3), r(3, 100, 1, 20, 4)])!
     assert.equal(s.storeOpsPerRequest.reads, (100 + 600 + 100) / 500)
-    assert.deepEqual(s.cpuUsPerRequest, { median: 20, ci95: [10, 30] })
+    assert.deepEqual(s.cpuUsPerRequest, { median: 20, ci95: [10, 30], coverage: 0.75 })
     assert.equal(s.ratioToBaseline.cpu, 3)
     assert.equal(s.latencyMs.max, 7)
     assert.equal(s.rssBytes, 3000)
@@ -56,5 +56,16 @@ describe('seeded shuffle', () => {
     assert.notDeepEqual(orders[0], orders[1])
     assert.deepEqual([...orders[0]!].sort(), items)
     assert.notDeepEqual(shuffled(items, seededRandom(8)), orders[0])
+  })
+})
+
+describe('interval coverage', () => {
+  test('the range of n rounds covers the median with 1 - 2^(1-n); from 6 rounds on, at least 95%', () => {
+    assert.equal(medianIntervalCoverage(1), 0)
+    assert.equal(medianIntervalCoverage(3), 0.75)
+    assert.equal(medianIntervalCoverage(5), 0.9375)
+    for (const n of [6, 7, 9, 12, 20]) assert.ok(medianIntervalCoverage(n) >= 0.95, `n=${n}: ${medianIntervalCoverage(n)}`)
+    // 6 rounds: the range again (k = 1), 1 - 2/64.
+    assert.equal(medianIntervalCoverage(6), 1 - 2 / 64)
   })
 })

@@ -1,5 +1,6 @@
 import { percent, times, us } from '../format.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
+import { median, medianCi95, medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf } from '../strategies/index.ts'
 
 /** A sentence generated from the numbers, with the figures it rests on. */
@@ -8,13 +9,52 @@ export interface Finding {
   figures: string
 }
 
+/** Two costs whose paired ratio stays within this share of 1 are "about the same". */
+export const EQUIVALENCE = 0.05
+/** Fewer rounds than this give no interval worth a sentence. */
+export const MIN_ROUNDS_FOR_FINDING = 3
+
+/**
+ * Cell a's CPU per request over cell b's, round by round: each cell's ratio to the baseline
+ * windows around it, divided, so the machine's drift cancels; then the median and the
+ * order-statistic interval of those per-round ratios.
+ */
+export interface PairedRatio {
+  median: number
+  interval: [number, number]
+  coverage: number
+  rounds: number
+  verdict: 'higher' | 'lower' | 'same' | 'unclear'
+}
+
+export function pairedRatio(a: CellResult, b: CellResult): PairedRatio | null {
+  const perRound: number[] = []
+  for (const ra of a.rounds) {
+    const rb = b.rounds.find((r) => r.round === ra.round && r.ratioToBaseline?.cpu)
+    if (ra.ratioToBaseline?.cpu && rb) perRound.push(ra.ratioToBaseline.cpu / rb.ratioToBaseline!.cpu!)
+  }
+  if (perRound.length === 0) return null
+  const interval = medianCi95(perRound)
+  const verdict = perRound.length < MIN_ROUNDS_FOR_FINDING ? 'unclear'
+    : interval[0] > 1 + EQUIVALENCE ? 'higher'
+      : interval[1] < 1 - EQUIVALENCE ? 'lower'
+        : interval[0] >= 1 - EQUIVALENCE && interval[1] <= 1 + EQUIVALENCE ? 'same' : 'unclear'
+  return { median: median(perRound), interval, coverage: medianIntervalCoverage(perRound.length), rounds: perRound.length, verdict }
+}
+
+const describePair = (p: PairedRatio) =>
+  `paired per-round ratio ${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])} over ${p.rounds} round${p.rounds === 1 ? '' : 's'} (coverage ${percent(p.coverage)})`
+
 function label(c: CellResult): string {
   const n = c.instances > 1 ? `, ${c.instances} instances` : ''
   return `${descriptorOf(c).label.cell(c)}${n}`
 }
 const capitalized = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`
+const noise = (p: PairedRatio) => (p.rounds < MIN_ROUNDS_FOR_FINDING
+  ? `with ${p.rounds} round${p.rounds === 1 ? '' : 's'} this run cannot tell them apart`
+  : `the difference is within the noise of this run`)
 
-/** Short findings computed from the summaries: only what this run measured. */
+/** Short findings computed from this run's own numbers and workload; a comparison is stated only where its rounds agree. */
 export function findings(results: ResultsFile): Finding[] {
   const ok = results.cells.filter((c) => c.status === 'ok' && c.summary)
   const out: Finding[] = []
@@ -22,42 +62,49 @@ export function findings(results: ResultsFile): Finding[] {
   const reads = (c: CellResult) => c.summary!.storeOpsPerRequest.reads
   const base = ok.find((c) => c.id === results.scenario.baseline)
   const single = ok.filter((c) => c.instances === 1)
-  const byCpu = (cells: CellResult[]) => [...cells].sort((a, b) => cpu(a) - cpu(b))
-  const serverState = byCpu(single.filter((c) => descriptorOf(c).state === 'server'))
-  const clientState = byCpu(single.filter((c) => descriptorOf(c).state === 'client'))
+  const byRatio = (cells: CellResult[]) => [...cells].sort((a, b) => (a.summary!.ratioToBaseline.cpu ?? cpu(a)) - (b.summary!.ratioToBaseline.cpu ?? cpu(b)))
+  const serverState = byRatio(single.filter((c) => descriptorOf(c).state === 'server'))
+  const clientState = byRatio(single.filter((c) => descriptorOf(c).state === 'client'))
   const route = results.scenario.workload.route
+  const ratioFigures = (a: CellResult, b: CellResult, p: PairedRatio) =>
+    `${describePair(p)}; medians ${a.id} ${us(cpu(a))}, ${b.id} ${us(cpu(b))}${base ? `; overhead over ${base.id}: ${us(cpu(a) - cpu(base))} vs ${us(cpu(b) - cpu(base))}` : ''}`
 
-  const auth = byCpu(single.filter((c) => descriptorOf(c).state !== 'none'))
+  const auth = byRatio(single.filter((c) => descriptorOf(c).state !== 'none'))
   if (auth.length >= 2) {
     const lo = auth[0]!
     const hi = auth[auth.length - 1]!
-    out.push({
-      text: `On ${route}, the cheapest authentication was ${label(lo)} and the most expensive ${label(hi)}: ${times(cpu(hi) / cpu(lo))} the server CPU per request.`,
-      figures: `${lo.id} ${us(cpu(lo))}, ${hi.id} ${us(cpu(hi))}${base ? `; ${base.id} ${us(cpu(base))}` : ''} (medians of ${results.scenario.load.rounds} rounds)`,
-    })
+    const p = pairedRatio(hi, lo)
+    if (p) {
+      out.push({
+        text: p.verdict === 'higher'
+          ? `On ${route}, the cheapest authentication was ${label(lo)} and the most expensive ${label(hi)}: ${times(p.median)} the server CPU per request.`
+          : `On ${route}, every authentication cost about the same server CPU per request: between the cheapest (${label(lo)}) and the most expensive (${label(hi)}) ${noise(p)}.`,
+        figures: ratioFigures(hi, lo, p),
+      })
+    }
   }
   // Every client-state cell (tokens, sealed cookies) against the server-side session of reference.
   const reference = serverState.find((c) => c.store === 'sqlite') ?? serverState[0]
   if (reference) {
     for (const j of clientState) {
-      const r = cpu(j) / cpu(reference)
+      const p = pairedRatio(j, reference)
+      if (!p) continue
       const name = capitalized(label(j))
-      const text = r > 1.1
-        ? `${name} costs ${times(r)} the server CPU per request of ${label(reference)}, contrary to the folklore that ${descriptorOf(j).label.family} are the cheap option.`
-        : r >= 0.9
-          ? `${name} costs about the same server CPU per request as ${label(reference)} (${times(r)}).`
-          : `${name} costs ${times(r)} the server CPU per request of ${label(reference)}: cheaper, as the folklore says.`
-      out.push({
-        text,
-        figures: `${j.id} ${us(cpu(j))} vs ${reference.id} ${us(cpu(reference))}${base ? `; overhead over ${base.id}: ${us(cpu(j) - cpu(base))} vs ${us(cpu(reference) - cpu(base))}` : ''}`,
-      })
+      const text = {
+        higher: `${name} cost ${times(p.median)} the server CPU per request of ${label(reference)} on ${route}, contrary to the folklore that ${descriptorOf(j).label.family} are the cheap option.`,
+        lower: `${name} cost ${times(p.median)} the server CPU per request of ${label(reference)} on ${route}: cheaper, as the folklore says.`,
+        same: `${name} cost about the same server CPU per request as ${label(reference)} on ${route} (within ±${EQUIVALENCE * 100}%).`,
+        unclear: `${name} against ${label(reference)} on ${route}: ${noise(p)} (${times(p.median)}).`,
+      }[p.verdict]
+      out.push({ text, figures: ratioFigures(j, reference, p) })
     }
   }
   // Store reads beyond the baseline's (which holds any users-table read of the workload), counted.
-  const plain = clientState.find((c) => reads(c) === (base ? reads(base) : 0))
-  if (base && reference && plain && reads(reference) > reads(base)) {
+  const extra = (c: CellResult) => reads(c) - (base ? reads(base) : 0)
+  const plain = clientState.find((c) => extra(c) === 0)
+  if (base && reference && plain && extra(reference) > 0) {
     out.push({
-      text: `On ${route}, ${label(reference)} read the store ${(reads(reference) - reads(base)).toFixed(3)} more times per request than the baseline; ${label(plain)} no more than the baseline. Counted, not assumed.`,
+      text: `On ${route}, ${label(reference)} read its store ${extra(reference).toFixed(3)} times per request more than the baseline; ${label(plain)} no more than the baseline. Counted, not assumed.`,
       figures: `store reads per request: ${reference.id} ${reads(reference).toFixed(3)}; ${plain.id} ${reads(plain).toFixed(3)}; ${base.id} ${reads(base).toFixed(3)}`,
     })
   }

@@ -34,7 +34,7 @@ export const sessionStrategy: StrategyDescriptor = {
   },
   label: {
     family: 'sessions',
-    cell: (c) => `a ${c.store} session lookup`,
+    cell: (c) => `a ${c.store} session`,
     column: (c) => `session (${c.store})`,
     stateLives: (c) => `server side, in ${c.store}; the client holds only an id`,
     clientReads: () => 'no: a random 256-bit id, nothing inside',
