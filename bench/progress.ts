@@ -104,7 +104,7 @@ function row(c: CellResult): string[] {
 
 /** The compact end-of-run table (pure: returns the text). */
 export function summaryTable(results: ResultsFile): string {
-  const headers = ['cell', 'status', 'req/s', 'CPU µs/req', 'CPU 95% CI', 'CPU x base', 'store µs', 'busy', 'reads/writes', 'srv p50 µs', 'req bytes']
+  const headers = ['cell', 'status', 'req/s', 'CPU µs/req', 'CPU interval', 'CPU x base', 'store µs', 'busy', 'reads/writes', 'srv p50 µs', 'req bytes']
   const text = table(headers, results.cells.map(row))
   const notes = results.cells
     .filter((c) => c.reason || c.note)

@@ -8,7 +8,7 @@ function medianOrNull(values: (number | null | undefined)[]): number | null {
   return present.length ? median(present) : null
 }
 
-/** Summarizes a cell's rounds: medians with 95% intervals, exact op counts over every round. */
+/** Summarizes a cell's rounds: medians with their order-statistic intervals (and coverage), exact op counts over every round. */
 export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
   if (rounds.length === 0) return null
   const col = <T>(pick: (r: RoundResult) => T) => rounds.map(pick)

@@ -43,6 +43,31 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(row('Several instances')[1], 'not measured in this run (see scenarios/scaling.ts)')
   })
 
+  test('several instances: what is shared, and a logout that reached only one instance, are said', () => {
+    const r = fixtureResults()
+    const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    r.cells.push(
+      { ...structuredClone(jwt), id: 'jwt-HS256-jose-memory-denylist-x2', store: 'memory', revocation: 'denylist', instances: 2, revocationProbe: { statusAfterLogout: [401, 200], keepsWorkingSeconds: 899 } },
+      { ...structuredClone(r.cells.find((c) => c.id === 'session-sqlite')!), id: 'session-sqlite-x2', instances: 2, revocationProbe: { statusAfterLogout: [401, 401], keepsWorkingSeconds: 0 } },
+    )
+    const t = comparisonTable(r)
+    const answers = t.rows.find((x) => x.question === 'Several instances?')!.answers
+    assert.equal(answers[t.columns.indexOf('session (sqlite)')], 'every request answered by 2 instances on one machine (0% 401, measured; state in one SQLite file on this machine (instances on other machines could not share it))')
+    assert.equal(answers[t.columns.indexOf('jwt (memory)')], 'every request answered by 2 instances on one machine (0% 401, measured; state in a copy in each process); but logout ended the credential on 1 of 2 instances only')
+  })
+
+  test('the server-time chart says which cells wait, and the CPU chart where Redis ran', () => {
+    const r = fixtureResults()
+    const redis = r.cells.find((c) => c.id === 'session-redis')!
+    Object.assign(redis, structuredClone(r.cells.find((c) => c.id === 'session-sqlite')!), { id: 'session-redis', store: 'redis' })
+    redis.summary!.storeCpuUsPerRequest = { median: 12, ci95: [11, 13], coverage: 0.75 }
+    const charts = buildCharts(r)
+    assert.match(charts.find((c) => c.id === 'latency')!.caption, /A request that waits \(session-redis on I\/O to Redis, jwt-HS256-jose-sqlite on the thread pool \(WebCrypto\)\)/)
+    const cpu = charts.find((c) => c.id === 'cpu')!
+    assert.match(cpu.caption, /Redis was pinned with the load generator to CPU 0 \(the servers had CPU 1\)/)
+    assert.deepEqual(cpu.config.data.datasets[2]!.data, [0, 0, 0, 12, 0])
+  })
+
   test('findings are computed from the figures: paired per-round ratios, stated where the rounds agree', () => {
     const f = findings(fixtureResults())
     assert.equal(f[0]!.text, 'On GET /me, the cheapest authentication was a sqlite session and the most expensive JWT HS256 with jose: 2.40x the server CPU per request.')
@@ -126,19 +151,18 @@ describe('report rendering (pure, on fixture results)', () => {
 })
 
 describe('compare', () => {
-  test('changes beyond the noise and the threshold are regressions', () => {
+  test('a regression is a drift-cancelled change beyond the run-to-run spread and the threshold', () => {
     const a = fixtureResults()
     const b = fixtureResults()
-    const jwt = b.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
-    jwt.summary!.cpuUsPerRequest = { median: 90, ci95: [88, 93], coverage: 0.75 }
-    const session = b.cells.find((c) => c.id === 'session-sqlite')!
-    session.summary!.cpuUsPerRequest = { median: 32, ci95: [30, 34], coverage: 0.75 }
-    const cmp = compareResults(a, b, 10)
-    const cpu = (id: string) => cmp.changes.find((c) => c.id === id && c.metric === 'cpuUsPerRequest')!
-    assert.deepEqual([cpu('jwt-HS256-jose-sqlite').regression, cpu('jwt-HS256-jose-sqlite').beyondNoise], [true, true])
-    assert.deepEqual([cpu('session-sqlite').regression, cpu('session-sqlite').beyondNoise], [false, false])
-    assert.equal(Math.round(cpu('jwt-HS256-jose-sqlite').change * 1000), 250)
-    assert.match(compareText(cmp), /jwt-HS256-jose-sqlite\s+CPU µs\/req\s+72\.0 \[70\.0-75\.0\]\s+90\.0 \[88\.0-93\.0\]\s+\+25\.0%\s+REGRESSION/)
-    assert.equal(compareResults(a, b, 30).changes.some((c) => c.regression), false)
+    const jwt = b.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.summary!
+    jwt.ratioToBaseline.cpu = jwt.ratioToBaseline.cpu! * 1.08
+    const cmp = compareResults(a, b, 5, { percent: 6, measured: 'test' })
+    const ratio = cmp.changes.find((c) => c.id === 'jwt-HS256-jose-sqlite' && c.metric === 'cpuRatio')!
+    assert.equal(Math.round(ratio.change * 1000), 80)
+    assert.equal(ratio.regression, true)
+    assert.equal(compareResults(a, b, 5, { percent: 9, measured: 'test' }).changes.some((c) => c.regression), false)
+    assert.equal(compareResults(a, b, 10, { percent: 6, measured: 'test' }).limitPercent, 10)
+    assert.equal(cmp.changes.some((c) => c.id === 'none' && c.metric === 'cpuRatio'), false)
+    assert.match(compareText(cmp), /jwt-HS256-jose-sqlite\s+CPU x baseline\s+3\.571\s+3\.857\s+\+8\.0%\s+REGRESSION/)
   })
 })

@@ -36,28 +36,37 @@ export function requestBytes(url: string, requests: LoadRequest[]): number {
 
 type Tracker = Promise<autocannon.Result> & { stop(): void }
 
-/** `requests` starting at `offset`, wrapping around. */
-export const rotated = <T>(requests: T[], offset: number): T[] => [...requests.slice(offset), ...requests.slice(0, offset)]
+/**
+ * Connection k's share of the pool: every `connections`-th request starting at k (or request
+ * k mod n when there are more connections than requests). Every request is some connection's,
+ * every connection starts at a different one, and autocannon builds each buffer once instead of
+ * every connection building the whole pool.
+ */
+export function shareOf<T>(requests: T[], k: number, connections: number): T[] {
+  if (connections >= requests.length) return [requests[k % requests.length]!]
+  const out: T[] = []
+  for (let i = k; i < requests.length; i += connections) out.push(requests[i]!)
+  return out
+}
 
 /**
  * Closed-loop load with autocannon. Connection i goes to urls[i % urls.length], so several
- * instances share the load; each connection cycles through `requests` (one per credential),
- * connection k starting at its own offset k * n / connections, so that even a short window
- * reaches the whole pool instead of every connection replaying its first few credentials.
+ * instances share the load; each connection cycles through its own share of `requests` (one per
+ * credential), so that even a short window reaches the whole pool.
  * autocannon's latency has 1 ms resolution: the servers' own µs timings complement it.
  */
 export async function drive(urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal): Promise<LoadResult> {
   const total = Math.max(connections, urls.length)
-  const copy = () => requests.map((r) => ({ ...r, headers: { ...r.headers } }))
+  const copy = (rs: LoadRequest[]) => rs.map((r) => ({ ...r, headers: { ...r.headers } }))
   let client = 0
   const tracker = autocannon({
     url: urls as unknown as string,
     connections: total,
     duration: durationSeconds,
     timeout: 10,
-    requests: copy(),
+    requests: copy(requests.slice(0, 1)),
     setupClient: (c: { setRequests(r: unknown[]): void }) => {
-      c.setRequests(rotated(copy(), Math.floor((client++ % total) * requests.length / total)))
+      c.setRequests(copy(shareOf(requests, client++ % total, total)))
     },
   } as autocannon.Options) as unknown as Tracker
   const stop = () => tracker.stop()

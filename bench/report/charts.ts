@@ -1,5 +1,8 @@
 import type { StrategyKind } from '../../servers/types.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
+import { percent } from '../format.ts'
+import { storeProvisioners } from '../stores/index.ts'
+import { medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
 
 /** A Chart.js configuration that is plain JSON (no functions), so it can be inlined and re-rendered. */
@@ -34,6 +37,14 @@ export function cellColors(cells: CellResult[]): string[] {
 function colourKey(cells: CellResult[]): string {
   return [...new Set(cells.map((c) => c.strategy))].map((k) => strategyDescriptors[k])
     .filter((d) => d.state !== 'none').map((d) => `${d.colorName}: ${d.label.family}`).join(', ')
+}
+
+/** The cells whose request awaits something outside its own turn of the event loop, and what. */
+function waiting(cells: CellResult[]): string {
+  return cells.flatMap((c) => {
+    const what = [c.store ? storeProvisioners[c.store].awaits : null, descriptorOf(c).awaits?.(c) ?? null].filter(Boolean)
+    return what.length ? [`${c.id} on ${what.join(' and ')}`] : []
+  }).join(', ')
 }
 
 /** What the dark store segment is, and what it shares its CPU with on this machine. */
@@ -76,14 +87,14 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
     {
       id: 'rps',
       title: 'Requests per second',
-      caption: `Median requests/s over ${rounds} round${rounds > 1 ? 's' : ''} (bar) and its 95% interval (thin bar). Throughput is the noisy figure on a shared machine.`,
+      caption: `Median requests/s over ${rounds} round${rounds > 1 ? 's' : ''} (bar) and the interval of that median (thin bar; order statistics, coverage ${percent(medianIntervalCoverage(rounds))} with ${rounds} round${rounds > 1 ? 's' : ''}, within this run only). Throughput is the noisy figure on a shared machine.`,
       config: {
         type: 'bar',
         data: {
           labels,
           datasets: [
             { label: 'median req/s', data: cells.map((c) => Math.round(s(c).rps.median)), backgroundColor: colors },
-            { label: '95% interval', data: cells.map((c) => s(c).rps.ci95.map(Math.round)), backgroundColor: 'rgba(0,0,0,0.35)', barPercentage: 0.15, grouped: false },
+            { label: 'interval', data: cells.map((c) => s(c).rps.ci95.map(Math.round)), backgroundColor: 'rgba(0,0,0,0.35)', barPercentage: 0.15, grouped: false },
           ],
         },
         options: baseOptions('requests/s'),
@@ -134,7 +145,7 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
     {
       id: 'latency',
       title: 'Server-side request time',
-      caption: 'Server time from onRequest to onResponse in µs (p50, p90, p99, max; log scale). Client-side latency from autocannon has 1 ms resolution and is in the table below.',
+      caption: `Server time from onRequest to onResponse in µs (p50, p90, p99, max; log scale), under ${results.scenario.load.connections} connections in a closed loop: latency under this load, not the cost of a request. A request that waits (${waiting(cells) || 'none here'}) lets others run meanwhile, so its server time is mostly waiting in line behind them; a request that finishes in one turn of the event loop shows its own work. Compare costs by CPU per request; client-side latency from autocannon has 1 ms resolution and is in the table below.`,
       config: {
         type: 'bar',
         data: {

@@ -66,8 +66,12 @@ function instances(c: CellResult, all: CellResult[]): string {
     const share = x.summary!.status401Share
     const who = multi.length > 1 ? `${x.id}: ` : ''
     if (share > 0) return `${who}breaks with ${x.instances} instances: ${(share * 100).toFixed(1)}% of requests got 401 (measured)`
-    const shared = x.store === null ? 'no shared state needed' : storeProvisioners[x.store].sharedAcrossInstances ? `one shared ${x.store} store` : `a ${x.store} store per process`
-    return `${who}every request answered with ${x.instances} instances on this machine (0% 401, measured; ${shared})`
+    const state = x.store === null ? 'no server-side state to share' : `state in ${storeProvisioners[x.store].sharing}`
+    const statuses = x.revocationProbe?.statusAfterLogout ?? []
+    const partial = new Set(statuses).size > 1
+      ? `; but logout ended the credential on ${statuses.filter((st) => st === 401).length} of ${statuses.length} instances only`
+      : ''
+    return `${who}every request answered by ${x.instances} instances on one machine (0% 401, measured; ${state})${partial}`
   }).join('; ')
 }
 

@@ -1,7 +1,10 @@
 import type { CellResult, ResultsFile } from '../results.ts'
 import { buildCharts, STRATEGY_COLOR, type ChartSpec } from './charts.ts'
 import { hostNoise } from '../summarize.ts'
-import { num } from '../format.ts'
+import { num, percent } from '../format.ts'
+import { CLIENT_BOUND_SHARE } from '../results.ts'
+import { CROSS_CHECK_REQUESTS } from '../verify.ts'
+import { EQUIVALENCE } from './findings.ts'
 import { costBreakdown } from './breakdown.ts'
 import { comparisonTable } from './comparison.ts'
 import { findings } from './findings.ts'
@@ -37,7 +40,7 @@ code { font-size: 12px; background: var(--soft); padding: 1px 3px; border-radius
 `
 
 function resultsTable(cells: CellResult[]): string {
-  const head = ['cell', 'status', 'req/s (95% CI)', 'CPU µs/req (95% CI)', 'store CPU µs/req', 'servers busy', 'CPU x base', 'reads / writes / deletes per req',
+  const head = ['cell', 'status', 'req/s (interval)', 'CPU µs/req (interval)', 'store CPU µs/req', 'servers busy', 'CPU x base', 'reads / writes / deletes per req',
     'server µs p50 / p99', 'client ms p50 / p99 / max', 'bytes req / resp', '401 share', 'RSS MiB']
   const rows = cells.map((c) => {
     const s = c.summary
@@ -74,9 +77,9 @@ function breakdownHtml(results: ResultsFile): string {
     ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="4" class="muted">${esc(b.missing)}</td></tr>`
     : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td class="n">${num(b.overheadUs)}</td><td>${b.parts.slice(1).map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ') || '–'}</td><td class="n">${num(b.explainedUs - b.parts[0]!.us)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}%)`}</td></tr>`)
   const large = rows.filter((b) => b.large)
-  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead, taken round by round (the cell minus the baseline in the same round, median over rounds) so that the machine's drift cancels. Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per operation, all threads counted), and the remainder they do not explain (async scheduling, allocation, garbage collection, larger headers to parse), shown rather than hidden.</p>
+  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead, taken round by round (the cell minus the baseline in the same round, median over rounds) so that the machine's drift cancels. Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per operation, all threads counted), and the remainder they do not explain, shown rather than hidden. The remainder holds what a primitive timed alone in a hot loop cannot: a larger header to parse and copy, scheduling, allocation and garbage collection, caches that a real request finds colder. A negative remainder means the primitives cost less inside a request than alone (jose's verify, for one, overlaps on the thread pool).</p>
 <table><thead><tr><th>cell</th><th>measured µs</th><th>overhead over baseline µs</th><th>its primitives (µs)</th><th>sum µs</th><th>remainder µs (share of overhead)</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
-${large.length ? `<p class="warn">A large remainder is a finding about the implementation: ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}.</p>` : ''}`
+${large.length ? `<p class="warn">Unexplained by the primitives, more than half the overhead: ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}. That is where a profile of the server under load should look next.</p>` : ''}`
 }
 
 function microHtml(results: ResultsFile): string {
@@ -90,16 +93,22 @@ ${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t
 function methodology(results: ResultsFile): string {
   const e = results.environment
   const l = results.scenario.load
+  const nc = results.noiseControl
+  const clientBound = results.cells.filter((c) => c.summary?.clientBoundRounds).map((c) => `${c.id} (${c.summary!.clientBoundRounds} of ${c.rounds.length} windows, ${num(c.summary!.serverBusyShare * 100, 0)}% busy at the median)`)
   const pk = Object.entries(e.packages).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ')
   const aff = e.cpuAffinity ? `load generator and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}` : 'processes not pinned to CPUs'
   return `<ul>
 <li>Machine: ${esc(e.cpus.count)} × ${esc(e.cpus.model)}, ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
 <li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
-<li>Load: autocannon, closed loop, ${l.connections} connections, ${l.warmupSeconds} s warm-up then ${l.durationSeconds} s measured, ${l.rounds} round${l.rounds > 1 ? 's' : ''}; every round runs every cell in order, so drift touches all cells alike. Requests rotate over ${results.scenario.workload.users} logged-in users.</li>
+<li>Load: autocannon, closed loop, ${l.connections} connections, ${l.warmupSeconds} s warm-up before a cell's first window, then ${l.durationSeconds} s windows, ${l.rounds} round${l.rounds > 1 ? 's' : ''}. Requests rotate over ${results.scenario.workload.users} logged-in users, each connection starting at its own offset so every window reaches the whole pool.</li>
+<li>Noise control (${esc(nc.method)}): in every round the other cells run in an order shuffled with seed ${nc.seed}, each between two windows of the baseline (${esc(results.scenario.baseline)}); a cell's ratio to the baseline is taken against the mean of those two, so drift slower than a few seconds cancels. When the two disagreed by more than ${percent(nc.bracketTolerance)} the window was measured again (at most ${nc.maxRepeats} times): ${nc.repeats} window${nc.repeats === 1 ? ' was' : 's were'} measured again in this run.${nc.bracketSpread ? ` The two baseline windows around a cell differed by ${percent(nc.bracketSpread.median)} at the median, ${percent(nc.bracketSpread.max)} at most.` : ''}</li>
+<li>Saturation: each window records the servers' busy share (CPU time over the window and the CPUs they may use). A closed loop measures CPU per request at saturation only when the client keeps the servers busy; a window under ${percent(CLIENT_BOUND_SHARE)} is flagged client-bound, and its CPU per request reads high (idle wake-ups are shared by fewer requests).${clientBound.length ? ` Client-bound here: ${esc(clientBound.join(', '))}.` : ''}</li>
 <li>CPU per request: each server's process CPU time (user + system) over the window divided by the requests it started; read over IPC before and after the window. Server time: an HDR histogram from onRequest to onResponse, in µs.</li>
-<li>Verification: before measuring, no credential must give 401 and a fresh one 200; after each window the counted store operations per request must equal the contract (and Redis's INFO commandstats must agree), and there must be no non-2xx answer, error or timeout, or the cell is marked invalid.</li>
-<li>Intervals: a distribution-free 95% interval of the median from order statistics over rounds. With fewer than 6 rounds it is the range of the rounds, whose coverage is lower (75% for 3 rounds, 94% for 5).</li>
-<li>Stable and noisy figures: on a shared 2-core machine requests/s move a lot from run to run (the load generator and the server share the cores); server CPU µs per request and the counted operations are the steadier figures, and ratios within a round the fairest comparison.</li>
+<li>Store CPU: Redis's own CPU from INFO cpu over the same window (checked against the kernel's account of the process in the tests), stacked on the servers' in the chart; in-process stores are inside the servers' figure.</li>
+<li>Verification: before measuring, no credential must give 401 and a fresh one 200; an extra instance started with SQLite's statement trace serves ${CROSS_CHECK_REQUESTS} requests, and every counted store operation must show in that trace or in the store's own counts; after each window the counted store operations per request must equal the contract (and Redis's INFO commandstats must agree on reads, writes and deletes), and there must be no non-2xx answer, error or timeout, or the cell is marked invalid.</li>
+<li>Intervals: the interval of a median over rounds from order statistics, labelled with its coverage: with fewer than 6 rounds it is the range of the rounds (75% for 3 rounds, 94% for 5). They are within-run intervals: they say how much the rounds of this run agreed, not how far another run will land (for that, <code>npm run compare</code> uses the run-to-run spread measured on this machine).</li>
+<li>Findings compare two cells by their paired per-round ratio (each against its own bracketing baseline windows) and are stated only where its interval excludes "about the same" (±${EQUIVALENCE * 100}%); otherwise they say the difference is within the noise of this run.</li>
+<li>Stable and noisy figures: on a shared 2-core machine requests/s move a lot from run to run (the load generator and the server share the cores); server CPU µs per request and the counted operations are the steadier figures, and ratios to the bracketing baseline the fairest comparison.</li>
 <li>Run ${esc(results.startedAt)} to ${esc(results.finishedAt)}, scenario file <code>${esc(results.scenario.file)}</code>.</li>
 </ul>`
 }

@@ -52,6 +52,10 @@ export interface StoreProvisioner {
    * trace, Redis's INFO commandstats), so verification can check the counts against it.
    */
   observable: boolean
+  /** What a request waits on when it uses this store (e.g. `I/O to Redis`); null when the store answers in the same turn. */
+  awaits: string | null
+  /** How the cell's instances share it, for the comparison table. */
+  sharing: string
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */
   provision(ctx: ProvisionContext): Promise<ProvisionedStore>
 }

@@ -4,6 +4,8 @@ import type { StoreProvisioner } from './index.ts'
 export const memoryProvisioner: StoreProvisioner = {
   kind: 'memory',
   observable: false,
+  awaits: null,
+  sharing: 'a copy in each process',
   sharedAcrossInstances: false,
   provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, stop: async () => {} }),
 }

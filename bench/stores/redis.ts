@@ -46,6 +46,8 @@ export async function privateOrGivenRedis(url: string | null, cpus: string | nul
 export const redisProvisioner: StoreProvisioner = {
   kind: 'redis',
   observable: true,
+  awaits: 'I/O to Redis',
+  sharing: 'one Redis, reachable over the network',
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     const redis = await privateOrGivenRedis(urls.redis ?? null, cpus, group)

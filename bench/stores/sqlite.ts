@@ -4,6 +4,8 @@ import type { StoreProvisioner } from './index.ts'
 export const sqliteProvisioner: StoreProvisioner = {
   kind: 'sqlite',
   observable: true,
+  awaits: null,
+  sharing: 'one SQLite file on this machine (instances on other machines could not share it)',
   sharedAcrossInstances: true,
   provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, stop: async () => {} }),
 }

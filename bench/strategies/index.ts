@@ -52,6 +52,8 @@ export interface StrategyDescriptor {
   lifetimeSeconds(info: CredentialInfo): number | null
   /** The micro-benchmark tasks a request of this cell pays for beyond the framework, with labels. */
   breakdown(c: CellSpec): { label: string; task: string }[]
+  /** What identifying a caller waits on outside the event loop's turn (e.g. a thread pool), or null. */
+  awaits?(c: CellSpec): string | null
   /** This strategy's primitives, timed by the micro-benchmarks. */
   micro?(): Promise<{ tasks: MicroTask[]; close(): Promise<void> }>
   /** Words for findings and tables. */

@@ -48,6 +48,8 @@ export const jwtStrategy: StrategyDescriptor = {
     { label: `verify ${c.alg} (${c.engine})`, task: `verify:${c.alg}:${c.engine}` },
     ...(c.revocation === 'denylist' ? [{ label: `denylist read (${c.store})`, task: `store-read:${c.store}` }] : []),
   ],
+  // jose verifies through WebCrypto, whose work runs on libuv's thread pool.
+  awaits: (c) => (c.engine === 'jose' ? 'the thread pool (WebCrypto)' : null),
   micro: jwtMicroTasks,
   label: {
     family: 'JWTs',
