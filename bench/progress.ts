@@ -68,7 +68,7 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         return
       }
       case 'window-repeated':
-        print(`  ${e.cell}: its two ${baseline} windows differ by ${(e.spread * 100).toFixed(0)}%: measuring it again`)
+        print(`  ${e.cell}: ${e.reason}: measuring it again`)
         return
       case 'cell-invalid':
         end(e.cell)

@@ -4,7 +4,7 @@ import { percent } from './format.ts'
 import type { MicroResults } from './micro/run.ts'
 import type { CellPlan } from './plan.ts'
 import { SCHEMA_VERSION, type CellResult, type ResultsFile, type RoundResult } from './results.ts'
-import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS } from './noise.ts'
+import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS, OUTLIER_TOLERANCE } from './noise.ts'
 import type { RunEvent } from './runner.ts'
 import type { Scenario } from './scenario.ts'
 import { median, ratio } from './stats.ts'
@@ -121,6 +121,7 @@ export function reduceRun(record: RunRecord): ResultsFile {
       seed: record.seed,
       bracketTolerance: BRACKET_TOLERANCE,
       maxRepeats: MAX_REPEATS,
+      outlierTolerance: OUTLIER_TOLERANCE,
       repeats: record.events.filter((e) => e.type === 'window-repeated').length,
       bracketSpread: spreads.length ? { median: median(spreads), max: Math.max(...spreads) } : null,
       orders: record.events.flatMap((e) => (e.type === 'round-order' ? [e.order] : [])),

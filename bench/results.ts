@@ -84,8 +84,10 @@ export interface NoiseControl {
   /** Brackets whose two baseline windows differ by more than this share get their window measured again. */
   bracketTolerance: number
   maxRepeats: number
-  /** Windows measured again because their brackets disagreed. */
+  /** Windows measured again because their brackets disagreed, or their ratio strayed from the cell's earlier rounds. */
   repeats: number
+  /** Above this distance from the median of a cell's earlier rounds, a window is measured again. */
+  outlierTolerance: number
   /** Spread of every bracket (|before - after| / mean), median and max. */
   bracketSpread: { median: number; max: number } | null
   /** The cell order of each round, as run. */

@@ -14,7 +14,7 @@ import { describeEnvironment } from './environment.ts'
 import { runMicro, type MicroResults } from './micro/run.ts'
 import { expandPlan, type CellPlan } from './plan.ts'
 import type { ProcessGroup } from './processes.ts'
-import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS } from './noise.ts'
+import { bracketSpread, MAX_REPEATS, repeatReason } from './noise.ts'
 import { reduceRun } from './reduce.ts'
 import { seededRandom, shuffled } from './stats.ts'
 import type { CredentialInfo, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
@@ -32,7 +32,7 @@ export type RunEvent =
   | { type: 'round-started'; cell: string; round: number; slot: number; prepare: boolean }
   | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null }
   | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
-  | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number }
+  | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
   | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
   | { type: 'micro-started' }
   | { type: 'run-finished'; interrupted: boolean }
@@ -163,7 +163,7 @@ interface TurnContext {
  * One round: the cells in a shuffled order, each between two baseline windows (B X B Y B ...);
  * a cell whose two brackets disagree is measured again with a fresh bracket, a bounded number of times.
  */
-async function runRound(round: number, plans: CellPlan[], baseline: CellPlan, random: () => number, ctx: TurnContext): Promise<void> {
+async function runRound(round: number, plans: CellPlan[], baseline: CellPlan, random: () => number, ctx: TurnContext, history: Map<string, number[]>): Promise<void> {
   const { opts, emit, active } = ctx
   const order = shuffled(plans.filter((p) => p.id !== baseline.id && active.has(p.id)), random)
   emit({ type: 'round-order', round, order: order.map((p) => p.id) })
@@ -177,9 +177,15 @@ async function runRound(round: number, plans: CellPlan[], baseline: CellPlan, ra
       const right = await cellWindow(baseline, round, slot++, ctx)
       if (!right) { left = null; break }
       const spread = bracketSpread(left.cpuUsPerRequest, right.cpuUsPerRequest)
+      const ratio = measured.cpuUsPerRequest / ((left.cpuUsPerRequest + right.cpuUsPerRequest) / 2)
       left = right
-      if (spread <= BRACKET_TOLERANCE || repeats >= MAX_REPEATS) break
-      emit({ type: 'window-repeated', cell: plan.id, round, slot: slot - 2, spread })
+      const earlier = history.get(plan.id) ?? []
+      const reason = repeatReason(spread, ratio, earlier)
+      if (!reason || repeats >= MAX_REPEATS) {
+        history.set(plan.id, [...earlier, ratio])
+        break
+      }
+      emit({ type: 'window-repeated', cell: plan.id, round, slot: slot - 2, spread, reason })
     }
     if (!live()) return
   }
@@ -221,7 +227,8 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
       }),
     }
     const random = seededRandom(seed)
-    for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) await runRound(round, plans, baseline, random, ctx)
+    const history = new Map<string, number[]>()
+    for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) await runRound(round, plans, baseline, random, ctx, history)
   } finally {
     await Promise.all([...runtimes.values()].map((rt) => rt.close()))
     await Promise.all([...stores.values()].map((s) => s.stop()))

@@ -99,7 +99,7 @@ describe('the reducer', () => {
     assert.equal(session!.status, 'ok')
     assert.deepEqual(none!.rounds.map((r) => r.ratioToBaseline?.cpu ?? null), [1, 1, null])
     assert.deepEqual(results.noiseControl, {
-      method: 'bracketed', seed: 42, bracketTolerance: 0.15, maxRepeats: 2, repeats: 0, bracketSpread: { median: 0, max: 0 }, orders: [],
+      method: 'bracketed', seed: 42, bracketTolerance: 0.15, maxRepeats: 2, outlierTolerance: 0.25, repeats: 0, bracketSpread: { median: 0, max: 0 }, orders: [],
     })
   })
 
@@ -107,7 +107,7 @@ describe('the reducer', () => {
     const results = record([
       { type: 'round-order', round: 1, order: ['session-sqlite'] },
       measured('none', 1, 0, 20), measured('session-sqlite', 1, 1, 50), measured('none', 1, 2, 30),
-      { type: 'window-repeated', cell: 'session-sqlite', round: 1, slot: 1, spread: 0.4 },
+      { type: 'window-repeated', cell: 'session-sqlite', round: 1, slot: 1, spread: 0.4, reason: 'its two baseline windows differ by 40%' },
       measured('session-sqlite', 1, 3, 36), measured('none', 1, 4, 28),
       { type: 'run-finished', interrupted: false },
     ])

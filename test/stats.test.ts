@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { median, medianCi95, medianIntervalCoverage, ratio, seededRandom, shuffled } from '../bench/stats.ts'
+import { repeatReason } from '../bench/noise.ts'
 import { summarizeRounds } from '../bench/summarize.ts'
 import type { RoundResult } from '../bench/results.ts'
 
@@ -67,5 +68,15 @@ describe('interval coverage', () => {
     for (const n of [6, 7, 9, 12, 20]) assert.ok(medianIntervalCoverage(n) >= 0.95, `n=${n}: ${medianIntervalCoverage(n)}`)
     // 6 rounds: the range again (k = 1), 1 - 2/64.
     assert.equal(medianIntervalCoverage(6), 1 - 2 / 64)
+  })
+})
+
+describe('when a window is measured again', () => {
+  test('brackets that disagree, or a ratio far from the cell\'s earlier rounds (either way); never on too little history', () => {
+    assert.equal(repeatReason(0.2, 1.5, []), 'its two baseline windows differ by 20%')
+    assert.equal(repeatReason(0.05, 3.2, [1.5]), null)
+    assert.equal(repeatReason(0.05, 3.2, [1.5, 1.6, 1.55]), 'its ratio 3.20 is 106% off its earlier rounds\' 1.55')
+    assert.equal(repeatReason(0.05, 1.0, [1.5, 1.6]), 'its ratio 1.00 is -35% off its earlier rounds\' 1.55')
+    assert.equal(repeatReason(0.05, 1.8, [1.5, 1.6]), null)
   })
 })
