@@ -22,6 +22,9 @@ export const STRATEGY_COLOR = Object.fromEntries(
   Object.values(strategyDescriptors).map((d) => [d.kind, d.colors[0]!]),
 ) as Record<StrategyKind, string>
 
+/** The store process's segment: a hue no strategy uses. */
+const STORE_COLOR = '#8e44ad'
+
 /** One shade of its strategy's hue per cell, in order. */
 export function cellColors(cells: CellResult[]): string[] {
   const seen = new Map<StrategyKind, number>()
@@ -54,7 +57,7 @@ function storeNote(results: ResultsFile, cells: CellResult[]): string {
   const where = a
     ? ` Redis was pinned with the load generator to CPU ${a.client} (the servers had CPU ${a.server}), so the client and Redis shared that CPU.`
     : ' Redis, the servers and the load generator were not pinned and shared every CPU.'
-  return ` Dark on top: the store process's own CPU per request (Redis, from INFO cpu over the same window), which the server's figure does not contain; an in-process store (SQLite, memory) is already inside the server's.${where}`
+  return ` Purple on top: the store process's own CPU per request (Redis, from INFO cpu over the same window), which the server's figure does not contain; an in-process store (SQLite, memory) is already inside the server's.${where}`
 }
 
 /** Cells whose figures are trustworthy enough to chart. */
@@ -105,7 +108,7 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
       title: 'CPU per request: servers and store',
       caption: `${baseCpu === null
         ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
-        : `Server CPU µs per request: the framework baseline (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus the authentication overhead on top of it (${colourKey(cells)}). The steadier figure.`}${storeNote(results, cells)}`,
+        : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) times each cell's median ratio to the baseline windows around it, split into the baseline and the authentication overhead on top of it (${colourKey(cells)}). The raw medians are in the table below; on a noisy host they mix fast and slow periods.`}${storeNote(results, cells)}`,
       config: {
         type: 'bar',
         data: {
@@ -114,11 +117,11 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
             ...(baseCpu === null
               ? [{ label: 'server CPU µs/request', data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)), backgroundColor: colors, stack: 'cpu' }]
               : [
-                  { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(Math.min(baseCpu, s(c).cpuUsPerRequest.median))), backgroundColor: '#bdc3c7', stack: 'cpu' },
-                  { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, s(c).cpuUsPerRequest.median - baseCpu))), backgroundColor: colors, stack: 'cpu' },
+                  { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(Math.min(baseCpu, baseCpu * (s(c).ratioToBaseline.cpu ?? 1)))), backgroundColor: '#bdc3c7', stack: 'cpu' },
+                  { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, baseCpu * ((s(c).ratioToBaseline.cpu ?? 1) - 1)))), backgroundColor: colors, stack: 'cpu' },
                 ]),
             ...(cells.some((c) => s(c).storeCpuUsPerRequest)
-              ? [{ label: 'store process (Redis)', data: cells.map((c) => (s(c).storeCpuUsPerRequest ? r1(s(c).storeCpuUsPerRequest!.median) : 0)), backgroundColor: '#34495e', stack: 'cpu' }]
+              ? [{ label: 'store process (Redis)', data: cells.map((c) => (s(c).storeCpuUsPerRequest ? r1(s(c).storeCpuUsPerRequest!.median) : 0)), backgroundColor: STORE_COLOR, stack: 'cpu' }]
               : []),
           ],
         },
