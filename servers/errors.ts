@@ -58,6 +58,11 @@ export class AffinityError extends AuthbenchError {
   readonly code = 'ERR_AFFINITY'
 }
 
+/** Bad command-line arguments to a harness command (exit 2). */
+export class UsageError extends AuthbenchError {
+  readonly code = 'ERR_USAGE'
+}
+
 /** A system dependency of the tests or the benchmark is missing. */
 export class SetupError extends AuthbenchError {
   readonly code = 'ERR_SETUP_MISSING'

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { stopChild } from '../processes.ts'
+
+/**
+ * Servers whose behaviour is known, to check a load driver against (an instrument ships with its
+ * check): `delay` answers every request after a fixed delay; `stall` blocks its whole event loop
+ * for STALL ms every PERIOD ms, as a long GC pause or a blocking call would. Each runs in a
+ * process of its own, so a stall never stops the driver measuring it.
+ *
+ *   node --import tsx bench/drive/known-servers.ts delay MS
+ *   node --import tsx bench/drive/known-servers.ts stall PERIOD STALL
+ */
+export type KnownBehaviour = { kind: 'delay'; ms: number } | { kind: 'stall'; periodMs: number; stallMs: number }
+
+export interface KnownServer {
+  url: string
+  close(): Promise<void>
+}
+
+function serve(b: KnownBehaviour): Server {
+  if (b.kind === 'delay') return createServer((_req, res) => { setTimeout(() => res.end('ok'), b.ms) })
+  setInterval(() => {
+    const until = performance.now() + b.stallMs
+    while (performance.now() < until) { /* blocked, as in a stall */ }
+  }, b.periodMs)
+  return createServer((_req, res) => res.end('ok'))
+}
+
+const SELF = fileURLToPath(import.meta.url)
+
+/** Starts a known-behaviour server in a child process on a free loopback port. */
+export function startKnownServer(b: KnownBehaviour): Promise<KnownServer> {
+  const args = b.kind === 'delay' ? ['delay', String(b.ms)] : ['stall', String(b.periodMs), String(b.stallMs)]
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`known server exited with ${code}`)))
+    child.stdout!.on('data', (d) => {
+      const url = /listening on (\S+)/.exec(String(d))?.[1]
+      if (url) resolve({ url, close: () => stopChild(child) })
+    })
+  })
+}
+
+if (process.argv[1] === SELF) {
+  const [kind, a, b] = process.argv.slice(2)
+  const server = serve(kind === 'delay' ? { kind: 'delay', ms: Number(a) } : { kind: 'stall', periodMs: Number(a), stallMs: Number(b) })
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`))
+  process.on('SIGTERM', () => process.exit(0))
+}
