@@ -7,7 +7,10 @@ const near = (a: number, b: number) => Math.abs(a - b) < 1e-9
  * Why a round is not a valid measurement, or null when it is. `renewalBound` is the most session
  * renewal writes the window may hold (see renewalWriteBound); 0 where there are none.
  */
-export function checkRound(r: RoundMeasurement, expected: ExpectedOps, expected401Share: number, renewalBound = 0): string | null {
+export function checkRound(
+  r: Pick<RoundMeasurement, 'round' | 'requests' | 'errors' | 'timeouts' | 'statusCounts' | 'storeOpsPerRequest' | 'redisCommandsPerRequest'>,
+  expected: ExpectedOps, expected401Share: number, renewalBound = 0,
+): string | null {
   const problems: string[] = []
   if (r.requests === 0) problems.push('no request was served')
   if (r.errors > 0 || r.timeouts > 0) problems.push(`${r.errors} connection errors, ${r.timeouts} timeouts`)

@@ -1,7 +1,8 @@
 import * as hdr from 'hdr-histogram-js'
 import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
 import { drive, requestBytes, type LoadRequest, type LoadResult } from './drive/closed.ts'
-import { CLIENT_BOUND_SHARE, type RoundMeasurement } from './results.ts'
+import { openLoop } from './drive/open.ts'
+import { CLIENT_BOUND_SHARE, type OpenMeasurement, type RoundMeasurement } from './results.ts'
 import type { Scenario } from './scenario.ts'
 import type { ExternalCounts } from './stores/index.ts'
 import type { CellRuntime } from './verify.ts'
@@ -18,6 +19,46 @@ async function snapshot(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs
   return { stats, counts: await rt.counts(), storeCpuUs: await rt.storeCpuUs() }
 }
 
+/** What every instance counted over a window, summed; the store's own counts and CPU over it. */
+export interface WindowCounts {
+  served: number
+  serverCpuUs: number
+  storeCpuUs: number | null
+  ops: { reads: number; writes: number; deletes: number }
+  external: ExternalCounts | null
+  rssBytes: number
+  /** Server request time, merged over the instances. */
+  serverTimeUs: RoundMeasurement['serverTimeUs']
+}
+
+/** Reads every counter before and after `run` (with a short settle on each side) and sums over the instances. */
+export async function countWindow<T>(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'>, run: () => Promise<T>): Promise<{ result: T; counts: WindowCounts }> {
+  await settle()
+  const before = await snapshot(rt)
+  const result = await run()
+  await settle()
+  const after = await snapshot(rt)
+  const sum = (pick: (s: StatsSnapshot) => number) => after.stats.reduce((n, s, i) => n + pick(s) - pick(before.stats[i]!), 0)
+  const merged = newHistogram()
+  for (const s of after.stats) merged.add(hdr.decodeFromCompressedBase64(s.requestTimeHistogram))
+  const delta = (k: keyof ExternalCounts) => after.counts![k] - before.counts![k]
+  return {
+    result,
+    counts: {
+      served: sum((s) => s.requests),
+      serverCpuUs: sum((s) => s.cpuUs),
+      storeCpuUs: before.storeCpuUs !== null && after.storeCpuUs !== null ? after.storeCpuUs - before.storeCpuUs : null,
+      ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },
+      external: before.counts && after.counts ? { reads: delta('reads'), writes: delta('writes'), deletes: delta('deletes'), total: delta('total') } : null,
+      rssBytes: Math.max(...after.stats.map((s) => s.rssBytes)),
+      serverTimeUs: {
+        p50: merged.getValueAtPercentile(50), p90: merged.getValueAtPercentile(90),
+        p99: merged.getValueAtPercentile(99), max: merged.maxValue, mean: merged.totalCount ? merged.mean : 0,
+      },
+    },
+  }
+}
+
 /**
  * One measured window, with every instance's counters and CPU read before and after it and
  * summed. A cell's servers live through every round, so only its first window needs the warm-up
@@ -30,21 +71,12 @@ export async function measureRound(
   const { round, slot } = window
   const urls = rt.servers.map((s) => s.url)
   if (window.warmup && load.warmupSeconds > 0) await driver(urls, rt.requests, load.connections, load.warmupSeconds, signal)
-  await settle()
-  const before = await snapshot(rt)
-  const result = await driver(urls, rt.requests, load.connections, load.durationSeconds, signal)
-  await settle()
-  const after = await snapshot(rt)
-
-  const sum = (pick: (s: StatsSnapshot) => number) =>
-    after.stats.reduce((n, s, i) => n + pick(s) - pick(before.stats[i]!), 0)
-  const served = sum((s) => s.requests)
+  const { result, counts: c } = await countWindow(rt, () => driver(urls, rt.requests, load.connections, load.durationSeconds, signal))
+  const served = c.served
   const per = (n: number) => (served === 0 ? 0 : n / served)
-  const serverCpuUs = sum((s) => s.cpuUs)
-  const storeCpuUs = before.storeCpuUs !== null && after.storeCpuUs !== null ? after.storeCpuUs - before.storeCpuUs : null
-  const busy = result.durationSeconds > 0 ? serverCpuUs / (result.durationSeconds * 1e6 * Math.min(rt.servers.length, rt.serverCpuCount)) : 0
-  const merged = newHistogram()
-  for (const s of after.stats) merged.add(hdr.decodeFromCompressedBase64(s.requestTimeHistogram))
+  const serverCpuUs = c.serverCpuUs
+  const storeCpuUs = c.storeCpuUs
+  const busy = busyShare(serverCpuUs, result.durationSeconds, rt)
   return {
     round,
     slot,
@@ -52,21 +84,15 @@ export async function measureRound(
     durationSeconds: result.durationSeconds,
     rps: result.rps,
     latencyMs: result.latencyMs,
-    serverTimeUs: {
-      p50: merged.getValueAtPercentile(50), p90: merged.getValueAtPercentile(90),
-      p99: merged.getValueAtPercentile(99), max: merged.maxValue, mean: merged.totalCount ? merged.mean : 0,
-    },
+    serverTimeUs: c.serverTimeUs,
     cpuUsPerRequest: per(serverCpuUs),
     storeCpuUsPerRequest: storeCpuUs === null ? null : per(storeCpuUs),
     totalCpuUsPerRequest: per(serverCpuUs + (storeCpuUs ?? 0)),
     serverBusyShare: busy,
     clientBound: busy < CLIENT_BOUND_SHARE,
-    storeOpsPerRequest: { reads: per(sum((s) => s.reads)), writes: per(sum((s) => s.writes)), deletes: per(sum((s) => s.deletes)) },
-    redisCommandsPerRequest: before.counts && after.counts
-      ? {
-          reads: per(after.counts.reads - before.counts.reads), writes: per(after.counts.writes - before.counts.writes),
-          deletes: per(after.counts.deletes - before.counts.deletes), total: per(after.counts.total - before.counts.total),
-        }
+    storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
+    redisCommandsPerRequest: c.external
+      ? { reads: per(c.external.reads), writes: per(c.external.writes), deletes: per(c.external.deletes), total: per(c.external.total) }
       : null,
     bytesPerRequest: { request: requestBytes(urls[0]!, rt.requests), response: result.requests ? result.responseBytes / result.requests : 0 },
     statusCounts: result.statusCounts,
@@ -74,6 +100,31 @@ export async function measureRound(
     errors: result.errors,
     timeouts: result.timeouts,
     status401Share: result.requests ? (result.statusCounts['401'] ?? 0) / result.requests : 0,
-    rssBytes: Math.max(...after.stats.map((s) => s.rssBytes)),
+    rssBytes: c.rssBytes,
+  }
+}
+
+/** Server CPU over the window and the CPUs the servers may use (one per instance at most). */
+function busyShare(serverCpuUs: number, seconds: number, rt: Pick<CellRuntime, 'servers' | 'serverCpuCount'>): number {
+  return seconds > 0 ? serverCpuUs / (seconds * 1e6 * Math.min(rt.servers.length, rt.serverCpuCount)) : 0
+}
+
+/** One open-loop window at `rate` requests/s, connections spread over the instances, every counter read around it. */
+export async function measureOpen(
+  rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'requests' | 'serverCpuCount'>, point: { round: number; rate: number; fraction: number | null },
+  load: Scenario['load'], signal?: AbortSignal,
+): Promise<OpenMeasurement> {
+  const { result: r, counts: c } = await countWindow(rt, () => openLoop({
+    urls: rt.servers.map((s) => s.url), requests: rt.requests, rate: point.rate, durationSeconds: load.durationSeconds, connections: Math.max(100, load.connections),
+    arrivals: load.arrivals, seed: point.round, ...(signal ? { signal } : {}),
+  }))
+  const per = (n: number) => (c.served === 0 ? 0 : n / c.served)
+  return {
+    round: point.round, rate: point.rate, fraction: point.fraction, achievedRate: r.achievedRate, requests: r.requests, completed: r.completed,
+    latencyUs: r.latencyUs, serviceTimeUs: r.serviceTimeUs, sendLagUs: r.sendLagUs,
+    cpuUsPerRequest: per(c.serverCpuUs), storeCpuUsPerRequest: c.storeCpuUs === null ? null : per(c.storeCpuUs),
+    serverBusyShare: busyShare(c.serverCpuUs, r.durationSeconds, rt),
+    storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
+    statusCounts: r.statusCounts, non2xx: r.non2xx, errors: r.errors, held: r.held, reason: r.reason,
   }
 }

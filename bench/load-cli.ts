@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     ...(args.body !== undefined ? { body: args.body } : {}),
   }
   const result = await openLoop({
-    url: url.origin, requests: [request], rate: args.rate, durationSeconds: args.durationSeconds,
+    urls: [url.origin], requests: [request], rate: args.rate, durationSeconds: args.durationSeconds,
     connections: args.connections, arrivals: args.arrivals, signal: controller.signal,
   })
   process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : `${loadTable(result)}\n`)

@@ -22,7 +22,10 @@ export function progressPrinter(print: (line: string) => void, now: () => number
   let done = 0
   const unprepared = new Set<string>()
   const active = new Set<string>()
-  const perRound = () => windowsPerRound([...active].filter((id) => id !== baseline).length, active.has(baseline))
+  let openPoints = -1
+  const perRound = () => (openPoints >= 0
+    ? active.size * (1 + openPoints)
+    : windowsPerRound([...active].filter((id) => id !== baseline).length, active.has(baseline)))
   const left = () => Math.max(0, perRound() - doneThisRound) + Math.max(0, rounds - Math.max(round, 1)) * perRound()
   const elapsed = () => formatDuration((now() - t0) / 1000)
   const eta = () => formatDuration(left() * stepSeconds + unprepared.size * prepareSeconds)
@@ -34,13 +37,16 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         const { load, workload } = e.scenario
         rounds = load.rounds
         baseline = e.baseline
+        if (load.mode === 'open') openPoints = (load.rates?.length ?? 0) + (load.capacityFractions?.length ?? 0)
         stepSeconds = load.durationSeconds + 0.6
         prepareSeconds = PREPARE_SECONDS_ESTIMATE + load.warmupSeconds
         for (const c of e.cells) { active.add(c.id); unprepared.add(c.id) }
         print(e.affinity
           ? `CPUs: load generator and Redis on ${e.affinity.client}, servers on ${e.affinity.server}`
           : 'CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier')
-        print(`${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${perRound()} windows of ${load.durationSeconds}s a round (each cell between two ${baseline} windows, order shuffled with seed ${e.seed}), ${workload.users} users, about ${eta()}`)
+        print(openPoints >= 0
+          ? `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, open loop: each cell's closed-loop capacity, then ${openPoints} rate points, ${load.durationSeconds}s each (order shuffled with seed ${e.seed}), ${workload.users} users, about ${eta()}`
+          : `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${perRound()} windows of ${load.durationSeconds}s a round (each cell between two ${baseline} windows, order shuffled with seed ${e.seed}), ${workload.users} users, about ${eta()}`)
         return
       }
       case 'store-ready':
@@ -65,6 +71,13 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         doneThisRound++
         const m = e.measurement
         print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${num(m.rps, 0).padStart(7)} req/s  ${m.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  elapsed ${elapsed()}, ETA ${eta()}`)
+        return
+      }
+      case 'open-measured': {
+        done++
+        doneThisRound++
+        const m = e.measurement
+        print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} open ${num(m.rate, 0).padStart(7)}/s${m.fraction === null ? '' : ` (${Math.round(m.fraction * 100)}% of capacity)`}: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}  elapsed ${elapsed()}, ETA ${eta()}`)
         return
       }
       case 'window-repeated':

@@ -3,7 +3,7 @@ import { expected401Share, expectedOps } from './expected.ts'
 import { percent } from './format.ts'
 import type { MicroResults } from './micro/run.ts'
 import type { CellPlan } from './plan.ts'
-import { SCHEMA_VERSION, type CellResult, type ResultsFile, type RoundResult } from './results.ts'
+import { SCHEMA_VERSION, type CellResult, type OpenLoopPoint, type OpenMeasurement, type ResultsFile, type RoundResult } from './results.ts'
 import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS, OUTLIER_TOLERANCE } from './noise.ts'
 import type { RunEvent } from './runner.ts'
 import type { Scenario } from './scenario.ts'
@@ -94,7 +94,35 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
     revocationProbe: prepared?.revocationProbe ?? null,
     rounds,
     summary,
+    openLoop: record.scenario.load.mode === 'open' ? openLoopPoints(mine.filter((e): e is OpenMeasured => e.type === 'open-measured')) : null,
   }
+}
+
+type OpenMeasured = Extract<RunEvent, { type: 'open-measured' }>
+
+/** One point per rate (fixed rates, then capacity fractions), each figure the median over its rounds. */
+function openLoopPoints(windows: OpenMeasured[]): OpenLoopPoint[] {
+  const groups = new Map<string, OpenMeasurement[]>()
+  for (const { measurement: m } of windows) {
+    const key = m.fraction === null ? `rate:${m.rate}` : `fraction:${m.fraction}`
+    groups.set(key, [...(groups.get(key) ?? []), m])
+  }
+  return [...groups.values()].map((ms) => {
+    const med = (pick: (m: OpenMeasurement) => number) => median(ms.map(pick))
+    return {
+      rate: med((m) => m.rate),
+      fraction: ms[0]!.fraction,
+      achievedRate: med((m) => m.achievedRate),
+      latencyUs: {
+        p50: med((m) => m.latencyUs.p50), p90: med((m) => m.latencyUs.p90), p99: med((m) => m.latencyUs.p99),
+        p999: med((m) => m.latencyUs.p999), max: Math.max(...ms.map((m) => m.latencyUs.max)),
+      },
+      cpuUsPerRequest: med((m) => m.cpuUsPerRequest),
+      serverBusyShare: med((m) => m.serverBusyShare),
+      heldRounds: ms.filter((m) => m.held).length,
+      rounds: ms,
+    }
+  }).sort((a, b) => Number(a.fraction !== null) - Number(b.fraction !== null) || a.rate - b.rate)
 }
 
 /** The results file, derived purely from what the run recorded. */
@@ -117,7 +145,7 @@ export function reduceRun(record: RunRecord): ResultsFile {
     environment: record.environment,
     interrupted,
     noiseControl: {
-      method: baseWindows.length > 0 ? 'bracketed' : 'none',
+      method: baseWindows.length > 0 && scenario.load.mode === 'closed' ? 'bracketed' : 'none',
       seed: record.seed,
       bracketTolerance: BRACKET_TOLERANCE,
       maxRepeats: MAX_REPEATS,

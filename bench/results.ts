@@ -73,6 +73,46 @@ export interface RoundResult {
   bracket: { beforeCpuUs: number; afterCpuUs: number; spread: number; repeats: number } | null
 }
 
+/** One open-loop window: a cell driven on a schedule at `rate` requests/s. */
+export interface OpenMeasurement {
+  round: number
+  /** Requests per second asked for. */
+  rate: number
+  /** The share of the cell's closed-loop capacity in the same round this rate stands for; null for a fixed rate. */
+  fraction: number | null
+  achievedRate: number
+  requests: number
+  completed: number
+  /** From each request's due time (coordinated-omission correct), µs. */
+  latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number }
+  /** From each request's actual send, µs. */
+  serviceTimeUs: { p50: number; p90: number; p99: number; max: number }
+  sendLagUs: { p50: number; p99: number; max: number }
+  cpuUsPerRequest: number
+  storeCpuUsPerRequest: number | null
+  serverBusyShare: number
+  storeOpsPerRequest: OpsPerRequest
+  statusCounts: Record<string, number>
+  non2xx: number
+  errors: number
+  /** The driver held the rate (achieved at least 95%, send lag p99 at most 10 ms). */
+  held: boolean
+  reason: string | null
+}
+
+/** A cell's open-loop results at one rate point, medians over the rounds. */
+export interface OpenLoopPoint {
+  rate: number
+  fraction: number | null
+  achievedRate: number
+  latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number }
+  cpuUsPerRequest: number
+  serverBusyShare: number
+  /** Rounds in which the driver held the rate, of all rounds at this point. */
+  heldRounds: number
+  rounds: OpenMeasurement[]
+}
+
 /** A window as measured, before anything is derived from other windows. */
 export type RoundMeasurement = Omit<RoundResult, 'ratioToBaseline' | 'bracket'>
 
@@ -159,6 +199,8 @@ export interface CellResult extends CellPlan {
   revocationProbe: RevocationProbe | null
   rounds: RoundResult[]
   summary: CellSummary | null
+  /** Open mode: the latency curve, one point per rate (fixed rates first, then capacity fractions); null in closed mode. */
+  openLoop: OpenLoopPoint[] | null
 }
 
 export interface ResultsFile {

@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto'
 import { cpus } from 'node:os'
 import { cpuCount, pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
 import { checkRound } from './check.ts'
-import { measureRound, type Driver } from './collect.ts'
+import { measureOpen, measureRound, type Driver } from './collect.ts'
 import { describeEnvironment } from './environment.ts'
 import { runMicro, type MicroResults } from './micro/run.ts'
 import { expandPlan, type CellPlan } from './plan.ts'
@@ -17,7 +17,7 @@ import type { ProcessGroup } from './processes.ts'
 import { bracketSpread, MAX_REPEATS, repeatReason } from './noise.ts'
 import { reduceRun } from './reduce.ts'
 import { seededRandom, shuffled } from './stats.ts'
-import type { CredentialInfo, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
+import type { CredentialInfo, OpenMeasurement, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
 import type { Scenario } from './scenario.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
 import { privateOrGivenRedis } from './stores/redis.ts'
@@ -32,6 +32,7 @@ export type RunEvent =
   | { type: 'round-started'; cell: string; round: number; slot: number; prepare: boolean }
   | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null }
   | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
+  | { type: 'open-measured'; cell: string; round: number; measurement: OpenMeasurement; problem: string | null }
   | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
   | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
   | { type: 'micro-started' }
@@ -160,6 +161,41 @@ interface TurnContext {
 }
 
 /**
+ * One round in open mode: every cell in a shuffled order, each with one closed-loop window (its
+ * capacity in this round, and a round of closed-loop figures), then one open-loop window at each
+ * fixed rate and each fraction of that capacity.
+ */
+async function runOpenRound(round: number, plans: CellPlan[], random: () => number, ctx: TurnContext): Promise<void> {
+  const { opts, emit, active, scenario } = ctx
+  const { load } = scenario
+  const order = shuffled(plans.filter((p) => active.has(p.id)), random)
+  emit({ type: 'round-order', round, order: order.map((p) => p.id) })
+  for (const plan of order) {
+    const capacity = await cellWindow(plan, round, 0, ctx)
+    if (!capacity || opts.signal.aborted) continue
+    const rt = ctx.runtimes.get(plan.id)!
+    const points = [
+      ...(load.rates ?? []).map((rate) => ({ rate, fraction: null })),
+      ...(load.capacityFractions ?? []).map((fraction) => ({ rate: Math.max(1, Math.round(capacity.rps * fraction)), fraction })),
+    ]
+    for (const point of points) {
+      if (opts.signal.aborted) return
+      const m = await measureOpen(rt, { round, ...point }, load, opts.signal)
+      if (opts.signal.aborted) return
+      const problem = checkRound({ round, requests: m.completed, errors: 0, timeouts: 0, statusCounts: m.statusCounts, storeOpsPerRequest: m.storeOpsPerRequest, redisCommandsPerRequest: null }, rt.expected, rt.expected401Share, rt.renewalBound)
+      emit({ type: 'open-measured', cell: plan.id, round, measurement: m, problem: problem && `open loop at ${point.rate}/s: ${problem}` })
+      if (problem) {
+        emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: `open loop at ${point.rate}/s: ${problem}` })
+        active.delete(plan.id)
+        await rt.close()
+        ctx.runtimes.delete(plan.id)
+        break
+      }
+    }
+  }
+}
+
+/**
  * One round: the cells in a shuffled order, each between two baseline windows (B X B Y B ...);
  * a cell whose two brackets disagree is measured again with a fresh bracket, a bounded number of times.
  */
@@ -228,7 +264,10 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     }
     const random = seededRandom(seed)
     const history = new Map<string, number[]>()
-    for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) await runRound(round, plans, baseline, random, ctx, history)
+    for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) {
+      if (scenario.load.mode === 'open') await runOpenRound(round, plans, random, ctx)
+      else await runRound(round, plans, baseline, random, ctx, history)
+    }
   } finally {
     await Promise.all([...runtimes.values()].map((rt) => rt.close()))
     await Promise.all([...stores.values()].map((s) => s.stop()))

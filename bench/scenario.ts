@@ -58,9 +58,30 @@ export const scenarioSchema = z.strictObject({
     durationSeconds: z.int().min(1).max(600).default(5),
     /** Unmeasured seconds of load before a cell's first measured window (its servers then stay up and warm for every round), whole seconds. Default 2. */
     warmupSeconds: z.int().min(0).max(120).default(2),
-    /** Rounds; each round runs every cell once, in order. Default 3. */
+    /** Rounds; each round runs every cell once. Default 3. */
     rounds: z.int().min(1).max(50).default(3),
-  }).prefault({}),
+    /**
+     * `closed` (default): autocannon keeps `connections` requests in flight. `open`: after one
+     * closed-loop window (its capacity in that round), each cell is driven on a schedule at each
+     * of `rates` and `capacityFractions`, latency counted from each request's due time.
+     */
+    mode: z.enum(['closed', 'open']).default('closed'),
+    /** Open mode: requests per second, the same for every cell (equal load). */
+    rates: z.array(z.number().positive().max(1_000_000)).min(1).optional(),
+    /** Open mode: fractions of each cell's closed-loop capacity measured in the same round, e.g. [0.25, 0.5, 0.75, 0.9]. */
+    capacityFractions: z.array(z.number().positive().max(1.5)).min(1).optional(),
+    /** Open mode: `constant` (request i due at i/R) or `poisson` arrivals. Default constant. */
+    arrivals: z.enum(['constant', 'poisson']).default('constant'),
+  }).prefault({}).superRefine((load, ctx) => {
+    if (load.mode === 'open' && !load.rates && !load.capacityFractions) {
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'open mode needs load.rates or load.capacityFractions' })
+    }
+    if (load.mode === 'closed') {
+      for (const key of ['rates', 'capacityFractions'] as const) {
+        if (load[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to load.mode "open" only' })
+      }
+    }
+  }),
   /** The cell ratios are reported against (must match exactly one cell). Default: the first cell. */
   baseline: selectorSchema.optional(),
   /** Also run the micro-benchmarks (quick mode) and put them in the results. Default false. */

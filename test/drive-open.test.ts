@@ -17,7 +17,7 @@ describe('the open-loop driver against servers whose behaviour is known', () => 
   test('a fixed 5 ms delay: every request answered, p50 at the delay, the rate held', { timeout: 30_000 }, async (t) => {
     const server = await startKnownServer({ kind: 'delay', ms: 5 })
     t.after(() => server.close())
-    const r = await openLoop({ url: server.url, requests: GET, rate: 500, durationSeconds: 2, connections: 50, arrivals: 'constant' })
+    const r = await openLoop({ urls: [server.url], requests: GET, rate: 500, durationSeconds: 2, connections: 50, arrivals: 'constant' })
     assert.deepEqual([r.requests, r.completed, r.errors, r.non2xx], [1000, 1000, 0, 0])
     assert.ok(r.achievedRate >= 475, `achieved ${r.achievedRate}/s`)
     assert.ok(r.serviceTimeUs.p50 >= 5000 && r.serviceTimeUs.p50 <= 6500, `service p50 ${r.serviceTimeUs.p50} µs`)
@@ -29,13 +29,13 @@ describe('the open-loop driver against servers whose behaviour is known', () => 
     const server = await startKnownServer({ kind: 'stall', periodMs: 1000, stallMs: 200 })
     t.after(() => server.close())
     // 20% of the requests fall due during a stall and wait for its end: uniform over 0-200 ms.
-    const open = await openLoop({ url: server.url, requests: GET, rate: 400, durationSeconds: 3, connections: 200, arrivals: 'constant' })
+    const open = await openLoop({ urls: [server.url], requests: GET, rate: 400, durationSeconds: 3, connections: 200, arrivals: 'constant' })
     assert.equal(open.errors, 0)
     assert.ok(open.latencyUs.p50 < 20_000, `p50 ${open.latencyUs.p50} µs`)
     assert.ok(open.latencyUs.p90 >= 40_000 && open.latencyUs.p90 <= 160_000, `p90 ${open.latencyUs.p90} µs`)
     assert.ok(open.latencyUs.p99 >= 150_000 && open.latencyUs.p99 <= 260_000, `p99 ${open.latencyUs.p99} µs`)
     // One connection: the requests due during a stall wait unsent; timed from the send, they look fast.
-    const one = await openLoop({ url: server.url, requests: GET, rate: 400, durationSeconds: 3, connections: 1, arrivals: 'constant' })
+    const one = await openLoop({ urls: [server.url], requests: GET, rate: 400, durationSeconds: 3, connections: 1, arrivals: 'constant' })
     assert.ok(one.latencyUs.p99 >= 150_000, `latency p99 ${one.latencyUs.p99} µs`)
     assert.ok(one.serviceTimeUs.p99 <= 20_000, `service time p99 ${one.serviceTimeUs.p99} µs`)
     // A closed loop sends nothing while it waits: a few slow requests among thousands.
@@ -46,7 +46,7 @@ describe('the open-loop driver against servers whose behaviour is known', () => 
   test('Poisson arrivals keep the mean rate', { timeout: 30_000 }, async (t) => {
     const server = await startKnownServer({ kind: 'delay', ms: 1 })
     t.after(() => server.close())
-    const r = await openLoop({ url: server.url, requests: GET, rate: 500, durationSeconds: 2, connections: 50, arrivals: 'poisson', seed: 3 })
+    const r = await openLoop({ urls: [server.url], requests: GET, rate: 500, durationSeconds: 2, connections: 50, arrivals: 'poisson', seed: 3 })
     assert.equal(r.requests, 1000)
     assert.ok(r.achievedRate >= 400 && r.achievedRate <= 600, `achieved ${r.achievedRate}/s`)
   })

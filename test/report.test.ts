@@ -167,3 +167,42 @@ describe('compare', () => {
     assert.match(compareText(cmp), /jwt-HS256-jose-sqlite\s+CPU x baseline\s+3\.571\s+3\.857\s+\+8\.0%\s+REGRESSION/)
   })
 })
+
+describe('open-loop results in the report', () => {
+  const point = (rate: number, fraction: number | null, p99s: number[], cpu: number) => {
+    const rounds = p99s.map((p99, i) => ({
+      round: i + 1, rate, fraction, achievedRate: rate, requests: rate, completed: rate,
+      latencyUs: { p50: p99 / 10, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3 }, serviceTimeUs: { p50: 1, p90: 1, p99: 1, max: 1 }, sendLagUs: { p50: 1, p99: 1, max: 1 },
+      cpuUsPerRequest: cpu, storeCpuUsPerRequest: null, serverBusyShare: 0.5, storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 },
+      statusCounts: { 200: rate }, non2xx: 0, errors: 0, held: true, reason: null,
+    }))
+    const sorted = [...p99s].sort((a, b) => a - b)
+    return { rate, fraction, achievedRate: rate, latencyUs: { p50: sorted[1]! / 10, p90: sorted[1]! / 2, p99: sorted[1]!, p999: sorted[1]! * 2, max: sorted[2]! * 3 }, cpuUsPerRequest: cpu, serverBusyShare: 0.5, heldRounds: 3, rounds }
+  }
+  const results = () => {
+    const r = fixtureResults()
+    r.cells.find((c) => c.id === 'session-sqlite')!.openLoop = [point(3000, null, [2000, 2100, 1900], 30), point(10000, 0.5, [900, 950, 1000], 29)]
+    r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.openLoop = [point(3000, null, [9000, 8000, 9500], 72), point(6000, 0.5, [1500, 1400, 1600], 70)]
+    return r
+  }
+
+  test('the latency curve: p50 and p99 against the offered rate, one line per cell', () => {
+    const curve = buildCharts(results()).find((c) => c.id === 'latency-curve')!
+    assert.equal(curve.config.type, 'line')
+    assert.deepEqual(curve.config.data.datasets.map((d) => d.label), ['session-sqlite p50', 'session-sqlite p99', 'jwt-HS256-jose-sqlite p50', 'jwt-HS256-jose-sqlite p99'])
+    assert.deepEqual(curve.config.data.datasets[1]!.data, [{ x: 3000, y: 2000 }, { x: 10000, y: 950 }])
+    assert.equal(buildCharts(fixtureResults()).some((c) => c.id === 'latency-curve'), false)
+  })
+
+  test('at an equal rate, a p99 difference is stated only where every round agrees', () => {
+    const f = findings(results()).find((x) => x.text.startsWith('At 3,000'))!
+    assert.equal(f.text, 'At 3,000 requests/s (open loop), a user of JWT HS256 with jose saw a p99 of 9.00 ms against 2.00 ms for a sqlite session.')
+    assert.match(f.figures, /CPU per request at this equal load 72\.0 µs vs 30\.0 µs/)
+    const r = results()
+    r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.openLoop![0]!.rounds[1]!.latencyUs.p99 = 1500
+    assert.match(findings(r).find((x) => x.text.startsWith('At 3,000'))!.text, /within the noise of this run: its rounds do not agree/)
+    const html = renderHtml(results(), '')
+    assert.match(html, /Latency at a given load \(open loop\)/)
+    assert.match(html, /<td>session-sqlite<\/td><td class="n">10,000 \(50% of capacity\)<\/td>/)
+  })
+})

@@ -27,7 +27,7 @@ function issuesOf(raw: unknown): { path: string; message: string }[] {
 describe('scenario validation', () => {
   test('defaults are applied', () => {
     const s = validateScenario(valid, 'f.json')
-    assert.deepEqual(s.load, { connections: 50, durationSeconds: 5, warmupSeconds: 2, rounds: 3 })
+    assert.deepEqual(s.load, { connections: 50, durationSeconds: 5, warmupSeconds: 2, rounds: 3, mode: 'closed', arrivals: 'constant' })
     assert.equal(s.workload.users, 1000)
     assert.equal(s.micro, false)
   })
@@ -108,6 +108,15 @@ describe('plan expansion', () => {
     assert.deepEqual(cells[0], { id: 'none', strategy: 'none', store: null, alg: null, engine: null, revocation: null, instances: 1, workload: 'GET /me' })
     assert.equal(cells[1]!.alg, null)
     assert.equal(baseline.id, 'none')
+  })
+
+  test('open mode needs rates or capacity fractions; closed mode takes neither', () => {
+    const v = (load: Record<string, unknown>) => () => validateScenario({ ...valid, load }, 'o.json')
+    assert.throws(v({ mode: 'open' }), (err: ScenarioError) => err.issues.length === 1 && err.issues[0]!.path === 'load.mode' && /needs load\.rates or load\.capacityFractions/.test(err.issues[0]!.message))
+    assert.throws(v({ rates: [100] }), (err: ScenarioError) => err.issues[0]!.path === 'load.rates' && /applies to load\.mode "open" only/.test(err.issues[0]!.message))
+    assert.throws(v({ mode: 'open', rates: [0] }), (err: ScenarioError) => err.issues[0]!.path === 'load.rates[0]')
+    assert.throws(v({ mode: 'open', capacityFractions: [2] }), (err: ScenarioError) => err.issues[0]!.path === 'load.capacityFractions[0]')
+    assert.deepEqual(validateScenario({ ...valid, load: { mode: 'open', capacityFractions: [0.5] } }, 'o.json').load.arrivals, 'constant')
   })
 
   test('JWT-only fields on other strategies, duplicates and a baseline matching no cell or several', () => {

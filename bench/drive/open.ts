@@ -15,8 +15,8 @@ import type { LoadRequest } from './closed.ts'
  * free, a due request waits in line and still counts from its due time.
  */
 export interface OpenLoopOptions {
-  /** http://host:port (the path comes from each request). */
-  url: string
+  /** http://host:port of each instance (the path comes from each request); connection k goes to urls[k mod n]. */
+  urls: string[]
   /** Rotated through, one per request. */
   requests: LoadRequest[]
   /** Requests per second. */
@@ -143,8 +143,9 @@ const pct = (h: Histogram, p: number) => (h.totalCount ? h.getValueAtPercentile(
 
 /** Runs the schedule to its end (or the abort signal), waits for the answers in flight, and reports. */
 export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
-  const url = new URL(opts.url)
-  const buffers = opts.requests.map((r) => requestBuffer(url, r))
+  const urls = opts.urls.map((u) => new URL(u))
+  const buffers = opts.requests.map((r) => requestBuffer(urls[0]!, r))
+  let opened = 0
   const total = Math.max(1, Math.round(opts.rate * opts.durationSeconds))
   const random = seededRandom(opts.seed ?? 1)
   const latency = newHistogram()
@@ -208,7 +209,7 @@ export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
       },
     }
     const open = () => {
-      const c = new Connection(url, events, timeoutMs)
+      const c = new Connection(urls[opened++ % urls.length]!, events, timeoutMs)
       all.add(c)
       opening++
       peak = Math.max(peak, all.size)
@@ -239,6 +240,7 @@ export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     const end = () => {
       if (finished) return
       finished = true
+      opts.signal?.removeEventListener('abort', onAbort)
       if (drainTimer) clearTimeout(drainTimer)
       loopDelay.disable()
       for (const c of all) { if (c.inFlight) errors++; c.close() }
@@ -268,7 +270,8 @@ export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
         interrupted: opts.signal?.aborted ?? false,
       })
     }
-    opts.signal?.addEventListener('abort', () => tick(), { once: true })
+    const onAbort = () => tick()
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
     loopDelay.enable()
     // Connections for the first few milliseconds of the schedule, before it starts.
     for (let k = 0; k < Math.min(opts.connections, Math.max(1, Math.ceil(opts.rate / 1000))); k++) open()

@@ -11,8 +11,8 @@ export interface ChartSpec {
   title: string
   caption: string
   config: {
-    type: 'bar'
-    data: { labels: string[]; datasets: Record<string, unknown>[] }
+    type: 'bar' | 'line'
+    data: { labels?: string[]; datasets: Record<string, unknown>[] }
     options: Record<string, unknown>
   }
 }
@@ -187,5 +187,36 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
       },
     },
   ]
+  const curve = latencyCurve(results)
+  if (curve) charts.push(curve)
   return charts
+}
+
+/** The hockey stick: p50 and p99 latency (from each request's due time) against the offered rate, one line per cell. */
+function latencyCurve(results: ResultsFile): ChartSpec | null {
+  const cells = chartable(results).filter((c) => c.openLoop?.length)
+  if (cells.length === 0) return null
+  const colors = cellColors(cells)
+  const datasets = cells.flatMap((c, i) => {
+    const points = [...c.openLoop!].sort((a, b) => a.rate - b.rate)
+    return (['p50', 'p99'] as const).map((p) => ({
+      label: `${c.id} ${p}`,
+      data: points.map((o) => ({ x: Math.round(o.rate), y: o.latencyUs[p] })),
+      borderColor: colors[i], backgroundColor: colors[i], borderDash: p === 'p50' ? [4, 4] : [], showLine: true, fill: false, pointRadius: 3,
+    }))
+  })
+  return {
+    id: 'latency-curve',
+    title: 'Latency against offered load (open loop)',
+    caption: `Each cell driven on a schedule at fixed rates and at fractions of its own closed-loop capacity; latency counted from each request's due time (coordinated-omission correct), p99 solid and p50 dashed, log scale, medians over ${results.scenario.load.rounds} round${results.scenario.load.rounds > 1 ? 's' : ''}. Where a line turns up, the cell is near its knee.`,
+    config: {
+      type: 'line',
+      data: { datasets },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: { legend: { display: true, position: 'bottom' } },
+        scales: { x: { type: 'linear', title: { display: true, text: 'offered requests/s' } }, y: { type: 'logarithmic', title: { display: true, text: 'latency µs (log scale)' } } },
+      },
+    },
+  }
 }

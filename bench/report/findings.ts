@@ -133,8 +133,43 @@ export function findings(results: ResultsFile): Finding[] {
       figures: `${c.id}: ${c.summary!.non2xx} non-2xx of ${c.rounds.reduce((n, r) => n + r.requests, 0)} requests`,
     })
   }
+  out.push(...openLoopFindings(ok))
   if (base && auth.length > 0 && out.length === 0) {
     out.push({ text: 'Too few cells completed to compare strategies.', figures: `${ok.length} cells ok` })
+  }
+  return out
+}
+
+/** Two p99s differ when every round says so by at least this much. */
+export const LATENCY_DIFFERENCE = 0.1
+
+/**
+ * At each fixed rate (equal load), the lowest and the highest p99 among the cells, and each
+ * client-state cell against the server-side session of reference: stated only where every round
+ * agrees on the order by at least LATENCY_DIFFERENCE, otherwise said to be within the noise.
+ */
+function openLoopFindings(ok: CellResult[]): Finding[] {
+  const out: Finding[] = []
+  const rates = [...new Set(ok.flatMap((c) => (c.openLoop ?? []).filter((o) => o.fraction === null).map((o) => o.rate)))].sort((a, b) => a - b)
+  const at = (c: CellResult, rate: number) => c.openLoop?.find((o) => o.fraction === null && o.rate === rate)
+  const ms = (v: number) => `${(v / 1000).toFixed(2)} ms`
+  for (const rate of rates) {
+    const cells = ok.filter((c) => at(c, rate)).sort((a, b) => at(a, rate)!.latencyUs.p99 - at(b, rate)!.latencyUs.p99)
+    if (cells.length < 2) continue
+    const compare = (hi: CellResult, lo: CellResult): Finding => {
+      const h = at(hi, rate)!
+      const l = at(lo, rate)!
+      const rounds = h.rounds.map((r) => [r.latencyUs.p99, l.rounds.find((x) => x.round === r.round)?.latencyUs.p99] as const).filter(([, y]) => y !== undefined)
+      const agree = rounds.length >= 2 && rounds.every(([x, y]) => x > y! * (1 + LATENCY_DIFFERENCE))
+      const notHeld = [hi, lo].filter((c) => at(c, rate)!.heldRounds < at(c, rate)!.rounds.length).map((c) => c.id)
+      return {
+        text: agree
+          ? `At ${rate.toLocaleString('en-US')} requests/s (open loop), a user of ${label(hi)} saw a p99 of ${ms(h.latencyUs.p99)} against ${ms(l.latencyUs.p99)} for ${label(lo)}.`
+          : `At ${rate.toLocaleString('en-US')} requests/s (open loop), the p99 of ${label(hi)} (${ms(h.latencyUs.p99)}) and of ${label(lo)} (${ms(l.latencyUs.p99)}) are within the noise of this run: its rounds do not agree.`,
+        figures: `p99 per round: ${hi.id} ${h.rounds.map((r) => ms(r.latencyUs.p99)).join(', ')}; ${lo.id} ${l.rounds.map((r) => ms(r.latencyUs.p99)).join(', ')}; p50 ${ms(h.latencyUs.p50)} vs ${ms(l.latencyUs.p50)}; CPU per request at this equal load ${us(h.cpuUsPerRequest)} vs ${us(l.cpuUsPerRequest)}${notHeld.length ? `; rate not held in some rounds for ${notHeld.join(', ')}` : ''}`,
+      }
+    }
+    out.push(compare(cells[cells.length - 1]!, cells[0]!))
   }
   return out
 }

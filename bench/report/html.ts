@@ -63,6 +63,16 @@ function resultsTable(cells: CellResult[]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`
 }
 
+function openLoopHtml(results: ResultsFile): string {
+  const cells = results.cells.filter((c) => c.openLoop?.length)
+  if (cells.length === 0) return ''
+  const ms = (us: number) => num(us / 1000, 2)
+  const rows = cells.flatMap((c) => c.openLoop!.map((o) => `<tr><td>${esc(c.id)}</td><td class="n">${num(o.rate, 0)}${o.fraction === null ? '' : ` (${num(o.fraction * 100, 0)}% of capacity)`}</td><td class="n">${num(o.achievedRate, 0)}</td><td class="n">${ms(o.latencyUs.p50)}</td><td class="n">${ms(o.latencyUs.p99)}</td><td class="n">${ms(o.latencyUs.p999)}</td><td class="n">${num(o.cpuUsPerRequest)}</td><td class="n">${num(o.serverBusyShare * 100, 0)}%</td><td class="n${o.heldRounds < o.rounds.length ? ' bad' : ''}">${o.heldRounds} of ${o.rounds.length}</td></tr>`))
+  return `<h2>Latency at a given load (open loop)</h2>
+<p>Each cell driven on a schedule (${esc(results.scenario.load.arrivals)} arrivals): at the fixed rates every cell gets the same load, so CPU per request and latency compare at <em>equal load</em>; at fractions of its own closed-loop capacity (measured in the same round) each cell is walked up to its knee. Latency counts from each request's due time, in µs, so a server that stalls is charged for every request it made wait; autocannon's whole-millisecond closed-loop latency in the table further down is for reference only. "Rate held" counts the rounds in which the driver sent at least 95% of the requests due with a send lag p99 under 10 ms.</p>
+<table><thead><tr><th>cell</th><th>offered req/s</th><th>achieved req/s</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>CPU µs/req</th><th>servers busy</th><th>rate held</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
+}
+
 function comparisonHtml(results: ResultsFile): string {
   const t = comparisonTable(results)
   return `<table><thead><tr><th>question</th><th>the explainer says</th>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>
@@ -134,6 +144,7 @@ ${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
 <section class="answer"><strong>What this run measured</strong><ul>
 ${f.map((x) => `<li>${esc(x.text)}<span class="figures">${esc(x.figures)}</span></li>`).join('\n') || '<li>No cell completed, so there is nothing to compare.</li>'}
 </ul></section>
+${openLoopHtml(results)}
 <h2>Session or JWT: the comparison, measured</h2>
 ${comparisonHtml(results)}
 <h2>Charts</h2>
