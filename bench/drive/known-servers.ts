@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process'
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { stopChild } from '../processes.ts'
 
 /**
  * Servers whose behaviour is known, to check a load driver against (an instrument ships with its
- * check): `delay` answers every request after a fixed delay; `stall` blocks its whole event loop
+ * check): `delay` answers every request after a fixed delay (0: at once); `stall` blocks its whole event loop
  * for STALL ms every PERIOD ms, as a long GC pause or a blocking call would. Each runs in a
- * process of its own, so a stall never stops the driver measuring it.
+ * process of its own, so a stall never stops the driver measuring it. `GET /__times` answers the
+ * server's own time for every request since the last call (µs, arrival to the end of the answer).
  *
  *   node --import tsx bench/drive/known-servers.ts delay MS
  *   node --import tsx bench/drive/known-servers.ts stall PERIOD STALL
@@ -20,13 +21,26 @@ export interface KnownServer {
   close(): Promise<void>
 }
 
+/** Each request's own time in the server (arrival to the end of the answer), µs: GET /__times answers them all. */
+const times: number[] = []
+
+function answer(res: ServerResponse, start: number): void {
+  res.end('ok')
+  times.push(Math.round((performance.now() - start) * 1000))
+}
+
 function serve(b: KnownBehaviour): Server {
-  if (b.kind === 'delay') return createServer((_req, res) => { setTimeout(() => res.end('ok'), b.ms) })
+  const known = (handle: (res: ServerResponse, start: number) => void) => createServer((req, res) => {
+    if (req.url === '/__times') return res.end(JSON.stringify(times.splice(0)))
+    handle(res, performance.now())
+  })
+  // 0 ms: answered at once, in the same turn (a timer would add a millisecond).
+  if (b.kind === 'delay') return known((res, start) => (b.ms === 0 ? answer(res, start) : setTimeout(() => answer(res, start), b.ms)))
   setInterval(() => {
     const until = performance.now() + b.stallMs
     while (performance.now() < until) { /* blocked, as in a stall */ }
   }, b.periodMs)
-  return createServer((_req, res) => res.end('ok'))
+  return known(answer)
 }
 
 const SELF = fileURLToPath(import.meta.url)

@@ -10,8 +10,9 @@ import type { LoadRequest } from './closed.ts'
  * Poisson arrivals at mean rate R) whatever the server does, and its latency is measured from
  * that intended time, so a stalled server is charged for every request it made wait
  * (coordinated-omission correct, with no after-the-fact correction). Service time is measured
- * from the actual send, and the send lag between the two is reported. One 1 ms timer sends
- * everything due; keep-alive connections are opened as needed, up to `connections`; when none is
+ * from the actual send, and the send lag between the two is reported. One scheduler sends
+ * everything due, sleeping on a timer until about a millisecond before the next due time and
+ * polling every event-loop turn after that; keep-alive connections are opened as needed, up to `connections`; when none is
  * free, a due request waits in line and still counts from its due time.
  */
 export interface OpenLoopOptions {
@@ -58,6 +59,8 @@ export interface OpenLoopResult {
 }
 
 export const HELD_SHARE = 0.95
+/** How close to a request's due time the driver stops sleeping on a timer and polls every event-loop turn. */
+export const SPIN_MS = 1.2
 export const MAX_SEND_LAG_P99_US = 10_000
 
 /** The bytes of one request, built once: HTTP/1.1, keep-alive. */
@@ -225,10 +228,16 @@ export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
         if (all.size < opts.connections) open()
       }
       if (due >= total || opts.signal?.aborted) {
-        if (timer) clearInterval(timer)
+        if (timer) clearTimeout(timer)
         timer = null
         maybeEnd()
+        return
       }
+      // Sleep on a timer while the next request is far off (timers fire about a millisecond
+      // late); for the last stretch, come back every turn of the event loop, which still lets
+      // every answer in.
+      const wait = nextAt - performance.now()
+      timer = wait > SPIN_MS ? setTimeout(tick, wait - SPIN_MS) : (setImmediate(tick) as unknown as NodeJS.Timeout)
     }
     let drainTimer: NodeJS.Timeout | null = null
     const maybeEnd = () => {
@@ -275,6 +284,6 @@ export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     loopDelay.enable()
     // Connections for the first few milliseconds of the schedule, before it starts.
     for (let k = 0; k < Math.min(opts.connections, Math.max(1, Math.ceil(opts.rate / 1000))); k++) open()
-    timer = setInterval(tick, 1)
+    timer = setTimeout(tick, 0)
   })
 }
