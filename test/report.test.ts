@@ -204,5 +204,8 @@ describe('open-loop results in the report', () => {
     const html = renderHtml(results(), '')
     assert.match(html, /Latency at a given load \(open loop\)/)
     assert.match(html, /<td>session-sqlite<\/td><td class="n">10,000 \(50% of capacity\)<\/td>/)
+    // Client latency in µs from the open loop replaces autocannon's whole milliseconds where it exists.
+    assert.match(html, /200 µs \/ 2,000 µs \/ 6,300 µs \(open loop, 3,000\/s\)/)
+    assert.match(html, /1 \/ 4 \/ 9 ms \(closed loop\)/)
   })
 })

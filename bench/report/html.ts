@@ -39,9 +39,18 @@ code { font-size: 12px; background: var(--soft); padding: 1px 3px; border-radius
 @media print { main { max-width: none; padding: 0; } .grid { grid-template-columns: 1fr 1fr; } .chart { height: 260px; } h2 { break-after: avoid; } }
 `
 
+/** Client latency: the open loop's µs where this run has it (at its lowest rate), else autocannon's whole ms. */
+function clientLatency(c: CellResult): string {
+  const s = c.summary!
+  const open = c.openLoop?.length ? [...c.openLoop].sort((a, b) => a.rate - b.rate)[0]! : null
+  return open
+    ? `${num(open.latencyUs.p50, 0)} µs / ${num(open.latencyUs.p99, 0)} µs / ${num(open.latencyUs.max, 0)} µs (open loop, ${num(open.rate, 0)}/s)`
+    : `${num(s.latencyMs.p50, 0)} / ${num(s.latencyMs.p99, 0)} / ${num(s.latencyMs.max, 0)} ms (closed loop)`
+}
+
 function resultsTable(cells: CellResult[]): string {
   const head = ['cell', 'status', 'req/s (interval)', 'CPU µs/req (interval)', 'store CPU µs/req', 'servers busy', 'CPU x base', 'reads / writes / deletes per req',
-    'server µs p50 / p99', 'client ms p50 / p99 / max', 'bytes req / resp', '401 share', 'RSS MiB']
+    'server µs p50 / p99', 'client p50 / p99 / max', 'bytes req / resp', '401 share', 'RSS MiB']
   const rows = cells.map((c) => {
     const s = c.summary
     const status = `<span class="status-${c.status}">${c.status}</span>`
@@ -55,7 +64,7 @@ function resultsTable(cells: CellResult[]): string {
 <td class="n">${num(s.ratioToBaseline.cpu, 2)}</td>
 <td class="n">${num(o.reads, 3)} / ${num(o.writes, 3)} / ${num(o.deletes, 3)}</td>
 <td class="n">${num(s.serverTimeUs.p50, 0)} / ${num(s.serverTimeUs.p99, 0)}</td>
-<td class="n">${num(s.latencyMs.p50, 0)} / ${num(s.latencyMs.p99, 0)} / ${num(s.latencyMs.max, 0)}</td>
+<td class="n">${clientLatency(c)}</td>
 <td class="n">${num(s.bytesPerRequest.request, 0)} / ${num(s.bytesPerRequest.response, 0)}</td>
 <td class="n">${num(s.status401Share * 100, 1)}%</td>
 <td class="n">${num(s.rssBytes / 2 ** 20, 0)}</td></tr>${c.reason || c.note ? `<tr><td></td><td colspan="${head.length - 1}" class="note">${esc(c.reason ?? c.note)}</td></tr>` : ''}`
