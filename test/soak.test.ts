@@ -56,14 +56,15 @@ describe('soak: after many login/refresh/logout cycles with short TTLs, the stor
     test(`${strategy} on redis: every key carries its TTL and Redis expires it`, { timeout: 20_000 }, async (t) => {
       const server = await testServer(t, {
         strategy, store: 'redis', revocation: strategy === 'jwt' ? 'denylist' : 'none',
-        accessTtlSeconds: 1, refreshTtlSeconds: 2, sessionIdleTtlSeconds: 2, sessionAbsoluteTtlSeconds: 2,
+        // iat and exp are whole seconds: a 1 s token issued late in a second could expire at once.
+        accessTtlSeconds: 2, refreshTtlSeconds: 3, sessionIdleTtlSeconds: 3, sessionAbsoluteTtlSeconds: 3,
       })
       await cycles(server)
       const now = await server.store.size(Date.now())
       // The first cycles' short-lived keys may already be gone: at most the live state, never more.
       for (const k of ['sessions', 'refreshTokens', 'denied'] as const) assert.ok(now[k] <= live[strategy][k], `${k}: ${now[k]}`)
       assert.ok(now.sessions + now.refreshTokens > 0)
-      await settle(2300)
+      await settle(3300)
       assert.deepEqual(await server.store.size(Date.now()), empty)
     })
   }
