@@ -4,8 +4,8 @@ import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from './results
 import type { RunEvent, RunListener } from './runner.ts'
 import { hostNoise } from './summarize.ts'
 
-/** Rough seconds to start, verify and log in a cell, for the ETA. */
-const PREPARE_SECONDS_ESTIMATE = 4
+/** Seconds to start, verify, count-check and log in a cell (about 7 s per cell in the default runs here), for the ETA. */
+const PREPARE_SECONDS_ESTIMATE = 7
 
 /**
  * A listener that prints progress lines with the elapsed time and an ETA. The ETA counts what is

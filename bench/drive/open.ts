@@ -141,7 +141,8 @@ class Connection {
   }
 }
 
-const us = (ms: number) => Math.max(1, Math.round(ms * 1000))
+// Within the histogram's range (1 µs to 60 s): a longer wait is recorded as 60 s rather than thrown.
+const us = (ms: number) => Math.min(60_000_000, Math.max(1, Math.round(ms * 1000)))
 const pct = (h: Histogram, p: number) => (h.totalCount ? h.getValueAtPercentile(p) : 0)
 
 /** Runs the schedule to its end (or the abort signal), waits for the answers in flight, and reports. */
