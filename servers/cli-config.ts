@@ -41,7 +41,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'trace-sql': { type: 'boolean' as const },
         ...Object.fromEntries([
           'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'db', 'jwt-secret',
-          'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'users', 'hash-cost',
+          'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'refresh-grace', 'users', 'hash-cost',
         ].map((name) => [name, { type: 'string' as const }])),
       },
     }).values as Record<string, string | undefined>
@@ -66,6 +66,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     refreshTtlSeconds: integer('refresh-ttl', values['refresh-ttl'], d.refreshTtlSeconds, 1, 31_536_000),
     sessionIdleTtlSeconds: integer('session-idle-ttl', values['session-idle-ttl'], d.sessionIdleTtlSeconds, 1, 31_536_000),
     sessionAbsoluteTtlSeconds: integer('session-absolute-ttl', values['session-absolute-ttl'], d.sessionAbsoluteTtlSeconds, 1, 31_536_000),
+    refreshGraceSeconds: integer('refresh-grace', values['refresh-grace'], d.refreshGraceSeconds, 0, 300),
     users: integer('users', values.users, d.users, 1, 10_000_000),
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
     traceSql: values['trace-sql'] !== undefined,
@@ -76,6 +77,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (config.strategy !== 'jwt' && (values.alg || values.engine || values.revocation === 'denylist')) {
     throw new ConfigError('--alg, --engine and --revocation apply to --strategy jwt only')
   }
+  if (config.strategy !== 'jwt' && values['refresh-grace']) throw new ConfigError('--refresh-grace applies to --strategy jwt only')
   if (config.strategy !== 'cookie' && values['cookie-key']) throw new ConfigError('--cookie-key applies to --strategy cookie only')
   return config
 }

@@ -28,6 +28,8 @@ export interface ServerConfig {
   refreshTtlSeconds: number
   sessionIdleTtlSeconds: number
   sessionAbsoluteTtlSeconds: number
+  /** Seconds after a refresh token's first use during which it may be presented again (a concurrent refresh); 0 = none. */
+  refreshGraceSeconds: number
   users: number
   hashCost: number
   /** Count the statements SQLite reports executing (verification servers only: it costs every statement a call). */
@@ -43,6 +45,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
   refreshTtlSeconds: 1_209_600,
   sessionIdleTtlSeconds: 1800,
   sessionAbsoluteTtlSeconds: 43_200,
+  refreshGraceSeconds: 0,
   users: 1000,
   hashCost: DEFAULT_HASH_COST,
 }
@@ -94,6 +97,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
           refreshTtlSeconds: config.refreshTtlSeconds,
           sessionIdleTtlSeconds: config.sessionIdleTtlSeconds,
           sessionAbsoluteTtlSeconds: config.sessionAbsoluteTtlSeconds,
+          refreshGraceSeconds: config.refreshGraceSeconds,
         },
       },
       { ...config, systemClock: options.clock === undefined },

@@ -24,8 +24,12 @@ export interface SessionRecord {
   lastSeenAt: number
 }
 
-/** Result of consuming a refresh token's server-side record. */
-export type ConsumeResult = 'ok' | 'reused' | 'unknown'
+/**
+ * Result of consuming a refresh token's server-side record: `ok` (it was unused, now used),
+ * `grace` (already used, but within the grace window after its first use: a concurrent refresh,
+ * not a theft), `reused` (used before the window: reuse detected), `unknown` (absent or expired).
+ */
+export type ConsumeResult = 'ok' | 'grace' | 'reused' | 'unknown'
 
 /**
  * Where session, refresh-token and denylist state lives. Methods may answer synchronously
@@ -39,10 +43,17 @@ export interface StateStore {
   getSession(id: string): SessionRecord | null | Promise<SessionRecord | null>
   touchSession(s: SessionRecord, ttlMs: number): void | Promise<void>
   deleteSession(id: string): void | Promise<void>
-  /** Records a newly issued refresh token as unused. */
-  putRefresh(jti: string, family: string, expiresAt: number): void | Promise<void>
-  /** Atomically marks an unused refresh token used. */
-  consumeRefresh(jti: string, now: number): ConsumeResult | Promise<ConsumeResult>
+  /**
+   * Records a newly issued refresh token as unused; false (nothing usable recorded) when its family
+   * has been revoked meanwhile, so a rotation racing a revocation cannot outlive it.
+   */
+  putRefresh(jti: string, family: string, expiresAt: number): boolean | Promise<boolean>
+  /**
+   * Atomically marks an unused refresh token used at `now`. A used one answers `grace` when its
+   * first use was at most `graceMs` ago (the first use's time is kept, never moved), else `reused`.
+   */
+  consumeRefresh(jti: string, now: number, graceMs: number): ConsumeResult | Promise<ConsumeResult>
+  /** Revokes every token of a family, and the family itself: later tokens of it are never recorded. */
   revokeFamily(family: string): void | Promise<void>
   deny(jti: string, expiresAt: number): void | Promise<void>
   isDenied(jti: string, now: number): boolean | Promise<boolean>
@@ -72,6 +83,8 @@ export interface Settings {
   refreshTtlSeconds: number
   sessionIdleTtlSeconds: number
   sessionAbsoluteTtlSeconds: number
+  /** Seconds after a refresh token's first use during which presenting it again is a concurrent refresh, not reuse. */
+  refreshGraceSeconds: number
 }
 
 export interface StrategyContext {

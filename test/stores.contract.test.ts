@@ -47,15 +47,29 @@ for (const kind of ['sqlite', 'redis', 'memory'] as const) {
       const exp = Date.now() + 60_000
       // A failed consume costs SQLite a second statement (which row, and was it used?); the others answer in one.
       const failed = kind === 'sqlite' ? [1, 1, 0] : [0, 1, 0]
-      assert.deepEqual(await counted(store, () => store.putRefresh('jti-1', 'fam-1', exp)), [undefined, [0, 1, 0]])
-      assert.deepEqual(await counted(store, () => store.consumeRefresh('jti-1', Date.now())), ['ok', [0, 1, 0]])
-      assert.deepEqual(await counted(store, () => store.consumeRefresh('jti-1', Date.now())), ['reused', failed])
-      assert.deepEqual(await counted(store, () => store.consumeRefresh('jti-x', Date.now())), ['unknown', failed])
+      assert.deepEqual(await counted(store, () => store.putRefresh('jti-1', 'fam-1', exp)), [true, [0, 1, 0]])
+      assert.deepEqual(await counted(store, () => store.consumeRefresh('jti-1', Date.now(), 0)), ['ok', [0, 1, 0]])
+      assert.deepEqual(await counted(store, () => store.consumeRefresh('jti-1', Date.now(), 0)), ['reused', failed])
+      assert.deepEqual(await counted(store, () => store.consumeRefresh('jti-x', Date.now(), 0)), ['unknown', failed])
       if (kind !== 'redis') {
         // Redis expires keys by its own clock; the others compare against the caller's.
         await store.putRefresh('jti-old', 'fam-1', NOW)
-        assert.equal(await store.consumeRefresh('jti-old', NOW + 1), 'unknown')
+        assert.equal(await store.consumeRefresh('jti-old', NOW + 1, 0), 'unknown')
       }
+    })
+
+    test('grace window: a used token presented again within it is "grace" (first use kept), after it "reused"', async (t) => {
+      const store = await open(t, kind)
+      const now = Date.now()
+      await store.putRefresh('g1', 'fam-g', now + 60_000)
+      assert.equal(await store.consumeRefresh('g1', now, 2000), 'ok')
+      // SQLite reads the row to tell why the update changed nothing; Redis puts the first use's time back.
+      const graced = kind === 'sqlite' ? [1, 1, 0] : kind === 'redis' ? [0, 2, 0] : [0, 1, 0]
+      assert.deepEqual(await counted(store, () => store.consumeRefresh('g1', now + 1500, 2000)), ['grace', graced])
+      assert.equal(await store.consumeRefresh('g1', now + 2000, 2000), 'grace')
+      // Presentations inside the window do not slide it: 2001 ms after the first use is reuse.
+      assert.equal(await store.consumeRefresh('g1', now + 2001, 2000), 'reused')
+      assert.equal(await store.consumeRefresh('g1', now + 100, 0), 'reused')
     })
 
     test('revoking a family (one delete) makes each of its tokens unknown and leaves others alone', async (t) => {
@@ -65,9 +79,9 @@ for (const kind of ['sqlite', 'redis', 'memory'] as const) {
       await store.putRefresh('a2', 'fam-a', exp)
       await store.putRefresh('b1', 'fam-b', exp)
       assert.deepEqual(await counted(store, () => store.revokeFamily('fam-a')), [undefined, [0, 0, 1]])
-      assert.equal(await store.consumeRefresh('a1', Date.now()), 'unknown')
-      assert.equal(await store.consumeRefresh('a2', Date.now()), 'unknown')
-      assert.equal(await store.consumeRefresh('b1', Date.now()), 'ok')
+      assert.equal(await store.consumeRefresh('a1', Date.now(), 0), 'unknown')
+      assert.equal(await store.consumeRefresh('a2', Date.now(), 0), 'unknown')
+      assert.equal(await store.consumeRefresh('b1', Date.now(), 0), 'ok')
     })
 
     test('denylist: one write to deny, one read per check, denied until its expiry', async (t) => {

@@ -4,8 +4,10 @@ import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
 /** In-process maps: the fastest store, and one that only a single instance can see. */
 export function createMemoryStore(counters: Counters = newCounters()): StateStore {
   const sessions = new Map<string, { record: SessionRecord; expiresAt: number }>()
-  const refresh = new Map<string, { family: string; used: boolean; expiresAt: number }>()
+  const refresh = new Map<string, { family: string; usedAt: number | null; expiresAt: number }>()
   const families = new Map<string, Set<string>>()
+  /** Revoked families, until their last token would have expired. */
+  const revoked = new Map<string, number>()
   const denied = new Map<string, number>()
 
   return {
@@ -34,23 +36,30 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
     },
     putRefresh(jti, family, expiresAt) {
       counters.writes++
-      refresh.set(jti, { family, used: false, expiresAt })
+      if (revoked.has(family)) return false
+      refresh.set(jti, { family, usedAt: null, expiresAt })
       let members = families.get(family)
       if (!members) families.set(family, (members = new Set()))
       members.add(jti)
+      return true
     },
-    consumeRefresh(jti, now): ConsumeResult {
+    consumeRefresh(jti, now, graceMs): ConsumeResult {
       counters.writes++
       const entry = refresh.get(jti)
       if (!entry || entry.expiresAt <= now) return 'unknown'
-      if (entry.used) return 'reused'
-      entry.used = true
+      if (entry.usedAt !== null) return graceMs > 0 && now - entry.usedAt <= graceMs ? 'grace' : 'reused'
+      entry.usedAt = now
       return 'ok'
     },
     revokeFamily(family) {
       counters.deletes++
-      for (const jti of families.get(family) ?? []) refresh.delete(jti)
+      let until = Date.now() + 86_400_000
+      for (const jti of families.get(family) ?? []) {
+        until = Math.max(until, refresh.get(jti)?.expiresAt ?? 0)
+        refresh.delete(jti)
+      }
       families.delete(family)
+      revoked.set(family, until)
     },
     deny(jti, expiresAt) {
       counters.writes++
@@ -71,12 +80,14 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
         if (members?.size === 0) families.delete(e.family)
       }
       for (const [jti, expiresAt] of denied) if (expiresAt <= now) denied.delete(jti)
+      for (const [family, until] of revoked) if (until <= now) revoked.delete(family)
     },
     size: () => ({ sessions: sessions.size, refreshTokens: refresh.size, denied: denied.size }),
     async close() {
       sessions.clear()
       refresh.clear()
       families.clear()
+      revoked.clear()
       denied.clear()
     },
   }

@@ -6,10 +6,18 @@ import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
 /** A command that has not answered by then fails the request closed (503) instead of hanging it. */
 export const REDIS_COMMAND_TIMEOUT_MS = 500
 
+/**
+ * Deletes a family's tokens and leaves a string in place of its set until the set would have
+ * expired: a rotation racing the revocation then fails (WRONGTYPE on its SADD) instead of
+ * recording a token of a revoked family.
+ */
 const REVOKE_FAMILY = `
+if redis.call('TYPE', KEYS[1]).ok == 'string' then return 0 end
 local members = redis.call('SMEMBERS', KEYS[1])
 for _, jti in ipairs(members) do redis.call('DEL', ARGV[1] .. 'rt:' .. jti) end
-redis.call('DEL', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then ttl = 86400000 end
+redis.call('SET', KEYS[1], 'revoked', 'PX', ttl)
 return #members`
 
 type RedisWithScripts = Redis & { revokeFamily(familyKey: string, prefix: string): Promise<number> }
@@ -109,17 +117,33 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     },
     async putRefresh(jti, family, expiresAt) {
       counters.writes++
-      await exec(client.multi()
-        .set(`${p}rt:${jti}`, '0', 'PXAT', expiresAt)
+      // One round trip. When the family was revoked its key is a string and SADD fails (WRONGTYPE):
+      // the token's own key is then written but belongs to no family, and rotating it fails the same way.
+      const results = await run(client.multi()
         .sadd(`${p}rtf:${family}`, jti)
+        .set(`${p}rt:${jti}`, '0', 'PXAT', expiresAt)
         .pexpireat(`${p}rtf:${family}`, expiresAt)
         .exec())
+      const [familyError = null, ...rest] = (results ?? []).map(([e]) => e)
+      const failed = rest.find((e) => e !== null)
+      if (failed) unavailable(failed)
+      if (familyError instanceof ReplyError && (familyError as Error).message.startsWith('WRONGTYPE')) return false
+      if (familyError) return unavailable(familyError)
+      return true
     },
-    async consumeRefresh(jti): Promise<ConsumeResult> {
+    async consumeRefresh(jti, now, graceMs): Promise<ConsumeResult> {
       counters.writes++
-      // One atomic round trip: the previous value tells unused ('0'), reused ('1') and unknown (nil).
-      const previous = await run(client.call('SET', `${p}rt:${jti}`, '1', 'XX', 'KEEPTTL', 'GET') as Promise<string | null>)
-      return previous === '0' ? 'ok' : previous === '1' ? 'reused' : 'unknown'
+      // One atomic round trip: the previous value tells unused ('0'), used at a time (ms), or unknown (nil).
+      const key = `${p}rt:${jti}`
+      const previous = await run(client.call('SET', key, String(now), 'XX', 'KEEPTTL', 'GET') as Promise<string | null>)
+      if (previous === null) return 'unknown'
+      if (previous === '0') return 'ok'
+      const usedAt = Number(previous)
+      if (!(graceMs > 0 && now - usedAt <= graceMs)) return 'reused'
+      // Within the grace window: put back the first use's time, so repeated presentations cannot slide the window.
+      counters.writes++
+      await run(client.call('SET', key, previous, 'XX', 'KEEPTTL'))
+      return 'grace'
     },
     async revokeFamily(family) {
       counters.deletes++

@@ -36,7 +36,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS refresh_tokens (
     jti TEXT PRIMARY KEY,
     family TEXT NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0,
+    used INTEGER NOT NULL DEFAULT 0, -- time of first use (ms since the epoch); 0 while unused; -1 once its family is revoked
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family);
@@ -54,14 +54,16 @@ export function createSqliteStore(db: Database.Database, counters: Counters = ne
     'INSERT INTO sessions (id, user_id, username, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
   const touchSession = db.prepare('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?')
   const deleteSession = db.prepare('DELETE FROM sessions WHERE id = ?')
-  const insertRefresh = db.prepare('INSERT INTO refresh_tokens (jti, family, used, expires_at) VALUES (?, ?, 0, ?)')
-  const markUsed = db.prepare('UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0 AND expires_at > ?')
-  const findRefresh = db.prepare<[string], { used: number }>('SELECT used FROM refresh_tokens WHERE jti = ?')
-  const deleteFamily = db.prepare('DELETE FROM refresh_tokens WHERE family = ?')
+  // One statement: a family's revoked rows stay (until they expire) as its tombstone, so a rotation racing the revocation records nothing.
+  const insertRefresh = db.prepare(`INSERT INTO refresh_tokens (jti, family, used, expires_at)
+    SELECT @jti, @family, 0, @expiresAt WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family = @family AND used = -1)`)
+  const markUsed = db.prepare('UPDATE refresh_tokens SET used = ? WHERE jti = ? AND used = 0 AND expires_at > ?')
+  const findRefresh = db.prepare<[string, number], { used: number }>('SELECT used FROM refresh_tokens WHERE jti = ? AND expires_at > ?')
+  const revokeFamily = db.prepare('UPDATE refresh_tokens SET used = -1 WHERE family = ?')
   const insertDeny = db.prepare('INSERT OR REPLACE INTO denylist (jti, expires_at) VALUES (?, ?)')
   // Housekeeping, marked so a statement trace can tell it from request work.
   const purge = ['sessions', 'refresh_tokens', 'denylist'].map((t) => db.prepare(`DELETE /* purge */ FROM ${t} WHERE expires_at <= ?`))
-  const sizes = ['sessions', 'refresh_tokens', 'denylist'].map((t) => db.prepare(`SELECT count(*) FROM ${t} /* size */`).pluck())
+  const sizes = ['sessions', 'refresh_tokens WHERE used >= 0', 'denylist'].map((t) => db.prepare(`SELECT count(*) FROM ${t} /* size */`).pluck())
   const findDeny = db.prepare<[string, number], { x: number }>(
     'SELECT 1 AS x FROM denylist WHERE jti = ? AND expires_at > ?').pluck()
 
@@ -89,18 +91,19 @@ export function createSqliteStore(db: Database.Database, counters: Counters = ne
     },
     putRefresh(jti, family, expiresAt) {
       counters.writes++
-      wrapSqlite(() => insertRefresh.run(jti, family, expiresAt))
+      return wrapSqlite(() => insertRefresh.run({ jti, family, expiresAt })).changes === 1
     },
-    consumeRefresh(jti, now): ConsumeResult {
+    consumeRefresh(jti, now, graceMs): ConsumeResult {
       counters.writes++
-      if (wrapSqlite(() => markUsed.run(jti, now)).changes === 1) return 'ok'
+      if (wrapSqlite(() => markUsed.run(now, jti, now)).changes === 1) return 'ok'
       counters.reads++
-      const row = wrapSqlite(() => findRefresh.get(jti))
-      return row?.used === 1 ? 'reused' : 'unknown'
+      const row = wrapSqlite(() => findRefresh.get(jti, now))
+      if (!row || row.used <= 0) return 'unknown'
+      return graceMs > 0 && now - row.used <= graceMs ? 'grace' : 'reused'
     },
     revokeFamily(family) {
       counters.deletes++
-      wrapSqlite(() => deleteFamily.run(family))
+      wrapSqlite(() => revokeFamily.run(family))
     },
     deny(jti, expiresAt) {
       counters.writes++

@@ -3,7 +3,7 @@ import secureSession from '@fastify/secure-session'
 import { readCookie } from '../credentials.ts'
 import { ConfigError } from '../errors.ts'
 import type { StrategyFactory } from './index.ts'
-import { TOUCH_INTERVAL_MS } from './session.ts'
+import { renewalIntervalMs } from './session.ts'
 
 export const SEALED_COOKIE = 'session'
 const KEY_BYTES = 32
@@ -30,13 +30,14 @@ function sealingKey(hex: string | undefined): Buffer {
  * A stateless session: the whole session sealed (XSalsa20-Poly1305, authenticated encryption)
  * in an HttpOnly cookie by @fastify/secure-session. No store is read to identify the caller;
  * idle and absolute expiry are checked here against the sealed timestamps, and the cookie is
- * re-sealed at most once a minute to move the idle deadline. Logout clears the client's cookie
+ * re-sealed at most once a minute (a quarter of a shorter idle timeout) to move the idle deadline. Logout clears the client's cookie
  * but cannot revoke a copy of it: that copy works until it expires.
  */
 export const createCookieStrategy: StrategyFactory = async ({ clock, settings }, config) => {
   const key = sealingKey(config.cookieKey)
   const idleMs = settings.sessionIdleTtlSeconds * 1000
   const absoluteMs = settings.sessionAbsoluteTtlSeconds * 1000
+  const resealEveryMs = renewalIntervalMs(idleMs)
 
   return {
     kind: 'cookie',
@@ -69,7 +70,7 @@ export const createCookieStrategy: StrategyFactory = async ({ clock, settings },
       const now = clock()
       if (now - seen >= idleMs || now - created >= absoluteMs) return null
       // Re-sealed on the way out (a Set-Cookie), never written anywhere server-side.
-      if (now - seen >= TOUCH_INTERVAL_MS) session.set('s', now)
+      if (now - seen >= resealEveryMs) session.set('s', now)
       return { id: uid, username: name }
     },
     async logout(req) {

@@ -37,8 +37,10 @@ export const createJwtStrategy: StrategyFactory = async ({ store, clock, setting
   const keys = loadKeys(config.alg, { jwtSecret: config.jwtSecret, keyFile: config.keyFile })
   const engine = await engines[config.engine]({ keys, clock, systemClock: config.systemClock })
   const denylist = config.revocation === 'denylist'
+  const graceMs = settings.refreshGraceSeconds * 1000
 
-  const issue = async (user: Identity, family: string): Promise<TokenPair> => {
+  /** A new pair in `family`, or null when the family was revoked while it was being issued. */
+  const issue = async (user: Identity, family: string): Promise<TokenPair | null> => {
     const iat = Math.floor(clock() / 1000)
     const base = { iss: ISSUER, aud: AUDIENCE, sub: String(user.id), name: user.username, iat }
     const refreshJti = newTokenId()
@@ -47,7 +49,7 @@ export const createJwtStrategy: StrategyFactory = async ({ store, clock, setting
       engine.sign({ ...base, jti: newTokenId(), exp: iat + settings.accessTtlSeconds }, 'at+jwt'),
       engine.sign({ ...base, jti: refreshJti, fam: family, exp: refreshExp }, 'rt+jwt'),
     ])
-    await store.putRefresh(refreshJti, family, refreshExp * 1000)
+    if (!(await store.putRefresh(refreshJti, family, refreshExp * 1000))) return null
     return { access_token: access, refresh_token: refresh, token_type: 'Bearer', expires_in: settings.accessTtlSeconds }
   }
 
@@ -63,8 +65,9 @@ export const createJwtStrategy: StrategyFactory = async ({ store, clock, setting
 
   return {
     kind: 'jwt',
-    login(user) {
-      return issue(user, newTokenId())
+    async login(user) {
+      // A fresh family cannot have been revoked.
+      return (await issue(user, newTokenId()))!
     },
     async identify(req) {
       const claims = await accessClaims(req.headers.authorization)
@@ -72,13 +75,16 @@ export const createJwtStrategy: StrategyFactory = async ({ store, clock, setting
     },
     async refresh(req, reply) {
       const claims = await verified(engine, refreshToken(req.body), 'rt+jwt')
-      const result = claims === null ? 'unknown' : await store.consumeRefresh(claims.jti as string, clock())
-      if (claims === null || result !== 'ok') {
+      const result = claims === null ? 'unknown' : await store.consumeRefresh(claims.jti as string, clock(), graceMs)
+      // Within the grace window a just-rotated token is a concurrent refresh (two tabs): it gets a pair of its own, same family.
+      if (claims === null || (result !== 'ok' && result !== 'grace')) {
         // A rotated token presented again means it leaked: the whole family is revoked.
         if (claims !== null && result === 'reused') await store.revokeFamily(claims.fam as string)
         return reply.code(400).send({ error: 'invalid_grant' })
       }
-      return issue({ id: Number(claims.sub), username: claims.name as string }, claims.fam as string)
+      const pair = await issue({ id: Number(claims.sub), username: claims.name as string }, claims.fam as string)
+      // The family was revoked (reuse detected, logout) while this rotation was under way: nothing was issued.
+      return pair ?? reply.code(400).send({ error: 'invalid_grant' })
     },
     async logout(req) {
       const refresh = await verified(engine, refreshToken(req.body), 'rt+jwt')

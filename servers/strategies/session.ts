@@ -5,12 +5,20 @@ import type { StrategyFactory } from './index.ts'
 /** Idle-timeout renewal writes at most this often per session, so steady GET traffic does no writes. */
 export const TOUCH_INTERVAL_MS = 60_000
 
+/**
+ * How often an active session's idle deadline is moved: once a minute, or every quarter of the
+ * idle timeout when that is shorter (an idle timeout under a minute would otherwise end an active
+ * session; short timeouts are how lifecycle runs compress time).
+ */
+export const renewalIntervalMs = (idleMs: number): number => Math.min(TOUCH_INTERVAL_MS, idleMs / 4)
+
 const COOKIE_ATTRIBUTES = 'HttpOnly; Secure; SameSite=Lax; Path=/'
 
 /** Opaque server-side sessions: a random id in a cookie, the state in the store. */
 export const createSessionStrategy: StrategyFactory = async ({ store, clock, settings }) => {
   const idleMs = settings.sessionIdleTtlSeconds * 1000
   const absoluteMs = settings.sessionAbsoluteTtlSeconds * 1000
+  const renewEveryMs = renewalIntervalMs(idleMs)
   const ttlFrom = (s: SessionRecord, now: number) => Math.min(idleMs, s.createdAt + absoluteMs - now)
 
   // Concurrent requests can all read a session before its renewal lands (Redis is asynchronous):
@@ -18,8 +26,8 @@ export const createSessionStrategy: StrategyFactory = async ({ store, clock, set
   const renewedAt = new Map<string, number>()
   const shouldRenew = (id: string, now: number): boolean => {
     const last = renewedAt.get(id)
-    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return false
-    if (renewedAt.size >= 100_000) for (const [k, t] of renewedAt) if (now - t >= TOUCH_INTERVAL_MS) renewedAt.delete(k)
+    if (last !== undefined && now - last < renewEveryMs) return false
+    if (renewedAt.size >= 100_000) for (const [k, t] of renewedAt) if (now - t >= renewEveryMs) renewedAt.delete(k)
     renewedAt.set(id, now)
     return true
   }
@@ -52,7 +60,7 @@ export const createSessionStrategy: StrategyFactory = async ({ store, clock, set
         await store.deleteSession(id)
         return null
       }
-      if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS && shouldRenew(id, now)) {
+      if (now - session.lastSeenAt >= renewEveryMs && shouldRenew(id, now)) {
         session.lastSeenAt = now
         await store.touchSession(session, ttlFrom(session, now))
       }

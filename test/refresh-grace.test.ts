@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { parseServerArgs } from '../servers/cli-config.ts'
+import { ConfigError } from '../servers/errors.ts'
+import { login, manualClock, testServer } from './helpers.ts'
+
+type Pair = { access_token: string; refresh_token: string }
+
+for (const store of ['sqlite', 'redis', 'memory'] as const) {
+  describe(`refresh grace window (${store})`, () => {
+    test('without one, two tabs refreshing at once: reuse detected, the family gone, no tab keeps a working refresh token', async (t) => {
+      const server = await testServer(t, { strategy: 'jwt', store, engine: 'fast-jwt' })
+      const cred = await login(server)
+      const refresh = () => server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.refreshToken } })
+      const answers = await Promise.all([refresh(), refresh()])
+      const statuses = answers.map((r) => r.statusCode).sort()
+      // Either the winner's pair was recorded before the loser revoked the family (then revoked with
+      // it), or the revocation landed while the winner rotated (then nothing was issued to either).
+      assert.ok(statuses.join() === '200,400' || statuses.join() === '400,400', statuses.join())
+      for (const winner of answers.filter((r) => r.statusCode === 200).map((r) => r.json() as Pair)) {
+        const next = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: winner.refresh_token } })
+        assert.deepEqual([next.statusCode, next.json()], [400, { error: 'invalid_grant' }])
+      }
+      const again = await refresh()
+      assert.deepEqual([again.statusCode, again.json()], [400, { error: 'invalid_grant' }])
+    })
+
+    test('with 2 s: both tabs get a pair of the same family, both keep refreshing; reuse after the window revokes the family', async (t) => {
+      // Redis expires keys by its own clock: start the test's clock at the real time.
+      const clock = manualClock(Date.now())
+      const server = await testServer(t, { strategy: 'jwt', store, engine: 'fast-jwt', refreshGraceSeconds: 2 }, { clock })
+      const cred = await login(server)
+      const refresh = (token: string) => server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: token } })
+      const answers = await Promise.all([refresh(cred.refreshToken!), refresh(cred.refreshToken!)])
+      assert.deepEqual(answers.map((r) => r.statusCode), [200, 200])
+      const [a, b] = answers.map((r) => r.json() as Pair)
+      assert.notEqual(a!.refresh_token, b!.refresh_token)
+      clock.advance(1000)
+      assert.equal((await refresh(a!.refresh_token)).statusCode, 200)
+      assert.equal((await refresh(b!.refresh_token)).statusCode, 200)
+      // 2.001 s after its first use the original token is reuse: invalid_grant, and the family (a's and b's successors too) is revoked.
+      clock.advance(1001)
+      const late = await refresh(cred.refreshToken!)
+      assert.deepEqual([late.statusCode, late.json()], [400, { error: 'invalid_grant' }])
+      const afterRevoke = await refresh(a!.refresh_token)
+      assert.equal(afterRevoke.statusCode, 400)
+    })
+
+    test('a rotation racing a logout records nothing: the family stays revoked', async (t) => {
+      const server = await testServer(t, { strategy: 'jwt', store, engine: 'jose' })
+      for (let i = 0; i < 5; i++) {
+        const cred = await login(server)
+        const [rotated, out] = await Promise.all([
+          server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.refreshToken } }),
+          server.app.inject({ method: 'POST', url: '/logout', headers: cred.headers, payload: { refresh_token: cred.refreshToken } }),
+        ])
+        assert.equal(out.statusCode, 204)
+        if (rotated.statusCode !== 200) continue
+        const next = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: (rotated.json() as Pair).refresh_token } })
+        assert.deepEqual([next.statusCode, next.json()], [400, { error: 'invalid_grant' }], `round ${i}`)
+      }
+    })
+
+    test('with a grace window, a logged-out family stays revoked', async (t) => {
+      const server = await testServer(t, { strategy: 'jwt', store, engine: 'fast-jwt', refreshGraceSeconds: 2 })
+      const cred = await login(server)
+      const out = await server.app.inject({ method: 'POST', url: '/logout', headers: cred.headers, payload: { refresh_token: cred.refreshToken } })
+      assert.equal(out.statusCode, 204)
+      const res = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.refreshToken } })
+      assert.deepEqual([res.statusCode, res.json()], [400, { error: 'invalid_grant' }])
+    })
+  })
+}
+
+test('--refresh-grace: seconds from 0 to 300, JWT only', () => {
+  assert.equal(parseServerArgs(['--strategy', 'jwt', '--refresh-grace', '5'], {}).refreshGraceSeconds, 5)
+  assert.equal(parseServerArgs(['--strategy', 'jwt'], {}).refreshGraceSeconds, 0)
+  assert.throws(() => parseServerArgs(['--strategy', 'jwt', '--refresh-grace', '301'], {}), ConfigError)
+  assert.throws(() => parseServerArgs(['--strategy', 'jwt', '--refresh-grace', '-1'], {}), ConfigError)
+  assert.throws(() => parseServerArgs(['--strategy', 'session', '--refresh-grace', '2'], {}), /--refresh-grace applies to --strategy jwt only/)
+})
