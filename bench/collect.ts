@@ -34,27 +34,36 @@ export interface WindowCounts {
 /** Reads every counter before and after `run` (with a short settle on each side) and sums over the instances. */
 export async function countWindow<T>(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'>, run: () => Promise<T>): Promise<{ result: T; counts: WindowCounts }> {
   await settle()
-  const before = await snapshot(rt)
+  const window = await openWindow(rt)
   const result = await run()
   await settle()
-  const after = await snapshot(rt)
+  return { result, counts: await window.close() }
+}
+
+/**
+ * Reads every counter now; `close` reads them again and sums the differences over the instances.
+ * For windows whose edges fall while load goes on (the lifecycle), with no settle around them.
+ */
+export async function openWindow(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'>): Promise<{ close(): Promise<WindowCounts> }> {
+  const before = await snapshot(rt)
+  return { close: async () => windowCounts(before, await snapshot(rt)) }
+}
+
+function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
   const sum = (pick: (s: StatsSnapshot) => number) => after.stats.reduce((n, s, i) => n + pick(s) - pick(before.stats[i]!), 0)
   const merged = newHistogram()
   for (const s of after.stats) merged.add(hdr.decodeFromCompressedBase64(s.requestTimeHistogram))
   const delta = (k: keyof ExternalCounts) => after.counts![k] - before.counts![k]
   return {
-    result,
-    counts: {
-      served: sum((s) => s.requests),
-      serverCpuUs: sum((s) => s.cpuUs),
-      storeCpuUs: before.storeCpuUs !== null && after.storeCpuUs !== null ? after.storeCpuUs - before.storeCpuUs : null,
-      ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },
-      external: before.counts && after.counts ? { reads: delta('reads'), writes: delta('writes'), deletes: delta('deletes'), total: delta('total') } : null,
-      rssBytes: Math.max(...after.stats.map((s) => s.rssBytes)),
-      serverTimeUs: {
-        p50: merged.getValueAtPercentile(50), p90: merged.getValueAtPercentile(90),
-        p99: merged.getValueAtPercentile(99), max: merged.maxValue, mean: merged.totalCount ? merged.mean : 0,
-      },
+    served: sum((s) => s.requests),
+    serverCpuUs: sum((s) => s.cpuUs),
+    storeCpuUs: before.storeCpuUs !== null && after.storeCpuUs !== null ? after.storeCpuUs - before.storeCpuUs : null,
+    ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },
+    external: before.counts && after.counts ? { reads: delta('reads'), writes: delta('writes'), deletes: delta('deletes'), total: delta('total') } : null,
+    rssBytes: Math.max(...after.stats.map((s) => s.rssBytes)),
+    serverTimeUs: {
+      p50: merged.getValueAtPercentile(50), p90: merged.getValueAtPercentile(90),
+      p99: merged.getValueAtPercentile(99), max: merged.maxValue, mean: merged.totalCount ? merged.mean : 0,
     },
   }
 }

@@ -1,6 +1,6 @@
 import type { CellPlan } from './plan.ts'
 import { storeProvisioners } from './stores/index.ts'
-import { descriptorOf } from './strategies/index.ts'
+import { descriptorOf, type CellSpec } from './strategies/index.ts'
 
 /** Exact store operations one request does in steady state (docs/contracts.md, "Store operations"). */
 export interface ExpectedOps {
@@ -22,9 +22,11 @@ export function renewalWriteBound(sessions: number, instances: number, windowSec
   return sessions * instances * (Math.floor(windowSeconds / 60) + 1)
 }
 
-export function expectedOps(cell: Pick<CellPlan, 'strategy' | 'store' | 'alg' | 'engine' | 'revocation' | 'instances' | 'workload'>): ExpectedOps {
+export function expectedOps(cell: CellSpec & Pick<CellPlan, 'workload'>): ExpectedOps {
   const d = descriptorOf(cell)
   switch (cell.workload) {
+    // A lifecycle's steady GETs; its logins, refreshes and logouts are counted per second in its results.
+    case 'lifecycle':
     case 'GET /me':
       return { stateReads: d.identifyReads(cell), userReads: 0, writes: 0, deletes: 0, renewals: d.renews }
     case 'GET /profile':

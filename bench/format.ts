@@ -19,6 +19,10 @@ export const percent = (share: number) => `${(share * 100).toFixed(1)}%`
 /** A relative change with its sign, e.g. `+25.0%`. */
 export const signedPercent = (change: number) => `${change >= 0 ? '+' : ''}${percent(change)}`
 
+/** Text made safe for HTML. */
+export const esc = (s: unknown) =>
+  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
 /** `42s` or `2m05s`. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds))

@@ -1,6 +1,6 @@
 import { ScenarioError } from '../servers/errors.ts'
 import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../servers/types.ts'
-import type { CellSelector, Scenario, ScenarioIssue, WorkloadRoute } from './scenario.ts'
+import { LIFECYCLE_DEFAULTS, type CellSelector, type Scenario, type ScenarioIssue, type WorkloadRoute } from './scenario.ts'
 import { AXES, strategyDescriptors, type Axis, type CellSpec } from './strategies/index.ts'
 
 /** One fully specified cell: axes its strategy does not take are null. */
@@ -11,6 +11,12 @@ export interface CellPlan {
   alg: Alg | null
   engine: EngineKind | null
   revocation: Revocation | null
+  /** Lifetime of the credential the client holds (JWT access token; sealed cookie's idle timeout), seconds. */
+  accessTtlSeconds: number | null
+  /** JWT: refresh-token grace window, seconds. */
+  refreshGraceSeconds: number | null
+  /** JWT, lifecycle: refresh jitter, seconds. */
+  refreshJitterSeconds: number | null
   instances: number
   workload: WorkloadRoute
 }
@@ -47,6 +53,7 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
     }
     for (const strategy of strategies) {
       for (const spec of combinations(strategy, cell)) {
+        issues.push(...lifecycleIssues(scenario, spec, index))
         const id = cellId(spec)
         if (cells.some((c) => c.id === id)) {
           issues.push({ path: `cells[${index}]`, message: `expands to cell "${id}", which an earlier entry already measures` })
@@ -71,6 +78,29 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
   }
   if (issues.length > 0 || !baseline) throw new ScenarioError(file, issues)
   return { cells, baseline }
+}
+
+/** Lifecycle cells the workload cannot run as asked, with the reason; other workloads that were given lifecycle-only axes. */
+function lifecycleIssues(scenario: Scenario, spec: CellSpec, index: number): ScenarioIssue[] {
+  const w = scenario.workload
+  const at = (field: string) => `cells[${index}].${field}`
+  if (w.route !== 'lifecycle') {
+    return spec.refreshJitterSeconds ? [{ path: at('refreshJitterSeconds'), message: 'applies to workload route "lifecycle" only' }] : []
+  }
+  const issues: ScenarioIssue[] = []
+  if (!strategyDescriptors[spec.strategy].lifecycle) {
+    issues.push({ path: at('strategy'), message: `"${spec.strategy}" has no credential to live with; the lifecycle workload needs session, jwt or cookie` })
+  }
+  const ttl = spec.accessTtlSeconds
+  const requestInterval = 1 / (w.requestsPerUserPerSecond ?? 1)
+  if (ttl !== null && ttl < requestInterval) {
+    issues.push({ path: at('accessTtlSeconds'), message: `${ttl} s is shorter than one user's request interval (${requestInterval} s): every credential would expire between two requests` })
+  }
+  const early = (w.refreshMarginSeconds ?? LIFECYCLE_DEFAULTS.refreshMarginSeconds) + (spec.refreshJitterSeconds ?? 0)
+  if (spec.strategy === 'jwt' && ttl !== null && ttl <= early + 1) {
+    issues.push({ path: at('accessTtlSeconds'), message: `${ttl} s leaves no time between refreshes: a refresh is due ${early} s before exp, and exp is whole seconds (needs more than ${early + 1} s)` })
+  }
+  return issues
 }
 
 export function matchesSelector(cell: CellPlan, s: CellSelector): boolean {

@@ -1,4 +1,5 @@
 import { formatDuration, num, table } from './format.ts'
+import { lifecycleTiming, lifecycleWorkload } from './lifecycle.ts'
 import { windowsPerRound } from './noise.ts'
 import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from './results.ts'
 import type { RunEvent, RunListener } from './runner.ts'
@@ -6,6 +7,8 @@ import { hostNoise } from './summarize.ts'
 
 /** Seconds to start, verify, count-check and log in a cell (about 7 s per cell in the default runs here), for the ETA. */
 const PREPARE_SECONDS_ESTIMATE = 7
+/** A lifecycle cell logs in one credential, not a pool: starting, verifying and count-checking it takes about this long. */
+const LIFECYCLE_PREPARE_SECONDS = 3
 
 /**
  * A listener that prints progress lines with the elapsed time and an ETA. The ETA counts what is
@@ -23,6 +26,7 @@ export function progressPrinter(print: (line: string) => void, now: () => number
   const unprepared = new Set<string>()
   const active = new Set<string>()
   let openPoints = -1
+  let lifecycle = false
   const perRound = () => (openPoints >= 0
     ? active.size * (1 + openPoints)
     : windowsPerRound([...active].filter((id) => id !== baseline).length, active.has(baseline)))
@@ -41,10 +45,23 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         stepSeconds = load.durationSeconds + 0.6
         prepareSeconds = PREPARE_SECONDS_ESTIMATE + load.warmupSeconds
         for (const c of e.cells) { active.add(c.id); unprepared.add(c.id) }
+        if (workload.route === 'lifecycle') {
+          // One window per cell and round: its warm-up, the measured seconds and the thieves' drain.
+          lifecycle = true
+          const w = lifecycleWorkload(workload)
+          openPoints = 0
+          stepSeconds = e.cells.reduce((n, c) => {
+            const t = lifecycleTiming(c, w, false)
+            return n + t.warmupSeconds + w.durationSeconds + t.drainSeconds
+          }, 0) / Math.max(1, e.cells.length)
+          prepareSeconds = LIFECYCLE_PREPARE_SECONDS
+        }
         print(e.affinity
           ? `CPUs: load generator and Redis on ${e.affinity.client}, servers on ${e.affinity.server}`
           : 'CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier')
-        print(openPoints >= 0
+        print(lifecycle
+          ? `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, lifecycle: ${workload.users} virtual users, ${lifecycleWorkload(workload).durationSeconds}s measured per cell after a warm-up, thieves probing after each logout (order shuffled with seed ${e.seed}), about ${eta()}`
+          : openPoints >= 0
           ? `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, open loop: each cell's closed-loop capacity, then ${openPoints} rate points, ${load.durationSeconds}s each (order shuffled with seed ${e.seed}), ${workload.users} users, about ${eta()}`
           : `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${perRound()} windows of ${load.durationSeconds}s a round (each cell between two ${baseline} windows, order shuffled with seed ${e.seed}), ${workload.users} users, about ${eta()}`)
         return
@@ -78,6 +95,14 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         doneThisRound++
         const m = e.measurement
         print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} open ${num(m.rate, 0).padStart(7)}/s${m.fraction === null ? '' : ` (${Math.round(m.fraction * 100)}% of capacity)`}: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}  elapsed ${elapsed()}, ETA ${eta()}`)
+        return
+      }
+      case 'lifecycle-measured': {
+        done++
+        doneThisRound++
+        const m = e.measurement
+        const lag = m.revocationLagMs.p50 === null ? 'no lag samples' : `revocation lag p50 ${num(m.revocationLagMs.p50, 1)} ms`
+        print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${m.requests} GETs, ${m.refreshes} refreshes, ${m.logouts} logouts, store ${num(m.storeOpsPerSecond.reads, 0)}/${num(m.storeOpsPerSecond.writes, 0)}/${num(m.storeOpsPerSecond.deletes, 0)} r/w/d per s, ${lag}${m.held ? '' : ' (schedule not held)'}  elapsed ${elapsed()}, ETA ${eta()}`)
         return
       }
       case 'window-repeated':
@@ -115,8 +140,32 @@ function row(c: CellResult): string[] {
   ]
 }
 
+function lifecycleRow(c: CellResult): string[] {
+  const l = c.lifecycle
+  if (!l) return [c.id, c.status, '–', '–', '–', '–', '–', '–', '–', '–']
+  const ops = l.storeOpsPerSecond
+  const lag = (v: number | null) => (v === null ? '–' : num(v, v < 10 ? 2 : 0))
+  return [
+    c.id, c.status,
+    l.accessTtlSeconds === null ? '–' : String(l.accessTtlSeconds),
+    String(l.requests),
+    `${l.refreshes}${l.expected.refreshes === null ? '' : ` (${num(l.expected.refreshes, 0)})`}`,
+    `${l.logins}/${l.logouts}`,
+    `${num(ops.reads, 0)}/${num(ops.writes, 0)}/${num(ops.deletes, 0)}`,
+    `${lag(l.revocationLagMs.p50)}/${lag(l.revocationLagMs.p99)} (${lag(l.expected.lagMedianMs)})`,
+    l.races.attempted ? `${l.races.familyRevoked}/${l.races.attempted}` : '–',
+    `${num(l.latencyUs.requests.p50 / 1000, 2)}/${num(l.latencyUs.requests.p99 / 1000, 2)}`,
+  ]
+}
+
 /** The compact end-of-run table (pure: returns the text). */
 export function summaryTable(results: ResultsFile): string {
+  if (results.scenario.workload.route === 'lifecycle') {
+    const headers = ['cell', 'status', 'TTL s', 'GETs', 'refreshes (expected)', 'logins/logouts', 'store r/w/d per s', 'lag p50/p99 ms (expected p50)', 'races revoked', 'GET p50/p99 ms']
+    const notes = results.cells.filter((c) => c.reason || c.lifecycle?.reason).map((c) => `  ${c.id}: ${c.reason ?? c.lifecycle?.reason}`)
+    const text = table(headers, results.cells.map(lifecycleRow))
+    return notes.length ? `${text}\n\n${notes.join('\n')}` : text
+  }
   const headers = ['cell', 'status', 'req/s', 'CPU µs/req', 'CPU interval', 'CPU x base', 'store µs', 'busy', 'reads/writes', 'srv p50 µs', 'req bytes']
   const text = table(headers, results.cells.map(row))
   const notes = results.cells

@@ -3,7 +3,8 @@ import { expected401Share, expectedOps } from './expected.ts'
 import { percent } from './format.ts'
 import type { MicroResults } from './micro/run.ts'
 import type { CellPlan } from './plan.ts'
-import { SCHEMA_VERSION, type CellResult, type OpenLoopPoint, type OpenMeasurement, type ResultsFile, type RoundResult } from './results.ts'
+import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds, type LifecycleWorkload } from './lifecycle.ts'
+import { SCHEMA_VERSION, type CellResult, type LifecycleMeasurement, type LifecycleSummary, type OpenLoopPoint, type OpenMeasurement, type ResultsFile, type RoundResult } from './results.ts'
 import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS, OUTLIER_TOLERANCE } from './noise.ts'
 import type { RunEvent } from './runner.ts'
 import type { Scenario } from './scenario.ts'
@@ -95,6 +96,70 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
     rounds,
     summary,
     openLoop: record.scenario.load.mode === 'open' ? openLoopPoints(mine.filter((e): e is OpenMeasured => e.type === 'open-measured')) : null,
+    lifecycle: record.scenario.workload.route === 'lifecycle'
+      ? lifecycleSummary(plan, lifecycleWorkload(record.scenario.workload), mine.filter((e): e is LifecycleMeasured => e.type === 'lifecycle-measured').map((e) => e.measurement))
+      : null,
+  }
+}
+
+type LifecycleMeasured = Extract<RunEvent, { type: 'lifecycle-measured' }>
+
+/** Counts summed over the rounds, rates over their total measured time, lags over every sample, latencies the median of the rounds'. */
+export function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: LifecycleMeasurement[]): LifecycleSummary | null {
+  if (ms.length === 0) return null
+  const total = (pick: (m: LifecycleMeasurement) => number) => ms.reduce((n, m) => n + pick(m), 0)
+  const seconds = total((m) => m.durationSeconds)
+  const served = total((m) => m.served)
+  const ops = { reads: total((m) => m.storeOps.reads), writes: total((m) => m.storeOps.writes), deletes: total((m) => m.storeOps.deletes) }
+  const lags = ms.flatMap((m) => m.lagSamplesMs).sort((a, b) => a - b)
+  const at = (p: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.max(0, Math.ceil((p / 100) * lags.length) - 1))]! : null)
+  const by = { invalidGrant: total((m) => m.refreshFailures.invalidGrant), invalidGrantAfterUnavailable: total((m) => m.refreshFailures.invalidGrantAfterUnavailable), unavailable: total((m) => m.refreshFailures.unavailable), errors: total((m) => m.refreshFailures.errors) }
+  const refreshed = ms.some((m) => m.latencyUs.refreshes.count > 0)
+  const expectedPerRound = expectedRefreshes(plan, w)
+  const ttl = plan.accessTtlSeconds
+  const reasons = ms.filter((m) => !m.held).map((m) => `round ${m.round}: ${m.reason}`)
+  return {
+    accessTtlSeconds: ttl,
+    requestsPerLifetime: ttl === null ? null : ttl * w.requestsPerUserPerSecond,
+    durationSeconds: seconds,
+    users: w.users,
+    requests: total((m) => m.requests),
+    logins: total((m) => m.logins),
+    forcedLogins: total((m) => m.forcedLogins),
+    refreshes: total((m) => m.refreshes),
+    refreshFailures: by.invalidGrant + by.unavailable + by.errors,
+    refreshFailuresBy: by,
+    logouts: total((m) => m.logouts),
+    unexpected401: total((m) => m.unexpected401),
+    status503: total((m) => m.status503),
+    errors: total((m) => m.errors),
+    probes: total((m) => m.probes),
+    races: { attempted: total((m) => m.races.attempted), familyRevoked: total((m) => m.races.familyRevoked) },
+    storeOpsPerSecond: { reads: ops.reads / seconds, writes: ops.writes / seconds, deletes: ops.deletes / seconds },
+    storeOpsPerRequest: { reads: served ? ops.reads / served : 0, writes: served ? ops.writes / served : 0, deletes: served ? ops.deletes / served : 0 },
+    cpuUsPerRequest: served ? total((m) => m.cpuUsPerRequest * m.served) / served : 0,
+    revocationLagMs: {
+      p50: at(50), p99: at(99), max: lags.length ? lags[lags.length - 1]! : null, samples: lags.length,
+      censored: total((m) => m.revocationLagMs.censored), probeIntervalMs: ms[0]!.revocationLagMs.probeIntervalMs,
+    },
+    latencyUs: {
+      requests: { p50: median(ms.map((m) => m.latencyUs.requests.p50)), p99: median(ms.map((m) => m.latencyUs.requests.p99)) },
+      refreshes: refreshed ? { p50: median(ms.map((m) => m.latencyUs.refreshes.p50)), p99: median(ms.map((m) => m.latencyUs.refreshes.p99)) } : null,
+    },
+    refreshRate: { meanPerSecond: total((m) => m.refreshes) / seconds, peakPerSecond: Math.max(...ms.map((m) => m.refreshRate.peakPerSecond)) },
+    duringPeak: {
+      latencyUsP99: ms.some((m) => m.duringPeak.latencyUsP99 !== null) ? median(ms.flatMap((m) => (m.duringPeak.latencyUsP99 === null ? [] : [m.duringPeak.latencyUsP99]))) : null,
+      otherLatencyUsP99: ms.some((m) => m.duringPeak.otherLatencyUsP99 !== null) ? median(ms.flatMap((m) => (m.duringPeak.otherLatencyUsP99 === null ? [] : [m.duringPeak.otherLatencyUsP99]))) : null,
+    },
+    expected: {
+      refreshes: expectedPerRound === null ? null : expectedPerRound * ms.length,
+      refreshesAtTtl: expectedPerRound === null || ttl === null ? null : (w.users * w.durationSeconds * ms.length) / ttl,
+      refreshIntervalSeconds: refreshIntervalSeconds(plan, w),
+      lagMedianMs: expectedLagMedianMs(plan, w),
+    },
+    held: reasons.length === 0,
+    reason: reasons.length ? reasons.join('; ') : null,
+    rounds: ms,
   }
 }
 

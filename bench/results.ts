@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { ResultsError } from '../servers/errors.ts'
 import type { Environment } from './environment.ts'
 import type { MicroResults } from './micro/run.ts'
+import type { LifecycleResult } from './drive/lifecycle.ts'
 import type { ExpectedOps } from './expected.ts'
 import type { CellPlan } from './plan.ts'
 import type { Scenario } from './scenario.ts'
@@ -113,6 +114,61 @@ export interface OpenLoopPoint {
   rounds: OpenMeasurement[]
 }
 
+/** One lifecycle window: the driver's figures and the servers' and store's counts over the measured window. */
+export interface LifecycleMeasurement extends Omit<LifecycleResult, 'revocationLagMs'> {
+  round: number
+  revocationLagMs: LifecycleResult['revocationLagMs']
+  /** Requests the servers answered in the window: users' GETs, logins, refreshes, logouts and thieves' probes. */
+  served: number
+  cpuUsPerRequest: number
+  storeCpuUsPerRequest: number | null
+  storeOps: OpsPerRequest
+  storeOpsPerSecond: OpsPerRequest
+  storeOpsPerRequest: OpsPerRequest
+  /** Redis's own command counts over the window (INFO commandstats), or null. */
+  redisCommands: { reads: number; writes: number; deletes: number; total: number } | null
+  drainSeconds: number
+}
+
+/**
+ * A cell's whole-lifetime figures (docs/contracts.md, "Token lifecycle"): counts summed over the
+ * rounds, rates over their total measured time, lag percentiles over every sample.
+ */
+export interface LifecycleSummary {
+  accessTtlSeconds: number | null
+  /** A user's GETs per credential lifetime: what time compression keeps (seconds of TTL stand for minutes). */
+  requestsPerLifetime: number | null
+  durationSeconds: number
+  users: number
+  requests: number
+  logins: number
+  forcedLogins: number
+  refreshes: number
+  /** Refreshes refused or failed: invalid_grant (family revoked; some of them retries after a 503), store unavailable (503, retried), no answer. */
+  refreshFailures: number
+  refreshFailuresBy: { invalidGrant: number; invalidGrantAfterUnavailable: number; unavailable: number; errors: number }
+  logouts: number
+  unexpected401: number
+  status503: number
+  errors: number
+  probes: number
+  races: { attempted: number; familyRevoked: number }
+  storeOpsPerSecond: OpsPerRequest
+  storeOpsPerRequest: OpsPerRequest
+  /** Server CPU per request the servers answered (every kind), µs. */
+  cpuUsPerRequest: number
+  revocationLagMs: { p50: number | null; p99: number | null; max: number | null; samples: number; censored: number; probeIntervalMs: number }
+  latencyUs: { requests: { p50: number; p99: number }; refreshes: { p50: number; p99: number } | null }
+  refreshRate: { meanPerSecond: number; peakPerSecond: number }
+  duringPeak: { latencyUsP99: number | null; otherLatencyUsP99: number | null }
+  /** What the arithmetic of the strategy and the client's policy predicts, beside the measurement. */
+  expected: { refreshes: number | null; refreshesAtTtl: number | null; refreshIntervalSeconds: number | null; lagMedianMs: number }
+  /** Every round held its schedule. */
+  held: boolean
+  reason: string | null
+  rounds: LifecycleMeasurement[]
+}
+
 /** A window as measured, before anything is derived from other windows. */
 export type RoundMeasurement = Omit<RoundResult, 'ratioToBaseline' | 'bracket'>
 
@@ -201,6 +257,8 @@ export interface CellResult extends CellPlan {
   summary: CellSummary | null
   /** Open mode: the latency curve, one point per rate (fixed rates first, then capacity fractions); null in closed mode. */
   openLoop: OpenLoopPoint[] | null
+  /** Lifecycle workload: the cell's whole-lifetime figures; null for other workloads. */
+  lifecycle: LifecycleSummary | null
 }
 
 export interface ResultsFile {

@@ -17,7 +17,8 @@ import type { ProcessGroup } from './processes.ts'
 import { bracketSpread, MAX_REPEATS, repeatReason } from './noise.ts'
 import { reduceRun } from './reduce.ts'
 import { seededRandom, shuffled } from './stats.ts'
-import type { CredentialInfo, OpenMeasurement, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
+import type { CredentialInfo, LifecycleMeasurement, OpenMeasurement, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
+import { lifecycleWorkload, measureLifecycle } from './lifecycle.ts'
 import type { Scenario } from './scenario.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
 import { privateOrGivenRedis } from './stores/redis.ts'
@@ -33,6 +34,7 @@ export type RunEvent =
   | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null }
   | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
   | { type: 'open-measured'; cell: string; round: number; measurement: OpenMeasurement; problem: string | null }
+  | { type: 'lifecycle-measured'; cell: string; round: number; measurement: LifecycleMeasurement }
   | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
   | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
   | { type: 'micro-started' }
@@ -63,7 +65,10 @@ export interface RunOptions {
 export function smokeScenario(s: Scenario): Scenario {
   return {
     ...s,
-    workload: { ...s.workload, users: Math.min(s.workload.users, 50) },
+    workload: {
+      ...s.workload, users: Math.min(s.workload.users, 50),
+      ...(s.workload.route === 'lifecycle' ? { durationSeconds: Math.min(s.workload.durationSeconds ?? 2, 2), users: Math.min(s.workload.users, 20) } : {}),
+    },
     load: { ...s.load, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: Math.min(s.load.connections, 20) },
   }
 }
@@ -196,6 +201,42 @@ async function runOpenRound(round: number, plans: CellPlan[], random: () => numb
 }
 
 /**
+ * One round of the lifecycle workload: every cell in a shuffled order, each prepared (verified on
+ * the GET its users call) and then lived in by the virtual users for one window. Cells are stopped
+ * after their last round. No bracketing: the figures are counts and lags, not CPU ratios.
+ */
+async function runLifecycleRound(round: number, plans: CellPlan[], random: () => number, ctx: TurnContext): Promise<void> {
+  const { opts, emit, active, scenario, runtimes } = ctx
+  const w = lifecycleWorkload(scenario.workload)
+  const order = shuffled(plans.filter((p) => active.has(p.id)), random)
+  emit({ type: 'round-order', round, order: order.map((p) => p.id) })
+  for (const [slot, plan] of order.entries()) {
+    if (opts.signal.aborted) return
+    let rt = runtimes.get(plan.id)
+    emit({ type: 'round-started', cell: plan.id, round, slot, prepare: !rt })
+    try {
+      if (!rt) {
+        const verifyAs: CellPlan = { ...plan, workload: w.path === '/profile' ? 'GET /profile' : 'GET /me' }
+        rt = await prepareCell(verifyAs, { ...ctx.prepare(plan), poolSize: 1 })
+        runtimes.set(plan.id, rt)
+        emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe })
+      }
+      const measurement = await measureLifecycle(rt, plan, w, round, opts.smoke, opts.signal)
+      if (opts.signal.aborted) return
+      emit({ type: 'lifecycle-measured', cell: plan.id, round, measurement })
+    } catch (err) {
+      if (opts.signal.aborted) return
+      emit({ type: 'cell-invalid', cell: plan.id, round, status: err instanceof VerificationError ? 'invalid' : 'failed', reason: (err as Error).message })
+      active.delete(plan.id)
+    }
+    if (round === scenario.load.rounds || !active.has(plan.id)) {
+      await runtimes.get(plan.id)?.close()
+      runtimes.delete(plan.id)
+    }
+  }
+}
+
+/**
  * One round: the cells in a shuffled order, each between two baseline windows (B X B Y B ...);
  * a cell whose two brackets disagree is measured again with a fresh bracket, a bounded number of times.
  */
@@ -265,7 +306,8 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     const random = seededRandom(seed)
     const history = new Map<string, number[]>()
     for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) {
-      if (scenario.load.mode === 'open') await runOpenRound(round, plans, random, ctx)
+      if (scenario.workload.route === 'lifecycle') await runLifecycleRound(round, plans, random, ctx)
+      else if (scenario.load.mode === 'open') await runOpenRound(round, plans, random, ctx)
       else await runRound(round, plans, baseline, random, ctx, history)
     }
   } finally {

@@ -8,7 +8,10 @@ import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../servers/types
 
 export { ScenarioError }
 
-export const WORKLOAD_ROUTES = ['GET /me', 'GET /profile', 'POST /login'] as const
+/** The lifecycle driver (node:http on one core, beside the servers) sends at most this many GETs per second on schedule; more is refused. */
+export const MAX_LIFECYCLE_RATE = 5000
+
+export const WORKLOAD_ROUTES = ['GET /me', 'GET /profile', 'POST /login', 'lifecycle'] as const
 export type WorkloadRoute = (typeof WORKLOAD_ROUTES)[number]
 
 /** A value or a list of values; a list expands into one cell per value. */
@@ -27,6 +30,15 @@ const cellSchema = z.strictObject({
   revocation: axis(z.enum(REVOCATIONS)).optional(),
   /** Server processes sharing the cell's store and keys. Default 1. */
   instances: axis(z.int().min(1).max(8)).optional(),
+  /**
+   * Seconds the credential the client holds lives: the access token (`jwt`, server `--access-ttl`,
+   * default 900) or the sealed cookie's idle timeout (`cookie`, `--session-idle-ttl`, default 1800).
+   */
+  accessTtlSeconds: axis(z.int().min(1).max(31_536_000)).optional(),
+  /** JWT: seconds a just-rotated refresh token may be presented again (a concurrent refresh), server `--refresh-grace`. Default 0. */
+  refreshGraceSeconds: axis(z.int().min(0).max(300)).optional(),
+  /** JWT, lifecycle workload: up to this many seconds earlier, at random per refresh, so refreshes do not bunch. Default 0. */
+  refreshJitterSeconds: axis(z.number().min(0).max(3600)).optional(),
 })
 
 const selectorSchema = z.strictObject({
@@ -36,7 +48,16 @@ const selectorSchema = z.strictObject({
   engine: z.enum(ENGINES).optional(),
   revocation: z.enum(REVOCATIONS).optional(),
   instances: z.int().min(1).max(8).optional(),
+  accessTtlSeconds: z.int().min(1).optional(),
+  refreshGraceSeconds: z.int().min(0).optional(),
+  refreshJitterSeconds: z.number().min(0).optional(),
 })
+
+/** What the lifecycle workload's optional fields mean when absent. */
+export const LIFECYCLE_DEFAULTS = { path: '/me', refreshMarginSeconds: 0.5, concurrentRefreshShare: 0, synchronized: false } as const
+
+/** The lifecycle workload's own fields (docs/contracts.md, "Token lifecycle"). */
+const LIFECYCLE_FIELDS = ['requestsPerUserPerSecond', 'durationSeconds', 'logoutsPerSecond', 'path', 'refreshMarginSeconds', 'concurrentRefreshShare', 'synchronized'] as const
 
 export const scenarioSchema = z.strictObject({
   /** Short name, used in the output folder name. */
@@ -46,10 +67,41 @@ export const scenarioSchema = z.strictObject({
   /** Cells to measure; array-valued fields expand into every combination. */
   cells: z.array(cellSchema).min(1),
   workload: z.strictObject({
-    /** The request every cell is driven with. */
+    /** The request every cell is driven with, or `lifecycle`: virtual users living through their credentials' lifetimes. */
     route: z.enum(WORKLOAD_ROUTES),
-    /** Logged-in users whose credentials the load rotates through. Default 1000. */
+    /** Logged-in users whose credentials the load rotates through (lifecycle: virtual users). Default 1000. */
     users: z.int().min(1).max(100_000).default(1000),
+    /** Lifecycle: GETs each user sends per second, on its own schedule. */
+    requestsPerUserPerSecond: z.number().positive().max(1000).optional(),
+    /** Lifecycle: measured seconds per cell (whole seconds). */
+    durationSeconds: z.int().min(1).max(600).optional(),
+    /** Lifecycle: logouts per second (a random logged-in user each; it logs in again at once), each followed by a thief presenting the old credential. */
+    logoutsPerSecond: z.number().min(0).max(10_000).optional(),
+    /** Lifecycle: the route users call. Default `/me`. */
+    path: z.enum(['/me', '/profile']).optional(),
+    /** Lifecycle: seconds before the access token's `exp` a refresh is due. Default 0.5. */
+    refreshMarginSeconds: z.number().min(0).max(3600).optional(),
+    /** Lifecycle: share (0-1) of refreshes that two tabs of one user send at the same moment with the same refresh token. Default 0. */
+    concurrentRefreshShare: z.number().min(0).max(1).optional(),
+    /** Lifecycle: every user logs in at once at the start of the measured window (their tokens expire together): a refresh storm. Default false. */
+    synchronized: z.boolean().optional(),
+  }).superRefine((w, ctx) => {
+    if (w.route === 'lifecycle') {
+      for (const key of ['requestsPerUserPerSecond', 'durationSeconds', 'logoutsPerSecond'] as const) {
+        if (w[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'the lifecycle workload needs it' })
+      }
+      if (w.logoutsPerSecond !== undefined && w.logoutsPerSecond > w.users) {
+        ctx.addIssue({ code: 'custom', path: ['logoutsPerSecond'], message: `more logouts per second than users (${w.users}): each user would log out more than once a second` })
+      }
+      const rate = (w.requestsPerUserPerSecond ?? 0) * w.users
+      if (rate > MAX_LIFECYCLE_RATE) {
+        ctx.addIssue({ code: 'custom', path: ['requestsPerUserPerSecond'], message: `users x requestsPerUserPerSecond = ${rate}/s, more than the lifecycle driver can send on schedule here (${MAX_LIFECYCLE_RATE}/s)` })
+      }
+    } else {
+      for (const key of LIFECYCLE_FIELDS) {
+        if (w[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to route "lifecycle" only' })
+      }
+    }
   }),
   load: z.strictObject({
     /** Concurrent connections (closed loop). Default 50. */

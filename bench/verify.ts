@@ -42,6 +42,8 @@ export interface PrepareOptions {
   /** A SQLite file with the users already seeded, copied for each cell so no server spends its start hashing passwords. */
   usersTemplate: string | null
   users: number
+  /** Credentials logged in for the load to rotate through; default `users`. */
+  poolSize?: number
   windowSeconds: number
 }
 
@@ -177,7 +179,7 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     await verifyInstances(plan, urls)
     await crossCheckCounts(plan, args, opts)
     const { credential, revocationProbe } = await probeCredential(plan, urls)
-    const requests = await credentialPool(plan, urls, opts.users)
+    const requests = await credentialPool(plan, urls, opts.poolSize ?? opts.users)
     const expected = expectedOps(plan)
     return {
       plan, servers, requests, expected, credential, revocationProbe, close,

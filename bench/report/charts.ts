@@ -4,6 +4,7 @@ import { percent } from '../format.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
+import { lifecycleCharts } from './lifecycle.ts'
 
 /** A Chart.js configuration that is plain JSON (no functions), so it can be inlined and re-rendered. */
 export interface ChartSpec {
@@ -77,6 +78,7 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000
 
 /** Every chart of the report, from results alone (pure). */
 export function buildCharts(results: ResultsFile): ChartSpec[] {
+  if (results.scenario.workload.route === 'lifecycle') return lifecycleCharts(results)
   const cells = chartable(results)
   if (cells.length === 0) return []
   const labels = cells.map((c) => c.id)

@@ -2,6 +2,7 @@ import { percent, times, us } from '../format.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
 import { median, medianCi95, medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf } from '../strategies/index.ts'
+import { lifecycleFindings } from './lifecycle.ts'
 
 /** A sentence generated from the numbers, with the figures it rests on. */
 export interface Finding {
@@ -56,6 +57,7 @@ const noise = (p: PairedRatio) => (p.rounds < MIN_ROUNDS_FOR_FINDING
 
 /** Short findings computed from this run's own numbers and workload; a comparison is stated only where its rounds agree. */
 export function findings(results: ResultsFile): Finding[] {
+  if (results.scenario.workload.route === 'lifecycle') return lifecycleFindings(results)
   const ok = results.cells.filter((c) => c.status === 'ok' && c.summary)
   const out: Finding[] = []
   const cpu = (c: CellResult) => c.summary!.cpuUsPerRequest.median

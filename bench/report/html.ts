@@ -1,16 +1,16 @@
 import type { CellResult, ResultsFile } from '../results.ts'
 import { buildCharts, STRATEGY_COLOR, type ChartSpec } from './charts.ts'
 import { hostNoise } from '../summarize.ts'
-import { num, percent } from '../format.ts'
+import { esc, num, percent } from '../format.ts'
 import { CLIENT_BOUND_SHARE } from '../results.ts'
 import { CROSS_CHECK_REQUESTS } from '../verify.ts'
 import { EQUIVALENCE } from './findings.ts'
 import { costBreakdown } from './breakdown.ts'
 import { comparisonTable } from './comparison.ts'
 import { findings } from './findings.ts'
+import { lifecycleHtml } from './lifecycle.ts'
 
-export const esc = (s: unknown) =>
-  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+export { esc }
 
 /** JSON safe to inline in a <script> element. */
 export const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
@@ -132,9 +132,27 @@ function methodology(results: ResultsFile): string {
 </ul>`
 }
 
+const chartGrid = (charts: ChartSpec[]) => `<div class="grid">
+${charts.map((c) => `<figure><h3>${esc(c.title)}</h3><div class="chart"><canvas id="chart-${esc(c.id)}" aria-label="${esc(c.title)}" role="img"></canvas></div><figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}
+</div>`
+
+function lifecycleMethodology(results: ResultsFile): string {
+  const e = results.environment
+  const pk = Object.entries(e.packages).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ')
+  const aff = e.cpuAffinity ? `the lifecycle driver and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}` : 'processes not pinned to CPUs'
+  return `<ul>
+<li>Machine: ${esc(e.cpus.count)} × ${esc(e.cpus.model)}, ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
+<li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
+<li>Each cell, in an order shuffled with seed ${results.noiseControl.seed}: its servers started and verified (no credential 401, a fresh one 200, every counted store operation seen in SQLite's statement trace or Redis's own counts), then the virtual users' warm-up, the measured window of ${results.scenario.workload.durationSeconds ?? '–'} s (${results.scenario.load.rounds} round${results.scenario.load.rounds > 1 ? 's' : ''}), and a drain in which only the thieves go on.</li>
+<li>The figures here are counts (exact), lags (resolved to the thief's probe interval) and open-loop latencies; CPU per request is every request the servers answered in the window, of every kind, and is not bracketed against a baseline.</li>
+<li>Run ${esc(results.startedAt)} to ${esc(results.finishedAt)}, scenario file <code>${esc(results.scenario.file)}</code>.</li>
+</ul>`
+}
+
 /** The whole report as one self-contained HTML page (Chart.js and the data inlined). Pure. */
 export function renderHtml(results: ResultsFile, chartJsSource: string, charts: ChartSpec[] = buildCharts(results)): string {
   const f = findings(results)
+  const lifecycle = results.scenario.workload.route === 'lifecycle'
   const notOk = results.cells.filter((c) => c.status !== 'ok')
   const warnings = [
     results.smoke ? 'This is a smoke run (about a second per cell, one round): its figures show the shape of the output, not trustworthy measurements.' : '',
@@ -153,20 +171,22 @@ ${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
 <section class="answer"><strong>What this run measured</strong><ul>
 ${f.map((x) => `<li>${esc(x.text)}<span class="figures">${esc(x.figures)}</span></li>`).join('\n') || '<li>No cell completed, so there is nothing to compare.</li>'}
 </ul></section>
-${openLoopHtml(results)}
+${lifecycle ? `${lifecycleHtml(results)}
+<h2>Charts</h2>
+${chartGrid(charts)}
+<h2>Methodology</h2>
+${lifecycleMethodology(results)}` : `${openLoopHtml(results)}
 <h2>Session or JWT: the comparison, measured</h2>
 ${comparisonHtml(results)}
 <h2>Charts</h2>
-<div class="grid">
-${charts.map((c) => `<figure><h3>${esc(c.title)}</h3><div class="chart"><canvas id="chart-${esc(c.id)}" aria-label="${esc(c.title)}" role="img"></canvas></div><figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}
-</div>
+${chartGrid(charts)}
 <h2>Where the CPU goes</h2>
 ${breakdownHtml(results)}
 ${microHtml(results)}
 <h2>Every cell</h2>
 ${resultsTable(results.cells)}
 <h2>Methodology</h2>
-${methodology(results)}
+${methodology(results)}`}
 </main>
 <script type="application/json" id="authbench-charts">${inlineJson(charts.map((c) => ({ id: c.id, config: c.config })))}</script>
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>

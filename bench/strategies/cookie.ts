@@ -2,21 +2,23 @@ import { randomBytes } from 'node:crypto'
 import { createServer, DEFAULT_CONFIG } from '../../servers/server.ts'
 import { SEALED_COOKIE } from '../../servers/strategies/cookie.ts'
 import type { StrategyDescriptor } from './index.ts'
-import { cookieLogin } from './login.ts'
+import { cookieLifecycle, cookieLogin } from './login.ts'
 
 /** A stateless session sealed in an encrypted, authenticated cookie: no store read, no revocation. */
 export const cookieStrategy: StrategyDescriptor = {
   kind: 'cookie',
-  axes: {},
-  idParts: () => [],
+  // The sealed cookie's lifetime is its idle timeout (re-sealed by use, never refreshed).
+  axes: { accessTtlSeconds: DEFAULT_CONFIG.sessionIdleTtlSeconds },
+  idParts: (c) => (c.accessTtlSeconds !== DEFAULT_CONFIG.sessionIdleTtlSeconds ? [`ttl${c.accessTtlSeconds}s`] : []),
   state: 'client',
   identifyReads: () => 0,
   loginWrites: 0,
   renews: false,
   anonymousStatus: 401,
-  serverArgs: () => [],
+  serverArgs: (c) => ['--session-idle-ttl', String(c.accessTtlSeconds)],
   sharedKeyArgs: () => ['--cookie-key', randomBytes(32).toString('hex')],
   login: (url, user) => cookieLogin(url, user, SEALED_COOKIE),
+  lifecycle: cookieLifecycle(SEALED_COOKIE),
   describeCredential: (c) => ({ kind: 'cookie', header: 'cookie', bytes: Buffer.byteLength(c.headers.cookie!), clientReadable: false, decoded: null }),
   // A copy keeps working until the sealed idle or absolute deadline, which only the server checks.
   lifetimeSeconds: () => null,

@@ -1,4 +1,5 @@
 import type { StrategyKind } from '../../servers/types.ts'
+import type { LifecycleClient } from '../drive/lifecycle.ts'
 import type { MicroTask } from '../micro/task.ts'
 import type { CellPlan } from '../plan.ts'
 import type { CredentialInfo } from '../results.ts'
@@ -8,7 +9,7 @@ import { noneStrategy } from './none.ts'
 import { sessionStrategy } from './session.ts'
 
 /** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
-export const AXES = ['store', 'alg', 'engine', 'revocation'] as const
+export const AXES = ['store', 'alg', 'engine', 'revocation', 'accessTtlSeconds', 'refreshGraceSeconds', 'refreshJitterSeconds'] as const
 export type Axis = (typeof AXES)[number]
 
 /** What a client holds after logging in: the headers it sends, and the raw credential. */
@@ -18,7 +19,7 @@ export interface Credential {
 }
 
 /** A cell as far as a descriptor cares: its axes and instance count. */
-export type CellSpec = Pick<CellPlan, 'strategy' | 'store' | 'alg' | 'engine' | 'revocation' | 'instances'>
+export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances'>
 
 /**
  * Everything the harness knows about one strategy, in one object: how a cell of it is expanded,
@@ -46,6 +47,8 @@ export interface StrategyDescriptor {
   /** Key material every instance of a cell must share, written into the cell's folder; flags to pass. */
   sharedKeyArgs(c: CellSpec, dir: string): string[]
   login(url: string, user: number): Promise<Credential>
+  /** How a virtual user of the lifecycle workload logs in, presents, refreshes and logs out; absent: no credential to live with. */
+  lifecycle?: LifecycleClient
   /** What the client holds and can read, from a real credential. */
   describeCredential(c: Credential): CredentialInfo
   /** Seconds a logged-out credential still works if a copy survives: a token's remaining lifetime; null when only server-side timeouts bound it. */

@@ -3,7 +3,9 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { VerificationError } from '../../servers/errors.ts'
 import { generatePrivateKeyPem } from '../../servers/keys.ts'
+import { DEFAULT_CONFIG } from '../../servers/server.ts'
 import { jwtMicroTasks } from '../micro/jwt.ts'
+import type { Held } from '../drive/lifecycle.ts'
 import type { StrategyDescriptor } from './index.ts'
 import { postLogin } from './login.ts'
 
@@ -12,14 +14,22 @@ const decode = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString('u
 /** Signed access tokens (identity from the token alone), rotated refresh tokens in the cell's store. */
 export const jwtStrategy: StrategyDescriptor = {
   kind: 'jwt',
-  axes: { store: 'sqlite', alg: 'HS256', engine: 'jose', revocation: 'none' },
-  idParts: (c) => [c.alg!, c.engine!, c.store!, ...(c.revocation === 'denylist' ? ['denylist'] : [])],
+  axes: { store: 'sqlite', alg: 'HS256', engine: 'jose', revocation: 'none', accessTtlSeconds: DEFAULT_CONFIG.accessTtlSeconds, refreshGraceSeconds: 0, refreshJitterSeconds: 0 },
+  idParts: (c) => [
+    c.alg!, c.engine!, c.store!, ...(c.revocation === 'denylist' ? ['denylist'] : []),
+    ...(c.accessTtlSeconds !== DEFAULT_CONFIG.accessTtlSeconds ? [`ttl${c.accessTtlSeconds}s`] : []),
+    ...(c.refreshGraceSeconds ? [`grace${c.refreshGraceSeconds}s`] : []),
+    ...(c.refreshJitterSeconds ? [`jitter${c.refreshJitterSeconds}s`] : []),
+  ],
   state: 'client',
   identifyReads: (c) => (c.revocation === 'denylist' ? 1 : 0),
   loginWrites: 1,
   renews: false,
   anonymousStatus: 401,
-  serverArgs: (c) => ['--alg', c.alg!, '--engine', c.engine!, '--revocation', c.revocation!],
+  serverArgs: (c) => [
+    '--alg', c.alg!, '--engine', c.engine!, '--revocation', c.revocation!,
+    '--access-ttl', String(c.accessTtlSeconds), '--refresh-grace', String(c.refreshGraceSeconds),
+  ],
   sharedKeyArgs(c, dir) {
     if (c.alg === 'HS256') return ['--jwt-secret', randomBytes(32).toString('hex')]
     const keyFile = join(dir, 'key.pem')
@@ -31,6 +41,26 @@ export const jwtStrategy: StrategyDescriptor = {
     const body = (await res.json()) as { access_token?: string }
     if (res.status !== 200 || !body.access_token) throw new VerificationError(`login of user${user} at ${url}: status ${res.status}`)
     return { headers: { authorization: `Bearer ${body.access_token}` }, raw: body.access_token }
+  },
+  lifecycle: {
+    fromLogin(a) {
+      try {
+        const body = JSON.parse(a.body) as { access_token?: unknown; refresh_token?: unknown }
+        if (typeof body.access_token !== 'string' || typeof body.refresh_token !== 'string') return null
+        // The client reads `exp` from its own token (it can: the claims are not encrypted).
+        const exp = decode(body.access_token.split('.')[1] ?? '').exp
+        return {
+          headers: { authorization: `Bearer ${body.access_token}` }, access: body.access_token, refresh: body.refresh_token,
+          ...(typeof exp === 'number' ? { expMs: exp * 1000 } : {}),
+        } satisfies Held
+      } catch {
+        return null
+      }
+    },
+    headers: (h) => h.headers,
+    expiresAt: (h) => h.expMs ?? null,
+    refreshBody: (h) => JSON.stringify({ refresh_token: h.refresh }),
+    logout: (h) => ({ headers: h.headers, body: JSON.stringify({ refresh_token: h.refresh }) }),
   },
   describeCredential(c) {
     const [header, payload] = c.raw!.split('.')

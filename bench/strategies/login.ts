@@ -1,4 +1,5 @@
 import { VerificationError } from '../../servers/errors.ts'
+import type { Answer, Held, LifecycleClient } from '../drive/lifecycle.ts'
 import type { Credential } from './index.ts'
 
 export const loginBody = (user: number) => JSON.stringify({ username: `user${user}`, password: `pw-user${user}` })
@@ -14,4 +15,34 @@ export async function cookieLogin(url: string, user: number, name: string): Prom
   const value = new RegExp(`^${name}=([^;]+)`).exec(res.headers.get('set-cookie') ?? '')?.[1]
   if (res.status !== 204 || !value) throw new VerificationError(`login of user${user} at ${url}: status ${res.status}, no ${name} cookie`)
   return { headers: { cookie: `${name}=${value}` }, raw: value }
+}
+
+/** The value of cookie `name` among Set-Cookie headers, or null (also when the server clears it). */
+export function setCookieValue(setCookie: string[], name: string): string | null {
+  for (const line of setCookie) {
+    const value = new RegExp(`^${name}=([^;]*)`).exec(line)?.[1]
+    if (value !== undefined) return value === '' ? null : value
+  }
+  return null
+}
+
+/**
+ * A lifecycle client for a credential carried in cookie `name`: logged in by the cookie the login
+ * sets, kept up to date when a response re-seals it, never refreshed, logged out by presenting it.
+ */
+export function cookieLifecycle(name: string): LifecycleClient {
+  const held = (value: string): Held => ({ headers: { cookie: `${name}=${value}` } })
+  return {
+    fromLogin: (a: Answer) => {
+      const value = setCookieValue(a.setCookie, name)
+      return value === null ? null : held(value)
+    },
+    headers: (h) => h.headers,
+    update: (h, a) => {
+      const value = setCookieValue(a.setCookie, name)
+      return value === null ? h : held(value)
+    },
+    expiresAt: () => null,
+    logout: (h) => ({ headers: h.headers }),
+  }
 }

@@ -1,7 +1,7 @@
 import { newSessionId, readCookie, SESSION_COOKIE } from '../../servers/credentials.ts'
 import { repeat } from '../micro/task.ts'
 import type { StrategyDescriptor } from './index.ts'
-import { cookieLogin } from './login.ts'
+import { cookieLifecycle, cookieLogin } from './login.ts'
 
 /** Opaque server-side sessions: a random id in a cookie, the state in the cell's store. */
 export const sessionStrategy: StrategyDescriptor = {
@@ -16,6 +16,7 @@ export const sessionStrategy: StrategyDescriptor = {
   serverArgs: () => [],
   sharedKeyArgs: () => [],
   login: (url, user) => cookieLogin(url, user, SESSION_COOKIE),
+  lifecycle: cookieLifecycle(SESSION_COOKIE),
   describeCredential: (c) => ({ kind: 'cookie', header: 'cookie', bytes: Buffer.byteLength(c.headers.cookie!), clientReadable: false, decoded: null }),
   lifetimeSeconds: () => null,
   breakdown: (c) => [
