@@ -1,3 +1,6 @@
+// Question: what does a user's whole credential lifetime cost the store, and how long does a
+// logged-out credential keep working, as the access token's lifetime grows? Where do refreshing
+// JWTs start costing the store less than sessions (the break-even lifetime)?
 import { defineScenario } from '../bench/scenario.ts'
 
 export default defineScenario({

@@ -214,7 +214,7 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
       },
     },
   ]
-  const timelined = livedCells(r).filter((c) => c.lifecycle.refreshes > 0 && (r.scenario.workload.synchronized || c.lifecycle.races.attempted > 0))
+  const timelined = livedCells(r).filter((c) => c.lifecycle.rounds.length > 0 && c.lifecycle.refreshes > 0 && (r.scenario.workload.synchronized || c.lifecycle.races.attempted > 0))
   if (timelined.length) {
     const colors = new Map(lines.flatMap((l) => l.cells.map((c) => [c.id, l.color] as const)))
     charts.push({
