@@ -342,6 +342,8 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
       if (a.status === 200 && o.client.update) u.held = o.client.update(u.held!, a)
       if (a.status === 401) {
         if (counted) r.unexpected401++
+        // Sent with a token the user has since replaced (it expired in flight): nothing more to do.
+        if (held !== u.held && o.client.refreshBody) return
         if (o.client.refreshBody && !u.refreshing) refresh(u, now())
         else if (!o.client.refreshBody) login(u, true, now())
       }
