@@ -115,7 +115,8 @@ export function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: Lifec
   const at = (p: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.max(0, Math.ceil((p / 100) * lags.length) - 1))]! : null)
   const by = { invalidGrant: total((m) => m.refreshFailures.invalidGrant), invalidGrantAfterUnavailable: total((m) => m.refreshFailures.invalidGrantAfterUnavailable), unavailable: total((m) => m.refreshFailures.unavailable), errors: total((m) => m.refreshFailures.errors) }
   const refreshed = ms.some((m) => m.latencyUs.refreshes.count > 0)
-  const expectedPerRound = expectedRefreshes(plan, w)
+  // Logged in all at once, the users refresh in waves: the steady-state prediction does not apply.
+  const expectedPerRound = w.synchronized ? null : expectedRefreshes(plan, w)
   const ttl = plan.accessTtlSeconds
   const reasons = ms.filter((m) => !m.held).map((m) => `round ${m.round}: ${m.reason}`)
   return {
@@ -153,7 +154,7 @@ export function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: Lifec
     },
     expected: {
       refreshes: expectedPerRound === null ? null : expectedPerRound * ms.length,
-      refreshesAtTtl: expectedPerRound === null || ttl === null ? null : (w.users * w.durationSeconds * ms.length) / ttl,
+      refreshesAtTtl: expectedRefreshes(plan, w) === null || ttl === null ? null : (w.users * w.durationSeconds * ms.length) / ttl,
       refreshIntervalSeconds: refreshIntervalSeconds(plan, w),
       lagMedianMs: expectedLagMedianMs(plan, w),
     },
