@@ -133,6 +133,7 @@ export async function measureOpen(
     latencyUs: r.latencyUs, serviceTimeUs: r.serviceTimeUs, sendLagUs: r.sendLagUs,
     cpuUsPerRequest: per(c.serverCpuUs), storeCpuUsPerRequest: c.storeCpuUs === null ? null : per(c.storeCpuUs),
     serverBusyShare: busyShare(c.serverCpuUs, r.durationSeconds, rt),
+    serverTimeUs: c.serverTimeUs,
     storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
     statusCounts: r.statusCounts, non2xx: r.non2xx, errors: r.errors, held: r.held, reason: r.reason,
   }

@@ -5,6 +5,7 @@ import type { CellPlan } from './plan.ts'
 import type { LifecycleMeasurement } from './results.ts'
 import { LIFECYCLE_DEFAULTS, type Scenario } from './scenario.ts'
 import { descriptorOf } from './strategies/index.ts'
+import type { StoreFaults } from './stores/index.ts'
 import type { CellRuntime } from './verify.ts'
 
 /** The lifecycle workload with every default applied. */
@@ -102,13 +103,62 @@ export function lifecycleTiming(c: Cell, w: LifecycleWorkload, smoke: boolean): 
 
 const per = (n: number, d: number) => (d === 0 ? 0 : n / d)
 
+/** The scenario's faults and the store they act on. */
+export interface FaultPlan {
+  faults: NonNullable<Scenario['faults']>
+  store: StoreFaults
+}
+
+/** Runs each fault's action (and its end) at its second into the window; `stop` cancels what is left and brings the store back up. */
+function injector(plan: FaultPlan): { start(): void; stop(): Promise<void> } {
+  const timers: NodeJS.Timeout[] = []
+  let chain: Promise<void> = Promise.resolve()
+  const at = (seconds: number, action: () => Promise<void>) => {
+    timers.push(setTimeout(() => { chain = chain.then(action, action) }, seconds * 1000))
+  }
+  return {
+    start() {
+      for (const f of plan.faults) {
+        const s = plan.store
+        switch (f.action) {
+          case 'pause-store':
+            at(f.atSeconds, () => s.pause())
+            at(f.atSeconds + f.durationSeconds!, () => s.resume())
+            break
+          case 'kill-store':
+            at(f.atSeconds, () => s.kill())
+            if (f.durationSeconds !== undefined) at(f.atSeconds + f.durationSeconds, () => s.ensureUp())
+            break
+          case 'restart-store':
+            if (f.durationSeconds === undefined) at(f.atSeconds, () => s.restart())
+            else {
+              at(f.atSeconds, () => s.kill())
+              at(f.atSeconds + f.durationSeconds, () => s.ensureUp())
+            }
+            break
+          case 'flush-store':
+            at(f.atSeconds, () => s.flush())
+        }
+      }
+    },
+    async stop() {
+      for (const t of timers) clearTimeout(t)
+      await chain.catch(() => {})
+      await plan.store.ensureUp()
+    },
+  }
+}
+
 /** One lifecycle window on a prepared cell: the driver's figures, the servers' and the store's counts over the measured window. */
 export async function measureLifecycle(
   rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'serverCpuCount'>, plan: CellPlan, w: LifecycleWorkload,
-  round: number, smoke: boolean, signal?: AbortSignal,
+  round: number, smoke: boolean, signal?: AbortSignal, faults: FaultPlan | null = null,
 ): Promise<LifecycleMeasurement> {
   const client = descriptorOf(plan).lifecycle!
   const timing = lifecycleTiming(plan, w, smoke)
+  // A store that is paused, killed or restarted cannot be asked for its own counts at the window's edges.
+  if (faults) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
+  const injected = faults ? injector(faults) : null
   let window: Awaited<ReturnType<typeof openWindow>> | null = null
   let counts: Awaited<ReturnType<Awaited<ReturnType<typeof openWindow>>['close']>> | null = null
   const result: LifecycleResult = await runLifecycle({
@@ -117,10 +167,12 @@ export async function measureLifecycle(
     refreshJitterSeconds: plan.refreshJitterSeconds ?? 0, concurrentRefreshShare: w.concurrentRefreshShare, synchronized: w.synchronized,
     ...timing, seed: round, ...(signal ? { signal } : {}),
     onWindow: async (edge) => {
-      if (edge === 'start') window = await openWindow(rt)
-      else if (window) counts = await window.close()
+      if (edge === 'start') {
+        injected?.start()
+        window = await openWindow(rt)
+      } else if (window) counts = await window.close()
     },
-  })
+  }).finally(() => injected?.stop())
   const c = counts ?? { served: 0, serverCpuUs: 0, storeCpuUs: null, ops: { reads: 0, writes: 0, deletes: 0 }, external: null }
   const seconds = w.durationSeconds
   const { reads, writes, deletes } = c.ops

@@ -17,6 +17,8 @@ export interface CellPlan {
   refreshGraceSeconds: number | null
   /** JWT, lifecycle: refresh jitter, seconds. */
   refreshJitterSeconds: number | null
+  /** Round trip a delay proxy adds between the servers and Redis, ms (0: none); null for a strategy without a store. */
+  storeRttMs: number | null
   instances: number
   workload: WorkloadRoute
 }
@@ -54,6 +56,9 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
     for (const strategy of strategies) {
       for (const spec of combinations(strategy, cell)) {
         issues.push(...lifecycleIssues(scenario, spec, index))
+        if (spec.storeRttMs && spec.store !== 'redis') {
+          issues.push({ path: `cells[${index}].storeRttMs`, message: `a delay proxy goes between the servers and Redis; found store ${JSON.stringify(spec.store)}` })
+        }
         const id = cellId(spec)
         if (cells.some((c) => c.id === id)) {
           issues.push({ path: `cells[${index}]`, message: `expands to cell "${id}", which an earlier entry already measures` })

@@ -3,10 +3,12 @@ import { expected401Share, expectedOps } from './expected.ts'
 import { percent } from './format.ts'
 import type { MicroResults } from './micro/run.ts'
 import type { CellPlan } from './plan.ts'
+import { faultsApply, recoveryOf } from './faults.ts'
 import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds, type LifecycleWorkload } from './lifecycle.ts'
 import { SCHEMA_VERSION, type CellResult, type LifecycleMeasurement, type LifecycleSummary, type OpenLoopPoint, type OpenMeasurement, type ResultsFile, type RoundResult } from './results.ts'
 import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS, OUTLIER_TOLERANCE } from './noise.ts'
 import type { RunEvent } from './runner.ts'
+import type { StoreRtt } from './verify.ts'
 import type { Scenario } from './scenario.ts'
 import { median, ratio } from './stats.ts'
 import { summarizeRounds } from './summarize.ts'
@@ -68,6 +70,7 @@ function renewalBursts(plan: CellPlan, rounds: RoundResult[]): string | null {
 
 function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], interrupted: boolean): CellResult {
   const mine = record.events.filter((e) => 'cell' in e && e.cell === plan.id)
+  const lived = mine.filter((e): e is LifecycleMeasured => e.type === 'lifecycle-measured').map((e) => e.measurement)
   const prepared = mine.find((e) => e.type === 'cell-prepared')
   const ended = mine.find((e) => e.type === 'cell-invalid' || e.type === 'cell-skipped')
   const repeated = (round: number) => mine.filter((e) => e.type === 'window-repeated' && e.round === round).length
@@ -97,9 +100,25 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
     summary,
     openLoop: record.scenario.load.mode === 'open' ? openLoopPoints(mine.filter((e): e is OpenMeasured => e.type === 'open-measured')) : null,
     lifecycle: record.scenario.workload.route === 'lifecycle'
-      ? lifecycleSummary(plan, lifecycleWorkload(record.scenario.workload), mine.filter((e): e is LifecycleMeasured => e.type === 'lifecycle-measured').map((e) => e.measurement))
+      ? lifecycleSummary(plan, lifecycleWorkload(record.scenario.workload), lived)
       : null,
+    ...faultFigures(plan, record.scenario, lived[0] ?? null),
+    storeRtt: storeRttOf(prepared?.type === 'cell-prepared' ? prepared.storeRtt : null, mine.find((e) => e.type === 'proxy-measured') ?? null),
   }
+}
+
+function storeRttOf(rtt: StoreRtt | null, proxy: RunEvent | null): CellResult['storeRtt'] {
+  if (!rtt) return null
+  const p = proxy?.type === 'proxy-measured' ? proxy : null
+  return { ...rtt, proxyCpuUsPerChunk: p && p.forwarded > 0 ? p.cpuUs / p.forwarded : null }
+}
+
+/** The timeline and recovery of a cell whose store took the scenario's faults (its first window). */
+function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasurement | null): Pick<CellResult, 'timeline' | 'recovery'> {
+  if (!scenario.faults || !m || !faultsApply(plan)) return { timeline: null, recovery: null }
+  const timeline = m.timeline.map(({ tMs, requests, ok, status401, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }) =>
+    ({ tMs, requests, ok, status401, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }))
+  return { timeline, recovery: recoveryOf(timeline, scenario.faults, m.usersForcedToLogIn) }
 }
 
 type LifecycleMeasured = Extract<RunEvent, { type: 'lifecycle-measured' }>
@@ -203,7 +222,7 @@ export function reduceRun(record: RunRecord): ResultsFile {
     schemaVersion: SCHEMA_VERSION,
     scenario: {
       name: scenario.name, description: scenario.description, file: record.file,
-      workload: scenario.workload, load: scenario.load, baseline: record.baseline,
+      workload: scenario.workload, load: scenario.load, baseline: record.baseline, faults: scenario.faults ?? null,
     },
     smoke: record.smoke,
     startedAt: record.startedAt,

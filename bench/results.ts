@@ -4,6 +4,7 @@ import { ResultsError } from '../servers/errors.ts'
 import type { Environment } from './environment.ts'
 import type { MicroResults } from './micro/run.ts'
 import type { LifecycleResult } from './drive/lifecycle.ts'
+import type { Recovery, TimelinePoint } from './faults.ts'
 import type { ExpectedOps } from './expected.ts'
 import type { CellPlan } from './plan.ts'
 import type { Scenario } from './scenario.ts'
@@ -92,6 +93,8 @@ export interface OpenMeasurement {
   cpuUsPerRequest: number
   storeCpuUsPerRequest: number | null
   serverBusyShare: number
+  /** The servers' own request time (onRequest to onResponse), merged over the instances, µs: what waiting on a distant store adds shows here. */
+  serverTimeUs: { p50: number; p90: number; p99: number; max: number; mean: number }
   storeOpsPerRequest: OpsPerRequest
   statusCounts: Record<string, number>
   non2xx: number
@@ -259,11 +262,22 @@ export interface CellResult extends CellPlan {
   openLoop: OpenLoopPoint[] | null
   /** Lifecycle workload: the cell's whole-lifetime figures; null for other workloads. */
   lifecycle: LifecycleSummary | null
+  /** Faults applied to this cell's store: its first window in 100 ms buckets; null otherwise. */
+  timeline: TimelinePoint[] | null
+  /** Faults applied to this cell's store: what the users went through and how long recovery took; null otherwise. */
+  recovery: Recovery | null
+  /**
+   * A delay proxy between the servers and Redis (`storeRttMs`): the round trip asked, the round trip
+   * it adds (median of PINGs in turn, through it less straight to Redis, µs), and its own CPU per
+   * chunk forwarded over the cell's life; null without one.
+   */
+  storeRtt: { askedMs: number; addedUs: number; directUs: number; proxyCpuUsPerChunk: number | null } | null
 }
 
 export interface ResultsFile {
   schemaVersion: typeof SCHEMA_VERSION
-  scenario: { name: string; description: string; file: string; workload: Scenario['workload']; load: Scenario['load']; baseline: string }
+  /** `faults`: the scenario's fault timeline, null when it has none (older results files lack the field: read it as null). */
+  scenario: { name: string; description: string; file: string; workload: Scenario['workload']; load: Scenario['load']; baseline: string; faults?: Scenario['faults'] | null }
   smoke: boolean
   startedAt: string
   finishedAt: string

@@ -18,11 +18,12 @@ import { bracketSpread, MAX_REPEATS, repeatReason } from './noise.ts'
 import { reduceRun } from './reduce.ts'
 import { seededRandom, shuffled } from './stats.ts'
 import type { CredentialInfo, LifecycleMeasurement, OpenMeasurement, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
+import { faultsApply } from './faults.ts'
 import { lifecycleWorkload, measureLifecycle } from './lifecycle.ts'
 import type { Scenario } from './scenario.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
 import { privateOrGivenRedis } from './stores/redis.ts'
-import { prepareCell, type CellRuntime, type PrepareOptions } from './verify.ts'
+import { prepareCell, type CellRuntime, type PrepareOptions, type StoreRtt } from './verify.ts'
 
 /** What the runner tells its listeners, in order; the same records are what the results are reduced from. */
 export type RunEvent =
@@ -31,7 +32,8 @@ export type RunEvent =
   | { type: 'cell-skipped'; cell: string; reason: string }
   | { type: 'round-order'; round: number; order: string[] }
   | { type: 'round-started'; cell: string; round: number; slot: number; prepare: boolean }
-  | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null }
+  | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null; storeRtt: StoreRtt | null }
+  | { type: 'proxy-measured'; cell: string; cpuUs: number; forwarded: number }
   | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
   | { type: 'open-measured'; cell: string; round: number; measurement: OpenMeasurement; problem: string | null }
   | { type: 'lifecycle-measured'; cell: string; round: number; measurement: LifecycleMeasurement }
@@ -63,8 +65,11 @@ export interface RunOptions {
 
 /** `--smoke`: every run about a second, one round, a small credential pool; same output shape. */
 export function smokeScenario(s: Scenario): Scenario {
+  // Faults keep their place in the shorter window.
+  const scale = s.workload.route === 'lifecycle' ? Math.min(s.workload.durationSeconds ?? 2, 2) / (s.workload.durationSeconds ?? 2) : 1
   return {
     ...s,
+    ...(s.faults ? { faults: s.faults.map((f) => ({ ...f, atSeconds: f.atSeconds * scale, ...(f.durationSeconds === undefined ? {} : { durationSeconds: f.durationSeconds * scale }) })) } : {}),
     workload: {
       ...s.workload, users: Math.min(s.workload.users, 50),
       ...(s.workload.route === 'lifecycle' ? { durationSeconds: Math.min(s.workload.durationSeconds ?? 2, 2), users: Math.min(s.workload.users, 20) } : {}),
@@ -124,6 +129,16 @@ async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string
   return stores
 }
 
+/** Stops a cell's servers (and its delay proxy, after reporting what the proxy forwarded and what it cost). */
+async function retire(id: string, runtimes: Map<string, CellRuntime>, emit: RunListener): Promise<void> {
+  const rt = runtimes.get(id)
+  if (!rt) return
+  runtimes.delete(id)
+  const proxy = await rt.proxyStats().catch(() => null)
+  if (proxy) emit({ type: 'proxy-measured', cell: id, cpuUs: proxy.cpuUs, forwarded: proxy.forwarded })
+  await rt.close()
+}
+
 /** One cell's turn in a round: prepared on its first turn, then one measured, checked window. False when the cell ends here. */
 /**
  * One window of a cell: prepared before its first window, then one measured, checked window.
@@ -138,7 +153,7 @@ async function cellWindow(plan: CellPlan, round: number, slot: number, ctx: Turn
     if (!rt) {
       rt = await prepareCell(plan, ctx.prepare(plan))
       runtimes.set(plan.id, rt)
-      emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe })
+      emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe, storeRtt: rt.storeRtt })
     }
     const measurement = await measureRound(rt, { round, slot, warmup }, scenario.load, opts.signal, opts.driver)
     if (opts.signal.aborted) return null
@@ -151,8 +166,7 @@ async function cellWindow(plan: CellPlan, round: number, slot: number, ctx: Turn
     emit({ type: 'cell-invalid', cell: plan.id, round, status: err instanceof VerificationError ? 'invalid' : 'failed', reason: (err as Error).message })
   }
   ctx.active.delete(plan.id)
-  await runtimes.get(plan.id)?.close()
-  runtimes.delete(plan.id)
+  await retire(plan.id, runtimes, emit)
   return null
 }
 
@@ -192,8 +206,7 @@ async function runOpenRound(round: number, plans: CellPlan[], random: () => numb
       if (problem) {
         emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: `open loop at ${point.rate}/s: ${problem}` })
         active.delete(plan.id)
-        await rt.close()
-        ctx.runtimes.delete(plan.id)
+        await retire(plan.id, ctx.runtimes, emit)
         break
       }
     }
@@ -213,15 +226,22 @@ async function runLifecycleRound(round: number, plans: CellPlan[], random: () =>
   for (const [slot, plan] of order.entries()) {
     if (opts.signal.aborted) return
     let rt = runtimes.get(plan.id)
+    const store = ctx.prepare(plan).store
+    const faults = scenario.faults && faultsApply(plan) ? store?.faults ?? null : null
+    if (scenario.faults && faultsApply(plan) && !faults) {
+      emit({ type: 'cell-skipped', cell: plan.id, reason: 'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which it will not pause, kill or flush' })
+      active.delete(plan.id)
+      continue
+    }
     emit({ type: 'round-started', cell: plan.id, round, slot, prepare: !rt })
     try {
       if (!rt) {
         const verifyAs: CellPlan = { ...plan, workload: w.path === '/profile' ? 'GET /profile' : 'GET /me' }
         rt = await prepareCell(verifyAs, { ...ctx.prepare(plan), poolSize: 1 })
         runtimes.set(plan.id, rt)
-        emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe })
+        emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe, storeRtt: rt.storeRtt })
       }
-      const measurement = await measureLifecycle(rt, plan, w, round, opts.smoke, opts.signal)
+      const measurement = await measureLifecycle(rt, plan, w, round, opts.smoke, opts.signal, faults && { faults: scenario.faults!, store: faults })
       if (opts.signal.aborted) return
       emit({ type: 'lifecycle-measured', cell: plan.id, round, measurement })
     } catch (err) {
@@ -229,10 +249,7 @@ async function runLifecycleRound(round: number, plans: CellPlan[], random: () =>
       emit({ type: 'cell-invalid', cell: plan.id, round, status: err instanceof VerificationError ? 'invalid' : 'failed', reason: (err as Error).message })
       active.delete(plan.id)
     }
-    if (round === scenario.load.rounds || !active.has(plan.id)) {
-      await runtimes.get(plan.id)?.close()
-      runtimes.delete(plan.id)
-    }
+    if (round === scenario.load.rounds || !active.has(plan.id)) await retire(plan.id, runtimes, emit)
   }
 }
 
@@ -298,7 +315,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     const ctx: TurnContext = {
       opts, scenario, emit, runtimes, active,
       prepare: (plan) => ({
-        group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null,
+        group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null, clientCpus: affinity?.client ?? null,
         serverCpuCount: affinity ? cpuCount(affinity.server) : cpus().length,
         usersTemplate, users: scenario.workload.users, windowSeconds: scenario.load.durationSeconds,
       }),
@@ -311,7 +328,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
       else await runRound(round, plans, baseline, random, ctx, history)
     }
   } finally {
-    await Promise.all([...runtimes.values()].map((rt) => rt.close()))
+    await Promise.all([...runtimes.keys()].map((id) => retire(id, runtimes, emit)))
     await Promise.all([...stores.values()].map((s) => s.stop()))
     template?.remove()
   }

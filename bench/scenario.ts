@@ -39,6 +39,8 @@ const cellSchema = z.strictObject({
   refreshGraceSeconds: axis(z.int().min(0).max(300)).optional(),
   /** JWT, lifecycle workload: up to this many seconds earlier, at random per refresh, so refreshes do not bunch. Default 0. */
   refreshJitterSeconds: axis(z.number().min(0).max(3600)).optional(),
+  /** Redis cells: a delay proxy between the servers and Redis adds this round trip, ms (half each way). Default 0. */
+  storeRttMs: axis(z.number().min(0).max(100)).optional(),
 })
 
 const selectorSchema = z.strictObject({
@@ -51,7 +53,12 @@ const selectorSchema = z.strictObject({
   accessTtlSeconds: z.int().min(1).optional(),
   refreshGraceSeconds: z.int().min(0).optional(),
   refreshJitterSeconds: z.number().min(0).optional(),
+  storeRttMs: z.number().min(0).optional(),
 })
+
+/** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a restart without persistence, FLUSHALL. */
+export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store'] as const
+export type FaultAction = (typeof FAULT_ACTIONS)[number]
 
 /** What the lifecycle workload's optional fields mean when absent. */
 export const LIFECYCLE_DEFAULTS = { path: '/me', refreshMarginSeconds: 0.5, concurrentRefreshShare: 0, synchronized: false } as const
@@ -138,6 +145,30 @@ export const scenarioSchema = z.strictObject({
   baseline: selectorSchema.optional(),
   /** Also run the micro-benchmarks (quick mode) and put them in the results. Default false. */
   micro: z.boolean().default(false),
+  /**
+   * Faults applied to the store in every measured window of the cells that use Redis (the
+   * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:
+   * its virtual users keep their schedule through the fault and log in again when their session is lost.
+   */
+  faults: z.array(z.strictObject({
+    atSeconds: z.number().min(0),
+    action: z.enum(FAULT_ACTIONS),
+    /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest of the window); restart-store: how long it stays down. */
+    durationSeconds: z.number().positive().optional(),
+  })).min(1).optional(),
+}).superRefine((s, ctx) => {
+  if (!s.faults) return
+  if (s.workload.route !== 'lifecycle') {
+    ctx.addIssue({ code: 'custom', path: ['faults'], message: 'faults need workload route "lifecycle" (users who keep their schedule through a fault and log in again)' })
+    return
+  }
+  const window = s.workload.durationSeconds ?? 0
+  s.faults.forEach((f, i) => {
+    const end = f.atSeconds + (f.durationSeconds ?? 0)
+    if (end >= window) ctx.addIssue({ code: 'custom', path: ['faults', i, 'atSeconds'], message: `the fault ends at ${end} s, not before the window's end (${window} s): nothing after it would show the recovery` })
+    if (f.action === 'pause-store' && f.durationSeconds === undefined) ctx.addIssue({ code: 'custom', path: ['faults', i, 'durationSeconds'], message: 'pause-store needs durationSeconds (how long the store stays paused)' })
+    if (f.action === 'flush-store' && f.durationSeconds !== undefined) ctx.addIssue({ code: 'custom', path: ['faults', i, 'durationSeconds'], message: 'flush-store is instant: no durationSeconds' })
+  })
 })
 
 /** What a scenario file may contain (defaults not yet applied). */

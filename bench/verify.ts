@@ -8,6 +8,7 @@ import type { CellPlan } from './plan.ts'
 import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
 import type { CredentialInfo, RevocationProbe } from './results.ts'
 import { storeProvisioners, type ExternalCounts, type ProvisionedStore } from './stores/index.ts'
+import { pingRoundTripUs, startDelayProxy, type DelayProxy } from './stores/delay-proxy.ts'
 import { descriptorOf, type Credential } from './strategies/index.ts'
 import { loginBody } from './strategies/login.ts'
 
@@ -28,7 +29,18 @@ export interface CellRuntime {
   renewalBound: number
   credential: CredentialInfo
   revocationProbe: RevocationProbe | null
+  /** The delay proxy between the servers and Redis, and the round trip it was measured to add; null without one. */
+  storeRtt: StoreRtt | null
+  /** The proxy's CPU and forwarded chunks so far, or null. */
+  proxyStats(): Promise<{ cpuUs: number; forwarded: number } | null>
   close(): Promise<void>
+}
+
+/** What a cell's delay proxy was asked to add and what it adds (PINGs in turn, through it and straight to Redis). */
+export interface StoreRtt {
+  askedMs: number
+  addedUs: number
+  directUs: number
 }
 
 export interface PrepareOptions {
@@ -37,6 +49,8 @@ export interface PrepareOptions {
   store: ProvisionedStore | null
   /** CPUs the servers are pinned to, or null. */
   serverCpus: string | null
+  /** CPUs the load generator (and a delay proxy) run on, or null. */
+  clientCpus?: string | null
   /** How many CPUs the servers may use. */
   serverCpuCount: number
   /** A SQLite file with the users already seeded, copied for each cell so no server spends its start hashing passwords. */
@@ -68,13 +82,13 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
 }
 
 /** Starts the cell's instances, sharing one SQLite file, one store and one key; returns their flags. */
-async function startInstances(plan: CellPlan, dir: string, opts: PrepareOptions, servers: ServerHandle[]): Promise<string[]> {
+async function startInstances(plan: CellPlan, dir: string, opts: PrepareOptions, servers: ServerHandle[], storeArgs: string[]): Promise<string[]> {
   const db = join(dir, 'authbench.sqlite')
   if (opts.usersTemplate) copyFileSync(opts.usersTemplate, db)
   const d = descriptorOf(plan)
   const args = [
     '--strategy', plan.strategy, '--port', '0', '--db', db, '--users', String(opts.users),
-    ...(plan.store ? ['--store', plan.store, ...(opts.store?.serverArgs ?? [])] : []),
+    ...(plan.store ? ['--store', plan.store, ...storeArgs] : []),
     ...d.serverArgs(plan), ...d.sharedKeyArgs(plan, dir),
   ]
   // The first instance seeds the users (when no template did); the others then find them in the shared file.
@@ -169,12 +183,24 @@ async function credentialPool(plan: CellPlan, urls: string[], users: number): Pr
 export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise<CellRuntime> {
   const dir = mkdtempSync(join(tmpdir(), `authbench-${plan.id}-`))
   const servers: ServerHandle[] = []
+  let proxy: DelayProxy | null = null
   const close = async () => {
     await Promise.all(servers.map((s) => s.stop()))
+    await proxy?.stop()
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    const args = await startInstances(plan, dir, opts, servers)
+    let storeArgs = opts.store?.serverArgs ?? []
+    let storeRtt: StoreRtt | null = null
+    if (plan.storeRttMs) {
+      // The servers reach Redis through the proxy; the harness's own counts still read Redis itself.
+      const direct = storeArgs[storeArgs.indexOf('--redis-url') + 1]!
+      proxy = await startDelayProxy(direct, plan.storeRttMs, opts.group, opts.clientCpus ?? null)
+      storeArgs = ['--redis-url', proxy.url]
+      const directUs = await pingRoundTripUs(direct)
+      storeRtt = { askedMs: plan.storeRttMs, directUs, addedUs: (await pingRoundTripUs(proxy.url)) - directUs }
+    }
+    const args = await startInstances(plan, dir, opts, servers, storeArgs)
     const urls = servers.map((s) => s.url)
     await verifyInstances(plan, urls)
     await crossCheckCounts(plan, args, opts)
@@ -182,7 +208,8 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     const requests = await credentialPool(plan, urls, opts.poolSize ?? opts.users)
     const expected = expectedOps(plan)
     return {
-      plan, servers, requests, expected, credential, revocationProbe, close,
+      plan, servers, requests, expected, credential, revocationProbe, close, storeRtt,
+      proxyStats: async () => (proxy ? proxy.stats() : null),
       counts: async () => (opts.store ? opts.store.counts() : null),
       storeCpuUs: async () => (opts.store ? opts.store.cpuUs() : null),
       serverCpuCount: opts.serverCpuCount,

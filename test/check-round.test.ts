@@ -15,7 +15,7 @@ const round = (over: Partial<RoundMeasurement>): RoundMeasurement => ({
 })
 
 const cell = (over: Partial<CellPlan> & Pick<CellPlan, 'strategy' | 'workload'>) =>
-  ({ store: null, alg: null, engine: null, revocation: null, accessTtlSeconds: null, refreshGraceSeconds: null, refreshJitterSeconds: null, instances: 1, ...over })
+  ({ store: null, alg: null, engine: null, revocation: null, accessTtlSeconds: null, refreshGraceSeconds: null, refreshJitterSeconds: null, storeRttMs: null, instances: 1, ...over })
 const session = expectedOps(cell({ strategy: 'session', store: 'sqlite', workload: 'GET /me' }))
 
 test('a clean round with the exact counts passes', () => {

@@ -30,7 +30,7 @@ async function live(kind: Kind, serverArgs: string[], over: Partial<LifecycleOpt
 
 const cell = (over: Partial<CellPlan>): CellPlan => ({
   id: 'x', strategy: 'jwt', store: 'sqlite', alg: 'HS256', engine: 'fast-jwt', revocation: 'none', accessTtlSeconds: 3,
-  refreshGraceSeconds: 0, refreshJitterSeconds: 0, instances: 1, workload: 'lifecycle', ...over,
+  refreshGraceSeconds: 0, refreshJitterSeconds: 0, storeRttMs: 0, instances: 1, workload: 'lifecycle', ...over,
 })
 
 describe('lifecycle arithmetic', () => {

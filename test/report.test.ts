@@ -173,7 +173,7 @@ describe('open-loop results in the report', () => {
     const rounds = p99s.map((p99, i) => ({
       round: i + 1, rate, fraction, achievedRate: rate, requests: rate, completed: rate,
       latencyUs: { p50: p99 / 10, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3 }, serviceTimeUs: { p50: 1, p90: 1, p99: 1, max: 1 }, sendLagUs: { p50: 1, p99: 1, max: 1 },
-      cpuUsPerRequest: cpu, storeCpuUsPerRequest: null, serverBusyShare: 0.5, storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 },
+      cpuUsPerRequest: cpu, storeCpuUsPerRequest: null, serverBusyShare: 0.5, serverTimeUs: { p50: 50, p90: 80, p99: 100, max: 200, mean: 60 }, storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 },
       statusCounts: { 200: rate }, non2xx: 0, errors: 0, held: true, reason: null,
     }))
     const sorted = [...p99s].sort((a, b) => a - b)

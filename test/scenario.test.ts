@@ -105,7 +105,7 @@ describe('plan expansion', () => {
       'jwt-HS256-jose-sqlite', 'jwt-HS256-jose-sqlite-x2', 'jwt-HS256-fast-jwt-sqlite', 'jwt-HS256-fast-jwt-sqlite-x2',
       'jwt-EdDSA-jose-sqlite', 'jwt-EdDSA-jose-sqlite-x2', 'jwt-EdDSA-fast-jwt-sqlite', 'jwt-EdDSA-fast-jwt-sqlite-x2',
     ])
-    assert.deepEqual(cells[0], { id: 'none', strategy: 'none', store: null, alg: null, engine: null, revocation: null, accessTtlSeconds: null, refreshGraceSeconds: null, refreshJitterSeconds: null, instances: 1, workload: 'GET /me' })
+    assert.deepEqual(cells[0], { id: 'none', strategy: 'none', store: null, alg: null, engine: null, revocation: null, accessTtlSeconds: null, refreshGraceSeconds: null, refreshJitterSeconds: null, storeRttMs: null, instances: 1, workload: 'GET /me' })
     assert.equal(cells[1]!.alg, null)
     assert.equal(baseline.id, 'none')
   })

@@ -82,14 +82,22 @@ export interface LifecycleOptions {
 
 export interface LatencySummary { p50: number; p90: number; p99: number; max: number; count: number }
 
+/** Users' GETs due in 100 ms of the measured window (thieves' probes not included), and what else began then. */
 export interface TimelineBucket {
   tMs: number
   requests: number
-  refreshes: number
-  logins: number
+  /** Answered 2xx. */
+  ok: number
   status401: number
   status503: number
+  /** Other 5xx (there should be none: the servers fail closed with 503). */
+  status5xx: number
+  /** No answer. */
   errors: number
+  refreshes: number
+  logins: number
+  /** Logins because a credential stopped working (a lost session, a revoked family). */
+  forcedLogins: number
   latencyUsP50: number
   latencyUsP99: number
 }
@@ -105,8 +113,10 @@ export interface LifecycleResult {
   status503: number
   errors: number
   logins: number
-  /** Logins a user had to make because its credential stopped working (not after its own logout). */
+  /** Logins a user had to make because its credential stopped working (not after its own logout), retries included. */
   forcedLogins: number
+  /** Users who had to log in again (each counted once). */
+  usersForcedToLogIn: number
   refreshes: number
   /**
    * Refreshes refused (invalid_grant: the family revoked), of which `invalidGrantAfterUnavailable`
@@ -249,7 +259,8 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
   const refreshLatency = newHistogram()
   const sendLag = newHistogram()
   const buckets: (TimelineBucket & { h: Histogram })[] = Array.from({ length: Math.ceil(o.durationSeconds * 1000 / BUCKET_MS) }, (_, i) => ({
-    tMs: i * BUCKET_MS, requests: 0, refreshes: 0, logins: 0, status401: 0, status503: 0, errors: 0, latencyUsP50: 0, latencyUsP99: 0, h: newHistogram(),
+    tMs: i * BUCKET_MS, requests: 0, ok: 0, status401: 0, status503: 0, status5xx: 0, errors: 0, refreshes: 0, logins: 0, forcedLogins: 0,
+    latencyUsP50: 0, latencyUsP99: 0, h: newHistogram(),
   }))
   const bucketOf = (t: number) => (inWindow(t) ? buckets[Math.floor((t - windowStart) / BUCKET_MS)] : undefined)
   const dueTimes: { due: number; latencyUs: number }[] = []
@@ -259,6 +270,7 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
     logins: 0, forcedLogins: 0, refreshes: 0, refreshFailures: { invalidGrant: 0, invalidGrantAfterUnavailable: 0, unavailable: 0, errors: 0 }, logouts: 0,
     races: { attempted: 0, familyRevoked: 0 }, probes: 0,
   }
+  const forcedUsers = new Set<number>()
   const lags: number[] = []
   /** Thieves still presenting a logged-out credential that has not been refused yet. */
   let thieves = 0
@@ -288,9 +300,15 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
     u.refreshing = false
     if (inWindow(due)) {
       r.logins++
-      if (forced) r.forcedLogins++
+      if (forced) {
+        r.forcedLogins++
+        forcedUsers.add(u.index)
+      }
       const b = bucketOf(due)
-      if (b) b.logins++
+      if (b) {
+        b.logins++
+        if (forced) b.forcedLogins++
+      }
     }
     void track(send(u.url, 'POST', '/login', {}, loginBody(u.index + 1))).then((a) => {
       const held = a.status === 200 || a.status === 204 ? o.client.fromLogin(a) : null
@@ -334,8 +352,9 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
           requestLatency.recordValue(latencyUs)
           b.h.recordValue(latencyUs)
           dueTimes.push({ due, latencyUs })
+          if (a.status >= 200 && a.status < 300) b.ok++
           if (a.status === 401) b.status401++
-          if (a.status === 503) { r.status503++; b.status503++ }
+          if (a.status === 503) { r.status503++; b.status503++ } else if (a.status >= 500) b.status5xx++
         }
       }
       if (generation !== u.generation || u.phase !== 'in') return
@@ -541,6 +560,7 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
   return {
     durationSeconds: o.durationSeconds,
     ...r,
+    usersForcedToLogIn: forcedUsers.size,
     revocationLagMs: {
       p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.length ? lags[lags.length - 1]! : null,
       samples: lags.length, censored: lagCensored, probeIntervalMs: o.probeIntervalMs,

@@ -3,6 +3,7 @@ import type { CellResult, ResultsFile } from '../results.ts'
 import { median, medianCi95, medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import { lifecycleFindings } from './lifecycle.ts'
+import { distanceFindings } from './distance.ts'
 
 /** A sentence generated from the numbers, with the figures it rests on. */
 export interface Finding {
@@ -59,7 +60,7 @@ const noise = (p: PairedRatio) => (p.rounds < MIN_ROUNDS_FOR_FINDING
 export function findings(results: ResultsFile): Finding[] {
   if (results.scenario.workload.route === 'lifecycle') return lifecycleFindings(results)
   const ok = results.cells.filter((c) => c.status === 'ok' && c.summary)
-  const out: Finding[] = []
+  const out: Finding[] = [...distanceFindings(results)]
   const cpu = (c: CellResult) => c.summary!.cpuUsPerRequest.median
   const reads = (c: CellResult) => c.summary!.storeOpsPerRequest.reads
   const base = ok.find((c) => c.id === results.scenario.baseline)

@@ -8,7 +8,8 @@ import { EQUIVALENCE } from './findings.ts'
 import { costBreakdown } from './breakdown.ts'
 import { comparisonTable } from './comparison.ts'
 import { findings } from './findings.ts'
-import { lifecycleHtml } from './lifecycle.ts'
+import { faultHtml, lifecycleHtml } from './lifecycle.ts'
+import { distanceHtml } from './distance.ts'
 
 export { esc }
 
@@ -171,11 +172,13 @@ ${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
 <section class="answer"><strong>What this run measured</strong><ul>
 ${f.map((x) => `<li>${esc(x.text)}<span class="figures">${esc(x.figures)}</span></li>`).join('\n') || '<li>No cell completed, so there is nothing to compare.</li>'}
 </ul></section>
-${lifecycle ? `${lifecycleHtml(results)}
+${lifecycle ? `${faultHtml(results)}
+${lifecycleHtml(results)}
 <h2>Charts</h2>
 ${chartGrid(charts)}
 <h2>Methodology</h2>
 ${lifecycleMethodology(results)}` : `${openLoopHtml(results)}
+${distanceHtml(results)}
 <h2>Session or JWT: the comparison, measured</h2>
 ${comparisonHtml(results)}
 <h2>Charts</h2>

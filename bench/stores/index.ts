@@ -35,7 +35,24 @@ export interface ProvisionedStore {
   counts(): Promise<ExternalCounts | null>
   /** CPU time the store process has used (µs, user + system, all its threads), or null for in-process stores. */
   cpuUs(): Promise<number | null>
+  /** Faults the harness can inject (a store process it started itself); null when it cannot (in-process, or the user's own). */
+  faults: StoreFaults | null
   stop(): Promise<void>
+}
+
+/** What a fault timeline can do to a store the harness runs. */
+export interface StoreFaults {
+  /** Freeze the process (SIGSTOP): connections stay open, nothing answers. */
+  pause(): Promise<void>
+  resume(): Promise<void>
+  /** SIGKILL: connections refused until `start`. */
+  kill(): Promise<void>
+  /** Stop it and start it again on the same address, empty (no persistence). */
+  restart(): Promise<void>
+  /** Start it again (empty) if it is down; resume it if paused. Safe to call any time. */
+  ensureUp(): Promise<void>
+  /** Drop every key (FLUSHALL). */
+  flush(): Promise<void>
 }
 
 /**

@@ -7,5 +7,5 @@ export const memoryProvisioner: StoreProvisioner = {
   awaits: null,
   sharing: 'a copy in each process',
   sharedAcrossInstances: false,
-  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, stop: async () => {} }),
+  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
 }

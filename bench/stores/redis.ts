@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis'
 import type { ProcessGroup } from '../processes.ts'
-import type { ExternalCounts, StoreProvisioner } from './index.ts'
-import { startRedis } from './redis-server.ts'
+import type { ExternalCounts, StoreFaults, StoreProvisioner } from './index.ts'
+import { startRedis, type PrivateRedis } from './redis-server.ts'
 
 /**
  * How the Redis store's operations show in Redis's own command counts: each read is one GET or
@@ -32,11 +32,58 @@ export async function redisCpuUs(client: Redis): Promise<number> {
 }
 
 /** The user's Redis when a URL is given, else a private redis-server on a free port; `stop` stops only what was started. */
-export async function privateOrGivenRedis(url: string | null, cpus: string | null, group: ProcessGroup): Promise<{ url: string; started: boolean; stop(): Promise<void> }> {
-  if (url) return { url, started: false, stop: async () => {} }
-  const redis = await startRedis({ cpus })
+export async function privateOrGivenRedis(url: string | null, cpus: string | null, group: ProcessGroup): Promise<{ url: string; started: boolean; faults: StoreFaults | null; stop(): Promise<void> }> {
+  if (url) return { url, started: false, faults: null, stop: async () => {} }
+  let redis: PrivateRedis | null = await startRedis({ cpus })
   group.track(redis.process)
-  return { url: redis.url, started: true, stop: () => redis.stop() }
+  const port = redis.port
+  let paused = false
+  const start = async () => {
+    redis = await startRedis({ port, cpus })
+    group.track(redis.process)
+  }
+  const faults: StoreFaults = {
+    async pause() { redis?.process.kill('SIGSTOP'); paused = true },
+    async resume() { redis?.process.kill('SIGCONT'); paused = false },
+    async kill() {
+      const r = redis
+      redis = null
+      paused = false
+      if (r) {
+        r.process.kill('SIGCONT')
+        r.process.kill('SIGKILL')
+        await r.stop()
+      }
+    },
+    async restart() {
+      await faults.kill()
+      await start()
+    },
+    async ensureUp() {
+      if (paused) await faults.resume()
+      if (!redis) await start()
+    },
+    async flush() {
+      const c = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 1 })
+      try {
+        await c.connect()
+        await c.flushall()
+      } finally {
+        c.disconnect()
+      }
+    },
+  }
+  return {
+    url: redis.url, started: true, faults,
+    stop: async () => {
+      const r = redis
+      redis = null
+      if (r) {
+        r.process.kill('SIGCONT')
+        await r.stop()
+      }
+    },
+  }
 }
 
 /**
@@ -64,6 +111,7 @@ export const redisProvisioner: StoreProvisioner = {
       serverArgs: ['--redis-url', redis.url],
       counts: () => commandCounts(client),
       cpuUs: () => redisCpuUs(client),
+      faults: redis.faults,
       async stop() {
         client.disconnect()
         await redis.stop()

@@ -7,5 +7,5 @@ export const sqliteProvisioner: StoreProvisioner = {
   awaits: null,
   sharing: 'one SQLite file on this machine (instances on other machines could not share it)',
   sharedAcrossInstances: true,
-  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, stop: async () => {} }),
+  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
 }

@@ -9,7 +9,7 @@ import { noneStrategy } from './none.ts'
 import { sessionStrategy } from './session.ts'
 
 /** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
-export const AXES = ['store', 'alg', 'engine', 'revocation', 'accessTtlSeconds', 'refreshGraceSeconds', 'refreshJitterSeconds'] as const
+export const AXES = ['store', 'alg', 'engine', 'revocation', 'accessTtlSeconds', 'refreshGraceSeconds', 'refreshJitterSeconds', 'storeRttMs'] as const
 export type Axis = (typeof AXES)[number]
 
 /** What a client holds after logging in: the headers it sends, and the raw credential. */

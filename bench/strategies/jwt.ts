@@ -14,12 +14,13 @@ const decode = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString('u
 /** Signed access tokens (identity from the token alone), rotated refresh tokens in the cell's store. */
 export const jwtStrategy: StrategyDescriptor = {
   kind: 'jwt',
-  axes: { store: 'sqlite', alg: 'HS256', engine: 'jose', revocation: 'none', accessTtlSeconds: DEFAULT_CONFIG.accessTtlSeconds, refreshGraceSeconds: 0, refreshJitterSeconds: 0 },
+  axes: { store: 'sqlite', alg: 'HS256', engine: 'jose', revocation: 'none', accessTtlSeconds: DEFAULT_CONFIG.accessTtlSeconds, refreshGraceSeconds: 0, refreshJitterSeconds: 0, storeRttMs: 0 },
   idParts: (c) => [
     c.alg!, c.engine!, c.store!, ...(c.revocation === 'denylist' ? ['denylist'] : []),
     ...(c.accessTtlSeconds !== DEFAULT_CONFIG.accessTtlSeconds ? [`ttl${c.accessTtlSeconds}s`] : []),
     ...(c.refreshGraceSeconds ? [`grace${c.refreshGraceSeconds}s`] : []),
     ...(c.refreshJitterSeconds ? [`jitter${c.refreshJitterSeconds}s`] : []),
+    ...(c.storeRttMs ? [`rtt${c.storeRttMs}ms`] : []),
   ],
   state: 'client',
   identifyReads: (c) => (c.revocation === 'denylist' ? 1 : 0),

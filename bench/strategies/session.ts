@@ -6,8 +6,8 @@ import { cookieLifecycle, cookieLogin } from './login.ts'
 /** Opaque server-side sessions: a random id in a cookie, the state in the cell's store. */
 export const sessionStrategy: StrategyDescriptor = {
   kind: 'session',
-  axes: { store: 'sqlite' },
-  idParts: (c) => [c.store!],
+  axes: { store: 'sqlite', storeRttMs: 0 },
+  idParts: (c) => [c.store!, ...(c.storeRttMs ? [`rtt${c.storeRttMs}ms`] : [])],
   state: 'server',
   identifyReads: () => 1,
   loginWrites: 1,

@@ -1,0 +1,92 @@
+import type { TimelineBucket } from './drive/lifecycle.ts'
+import type { Scenario } from './scenario.ts'
+import { median } from './stats.ts'
+
+/** Faults act on the store a cell's servers share over the network: Redis. */
+export const faultsApply = (c: { store: string | null }) => c.store === 'redis'
+
+/** A cell's 100 ms buckets as results.json holds them (docs/contracts.md, "Store at a distance, store CPU, faults, clusters"). */
+export type TimelinePoint = Pick<TimelineBucket, 'tMs' | 'requests' | 'ok' | 'status401' | 'status503' | 'status5xx' | 'errors' | 'latencyUsP50' | 'latencyUsP99' | 'logins' | 'forcedLogins'>
+
+type Fault = NonNullable<Scenario['faults']>[number]
+
+/** One fault and what followed it, up to the next fault, in ms into the measured window. */
+export interface Episode {
+  action: Fault['action']
+  faultAtMs: number
+  /** When the store was meant to be back; null when it stayed down to the window's end. */
+  storeBackAtMs: number | null
+  /** The first 100 ms from the fault on in which a user's GET failed (401, 503, another 5xx, no answer); null: none did. */
+  firstErrorMs: number | null
+  lastErrorMs: number | null
+  /** The start of the first half second, once the store was back, with no failed GET and p99 latency near its level before the fault; null: not within the window. */
+  recoveredAtMs: number | null
+  /** recoveredAtMs less storeBackAtMs. */
+  recoveryMs: number | null
+  /** Logins forced by lost state (retries included) in the episode, and their peak over 100 ms as a rate: the login storm. */
+  forcedLogins: number
+  loginStormPeakPerSecond: number
+}
+
+/** What the faults did to the users and how long they took to get over them. */
+export interface Recovery {
+  firstErrorMs: number | null
+  lastErrorMs: number | null
+  /** When the last episode recovered. */
+  recoveredAtMs: number | null
+  /** Users who had to log in again in the window (a session or refresh state lost), each counted once. */
+  sessionsLost: number
+  episodes: Episode[]
+}
+
+/** Buckets in a row that must be clean for the users to count as recovered. */
+export const RECOVERED_BUCKETS = 5
+/** "Near its level before the fault": p99 at most twice the median bucket p99 before it, or 5 ms above it. */
+export const normalP99 = (before: number) => Math.max(2 * before, before + 5000)
+
+const failed = (b: TimelinePoint) => b.status401 + b.status503 + b.status5xx + b.errors > 0
+
+const endOf = (f: Fault): number | null =>
+  f.action === 'kill-store' && f.durationSeconds === undefined ? null : (f.atSeconds + (f.durationSeconds ?? 0)) * 1000
+
+/** Reads each fault's episode off a window's timeline (pure). */
+export function recoveryOf(timeline: TimelinePoint[], faults: NonNullable<Scenario['faults']>, sessionsLost: number): Recovery {
+  const sorted = [...faults].sort((a, b) => a.atSeconds - b.atSeconds)
+  const first = sorted[0]!.atSeconds * 1000
+  const quiet = timeline.filter((b) => b.tMs + 100 <= first && b.requests > 0 && b.logins === 0)
+  const baseP99 = quiet.length ? median(quiet.map((b) => b.latencyUsP99)) : null
+  const episodes = sorted.map((f, i): Episode => {
+    const faultAtMs = f.atSeconds * 1000
+    const untilMs = i + 1 < sorted.length ? sorted[i + 1]!.atSeconds * 1000 : Infinity
+    const mine = timeline.filter((b) => b.tMs + 100 > faultAtMs && b.tMs < untilMs)
+    const errors = mine.filter(failed)
+    const storeBackAtMs = endOf(f)
+    const lastErrorMs = errors.length ? errors[errors.length - 1]!.tMs : null
+    let recoveredAtMs: number | null = null
+    if (storeBackAtMs !== null) {
+      const from = Math.max(storeBackAtMs, lastErrorMs === null ? 0 : lastErrorMs + 100)
+      const candidates = mine.filter((b) => b.tMs + 100 > from)
+      for (let k = 0; k + RECOVERED_BUCKETS <= candidates.length; k++) {
+        const run = candidates.slice(k, k + RECOVERED_BUCKETS)
+        if (run.every((b) => !failed(b) && (baseP99 === null || b.latencyUsP99 <= normalP99(baseP99)))) {
+          recoveredAtMs = Math.max(run[0]!.tMs, storeBackAtMs)
+          break
+        }
+      }
+    }
+    return {
+      action: f.action, faultAtMs, storeBackAtMs, firstErrorMs: errors[0]?.tMs ?? null, lastErrorMs, recoveredAtMs,
+      recoveryMs: recoveredAtMs !== null && storeBackAtMs !== null ? recoveredAtMs - storeBackAtMs : null,
+      forcedLogins: mine.reduce((n, b) => n + b.forcedLogins, 0),
+      loginStormPeakPerSecond: mine.reduce((m, b) => Math.max(m, b.forcedLogins), 0) * 10,
+    }
+  })
+  const errored = episodes.filter((e) => e.firstErrorMs !== null)
+  return {
+    firstErrorMs: errored[0]?.firstErrorMs ?? null,
+    lastErrorMs: errored.length ? errored[errored.length - 1]!.lastErrorMs : null,
+    recoveredAtMs: episodes[episodes.length - 1]!.recoveredAtMs,
+    sessionsLost,
+    episodes,
+  }
+}
