@@ -59,13 +59,11 @@ export function recoveryOf(timeline: TimelinePoint[], faults: NonNullable<Scenar
     const faultAtMs = f.atSeconds * 1000
     const untilMs = i + 1 < sorted.length ? sorted[i + 1]!.atSeconds * 1000 : Infinity
     const mine = timeline.filter((b) => b.tMs + 100 > faultAtMs && b.tMs < untilMs)
-    const errors = mine.filter(failed)
     const storeBackAtMs = endOf(f)
-    const lastErrorMs = errors.length ? errors[errors.length - 1]!.tMs : null
     let recoveredAtMs: number | null = null
     if (storeBackAtMs !== null) {
-      const from = Math.max(storeBackAtMs, lastErrorMs === null ? 0 : lastErrorMs + 100)
-      const candidates = mine.filter((b) => b.tMs + 100 > from)
+      // The first clean half second once the store is back; failures after it belong to the next fault.
+      const candidates = mine.filter((b) => b.tMs + 100 > storeBackAtMs)
       for (let k = 0; k + RECOVERED_BUCKETS <= candidates.length; k++) {
         const run = candidates.slice(k, k + RECOVERED_BUCKETS)
         if (run.every((b) => !failed(b) && (baseP99 === null || b.latencyUsP99 <= normalP99(baseP99)))) {
@@ -74,6 +72,8 @@ export function recoveryOf(timeline: TimelinePoint[], faults: NonNullable<Scenar
         }
       }
     }
+    const errors = mine.filter((b) => failed(b) && (recoveredAtMs === null || b.tMs < recoveredAtMs))
+    const lastErrorMs = errors.length ? errors[errors.length - 1]!.tMs : null
     return {
       action: f.action, faultAtMs, storeBackAtMs, firstErrorMs: errors[0]?.tMs ?? null, lastErrorMs, recoveredAtMs,
       recoveryMs: recoveredAtMs !== null && storeBackAtMs !== null ? recoveredAtMs - storeBackAtMs : null,
