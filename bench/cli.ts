@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ScenarioError } from '../servers/errors.ts'
-import { REDIS_URL_PATTERN } from '../servers/stores/redis.ts'
+import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from '../servers/stores/redis.ts'
 import { ProcessGroup } from './processes.ts'
 import { progressPrinter, summaryTable } from './progress.ts'
 import { writeReport } from './report/index.ts'
@@ -12,12 +12,13 @@ import { runScenario } from './runner.ts'
 import { loadScenario } from './scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis-url URL]
+const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis-url URL] [--redis-cluster-url HOST:PORT,...]
 
   SCENARIO         a .ts, .json or .yaml scenario file (default scenarios/default.ts)
   --smoke          every run about a second, one round (same output shape)
   --out DIR        output folder (default reports/<timestamp>-<scenario name>/)
   --redis-url URL  use this Redis instead of starting a private redis-server (also REDIS_URL)
+  --redis-cluster-url HOST:PORT,...  use this Redis Cluster for redis-cluster cells instead of starting three private masters (also REDIS_CLUSTER_URL)
   --no-pin         do not pin the load generator and the servers to separate CPUs
   --seed N         seed of the per-round shuffle of the cell order (default: random, recorded in results.json)
 
@@ -41,12 +42,12 @@ function linkLatest(outDir: string): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; help?: boolean; 'no-pin'?: boolean; seed?: string }
+  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; 'redis-cluster-url'?: string; help?: boolean; 'no-pin'?: boolean; seed?: string }
   let positionals: string[]
   try {
     ({ values, positionals } = parseArgs({
       args: argv, allowPositionals: true, strict: true,
-      options: { smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, 'redis-cluster-url': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }))
   } catch (err) {
     process.stderr.write(`authbench: ${(err as Error).message}\n${USAGE}\n`)
@@ -66,6 +67,11 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage
   }
   const redisUrl = values['redis-url'] ?? process.env.REDIS_URL ?? null
+  const clusterUrl = values['redis-cluster-url'] ?? process.env.REDIS_CLUSTER_URL ?? null
+  if (clusterUrl !== null && !REDIS_CLUSTER_URL_PATTERN.test(clusterUrl)) {
+    process.stderr.write(`authbench: --redis-cluster-url must look like host:port,host:port; got "${clusterUrl}"\n`)
+    return EXIT.usage
+  }
   if (redisUrl !== null && !REDIS_URL_PATTERN.test(redisUrl)) {
     process.stderr.write(`authbench: --redis-url must look like redis://host:port; got "${redisUrl}"\n`)
     return EXIT.usage
@@ -107,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     results = await runScenario({
       scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, group, pin: !values['no-pin'],
-      storeUrls: redisUrl ? { redis: redisUrl } : {}, signal: controller.signal, ...(seed === undefined ? {} : { seed }),
+      storeUrls: { ...(redisUrl ? { redis: redisUrl } : {}), ...(clusterUrl ? { 'redis-cluster': clusterUrl } : {}) }, signal: controller.signal, ...(seed === undefined ? {} : { seed }),
       listeners: [progressPrinter((line) => process.stderr.write(`${line}\n`))],
     })
   } finally {

@@ -2,8 +2,8 @@ import type { TimelineBucket } from './drive/lifecycle.ts'
 import type { Scenario } from './scenario.ts'
 import { median } from './stats.ts'
 
-/** Faults act on the store a cell's servers share over the network: Redis. */
-export const faultsApply = (c: { store: string | null }) => c.store === 'redis'
+/** Faults act on the store a cell's servers share over the network: Redis, or a Redis Cluster (its first master). */
+export const faultsApply = (c: { store: string | null }) => c.store === 'redis' || c.store === 'redis-cluster'
 
 /** A cell's 100 ms buckets as results.json holds them (docs/contracts.md, "Store at a distance, store CPU, faults, clusters"). */
 export type TimelinePoint = Pick<TimelineBucket, 'tMs' | 'requests' | 'ok' | 'status401' | 'status503' | 'status5xx' | 'errors' | 'latencyUsP50' | 'latencyUsP99' | 'logins' | 'forcedLogins'>

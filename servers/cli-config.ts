@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from './errors.ts'
 import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
-import { REDIS_URL_PATTERN } from './stores/redis.ts'
+import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from './stores/redis.ts'
 import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
 
 export interface CliConfig extends ServerConfig {
@@ -40,7 +40,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       options: {
         'trace-sql': { type: 'boolean' as const },
         ...Object.fromEntries([
-          'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'db', 'jwt-secret',
+          'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'redis-cluster-url', 'db', 'jwt-secret',
           'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'refresh-grace', 'users', 'hash-cost',
         ].map((name) => [name, { type: 'string' as const }])),
       },
@@ -58,6 +58,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     port: integer('port', values.port, 0, 0, 65535),
     host: values.host ?? '127.0.0.1',
     redisUrl: values['redis-url'] ?? env.REDIS_URL,
+    redisClusterUrl: values['redis-cluster-url'] ?? env.REDIS_CLUSTER_URL,
     db: values.db,
     jwtSecret: values['jwt-secret'],
     keyFile: values['key-file'],
@@ -70,6 +71,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     users: integer('users', values.users, d.users, 1, 10_000_000),
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
     traceSql: values['trace-sql'] !== undefined,
+  }
+  if (config.redisClusterUrl && !REDIS_CLUSTER_URL_PATTERN.test(config.redisClusterUrl)) {
+    throw new ConfigError(`--redis-cluster-url must look like host:port,host:port; got "${config.redisClusterUrl}"`)
   }
   if (config.redisUrl && !REDIS_URL_PATTERN.test(config.redisUrl)) {
     throw new ConfigError(`--redis-url must look like redis://host:port; got "${config.redisUrl}"`)

@@ -18,6 +18,8 @@ export interface ServerConfig {
   engine: EngineKind
   revocation: Revocation
   redisUrl?: string | undefined
+  /** `host:port,host:port`: seed nodes of a Redis Cluster (store redis-cluster). */
+  redisClusterUrl?: string | undefined
   /** SQLite file; a fresh temporary file (removed on close) when absent. */
   db?: string | undefined
   jwtSecret?: string | undefined

@@ -2,13 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Counters } from './counters.ts'
 
 export type StrategyKind = 'none' | 'session' | 'jwt' | 'cookie'
-export type StoreKind = 'sqlite' | 'redis' | 'memory'
+export type StoreKind = 'sqlite' | 'redis' | 'redis-cluster' | 'memory'
 export type Alg = 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
 export type EngineKind = 'jose' | 'fast-jwt'
 export type Revocation = 'none' | 'denylist'
 
 export const STRATEGIES = ['none', 'session', 'jwt', 'cookie'] as const satisfies readonly StrategyKind[]
-export const STORES = ['sqlite', 'redis', 'memory'] as const satisfies readonly StoreKind[]
+export const STORES = ['sqlite', 'redis', 'redis-cluster', 'memory'] as const satisfies readonly StoreKind[]
 export const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const satisfies readonly Alg[]
 export const ENGINES = ['jose', 'fast-jwt'] as const satisfies readonly EngineKind[]
 export const REVOCATIONS = ['none', 'denylist'] as const satisfies readonly Revocation[]
@@ -49,10 +49,11 @@ export interface StateStore {
    */
   putRefresh(jti: string, family: string, expiresAt: number): boolean | Promise<boolean>
   /**
-   * Atomically marks an unused refresh token used at `now`. A used one answers `grace` when its
+   * Atomically marks an unused refresh token of `family` used at `now` (the family keeps a
+   * clustered store's keys of one token family on one slot). A used one answers `grace` when its
    * first use was at most `graceMs` ago (the first use's time is kept, never moved), else `reused`.
    */
-  consumeRefresh(jti: string, now: number, graceMs: number): ConsumeResult | Promise<ConsumeResult>
+  consumeRefresh(jti: string, family: string, now: number, graceMs: number): ConsumeResult | Promise<ConsumeResult>
   /** Revokes every token of a family, and the family itself: later tokens of it are never recorded. */
   revokeFamily(family: string): void | Promise<void>
   deny(jti: string, expiresAt: number): void | Promise<void>

@@ -8,12 +8,13 @@ interface Combo { strategy: StrategyKind; store: StoreKind; alg?: Alg; engine?: 
 
 const combos: Combo[] = [
   { strategy: 'none', store: 'sqlite' },
-  ...(['sqlite', 'redis', 'memory'] as const).map((store) => ({ strategy: 'session' as const, store })),
+  ...(['sqlite', 'redis', 'redis-cluster', 'memory'] as const).map((store) => ({ strategy: 'session' as const, store })),
   ...(['HS256', 'RS256', 'ES256', 'EdDSA'] as const).flatMap((alg) =>
     (['jose', 'fast-jwt'] as const).map((engine) => ({ strategy: 'jwt' as const, store: 'sqlite' as const, alg, engine }))),
   { strategy: 'jwt', store: 'redis', alg: 'HS256', engine: 'jose' },
+  { strategy: 'jwt', store: 'redis-cluster', alg: 'HS256', engine: 'fast-jwt' },
   { strategy: 'jwt', store: 'memory', alg: 'HS256', engine: 'fast-jwt' },
-  ...(['sqlite', 'redis', 'memory'] as const).map((store) => ({ strategy: 'jwt' as const, store, alg: 'ES256' as const, engine: 'fast-jwt' as const, revocation: 'denylist' as const })),
+  ...(['sqlite', 'redis', 'redis-cluster', 'memory'] as const).map((store) => ({ strategy: 'jwt' as const, store, alg: 'ES256' as const, engine: 'fast-jwt' as const, revocation: 'denylist' as const })),
   { strategy: 'jwt', store: 'sqlite', alg: 'EdDSA', engine: 'jose', revocation: 'denylist' },
   { strategy: 'cookie', store: 'sqlite' },
 ]

@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
 import { Redis } from 'ioredis'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
+import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
 import { login, testServer } from './helpers.ts'
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
@@ -54,6 +55,37 @@ describe('Redis faults fail closed with 503 and recover by themselves', () => {
       const fresh = await login(server)
       assert.equal((await server.app.inject({ url: '/me', headers: fresh.headers })).statusCode, 200)
       await redis.stop()
+    })
+  }
+})
+
+describe('a Redis Cluster with a master killed fails closed with 503 and recovers when it returns', () => {
+  let cluster: PrivateCluster
+  after(() => cluster?.stop())
+
+  for (const strategy of ['session', 'jwt'] as const) {
+    test(`${strategy} on redis-cluster: 30 credentials, one master killed (503, never 500), then revived`, async (t) => {
+      cluster = await startRedisCluster()
+      const server = await testServer(t, { strategy, store: 'redis-cluster', redisClusterUrl: cluster.url, revocation: strategy === 'jwt' ? 'denylist' : 'none' })
+      const creds = await Promise.all(Array.from({ length: 30 }, (_, i) => login(server, `user${(i % 10) + 1}`)))
+      const all = () => Promise.all(creds.map((c) => server.app.inject({ url: '/me', headers: c.headers }).then((r) => r.statusCode)))
+      assert.deepEqual(new Set(await all()), new Set([200]))
+
+      await cluster.kill(0)
+      const [statuses, ms] = await timed(all)
+      assert.ok(statuses.every((s) => s === 200 || s === 503), statuses.join())
+      // 30 keys over three masters' slots: some live on the dead one ((2/3)^30 odds otherwise).
+      assert.ok(statuses.includes(503), statuses.join())
+      assert.ok(ms < 3000, `answered in ${ms} ms`)
+      const refused = await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })
+      assert.ok(refused.statusCode === 503 || refused.statusCode === 200 || refused.statusCode === 204, String(refused.statusCode))
+
+      // Back with its cluster config but empty: what lived on it is gone (401), the rest answers, nothing else.
+      await cluster.revive(0)
+      await waitFor('recovery once the master is back', async () => (await all()).every((s) => s === 200 || s === 401), 10_000)
+      const fresh = await login(server)
+      assert.equal((await server.app.inject({ url: '/me', headers: fresh.headers })).statusCode, 200)
+      await cluster.stop()
     })
   }
 })

@@ -8,6 +8,7 @@ import { generatePrivateKeyPem } from '../servers/keys.ts'
 import { createServer, DEFAULT_CONFIG, type Server, type ServerConfig } from '../servers/server.ts'
 import type { Alg } from '../servers/types.ts'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
+import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
 
 /** A clock the test moves by hand. */
 export function manualClock(start = Date.UTC(2026, 10, 1)) {
@@ -25,6 +26,16 @@ after(async () => {
 export function sharedRedis(): Promise<PrivateRedis> {
   redis ??= startRedis()
   return redis
+}
+
+let cluster: Promise<PrivateCluster> | null = null
+after(async () => {
+  if (cluster) await (await cluster).stop()
+})
+/** One real Redis Cluster (three masters) per test file, started on first use, stopped when the file's tests end. */
+export function sharedCluster(): Promise<PrivateCluster> {
+  cluster ??= startRedisCluster()
+  return cluster
 }
 
 let prefixCounter = 0
@@ -50,6 +61,7 @@ export type TestConfig = Partial<ServerConfig> & Pick<ServerConfig, 'strategy'>
 export async function testServer(t: TestContext, config: TestConfig, options: { clock?: () => number; purgeIntervalMs?: number } = {}): Promise<Server> {
   const full: ServerConfig = { ...DEFAULT_CONFIG, users: 10, hashCost: 4, ...config }
   if (full.store === 'redis' && !full.redisUrl) full.redisUrl = (await sharedRedis()).url
+  if (full.store === 'redis-cluster' && !full.redisClusterUrl) full.redisClusterUrl = (await sharedCluster()).url
   const server = await createServer(full, { ...options, redisKeyPrefix: uniquePrefix() })
   t.after(() => server.close())
   return server

@@ -2,6 +2,7 @@ import type { StoreKind } from '../../servers/types.ts'
 import type { ProcessGroup } from '../processes.ts'
 import { memoryProvisioner } from './memory.ts'
 import { redisProvisioner } from './redis.ts'
+import { redisClusterProvisioner } from './redis-cluster.ts'
 import { sqliteProvisioner } from './sqlite.ts'
 
 /** Command counts a store keeps itself, read before and after a window to cross-check the servers' own counts. */
@@ -80,5 +81,6 @@ export interface StoreProvisioner {
 export const storeProvisioners = {
   sqlite: sqliteProvisioner,
   redis: redisProvisioner,
+  'redis-cluster': redisClusterProvisioner,
   memory: memoryProvisioner,
 } satisfies Record<StoreKind, StoreProvisioner>

@@ -35,7 +35,7 @@ export const sessionStrategy: StrategyDescriptor = {
   },
   label: {
     family: 'sessions',
-    cell: (c) => `a ${c.store} session`,
+    cell: (c) => `a ${c.store} session${c.storeRttMs ? ` ${c.storeRttMs} ms away` : ''}`,
     column: (c) => `session (${c.store})`,
     stateLives: (c) => `server side, in ${c.store}; the client holds only an id`,
     clientReads: () => 'no: a random 256-bit id, nothing inside',

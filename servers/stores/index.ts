@@ -3,6 +3,7 @@ import type { Counters } from '../counters.ts'
 import type { ServerConfig } from '../server.ts'
 import type { StateStore, StoreKind } from '../types.ts'
 import { createMemoryStore } from './memory.ts'
+import { ConfigError } from '../errors.ts'
 import { createRedisStore } from './redis.ts'
 import { createSqliteStore } from './sqlite.ts'
 
@@ -11,7 +12,7 @@ export interface StoreContext {
   db: Database.Database
   counters: Counters
   /** The server's configuration; each store reads the flags it needs (e.g. `redisUrl`). */
-  config: Pick<ServerConfig, 'redisUrl'>
+  config: Pick<ServerConfig, 'redisUrl'> & Partial<Pick<ServerConfig, 'redisClusterUrl'>>
   /** Prefix for keys in a shared store, so tests can share one server. */
   keyPrefix?: string | undefined
 }
@@ -21,5 +22,9 @@ export type StoreFactory = (ctx: StoreContext) => Promise<StateStore>
 export const stores = {
   sqlite: async ({ db, counters }) => createSqliteStore(db, counters),
   redis: async ({ config, counters, keyPrefix }) => createRedisStore({ url: config.redisUrl, counters, keyPrefix }),
+  'redis-cluster': async ({ config, counters, keyPrefix }) => {
+    if (!config.redisClusterUrl) throw new ConfigError('--store redis-cluster needs --redis-cluster-url host:port,host:port (or REDIS_CLUSTER_URL)')
+    return createRedisStore({ cluster: config.redisClusterUrl, counters, keyPrefix })
+  },
   memory: async ({ counters }) => createMemoryStore(counters),
 } satisfies Record<StoreKind, StoreFactory>

@@ -43,7 +43,7 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
       members.add(jti)
       return true
     },
-    consumeRefresh(jti, now, graceMs): ConsumeResult {
+    consumeRefresh(jti, _family, now, graceMs): ConsumeResult {
       counters.writes++
       const entry = refresh.get(jti)
       if (!entry || entry.expiresAt <= now) return 'unknown'

@@ -1,4 +1,4 @@
-import { Redis, ReplyError } from 'ioredis'
+import { Cluster, Redis, ReplyError } from 'ioredis'
 import { newCounters, type Counters } from '../counters.ts'
 import { ConfigError, StoreUnavailableError } from '../errors.ts'
 import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
@@ -7,20 +7,31 @@ import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
 export const REDIS_COMMAND_TIMEOUT_MS = 500
 
 /**
- * Deletes a family's tokens and leaves a string in place of its set until the set would have
+ * Deletes a family's tokens (every key declared: KEYS[1] the family's set, the rest its tokens,
+ * all on the family's hash slot) and leaves a string in place of the set until the set would have
  * expired: a rotation racing the revocation then fails (WRONGTYPE on its SADD) instead of
- * recording a token of a revoked family.
+ * recording a token of a revoked family. A token recorded between the SMEMBERS that listed the
+ * keys and this script is not deleted, but its next rotation meets the string and fails the same way.
  */
 const REVOKE_FAMILY = `
 if redis.call('TYPE', KEYS[1]).ok == 'string' then return 0 end
-local members = redis.call('SMEMBERS', KEYS[1])
-for _, jti in ipairs(members) do redis.call('DEL', ARGV[1] .. 'rt:' .. jti) end
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then ttl = 86400000 end
 redis.call('SET', KEYS[1], 'revoked', 'PX', ttl)
-return #members`
+return #KEYS - 1`
 
-type RedisWithScripts = Redis & { revokeFamily(familyKey: string, prefix: string): Promise<number> }
+type Client = (Redis | Cluster) & { revokeFamily(numberOfKeys: number, ...keys: string[]): Promise<number> }
+
+/** `host:port,host:port`: the seed nodes of a Redis Cluster, for the server flag and the harness alike. */
+export const REDIS_CLUSTER_URL_PATTERN = /^[^,:\s]+:[0-9]{1,5}(,[^,:\s]+:[0-9]{1,5})*$/
+
+export function clusterNodes(url: string): { host: string; port: number }[] {
+  return url.split(',').map((hp) => {
+    const i = hp.lastIndexOf(':')
+    return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) }
+  })
+}
 
 /**
  * Replies by which Redis says it cannot serve now (out of memory, a read-only replica, busy with a
@@ -55,24 +66,47 @@ async function run<T>(op: Promise<T>): Promise<T> {
 export const REDIS_URL_PATTERN = /^rediss?:\/\/[^/]+/
 
 export interface RedisStoreOptions {
-  /** `redis://host:port`; required. */
-  url: string | undefined
+  /** `redis://host:port`; required unless `cluster` is given. */
+  url?: string | undefined
+  /** `host:port,...` seed nodes of a Redis Cluster: the store then runs on a Cluster client. */
+  cluster?: string | undefined
   counters?: Counters
   /** Prefix for every key, so tests can share one redis-server. Default: none. */
   keyPrefix?: string
 }
 
-export async function createRedisStore(options: RedisStoreOptions): Promise<StateStore & { client: Redis }> {
+const NODE_OPTIONS = {
+  connectTimeout: 1000,
+  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  maxRetriesPerRequest: 0,
+  retryStrategy: (times: number) => Math.min(50 * times, 500),
+}
+
+function connectClient(options: RedisStoreOptions): { client: Client; where: string } {
+  if (options.cluster) {
+    if (!REDIS_CLUSTER_URL_PATTERN.test(options.cluster)) throw new ConfigError(`--redis-cluster-url must look like host:port,host:port; got "${options.cluster}"`)
+    const client = new Cluster(clusterNodes(options.cluster), {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      enableReadyCheck: true,
+      // A master that stops answering: the client asks the others for the slots again, a bounded number of times.
+      clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+      maxRedirections: 4,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      slotsRefreshTimeout: 1000,
+      redisOptions: NODE_OPTIONS,
+    }) as Client
+    return { client, where: `the Redis Cluster at ${options.cluster}` }
+  }
   if (!options.url) throw new ConfigError('--store redis needs --redis-url (or REDIS_URL)')
+  return { client: new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, ...NODE_OPTIONS }) as Client, where: `Redis at ${options.url}` }
+}
+
+export async function createRedisStore(options: RedisStoreOptions): Promise<StateStore & { client: Redis | Cluster }> {
   const counters = options.counters ?? newCounters()
-  const client = new Redis(options.url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (times) => Math.min(50 * times, 500),
-  }) as RedisWithScripts
+  const { client, where } = connectClient(options)
+  const clustered = client instanceof Cluster
   let lastError = ''
   client.on('error', (err: Error) => {
     // Logged once per outage; each request meanwhile answers 503 on its own.
@@ -80,20 +114,25 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     lastError = err.message
   })
   client.on('ready', () => { lastError = '' })
-  client.defineCommand('revokeFamily', { numberOfKeys: 1, lua: REVOKE_FAMILY })
+  client.defineCommand('revokeFamily', { lua: REVOKE_FAMILY })
   try {
     await client.connect()
+    if (clustered && !/cluster_state:ok/.test(await (client as Cluster).cluster('INFO') as string)) throw new Error('cluster_state is not ok')
   } catch (err) {
     client.disconnect()
-    throw new StoreUnavailableError(`cannot connect to Redis at ${options.url}`, { cause: err })
+    throw new StoreUnavailableError(`cannot connect to ${where}: ${(err as Error).message}`, { cause: err })
   }
 
   const p = options.keyPrefix ?? ''
   const sessionKey = (id: string) => `${p}sess:${id}`
   const encode = (s: SessionRecord) => JSON.stringify([s.userId, s.username, s.createdAt, s.lastSeenAt])
 
+  // A token family's keys share a hash tag, so every multi-key operation on them stays on one slot.
+  const familyKey = (family: string) => `${p}rtf:{${family}}`
+  const tokenKey = (family: string, jti: string) => `${p}rt:{${family}}:${jti}`
+
   return {
-    kind: 'redis',
+    kind: clustered ? 'redis-cluster' : 'redis',
     counters,
     client,
     async createSession(s, ttlMs) {
@@ -120,9 +159,9 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
       // One round trip. When the family was revoked its key is a string and SADD fails (WRONGTYPE):
       // the token's own key is then written but belongs to no family, and rotating it fails the same way.
       const results = await run(client.multi()
-        .sadd(`${p}rtf:${family}`, jti)
-        .set(`${p}rt:${jti}`, '0', 'PXAT', expiresAt)
-        .pexpireat(`${p}rtf:${family}`, expiresAt)
+        .sadd(familyKey(family), jti)
+        .set(tokenKey(family, jti), '0', 'PXAT', expiresAt)
+        .pexpireat(familyKey(family), expiresAt)
         .exec())
       const [familyError = null, ...rest] = (results ?? []).map(([e]) => e)
       const failed = rest.find((e) => e !== null)
@@ -131,10 +170,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
       if (familyError) return unavailable(familyError)
       return true
     },
-    async consumeRefresh(jti, now, graceMs): Promise<ConsumeResult> {
+    async consumeRefresh(jti, family, now, graceMs): Promise<ConsumeResult> {
       counters.writes++
       // One atomic round trip: the previous value tells unused ('0'), used at a time (ms), or unknown (nil).
-      const key = `${p}rt:${jti}`
+      const key = tokenKey(family, jti)
       const previous = await run(client.call('SET', key, String(now), 'XX', 'KEEPTTL', 'GET') as Promise<string | null>)
       if (previous === null) return 'unknown'
       if (previous === '0') return 'ok'
@@ -147,7 +186,15 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     },
     async revokeFamily(family) {
       counters.deletes++
-      await run(client.revokeFamily(`${p}rtf:${family}`, p))
+      // The script must declare every key it touches: list the family's tokens first.
+      const key = familyKey(family)
+      // An already revoked family is a string: nothing to list (the script then leaves it alone).
+      const members = await run(client.smembers(key).catch((err: unknown) => {
+        if (err instanceof ReplyError && (err as Error).message.startsWith('WRONGTYPE')) return [] as string[]
+        throw err
+      }))
+      const keys = [key, ...members.map((jti) => tokenKey(family, jti))]
+      await run(client.revokeFamily(keys.length, ...keys))
     },
     async deny(jti, expiresAt) {
       counters.writes++
@@ -160,14 +207,17 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     // Every key carries its own TTL: Redis expires them itself.
     purgeExpired() {},
     async size() {
+      const nodes = clustered ? (client as Cluster).nodes('master') : [client as Redis]
       const count = async (pattern: string) => {
         let n = 0
-        let cursor = '0'
-        do {
-          const [next, keys] = await run(client.scan(cursor, 'MATCH', `${p}${pattern}`, 'COUNT', 1000))
-          cursor = next
-          n += keys.length
-        } while (cursor !== '0')
+        for (const node of nodes) {
+          let cursor = '0'
+          do {
+            const [next, keys] = await run(node.scan(cursor, 'MATCH', `${p}${pattern}`, 'COUNT', 1000))
+            cursor = next
+            n += keys.length
+          } while (cursor !== '0')
+        }
         return n
       }
       return { sessions: await count('sess:*'), refreshTokens: await count('rt:*'), denied: await count('deny:*') }

@@ -93,7 +93,7 @@ export function createSqliteStore(db: Database.Database, counters: Counters = ne
       counters.writes++
       return wrapSqlite(() => insertRefresh.run({ jti, family, expiresAt })).changes === 1
     },
-    consumeRefresh(jti, now, graceMs): ConsumeResult {
+    consumeRefresh(jti, _family, now, graceMs): ConsumeResult {
       counters.writes++
       if (wrapSqlite(() => markUsed.run(now, jti, now)).changes === 1) return 'ok'
       counters.reads++

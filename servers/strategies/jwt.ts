@@ -75,7 +75,7 @@ export const createJwtStrategy: StrategyFactory = async ({ store, clock, setting
     },
     async refresh(req, reply) {
       const claims = await verified(engine, refreshToken(req.body), 'rt+jwt')
-      const result = claims === null ? 'unknown' : await store.consumeRefresh(claims.jti as string, clock(), graceMs)
+      const result = claims === null ? 'unknown' : await store.consumeRefresh(claims.jti as string, claims.fam as string, clock(), graceMs)
       // Within the grace window a just-rotated token is a concurrent refresh (two tabs): it gets a pair of its own, same family.
       if (claims === null || (result !== 'ok' && result !== 'grace')) {
         // A rotated token presented again means it leaked: the whole family is revoked.

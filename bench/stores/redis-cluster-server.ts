@@ -1,0 +1,120 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { StoreUnavailableHereError } from '../../servers/errors.ts'
+import { pinned } from '../affinity.ts'
+import { stopChild } from '../processes.ts'
+import { freePort, REDIS_MISSING, redisServerInstalled } from './redis-server.ts'
+
+/** A private Redis Cluster: three masters on free loopback ports, no replicas, no persistence. */
+export interface PrivateCluster {
+  /** `host:port,host:port,host:port`, as `--redis-cluster-url` takes it. */
+  url: string
+  nodes: { port: number; process: ChildProcess | null }[]
+  /** SIGKILL one master (a fault test); `revive` starts it again on its port with its cluster config. */
+  kill(index: number): Promise<void>
+  revive(index: number): Promise<void>
+  stop(): Promise<void>
+}
+
+const MASTERS = 3
+
+function startNode(port: number, dir: string, cpus: string | null): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const [command, args] = pinned(cpus, 'redis-server', [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+      '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000',
+      '--dir', dir, '--protected-mode', 'yes',
+    ])
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const timer = setTimeout(() => fail(new Error(`redis-server (cluster node ${port}) did not become ready within 5 s:\n${output}`)), 5000)
+    const onData = (d: Buffer) => {
+      output += d.toString()
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        child.stdout!.off('data', onData)
+        child.stdout!.resume()
+        child.stderr!.resume()
+        resolve(child)
+      }
+    }
+    const fail = (err: Error) => {
+      clearTimeout(timer)
+      child.kill('SIGKILL')
+      reject(err)
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('error', (err) => fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? new StoreUnavailableHereError(REDIS_MISSING) : err))
+    child.once('exit', (code) => fail(new Error(`redis-server (cluster node ${port}) exited with code ${code}:\n${output}`)))
+  })
+}
+
+/** Waits until every node reports `cluster_state:ok` (or throws after `timeoutMs`). */
+export async function waitForClusterOk(ports: number[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const states = await Promise.all(ports.map(async (port) => {
+      const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      c.on('error', () => {})
+      try {
+        await c.connect()
+        return /cluster_state:ok/.test(await c.cluster('INFO') as string)
+      } catch {
+        return false
+      } finally {
+        c.disconnect()
+      }
+    }))
+    if (states.every(Boolean)) return
+    if (Date.now() > deadline) throw new Error(`the cluster on ports ${ports.join(', ')} did not reach cluster_state:ok within ${timeoutMs / 1000} s`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Starts three masters with cluster mode on, joins them with `redis-cli --cluster create`, and waits for `cluster_state:ok`. */
+export async function startRedisCluster(options: { cpus?: string | null } = {}): Promise<PrivateCluster> {
+  if (!redisServerInstalled()) throw new StoreUnavailableHereError(REDIS_MISSING)
+  if (spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new StoreUnavailableHereError('redis-cli is not on PATH (it comes with redis-server: apt-get install redis-server, or npm run setup); it creates the cluster')
+  }
+  const cpus = options.cpus ?? null
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-cluster-'))
+  const nodes: PrivateCluster['nodes'] = []
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => (n.process ? stopChild(n.process) : undefined)))
+    for (const n of nodes) n.process = null
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    for (let i = 0; i < MASTERS; i++) {
+      const port = await freePort()
+      nodes.push({ port, process: await startNode(port, dir, cpus) })
+    }
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 20_000 })
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`)
+    await waitForClusterOk(nodes.map((n) => n.port))
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return {
+    url: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+    nodes,
+    async kill(index) {
+      const n = nodes[index]!
+      n.process?.kill('SIGKILL')
+      if (n.process) await stopChild(n.process)
+      n.process = null
+    },
+    async revive(index) {
+      const n = nodes[index]!
+      if (!n.process) n.process = await startNode(n.port, dir, cpus)
+      await waitForClusterOk(nodes.map((x) => x.port))
+    },
+    stop,
+  }
+}
