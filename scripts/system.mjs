@@ -48,6 +48,7 @@ export function canvasLoads(root) {
 export function missingForTests(root, env = process.env) {
   const missing = []
   if (!onPath('redis-server', env)) missing.push({ name: 'redis-server', why: 'the tests start real Redis servers', apt: ['redis-server'] })
+  else if (!onPath('redis-cli', env)) missing.push({ name: 'redis-cli', why: 'the tests create a real Redis Cluster with it', apt: ['redis-tools'] })
   if (!findChromium(env)) missing.push({ name: 'chromium', why: 'the report is tested in a real browser', apt: ['chromium'] })
   if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
     missing.push({ name: 'the npm dependencies', why: 'node_modules is missing', apt: [] })
