@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/results.ts'
 import { startRedis } from '../bench/stores/redis-server.ts'
+import { runBench } from './helpers.ts'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describe('redis-cluster cells in the harness', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-cluster-'))
@@ -32,7 +20,7 @@ describe('redis-cluster cells in the harness', () => {
   }))
 
   test('a private cluster of three masters: the same counts as one Redis, checked against every node\'s INFO commandstats', async () => {
-    const res = await bench([file, '--smoke', '--out', join(dir, 'out')])
+    const res = await runBench([file, '--smoke', '--out', join(dir, 'out')])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     assert.match(res.stderr, /started a private Redis Cluster \(three masters\) on 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+/)
     const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
@@ -47,7 +35,7 @@ describe('redis-cluster cells in the harness', () => {
   test('--redis-cluster-url naming a standalone Redis: its cells skipped with the reason, the others run', async (t) => {
     const redis = await startRedis()
     t.after(() => redis.stop())
-    const res = await bench([file, '--smoke', '--out', join(dir, 'given'), '--redis-cluster-url', `127.0.0.1:${redis.port}`])
+    const res = await runBench([file, '--smoke', '--out', join(dir, 'given'), '--redis-cluster-url', `127.0.0.1:${redis.port}`])
     assert.equal(res.code, 0, res.stderr)
     const results = JSON.parse(readFileSync(join(dir, 'given', 'results.json'), 'utf8')) as ResultsFile
     const cell = results.cells.find((x) => x.id === 'session-redis-cluster')!
@@ -57,7 +45,7 @@ describe('redis-cluster cells in the harness', () => {
   })
 
   test('a malformed --redis-cluster-url is refused before anything starts (exit 2)', async () => {
-    const res = await bench([file, '--smoke', '--redis-cluster-url', 'redis://127.0.0.1:7000'])
+    const res = await runBench([file, '--smoke', '--redis-cluster-url', 'redis://127.0.0.1:7000'])
     assert.equal(res.code, 2)
     assert.match(res.stderr, /--redis-cluster-url must look like host:port,host:port/)
   })

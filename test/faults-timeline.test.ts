@@ -1,36 +1,20 @@
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { recoveryOf, type TimelinePoint } from '../bench/faults.ts'
 import type { ResultsFile } from '../bench/results.ts'
 import { validateScenario } from '../bench/scenario.ts'
 import { startRedis } from '../bench/stores/redis-server.ts'
+import { ourProcesses, runBench } from './helpers.ts'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 const bucket = (tMs: number, over: Partial<TimelinePoint> = {}): TimelinePoint => ({
   tMs, requests: 40, ok: 40, status401: 0, status503: 0, status5xx: 0, errors: 0, latencyUsP50: 1000, latencyUsP99: 4000, logins: 0, forcedLogins: 0, ...over,
 })
 
-function ourProcesses(): Set<number> {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-  return new Set(out.split('\n').filter((l) => /servers\/main\.ts|redis-server 127\.0\.0\.1/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])))
-}
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describe('fault timelines', () => {
   test('recovery read off a timeline: each fault an episode, its failures, when the users were back, the forced logins', () => {
@@ -89,7 +73,7 @@ describe('fault timelines', () => {
       load: { rounds: 1 },
     }))
     const before = ourProcesses()
-    const res = await bench([file, '--out', join(dir, 'out'), '--no-pin'])
+    const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
     const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
@@ -125,7 +109,7 @@ describe('fault timelines', () => {
       faults: [{ atSeconds: 1, action: 'flush-store' }],
       load: { rounds: 1 },
     }))
-    const res = await bench([file, '--out', join(dir, 'out'), '--no-pin', '--redis-url', redis.url])
+    const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin', '--redis-url', redis.url])
     assert.equal(res.code, 0, res.stderr)
     const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
     const given = results.cells.find((c) => c.id === 'session-redis')!

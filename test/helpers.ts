@@ -1,4 +1,6 @@
+import { execFileSync, spawn } from 'node:child_process'
 import type { TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { after } from 'node:test'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -101,4 +103,24 @@ export async function opsOf<T>(server: Server, run: () => Promise<T>): Promise<{
     writes: server.counters.writes - before.writes,
     deletes: server.counters.deletes - before.deletes,
   }
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** Runs `npm run bench -- ARGS` (bench/cli.ts through tsx) from the project root; resolves with its exit code and output. */
+export function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+/** PIDs of authbench servers and loopback redis-servers alive now. */
+export function ourProcesses(): Set<number> {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  return new Set(out.split('\n').filter((l) => /servers\/main\.ts|redis-server 127\.0\.0\.1/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])))
 }

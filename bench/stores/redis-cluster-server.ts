@@ -1,12 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { StoreUnavailableHereError } from '../../servers/errors.ts'
-import { pinned } from '../affinity.ts'
 import { stopChild } from '../processes.ts'
-import { freePort, REDIS_MISSING, redisServerInstalled } from './redis-server.ts'
+import { freePort, REDIS_MISSING, redisServerInstalled, spawnRedisServer } from './redis-server.ts'
 
 /** A private Redis Cluster: three masters on free loopback ports, no replicas, no persistence. */
 export interface PrivateCluster {
@@ -22,35 +21,9 @@ export interface PrivateCluster {
 const MASTERS = 3
 
 function startNode(port: number, dir: string, cpus: string | null): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const [command, args] = pinned(cpus, 'redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-      '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000',
-      '--dir', dir, '--protected-mode', 'yes',
-    ])
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    const timer = setTimeout(() => fail(new Error(`redis-server (cluster node ${port}) did not become ready within 5 s:\n${output}`)), 5000)
-    const onData = (d: Buffer) => {
-      output += d.toString()
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer)
-        child.stdout!.off('data', onData)
-        child.stdout!.resume()
-        child.stderr!.resume()
-        resolve(child)
-      }
-    }
-    const fail = (err: Error) => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(err)
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('error', (err) => fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? new StoreUnavailableHereError(REDIS_MISSING) : err))
-    child.once('exit', (code) => fail(new Error(`redis-server (cluster node ${port}) exited with code ${code}:\n${output}`)))
-  })
+  return spawnRedisServer(port, cpus, [
+    '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000', '--dir', dir,
+  ])
 }
 
 /** Waits until every node reports `cluster_state:ok` (or throws after `timeoutMs`). */

@@ -31,15 +31,19 @@ export function freePort(): Promise<number> {
   })
 }
 
-function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {
+/**
+ * Spawns `redis-server` on loopback `port`, without persistence, with `extra` flags (on `cpus` when
+ * given), and resolves once it says it is ready to accept connections.
+ */
+export function spawnRedisServer(port: number, cpus: string | null, extra: string[] = []): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const [command, args] = pinned(cpus, 'redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice',
+      '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice', ...extra,
     ])
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
-    const timer = setTimeout(() => fail(new Error(`redis-server did not become ready within 5 s:\n${output}`)), 5000)
+    const timer = setTimeout(() => fail(new Error(`redis-server on port ${port} did not become ready within 5 s:\n${output}`)), 5000)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
       if (output.includes('Ready to accept connections')) {
@@ -47,7 +51,7 @@ function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {
         child.stdout!.off('data', onData)
         child.stdout!.resume()
         child.stderr!.resume()
-        resolve({ url: `redis://127.0.0.1:${port}`, port, process: child, stop: () => stopChild(child) })
+        resolve(child)
       }
     }
     const fail = (err: Error) => {
@@ -58,8 +62,13 @@ function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {
     child.stdout!.on('data', onData)
     child.stderr!.on('data', onData)
     child.once('error', (err) => fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : err))
-    child.once('exit', (code) => fail(new Error(`redis-server exited with code ${code}:\n${output}`)))
+    child.once('exit', (code) => fail(new Error(`redis-server on port ${port} exited with code ${code}:\n${output}`)))
   })
+}
+
+async function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {
+  const child = await spawnRedisServer(port, cpus)
+  return { url: `redis://127.0.0.1:${port}`, port, process: child, stop: () => stopChild(child) }
 }
 
 /**
