@@ -73,3 +73,15 @@ describe('the delay proxy (the store at a distance)', () => {
     assert.equal(group.size, 0)
   })
 })
+
+describe('storeRttMs in a scenario', () => {
+  test('refused with the field: negative, or on a store that is not Redis; on Redis a cell of its own', async () => {
+    const { validateScenario } = await import('../bench/scenario.ts')
+    const { expandPlan } = await import('../bench/plan.ts')
+    const plan = (cells: unknown[]) => () => expandPlan(validateScenario({ name: 'd', description: 'd', cells, workload: { route: 'GET /me' } }, 'd.json'), 'd.json')
+    assert.throws(plan([{ strategy: 'session', store: 'redis', storeRttMs: -1 }]), (e: { issues: { path: string }[] }) => e.issues.some((i) => i.path === 'cells[0].storeRttMs'))
+    assert.throws(plan([{ strategy: 'session', store: 'sqlite', storeRttMs: 1 }]), (e: { issues: { path: string; message: string }[] }) =>
+      e.issues.some((i) => i.path === 'cells[0].storeRttMs' && /between the servers and Redis; found store "sqlite"/.test(i.message)))
+    assert.deepEqual(plan([{ strategy: 'session', store: 'redis', storeRttMs: [0, 0.5] }])().cells.map((c) => c.id), ['session-redis', 'session-redis-rtt0.5ms'])
+  })
+})

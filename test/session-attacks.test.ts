@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { login, opsOf, testServer } from './helpers.ts'
 
-describe('session credentials', () => {
+for (const store of ['sqlite', 'redis', 'redis-cluster'] as const) {
+describe(`session credentials (${store})`, () => {
   test('session fixation: a presented id is never adopted, and is dropped at login', async (t) => {
-    const server = await testServer(t, { strategy: 'session' })
+    const server = await testServer(t, { strategy: 'session', store })
     const victim = await login(server, 'user2')
     // The attacker plants its own valid session id in the victim's browser before the victim logs in.
     const attacker = await login(server, 'user1')
@@ -19,7 +20,7 @@ describe('session credentials', () => {
   })
 
   test('forged and injection-shaped ids get 401; malformed ones never reach the store', async (t) => {
-    const server = await testServer(t, { strategy: 'session' })
+    const server = await testServer(t, { strategy: 'session', store })
     await login(server)
     const wellFormed = 'A'.repeat(43)
     const forged = await opsOf(server, () => server.app.inject({ url: '/me', headers: { cookie: `sid=${wellFormed}` } }))
@@ -35,7 +36,7 @@ describe('session credentials', () => {
   })
 
   test('the sid cookie is found among others', async (t) => {
-    const server = await testServer(t, { strategy: 'session' })
+    const server = await testServer(t, { strategy: 'session', store })
     const { sid } = await login(server)
     for (const cookie of [`a=1; sid=${sid}; b=2`, `theme=dark;sid=${sid}`, `  sid=${sid}  `]) {
       assert.equal((await server.app.inject({ url: '/me', headers: { cookie } })).statusCode, 200, cookie)
@@ -44,7 +45,7 @@ describe('session credentials', () => {
   })
 
   test('logout deletes the session server-side; replaying the cookie gets 401', async (t) => {
-    const server = await testServer(t, { strategy: 'session' })
+    const server = await testServer(t, { strategy: 'session', store })
     const cred = await login(server)
     const out = await opsOf(server, () => server.app.inject({ method: 'POST', url: '/logout', headers: cred.headers }))
     assert.deepEqual([out.result.statusCode, out.deletes], [204, 1])
@@ -78,3 +79,4 @@ describe('malformed requests never produce a 5xx', () => {
     })
   }
 })
+}
