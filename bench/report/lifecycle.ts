@@ -178,7 +178,7 @@ export function lifecycleFindings(r: ResultsFile): Finding[] {
       const l = c.lifecycle
       const p = l.duringPeak
       out.push({
-        text: `${c.id}: with every user logged in at once, refreshes peaked at ${num(l.refreshRate.peakPerSecond, 0)}/s (mean ${num(l.refreshRate.meanPerSecond, 0)}/s)${p.latencyUsP99 !== null && p.otherLatencyUsP99 !== null ? `; GETs due within half a second of the peak had p99 ${num(p.latencyUsP99 / 1000, 2)} ms against ${num(p.otherLatencyUsP99 / 1000, 2)} ms the rest of the window (the mass login's own buckets left out)` : ''}.`,
+        text: `${c.id}: with every user logged in at once, refreshes peaked at ${num(l.refreshRate.peakPerSecond, 0)}/s (mean ${num(l.refreshRate.meanPerSecond, 0)}/s)${p.latencyUsP99 !== null && p.otherLatencyUsP99 !== null ? `; GETs due in a refresh storm (or the half second after it) had p99 ${num(p.latencyUsP99 / 1000, 2)} ms against ${num(p.otherLatencyUsP99 / 1000, 2)} ms the rest of the window once the mass login had been answered` : '; no 100 ms held five times the mean refresh rate: no storm'}.`,
         figures: `peak over 100 ms buckets, as a rate; ${c.refreshJitterSeconds ? `refresh jitter up to ${c.refreshJitterSeconds} s` : 'no refresh jitter'}`,
       })
     }
