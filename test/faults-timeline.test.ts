@@ -88,9 +88,10 @@ describe('fault timelines', () => {
     assert.ok(restart!.firstErrorMs !== null && restart!.firstErrorMs >= 3500, `${restart!.firstErrorMs}`)
     assert.ok(restart!.recoveredAtMs !== null, 'the sessions were recovered within the window')
     for (const c of results.cells) assert.equal(c.timeline!.reduce((n, b) => n + b.status5xx, 0), 0, `${c.id}: no 5xx but 503`)
-    // A plain JWT's GETs never touch Redis: no GET failed, though its refresh state was lost with the restart.
+    // A plain JWT's GETs never touch Redis: none was answered 503 (a token that expired while its
+    // refresh could not reach Redis draws a 401), and users whose refresh state was lost log in again.
     const jwt = results.cells.find((c) => c.id === 'jwt-HS256-fast-jwt-redis-ttl3s')!
-    assert.equal(jwt.recovery!.firstErrorMs, null)
+    assert.equal(jwt.timeline!.reduce((n, b) => n + b.status503, 0), 0)
     assert.ok(jwt.recovery!.sessionsLost > 0, 'users whose refresh token was lost log in again')
     const html = readFileSync(join(dir, 'out', 'index.html'), 'utf8')
     assert.match(html, /<h2>Faults<\/h2>/)
