@@ -1,6 +1,5 @@
-import { num, signedPercent as pct, table } from '../format.ts'
+import { esc, num, signedPercent as pct, table } from '../format.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
-import { esc } from './html.ts'
 
 /**
  * How far two runs of the same code apart can disagree on this machine: the largest per-cell

@@ -11,7 +11,6 @@ import { findings } from './findings.ts'
 import { faultHtml, lifecycleHtml } from './lifecycle.ts'
 import { distanceHtml } from './distance.ts'
 
-export { esc }
 
 /** JSON safe to inline in a <script> element. */
 export const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
