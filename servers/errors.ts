@@ -67,3 +67,8 @@ export class UsageError extends AuthbenchError {
 export class SetupError extends AuthbenchError {
   readonly code = 'ERR_SETUP_MISSING'
 }
+
+/** A results folder lacks what the fleet model needs, or a simulation parameter is out of range. */
+export class SimulationInputError extends AuthbenchError {
+  readonly code = 'ERR_SIMULATION_INPUT'
+}

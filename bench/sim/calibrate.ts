@@ -1,0 +1,150 @@
+// What the fleet model takes from a run (docs/contracts.md, "Fleet simulation"): per cell, the
+// service time of one server, its CPU per request, the store's CPU per operation, store
+// operations per request and the store's distance. Pure: results in, figures out.
+import { SimulationInputError } from '../../servers/errors.ts'
+import type { CellResult, OpenLoopPoint, ResultsFile } from '../results.ts'
+import { median } from '../stats.ts'
+import { storeProvisioners } from '../stores/index.ts'
+import { moments, pointsFromQuantiles, scaledTo, type MeasuredQuantiles, type Points } from './queueing.ts'
+
+export interface Calibration {
+  cell: string
+  strategy: CellResult['strategy']
+  store: CellResult['store']
+  /** Instances the cell ran with (its figures are per request, whichever instance served it). */
+  instances: number
+  /**
+   * One server's time per request as the queue serves it, µs: the mean is the server CPU per
+   * request of the cell's closed-loop windows (servers busy), the shape (p50, p99, squared
+   * coefficient of variation) the servers' own request time at the lowest open-loop rate.
+   */
+  serviceTimeUs: { mean: number; p50: number; p99: number; scv: number; meanFrom: string; shapeFrom: string }
+  serverCpuUsPerRequest: number
+  /** The store process's CPU per counted operation (Redis's INFO cpu), µs; null for an in-process store. */
+  storeCpuUsPerOp: number | null
+  storeCpuFrom: string | null
+  /** Counted store operations per request (reads + writes + deletes), steady state or, on the lifecycle workload, over every request the servers answered (refreshes, logins, renewals included). */
+  storeOpsPerRequest: number
+  /** The store is a process the servers reach over the network (Redis), so a fleet can share it and its distance matters. */
+  networkStore: boolean
+  /** Round trip the run added between servers and store (the delay proxy), µs; 0 on loopback. */
+  storeRttUs: number
+  bytesPerRequest: number
+  /** The open-loop point the latency model starts from (lowest rate), or null (lifecycle cells). */
+  lowLoad: { rate: number; latencyUs: MeasuredQuantiles; serverTimeUs: MeasuredQuantiles } | null
+  /** Lifecycle cells: refreshes and logins per GET, and the access-token lifetime. */
+  lifecycle: { accessTtlSeconds: number | null; refreshesPerGet: number; loginsPerGet: number; storeOpsPerGetOnly: number } | null
+}
+
+/** A calibration with the sampled distributions the model computes with (not written out). */
+export interface Calibrated extends Calibration {
+  /** Service-time points, mean = serviceTimeUs.mean. */
+  service: Points
+  /** Client-measured latency at the low-load point (client, loopback, server and store), or null. */
+  lowLatency: Points | null
+  /** Server request time at the low-load point, or null. */
+  lowServer: Points | null
+}
+
+const sumOps = (o: { reads: number; writes: number; deletes: number }) => o.reads + o.writes + o.deletes
+
+const medianOf = (xs: number[]) => median(xs)
+
+/** The lowest-rate open-loop point whose rate the driver held in at least one round. */
+export function lowLoadPoint(c: CellResult): OpenLoopPoint | null {
+  const held = (c.openLoop ?? []).filter((p) => p.heldRounds > 0 && p.rounds.length > 0)
+  return held.length ? held.reduce((a, b) => (b.achievedRate < a.achievedRate ? b : a)) : null
+}
+
+function serverQuantiles(p: OpenLoopPoint): MeasuredQuantiles | null {
+  const rounds = p.rounds.filter((r) => r.serverTimeUs)
+  if (!rounds.length) return null
+  const m = (k: 'p50' | 'p90' | 'p99' | 'max' | 'mean') => medianOf(rounds.map((r) => r.serverTimeUs[k]))
+  return { p50: m('p50'), p90: m('p90'), p99: m('p99'), max: m('max'), mean: m('mean') }
+}
+
+/** The Redis CPU per operation of every cell that measured both, for cells that did no store operation per request themselves. */
+function storeCpuPerOp(c: CellResult): number | null {
+  if (c.lifecycle) {
+    const rounds = c.lifecycle.rounds.filter((r) => r.storeCpuUsPerRequest !== null && sumOps(r.storeOpsPerRequest) > 0)
+    return rounds.length ? medianOf(rounds.map((r) => r.storeCpuUsPerRequest! / sumOps(r.storeOpsPerRequest))) : null
+  }
+  const s = c.summary
+  if (!s?.storeCpuUsPerRequest || sumOps(s.storeOpsPerRequest) === 0) return null
+  return s.storeCpuUsPerRequest.median / sumOps(s.storeOpsPerRequest)
+}
+
+/** Per-cell calibration from a run; cells without what the model needs are left out with the reason. */
+export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped: { cell: string; reason: string }[] } {
+  const ok = results.cells.filter((c) => c.status === 'ok')
+  const donors = ok.flatMap((c) => { const v = storeCpuPerOp(c); return v === null || !c.store ? [] : [{ cell: c.id, store: c.store, v }] })
+  const skipped: { cell: string; reason: string }[] = []
+  const cells: Calibrated[] = []
+  for (const c of results.cells) {
+    if (c.status !== 'ok') { skipped.push({ cell: c.id, reason: `status ${c.status}` }); continue }
+    const low = lowLoadPoint(c)
+    const networkStore = c.store !== null && storeProvisioners[c.store].awaits !== null
+    let cpu: number
+    let meanFrom: string
+    let opsPerRequest: number
+    let lifecycle: Calibration['lifecycle'] = null
+    if (c.lifecycle) {
+      cpu = c.lifecycle.cpuUsPerRequest
+      meanFrom = 'server CPU per request over the lifecycle windows (every request kind)'
+      opsPerRequest = sumOps(c.lifecycle.storeOpsPerRequest)
+      const l = c.lifecycle
+      const gets = Math.max(1, l.requests)
+      lifecycle = {
+        accessTtlSeconds: l.accessTtlSeconds, refreshesPerGet: l.refreshes / gets, loginsPerGet: l.logins / gets,
+        storeOpsPerGetOnly: c.expected.ops.stateReads + c.expected.ops.writes + c.expected.ops.deletes,
+      }
+    } else if (c.summary && low) {
+      cpu = c.summary.cpuUsPerRequest.median
+      meanFrom = 'server CPU per request in the closed-loop windows (servers busy)'
+      opsPerRequest = sumOps(c.summary.storeOpsPerRequest)
+    } else {
+      skipped.push({ cell: c.id, reason: 'no open-loop point (closed loop only)' })
+      continue
+    }
+    const serverQ = low ? serverQuantiles(low) : null
+    let shape: Points
+    let shapeFrom: string
+    if (serverQ) {
+      shape = pointsFromQuantiles(serverQ)
+      shapeFrom = `servers' request time at ${Math.round(low!.achievedRate)}/s`
+    } else {
+      shape = new Float64Array(1000).fill(cpu)
+      shapeFrom = 'none measured: taken as fixed'
+    }
+    const service = scaledTo(shape, cpu)
+    const m = moments(service)
+    const own = storeCpuPerOp(c)
+    const donor = own === null && networkStore ? donors.find((d) => d.store === c.store) ?? null : null
+    cells.push({
+      cell: c.id, strategy: c.strategy, store: c.store, instances: c.instances,
+      serviceTimeUs: { mean: m.mean, p50: service[499]!, p99: service[989]!, scv: m.scv, meanFrom, shapeFrom },
+      serverCpuUsPerRequest: cpu,
+      storeCpuUsPerOp: networkStore ? own ?? donor?.v ?? null : null,
+      storeCpuFrom: !networkStore ? null : own !== null ? 'INFO cpu over this cell\'s windows' : donor ? `INFO cpu of ${donor.cell} (this cell did no store operation per request)` : null,
+      storeOpsPerRequest: opsPerRequest,
+      networkStore,
+      storeRttUs: c.storeRtt?.addedUs ?? 0,
+      bytesPerRequest: c.summary ? c.summary.bytesPerRequest.request + c.summary.bytesPerRequest.response : 0,
+      lowLoad: low ? { rate: low.achievedRate, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu } } : null,
+      lifecycle,
+      service,
+      lowLatency: low ? pointsFromQuantiles({ p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }) : null,
+      lowServer: serverQ ? pointsFromQuantiles(serverQ) : null,
+    })
+  }
+  return { cells, skipped }
+}
+
+/** Throws with the scenario to run when a run has nothing the model can start from. */
+export function requireOpenLoop(results: ResultsFile, cells: Calibrated[]): void {
+  if (cells.some((c) => c.lowLoad)) return
+  const what = results.scenario.load.mode === 'closed' && results.scenario.workload.route !== 'lifecycle'
+    ? `"${results.scenario.name}" ran closed loop only`
+    : `"${results.scenario.name}" has no open-loop point the driver held`
+  throw new SimulationInputError(`${what}: the model needs each cell's service time at low load, from an open-loop run. Run scenarios/latency.ts (npm run bench -- scenarios/latency.ts), or a scenario with load.mode "open", and simulate that folder.`)
+}

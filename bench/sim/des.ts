@@ -1,0 +1,234 @@
+// A seeded discrete-event simulation of a fleet: app instances behind a round-robin balancer, each
+// one single-threaded FIFO queue, one single-threaded FIFO store queue, and the network as a delay
+// on every store call. For what the formulas cannot say: a store that pauses and its backlog, a
+// storm of requests at one moment. Times in µs.
+import { seededRandom } from '../stats.ts'
+import type { Points } from './queueing.ts'
+
+/** A service time: exponential, fixed, or drawn from measured points. */
+export type Sampler = { kind: 'exp'; mean: number } | { kind: 'det'; value: number } | { kind: 'points'; points: Points }
+
+/** Extra requests on top of the steady stream: `count` of them spread evenly over `spreadUs` from `atUs`. */
+export interface Burst { atUs: number; count: number; spreadUs: number; storeOps: number; appUs: Sampler }
+
+export interface DesOptions {
+  seed: number
+  instances: number
+  /** Steady arrivals per second, and how long they go on. */
+  rate: number
+  durationUs: number
+  arrivals: 'poisson' | 'constant'
+  appUs: Sampler
+  /** Store calls a steady request makes, one after another. */
+  storeOps: number
+  storeUs: Sampler | null
+  /** Round trip to the store, added to every store call. */
+  storeRttUs: number
+  /** Intervals in which the store serves nothing (SIGSTOP): calls queue up and are served after. */
+  storePauses?: { fromUs: number; toUs: number }[]
+  /** A store call not answered this long after it was sent fails its request (fail closed, 503). */
+  timeoutUs?: number | null
+  bursts?: Burst[]
+  /** Timeline bucket, by arrival time. Default 100 ms. */
+  bucketUs?: number
+}
+
+export interface DesBucket { tUs: number; arrivals: number; ok: number; failed: number; p50Us: number; p99Us: number }
+
+export interface DesResult {
+  requests: number
+  failed: number
+  /** Response times of the requests answered (not failed), sorted ascending. */
+  responseUs: Float64Array
+  /** Time spent waiting in the app queues, mean over every request. */
+  meanAppWaitUs: number
+  /** Time store calls spent waiting for the store (pauses included), mean over every call. */
+  meanStoreWaitUs: number
+  appBusyShare: number
+  storeBusyShare: number
+  timeline: DesBucket[]
+  /** When the store, after its last pause, first fell idle (its backlog drained); null without pauses. */
+  backlogDrainedAtUs: number | null
+}
+
+function sampler(s: Sampler, random: () => number): () => number {
+  switch (s.kind) {
+    case 'exp': return () => -Math.log(1 - random()) * s.mean
+    case 'det': return () => s.value
+    case 'points': { const p = s.points; return () => p[Math.floor(random() * p.length)]! }
+  }
+}
+
+/** A binary min-heap of (time, id) in typed arrays. */
+class Heap {
+  private t = new Float64Array(1024)
+  private id = new Int32Array(1024)
+  size = 0
+  push(time: number, id: number): void {
+    if (this.size === this.t.length) {
+      const t = new Float64Array(this.size * 2); t.set(this.t); this.t = t
+      const i = new Int32Array(this.size * 2); i.set(this.id); this.id = i
+    }
+    let k = this.size++
+    while (k > 0) {
+      const p = (k - 1) >> 1
+      if (this.t[p]! <= time) break
+      this.t[k] = this.t[p]!; this.id[k] = this.id[p]!; k = p
+    }
+    this.t[k] = time; this.id[k] = id
+  }
+  topTime(): number { return this.size ? this.t[0]! : Infinity }
+  pop(): number {
+    const top = this.id[0]!
+    const n = --this.size
+    const time = this.t[n]!
+    const id = this.id[n]!
+    let k = 0
+    for (;;) {
+      let c = 2 * k + 1
+      if (c >= n) break
+      if (c + 1 < n && this.t[c + 1]! < this.t[c]!) c++
+      if (this.t[c]! >= time) break
+      this.t[k] = this.t[c]!; this.id[k] = this.id[c]!; k = c
+    }
+    this.t[k] = time; this.id[k] = id
+    return top
+  }
+}
+
+function arrivalTimes(o: DesOptions, random: () => number): Float64Array {
+  const perUs = o.rate / 1e6
+  const out: number[] = []
+  if (perUs > 0) {
+    let t = o.arrivals === 'constant' ? 0 : -Math.log(1 - random()) / perUs
+    while (t < o.durationUs) {
+      out.push(t)
+      t += o.arrivals === 'constant' ? 1 / perUs : -Math.log(1 - random()) / perUs
+    }
+  }
+  return Float64Array.from(out)
+}
+
+/** Runs the simulation; the same options and seed give the same result on any machine. */
+export function simulate(o: DesOptions): DesResult {
+  if (!(o.instances >= 1) || !Number.isInteger(o.instances)) throw new RangeError(`instances must be a whole number of at least 1, got ${o.instances}`)
+  if (o.storeOps > 0 && !o.storeUs) throw new RangeError('storeOps > 0 needs storeUs')
+  const random = seededRandom(o.seed)
+  const steady = arrivalTimes(o, random)
+  const burstTimes: { t: number; b: Burst }[] = []
+  for (const b of o.bursts ?? []) for (let i = 0; i < b.count; i++) burstTimes.push({ t: b.atUs + (b.count > 1 ? b.spreadUs * i / (b.count - 1) : 0), b })
+  burstTimes.sort((x, y) => x.t - y.t)
+  const n = steady.length + burstTimes.length
+  const arrival = new Float64Array(n)
+  const finish = new Float64Array(n)
+  const opsLeft = new Int32Array(n)
+  const sentAt = new Float64Array(n)
+  const failed = new Uint8Array(n)
+  const appSteady = sampler(o.appUs, random)
+  const burstApp = new Map<Burst, () => number>((o.bursts ?? []).map((b) => [b, sampler(b.appUs, random)]))
+  const storeSample = o.storeUs ? sampler(o.storeUs, random) : () => 0
+  const pauses = [...(o.storePauses ?? [])].sort((a, b) => a.fromUs - b.fromUs)
+  const timeout = o.timeoutUs ?? Infinity
+  const half = o.storeRttUs / 2
+  const appFree = new Float64Array(o.instances)
+  const heap = new Heap()
+  let storeFree = 0
+  let appWait = 0
+  let appBusy = 0
+  let storeWait = 0
+  let storeBusy = 0
+  let storeCalls = 0
+  const drainedAt: (number | null)[] = pauses.map(() => null)
+  let rr = 0
+  let si = 0
+  let bi = 0
+  let next = 0
+  const storeStep = () => {
+    const id = heap.pop()
+    const at = sentAt[id]! + half
+    // The store fell idle after a pause: its backlog is drained.
+    pauses.forEach((p, k) => { if (drainedAt[k] === null && at >= p.toUs && storeFree < at) drainedAt[k] = Math.max(p.toUs, storeFree) })
+    let start = Math.max(at, storeFree)
+    for (const p of pauses) if (start >= p.fromUs && start < p.toUs) start = p.toUs
+    const s = storeSample()
+    const done = start + s
+    storeFree = done
+    storeWait += start - at
+    storeBusy += s
+    storeCalls++
+    const back = done + half
+    if (failed[id]) return
+    if (back - sentAt[id]! > timeout) {
+      failed[id] = 1
+      finish[id] = sentAt[id]! + timeout
+    } else if (--opsLeft[id]! > 0) {
+      sentAt[id] = back
+      heap.push(back, id)
+    } else {
+      finish[id] = back
+    }
+  }
+  while (next < n) {
+    const ta = si < steady.length ? steady[si]! : Infinity
+    const tb = bi < burstTimes.length ? burstTimes[bi]!.t : Infinity
+    const t = Math.min(ta, tb)
+    while (heap.topTime() <= t) storeStep()
+    const burst = tb < ta ? burstTimes[bi++]!.b : null
+    if (!burst) si++
+    const id = next++
+    arrival[id] = t
+    const i = rr++ % o.instances
+    const start = Math.max(t, appFree[i]!)
+    const s = burst ? burstApp.get(burst)!() : appSteady()
+    appFree[i] = start + s
+    appWait += start - t
+    appBusy += s
+    const ops = burst ? burst.storeOps : o.storeOps
+    if (ops > 0) {
+      opsLeft[id] = ops
+      sentAt[id] = start + s
+      heap.push(start + s, id)
+    } else {
+      finish[id] = start + s
+    }
+  }
+  while (heap.size) storeStep()
+  const drained = pauses.length ? Math.max(...pauses.map((p, k) => drainedAt[k] ?? Math.max(p.toUs, storeFree))) : null
+  return summarize(o, { arrival, finish, failed, n, appWait, appBusy, storeWait, storeBusy, storeCalls, drained })
+}
+
+function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Array; failed: Uint8Array; n: number; appWait: number; appBusy: number; storeWait: number; storeBusy: number; storeCalls: number; drained: number | null }): DesResult {
+  const bucketUs = o.bucketUs ?? 100_000
+  const end = Math.max(o.durationUs, r.n ? r.arrival[r.n - 1]! : 0)
+  const buckets = Math.max(1, Math.ceil(end / bucketUs))
+  const per: number[][] = Array.from({ length: buckets }, () => [])
+  const fails = new Int32Array(buckets)
+  const ok: number[] = []
+  let failedCount = 0
+  for (let i = 0; i < r.n; i++) {
+    const b = Math.min(buckets - 1, Math.floor(r.arrival[i]! / bucketUs))
+    const rt = r.finish[i]! - r.arrival[i]!
+    if (r.failed[i]) { failedCount++; fails[b]!++ } else { ok.push(rt); per[b]!.push(rt) }
+  }
+  const q = (xs: Float64Array, p: number) => xs.length ? xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]! : 0
+  const timeline = per.map((xs, b): DesBucket => {
+    const s = Float64Array.from(xs).sort()
+    return { tUs: b * bucketUs, arrivals: xs.length + fails[b]!, ok: xs.length, failed: fails[b]!, p50Us: q(s, 0.5), p99Us: q(s, 0.99) }
+  })
+  const span = Math.max(end, 1)
+  return {
+    requests: r.n,
+    failed: failedCount,
+    responseUs: Float64Array.from(ok).sort(),
+    meanAppWaitUs: r.n ? r.appWait / r.n : 0,
+    meanStoreWaitUs: r.storeCalls ? r.storeWait / r.storeCalls : 0,
+    appBusyShare: r.appBusy / (span * o.instances),
+    storeBusyShare: r.storeBusy / span,
+    timeline,
+    backlogDrainedAtUs: (o.storePauses?.length ?? 0) > 0 ? r.drained : null,
+  }
+}
+
+export function quantile(sorted: Float64Array, q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]! : NaN
+}

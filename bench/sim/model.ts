@@ -1,0 +1,200 @@
+// The fleet model (docs/architecture.md, "The fleet model"): N app instances, each one
+// single-threaded queue behind a round-robin balancer, one single-threaded store, the network a
+// delay per store call and a link every request crosses. Pure: calibration in, predictions out.
+import type { OpenLoopPoint, ResultsFile } from '../results.ts'
+import { median } from '../stats.ts'
+import type { Calibrated } from './calibrate.ts'
+import { bottleneck, mg1Wait, quantileWithWaits, type Points, type Wait } from './queueing.ts'
+
+/** Above this share of its capacity a station is called loaded; the validation judges the model at or under it. */
+export const JUDGED_LOAD = 0.8
+/** The error past which a prediction is said not to hold. */
+export const TOLERATED_ERROR = 0.25
+
+export interface ModelOptions {
+  /** Bandwidth of the link every request and response crosses (the balancer's), Gbit/s. */
+  linkGbps: number
+}
+
+export const DEFAULT_MODEL: ModelOptions = { linkGbps: 10 }
+
+/** The waits one request meets at total rate `rps` over `instances` instances: its app queue and, for a network store, the store. */
+export function waitsAt(c: Calibrated, rps: number, instances: number): { waits: Wait[]; appLoad: number; storeLoad: number } {
+  const s = { mean: c.serviceTimeUs.mean, m2: 0 }
+  for (const x of c.service) s.m2 += x * x
+  s.m2 /= c.service.length
+  const app = mg1Wait(rps / instances / 1e6, s)
+  const waits = [app]
+  let storeLoad = 0
+  if (c.networkStore && c.storeOpsPerRequest > 0 && c.storeCpuUsPerOp !== null) {
+    // Redis serves a command in close to fixed time: M/D/1 moments.
+    const d = c.storeCpuUsPerOp
+    const store = mg1Wait(rps * c.storeOpsPerRequest / 1e6, { mean: d, m2: d * d })
+    storeLoad = store.rho
+    waits.push(store)
+  }
+  return { waits, appLoad: app.rho, storeLoad }
+}
+
+export interface ValidationRow {
+  cell: string
+  rate: number
+  fraction: number | null
+  /** The point the calibration was taken from. */
+  calibration: boolean
+  /** The busiest station's share of its capacity at this rate, by the model. */
+  load: number
+  measured: { p50Us: number; p99Us: number; cpuUsPerRequest: number; sendLagP99Us: number | null }
+  predicted: { p50Us: number; p99Us: number }
+  errorPct: { p50: number; p99: number }
+  /** Within TOLERATED_ERROR on both, or above JUDGED_LOAD (not judged). */
+  holds: boolean | null
+  /** Where it does not hold at or under JUDGED_LOAD: why, where the measurements say. */
+  why: string | null
+}
+
+const pct = (predicted: number, measured: number) => (measured > 0 ? (predicted - measured) / measured * 100 : 0)
+
+function sendLagP99(p: OpenLoopPoint): number | null {
+  const xs = p.rounds.map((r) => r.sendLagUs?.p99).filter((x): x is number => typeof x === 'number')
+  return xs.length ? median(xs) : null
+}
+
+/** Why a prediction missed, read off the measurements at that point (first that applies). */
+function whyMissed(c: Calibrated, p: OpenLoopPoint, predicted: { p50Us: number; p99Us: number }, err: { p50: number; p99: number }): string {
+  const reasons: string[] = []
+  const lag = sendLagP99(p)
+  if (p.heldRounds < p.rounds.length) reasons.push(`the driver did not hold the rate in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds`)
+  if (Math.abs(err.p99) > TOLERATED_ERROR * 100 && lag !== null && lag > predicted.p99Us / 2) {
+    reasons.push(`the load driver's own lateness (send lag p99 ${(lag / 1000).toFixed(1)} ms) is part of the measured tail: it shares the CPU with Redis and the machine's other work`)
+  }
+  const cpuGap = (p.cpuUsPerRequest - c.serviceTimeUs.mean) / c.serviceTimeUs.mean
+  if (Math.abs(cpuGap) > TOLERATED_ERROR) {
+    reasons.push(`CPU per request at this rate (${p.cpuUsPerRequest.toFixed(0)} µs) is ${cpuGap > 0 ? 'above' : 'below'} the calibrated ${c.serviceTimeUs.mean.toFixed(0)} µs: a lightly loaded server pays idle wake-ups per request, a busy one batches, and the model's service time does not change with load`)
+  }
+  if (Math.abs(err.p99) > TOLERATED_ERROR * 100 && p.latencyUs.max > 20 * p.latencyUs.p50 && err.p99 < 0) {
+    reasons.push(`the measured tail is pauses (max ${(p.latencyUs.max / 1000).toFixed(1)} ms against a ${(p.latencyUs.p50 / 1000).toFixed(2)} ms median: garbage collection, the other processes on two cores), not queueing`)
+  }
+  if (Math.abs(err.p50) > TOLERATED_ERROR * 100 && err.p50 > 0 && c.lowLoad && p.latencyUs.p50 < c.lowLoad.latencyUs.p50) {
+    reasons.push(`the measured median fell below the low-load one (${(c.lowLoad.latencyUs.p50 / 1000).toFixed(2)} ms at ${Math.round(c.lowLoad.rate)}/s): at higher rates the client and server stay awake between requests`)
+  }
+  return reasons.length ? reasons.join('; ') : 'not known from these measurements'
+}
+
+/** Each open-loop point of a cell predicted from the low-load calibration alone, beside its measurement. */
+export function validate(c: Calibrated, points: OpenLoopPoint[]): ValidationRow[] {
+  if (!c.lowLoad || !c.lowLatency) return []
+  return points.filter((p) => p.rounds.length > 0).map((p) => {
+    const { waits, appLoad, storeLoad } = waitsAt(c, p.achievedRate, c.instances)
+    const load = Math.max(appLoad, storeLoad)
+    const predicted = { p50Us: quantileWithWaits(c.lowLatency!, waits, 0.5), p99Us: quantileWithWaits(c.lowLatency!, waits, 0.99) }
+    const errorPct = { p50: pct(predicted.p50Us, p.latencyUs.p50), p99: pct(predicted.p99Us, p.latencyUs.p99) }
+    const calibration = Math.abs(p.achievedRate - c.lowLoad.rate) < 1e-9
+    const ok = Number.isFinite(predicted.p99Us) && Math.abs(errorPct.p50) <= TOLERATED_ERROR * 100 && Math.abs(errorPct.p99) <= TOLERATED_ERROR * 100
+    const judged = load <= JUDGED_LOAD
+    return {
+      cell: c.cell, rate: p.achievedRate, fraction: p.fraction, calibration, load,
+      measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, sendLagP99Us: sendLagP99(p) },
+      predicted, errorPct,
+      holds: judged ? ok : null,
+      why: judged && !ok ? whyMissed(c, p, predicted, errorPct) : null,
+    }
+  })
+}
+
+export interface FleetRow {
+  cell: string
+  instances: number
+  storeRttMs: number
+  maxRps: number
+  bottleneck: 'app' | 'store' | 'network'
+  /** Server-side response time p99 at half the maximum rate (instance queue, store queue, store round trips), µs. */
+  p99UsAtHalfLoad: number
+  /** App instances plus store processes, per 10,000 req/s at the maximum rate (double it at half load). */
+  coresPer10kRps: number
+  /** The stations' demands behind it, µs per request. */
+  demandUs: { app: number; store: number; network: number }
+}
+
+/** Cores the store takes: one single-threaded Redis (three masters for a cluster) when requests use it, else none. */
+export function storeCores(c: Calibrated): number {
+  if (!c.networkStore || c.storeOpsPerRequest === 0) return 0
+  return c.store === 'redis-cluster' ? 3 : 1
+}
+
+/** Whether a fleet of `instances` can run this cell: an in-process store its requests read serves one host only. */
+export function fleetApplies(c: Calibrated, instances: number): boolean {
+  return instances === 1 || c.networkStore || c.storeOpsPerRequest === 0
+}
+
+export function fleetRow(c: Calibrated, instances: number, storeRttMs: number, o: ModelOptions = DEFAULT_MODEL): FleetRow {
+  const storeDemand = c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest * c.storeCpuUsPerOp : 0
+  // Bytes x 8 bits / (Gbit/s x 1e3 bits per µs).
+  const networkDemand = c.bytesPerRequest * 8 / (o.linkGbps * 1e3)
+  const stations = [
+    { name: 'app' as const, servers: instances, demandUs: c.serviceTimeUs.mean },
+    // A Redis Cluster spreads keys over three masters.
+    { name: 'store' as const, servers: c.store === 'redis-cluster' ? 3 : 1, demandUs: storeDemand },
+    { name: 'network' as const, servers: 1, demandUs: networkDemand },
+  ]
+  const b = bottleneck(stations)
+  const half = b.maxRps / 2
+  const { waits } = waitsAt(c, half, instances)
+  // The server's own time at low load, its store calls moved to the asked distance.
+  const base: Points = c.lowServer ?? c.service
+  const shift = c.networkStore ? c.storeOpsPerRequest * (storeRttMs * 1000 - c.storeRttUs) : 0
+  const shifted = base.map((x) => Math.max(0, x + shift))
+  return {
+    cell: c.cell, instances, storeRttMs, maxRps: b.maxRps, bottleneck: b.at.name,
+    p99UsAtHalfLoad: quantileWithWaits(shifted, waits, 0.99),
+    coresPer10kRps: (instances + storeCores(c)) * 10_000 / b.maxRps,
+    demandUs: { app: c.serviceTimeUs.mean, store: storeDemand, network: networkDemand },
+  }
+}
+
+export interface Crossover {
+  cell: string
+  /** The fewest instances at which the store, not the app, sets the maximum rate; null when it never does up to 1,000. */
+  storeBoundFromInstances: number | null
+  /** The store's maximum rate in requests per second (its capacity over its demand per request); null without a network store. */
+  storeMaxRps: number | null
+  text: string
+}
+
+export function crossover(c: Calibrated, o: ModelOptions = DEFAULT_MODEL): Crossover {
+  const row1 = fleetRow(c, 1, 0, o)
+  if (!c.networkStore && c.storeOpsPerRequest > 0) {
+    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: its store is in-process (${c.store}), its cost inside the app's CPU per request; it serves one host, so this cell does not make a fleet.` }
+  }
+  if (row1.demandUs.store === 0) {
+    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: its requests make no store call, so the store never limits it; the fleet grows with its instances until the ${row1.demandUs.network > 0 ? 'link' : 'app'} does.` }
+  }
+  const storeMax = (c.store === 'redis-cluster' ? 3 : 1) * 1e6 / row1.demandUs.store
+  const perInstance = 1e6 / row1.demandUs.app
+  const n = Math.floor(storeMax / perInstance) + 1
+  const within = n <= 1000
+  const per = c.lifecycle ? ` (${c.storeOpsPerRequest.toFixed(3)} store operations per request at a ${c.lifecycle.accessTtlSeconds ?? '–'} s lifetime: ${(c.lifecycle.refreshesPerGet * 100).toFixed(1)} refreshes per 100 GETs)` : ` (${c.storeOpsPerRequest.toFixed(2)} store operations per request)`
+  return {
+    cell: c.cell, storeBoundFromInstances: within ? n : null, storeMaxRps: storeMax,
+    text: `${c.cell}: one ${c.store} serves at most ${Math.round(storeMax).toLocaleString('en-US')} req/s${per}; ${within ? `from ${n} instances (${Math.round(perInstance).toLocaleString('en-US')} req/s each) the store, not the app, is the bottleneck` : 'the app stays the bottleneck up to 1,000 instances'}.`,
+  }
+}
+
+/** Every (cell, instances, RTT) the fleet table holds, and the rows left out with the reason. */
+export function fleet(cells: Calibrated[], instances: number[], rttMs: number[], o: ModelOptions = DEFAULT_MODEL): { rows: FleetRow[]; notes: string[] } {
+  const rows: FleetRow[] = []
+  const notes: string[] = []
+  for (const c of cells) {
+    if (instances.some((n) => !fleetApplies(c, n))) notes.push(`${c.cell}: only 1 instance modelled: its requests read an in-process ${c.store} store, which one host holds; a fleet needs a shared store (Redis).`)
+    for (const n of instances) {
+      if (!fleetApplies(c, n)) continue
+      for (const r of rttMs) rows.push(fleetRow(c, n, r, o))
+    }
+  }
+  return { rows, notes }
+}
+
+/** The open-loop points of every calibrated cell. */
+export function validation(results: ResultsFile, cells: Calibrated[]): ValidationRow[] {
+  return cells.flatMap((c) => validate(c, results.cells.find((x) => x.id === c.cell)?.openLoop ?? []))
+}
