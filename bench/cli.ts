@@ -2,13 +2,14 @@ import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { ScenarioError } from '../servers/errors.ts'
+import { ScenarioError, SimulationInputError } from '../servers/errors.ts'
 import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from '../servers/stores/redis.ts'
 import { ProcessGroup } from './processes.ts'
 import { progressPrinter, summaryTable } from './progress.ts'
 import { writeReport } from './report/index.ts'
 import { outputStamp, writeJsonAtomic, type ResultsFile } from './results.ts'
 import { runScenario } from './runner.ts'
+import { runSimulation, writeSimulation } from './sim/index.ts'
 import { loadScenario } from './scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -121,10 +122,20 @@ async function main(argv: string[]): Promise<number> {
   }
   mkdirSync(outDir, { recursive: true })
   writeJsonAtomic(join(outDir, 'results.json'), results)
+  let simulation: string | null = null
+  if (scenario.simulate && !results.interrupted) {
+    try {
+      simulation = writeSimulation(runSimulation(results), outDir).html
+    } catch (err) {
+      if (!(err instanceof SimulationInputError)) throw err
+      process.stderr.write(`simulation: not written (${err.message})\n`)
+    }
+  }
   const report = await writeReport(results, outDir)
   linkLatest(outDir)
   const rel = (p: string) => relative(process.cwd(), p)
   process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${rel(join(outDir, 'results.json'))}\nreport:  ${pathToFileURL(report.html).href}\n`)
+  if (simulation) process.stdout.write(`fleet:   ${pathToFileURL(simulation).href}\n`)
   process.stdout.write(report.png.status === 'ok'
     ? `charts:  ${report.png.files.length} PNG files in ${rel(join(outDir, 'charts'))}\n`
     : `charts:  no PNG files (${report.png.reason})\n`)

@@ -222,7 +222,7 @@ export function reduceRun(record: RunRecord): ResultsFile {
     schemaVersion: SCHEMA_VERSION,
     scenario: {
       name: scenario.name, description: scenario.description, file: record.file,
-      workload: scenario.workload, load: scenario.load, baseline: record.baseline, faults: scenario.faults ?? null,
+      workload: scenario.workload, load: scenario.load, baseline: record.baseline, faults: scenario.faults ?? null, simulate: scenario.simulate,
     },
     smoke: record.smoke,
     startedAt: record.startedAt,

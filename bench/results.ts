@@ -276,8 +276,8 @@ export interface CellResult extends CellPlan {
 
 export interface ResultsFile {
   schemaVersion: typeof SCHEMA_VERSION
-  /** `faults`: the scenario's fault timeline, null when it has none (older results files lack the field: read it as null). */
-  scenario: { name: string; description: string; file: string; workload: Scenario['workload']; load: Scenario['load']; baseline: string; faults?: Scenario['faults'] | null }
+  /** `faults`: the scenario's fault timeline, null when it has none (older results files lack the field: read it as null); `simulate`: the scenario asked for the fleet model (absent: false). */
+  scenario: { name: string; description: string; file: string; workload: Scenario['workload']; load: Scenario['load']; baseline: string; faults?: Scenario['faults'] | null; simulate?: boolean }
   smoke: boolean
   startedAt: string
   finishedAt: string

@@ -145,6 +145,8 @@ export const scenarioSchema = z.strictObject({
   baseline: selectorSchema.optional(),
   /** Also run the micro-benchmarks (quick mode) and put them in the results. Default false. */
   micro: z.boolean().default(false),
+  /** After the run, calibrate the fleet model from it (npm run simulate) and link its page from the report. Default false. */
+  simulate: z.boolean().default(false),
   /**
    * Faults applied to the store in every measured window of the cells that use Redis (the
    * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:

@@ -13,4 +13,5 @@ export default defineScenario({
   ],
   workload: { route: 'GET /me', users: 200 },
   load: { mode: 'open', rates: [500, 1500], durationSeconds: 3, warmupSeconds: 1, rounds: 2, connections: 50 },
+  simulate: true,
 })

@@ -19,4 +19,5 @@ export default defineScenario({
     { atSeconds: 8, action: 'restart-store' },
   ],
   load: { rounds: 1 },
+  simulate: true,
 })

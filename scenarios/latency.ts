@@ -19,4 +19,5 @@ export default defineScenario({
     connections: 50, durationSeconds: 1, warmupSeconds: 1, rounds: 3,
   },
   baseline: { strategy: 'none' },
+  simulate: true,
 })

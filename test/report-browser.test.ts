@@ -7,7 +7,8 @@ import { describe, test } from 'node:test'
 import { chromium } from 'playwright-core'
 import { writeReport } from '../bench/report/index.ts'
 import { findChromium } from '../scripts/system.mjs'
-import { fixtureResults, lifecycleResults } from './fixtures/results.ts'
+import { fixtureResults, lifecycleResults, openLoopResults } from './fixtures/results.ts'
+import { runSimulation, writeSimulation } from '../bench/sim/index.ts'
 
 const CHROMIUM = findChromium()
 
@@ -15,10 +16,10 @@ describe('the HTML report in a real browser', () => {
   // npm test refuses to start without a Chromium (npm run setup installs it); run alone, this file says why it skips.
   const skip = CHROMIUM === null ? 'no Chromium on PATH (chromium, chromium-browser, google-chrome) nor CHROMIUM_PATH: npm run setup installs it' : false
   /** Opens a report from file:// in Chromium; returns what the page drew and any problem it logged. */
-  async function open(t: import('node:test').TestContext, results: import('../bench/results.ts').ResultsFile) {
+  async function open(t: import('node:test').TestContext, results: import('../bench/results.ts').ResultsFile, which: 'report' | 'simulation' = 'report') {
     const dir = mkdtempSync(join(tmpdir(), 'authbench-report-'))
     t.after(() => rmSync(dir, { recursive: true, force: true }))
-    const { html } = await writeReport(results, dir)
+    const { html } = which === 'report' ? await writeReport(results, dir) : writeSimulation(runSimulation(results), dir)
     const browser = await chromium.launch({
       executablePath: CHROMIUM!,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -59,5 +60,14 @@ describe('the HTML report in a real browser', () => {
     assert.deepEqual(problems, [])
     assert.deepEqual(requests, [url])
     assert.equal(await page.locator('h2').first().textContent(), 'Token lifecycle')
+  })
+
+  test('the fleet model\'s page: its three charts drawn, predicted beside measured', { skip }, async (t) => {
+    const { page, url, drawn, problems, requests } = await open(t, openLoopResults(), 'simulation')
+    assert.deepEqual(drawn.map((d) => d.id), ['chart-sim-max-rate', 'chart-sim-cores', 'chart-sim-p99-load'])
+    for (const d of drawn) assert.ok(d.painted > 1000 && d.width > 200, `${d.id}: ${d.painted} painted pixels`)
+    assert.deepEqual(problems, [])
+    assert.deepEqual(requests, [url])
+    assert.equal(await page.locator('h2').first().textContent(), 'Checked against this run: predicted and measured')
   })
 })

@@ -10,13 +10,15 @@ import { comparisonTable } from './comparison.ts'
 import { findings } from './findings.ts'
 import { faultHtml, lifecycleHtml } from './lifecycle.ts'
 import { distanceHtml } from './distance.ts'
+import { simulationSection } from './simulation.ts'
+import type { Simulation } from '../sim/index.ts'
 
 
 /** JSON safe to inline in a <script> element. */
 export const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
 
 
-const CSS = `
+export const CSS = `
 :root { --fg: #1d2327; --muted: #5f6b73; --line: #d8dee2; --bg: #fff; --soft: #f5f7f8; }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); margin: 0; }
@@ -132,7 +134,7 @@ function methodology(results: ResultsFile): string {
 </ul>`
 }
 
-const chartGrid = (charts: ChartSpec[]) => `<div class="grid">
+export const chartGrid = (charts: ChartSpec[]) => `<div class="grid">
 ${charts.map((c) => `<figure><h3>${esc(c.title)}</h3><div class="chart"><canvas id="chart-${esc(c.id)}" aria-label="${esc(c.title)}" role="img"></canvas></div><figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}
 </div>`
 
@@ -150,7 +152,8 @@ function lifecycleMethodology(results: ResultsFile): string {
 }
 
 /** The whole report as one self-contained HTML page (Chart.js and the data inlined). Pure. */
-export function renderHtml(results: ResultsFile, chartJsSource: string, charts: ChartSpec[] = buildCharts(results)): string {
+export function renderHtml(results: ResultsFile, chartJsSource: string, charts: ChartSpec[] = buildCharts(results), sim: Simulation | null = null): string {
+  const fleetModel = simulationSection(sim, results.scenario.simulate === true)
   const f = findings(results)
   const lifecycle = results.scenario.workload.route === 'lifecycle'
   const notOk = results.cells.filter((c) => c.status !== 'ok')
@@ -173,11 +176,13 @@ ${f.map((x) => `<li>${esc(x.text)}<span class="figures">${esc(x.figures)}</span>
 </ul></section>
 ${lifecycle ? `${faultHtml(results)}
 ${lifecycleHtml(results)}
+${fleetModel}
 <h2>Charts</h2>
 ${chartGrid(charts)}
 <h2>Methodology</h2>
 ${lifecycleMethodology(results)}` : `${openLoopHtml(results)}
 ${distanceHtml(results)}
+${fleetModel}
 <h2>Session or JWT: the comparison, measured</h2>
 ${comparisonHtml(results)}
 <h2>Charts</h2>

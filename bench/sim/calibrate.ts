@@ -142,8 +142,8 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
 
 /** Throws with the scenario to run when a run has nothing the model can start from. */
 export function requireOpenLoop(results: ResultsFile, cells: Calibrated[]): void {
-  if (cells.some((c) => c.lowLoad)) return
-  const what = results.scenario.load.mode === 'closed' && results.scenario.workload.route !== 'lifecycle'
+  if (cells.some((c) => c.lowLoad || c.lifecycle)) return
+  const what = !results.cells.some((c) => c.openLoop?.length)
     ? `"${results.scenario.name}" ran closed loop only`
     : `"${results.scenario.name}" has no open-loop point the driver held`
   throw new SimulationInputError(`${what}: the model needs each cell's service time at low load, from an open-loop run. Run scenarios/latency.ts (npm run bench -- scenarios/latency.ts), or a scenario with load.mode "open", and simulate that folder.`)

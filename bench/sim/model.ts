@@ -89,7 +89,7 @@ export function validate(c: Calibrated, points: OpenLoopPoint[]): ValidationRow[
     const load = Math.max(appLoad, storeLoad)
     const predicted = { p50Us: quantileWithWaits(c.lowLatency!, waits, 0.5), p99Us: quantileWithWaits(c.lowLatency!, waits, 0.99) }
     const errorPct = { p50: pct(predicted.p50Us, p.latencyUs.p50), p99: pct(predicted.p99Us, p.latencyUs.p99) }
-    const calibration = Math.abs(p.achievedRate - c.lowLoad.rate) < 1e-9
+    const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
     const ok = Number.isFinite(predicted.p99Us) && Math.abs(errorPct.p50) <= TOLERATED_ERROR * 100 && Math.abs(errorPct.p99) <= TOLERATED_ERROR * 100
     const judged = load <= JUDGED_LOAD
     return {
@@ -197,4 +197,18 @@ export function fleet(cells: Calibrated[], instances: number[], rttMs: number[],
 /** The open-loop points of every calibrated cell. */
 export function validation(results: ResultsFile, cells: Calibrated[]): ValidationRow[] {
   return cells.flatMap((c) => validate(c, results.cells.find((x) => x.id === c.cell)?.openLoop ?? []))
+}
+
+/** Predicted p99 against load for the cell as the run had it (its instances, store and distance), from 5% to 95%. */
+export function loadCurve(c: Calibrated): { cell: string; points: { load: number; rps: number; p99Us: number }[] } {
+  if (!c.lowLatency) return { cell: c.cell, points: [] }
+  const storeDemand = c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest * c.storeCpuUsPerOp : 0
+  const max = bottleneck([{ name: 'app', servers: c.instances, demandUs: c.serviceTimeUs.mean }, { name: 'store', servers: 1, demandUs: storeDemand }]).maxRps
+  const points = []
+  for (let k = 1; k <= 19; k++) {
+    const load = k / 20
+    const rps = load * max
+    points.push({ load, rps, p99Us: quantileWithWaits(c.lowLatency, waitsAt(c, rps, c.instances).waits, 0.99) })
+  }
+  return { cell: c.cell, points }
 }

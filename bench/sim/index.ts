@@ -1,0 +1,77 @@
+// `npm run simulate`: from a run's measurements to simulation.json and its page (docs/contracts.md,
+// "Fleet simulation").
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { SimulationInputError } from '../../servers/errors.ts'
+import type { ResultsFile } from '../results.ts'
+import { writeJsonAtomic } from '../results.ts'
+import { chartJsSource } from '../report/index.ts'
+import { calibrate, requireOpenLoop, type Calibration } from './calibrate.ts'
+import { predictFaults, type FaultPrediction } from './faults.ts'
+import { crossover, DEFAULT_MODEL, fleet, JUDGED_LOAD, loadCurve, TOLERATED_ERROR, validation, type Crossover, type FleetRow, type ModelOptions, type ValidationRow } from './model.ts'
+import { renderSimulationHtml } from './page.ts'
+
+export const DEFAULT_INSTANCES = [1, 2, 4, 8, 16, 32, 64]
+export const DEFAULT_RTT_MS = [0, 0.5, 1, 2]
+export const SIMULATION_PAGE = 'simulation.html'
+export const LIMITS = { instances: [1, 1024], rttMs: [0, 1000], linkGbps: [0.01, 1000] } as const
+
+export interface SimulateOptions extends ModelOptions {
+  instances: number[]
+  storeRttMs: number[]
+}
+
+export interface Simulation {
+  /** What the model is and assumes, in one line each (the page says more). */
+  model: { instances: number[]; storeRttMs: number[]; linkGbps: number; judgedLoad: number; toleratedErrorPct: number }
+  source: { scenario: string; startedAt: string; smoke: boolean }
+  calibration: Calibration[]
+  skipped: { cell: string; reason: string }[]
+  validation: ValidationRow[]
+  faults: FaultPrediction[]
+  fleet: FleetRow[]
+  fleetNotes: string[]
+  crossovers: Crossover[]
+  /** Predicted p99 against load for each cell as the run had it. */
+  curves: ReturnType<typeof loadCurve>[]
+}
+
+/** Checks each option against its range; throws naming the one out of range. */
+export function checkOptions(o: SimulateOptions): void {
+  const bad = (what: string, v: unknown, range: readonly [number, number], whole = false) =>
+    new SimulationInputError(`${what} must be ${whole ? 'whole numbers' : 'numbers'} from ${range[0]} to ${range[1]}; got ${String(v)}`)
+  if (!o.instances.length || o.instances.some((n) => !Number.isInteger(n) || n < LIMITS.instances[0] || n > LIMITS.instances[1])) throw bad('--instances', o.instances.join(','), LIMITS.instances, true)
+  if (!o.storeRttMs.length || o.storeRttMs.some((r) => !Number.isFinite(r) || r < LIMITS.rttMs[0] || r > LIMITS.rttMs[1])) throw bad('--store-rtt-ms', o.storeRttMs.join(','), LIMITS.rttMs)
+  if (!Number.isFinite(o.linkGbps) || o.linkGbps < LIMITS.linkGbps[0] || o.linkGbps > LIMITS.linkGbps[1]) throw bad('--link-gbps', o.linkGbps, LIMITS.linkGbps)
+}
+
+/** The whole simulation of one run (pure apart from the DES's arithmetic). */
+export function runSimulation(results: ResultsFile, o: SimulateOptions = { instances: DEFAULT_INSTANCES, storeRttMs: DEFAULT_RTT_MS, ...DEFAULT_MODEL }): Simulation {
+  checkOptions(o)
+  const { cells, skipped } = calibrate(results)
+  requireOpenLoop(results, cells)
+  const instances = [...new Set(o.instances)].sort((a, b) => a - b)
+  const rtts = [...new Set(o.storeRttMs)].sort((a, b) => a - b)
+  const f = fleet(cells, instances, rtts, o)
+  return {
+    model: { instances, storeRttMs: rtts, linkGbps: o.linkGbps, judgedLoad: JUDGED_LOAD, toleratedErrorPct: TOLERATED_ERROR * 100 },
+    source: { scenario: results.scenario.name, startedAt: results.startedAt, smoke: results.smoke },
+    calibration: cells.map(({ service: _s, lowLatency: _l, lowServer: _v, ...c }) => c),
+    skipped,
+    validation: validation(results, cells),
+    faults: predictFaults(results, cells),
+    fleet: f.rows,
+    fleetNotes: f.notes,
+    crossovers: cells.map((c) => crossover(c, o)),
+    curves: cells.map(loadCurve),
+  }
+}
+
+/** Writes DIR/simulation.json and DIR/simulation.html. */
+export function writeSimulation(sim: Simulation, dir: string): { json: string; html: string } {
+  const json = join(dir, 'simulation.json')
+  const html = join(dir, SIMULATION_PAGE)
+  writeJsonAtomic(json, sim)
+  writeFileSync(html, renderSimulationHtml(sim, chartJsSource()))
+  return { json, html }
+}

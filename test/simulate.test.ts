@@ -1,0 +1,132 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SimulationInputError } from '../servers/errors.ts'
+import { calibrate } from '../bench/sim/calibrate.ts'
+import { checkOptions, DEFAULT_INSTANCES, DEFAULT_RTT_MS, runSimulation, type Simulation } from '../bench/sim/index.ts'
+import { crossover, fleetRow } from '../bench/sim/model.ts'
+import { renderHtml } from '../bench/report/html.ts'
+import { fixtureResults, openLoopResults } from './fixtures/results.ts'
+
+const close = (actual: number, expected: number, rel: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected), `${what}: ${actual} is not within ${rel * 100}% of ${expected}`)
+
+test('calibration: service mean from the closed-loop CPU, shape from the low-load server time, Redis CPU per operation', () => {
+  const { cells, skipped } = calibrate(openLoopResults())
+  assert.deepEqual(skipped, [])
+  const redis = cells.find((c) => c.cell === 'session-redis')!
+  assert.equal(redis.serviceTimeUs.mean.toFixed(6), '50.000000')
+  // Server time p50 100 µs of a mean of 120, scaled to a mean of 50.
+  close(redis.serviceTimeUs.p50, 100 * 50 / 120, 0.01, 'p50')
+  close(redis.serviceTimeUs.p99, 400 * 50 / 120, 0.02, 'p99')
+  assert.equal(redis.storeCpuUsPerOp, 10)
+  assert.equal(redis.storeOpsPerRequest, 1)
+  assert.equal(redis.networkStore, true)
+  assert.equal(redis.lowLoad!.rate, 1000)
+  assert.equal(redis.bytesPerRequest, 280)
+  const sqlite = cells.find((c) => c.cell === 'session-sqlite')!
+  assert.equal(sqlite.networkStore, false)
+  assert.equal(sqlite.storeCpuUsPerOp, null)
+})
+
+test('fleet rows: the bottleneck law over app, store and link, cores per 10k req/s, the crossover', () => {
+  const { cells } = calibrate(openLoopResults())
+  const redis = cells.find((c) => c.cell === 'session-redis')!
+  const one = fleetRow(redis, 1, 0)
+  close(one.maxRps, 20_000, 1e-9, 'one instance')
+  assert.equal(one.bottleneck, 'app')
+  close(one.coresPer10kRps, 1, 1e-9, 'cores')
+  const eight = fleetRow(redis, 8, 0)
+  close(eight.maxRps, 100_000, 1e-9, 'store-bound')
+  assert.equal(eight.bottleneck, 'store')
+  close(eight.coresPer10kRps, 0.9, 1e-9, 'cores')
+  // Farther from the store: the same capacity, a longer p99 (one store call per request, 2 ms more).
+  const far = fleetRow(redis, 8, 2)
+  close(far.maxRps, 100_000, 1e-9, 'far')
+  close(far.p99UsAtHalfLoad - eight.p99UsAtHalfLoad, 2000, 0.01, 'p99 shift')
+  const c = crossover(redis)
+  assert.equal(c.storeBoundFromInstances, 6)
+  close(c.storeMaxRps!, 100_000, 1e-9, 'store max')
+  const jwt = cells.find((x) => x.cell === 'jwt-HS256-jose-sqlite')!
+  assert.equal(fleetRow(jwt, 64, 2).bottleneck, 'app')
+  close(fleetRow(jwt, 64, 2).maxRps, 640_000, 1e-9, 'jwt fleet')
+  // 280 bytes per request over a 0.01 Gbit/s link: 224 µs each.
+  const slow = fleetRow(jwt, 64, 0, { linkGbps: 0.01 })
+  assert.equal(slow.bottleneck, 'network')
+  close(slow.maxRps, 1e6 / 224, 1e-9, 'link-bound rate')
+  assert.equal(crossover(jwt).storeBoundFromInstances, null)
+})
+
+test('runSimulation: validation beside each open-loop point, the in-process store held to one instance', () => {
+  const sim = runSimulation(openLoopResults())
+  assert.equal(sim.calibration.length, 3)
+  assert.deepEqual(sim.model.instances, DEFAULT_INSTANCES)
+  assert.deepEqual(sim.model.storeRttMs, DEFAULT_RTT_MS)
+  // Redis and JWT cells: 7 instance counts x 4 distances; SQLite sessions: 1 x 4.
+  assert.equal(sim.fleet.length, 7 * 4 * 2 + 4)
+  assert.equal(sim.fleetNotes.length, 1)
+  assert.match(sim.fleetNotes[0]!, /^session-sqlite: only 1 instance modelled/)
+  assert.equal(sim.validation.length, 5)
+  const busy = sim.validation.find((v) => v.cell === 'session-redis' && v.rate === 10_000)!
+  assert.equal(busy.calibration, false)
+  close(busy.load, 0.5, 1e-9, 'load')
+  assert.equal(busy.errorPct.p50, (busy.predicted.p50Us - 320) / 320 * 100)
+  assert.ok(busy.predicted.p50Us > 300, `p50 ${busy.predicted.p50Us} adds a wait to the low-load 300 µs`)
+  if (!busy.holds) assert.match(busy.why!, /CPU per request at this rate \(100 µs\) is above the calibrated 50 µs/)
+  const low = sim.validation.find((v) => v.cell === 'session-redis' && v.rate === 1000)!
+  assert.equal(low.calibration, true)
+  // simulation.json's calibration carries no sampled points.
+  assert.equal(Object.hasOwn(sim.calibration[0]!, 'service'), false)
+  assert.equal(sim.curves.find((c) => c.cell === 'session-redis')!.points.length, 19)
+})
+
+test('a closed-loop run is refused with the scenario to run; options out of range are named', () => {
+  assert.throws(() => runSimulation(fixtureResults()), (err: Error) => err instanceof SimulationInputError && /"fixture" ran closed loop only/.test(err.message) && /scenarios\/latency\.ts/.test(err.message))
+  const ok = { instances: [1, 2], storeRttMs: [0], linkGbps: 10 }
+  assert.throws(() => checkOptions({ ...ok, instances: [0, 2] }), /--instances must be whole numbers from 1 to 1024; got 0,2/)
+  assert.throws(() => checkOptions({ ...ok, instances: [1.5] }), /--instances/)
+  assert.throws(() => checkOptions({ ...ok, storeRttMs: [-1] }), /--store-rtt-ms must be numbers from 0 to 1000; got -1/)
+  assert.throws(() => checkOptions({ ...ok, linkGbps: 0 }), /--link-gbps/)
+  assert.doesNotThrow(() => checkOptions(ok))
+})
+
+test('the report links the fleet model and states its verdict on itself', () => {
+  const results = openLoopResults()
+  const sim: Simulation = runSimulation(results)
+  const html = renderHtml({ ...results, scenario: { ...results.scenario, simulate: true } }, '', undefined, sim)
+  assert.match(html, /<a href="simulation.html">its page<\/a>/)
+  const judged = sim.validation.filter((v) => v.holds !== null && !v.calibration)
+  assert.match(html, new RegExp(`<strong>${judged.filter((v) => v.holds).length} of ${judged.length}</strong> points`))
+  const missing = renderHtml({ ...results, scenario: { ...results.scenario, simulate: true } }, '', undefined, null)
+  assert.match(missing, /asked for the fleet model/)
+  assert.doesNotMatch(renderHtml(results, '', undefined, null), /Fleet model/)
+})
+
+test('npm run simulate: writes simulation.json and its page; exit 2 for a closed-loop run and a bad option', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-sim-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bench/simulate-cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 })
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(openLoopResults()))
+  const ok = run(dir, '--instances', '1,4', '--store-rtt-ms', '0,1')
+  assert.equal(ok.status, 0, ok.stderr)
+  const sim = JSON.parse(readFileSync(join(dir, 'simulation.json'), 'utf8')) as Simulation
+  assert.equal(sim.fleet.length, 2 * 2 * 2 + 2)
+  assert.deepEqual(Object.keys(sim.fleet[0]!).slice(0, 7), ['cell', 'instances', 'storeRttMs', 'maxRps', 'bottleneck', 'p99UsAtHalfLoad', 'coresPer10kRps'])
+  assert.ok(existsSync(join(dir, 'simulation.html')))
+  const bad = run(dir, '--instances', '1,x')
+  assert.equal(bad.status, 2)
+  assert.match(bad.stderr, /--instances must be whole numbers from 1 to 1024; got 1,NaN/)
+  const closedDir = mkdtempSync(join(tmpdir(), 'authbench-sim-closed-'))
+  t.after(() => rmSync(closedDir, { recursive: true, force: true }))
+  writeFileSync(join(closedDir, 'results.json'), JSON.stringify(fixtureResults()))
+  const closed = run(closedDir)
+  assert.equal(closed.status, 2)
+  assert.match(closed.stderr, /ran closed loop only.*Run scenarios\/latency\.ts/)
+  assert.equal(existsSync(join(closedDir, 'simulation.json')), false)
+  const none = run(join(dir, 'nothing-here'))
+  assert.equal(none.status, 2)
+  assert.match(none.stderr, /cannot read results/)
+})
