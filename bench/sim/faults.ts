@@ -16,6 +16,8 @@ export interface FaultPrediction {
   predicted: { failedGets: number; firstErrorMs: number | null; lastErrorMs: number | null; recoveryMs: number | null; forcedLogins: number; loginStormPeakPerSecond: number }
   /** How far apart, in words: counts as a share, times in ms (the timeline's resolution is 100 ms). */
   agreement: string
+  /** Why they differ, where known. */
+  why: string | null
 }
 
 const BUCKET_MS = 100
@@ -74,7 +76,7 @@ export function predictFaults(results: ResultsFile, cells: Calibrated[]): FaultP
           forcedLogins: lost, loginStormPeakPerSecond: interval === null ? 0 : w.users / interval,
         }
       }
-      out.push({ cell: c.id, action: e.action, faultAtMs: e.faultAtMs, measured, predicted, agreement: agreement(measured, predicted) })
+      out.push({ cell: c.id, action: e.action, faultAtMs: e.faultAtMs, measured, predicted, agreement: agreement(measured, predicted), why: whyApart(measured, predicted, e.action, ops) })
     }
   }
   return out
@@ -87,4 +89,12 @@ function agreement(m: FaultPrediction['measured'], p: FaultPrediction['predicted
   if (p.loginStormPeakPerSecond || m.loginStormPeakPerSecond) parts.push(`login storm peak ${share(Math.round(p.loginStormPeakPerSecond), Math.round(m.loginStormPeakPerSecond))}`)
   if (p.recoveryMs !== null && m.recoveryMs !== null) parts.push(`recovery ${p.recoveryMs - m.recoveryMs >= 0 ? '+' : ''}${p.recoveryMs - m.recoveryMs} ms`)
   return parts.join(', ')
+}
+
+function whyApart(m: FaultPrediction['measured'], p: FaultPrediction['predicted'], action: string, getStoreOps: number): string | null {
+  const why: string[] = []
+  if (getStoreOps === 0 && m.failedGets > 0) why.push('a GET here needs no store, but access tokens that expired while their refresh could not reach the store drew 401s: the model simulates the GETs, not the refreshes')
+  if (action === 'pause-store' && getStoreOps > 0 && p.recoveryMs !== null && m.recoveryMs !== null && m.recoveryMs > p.recoveryMs) why.push('the model does a request\'s app work before its store call, so the answers released together when the store resumes cost the app nothing; on the servers they queue')
+  if (p.loginStormPeakPerSecond > 0 && m.loginStormPeakPerSecond > 1.25 * p.loginStormPeakPerSecond) why.push('requests that failed while the store was away were retried with back-off, bunching the logins after it came back')
+  return why.length ? why.join('; ') : null
 }
