@@ -28,6 +28,13 @@ describe('every shipped scenario runs in smoke mode with every cell ok', () => {
       assert.deepEqual(results.cells.filter((c) => c.status !== 'ok').map((c) => `${c.id}: ${c.reason}`), [])
       const head = readFileSync(join(ROOT, 'scenarios', file), 'utf8').split('\n')[0]!
       if (file.endsWith('.ts')) assert.match(head, /^\/\/ Question: /)
+      // simulate: true: the fleet model calibrated from the run, its page linked from the report.
+      if (results.scenario.simulate) {
+        const sim = JSON.parse(readFileSync(join(out, 'simulation.json'), 'utf8')) as { calibration: { cell: string }[]; fleet: unknown[] }
+        assert.deepEqual(sim.calibration.map((c) => c.cell), results.cells.map((c) => c.id))
+        assert.ok(sim.fleet.length >= results.cells.length, `${sim.fleet.length} fleet rows`)
+        assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /<a href="simulation.html">its page<\/a>/)
+      }
     })
   }
 })
