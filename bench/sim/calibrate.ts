@@ -5,7 +5,7 @@ import { SimulationInputError } from '../../servers/errors.ts'
 import type { CellResult, OpenLoopPoint, ResultsFile } from '../results.ts'
 import { median } from '../stats.ts'
 import { storeProvisioners } from '../stores/index.ts'
-import { moments, pointsFromQuantiles, scaledTo, type MeasuredQuantiles, type Points } from './queueing.ts'
+import { moments, pointsFromQuantiles, quantileOf, scaledTo, type MeasuredQuantiles, type Points } from './queueing.ts'
 
 export interface Calibration {
   cell: string
@@ -103,7 +103,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       meanFrom = 'server CPU per request in the closed-loop windows (servers busy)'
       opsPerRequest = sumOps(c.summary.storeOpsPerRequest)
     } else {
-      skipped.push({ cell: c.id, reason: 'no open-loop point (closed loop only)' })
+      skipped.push({ cell: c.id, reason: low ? 'no closed-loop window to take its CPU per request from' : 'no open-loop point the driver held (closed loop only)' })
       continue
     }
     const serverQ = low ? serverQuantiles(low) : null
@@ -122,7 +122,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
     const donor = own === null && networkStore ? donors.find((d) => d.store === c.store) ?? null : null
     cells.push({
       cell: c.id, strategy: c.strategy, store: c.store, instances: c.instances,
-      serviceTimeUs: { mean: m.mean, p50: service[499]!, p99: service[989]!, scv: m.scv, meanFrom, shapeFrom },
+      serviceTimeUs: { mean: m.mean, p50: quantileOf(service, 0.5), p99: quantileOf(service, 0.99), scv: m.scv, meanFrom, shapeFrom },
       serverCpuUsPerRequest: cpu,
       storeCpuUsPerOp: networkStore ? own ?? donor?.v ?? null : null,
       storeCpuFrom: !networkStore ? null : own !== null ? 'INFO cpu over this cell\'s windows' : donor ? `INFO cpu of ${donor.cell} (this cell did no store operation per request)` : null,

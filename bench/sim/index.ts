@@ -6,7 +6,7 @@ import { SimulationInputError } from '../../servers/errors.ts'
 import type { ResultsFile } from '../results.ts'
 import { writeJsonAtomic } from '../results.ts'
 import { chartJsSource } from '../report/index.ts'
-import { calibrate, requireOpenLoop, type Calibration } from './calibrate.ts'
+import { calibrate, requireOpenLoop, type Calibrated, type Calibration } from './calibrate.ts'
 import { predictFaults, type FaultPrediction } from './faults.ts'
 import { crossover, DEFAULT_MODEL, fleet, JUDGED_LOAD, loadCurve, TOLERATED_ERROR, validation, type Crossover, type FleetRow, type ModelOptions, type ValidationRow } from './model.ts'
 import { renderSimulationHtml } from './page.ts'
@@ -45,6 +45,12 @@ export function checkOptions(o: SimulateOptions): void {
   if (!Number.isFinite(o.linkGbps) || o.linkGbps < LIMITS.linkGbps[0] || o.linkGbps > LIMITS.linkGbps[1]) throw bad('--link-gbps', o.linkGbps, LIMITS.linkGbps)
 }
 
+/** The CPU per operation of the run's Redis, for cells whose store is in-process: what their traffic would cost on one. */
+function redisPerOp(cells: Calibrated[]): { cell: string; usPerOp: number } | null {
+  const r = cells.find((c) => c.store === 'redis' && c.storeCpuUsPerOp !== null)
+  return r ? { cell: r.cell, usPerOp: r.storeCpuUsPerOp! } : null
+}
+
 /** The whole simulation of one run (pure apart from the DES's arithmetic). */
 export function runSimulation(results: ResultsFile, o: SimulateOptions = { instances: DEFAULT_INSTANCES, storeRttMs: DEFAULT_RTT_MS, ...DEFAULT_MODEL }): Simulation {
   checkOptions(o)
@@ -62,7 +68,7 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
     faults: predictFaults(results, cells),
     fleet: f.rows,
     fleetNotes: f.notes,
-    crossovers: cells.map((c) => crossover(c, o)),
+    crossovers: cells.map((c) => crossover(c, o, redisPerOp(cells))),
     curves: cells.map(loadCurve),
   }
 }
