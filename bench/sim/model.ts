@@ -3,6 +3,7 @@
 // delay per store call and a link every request crosses. Pure: calibration in, predictions out.
 import type { OpenLoopPoint, ResultsFile } from '../results.ts'
 import { median } from '../stats.ts'
+import { descriptorOf } from '../strategies/index.ts'
 import type { Calibrated } from './calibrate.ts'
 import { bottleneck, mg1Wait, quantileWithWaits, type Points, type Wait } from './queueing.ts'
 
@@ -49,7 +50,8 @@ export interface ValidationRow {
   errorPct: { p50: number; p99: number }
   /** Within TOLERATED_ERROR on both; null above JUDGED_LOAD and at the calibration point (not judged). */
   holds: boolean | null
-  /** Where it does not hold at or under JUDGED_LOAD: why, where the measurements say. */
+  /** Where it does not hold at or under JUDGED_LOAD: the reasons the measurements show (codes of MISS_REASONS, with their figures), and all of it in words. */
+  reasons: { code: MissReason; figures: string }[] | null
   why: string | null
 }
 
@@ -66,32 +68,36 @@ function outsideServerUs(p: OpenLoopPoint): number | null {
   return xs.length ? p.latencyUs.p50 - median(xs) : null
 }
 
-/** Why a prediction missed, read off the measurements at that point (first that applies). */
-function whyMissed(c: Calibrated, p: OpenLoopPoint, predicted: { p50Us: number; p99Us: number }, err: { p50: number; p99: number }): string {
-  const reasons: string[] = []
+/** The kinds of reason a prediction can miss by, each explained once on the page. */
+export const MISS_REASONS = {
+  'rate-not-held': 'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point measures the client as much as the server',
+  'driver-lag': 'the load driver\'s own lateness is part of the measured tail: it shares its CPU with Redis and the machine\'s other work, and a late send counts against the request',
+  'cpu-changes': 'CPU per request changes with load (a lightly loaded server pays idle wake-ups per request, a busy one batches them); the model\'s service time does not',
+  'pauses': 'the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times the median',
+  'low-load-tail': 'the low-load point\'s own p99 is above this point\'s: the tail the model starts from was the machine\'s in that window, not the server\'s',
+  'wake-ups': 'outside the servers (p50 latency less the servers\' p50 request time) a request took much less here than at low load: at low rates the client and the server sleep between requests and pay a wake-up each, a busy pair does not, and the model keeps the low-load figure',
+} as const
+export type MissReason = keyof typeof MISS_REASONS
+
+/** Why a prediction missed, read off the measurements at that point: each reason with its figures. */
+function whyMissed(c: Calibrated, p: OpenLoopPoint, predicted: { p50Us: number; p99Us: number }, err: { p50: number; p99: number }): { code: MissReason; figures: string }[] {
+  const reasons: { code: MissReason; figures: string }[] = []
+  const tol = TOLERATED_ERROR * 100
   const lag = sendLagP99(p)
-  if (p.heldRounds < p.rounds.length) reasons.push(`the driver did not hold the rate in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds`)
-  if (Math.abs(err.p99) > TOLERATED_ERROR * 100 && lag !== null && lag > predicted.p99Us / 2) {
-    reasons.push(`the load driver's own lateness (send lag p99 ${(lag / 1000).toFixed(1)} ms) is part of the measured tail: it shares the CPU with Redis and the machine's other work`)
-  }
+  if (p.heldRounds < p.rounds.length) reasons.push({ code: 'rate-not-held', figures: `not held in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds` })
+  if (Math.abs(err.p99) > tol && lag !== null && lag > predicted.p99Us / 2) reasons.push({ code: 'driver-lag', figures: `send lag p99 ${(lag / 1000).toFixed(1)} ms` })
   const cpuGap = (p.cpuUsPerRequest - c.serviceTimeUs.mean) / c.serviceTimeUs.mean
-  const over = err.p50 > TOLERATED_ERROR * 100 || err.p99 > TOLERATED_ERROR * 100
-  const under = err.p50 < -TOLERATED_ERROR * 100 || err.p99 < -TOLERATED_ERROR * 100
-  if ((cpuGap > TOLERATED_ERROR && under) || (cpuGap < -TOLERATED_ERROR && over)) {
-    reasons.push(`CPU per request at this rate (${p.cpuUsPerRequest.toFixed(0)} µs) is ${cpuGap > 0 ? 'above' : 'below'} the calibrated ${c.serviceTimeUs.mean.toFixed(0)} µs: a lightly loaded server pays idle wake-ups per request, a busy one batches, and the model's service time does not change with load`)
-  }
-  if (Math.abs(err.p99) > TOLERATED_ERROR * 100 && p.latencyUs.max > 20 * p.latencyUs.p50 && err.p99 < 0) {
-    reasons.push(`the measured tail is pauses (max ${(p.latencyUs.max / 1000).toFixed(1)} ms against a ${(p.latencyUs.p50 / 1000).toFixed(2)} ms median: garbage collection, the other processes on two cores), not queueing`)
-  }
-  if (err.p99 > TOLERATED_ERROR * 100 && c.lowLoad && c.lowLoad.latencyUs.p99 > p.latencyUs.p99) {
-    reasons.push(`the low-load point's own p99 (${(c.lowLoad.latencyUs.p99 / 1000).toFixed(1)} ms at ${Math.round(c.lowLoad.rate)}/s) is above this point's: the tail the model starts from was the machine's in that window, not the server's`)
-  }
+  const over = err.p50 > tol || err.p99 > tol
+  const under = err.p50 < -tol || err.p99 < -tol
+  if ((cpuGap > TOLERATED_ERROR && under) || (cpuGap < -TOLERATED_ERROR && over)) reasons.push({ code: 'cpu-changes', figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${c.serviceTimeUs.mean.toFixed(0)} µs calibrated` })
+  if (err.p99 < -tol && p.latencyUs.max > 20 * p.latencyUs.p50) reasons.push({ code: 'pauses', figures: `max ${(p.latencyUs.max / 1000).toFixed(1)} ms, median ${(p.latencyUs.p50 / 1000).toFixed(2)} ms` })
+  if (err.p99 > tol && c.lowLoad && c.lowLoad.latencyUs.p99 > p.latencyUs.p99) reasons.push({ code: 'low-load-tail', figures: `p99 ${(c.lowLoad.latencyUs.p99 / 1000).toFixed(1)} ms at ${Math.round(c.lowLoad.rate)}/s` })
   const outsideHere = outsideServerUs(p)
   const outsideLow = c.lowLoad ? c.lowLoad.latencyUs.p50 - c.lowLoad.serverTimeUs.p50 : null
-  if (Math.abs(err.p50) > TOLERATED_ERROR * 100 && err.p50 > 0 && outsideHere !== null && outsideLow !== null && outsideHere < (1 - TOLERATED_ERROR) * outsideLow) {
-    reasons.push(`outside the servers a request took ${outsideHere.toFixed(0)} µs here against ${outsideLow.toFixed(0)} µs at ${Math.round(c.lowLoad!.rate)}/s (p50 latency less p50 server time): at low rates the client and the server sleep between requests and pay a wake-up each, a busy pair does not, and the model keeps the low-load figure`)
+  if (err.p50 > tol && outsideHere !== null && outsideLow !== null && outsideHere < (1 - TOLERATED_ERROR) * outsideLow) {
+    reasons.push({ code: 'wake-ups', figures: `${outsideHere.toFixed(0)} µs outside the servers here, ${outsideLow.toFixed(0)} µs at ${Math.round(c.lowLoad!.rate)}/s` })
   }
-  return reasons.length ? reasons.join('; ') : 'not known from these measurements'
+  return reasons
 }
 
 /** Each open-loop point of a cell predicted from the low-load calibration alone, beside its measurement. */
@@ -105,12 +111,14 @@ export function validate(c: Calibrated, points: OpenLoopPoint[]): ValidationRow[
     const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
     const ok = Number.isFinite(predicted.p99Us) && Math.abs(errorPct.p50) <= TOLERATED_ERROR * 100 && Math.abs(errorPct.p99) <= TOLERATED_ERROR * 100
     const judged = load <= JUDGED_LOAD
+    const missed = judged && !calibration && !ok ? whyMissed(c, p, predicted, errorPct) : null
     return {
       cell: c.cell, rate: p.achievedRate, fraction: p.fraction, calibration, load,
       measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, sendLagP99Us: sendLagP99(p) },
       predicted, errorPct,
       holds: judged && !calibration ? ok : null,
-      why: judged && !calibration && !ok ? whyMissed(c, p, predicted, errorPct) : null,
+      reasons: missed?.map((r) => ({ code: r.code, figures: r.figures })) ?? null,
+      why: missed === null ? null : missed.length ? missed.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ') : 'not known from these measurements',
     }
   })
 }
@@ -181,14 +189,16 @@ export function crossover(c: Calibrated, o: ModelOptions = DEFAULT_MODEL, redis:
   const traffic = l ? `${c.storeOpsPerRequest.toFixed(3)} store operations per request${l.accessTtlSeconds === null ? '' : ` at a ${l.accessTtlSeconds} s lifetime`}: ${l.storeOpsPerGetOnly} per GET itself, ${(l.refreshesPerGet * 100).toFixed(1)} refreshes and ${(l.loginsPerGet * 100).toFixed(1)} logins per 100 GETs` : null
   const light = l ? ' (CPU measured at the lifecycle run\'s light load: a busy store and busy servers cost less per request, so these rates are lower bounds)' : ''
   if (c.store === null) {
-    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: no session or token store (the credential carries its state)${traffic ? `; ${traffic}, the users table at login aside` : ''}; the fleet grows with its instances until the ${row1.demandUs.network > 0 ? 'link' : 'app'} limits it.` }
+    const what = descriptorOf(c).state === 'none' ? 'no authentication (the baseline)' : 'no session or token store (the credential carries its state)'
+    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: ${what}${traffic ? `; ${traffic}, the users table at login aside` : ''}; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${light}.` }
   }
   if (!c.networkStore && c.storeOpsPerRequest > 0) {
     const moved = l && redis ? ` On one Redis at ${redis.usPerOp.toFixed(1)} µs per operation (as ${redis.cell} measured in this run), this traffic would allow at most ${Math.round(1e6 / (c.storeOpsPerRequest * redis.usPerOp)).toLocaleString('en-US')} req/s${light}.` : ''
     return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: ${traffic ? `${traffic}; ` : ''}its store is in-process (${c.store}), its cost inside the app's CPU per request; it serves one host, so this cell does not make a fleet.${moved}` }
   }
   if (row1.demandUs.store === 0) {
-    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: its requests make no store call, so the store never limits it; the fleet grows with its instances until the ${row1.demandUs.network > 0 ? 'link' : 'app'} does.` }
+    const link = row1.demandUs.network > 0 ? `, up to the ${o.linkGbps} Gbit/s link's ${Math.round(1e6 / row1.demandUs.network).toLocaleString('en-US')} req/s (${Math.ceil(row1.demandUs.app / row1.demandUs.network)} instances)` : ''
+    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: its requests make no store call, so no store limits it; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${link}.` }
   }
   const storeMax = (c.store === 'redis-cluster' ? 3 : 1) * 1e6 / row1.demandUs.store
   const perInstance = 1e6 / row1.demandUs.app

@@ -4,7 +4,7 @@ import { esc, num } from '../format.ts'
 import { cellColors, type ChartSpec } from '../report/charts.ts'
 import { chartGrid, CSS, inlineJson } from '../report/html.ts'
 import type { Simulation } from './index.ts'
-import { JUDGED_LOAD, TOLERATED_ERROR } from './model.ts'
+import { JUDGED_LOAD, MISS_REASONS, TOLERATED_ERROR } from './model.ts'
 
 const ms = (us: number) => (Number.isFinite(us) ? num(us / 1000, 2) : '∞')
 const signed = (p: number) => (Number.isFinite(p) ? `${p >= 0 ? '+' : ''}${num(p, 0)}%` : '∞')
@@ -72,11 +72,12 @@ function validationHtml(sim: Simulation): string {
   const held = judged.filter((v) => v.holds)
   const verdict = (v: Simulation['validation'][number]) => v.calibration ? '<span class="muted">calibration point</span>'
     : v.holds === null ? `<span class="muted">not judged (load over ${JUDGED_LOAD * 100}%)</span>`
-    : v.holds ? 'holds' : `<span class="bad">does not hold</span>: ${esc(v.why ?? '')}`
+    : v.holds ? 'holds' : `<span class="bad">does not hold</span>: ${v.reasons?.length ? v.reasons.map((r) => `${esc(r.code)} <span class="muted">(${esc(r.figures)})</span>`).join('; ') : 'not known from these measurements'}`
   const rows = sim.validation.map((v) => `<tr><td>${esc(v.cell)}</td><td class="n">${num(v.rate, 0)}${v.fraction === null ? '' : ` (${num(v.fraction * 100, 0)}%)`}</td><td class="n">${num(v.load * 100, 0)}%</td>
 <td class="n">${ms(v.measured.p50Us)}</td><td class="n">${ms(v.predicted.p50Us)}</td><td class="n${Math.abs(v.errorPct.p50) > TOLERATED_ERROR * 100 ? ' bad' : ''}">${signed(v.errorPct.p50)}</td>
 <td class="n">${ms(v.measured.p99Us)}</td><td class="n">${ms(v.predicted.p99Us)}</td><td class="n${Math.abs(v.errorPct.p99) > TOLERATED_ERROR * 100 ? ' bad' : ''}">${signed(v.errorPct.p99)}</td><td>${verdict(v)}</td></tr>`)
   return `<p>Each open-loop point of the run predicted from the calibration alone (the lowest rate's latency, the closed-loop CPU per request, Redis's CPU per operation), beside its measurement; error = (predicted − measured) / measured. Judged at or under ${JUDGED_LOAD * 100}% load (the model's own estimate of the busiest station): <strong>the model holds (p50 and p99 within ±${TOLERATED_ERROR * 100}%) at ${held.length} of ${judged.length} points judged</strong>.</p>
+<p class="muted">Reasons, as the measurements at each point show them: ${Object.entries(MISS_REASONS).map(([k, v]) => `<strong>${esc(k)}</strong>: ${esc(v)}`).join('. ')}.</p>
 <table><thead><tr><th>cell</th><th>req/s (of capacity)</th><th>load</th><th>p50 ms measured</th><th>p50 ms predicted</th><th>error</th><th>p99 ms measured</th><th>p99 ms predicted</th><th>error</th><th>verdict</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
 }
 
