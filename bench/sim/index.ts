@@ -6,6 +6,7 @@ import { SimulationInputError } from '../../servers/errors.ts'
 import type { ResultsFile } from '../results.ts'
 import { writeJsonAtomic } from '../results.ts'
 import { chartJsSource } from '../report/index.ts'
+import { distanceRows, type DistanceRow } from '../report/distance.ts'
 import { calibrate, requireOpenLoop, type Calibrated, type Calibration } from './calibrate.ts'
 import { predictFaults, type FaultPrediction } from './faults.ts'
 import { crossover, DEFAULT_MODEL, fleet, JUDGED_LOAD, loadCurve, TOLERATED_ERROR, validation, type Crossover, type FleetRow, type ModelOptions, type ValidationRow } from './model.ts'
@@ -29,6 +30,8 @@ export interface Simulation {
   skipped: { cell: string; reason: string }[]
   validation: ValidationRow[]
   faults: FaultPrediction[]
+  /** Cells behind a delay proxy: their servers' p50 growth over the twin next to the store, against round trips x the added RTT (the fleet's distance axis). */
+  distance: DistanceRow[]
   fleet: FleetRow[]
   fleetNotes: string[]
   crossovers: Crossover[]
@@ -66,6 +69,7 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
     skipped,
     validation: validation(results, cells),
     faults: predictFaults(results, cells),
+    distance: distanceRows(results),
     fleet: f.rows,
     fleetNotes: f.notes,
     crossovers: cells.map((c) => crossover(c, o, redisPerOp(cells))),

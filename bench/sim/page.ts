@@ -92,6 +92,15 @@ function faultsHtml(sim: Simulation): string {
 <table><thead><tr><th>cell</th><th>fault</th><th>failed GETs</th><th>failed from–to ms</th><th>recovery ms after the store is back</th><th>forced logins</th><th>login storm peak /s</th><th>how far apart</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
 }
 
+function distanceHtml(sim: Simulation): string {
+  const rows = (sim.distance ?? []).filter((d) => d.measuredGrowthUs !== null && d.predictedGrowthUs > 0)
+  if (!rows.length) return ''
+  const body = rows.map((d) => `<tr><td>${esc(d.cell)}</td><td>${esc(d.twin ?? '–')}</td><td class="n">${num(d.addedUs / 1000, 2)}</td><td class="n">${d.storeReads}</td><td class="n">${num(d.rate, 0)}</td><td class="n">${ms(d.measuredGrowthUs!)}</td><td class="n">${ms(d.predictedGrowthUs)}</td><td class="n${Math.abs(d.errorShare!) > TOLERATED_ERROR ? ' bad' : ''}">${signed(-d.errorShare! / (1 + d.errorShare!) * 100)}</td></tr>`)
+  return `<h2>The store's distance: predicted and measured</h2>
+<p>The fleet's store round trip is a delay per store call: a request's server time grows by its store calls x the round trip added. Checked on the cells this run put behind a delay proxy, against their twin next to the store, at the lowest fixed rate (servers' own p50 request time).</p>
+<table><thead><tr><th>cell</th><th>twin</th><th>RTT added ms</th><th>store calls per request</th><th>req/s</th><th>p50 growth ms measured</th><th>predicted</th><th>error</th></tr></thead><tbody>${body.join('\n')}</tbody></table>`
+}
+
 function fleetHtml(sim: Simulation): string {
   const rows = sim.fleet.map((r) => `<tr><td>${esc(r.cell)}</td><td class="n">${r.instances}</td><td class="n">${num(r.storeRttMs, 1)}</td><td class="n">${num(r.maxRps, 0)}</td><td>${r.bottleneck}</td><td class="n">${ms(r.p99UsAtHalfLoad)}</td><td class="n">${num(r.coresPer10kRps, 2)}</td></tr>`)
   return `<details><summary>Every fleet the model computed (${sim.fleet.length} rows)</summary>
@@ -142,6 +151,7 @@ ${[...sim.crossovers.map((c) => c.text), ...headline(sim)].map((t) => `<li>${esc
 <h2>Checked against this run: predicted and measured</h2>
 ${validationHtml(sim)}
 ${faultsHtml(sim)}
+${distanceHtml(sim)}
 <h2>Charts</h2>
 ${chartGrid(charts)}
 <h2>The fleet</h2>
