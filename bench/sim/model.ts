@@ -20,9 +20,11 @@ export interface ModelOptions {
 export const DEFAULT_MODEL: ModelOptions = { linkGbps: 10 }
 
 /** The waits one request meets at total rate `rps` over `instances` instances: its app queue and, for a network store, the store. */
-export function waitsAt(c: Calibrated, rps: number, instances: number): { waits: Wait[]; appLoad: number; storeLoad: number } {
-  const s = { mean: c.serviceTimeUs.mean, m2: 0 }
-  for (const x of c.service) s.m2 += x * x
+export function waitsAt(c: Calibrated, rps: number, instances: number, meanUs = c.serviceTimeUs.mean): { waits: Wait[]; appLoad: number; storeLoad: number } {
+  // The measured shape, scaled to `meanUs` (the calibrated mean unless asked otherwise).
+  const k = meanUs / c.serviceTimeUs.mean
+  const s = { mean: meanUs, m2: 0 }
+  for (const x of c.service) s.m2 += x * x * k * k
   s.m2 /= c.service.length
   const app = mg1Wait(rps / instances / 1e6, s)
   const waits = [app]
@@ -62,19 +64,26 @@ function sendLagP99(p: OpenLoopPoint): number | null {
   return xs.length ? median(xs) : null
 }
 
+/** The servers' own p50 request time at a point (median over its rounds), µs. */
+function serverP50Us(p: OpenLoopPoint): number | null {
+  const xs = p.rounds.filter((r) => r.serverTimeUs).map((r) => r.serverTimeUs.p50)
+  return xs.length ? median(xs) : null
+}
+
 /** p50 latency less the servers' own p50 request time at a point: the client, the loopback and the wake-ups, µs. */
 function outsideServerUs(p: OpenLoopPoint): number | null {
-  const xs = p.rounds.filter((r) => r.serverTimeUs).map((r) => r.serverTimeUs.p50)
-  return xs.length ? p.latencyUs.p50 - median(xs) : null
+  const server = serverP50Us(p)
+  return server === null ? null : p.latencyUs.p50 - server
 }
 
 /** The kinds of reason a prediction can miss by, each explained once on the page. */
 export const MISS_REASONS = {
   'rate-not-held': 'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point measures the client as much as the server',
   'driver-lag': 'the load driver\'s own lateness is part of the measured tail: it shares its CPU with Redis and the machine\'s other work, and a late send counts against the request',
-  'cpu-changes': 'CPU per request changes with load (a lightly loaded server pays idle wake-ups per request, a busy one batches them); the model\'s service time does not',
+  'cpu-changes': 'CPU per request changes with load (a lightly loaded server pays idle wake-ups per request, a busy one batches them); the model\'s service time does not, and with the CPU measured here its prediction lands at least halfway closer',
   'pauses': 'the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times the median',
   'low-load-tail': 'the low-load point\'s own p99 is above this point\'s: the tail the model starts from was the machine\'s in that window, not the server\'s',
+  'server-time-grows': 'the servers\' own p50 request time grew with the rate more than the model\'s queueing allows: behind the delay proxy its deliveries slip under load (its polling shares CPU 0 with the load driver and Redis); elsewhere the servers waited on something the model does not hold (the store\'s connection, the thread pool)',
   'wake-ups': 'outside the servers (p50 latency less the servers\' p50 request time) a request took much less here than at low load: at low rates the client and the server sleep between requests and pay a wake-up each, a busy pair does not, and the model keeps the low-load figure',
 } as const
 export type MissReason = keyof typeof MISS_REASONS
@@ -89,9 +98,17 @@ function whyMissed(c: Calibrated, p: OpenLoopPoint, predicted: { p50Us: number; 
   const cpuGap = (p.cpuUsPerRequest - c.serviceTimeUs.mean) / c.serviceTimeUs.mean
   const over = err.p50 > tol || err.p99 > tol
   const under = err.p50 < -tol || err.p99 < -tol
-  if ((cpuGap > TOLERATED_ERROR && under) || (cpuGap < -TOLERATED_ERROR && over)) reasons.push({ code: 'cpu-changes', figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${c.serviceTimeUs.mean.toFixed(0)} µs calibrated` })
+  // Named only where it matters: the prediction with the CPU per request measured here lands at least halfway closer.
+  const withCpu = (q: number) => quantileWithWaits(c.lowLatency!, waitsAt(c, p.achievedRate, c.instances, p.cpuUsPerRequest).waits, q)
+  const closer = (q: number, pred: number, meas: number) => Math.abs(withCpu(q) - meas) <= 0.5 * Math.abs(pred - meas)
+  const matters = closer(0.5, predicted.p50Us, p.latencyUs.p50) || closer(0.99, predicted.p99Us, p.latencyUs.p99)
+  if (matters && ((cpuGap > TOLERATED_ERROR && under) || (cpuGap < -TOLERATED_ERROR && over))) reasons.push({ code: 'cpu-changes', figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${c.serviceTimeUs.mean.toFixed(0)} µs calibrated` })
   if (err.p99 < -tol && p.latencyUs.max > 20 * p.latencyUs.p50) reasons.push({ code: 'pauses', figures: `max ${(p.latencyUs.max / 1000).toFixed(1)} ms, median ${(p.latencyUs.p50 / 1000).toFixed(2)} ms` })
   if (err.p99 > tol && c.lowLoad && c.lowLoad.latencyUs.p99 > p.latencyUs.p99) reasons.push({ code: 'low-load-tail', figures: `p99 ${(c.lowLoad.latencyUs.p99 / 1000).toFixed(1)} ms at ${Math.round(c.lowLoad.rate)}/s` })
+  const serverHere = serverP50Us(p)
+  if (err.p50 < -tol && serverHere !== null && c.lowLoad && serverHere > (1 + TOLERATED_ERROR) * c.lowLoad.serverTimeUs.p50) {
+    reasons.push({ code: 'server-time-grows', figures: `${serverHere.toFixed(0)} µs here, ${c.lowLoad.serverTimeUs.p50.toFixed(0)} µs at ${Math.round(c.lowLoad.rate)}/s${c.storeRttUs > 0 ? `, ${(c.storeRttUs / 1000).toFixed(2)} ms added to each store call` : ''}` })
+  }
   const outsideHere = outsideServerUs(p)
   const outsideLow = c.lowLoad ? c.lowLoad.latencyUs.p50 - c.lowLoad.serverTimeUs.p50 : null
   if (err.p50 > tol && outsideHere !== null && outsideLow !== null && outsideHere < (1 - TOLERATED_ERROR) * outsideLow) {
