@@ -134,6 +134,15 @@ function methodology(results: ResultsFile): string {
 </ul>`
 }
 
+/** The charts' data, Chart.js itself and the loop that draws each chart into its canvas: inlined, so the page needs no network. */
+export const chartScripts = (charts: ChartSpec[], chartJsSource: string) => `<script type="application/json" id="authbench-charts">${inlineJson(charts.map((c) => ({ id: c.id, config: c.config })))}</script>
+<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+<script>
+for (const spec of JSON.parse(document.getElementById('authbench-charts').textContent)) {
+  new Chart(document.getElementById('chart-' + spec.id), spec.config);
+}
+</script>`
+
 export const chartGrid = (charts: ChartSpec[]) => `<div class="grid">
 ${charts.map((c) => `<figure><h3>${esc(c.title)}</h3><div class="chart"><canvas id="chart-${esc(c.id)}" aria-label="${esc(c.title)}" role="img"></canvas></div><figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}
 </div>`
@@ -195,13 +204,7 @@ ${resultsTable(results.cells)}
 <h2>Methodology</h2>
 ${methodology(results)}`}
 </main>
-<script type="application/json" id="authbench-charts">${inlineJson(charts.map((c) => ({ id: c.id, config: c.config })))}</script>
-<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
-<script>
-for (const spec of JSON.parse(document.getElementById('authbench-charts').textContent)) {
-  new Chart(document.getElementById('chart-' + spec.id), spec.config);
-}
-</script>
+${chartScripts(charts, chartJsSource)}
 </body></html>
 `
 }

@@ -2,7 +2,7 @@
 import type { CellResult } from '../results.ts'
 import { esc, num } from '../format.ts'
 import { cellColors, type ChartSpec } from '../report/charts.ts'
-import { chartGrid, CSS, inlineJson } from '../report/html.ts'
+import { chartGrid, chartScripts, CSS } from '../report/html.ts'
 import type { Simulation } from './index.ts'
 import { JUDGED_LOAD, MISS_REASONS, TOLERATED_ERROR } from './model.ts'
 
@@ -161,13 +161,7 @@ ${calibrationHtml(sim)}
 <h2>What the model assumes</h2>
 ${ASSUMPTIONS.replace('${LINK}', String(sim.model.linkGbps))}
 </main>
-<script type="application/json" id="authbench-charts">${inlineJson(charts.map((c) => ({ id: c.id, config: c.config })))}</script>
-<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
-<script>
-for (const spec of JSON.parse(document.getElementById('authbench-charts').textContent)) {
-  new Chart(document.getElementById('chart-' + spec.id), spec.config);
-}
-</script>
+${chartScripts(charts, chartJsSource)}
 </body></html>
 `
 }
