@@ -9,7 +9,9 @@ import { calibrate } from '../bench/sim/calibrate.ts'
 import { checkOptions, DEFAULT_INSTANCES, DEFAULT_RTT_MS, runSimulation, type Simulation } from '../bench/sim/index.ts'
 import { crossover, fleetRow } from '../bench/sim/model.ts'
 import { renderHtml } from '../bench/report/html.ts'
-import { fixtureResults, openLoopResults } from './fixtures/results.ts'
+import { fixtureResults, lifecycleResults, openLoopResults } from './fixtures/results.ts'
+import { predictFaults, type FaultPrediction } from '../bench/sim/faults.ts'
+import { recoveryOf, type TimelinePoint } from '../bench/faults.ts'
 
 const close = (actual: number, expected: number, rel: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected), `${what}: ${actual} is not within ${rel * 100}% of ${expected}`)
@@ -153,4 +155,33 @@ test('npm run simulate: writes simulation.json and its page; exit 2 for a closed
   const none = run(join(dir, 'nothing-here'))
   assert.equal(none.status, 2)
   assert.match(none.stderr, /cannot read results/)
+})
+
+test('fault timelines: a pause by the DES (fail closed after the command timeout), a restart by the arithmetic of lost state', () => {
+  const results = lifecycleResults()
+  const faults = [{ atSeconds: 3, action: 'pause-store' as const, durationSeconds: 1 }, { atSeconds: 8, action: 'restart-store' as const }]
+  results.scenario = { ...results.scenario, workload: { ...results.scenario.workload, durationSeconds: 14, logoutsPerSecond: 0 }, faults }
+  // 200 users at 2 GETs/s: 40 GETs per 100 ms; the session's GETs failed 3.0-3.4 s (503) and 8.0-8.4 s (401).
+  const timeline: TimelinePoint[] = Array.from({ length: 140 }, (_, i) => {
+    const t = i * 100
+    const failed = (t >= 3000 && t < 3500) || (t >= 8000 && t < 8500)
+    return { tMs: t, requests: 40, ok: failed ? 0 : 40, status401: failed && t >= 8000 ? 40 : 0, status503: failed && t < 8000 ? 40 : 0, status5xx: 0, errors: 0, latencyUsP50: 1000, latencyUsP99: 3000, logins: 0, forcedLogins: 0 }
+  })
+  const session = results.cells.find((c) => c.id === 'session-sqlite')!
+  Object.assign(session, { id: 'session-redis', store: 'redis', timeline, recovery: recoveryOf(timeline, faults, 200) })
+  const sim = predictFaults(results, calibrate(results).cells)
+  assert.deepEqual(sim.map((f) => `${f.cell} ${f.action}`), ['session-redis pause-store', 'session-redis restart-store'])
+  const [pause, restart] = sim as [FaultPrediction, FaultPrediction]
+  assert.equal(pause.measured.failedGets, 200)
+  // GETs due in the pause's first 500 ms time out: 400/s x 0.5 s, and a few queued behind them.
+  assert.ok(pause.predicted.failedGets >= 180 && pause.predicted.failedGets <= 220, `${pause.predicted.failedGets} failed GETs`)
+  assert.equal(pause.predicted.firstErrorMs, 3000)
+  assert.equal(pause.predicted.lastErrorMs, 3400)
+  assert.equal(pause.predicted.forcedLogins, 0)
+  // Every user's session was in the store: 200 log in again within one GET interval (0.5 s).
+  assert.equal(restart.predicted.forcedLogins, 200)
+  assert.equal(restart.predicted.loginStormPeakPerSecond, 400)
+  assert.equal(restart.predicted.lastErrorMs, 8500)
+  assert.equal(restart.measured.failedGets, 200)
+  assert.match(restart.agreement, /^failed GETs \+0%, forced logins/)
 })
