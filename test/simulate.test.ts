@@ -184,4 +184,9 @@ test('fault timelines: a pause by the DES (fail closed after the command timeout
   assert.equal(restart.predicted.lastErrorMs, 8500)
   assert.equal(restart.measured.failedGets, 200)
   assert.match(restart.agreement, /^failed GETs \+0%, forced logins/)
+  // Redis's CPU per operation was not measured (no round carries it): no fleet for that cell, and the note says why.
+  const whole = runSimulation(results)
+  assert.equal(whole.fleet.some((r) => r.cell === 'session-redis'), false)
+  assert.ok(whole.fleetNotes.some((n) => n.startsWith('session-redis: no fleet modelled: the run did not measure its redis\'s CPU per operation')))
+  assert.equal(whole.crossovers.find((c) => c.cell === 'session-redis')!.storeMaxRps, null)
 })

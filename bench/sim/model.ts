@@ -160,6 +160,9 @@ export function storeCores(c: Calibrated): number {
   return c.store === 'redis-cluster' ? 3 : 1
 }
 
+/** A network store the cell's requests use, whose CPU per operation the run did not measure: no capacity can be said for it. */
+export const storeUnknown = (c: Calibrated) => c.networkStore && c.storeOpsPerRequest > 0 && c.storeCpuUsPerOp === null
+
 /** Whether a fleet of `instances` can run this cell: an in-process store its requests read serves one host only. */
 export function fleetApplies(c: Calibrated, instances: number): boolean {
   return instances === 1 || c.networkStore || c.storeOpsPerRequest === 0 || c.store === null
@@ -209,6 +212,9 @@ export function crossover(c: Calibrated, o: ModelOptions = DEFAULT_MODEL, redis:
     const what = descriptorOf(c).state === 'none' ? 'no authentication (the baseline)' : 'no session or token store (the credential carries its state)'
     return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: ${what}${traffic ? `; ${traffic}, the users table at login aside` : ''}; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${light}.` }
   }
+  if (storeUnknown(c)) {
+    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: ${traffic ? `${traffic}; ` : ''}this run did not measure its ${c.store}'s CPU per operation (a run with store faults restarts it), so how far one ${c.store} carries the fleet is not known from it.` }
+  }
   if (!c.networkStore && c.storeOpsPerRequest > 0) {
     const moved = l && redis ? ` On one Redis at ${redis.usPerOp.toFixed(1)} µs per operation (as ${redis.cell} measured in this run), this traffic would allow at most ${Math.round(1e6 / (c.storeOpsPerRequest * redis.usPerOp)).toLocaleString('en-US')} req/s${light}.` : ''
     return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: ${traffic ? `${traffic}; ` : ''}its store is in-process (${c.store}), its cost inside the app's CPU per request; it serves one host, so this cell does not make a fleet.${moved}` }
@@ -234,6 +240,10 @@ export function fleet(cells: Calibrated[], instances: number[], rttMs: number[],
   const lifecycle = cells.filter((c) => c.lifecycle)
   if (lifecycle.length) notes.push(`Lifecycle cells (${lifecycle.map((c) => c.cell).join(', ')}): CPU per request and the store's CPU per operation come from windows at the workload's light load, where every request pays wake-ups a busy process shares; their maximum rates and cores are bounds on the safe side, not estimates. An open-loop run of the same cells calibrates them at load.`)
   for (const c of cells) {
+    if (storeUnknown(c)) {
+      notes.push(`${c.cell}: no fleet modelled: the run did not measure its ${c.store}'s CPU per operation (a run with store faults restarts it), so the store's limit is unknown. A run without faults (scenarios/latency.ts) measures it.`)
+      continue
+    }
     if (instances.some((n) => !fleetApplies(c, n))) notes.push(`${c.cell}: only 1 instance modelled: its requests read an in-process ${c.store} store, which one host holds; a fleet needs a shared store (Redis).`)
     for (const n of instances) {
       if (!fleetApplies(c, n)) continue

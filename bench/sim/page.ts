@@ -26,7 +26,7 @@ export function simulationCharts(sim: Simulation): ChartSpec[] {
   const rtt0 = sim.model.storeRttMs[0]!
   const rows = (cell: string) => sim.fleet.filter((r) => r.cell === cell && r.storeRttMs === rtt0)
   const fleetCells = sim.calibration.filter((c) => rows(c.cell).length > 0)
-  const charts: ChartSpec[] = [{
+  const charts: ChartSpec[] = fleetCells.length === 0 ? [] : [{
     id: 'sim-max-rate',
     title: 'Maximum rate against app instances (model)',
     caption: `The bottleneck law: each instance serves at most 1 / (its CPU per request), one Redis at most 1 / (its CPU per operation x operations per request), the ${sim.model.linkGbps} Gbit/s link at most its bandwidth over the bytes per request. Where a line flattens, the store (or the link) sets the rate however many instances are added. Log scales.`,
@@ -84,8 +84,9 @@ function validationHtml(sim: Simulation): string {
 function faultsHtml(sim: Simulation): string {
   if (!sim.faults.length) return ''
   const f = (v: number | null) => (v === null ? '–' : num(v, 0))
+  const span = (x: { firstErrorMs: number | null; lastErrorMs: number | null }) => (x.firstErrorMs === null ? 'none' : `${f(x.firstErrorMs)}–${f(x.lastErrorMs)}`)
   const rows = sim.faults.map((x) => `<tr><td>${esc(x.cell)}</td><td>${esc(x.action)} at ${num(x.faultAtMs / 1000, 1)} s</td>
-<td class="n">${x.measured.failedGets} / ${x.predicted.failedGets}</td><td class="n">${f(x.measured.firstErrorMs)}–${f(x.measured.lastErrorMs)} / ${f(x.predicted.firstErrorMs)}–${f(x.predicted.lastErrorMs)}</td>
+<td class="n">${x.measured.failedGets} / ${x.predicted.failedGets}</td><td class="n">${span(x.measured)} / ${span(x.predicted)}</td>
 <td class="n">${f(x.measured.recoveryMs)} / ${f(x.predicted.recoveryMs)}</td><td class="n">${x.measured.forcedLogins} / ${x.predicted.forcedLogins}</td><td class="n">${num(x.measured.loginStormPeakPerSecond, 0)} / ${num(x.predicted.loginStormPeakPerSecond, 0)}</td><td>${esc(x.agreement)}${x.why ? `<br><span class="muted">${esc(x.why)}</span>` : ''}</td></tr>`)
   return `<h2>Fault timelines: measured / predicted</h2>
 <p>A pause is simulated (the DES: the users' GETs arriving as measured, each store call failing closed after the servers' command timeout, the calls queued during the pause served after it); a restart is the arithmetic of lost state (every user whose state lived in the store logs in again at its next GET, or at its next refresh when only refreshes use the store, spread over that interval). Times in ms into the window, at the timeline's 100 ms resolution.</p>
@@ -152,8 +153,8 @@ ${[...sim.crossovers.map((c) => c.text), ...headline(sim)].map((t) => `<li>${esc
 ${validationHtml(sim)}
 ${faultsHtml(sim)}
 ${distanceHtml(sim)}
-<h2>Charts</h2>
-${chartGrid(charts)}
+${charts.length ? `<h2>Charts</h2>
+${chartGrid(charts)}` : ''}
 <h2>The fleet</h2>
 ${fleetHtml(sim)}
 <h2>Calibration</h2>
