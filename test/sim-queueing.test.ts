@@ -52,6 +52,10 @@ test('points from measured quantiles keep the quantiles and the mean', () => {
   close(quantileOf(p, 0.9), 200, 0.01, 'p90')
   close(quantileOf(p, 0.99), 800, 0.02, 'p99')
   close(moments(p).mean, 150, 0.001, 'mean')
+  // Quantiles out of order (medians over rounds taken one by one): still sorted points.
+  const odd = pointsFromQuantiles({ p50: 10, p90: 30, p99: 50, max: 40 }, 100)
+  assert.deepEqual([...odd], [...odd].sort((a, b) => a - b))
+  assert.ok(odd[99]! > 48 && odd[99]! <= 50, String(odd[99]))
   const s = scaledTo(p, 30)
   close(moments(s).mean, 30, 1e-9, 'scaled mean')
   close(moments(s).scv, moments(p).scv, 1e-9, 'scaled shape')

@@ -27,7 +27,8 @@ export function pointsFromQuantiles(q: MeasuredQuantiles, n = 1000): Points {
     const [u1, v1] = knots[k + 1]!
     out[i] = v0 + (v1 - v0) * (u - u0) / (u1 - u0)
   }
-  return out
+  // Medians over rounds taken quantile by quantile need not be in order (a p99 above the max): sorted, it is a distribution again.
+  return out.sort()
 }
 
 export function moments(p: Points): { mean: number; m2: number; scv: number } {
