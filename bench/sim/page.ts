@@ -4,10 +4,9 @@ import { esc, num } from '../format.ts'
 import { cellColors, type ChartSpec } from '../report/charts.ts'
 import { chartGrid, chartScripts, CSS } from '../report/html.ts'
 import type { Simulation } from './index.ts'
-import { JUDGED_LOAD, MISS_REASONS, TOLERATED_ERROR } from './model.ts'
+import { JUDGED_LOAD, TOLERATED_ERROR } from './model.ts'
+import { faultsHtml, ms, signed, validationHtml } from '../report/simulation.ts'
 
-const ms = (us: number) => (Number.isFinite(us) ? num(us / 1000, 2) : '∞')
-const signed = (p: number) => (Number.isFinite(p) ? `${p >= 0 ? '+' : ''}${num(p, 0)}%` : '∞')
 
 function colorsOf(sim: Simulation): Map<string, string> {
   const colors = cellColors(sim.calibration.map((c) => ({ strategy: c.strategy }) as CellResult))
@@ -64,33 +63,6 @@ export function simulationCharts(sim: Simulation): ChartSpec[] {
     })
   }
   return charts
-}
-
-function validationHtml(sim: Simulation): string {
-  if (!sim.validation.length) return '<p class="muted">This run has no open-loop point to check the latency model against (lifecycle runs feed the fleet table and the fault timelines only).</p>'
-  const judged = sim.validation.filter((v) => v.holds !== null && !v.calibration)
-  const held = judged.filter((v) => v.holds)
-  const verdict = (v: Simulation['validation'][number]) => v.calibration ? '<span class="muted">calibration point</span>'
-    : v.holds === null ? `<span class="muted">not judged (load over ${JUDGED_LOAD * 100}%)</span>`
-    : v.holds ? 'holds' : `<span class="bad">does not hold</span>: ${v.reasons?.length ? v.reasons.map((r) => `${esc(r.code)} <span class="muted">(${esc(r.figures)})</span>`).join('; ') : 'not known from these measurements'}`
-  const rows = sim.validation.map((v) => `<tr><td>${esc(v.cell)}</td><td class="n">${num(v.rate, 0)}${v.fraction === null ? '' : ` (${num(v.fraction * 100, 0)}%)`}</td><td class="n">${num(v.load * 100, 0)}%</td>
-<td class="n">${ms(v.measured.p50Us)}</td><td class="n">${ms(v.predicted.p50Us)}</td><td class="n${Math.abs(v.errorPct.p50) > TOLERATED_ERROR * 100 ? ' bad' : ''}">${signed(v.errorPct.p50)}</td>
-<td class="n">${ms(v.measured.p99Us)}</td><td class="n">${ms(v.predicted.p99Us)}</td><td class="n${Math.abs(v.errorPct.p99) > TOLERATED_ERROR * 100 ? ' bad' : ''}">${signed(v.errorPct.p99)}</td><td>${verdict(v)}</td></tr>`)
-  return `<p>Each open-loop point of the run predicted from the calibration alone (the lowest rate's latency, the closed-loop CPU per request, Redis's CPU per operation), beside its measurement; error = (predicted − measured) / measured. Judged at or under ${JUDGED_LOAD * 100}% load (the model's own estimate of the busiest station): <strong>the model holds (p50 and p99 within ±${TOLERATED_ERROR * 100}%) at ${held.length} of ${judged.length} points judged</strong>.</p>
-<p class="muted">Reasons, as the measurements at each point show them: ${Object.entries(MISS_REASONS).map(([k, v]) => `<strong>${esc(k)}</strong>: ${esc(v)}`).join('. ')}.</p>
-<table><thead><tr><th>cell</th><th>req/s (of capacity)</th><th>load</th><th>p50 ms measured</th><th>p50 ms predicted</th><th>error</th><th>p99 ms measured</th><th>p99 ms predicted</th><th>error</th><th>verdict</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
-}
-
-function faultsHtml(sim: Simulation): string {
-  if (!sim.faults.length) return ''
-  const f = (v: number | null) => (v === null ? '–' : num(v, 0))
-  const span = (x: { firstErrorMs: number | null; lastErrorMs: number | null }) => (x.firstErrorMs === null ? 'none' : `${f(x.firstErrorMs)}–${f(x.lastErrorMs)}`)
-  const rows = sim.faults.map((x) => `<tr><td>${esc(x.cell)}</td><td>${esc(x.action)} at ${num(x.faultAtMs / 1000, 1)} s</td>
-<td class="n">${x.measured.failedGets} / ${x.predicted.failedGets}</td><td class="n">${span(x.measured)} / ${span(x.predicted)}</td>
-<td class="n">${f(x.measured.recoveryMs)} / ${f(x.predicted.recoveryMs)}</td><td class="n">${x.measured.forcedLogins} / ${x.predicted.forcedLogins}</td><td class="n">${num(x.measured.loginStormPeakPerSecond, 0)} / ${num(x.predicted.loginStormPeakPerSecond, 0)}</td><td>${esc(x.agreement)}${x.why ? `<br><span class="muted">${esc(x.why)}</span>` : ''}</td></tr>`)
-  return `<h2>Fault timelines: measured / predicted</h2>
-<p>A pause is simulated (the DES: the users' GETs arriving as measured, each store call failing closed after the servers' command timeout, the calls queued during the pause served after it); a restart is the arithmetic of lost state (every user whose state lived in the store logs in again at its next GET, or at its next refresh when only refreshes use the store, spread over that interval). Times in ms into the window, at the timeline's 100 ms resolution.</p>
-<table><thead><tr><th>cell</th><th>fault</th><th>failed GETs</th><th>failed from–to ms</th><th>recovery ms after the store is back</th><th>forced logins</th><th>login storm peak /s</th><th>how far apart</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
 }
 
 function distanceHtml(sim: Simulation): string {
