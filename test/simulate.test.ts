@@ -9,7 +9,9 @@ import { calibrate } from '../bench/sim/calibrate.ts'
 import { checkOptions, DEFAULT_INSTANCES, DEFAULT_RTT_MS, runSimulation, type Simulation } from '../bench/sim/index.ts'
 import { crossover, fleetRow } from '../bench/sim/model.ts'
 import { renderHtml } from '../bench/report/html.ts'
-import { fixtureResults, lifecycleResults, openLoopResults } from './fixtures/results.ts'
+import { fixtureResults, lifecycleResults, openLoopResults, round } from './fixtures/results.ts'
+import { summarizeRounds } from '../bench/summarize.ts'
+import { expectedOps } from '../bench/expected.ts'
 import { predictFaults, type FaultPrediction } from '../bench/sim/faults.ts'
 import { recoveryOf, type TimelinePoint } from '../bench/faults.ts'
 
@@ -32,6 +34,19 @@ test('calibration: service mean from the closed-loop CPU, shape from the low-loa
   const sqlite = cells.find((c) => c.cell === 'session-sqlite')!
   assert.equal(sqlite.networkStore, false)
   assert.equal(sqlite.storeCpuUsPerOp, null)
+})
+
+test('calibration on GET /profile: the users-table read (SQLite) is not a Redis operation', () => {
+  for (const withRedisCounts of [true, false]) {
+    const results = openLoopResults()
+    const redis = results.cells.find((c) => c.id === 'session-redis')!
+    // One Redis read and one users-table read per request, 10 µs of Redis CPU per request.
+    const rounds = [1, 2, 3].map((n) => round(n, 50, 20_000, 2, { storeCpuUsPerRequest: 10, redisCommandsPerRequest: withRedisCounts ? { reads: 1, writes: 0, deletes: 0, total: 1 } : null }))
+    Object.assign(redis, { workload: 'GET /profile', rounds, summary: summarizeRounds(rounds), expected: { ops: expectedOps({ ...redis, workload: 'GET /profile' }), status401Share: 0 } })
+    const c = calibrate(results).cells.find((x) => x.cell === 'session-redis')!
+    assert.equal(c.storeOpsPerRequest, 1, `with Redis's own counts: ${withRedisCounts}`)
+    assert.equal(c.storeCpuUsPerOp, 10)
+  }
 })
 
 test('fleet rows: the bottleneck law over app, store and link, cores per 10k req/s, the crossover', () => {

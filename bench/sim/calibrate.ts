@@ -23,7 +23,11 @@ export interface Calibration {
   /** The store process's CPU per counted operation (Redis's INFO cpu), µs; null for an in-process store. */
   storeCpuUsPerOp: number | null
   storeCpuFrom: string | null
-  /** Counted store operations per request (reads + writes + deletes), steady state or, on the lifecycle workload, over every request the servers answered (refreshes, logins, renewals included). */
+  /**
+   * Operations per request that reach the cell's store (reads + writes + deletes), steady state or,
+   * on the lifecycle workload, over every request the servers answered (refreshes, logins, renewals
+   * included). Redis: its own command counts, so a users-table read (SQLite) is not in them.
+   */
   storeOpsPerRequest: number
   /** The store is a process the servers reach over the network (Redis), so a fleet can share it and its distance matters. */
   networkStore: boolean
@@ -63,15 +67,29 @@ function serverQuantiles(p: OpenLoopPoint): MeasuredQuantiles | null {
   return { p50: m('p50'), p90: m('p90'), p99: m('p99'), max: m('max'), mean: m('mean') }
 }
 
-/** The Redis CPU per operation of every cell that measured both, for cells that did no store operation per request themselves. */
+/**
+ * Operations per request that reach the cell's own store. For Redis: its own command counts (INFO
+ * commandstats), so the users table's reads (always SQLite, counted with the store's in
+ * results.json) stay out of Redis's queue and its CPU per operation. Else the counted operations.
+ */
+function ownStoreOps(c: CellResult): number {
+  const counted = c.lifecycle ? sumOps(c.lifecycle.storeOpsPerRequest) : c.summary ? sumOps(c.summary.storeOpsPerRequest) : 0
+  if (c.store === null || storeProvisioners[c.store].awaits === null) return counted
+  const redis = c.lifecycle
+    ? c.lifecycle.rounds.filter((r) => r.redisCommands && r.served > 0).map((r) => sumOps(r.redisCommands!) / r.served)
+    : c.rounds.filter((r) => r.redisCommandsPerRequest).map((r) => sumOps(r.redisCommandsPerRequest!))
+  return redis.length ? medianOf(redis) : Math.max(0, counted - (c.lifecycle ? 0 : c.expected.ops.userReads))
+}
+
+/** The store process's CPU per operation it served, or null where the run did not measure it. */
 function storeCpuPerOp(c: CellResult): number | null {
+  const ops = ownStoreOps(c)
+  if (ops === 0) return null
   if (c.lifecycle) {
-    const rounds = c.lifecycle.rounds.filter((r) => r.storeCpuUsPerRequest !== null && sumOps(r.storeOpsPerRequest) > 0)
-    return rounds.length ? medianOf(rounds.map((r) => r.storeCpuUsPerRequest! / sumOps(r.storeOpsPerRequest))) : null
+    const rounds = c.lifecycle.rounds.filter((r) => r.storeCpuUsPerRequest !== null)
+    return rounds.length ? medianOf(rounds.map((r) => r.storeCpuUsPerRequest!)) / ops : null
   }
-  const s = c.summary
-  if (!s?.storeCpuUsPerRequest || sumOps(s.storeOpsPerRequest) === 0) return null
-  return s.storeCpuUsPerRequest.median / sumOps(s.storeOpsPerRequest)
+  return c.summary?.storeCpuUsPerRequest ? c.summary.storeCpuUsPerRequest.median / ops : null
 }
 
 /** Per-cell calibration from a run; cells without what the model needs are left out with the reason. */
@@ -91,7 +109,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
     if (c.lifecycle) {
       cpu = c.lifecycle.cpuUsPerRequest
       meanFrom = 'server CPU per request over the lifecycle windows (every request kind)'
-      opsPerRequest = sumOps(c.lifecycle.storeOpsPerRequest)
+      opsPerRequest = ownStoreOps(c)
       const l = c.lifecycle
       const gets = Math.max(1, l.requests)
       lifecycle = {
@@ -101,7 +119,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
     } else if (c.summary && low) {
       cpu = c.summary.cpuUsPerRequest.median
       meanFrom = 'server CPU per request in the closed-loop windows (servers busy)'
-      opsPerRequest = sumOps(c.summary.storeOpsPerRequest)
+      opsPerRequest = ownStoreOps(c)
     } else {
       skipped.push({ cell: c.id, reason: low ? 'no closed-loop window to take its CPU per request from' : 'no open-loop point the driver held (closed loop only)' })
       continue

@@ -3,7 +3,7 @@
 // on every store call. For what the formulas cannot say: a store that pauses and its backlog, a
 // storm of requests at one moment. Times in µs.
 import { seededRandom } from '../stats.ts'
-import type { Points } from './queueing.ts'
+import { quantileOf, type Points } from './queueing.ts'
 
 /** A service time: exponential, fixed, or drawn from measured points. */
 export type Sampler = { kind: 'exp'; mean: number } | { kind: 'det'; value: number } | { kind: 'points'; points: Points }
@@ -210,7 +210,7 @@ function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Arr
     const rt = r.finish[i]! - r.arrival[i]!
     if (r.failed[i]) { failedCount++; fails[b]!++ } else { ok.push(rt); per[b]!.push(rt) }
   }
-  const q = (xs: Float64Array, p: number) => xs.length ? xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]! : 0
+  const q = (xs: Float64Array, p: number) => (xs.length ? quantileOf(xs, p) : 0)
   const timeline = per.map((xs, b): DesBucket => {
     const s = Float64Array.from(xs).sort()
     return { tUs: b * bucketUs, arrivals: xs.length + fails[b]!, ok: xs.length, failed: fails[b]!, p50Us: q(s, 0.5), p99Us: q(s, 0.99) }
@@ -227,8 +227,4 @@ function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Arr
     timeline,
     backlogDrainedAtUs: (o.storePauses?.length ?? 0) > 0 ? r.drained : null,
   }
-}
-
-export function quantile(sorted: Float64Array, q: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]! : NaN
 }
