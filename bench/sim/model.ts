@@ -21,18 +21,14 @@ export const DEFAULT_MODEL: ModelOptions = { linkGbps: 10 }
 
 /** The waits one request meets at total rate `rps` over `instances` instances: its app queue and, for a network store, the store. */
 export function waitsAt(c: Calibrated, rps: number, instances: number, meanUs = c.serviceTimeUs.mean): { waits: Wait[]; appLoad: number; storeLoad: number } {
-  // The measured shape, scaled to `meanUs` (the calibrated mean unless asked otherwise).
-  const k = meanUs / c.serviceTimeUs.mean
-  const s = { mean: meanUs, m2: 0 }
-  for (const x of c.service) s.m2 += x * x * k * k
-  s.m2 /= c.service.length
-  const app = mg1Wait(rps / instances / 1e6, s)
+  // The measured shape (its squared coefficient of variation), scaled to `meanUs`.
+  const app = mg1Wait(rps / instances / 1e6, { mean: meanUs, m2: meanUs * meanUs * (1 + c.serviceTimeUs.scv) })
   const waits = [app]
   let storeLoad = 0
   if (c.networkStore && c.storeOpsPerRequest > 0 && c.storeCpuUsPerOp !== null) {
-    // Redis serves a command in close to fixed time: M/D/1 moments.
+    // Redis serves a command in close to fixed time: M/D/1 moments; a cluster's masters share the keys evenly.
     const d = c.storeCpuUsPerOp
-    const store = mg1Wait(rps * c.storeOpsPerRequest / 1e6, { mean: d, m2: d * d })
+    const store = mg1Wait(rps * c.storeOpsPerRequest / storeServers(c) / 1e6, { mean: d, m2: d * d })
     storeLoad = store.rho
     waits.push(store)
   }
@@ -154,10 +150,22 @@ export interface FleetRow {
   demandUs: { app: number; store: number; network: number }
 }
 
-/** Cores the store takes: one single-threaded Redis (three masters for a cluster) when requests use it, else none. */
+/** Single-threaded store processes the keys spread over: three masters for a Redis Cluster, else one. */
+export const storeServers = (c: Calibrated) => (c.store === 'redis-cluster' ? 3 : 1)
+
+/** Cores the store takes: its processes, when requests use a network store; an in-process store's are the app's. */
 export function storeCores(c: Calibrated): number {
-  if (!c.networkStore || c.storeOpsPerRequest === 0) return 0
-  return c.store === 'redis-cluster' ? 3 : 1
+  return !c.networkStore || c.storeOpsPerRequest === 0 ? 0 : storeServers(c)
+}
+
+/** The stations a request visits, with its demand at each, µs: the app instances, the store, the link. */
+export function stationsOf(c: Calibrated, instances: number, o: ModelOptions = DEFAULT_MODEL) {
+  return [
+    { name: 'app' as const, servers: instances, demandUs: c.serviceTimeUs.mean },
+    { name: 'store' as const, servers: storeServers(c), demandUs: c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest * c.storeCpuUsPerOp : 0 },
+    // Bytes x 8 bits / (Gbit/s x 1e3 bits per µs).
+    { name: 'network' as const, servers: 1, demandUs: c.bytesPerRequest * 8 / (o.linkGbps * 1e3) },
+  ]
 }
 
 /** A network store the cell's requests use, whose CPU per operation the run did not measure: no capacity can be said for it. */
@@ -169,27 +177,18 @@ export function fleetApplies(c: Calibrated, instances: number): boolean {
 }
 
 export function fleetRow(c: Calibrated, instances: number, storeRttMs: number, o: ModelOptions = DEFAULT_MODEL): FleetRow {
-  const storeDemand = c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest * c.storeCpuUsPerOp : 0
-  // Bytes x 8 bits / (Gbit/s x 1e3 bits per µs).
-  const networkDemand = c.bytesPerRequest * 8 / (o.linkGbps * 1e3)
-  const stations = [
-    { name: 'app' as const, servers: instances, demandUs: c.serviceTimeUs.mean },
-    // A Redis Cluster spreads keys over three masters.
-    { name: 'store' as const, servers: c.store === 'redis-cluster' ? 3 : 1, demandUs: storeDemand },
-    { name: 'network' as const, servers: 1, demandUs: networkDemand },
-  ]
+  const stations = stationsOf(c, instances, o)
   const b = bottleneck(stations)
-  const half = b.maxRps / 2
-  const { waits } = waitsAt(c, half, instances)
+  const { waits } = waitsAt(c, b.maxRps / 2, instances)
   // The server's own time at low load, its store calls moved to the asked distance.
   const base: Points = c.lowServer ?? c.service
   const shift = c.networkStore ? c.storeOpsPerRequest * (storeRttMs * 1000 - c.storeRttUs) : 0
-  const shifted = base.map((x) => Math.max(0, x + shift))
+  const [app, store, network] = stations.map((x) => x.demandUs) as [number, number, number]
   return {
     cell: c.cell, instances, storeRttMs, maxRps: b.maxRps, bottleneck: b.at.name,
-    p99UsAtHalfLoad: quantileWithWaits(shifted, waits, 0.99),
+    p99UsAtHalfLoad: quantileWithWaits(base.map((x) => Math.max(0, x + shift)), waits, 0.99),
     coresPer10kRps: (instances + storeCores(c)) * 10_000 / b.maxRps,
-    demandUs: { app: c.serviceTimeUs.mean, store: storeDemand, network: networkDemand },
+    demandUs: { app, store, network },
   }
 }
 
@@ -223,7 +222,7 @@ export function crossover(c: Calibrated, o: ModelOptions = DEFAULT_MODEL, redis:
     const link = row1.demandUs.network > 0 ? `, up to the ${o.linkGbps} Gbit/s link's ${Math.round(1e6 / row1.demandUs.network).toLocaleString('en-US')} req/s (${Math.ceil(row1.demandUs.app / row1.demandUs.network)} instances)` : ''
     return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: its requests make no store call, so no store limits it; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${link}.` }
   }
-  const storeMax = (c.store === 'redis-cluster' ? 3 : 1) * 1e6 / row1.demandUs.store
+  const storeMax = storeServers(c) * 1e6 / row1.demandUs.store
   const perInstance = 1e6 / row1.demandUs.app
   const n = Math.floor(storeMax / perInstance) + 1
   const within = n <= 1000
@@ -261,8 +260,7 @@ export function validation(results: ResultsFile, cells: Calibrated[]): Validatio
 /** Predicted p99 against load for the cell as the run had it (its instances, store and distance), from 5% to 95%. */
 export function loadCurve(c: Calibrated): { cell: string; points: { load: number; rps: number; p99Us: number }[] } {
   if (!c.lowLatency) return { cell: c.cell, points: [] }
-  const storeDemand = c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest * c.storeCpuUsPerOp : 0
-  const max = bottleneck([{ name: 'app', servers: c.instances, demandUs: c.serviceTimeUs.mean }, { name: 'store', servers: 1, demandUs: storeDemand }]).maxRps
+  const max = bottleneck(stationsOf(c, c.instances)).maxRps
   const points = []
   for (let k = 1; k <= 19; k++) {
     const load = k / 20
