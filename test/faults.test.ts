@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
-import { Redis } from 'ioredis'
+import { Redis, ReplyError } from 'ioredis'
+import { unavailableReply } from '../servers/stores/redis.ts'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
 import { login, testServer } from './helpers.ts'
@@ -88,6 +89,16 @@ describe('a Redis Cluster with a master killed fails closed with 503 and recover
       await cluster.stop()
     })
   }
+})
+
+test('a transaction a cluster discarded for redirections the client could not follow is "unavailable"; a bug stays a bug', () => {
+  const execabort = (...previous: string[]) => Object.assign(new ReplyError('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: previous.map((m) => new ReplyError(m)) })
+  // Seen with a master killed: the MULTI went to another master, which redirects every queued command to the dead one.
+  assert.equal(unavailableReply(execabort('MOVED 2471 127.0.0.1:40799', 'MOVED 2471 127.0.0.1:40799')), true)
+  assert.equal(unavailableReply(execabort('CLUSTERDOWN Hash slot not served')), true)
+  assert.equal(unavailableReply(new ReplyError('ASK 3999 127.0.0.1:6381')), true)
+  assert.equal(unavailableReply(execabort("ERR wrong number of arguments for 'set' command")), false)
+  assert.equal(unavailableReply(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value')), false)
 })
 
 describe('SQLite busy fails closed with 503 within the busy timeout', () => {

@@ -35,15 +35,21 @@ export function clusterNodes(url: string): { host: string; port: number }[] {
 
 /**
  * Replies by which Redis says it cannot serve now (out of memory, a read-only replica, busy with a
- * script, loading its data, unable to persist, no master): the store is unavailable, 503.
+ * script, loading its data, unable to persist, no master), and cluster redirections the client
+ * could not follow (a MULTI sent to another master while the slot's own is unreachable comes back
+ * EXECABORT with MOVED for each queued command): the store is unavailable, 503.
  */
-const UNAVAILABLE_REPLIES = /^(OOM|READONLY|BUSY|LOADING|MISCONF|MASTERDOWN|NOREPLICAS|CLUSTERDOWN|TRYAGAIN)\b/
+const UNAVAILABLE_REPLIES = /^(OOM|READONLY|BUSY|LOADING|MISCONF|MASTERDOWN|NOREPLICAS|CLUSTERDOWN|TRYAGAIN|MOVED|ASK)\b/
+
+/** Whether a reply error says "the store cannot serve now"; a transaction refused at queueing time carries the replies that made Redis discard it. */
+export function unavailableReply(err: unknown): boolean {
+  const replies: unknown[] = [err, ...((err as { previousErrors?: unknown[] } | null)?.previousErrors ?? [])]
+  return replies.some((e) => e instanceof Error && UNAVAILABLE_REPLIES.test(e.message))
+}
 
 /** Connection errors, timeouts and the replies above mean "store unavailable"; any other reply error is a bug and stays one. */
 function unavailable(err: unknown): never {
-  // A transaction refused at queueing time carries the replies that made Redis discard it.
-  const replies: unknown[] = [err, ...((err as { previousErrors?: unknown[] } | null)?.previousErrors ?? [])]
-  if (err instanceof ReplyError && !replies.some((e) => e instanceof Error && UNAVAILABLE_REPLIES.test(e.message))) throw err
+  if (err instanceof ReplyError && !unavailableReply(err)) throw err
   throw new StoreUnavailableError(err instanceof ReplyError ? `Redis refused: ${(err as Error).message.split('\n')[0]}` : 'Redis is unavailable', { cause: err })
 }
 
