@@ -17,6 +17,9 @@ export interface ExpectedOps {
   renewals: boolean
 }
 
+/** Operations one request makes on the cell's own store (the users table, always SQLite, aside). */
+export const ownStoreOps = (o: ExpectedOps) => o.stateReads + o.writes + o.deletes
+
 /** The most renewal writes a window can hold: each session at most once per 60 s, per instance. */
 export function renewalWriteBound(sessions: number, instances: number, windowSeconds: number): number {
   return sessions * instances * (Math.floor(windowSeconds / 60) + 1)

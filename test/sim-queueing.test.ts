@@ -7,7 +7,7 @@ const close = (actual: number, expected: number, rel: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected), `${what}: ${actual} is not within ${rel * 100}% of ${expected}`)
 
 test('M/M/1 formulas: known values (λ = 0.8, μ = 1)', () => {
-  assert.equal(mm1.meanSojourn(0.8, 1), 5.000000000000001)
+  close(mm1.meanSojourn(0.8, 1), 5, 1e-12, 'W')
   close(mm1.meanWait(0.8, 1), 4, 1e-12, 'Wq')
   close(mm1.sojournQuantile(0.8, 1, 0.99), 5 * Math.log(100), 1e-12, 'p99')
   // Pollaczek-Khinchine with exponential moments (E[S²] = 2/μ²) is M/M/1's mean wait.
@@ -43,6 +43,20 @@ test('the model\'s wait: exact for M/M/1 (atom 1 - ρ, exponential tail), two qu
   const a = { rho: 1, meanWait: 1 }
   close(waitCdf([{ rho: 0.999999999, meanWait: 1 }, { rho: 0.999999999, meanWait: 1 }], 2), 1 - Math.exp(-2) * 3, 1e-6, 'Erlang-2')
   assert.equal(waitCdf([a], -1), 0)
+})
+
+test('two queues\' waits of different rates: the closed form against a numerical convolution', () => {
+  const a = { rho: 0.6, meanWait: 3 }
+  const b = { rho: 0.3, meanWait: 0.5 }
+  // P(A + B <= t) = P(A = 0) P(B <= t) + ∫ density of A's tail at x times P(B <= t - x) dx.
+  const ra = a.rho / a.meanWait
+  const cdfB = (x: number) => (x < 0 ? 0 : waitCdf([b], x))
+  for (const t of [0, 0.5, 2, 6, 15]) {
+    let integral = 0
+    const dx = 1e-4
+    for (let x = dx / 2; x < t; x += dx) integral += a.rho * ra * Math.exp(-ra * x) * cdfB(t - x) * dx
+    close(waitCdf([a, b], t), (1 - a.rho) * cdfB(t) + integral, 1e-5, `P(W <= ${t})`)
+  }
 })
 
 test('points from measured quantiles keep the quantiles and the mean', () => {

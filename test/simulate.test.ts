@@ -46,7 +46,32 @@ test('calibration on GET /profile: the users-table read (SQLite) is not a Redis 
     const c = calibrate(results).cells.find((x) => x.cell === 'session-redis')!
     assert.equal(c.storeOpsPerRequest, 1, `with Redis's own counts: ${withRedisCounts}`)
     assert.equal(c.storeCpuUsPerOp, 10)
+    assert.equal(c.userTableReads, 1)
+    assert.match(crossover(c).text, /\(its 1 users-table read per request, SQLite's, is outside the model\)/)
   }
+})
+
+test('calibration figures measured at light load are flagged: a nearly idle Redis, a lowest rate that is not low load', () => {
+  const results = openLoopResults()
+  // Redis 10 µs per request at 20,000 req/s: 20% busy, not light.
+  const busy = calibrate(results).cells.find((x) => x.cell === 'session-redis')!
+  close(busy.storeBusyShare!, 0.2, 1e-9, 'busy share')
+  assert.doesNotMatch(crossover(busy).text, /light-load/)
+  // The same Redis CPU per request at 2,000 req/s (servers at 500 µs per request): 2% busy.
+  const redis = results.cells.find((c) => c.id === 'session-redis')!
+  const slow = [1, 2, 3].map((n) => round(n, 500, 2000, 1, { storeCpuUsPerRequest: 10 }))
+  Object.assign(redis, { rounds: slow, summary: summarizeRounds(slow) })
+  const light = calibrate(results).cells.find((x) => x.cell === 'session-redis')!
+  close(light.storeBusyShare!, 0.02, 1e-9, 'light busy share')
+  assert.match(crossover(light).text, /Redis was 2% busy in the window its CPU per operation was measured in/)
+  // 1,000/s at 500 µs per request is half an instance: no low-load calibration, and the notes say so.
+  close(light.lowLoad!.load, 0.5, 1e-9, 'low-load point load')
+  const sqlite = results.cells.find((c) => c.id === 'session-sqlite')!
+  const heavy = [1, 2, 3].map((n) => round(n, 600, 1e6 / 600, 1))
+  Object.assign(sqlite, { rounds: heavy, summary: summarizeRounds(heavy) })
+  const notes = runSimulation(results).fleetNotes
+  assert.ok(notes.some((n) => n.startsWith('session-sqlite: its lowest open-loop rate (1000/s) ran at 60% of an instance')), notes.join('\n'))
+  assert.equal(notes.some((n) => n.startsWith('session-redis: its lowest open-loop rate')), false)
 })
 
 test('fleet rows: the bottleneck law over app, store and link, cores per 10k req/s, the crossover', () => {

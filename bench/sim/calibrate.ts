@@ -6,6 +6,7 @@ import type { CellResult, OpenLoopPoint, ResultsFile } from '../results.ts'
 import { median } from '../stats.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { moments, pointsFromQuantiles, quantileOf, scaledTo, type MeasuredQuantiles, type Points } from './queueing.ts'
+import { ownStoreOps } from '../expected.ts'
 
 export interface Calibration {
   cell: string
@@ -23,6 +24,10 @@ export interface Calibration {
   /** The store process's CPU per counted operation (Redis's INFO cpu), µs; null for an in-process store. */
   storeCpuUsPerOp: number | null
   storeCpuFrom: string | null
+  /** Share of one core the store process was busy in the windows its CPU per operation came from; a light-load figure overstates its cost per operation. Null where not measured. */
+  storeBusyShare: number | null
+  /** Reads of the users table per request (GET /profile, POST /login): SQLite's, outside the model. */
+  userTableReads: number
   /**
    * Operations per request that reach the cell's store (reads + writes + deletes), steady state or,
    * on the lifecycle workload, over every request the servers answered (refreshes, logins, renewals
@@ -35,7 +40,7 @@ export interface Calibration {
   storeRttUs: number
   bytesPerRequest: number
   /** The open-loop point the latency model starts from (lowest rate), or null (lifecycle cells). */
-  lowLoad: { rate: number; latencyUs: MeasuredQuantiles; serverTimeUs: MeasuredQuantiles } | null
+  lowLoad: { rate: number; load: number; latencyUs: MeasuredQuantiles; serverTimeUs: MeasuredQuantiles } | null
   /** Lifecycle cells: refreshes and logins per GET, and the access-token lifetime. */
   lifecycle: { accessTtlSeconds: number | null; refreshesPerGet: number; loginsPerGet: number; storeOpsPerGetOnly: number } | null
 }
@@ -52,7 +57,6 @@ export interface Calibrated extends Calibration {
 
 const sumOps = (o: { reads: number; writes: number; deletes: number }) => o.reads + o.writes + o.deletes
 
-const medianOf = (xs: number[]) => median(xs)
 
 /** The lowest-rate open-loop point whose rate the driver held in at least one round. */
 export function lowLoadPoint(c: CellResult): OpenLoopPoint | null {
@@ -63,7 +67,7 @@ export function lowLoadPoint(c: CellResult): OpenLoopPoint | null {
 function serverQuantiles(p: OpenLoopPoint): MeasuredQuantiles | null {
   const rounds = p.rounds.filter((r) => r.serverTimeUs)
   if (!rounds.length) return null
-  const m = (k: 'p50' | 'p90' | 'p99' | 'max' | 'mean') => medianOf(rounds.map((r) => r.serverTimeUs[k]))
+  const m = (k: 'p50' | 'p90' | 'p99' | 'max' | 'mean') => median(rounds.map((r) => r.serverTimeUs[k]))
   return { p50: m('p50'), p90: m('p90'), p99: m('p99'), max: m('max'), mean: m('mean') }
 }
 
@@ -72,22 +76,21 @@ function serverQuantiles(p: OpenLoopPoint): MeasuredQuantiles | null {
  * commandstats), so the users table's reads (always SQLite, counted with the store's in
  * results.json) stay out of Redis's queue and its CPU per operation. Else the counted operations.
  */
-function ownStoreOps(c: CellResult): number {
+function storeOpsOf(c: CellResult): number {
   const counted = c.lifecycle ? sumOps(c.lifecycle.storeOpsPerRequest) : c.summary ? sumOps(c.summary.storeOpsPerRequest) : 0
   if (c.store === null || storeProvisioners[c.store].awaits === null) return counted
   const redis = c.lifecycle
     ? c.lifecycle.rounds.filter((r) => r.redisCommands && r.served > 0).map((r) => sumOps(r.redisCommands!) / r.served)
     : c.rounds.filter((r) => r.redisCommandsPerRequest).map((r) => sumOps(r.redisCommandsPerRequest!))
-  return redis.length ? medianOf(redis) : Math.max(0, counted - (c.lifecycle ? 0 : c.expected.ops.userReads))
+  return redis.length ? median(redis) : Math.max(0, counted - (c.lifecycle ? 0 : c.expected.ops.userReads))
 }
 
 /** The store process's CPU per operation it served, or null where the run did not measure it. */
-function storeCpuPerOp(c: CellResult): number | null {
-  const ops = ownStoreOps(c)
+function storeCpuPerOp(c: CellResult, ops = storeOpsOf(c)): number | null {
   if (ops === 0) return null
   if (c.lifecycle) {
     const rounds = c.lifecycle.rounds.filter((r) => r.storeCpuUsPerRequest !== null)
-    return rounds.length ? medianOf(rounds.map((r) => r.storeCpuUsPerRequest!)) / ops : null
+    return rounds.length ? median(rounds.map((r) => r.storeCpuUsPerRequest!)) / ops : null
   }
   return c.summary?.storeCpuUsPerRequest ? c.summary.storeCpuUsPerRequest.median / ops : null
 }
@@ -104,39 +107,30 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
     const networkStore = c.store !== null && storeProvisioners[c.store].awaits !== null
     let cpu: number
     let meanFrom: string
-    let opsPerRequest: number
     let lifecycle: Calibration['lifecycle'] = null
     if (c.lifecycle) {
       cpu = c.lifecycle.cpuUsPerRequest
       meanFrom = 'server CPU per request over the lifecycle windows (every request kind)'
-      opsPerRequest = ownStoreOps(c)
       const l = c.lifecycle
       const gets = Math.max(1, l.requests)
       lifecycle = {
         accessTtlSeconds: l.accessTtlSeconds, refreshesPerGet: l.refreshes / gets, loginsPerGet: l.logins / gets,
-        storeOpsPerGetOnly: c.expected.ops.stateReads + c.expected.ops.writes + c.expected.ops.deletes,
+        storeOpsPerGetOnly: ownStoreOps(c.expected.ops),
       }
     } else if (c.summary && low) {
       cpu = c.summary.cpuUsPerRequest.median
       meanFrom = 'server CPU per request in the closed-loop windows (servers busy)'
-      opsPerRequest = ownStoreOps(c)
     } else {
       skipped.push({ cell: c.id, reason: low ? 'no closed-loop window to take its CPU per request from' : 'no open-loop point the driver held (closed loop only)' })
       continue
     }
+    const opsPerRequest = storeOpsOf(c)
     const serverQ = low ? serverQuantiles(low) : null
-    let shape: Points
-    let shapeFrom: string
-    if (serverQ) {
-      shape = pointsFromQuantiles(serverQ)
-      shapeFrom = `servers' request time at ${Math.round(low!.achievedRate)}/s`
-    } else {
-      shape = new Float64Array(1000).fill(cpu)
-      shapeFrom = 'none measured: taken as fixed'
-    }
-    const service = scaledTo(shape, cpu)
+    const lowServer = serverQ ? pointsFromQuantiles(serverQ) : null
+    const shapeFrom = serverQ ? `servers' request time at ${Math.round(low!.achievedRate)}/s` : 'none measured: taken as fixed'
+    const service = scaledTo(lowServer ?? new Float64Array(1000).fill(cpu), cpu)
     const m = moments(service)
-    const own = storeCpuPerOp(c)
+    const own = storeCpuPerOp(c, opsPerRequest)
     const donor = own === null && networkStore ? donors.find((d) => d.store === c.store) ?? null : null
     cells.push({
       cell: c.id, strategy: c.strategy, store: c.store, instances: c.instances,
@@ -144,15 +138,17 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       serverCpuUsPerRequest: cpu,
       storeCpuUsPerOp: networkStore ? own ?? donor?.v ?? null : null,
       storeCpuFrom: !networkStore ? null : own !== null ? 'INFO cpu over this cell\'s windows' : donor ? `INFO cpu of ${donor.cell} (this cell did no store operation per request)` : null,
+      storeBusyShare: own !== null && c.summary?.storeCpuUsPerRequest && !c.lifecycle ? c.summary.storeCpuUsPerRequest.median * c.summary.rps.median / 1e6 : null,
+      userTableReads: c.lifecycle ? 0 : c.expected.ops.userReads,
       storeOpsPerRequest: opsPerRequest,
       networkStore,
       storeRttUs: c.storeRtt?.addedUs ?? 0,
       bytesPerRequest: c.summary ? c.summary.bytesPerRequest.request + c.summary.bytesPerRequest.response : 0,
-      lowLoad: low ? { rate: low.achievedRate, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu } } : null,
+      lowLoad: low ? { rate: low.achievedRate, load: low.achievedRate * cpu / c.instances / 1e6, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu } } : null,
       lifecycle,
       service,
       lowLatency: low ? pointsFromQuantiles({ p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }) : null,
-      lowServer: serverQ ? pointsFromQuantiles(serverQ) : null,
+      lowServer,
     })
   }
   return { cells, skipped }

@@ -2,6 +2,7 @@
 // what the users went through: a store pause (fail-closed timeouts, then the backlog), a restart
 // (every user whose state lived in the store logs in again: the login storm).
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../servers/stores/redis.ts'
+import { ownStoreOps } from '../expected.ts'
 import { lifecycleWorkload, refreshIntervalSeconds } from '../lifecycle.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
 import { recoveryOf, type TimelinePoint } from '../faults.ts'
@@ -23,7 +24,7 @@ export interface FaultPrediction {
 const BUCKET_MS = 100
 
 /** Store calls a user's GET makes (steady state): what a store fault does to GETs. */
-const getStoreOps = (c: CellResult) => c.expected.ops.stateReads + c.expected.ops.writes + c.expected.ops.deletes
+const getStoreOps = (c: CellResult) => ownStoreOps(c.expected.ops)
 
 export function predictFaults(results: ResultsFile, cells: Calibrated[]): FaultPrediction[] {
   const faults = results.scenario.faults ?? []

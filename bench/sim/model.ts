@@ -11,6 +11,10 @@ import { bottleneck, mg1Wait, quantileWithWaits, type Points, type Wait } from '
 export const JUDGED_LOAD = 0.8
 /** The error past which a prediction is said not to hold. */
 export const TOLERATED_ERROR = 0.25
+/** Under this busy share (5% of a core), a store's CPU per operation is a light-load figure: its own idle work and wake-ups are shared by few operations. */
+export const LIGHT_STORE = 0.05
+/** Over this load by the model, the lowest open-loop rate is no low-load calibration: its latency already queues. */
+export const LOW_LOAD = 0.5
 
 export interface ModelOptions {
   /** Bandwidth of the link every request and response crosses (the balancer's), Gbit/s. */
@@ -130,7 +134,7 @@ export function validate(c: Calibrated, points: OpenLoopPoint[]): ValidationRow[
       measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, sendLagP99Us: sendLagP99(p) },
       predicted, errorPct,
       holds: judged && !calibration ? ok : null,
-      reasons: missed?.map((r) => ({ code: r.code, figures: r.figures })) ?? null,
+      reasons: missed,
       why: missed === null ? null : missed.length ? missed.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ') : 'not known from these measurements',
     }
   })
@@ -206,10 +210,12 @@ export function crossover(c: Calibrated, o: ModelOptions = DEFAULT_MODEL, redis:
   const l = c.lifecycle
   // On the lifecycle workload: what refresh traffic at this lifetime does to the store's load.
   const traffic = l ? `${c.storeOpsPerRequest.toFixed(3)} store operations per request${l.accessTtlSeconds === null ? '' : ` at a ${l.accessTtlSeconds} s lifetime`}: ${l.storeOpsPerGetOnly} per GET itself, ${(l.refreshesPerGet * 100).toFixed(1)} refreshes and ${(l.loginsPerGet * 100).toFixed(1)} logins per 100 GETs` : null
-  const light = l ? ' (CPU measured at the lifecycle run\'s light load: a busy store and busy servers cost less per request, so these rates are lower bounds)' : ''
+  const light = l ? ' (CPU measured at the lifecycle run\'s light load: a busy store and busy servers cost less per request, so these rates are lower bounds)'
+    : c.storeBusyShare !== null && c.storeBusyShare < LIGHT_STORE ? ` (Redis was ${(c.storeBusyShare * 100).toFixed(0)}% busy in the window its CPU per operation was measured in: a light-load figure, so this rate is a lower bound)` : ''
+  const users = c.userTableReads > 0 ? ` (its ${c.userTableReads} users-table read per request, SQLite's, is outside the model)` : ''
   if (c.store === null) {
     const what = descriptorOf(c).state === 'none' ? 'no authentication (the baseline)' : 'no session or token store (the credential carries its state)'
-    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: ${what}${traffic ? `; ${traffic}, the users table at login aside` : ''}; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${light}.` }
+    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: ${what}${users}${traffic ? `; ${traffic}, the users table at login aside` : ''}; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${light}.` }
   }
   if (storeUnknown(c)) {
     return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: ${traffic ? `${traffic}; ` : ''}this run did not measure its ${c.store}'s CPU per operation (a run with store faults restarts it), so how far one ${c.store} carries the fleet is not known from it.` }
@@ -220,7 +226,7 @@ export function crossover(c: Calibrated, o: ModelOptions = DEFAULT_MODEL, redis:
   }
   if (row1.demandUs.store === 0) {
     const link = row1.demandUs.network > 0 ? `, up to the ${o.linkGbps} Gbit/s link's ${Math.round(1e6 / row1.demandUs.network).toLocaleString('en-US')} req/s (${Math.ceil(row1.demandUs.app / row1.demandUs.network)} instances)` : ''
-    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: its requests make no store call, so no store limits it; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${link}.` }
+    return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: its requests make no session or token store call${users}, so no store limits it; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${link}.` }
   }
   const storeMax = storeServers(c) * 1e6 / row1.demandUs.store
   const perInstance = 1e6 / row1.demandUs.app
@@ -228,7 +234,7 @@ export function crossover(c: Calibrated, o: ModelOptions = DEFAULT_MODEL, redis:
   const within = n <= 1000
   return {
     cell: c.cell, storeBoundFromInstances: within ? n : null, storeMaxRps: storeMax,
-    text: `${c.cell}: one ${c.store} at ${c.storeCpuUsPerOp!.toFixed(1)} µs per operation serves at most ${Math.round(storeMax).toLocaleString('en-US')} req/s (${traffic ?? `${c.storeOpsPerRequest.toFixed(2)} store operations per request`}); ${within ? `from ${n} instances (${Math.round(perInstance).toLocaleString('en-US')} req/s each) the store, not the app, is the bottleneck` : 'the app stays the bottleneck up to 1,000 instances'}${light}.`,
+    text: `${c.cell}: one ${c.store} at ${c.storeCpuUsPerOp!.toFixed(1)} µs per operation serves at most ${Math.round(storeMax).toLocaleString('en-US')} req/s (${traffic ?? `${c.storeOpsPerRequest.toFixed(2)} store operations per request`})${users}; ${within ? `from ${n} instances (${Math.round(perInstance).toLocaleString('en-US')} req/s each) the store, not the app, is the bottleneck` : 'the app stays the bottleneck up to 1,000 instances'}${light}.`,
   }
 }
 
@@ -239,6 +245,7 @@ export function fleet(cells: Calibrated[], instances: number[], rttMs: number[],
   const lifecycle = cells.filter((c) => c.lifecycle)
   if (lifecycle.length) notes.push(`Lifecycle cells (${lifecycle.map((c) => c.cell).join(', ')}): CPU per request and the store's CPU per operation come from windows at the workload's light load, where every request pays wake-ups a busy process shares; their maximum rates and cores are bounds on the safe side, not estimates. An open-loop run of the same cells calibrates them at load.`)
   for (const c of cells) {
+    if (c.lowLoad && c.lowLoad.load > LOW_LOAD) notes.push(`${c.cell}: its lowest open-loop rate (${Math.round(c.lowLoad.rate)}/s) ran at ${(c.lowLoad.load * 100).toFixed(0)}% of an instance by the model: not low load, so the latency the model starts from already queues and its latency predictions run high; a lower rate calibrates it.`)
     if (storeUnknown(c)) {
       notes.push(`${c.cell}: no fleet modelled: the run did not measure its ${c.store}'s CPU per operation (a run with store faults restarts it), so the store's limit is unknown. A run without faults (scenarios/latency.ts) measures it.`)
       continue
