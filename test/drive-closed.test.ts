@@ -3,6 +3,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { drive, shareOf } from '../bench/drive/closed.ts'
+import { login, manualClock, testServer } from './helpers.ts'
 
 test('each connection cycles through its own share of the credential pool, so a short window reaches all of it', async (t) => {
   // A server that remembers, per connection, the first user it was asked for, and every user seen.
@@ -26,4 +27,60 @@ test('each connection cycles through its own share of the credential pool, so a 
   assert.ok(r.durationSeconds < 1.5, `${r.durationSeconds} s`)
   assert.deepEqual(shareOf([0, 1, 2, 3, 4, 5, 6], 1, 3), [1, 4])
   assert.deepEqual(shareOf([0, 1, 2], 4, 5), [1])
+})
+
+test('a Set-Cookie replaces that virtual client\'s cookie for its next request and the next window', async (t) => {
+  // A server that issues a new cookie value to a client every 5th request and counts the
+  // requests that came with a value it had already replaced (what a client that ignores
+  // Set-Cookie would send).
+  const latest = new Map<string, number>()
+  let stale = 0
+  let issued = 0
+  const server = createServer((req, res) => {
+    const [, user, version] = /c=(\d+)\.(\d+)/.exec(req.headers.cookie ?? '') ?? []
+    const current = latest.get(user!) ?? 0
+    if (Number(version) !== current) stale++
+    const seen = (latest.get(`${user}:n`) ?? 0) + 1
+    latest.set(`${user}:n`, seen)
+    if (seen % 5 === 0) {
+      latest.set(user!, current + 1)
+      issued++
+      res.setHeader('set-cookie', [`c=${user}.${current + 1}; Path=/; HttpOnly`, 'other=x; Path=/'])
+    }
+    res.end('ok')
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const requests = Array.from({ length: 20 }, (_, i) => ({ method: 'GET' as const, path: '/me', headers: { cookie: `theme=dark; c=${i}.0` } }))
+  const first = await drive([url], requests, 4, 1)
+  const second = await drive([url], requests, 4, 1)
+  assert.ok(first.requests > 100 && second.requests > 100, `${first.requests}, ${second.requests} requests`)
+  assert.ok(issued > 40, `${issued} cookies issued`)
+  assert.equal(stale, 0)
+  // The pool holds every client's newest cookie, with the cookies it did not touch and the one it added.
+  for (let i = 0; i < 20; i++) assert.equal(requests[i]!.headers.cookie, `theme=dark; c=${i}.${latest.get(String(i))}; other=x`)
+})
+
+test('a sealed cookie re-sealed by the server is kept: one renewal per client, then no more, and flat response bytes', async (t) => {
+  const clock = manualClock()
+  const server = await testServer(t, { strategy: 'cookie', users: 20 }, { clock })
+  await server.app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`
+  const requests = []
+  for (let i = 1; i <= 20; i++) requests.push({ method: 'GET' as const, path: '/me', headers: (await login(server, `user${i}`)).headers })
+  const before = await drive([url], requests, 5, 1)
+  const sealed = requests.map((r) => r.headers.cookie)
+  // Past the re-seal interval (a minute at the default idle timeout): each client's next request is answered with a new cookie.
+  clock.advance(61_000)
+  await drive([url], requests, 5, 1)
+  const renewed = requests.map((r) => r.headers.cookie)
+  assert.equal(renewed.filter((c, i) => c !== sealed[i]).length, 20)
+  // The clock stood still: the renewed cookies need no renewal, so no answer carries a cookie.
+  const after = await drive([url], requests, 5, 1)
+  assert.deepEqual(requests.map((r) => r.headers.cookie), renewed)
+  assert.equal(after.non2xx, 0)
+  const perResponse = (r: { responseBytes: number; requests: number }) => r.responseBytes / r.requests
+  // Usernames differ by a character or two: the mix of users moves the mean by a byte at most.
+  assert.ok(Math.abs(perResponse(after) - perResponse(before)) < 2, `${perResponse(before)} then ${perResponse(after)} bytes per response`)
 })

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon'
 import { createRequire } from 'node:module'
+import { keepCookies } from './cookie-jar.ts'
 
 const require = createRequire(import.meta.url)
 // autocannon's own request builder, so the bytes counted are exactly the bytes it sends.
@@ -49,24 +50,47 @@ export function shareOf<T>(requests: T[], k: number, connections: number): T[] {
   return out
 }
 
+type Client = { opts: Record<string, unknown>; setRequests(r: unknown[]): void }
+type Built = LoadRequest & { requestBuffer?: Buffer; onResponse?: (status: number, body: string, context: unknown, headers: Record<string, string | string[]>) => void }
+
+const setCookieOf = (headers: Record<string, string | string[]>): string | string[] | undefined => {
+  for (const k in headers) if (k.length === 10 && k.toLowerCase() === 'set-cookie') return headers[k]
+  return undefined
+}
+
 /**
  * Closed-loop load with autocannon. Connection i goes to urls[i % urls.length], so several
  * instances share the load; each connection cycles through its own share of `requests` (one per
  * credential), so that even a short window reaches the whole pool.
+ * Each request is one virtual client's: an answer's `Set-Cookie` replaces that client's cookie,
+ * in the pool too, so the next request and the next window send what a browser would.
  * autocannon's latency has 1 ms resolution: the servers' own µs timings complement it.
  */
 export async function drive(urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal): Promise<LoadResult> {
   const total = Math.max(connections, urls.length)
-  const copy = (rs: LoadRequest[]) => rs.map((r) => ({ ...r, headers: { ...r.headers } }))
+  const copy = (rs: LoadRequest[], c: Client | null): Built[] => {
+    const build = c ? requestBuilder(c.opts) : null
+    return rs.map((original) => {
+      const r: Built = { ...original, headers: { ...original.headers } }
+      r.onResponse = (_status, _body, _context, headers) => {
+        const set = setCookieOf(headers)
+        if (set === undefined || !keepCookies(r.headers, set)) return
+        if (r.headers.cookie === undefined) delete original.headers.cookie
+        else original.headers.cookie = r.headers.cookie
+        if (build) r.requestBuffer = build({ ...r, headers: { ...r.headers } })
+      }
+      return r
+    })
+  }
   let client = 0
   const tracker = autocannon({
     url: urls as unknown as string,
     connections: total,
     duration: durationSeconds,
     timeout: 10,
-    requests: copy(requests.slice(0, 1)),
-    setupClient: (c: { setRequests(r: unknown[]): void }) => {
-      c.setRequests(copy(shareOf(requests, client++ % total, total)))
+    requests: copy(requests.slice(0, 1), null),
+    setupClient: (c: Client) => {
+      c.setRequests(copy(shareOf(requests, client++ % total, total), c))
     },
   } as autocannon.Options) as unknown as Tracker
   const stop = () => tracker.stop()
