@@ -92,7 +92,7 @@ export async function drive(urls: string[], requests: LoadRequest[], connections
     setupClient: (c: Client) => {
       c.setRequests(copy(shareOf(requests, client++ % total, total), c))
     },
-  } as autocannon.Options) as unknown as Tracker
+  } as unknown as autocannon.Options) as unknown as Tracker
   const stop = () => tracker.stop()
   signal?.addEventListener('abort', stop, { once: true })
   let r: autocannon.Result
