@@ -135,6 +135,6 @@ export async function measureOpen(
     serverBusyShare: busyShare(c.serverCpuUs, r.durationSeconds, rt),
     serverTimeUs: c.serverTimeUs,
     storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
-    statusCounts: r.statusCounts, non2xx: r.non2xx, errors: r.errors, held: r.held, reason: r.reason,
+    statusCounts: r.statusCounts, non2xx: r.non2xx, errors: r.errors, held: r.held, reason: r.reason ?? r.note,
   }
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
+import { createServer, createServer as createNetServer, type AddressInfo } from 'node:net'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
+import { describe, test, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { drive } from '../bench/drive/closed.ts'
 import { startKnownServer } from '../bench/drive/known-servers.ts'
@@ -104,4 +105,96 @@ describe('npm run load', () => {
     assert.equal(stopped.code, 130)
     assert.match(stopped.stdout, /INTERRUPTED: partial result/)
   })
+})
+
+describe('the open-loop driver reads what real servers send', () => {
+  const plain = async (t: TestContext, handler: Parameters<typeof createHttpServer>[1], tune?: (s: HttpServer) => void) => {
+    const server = createHttpServer({}, handler)
+    tune?.(server)
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    t.after(() => { server.closeAllConnections(); server.close() })
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  test('a streamed (chunked) answer, with trailers, is read whole: every request answered', { timeout: 30_000 }, async (t) => {
+    const url = await plain(t, (_req, res) => {
+      res.setHeader('trailer', 'x-done')
+      res.write('{"id":1,')
+      setImmediate(() => { res.addTrailers({ 'x-done': '1' }); res.end('"username":"user1"}') })
+    })
+    const r = await openLoop({ urls: [url], requests: GET, rate: 300, durationSeconds: 1, connections: 20, arrivals: 'constant' })
+    assert.deepEqual([r.requests, r.completed, r.errors, r.non2xx], [300, 300, 0, 0])
+    assert.equal(r.held, true)
+  })
+
+  test('Connection: close and a body ended by the close: each answer counted, a new connection for the next', { timeout: 30_000 }, async (t) => {
+    const url = await plain(t, (_req, res) => { res.setHeader('connection', 'close'); res.end('bye') })
+    const r = await openLoop({ urls: [url], requests: GET, rate: 200, durationSeconds: 1, connections: 20, arrivals: 'constant' })
+    assert.deepEqual([r.completed, r.errors], [200, 0])
+    const raw = createNetServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the close')))
+    await new Promise<void>((res) => raw.listen(0, '127.0.0.1', res))
+    t.after(() => raw.close())
+    const r2 = await openLoop({ urls: [`http://127.0.0.1:${(raw.address() as AddressInfo).port}`], requests: GET, rate: 200, durationSeconds: 1, connections: 20, arrivals: 'constant' })
+    assert.deepEqual([r2.completed, r2.errors, r2.non2xx], [200, 0, 0])
+  })
+
+  test('a server that closes idle connections: the request that meets the close is sent again, none lost', { timeout: 30_000 }, async (t) => {
+    const url = await plain(t, (_req, res) => res.end('ok'), (s) => { s.keepAliveTimeout = 40 })
+    const r = await openLoop({ urls: [url], requests: GET, rate: 20, durationSeconds: 2, connections: 5, arrivals: 'constant' })
+    assert.deepEqual([r.requests, r.completed, r.errors], [40, 40, 0])
+  })
+
+  test('a request that fails says why, by reason, in the result and on the terminal', { timeout: 30_000 }, async (t) => {
+    const url = await plain(t, (req) => req.socket.destroy())
+    const r = await openLoop({ urls: [url], requests: GET, rate: 100, durationSeconds: 1, connections: 10, arrivals: 'constant' })
+    assert.deepEqual([r.completed, r.errors], [0, 100])
+    assert.deepEqual(r.errorsBy, { 'the server closed the connection before answering': 100 })
+    assert.match(r.reason!, /100 requests failed: 100 the server closed the connection before answering/)
+  })
+
+  test('a server that stalls 200 ms every second with 10 connections: requests wait for a connection it holds, and the driver is not blamed', { timeout: 30_000 }, async (t) => {
+    const server = await startKnownServer({ kind: 'stall', periodMs: 1000, stallMs: 200 })
+    t.after(() => server.close())
+    const r = await openLoop({ urls: [server.url], requests: GET, rate: 400, durationSeconds: 3, connections: 10, arrivals: 'constant' })
+    assert.equal(r.errors, 0)
+    assert.ok(r.latencyUs.p99 >= 150_000, `p99 ${r.latencyUs.p99} µs`)
+    assert.ok(r.connectionWaitUs.p99 >= 100_000, `connection wait p99 ${r.connectionWaitUs.p99} µs`)
+    assert.ok(r.schedulerLagUs.p99 < 10_000, `scheduler lag p99 ${r.schedulerLagUs.p99} µs`)
+    assert.equal(r.held, true, r.reason ?? '')
+    assert.match(r.note!, /waited for a free connection .*all 10 connections held by the server/)
+    assert.doesNotMatch(`${r.reason} ${r.note}`, /driver itself fell behind/)
+  })
+})
+
+test('open loop: a Set-Cookie replaces that virtual client\'s cookie; npm run load measures a streaming server and names why requests failed', { timeout: 30_000 }, async (t) => {
+  const latest = new Map<string, number>()
+  let stale = 0
+  const server = createHttpServer((req, res) => {
+    const [, user, version] = /c=(\d+)\.(\d+)/.exec(req.headers.cookie ?? '') ?? []
+    if (req.url === '/fail') return req.socket.destroy()
+    const current = latest.get(user!) ?? 0
+    if (Number(version) !== current) stale++
+    if (Math.random() < 0.3) { latest.set(user!, current + 1); res.setHeader('set-cookie', `c=${user}.${current + 1}; Path=/`) }
+    res.write('streamed ')
+    res.end('answer')
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => { server.closeAllConnections(); server.close() })
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET' as const, path: '/', headers: { cookie: `c=${i}.0` } }))
+  const r = await openLoop({ urls: [url], requests, rate: 200, durationSeconds: 1, connections: 1, arrivals: 'constant' })
+  assert.deepEqual([r.completed, r.errors, stale], [200, 0, 0])
+  for (let i = 0; i < 10; i++) assert.equal(requests[i]!.headers.cookie, `c=${i}.${latest.get(String(i))}`)
+  const run = (path: string) => new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load-cli.ts'), `${url}${path}`, '--rate', '50', '--duration', '1'], { cwd: ROOT })
+    let stdout = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.on('close', (code) => resolve({ code, stdout }))
+  })
+  const streamed = await run('/')
+  assert.equal(streamed.code, 0, streamed.stdout)
+  assert.match(streamed.stdout, /50 answered, 0 non-2xx, 0 errors/)
+  const failing = await run('/fail')
+  assert.equal(failing.code, 1)
+  assert.match(failing.stdout, /50 requests failed: 50 the server closed the connection before answering/)
 })

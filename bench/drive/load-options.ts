@@ -74,13 +74,16 @@ export function loadTable(r: OpenLoopResult): string {
   const rows = [
     ['latency (from due time)', ms(r.latencyUs.p50), ms(r.latencyUs.p90), ms(r.latencyUs.p99), ms(r.latencyUs.p999), ms(r.latencyUs.max)],
     ['service time (from send)', ms(r.serviceTimeUs.p50), ms(r.serviceTimeUs.p90), ms(r.serviceTimeUs.p99), '–', ms(r.serviceTimeUs.max)],
-    ['send lag', ms(r.sendLagUs.p50), '–', ms(r.sendLagUs.p99), '–', ms(r.sendLagUs.max)],
+    ['send lag (due to send)', ms(r.sendLagUs.p50), '–', ms(r.sendLagUs.p99), '–', ms(r.sendLagUs.max)],
+    ['  the driver\'s own lag', ms(r.schedulerLagUs.p50), '–', ms(r.schedulerLagUs.p99), '–', ms(r.schedulerLagUs.max)],
+    ['  waiting for a connection', ms(r.connectionWaitUs.p50), '–', ms(r.connectionWaitUs.p99), '–', ms(r.connectionWaitUs.max)],
     ['driver event-loop delay', ms(r.eventLoopDelayUs.p50), '–', ms(r.eventLoopDelayUs.p99), '–', ms(r.eventLoopDelayUs.max)],
   ]
   return [
     `${num(r.achievedRate, 0)} of ${num(r.intendedRate, 0)} requests/s over ${num(r.durationSeconds, 1)} s; ${r.completed} answered, ${r.non2xx} non-2xx, ${r.errors} errors; ${r.connectionsUsed} connections${r.interrupted ? '; INTERRUPTED: partial result' : ''}`,
     table(['ms', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows),
-    r.held ? 'rate held' : `RATE NOT HELD: ${r.reason}`,
+    ...(r.note ? [`note: ${r.note}`] : []),
+    r.held ? (r.reason ? `rate held, but ${r.reason}` : 'rate held') : `RATE NOT HELD: ${r.reason}`,
   ].join('\n')
 }
 
