@@ -6,7 +6,7 @@ import type { CellPlan } from './plan.ts'
 import { faultsApply, recoveryOf } from './faults.ts'
 import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds, type LifecycleWorkload } from './lifecycle.ts'
 import { SCHEMA_VERSION, type CellResult, type LifecycleMeasurement, type LifecycleSummary, type OpenLoopPoint, type OpenMeasurement, type ResultsFile, type RoundResult } from './results.ts'
-import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS, OUTLIER_TOLERANCE } from './noise.ts'
+import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS } from './noise.ts'
 import type { RunEvent } from './runner.ts'
 import type { StoreRtt } from './verify.ts'
 import type { Scenario } from './scenario.ts'
@@ -43,16 +43,28 @@ function withRatios(plan: CellPlan, mine: Measured[], baseWindows: Measured[], r
   }
   const last = new Map<number, Measured>()
   for (const w of mine) last.set(w.round, w)
-  return [...last.values()].map(({ measurement: m, round, slot }) => {
+  const bracketOf = (round: number, slot: number) => {
     const at = (s: number) => baseWindows.find((b) => b.round === round && b.slot === s && b.problem === null)?.measurement
     const before = at(slot - 1)
     const after = at(slot + 1)
-    if (!before || !after) return { ...m, ratioToBaseline: null, bracket: null }
-    const mean = (k: 'rps' | 'cpuUsPerRequest') => (before[k] + after[k]) / 2
+    return before && after ? { before, after, mean: (k: 'rps' | 'cpuUsPerRequest') => (before[k] + after[k]) / 2 } : null
+  }
+  return [...last.values()].map(({ measurement: m, round, slot }) => {
+    const repeatedWindows = mine.filter((w) => w.round === round && w.slot < slot).map((w) => {
+      const b = bracketOf(round, w.slot)
+      return {
+        slot: w.slot, cpuUsPerRequest: w.measurement.cpuUsPerRequest, rps: w.measurement.rps,
+        ratioCpu: b ? ratio(w.measurement.cpuUsPerRequest, b.mean('cpuUsPerRequest')) : null,
+        bracketSpread: b ? bracketSpread(b.before.cpuUsPerRequest, b.after.cpuUsPerRequest) : null,
+      }
+    })
+    const b = bracketOf(round, slot)
+    if (!b) return { ...m, ratioToBaseline: null, bracket: null, repeatedWindows }
     return {
       ...m,
-      ratioToBaseline: { rps: ratio(m.rps, mean('rps')), cpu: ratio(m.cpuUsPerRequest, mean('cpuUsPerRequest')) },
-      bracket: { beforeCpuUs: before.cpuUsPerRequest, afterCpuUs: after.cpuUsPerRequest, spread: bracketSpread(before.cpuUsPerRequest, after.cpuUsPerRequest), repeats: repeated(round) },
+      ratioToBaseline: { rps: ratio(m.rps, b.mean('rps')), cpu: ratio(m.cpuUsPerRequest, b.mean('cpuUsPerRequest')) },
+      bracket: { beforeCpuUs: b.before.cpuUsPerRequest, afterCpuUs: b.after.cpuUsPerRequest, spread: bracketSpread(b.before.cpuUsPerRequest, b.after.cpuUsPerRequest), repeats: repeated(round) },
+      repeatedWindows,
     }
   })
 }
@@ -234,7 +246,6 @@ export function reduceRun(record: RunRecord): ResultsFile {
       seed: record.seed,
       bracketTolerance: BRACKET_TOLERANCE,
       maxRepeats: MAX_REPEATS,
-      outlierTolerance: OUTLIER_TOLERANCE,
       repeats: record.events.filter((e) => e.type === 'window-repeated').length,
       bracketSpread: spreads.length ? { median: median(spreads), max: Math.max(...spreads) } : null,
       orders: record.events.flatMap((e) => (e.type === 'round-order' ? [e.order] : [])),

@@ -73,6 +73,12 @@ export interface RoundResult {
   ratioToBaseline: { rps: number | null; cpu: number | null } | null
   /** The baseline windows around this one, and how often this window was measured again because they disagreed; null for the baseline. */
   bracket: { beforeCpuUs: number; afterCpuUs: number; spread: number; repeats: number } | null
+  /**
+   * Every earlier window of this cell in this round, measured again because its brackets disagreed:
+   * shown, not dropped, so a reader can see what the rule set aside. Empty when none; absent in
+   * older results.
+   */
+  repeatedWindows?: { slot: number; cpuUsPerRequest: number; rps: number; ratioCpu: number | null; bracketSpread: number | null }[]
 }
 
 /** One open-loop window: a cell driven on a schedule at `rate` requests/s. */
@@ -183,10 +189,8 @@ export interface NoiseControl {
   /** Brackets whose two baseline windows differ by more than this share get their window measured again. */
   bracketTolerance: number
   maxRepeats: number
-  /** Windows measured again because their brackets disagreed, or their ratio strayed from the cell's earlier rounds. */
+  /** Windows measured again because their brackets disagreed (each is kept in its round's `repeatedWindows`). */
   repeats: number
-  /** Above this distance from the median of a cell's earlier rounds, a window is measured again. */
-  outlierTolerance: number
   /** Spread of every bracket (|before - after| / mean), median and max. */
   bracketSpread: { median: number; max: number } | null
   /** The cell order of each round, as run. */

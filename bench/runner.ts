@@ -257,7 +257,7 @@ async function runLifecycleRound(round: number, plans: CellPlan[], random: () =>
  * One round: the cells in a shuffled order, each between two baseline windows (B X B Y B ...);
  * a cell whose two brackets disagree is measured again with a fresh bracket, a bounded number of times.
  */
-async function runRound(round: number, plans: CellPlan[], baseline: CellPlan, random: () => number, ctx: TurnContext, history: Map<string, number[]>): Promise<void> {
+async function runRound(round: number, plans: CellPlan[], baseline: CellPlan, random: () => number, ctx: TurnContext): Promise<void> {
   const { opts, emit, active } = ctx
   const order = shuffled(plans.filter((p) => p.id !== baseline.id && active.has(p.id)), random)
   emit({ type: 'round-order', round, order: order.map((p) => p.id) })
@@ -271,14 +271,9 @@ async function runRound(round: number, plans: CellPlan[], baseline: CellPlan, ra
       const right = await cellWindow(baseline, round, slot++, ctx)
       if (!right) { left = null; break }
       const spread = bracketSpread(left.cpuUsPerRequest, right.cpuUsPerRequest)
-      const ratio = measured.cpuUsPerRequest / ((left.cpuUsPerRequest + right.cpuUsPerRequest) / 2)
       left = right
-      const earlier = history.get(plan.id) ?? []
-      const reason = repeatReason(spread, ratio, earlier)
-      if (!reason || repeats >= MAX_REPEATS) {
-        history.set(plan.id, [...earlier, ratio])
-        break
-      }
+      const reason = repeatReason(spread)
+      if (!reason || repeats >= MAX_REPEATS) break
       emit({ type: 'window-repeated', cell: plan.id, round, slot: slot - 2, spread, reason })
     }
     if (!live()) return
@@ -321,11 +316,10 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
       }),
     }
     const random = seededRandom(seed)
-    const history = new Map<string, number[]>()
     for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) {
       if (scenario.workload.route === 'lifecycle') await runLifecycleRound(round, plans, random, ctx)
       else if (scenario.load.mode === 'open') await runOpenRound(round, plans, random, ctx)
-      else await runRound(round, plans, baseline, random, ctx, history)
+      else await runRound(round, plans, baseline, random, ctx)
     }
   } finally {
     await Promise.all([...runtimes.keys()].map((id) => retire(id, runtimes, emit)))

@@ -99,7 +99,7 @@ describe('the reducer', () => {
     assert.equal(session!.status, 'ok')
     assert.deepEqual(none!.rounds.map((r) => r.ratioToBaseline?.cpu ?? null), [1, 1, null])
     assert.deepEqual(results.noiseControl, {
-      method: 'bracketed', seed: 42, bracketTolerance: 0.15, maxRepeats: 2, outlierTolerance: 0.25, repeats: 0, bracketSpread: { median: 0, max: 0 }, orders: [],
+      method: 'bracketed', seed: 42, bracketTolerance: 0.15, maxRepeats: 2, repeats: 0, bracketSpread: { median: 0, max: 0 }, orders: [],
     })
   })
 
@@ -115,6 +115,8 @@ describe('the reducer', () => {
     assert.equal(session.rounds.length, 1)
     assert.equal(session.rounds[0]!.ratioToBaseline!.cpu, 36 / 29)
     assert.deepEqual(session.rounds[0]!.bracket, { beforeCpuUs: 30, afterCpuUs: 28, spread: 2 / 29, repeats: 1 })
+    // The window set aside is reported with its own bracket, not dropped.
+    assert.deepEqual(session.rounds[0]!.repeatedWindows, [{ slot: 1, cpuUsPerRequest: 50, rps: session.rounds[0]!.rps, ratioCpu: 2, bracketSpread: 0.4 }])
     assert.equal(results.noiseControl.repeats, 1)
     assert.deepEqual(results.noiseControl.orders, [['session-sqlite']])
   })
