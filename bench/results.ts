@@ -224,7 +224,13 @@ export interface CellSummary {
   errors: number
   status401Share: number
   rssBytes: number
-  /** Medians of the per-round ratios to the baseline cell of the same round. */
+  /**
+   * Server CPU per request over the baseline's, µs: per round the cell's less the mean of the two
+   * baseline windows around it, median and interval over rounds; 0 for the baseline, null without
+   * a bracketed round (open-loop and lifecycle runs, older results).
+   */
+  overheadUs?: Interval | null
+  /** Medians of the per-round ratios to the mean of the two baseline windows around each window. */
   ratioToBaseline: { rps: number | null; cpu: number | null }
 }
 

@@ -8,6 +8,18 @@ function medianOrNull(values: (number | null | undefined)[]): number | null {
   return present.length ? median(present) : null
 }
 
+/**
+ * The one figure for "what this cell costs over the baseline": per round, its CPU per request less
+ * the mean of the two baseline windows around it (the bracket), so drift slower than a window
+ * cancels; the median and interval over the rounds. 0 for the baseline itself, null without a
+ * bracketed round. The table, the findings, the charts and the breakdown all read this one.
+ */
+function overheadOf(rounds: RoundResult[]): Interval | null {
+  const diffs = rounds.flatMap((r) => (r.bracket ? [r.cpuUsPerRequest - (r.bracket.beforeCpuUs + r.bracket.afterCpuUs) / 2] : []))
+  if (diffs.length) return interval(diffs)
+  return rounds.every((r) => r.bracket === null && r.ratioToBaseline?.cpu === 1) ? interval([0]) : null
+}
+
 /** Summarizes a cell's rounds: medians with their order-statistic intervals (and coverage), exact op counts over every round. */
 export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
   if (rounds.length === 0) return null
@@ -40,6 +52,7 @@ export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
     errors: col((r) => r.errors + r.timeouts).reduce((a, b) => a + b, 0),
     status401Share: median(col((r) => r.status401Share)),
     rssBytes: Math.max(...col((r) => r.rssBytes)),
+    overheadUs: overheadOf(rounds),
     ratioToBaseline: {
       rps: medianOrNull(col((r) => r.ratioToBaseline?.rps)),
       cpu: medianOrNull(col((r) => r.ratioToBaseline?.cpu)),

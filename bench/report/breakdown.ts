@@ -1,6 +1,5 @@
 import type { MicroTaskResult } from '../micro/run.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
-import { median } from '../stats.ts'
 import { descriptorOf } from '../strategies/index.ts'
 
 export interface CostPart {
@@ -14,10 +13,7 @@ export interface CostPart {
 export interface CellBreakdown {
   id: string
   measuredUs: number
-  /**
-   * The cell's CPU per request minus the baseline's in the same round, median over rounds:
-   * pairing by round cancels most of the machine's drift.
-   */
+  /** The cell's overhead over the baseline (`summary.overheadUs`: against the bracketing baseline windows), the one figure the page uses. */
   overheadUs: number | null
   parts: CostPart[]
   explainedUs: number
@@ -64,11 +60,8 @@ export function costBreakdown(results: ResultsFile): CellBreakdown[] {
       ...wanted.map((w) => ({ label: w.label, task: w.task, us: byId.get(w.task)!.cpuUs ?? byId.get(w.task)!.meanUs! })),
     ]
     const explainedUs = parts.reduce((n, p) => n + p.us, 0)
-    const paired = c.rounds
-      .map((r) => ({ r, b: base!.rounds.find((x) => x.round === r.round) }))
-      .filter((x) => x.b !== undefined)
-      .map(({ r, b }) => r.cpuUsPerRequest - b!.cpuUsPerRequest)
-    const overheadUs = paired.length ? median(paired) : measuredUs - baseUs
+    const overheadUs = c.summary.overheadUs?.median ?? null
+    if (overheadUs === null) { out.push({ ...empty, missing: 'no round of this cell was bracketed by valid baseline windows' }); continue }
     const remainderUs = overheadUs - (explainedUs - baseUs)
     const share = c.id === base!.id || overheadUs <= 0 ? null : remainderUs / overheadUs
     out.push({

@@ -110,7 +110,7 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
       title: 'CPU per request: servers and store',
       caption: `${baseCpu === null
         ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
-        : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) times each cell's median ratio to the baseline windows around it, split into the baseline and the authentication overhead on top of it (${colourKey(cells)}). The raw medians are in the table below; on a noisy host they mix fast and slow periods.`}${storeNote(results, cells)}`,
+        : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus each cell's overhead over it (${colourKey(cells)}): per round, the cell's CPU per request less the two baseline windows around it, median over rounds; the same figure as in the findings and the breakdown. The raw medians are in the table below; on a noisy host they mix fast and slow periods.`}${storeNote(results, cells)}`,
       config: {
         type: 'bar',
         data: {
@@ -119,8 +119,8 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
             ...(baseCpu === null
               ? [{ label: 'server CPU µs/request', data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)), backgroundColor: colors, stack: 'cpu' }]
               : [
-                  { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(Math.min(baseCpu, baseCpu * (s(c).ratioToBaseline.cpu ?? 1)))), backgroundColor: '#bdc3c7', stack: 'cpu' },
-                  { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, baseCpu * ((s(c).ratioToBaseline.cpu ?? 1) - 1)))), backgroundColor: colors, stack: 'cpu' },
+                  { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(baseCpu + Math.min(0, s(c).overheadUs?.median ?? 0))), backgroundColor: '#bdc3c7', stack: 'cpu' },
+                  { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, s(c).overheadUs?.median ?? 0))), backgroundColor: colors, stack: 'cpu' },
                 ]),
             ...(cells.some((c) => s(c).storeCpuUsPerRequest)
               ? [{ label: 'store process (Redis)', data: cells.map((c) => (s(c).storeCpuUsPerRequest ? r1(s(c).storeCpuUsPerRequest!.median) : 0)), backgroundColor: STORE_COLOR, stack: 'cpu' }]

@@ -69,10 +69,9 @@ export function findings(results: ResultsFile): Finding[] {
   const serverState = byRatio(single.filter((c) => descriptorOf(c).state === 'server'))
   const clientState = byRatio(single.filter((c) => descriptorOf(c).state === 'client'))
   const route = results.scenario.workload.route
-  // Overheads drift-cancelled: the baseline's median times each cell's median bracketed ratio, less the baseline.
-  const overhead = (c: CellResult) => cpu(base!) * ((c.summary!.ratioToBaseline.cpu ?? 1) - 1)
+  const overhead = (c: CellResult) => c.summary!.overheadUs?.median ?? null
   const ratioFigures = (a: CellResult, b: CellResult, p: PairedRatio) =>
-    `${describePair(p)}; medians ${a.id} ${us(cpu(a))}, ${b.id} ${us(cpu(b))}${base ? `; overhead over ${base.id} (its median times each cell's ratio): ${us(overhead(a))} vs ${us(overhead(b))}` : ''}`
+    `${describePair(p)}; medians ${a.id} ${us(cpu(a))}, ${b.id} ${us(cpu(b))}${base ? `; overhead over ${base.id} (against the baseline windows around each window): ${overhead(a) === null ? 'n/a' : us(overhead(a)!)} vs ${overhead(b) === null ? 'n/a' : us(overhead(b)!)}` : ''}`
 
   const auth = byRatio(single.filter((c) => descriptorOf(c).state !== 'none'))
   if (auth.length >= 2) {

@@ -51,7 +51,7 @@ function clientLatency(c: CellResult): string {
 }
 
 function resultsTable(cells: CellResult[]): string {
-  const head = ['cell', 'status', 'req/s (interval)', 'CPU µs/req (interval)', 'store CPU µs/req', 'servers busy', 'CPU x base', 'reads / writes / deletes per req',
+  const head = ['cell', 'status', 'req/s (interval)', 'CPU µs/req (interval)', 'store CPU µs/req', 'servers busy', 'overhead µs over base (x base)', 'reads / writes / deletes per req',
     'server µs p50 / p99', 'client p50 / p99 / max', 'bytes req / resp', '401 share', 'RSS MiB']
   const rows = cells.map((c) => {
     const s = c.summary
@@ -63,7 +63,7 @@ function resultsTable(cells: CellResult[]): string {
 <td class="n">${num(s.cpuUsPerRequest.median)} (${num(s.cpuUsPerRequest.ci95[0])}–${num(s.cpuUsPerRequest.ci95[1])})</td>
 <td class="n">${s.storeCpuUsPerRequest ? num(s.storeCpuUsPerRequest.median) : '–'}</td>
 <td class="n${s.clientBoundRounds ? ' bad' : ''}">${num(s.serverBusyShare * 100, 0)}%${s.clientBoundRounds ? ` (${s.clientBoundRounds} round${s.clientBoundRounds > 1 ? 's' : ''} client-bound)` : ''}</td>
-<td class="n">${num(s.ratioToBaseline.cpu, 2)}</td>
+<td class="n">${s.overheadUs ? num(s.overheadUs.median) : '–'} (${num(s.ratioToBaseline.cpu, 2)}x)</td>
 <td class="n">${num(o.reads, 3)} / ${num(o.writes, 3)} / ${num(o.deletes, 3)}</td>
 <td class="n">${num(s.serverTimeUs.p50, 0)} / ${num(s.serverTimeUs.p99, 0)}</td>
 <td class="n">${clientLatency(c)}</td>
@@ -98,7 +98,7 @@ function breakdownHtml(results: ResultsFile): string {
     ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="4" class="muted">${esc(b.missing)}</td></tr>`
     : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td class="n">${num(b.overheadUs)}</td><td>${b.parts.slice(1).map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ') || '–'}</td><td class="n">${num(b.explainedUs - b.parts[0]!.us)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}%)`}</td></tr>`)
   const large = rows.filter((b) => b.large)
-  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead, taken round by round (the cell minus the baseline in the same round, median over rounds) so that the machine's drift cancels. Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per operation, all threads counted), and the remainder they do not explain, shown rather than hidden. The remainder holds what a primitive timed alone in a hot loop cannot: a larger header to parse and copy, scheduling, allocation and garbage collection, caches that a real request finds colder. A negative remainder means the primitives cost less inside a request than alone (jose's verify, for one, overlaps on the thread pool).</p>
+  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead: per round, the cell's CPU per request less the mean of the two baseline windows around it, median over rounds, so that the machine's drift cancels (the same figure as the chart and the findings). Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per operation, all threads counted), and the remainder they do not explain, shown rather than hidden. The remainder holds what a primitive timed alone in a hot loop cannot: a larger header to parse and copy, scheduling, allocation and garbage collection, caches that a real request finds colder. A negative remainder means the primitives cost less inside a request than alone (jose's verify, for one, overlaps on the thread pool).</p>
 <table><thead><tr><th>cell</th><th>measured µs</th><th>overhead over baseline µs</th><th>its primitives (µs)</th><th>sum µs</th><th>remainder µs (share of overhead)</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
 ${large.length ? `<p class="warn">Unexplained by the primitives, more than half the overhead: ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}. That is where a profile of the server under load should look next.</p>` : ''}`
 }
