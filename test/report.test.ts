@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { buildCharts, cellColors } from '../bench/report/charts.ts'
 import { compareResults, compareText } from '../bench/report/compare.ts'
 import { comparisonTable } from '../bench/report/comparison.ts'
-import { findings } from '../bench/report/findings.ts'
+import { computeFindings, findings } from '../bench/report/findings.ts'
 import { renderHtml } from '../bench/report/html.ts'
 import { summarizeRounds } from '../bench/summarize.ts'
 import { fixtureResults } from './fixtures/results.ts'
@@ -69,28 +69,61 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.deepEqual(cpu.config.data.datasets[2]!.data, [0, 0, 0, 12, 0])
   })
 
-  test('findings are computed from the figures: paired per-round ratios, stated where the rounds agree', () => {
-    const f = findings(fixtureResults())
-    assert.equal(f[0]!.text, 'On GET /me, the cheapest authentication was a sqlite session and the most expensive JWT HS256 with jose: 2.40x the server CPU per request.')
-    assert.equal(f[1]!.text, 'JWT HS256 with jose cost 2.40x the server CPU per request of a sqlite session on GET /me, contrary to the folklore that JWTs are the cheap option.')
+  test('findings are data: the paired interval, the verdict and the scope behind every comparison', () => {
+    const out = computeFindings(fixtureResults())
+    const f = out.findings
+    const cpu = f.find((x) => x.id === 'cpu-jwt-HS256-jose-sqlite-vs-session-sqlite')!
+    assert.equal(cpu.sentence, 'On GET /me, JWT HS256 with jose cost 2.40x the CPU per request of a sqlite session (store in the server\'s own process): the session was cheaper in this run (closed loop at saturation, one instance).')
+    assert.equal(cpu.verdict, 'ahead')
+    assert.deepEqual(cpu.scope, { store: 'in-process', storeRttMs: 0, instances: 1, route: 'GET /me', loop: 'closed' })
     // Rounds (72/20)/(30/20), (70/22)/(31/22), (75/21)/(29/21): 2.40, 2.26, 2.59.
-    assert.match(f[1]!.figures, /^paired per-round ratio 2\.40x, interval 2\.26x–2\.59x over 3 rounds \(coverage 75\.0%\); medians jwt-HS256-jose-sqlite 72\.0 µs, session-sqlite 30\.0 µs; overhead over none \(against the baseline windows around each window\): 52\.0 µs vs 9\.0 µs$/)
-    assert.equal(f[2]!.text, 'On GET /me, a sqlite session read its store 1.000 times per request more than the baseline; JWT HS256 with jose no more than the baseline. Counted, not assumed.')
-    assert.ok(f.some((x) => /6\.38x the size of the session cookie/.test(x.text)))
-    assert.ok(f.some((x) => /50\.0% of requests got 401/.test(x.text)))
+    assert.deepEqual(cpu.interval!.map((v) => Math.round(v * 100) / 100), [2.26, 2.59])
+    assert.equal(cpu.coverage, 0.75)
+    assert.match(cpu.detail, /^paired per-round ratio 2\.40x, interval 2\.26x–2\.59x over 3 rounds \(coverage 75\.0%\); servers' medians jwt-HS256-jose-sqlite 72\.0 µs, session-sqlite 30\.0 µs; overhead over none \(against the baseline windows around each window\): 52\.0 µs vs 9\.0 µs$/)
+    assert.equal(f.find((x) => x.kind === 'store-reads')!.sentence, 'On GET /me, counted per request beyond the baseline\'s 0.000: a sqlite session read its store 1.000 times; JWT HS256 with jose did not read it.')
+    assert.equal(f.find((x) => x.kind === 'bytes')!.sentence, 'What each request carries: a sqlite session 47 bytes in its cookie header (opaque to the client); JWT HS256 with jose 300 bytes in its authorization header (readable by the client).')
+    assert.equal(f.find((x) => x.kind === 'logout')!.sentence, 'After logout, a sqlite session and a memory session, 2 instances refused a copy of the credential at once; with JWT HS256 with jose a copy kept working for up to 899 s (the access token\'s remaining lifetime).')
+    assert.equal(f.find((x) => x.kind === 'instances')!.sentence, 'With 2 instances, a memory session broke: 50.0% of requests got 401, because its store is a copy in each process.')
+    for (const x of f) assert.equal(x.verdict === 'ahead', x.interval !== null && (x.interval[0] > 1.05 || x.interval[1] < 1 / 1.05), x.id)
+    // The answer first, per question; then what the run lacked, each with its command.
+    assert.deepEqual(out.answer.map((a) => a.question), ['cpu', 'store-load', 'bytes', 'logout', 'instances'])
+    assert.match(out.answer[0]!.sentence, /^Against a sqlite session \(store in the server's own process\), the session was cheaper than JWT HS256 with jose \(they cost 2\.40x its CPU\)\. Scope: GET \/me, closed loop at saturation, one instance/)
+    assert.deepEqual(out.notMeasured.map((m) => m.command), [
+      'npm run setup, then npm run bench again (or npm run bench -- --redis-url URL)', 'npm run setup (installs redis-server), then npm run bench',
+      'npm run bench -- scenarios/distance.ts', 'npm run bench -- scenarios/latency.ts', 'npm run bench -- scenarios/lifecycle.ts',
+    ])
+    assert.match(out.notMeasured[1]!.why, /every session measured kept its store in the server's own process \(session-sqlite and session-memory-x2\)/)
+    assert.doesNotMatch(JSON.stringify(out), /folklore/)
   })
 
-  test('a difference the rounds do not agree on is said to be within the noise; one round cannot tell', () => {
+  test('a difference the paired interval does not carry past ±5% is "not distinguishable"; one round cannot tell', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
     const session = r.cells.find((c) => c.id === 'session-sqlite')!
     // Paired ratios 1.2, 0.9, 1.0: the median says 1.0, the interval straddles "about the same".
     jwt.rounds.forEach((round, i) => { round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.2, 0.9, 1.0][i]! } })
     jwt.summary = summarizeRounds(jwt.rounds)
-    const f = findings(r)
-    assert.equal(f.find((x) => x.text.startsWith('JWT HS256'))!.text, 'JWT HS256 with jose against a sqlite session on GET /me: the difference is within the noise of this run (1.00x).')
+    const cpu = () => findings(r).find((x) => x.kind === 'cpu')!
+    assert.equal(cpu().sentence, 'On GET /me, JWT HS256 with jose and a sqlite session (store in the server\'s own process) are not distinguishable in this run (1.00x, interval 0.90x–1.20x).')
+    assert.equal(cpu().verdict, 'indistinguishable')
     for (const c of [jwt, session]) { c.rounds = c.rounds.slice(0, 1); c.summary = summarizeRounds(c.rounds) }
-    assert.equal(findings(r).find((x) => x.text.startsWith('JWT HS256'))!.text, 'JWT HS256 with jose against a sqlite session on GET /me: with 1 round this run cannot tell them apart (1.20x).')
+    assert.equal(cpu().sentence, 'On GET /me, JWT HS256 with jose and a sqlite session (store in the server\'s own process) are not distinguishable in this run (1.20x, interval 1.20x–1.20x, 1 round).')
+  })
+
+  test('a ranking only where every other cell\'s paired interval clears the band', () => {
+    const r = fixtureResults()
+    const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    // A third authentication: a fast-jwt token 5-8% dearer than the session, round by round.
+    const fast = structuredClone(jwt)
+    Object.assign(fast, { id: 'jwt-HS256-fast-jwt-sqlite', engine: 'fast-jwt' })
+    const session = r.cells.find((c) => c.id === 'session-sqlite')!
+    fast.rounds.forEach((round, i) => { round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.08, 1.02, 1.06][i]! } })
+    fast.summary = summarizeRounds(fast.rounds)
+    r.cells.push(fast)
+    const f = findings(r)
+    assert.equal(f.find((x) => x.id === 'rank-cheapest')!.sentence, 'On GET /me, no single cheapest authentication: a sqlite session has the lowest median, but JWT HS256 with fast-jwt is not distinguishable from it in this run.')
+    assert.equal(f.find((x) => x.id === 'rank-cheapest')!.verdict, 'indistinguishable')
+    assert.match(f.find((x) => x.id === 'rank-dearest')!.sentence, /^On GET \/me, the most expensive authentication by servers' CPU per request was JWT HS256 with jose: every other cell's paired interval lies below it by more than 5%/)
   })
 
   test('GET /profile and POST /login runs say what their own counts say', () => {
@@ -101,9 +134,9 @@ describe('report rendering (pure, on fixture results)', () => {
       for (const r of c.rounds) r.storeOpsPerRequest.reads += 1
       c.summary = summarizeRounds(c.rounds)
     }
-    const p = findings(profile)
-    assert.equal(p.find((x) => /read its store/.test(x.text))!.text, 'On GET /profile, a sqlite session read its store 1.000 times per request more than the baseline; JWT HS256 with jose no more than the baseline. Counted, not assumed.')
-    assert.match(p.find((x) => /read its store/.test(x.text))!.figures, /session-sqlite 2\.000; jwt-HS256-jose-sqlite 1\.000; none 1\.000/)
+    const p = findings(profile).find((x) => x.kind === 'store-reads')!
+    assert.equal(p.sentence, 'On GET /profile, counted per request beyond the baseline\'s 1.000: a sqlite session read its store 1.000 times; JWT HS256 with jose did not read it.')
+    assert.deepEqual(p.figures, { 'session-sqlite': 2, 'jwt-HS256-jose-sqlite': 1 })
 
     const login = fixtureResults()
     login.scenario.workload.route = 'POST /login'
@@ -113,8 +146,8 @@ describe('report rendering (pure, on fixture results)', () => {
       c.summary = summarizeRounds(c.rounds)
     }
     const l = findings(login)
-    assert.equal(l.some((x) => /read its store|lookup/.test(x.text)), false)
-    assert.match(l[0]!.text, /^On POST \/login, the cheapest authentication was a sqlite session and/)
+    assert.equal(l.some((x) => x.kind === 'store-reads'), false)
+    assert.match(l.find((x) => x.kind === 'cpu')!.sentence, /^On POST \/login, JWT HS256 with jose cost 2\.40x the CPU per request of a sqlite session/)
   })
 
   test('the HTML is self-contained and names every cell, including skipped and invalid ones', () => {
@@ -194,13 +227,15 @@ describe('open-loop results in the report', () => {
     assert.equal(buildCharts(fixtureResults()).some((c) => c.id === 'latency-curve'), false)
   })
 
-  test('at an equal rate, a p99 difference is stated only where every round agrees', () => {
-    const f = findings(results()).find((x) => x.text.startsWith('At 3,000'))!
-    assert.equal(f.text, 'At 3,000 requests/s (open loop), a user of JWT HS256 with jose saw a p99 of 9.00 ms against 2.00 ms for a sqlite session.')
-    assert.match(f.figures, /CPU per request at this equal load 72\.0 µs vs 30\.0 µs/)
+  test('at an equal rate, a p99 difference is stated only where its paired interval clears the band', () => {
+    const f = findings(results()).find((x) => x.id === 'latency-3000-jwt-HS256-jose-sqlite-vs-session-sqlite')!
+    assert.equal(f.sentence, 'At 3,000 requests/s (open loop, equal load), JWT HS256 with jose had 4.50x the p99 latency of a sqlite session (store in the server\'s own process).')
+    assert.equal(f.verdict, 'ahead')
+    const cpu = findings(results()).find((x) => x.id === 'cpu-equal-load-3000-jwt-HS256-jose-sqlite-vs-session-sqlite')!
+    assert.equal(cpu.sentence, 'At 3,000 requests/s (open loop, equal load), JWT HS256 with jose had 2.40x the CPU per request (servers and store) of a sqlite session (store in the server\'s own process).')
     const r = results()
     r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.openLoop![0]!.rounds[1]!.latencyUs.p99 = 1500
-    assert.match(findings(r).find((x) => x.text.startsWith('At 3,000'))!.text, /within the noise of this run: its rounds do not agree/)
+    assert.match(findings(r).find((x) => x.kind === 'latency')!.sentence, /the p99 latency of JWT HS256 with jose and of a sqlite session are not distinguishable in this run \(4\.50x, interval 0\.71x–5\.00x\)/)
     const html = renderHtml(results(), '')
     assert.match(html, /Latency at a given load \(open loop\)/)
     assert.match(html, /<td>session-sqlite<\/td><td class="n">10,000 \(50% of capacity\)<\/td>/)

@@ -26,8 +26,9 @@ export interface CellBreakdown {
   missing: string | null
 }
 
-/** A remainder above this share of the overhead (and above 5 µs) is called out. */
+/** A remainder above this share of the overhead, above LARGE_REMAINDER_MIN_US and outside the overhead's interval is called out. */
 export const LARGE_REMAINDER_SHARE = 0.5
+export const LARGE_REMAINDER_MIN_US = 5
 
 function partsFor(c: CellResult): { label: string; task: string }[] | string {
   if (c.workload === 'POST /login') return 'no breakdown for POST /login: the password hash dominates and store writes are not micro-benchmarked'
@@ -66,7 +67,7 @@ export function costBreakdown(results: ResultsFile): CellBreakdown[] {
     const share = c.id === base!.id || overheadUs <= 0 ? null : remainderUs / overheadUs
     out.push({
       id: c.id, measuredUs, overheadUs, parts, explainedUs, remainderUs, remainderShareOfOverhead: share,
-      large: share !== null && share > LARGE_REMAINDER_SHARE && remainderUs > 5,
+      large: share !== null && share > LARGE_REMAINDER_SHARE && remainderUs > LARGE_REMAINDER_MIN_US && remainderUs > (overheadUs - (c.summary.overheadUs?.ci95[0] ?? overheadUs)),
       missing: null,
     })
   }

@@ -77,6 +77,13 @@ const r1 = (v: number) => Math.round(v * 10) / 10
 const r3 = (v: number) => Math.round(v * 1000) / 1000
 
 /** Every chart of the report, from results alone (pure). */
+/** The interval's coverage as it is for these cells: it depends on how many windows each has (the baseline has one per bracket). */
+function windowCoverage(cells: CellResult[], baseline: string): string {
+  const groups = new Map<number, string[]>()
+  for (const c of cells) groups.set(c.rounds.length, [...(groups.get(c.rounds.length) ?? []), c.id === baseline ? `${c.id} (the baseline: every bracketing window)` : c.id])
+  return [...groups].sort((a, b) => a[0] - b[0]).map(([n, ids]) => `${n} window${n === 1 ? '' : 's'}, coverage ${percent(medianIntervalCoverage(n))}: ${ids.length > 3 ? `${ids.length} cells` : ids.join(', ')}`).join('; ')
+}
+
 export function buildCharts(results: ResultsFile): ChartSpec[] {
   if (results.scenario.workload.route === 'lifecycle') return lifecycleCharts(results)
   const cells = chartable(results)
@@ -92,7 +99,7 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
     {
       id: 'rps',
       title: 'Requests per second',
-      caption: `Median requests/s over ${rounds} round${rounds > 1 ? 's' : ''} (bar) and the interval of that median (thin bar; order statistics, coverage ${percent(medianIntervalCoverage(rounds))} with ${rounds} round${rounds > 1 ? 's' : ''}, within this run only). Throughput is the noisy figure on a shared machine.`,
+      caption: `Median requests/s over each cell's windows (bar) and the interval of that median (thin bar; order statistics, within this run only): ${windowCoverage(cells, results.scenario.baseline)}. Throughput is the noisy figure on a shared machine.`,
       config: {
         type: 'bar',
         data: {
@@ -175,7 +182,7 @@ export function buildCharts(results: ResultsFile): ChartSpec[] {
     {
       id: 'ratios',
       title: `Ratios to the baseline (${results.scenario.baseline})`,
-      caption: 'Per-round ratios to the baseline cell of the same round, then their median: throughput (higher is better) and CPU per request (lower is better).',
+      caption: 'Each window\'s ratio to the mean of the two baseline windows around it (its bracket), then the median over rounds: throughput (higher is better) and CPU per request (lower is better).',
       config: {
         type: 'bar',
         data: {

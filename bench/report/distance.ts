@@ -1,7 +1,7 @@
 import { esc, num, percent } from '../format.ts'
 import type { CellResult, ResultsFile } from '../results.ts'
 import { median } from '../stats.ts'
-import type { Finding } from './findings.ts'
+import type { Line } from './findings.ts'
 
 /** A cell behind a delay proxy, beside its twin with the store next door. */
 export interface DistanceRow {
@@ -54,7 +54,7 @@ export function distanceRows(r: ResultsFile): DistanceRow[] {
   })
 }
 
-export function distanceFindings(r: ResultsFile): Finding[] {
+export function distanceFindings(r: ResultsFile): Line[] {
   return distanceRows(r).filter((d) => d.measuredGrowthUs !== null).map((d) => ({
     text: d.predictedGrowthUs > 0
       ? `${d.cell}: with ${num(d.addedUs / 1000, 2)} ms added to each of its ${d.storeReads} store round trip${d.storeReads === 1 ? '' : 's'} per request, its servers' p50 grew by ${num(d.measuredGrowthUs! / 1000, 2)} ms over ${d.twin} at ${num(d.rate, 0)} req/s: ${percent(Math.abs(d.errorShare!))} ${d.errorShare! >= 0 ? 'above' : 'below'} the ${num(d.predictedGrowthUs / 1000, 2)} ms the model (round trips x added RTT) predicts.`

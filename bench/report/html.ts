@@ -4,10 +4,9 @@ import { hostNoise } from '../summarize.ts'
 import { esc, num, percent } from '../format.ts'
 import { CLIENT_BOUND_SHARE } from '../results.ts'
 import { CROSS_CHECK_REQUESTS } from '../verify.ts'
-import { EQUIVALENCE } from './findings.ts'
-import { costBreakdown } from './breakdown.ts'
+import { computeFindings, EQUIVALENCE, scopeWords, type FindingsFile } from './findings.ts'
+import { costBreakdown, LARGE_REMAINDER_MIN_US, LARGE_REMAINDER_SHARE } from './breakdown.ts'
 import { comparisonTable } from './comparison.ts'
-import { findings } from './findings.ts'
 import { faultHtml, lifecycleHtml } from './lifecycle.ts'
 import { distanceHtml } from './distance.ts'
 import { simulationSection } from './simulation.ts'
@@ -62,7 +61,7 @@ function resultsTable(cells: CellResult[]): string {
 <td class="n">${num(s.rps.median, 0)} (${num(s.rps.ci95[0], 0)}–${num(s.rps.ci95[1], 0)})</td>
 <td class="n">${num(s.cpuUsPerRequest.median)} (${num(s.cpuUsPerRequest.ci95[0])}–${num(s.cpuUsPerRequest.ci95[1])})</td>
 <td class="n">${s.storeCpuUsPerRequest ? num(s.storeCpuUsPerRequest.median) : '–'}</td>
-<td class="n${s.clientBoundRounds ? ' bad' : ''}">${num(s.serverBusyShare * 100, 0)}%${s.clientBoundRounds ? ` (${s.clientBoundRounds} round${s.clientBoundRounds > 1 ? 's' : ''} client-bound)` : ''}</td>
+<td class="n${s.clientBoundRounds ? ' bad' : ''}">${num(s.serverBusyShare * 100, 0)}%${s.clientBoundRounds ? ` (${s.clientBoundRounds} of ${c.rounds.length} window${c.rounds.length > 1 ? 's' : ''} client-bound)` : ''}</td>
 <td class="n">${s.overheadUs ? num(s.overheadUs.median) : '–'} (${num(s.ratioToBaseline.cpu, 2)}x)</td>
 <td class="n">${num(o.reads, 3)} / ${num(o.writes, 3)} / ${num(o.deletes, 3)}</td>
 <td class="n">${num(s.serverTimeUs.p50, 0)} / ${num(s.serverTimeUs.p99, 0)}</td>
@@ -91,22 +90,27 @@ ${t.rows.map((r) => `<tr><th>${esc(r.question)}</th><td class="muted">${esc(r.cl
 </tbody></table>`
 }
 
+const overheadInterval = (results: ResultsFile, id: string) => {
+  const o = results.cells.find((c) => c.id === id)?.summary?.overheadUs
+  return o && o.ci95[0] !== o.ci95[1] ? ` (${num(o.ci95[0])}–${num(o.ci95[1])})` : ''
+}
+
 function breakdownHtml(results: ResultsFile): string {
   const rows = costBreakdown(results)
   if (!results.micro) return '<p class="muted">This run did not include the micro-benchmarks (scenario field <code>micro: true</code>), so there is no cost breakdown.</p>'
   const body = rows.map((b) => b.missing
     ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="4" class="muted">${esc(b.missing)}</td></tr>`
-    : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td class="n">${num(b.overheadUs)}</td><td>${b.parts.slice(1).map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ') || '–'}</td><td class="n">${num(b.explainedUs - b.parts[0]!.us)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}%)`}</td></tr>`)
+    : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td class="n">${num(b.overheadUs)}${overheadInterval(results, b.id)}</td><td>${b.parts.slice(1).map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ') || '–'}</td><td class="n">${num(b.explainedUs - b.parts[0]!.us)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}%)`}</td></tr>`)
   const large = rows.filter((b) => b.large)
-  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead: per round, the cell's CPU per request less the mean of the two baseline windows around it, median over rounds, so that the machine's drift cancels (the same figure as the chart and the findings). Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per operation, all threads counted), and the remainder they do not explain, shown rather than hidden. The remainder holds what a primitive timed alone in a hot loop cannot: a larger header to parse and copy, scheduling, allocation and garbage collection, caches that a real request finds colder. A negative remainder means the primitives cost less inside a request than alone (jose's verify, for one, overlaps on the thread pool).</p>
+  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead: per round, the cell's CPU per request less the mean of the two baseline windows around it, median over rounds, so that the machine's drift cancels (the same figure as the chart and the findings). Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per operation, all threads counted), and the remainder they do not explain, shown rather than hidden. The remainder holds what a primitive timed alone in a hot loop cannot: a larger header to parse and copy, scheduling, allocation and garbage collection, caches that a real request finds colder. A negative remainder means the primitives timed alone cost more than the overhead measured; where its size is within the overhead's own interval (shown beside it) it is noise, not a finding.</p>
 <table><thead><tr><th>cell</th><th>measured µs</th><th>overhead over baseline µs</th><th>its primitives (µs)</th><th>sum µs</th><th>remainder µs (share of overhead)</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
-${large.length ? `<p class="warn">Unexplained by the primitives, more than half the overhead: ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}. That is where a profile of the server under load should look next.</p>` : ''}`
+${large.length ? `<p class="warn">Unexplained by the primitives (more than ${num(LARGE_REMAINDER_SHARE * 100, 0)}% of the overhead and more than ${LARGE_REMAINDER_MIN_US} µs, outside the overhead's interval): ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}.</p>` : ''}`
 }
 
 function microHtml(results: ResultsFile): string {
   const micro = results.micro
   if (!micro) return ''
-  return `<details><summary>Micro-benchmarks (${micro.tasks.length} tasks)</summary><table><thead><tr><th>task</th><th>group</th><th>mean µs (wall)</th><th>p99 µs</th><th>CPU µs</th><th>ops/s</th></tr></thead><tbody>
+  return `<details><summary>Micro-benchmarks (${micro.tasks.length} tasks${micro.quick ? ', quick mode: a short time budget per task; <code>npm run bench:micro</code> runs the full one' : ''})</summary><table><thead><tr><th>task</th><th>group</th><th>mean µs (wall)</th><th>p99 µs</th><th>CPU µs</th><th>ops/s</th></tr></thead><tbody>
 ${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t.status === 'ok' ? `<td class="n">${num(t.meanUs, 3)}</td><td class="n">${num(t.p99Us, 3)}</td><td class="n">${num(t.cpuUs, 3)}</td><td class="n">${num(t.opsPerSecond, 0)}</td>` : `<td colspan="4" class="muted">${esc(t.status)}: ${esc(t.reason)}</td>`}</tr>`).join('\n')}
 </tbody></table></details>`
 }
@@ -119,17 +123,17 @@ function methodology(results: ResultsFile): string {
   const pk = Object.entries(e.packages).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ')
   const aff = e.cpuAffinity ? `load generator and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}` : 'processes not pinned to CPUs'
   return `<ul>
-<li>Machine: ${esc(e.cpus.count)} × ${esc(e.cpus.model)}, ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
+<li>Machine: ${esc(e.cpus.count)} logical CPUs (${esc(e.cpus.model)}), ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
 <li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
 <li>Load: autocannon, closed loop, ${l.connections} connections, ${l.warmupSeconds} s warm-up before a cell's first window, then ${l.durationSeconds} s windows, ${l.rounds} round${l.rounds > 1 ? 's' : ''}. Requests rotate over ${results.scenario.workload.users} logged-in users, each connection cycling through its own share of them, so every window reaches the whole pool.</li>
 <li>Noise control (${esc(nc.method)}): in every round the other cells run in an order shuffled with seed ${nc.seed}, each between two windows of the baseline (${esc(results.scenario.baseline)}); a cell's ratio to the baseline is taken against the mean of those two, so drift slower than a few seconds cancels. When the two disagreed by more than ${percent(nc.bracketTolerance)}, the window was measured again with a fresh bracket (at most ${nc.maxRepeats} times; the last reading stands): ${nc.repeats} window${nc.repeats === 1 ? ' was' : 's were'} measured again in this run${nc.repeats ? ' (every one of them is kept in results.json, in its round\'s <code>repeatedWindows</code>)' : ''}. The rule reads only the two baseline windows, never the cell's own figure, so it cannot favour one value of a cell over another.${nc.bracketSpread ? ` The two baseline windows around a cell differed by ${percent(nc.bracketSpread.median)} at the median, ${percent(nc.bracketSpread.max)} at most.` : ''}</li>
 <li>Saturation: each window records the servers' busy share (CPU time over the window and the CPUs they may use). A closed loop measures CPU per request at saturation only when the client keeps the servers busy; a window under ${percent(CLIENT_BOUND_SHARE)} is flagged client-bound, and its CPU per request reads high (idle wake-ups are shared by fewer requests).${clientBound.length ? ` Client-bound here: ${esc(clientBound.join(', '))}.` : ''}</li>
 <li>CPU per request: each server's process CPU time (user + system) over the window divided by the requests it started; read over IPC before and after the window. Server time: an HDR histogram from onRequest to onResponse, in µs.</li>
-<li>Store CPU: Redis's own CPU from INFO cpu over the same window (checked against the kernel's account of the process in the tests), stacked on the servers' in the chart; in-process stores are inside the servers' figure.</li>
+${results.cells.some((c) => c.summary?.storeCpuUsPerRequest) ? '<li>Store CPU: the store process\'s own CPU over the same window (Redis: INFO cpu, checked against the kernel\'s account of the process in the tests), stacked on the servers\' in the chart; in-process stores are inside the servers\' figure.</li>' : '<li>Store CPU: every store measured here ran inside the servers\' processes, so its CPU is inside the servers\' figure; no store process ran.</li>'}
 <li>Verification: before measuring, no credential must give 401 and a fresh one 200; an extra instance started with SQLite's statement trace serves ${CROSS_CHECK_REQUESTS} requests, and every counted store operation must show in that trace or in the store's own counts; after each window the counted store operations per request must equal the contract (and Redis's INFO commandstats must agree on reads, writes and deletes), and there must be no non-2xx answer, error or timeout, or the cell is marked invalid.</li>
 <li>Intervals: the interval of a median over rounds from order statistics, labelled with its coverage: with fewer than 6 rounds it is the range of the rounds (75% for 3 rounds, 94% for 5). They are within-run intervals: they say how much the rounds of this run agreed, not how far another run will land (for that, <code>npm run compare</code> uses the run-to-run spread measured on this machine).</li>
-<li>Findings compare two cells by their paired per-round ratio (each against its own bracketing baseline windows) and are stated only where its interval excludes "about the same" (±${EQUIVALENCE * 100}%); otherwise they say the difference is within the noise of this run.</li>
-<li>Stable and noisy figures: on a shared 2-core machine requests/s move a lot from run to run (the load generator and the server share the cores); server CPU µs per request and the counted operations are the steadier figures, and ratios to the bracketing baseline the fairest comparison.</li>
+<li>Findings compare two cells by their paired per-round ratio (each against its own bracketing baseline windows) and call one ahead only where its interval excludes "about the same" (±${EQUIVALENCE * 100}%); otherwise they say the two are not distinguishable in this run.</li>
+<li>Stable and noisy figures: requests/s move a lot from run to run on this machine (${e.cpuAffinity ? `the load generator ran on CPU ${esc(e.cpuAffinity.client)} and the servers on CPU ${esc(e.cpuAffinity.server)}, but the host's other load reaches both` : 'the load generator and the servers shared every CPU'}); server CPU µs per request and the counted operations are the steadier figures, and ratios to the bracketing baseline the fairest comparison.</li>
 <li>Run ${esc(results.startedAt)} to ${esc(results.finishedAt)}, scenario file <code>${esc(results.scenario.file)}</code>.</li>
 </ul>`
 }
@@ -152,7 +156,7 @@ function lifecycleMethodology(results: ResultsFile): string {
   const pk = Object.entries(e.packages).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ')
   const aff = e.cpuAffinity ? `the lifecycle driver and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}` : 'processes not pinned to CPUs'
   return `<ul>
-<li>Machine: ${esc(e.cpus.count)} × ${esc(e.cpus.model)}, ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
+<li>Machine: ${esc(e.cpus.count)} logical CPUs (${esc(e.cpus.model)}), ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
 <li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
 <li>Each cell, in an order shuffled with seed ${results.noiseControl.seed}: its servers started and verified (no credential 401, a fresh one 200, every counted store operation seen in SQLite's statement trace or Redis's own counts), then the virtual users' warm-up, the measured window of ${results.scenario.workload.durationSeconds ?? '–'} s (${results.scenario.load.rounds} round${results.scenario.load.rounds > 1 ? 's' : ''}), and a drain in which only the thieves go on.</li>
 <li>The figures here are counts (exact), lags (resolved to the thief's probe interval) and open-loop latencies; CPU per request is every request the servers answered in the window, of every kind, and is not bracketed against a baseline.</li>
@@ -160,10 +164,28 @@ function lifecycleMethodology(results: ResultsFile): string {
 </ul>`
 }
 
+/** The first screen: the answer per question, what the run did not measure, then every finding with its figures and scope. */
+function answerHtml(f: FindingsFile): string {
+  const answer = f.answer.length
+    ? `<dl>${f.answer.map((a) => `<dt><strong>${esc(a.asked)}</strong></dt><dd>${esc(a.sentence)}</dd>`).join('\n')}</dl>`
+    : '<p>No cell completed, so there is nothing to compare.</p>'
+  const missing = f.notMeasured.length
+    ? `<h3>Not measured in this run</h3><ul>${f.notMeasured.map((m) => `<li>${esc(m.what)}: ${esc(m.why)}. To measure it: <code>${esc(m.command)}</code></li>`).join('\n')}</ul>`
+    : ''
+  const verdictWord = { ahead: 'ahead beyond ±5%', indistinguishable: 'not distinguishable', fact: 'counted' } as const
+  return `<section class="answer" id="answer"><h2 style="margin-top:0">The answer for this run</h2>
+<p class="muted">Each sentence is computed from this run's figures (findings.json beside this page holds them with their intervals and scope); a comparison says "ahead" only where its paired interval excludes ±${EQUIVALENCE * 100}%.</p>
+${answer}
+${missing}
+</section>
+<details><summary>Every finding (${f.findings.length}), with its figures and scope</summary><ul>
+${f.findings.map((x) => `<li>${esc(x.sentence)}<span class="figures">${esc(verdictWord[x.verdict])} · ${esc(scopeWords(x.scope))} · ${esc(x.detail)}</span></li>`).join('\n')}
+</ul></details>`
+}
+
 /** The whole report as one self-contained HTML page (Chart.js and the data inlined). Pure. */
-export function renderHtml(results: ResultsFile, chartJsSource: string, charts: ChartSpec[] = buildCharts(results), sim: Simulation | null = null): string {
+export function renderHtml(results: ResultsFile, chartJsSource: string, charts: ChartSpec[] = buildCharts(results), sim: Simulation | null = null, found: FindingsFile = computeFindings(results)): string {
   const fleetModel = simulationSection(sim, results.scenario.simulate === true)
-  const f = findings(results)
   const lifecycle = results.scenario.workload.route === 'lifecycle'
   const notOk = results.cells.filter((c) => c.status !== 'ok')
   const warnings = [
@@ -180,9 +202,7 @@ export function renderHtml(results: ResultsFile, chartJsSource: string, charts: 
 <h1>authbench: ${esc(results.scenario.name)}</h1>
 <p class="muted">${esc(results.scenario.description)} · workload <code>${esc(results.scenario.workload.route)}</code> · ${esc(results.startedAt)}</p>
 ${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
-<section class="answer"><strong>What this run measured</strong><ul>
-${f.map((x) => `<li>${esc(x.text)}<span class="figures">${esc(x.figures)}</span></li>`).join('\n') || '<li>No cell completed, so there is nothing to compare.</li>'}
-</ul></section>
+${answerHtml(found)}
 ${lifecycle ? `${faultHtml(results)}
 ${lifecycleHtml(results)}
 ${fleetModel}

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import type { ResultsFile } from '../results.ts'
+import { writeJsonAtomic, type ResultsFile } from '../results.ts'
 import type { Simulation } from '../sim/index.ts'
 import { buildCharts } from './charts.ts'
+import { computeFindings } from './findings.ts'
 import { renderHtml } from './html.ts'
 import { renderPngs, type PngOutcome } from './png.ts'
 
@@ -14,12 +15,18 @@ export function chartJsSource(): string {
   return readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8')
 }
 
-/** Writes DIR/index.html and DIR/charts/*.png (when canvas is available) from results alone (and DIR/simulation.json, when the fleet model was run on them). */
+/**
+ * Writes DIR/findings.json (every sentence the page states, with its figures, interval and scope),
+ * DIR/index.html rendered from them, and DIR/charts/*.png (when canvas is available), from results
+ * alone (and DIR/simulation.json, when the fleet model was run on them).
+ */
 export async function writeReport(results: ResultsFile, dir: string): Promise<{ html: string; png: PngOutcome }> {
   const charts = buildCharts(results)
   const html = join(dir, 'index.html')
   const simFile = join(dir, 'simulation.json')
   const sim = existsSync(simFile) ? JSON.parse(readFileSync(simFile, 'utf8')) as Simulation : null
-  writeFileSync(html, renderHtml(results, chartJsSource(), charts, sim))
+  const found = computeFindings(results)
+  writeJsonAtomic(join(dir, 'findings.json'), found)
+  writeFileSync(html, renderHtml(results, chartJsSource(), charts, sim, found))
   return { html, png: await renderPngs(charts, join(dir, 'charts')) }
 }

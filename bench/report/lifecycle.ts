@@ -2,7 +2,7 @@ import { esc, num, percent } from '../format.ts'
 import type { CellResult, LifecycleSummary, ResultsFile } from '../results.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import type { ChartSpec } from './charts.ts'
-import type { Finding } from './findings.ts'
+import type { Line } from './findings.ts'
 
 type Lived = CellResult & { lifecycle: LifecycleSummary }
 
@@ -130,9 +130,9 @@ export function breakEvens(r: ResultsFile): { text: string; figures: string }[] 
 }
 
 /** The lifecycle run's answer box: lags, refresh counts, break-even, races and storms, each from the figures. */
-export function lifecycleFindings(r: ResultsFile): Finding[] {
+export function lifecycleFindings(r: ResultsFile): Line[] {
   const cells = livedCells(r)
-  const out: Finding[] = [...faultFindings(r)]
+  const out: Line[] = [...faultFindings(r)]
   for (const c of cells) {
     const l = c.lifecycle
     const lag = l.revocationLagMs
@@ -304,8 +304,8 @@ const describeFault = (e: { action: string; faultAtMs: number; storeBackAtMs: nu
   `${e.action} at ${num(e.faultAtMs / 1000, 1)} s${e.storeBackAtMs !== null && e.storeBackAtMs > e.faultAtMs ? ` until ${num(e.storeBackAtMs / 1000, 1)} s` : ''}`
 
 /** One sentence per cell and fault: what failed, for how long, how soon after the store was back the users were, and who had to log in again. */
-export function faultFindings(r: ResultsFile): Finding[] {
-  const out: Finding[] = []
+export function faultFindings(r: ResultsFile): Line[] {
+  const out: Line[] = []
   for (const c of faultedCells(r)) {
     for (const e of c.recovery!.episodes) {
       const when = (ms: number | null) => (ms === null ? '–' : `${num(ms / 1000, 1)} s`)

@@ -74,6 +74,8 @@ export interface StoreProvisioner {
   awaits: string | null
   /** How the cell's instances share it, for the comparison table. */
   sharing: string
+  /** Where it runs: inside each server's process, or a process of its own reached over a socket (on this machine unless the run adds a distance). */
+  placement: 'in-process' | 'same-host'
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */
   provision(ctx: ProvisionContext): Promise<ProvisionedStore>
 }

@@ -6,6 +6,7 @@ export const memoryProvisioner: StoreProvisioner = {
   observable: false,
   awaits: null,
   sharing: 'a copy in each process',
+  placement: 'in-process',
   sharedAcrossInstances: false,
   provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
 }

@@ -48,6 +48,7 @@ export const redisClusterProvisioner: StoreProvisioner = {
   observable: true,
   awaits: 'I/O to the Redis Cluster',
   sharing: 'one Redis Cluster (three masters), reachable over the network',
+  placement: 'same-host',
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     let cluster: PrivateCluster | null = null

@@ -96,6 +96,7 @@ export const redisProvisioner: StoreProvisioner = {
   observable: true,
   awaits: 'I/O to Redis',
   sharing: 'one Redis, reachable over the network',
+  placement: 'same-host',
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     const redis = await privateOrGivenRedis(urls.redis ?? null, cpus, group)

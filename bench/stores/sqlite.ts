@@ -6,6 +6,7 @@ export const sqliteProvisioner: StoreProvisioner = {
   observable: true,
   awaits: null,
   sharing: 'one SQLite file on this machine (instances on other machines could not share it)',
+  placement: 'in-process',
   sharedAcrossInstances: true,
   provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
 }

@@ -45,6 +45,7 @@ export const cookieStrategy: StrategyDescriptor = {
     column: () => 'cookie (sealed, no store)',
     stateLives: () => 'in the cookie, sealed (encrypted and authenticated) with the server\'s key; no store',
     clientReads: () => 'no: encrypted; only the server\'s key opens it',
+    copyLives: (c) => `until its idle deadline (${c.accessTtlSeconds ?? DEFAULT_CONFIG.sessionIdleTtlSeconds} s after its last re-seal) and, kept in use, up to its absolute deadline (${DEFAULT_CONFIG.sessionAbsoluteTtlSeconds} s after login): only the sealed timestamps end it`,
   },
   colorName: 'green',
   colors: ['#27ae60', '#58d68d', '#1e8449', '#82e0aa'],

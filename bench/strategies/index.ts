@@ -71,6 +71,8 @@ export interface StrategyDescriptor {
     stateLives(c: CellSpec): string
     /** Whether the client can read its credential, for the comparison table. */
     clientReads(info: CredentialInfo): string
+    /** How long a copy of a logged-out credential keeps working, when logout does not end it (`keepsWorkingSeconds` as probed). */
+    copyLives(c: CellSpec, keepsWorkingSeconds: number | null): string
   }
   /** Chart shades; the first is the strategy's colour, named in `colorName` for captions. */
   colors: string[]

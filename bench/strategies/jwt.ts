@@ -87,6 +87,7 @@ export const jwtStrategy: StrategyDescriptor = {
     cell: (c) => `JWT ${c.alg} with ${c.engine}${c.revocation === 'denylist' ? ` with a ${c.store} denylist` : ''}`,
     column: (c) => `jwt (${c.store})`,
     stateLives: (c) => `in the token (signed claims); refresh-token state in ${c.store}`,
+    copyLives: (c, seconds) => `for up to ${seconds ?? c.accessTtlSeconds ?? DEFAULT_CONFIG.accessTtlSeconds} s (the access token's remaining lifetime)`,
     clientReads: (info) => (info.decoded
       ? `yes, without any key: ${Object.keys(info.decoded.claims).join(', ')} (decoded from a real token)`
       : 'not measured in this run'),

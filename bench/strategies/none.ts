@@ -22,6 +22,7 @@ export const noneStrategy: StrategyDescriptor = {
     column: () => 'none',
     stateLives: () => 'nowhere (no authentication)',
     clientReads: () => 'nothing to read',
+    copyLives: () => 'nothing to revoke',
   },
   colorName: 'grey',
   colors: ['#7f8c8d', '#95a5a6', '#566573'],

@@ -1,3 +1,4 @@
+import { DEFAULT_CONFIG } from '../../servers/server.ts'
 import { newSessionId, readCookie, SESSION_COOKIE } from '../../servers/credentials.ts'
 import { repeat } from '../micro/task.ts'
 import type { StrategyDescriptor } from './index.ts'
@@ -39,6 +40,7 @@ export const sessionStrategy: StrategyDescriptor = {
     column: (c) => `session (${c.store})`,
     stateLives: (c) => `server side, in ${c.store}; the client holds only an id`,
     clientReads: () => 'no: a random 256-bit id, nothing inside',
+    copyLives: (c) => `until the session times out server-side (idle ${c.accessTtlSeconds ?? DEFAULT_CONFIG.sessionIdleTtlSeconds} s)`,
   },
   colorName: 'blue',
   colors: ['#1f77b4', '#4f9fd6', '#17507f', '#7fbce6', '#0d3a5c', '#a9d2f0'],
