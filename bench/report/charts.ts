@@ -81,7 +81,7 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000
 function windowCoverage(cells: CellResult[], baseline: string): string {
   const groups = new Map<number, string[]>()
   for (const c of cells) groups.set(c.rounds.length, [...(groups.get(c.rounds.length) ?? []), c.id === baseline ? `${c.id} (the baseline: every bracketing window)` : c.id])
-  return [...groups].sort((a, b) => a[0] - b[0]).map(([n, ids]) => `${n} window${n === 1 ? '' : 's'}, coverage ${percent(medianIntervalCoverage(n))}: ${ids.length > 3 ? `${ids.length} cells` : ids.join(', ')}`).join('; ')
+  return [...groups].sort((a, b) => a[0] - b[0]).map(([n, ids]) => `${n === 1 ? '1 window (no interval)' : `${n} windows, coverage ${percent(medianIntervalCoverage(n))}`}: ${ids.length > 3 ? `${ids.length} cells` : ids.join(', ')}`).join('; ')
 }
 
 export function buildCharts(results: ResultsFile): ChartSpec[] {
