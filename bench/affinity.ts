@@ -1,16 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { cpus } from 'node:os'
 import { AffinityError } from '../servers/errors.ts'
-
-/**
- * Which CPUs the load generator (with Redis) and the servers run on. Unpinned, the two fight over
- * the same cores and a server's CPU cost per request swings with the scheduler; pinned, each
- * server always has its own half of the machine, which makes CPU µs per request repeatable.
- */
-export interface CpuPlan {
-  client: string
-  server: string
-}
+import type { CpuPlan } from './contracts/results.ts'
 
 export function tasksetAvailable(): boolean {
   return spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0

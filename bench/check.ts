@@ -1,5 +1,4 @@
-import type { ExpectedOps } from './expected.ts'
-import type { RoundMeasurement } from './results.ts'
+import type { ExpectedOps, RoundMeasurement } from './contracts/results.ts'
 
 const near = (a: number, b: number) => Math.abs(a - b) < 1e-9
 

@@ -7,10 +7,11 @@ import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from '../servers/stores/
 import { ProcessGroup } from './processes.ts'
 import { progressPrinter, summaryTable } from './progress.ts'
 import { writeReport } from './report/index.ts'
-import { outputStamp, writeJsonAtomic, type ResultsFile } from './results.ts'
 import { runScenario } from './runner.ts'
 import { runSimulation, writeSimulation } from './sim/index.ts'
-import { loadScenario } from './scenario.ts'
+import { outputStamp, writeJsonAtomic } from './results-io.ts'
+import type { ResultsFile } from './contracts/results.ts'
+import { loadScenario } from './contracts/scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis-url URL] [--redis-cluster-url HOST:PORT,...]

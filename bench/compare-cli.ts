@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { compareHtml, compareResults, compareText, RUN_TO_RUN_SPREAD } from './report/compare.ts'
 import { ResultsError } from '../servers/errors.ts'
-import { readResults, resultsFileOf } from './results.ts'
+import { readResults, resultsFileOf } from './results-io.ts'
 
 const USAGE = `usage: npm run compare -- OLD NEW [--threshold PERCENT] [--spread PERCENT] [--out FILE]
   OLD, NEW: result folders or results.json files. Exit 1 when a cell's CPU per request over its

@@ -2,22 +2,9 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus, release, totalmem, type } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import type { Environment } from './contracts/results.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-
-export interface Environment {
-  node: string
-  os: string
-  cpus: { model: string; count: number }
-  memoryBytes: number
-  packages: Record<string, string | null>
-  gitCommit: string | null
-  /** Uncommitted changes in the working tree when the run started. */
-  gitDirty: boolean | null
-  redisServer: string | null
-  /** CPUs the load generator (and Redis) and the servers were pinned to; null when unpinned. */
-  cpuAffinity?: { client: string; server: string } | null
-}
 
 const PACKAGES = ['fastify', 'jose', 'fast-jwt', 'better-sqlite3', 'ioredis', 'autocannon', 'hdr-histogram-js', 'tinybench']
 

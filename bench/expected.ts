@@ -1,21 +1,7 @@
-import type { CellPlan } from './plan.ts'
 import { storeProvisioners } from './stores/index.ts'
-import { descriptorOf, type CellSpec } from './strategies/index.ts'
-
-/** Exact store operations one request does in steady state (docs/contracts.md, "Store operations"). */
-export interface ExpectedOps {
-  /** Reads of session, refresh-token or denylist state (the cell's store). */
-  stateReads: number
-  /** Reads of the users table (always SQLite). */
-  userReads: number
-  writes: number
-  deletes: number
-  /**
-   * Sessions renew their idle timeout with one write at most once a minute each, so a GET window
-   * may add up to one write per session per started minute on top of `writes`.
-   */
-  renewals: boolean
-}
+import { descriptorOf } from './strategies/index.ts'
+import type { CellPlan, CellSpec } from './contracts/plan.ts'
+import type { ExpectedOps } from './contracts/results.ts'
 
 /** Operations one request makes on the cell's own store (the users table, always SQLite, aside). */
 export const ownStoreOps = (o: ExpectedOps) => o.stateReads + o.writes + o.deletes

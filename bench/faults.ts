@@ -1,43 +1,11 @@
-import type { TimelineBucket } from './drive/lifecycle.ts'
-import type { Scenario } from './scenario.ts'
 import { median } from './stats.ts'
+import type { Episode, Recovery, TimelinePoint } from './contracts/results.ts'
+import type { Scenario } from './contracts/scenario.ts'
 
 /** Faults act on the store a cell's servers share over the network: Redis, or a Redis Cluster (its first master). */
 export const faultsApply = (c: { store: string | null }) => c.store === 'redis' || c.store === 'redis-cluster'
 
-/** A cell's 100 ms buckets as results.json holds them (docs/contracts.md, "Store at a distance, store CPU, faults, clusters"). */
-export type TimelinePoint = Pick<TimelineBucket, 'tMs' | 'requests' | 'ok' | 'status401' | 'status503' | 'status5xx' | 'errors' | 'latencyUsP50' | 'latencyUsP99' | 'logins' | 'forcedLogins'>
-
 type Fault = NonNullable<Scenario['faults']>[number]
-
-/** One fault and what followed it, up to the next fault, in ms into the measured window. */
-export interface Episode {
-  action: Fault['action']
-  faultAtMs: number
-  /** When the store was meant to be back; null when it stayed down to the window's end. */
-  storeBackAtMs: number | null
-  /** The first 100 ms from the fault on in which a user's GET failed (401, 503, another 5xx, no answer); null: none did. */
-  firstErrorMs: number | null
-  lastErrorMs: number | null
-  /** The start of the first half second, once the store was back, with no failed GET and p99 latency near its level before the fault; null: not within the window. */
-  recoveredAtMs: number | null
-  /** recoveredAtMs less storeBackAtMs. */
-  recoveryMs: number | null
-  /** Logins forced by lost state (retries included) in the episode, and their peak over 100 ms as a rate: the login storm. */
-  forcedLogins: number
-  loginStormPeakPerSecond: number
-}
-
-/** What the faults did to the users and how long they took to get over them. */
-export interface Recovery {
-  firstErrorMs: number | null
-  lastErrorMs: number | null
-  /** When the last episode recovered. */
-  recoveredAtMs: number | null
-  /** Users who had to log in again in the window (a session or refresh state lost), each counted once. */
-  sessionsLost: number
-  episodes: Episode[]
-}
 
 /** Buckets in a row that must be clean for the users to count as recovered. */
 export const RECOVERED_BUCKETS = 5

@@ -1,12 +1,12 @@
 import { renewalIntervalMs } from '../servers/strategies/session.ts'
 import { openWindow } from './collect.ts'
-import { runLifecycle, type LifecycleResult } from './drive/lifecycle.ts'
-import type { CellPlan } from './plan.ts'
-import type { LifecycleMeasurement } from './results.ts'
-import { LIFECYCLE_DEFAULTS, type Scenario } from './scenario.ts'
+import { runLifecycle } from './drive/lifecycle.ts'
 import { descriptorOf } from './strategies/index.ts'
 import type { StoreFaults } from './stores/index.ts'
 import type { CellRuntime } from './verify.ts'
+import type { LifecycleMeasurement, LifecycleResult } from './contracts/results.ts'
+import type { CellPlan } from './contracts/plan.ts'
+import { LIFECYCLE_DEFAULTS, type Scenario } from './contracts/scenario.ts'
 
 /** The lifecycle workload with every default applied. */
 export interface LifecycleWorkload {

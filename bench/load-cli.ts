@@ -1,7 +1,7 @@
 import { UsageError } from '../servers/errors.ts'
-import type { LoadRequest } from './drive/closed.ts'
 import { loadTable, parseLoadArgs, type LoadArgs } from './drive/load-options.ts'
 import { openLoop } from './drive/open.ts'
+import type { LoadRequest } from './contracts/client.ts'
 
 const USAGE = `usage: npm run load -- URL [--rate R] [--duration S] [--connections C] [--header "Name: value"]...
                      [--method GET|POST] [--body TEXT] [--arrivals constant|poisson] [--json]

@@ -1,27 +1,8 @@
 import { ScenarioError } from '../servers/errors.ts'
-import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../servers/types.ts'
-import { LIFECYCLE_DEFAULTS, type CellSelector, type Scenario, type ScenarioIssue, type WorkloadRoute } from './scenario.ts'
-import { AXES, strategyDescriptors, type Axis, type CellSpec } from './strategies/index.ts'
-
-/** One fully specified cell: axes its strategy does not take are null. */
-export interface CellPlan {
-  id: string
-  strategy: StrategyKind
-  store: StoreKind | null
-  alg: Alg | null
-  engine: EngineKind | null
-  revocation: Revocation | null
-  /** Lifetime of the credential the client holds (JWT access token; sealed cookie's idle timeout), seconds. */
-  accessTtlSeconds: number | null
-  /** JWT: refresh-token grace window, seconds. */
-  refreshGraceSeconds: number | null
-  /** JWT, lifecycle: refresh jitter, seconds. */
-  refreshJitterSeconds: number | null
-  /** Round trip a delay proxy adds between the servers and Redis, ms (0: none); null for a strategy without a store. */
-  storeRttMs: number | null
-  instances: number
-  workload: WorkloadRoute
-}
+import type { StrategyKind } from '../servers/types.ts'
+import { strategyDescriptors } from './strategies/index.ts'
+import { type CellSelector, LIFECYCLE_DEFAULTS, type Scenario, type ScenarioIssue } from './contracts/scenario.ts'
+import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 

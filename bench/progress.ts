@@ -1,9 +1,9 @@
 import { formatDuration, num, table } from './format.ts'
 import { lifecycleTiming, lifecycleWorkload } from './lifecycle.ts'
 import { windowsPerRound } from './noise.ts'
-import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from './results.ts'
-import type { RunEvent, RunListener } from './runner.ts'
 import { hostNoise } from './summarize.ts'
+import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from './contracts/results.ts'
+import type { RunEvent, RunListener } from './contracts/events.ts'
 
 /** Seconds to start, verify, count-check and log in a cell (about 7 s per cell in the default runs here), for the ETA. */
 const PREPARE_SECONDS_ESTIMATE = 7

@@ -1,17 +1,14 @@
-import type { Environment } from './environment.ts'
 import { expected401Share, expectedOps } from './expected.ts'
 import { percent } from './format.ts'
-import type { MicroResults } from './micro/run.ts'
-import type { CellPlan } from './plan.ts'
 import { faultsApply, recoveryOf } from './faults.ts'
 import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds, type LifecycleWorkload } from './lifecycle.ts'
-import { SCHEMA_VERSION, type CellResult, type LifecycleMeasurement, type LifecycleSummary, type OpenLoopPoint, type OpenMeasurement, type ResultsFile, type RoundResult } from './results.ts'
 import { BRACKET_TOLERANCE, bracketSpread, MAX_REPEATS } from './noise.ts'
-import type { RunEvent } from './runner.ts'
-import type { StoreRtt } from './verify.ts'
-import type { Scenario } from './scenario.ts'
 import { median, ratio } from './stats.ts'
 import { summarizeRounds } from './summarize.ts'
+import { type CellResult, type Environment, type LifecycleMeasurement, type LifecycleSummary, type MicroResults, type OpenLoopPoint, type OpenMeasurement, type ResultsFile, type RoundResult, SCHEMA_VERSION, type StoreRtt } from './contracts/results.ts'
+import type { CellPlan } from './contracts/plan.ts'
+import type { RunEvent } from './contracts/events.ts'
+import type { Scenario } from './contracts/scenario.ts'
 
 /** Everything a run recorded, as recorded: the reducer's only input. */
 export interface RunRecord {

@@ -1,7 +1,7 @@
 import { dirname, join, relative } from 'node:path'
 import { writeReport } from './report/index.ts'
 import { ResultsError } from '../servers/errors.ts'
-import { readResults, resultsFileOf } from './results.ts'
+import { readResults, resultsFileOf } from './results-io.ts'
 
 /** `npm run report -- DIR`: re-renders DIR/index.html and DIR/charts/*.png from DIR/results.json alone. */
 async function main(argv: string[]): Promise<number> {

@@ -7,42 +7,25 @@ import type { StoreKind } from '../servers/types.ts'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'
 import { randomInt } from 'node:crypto'
 import { cpus } from 'node:os'
-import { cpuCount, pinSelf, planAffinity, type CpuPlan } from './affinity.ts'
+import { cpuCount, pinSelf, planAffinity } from './affinity.ts'
 import { checkRound } from './check.ts'
 import { measureOpen, measureRound, type Driver } from './collect.ts'
 import { describeEnvironment } from './environment.ts'
-import { runMicro, type MicroResults } from './micro/run.ts'
-import { expandPlan, type CellPlan } from './plan.ts'
+import { runMicro } from './micro/run.ts'
+import { expandPlan } from './plan.ts'
 import type { ProcessGroup } from './processes.ts'
 import { bracketSpread, MAX_REPEATS, repeatReason } from './noise.ts'
 import { reduceRun } from './reduce.ts'
 import { seededRandom, shuffled } from './stats.ts'
-import type { CredentialInfo, LifecycleMeasurement, OpenMeasurement, ResultsFile, RevocationProbe, RoundMeasurement } from './results.ts'
 import { faultsApply } from './faults.ts'
 import { lifecycleWorkload, measureLifecycle } from './lifecycle.ts'
-import type { Scenario } from './scenario.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
 import { privateOrGivenRedis } from './stores/redis.ts'
-import { prepareCell, type CellRuntime, type PrepareOptions, type StoreRtt } from './verify.ts'
-
-/** What the runner tells its listeners, in order; the same records are what the results are reduced from. */
-export type RunEvent =
-  | { type: 'run-started'; scenario: Scenario; cells: CellPlan[]; baseline: string; affinity: CpuPlan | null; seed: number }
-  | { type: 'store-ready'; store: StoreKind; description: string | null }
-  | { type: 'cell-skipped'; cell: string; reason: string }
-  | { type: 'round-order'; round: number; order: string[] }
-  | { type: 'round-started'; cell: string; round: number; slot: number; prepare: boolean }
-  | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null; storeRtt: StoreRtt | null }
-  | { type: 'proxy-measured'; cell: string; cpuUs: number; forwarded: number }
-  | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
-  | { type: 'open-measured'; cell: string; round: number; measurement: OpenMeasurement; problem: string | null }
-  | { type: 'lifecycle-measured'; cell: string; round: number; measurement: LifecycleMeasurement }
-  | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
-  | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
-  | { type: 'micro-started' }
-  | { type: 'run-finished'; interrupted: boolean }
-
-export type RunListener = (event: RunEvent) => void
+import { prepareCell, type CellRuntime, type PrepareOptions } from './verify.ts'
+import type { MicroResults, ResultsFile, RoundMeasurement } from './contracts/results.ts'
+import type { CellPlan } from './contracts/plan.ts'
+import type { Scenario } from './contracts/scenario.ts'
+import type { RunEvent, RunListener } from './contracts/events.ts'
 
 export interface RunOptions {
   scenario: Scenario
@@ -60,8 +43,6 @@ export interface RunOptions {
   /** Seed of the per-round shuffle of the cell order; random (and recorded) when absent. */
   seed?: number
 }
-
-
 
 /** `--smoke`: every run about a second, one round, a small credential pool; same output shape. */
 export function smokeScenario(s: Scenario): Scenario {

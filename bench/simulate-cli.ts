@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { ResultsError, SimulationInputError } from '../servers/errors.ts'
-import { readResults, resultsFileOf } from './results.ts'
 import { DEFAULT_INSTANCES, DEFAULT_RTT_MS, runSimulation, writeSimulation } from './sim/index.ts'
 import { DEFAULT_MODEL } from './sim/model.ts'
+import { readResults, resultsFileOf } from './results-io.ts'
 
 const USAGE = `usage: npm run simulate -- RESULTS_DIR [--instances 1,2,4,8,16,32,64] [--store-rtt-ms 0,0.5,1,2] [--link-gbps 10] [--out DIR]
 

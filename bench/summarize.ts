@@ -1,5 +1,5 @@
-import type { CellSummary, Interval, ResultsFile, RoundResult } from './results.ts'
 import { median, medianCi95, medianIntervalCoverage } from './stats.ts'
+import type { CellSummary, Interval, ResultsFile, RoundResult } from './contracts/results.ts'
 
 const interval = (values: number[]): Interval => ({ median: median(values), ci95: medianCi95(values), coverage: medianIntervalCoverage(values.length) })
 

@@ -2,15 +2,15 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { VerificationError } from '../servers/errors.ts'
-import type { LoadRequest } from './drive/closed.ts'
-import { expected401Share, expectedOps, renewalWriteBound, type ExpectedOps } from './expected.ts'
-import type { CellPlan } from './plan.ts'
+import { expected401Share, expectedOps, renewalWriteBound } from './expected.ts'
 import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
-import type { CredentialInfo, RevocationProbe } from './results.ts'
 import { storeProvisioners, type ExternalCounts, type ProvisionedStore } from './stores/index.ts'
 import { pingRoundTripUs, startDelayProxy, type DelayProxy } from './stores/delay-proxy.ts'
-import { descriptorOf, type Credential } from './strategies/index.ts'
+import { descriptorOf } from './strategies/index.ts'
 import { loginBody } from './strategies/login.ts'
+import type { Credential, CredentialInfo, LoadRequest } from './contracts/client.ts'
+import type { ExpectedOps, RevocationProbe, StoreRtt } from './contracts/results.ts'
+import type { CellPlan } from './contracts/plan.ts'
 
 /** A cell whose servers are up, verified, and holding a pool of logged-in credentials. */
 export interface CellRuntime {
@@ -34,13 +34,6 @@ export interface CellRuntime {
   /** The proxy's CPU and forwarded chunks so far, or null. */
   proxyStats(): Promise<{ cpuUs: number; forwarded: number } | null>
   close(): Promise<void>
-}
-
-/** What a cell's delay proxy was asked to add and what it adds (PINGs in turn, through it and straight to Redis). */
-export interface StoreRtt {
-  askedMs: number
-  addedUs: number
-  directUs: number
 }
 
 export interface PrepareOptions {

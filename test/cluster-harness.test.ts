@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import type { ResultsFile } from '../bench/results.ts'
 import { startRedis } from '../bench/stores/redis-server.ts'
 import { runBench } from './helpers.ts'
+import type { ResultsFile } from '../bench/contracts/results.ts'
 
 
 

@@ -76,7 +76,7 @@ describe('the delay proxy (the store at a distance)', () => {
 
 describe('storeRttMs in a scenario', () => {
   test('refused with the field: negative, or on a store that is not Redis; on Redis a cell of its own', async () => {
-    const { validateScenario } = await import('../bench/scenario.ts')
+    const { validateScenario } = await import('../bench/contracts/scenario.ts')
     const { expandPlan } = await import('../bench/plan.ts')
     const plan = (cells: unknown[]) => () => expandPlan(validateScenario({ name: 'd', description: 'd', cells, workload: { route: 'GET /me' } }, 'd.json'), 'd.json')
     assert.throws(plan([{ strategy: 'session', store: 'redis', storeRttMs: -1 }]), (e: { issues: { path: string }[] }) => e.issues.some((i) => i.path === 'cells[0].storeRttMs'))

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { runLifecycle, type LifecycleOptions } from '../bench/drive/lifecycle.ts'
 import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds } from '../bench/lifecycle.ts'
-import type { CellPlan } from '../bench/plan.ts'
 import { ProcessGroup, startServer } from '../bench/processes.ts'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { strategyDescriptors } from '../bench/strategies/index.ts'
-import { validateScenario } from '../bench/scenario.ts'
 import { expandPlan } from '../bench/plan.ts'
+import type { CellPlan } from '../bench/contracts/plan.ts'
+import { validateScenario } from '../bench/contracts/scenario.ts'
 
 const group = new ProcessGroup()
 after(() => group.stopAll())

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { costBreakdown } from '../bench/report/breakdown.ts'
 import { renderHtml } from '../bench/report/html.ts'
-import { runMicro, type MicroResults } from '../bench/micro/run.ts'
+import { runMicro } from '../bench/micro/run.ts'
 import { fixtureResults } from './fixtures/results.ts'
 import { sharedRedis } from './helpers.ts'
+import type { MicroResults } from '../bench/contracts/results.ts'
 
 describe('micro-benchmarks', () => {
   test('every task runs once with a tiny budget and returns a positive figure', async () => {

@@ -6,10 +6,10 @@ import type { LoadResult } from '../bench/drive/closed.ts'
 import { describeEnvironment } from '../bench/environment.ts'
 import { expandPlan } from '../bench/plan.ts'
 import { reduceRun } from '../bench/reduce.ts'
-import type { RoundMeasurement } from '../bench/results.ts'
-import type { RunEvent } from '../bench/runner.ts'
-import { validateScenario } from '../bench/scenario.ts'
 import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
+import type { RoundMeasurement } from '../bench/contracts/results.ts'
+import type { RunEvent } from '../bench/contracts/events.ts'
+import { validateScenario } from '../bench/contracts/scenario.ts'
 
 function snapshot(requests: number, reads: number, cpuUs: number, timesUs: number[]): StatsSnapshot {
   const h = newHistogram()

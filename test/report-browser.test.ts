@@ -16,7 +16,7 @@ describe('the HTML report in a real browser', () => {
   // npm test refuses to start without a Chromium (npm run setup installs it); run alone, this file says why it skips.
   const skip = CHROMIUM === null ? 'no Chromium on PATH (chromium, chromium-browser, google-chrome) nor CHROMIUM_PATH: npm run setup installs it' : false
   /** Opens a report from file:// in Chromium; returns what the page drew and any problem it logged. */
-  async function open(t: import('node:test').TestContext, results: import('../bench/results.ts').ResultsFile, which: 'report' | 'simulation' = 'report') {
+  async function open(t: import('node:test').TestContext, results: import('../bench/contracts/results.ts').ResultsFile, which: 'report' | 'simulation' = 'report') {
     const dir = mkdtempSync(join(tmpdir(), 'authbench-report-'))
     t.after(() => rmSync(dir, { recursive: true, force: true }))
     const { html } = which === 'report' ? await writeReport(results, dir) : writeSimulation(runSimulation(results), dir)

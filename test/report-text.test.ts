@@ -3,9 +3,9 @@ import { describe, test } from 'node:test'
 import { buildCharts } from '../bench/report/charts.ts'
 import { computeFindings } from '../bench/report/findings.ts'
 import { renderHtml } from '../bench/report/html.ts'
-import type { ResultsFile } from '../bench/results.ts'
 import { summarizeRounds } from '../bench/summarize.ts'
 import { fixtureResults } from './fixtures/results.ts'
+import type { ResultsFile } from '../bench/contracts/results.ts'
 
 /**
  * Every fixed sentence on the page earns its place: rendered from runs that differ exactly where a
@@ -31,7 +31,7 @@ function withRedis(present: boolean): ResultsFile {
 }
 
 function micro(r: ResultsFile, quick: boolean): ResultsFile {
-  const task = (id: string, cpuUs: number) => ({ id, name: id, group: 'jwt' as const, status: 'ok' as const, reason: null, opsPerSecond: 1e6 / cpuUs, meanUs: cpuUs, p99Us: cpuUs * 2, cpuUs, samples: 100 })
+  const task = (id: string, cpuUs: number) => ({ id, name: id, group: 'jwt-verify' as const, status: 'ok' as const, reason: null, opsPerSecond: 1e6 / cpuUs, meanUs: cpuUs, p99Us: cpuUs * 2, cpuUs, samples: 100 })
   r.micro = {
     environment: r.environment, quick, startedAt: r.startedAt,
     tasks: [task('parse:bearer', 0.5), task('verify:HS256:jose', 10), task('parse:cookie', 0.4), task('store-read:sqlite', 5)],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { expandPlan } from '../bench/plan.ts'
-import { loadScenario, ScenarioError, validateScenario } from '../bench/scenario.ts'
+import { ScenarioError, loadScenario, validateScenario } from '../bench/contracts/scenario.ts'
 
 const valid = {
   name: 'x',

@@ -13,7 +13,8 @@ import { fixtureResults, lifecycleResults, openLoopResults, round } from './fixt
 import { summarizeRounds } from '../bench/summarize.ts'
 import { expectedOps } from '../bench/expected.ts'
 import { predictFaults, type FaultPrediction } from '../bench/sim/faults.ts'
-import { recoveryOf, type TimelinePoint } from '../bench/faults.ts'
+import { recoveryOf } from '../bench/faults.ts'
+import type { TimelinePoint } from '../bench/contracts/results.ts'
 
 const close = (actual: number, expected: number, rel: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected), `${what}: ${actual} is not within ${rel * 100}% of ${expected}`)

@@ -1,18 +1,12 @@
 import autocannon from 'autocannon'
 import { createRequire } from 'node:module'
 import { keepCookies } from './cookie-jar.ts'
+import type { LoadRequest } from '../contracts/client.ts'
 
 const require = createRequire(import.meta.url)
 // autocannon's own request builder, so the bytes counted are exactly the bytes it sends.
 const requestBuilder = require('autocannon/lib/httpRequestBuilder.js') as
   (defaults: Record<string, unknown>) => (req: Record<string, unknown>) => Buffer
-
-export interface LoadRequest {
-  method: 'GET' | 'POST'
-  path: string
-  headers: Record<string, string>
-  body?: string
-}
 
 export interface LoadResult {
   requests: number

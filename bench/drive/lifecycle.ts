@@ -3,6 +3,8 @@ import type { Histogram } from 'hdr-histogram-js'
 import { newHistogram } from '../../servers/metrics.ts'
 import { seededRandom } from '../stats.ts'
 import { loginBody } from '../strategies/login.ts'
+import type { Answer, Held, LifecycleClient } from '../contracts/client.ts'
+import type { LatencySummary, LifecycleResult, TimelineBucket } from '../contracts/results.ts'
 
 /**
  * Virtual users over a whole credential lifetime, open loop: each logs in, calls GET `path` on its
@@ -11,39 +13,6 @@ import { loginBody } from '../strategies/login.ts'
  * logout a thief keeps presenting a copy of the logged-out credential until it is refused: the
  * revocation lag, measured. Everything runs in real time on a millisecond timer.
  */
-
-/** One HTTP answer, as the lifecycle needs it. */
-export interface Answer {
-  /** 0 when the request failed without an answer. */
-  status: number
-  setCookie: string[]
-  body: string
-}
-
-/** How a strategy's client logs in, presents, refreshes and ends its credential. */
-export interface LifecycleClient {
-  /** What a user holds after this login answer, or null when the login failed. */
-  fromLogin(a: Answer): Held | null
-  /** Headers a request presents. */
-  headers(h: Held): Record<string, string>
-  /** What the user holds after an answer to one of its requests (a re-sealed cookie), or the same. */
-  update?(h: Held, a: Answer): Held
-  /** When the access token expires (ms since the epoch), for strategies that refresh; else null. */
-  expiresAt(h: Held): number | null
-  /** The refresh request's body, for strategies that refresh. */
-  refreshBody?(h: Held): string
-  /** The logout request. */
-  logout(h: Held): { headers: Record<string, string>; body?: string }
-}
-
-/** A user's credential, opaque to the driver. */
-export interface Held {
-  headers: Record<string, string>
-  access?: string
-  refresh?: string
-  /** The access token's `exp` in ms, when it has one. */
-  expMs?: number
-}
 
 export interface LifecycleOptions {
   /** http://host:port of each instance; user u uses urls[u mod n] throughout. */
@@ -78,72 +47,6 @@ export interface LifecycleOptions {
   signal?: AbortSignal
   /** Called (awaited, while the load goes on) when the measured window starts and when it ends. */
   onWindow?(edge: 'start' | 'end'): Promise<void>
-}
-
-export interface LatencySummary { p50: number; p90: number; p99: number; max: number; count: number }
-
-/** Users' GETs due in 100 ms of the measured window (thieves' probes not included), and what else began then. */
-export interface TimelineBucket {
-  tMs: number
-  requests: number
-  /** Answered 2xx. */
-  ok: number
-  status401: number
-  status503: number
-  /** Other 5xx (there should be none: the servers fail closed with 503). */
-  status5xx: number
-  /** No answer. */
-  errors: number
-  refreshes: number
-  logins: number
-  /** Logins because a credential stopped working (a lost session, a revoked family). */
-  forcedLogins: number
-  latencyUsP50: number
-  latencyUsP99: number
-}
-
-export interface LifecycleResult {
-  durationSeconds: number
-  /** Users' GET requests due in the measured window (thieves' probes not included). */
-  requests: number
-  completed: number
-  statusCounts: Record<string, number>
-  /** GETs of a logged-in user refused (an access token expired before its refresh, a session gone). */
-  unexpected401: number
-  status503: number
-  errors: number
-  logins: number
-  /** Logins a user had to make because its credential stopped working (not after its own logout), retries included. */
-  forcedLogins: number
-  /** Users who had to log in again (each counted once). */
-  usersForcedToLogIn: number
-  refreshes: number
-  /**
-   * Refreshes refused (invalid_grant: the family revoked), of which `invalidGrantAfterUnavailable`
-   * were retries after a 503 (the store may have completed a rotation the server had given up on:
-   * the retry then looks like reuse); answered 503 (store unavailable, retried with back-off); unanswered.
-   */
-  refreshFailures: { invalidGrant: number; invalidGrantAfterUnavailable: number; unavailable: number; errors: number }
-  logouts: number
-  races: { attempted: number; familyRevoked: number }
-  /** Thieves' requests. */
-  probes: number
-  revocationLagMs: { p50: number | null; p99: number | null; max: number | null; samples: number; censored: number; probeIntervalMs: number }
-  /** Every measured lag, ms, sorted. */
-  lagSamplesMs: number[]
-  latencyUs: { requests: LatencySummary; refreshes: LatencySummary }
-  sendLagUs: { p50: number; p99: number; max: number }
-  refreshRate: { meanPerSecond: number; peakPerSecond: number; peakAtMs: number | null }
-  /**
-   * Users' GETs due in a refresh storm (100 ms with at least STORM_FACTOR times the mean refresh rate) or the
-   * half second after it, against the others due once the users' first logins were all answered; null: none.
-   */
-  duringPeak: { latencyUsP99: number | null; otherLatencyUsP99: number | null }
-  /** 100 ms buckets of the measured window. */
-  timeline: TimelineBucket[]
-  held: boolean
-  reason: string | null
-  interrupted: boolean
 }
 
 export const BUCKET_MS = 100

@@ -3,8 +3,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { Histogram } from 'hdr-histogram-js'
 import { newHistogram } from '../../servers/metrics.ts'
 import { seededRandom } from '../stats.ts'
-import type { LoadRequest } from './closed.ts'
 import { keepCookies } from './cookie-jar.ts'
+import type { LoadRequest } from '../contracts/client.ts'
 
 /**
  * Open-loop load, as wrk2 does it: request i is due at a fixed time on a schedule (t0 + i/R, or

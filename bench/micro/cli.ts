@@ -5,9 +5,10 @@ import { parseArgs } from 'node:util'
 import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { table } from '../format.ts'
 import { ProcessGroup } from '../processes.ts'
-import { outputStamp, writeJsonAtomic } from '../results.ts'
 import { privateOrGivenRedis } from '../stores/redis.ts'
-import { runMicro, type MicroResults } from './run.ts'
+import { runMicro } from './run.ts'
+import { outputStamp, writeJsonAtomic } from '../results-io.ts'
+import type { MicroResults } from '../contracts/results.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const USAGE = 'usage: npm run bench:micro -- [--quick] [--out DIR] [--redis-url URL]'

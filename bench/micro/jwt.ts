@@ -5,7 +5,8 @@ import { AUDIENCE, ISSUER, REQUIRED_CLAIMS } from '../../servers/engines/engine.
 import { engines } from '../../servers/engines/index.ts'
 import { loadKeys } from '../../servers/keys.ts'
 import { ALGS, ENGINES, type Alg } from '../../servers/types.ts'
-import { repeat, type MicroTask } from './task.ts'
+import { repeat } from './task.ts'
+import type { MicroTask } from '../contracts/results.ts'
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 

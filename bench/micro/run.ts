@@ -1,33 +1,8 @@
 import { setMaxListeners } from 'node:events'
 import { Bench } from 'tinybench'
-import { describeEnvironment, type Environment } from '../environment.ts'
-import { buildTasks, type MicroTask } from './tasks.ts'
-
-export interface MicroTaskResult {
-  id: string
-  name: string
-  group: MicroTask['group']
-  status: 'ok' | 'skipped' | 'failed'
-  reason: string | null
-  /** Operations per second (batched tasks count each operation). */
-  opsPerSecond: number | null
-  meanUs: number | null
-  /** p99 of the timed calls divided by the batch size. */
-  p99Us: number | null
-  /**
-   * Process CPU time (all threads, so WebCrypto's thread pool counts) per operation over the
-   * timed calls: what a request pays in CPU, where meanUs of an asynchronous task is wall time.
-   */
-  cpuUs: number | null
-  samples: number | null
-}
-
-export interface MicroResults {
-  environment: Environment
-  quick: boolean
-  startedAt: string
-  tasks: MicroTaskResult[]
-}
+import { describeEnvironment } from '../environment.ts'
+import { buildTasks } from './tasks.ts'
+import type { MicroResults, MicroTaskResult } from '../contracts/results.ts'
 
 export interface MicroOptions {
   quick: boolean

@@ -7,9 +7,10 @@ import { createRedisStore } from '../../servers/stores/redis.ts'
 import { createSqliteStore } from '../../servers/stores/sqlite.ts'
 import { seedUsers, Users } from '../../servers/users.ts'
 import { strategyDescriptors } from '../strategies/index.ts'
-import { repeat, type MicroTask } from './task.ts'
+import { repeat } from './task.ts'
+import type { MicroTask } from '../contracts/results.ts'
 
-export type { MicroTask } from './task.ts'
+export type { MicroTask } from '../contracts/results.ts'
 
 export interface MicroContext {
   tasks: MicroTask[]

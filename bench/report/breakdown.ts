@@ -1,6 +1,5 @@
-import type { MicroTaskResult } from '../micro/run.ts'
-import type { CellResult, ResultsFile } from '../results.ts'
 import { descriptorOf } from '../strategies/index.ts'
+import type { CellResult, MicroTaskResult, ResultsFile } from '../contracts/results.ts'
 
 export interface CostPart {
   label: string

@@ -1,10 +1,10 @@
 import type { StrategyKind } from '../../servers/types.ts'
-import type { CellResult, ResultsFile } from '../results.ts'
 import { percent } from '../format.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
 import { lifecycleCharts } from './lifecycle.ts'
+import type { CellResult, ResultsFile } from '../contracts/results.ts'
 
 /** A Chart.js configuration that is plain JSON (no functions), so it can be inlined and re-rendered. */
 export interface ChartSpec {

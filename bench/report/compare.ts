@@ -1,5 +1,5 @@
 import { esc, num, signedPercent as pct, table } from '../format.ts'
-import type { CellResult, ResultsFile } from '../results.ts'
+import type { CellResult, ResultsFile } from '../contracts/results.ts'
 
 /**
  * How far two runs of the same code apart can disagree on this machine: the largest per-cell

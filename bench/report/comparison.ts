@@ -1,6 +1,6 @@
-import type { CellResult, ResultsFile } from '../results.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
+import type { CellResult, ResultsFile } from '../contracts/results.ts'
 
 /**
  * The explainer's five-row table, each row answered by this run's measurements. Columns are the

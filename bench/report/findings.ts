@@ -1,10 +1,10 @@
 import { num, percent, times, us } from '../format.ts'
-import type { CellResult, ResultsFile, RoundResult } from '../results.ts'
 import { median, medianCi95, medianIntervalCoverage } from '../stats.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import { distanceFindings } from './distance.ts'
 import { lifecycleFindings } from './lifecycle.ts'
+import type { CellResult, ResultsFile, RoundResult } from '../contracts/results.ts'
 
 /**
  * Findings as data (docs/contracts.md, "Findings as data"): every sentence the report states is

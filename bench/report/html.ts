@@ -1,8 +1,6 @@
-import type { CellResult, ResultsFile } from '../results.ts'
 import { buildCharts, STRATEGY_COLOR, type ChartSpec } from './charts.ts'
 import { hostNoise } from '../summarize.ts'
 import { esc, num, percent } from '../format.ts'
-import { CLIENT_BOUND_SHARE } from '../results.ts'
 import { CROSS_CHECK_REQUESTS } from '../verify.ts'
 import { computeFindings, EQUIVALENCE, scopeWords, type FindingsFile } from './findings.ts'
 import { costBreakdown, LARGE_REMAINDER_MIN_US, LARGE_REMAINDER_SHARE } from './breakdown.ts'
@@ -11,6 +9,7 @@ import { faultHtml, lifecycleHtml } from './lifecycle.ts'
 import { distanceHtml } from './distance.ts'
 import { simulationSection } from './simulation.ts'
 import type { Simulation } from '../sim/index.ts'
+import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
 
 
 /** JSON safe to inline in a <script> element. */

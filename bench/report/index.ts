@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { writeJsonAtomic, type ResultsFile } from '../results.ts'
 import type { Simulation } from '../sim/index.ts'
 import { buildCharts } from './charts.ts'
 import { computeFindings } from './findings.ts'
 import { renderHtml } from './html.ts'
 import { renderPngs, type PngOutcome } from './png.ts'
+import { writeJsonAtomic } from '../results-io.ts'
+import type { ResultsFile } from '../contracts/results.ts'
 
 const require = createRequire(import.meta.url)
 

@@ -1,8 +1,8 @@
 import { esc, num, percent } from '../format.ts'
-import type { CellResult, LifecycleSummary, ResultsFile } from '../results.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import type { ChartSpec } from './charts.ts'
 import type { Line } from './findings.ts'
+import type { CellResult, LifecycleSummary, ResultsFile } from '../contracts/results.ts'
 
 type Lived = CellResult & { lifecycle: LifecycleSummary }
 

@@ -2,11 +2,11 @@
 // service time of one server, its CPU per request, the store's CPU per operation, store
 // operations per request and the store's distance. Pure: results in, figures out.
 import { SimulationInputError } from '../../servers/errors.ts'
-import type { CellResult, OpenLoopPoint, ResultsFile } from '../results.ts'
 import { median } from '../stats.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { moments, pointsFromQuantiles, quantileOf, scaledTo, type MeasuredQuantiles, type Points } from './queueing.ts'
 import { ownStoreOps } from '../expected.ts'
+import type { CellResult, OpenLoopPoint, ResultsFile } from '../contracts/results.ts'
 
 export interface Calibration {
   cell: string

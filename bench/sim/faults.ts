@@ -4,10 +4,10 @@
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../servers/stores/redis.ts'
 import { ownStoreOps } from '../expected.ts'
 import { lifecycleWorkload, refreshIntervalSeconds } from '../lifecycle.ts'
-import type { CellResult, ResultsFile } from '../results.ts'
-import { recoveryOf, type TimelinePoint } from '../faults.ts'
+import { recoveryOf } from '../faults.ts'
 import type { Calibrated } from './calibrate.ts'
 import { simulate } from './des.ts'
+import type { CellResult, ResultsFile, TimelinePoint } from '../contracts/results.ts'
 
 export interface FaultPrediction {
   cell: string

@@ -3,14 +3,14 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SimulationInputError } from '../../servers/errors.ts'
-import type { ResultsFile } from '../results.ts'
-import { writeJsonAtomic } from '../results.ts'
 import { chartJsSource } from '../report/index.ts'
 import { distanceRows, type DistanceRow } from '../report/distance.ts'
 import { calibrate, requireOpenLoop, type Calibrated, type Calibration } from './calibrate.ts'
 import { predictFaults, type FaultPrediction } from './faults.ts'
 import { crossover, DEFAULT_MODEL, fleet, JUDGED_LOAD, loadCurve, TOLERATED_ERROR, validation, type Crossover, type FleetRow, type ModelOptions, type ValidationRow } from './model.ts'
 import { renderSimulationHtml } from './page.ts'
+import type { ResultsFile } from '../contracts/results.ts'
+import { writeJsonAtomic } from '../results-io.ts'
 
 export const DEFAULT_INSTANCES = [1, 2, 4, 8, 16, 32, 64]
 export const DEFAULT_RTT_MS = [0, 0.5, 1, 2]

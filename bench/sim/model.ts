@@ -1,11 +1,11 @@
 // The fleet model (docs/architecture.md, "The fleet model"): N app instances, each one
 // single-threaded queue behind a round-robin balancer, one single-threaded store, the network a
 // delay per store call and a link every request crosses. Pure: calibration in, predictions out.
-import type { OpenLoopPoint, ResultsFile } from '../results.ts'
 import { median } from '../stats.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import type { Calibrated } from './calibrate.ts'
 import { bottleneck, mg1Wait, quantileWithWaits, type Points, type Wait } from './queueing.ts'
+import type { OpenLoopPoint, ResultsFile } from '../contracts/results.ts'
 
 /** Above this share of its capacity a station is called loaded; the validation judges the model at or under it. */
 export const JUDGED_LOAD = 0.8

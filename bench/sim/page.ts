@@ -1,11 +1,11 @@
 // The simulation's HTML page: what the model predicts for a fleet, set beside what the run measured.
-import type { CellResult } from '../results.ts'
 import { esc, num } from '../format.ts'
 import { cellColors, type ChartSpec } from '../report/charts.ts'
 import { chartGrid, chartScripts, CSS } from '../report/html.ts'
 import type { Simulation } from './index.ts'
 import { JUDGED_LOAD, TOLERATED_ERROR } from './model.ts'
 import { faultsHtml, ms, signed, validationHtml } from '../report/simulation.ts'
+import type { CellResult } from '../contracts/results.ts'
 
 
 function colorsOf(sim: Simulation): Map<string, string> {

@@ -1,25 +1,11 @@
 import type { StrategyKind } from '../../servers/types.ts'
-import type { LifecycleClient } from '../drive/lifecycle.ts'
-import type { MicroTask } from '../micro/task.ts'
-import type { CellPlan } from '../plan.ts'
-import type { CredentialInfo } from '../results.ts'
 import { cookieStrategy } from './cookie.ts'
 import { jwtStrategy } from './jwt.ts'
 import { noneStrategy } from './none.ts'
 import { sessionStrategy } from './session.ts'
-
-/** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
-export const AXES = ['store', 'alg', 'engine', 'revocation', 'accessTtlSeconds', 'refreshGraceSeconds', 'refreshJitterSeconds', 'storeRttMs'] as const
-export type Axis = (typeof AXES)[number]
-
-/** What a client holds after logging in: the headers it sends, and the raw credential. */
-export interface Credential {
-  headers: Record<string, string>
-  raw: string | null
-}
-
-/** A cell as far as a descriptor cares: its axes and instance count. */
-export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances'>
+import type { Credential, CredentialInfo, LifecycleClient } from '../contracts/client.ts'
+import type { MicroTask } from '../contracts/results.ts'
+import type { Axis, CellPlan, CellSpec } from '../contracts/plan.ts'
 
 /**
  * Everything the harness knows about one strategy, in one object: how a cell of it is expanded,

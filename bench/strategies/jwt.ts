@@ -5,9 +5,9 @@ import { VerificationError } from '../../servers/errors.ts'
 import { generatePrivateKeyPem } from '../../servers/keys.ts'
 import { DEFAULT_CONFIG } from '../../servers/server.ts'
 import { jwtMicroTasks } from '../micro/jwt.ts'
-import type { Held } from '../drive/lifecycle.ts'
 import type { StrategyDescriptor } from './index.ts'
 import { postLogin } from './login.ts'
+import type { Held } from '../contracts/client.ts'
 
 const decode = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Record<string, unknown>
 

@@ -1,6 +1,5 @@
 import { VerificationError } from '../../servers/errors.ts'
-import type { Answer, Held, LifecycleClient } from '../drive/lifecycle.ts'
-import type { Credential } from './index.ts'
+import type { Answer, Credential, Held, LifecycleClient } from '../contracts/client.ts'
 
 export const loginBody = (user: number) => JSON.stringify({ username: `user${user}`, password: `pw-user${user}` })
 

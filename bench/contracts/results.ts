@@ -1,11 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { ResultsError } from '../servers/errors.ts'
-import type { Environment } from './environment.ts'
-import type { MicroResults } from './micro/run.ts'
-import type { LifecycleResult } from './drive/lifecycle.ts'
-import type { Recovery, TimelinePoint } from './faults.ts'
-import type { ExpectedOps } from './expected.ts'
+// results.json, as every stage writes and reads it (docs/contracts.md, "results.json"), with the
+// records it is reduced from. Types and constants only: reading and writing the file is
+// bench/results-io.ts's.
+import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
 import type { Scenario } from './scenario.ts'
 
@@ -27,6 +23,45 @@ export interface OpsPerRequest {
   reads: number
   writes: number
   deletes: number
+}
+
+export interface Environment {
+  node: string
+  os: string
+  cpus: { model: string; count: number }
+  memoryBytes: number
+  packages: Record<string, string | null>
+  gitCommit: string | null
+  /** Uncommitted changes in the working tree when the run started. */
+  gitDirty: boolean | null
+  redisServer: string | null
+  /** CPUs the load generator (and Redis) and the servers were pinned to; null when unpinned. */
+  cpuAffinity?: { client: string; server: string } | null
+}
+
+/**
+ * Which CPUs the load generator (with Redis) and the servers run on. Unpinned, the two fight over
+ * the same cores and a server's CPU cost per request swings with the scheduler; pinned, each
+ * server always has its own half of the machine, which makes CPU µs per request repeatable.
+ */
+export interface CpuPlan {
+  client: string
+  server: string
+}
+
+/** Exact store operations one request does in steady state (docs/contracts.md, "Store operations"). */
+export interface ExpectedOps {
+  /** Reads of session, refresh-token or denylist state (the cell's store). */
+  stateReads: number
+  /** Reads of the users table (always SQLite). */
+  userReads: number
+  writes: number
+  deletes: number
+  /**
+   * Sessions renew their idle timeout with one write at most once a minute each, so a GET window
+   * may add up to one write per session per started minute on top of `writes`.
+   */
+  renewals: boolean
 }
 
 /** Figures of one cell in one round; each is measured, none is assumed. */
@@ -81,6 +116,9 @@ export interface RoundResult {
   repeatedWindows?: { slot: number; cpuUsPerRequest: number; rps: number; ratioCpu: number | null; bracketSpread: number | null }[]
 }
 
+/** A window as measured, before anything is derived from other windows. */
+export type RoundMeasurement = Omit<RoundResult, 'ratioToBaseline' | 'bracket'>
+
 /** One open-loop window: a cell driven on a schedule at `rate` requests/s. */
 export interface OpenMeasurement {
   round: number
@@ -121,6 +159,72 @@ export interface OpenLoopPoint {
   /** Rounds in which the driver held the rate, of all rounds at this point. */
   heldRounds: number
   rounds: OpenMeasurement[]
+}
+
+export interface LatencySummary { p50: number; p90: number; p99: number; max: number; count: number }
+
+/** Users' GETs due in 100 ms of the measured window (thieves' probes not included), and what else began then. */
+export interface TimelineBucket {
+  tMs: number
+  requests: number
+  /** Answered 2xx. */
+  ok: number
+  status401: number
+  status503: number
+  /** Other 5xx (there should be none: the servers fail closed with 503). */
+  status5xx: number
+  /** No answer. */
+  errors: number
+  refreshes: number
+  logins: number
+  /** Logins because a credential stopped working (a lost session, a revoked family). */
+  forcedLogins: number
+  latencyUsP50: number
+  latencyUsP99: number
+}
+
+export interface LifecycleResult {
+  durationSeconds: number
+  /** Users' GET requests due in the measured window (thieves' probes not included). */
+  requests: number
+  completed: number
+  statusCounts: Record<string, number>
+  /** GETs of a logged-in user refused (an access token expired before its refresh, a session gone). */
+  unexpected401: number
+  status503: number
+  errors: number
+  logins: number
+  /** Logins a user had to make because its credential stopped working (not after its own logout), retries included. */
+  forcedLogins: number
+  /** Users who had to log in again (each counted once). */
+  usersForcedToLogIn: number
+  refreshes: number
+  /**
+   * Refreshes refused (invalid_grant: the family revoked), of which `invalidGrantAfterUnavailable`
+   * were retries after a 503 (the store may have completed a rotation the server had given up on:
+   * the retry then looks like reuse); answered 503 (store unavailable, retried with back-off); unanswered.
+   */
+  refreshFailures: { invalidGrant: number; invalidGrantAfterUnavailable: number; unavailable: number; errors: number }
+  logouts: number
+  races: { attempted: number; familyRevoked: number }
+  /** Thieves' requests. */
+  probes: number
+  revocationLagMs: { p50: number | null; p99: number | null; max: number | null; samples: number; censored: number; probeIntervalMs: number }
+  /** Every measured lag, ms, sorted. */
+  lagSamplesMs: number[]
+  latencyUs: { requests: LatencySummary; refreshes: LatencySummary }
+  sendLagUs: { p50: number; p99: number; max: number }
+  refreshRate: { meanPerSecond: number; peakPerSecond: number; peakAtMs: number | null }
+  /**
+   * Users' GETs due in a refresh storm (100 ms with at least STORM_FACTOR times the mean refresh rate) or the
+   * half second after it, against the others due once the users' first logins were all answered; null: none.
+   */
+  duringPeak: { latencyUsP99: number | null; otherLatencyUsP99: number | null }
+  /** 100 ms buckets of the measured window. */
+  timeline: TimelineBucket[]
+  held: boolean
+  reason: string | null
+  interrupted: boolean
 }
 
 /** One lifecycle window: the driver's figures and the servers' and store's counts over the measured window. */
@@ -178,8 +282,44 @@ export interface LifecycleSummary {
   rounds: LifecycleMeasurement[]
 }
 
-/** A window as measured, before anything is derived from other windows. */
-export type RoundMeasurement = Omit<RoundResult, 'ratioToBaseline' | 'bracket'>
+/** A cell's 100 ms buckets as results.json holds them (docs/contracts.md, "Store at a distance, store CPU, faults, clusters"). */
+export type TimelinePoint = Pick<TimelineBucket, 'tMs' | 'requests' | 'ok' | 'status401' | 'status503' | 'status5xx' | 'errors' | 'latencyUsP50' | 'latencyUsP99' | 'logins' | 'forcedLogins'>
+
+/** One fault and what followed it, up to the next fault, in ms into the measured window. */
+export interface Episode {
+  action: NonNullable<Scenario['faults']>[number]['action']
+  faultAtMs: number
+  /** When the store was meant to be back; null when it stayed down to the window's end. */
+  storeBackAtMs: number | null
+  /** The first 100 ms from the fault on in which a user's GET failed (401, 503, another 5xx, no answer); null: none did. */
+  firstErrorMs: number | null
+  lastErrorMs: number | null
+  /** The start of the first half second, once the store was back, with no failed GET and p99 latency near its level before the fault; null: not within the window. */
+  recoveredAtMs: number | null
+  /** recoveredAtMs less storeBackAtMs. */
+  recoveryMs: number | null
+  /** Logins forced by lost state (retries included) in the episode, and their peak over 100 ms as a rate: the login storm. */
+  forcedLogins: number
+  loginStormPeakPerSecond: number
+}
+
+/** What the faults did to the users and how long they took to get over them. */
+export interface Recovery {
+  firstErrorMs: number | null
+  lastErrorMs: number | null
+  /** When the last episode recovered. */
+  recoveredAtMs: number | null
+  /** Users who had to log in again in the window (a session or refresh state lost), each counted once. */
+  sessionsLost: number
+  episodes: Episode[]
+}
+
+/** What a cell's delay proxy was asked to add and what it adds (PINGs in turn, through it and straight to Redis). */
+export interface StoreRtt {
+  askedMs: number
+  addedUs: number
+  directUs: number
+}
 
 /** How the run controlled the machine's drift (see docs/architecture.md, "Noise control"). */
 export interface NoiseControl {
@@ -234,19 +374,6 @@ export interface CellSummary {
   ratioToBaseline: { rps: number | null; cpu: number | null }
 }
 
-/** What a client holds and sends, from a real credential issued during verification. */
-export interface CredentialInfo {
-  kind: 'none' | 'cookie' | 'bearer'
-  /** The header carrying it, e.g. `cookie` or `authorization`. */
-  header: string | null
-  /** The header value's length in bytes. */
-  bytes: number
-  /** Whether the client can read anything from it without the server. */
-  clientReadable: boolean
-  /** Decoded JWT header and claims; null for opaque session ids. */
-  decoded: { header: Record<string, unknown>; claims: Record<string, unknown> } | null
-}
-
 /** What happened to an access credential after logout, measured against every instance. */
 export interface RevocationProbe {
   /** Status of GET /me with the logged-out credential, one per instance. */
@@ -256,6 +383,45 @@ export interface RevocationProbe {
    * remaining lifetime), or null when that is bounded only by the server-side session timeouts.
    */
   keepsWorkingSeconds: number | null
+}
+
+/**
+ * One primitive to time. `fn` performs `batch` operations per call (tiny operations are repeated
+ * so the timer's own cost does not dominate); setup happens before, outside the timed region.
+ */
+export interface MicroTask {
+  /** Stable key the cost breakdown looks up, e.g. `verify:HS256:jose`, `store-read:sqlite`. */
+  id: string
+  name: string
+  group: 'jwt-verify' | 'jwt-sign' | 'floor' | 'jose-key' | 'session' | 'cookie' | 'store' | 'parsing'
+  batch: number
+  fn: () => unknown
+}
+
+export interface MicroTaskResult {
+  id: string
+  name: string
+  group: MicroTask['group']
+  status: 'ok' | 'skipped' | 'failed'
+  reason: string | null
+  /** Operations per second (batched tasks count each operation). */
+  opsPerSecond: number | null
+  meanUs: number | null
+  /** p99 of the timed calls divided by the batch size. */
+  p99Us: number | null
+  /**
+   * Process CPU time (all threads, so WebCrypto's thread pool counts) per operation over the
+   * timed calls: what a request pays in CPU, where meanUs of an asynchronous task is wall time.
+   */
+  cpuUs: number | null
+  samples: number | null
+}
+
+export interface MicroResults {
+  environment: Environment
+  quick: boolean
+  startedAt: string
+  tasks: MicroTaskResult[]
 }
 
 export interface CellResult extends CellPlan {
@@ -296,35 +462,4 @@ export interface ResultsFile {
   noiseControl: NoiseControl
   cells: CellResult[]
   micro: MicroResults | null
-}
-
-/** Writes atomically: a reader never sees a half-written results.json. */
-export function writeJsonAtomic(file: string, data: unknown): void {
-  mkdirSync(dirname(file), { recursive: true })
-  const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.tmp`)
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n')
-  renameSync(tmp, file)
-}
-
-export function readResults(file: string): ResultsFile {
-  let data: ResultsFile
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8')) as ResultsFile
-  } catch (err) {
-    throw new ResultsError(`${file}: cannot read results (${(err as Error).message})`, { cause: err })
-  }
-  if (data.schemaVersion !== SCHEMA_VERSION) {
-    throw new ResultsError(`${file}: schemaVersion ${String(data.schemaVersion)} is not ${SCHEMA_VERSION}`)
-  }
-  return data
-}
-
-/** `results.json` inside a result folder, or the path itself when it names the file. */
-export function resultsFileOf(path: string): string {
-  return existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.json') : path
-}
-
-/** The UTC stamp that starts an output folder's name, e.g. `20261127-151324Z`. */
-export function outputStamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')
 }

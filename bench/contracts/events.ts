@@ -1,0 +1,26 @@
+// What the runner tells its listeners, in order; the same records are what the results are
+// reduced from (bench/reduce.ts), and what progress lines are printed from.
+import type { StoreKind } from '../../servers/types.ts'
+import type { CredentialInfo } from './client.ts'
+import type { CellPlan } from './plan.ts'
+import type { CpuPlan, LifecycleMeasurement, OpenMeasurement, RevocationProbe, RoundMeasurement, StoreRtt } from './results.ts'
+import type { Scenario } from './scenario.ts'
+
+/** What the runner tells its listeners, in order; the same records are what the results are reduced from. */
+export type RunEvent =
+  | { type: 'run-started'; scenario: Scenario; cells: CellPlan[]; baseline: string; affinity: CpuPlan | null; seed: number }
+  | { type: 'store-ready'; store: StoreKind; description: string | null }
+  | { type: 'cell-skipped'; cell: string; reason: string }
+  | { type: 'round-order'; round: number; order: string[] }
+  | { type: 'round-started'; cell: string; round: number; slot: number; prepare: boolean }
+  | { type: 'cell-prepared'; cell: string; credential: CredentialInfo; revocationProbe: RevocationProbe | null; storeRtt: StoreRtt | null }
+  | { type: 'proxy-measured'; cell: string; cpuUs: number; forwarded: number }
+  | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
+  | { type: 'open-measured'; cell: string; round: number; measurement: OpenMeasurement; problem: string | null }
+  | { type: 'lifecycle-measured'; cell: string; round: number; measurement: LifecycleMeasurement }
+  | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
+  | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
+  | { type: 'micro-started' }
+  | { type: 'run-finished'; interrupted: boolean }
+
+export type RunListener = (event: RunEvent) => void

@@ -1,0 +1,32 @@
+// The cell plan: what one cell of a scenario is, as every stage of the harness sees it.
+// Contracts import nothing from the harness (only the servers' kinds and each other).
+import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../../servers/types.ts'
+import type { WorkloadRoute } from './scenario.ts'
+
+/** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
+export const AXES = ['store', 'alg', 'engine', 'revocation', 'accessTtlSeconds', 'refreshGraceSeconds', 'refreshJitterSeconds', 'storeRttMs'] as const
+
+export type Axis = (typeof AXES)[number]
+
+/** One fully specified cell: axes its strategy does not take are null. */
+export interface CellPlan {
+  id: string
+  strategy: StrategyKind
+  store: StoreKind | null
+  alg: Alg | null
+  engine: EngineKind | null
+  revocation: Revocation | null
+  /** Lifetime of the credential the client holds (JWT access token; sealed cookie's idle timeout), seconds. */
+  accessTtlSeconds: number | null
+  /** JWT: refresh-token grace window, seconds. */
+  refreshGraceSeconds: number | null
+  /** JWT, lifecycle: refresh jitter, seconds. */
+  refreshJitterSeconds: number | null
+  /** Round trip a delay proxy adds between the servers and Redis, ms (0: none); null for a strategy without a store. */
+  storeRttMs: number | null
+  instances: number
+  workload: WorkloadRoute
+}
+
+/** A cell as far as a descriptor cares: its axes and instance count. */
+export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances'>

@@ -1,0 +1,240 @@
+import { readFile } from 'node:fs/promises'
+import { extname, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { ScenarioError } from '../../servers/errors.ts'
+import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../servers/types.ts'
+
+export { ScenarioError }
+
+/** The lifecycle driver (node:http on one core, beside the servers) sends at most this many GETs per second on schedule; more is refused. */
+export const MAX_LIFECYCLE_RATE = 5000
+
+export const WORKLOAD_ROUTES = ['GET /me', 'GET /profile', 'POST /login', 'lifecycle'] as const
+export type WorkloadRoute = (typeof WORKLOAD_ROUTES)[number]
+
+/** A value or a list of values; a list expands into one cell per value. */
+const axis = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).min(1)])
+
+const cellSchema = z.strictObject({
+  /** Authentication strategy: `none` (baseline), `session`, `jwt` or `cookie` (a stateless sealed-cookie session). Required. */
+  strategy: axis(z.enum(STRATEGIES)),
+  /** Where session, refresh-token and denylist state lives. Default `sqlite`; `session` and `jwt` only. */
+  store: axis(z.enum(STORES)).optional(),
+  /** JWT signing algorithm. Default `HS256`; JWT only. */
+  alg: axis(z.enum(ALGS)).optional(),
+  /** JWT library. Default `jose`; JWT only. */
+  engine: axis(z.enum(ENGINES)).optional(),
+  /** JWT revocation: `none` or `denylist` (per-request `jti` check). Default `none`; JWT only. */
+  revocation: axis(z.enum(REVOCATIONS)).optional(),
+  /** Server processes sharing the cell's store and keys. Default 1. */
+  instances: axis(z.int().min(1).max(8)).optional(),
+  /**
+   * Seconds the credential the client holds lives: the access token (`jwt`, server `--access-ttl`,
+   * default 900) or the sealed cookie's idle timeout (`cookie`, `--session-idle-ttl`, default 1800).
+   */
+  accessTtlSeconds: axis(z.int().min(1).max(31_536_000)).optional(),
+  /** JWT: seconds a just-rotated refresh token may be presented again (a concurrent refresh), server `--refresh-grace`. Default 0. */
+  refreshGraceSeconds: axis(z.int().min(0).max(300)).optional(),
+  /** JWT, lifecycle workload: up to this many seconds earlier, at random per refresh, so refreshes do not bunch. Default 0. */
+  refreshJitterSeconds: axis(z.number().min(0).max(3600)).optional(),
+  /** Redis cells: a delay proxy between the servers and Redis adds this round trip, ms (half each way). Default 0. */
+  storeRttMs: axis(z.number().min(0).max(100)).optional(),
+})
+
+const selectorSchema = z.strictObject({
+  strategy: z.enum(STRATEGIES),
+  store: z.enum(STORES).optional(),
+  alg: z.enum(ALGS).optional(),
+  engine: z.enum(ENGINES).optional(),
+  revocation: z.enum(REVOCATIONS).optional(),
+  instances: z.int().min(1).max(8).optional(),
+  accessTtlSeconds: z.int().min(1).optional(),
+  refreshGraceSeconds: z.int().min(0).optional(),
+  refreshJitterSeconds: z.number().min(0).optional(),
+  storeRttMs: z.number().min(0).optional(),
+})
+
+/** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a restart without persistence, FLUSHALL. */
+export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store'] as const
+export type FaultAction = (typeof FAULT_ACTIONS)[number]
+
+/** What the lifecycle workload's optional fields mean when absent. */
+export const LIFECYCLE_DEFAULTS = { path: '/me', refreshMarginSeconds: 0.5, concurrentRefreshShare: 0, synchronized: false } as const
+
+/** The lifecycle workload's own fields (docs/contracts.md, "Token lifecycle"). */
+const LIFECYCLE_FIELDS = ['requestsPerUserPerSecond', 'durationSeconds', 'logoutsPerSecond', 'path', 'refreshMarginSeconds', 'concurrentRefreshShare', 'synchronized'] as const
+
+export const scenarioSchema = z.strictObject({
+  /** Short name, used in the output folder name. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lowercase letters, digits and dashes, at most 64'),
+  /** The question this scenario answers, shown at the top of the report. */
+  description: z.string().min(1),
+  /** Cells to measure; array-valued fields expand into every combination. */
+  cells: z.array(cellSchema).min(1),
+  workload: z.strictObject({
+    /** The request every cell is driven with, or `lifecycle`: virtual users living through their credentials' lifetimes. */
+    route: z.enum(WORKLOAD_ROUTES),
+    /** Logged-in users whose credentials the load rotates through (lifecycle: virtual users). Default 1000. */
+    users: z.int().min(1).max(100_000).default(1000),
+    /** Lifecycle: GETs each user sends per second, on its own schedule. */
+    requestsPerUserPerSecond: z.number().positive().max(1000).optional(),
+    /** Lifecycle: measured seconds per cell (whole seconds). */
+    durationSeconds: z.int().min(1).max(600).optional(),
+    /** Lifecycle: logouts per second (a random logged-in user each; it logs in again at once), each followed by a thief presenting the old credential. */
+    logoutsPerSecond: z.number().min(0).max(10_000).optional(),
+    /** Lifecycle: the route users call. Default `/me`. */
+    path: z.enum(['/me', '/profile']).optional(),
+    /** Lifecycle: seconds before the access token's `exp` a refresh is due. Default 0.5. */
+    refreshMarginSeconds: z.number().min(0).max(3600).optional(),
+    /** Lifecycle: share (0-1) of refreshes that two tabs of one user send at the same moment with the same refresh token. Default 0. */
+    concurrentRefreshShare: z.number().min(0).max(1).optional(),
+    /** Lifecycle: every user logs in at once at the start of the measured window (their tokens expire together): a refresh storm. Default false. */
+    synchronized: z.boolean().optional(),
+  }).superRefine((w, ctx) => {
+    if (w.route === 'lifecycle') {
+      for (const key of ['requestsPerUserPerSecond', 'durationSeconds', 'logoutsPerSecond'] as const) {
+        if (w[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'the lifecycle workload needs it' })
+      }
+      if (w.logoutsPerSecond !== undefined && w.logoutsPerSecond > w.users) {
+        ctx.addIssue({ code: 'custom', path: ['logoutsPerSecond'], message: `more logouts per second than users (${w.users}): each user would log out more than once a second` })
+      }
+      const rate = (w.requestsPerUserPerSecond ?? 0) * w.users
+      if (rate > MAX_LIFECYCLE_RATE) {
+        ctx.addIssue({ code: 'custom', path: ['requestsPerUserPerSecond'], message: `users x requestsPerUserPerSecond = ${rate}/s, more than the lifecycle driver can send on schedule here (${MAX_LIFECYCLE_RATE}/s)` })
+      }
+    } else {
+      for (const key of LIFECYCLE_FIELDS) {
+        if (w[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to route "lifecycle" only' })
+      }
+    }
+  }),
+  load: z.strictObject({
+    /** Concurrent connections (closed loop). Default 50. */
+    connections: z.int().min(1).max(1000).default(50),
+    /** Measured seconds per cell per round, whole seconds (autocannon's granularity). Default 5. */
+    durationSeconds: z.int().min(1).max(600).default(5),
+    /** Unmeasured seconds of load before a cell's first measured window (its servers then stay up and warm for every round), whole seconds. Default 2. */
+    warmupSeconds: z.int().min(0).max(120).default(2),
+    /** Rounds; each round runs every cell once. Default 3. */
+    rounds: z.int().min(1).max(50).default(3),
+    /**
+     * `closed` (default): autocannon keeps `connections` requests in flight. `open`: after one
+     * closed-loop window (its capacity in that round), each cell is driven on a schedule at each
+     * of `rates` and `capacityFractions`, latency counted from each request's due time.
+     */
+    mode: z.enum(['closed', 'open']).default('closed'),
+    /** Open mode: requests per second, the same for every cell (equal load). */
+    rates: z.array(z.number().positive().max(1_000_000)).min(1).optional(),
+    /** Open mode: fractions of each cell's closed-loop capacity measured in the same round, e.g. [0.25, 0.5, 0.75, 0.9]. */
+    capacityFractions: z.array(z.number().positive().max(1.5)).min(1).optional(),
+    /** Open mode: `constant` (request i due at i/R) or `poisson` arrivals. Default constant. */
+    arrivals: z.enum(['constant', 'poisson']).default('constant'),
+  }).prefault({}).superRefine((load, ctx) => {
+    if (load.mode === 'open' && !load.rates && !load.capacityFractions) {
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'open mode needs load.rates or load.capacityFractions' })
+    }
+    if (load.mode === 'closed') {
+      for (const key of ['rates', 'capacityFractions'] as const) {
+        if (load[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to load.mode "open" only' })
+      }
+    }
+  }),
+  /** The cell ratios are reported against (must match exactly one cell). Default: the first cell. */
+  baseline: selectorSchema.optional(),
+  /** Also run the micro-benchmarks (quick mode) and put them in the results. Default false. */
+  micro: z.boolean().default(false),
+  /** After the run, calibrate the fleet model from it (npm run simulate) and link its page from the report. Default false. */
+  simulate: z.boolean().default(false),
+  /**
+   * Faults applied to the store in every measured window of the cells that use Redis (the
+   * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:
+   * its virtual users keep their schedule through the fault and log in again when their session is lost.
+   */
+  faults: z.array(z.strictObject({
+    atSeconds: z.number().min(0),
+    action: z.enum(FAULT_ACTIONS),
+    /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest of the window); restart-store: how long it stays down. */
+    durationSeconds: z.number().positive().optional(),
+  })).min(1).optional(),
+}).superRefine((s, ctx) => {
+  if (!s.faults) return
+  if (s.workload.route !== 'lifecycle') {
+    ctx.addIssue({ code: 'custom', path: ['faults'], message: 'faults need workload route "lifecycle" (users who keep their schedule through a fault and log in again)' })
+    return
+  }
+  const window = s.workload.durationSeconds ?? 0
+  s.faults.forEach((f, i) => {
+    const end = f.atSeconds + (f.durationSeconds ?? 0)
+    if (end >= window) ctx.addIssue({ code: 'custom', path: ['faults', i, 'atSeconds'], message: `the fault ends at ${end} s, not before the window's end (${window} s): nothing after it would show the recovery` })
+    if (f.action === 'pause-store' && f.durationSeconds === undefined) ctx.addIssue({ code: 'custom', path: ['faults', i, 'durationSeconds'], message: 'pause-store needs durationSeconds (how long the store stays paused)' })
+    if (f.action === 'flush-store' && f.durationSeconds !== undefined) ctx.addIssue({ code: 'custom', path: ['faults', i, 'durationSeconds'], message: 'flush-store is instant: no durationSeconds' })
+  })
+})
+
+/** What a scenario file may contain (defaults not yet applied). */
+export type ScenarioInput = z.input<typeof scenarioSchema>
+/** A validated scenario with every default applied. */
+export type Scenario = z.output<typeof scenarioSchema>
+export type CellSelector = z.output<typeof selectorSchema>
+
+/** Typed helper for `.ts` scenario files: `export default defineScenario({ ... })`. */
+export function defineScenario(scenario: ScenarioInput): ScenarioInput {
+  return scenario
+}
+
+export interface ScenarioIssue {
+  path: string
+  message: string
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  const text = JSON.stringify(v)
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
+}
+
+function at(root: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = root
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined
+  return v
+}
+
+const formatPath = (path: PropertyKey[]) =>
+  path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('')
+
+/** Validates raw scenario data, collecting every problem with its field path before anything runs. */
+export function validateScenario(raw: unknown, file: string): Scenario {
+  const parsed = scenarioSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ScenarioError(file, parsed.error.issues.map((issue) => {
+      const found = issue.code === 'unrecognized_keys' ? '' : `; found ${describeValue(at(raw, issue.path))}`
+      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
+      return { path: formatPath(issue.path), message: `${issue.message}${keys}${found}` }
+    }))
+  }
+  return parsed.data
+}
+
+/** Loads and validates a `.ts`, `.json`, `.yaml` or `.yml` scenario file. */
+export async function loadScenario(file: string): Promise<Scenario> {
+  const path = resolve(file)
+  const ext = extname(path)
+  let raw: unknown
+  try {
+    if (ext === '.ts' || ext === '.js' || ext === '.mjs') {
+      raw = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
+      if (raw === undefined) throw new ScenarioError(file, [{ path: '', message: 'the file has no default export (export default defineScenario({...}))' }])
+    } else if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
+      const text = await readFile(path, 'utf8')
+      raw = ext === '.json' ? JSON.parse(text) : parseYaml(text)
+    } else {
+      throw new ScenarioError(file, [{ path: '', message: `unsupported file type "${ext}"; use .ts, .json, .yaml or .yml` }])
+    }
+  } catch (err) {
+    if (err instanceof ScenarioError) throw err
+    throw new ScenarioError(file, [{ path: '', message: `cannot load: ${(err as Error).message.split('\n')[0]}` }], { cause: err })
+  }
+  return validateScenario(raw, file)
+}
