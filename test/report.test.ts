@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { buildCharts, cellColors } from '../bench/report/charts.ts'
+import { buildCharts } from '../bench/report/charts.ts'
 import { compareResults, compareText } from '../bench/report/compare.ts'
 import { comparisonTable } from '../bench/report/comparison.ts'
 import { computeFindings, findings } from '../bench/report/findings.ts'
 import { renderHtml } from '../bench/report/html.ts'
 import { summarizeRounds } from '../bench/summarize.ts'
 import { fixtureResults } from './fixtures/results.ts'
+import { cellColors } from '../bench/page/kit.ts'
 
 describe('report rendering (pure, on fixture results)', () => {
   test('charts include only ok cells, with the CPU split into baseline and overhead', () => {

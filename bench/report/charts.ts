@@ -1,41 +1,13 @@
-import type { StrategyKind } from '../../servers/types.ts'
 import { percent } from '../format.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
 import { lifecycleCharts } from './lifecycle.ts'
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
-
-/** A Chart.js configuration that is plain JSON (no functions), so it can be inlined and re-rendered. */
-export interface ChartSpec {
-  id: string
-  title: string
-  caption: string
-  config: {
-    type: 'bar' | 'line'
-    data: { labels?: string[]; datasets: Record<string, unknown>[] }
-    options: Record<string, unknown>
-  }
-}
-
-/** Each strategy's own colour, from its descriptor, consistent across every chart. */
-export const STRATEGY_COLOR = Object.fromEntries(
-  Object.values(strategyDescriptors).map((d) => [d.kind, d.colors[0]!]),
-) as Record<StrategyKind, string>
+import { cellColors, type ChartSpec } from '../page/kit.ts'
 
 /** The store process's segment: a hue no strategy uses. */
 const STORE_COLOR = '#8e44ad'
-
-/** One shade of its strategy's hue per cell, in order. */
-export function cellColors(cells: CellResult[]): string[] {
-  const seen = new Map<StrategyKind, number>()
-  return cells.map((c) => {
-    const shades = descriptorOf(c).colors
-    const i = seen.get(c.strategy) ?? 0
-    seen.set(c.strategy, i + 1)
-    return shades[i % shades.length]!
-  })
-}
 
 /** `blue: sessions, orange: JWTs`, for the strategies among `cells` that authenticate. */
 function colourKey(cells: CellResult[]): string {

@@ -5,6 +5,7 @@ import { descriptorOf } from '../strategies/index.ts'
 import { distanceFindings } from './distance.ts'
 import { lifecycleFindings } from './lifecycle.ts'
 import type { CellResult, ResultsFile, RoundResult } from '../contracts/results.ts'
+import { type Line } from '../page/kit.ts'
 
 /**
  * Findings as data (docs/contracts.md, "Findings as data"): every sentence the report states is
@@ -65,12 +66,6 @@ export interface FindingsFile {
   answer: AnswerLine[]
   findings: Finding[]
   notMeasured: NotMeasured[]
-}
-
-/** A sentence and its figures in words, as the lifecycle, fault and distance sections compute them. */
-export interface Line {
-  text: string
-  figures: string
 }
 
 /**

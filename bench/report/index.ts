@@ -1,20 +1,16 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import type { Simulation } from '../sim/index.ts'
+import { join } from 'node:path'
+import type { Simulation } from '../sim/simulation.ts'
 import { buildCharts } from './charts.ts'
 import { computeFindings } from './findings.ts'
 import { renderHtml } from './html.ts'
 import { renderPngs, type PngOutcome } from './png.ts'
 import { writeJsonAtomic } from '../results-io.ts'
 import type { ResultsFile } from '../contracts/results.ts'
+import { chartJsSource } from '../page/kit.ts'
 
 const require = createRequire(import.meta.url)
-
-/** Chart.js's browser bundle, to inline (its package exports do not list the file, so resolve beside the entry). */
-export function chartJsSource(): string {
-  return readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8')
-}
 
 /**
  * Writes DIR/findings.json (every sentence the page states, with its figures, interval and scope),

@@ -3,14 +3,15 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SimulationInputError } from '../../servers/errors.ts'
-import { chartJsSource } from '../report/index.ts'
-import { distanceRows, type DistanceRow } from '../report/distance.ts'
-import { calibrate, requireOpenLoop, type Calibrated, type Calibration } from './calibrate.ts'
-import { predictFaults, type FaultPrediction } from './faults.ts'
-import { crossover, DEFAULT_MODEL, fleet, JUDGED_LOAD, loadCurve, TOLERATED_ERROR, validation, type Crossover, type FleetRow, type ModelOptions, type ValidationRow } from './model.ts'
+import { distanceRows } from '../report/distance.ts'
+import { calibrate, requireOpenLoop, type Calibrated } from './calibrate.ts'
+import { predictFaults } from './faults.ts'
+import { crossover, DEFAULT_MODEL, fleet, JUDGED_LOAD, loadCurve, TOLERATED_ERROR, validation, type ModelOptions } from './model.ts'
 import { renderSimulationHtml } from './page.ts'
+import type { Simulation } from './simulation.ts'
 import type { ResultsFile } from '../contracts/results.ts'
 import { writeJsonAtomic } from '../results-io.ts'
+import { chartJsSource } from '../page/kit.ts'
 
 export const DEFAULT_INSTANCES = [1, 2, 4, 8, 16, 32, 64]
 export const DEFAULT_RTT_MS = [0, 0.5, 1, 2]
@@ -20,23 +21,6 @@ export const LIMITS = { instances: [1, 1024], rttMs: [0, 1000], linkGbps: [0.01,
 export interface SimulateOptions extends ModelOptions {
   instances: number[]
   storeRttMs: number[]
-}
-
-export interface Simulation {
-  /** What the model is and assumes, in one line each (the page says more). */
-  model: { instances: number[]; storeRttMs: number[]; linkGbps: number; judgedLoad: number; toleratedErrorPct: number }
-  source: { scenario: string; startedAt: string; smoke: boolean }
-  calibration: Calibration[]
-  skipped: { cell: string; reason: string }[]
-  validation: ValidationRow[]
-  faults: FaultPrediction[]
-  /** Cells behind a delay proxy: their servers' p50 growth over the twin next to the store, against round trips x the added RTT (the fleet's distance axis). */
-  distance: DistanceRow[]
-  fleet: FleetRow[]
-  fleetNotes: string[]
-  crossovers: Crossover[]
-  /** Predicted p99 against load for each cell as the run had it. */
-  curves: ReturnType<typeof loadCurve>[]
 }
 
 /** Checks each option against its range; throws naming the one out of range. */

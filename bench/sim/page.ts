@@ -1,11 +1,10 @@
 // The simulation's HTML page: what the model predicts for a fleet, set beside what the run measured.
 import { esc, num } from '../format.ts'
-import { cellColors, type ChartSpec } from '../report/charts.ts'
-import { chartGrid, chartScripts, CSS } from '../report/html.ts'
-import type { Simulation } from './index.ts'
+import type { Simulation } from './simulation.ts'
 import { JUDGED_LOAD, TOLERATED_ERROR } from './model.ts'
-import { faultsHtml, ms, signed, validationHtml } from '../report/simulation.ts'
+import { faultsHtml, ms, signed, validationHtml } from './tables.ts'
 import type { CellResult } from '../contracts/results.ts'
+import { cellColors, chartGrid, chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
 
 
 function colorsOf(sim: Simulation): Map<string, string> {

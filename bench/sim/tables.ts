@@ -1,6 +1,6 @@
 import { esc, num } from '../format.ts'
-import type { Simulation } from '../sim/index.ts'
-import { JUDGED_LOAD, MISS_REASONS, TOLERATED_ERROR } from '../sim/model.ts'
+import type { Simulation } from './simulation.ts'
+import { JUDGED_LOAD, MISS_REASONS, TOLERATED_ERROR } from './model.ts'
 
 export const ms = (us: number) => (Number.isFinite(us) ? num(us / 1000, 2) : '∞')
 export const signed = (p: number) => (Number.isFinite(p) ? `${p >= 0 ? '+' : ''}${num(p, 0)}%` : '∞')
