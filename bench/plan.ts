@@ -1,7 +1,9 @@
 import { ScenarioError } from '../servers/errors.ts'
 import type { StrategyKind } from '../servers/types.ts'
 import { strategyDescriptors } from './strategies/index.ts'
-import { type CellSelector, LIFECYCLE_DEFAULTS, type Scenario, type ScenarioIssue } from './contracts/scenario.ts'
+import { type CellSelector, type Scenario, type ScenarioIssue } from './contracts/scenario.ts'
+import { storeProvisioners } from './stores/index.ts'
+import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
@@ -36,9 +38,10 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
     }
     for (const strategy of strategies) {
       for (const spec of combinations(strategy, cell)) {
-        issues.push(...lifecycleIssues(scenario, spec, index))
-        if (spec.storeRttMs && spec.store !== 'redis') {
-          issues.push({ path: `cells[${index}].storeRttMs`, message: `a delay proxy goes between the servers and Redis; found store ${JSON.stringify(spec.store)}` })
+        issues.push(...workloadOf(scenario).checkCell(scenario, spec, index))
+        if (spec.storeRttMs && !(spec.store && storeProvisioners[spec.store].supports.delayProxy)) {
+          const proxied = Object.values(storeProvisioners).filter((x) => x.supports.delayProxy).map((x) => x.kind)
+          issues.push({ path: `cells[${index}].storeRttMs`, message: `a delay proxy goes between the servers and a store reached over a socket (${proxied.join(', ')}); found store ${JSON.stringify(spec.store)}` })
         }
         const id = cellId(spec)
         if (cells.some((c) => c.id === id)) {
@@ -64,29 +67,6 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
   }
   if (issues.length > 0 || !baseline) throw new ScenarioError(file, issues)
   return { cells, baseline }
-}
-
-/** Lifecycle cells the workload cannot run as asked, with the reason; other workloads that were given lifecycle-only axes. */
-function lifecycleIssues(scenario: Scenario, spec: CellSpec, index: number): ScenarioIssue[] {
-  const w = scenario.workload
-  const at = (field: string) => `cells[${index}].${field}`
-  if (w.route !== 'lifecycle') {
-    return spec.refreshJitterSeconds ? [{ path: at('refreshJitterSeconds'), message: 'applies to workload route "lifecycle" only' }] : []
-  }
-  const issues: ScenarioIssue[] = []
-  if (!strategyDescriptors[spec.strategy].lifecycle) {
-    issues.push({ path: at('strategy'), message: `"${spec.strategy}" has no credential to live with; the lifecycle workload needs session, jwt or cookie` })
-  }
-  const ttl = spec.accessTtlSeconds
-  const requestInterval = 1 / (w.requestsPerUserPerSecond ?? 1)
-  if (ttl !== null && ttl < requestInterval) {
-    issues.push({ path: at('accessTtlSeconds'), message: `${ttl} s is shorter than one user's request interval (${requestInterval} s): every credential would expire between two requests` })
-  }
-  const early = (w.refreshMarginSeconds ?? LIFECYCLE_DEFAULTS.refreshMarginSeconds) + (spec.refreshJitterSeconds ?? 0)
-  if (spec.strategy === 'jwt' && ttl !== null && ttl <= early + 1) {
-    issues.push({ path: at('accessTtlSeconds'), message: `${ttl} s leaves no time between refreshes: a refresh is due ${early} s before exp, and exp is whole seconds (needs more than ${early + 1} s)` })
-  }
-  return issues
 }
 
 export function matchesSelector(cell: CellPlan, s: CellSelector): boolean {

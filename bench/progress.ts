@@ -1,14 +1,9 @@
 import { formatDuration, num, table } from './format.ts'
-import { lifecycleTiming, lifecycleWorkload } from './lifecycle.ts'
-import { windowsPerRound } from './noise.ts'
+import { workloadOf } from './workloads/index.ts'
+import { workloadKind, type Scenario, type WorkloadKind } from './contracts/scenario.ts'
 import { hostNoise } from './summarize.ts'
 import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from './contracts/results.ts'
 import type { RunEvent, RunListener } from './contracts/events.ts'
-
-/** Seconds to start, verify, count-check and log in a cell (about 7 s per cell in the default runs here), for the ETA. */
-const PREPARE_SECONDS_ESTIMATE = 7
-/** A lifecycle cell logs in one credential, not a pool: starting, verifying and count-checking it takes about this long. */
-const LIFECYCLE_PREPARE_SECONDS = 3
 
 /**
  * A listener that prints progress lines with the elapsed time and an ETA. The ETA counts what is
@@ -23,13 +18,10 @@ export function progressPrinter(print: (line: string) => void, now: () => number
   let round = 0
   let doneThisRound = 0
   let done = 0
+  let scenario: Scenario | null = null
   const unprepared = new Set<string>()
   const active = new Set<string>()
-  let openPoints = -1
-  let lifecycle = false
-  const perRound = () => (openPoints >= 0
-    ? active.size * (1 + openPoints)
-    : windowsPerRound([...active].filter((id) => id !== baseline).length, active.has(baseline)))
+  const perRound = () => (scenario ? workloadOf(scenario).progress.windowsPerRound([...active], baseline, scenario) : 0)
   const left = () => Math.max(0, perRound() - doneThisRound) + Math.max(0, rounds - Math.max(round, 1)) * perRound()
   const elapsed = () => formatDuration((now() - t0) / 1000)
   const eta = () => formatDuration(left() * stepSeconds + unprepared.size * prepareSeconds)
@@ -38,32 +30,17 @@ export function progressPrinter(print: (line: string) => void, now: () => number
   return (e: RunEvent) => {
     switch (e.type) {
       case 'run-started': {
-        const { load, workload } = e.scenario
-        rounds = load.rounds
+        scenario = e.scenario
+        const progress = workloadOf(e.scenario).progress
+        rounds = e.scenario.load.rounds
         baseline = e.baseline
-        if (load.mode === 'open') openPoints = (load.rates?.length ?? 0) + (load.capacityFractions?.length ?? 0)
-        stepSeconds = load.durationSeconds + 0.6
-        prepareSeconds = PREPARE_SECONDS_ESTIMATE + load.warmupSeconds
+        stepSeconds = progress.windowSeconds(e.scenario, e.cells)
+        prepareSeconds = progress.prepareSeconds(e.scenario)
         for (const c of e.cells) { active.add(c.id); unprepared.add(c.id) }
-        if (workload.route === 'lifecycle') {
-          // One window per cell and round: its warm-up, the measured seconds and the thieves' drain.
-          lifecycle = true
-          const w = lifecycleWorkload(workload)
-          openPoints = 0
-          stepSeconds = e.cells.reduce((n, c) => {
-            const t = lifecycleTiming(c, w, false)
-            return n + t.warmupSeconds + w.durationSeconds + t.drainSeconds
-          }, 0) / Math.max(1, e.cells.length)
-          prepareSeconds = LIFECYCLE_PREPARE_SECONDS
-        }
         print(e.affinity
           ? `CPUs: load generator and Redis on ${e.affinity.client}, servers on ${e.affinity.server}`
           : 'CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier')
-        print(lifecycle
-          ? `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, lifecycle: ${workload.users} virtual users, ${lifecycleWorkload(workload).durationSeconds}s measured per cell after a warm-up, thieves probing after each logout (order shuffled with seed ${e.seed}), about ${eta()}`
-          : openPoints >= 0
-          ? `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, open loop: each cell's closed-loop capacity, then ${openPoints} rate points, ${load.durationSeconds}s each (order shuffled with seed ${e.seed}), ${workload.users} users, about ${eta()}`
-          : `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${perRound()} windows of ${load.durationSeconds}s a round (each cell between two ${baseline} windows, order shuffled with seed ${e.seed}), ${workload.users} users, about ${eta()}`)
+        print(`${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${progress.describe(e.scenario, e.cells, perRound(), baseline, e.seed)}, about ${eta()}`)
         return
       }
       case 'store-ready':
@@ -158,14 +135,14 @@ function lifecycleRow(c: CellResult): string[] {
   ]
 }
 
-/** The compact end-of-run table (pure: returns the text). */
-export function summaryTable(results: ResultsFile): string {
-  if (results.scenario.workload.route === 'lifecycle') {
-    const headers = ['cell', 'status', 'TTL s', 'GETs', 'refreshes (expected)', 'logins/logouts', 'store r/w/d per s', 'lag p50/p99 ms (expected p50)', 'races revoked', 'GET p50/p99 ms']
-    const notes = results.cells.filter((c) => c.reason || c.lifecycle?.reason).map((c) => `  ${c.id}: ${c.reason ?? c.lifecycle?.reason}`)
-    const text = table(headers, results.cells.map(lifecycleRow))
-    return notes.length ? `${text}\n\n${notes.join('\n')}` : text
-  }
+function lifecycleTable(results: ResultsFile): string {
+  const headers = ['cell', 'status', 'TTL s', 'GETs', 'refreshes (expected)', 'logins/logouts', 'store r/w/d per s', 'lag p50/p99 ms (expected p50)', 'races revoked', 'GET p50/p99 ms']
+  const notes = results.cells.filter((c) => c.reason || c.lifecycle?.reason).map((c) => `  ${c.id}: ${c.reason ?? c.lifecycle?.reason}`)
+  const text = table(headers, results.cells.map(lifecycleRow))
+  return notes.length ? `${text}\n\n${notes.join('\n')}` : text
+}
+
+function closedTable(results: ResultsFile): string {
   const headers = ['cell', 'status', 'req/s', 'CPU µs/req', 'CPU interval', 'CPU x base', 'store µs', 'busy', 'reads/writes', 'srv p50 µs', 'req bytes']
   const text = table(headers, results.cells.map(row))
   const notes = results.cells
@@ -175,4 +152,11 @@ export function summaryTable(results: ResultsFile): string {
   if (noise) notes.push(`  ${noise}`)
   if (results.cells.some((c) => c.summary?.clientBoundRounds)) notes.push(`  busy!: some windows kept the servers under ${CLIENT_BOUND_SHARE * 100}% busy (client-bound): their CPU per request was measured below saturation`)
   return notes.length ? `${text}\n\n${notes.join('\n')}` : text
+}
+
+const TABLES: Record<WorkloadKind, (r: ResultsFile) => string> = { closed: closedTable, open: closedTable, lifecycle: lifecycleTable }
+
+/** The compact end-of-run table (pure: returns the text), as the run's workload lays it out. */
+export function summaryTable(results: ResultsFile): string {
+  return TABLES[workloadKind(results.scenario)](results)
 }

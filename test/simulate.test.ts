@@ -14,7 +14,7 @@ import { fixtureResults, lifecycleResults, openLoopResults, round } from './fixt
 import { summarizeRounds } from '../bench/summarize.ts'
 import { expectedOps } from '../bench/expected.ts'
 import { predictFaults, type FaultPrediction } from '../bench/sim/faults.ts'
-import { recoveryOf } from '../bench/faults.ts'
+import { recoveryOf } from '../bench/recovery.ts'
 import type { TimelinePoint } from '../bench/contracts/results.ts'
 
 const close = (actual: number, expected: number, rel: number, what: string) =>

@@ -14,6 +14,10 @@ export const MAX_LIFECYCLE_RATE = 5000
 export const WORKLOAD_ROUTES = ['GET /me', 'GET /profile', 'POST /login', 'lifecycle'] as const
 export type WorkloadRoute = (typeof WORKLOAD_ROUTES)[number]
 
+/** The workloads a scenario can run: closed loop, open loop (`load.mode: 'open'`), or the lifecycle route. */
+export const WORKLOAD_KINDS = ['closed', 'open', 'lifecycle'] as const
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]
+
 /** A value or a list of values; a list expands into one cell per value. */
 const axis = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).min(1)])
 
@@ -238,3 +242,7 @@ export async function loadScenario(file: string): Promise<Scenario> {
   }
   return validateScenario(raw, file)
 }
+
+/** Which workload a scenario runs: the one place that reads it off the scenario's fields. */
+export const workloadKind = (s: { workload: { route: WorkloadRoute }; load: { mode: 'closed' | 'open' } }): WorkloadKind =>
+  (s.workload.route === 'lifecycle' ? 'lifecycle' : s.load.mode)

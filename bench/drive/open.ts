@@ -235,197 +235,233 @@ class Connection {
 const us = (ms: number) => Math.min(60_000_000, Math.max(1, Math.round(ms * 1000)))
 const pct = (h: Histogram, p: number) => (h.totalCount ? h.getValueAtPercentile(p) : 0)
 
-/** Runs the schedule to its end (or the abort signal), waits for the answers in flight, and reports. */
-export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
-  const urls = opts.urls.map((u) => new URL(u))
-  const buffers = opts.requests.map((r) => requestBuffer(urls[0]!, r))
-  let opened = 0
-  const total = Math.max(1, Math.round(opts.rate * opts.durationSeconds))
-  const random = seededRandom(opts.seed ?? 1)
-  const latency = newHistogram()
-  const service = newHistogram()
-  const lag = newHistogram()
-  const schedulerLag = newHistogram()
-  const connectionWait = newHistogram()
-  const loopDelay = monitorEventLoopDelay({ resolution: 1 })
-  const statusCounts: Record<string, number> = {}
-  const errorsBy: Record<string, number> = {}
-  let completed = 0
-  let errors = 0
-  let non2xx = 0
-  let due = 0
-  let sent = 0
-  let retried = 0
-  let waited = 0
-  let nextAt = 0
-  let peak = 0
-  const idle: Connection[] = []
-  const all = new Set<Connection>()
-  const waiting: Pending[] = []
-  let opening = 0
-  const timeoutMs = opts.timeoutMs ?? 10_000
-  const fail = (reason: string, n = 1) => {
-    errors += n
-    errorsBy[reason] = (errorsBy[reason] ?? 0) + n
+const summaryOf = (h: Histogram) => ({ p50: pct(h, 50), p99: pct(h, 99), max: h.maxValue })
+
+/**
+ * One open-loop run: the schedule (a tick that sends whatever is due), the connections (opened up
+ * to the most allowed, idle ones reused, a request waiting in line when none is free), what each
+ * answer or failure does, and the verdict at the end.
+ */
+class OpenLoopRun implements ConnectionEvents {
+  readonly opts: OpenLoopOptions
+  readonly resolve: (r: OpenLoopResult) => void
+  readonly urls: URL[]
+  readonly buffers: Buffer[]
+  readonly total: number
+  readonly random: () => number
+  readonly timeoutMs: number
+  readonly latency = newHistogram()
+  readonly service = newHistogram()
+  readonly lag = newHistogram()
+  readonly schedulerLag = newHistogram()
+  readonly connectionWait = newHistogram()
+  readonly loopDelay = monitorEventLoopDelay({ resolution: 1 })
+  readonly statusCounts: Record<string, number> = {}
+  readonly errorsBy: Record<string, number> = {}
+  readonly idle: Connection[] = []
+  readonly all = new Set<Connection>()
+  readonly waiting: Pending[] = []
+  completed = 0
+  errors = 0
+  non2xx = 0
+  due = 0
+  sent = 0
+  retried = 0
+  waited = 0
+  peak = 0
+  opened = 0
+  opening = 0
+  finished = false
+  timer: NodeJS.Timeout | null = null
+  drainTimer: NodeJS.Timeout | null = null
+  readonly t0 = performance.now() + 5
+  nextAt = this.t0
+  readonly onAbort = () => this.tick()
+
+  constructor(opts: OpenLoopOptions, resolve: (r: OpenLoopResult) => void) {
+    this.opts = opts
+    this.resolve = resolve
+    this.urls = opts.urls.map((u) => new URL(u))
+    this.buffers = opts.requests.map((r) => requestBuffer(this.urls[0]!, r))
+    this.total = Math.max(1, Math.round(opts.rate * opts.durationSeconds))
+    this.random = seededRandom(opts.seed ?? 1)
+    this.timeoutMs = opts.timeoutMs ?? 10_000
   }
 
-  return new Promise((resolve) => {
-    let finished = false
-    let timer: NodeJS.Timeout | null = null
-    const t0 = performance.now() + 5
-    nextAt = t0
-
-    const dispatch = (c: Connection, p: Pending) => {
-      const now = performance.now()
-      lag.recordValue(us(now - p.intended))
-      connectionWait.recordValue(us(now - p.picked))
-      sent++
-      c.send(p, buffers[p.i % buffers.length]!, now)
-    }
-    // A request waits in line for a connection; one more is opened while fewer than the most are.
-    const queue = (p: Pending, front = false) => {
-      if (front) waiting.unshift(p)
-      else waiting.push(p)
-      if (all.size < opts.connections) open()
-    }
-    const next = (c: Connection) => {
-      const p = waiting.shift()
-      if (p) dispatch(c, p)
-      else idle.push(c)
-    }
-    const forget = (c: Connection) => {
-      all.delete(c)
-      const i = idle.indexOf(c)
-      if (i !== -1) idle.splice(i, 1)
-    }
-    const events: ConnectionEvents = {
-      onReady(c) {
-        opening--
-        next(c)
-      },
-      onResponse(c, p, answer, reusable) {
-        const now = performance.now()
-        latency.recordValue(us(now - p.intended))
-        service.recordValue(us(now - p.sentAt))
-        completed++
-        statusCounts[answer.status] = (statusCounts[answer.status] ?? 0) + 1
-        if (answer.status < 200 || answer.status >= 300) non2xx++
-        // The virtual client behind this request keeps what the server set, as a browser would.
-        const r = opts.requests[p.i % opts.requests.length]!
-        if (answer.setCookie.length && keepCookies(r.headers, answer.setCookie)) buffers[p.i % buffers.length] = requestBuffer(urls[0]!, r)
-        if (reusable) next(c)
-        else {
-          forget(c)
-          if (waiting.length && all.size < opts.connections) open()
-        }
-        maybeEnd()
-      },
-      onError(c, reason) {
-        if (!c.ready && c.inFlight === null && c.answered === 0 && all.has(c) && !idle.includes(c)) opening = Math.max(0, opening - 1)
-        forget(c)
-        const p = c.inFlight
-        c.inFlight = null
-        if (p) {
-          // A kept-alive connection the server closed just as the request went out: a real client
-          // sends it again on a fresh connection, once; it still counts from its due time.
-          const closedUnderIt = c.answered > 0 && c.received === 0 && !p.retried && /^(the server closed|ECONNRESET|EPIPE)/.test(reason)
-          if (closedUnderIt) {
-            retried++
-            queue({ ...p, retried: true }, true)
-          } else fail(reason)
-        }
-        // Those waiting are lost when no connection can be had.
-        if (all.size === 0 && opening === 0 && waiting.length) { fail(reason, waiting.length); waiting.length = 0 }
-        maybeEnd()
-      },
-    }
-    const open = () => {
-      const c = new Connection(urls[opened++ % urls.length]!, events, timeoutMs)
-      all.add(c)
-      opening++
-      peak = Math.max(peak, all.size)
-    }
-    const tick = () => {
-      const now = performance.now()
-      while (due < total && nextAt <= now && !opts.signal?.aborted) {
-        schedulerLag.recordValue(us(now - nextAt))
-        const p = { i: due++, intended: nextAt, picked: now, retried: false }
-        nextAt = opts.arrivals === 'poisson' ? nextAt - Math.log(1 - random()) * 1000 / opts.rate : t0 + (due * 1000) / opts.rate
-        const c = idle.pop()
-        if (c) { dispatch(c, p); continue }
-        waited++
-        queue(p)
-      }
-      if (due >= total || opts.signal?.aborted) {
-        if (timer) clearTimeout(timer)
-        timer = null
-        maybeEnd()
-        return
-      }
-      // Sleep on a timer while the next request is far off (timers fire about a millisecond
-      // late); for the last stretch, come back every turn of the event loop, which still lets
-      // every answer in.
-      const wait = nextAt - performance.now()
-      timer = wait > SPIN_MS ? setTimeout(tick, wait - SPIN_MS) : (setImmediate(tick) as unknown as NodeJS.Timeout)
-    }
-    let drainTimer: NodeJS.Timeout | null = null
-    const maybeEnd = () => {
-      if (finished || timer !== null) return
-      const inFlight = [...all].some((c) => c.inFlight !== null)
-      if (!inFlight && waiting.length === 0) return end()
-      drainTimer ??= setTimeout(end, opts.signal?.aborted ? 1000 : timeoutMs)
-    }
-    const end = () => {
-      if (finished) return
-      finished = true
-      opts.signal?.removeEventListener('abort', onAbort)
-      if (drainTimer) clearTimeout(drainTimer)
-      loopDelay.disable()
-      for (const c of all) { if (c.inFlight) fail('still unanswered when the run ended'); c.close() }
-      if (waiting.length) fail('never sent: no connection was free when the run ended', waiting.length)
-      waiting.length = 0
-      const elapsedSeconds = Math.max(1e-3, (Math.min(performance.now(), nextAt) - t0) / 1000)
-      const windowSeconds = opts.signal?.aborted ? elapsedSeconds : opts.durationSeconds
-      const achievedRate = sent / windowSeconds
-      const intendedRate = opts.rate
-      const ownLagP99 = pct(schedulerLag, 99)
-      const waitP99 = pct(connectionWait, 99)
-      const reasons: string[] = []
-      if (achievedRate < HELD_SHARE * intendedRate) {
-        reasons.push(`sent ${sent} of ${due} requests due (${Math.round(achievedRate)}/s of ${intendedRate}/s)${peak >= opts.connections ? `: all ${opts.connections} connections were busy (the server did not keep up, or raise --connections)` : ''}`)
-      }
-      if (ownLagP99 > MAX_SEND_LAG_P99_US) reasons.push(`scheduler lag p99 ${ownLagP99} µs: the driver itself fell behind its schedule`)
-      if (completed === 0) reasons.push('no request was answered')
-      const failures = Object.entries(errorsBy).sort((a, b) => b[1] - a[1])
-      if (failures.length) reasons.push(`${errors} request${errors === 1 ? '' : 's'} failed: ${failures.map(([why, n]) => `${n} ${why}`).join('; ')}`)
-      const notes: string[] = []
-      if (waitP99 > 1000) {
-        notes.push(`${waited} request${waited === 1 ? '' : 's'} waited for a free connection (p99 ${(waitP99 / 1000).toFixed(1)} ms${peak >= opts.connections ? `, all ${opts.connections} connections held by the server` : ', while one opened'}); latency counts that wait from the due time`)
-      }
-      if (retried) notes.push(`${retried} request${retried === 1 ? '' : 's'} sent again on a fresh connection after the server closed an idle one`)
-      resolve({
-        intendedRate, achievedRate, durationSeconds: windowSeconds, requests: due, completed, non2xx, errors, statusCounts, errorsBy,
-        latencyUs: { p50: pct(latency, 50), p90: pct(latency, 90), p99: pct(latency, 99), p999: pct(latency, 99.9), max: latency.maxValue },
-        serviceTimeUs: { p50: pct(service, 50), p90: pct(service, 90), p99: pct(service, 99), max: service.maxValue },
-        sendLagUs: { p50: pct(lag, 50), p99: pct(lag, 99), max: lag.maxValue },
-        schedulerLagUs: { p50: pct(schedulerLag, 50), p99: ownLagP99, max: schedulerLag.maxValue },
-        connectionWaitUs: { p50: pct(connectionWait, 50), p99: waitP99, max: connectionWait.maxValue },
-        eventLoopDelayUs: {
-          p50: Math.round(loopDelay.percentile(50) / 1000), p99: Math.round(loopDelay.percentile(99) / 1000), max: Math.round(loopDelay.max / 1000),
-        },
-        connectionsUsed: peak,
-        retried,
-        held: achievedRate >= HELD_SHARE * intendedRate && ownLagP99 <= MAX_SEND_LAG_P99_US && completed > 0,
-        reason: reasons.length ? reasons.join('; ') : null,
-        note: notes.length ? notes.join('; ') : null,
-        interrupted: opts.signal?.aborted ?? false,
-      })
-    }
-    const onAbort = () => tick()
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
-    loopDelay.enable()
+  start(): void {
+    this.opts.signal?.addEventListener('abort', this.onAbort, { once: true })
+    this.loopDelay.enable()
     // Connections for the first few milliseconds of the schedule, before it starts.
-    for (let k = 0; k < Math.min(opts.connections, Math.max(1, Math.ceil(opts.rate / 1000))); k++) open()
-    timer = setTimeout(tick, 0)
-  })
+    for (let k = 0; k < Math.min(this.opts.connections, Math.max(1, Math.ceil(this.opts.rate / 1000))); k++) this.open()
+    this.timer = setTimeout(() => this.tick(), 0)
+  }
+
+  fail(reason: string, n = 1): void {
+    this.errors += n
+    this.errorsBy[reason] = (this.errorsBy[reason] ?? 0) + n
+  }
+
+  open(): void {
+    const c = new Connection(this.urls[this.opened++ % this.urls.length]!, this, this.timeoutMs)
+    this.all.add(c)
+    this.opening++
+    this.peak = Math.max(this.peak, this.all.size)
+  }
+
+  dispatch(c: Connection, p: Pending): void {
+    const now = performance.now()
+    this.lag.recordValue(us(now - p.intended))
+    this.connectionWait.recordValue(us(now - p.picked))
+    this.sent++
+    c.send(p, this.buffers[p.i % this.buffers.length]!, now)
+  }
+
+  /** A request waits in line for a connection; one more is opened while fewer than the most are. */
+  queue(p: Pending, front = false): void {
+    if (front) this.waiting.unshift(p)
+    else this.waiting.push(p)
+    if (this.all.size < this.opts.connections) this.open()
+  }
+
+  next(c: Connection): void {
+    const p = this.waiting.shift()
+    if (p) this.dispatch(c, p)
+    else this.idle.push(c)
+  }
+
+  forget(c: Connection): void {
+    this.all.delete(c)
+    const i = this.idle.indexOf(c)
+    if (i !== -1) this.idle.splice(i, 1)
+  }
+
+  onReady(c: Connection): void {
+    this.opening--
+    this.next(c)
+  }
+
+  onResponse(c: Connection, p: Pending & { sentAt: number }, answer: Answer, reusable: boolean): void {
+    const now = performance.now()
+    this.latency.recordValue(us(now - p.intended))
+    this.service.recordValue(us(now - p.sentAt))
+    this.completed++
+    this.statusCounts[answer.status] = (this.statusCounts[answer.status] ?? 0) + 1
+    if (answer.status < 200 || answer.status >= 300) this.non2xx++
+    // The virtual client behind this request keeps what the server set, as a browser would.
+    const r = this.opts.requests[p.i % this.opts.requests.length]!
+    if (answer.setCookie.length && keepCookies(r.headers, answer.setCookie)) this.buffers[p.i % this.buffers.length] = requestBuffer(this.urls[0]!, r)
+    if (reusable) this.next(c)
+    else {
+      this.forget(c)
+      if (this.waiting.length && this.all.size < this.opts.connections) this.open()
+    }
+    this.maybeEnd()
+  }
+
+  onError(c: Connection, reason: string): void {
+    if (!c.ready && c.inFlight === null && c.answered === 0 && this.all.has(c) && !this.idle.includes(c)) this.opening = Math.max(0, this.opening - 1)
+    this.forget(c)
+    const p = c.inFlight
+    c.inFlight = null
+    if (p) {
+      // A kept-alive connection the server closed just as the request went out: a real client
+      // sends it again on a fresh connection, once; it still counts from its due time.
+      const closedUnderIt = c.answered > 0 && c.received === 0 && !p.retried && /^(the server closed|ECONNRESET|EPIPE)/.test(reason)
+      if (closedUnderIt) {
+        this.retried++
+        this.queue({ ...p, retried: true }, true)
+      } else this.fail(reason)
+    }
+    // Those waiting are lost when no connection can be had.
+    if (this.all.size === 0 && this.opening === 0 && this.waiting.length) { this.fail(reason, this.waiting.length); this.waiting.length = 0 }
+    this.maybeEnd()
+  }
+
+  /** Sends everything due, then sleeps until the next due time (on a timer while it is far off, every event-loop turn for the last stretch). */
+  tick(): void {
+    const { opts } = this
+    const now = performance.now()
+    while (this.due < this.total && this.nextAt <= now && !opts.signal?.aborted) {
+      this.schedulerLag.recordValue(us(now - this.nextAt))
+      const p = { i: this.due++, intended: this.nextAt, picked: now, retried: false }
+      this.nextAt = opts.arrivals === 'poisson' ? this.nextAt - Math.log(1 - this.random()) * 1000 / opts.rate : this.t0 + (this.due * 1000) / opts.rate
+      const c = this.idle.pop()
+      if (c) { this.dispatch(c, p); continue }
+      this.waited++
+      this.queue(p)
+    }
+    if (this.due >= this.total || opts.signal?.aborted) {
+      if (this.timer) clearTimeout(this.timer)
+      this.timer = null
+      this.maybeEnd()
+      return
+    }
+    // Timers fire about a millisecond late; every turn of the event loop still lets every answer in.
+    const wait = this.nextAt - performance.now()
+    this.timer = wait > SPIN_MS ? setTimeout(() => this.tick(), wait - SPIN_MS) : (setImmediate(() => this.tick()) as unknown as NodeJS.Timeout)
+  }
+
+  maybeEnd(): void {
+    if (this.finished || this.timer !== null) return
+    const inFlight = [...this.all].some((c) => c.inFlight !== null)
+    if (!inFlight && this.waiting.length === 0) return this.end()
+    this.drainTimer ??= setTimeout(() => this.end(), this.opts.signal?.aborted ? 1000 : this.timeoutMs)
+  }
+
+  end(): void {
+    if (this.finished) return
+    this.finished = true
+    this.opts.signal?.removeEventListener('abort', this.onAbort)
+    if (this.drainTimer) clearTimeout(this.drainTimer)
+    this.loopDelay.disable()
+    for (const c of this.all) { if (c.inFlight) this.fail('still unanswered when the run ended'); c.close() }
+    if (this.waiting.length) this.fail('never sent: no connection was free when the run ended', this.waiting.length)
+    this.waiting.length = 0
+    this.resolve(this.result())
+  }
+
+  /** The figures, and the verdict: held or not, why, and what the run went through that was not the driver's failing. */
+  result(): OpenLoopResult {
+    const { opts } = this
+    const elapsedSeconds = Math.max(1e-3, (Math.min(performance.now(), this.nextAt) - this.t0) / 1000)
+    const windowSeconds = opts.signal?.aborted ? elapsedSeconds : opts.durationSeconds
+    const achievedRate = this.sent / windowSeconds
+    const ownLagP99 = pct(this.schedulerLag, 99)
+    const waitP99 = pct(this.connectionWait, 99)
+    const reasons: string[] = []
+    if (achievedRate < HELD_SHARE * opts.rate) {
+      reasons.push(`sent ${this.sent} of ${this.due} requests due (${Math.round(achievedRate)}/s of ${opts.rate}/s)${this.peak >= opts.connections ? `: all ${opts.connections} connections were busy (the server did not keep up, or raise --connections)` : ''}`)
+    }
+    if (ownLagP99 > MAX_SEND_LAG_P99_US) reasons.push(`scheduler lag p99 ${ownLagP99} µs: the driver itself fell behind its schedule`)
+    if (this.completed === 0) reasons.push('no request was answered')
+    const failures = Object.entries(this.errorsBy).sort((a, b) => b[1] - a[1])
+    if (failures.length) reasons.push(`${this.errors} request${this.errors === 1 ? '' : 's'} failed: ${failures.map(([why, n]) => `${n} ${why}`).join('; ')}`)
+    const notes: string[] = []
+    if (waitP99 > 1000) {
+      notes.push(`${this.waited} request${this.waited === 1 ? '' : 's'} waited for a free connection (p99 ${(waitP99 / 1000).toFixed(1)} ms${this.peak >= opts.connections ? `, all ${opts.connections} connections held by the server` : ', while one opened'}); latency counts that wait from the due time`)
+    }
+    if (this.retried) notes.push(`${this.retried} request${this.retried === 1 ? '' : 's'} sent again on a fresh connection after the server closed an idle one`)
+    const ld = this.loopDelay
+    return {
+      intendedRate: opts.rate, achievedRate, durationSeconds: windowSeconds, requests: this.due, completed: this.completed, non2xx: this.non2xx,
+      errors: this.errors, statusCounts: this.statusCounts, errorsBy: this.errorsBy,
+      latencyUs: { p50: pct(this.latency, 50), p90: pct(this.latency, 90), p99: pct(this.latency, 99), p999: pct(this.latency, 99.9), max: this.latency.maxValue },
+      serviceTimeUs: { p50: pct(this.service, 50), p90: pct(this.service, 90), p99: pct(this.service, 99), max: this.service.maxValue },
+      sendLagUs: summaryOf(this.lag),
+      schedulerLagUs: summaryOf(this.schedulerLag),
+      connectionWaitUs: summaryOf(this.connectionWait),
+      eventLoopDelayUs: { p50: Math.round(ld.percentile(50) / 1000), p99: Math.round(ld.percentile(99) / 1000), max: Math.round(ld.max / 1000) },
+      connectionsUsed: this.peak,
+      retried: this.retried,
+      held: achievedRate >= HELD_SHARE * opts.rate && ownLagP99 <= MAX_SEND_LAG_P99_US && this.completed > 0,
+      reason: reasons.length ? reasons.join('; ') : null,
+      note: notes.length ? notes.join('; ') : null,
+      interrupted: opts.signal?.aborted ?? false,
+    }
+  }
+}
+
+/** Runs the schedule to its end (or the abort signal), waits for the answers in flight, and reports. */
+export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
+  return new Promise((resolve) => new OpenLoopRun(opts, resolve).start())
 }

@@ -2,7 +2,6 @@ import { percent } from '../format.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
-import { lifecycleCharts } from './lifecycle.ts'
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { cellColors, type ChartSpec } from '../page/kit.ts'
 
@@ -56,125 +55,148 @@ function windowCoverage(cells: CellResult[], baseline: string): string {
   return [...groups].sort((a, b) => a[0] - b[0]).map(([n, ids]) => `${n === 1 ? '1 window (no interval)' : `${n} windows, coverage ${percent(medianIntervalCoverage(n))}`}: ${ids.length > 3 ? `${ids.length} cells` : ids.join(', ')}`).join('; ')
 }
 
-export function buildCharts(results: ResultsFile): ChartSpec[] {
-  if (results.scenario.workload.route === 'lifecycle') return lifecycleCharts(results)
+/** What every chart of a closed-loop run draws from: the cells shown, their labels and colours, the baseline. */
+interface ChartContext {
+  results: ResultsFile
+  cells: CellResult[]
+  labels: string[]
+  colors: string[]
+  baseline: CellResult | undefined
+  baseCpu: number | null
+}
+const s = (c: CellResult) => c.summary!
+
+function rpsChart({ results, cells, labels, colors }: ChartContext): ChartSpec {
+  return {
+    id: 'rps',
+    title: 'Requests per second',
+    caption: `Median requests/s over each cell's windows (bar) and the interval of that median (thin bar; order statistics, within this run only): ${windowCoverage(cells, results.scenario.baseline)}. Throughput is the noisy figure on a shared machine.`,
+    config: {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: 'median req/s', data: cells.map((c) => Math.round(s(c).rps.median)), backgroundColor: colors },
+          { label: 'interval', data: cells.map((c) => s(c).rps.ci95.map(Math.round)), backgroundColor: 'rgba(0,0,0,0.35)', barPercentage: 0.15, grouped: false },
+        ],
+      },
+      options: baseOptions('requests/s'),
+    },
+  }
+}
+
+function cpuChart({ results, cells, labels, colors, baseline, baseCpu }: ChartContext): ChartSpec {
+  return {
+    id: 'cpu',
+    title: 'CPU per request: servers and store',
+    caption: `${baseCpu === null
+      ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
+      : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus each cell's overhead over it (${colourKey(cells)}): per round, the cell's CPU per request less the two baseline windows around it, median over rounds; the same figure as in the findings and the breakdown. The raw medians are in the table below; on a noisy host they mix fast and slow periods.`}${storeNote(results, cells)}`,
+    config: {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          ...(baseCpu === null
+            ? [{ label: 'server CPU µs/request', data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)), backgroundColor: colors, stack: 'cpu' }]
+            : [
+                { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(baseCpu + Math.min(0, s(c).overheadUs?.median ?? 0))), backgroundColor: '#bdc3c7', stack: 'cpu' },
+                { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, s(c).overheadUs?.median ?? 0))), backgroundColor: colors, stack: 'cpu' },
+              ]),
+          ...(cells.some((c) => s(c).storeCpuUsPerRequest)
+            ? [{ label: 'store process', data: cells.map((c) => (s(c).storeCpuUsPerRequest ? r1(s(c).storeCpuUsPerRequest!.median) : 0)), backgroundColor: STORE_COLOR, stack: 'cpu' }]
+            : []),
+        ],
+      },
+      options: baseOptions('CPU µs per request', { plugins: { legend: { display: false } }, scales: { x: { stacked: true, ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'CPU µs per request' } } } }),
+    },
+  }
+}
+
+function storeOpsChart({ cells, labels }: ChartContext): ChartSpec {
+  return {
+    id: 'store-ops',
+    title: 'Store operations per request',
+    caption: 'Counted store reads, writes and deletes per request in the measured windows (users table included); verified against the contract before the cell is reported.',
+    config: {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: 'reads', data: cells.map((c) => r3(s(c).storeOpsPerRequest.reads)), backgroundColor: '#2c3e50' },
+          { label: 'writes', data: cells.map((c) => r3(s(c).storeOpsPerRequest.writes)), backgroundColor: '#c0392b' },
+          { label: 'deletes', data: cells.map((c) => r3(s(c).storeOpsPerRequest.deletes)), backgroundColor: '#8e44ad' },
+        ],
+      },
+      options: baseOptions('operations per request'),
+    },
+  }
+}
+
+function serverTimeChart({ results, cells, labels }: ChartContext): ChartSpec {
+  return {
+    id: 'latency',
+    title: 'Server-side request time',
+    caption: `Server time from onRequest to onResponse in µs (p50, p90, p99, max; log scale), under ${results.scenario.load.connections} connections in a closed loop: latency under this load, not the cost of a request. A request that waits (${waiting(cells) || 'none here'}) lets others run meanwhile, so its server time is mostly waiting in line behind them; a request that finishes in one turn of the event loop shows its own work. Compare costs by CPU per request; client-side latency from autocannon has 1 ms resolution and is in the table below.`,
+    config: {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: (['p50', 'p90', 'p99', 'max'] as const).map((p, i) => ({
+          label: p, data: cells.map((c) => s(c).serverTimeUs[p]), backgroundColor: ['#a3c4dc', '#5b9bd5', '#2e75b6', '#1f4e79'][i],
+        })),
+      },
+      options: baseOptions('µs', { scales: { x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { type: 'logarithmic', title: { display: true, text: 'µs (log scale)' } } } }),
+    },
+  }
+}
+
+function bytesChart({ cells, labels, colors }: ChartContext): ChartSpec {
+  return {
+    id: 'bytes',
+    title: 'Request bytes on the wire',
+    caption: 'Bytes of one request as sent (request line, headers, body): the credential is the difference, an opaque cookie against a signed token.',
+    config: {
+      type: 'bar',
+      data: { labels, datasets: [{ label: 'bytes per request', data: cells.map((c) => Math.round(s(c).bytesPerRequest.request)), backgroundColor: colors }] },
+      options: baseOptions('bytes'),
+    },
+  }
+}
+
+function ratiosChart({ results, cells, labels }: ChartContext): ChartSpec {
+  return {
+    id: 'ratios',
+    title: `Ratios to the baseline (${results.scenario.baseline})`,
+    caption: 'Each window\'s ratio to the mean of the two baseline windows around it (its bracket), then the median over rounds: throughput (higher is better) and CPU per request (lower is better).',
+    config: {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: 'req/s ratio', data: cells.map((c) => (s(c).ratioToBaseline.rps === null ? null : r3(s(c).ratioToBaseline.rps!))), backgroundColor: '#16a085' },
+          { label: 'CPU/request ratio', data: cells.map((c) => (s(c).ratioToBaseline.cpu === null ? null : r3(s(c).ratioToBaseline.cpu!))), backgroundColor: '#d35400' },
+        ],
+      },
+      options: baseOptions('x baseline'),
+    },
+  }
+}
+
+/** The closed-loop charts of a run's cells (an open-mode run adds its latency curve). */
+export function closedCharts(results: ResultsFile): ChartSpec[] {
   const cells = chartable(results)
   if (cells.length === 0) return []
-  const labels = cells.map((c) => c.id)
-  const colors = cellColors(cells)
-  const s = (c: CellResult) => c.summary!
   const baseline = results.cells.find((c) => c.id === results.scenario.baseline)
-  const baseCpu = baseline?.status === 'ok' && baseline.summary ? baseline.summary.cpuUsPerRequest.median : null
-  const rounds = results.scenario.load.rounds
-
-  const charts: ChartSpec[] = [
-    {
-      id: 'rps',
-      title: 'Requests per second',
-      caption: `Median requests/s over each cell's windows (bar) and the interval of that median (thin bar; order statistics, within this run only): ${windowCoverage(cells, results.scenario.baseline)}. Throughput is the noisy figure on a shared machine.`,
-      config: {
-        type: 'bar',
-        data: {
-          labels,
-          datasets: [
-            { label: 'median req/s', data: cells.map((c) => Math.round(s(c).rps.median)), backgroundColor: colors },
-            { label: 'interval', data: cells.map((c) => s(c).rps.ci95.map(Math.round)), backgroundColor: 'rgba(0,0,0,0.35)', barPercentage: 0.15, grouped: false },
-          ],
-        },
-        options: baseOptions('requests/s'),
-      },
-    },
-    {
-      id: 'cpu',
-      title: 'CPU per request: servers and store',
-      caption: `${baseCpu === null
-        ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
-        : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus each cell's overhead over it (${colourKey(cells)}): per round, the cell's CPU per request less the two baseline windows around it, median over rounds; the same figure as in the findings and the breakdown. The raw medians are in the table below; on a noisy host they mix fast and slow periods.`}${storeNote(results, cells)}`,
-      config: {
-        type: 'bar',
-        data: {
-          labels,
-          datasets: [
-            ...(baseCpu === null
-              ? [{ label: 'server CPU µs/request', data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)), backgroundColor: colors, stack: 'cpu' }]
-              : [
-                  { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(baseCpu + Math.min(0, s(c).overheadUs?.median ?? 0))), backgroundColor: '#bdc3c7', stack: 'cpu' },
-                  { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, s(c).overheadUs?.median ?? 0))), backgroundColor: colors, stack: 'cpu' },
-                ]),
-            ...(cells.some((c) => s(c).storeCpuUsPerRequest)
-              ? [{ label: 'store process (Redis)', data: cells.map((c) => (s(c).storeCpuUsPerRequest ? r1(s(c).storeCpuUsPerRequest!.median) : 0)), backgroundColor: STORE_COLOR, stack: 'cpu' }]
-              : []),
-          ],
-        },
-        options: baseOptions('CPU µs per request', { plugins: { legend: { display: false } }, scales: { x: { stacked: true, ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'CPU µs per request' } } } }),
-      },
-    },
-    {
-      id: 'store-ops',
-      title: 'Store operations per request',
-      caption: 'Counted store reads, writes and deletes per request in the measured windows (users table included); verified against the contract before the cell is reported.',
-      config: {
-        type: 'bar',
-        data: {
-          labels,
-          datasets: [
-            { label: 'reads', data: cells.map((c) => r3(s(c).storeOpsPerRequest.reads)), backgroundColor: '#2c3e50' },
-            { label: 'writes', data: cells.map((c) => r3(s(c).storeOpsPerRequest.writes)), backgroundColor: '#c0392b' },
-            { label: 'deletes', data: cells.map((c) => r3(s(c).storeOpsPerRequest.deletes)), backgroundColor: '#8e44ad' },
-          ],
-        },
-        options: baseOptions('operations per request'),
-      },
-    },
-    {
-      id: 'latency',
-      title: 'Server-side request time',
-      caption: `Server time from onRequest to onResponse in µs (p50, p90, p99, max; log scale), under ${results.scenario.load.connections} connections in a closed loop: latency under this load, not the cost of a request. A request that waits (${waiting(cells) || 'none here'}) lets others run meanwhile, so its server time is mostly waiting in line behind them; a request that finishes in one turn of the event loop shows its own work. Compare costs by CPU per request; client-side latency from autocannon has 1 ms resolution and is in the table below.`,
-      config: {
-        type: 'bar',
-        data: {
-          labels,
-          datasets: (['p50', 'p90', 'p99', 'max'] as const).map((p, i) => ({
-            label: p, data: cells.map((c) => s(c).serverTimeUs[p]), backgroundColor: ['#a3c4dc', '#5b9bd5', '#2e75b6', '#1f4e79'][i],
-          })),
-        },
-        options: baseOptions('µs', { scales: { x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { type: 'logarithmic', title: { display: true, text: 'µs (log scale)' } } } }),
-      },
-    },
-    {
-      id: 'bytes',
-      title: 'Request bytes on the wire',
-      caption: 'Bytes of one request as sent (request line, headers, body): the credential is the difference, an opaque cookie against a signed token.',
-      config: {
-        type: 'bar',
-        data: { labels, datasets: [{ label: 'bytes per request', data: cells.map((c) => Math.round(s(c).bytesPerRequest.request)), backgroundColor: colors }] },
-        options: baseOptions('bytes'),
-      },
-    },
-    {
-      id: 'ratios',
-      title: `Ratios to the baseline (${results.scenario.baseline})`,
-      caption: 'Each window\'s ratio to the mean of the two baseline windows around it (its bracket), then the median over rounds: throughput (higher is better) and CPU per request (lower is better).',
-      config: {
-        type: 'bar',
-        data: {
-          labels,
-          datasets: [
-            { label: 'req/s ratio', data: cells.map((c) => (s(c).ratioToBaseline.rps === null ? null : r3(s(c).ratioToBaseline.rps!))), backgroundColor: '#16a085' },
-            { label: 'CPU/request ratio', data: cells.map((c) => (s(c).ratioToBaseline.cpu === null ? null : r3(s(c).ratioToBaseline.cpu!))), backgroundColor: '#d35400' },
-          ],
-        },
-        options: baseOptions('x baseline'),
-      },
-    },
-  ]
-  const curve = latencyCurve(results)
-  if (curve) charts.push(curve)
-  return charts
+  const ctx: ChartContext = {
+    results, cells, labels: cells.map((c) => c.id), colors: cellColors(cells), baseline,
+    baseCpu: baseline?.status === 'ok' && baseline.summary ? baseline.summary.cpuUsPerRequest.median : null,
+  }
+  return [rpsChart, cpuChart, storeOpsChart, serverTimeChart, bytesChart, ratiosChart].map((chart) => chart(ctx))
 }
 
 /** The hockey stick: p50 and p99 latency (from each request's due time) against the offered rate, one line per cell. */
-function latencyCurve(results: ResultsFile): ChartSpec | null {
+export function latencyCurve(results: ResultsFile): ChartSpec | null {
   const cells = chartable(results).filter((c) => c.openLoop?.length)
   if (cells.length === 0) return null
   const colors = cellColors(cells)

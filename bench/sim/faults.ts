@@ -3,8 +3,8 @@
 // (every user whose state lived in the store logs in again: the login storm).
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../servers/stores/redis.ts'
 import { ownStoreOps } from '../expected.ts'
-import { lifecycleWorkload, refreshIntervalSeconds } from '../lifecycle.ts'
-import { recoveryOf } from '../faults.ts'
+import { lifecycleWorkload, refreshIntervalSeconds } from '../lifecycle-math.ts'
+import { recoveryOf } from '../recovery.ts'
 import type { Calibrated } from './calibrate.ts'
 import { simulate } from './des.ts'
 import type { CellResult, ResultsFile, TimelinePoint } from '../contracts/results.ts'
@@ -28,7 +28,8 @@ const getStoreOps = (c: CellResult) => ownStoreOps(c.expected.ops)
 
 export function predictFaults(results: ResultsFile, cells: Calibrated[]): FaultPrediction[] {
   const faults = results.scenario.faults ?? []
-  if (!faults.length || results.scenario.workload.route !== 'lifecycle') return []
+  // Fault timelines come from the lifecycle's users: a run without them has nothing to predict against.
+  if (!faults.length || !results.cells.some((c) => c.lifecycle && c.timeline)) return []
   const w = lifecycleWorkload(results.scenario.workload)
   const rate = w.users * w.requestsPerUserPerSecond
   const out: FaultPrediction[] = []

@@ -1,3 +1,4 @@
+import { storeProvisioners } from '../stores/index.ts'
 // The fleet model (docs/architecture.md, "The fleet model"): N app instances, each one
 // single-threaded queue behind a round-robin balancer, one single-threaded store, the network a
 // delay per store call and a link every request crosses. Pure: calibration in, predictions out.
@@ -155,7 +156,7 @@ export interface FleetRow {
 }
 
 /** Single-threaded store processes the keys spread over: three masters for a Redis Cluster, else one. */
-export const storeServers = (c: Calibrated) => (c.store === 'redis-cluster' ? 3 : 1)
+export const storeServers = (c: Calibrated) => (c.store === null ? 1 : Math.max(1, storeProvisioners[c.store].processes))
 
 /** Cores the store takes: its processes, when requests use a network store; an in-process store's are the app's. */
 export function storeCores(c: Calibrated): number {

@@ -76,6 +76,12 @@ export interface StoreProvisioner {
   sharing: string
   /** Where it runs: inside each server's process, or a process of its own reached over a socket (on this machine unless the run adds a distance). */
   placement: 'in-process' | 'same-host'
+  /** What the harness can do with it when it runs it: inject faults (pause, kill, restart, flush), put a delay proxy in front. */
+  supports: { faults: boolean; delayProxy: boolean }
+  /** Store server processes that share its load (one Redis; a cluster's masters), for the fleet model; 0 in-process. */
+  processes: number
+  /** The `npm run bench` flag that names one the user runs (`--redis-url`), or null when it has none. */
+  urlFlag: string | null
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */
   provision(ctx: ProvisionContext): Promise<ProvisionedStore>
 }

@@ -7,6 +7,9 @@ export const memoryProvisioner: StoreProvisioner = {
   awaits: null,
   sharing: 'a copy in each process',
   placement: 'in-process',
+  supports: { faults: false, delayProxy: false },
+  processes: 0,
+  urlFlag: null,
   sharedAcrossInstances: false,
   provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
 }

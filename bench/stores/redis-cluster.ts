@@ -49,6 +49,9 @@ export const redisClusterProvisioner: StoreProvisioner = {
   awaits: 'I/O to the Redis Cluster',
   sharing: 'one Redis Cluster (three masters), reachable over the network',
   placement: 'same-host',
+  supports: { faults: true, delayProxy: false },
+  processes: 3,
+  urlFlag: '--redis-cluster-url',
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     let cluster: PrivateCluster | null = null

@@ -97,6 +97,9 @@ export const redisProvisioner: StoreProvisioner = {
   awaits: 'I/O to Redis',
   sharing: 'one Redis, reachable over the network',
   placement: 'same-host',
+  supports: { faults: true, delayProxy: true },
+  processes: 1,
+  urlFlag: '--redis-url',
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     const redis = await privateOrGivenRedis(urls.redis ?? null, cpus, group)

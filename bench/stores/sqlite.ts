@@ -7,6 +7,9 @@ export const sqliteProvisioner: StoreProvisioner = {
   awaits: null,
   sharing: 'one SQLite file on this machine (instances on other machines could not share it)',
   placement: 'in-process',
+  supports: { faults: false, delayProxy: false },
+  processes: 0,
+  urlFlag: null,
   sharedAcrossInstances: true,
   provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
 }

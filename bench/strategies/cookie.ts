@@ -14,6 +14,7 @@ export const cookieStrategy: StrategyDescriptor = {
   identifyReads: () => 0,
   loginWrites: 0,
   renews: false,
+  refreshes: false,
   anonymousStatus: 401,
   serverArgs: (c) => ['--session-idle-ttl', String(c.accessTtlSeconds)],
   sharedKeyArgs: () => ['--cookie-key', randomBytes(32).toString('hex')],

@@ -26,6 +26,8 @@ export interface StrategyDescriptor {
   loginWrites: number
   /** GETs may renew a session's idle timeout (one write per session per minute at most). */
   renews: boolean
+  /** Its client refreshes a short-lived credential with a long-lived one (rotated). */
+  refreshes: boolean
   /** Status of a GET without any credential. */
   anonymousStatus: number
   /** Server flags of the strategy's own axes. */

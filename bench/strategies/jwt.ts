@@ -26,6 +26,7 @@ export const jwtStrategy: StrategyDescriptor = {
   identifyReads: (c) => (c.revocation === 'denylist' ? 1 : 0),
   loginWrites: 1,
   renews: false,
+  refreshes: true,
   anonymousStatus: 401,
   serverArgs: (c) => [
     '--alg', c.alg!, '--engine', c.engine!, '--revocation', c.revocation!,

@@ -9,6 +9,7 @@ export const noneStrategy: StrategyDescriptor = {
   identifyReads: () => 0,
   loginWrites: 0,
   renews: false,
+  refreshes: false,
   anonymousStatus: 200,
   serverArgs: () => [],
   sharedKeyArgs: () => [],

@@ -13,6 +13,7 @@ export const sessionStrategy: StrategyDescriptor = {
   identifyReads: () => 1,
   loginWrites: 1,
   renews: true,
+  refreshes: false,
   anonymousStatus: 401,
   serverArgs: () => [],
   sharedKeyArgs: () => [],

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { median, medianCi95, medianIntervalCoverage, ratio, seededRandom, shuffled } from '../bench/stats.ts'
-import { repeatReason } from '../bench/noise.ts'
-import { summarizeRounds } from '../bench/summarize.ts'
-import type { RoundResult } from '../bench/contracts/results.ts'
+import { median, medianCi95, medianIntervalCoverage, ratio, seededRandom, shuffled } from '../../bench/stats.ts'
+import { repeatReason } from '../../bench/noise.ts'
+import { summarizeRounds } from '../../bench/summarize.ts'
+import type { RoundResult } from '../../bench/contracts/results.ts'
 
 describe('statistics', () => {
   test('median of odd and even counts, unsorted input left alone', () => {

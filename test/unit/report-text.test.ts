@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { buildCharts } from '../bench/report/charts.ts'
-import { computeFindings } from '../bench/report/findings.ts'
-import { renderHtml } from '../bench/report/html.ts'
-import { summarizeRounds } from '../bench/summarize.ts'
-import { fixtureResults } from './fixtures/results.ts'
-import type { ResultsFile } from '../bench/contracts/results.ts'
+import { buildCharts } from '../../bench/report/workloads/index.ts'
+import { computeFindings } from '../../bench/report/findings.ts'
+import { renderHtml } from '../../bench/report/html.ts'
+import { summarizeRounds } from '../../bench/summarize.ts'
+import { fixtureResults } from '../fixtures/results.ts'
+import type { ResultsFile } from '../../bench/contracts/results.ts'
 
 /**
  * Every fixed sentence on the page earns its place: rendered from runs that differ exactly where a

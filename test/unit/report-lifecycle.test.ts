@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { buildCharts } from '../bench/report/charts.ts'
-import { renderHtml } from '../bench/report/html.ts'
-import { breakEvenTtl, breakEvens, fitInverse, lifecycleFindings, lifecycleLines } from '../bench/report/lifecycle.ts'
-import { summaryTable } from '../bench/progress.ts'
-import { lifecycleResults } from './fixtures/results.ts'
+import { buildCharts } from '../../bench/report/workloads/index.ts'
+import { renderHtml } from '../../bench/report/html.ts'
+import { breakEvenTtl, breakEvens, fitInverse, lifecycleFindings, lifecycleLines } from '../../bench/report/lifecycle.ts'
+import { summaryTable } from '../../bench/progress.ts'
+import { lifecycleResults } from '../fixtures/results.ts'
 
 describe('the lifecycle report', () => {
   test('fitting a + b / TTL recovers a known curve; the break-even lifetime is b / (S - a), none when the lines never meet', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { checkRound } from '../bench/check.ts'
-import { expectedOps, renewalWriteBound } from '../bench/expected.ts'
-import type { CellPlan } from '../bench/contracts/plan.ts'
-import type { RoundMeasurement } from '../bench/contracts/results.ts'
+import { checkRound } from '../../bench/check.ts'
+import { expectedOps, renewalWriteBound } from '../../bench/expected.ts'
+import type { CellPlan } from '../../bench/contracts/plan.ts'
+import type { RoundMeasurement } from '../../bench/contracts/results.ts'
 
 const round = (over: Partial<RoundMeasurement>): RoundMeasurement => ({
   round: 2, slot: 1, requests: 1000, durationSeconds: 1, rps: 1000, latencyMs: { p50: 1, p90: 1, p99: 2, max: 3 },

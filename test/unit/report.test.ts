@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { buildCharts } from '../bench/report/charts.ts'
-import { compareResults, compareText } from '../bench/report/compare.ts'
-import { comparisonTable } from '../bench/report/comparison.ts'
-import { computeFindings, findings } from '../bench/report/findings.ts'
-import { renderHtml } from '../bench/report/html.ts'
-import { summarizeRounds } from '../bench/summarize.ts'
-import { fixtureResults } from './fixtures/results.ts'
-import { cellColors } from '../bench/page/kit.ts'
+import { buildCharts } from '../../bench/report/workloads/index.ts'
+import { compareResults, compareText } from '../../bench/report/compare.ts'
+import { comparisonTable } from '../../bench/report/comparison.ts'
+import { computeFindings, findings } from '../../bench/report/findings.ts'
+import { renderHtml } from '../../bench/report/html.ts'
+import { summarizeRounds } from '../../bench/summarize.ts'
+import { fixtureResults } from '../fixtures/results.ts'
+import { cellColors } from '../../bench/page/kit.ts'
 
 describe('report rendering (pure, on fixture results)', () => {
   test('charts include only ok cells, with the CPU split into baseline and overhead', () => {
@@ -215,6 +215,7 @@ describe('open-loop results in the report', () => {
   }
   const results = () => {
     const r = fixtureResults()
+    r.scenario.load.mode = 'open'
     r.cells.find((c) => c.id === 'session-sqlite')!.openLoop = [point(3000, null, [2000, 2100, 1900], 30), point(10000, 0.5, [900, 950, 1000], 29)]
     r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.openLoop = [point(3000, null, [9000, 8000, 9500], 72), point(6000, 0.5, [1500, 1400, 1600], 70)]
     return r

@@ -1,10 +1,8 @@
+// The lifecycle's arithmetic, pure: the workload's fields with their defaults, and what the
+// strategy and the client's policy predict (refresh interval, refreshes, revocation lag), beside
+// which the measurements are shown.
 import { renewalIntervalMs } from '../servers/strategies/session.ts'
-import { openWindow } from './collect.ts'
-import { runLifecycle } from './drive/lifecycle.ts'
 import { descriptorOf } from './strategies/index.ts'
-import type { StoreFaults } from './stores/index.ts'
-import type { CellRuntime } from './verify.ts'
-import type { LifecycleMeasurement, LifecycleResult } from './contracts/results.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import { LIFECYCLE_DEFAULTS, type Scenario } from './contracts/scenario.ts'
 
@@ -99,93 +97,4 @@ export function lifecycleTiming(c: Cell, w: LifecycleWorkload, smoke: boolean): 
   // Fifty probes over a lifetime resolve the lag to 2% of it; sessions and denylists refuse the first.
   const probeIntervalMs = ttl !== null && lasts ? Math.min(1000, Math.max(10, (ttl * 1000) / 50)) : 20
   return { warmupSeconds, drainSeconds, probeIntervalMs }
-}
-
-const per = (n: number, d: number) => (d === 0 ? 0 : n / d)
-
-/** The scenario's faults and the store they act on. */
-export interface FaultPlan {
-  faults: NonNullable<Scenario['faults']>
-  store: StoreFaults
-}
-
-/** Runs each fault's action (and its end) at its second into the window; `stop` cancels what is left and brings the store back up. */
-function injector(plan: FaultPlan): { start(): void; stop(): Promise<void> } {
-  const timers: NodeJS.Timeout[] = []
-  let chain: Promise<void> = Promise.resolve()
-  const at = (seconds: number, action: () => Promise<void>) => {
-    timers.push(setTimeout(() => { chain = chain.then(action, action) }, seconds * 1000))
-  }
-  return {
-    start() {
-      for (const f of plan.faults) {
-        const s = plan.store
-        switch (f.action) {
-          case 'pause-store':
-            at(f.atSeconds, () => s.pause())
-            at(f.atSeconds + f.durationSeconds!, () => s.resume())
-            break
-          case 'kill-store':
-            at(f.atSeconds, () => s.kill())
-            if (f.durationSeconds !== undefined) at(f.atSeconds + f.durationSeconds, () => s.ensureUp())
-            break
-          case 'restart-store':
-            if (f.durationSeconds === undefined) at(f.atSeconds, () => s.restart())
-            else {
-              at(f.atSeconds, () => s.kill())
-              at(f.atSeconds + f.durationSeconds, () => s.ensureUp())
-            }
-            break
-          case 'flush-store':
-            at(f.atSeconds, () => s.flush())
-        }
-      }
-    },
-    async stop() {
-      for (const t of timers) clearTimeout(t)
-      await chain.catch(() => {})
-      await plan.store.ensureUp()
-    },
-  }
-}
-
-/** One lifecycle window on a prepared cell: the driver's figures, the servers' and the store's counts over the measured window. */
-export async function measureLifecycle(
-  rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'serverCpuCount'>, plan: CellPlan, w: LifecycleWorkload,
-  round: number, smoke: boolean, signal?: AbortSignal, faults: FaultPlan | null = null,
-): Promise<LifecycleMeasurement> {
-  const client = descriptorOf(plan).lifecycle!
-  const timing = lifecycleTiming(plan, w, smoke)
-  // A store that is paused, killed or restarted cannot be asked for its own counts at the window's edges.
-  if (faults) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
-  const injected = faults ? injector(faults) : null
-  let window: Awaited<ReturnType<typeof openWindow>> | null = null
-  let counts: Awaited<ReturnType<Awaited<ReturnType<typeof openWindow>>['close']>> | null = null
-  const result: LifecycleResult = await runLifecycle({
-    urls: rt.servers.map((s) => s.url), client, path: w.path, users: w.users, requestsPerUserPerSecond: w.requestsPerUserPerSecond,
-    durationSeconds: w.durationSeconds, logoutsPerSecond: w.logoutsPerSecond, refreshMarginSeconds: w.refreshMarginSeconds,
-    refreshJitterSeconds: plan.refreshJitterSeconds ?? 0, concurrentRefreshShare: w.concurrentRefreshShare, synchronized: w.synchronized,
-    ...timing, seed: round, ...(signal ? { signal } : {}),
-    onWindow: async (edge) => {
-      if (edge === 'start') {
-        injected?.start()
-        window = await openWindow(rt)
-      } else if (window) counts = await window.close()
-    },
-  }).finally(() => injected?.stop())
-  const c = counts ?? { served: 0, serverCpuUs: 0, storeCpuUs: null, ops: { reads: 0, writes: 0, deletes: 0 }, external: null }
-  const seconds = w.durationSeconds
-  const { reads, writes, deletes } = c.ops
-  return {
-    round,
-    ...result,
-    served: c.served,
-    cpuUsPerRequest: per(c.serverCpuUs, c.served),
-    storeCpuUsPerRequest: c.storeCpuUs === null ? null : per(c.storeCpuUs, c.served),
-    storeOps: { reads, writes, deletes },
-    storeOpsPerSecond: { reads: reads / seconds, writes: writes / seconds, deletes: deletes / seconds },
-    storeOpsPerRequest: { reads: per(reads, c.served), writes: per(writes, c.served), deletes: per(deletes, c.served) },
-    redisCommands: c.external,
-    drainSeconds: timing.drainSeconds,
-  }
 }

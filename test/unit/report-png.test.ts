@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { test } from 'node:test'
-import { buildCharts } from '../bench/report/charts.ts'
-import { renderPngs } from '../bench/report/png.ts'
-import { fixtureResults } from './fixtures/results.ts'
+import { buildCharts } from '../../bench/report/workloads/index.ts'
+import { renderPngs } from '../../bench/report/png.ts'
+import { fixtureResults } from '../fixtures/results.ts'
 
 test('PNG charts are rendered with canvas (built from source in CI)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-png-'))

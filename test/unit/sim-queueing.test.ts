@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bottleneck, md1, mg1MeanWait, mm1, moments, pointsFromQuantiles, quantileOf, quantileOf as quantile, quantileWithWaits, scaledTo, waitCdf } from '../bench/sim/queueing.ts'
-import { simulate } from '../bench/sim/des.ts'
+import { bottleneck, md1, mg1MeanWait, mm1, moments, pointsFromQuantiles, quantileOf, quantileOf as quantile, quantileWithWaits, scaledTo, waitCdf } from '../../bench/sim/queueing.ts'
+import { simulate } from '../../bench/sim/des.ts'
 
 const close = (actual: number, expected: number, rel: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected), `${what}: ${actual} is not within ${rel * 100}% of ${expected}`)

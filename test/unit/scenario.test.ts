@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { expandPlan } from '../bench/plan.ts'
-import { ScenarioError, loadScenario, validateScenario } from '../bench/contracts/scenario.ts'
+import { expandPlan } from '../../bench/plan.ts'
+import { ScenarioError, loadScenario, validateScenario } from '../../bench/contracts/scenario.ts'
 
 const valid = {
   name: 'x',

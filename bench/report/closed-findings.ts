@@ -1,0 +1,73 @@
+// The closed loop's comparisons: each token or sealed cookie against each session, paired round by round, and a ranking only where the intervals carry it.
+import type { CellResult, ResultsFile } from '../contracts/results.ts'
+import { times, us } from '../format.ts'
+import { descriptorOf } from '../strategies/index.ts'
+import { describePair, EQUIVALENCE, label, list, MIN_ROUNDS_FOR_FINDING, okCells, pairedRatio, scopeOf, WHERE, type Finding, type PairedRatio, type Scope } from './finding.ts'
+import { factFindings } from './facts.ts'
+
+export function closedLoopFindings(results: ResultsFile): Finding[] {
+  const ok = okCells(results)
+  const out: Finding[] = []
+  const cpu = (c: CellResult) => c.summary!.cpuUsPerRequest.median
+  const base = ok.find((c) => c.id === results.scenario.baseline)
+  const single = ok.filter((c) => c.instances === 1)
+  const servers = single.filter((c) => descriptorOf(c).state === 'server')
+  const clients = single.filter((c) => descriptorOf(c).state === 'client')
+  const overhead = (c: CellResult) => c.summary!.overheadUs?.median ?? null
+  const store = (c: CellResult) => c.summary!.storeCpuUsPerRequest?.median ?? null
+  const figuresOf = (a: CellResult, b: CellResult, p: PairedRatio) => ({
+    [`${a.id}.cpuUs`]: cpu(a), [`${b.id}.cpuUs`]: cpu(b), [`${a.id}.overheadUs`]: overhead(a), [`${b.id}.overheadUs`]: overhead(b),
+    [`${a.id}.storeCpuUs`]: store(a), [`${b.id}.storeCpuUs`]: store(b), rounds: p.rounds,
+  })
+  const detailOf = (a: CellResult, b: CellResult, p: PairedRatio) => {
+    const o = (c: CellResult) => (overhead(c) === null ? 'n/a' : us(overhead(c)!))
+    const st = (c: CellResult) => (store(c) === null ? '' : ` + ${us(store(c)!)} in the store process`)
+    return `${describePair(p)}; servers' medians ${a.id} ${us(cpu(a))}${st(a)}, ${b.id} ${us(cpu(b))}${st(b)}${base ? `; overhead over ${base.id} (against the baseline windows around each window): ${o(a)} vs ${o(b)}` : ''}`
+  }
+  const compared = (kind: string, a: CellResult, b: CellResult, p: PairedRatio, sentence: string, scope: Scope): Finding => ({
+    id: `${kind}-${a.id}-vs-${b.id}`, kind, sentence, cells: [a.id, b.id], figures: figuresOf(a, b, p), detail: detailOf(a, b, p),
+    ratio: p.median, interval: p.interval, coverage: p.coverage,
+    verdict: p.verdict === 'higher' || p.verdict === 'lower' ? 'ahead' : 'indistinguishable', scope,
+  })
+
+  // Each token or sealed cookie against each server-side session, the store process's CPU counted on the session's side.
+  for (const s of servers) {
+    for (const j of clients) {
+      const p = pairedRatio(j, s, { store: true })
+      if (!p) continue
+      const scope = scopeOf(s, 'closed')
+      const where = `${label(s)} (${WHERE[scope.store]})`
+      const withStore = store(s) === null ? '' : ', the store process\'s CPU counted'
+      const sentence = p.verdict === 'higher' || p.verdict === 'lower'
+        ? `On ${s.workload}, ${label(j)} cost ${times(p.median)} the CPU per request of ${where}${withStore}: ${p.verdict === 'higher' ? 'the session was cheaper' : 'the token was cheaper'} in this run (closed loop at saturation, one instance).`
+        : `On ${s.workload}, ${label(j)} and ${where} are not distinguishable in this run (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}${p.rounds < MIN_ROUNDS_FOR_FINDING ? `, ${p.rounds} round${p.rounds === 1 ? '' : 's'}` : ''}).`
+      out.push(compared('cpu', j, s, p, sentence, scope))
+    }
+  }
+  // A ranking only where the rounds support it: the cheapest (or dearest) must be ahead of every other.
+  const auth = single.filter((c) => descriptorOf(c).state !== 'none')
+  if (auth.length >= 3) {
+    const byRatio = [...auth].sort((a, b) => (a.summary!.ratioToBaseline.cpu ?? cpu(a)) - (b.summary!.ratioToBaseline.cpu ?? cpu(b)))
+    for (const [end, word] of [[byRatio[0]!, 'cheapest'], [byRatio[byRatio.length - 1]!, 'most expensive']] as const) {
+      const others = auth.filter((c) => c !== end)
+      const pairs = others.map((o) => ({ o, p: pairedRatio(o, end) }))
+      const unclear = pairs.filter(({ p }) => !p || (word === 'cheapest' ? p.verdict !== 'higher' : p.verdict !== 'lower'))
+      const scope = { ...scopeOf(end, 'closed'), store: 'none' as const, storeRttMs: null }
+      const nearest = pairs.filter((x) => x.p).sort((x, y) => Math.abs(Math.log(x.p!.median)) - Math.abs(Math.log(y.p!.median)))[0]
+      if (!nearest) continue
+      const p = nearest.p!
+      out.push({
+        id: `rank-${word === 'cheapest' ? 'cheapest' : 'dearest'}`, kind: 'cpu-ranking', cells: [end.id, ...others.map((o) => o.id)],
+        sentence: unclear.length === 0
+          ? `On ${end.workload}, the ${word} authentication by servers' CPU per request was ${label(end)}: every other cell's paired interval lies ${word === 'cheapest' ? 'above' : 'below'} it by more than ${EQUIVALENCE * 100}% (nearest: ${label(nearest.o)}, ${times(p.median)}).`
+          : `On ${end.workload}, no single ${word} authentication: ${label(end)} has the ${word === 'cheapest' ? 'lowest' : 'highest'} median, but ${list(unclear.map((u) => label(u.o)))} ${unclear.length === 1 ? 'is' : 'are'} not distinguishable from it in this run.`,
+        figures: Object.fromEntries(pairs.map(({ o, p: q }) => [`${o.id}/${end.id}`, q ? q.median : null])),
+        detail: pairs.map(({ o, p: q }) => `${o.id}: ${q ? `${times(q.median)} (${times(q.interval[0])}–${times(q.interval[1])})` : 'no paired rounds'}`).join('; '),
+        ratio: p.median, interval: p.interval, coverage: p.coverage, verdict: unclear.length === 0 ? 'ahead' : 'indistinguishable', scope,
+      })
+    }
+  }
+  out.push(...factFindings(results))
+  return out
+}
+

@@ -1,0 +1,30 @@
+// The report's side of each workload: which findings it computes, which charts it draws and which
+// sections its page shows. html.ts and findings.ts call these and never ask which workload a run held.
+import type { ResultsFile } from '../../contracts/results.ts'
+import { workloadKind, type WorkloadKind } from '../../contracts/scenario.ts'
+import type { ChartSpec } from '../../page/kit.ts'
+import type { Finding } from '../finding.ts'
+import { closedReport } from './closed.ts'
+import { lifecycleReport } from './lifecycle.ts'
+import { openReport } from './open.ts'
+
+export interface WorkloadReport {
+  findings(results: ResultsFile): Finding[]
+  charts(results: ResultsFile): ChartSpec[]
+  /** Everything between the answer and the end of the page. */
+  sections(results: ResultsFile, ctx: { charts: ChartSpec[]; fleetModel: string }): string
+  /** What a run of this workload measures, for "Not measured in this run". */
+  measures: { openLoop: boolean; lifecycle: boolean }
+}
+
+export const workloadReports = {
+  closed: closedReport,
+  open: openReport,
+  lifecycle: lifecycleReport,
+} satisfies Record<WorkloadKind, WorkloadReport>
+
+/** The run's report side. */
+export const reportOf = (results: ResultsFile): WorkloadReport => workloadReports[workloadKind(results.scenario)]
+
+/** Every chart of a run, as its workload draws them. */
+export const buildCharts = (results: ResultsFile): ChartSpec[] => reportOf(results).charts(results)

@@ -1,0 +1,22 @@
+import { latencyCurve, closedCharts } from '../charts.ts'
+import { closedLoopFindings } from '../closed-findings.ts'
+import { distanceHtml } from '../distance.ts'
+import { fromLines } from '../finding.ts'
+import { distanceFindings } from '../distance.ts'
+import { openLoopFindings } from '../open-findings.ts'
+import { openLoopHtml } from '../sections.ts'
+import { closedSections } from './closed.ts'
+import type { WorkloadReport } from './index.ts'
+
+/** The open loop: the closed-loop figures of each round's capacity window, plus latency and CPU at equal offered load and the store's distance. */
+export const openReport: WorkloadReport = {
+  findings: (r) => [...fromLines(r, 'distance', distanceFindings(r), 'open'), ...closedLoopFindings(r), ...openLoopFindings(r)],
+  charts: (r) => {
+    const curve = latencyCurve(r)
+    return [...closedCharts(r), ...(curve ? [curve] : [])]
+  },
+  sections: (results, ctx) => `${openLoopHtml(results)}
+${distanceHtml(results)}
+${closedSections(results, ctx)}`,
+  measures: { openLoop: true, lifecycle: false },
+}

@@ -1,0 +1,95 @@
+// The open loop: each cell's closed-loop capacity in the round, then a window at each fixed rate
+// (equal load for every cell) and at each fraction of that capacity (the latency curve).
+import type { RunEvent } from '../contracts/events.ts'
+import type { OpenLoopPoint, OpenMeasurement } from '../contracts/results.ts'
+import type { Scenario } from '../contracts/scenario.ts'
+import { checkRound } from '../check.ts'
+import { measureOpen } from '../collect.ts'
+import { median, shuffled } from '../stats.ts'
+import { closedFigures, PREPARE_SECONDS_ESTIMATE } from './closed.ts'
+import { lifecycleOnlyAxes } from './checks.ts'
+import type { WorkloadDescriptor } from './index.ts'
+import { cellWindow, retire, type TurnContext } from './turn.ts'
+
+type OpenMeasured = Extract<RunEvent, { type: 'open-measured' }>
+const points = (s: Scenario) => (s.load.rates?.length ?? 0) + (s.load.capacityFractions?.length ?? 0)
+
+/**
+ * One round in open mode: every cell in a shuffled order, each with one closed-loop window (its
+ * capacity in this round, and a round of closed-loop figures), then one open-loop window at each
+ * fixed rate and each fraction of that capacity.
+ */
+async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
+  const { opts, emit, active, scenario, plans, random } = ctx
+  const { load } = scenario
+  const order = shuffled(plans.filter((p) => active.has(p.id)), random)
+  emit({ type: 'round-order', round, order: order.map((p) => p.id) })
+  for (const plan of order) {
+    const capacity = await cellWindow(plan, round, 0, ctx)
+    if (!capacity || opts.signal.aborted) continue
+    const rt = ctx.runtimes.get(plan.id)!
+    const points = [
+      ...(load.rates ?? []).map((rate) => ({ rate, fraction: null })),
+      ...(load.capacityFractions ?? []).map((fraction) => ({ rate: Math.max(1, Math.round(capacity.rps * fraction)), fraction })),
+    ]
+    for (const point of points) {
+      if (opts.signal.aborted) return
+      const m = await measureOpen(rt, { round, ...point }, load, opts.signal)
+      if (opts.signal.aborted) return
+      const problem = checkRound({ round, requests: m.completed, errors: 0, timeouts: 0, statusCounts: m.statusCounts, storeOpsPerRequest: m.storeOpsPerRequest, redisCommandsPerRequest: null }, rt.expected, rt.expected401Share, rt.renewalBound)
+      emit({ type: 'open-measured', cell: plan.id, round, measurement: m, problem: problem && `open loop at ${point.rate}/s: ${problem}` })
+      if (problem) {
+        emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: `open loop at ${point.rate}/s: ${problem}` })
+        active.delete(plan.id)
+        await retire(plan.id, ctx.runtimes, emit)
+        break
+      }
+    }
+  }
+}
+
+
+/** One point per rate (fixed rates, then capacity fractions), each figure the median over its rounds. */
+function openLoopPoints(windows: OpenMeasured[]): OpenLoopPoint[] {
+  const groups = new Map<string, OpenMeasurement[]>()
+  for (const { measurement: m } of windows) {
+    const key = m.fraction === null ? `rate:${m.rate}` : `fraction:${m.fraction}`
+    groups.set(key, [...(groups.get(key) ?? []), m])
+  }
+  return [...groups.values()].map((ms) => {
+    const med = (pick: (m: OpenMeasurement) => number) => median(ms.map(pick))
+    return {
+      rate: med((m) => m.rate),
+      fraction: ms[0]!.fraction,
+      achievedRate: med((m) => m.achievedRate),
+      latencyUs: {
+        p50: med((m) => m.latencyUs.p50), p90: med((m) => m.latencyUs.p90), p99: med((m) => m.latencyUs.p99),
+        p999: med((m) => m.latencyUs.p999), max: Math.max(...ms.map((m) => m.latencyUs.max)),
+      },
+      cpuUsPerRequest: med((m) => m.cpuUsPerRequest),
+      serverBusyShare: med((m) => m.serverBusyShare),
+      heldRounds: ms.filter((m) => m.held).length,
+      rounds: ms,
+    }
+  }).sort((a, b) => Number(a.fraction !== null) - Number(b.fraction !== null) || a.rate - b.rate)
+}
+
+export const openWorkload: WorkloadDescriptor = {
+  kind: 'open',
+  smoke: (s: Scenario) => s,
+  checkCell: lifecycleOnlyAxes,
+  runRound: runOpenRound,
+  reduce: (cell) => ({
+    ...closedFigures(cell),
+    openLoop: openLoopPoints(cell.events.filter((e): e is OpenMeasured => e.type === 'open-measured')),
+    lifecycle: null, timeline: null, recovery: null,
+  }),
+  bracketed: false,
+  progress: {
+    windowsPerRound: (active, _baseline, s) => active.length * (1 + points(s)),
+    windowSeconds: (s) => s.load.durationSeconds + 0.6,
+    prepareSeconds: (s) => PREPARE_SECONDS_ESTIMATE + s.load.warmupSeconds,
+    describe: (s, _cells, _perRound, _baseline, seed) =>
+      `open loop: each cell's closed-loop capacity, then ${points(s)} rate points, ${s.load.durationSeconds}s each (order shuffled with seed ${seed}), ${s.workload.users} users`,
+  },
+}
