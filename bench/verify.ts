@@ -163,8 +163,9 @@ async function probeCredential(plan: CellPlan, urls: string[]): Promise<{ creden
 /** The requests the load rotates through: one per user, credential i issued by instance i mod n. */
 async function credentialPool(plan: CellPlan, urls: string[], users: number): Promise<LoadRequest[]> {
   if (plan.workload === 'POST /login') {
+    // Each login stands for a visitor without a session: it presents no cookie and keeps none.
     return Array.from({ length: users }, (_, i) => ({
-      method: 'POST' as const, path: '/login', headers: { 'content-type': 'application/json' }, body: loginBody(i + 1),
+      method: 'POST' as const, path: '/login', headers: { 'content-type': 'application/json' }, body: loginBody(i + 1), keepCookies: false,
     }))
   }
   const d = descriptorOf(plan)

@@ -81,7 +81,7 @@ describe('storeRttMs in a scenario', () => {
     const plan = (cells: unknown[]) => () => expandPlan(validateScenario({ name: 'd', description: 'd', cells, workload: { route: 'GET /me' } }, 'd.json'), 'd.json')
     assert.throws(plan([{ strategy: 'session', store: 'redis', storeRttMs: -1 }]), (e: { issues: { path: string }[] }) => e.issues.some((i) => i.path === 'cells[0].storeRttMs'))
     assert.throws(plan([{ strategy: 'session', store: 'sqlite', storeRttMs: 1 }]), (e: { issues: { path: string; message: string }[] }) =>
-      e.issues.some((i) => i.path === 'cells[0].storeRttMs' && /between the servers and Redis; found store "sqlite"/.test(i.message)))
+      e.issues.some((i) => i.path === 'cells[0].storeRttMs' && /between the servers and a store reached over a socket \(redis\); found store "sqlite"/.test(i.message)))
     assert.deepEqual(plan([{ strategy: 'session', store: 'redis', storeRttMs: [0, 0.5] }])().cells.map((c) => c.id), ['session-redis', 'session-redis-rtt0.5ms'])
   })
 })

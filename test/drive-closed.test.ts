@@ -84,3 +84,20 @@ test('a sealed cookie re-sealed by the server is kept: one renewal per client, t
   // Usernames differ by a character or two: the mix of users moves the mean by a byte at most.
   assert.ok(Math.abs(perResponse(after) - perResponse(before)) < 2, `${perResponse(before)} then ${perResponse(after)} bytes per response`)
 })
+
+test('a client that stands for a new visitor each time (the login workload) keeps no cookie', async (t) => {
+  let presented = 0
+  const server = createServer((req, res) => {
+    if (req.headers.cookie) presented++
+    res.setHeader('set-cookie', 'sid=fresh; Path=/; HttpOnly')
+    res.end('ok')
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const requests = Array.from({ length: 10 }, () => ({ method: 'POST' as const, path: '/login', headers: { 'content-type': 'application/json' }, body: '{}', keepCookies: false }))
+  const r = await drive([url], requests, 2, 1)
+  assert.ok(r.requests > 50, `${r.requests} requests`)
+  assert.equal(presented, 0)
+  assert.equal(requests.every((q) => !('cookie' in q.headers)), true)
+})

@@ -59,7 +59,8 @@ describe('the HTML report in a real browser', () => {
     for (const d of drawn) assert.ok(d.painted > 1000 && d.width > 200, `${d.id}: ${d.painted} painted pixels`)
     assert.deepEqual(problems, [])
     assert.deepEqual(requests, [url])
-    assert.equal(await page.locator('h2').first().textContent(), 'Token lifecycle')
+    // The answer first, then the lifecycle's own section.
+    assert.deepEqual((await page.locator('h2').allTextContents()).slice(0, 2), ['The answer for this run', 'Token lifecycle'])
   })
 
   test('the fleet model\'s page: its three charts drawn, predicted beside measured', { skip }, async (t) => {

@@ -25,6 +25,12 @@ export interface LoadRequest {
   path: string
   headers: Record<string, string>
   body?: string
+  /**
+   * The virtual client keeps what answers set (`Set-Cookie`), as a browser does. Default true;
+   * false for a client that stands for a new visitor each time (the login workload: a user who
+   * holds a session does not log in again).
+   */
+  keepCookies?: boolean
 }
 
 /** One HTTP answer, as the lifecycle needs it. */

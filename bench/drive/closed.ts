@@ -66,6 +66,7 @@ export async function drive(urls: string[], requests: LoadRequest[], connections
     const build = c ? requestBuilder(c.opts) : null
     return rs.map((original) => {
       const r: Built = { ...original, headers: { ...original.headers } }
+      if (original.keepCookies === false) return r
       r.onResponse = (_status, _body, _context, headers) => {
         const set = setCookieOf(headers)
         if (set === undefined || !keepCookies(r.headers, set)) return

@@ -349,7 +349,7 @@ class OpenLoopRun implements ConnectionEvents {
     if (answer.status < 200 || answer.status >= 300) this.non2xx++
     // The virtual client behind this request keeps what the server set, as a browser would.
     const r = this.opts.requests[p.i % this.opts.requests.length]!
-    if (answer.setCookie.length && keepCookies(r.headers, answer.setCookie)) this.buffers[p.i % this.buffers.length] = requestBuffer(this.urls[0]!, r)
+    if (answer.setCookie.length && r.keepCookies !== false && keepCookies(r.headers, answer.setCookie)) this.buffers[p.i % this.buffers.length] = requestBuffer(this.urls[0]!, r)
     if (reusable) this.next(c)
     else {
       this.forget(c)
