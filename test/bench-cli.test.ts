@@ -7,21 +7,17 @@ import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/contracts/results.ts'
 
+import { processesTagged, runTag } from './helpers.ts'
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(ROOT, 'bench/cli.ts')
 const MINI = join(ROOT, 'test/fixtures/mini.json')
 
-/** PIDs of authbench servers and redis-servers alive now. */
-function ourProcesses(): Set<number> {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-  return new Set(out.split('\n')
-    .filter((l) => /servers\/main\.ts|redis-server 127\.0\.0\.1/.test(l))
-    .map((l) => Number(l.trim().split(/\s+/)[0])))
-}
 
-function runCli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
+function runCli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void, tag?: string) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const env = tag ? { ...process.env, AUTHBENCH_TEST_RUN: tag } : process.env
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => { stdout += d })
@@ -38,11 +34,11 @@ describe('npm run bench', () => {
   test.after(() => rmSync(dir, { recursive: true, force: true }))
 
   test('a smoke run: every cell ok, exact counts, every results.json field, nothing left running', async () => {
-    const before = ourProcesses()
+    const tag = runTag()
     const out = join(dir, 'run')
-    const res = await runCli([MINI, '--smoke', '--out', out])
+    const res = await runCli([MINI, '--smoke', '--out', out], undefined, tag)
     assert.equal(res.code, 0, res.stderr)
-    assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
+    assert.deepEqual(processesTagged(tag), [])
     assert.match(res.stderr, /ETA/)
     assert.match(res.stdout, /session-redis\s+ok/)
 
@@ -120,13 +116,13 @@ describe('npm run bench', () => {
   test('a broken scenario is refused with every error named and exit code 2, before anything starts', async () => {
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, JSON.stringify({ name: 'bad', description: 'd', cells: [{ strategy: 'jwt', alg: 'none' }], workload: { route: 'GET /me' }, load: { rounds: 0 }, colour: 'red' }))
-    const before = ourProcesses()
-    const res = await runCli([bad])
+    const tag = runTag()
+    const res = await runCli([bad], undefined, tag)
     assert.equal(res.code, 2)
     assert.match(res.stderr, /bad\.json: \(root\): Unrecognized key/)
     assert.match(res.stderr, /bad\.json: cells\[0\]\.alg: /)
     assert.match(res.stderr, /bad\.json: load\.rounds: /)
-    assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
+    assert.deepEqual(processesTagged(tag), [])
     assert.equal((await runCli(['--bogus'])).code, 2)
     const badSeed = await runCli(['--seed', '1.5'])
     assert.equal(badSeed.code, 2)
@@ -135,7 +131,7 @@ describe('npm run bench', () => {
   })
 
   test('Ctrl-C mid-run: exit 130, partial results marked interrupted, nothing left running', async () => {
-    const before = ourProcesses()
+    const tag = runTag()
     const out = join(dir, 'interrupted')
     let sent = false
     const res = await runCli([MINI, '--out', out], (stderr, child) => {
@@ -143,9 +139,9 @@ describe('npm run bench', () => {
         sent = true
         child.kill('SIGINT')
       }
-    })
+    }, tag)
     assert.equal(res.code, 130, res.stderr)
-    assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
+    assert.deepEqual(processesTagged(tag), [])
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
     assert.equal(results.interrupted, true)
     assert.ok(results.cells.some((c) => c.status === 'skipped' && /interrupted/.test(c.reason ?? '')))

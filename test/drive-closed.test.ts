@@ -31,15 +31,16 @@ test('each connection cycles through its own share of the credential pool, so a 
 
 test('a Set-Cookie replaces that virtual client\'s cookie for its next request and the next window', async (t) => {
   // A server that issues a new cookie value to a client every 5th request and counts the
-  // requests that came with a value it had already replaced (what a client that ignores
-  // Set-Cookie would send).
+  // requests that came with a value older than the last two it issued (what a client that
+  // ignores Set-Cookie sends). One answer per connection may be in flight when a window ends,
+  // and is dropped with it: the value it carried is the only one a client may miss.
   const latest = new Map<string, number>()
   let stale = 0
   let issued = 0
   const server = createServer((req, res) => {
     const [, user, version] = /c=(\d+)\.(\d+)/.exec(req.headers.cookie ?? '') ?? []
     const current = latest.get(user!) ?? 0
-    if (Number(version) !== current) stale++
+    if (Number(version) < current - 1) stale++
     const seen = (latest.get(`${user}:n`) ?? 0) + 1
     latest.set(`${user}:n`, seen)
     if (seen % 5 === 0) {
@@ -58,8 +59,12 @@ test('a Set-Cookie replaces that virtual client\'s cookie for its next request a
   assert.ok(first.requests > 100 && second.requests > 100, `${first.requests}, ${second.requests} requests`)
   assert.ok(issued > 40, `${issued} cookies issued`)
   assert.equal(stale, 0)
-  // The pool holds every client's newest cookie, with the cookies it did not touch and the one it added.
-  for (let i = 0; i < 20; i++) assert.equal(requests[i]!.headers.cookie, `theme=dark; c=${i}.${latest.get(String(i))}; other=x`)
+  // The pool holds every client's newest cookie (or the one before, its successor lost in flight), with the cookies it did not touch and the one it added.
+  for (let i = 0; i < 20; i++) {
+    const [, cookieVersion] = /c=\d+\.(\d+)/.exec(requests[i]!.headers.cookie!)!
+    assert.ok(latest.get(String(i))! - Number(cookieVersion) <= 1, `client ${i}: ${requests[i]!.headers.cookie}, latest ${latest.get(String(i))}`)
+    assert.match(requests[i]!.headers.cookie, new RegExp(`^theme=dark; c=${i}\\.\\d+; other=x$`))
+  }
 })
 
 test('a sealed cookie re-sealed by the server is kept: one renewal per client, then no more, and flat response bytes', async (t) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { recoveryOf } from '../bench/recovery.ts'
 import { startRedis } from '../bench/stores/redis-server.ts'
-import { ourProcesses, runBench } from './helpers.ts'
+import { processesTagged, runBench, runTag } from './helpers.ts'
 import type { ResultsFile, TimelinePoint } from '../bench/contracts/results.ts'
 import { validateScenario } from '../bench/contracts/scenario.ts'
 
@@ -72,10 +72,10 @@ describe('fault timelines', () => {
       faults: [{ atSeconds: 1, action: 'pause-store', durationSeconds: 1 }, { atSeconds: 3.5, action: 'restart-store' }],
       load: { rounds: 1 },
     }))
-    const before = ourProcesses()
-    const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'])
+    const tag = runTag()
+    const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'], tag)
     assert.equal(res.code, 0, res.stderr + res.stdout)
-    assert.deepEqual([...ourProcesses()].filter((p) => !before.has(p)), [])
+    assert.deepEqual(processesTagged(tag), [])
     const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
     const session = results.cells.find((c) => c.id === 'session-redis')!
     const [pause, restart] = session.recovery!.episodes

@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { after } from 'node:test'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generatePrivateKeyPem } from '../servers/keys.ts'
@@ -108,9 +108,35 @@ export async function opsOf<T>(server: Server, run: () => Promise<T>): Promise<{
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** Runs `npm run bench -- ARGS` (bench/cli.ts through tsx) from the project root; resolves with its exit code and output. */
-export function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * A tag a test puts in a child's environment; every process the child starts (servers, stores,
+ * proxies) inherits it. Any process still alive with the tag after the child exits was left
+ * behind: a check that other test files' processes, running at the same time, cannot confuse.
+ */
+export const runTag = () => `t${process.pid}-${randomBytes(6).toString('hex')}`
+
+/** PIDs of live processes whose environment holds `tag`. */
+export function processesTagged(tag: string): number[] {
+  const marker = `AUTHBENCH_TEST_RUN=${tag}\0`
+  const out: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    let env: string
+    try {
+      env = readFileSync(`/proc/${name}/environ`, 'latin1')
+    } catch {
+      continue // gone meanwhile, or not readable: not one of ours
+    }
+    if (`${env}\0`.includes(marker)) out.push(Number(name))
+  }
+  return out
+}
+
+/** Runs the bench CLI; with `tag`, every process it starts carries it (see `processesTagged`). */
+export function runBench(args: string[], tag?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const env = tag ? { ...process.env, AUTHBENCH_TEST_RUN: tag } : process.env
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => { stdout += d })
@@ -119,8 +145,3 @@ export function runBench(args: string[]): Promise<{ code: number | null; stdout:
   })
 }
 
-/** PIDs of authbench servers and loopback redis-servers alive now. */
-export function ourProcesses(): Set<number> {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-  return new Set(out.split('\n').filter((l) => /servers\/main\.ts|redis-server 127\.0\.0\.1/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])))
-}

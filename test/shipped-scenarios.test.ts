@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +10,21 @@ import type { ResultsFile } from '../bench/contracts/results.ts'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const scenarios = readdirSync(join(ROOT, 'scenarios')).filter((f) => /\.(ts|json|ya?ml)$/.test(f)).sort()
 
-describe('every shipped scenario runs in smoke mode with every cell ok', () => {
+/** Runs the bench CLI without blocking the event loop, so scenarios run three at a time. */
+function bench(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    const timer = setTimeout(() => child.kill('SIGINT'), 240_000)
+    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }) })
+  })
+}
+
+// Three scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
+describe('every shipped scenario runs in smoke mode with every cell ok', { concurrency: 3 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-shipped-'))
   test.after(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -19,10 +33,9 @@ describe('every shipped scenario runs in smoke mode with every cell ok', () => {
   })
 
   for (const file of scenarios) {
-    test(file, () => {
+    test(file, async () => {
       const out = join(dir, file)
-      const res = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), join('scenarios', file), '--smoke', '--out', out],
-        { cwd: ROOT, encoding: 'utf8', timeout: 240_000 })
+      const res = await bench([join('scenarios', file), '--smoke', '--out', out])
       assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`)
       const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
       assert.deepEqual(results.cells.filter((c) => c.status !== 'ok').map((c) => `${c.id}: ${c.reason}`), [])
