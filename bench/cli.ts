@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ScenarioError, SimulationInputError } from '../servers/errors.ts'
+import { POSTGRES_URL_PATTERN } from '../servers/stores/postgres.ts'
 import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from '../servers/stores/redis.ts'
 import { ProcessGroup } from './processes.ts'
 import { progressPrinter, summaryTable } from './progress.ts'
@@ -14,13 +15,14 @@ import type { ResultsFile } from './contracts/results.ts'
 import { loadScenario } from './contracts/scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis-url URL] [--redis-cluster-url HOST:PORT,...]
+const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis-url URL] [--redis-cluster-url HOST:PORT,...] [--postgres-url URL]
 
   SCENARIO         a .ts, .json or .yaml scenario file (default scenarios/default.ts)
   --smoke          every run about a second, one round (same output shape)
   --out DIR        output folder (default reports/<timestamp>-<scenario name>/)
   --redis-url URL  use this Redis instead of starting a private redis-server (also REDIS_URL)
   --redis-cluster-url HOST:PORT,...  use this Redis Cluster for redis-cluster cells instead of starting three private masters (also REDIS_CLUSTER_URL)
+  --postgres-url URL  use this PostgreSQL (postgres://user@host:port/db) instead of starting a private one (also POSTGRES_URL)
   --no-pin         do not pin the load generator and the servers to separate CPUs
   --seed N         seed of the per-round shuffle of the cell order (default: random, recorded in results.json)
 
@@ -44,12 +46,12 @@ function linkLatest(outDir: string): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; 'redis-cluster-url'?: string; help?: boolean; 'no-pin'?: boolean; seed?: string }
+  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; 'redis-cluster-url'?: string; 'postgres-url'?: string; help?: boolean; 'no-pin'?: boolean; seed?: string }
   let positionals: string[]
   try {
     ({ values, positionals } = parseArgs({
       args: argv, allowPositionals: true, strict: true,
-      options: { smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, 'redis-cluster-url': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, 'redis-cluster-url': { type: 'string' }, 'postgres-url': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }))
   } catch (err) {
     process.stderr.write(`authbench: ${(err as Error).message}\n${USAGE}\n`)
@@ -72,6 +74,11 @@ async function main(argv: string[]): Promise<number> {
   const clusterUrl = values['redis-cluster-url'] ?? process.env.REDIS_CLUSTER_URL ?? null
   if (clusterUrl !== null && !REDIS_CLUSTER_URL_PATTERN.test(clusterUrl)) {
     process.stderr.write(`authbench: --redis-cluster-url must look like host:port,host:port; got "${clusterUrl}"\n`)
+    return EXIT.usage
+  }
+  const postgresUrl = values['postgres-url'] ?? process.env.POSTGRES_URL ?? null
+  if (postgresUrl !== null && !POSTGRES_URL_PATTERN.test(postgresUrl)) {
+    process.stderr.write(`authbench: --postgres-url must look like postgres://user@host:port/database; got "${postgresUrl}"\n`)
     return EXIT.usage
   }
   if (redisUrl !== null && !REDIS_URL_PATTERN.test(redisUrl)) {
@@ -115,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     results = await runScenario({
       scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, group, pin: !values['no-pin'],
-      storeUrls: { ...(redisUrl ? { redis: redisUrl } : {}), ...(clusterUrl ? { 'redis-cluster': clusterUrl } : {}) }, signal: controller.signal, ...(seed === undefined ? {} : { seed }),
+      storeUrls: { ...(redisUrl ? { redis: redisUrl } : {}), ...(clusterUrl ? { 'redis-cluster': clusterUrl } : {}), ...(postgresUrl ? { postgres: postgresUrl } : {}) }, signal: controller.signal, ...(seed === undefined ? {} : { seed }),
       listeners: [progressPrinter((line) => process.stderr.write(`${line}\n`))],
     })
   } finally {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from './errors.ts'
 import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
+import { POSTGRES_URL_PATTERN } from './stores/postgres.ts'
 import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from './stores/redis.ts'
 import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
 
@@ -40,7 +41,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       options: {
         'trace-sql': { type: 'boolean' as const },
         ...Object.fromEntries([
-          'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'redis-cluster-url', 'db', 'jwt-secret',
+          'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'redis-cluster-url', 'postgres-url', 'db', 'jwt-secret',
           'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'refresh-grace', 'users', 'hash-cost',
         ].map((name) => [name, { type: 'string' as const }])),
       },
@@ -59,6 +60,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     host: values.host ?? '127.0.0.1',
     redisUrl: values['redis-url'] ?? env.REDIS_URL,
     redisClusterUrl: values['redis-cluster-url'] ?? env.REDIS_CLUSTER_URL,
+    postgresUrl: values['postgres-url'] ?? env.POSTGRES_URL,
     db: values.db,
     jwtSecret: values['jwt-secret'],
     keyFile: values['key-file'],
@@ -74,6 +76,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   }
   if (config.redisClusterUrl && !REDIS_CLUSTER_URL_PATTERN.test(config.redisClusterUrl)) {
     throw new ConfigError(`--redis-cluster-url must look like host:port,host:port; got "${config.redisClusterUrl}"`)
+  }
+  if (config.postgresUrl && !POSTGRES_URL_PATTERN.test(config.postgresUrl)) {
+    throw new ConfigError(`--postgres-url must look like postgres://user@host:port/database; got "${config.postgresUrl}"`)
   }
   if (config.redisUrl && !REDIS_URL_PATTERN.test(config.redisUrl)) {
     throw new ConfigError(`--redis-url must look like redis://host:port; got "${config.redisUrl}"`)

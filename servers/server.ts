@@ -20,6 +20,8 @@ export interface ServerConfig {
   redisUrl?: string | undefined
   /** `host:port,host:port`: seed nodes of a Redis Cluster (store redis-cluster). */
   redisClusterUrl?: string | undefined
+  /** `postgres://user@host:port/database` (store postgres). */
+  postgresUrl?: string | undefined
   /** SQLite file; a fresh temporary file (removed on close) when absent. */
   db?: string | undefined
   jwtSecret?: string | undefined

@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { TOUCH_INTERVAL_MS } from '../servers/strategies/session.ts'
-import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../servers/types.ts'
+import { STORES, type Alg, type EngineKind, type Revocation, type StoreKind, type StrategyKind } from '../servers/types.ts'
 import { login, manualClock, opsOf, testServer } from './helpers.ts'
 
 interface Combo { strategy: StrategyKind; store: StoreKind; alg?: Alg; engine?: EngineKind; revocation?: Revocation }
 
 const combos: Combo[] = [
   { strategy: 'none', store: 'sqlite' },
-  ...(['sqlite', 'redis', 'redis-cluster', 'memory'] as const).map((store) => ({ strategy: 'session' as const, store })),
+  ...STORES.map((store) => ({ strategy: 'session' as const, store })),
   ...(['HS256', 'RS256', 'ES256', 'EdDSA'] as const).flatMap((alg) =>
     (['jose', 'fast-jwt'] as const).map((engine) => ({ strategy: 'jwt' as const, store: 'sqlite' as const, alg, engine }))),
   { strategy: 'jwt', store: 'redis', alg: 'HS256', engine: 'jose' },
   { strategy: 'jwt', store: 'redis-cluster', alg: 'HS256', engine: 'fast-jwt' },
   { strategy: 'jwt', store: 'memory', alg: 'HS256', engine: 'fast-jwt' },
-  ...(['sqlite', 'redis', 'redis-cluster', 'memory'] as const).map((store) => ({ strategy: 'jwt' as const, store, alg: 'ES256' as const, engine: 'fast-jwt' as const, revocation: 'denylist' as const })),
+  { strategy: 'jwt', store: 'postgres', alg: 'HS256', engine: 'jose' },
+  ...STORES.map((store) => ({ strategy: 'jwt' as const, store, alg: 'ES256' as const, engine: 'fast-jwt' as const, revocation: 'denylist' as const })),
   { strategy: 'jwt', store: 'sqlite', alg: 'EdDSA', engine: 'jose', revocation: 'denylist' },
   { strategy: 'cookie', store: 'sqlite' },
 ]

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generatePrivateKeyPem } from '../servers/keys.ts'
 import { createServer, DEFAULT_CONFIG, type Server, type ServerConfig } from '../servers/server.ts'
-import type { Alg } from '../servers/types.ts'
+import type { Alg, StoreKind } from '../servers/types.ts'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
+import { startPostgres, type PrivatePostgres } from '../bench/stores/postgres-server.ts'
 
 /** A clock the test moves by hand. */
 export function manualClock(start = Date.UTC(2026, 10, 1)) {
@@ -40,6 +41,25 @@ export function sharedCluster(): Promise<PrivateCluster> {
   return cluster
 }
 
+let postgres: Promise<PrivatePostgres> | null = null
+after(async () => {
+  if (postgres) await (await postgres).stop()
+})
+/** One real PostgreSQL (the embedded binaries) per test file, started on first use, stopped when the file's tests end. */
+export function sharedPostgres(): Promise<PrivatePostgres> {
+  postgres ??= startPostgres()
+  return postgres
+}
+
+/** The flags a server of store `kind` needs to reach this file's shared store (none for in-process stores). */
+export async function storeConfig(kind: StoreKind): Promise<Pick<ServerConfig, 'redisUrl' | 'redisClusterUrl' | 'postgresUrl'>> {
+  return {
+    redisUrl: kind === 'redis' ? (await sharedRedis()).url : undefined,
+    redisClusterUrl: kind === 'redis-cluster' ? (await sharedCluster()).url : undefined,
+    postgresUrl: kind === 'postgres' ? (await sharedPostgres()).url : undefined,
+  }
+}
+
 let prefixCounter = 0
 export const uniquePrefix = () => `t${process.pid}-${++prefixCounter}-${randomBytes(4).toString('hex')}:`
 
@@ -62,8 +82,10 @@ export type TestConfig = Partial<ServerConfig> & Pick<ServerConfig, 'strategy'>
 /** A server with 10 cheaply hashed users, closed when the test ends. */
 export async function testServer(t: TestContext, config: TestConfig, options: { clock?: () => number; purgeIntervalMs?: number } = {}): Promise<Server> {
   const full: ServerConfig = { ...DEFAULT_CONFIG, users: 10, hashCost: 4, ...config }
-  if (full.store === 'redis' && !full.redisUrl) full.redisUrl = (await sharedRedis()).url
-  if (full.store === 'redis-cluster' && !full.redisClusterUrl) full.redisClusterUrl = (await sharedCluster()).url
+  const shared = await storeConfig(full.store)
+  full.redisUrl ??= shared.redisUrl
+  full.redisClusterUrl ??= shared.redisClusterUrl
+  full.postgresUrl ??= shared.postgresUrl
   const server = await createServer(full, { ...options, redisKeyPrefix: uniquePrefix() })
   t.after(() => server.close())
   return server

@@ -1,3 +1,4 @@
+import { STORES } from '../servers/types.ts'
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { parseServerArgs } from '../servers/cli-config.ts'
@@ -6,7 +7,7 @@ import { login, manualClock, testServer } from './helpers.ts'
 
 type Pair = { access_token: string; refresh_token: string }
 
-for (const store of ['sqlite', 'redis', 'redis-cluster', 'memory'] as const) {
+for (const store of STORES) {
   describe(`refresh grace window (${store})`, () => {
     test('without one, two tabs refreshing at once: reuse detected, the family gone, no tab keeps a working refresh token', async (t) => {
       const server = await testServer(t, { strategy: 'jwt', store, engine: 'fast-jwt' })

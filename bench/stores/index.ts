@@ -2,6 +2,7 @@ import type { StoreKind } from '../../servers/types.ts'
 import type { ProcessGroup } from '../processes.ts'
 import { memoryProvisioner } from './memory.ts'
 import { redisProvisioner } from './redis.ts'
+import { postgresProvisioner } from './postgres.ts'
 import { redisClusterProvisioner } from './redis-cluster.ts'
 import { sqliteProvisioner } from './sqlite.ts'
 
@@ -90,5 +91,6 @@ export const storeProvisioners = {
   sqlite: sqliteProvisioner,
   redis: redisProvisioner,
   'redis-cluster': redisClusterProvisioner,
+  postgres: postgresProvisioner,
   memory: memoryProvisioner,
 } satisfies Record<StoreKind, StoreProvisioner>
