@@ -160,27 +160,31 @@ export async function startPostgres(options: { cpus?: string | null } = {}): Pro
 
 const TICK_US = 10_000
 
+/** A process's parent and its CPU: the scheduler's own run time (ns, /proc/PID/schedstat), and the kernel's tick counts for reaped children. */
+function procCpu(pid: number | string): { ppid: number; runUs: number; childrenUs: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  const runUs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000
+  return { ppid: Number(fields[1]), runUs, childrenUs: (Number(fields[13]) + Number(fields[14])) * TICK_US }
+}
+
 /**
  * CPU time of a PostgreSQL server and every process it runs (one backend per connection, the
- * background workers), µs: the postmaster's own and its reaped children's (utime, stime, cutime,
- * cstime) plus each live child's utime and stime, from the kernel's accounts in /proc.
+ * background workers), µs: each live process's run time as the scheduler accounts it (in ns:
+ * /proc/PID/stat's utime and stime are whole 10 ms ticks, and with a backend per connection the
+ * truncation adds up), plus what the postmaster's reaped children used (cutime, cstime).
  */
 export function postgresCpuUs(postmasterPid: number): number {
-  const stat = (pid: number | string) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return { ppid: Number(fields[1]), utime: Number(fields[11]), stime: Number(fields[12]), cutime: Number(fields[13]), cstime: Number(fields[14]) }
-  }
-  const own = stat(postmasterPid)
-  let ticks = own.utime + own.stime + own.cutime + own.cstime
+  const own = procCpu(postmasterPid)
+  let us = own.runUs + own.childrenUs
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
-    let s: ReturnType<typeof stat>
+    let c: ReturnType<typeof procCpu>
     try {
-      s = stat(name)
+      c = procCpu(name)
     } catch {
-      continue // exited meanwhile: its time is in the postmaster's cutime/cstime once reaped
+      continue // exited meanwhile: its time is in the postmaster's once reaped
     }
-    if (s.ppid === postmasterPid) ticks += s.utime + s.stime
+    if (c.ppid === postmasterPid) us += c.runUs
   }
-  return ticks * TICK_US
+  return Math.round(us)
 }

@@ -109,8 +109,8 @@ export async function createPostgresStore(o: PostgresStoreOptions): Promise<Stat
   // A connection that breaks while idle is dropped by the pool; the next request gets a fresh one or a 503.
   pool.on('error', () => {})
   try {
-    if (o.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${o.schema}`)
-    await pool.query(`BEGIN; ${SCHEMA} COMMIT;`)
+    // The tables are committed durably whatever the server's synchronous_commit: a crash may lose recent rows, never the schema.
+    await pool.query(`BEGIN; SET LOCAL synchronous_commit = on; ${o.schema ? `CREATE SCHEMA IF NOT EXISTS ${o.schema};` : ''} ${SCHEMA} COMMIT;`)
   } catch (err) {
     await pool.end()
     throw err
