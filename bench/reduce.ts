@@ -92,7 +92,10 @@ export function reduceRun(record: RunRecord): ResultsFile {
     smoke: record.smoke,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
-    environment: record.environment,
+    environment: {
+      ...record.environment,
+      stores: record.events.flatMap((e) => (e.type === 'store-ready' ? [{ kind: e.store, description: e.description, settings: e.settings }] : [])),
+    },
     interrupted,
     noiseControl: {
       method: baseWindows.length > 0 && workloadOf(scenario).bracketed ? 'bracketed' : 'none',

@@ -73,7 +73,7 @@ async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string
     try {
       const store = await storeProvisioners[kind].provision({ cpus, group: opts.group, urls: opts.storeUrls })
       stores.set(kind, store)
-      emit({ type: 'store-ready', store: kind, description: store.description })
+      emit({ type: 'store-ready', store: kind, description: store.description, settings: store.settings ?? null })
     } catch (err) {
       const reason = err instanceof StoreUnavailableHereError ? err.message : `could not start the ${kind} store: ${(err as Error).message}`
       for (const p of plans.filter((x) => x.store === kind)) {

@@ -9,7 +9,7 @@ export default defineScenario({
   description: 'GET /me, open loop: equal rates for every cell, and 25-90% of each cell\'s own closed-loop capacity',
   cells: [
     { strategy: 'none' },
-    { strategy: 'session', store: ['sqlite', 'redis'] },
+    { strategy: 'session', store: ['sqlite', 'redis', 'postgres'] },
     { strategy: 'jwt', alg: 'HS256', engine: ['jose', 'fast-jwt'] },
     { strategy: 'jwt', alg: 'EdDSA', engine: 'fast-jwt' },
   ],

@@ -11,7 +11,7 @@ export default defineScenario({
     + 'stand for minutes (what carries over is requests per lifetime). Store operations per second against the lifetime, and how long '
     + 'a logged-out credential keeps working.',
   cells: [
-    { strategy: 'session', store: ['sqlite', 'redis'] },
+    { strategy: 'session', store: ['sqlite', 'redis', 'postgres'] },
     { strategy: 'cookie', accessTtlSeconds: [4, 8, 16] },
     { strategy: 'jwt', engine: 'fast-jwt', revocation: ['none', 'denylist'], accessTtlSeconds: [4, 8, 16] },
   ],

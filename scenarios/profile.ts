@@ -7,7 +7,7 @@ export default defineScenario({
   description: 'GET /profile: every strategy reads the users table; sessions read their store as well; a sealed cookie does not',
   cells: [
     { strategy: 'none' },
-    { strategy: 'session', store: ['sqlite', 'redis'] },
+    { strategy: 'session', store: ['sqlite', 'redis', 'postgres'] },
     { strategy: 'jwt', alg: 'HS256', engine: ['jose', 'fast-jwt'] },
     { strategy: 'cookie' },
   ],

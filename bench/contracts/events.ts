@@ -3,13 +3,13 @@
 import type { StoreKind } from '../../servers/types.ts'
 import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
-import type { CpuPlan, LifecycleMeasurement, OpenMeasurement, RevocationProbe, RoundMeasurement, StoreRtt } from './results.ts'
+import type { CpuPlan, LifecycleMeasurement, OpenMeasurement, RevocationProbe, RoundMeasurement, StoreRtt, StoreSettings } from './results.ts'
 import type { Scenario } from './scenario.ts'
 
 /** What the runner tells its listeners, in order; the same records are what the results are reduced from. */
 export type RunEvent =
   | { type: 'run-started'; scenario: Scenario; cells: CellPlan[]; baseline: string; affinity: CpuPlan | null; seed: number }
-  | { type: 'store-ready'; store: StoreKind; description: string | null }
+  | { type: 'store-ready'; store: StoreKind; description: string | null; settings: StoreSettings | null }
   | { type: 'cell-skipped'; cell: string; reason: string }
   | { type: 'round-order'; round: number; order: string[] }
   | { type: 'round-started'; cell: string; round: number; slot: number; prepare: boolean }

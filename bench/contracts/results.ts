@@ -1,6 +1,7 @@
 // results.json, as every stage writes and reads it (docs/contracts.md, "results.json"), with the
 // records it is reduced from. Types and constants only: reading and writing the file is
 // bench/results-io.ts's.
+import type { StoreKind } from '../../servers/types.ts'
 import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
 import type { Scenario } from './scenario.ts'
@@ -37,6 +38,8 @@ export interface Environment {
   redisServer: string | null
   /** CPUs the load generator (and Redis) and the servers were pinned to; null when unpinned. */
   cpuAffinity?: { client: string; server: string } | null
+  /** Each store process the run used: where it was, and the settings the harness started it with (null: one the user runs, as it is). Absent in older results. */
+  stores?: { kind: StoreKind; description: string | null; settings: StoreSettings | null }[]
 }
 
 /**
@@ -50,6 +53,9 @@ export interface CpuPlan {
 }
 
 /** Exact store operations one request does in steady state (docs/contracts.md, "Store operations"). */
+/** Settings a store was started with, each with why. */
+export type StoreSettings = Record<string, { value: string; why: string }>
+
 export interface ExpectedOps {
   /** Reads of session, refresh-token or denylist state (the cell's store). */
   stateReads: number

@@ -27,9 +27,9 @@ function storeNote(results: ResultsFile, cells: CellResult[]): string {
   if (!cells.some((c) => c.summary?.storeCpuUsPerRequest)) return ''
   const a = results.environment.cpuAffinity
   const where = a
-    ? ` Redis was pinned with the load generator to CPU ${a.client} (the servers had CPU ${a.server}), so the client and Redis shared that CPU.`
-    : ' Redis, the servers and the load generator were not pinned and shared every CPU.'
-  return ` Purple on top: the store process's own CPU per request (Redis, from INFO cpu over the same window), which the server's figure does not contain; an in-process store (SQLite, memory) is already inside the server's.${where}`
+    ? ` The store processes were pinned with the load generator to CPU ${a.client} (the servers had CPU ${a.server}), so the client and the store shared that CPU.`
+    : ' The store processes, the servers and the load generator were not pinned and shared every CPU.'
+  return ` Purple on top: the store process's own CPU per request over the same window (Redis: INFO cpu; PostgreSQL: every process it runs, a backend per connection), which the server's figure does not contain; an in-process store (SQLite, memory) is already inside the server's.${where}`
 }
 
 /** Cells whose figures are trustworthy enough to chart. */

@@ -85,6 +85,14 @@ ${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t
 </tbody></table></details>`
 }
 
+/** Each store process the run used, and the settings the harness started it with, as it recorded them. */
+export function storesHtml(results: ResultsFile): string {
+  const stores = (results.environment.stores ?? []).filter((s) => s.description)
+  return stores.map((s) => `<li>Store ${esc(s.kind)}: ${esc(s.description!)}${s.settings
+    ? `; settings: ${Object.entries(s.settings).map(([k, v]) => `<code>${esc(k)}=${esc(v.value)}</code> (${esc(v.why)})`).join(', ')}. A production server keeps durability on; what a GET costs does not depend on it, what a login's write costs does.`
+    : ''}</li>`).join('\n')
+}
+
 export function methodology(results: ResultsFile): string {
   const e = results.environment
   const l = results.scenario.load
@@ -99,7 +107,8 @@ export function methodology(results: ResultsFile): string {
 <li>Noise control (${esc(nc.method)}): in every round the other cells run in an order shuffled with seed ${nc.seed}, each between two windows of the baseline (${esc(results.scenario.baseline)}); a cell's ratio to the baseline is taken against the mean of those two, so drift slower than a few seconds cancels. When the two disagreed by more than ${percent(nc.bracketTolerance)}, the window was measured again with a fresh bracket (at most ${nc.maxRepeats} times; the last reading stands): ${nc.repeats} window${nc.repeats === 1 ? ' was' : 's were'} measured again in this run${nc.repeats ? ' (every one of them is kept in results.json, in its round\'s <code>repeatedWindows</code>)' : ''}. The rule reads only the two baseline windows, never the cell's own figure, so it cannot favour one value of a cell over another.${nc.bracketSpread ? ` The two baseline windows around a cell differed by ${percent(nc.bracketSpread.median)} at the median, ${percent(nc.bracketSpread.max)} at most.` : ''}</li>
 <li>Saturation: each window records the servers' busy share (CPU time over the window and the CPUs they may use). A closed loop measures CPU per request at saturation only when the client keeps the servers busy; a window under ${percent(CLIENT_BOUND_SHARE)} is flagged client-bound, and its CPU per request reads high (idle wake-ups are shared by fewer requests).${clientBound.length ? ` Client-bound here: ${esc(clientBound.join(', '))}.` : ''}</li>
 <li>CPU per request: each server's process CPU time (user + system) over the window divided by the requests it started; read over IPC before and after the window. Server time: an HDR histogram from onRequest to onResponse, in µs.</li>
-${results.cells.some((c) => c.summary?.storeCpuUsPerRequest) ? '<li>Store CPU: the store process\'s own CPU over the same window (Redis: INFO cpu, checked against the kernel\'s account of the process in the tests), stacked on the servers\' in the chart; in-process stores are inside the servers\' figure.</li>' : '<li>Store CPU: every store measured here ran inside the servers\' processes, so its CPU is inside the servers\' figure; no store process ran.</li>'}
+${storesHtml(results)}
+${results.cells.some((c) => c.summary?.storeCpuUsPerRequest) ? '<li>Store CPU: the store process\'s own CPU over the same window (Redis: INFO cpu, checked against the kernel\'s account of the process in the tests; PostgreSQL: the scheduler\'s account of every process it runs, a backend per connection), stacked on the servers\' in the chart; in-process stores are inside the servers\' figure.</li>' : '<li>Store CPU: every store measured here ran inside the servers\' processes, so its CPU is inside the servers\' figure; no store process ran.</li>'}
 <li>Verification: before measuring, no credential must give 401 and a fresh one 200; an extra instance started with SQLite's statement trace serves ${CROSS_CHECK_REQUESTS} requests, and every counted store operation must show in that trace or in the store's own counts; after each window the counted store operations per request must equal the contract (and Redis's INFO commandstats must agree on reads, writes and deletes), and there must be no non-2xx answer, error or timeout, or the cell is marked invalid.</li>
 <li>Intervals: the interval of a median over rounds from order statistics, labelled with its coverage: with fewer than 6 rounds it is the range of the rounds (75% for 3 rounds, 94% for 5). They are within-run intervals: they say how much the rounds of this run agreed, not how far another run will land (for that, <code>npm run compare</code> uses the run-to-run spread measured on this machine).</li>
 <li>Findings compare two cells by their paired per-round ratio (each against its own bracketing baseline windows) and call one ahead only where its interval excludes "about the same" (±${EQUIVALENCE * 100}%); otherwise they say the two are not distinguishable in this run.</li>

@@ -1,4 +1,5 @@
 import type { StoreKind } from '../../servers/types.ts'
+import type { StoreSettings } from '../contracts/results.ts'
 import type { ProcessGroup } from '../processes.ts'
 import { memoryProvisioner } from './memory.ts'
 import { redisProvisioner } from './redis.ts'
@@ -33,6 +34,8 @@ export interface ProvisionedStore {
   description: string | null
   /** Flags every server of a cell using this store gets. */
   serverArgs: string[]
+  /** The settings the harness started it with, each with why; null for a store the user runs or one with nothing to set. */
+  settings?: StoreSettings | null
   /** The store's own counts, or null when it keeps none (in-process stores). */
   counts(): Promise<ExternalCounts | null>
   /** CPU time the store process has used (µs, user + system, all its threads), or null for in-process stores. */

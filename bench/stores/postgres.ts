@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import pg from 'pg'
 import type { ProcessGroup } from '../processes.ts'
 import type { ExternalCounts, StoreFaults, StoreProvisioner } from './index.ts'
-import { postgresCpuUs, spawnPostgres, startPostgres, stopPostgres, type PrivatePostgres } from './postgres-server.ts'
+import { POSTGRES_SETTINGS, postgresCpuUs, spawnPostgres, startPostgres, stopPostgres, type PrivatePostgres } from './postgres-server.ts'
 
 /**
  * PostgreSQL's own count of the store's statements since its start (pg_stat_statements): each
@@ -115,6 +115,7 @@ export const postgresProvisioner: StoreProvisioner = {
     return {
       description: store.started ? `started a private PostgreSQL on ${store.url}` : `using PostgreSQL at ${store.url}`,
       serverArgs: ['--postgres-url', store.url],
+      settings: store.started ? POSTGRES_SETTINGS : null,
       counts: () => statementCounts(client),
       // Only a server the harness started has processes it can account for.
       cpuUs: async () => {

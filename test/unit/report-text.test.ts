@@ -122,3 +122,17 @@ describe('the report says what is true of its run', () => {
     assert.match(buildCharts(r).find((c) => c.id === 'ratios')!.caption, /mean of the two baseline windows around it/)
   })
 })
+
+describe('the stores a run used are stated with their settings', () => {
+  test('a PostgreSQL the harness started: every setting and why; one the user runs: no settings claimed', () => {
+    const r = fixtureResults()
+    r.environment.stores = [
+      { kind: 'postgres', description: 'started a private PostgreSQL on postgres://postgres@127.0.0.1:5555/postgres', settings: { fsync: { value: 'off', why: 'no flush to disk' }, synchronous_commit: { value: 'off', why: 'a commit does not wait for its WAL flush' } } },
+      { kind: 'redis', description: 'using Redis at redis://10.0.0.9:6379', settings: null },
+    ]
+    const page = text(r)
+    assert.match(page, /Store postgres: started a private PostgreSQL on postgres:\/\/postgres@127\.0\.0\.1:5555\/postgres; settings: fsync=off \(no flush to disk\), synchronous_commit=off \(a commit does not wait for its WAL flush\)\. A production server keeps durability on/)
+    assert.match(page, /Store redis: using Redis at redis:\/\/10\.0\.0\.9:6379/)
+    assert.doesNotMatch(page, /Store redis: using Redis at redis:\/\/10\.0\.0\.9:6379; settings/)
+  })
+})

@@ -66,7 +66,7 @@ describe('report rendering (pure, on fixture results)', () => {
     const charts = buildCharts(r)
     assert.match(charts.find((c) => c.id === 'latency')!.caption, /A request that waits \(session-redis on I\/O to Redis, jwt-HS256-jose-sqlite on the thread pool \(WebCrypto\)\)/)
     const cpu = charts.find((c) => c.id === 'cpu')!
-    assert.match(cpu.caption, /Redis was pinned with the load generator to CPU 0 \(the servers had CPU 1\)/)
+    assert.match(cpu.caption, /The store processes were pinned with the load generator to CPU 0 \(the servers had CPU 1\)/)
     assert.deepEqual(cpu.config.data.datasets[2]!.data, [0, 0, 0, 12, 0])
   })
 
