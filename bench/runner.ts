@@ -14,6 +14,7 @@ import { expandPlan } from './plan.ts'
 import { reduceRun } from './reduce.ts'
 import { seededRandom } from './stats.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
+import { startPostgres } from './stores/postgres-server.ts'
 import { privateOrGivenRedis } from './stores/redis.ts'
 import { type CellRuntime } from './verify.ts'
 import type { MicroResults, ResultsFile } from './contracts/results.ts'
@@ -50,19 +51,30 @@ async function seedTemplate(users: number): Promise<{ path: string; remove(): vo
 
 /** The quick micro-benchmarks, on a Redis of their own (smoke runs keep the shape with tiny budgets). */
 async function micro(opts: RunOptions): Promise<MicroResults> {
-  let redisUrl: string | null = null
-  let stop = async () => {}
-  try {
-    const redis = await privateOrGivenRedis(opts.storeUrls.redis ?? null, null, opts.group)
-    redisUrl = redis.url
-    stop = () => redis.stop()
-  } catch (err) {
-    if (!(err instanceof StoreUnavailableHereError)) throw err
+  const stops: (() => Promise<void>)[] = []
+  /** A store for the micro-benchmarks: given, or started privately; null (its tasks skipped) where this machine has none. */
+  const have = async (start: () => Promise<{ url: string; stop(): Promise<void> }>): Promise<string | null> => {
+    try {
+      const s = await start()
+      stops.push(() => s.stop())
+      return s.url
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableHereError)) throw err
+      return null
+    }
   }
   try {
-    return await runMicro({ quick: true, redisUrl, signal: opts.signal, ...(opts.smoke ? { timeMs: 20, sessions: 10_000 } : {}) })
+    const redisUrl = await have(() => privateOrGivenRedis(opts.storeUrls.redis ?? null, null, opts.group))
+    const given = opts.storeUrls.postgres
+    const postgresUrl = await have(async () => {
+      if (given) return { url: given, stop: async () => {} }
+      const p = await startPostgres()
+      opts.group.track(p.process)
+      return p
+    })
+    return await runMicro({ quick: true, redisUrl, postgresUrl, signal: opts.signal, ...(opts.smoke ? { timeMs: 20, sessions: 10_000 } : {}) })
   } finally {
-    await stop()
+    for (const stop of stops) await stop()
   }
 }
 

@@ -5,13 +5,14 @@ import { parseArgs } from 'node:util'
 import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { table } from '../format.ts'
 import { ProcessGroup } from '../processes.ts'
+import { startPostgres } from '../stores/postgres-server.ts'
 import { privateOrGivenRedis } from '../stores/redis.ts'
 import { runMicro } from './run.ts'
 import { outputStamp, writeJsonAtomic } from '../results-io.ts'
 import type { MicroResults } from '../contracts/results.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const USAGE = 'usage: npm run bench:micro -- [--quick] [--out DIR] [--redis-url URL]'
+const USAGE = 'usage: npm run bench:micro -- [--quick] [--out DIR] [--redis-url URL] [--postgres-url URL]'
 
 export function microTable(r: MicroResults): string {
   const f = (v: number | null, d: number) => (v === null ? '-' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }))
@@ -21,9 +22,9 @@ export function microTable(r: MicroResults): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { quick?: boolean; out?: string; 'redis-url'?: string }
+  let values: { quick?: boolean; out?: string; 'redis-url'?: string; 'postgres-url'?: string }
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' } } }))
+    ({ values } = parseArgs({ args: argv, strict: true, options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, 'postgres-url': { type: 'string' } } }))
   } catch (err) {
     process.stderr.write(`authbench micro: ${(err as Error).message}\n${USAGE}\n`)
     return 2
@@ -42,11 +43,23 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof StoreUnavailableHereError)) throw err
     log(`Redis tasks skipped: ${err.message}`)
   }
+  let postgres: { url: string | null; stop(): Promise<void> } = { url: values['postgres-url'] ?? process.env.POSTGRES_URL ?? null, stop: async () => {} }
+  if (!postgres.url) {
+    try {
+      const p = await startPostgres()
+      group.track(p.process)
+      postgres = p
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableHereError)) throw err
+      log(`PostgreSQL tasks skipped: ${err.message}`)
+    }
+  }
   let results: MicroResults
   try {
-    results = await runMicro({ quick: values.quick ?? false, redisUrl: redis.url, log, signal: controller.signal })
+    results = await runMicro({ quick: values.quick ?? false, redisUrl: redis.url, postgresUrl: postgres.url, log, signal: controller.signal })
   } finally {
     await redis.stop()
+    await postgres.stop()
   }
   if (controller.signal.aborted) return 130
   mkdirSync(out, { recursive: true })

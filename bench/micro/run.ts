@@ -7,6 +7,8 @@ import type { MicroResults, MicroTaskResult } from '../contracts/results.ts'
 export interface MicroOptions {
   quick: boolean
   redisUrl: string | null
+  /** A PostgreSQL for its tasks; absent or null: they are skipped. */
+  postgresUrl?: string | null
   /** Sessions stored while reading (default 100,000). */
   sessions?: number
   /** Per-task time budget in ms; overrides quick/full. */
@@ -19,7 +21,7 @@ export interface MicroOptions {
 export async function runMicro(options: MicroOptions): Promise<MicroResults> {
   const startedAt = new Date().toISOString()
   const time = options.timeMs ?? (options.quick ? 300 : 2000)
-  const ctx = await buildTasks({ redisUrl: options.redisUrl, sessions: options.sessions })
+  const ctx = await buildTasks({ redisUrl: options.redisUrl, postgresUrl: options.postgresUrl ?? null, sessions: options.sessions })
   const results: MicroTaskResult[] = []
   // Every task listens on the abort signal: that many listeners are expected, not a leak.
   if (options.signal) setMaxListeners(ctx.tasks.length + 10, options.signal)

