@@ -7,12 +7,13 @@ import { DEFAULT_INSTANCES, DEFAULT_RTT_MS, runSimulation, writeSimulation } fro
 import { DEFAULT_MODEL } from './sim/model.ts'
 import { readResults, resultsFileOf } from './results-io.ts'
 
-const USAGE = `usage: npm run simulate -- RESULTS_DIR [--instances 1,2,4,8,16,32,64] [--store-rtt-ms 0,0.5,1,2] [--link-gbps 10] [--out DIR]
+const USAGE = `usage: npm run simulate -- RESULTS_DIR [--instances 1,2,4,8,16,32,64] [--store-rtt-ms 0,0.5,1,2] [--link-gbps 10] [--store-cores 4] [--out DIR]
 
   RESULTS_DIR      a run's folder (or its results.json); the run needs open-loop points (scenarios/latency.ts) or the lifecycle workload
   --instances      app instances to model, whole numbers 1-1024 (default ${DEFAULT_INSTANCES.join(',')})
   --store-rtt-ms   round trips from the servers to the store, ms 0-1000 (default ${DEFAULT_RTT_MS.join(',')})
   --link-gbps      bandwidth of the link every request and response crosses, Gbit/s (default ${DEFAULT_MODEL.linkGbps})
+  --store-cores    cores of the store's host, for a store with a process per connection (PostgreSQL; default ${DEFAULT_MODEL.storeHostCores})
   --out DIR        where simulation.json and simulation.html go (default RESULTS_DIR)
 
 exit codes: 0 written, 2 bad arguments or a run the model cannot start from`
@@ -20,10 +21,10 @@ exit codes: 0 written, 2 bad arguments or a run the model cannot start from`
 const list = (s: string) => s.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)))
 
 async function main(argv: string[]): Promise<number> {
-  let values: { instances?: string; 'store-rtt-ms'?: string; 'link-gbps'?: string; out?: string; help?: boolean }
+  let values: { instances?: string; 'store-rtt-ms'?: string; 'link-gbps'?: string; 'store-cores'?: string; out?: string; help?: boolean }
   let positionals: string[]
   try {
-    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { instances: { type: 'string' }, 'store-rtt-ms': { type: 'string' }, 'link-gbps': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }))
+    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { instances: { type: 'string' }, 'store-rtt-ms': { type: 'string' }, 'link-gbps': { type: 'string' }, 'store-cores': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }))
   } catch (err) {
     process.stderr.write(`authbench simulate: ${(err as Error).message}\n${USAGE}\n`)
     return 2
@@ -41,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
       instances: values.instances === undefined ? DEFAULT_INSTANCES : list(values.instances),
       storeRttMs: values['store-rtt-ms'] === undefined ? DEFAULT_RTT_MS : list(values['store-rtt-ms']),
       linkGbps: values['link-gbps'] === undefined ? DEFAULT_MODEL.linkGbps : Number(values['link-gbps']),
+      storeHostCores: values['store-cores'] === undefined ? DEFAULT_MODEL.storeHostCores : Number(values['store-cores']),
     })
     const dir = resolve(values.out ?? dirname(file))
     mkdirSync(dir, { recursive: true })

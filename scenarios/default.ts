@@ -1,15 +1,15 @@
 // Question: per request on GET /me, what does identifying the caller cost with a server-side
-// session (SQLite, Redis, PostgreSQL, in-process memory) versus a JWT (HS256 and EdDSA, jose and fast-jwt)
+// session (SQLite in the server's process; Redis and PostgreSQL across a socket) versus a JWT (HS256 and EdDSA, jose and fast-jwt)
 // versus a stateless session sealed in an encrypted cookie, measured against the same server
 // with no authentication at all?
 import { defineScenario } from '../bench/scenario.ts'
 
 export default defineScenario({
   name: 'default',
-  description: 'GET /me: sessions over SQLite, Redis, PostgreSQL and memory against JWTs (HS256, EdDSA; jose, fast-jwt) and a sealed-cookie session, against no auth',
+  description: 'GET /me: sessions over SQLite, Redis and PostgreSQL against JWTs (HS256, EdDSA; jose, fast-jwt) and a sealed-cookie session, against no auth',
   cells: [
     { strategy: 'none' },
-    { strategy: 'session', store: ['sqlite', 'redis', 'postgres', 'memory'] },
+    { strategy: 'session', store: ['sqlite', 'redis', 'postgres'] },
     { strategy: 'jwt', alg: ['HS256', 'EdDSA'], engine: ['jose', 'fast-jwt'] },
     { strategy: 'cookie' },
   ],

@@ -8,7 +8,7 @@ import { SimulationInputError } from '../servers/errors.ts'
 import { calibrate } from '../bench/sim/calibrate.ts'
 import { checkOptions, DEFAULT_INSTANCES, DEFAULT_RTT_MS, runSimulation } from '../bench/sim/index.ts'
 import type { Simulation } from '../bench/sim/simulation.ts'
-import { crossover, fleetRow } from '../bench/sim/model.ts'
+import { crossover, fleetRow, DEFAULT_MODEL } from '../bench/sim/model.ts'
 import { renderHtml } from '../bench/report/html.ts'
 import { fixtureResults, lifecycleResults, openLoopResults, round } from './fixtures/results.ts'
 import { summarizeRounds } from '../bench/summarize.ts'
@@ -98,7 +98,7 @@ test('fleet rows: the bottleneck law over app, store and link, cores per 10k req
   assert.equal(fleetRow(jwt, 64, 2).bottleneck, 'app')
   close(fleetRow(jwt, 64, 2).maxRps, 640_000, 1e-9, 'jwt fleet')
   // 280 bytes per request over a 0.01 Gbit/s link: 224 µs each.
-  const slow = fleetRow(jwt, 64, 0, { linkGbps: 0.01 })
+  const slow = fleetRow(jwt, 64, 0, { ...DEFAULT_MODEL, linkGbps: 0.01 })
   assert.equal(slow.bottleneck, 'network')
   close(slow.maxRps, 1e6 / 224, 1e-9, 'link-bound rate')
   assert.equal(crossover(jwt).storeBoundFromInstances, null)
@@ -153,11 +153,12 @@ test('a miss explained by what the point measured: CPU per request below the cal
 
 test('a closed-loop run is refused with the scenario to run; options out of range are named', () => {
   assert.throws(() => runSimulation(fixtureResults()), (err: Error) => err instanceof SimulationInputError && /"fixture" ran closed loop only/.test(err.message) && /scenarios\/latency\.ts/.test(err.message))
-  const ok = { instances: [1, 2], storeRttMs: [0], linkGbps: 10 }
+  const ok = { instances: [1, 2], storeRttMs: [0], linkGbps: 10, storeHostCores: 4 }
   assert.throws(() => checkOptions({ ...ok, instances: [0, 2] }), /--instances must be whole numbers from 1 to 1024; got 0,2/)
   assert.throws(() => checkOptions({ ...ok, instances: [1.5] }), /--instances/)
   assert.throws(() => checkOptions({ ...ok, storeRttMs: [-1] }), /--store-rtt-ms must be numbers from 0 to 1000; got -1/)
   assert.throws(() => checkOptions({ ...ok, linkGbps: 0 }), /--link-gbps/)
+  assert.throws(() => checkOptions({ ...ok, storeHostCores: 0 }), /--store-cores must be whole numbers from 1 to 1024; got 0/)
   assert.doesNotThrow(() => checkOptions(ok))
 })
 

@@ -16,7 +16,7 @@ import { chartJsSource } from '../page/kit.ts'
 export const DEFAULT_INSTANCES = [1, 2, 4, 8, 16, 32, 64]
 export const DEFAULT_RTT_MS = [0, 0.5, 1, 2]
 export const SIMULATION_PAGE = 'simulation.html'
-export const LIMITS = { instances: [1, 1024], rttMs: [0, 1000], linkGbps: [0.01, 1000] } as const
+export const LIMITS = { instances: [1, 1024], rttMs: [0, 1000], linkGbps: [0.01, 1000], storeHostCores: [1, 1024] } as const
 
 export interface SimulateOptions extends ModelOptions {
   instances: number[]
@@ -30,6 +30,7 @@ export function checkOptions(o: SimulateOptions): void {
   if (!o.instances.length || o.instances.some((n) => !Number.isInteger(n) || n < LIMITS.instances[0] || n > LIMITS.instances[1])) throw bad('--instances', o.instances.join(','), LIMITS.instances, true)
   if (!o.storeRttMs.length || o.storeRttMs.some((r) => !Number.isFinite(r) || r < LIMITS.rttMs[0] || r > LIMITS.rttMs[1])) throw bad('--store-rtt-ms', o.storeRttMs.join(','), LIMITS.rttMs)
   if (!Number.isFinite(o.linkGbps) || o.linkGbps < LIMITS.linkGbps[0] || o.linkGbps > LIMITS.linkGbps[1]) throw bad('--link-gbps', o.linkGbps, LIMITS.linkGbps)
+  if (!Number.isInteger(o.storeHostCores) || o.storeHostCores < LIMITS.storeHostCores[0] || o.storeHostCores > LIMITS.storeHostCores[1]) throw bad('--store-cores', o.storeHostCores, LIMITS.storeHostCores, true)
 }
 
 /** The CPU per operation of the run's Redis, for cells whose store is in-process: what their traffic would cost on one. */
@@ -47,7 +48,7 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
   const rtts = [...new Set(o.storeRttMs)].sort((a, b) => a - b)
   const f = fleet(cells, instances, rtts, o)
   return {
-    model: { instances, storeRttMs: rtts, linkGbps: o.linkGbps, judgedLoad: JUDGED_LOAD, toleratedErrorPct: TOLERATED_ERROR * 100 },
+    model: { instances, storeRttMs: rtts, linkGbps: o.linkGbps, storeHostCores: o.storeHostCores, judgedLoad: JUDGED_LOAD, toleratedErrorPct: TOLERATED_ERROR * 100 },
     source: { scenario: results.scenario.name, startedAt: results.startedAt, smoke: results.smoke },
     calibration: cells.map(({ service: _s, lowLatency: _l, lowServer: _v, ...c }) => c),
     skipped,

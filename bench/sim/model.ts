@@ -20,9 +20,11 @@ export const LOW_LOAD = 0.5
 export interface ModelOptions {
   /** Bandwidth of the link every request and response crosses (the balancer's), Gbit/s. */
   linkGbps: number
+  /** Cores of the store's host, for a store that runs a process per connection (PostgreSQL). */
+  storeHostCores: number
 }
 
-export const DEFAULT_MODEL: ModelOptions = { linkGbps: 10 }
+export const DEFAULT_MODEL: ModelOptions = { linkGbps: 10, storeHostCores: 4 }
 
 /** The waits one request meets at total rate `rps` over `instances` instances: its app queue and, for a network store, the store. */
 export function waitsAt(c: Calibrated, rps: number, instances: number, meanUs = c.serviceTimeUs.mean): { waits: Wait[]; appLoad: number; storeLoad: number } {
@@ -155,19 +157,27 @@ export interface FleetRow {
   demandUs: { app: number; store: number; network: number }
 }
 
-/** Single-threaded store processes the keys spread over: three masters for a Redis Cluster, else one. */
-export const storeServers = (c: Calibrated) => (c.store === null ? 1 : Math.max(1, storeProvisioners[c.store].processes))
+/**
+ * The store's servers in the queueing sense: its single-threaded processes the keys spread over
+ * (one Redis, a cluster's three masters), or, for a store that runs a process per connection
+ * (PostgreSQL), the cores of its host, which its backends share.
+ */
+export const storeServers = (c: Calibrated, o: ModelOptions = DEFAULT_MODEL) => {
+  if (c.store === null) return 1
+  const p = storeProvisioners[c.store]
+  return p.threading === 'per-connection' ? o.storeHostCores : Math.max(1, p.processes)
+}
 
 /** Cores the store takes: its processes, when requests use a network store; an in-process store's are the app's. */
-export function storeCores(c: Calibrated): number {
-  return !c.networkStore || c.storeOpsPerRequest === 0 ? 0 : storeServers(c)
+export function storeCores(c: Calibrated, o: ModelOptions = DEFAULT_MODEL): number {
+  return !c.networkStore || c.storeOpsPerRequest === 0 ? 0 : storeServers(c, o)
 }
 
 /** The stations a request visits, with its demand at each, µs: the app instances, the store, the link. */
 export function stationsOf(c: Calibrated, instances: number, o: ModelOptions = DEFAULT_MODEL) {
   return [
     { name: 'app' as const, servers: instances, demandUs: c.serviceTimeUs.mean },
-    { name: 'store' as const, servers: storeServers(c), demandUs: c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest * c.storeCpuUsPerOp : 0 },
+    { name: 'store' as const, servers: storeServers(c, o), demandUs: c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest * c.storeCpuUsPerOp : 0 },
     // Bytes x 8 bits / (Gbit/s x 1e3 bits per µs).
     { name: 'network' as const, servers: 1, demandUs: c.bytesPerRequest * 8 / (o.linkGbps * 1e3) },
   ]
@@ -192,7 +202,7 @@ export function fleetRow(c: Calibrated, instances: number, storeRttMs: number, o
   return {
     cell: c.cell, instances, storeRttMs, maxRps: b.maxRps, bottleneck: b.at.name,
     p99UsAtHalfLoad: quantileWithWaits(base.map((x) => Math.max(0, x + shift)), waits, 0.99),
-    coresPer10kRps: (instances + storeCores(c)) * 10_000 / b.maxRps,
+    coresPer10kRps: (instances + storeCores(c, o)) * 10_000 / b.maxRps,
     demandUs: { app, store, network },
   }
 }
@@ -229,7 +239,7 @@ export function crossover(c: Calibrated, o: ModelOptions = DEFAULT_MODEL, redis:
     const link = row1.demandUs.network > 0 ? `, up to the ${o.linkGbps} Gbit/s link's ${Math.round(1e6 / row1.demandUs.network).toLocaleString('en-US')} req/s (${Math.ceil(row1.demandUs.app / row1.demandUs.network)} instances)` : ''
     return { cell: c.cell, storeBoundFromInstances: null, storeMaxRps: null, text: `${c.cell}: its requests make no session or token store call${users}, so no store limits it; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${link}.` }
   }
-  const storeMax = storeServers(c) * 1e6 / row1.demandUs.store
+  const storeMax = storeServers(c, o) * 1e6 / row1.demandUs.store
   const perInstance = 1e6 / row1.demandUs.app
   const n = Math.floor(storeMax / perInstance) + 1
   const within = n <= 1000

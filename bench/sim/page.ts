@@ -101,7 +101,7 @@ ${sim.skipped.length ? `<p class="muted">Not modelled: ${esc(sim.skipped.map((s)
 const ASSUMPTIONS = `<ul>
 <li>Each app instance is one single-threaded queue (Node runs a request's JavaScript on one thread) with one core; a round-robin balancer gives each of N instances a 1/N share of Poisson arrivals. Service time: the cell's server CPU per request with the servers busy (closed loop), its shape from the servers' own request time at the lowest open-loop rate. CPU per request falls as load rises (a busy server batches wake-ups and reads), so a lightly loaded fleet costs more per request than the model says.</li>
 <li>Latency below the knee: M/G/1 (Pollaczek-Khinchine, exact for the mean wait with the measured moments); its distribution taken as "no wait with probability 1 − ρ, else exponential" (exact for M/M/1, the right mean and share of waiting requests otherwise), added to the latency measured at low load. The client's own overhead on this machine is in that low-load latency, and the low-load point's own small wait is counted twice.</li>
-<li>The store is one single-threaded Redis (three masters for a cluster, keys spread evenly), each operation a fixed time (its CPU per operation from INFO cpu, measured with the servers busy); the network a delay per store call (the round trip, added to the low-load server time) and one ${'${LINK}'} Gbit/s link that every request and response crosses. Bandwidth between servers and store, the balancer's own cost, TLS, and several cores per instance are not modelled.</li>
+<li>The store is one single-threaded Redis (three masters for a cluster, keys spread evenly), or a PostgreSQL whose backends (a process per connection) share its host's cores (<code>--store-cores</code>, ${'${STORE_CORES}'}), each operation a fixed time (its CPU per operation from Redis's INFO cpu, or the scheduler's account of every PostgreSQL process over its statements, measured with the servers busy); the network a delay per store call (the round trip, added to the low-load server time) and one ${'${LINK}'} Gbit/s link that every request and response crosses. Bandwidth between servers and store, the balancer's own cost, TLS, and several cores per instance are not modelled.</li>
 <li>The Universal Scalability Law is not used to extrapolate: a fleet of independent instances has no coherence cost of its own in this model; the shared store is the one contended resource and is modelled as a queue.</li>
 <li>Where it stops being trustworthy: past about ${JUDGED_LOAD * 100}% load (M/G/1 tails grow faster than any measurement on this machine can check); for p99 wherever the machine's own pauses (garbage collection, the load driver sharing two cores with Redis) set the tail, which the validation names point by point; and for in-process stores (SQLite), which one host holds, so only one instance is modelled.</li>
 </ul>`
@@ -131,7 +131,7 @@ ${fleetHtml(sim)}
 <h2>Calibration</h2>
 ${calibrationHtml(sim)}
 <h2>What the model assumes</h2>
-${ASSUMPTIONS.replace('${LINK}', String(sim.model.linkGbps))}
+${ASSUMPTIONS.replace('${LINK}', String(sim.model.linkGbps)).replace('${STORE_CORES}', `${sim.model.storeHostCores ?? 4} here`)}
 </main>
 ${chartScripts(charts, chartJsSource)}
 </body></html>

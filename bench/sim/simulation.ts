@@ -7,7 +7,7 @@ import type { Crossover, FleetRow, loadCurve, ValidationRow } from './model.ts'
 
 export interface Simulation {
   /** What the model is and assumes, in one line each (the page says more). */
-  model: { instances: number[]; storeRttMs: number[]; linkGbps: number; judgedLoad: number; toleratedErrorPct: number }
+  model: { instances: number[]; storeRttMs: number[]; linkGbps: number; storeHostCores: number; judgedLoad: number; toleratedErrorPct: number }
   source: { scenario: string; startedAt: string; smoke: boolean }
   calibration: Calibration[]
   skipped: { cell: string; reason: string }[]

@@ -84,6 +84,8 @@ export interface StoreProvisioner {
   supports: { faults: boolean; delayProxy: boolean }
   /** Store server processes that share its load (one Redis; a cluster's masters), for the fleet model; 0 in-process. */
   processes: number
+  /** How it uses cores: one thread per process (Redis), or a process per connection over the host's cores (PostgreSQL). */
+  threading: 'single' | 'per-connection'
   /** The `npm run bench` flag that names one the user runs (`--redis-url`), or null when it has none. */
   urlFlag: string | null
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */

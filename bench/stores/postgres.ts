@@ -100,6 +100,7 @@ export const postgresProvisioner: StoreProvisioner = {
   placement: 'same-host',
   supports: { faults: true, delayProxy: false },
   processes: 1,
+  threading: 'per-connection',
   urlFlag: '--postgres-url',
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {

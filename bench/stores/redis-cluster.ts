@@ -51,6 +51,7 @@ export const redisClusterProvisioner: StoreProvisioner = {
   placement: 'same-host',
   supports: { faults: true, delayProxy: false },
   processes: 3,
+  threading: 'single',
   urlFlag: '--redis-cluster-url',
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {

@@ -99,6 +99,7 @@ export const redisProvisioner: StoreProvisioner = {
   placement: 'same-host',
   supports: { faults: true, delayProxy: true },
   processes: 1,
+  threading: 'single',
   urlFlag: '--redis-url',
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {

@@ -9,6 +9,7 @@ export const sqliteProvisioner: StoreProvisioner = {
   placement: 'in-process',
   supports: { faults: false, delayProxy: false },
   processes: 0,
+  threading: 'single',
   urlFlag: null,
   sharedAcrossInstances: true,
   provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
