@@ -3,26 +3,28 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ScenarioError, SimulationInputError } from '../servers/errors.ts'
-import { POSTGRES_URL_PATTERN } from '../servers/stores/postgres.ts'
-import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from '../servers/stores/redis.ts'
 import { ProcessGroup } from './processes.ts'
 import { progressPrinter, summaryTable } from './progress.ts'
 import { writeReport } from './report/index.ts'
-import { runScenario } from './runner.ts'
+import { runScenario, type RunOptions } from './runner.ts'
+import { storeProvisioners } from './stores/index.ts'
 import { runSimulation, writeSimulation } from './sim/index.ts'
 import { outputStamp, writeJsonAtomic } from './results-io.ts'
 import type { ResultsFile } from './contracts/results.ts'
 import { loadScenario } from './contracts/scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] [--redis-url URL] [--redis-cluster-url HOST:PORT,...] [--postgres-url URL]
+/** Each store one can bring (its provisioner's URL flag): `--redis-url`, also `REDIS_URL`; ... */
+const URL_FLAGS = Object.values(storeProvisioners).flatMap((p) => (p.urlFlag && p.url ? [{
+  kind: p.kind, option: p.urlFlag.slice(2), env: p.urlFlag.slice(2).toUpperCase().replace(/-/g, '_'), ...p.url,
+}] : []))
+
+const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] ${URL_FLAGS.map((f) => `[--${f.option} ${f.looksLike}]`).join(' ')}
 
   SCENARIO         a .ts, .json or .yaml scenario file (default scenarios/default.ts)
   --smoke          every run about a second, one round (same output shape)
   --out DIR        output folder (default reports/<timestamp>-<scenario name>/)
-  --redis-url URL  use this Redis instead of starting a private redis-server (also REDIS_URL)
-  --redis-cluster-url HOST:PORT,...  use this Redis Cluster for redis-cluster cells instead of starting three private masters (also REDIS_CLUSTER_URL)
-  --postgres-url URL  use this PostgreSQL (postgres://user@host:port/db) instead of starting a private one (also POSTGRES_URL)
+${URL_FLAGS.map((f) => `  --${f.option} ${f.looksLike}  ${f.means} (also ${f.env})`).join('\n')}
   --no-pin         do not pin the load generator and the servers to separate CPUs
   --seed N         seed of the per-round shuffle of the cell order (default: random, recorded in results.json)
 
@@ -46,12 +48,15 @@ function linkLatest(outDir: string): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { smoke?: boolean; out?: string; 'redis-url'?: string; 'redis-cluster-url'?: string; 'postgres-url'?: string; help?: boolean; 'no-pin'?: boolean; seed?: string }
+  let values: { smoke?: boolean; out?: string; help?: boolean; 'no-pin'?: boolean; seed?: string } & Record<string, string | boolean | undefined>
   let positionals: string[]
   try {
     ({ values, positionals } = parseArgs({
       args: argv, allowPositionals: true, strict: true,
-      options: { smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, 'redis-cluster-url': { type: 'string' }, 'postgres-url': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(URL_FLAGS.map((f) => [f.option, { type: 'string' as const }])),
+      },
     }))
   } catch (err) {
     process.stderr.write(`authbench: ${(err as Error).message}\n${USAGE}\n`)
@@ -70,20 +75,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`authbench: scenario file not found: ${file}\n`)
     return EXIT.usage
   }
-  const redisUrl = values['redis-url'] ?? process.env.REDIS_URL ?? null
-  const clusterUrl = values['redis-cluster-url'] ?? process.env.REDIS_CLUSTER_URL ?? null
-  if (clusterUrl !== null && !REDIS_CLUSTER_URL_PATTERN.test(clusterUrl)) {
-    process.stderr.write(`authbench: --redis-cluster-url must look like host:port,host:port; got "${clusterUrl}"\n`)
-    return EXIT.usage
-  }
-  const postgresUrl = values['postgres-url'] ?? process.env.POSTGRES_URL ?? null
-  if (postgresUrl !== null && !POSTGRES_URL_PATTERN.test(postgresUrl)) {
-    process.stderr.write(`authbench: --postgres-url must look like postgres://user@host:port/database; got "${postgresUrl}"\n`)
-    return EXIT.usage
-  }
-  if (redisUrl !== null && !REDIS_URL_PATTERN.test(redisUrl)) {
-    process.stderr.write(`authbench: --redis-url must look like redis://host:port; got "${redisUrl}"\n`)
-    return EXIT.usage
+  const storeUrls: RunOptions['storeUrls'] = {}
+  for (const f of URL_FLAGS) {
+    const url = (values[f.option] as string | undefined) ?? process.env[f.env] ?? null
+    if (url === null) continue
+    if (!f.pattern.test(url)) {
+      process.stderr.write(`authbench: --${f.option} must look like ${f.looksLike}; got "${url}"\n`)
+      return EXIT.usage
+    }
+    storeUrls[f.kind] = url
   }
 
   const seed = values.seed === undefined ? undefined : Number(values.seed)
@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     results = await runScenario({
       scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, group, pin: !values['no-pin'],
-      storeUrls: { ...(redisUrl ? { redis: redisUrl } : {}), ...(clusterUrl ? { 'redis-cluster': clusterUrl } : {}), ...(postgresUrl ? { postgres: postgresUrl } : {}) }, signal: controller.signal, ...(seed === undefined ? {} : { seed }),
+      storeUrls, signal: controller.signal, ...(seed === undefined ? {} : { seed }),
       listeners: [progressPrinter((line) => process.stderr.write(`${line}\n`))],
     })
   } finally {

@@ -86,8 +86,9 @@ export interface StoreProvisioner {
   processes: number
   /** How it uses cores: one thread per process (Redis), or a process per connection over the host's cores (PostgreSQL). */
   threading: 'single' | 'per-connection'
-  /** The `npm run bench` flag that names one the user runs (`--redis-url`), or null when it has none. */
+  /** The `npm run bench` flag that names one the user runs (`--redis-url`; its environment variable `REDIS_URL`), what its value looks like, or null when it has none. */
   urlFlag: string | null
+  url?: { pattern: RegExp; looksLike: string; means: string }
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */
   provision(ctx: ProvisionContext): Promise<ProvisionedStore>
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import pg from 'pg'
+import { POSTGRES_URL_PATTERN } from '../../servers/stores/postgres.ts'
 import type { ProcessGroup } from '../processes.ts'
 import type { ExternalCounts, StoreFaults, StoreProvisioner } from './index.ts'
 import { POSTGRES_SETTINGS, postgresCpuUs, spawnPostgres, startPostgres, stopPostgres, type PrivatePostgres } from './postgres-server.ts'
@@ -102,6 +103,7 @@ export const postgresProvisioner: StoreProvisioner = {
   processes: 1,
   threading: 'per-connection',
   urlFlag: '--postgres-url',
+  url: { pattern: POSTGRES_URL_PATTERN, looksLike: 'postgres://user@host:port/database', means: 'use this PostgreSQL instead of starting a private one' },
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     const store = await privateOrGivenPostgres(urls.postgres ?? null, cpus, group)

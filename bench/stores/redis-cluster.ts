@@ -1,3 +1,4 @@
+import { REDIS_CLUSTER_URL_PATTERN } from '../../servers/stores/redis.ts'
 import { Redis } from 'ioredis'
 import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { clusterNodes } from '../../servers/stores/redis.ts'
@@ -53,6 +54,7 @@ export const redisClusterProvisioner: StoreProvisioner = {
   processes: 3,
   threading: 'single',
   urlFlag: '--redis-cluster-url',
+  url: { pattern: REDIS_CLUSTER_URL_PATTERN, looksLike: 'host:port,host:port', means: 'use this Redis Cluster for redis-cluster cells instead of starting three private masters' },
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     let cluster: PrivateCluster | null = null

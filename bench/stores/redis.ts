@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { REDIS_URL_PATTERN } from '../../servers/stores/redis.ts'
 import type { ProcessGroup } from '../processes.ts'
 import type { ExternalCounts, StoreFaults, StoreProvisioner } from './index.ts'
 import { startRedis, type PrivateRedis } from './redis-server.ts'
@@ -101,6 +102,7 @@ export const redisProvisioner: StoreProvisioner = {
   processes: 1,
   threading: 'single',
   urlFlag: '--redis-url',
+  url: { pattern: REDIS_URL_PATTERN, looksLike: 'redis://host:port', means: 'use this Redis instead of starting a private redis-server' },
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     const redis = await privateOrGivenRedis(urls.redis ?? null, cpus, group)
