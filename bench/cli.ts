@@ -47,6 +47,30 @@ function linkLatest(outDir: string): void {
   renameSync(tmp, join(reports, 'latest'))
 }
 
+/** results.json, the fleet model when asked, the report and its charts; then where they are, on the terminal. */
+async function writeOutputs(results: ResultsFile, simulate: boolean, outDir: string): Promise<void> {
+  mkdirSync(outDir, { recursive: true })
+  writeJsonAtomic(join(outDir, 'results.json'), results)
+  let simulation: string | null = null
+  if (simulate && !results.interrupted) {
+    try {
+      simulation = writeSimulation(runSimulation(results), outDir).html
+    } catch (err) {
+      if (!(err instanceof SimulationInputError)) throw err
+      process.stderr.write(`simulation: not written (${err.message})\n`)
+    }
+  }
+  const report = await writeReport(results, outDir)
+  linkLatest(outDir)
+  const rel = (p: string) => relative(process.cwd(), p)
+  process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${rel(join(outDir, 'results.json'))}\nreport:  ${pathToFileURL(report.html).href}\n`)
+  if (simulation) process.stdout.write(`fleet:   ${pathToFileURL(simulation).href}\n`)
+  process.stdout.write(report.png.status === 'ok'
+    ? `charts:  ${report.png.files.length} PNG files in ${rel(join(outDir, 'charts'))}\n`
+    : `charts:  no PNG files (${report.png.reason})\n`)
+  if (process.stdout.isTTY) process.stdout.write(`open it: ${openCommand()} ${rel(report.html)}   (or paste the file:// URL above into a browser)\n`)
+}
+
 async function main(argv: string[]): Promise<number> {
   let values: { smoke?: boolean; out?: string; help?: boolean; 'no-pin'?: boolean; seed?: string } & Record<string, string | boolean | undefined>
   let positionals: string[]
@@ -128,26 +152,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await group.stopAll()
   }
-  mkdirSync(outDir, { recursive: true })
-  writeJsonAtomic(join(outDir, 'results.json'), results)
-  let simulation: string | null = null
-  if (scenario.simulate && !results.interrupted) {
-    try {
-      simulation = writeSimulation(runSimulation(results), outDir).html
-    } catch (err) {
-      if (!(err instanceof SimulationInputError)) throw err
-      process.stderr.write(`simulation: not written (${err.message})\n`)
-    }
-  }
-  const report = await writeReport(results, outDir)
-  linkLatest(outDir)
-  const rel = (p: string) => relative(process.cwd(), p)
-  process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${rel(join(outDir, 'results.json'))}\nreport:  ${pathToFileURL(report.html).href}\n`)
-  if (simulation) process.stdout.write(`fleet:   ${pathToFileURL(simulation).href}\n`)
-  process.stdout.write(report.png.status === 'ok'
-    ? `charts:  ${report.png.files.length} PNG files in ${rel(join(outDir, 'charts'))}\n`
-    : `charts:  no PNG files (${report.png.reason})\n`)
-  if (process.stdout.isTTY) process.stdout.write(`open it: ${openCommand()} ${rel(report.html)}   (or paste the file:// URL above into a browser)\n`)
+  await writeOutputs(results, scenario.simulate === true, outDir)
   if (results.interrupted) return EXIT.interrupted
   return results.cells.some((c) => c.status === 'invalid' || c.status === 'failed') ? EXIT.cellProblem : EXIT.ok
 }

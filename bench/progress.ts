@@ -5,6 +5,20 @@ import { hostNoise } from './summarize.ts'
 import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from './contracts/results.ts'
 import type { RunEvent, RunListener } from './contracts/events.ts'
 
+type Measured = Extract<RunEvent, { type: 'round-measured' | 'open-measured' | 'lifecycle-measured' }>
+
+/** What one measured window showed, in a line (pure). */
+export function measuredLine(e: Measured): string {
+  if (e.type === 'round-measured') return `${num(e.measurement.rps, 0).padStart(7)} req/s  ${e.measurement.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req`
+  if (e.type === 'open-measured') {
+    const m = e.measurement
+    return `open ${num(m.rate, 0).padStart(7)}/s${m.fraction === null ? '' : ` (${Math.round(m.fraction * 100)}% of capacity)`}: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`
+  }
+  const m = e.measurement
+  const lag = m.revocationLagMs.p50 === null ? 'no lag samples' : `revocation lag p50 ${num(m.revocationLagMs.p50, 1)} ms`
+  return `${m.requests} GETs, ${m.refreshes} refreshes, ${m.logouts} logouts, store ${num(m.storeOpsPerSecond.reads, 0)}/${num(m.storeOpsPerSecond.writes, 0)}/${num(m.storeOpsPerSecond.deletes, 0)} r/w/d per s, ${lag}${m.held ? '' : ' (schedule not held)'}`
+}
+
 /**
  * A listener that prints progress lines with the elapsed time and an ETA. The ETA counts what is
  * left: measured windows of every cell still active, and the cells not yet started.
@@ -60,28 +74,13 @@ export function progressPrinter(print: (line: string) => void, now: () => number
       case 'cell-prepared':
         unprepared.delete(e.cell)
         return
-      case 'round-measured': {
+      case 'round-measured':
+      case 'open-measured':
+      case 'lifecycle-measured':
         done++
         doneThisRound++
-        const m = e.measurement
-        print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${num(m.rps, 0).padStart(7)} req/s  ${m.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  elapsed ${elapsed()}, ETA ${eta()}`)
+        print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${measuredLine(e)}  elapsed ${elapsed()}, ETA ${eta()}`)
         return
-      }
-      case 'open-measured': {
-        done++
-        doneThisRound++
-        const m = e.measurement
-        print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} open ${num(m.rate, 0).padStart(7)}/s${m.fraction === null ? '' : ` (${Math.round(m.fraction * 100)}% of capacity)`}: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}  elapsed ${elapsed()}, ETA ${eta()}`)
-        return
-      }
-      case 'lifecycle-measured': {
-        done++
-        doneThisRound++
-        const m = e.measurement
-        const lag = m.revocationLagMs.p50 === null ? 'no lag samples' : `revocation lag p50 ${num(m.revocationLagMs.p50, 1)} ms`
-        print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${m.requests} GETs, ${m.refreshes} refreshes, ${m.logouts} logouts, store ${num(m.storeOpsPerSecond.reads, 0)}/${num(m.storeOpsPerSecond.writes, 0)}/${num(m.storeOpsPerSecond.deletes, 0)} r/w/d per s, ${lag}${m.held ? '' : ' (schedule not held)'}  elapsed ${elapsed()}, ETA ${eta()}`)
-        return
-      }
       case 'window-repeated':
         print(`  ${e.cell}: ${e.reason}: measuring it again`)
         return

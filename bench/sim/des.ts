@@ -110,6 +110,7 @@ function arrivalTimes(o: DesOptions, random: () => number): Float64Array {
 }
 
 /** Runs the simulation; the same options and seed give the same result on any machine. */
+// Longer than 80 lines on purpose: the simulation's event loop and its state in one function, so 10^6 requests run in about a second (no closures or objects per event).
 export function simulate(o: DesOptions): DesResult {
   if (!(o.instances >= 1) || !Number.isInteger(o.instances)) throw new RangeError(`instances must be a whole number of at least 1, got ${o.instances}`)
   if (o.storeOps > 0 && !o.storeUs) throw new RangeError('storeOps > 0 needs storeUs')

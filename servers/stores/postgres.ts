@@ -93,6 +93,7 @@ export interface PostgresStoreOptions {
  * parameter. A statement or a connection that does not answer within POSTGRES_TIMEOUT_MS fails
  * closed (503); expired rows are purged on the server's timer, as SQLite's are.
  */
+// Longer than 80 lines on purpose: one closure over the pool and its statements, returning the store's methods, each a few lines.
 export async function createPostgresStore(o: PostgresStoreOptions): Promise<StateStore> {
   if (!o.url) throw new ConfigError('--store postgres needs --postgres-url postgres://user@host:port/db (or POSTGRES_URL)')
   if (o.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(o.schema)) throw new ConfigError(`schema must be a plain identifier; got "${o.schema}"`)

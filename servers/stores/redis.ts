@@ -109,6 +109,7 @@ function connectClient(options: RedisStoreOptions): { client: Client; where: str
   return { client: new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, ...NODE_OPTIONS }) as Client, where: `Redis at ${options.url}` }
 }
 
+// Longer than 80 lines on purpose: one closure over the connection and its statements, returning the store's methods, each a few lines.
 export async function createRedisStore(options: RedisStoreOptions): Promise<StateStore & { client: Redis | Cluster }> {
   const counters = options.counters ?? newCounters()
   const { client, where } = connectClient(options)
