@@ -7,7 +7,12 @@ import { postgresCpuUs } from '../bench/stores/postgres-server.ts'
 import { postgresProvisioner } from '../bench/stores/postgres.ts'
 import type { ProvisionedStore } from '../bench/stores/index.ts'
 import { unavailableError } from '../servers/stores/postgres.ts'
-import { login, testServer } from './helpers.ts'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { login, processesTagged, runTag, testServer } from './helpers.ts'
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now()
@@ -175,4 +180,33 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
     await c.connect()
     try { return (await c.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory } finally { await c.end() }
   }
+})
+
+test('npm run bench with a PostgreSQL cell, interrupted mid-run: exit 130, no process and no data directory left', { timeout: 120_000 }, async (t) => {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-pg-cli-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'pg.json')
+  writeFileSync(file, JSON.stringify({
+    name: 'pg', description: 'd', cells: [{ strategy: 'none' }, { strategy: 'session', store: 'postgres' }],
+    workload: { route: 'GET /me', users: 50 }, load: { connections: 10, durationSeconds: 2, warmupSeconds: 1, rounds: 3 },
+  }))
+  const dataDirs = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('authbench-postgres-')))
+  const before = dataDirs()
+  const tag = runTag()
+  const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/cli.ts'), file, '--out', join(dir, 'out')], { cwd: root, env: { ...process.env, AUTHBENCH_TEST_RUN: tag } })
+    let stderr = ''
+    let sent = false
+    child.stderr.on('data', (d) => {
+      stderr += d
+      if (!sent && /round 1\/3 session-postgres/.test(stderr)) { sent = true; child.kill('SIGINT') }
+    })
+    child.on('exit', (code) => resolve({ code, stderr }))
+  })
+  assert.equal(res.code, 130, res.stderr)
+  assert.match(res.stderr, /started a private PostgreSQL on postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres/)
+  // Backends notice their postmaster is gone within moments.
+  await waitFor('every PostgreSQL process gone', async () => processesTagged(tag).length === 0)
+  assert.deepEqual([...dataDirs()].filter((d) => !before.has(d)), [])
 })
