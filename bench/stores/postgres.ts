@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import pg from 'pg'
 import { POSTGRES_URL_PATTERN } from '../../servers/stores/postgres.ts'
 import type { ProcessGroup } from '../processes.ts'
@@ -23,13 +23,36 @@ export async function statementCounts(client: pg.Client): Promise<ExternalCounts
   return counts
 }
 
-/** Sends a signal to a server and every process it runs (SIGSTOP must reach the backends too, or they go on answering). */
-function signalTree(pid: number, signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): Promise<void> {
-  return new Promise((resolve) => {
-    // pkill -P signals the children; the postmaster itself last (stop) or first (continue).
-    const children = () => new Promise<void>((r) => spawn('pkill', [`-${signal.slice(3)}`, '-P', String(pid)], { stdio: 'ignore' }).once('exit', () => r()))
-    if (signal === 'SIGCONT') { process.kill(pid, signal); void children().then(resolve) } else void children().then(() => { process.kill(pid, signal); resolve() })
-  })
+/** The processes a server runs (its backends and workers), by their parent. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      if (Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid) out.push(Number(name))
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+
+/**
+ * Sends a signal to a server and every process it runs (SIGSTOP must reach the backends too, or
+ * they go on answering); for SIGKILL, waits until every one of them is gone (a new server will
+ * not start while an old backend still holds the shared memory).
+ */
+async function signalTree(pid: number, signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): Promise<void> {
+  const pids = [...childrenOf(pid), pid]
+  // Continued from the top down, stopped and killed from the bottom up.
+  for (const p of signal === 'SIGCONT' ? [...pids].reverse() : pids) {
+    try { process.kill(p, signal) } catch { /* already gone */ }
+  }
+  if (signal !== 'SIGKILL') return
+  const deadline = Date.now() + 5000
+  while (pids.some((p) => { try { return alive(p) } catch { return false } }) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
 }
 
 /** The user's PostgreSQL when a URL is given, else a private one; `stop` stops only what was started. */
@@ -116,7 +139,7 @@ export const postgresProvisioner: StoreProvisioner = {
       throw err
     }
     return {
-      description: store.started ? `started a private PostgreSQL on ${store.url}` : `using PostgreSQL at ${store.url}`,
+      description: store.started ? `started a private PostgreSQL on ${store.url} (data in ${store.started.dir})` : `using PostgreSQL at ${store.url}`,
       serverArgs: ['--postgres-url', store.url],
       settings: store.started ? POSTGRES_SETTINGS : null,
       counts: () => statementCounts(client),

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { runLifecycle, type LifecycleOptions } from '../bench/drive/virtual-users.ts'
-import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds } from '../bench/lifecycle-math.ts'
-import { ProcessGroup, startServer } from '../bench/processes.ts'
-import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
-import { strategyDescriptors } from '../bench/strategies/index.ts'
-import { expandPlan } from '../bench/plan.ts'
-import type { CellPlan } from '../bench/contracts/plan.ts'
-import { validateScenario } from '../bench/contracts/scenario.ts'
+import { runLifecycle, type LifecycleOptions } from '../../bench/drive/virtual-users.ts'
+import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds } from '../../bench/lifecycle-math.ts'
+import { ProcessGroup, startServer } from '../../bench/processes.ts'
+import { startRedis, type PrivateRedis } from '../../bench/stores/redis-server.ts'
+import { strategyDescriptors } from '../../bench/strategies/index.ts'
+import { expandPlan } from '../../bench/plan.ts'
+import type { CellPlan } from '../../bench/contracts/plan.ts'
+import { validateScenario } from '../../bench/contracts/scenario.ts'
 
 const group = new ProcessGroup()
 after(() => group.stopAll())

@@ -5,13 +5,13 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { drive } from '../bench/drive/closed.ts'
-import { startKnownServer } from '../bench/drive/known-servers.ts'
-import { parseLoadArgs } from '../bench/drive/load-options.ts'
-import { openLoop } from '../bench/drive/open.ts'
-import { UsageError } from '../servers/errors.ts'
+import { drive } from '../../bench/drive/closed.ts'
+import { startKnownServer } from '../../bench/drive/known-servers.ts'
+import { parseLoadArgs } from '../../bench/drive/load-options.ts'
+import { openLoop } from '../../bench/drive/open.ts'
+import { UsageError } from '../../servers/errors.ts'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const GET = [{ method: 'GET' as const, path: '/', headers: {} }]
 
 describe('the open-loop driver against servers whose behaviour is known', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
-import { ProcessGroup } from '../bench/processes.ts'
-import { pingRoundTripUs, startDelayProxy } from '../bench/stores/delay-proxy.ts'
-import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
+import { ProcessGroup } from '../../bench/processes.ts'
+import { pingRoundTripUs, startDelayProxy } from '../../bench/stores/delay-proxy.ts'
+import { startRedis, type PrivateRedis } from '../../bench/stores/redis-server.ts'
 
 const group = new ProcessGroup()
 let redis: PrivateRedis
@@ -76,8 +76,8 @@ describe('the delay proxy (the store at a distance)', () => {
 
 describe('storeRttMs in a scenario', () => {
   test('refused with the field: negative, or on a store that is not Redis; on Redis a cell of its own', async () => {
-    const { validateScenario } = await import('../bench/contracts/scenario.ts')
-    const { expandPlan } = await import('../bench/plan.ts')
+    const { validateScenario } = await import('../../bench/contracts/scenario.ts')
+    const { expandPlan } = await import('../../bench/plan.ts')
     const plan = (cells: unknown[]) => () => expandPlan(validateScenario({ name: 'd', description: 'd', cells, workload: { route: 'GET /me' } }, 'd.json'), 'd.json')
     assert.throws(plan([{ strategy: 'session', store: 'redis', storeRttMs: -1 }]), (e: { issues: { path: string }[] }) => e.issues.some((i) => i.path === 'cells[0].storeRttMs'))
     assert.throws(plan([{ strategy: 'session', store: 'sqlite', storeRttMs: 1 }]), (e: { issues: { path: string; message: string }[] }) =>
