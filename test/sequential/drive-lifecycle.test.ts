@@ -134,7 +134,9 @@ describe('lifecycle driver on a real server', () => {
     const without = await live('jwt', ['--engine', 'fast-jwt', '--access-ttl', '3'], { concurrentRefreshShare: 1, logoutsPerSecond: 0, durationSeconds: 4 })
     assert.ok(without.races.attempted >= 15, `${without.races.attempted} races`)
     assert.equal(without.races.familyRevoked, without.races.attempted)
-    assert.equal(without.forcedLogins, without.races.attempted)
+    // Each revoked family's user logs in again, counted when that login falls in the window: a race
+    // refused after the window ended logs in after it, outside the count.
+    assert.ok(without.forcedLogins <= without.races.attempted && without.forcedLogins >= 0.85 * without.races.attempted, `${without.forcedLogins} forced logins, ${without.races.attempted} races`)
     const withGrace = await live('jwt', ['--engine', 'fast-jwt', '--access-ttl', '3', '--refresh-grace', '2'], { concurrentRefreshShare: 1, logoutsPerSecond: 0, durationSeconds: 4 })
     assert.ok(withGrace.races.attempted >= 15, `${withGrace.races.attempted} races`)
     assert.equal(withGrace.races.familyRevoked, 0)

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { recoveryOf } from '../bench/recovery.ts'
-import { startRedis } from '../bench/stores/redis-server.ts'
-import { processesTagged, runBench, runTag } from './helpers.ts'
-import type { ResultsFile, TimelinePoint } from '../bench/contracts/results.ts'
-import { validateScenario } from '../bench/contracts/scenario.ts'
+import { recoveryOf } from '../../bench/recovery.ts'
+import { startRedis } from '../../bench/stores/redis-server.ts'
+import { processesTagged, runBench, runTag } from '../helpers.ts'
+import type { ResultsFile, TimelinePoint } from '../../bench/contracts/results.ts'
+import { validateScenario } from '../../bench/contracts/scenario.ts'
 
 
 const bucket = (tMs: number, over: Partial<TimelinePoint> = {}): TimelinePoint => ({
