@@ -10,7 +10,7 @@ import type { ResultsFile } from '../bench/contracts/results.ts'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const scenarios = readdirSync(join(ROOT, 'scenarios')).filter((f) => /\.(ts|json|ya?ml)$/.test(f)).sort()
 
-/** Runs the bench CLI without blocking the event loop, so scenarios run four at a time. */
+/** Runs the bench CLI without blocking the event loop, so scenarios run three at a time. */
 function bench(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT })
@@ -23,8 +23,8 @@ function bench(args: string[]): Promise<{ status: number | null; stdout: string;
   })
 }
 
-// Four scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
-describe('every shipped scenario runs in smoke mode with every cell ok', { concurrency: 4 }, () => {
+// Three scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
+describe('every shipped scenario runs in smoke mode with every cell ok', { concurrency: 3 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-shipped-'))
   test.after(() => rmSync(dir, { recursive: true, force: true }))
 

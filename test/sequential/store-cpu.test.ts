@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { Redis } from 'ioredis'
-import { startRedis } from '../bench/stores/redis-server.ts'
-import { redisCpuUs } from '../bench/stores/redis.ts'
+import { startRedis } from '../../bench/stores/redis-server.ts'
+import { redisCpuUs } from '../../bench/stores/redis.ts'
 
 /** The kernel's account of a process's CPU (utime + stime, in clock ticks of 10 ms here). */
 function procCpuUs(pid: number): number {
