@@ -5,8 +5,8 @@ import { readyPort, requestStats } from '../servers/ipc.ts'
 import type { StatsSnapshot } from '../servers/metrics.ts'
 import { pinned } from './affinity.ts'
 
-/** SIGTERM (after SIGCONT, in case it was stopped), then SIGKILL after the grace period. */
-export function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
+/** `signal` (SIGTERM by default; after SIGCONT, in case it was stopped), then SIGKILL after the grace period. */
+export function stopChild(child: ChildProcess, graceMs = 2000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
@@ -16,7 +16,40 @@ export function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
     })
     // A stopped (SIGSTOP) process must be continued before it can act on SIGTERM.
     child.kill('SIGCONT')
-    child.kill('SIGTERM')
+    child.kill(signal)
+  })
+}
+
+/**
+ * Resolves once a child prints `marker` (on stdout or stderr); rejects, killing it, when it exits
+ * first or `timeoutMs` passes, with what it printed. Its output is drained afterwards.
+ */
+export function waitForOutput(child: ChildProcess, marker: string, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = ''
+    const done = (err: Error | null) => {
+      clearTimeout(timer)
+      child.stdout?.off('data', onData)
+      child.stderr?.off('data', onData)
+      child.off('exit', onExit)
+      if (err) {
+        child.kill('SIGKILL')
+        reject(err)
+      } else {
+        child.stdout?.resume()
+        child.stderr?.resume()
+        resolve()
+      }
+    }
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes(marker)) done(null)
+    }
+    const onExit = (code: number | null) => done(new Error(`${what} exited with code ${code}:\n${output}`))
+    const timer = setTimeout(() => done(new Error(`${what} did not become ready within ${timeoutMs / 1000} s:\n${output}`)), timeoutMs)
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', onExit)
   })
 }
 

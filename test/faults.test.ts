@@ -5,22 +5,8 @@ import { Redis, ReplyError } from 'ioredis'
 import { unavailableReply } from '../servers/stores/redis.ts'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
-import { login, testServer } from './helpers.ts'
+import { login, testServer, timed, waitFor } from './helpers.ts'
 
-async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now()
-  const result = await run()
-  return [result, performance.now() - start]
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  assert.fail(`${what} did not happen within ${timeoutMs} ms`)
-}
 
 describe('Redis faults fail closed with 503 and recover by themselves', () => {
   let redis: PrivateRedis

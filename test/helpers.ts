@@ -1,4 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { after } from 'node:test'
@@ -13,6 +14,23 @@ import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
 import { startPostgres, type PrivatePostgres } from '../bench/stores/postgres-server.ts'
 
+/** What a call returned and how long it took, ms. */
+export async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now()
+  const result = await run()
+  return [result, performance.now() - start]
+}
+
+/** Polls `check` every 50 ms until it holds; fails the test, naming `what`, after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.fail(`${what} did not happen within ${timeoutMs} ms`)
+}
+
 /** A clock the test moves by hand. */
 export function manualClock(start = Date.UTC(2026, 10, 1)) {
   let now = start
@@ -21,35 +39,21 @@ export function manualClock(start = Date.UTC(2026, 10, 1)) {
   return clock
 }
 
-let redis: Promise<PrivateRedis> | null = null
-after(async () => {
-  if (redis) await (await redis).stop()
-})
-/** One real redis-server per test file (started on first use), stopped when the file's tests end. */
-export function sharedRedis(): Promise<PrivateRedis> {
-  redis ??= startRedis()
-  return redis
+/** One instance per test file, started on first use and stopped when the file's tests end. */
+function shared<T extends { stop(): Promise<void> }>(start: () => Promise<T>): () => Promise<T> {
+  let started: Promise<T> | null = null
+  after(async () => {
+    if (started) await (await started).stop()
+  })
+  return () => (started ??= start())
 }
 
-let cluster: Promise<PrivateCluster> | null = null
-after(async () => {
-  if (cluster) await (await cluster).stop()
-})
-/** One real Redis Cluster (three masters) per test file, started on first use, stopped when the file's tests end. */
-export function sharedCluster(): Promise<PrivateCluster> {
-  cluster ??= startRedisCluster()
-  return cluster
-}
-
-let postgres: Promise<PrivatePostgres> | null = null
-after(async () => {
-  if (postgres) await (await postgres).stop()
-})
-/** One real PostgreSQL (the embedded binaries) per test file, started on first use, stopped when the file's tests end. */
-export function sharedPostgres(): Promise<PrivatePostgres> {
-  postgres ??= startPostgres()
-  return postgres
-}
+/** One real redis-server per test file. */
+export const sharedRedis: () => Promise<PrivateRedis> = shared(() => startRedis())
+/** One real Redis Cluster (three masters) per test file. */
+export const sharedCluster: () => Promise<PrivateCluster> = shared(() => startRedisCluster())
+/** One real PostgreSQL (the embedded binaries) per test file. */
+export const sharedPostgres: () => Promise<PrivatePostgres> = shared(() => startPostgres())
 
 /** The flags a server of store `kind` needs to reach this file's shared store (none for in-process stores). */
 export async function storeConfig(kind: StoreKind): Promise<Pick<ServerConfig, 'redisUrl' | 'redisClusterUrl' | 'postgresUrl'>> {

@@ -12,22 +12,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { login, processesTagged, runTag, testServer } from './helpers.ts'
+import { login, processesTagged, runTag, testServer, timed, waitFor } from './helpers.ts'
 
-async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now()
-  const result = await run()
-  return [result, performance.now() - start]
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  assert.fail(`${what} did not happen within ${timeoutMs} ms`)
-}
 
 /** The kernel's tick account of a server and its live children (utime + stime, whole 10 ms ticks each), and how many processes that sums. */
 function treeTicksUs(postmaster: number): { us: number; processes: number } {
@@ -115,7 +101,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
       assert.equal(paused.headers['retry-after'], '1')
       assert.ok(pausedMs < 1500, `answered in ${pausedMs} ms`)
       await faults.resume()
-      await waitFor('recovery after the pause', async () => (await me()).statusCode === 200)
+      await waitFor('recovery after the pause', async () => (await me()).statusCode === 200, 8000)
 
       await faults.kill()
       const [down, downMs] = await timed(me)
@@ -126,7 +112,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
 
       // Started again and emptied: a session is unknown (401), a JWT lives on its signature (its denylist entries gone); new logins work again.
       await faults.restart()
-      await waitFor('reconnection', async () => (await me()).statusCode !== 503)
+      await waitFor('reconnection', async () => (await me()).statusCode !== 503, 8000)
       assert.equal((await me()).statusCode, strategy === 'session' ? 401 : 200)
       const fresh = await login(server)
       assert.equal((await server.app.inject({ url: '/me', headers: fresh.headers })).statusCode, 200)
@@ -147,7 +133,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
     await locker.query('ROLLBACK')
     assert.deepEqual([...new Set(answers.map((a) => a.statusCode))], [503])
     assert.ok(ms < 2500, `answered in ${ms} ms`)
-    await waitFor('recovery after the lock', async () => (await server.app.inject({ url: '/me', headers: cred.headers })).statusCode === 200)
+    await waitFor('recovery after the lock', async () => (await server.app.inject({ url: '/me', headers: cred.headers })).statusCode === 200, 8000)
   })
 
   test('a read-only server: reads answer, a login (a write) gets 503, never 500', async (t) => {
@@ -160,7 +146,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
       await admin('SELECT pg_reload_conf()')
     })
     // Pooled connections pick up the reloaded setting at their next transaction.
-    await waitFor('read-only in effect', async () => (await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' } })).statusCode === 503)
+    await waitFor('read-only in effect', async () => (await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' } })).statusCode === 503, 8000)
     assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
   })
 
@@ -206,6 +192,6 @@ test('npm run bench with a PostgreSQL cell, interrupted mid-run: exit 130, no pr
   const dataDir = /started a private PostgreSQL on postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres \(data in (\S+)\)/.exec(res.stderr)?.[1]
   assert.ok(dataDir, res.stderr)
   // Backends notice their postmaster is gone within moments.
-  await waitFor('every PostgreSQL process gone', async () => processesTagged(tag).length === 0)
+  await waitFor('every PostgreSQL process gone', async () => processesTagged(tag).length === 0, 8000)
   assert.equal(existsSync(dataDir), false, dataDir)
 })

@@ -1,10 +1,10 @@
 // Counted things every closed or open run states as facts: store reads, bytes, what logout does, what several instances did.
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { workloadKind } from '../contracts/scenario.ts'
-import { num, percent, times } from '../format.ts'
+import { num, percent } from '../format.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { label, list, okCells, scopeOf, type Finding } from './finding.ts'
+import { label, list, okCells, presentsCredential, scopeOf, type Finding } from './finding.ts'
 
 const groupBy = <T>(xs: T[], key: (x: T) => string): Map<string, T[]> => {
   const m = new Map<string, T[]>()
@@ -20,8 +20,8 @@ export function factFindings(results: ResultsFile): Finding[] {
   const reads = (c: CellResult) => c.summary!.storeOpsPerRequest.reads
   const base = ok.find((c) => c.id === results.scenario.baseline)
   const single = ok.filter((c) => c.instances === 1 && descriptorOf(c).state !== 'none')
-  // Reads answer the GET questions; a login's cost is its hash and its writes, which the CPU findings carry.
-  if (single.length && results.scenario.workload.route.startsWith('GET')) {
+  // Reads and bytes answer the questions of requests that present a credential; a login's cost is its hash and its writes, which the CPU findings carry.
+  if (single.length && presentsCredential(results)) {
     const extra = (c: CellResult) => reads(c) - (base ? reads(base) : 0)
     const route = results.scenario.workload.route
     const reading = single.filter((c) => extra(c) > 0.0005)
@@ -37,7 +37,7 @@ export function factFindings(results: ResultsFile): Finding[] {
     })
   }
   const carried = single.filter((c) => c.credential && c.credential.kind !== 'none')
-  if (carried.length >= 2) {
+  if (carried.length >= 2 && presentsCredential(results)) {
     out.push({
       id: 'bytes', kind: 'bytes', cells: carried.map((c) => c.id),
       sentence: `What each request carries: ${carried.map((c) => `${label(c)} ${c.credential!.bytes} bytes in its ${c.credential!.header} header (${c.credential!.clientReadable ? 'readable by the client' : 'opaque to the client'})`).join('; ')}.`,

@@ -112,6 +112,9 @@ export function label(c: CellResult): string {
 export const capitalized = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`
 export const list = (xs: string[]) => (xs.length <= 2 ? xs.join(' and ') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`)
 
+/** Whether the run's requests present the credential (GET routes); a login presents a password and holds none yet. */
+export const presentsCredential = (r: ResultsFile) => r.scenario.workload.route.startsWith('GET')
+
 /** Where a cell's store ran. */
 export function storeScope(c: CellResult): Scope['store'] {
   if (c.store === null || descriptorOf(c).state === 'none') return 'none'
@@ -138,7 +141,9 @@ export const scopeWords = (s: Scope) => `${s.route}, ${s.loop === 'closed' ? 'cl
 /** Lines the lifecycle, fault and distance sections compute, as facts of the run. */
 export function fromLines(results: ResultsFile, kind: string, lines: Line[], loop: Scope['loop']): Finding[] {
   return lines.map((l, i) => {
-    const cells = results.cells.filter((c) => l.text.includes(c.id) || l.figures.includes(c.id))
+    // A cell named as a whole id: "session-redis" is not named by "session-redis-rtt1ms".
+    const names = (c: CellResult) => new RegExp(`(^|[^\\w-])${c.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-]*\\w)`).test(`${l.text} ${l.figures}`)
+    const cells = results.cells.filter(names)
     const first = cells[0]
     return {
       id: `${kind}-${i + 1}`, kind, sentence: l.text, cells: cells.map((c) => c.id), figures: {}, detail: l.figures,

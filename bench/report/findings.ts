@@ -27,7 +27,7 @@ export function findings(results: ResultsFile): Finding[] {
 }
 
 const QUESTIONS: Record<string, string> = {
-  cpu: 'What does identifying a caller cost in CPU per request?',
+  cpu: 'What does a request cost in CPU?',
   'store-load': 'What load does each put on the store?',
   bytes: 'What travels with every request?',
   latency: 'What latency does a user see at the same load?',
@@ -41,7 +41,8 @@ const QUESTIONS: Record<string, string> = {
 function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
   const out: AnswerLine[] = []
   const by = (kind: string) => all.filter((f) => f.kind === kind)
-  const line = (question: string, sentence: string, fs: Finding[]) => out.push({ question, asked: QUESTIONS[question] ?? question, sentence, findings: fs.map((f) => f.id) })
+  const route = results.scenario.workload.route
+  const line = (question: string, sentence: string, fs: Finding[]) => out.push({ question, asked: question === 'cpu' ? `What does a request to ${route} cost in CPU, per choice?` : QUESTIONS[question] ?? question, sentence, findings: fs.map((f) => f.id) })
   const cpu = by('cpu')
   const cellOf = (id: string) => results.cells.find((c) => c.id === id)!
   if (cpu.length) {

@@ -5,7 +5,7 @@ import { computeFindings, EQUIVALENCE, scopeWords, type FindingsFile } from './f
 import { simulationSection } from '../sim/tables.ts'
 import type { Simulation } from '../sim/simulation.ts'
 import { type ResultsFile } from '../contracts/results.ts'
-import { chartJsSource, chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
+import { chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
 
 
 /** The first screen: the answer per question, what the run did not measure, then every finding with its figures and scope. */

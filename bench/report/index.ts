@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { Simulation } from '../sim/simulation.ts'
 import { buildCharts } from './workloads/index.ts'
@@ -10,7 +9,6 @@ import { writeJsonAtomic } from '../results-io.ts'
 import type { ResultsFile } from '../contracts/results.ts'
 import { chartJsSource } from '../page/kit.ts'
 
-const require = createRequire(import.meta.url)
 
 /**
  * Writes DIR/findings.json (every sentence the page states, with its figures, interval and scope),

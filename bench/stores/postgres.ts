@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import pg from 'pg'
 import { POSTGRES_URL_PATTERN } from '../../servers/stores/postgres.ts'
 import type { ProcessGroup } from '../processes.ts'
 import type { ExternalCounts, StoreFaults, StoreProvisioner } from './index.ts'
-import { POSTGRES_SETTINGS, postgresCpuUs, spawnPostgres, startPostgres, stopPostgres, type PrivatePostgres } from './postgres-server.ts'
+import { childrenOf, POSTGRES_SETTINGS, postgresCpuUs, spawnPostgres, startPostgres, stopPostgres, type PrivatePostgres } from './postgres-server.ts'
 
 /**
  * PostgreSQL's own count of the store's statements since its start (pg_stat_statements): each
@@ -21,20 +21,6 @@ export async function statementCounts(client: pg.Client): Promise<ExternalCounts
     if (kind) counts[`${kind}s` as 'reads' | 'writes' | 'deletes'] += calls
   }
   return counts
-}
-
-/** The processes a server runs (its backends and workers), by their parent. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      if (Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid) out.push(Number(name))
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out
 }
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))

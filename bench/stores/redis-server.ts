@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { pinned } from '../affinity.ts'
-import { stopChild } from '../processes.ts'
+import { stopChild, waitForOutput } from '../processes.ts'
 
 export const REDIS_MISSING = 'redis-server is not on PATH; install it (Debian/Ubuntu: apt-get install redis-server, or npm run setup) or pass --redis-url'
 const missing = () => new StoreUnavailableHereError(REDIS_MISSING)
@@ -35,35 +35,15 @@ export function freePort(): Promise<number> {
  * Spawns `redis-server` on loopback `port`, without persistence, with `extra` flags (on `cpus` when
  * given), and resolves once it says it is ready to accept connections.
  */
-export function spawnRedisServer(port: number, cpus: string | null, extra: string[] = []): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const [command, args] = pinned(cpus, 'redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice', ...extra,
-    ])
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    const timer = setTimeout(() => fail(new Error(`redis-server on port ${port} did not become ready within 5 s:\n${output}`)), 5000)
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer)
-        child.stdout!.off('data', onData)
-        child.stdout!.resume()
-        child.stderr!.resume()
-        resolve(child)
-      }
-    }
-    const fail = (err: Error) => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(err)
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('error', (err) => fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : err))
-    child.once('exit', (code) => fail(new Error(`redis-server on port ${port} exited with code ${code}:\n${output}`)))
-  })
+export async function spawnRedisServer(port: number, cpus: string | null, extra: string[] = []): Promise<ChildProcess> {
+  const [command, args] = pinned(cpus, 'redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice', ...extra,
+  ])
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const notFound = new Promise<never>((_, reject) => child.once('error', (err) => reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : err)))
+  await Promise.race([waitForOutput(child, 'Ready to accept connections', 5000, `redis-server on port ${port}`), notFound])
+  return child
 }
 
 async function startOnce(port: number, cpus: string | null): Promise<PrivateRedis> {

@@ -1,4 +1,5 @@
 import { VerificationError } from '../../servers/errors.ts'
+import { parseSetCookie } from '../drive/cookie-jar.ts'
 import type { Answer, Credential, Held, LifecycleClient } from '../contracts/client.ts'
 
 export const loginBody = (user: number) => JSON.stringify({ username: `user${user}`, password: `pw-user${user}` })
@@ -19,8 +20,8 @@ export async function cookieLogin(url: string, user: number, name: string): Prom
 /** The value of cookie `name` among Set-Cookie headers, or null (also when the server clears it). */
 export function setCookieValue(setCookie: string[], name: string): string | null {
   for (const line of setCookie) {
-    const value = new RegExp(`^${name}=([^;]*)`).exec(line)?.[1]
-    if (value !== undefined) return value === '' ? null : value
+    const c = parseSetCookie(line)
+    if (c?.name === name) return c.value
   }
   return null
 }

@@ -1,7 +1,6 @@
 // The closed loop (autocannon, `connections` in flight): every cell's window between two windows of
 // the baseline, the bracket that cancels the host's drift.
 import type { RunEvent } from '../contracts/events.ts'
-import type { CellPlan } from '../contracts/plan.ts'
 import type { RoundResult } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import { bracketSpread, MAX_REPEATS, repeatReason, windowsPerRound } from '../noise.ts'
@@ -105,4 +104,3 @@ export const closedWorkload: WorkloadDescriptor = {
   },
 }
 
-export type { CellPlan }

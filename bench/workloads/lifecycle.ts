@@ -240,4 +240,3 @@ export const lifecycleWorkloadDescriptor: WorkloadDescriptor = {
   },
 }
 
-export type { CellResult, LifecycleResult, CellRuntime, FaultPlan }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { buildCharts } from '../../bench/report/workloads/index.ts'
-import { computeFindings } from '../../bench/report/findings.ts'
+import { computeFindings, fromLines } from '../../bench/report/findings.ts'
 import { renderHtml } from '../../bench/report/html.ts'
 import { summarizeRounds } from '../../bench/summarize.ts'
 import { fixtureResults } from '../fixtures/results.ts'
@@ -134,5 +134,19 @@ describe('the stores a run used are stated with their settings', () => {
     assert.match(page, /Store postgres: started a private PostgreSQL on postgres:\/\/postgres@127\.0\.0\.1:5555\/postgres; settings: fsync=off \(no flush to disk\), synchronous_commit=off \(a commit does not wait for its WAL flush\)\. A production server keeps durability on/)
     assert.match(page, /Store redis: using Redis at redis:\/\/10\.0\.0\.9:6379/)
     assert.doesNotMatch(page, /Store redis: using Redis at redis:\/\/10\.0\.0\.9:6379; settings/)
+  })
+})
+
+describe('a fact names the cells it is about', () => {
+  test('by their whole ids: a cell is not named by a longer id that starts with it', () => {
+    const r = fixtureResults()
+    const twin = structuredClone(r.cells.find((c) => c.id === 'session-sqlite')!)
+    r.cells.push({ ...twin, id: 'session-sqlite-rtt1ms', storeRttMs: 1 })
+    const [near, far] = fromLines(r, 'distance', [
+      { text: 'session-sqlite: its p50 grew by nothing.', figures: 'twin of session-sqlite-rtt1ms' },
+      { text: 'session-sqlite-rtt1ms: its p50 grew by 1.1 ms.', figures: '' },
+    ], 'open')
+    assert.deepEqual(near!.cells, ['session-sqlite', 'session-sqlite-rtt1ms'])
+    assert.deepEqual(far!.cells, ['session-sqlite-rtt1ms'])
   })
 })

@@ -148,6 +148,12 @@ describe('report rendering (pure, on fixture results)', () => {
     }
     const l = findings(login)
     assert.equal(l.some((x) => x.kind === 'store-reads'), false)
+    // A login presents a password, not the credential: no sentence about what each request carries.
+    assert.equal(l.some((x) => x.kind === 'bytes'), false)
+    assert.equal(computeFindings(login).answer[0]!.asked, 'What does a request to POST /login cost in CPU, per choice?')
+    assert.match(renderHtml(login, ''), /Requests rotate over 1000 users logging in, each a new visitor/)
+    assert.doesNotMatch(renderHtml(login, ''), /logged-in users/)
+    assert.equal(computeFindings(profile).answer[0]!.asked, 'What does a request to GET /profile cost in CPU, per choice?')
     assert.match(l.find((x) => x.kind === 'cpu')!.sentence, /^On POST \/login, JWT HS256 with jose cost 2\.40x the CPU per request of a sqlite session/)
   })
 

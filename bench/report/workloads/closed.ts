@@ -2,6 +2,7 @@ import { chartGrid } from '../../page/kit.ts'
 import { closedCharts } from '../charts.ts'
 import { closedLoopFindings } from '../closed-findings.ts'
 import { breakdownHtml, comparisonHtml, methodology, microHtml, resultsTable } from '../sections.ts'
+import { closedTable } from '../tables.ts'
 import type { WorkloadReport } from './index.ts'
 
 /** The closed loop's page: the comparison table, the charts, where the CPU goes, every cell, the methodology. */
@@ -22,5 +23,6 @@ export const closedReport: WorkloadReport = {
   findings: closedLoopFindings,
   charts: closedCharts,
   sections: closedSections,
+  table: closedTable,
   measures: { openLoop: false, lifecycle: false },
 }

@@ -13,6 +13,8 @@ export interface WorkloadReport {
   charts(results: ResultsFile): ChartSpec[]
   /** Everything between the answer and the end of the page. */
   sections(results: ResultsFile, ctx: { charts: ChartSpec[]; fleetModel: string }): string
+  /** The compact end-of-run table on the terminal. */
+  table(results: ResultsFile): string
   /** What a run of this workload measures, for "Not measured in this run". */
   measures: { openLoop: boolean; lifecycle: boolean }
 }

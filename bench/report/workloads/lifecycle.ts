@@ -2,6 +2,7 @@ import { chartGrid } from '../../page/kit.ts'
 import { fromLines } from '../finding.ts'
 import { faultHtml, lifecycleCharts, lifecycleFindings, lifecycleHtml } from '../lifecycle.ts'
 import { lifecycleMethodology } from '../sections.ts'
+import { lifecycleTable } from '../tables.ts'
 import type { WorkloadReport } from './index.ts'
 
 /** The lifecycle: faults first when the run had them, then the lifetime figures, the charts, the methodology. */
@@ -15,5 +16,6 @@ ${fleetModel}
 ${chartGrid(charts)}
 <h2>Methodology</h2>
 ${lifecycleMethodology(results)}`,
+  table: lifecycleTable,
   measures: { openLoop: false, lifecycle: true },
 }

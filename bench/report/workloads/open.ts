@@ -6,6 +6,7 @@ import { distanceFindings } from '../distance.ts'
 import { openLoopFindings } from '../open-findings.ts'
 import { openLoopHtml } from '../sections.ts'
 import { closedSections } from './closed.ts'
+import { closedTable } from '../tables.ts'
 import type { WorkloadReport } from './index.ts'
 
 /** The open loop: the closed-loop figures of each round's capacity window, plus latency and CPU at equal offered load and the store's distance. */
@@ -18,5 +19,6 @@ export const openReport: WorkloadReport = {
   sections: (results, ctx) => `${openLoopHtml(results)}
 ${distanceHtml(results)}
 ${closedSections(results, ctx)}`,
+  table: closedTable,
   measures: { openLoop: true, lifecycle: false },
 }
