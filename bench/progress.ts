@@ -1,8 +1,6 @@
 import { formatDuration, num } from './format.ts'
 import { workloadOf } from './workloads/index.ts'
 import type { Scenario } from './contracts/scenario.ts'
-import { reportOf } from './report/workloads/index.ts'
-import type { ResultsFile } from './contracts/results.ts'
 import type { RunEvent, RunListener } from './contracts/events.ts'
 
 type Measured = Extract<RunEvent, { type: 'round-measured' | 'open-measured' | 'lifecycle-measured' }>
@@ -95,9 +93,4 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         print(`${e.interrupted ? 'interrupted' : 'done'} after ${elapsed()}`)
     }
   }
-}
-
-/** The compact end-of-run table (pure: returns the text), as the run's workload lays it out. */
-export function summaryTable(results: ResultsFile): string {
-  return reportOf(results).table(results)
 }

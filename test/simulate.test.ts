@@ -233,3 +233,19 @@ test('fault timelines: a pause by the DES (fail closed after the command timeout
   assert.ok(whole.fleetNotes.some((n) => n.startsWith('session-redis: no fleet modelled: the run did not measure its redis\'s CPU per operation')))
   assert.equal(whole.crossovers.find((c) => c.cell === 'session-redis')!.storeMaxRps, null)
 })
+
+test('a store with a process per connection (PostgreSQL): its capacity is its host\'s cores over its CPU per operation', () => {
+  const { cells } = calibrate(openLoopResults())
+  // The Redis cell's figures (20,000 req/s an instance, 10 µs of store CPU per request), on PostgreSQL.
+  const postgres = { ...cells.find((c) => c.cell === 'session-redis')!, store: 'postgres' as const }
+  // Four store cores serve 400,000 req/s: eight instances (160,000) are app-bound.
+  const eight = fleetRow(postgres, 8, 0)
+  assert.equal(eight.bottleneck, 'app')
+  close(eight.maxRps, 160_000, 1e-9, 'app-bound')
+  close(eight.coresPer10kRps, (8 + 4) * 10_000 / 160_000, 1e-9, 'cores, the store host\'s four counted')
+  // On a one-core store host the same eight instances are store-bound at 100,000, as one Redis.
+  const oneCore = fleetRow(postgres, 8, 0, { ...DEFAULT_MODEL, storeHostCores: 1 })
+  assert.equal(oneCore.bottleneck, 'store')
+  close(oneCore.maxRps, 100_000, 1e-9, 'store-bound')
+  close(crossover(postgres).storeMaxRps!, 400_000, 1e-9, 'store max')
+})

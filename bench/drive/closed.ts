@@ -1,6 +1,6 @@
 import autocannon from 'autocannon'
 import { createRequire } from 'node:module'
-import { keepCookies } from './cookie-jar.ts'
+import { keepCookies } from '../cookie-jar.ts'
 import type { LoadRequest } from '../contracts/client.ts'
 
 const require = createRequire(import.meta.url)

@@ -3,7 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { Histogram } from 'hdr-histogram-js'
 import { newHistogram } from '../../servers/metrics.ts'
 import { seededRandom } from '../stats.ts'
-import { keepCookies } from './cookie-jar.ts'
+import { keepCookies } from '../cookie-jar.ts'
 import type { LoadRequest } from '../contracts/client.ts'
 
 /**
@@ -105,6 +105,30 @@ type Body =
   | { mode: 'trailers' }
   | { mode: 'until-close' }
 
+/** The header fields the driver acts on, in one pass over an answer's head (every answer goes through this). */
+function readHead(text: string): { connection: string; contentLength: number | null; chunked: boolean; setCookie: string[] } {
+  let connection = ''
+  let contentLength: number | null = null
+  let chunked = false
+  const setCookie: string[] = []
+  let at = text.indexOf('\r\n')
+  while (at !== -1) {
+    const next = text.indexOf('\r\n', at + 2)
+    const line = text.slice(at + 2, next === -1 ? undefined : next)
+    const colon = line.indexOf(':')
+    if (colon > 0) {
+      const name = line.slice(0, colon).toLowerCase()
+      const value = line.slice(colon + 1).trim()
+      if (name === 'content-length') contentLength = Number(value)
+      else if (name === 'set-cookie') setCookie.push(value)
+      else if (name === 'connection') connection += `${value.toLowerCase()},`
+      else if (name === 'transfer-encoding') chunked ||= /chunked/i.test(value)
+    }
+    at = next
+  }
+  return { connection, contentLength, chunked, setCookie }
+}
+
 /**
  * One keep-alive connection with at most one request in flight and a small HTTP/1.1 response
  * reader: bodies by length, chunked (`Transfer-Encoding: chunked`, trailers skipped) or delimited
@@ -192,15 +216,12 @@ class Connection {
         const status = Number(text.slice(9, 12))
         if (!/^HTTP\/1\.[01] \d{3}/.test(text)) return this.#fail(`not an HTTP/1.x answer: ${JSON.stringify(text.slice(0, 40))}`)
         if (status >= 100 && status < 200) continue
-        const lines = text.split('\r\n')
-        const header = (name: string) => lines.filter((l) => l.slice(0, name.length + 1).toLowerCase() === `${name}:`).map((l) => l.slice(name.length + 1).trim())
-        const connection = header('connection').join(',').toLowerCase()
-        const close = connection.includes('close') || (text.startsWith('HTTP/1.0') && !connection.includes('keep-alive'))
-        this.#head = { answer: { status, setCookie: header('set-cookie') }, close }
-        const length = header('content-length')[0]
+        const h = readHead(text)
+        const close = h.connection.includes('close') || (text.startsWith('HTTP/1.0') && !h.connection.includes('keep-alive'))
+        this.#head = { answer: { status, setCookie: h.setCookie }, close }
         this.#body = status === 204 || status === 304 ? { mode: 'length', left: 0 }
-          : /chunked/i.test(header('transfer-encoding').join(',')) ? { mode: 'chunk-size' }
-            : length !== undefined ? { mode: 'length', left: Number(length) }
+          : h.chunked ? { mode: 'chunk-size' }
+            : h.contentLength !== null ? { mode: 'length', left: h.contentLength }
               : { mode: 'until-close' }
       }
       const body = this.#body!

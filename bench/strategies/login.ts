@@ -1,5 +1,5 @@
 import { VerificationError } from '../../servers/errors.ts'
-import { parseSetCookie } from '../drive/cookie-jar.ts'
+import { parseSetCookie } from '../cookie-jar.ts'
 import type { Answer, Credential, Held, LifecycleClient } from '../contracts/client.ts'
 
 export const loginBody = (user: number) => JSON.stringify({ username: `user${user}`, password: `pw-user${user}` })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { applySetCookie, keepCookies, parseSetCookie } from '../../bench/drive/cookie-jar.ts'
+import { applySetCookie, keepCookies, parseSetCookie } from '../../bench/cookie-jar.ts'
 
 test('a Set-Cookie line: its name and value, or null when it removes the cookie', () => {
   assert.deepEqual(parseSetCookie('session=abc.def; Path=/; HttpOnly; Secure; SameSite=Lax'), { name: 'session', value: 'abc.def' })

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { buildCharts } from '../../bench/report/workloads/index.ts'
 import { renderHtml } from '../../bench/report/html.ts'
 import { breakEvenTtl, breakEvens, fitInverse, lifecycleFindings, lifecycleLines } from '../../bench/report/lifecycle.ts'
-import { summaryTable } from '../../bench/progress.ts'
+import { summaryTable } from '../../bench/report/workloads/index.ts'
 import { lifecycleResults } from '../fixtures/results.ts'
 
 describe('the lifecycle report', () => {

@@ -28,5 +28,8 @@ export const workloadReports = {
 /** The run's report side. */
 export const reportOf = (results: ResultsFile): WorkloadReport => workloadReports[workloadKind(results.scenario)]
 
+/** The compact end-of-run table (pure: returns the text), as the run's workload lays it out. */
+export const summaryTable = (results: ResultsFile): string => reportOf(results).table(results)
+
 /** Every chart of a run, as its workload draws them. */
 export const buildCharts = (results: ResultsFile): ChartSpec[] => reportOf(results).charts(results)
