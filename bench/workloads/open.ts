@@ -76,7 +76,15 @@ function openLoopPoints(windows: OpenMeasured[]): OpenLoopPoint[] {
 
 export const openWorkload: WorkloadDescriptor = {
   kind: 'open',
-  smoke: (s: Scenario) => s,
+  // `--smoke`: the first fixed rate and the first capacity fraction, so each kind of point keeps its shape.
+  smoke: (s: Scenario) => ({
+    ...s,
+    load: {
+      ...s.load,
+      ...(s.load.rates ? { rates: s.load.rates.slice(0, 1) } : {}),
+      ...(s.load.capacityFractions ? { capacityFractions: s.load.capacityFractions.slice(0, 1) } : {}),
+    },
+  }),
   checkCell: lifecycleOnlyAxes,
   runRound: runOpenRound,
   reduce: (cell) => ({
