@@ -59,7 +59,7 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
 
   if (metrics) {
     app.addHook('onRequest', (_req, _reply, done) => { metrics.started(); done() })
-    app.addHook('onResponse', (_req, reply, done) => { metrics.record(reply.elapsedTime); done() })
+    app.addHook('onResponse', (req, reply, done) => { metrics.record(reply.elapsedTime, req.routeOptions.url, reply.statusCode); done() })
   }
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {

@@ -8,6 +8,8 @@ import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
 export interface CliConfig extends ServerConfig {
   port: number
   host: string
+  /** Port of the Prometheus listener (0: any free one); none when absent. */
+  metricsPort: number | null
 }
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback?: T): T {
@@ -41,7 +43,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       options: {
         'trace-sql': { type: 'boolean' as const },
         ...Object.fromEntries([
-          'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'redis-url', 'redis-cluster-url', 'postgres-url', 'db', 'jwt-secret',
+          'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'metrics-port', 'redis-url', 'redis-cluster-url', 'postgres-url', 'db', 'jwt-secret',
           'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'refresh-grace', 'users', 'hash-cost',
         ].map((name) => [name, { type: 'string' as const }])),
       },
@@ -58,6 +60,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     revocation: oneOf('revocation', values.revocation, REVOCATIONS, d.revocation),
     port: integer('port', values.port, 0, 0, 65535),
     host: values.host ?? '127.0.0.1',
+    metricsPort: values['metrics-port'] === undefined ? null : integer('metrics-port', values['metrics-port'], 0, 0, 65535),
     redisUrl: values['redis-url'] ?? env.REDIS_URL,
     redisClusterUrl: values['redis-cluster-url'] ?? env.REDIS_CLUSTER_URL,
     postgresUrl: values['postgres-url'] ?? env.POSTGRES_URL,

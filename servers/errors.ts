@@ -72,3 +72,8 @@ export class SetupError extends AuthbenchError {
 export class SimulationInputError extends AuthbenchError {
   readonly code = 'ERR_SIMULATION_INPUT'
 }
+
+/** A fleet file that cannot be used, or targets that do not answer or do not match the scenario's cells. */
+export class TargetError extends AuthbenchError {
+  readonly code = 'ERR_TARGETS'
+}

@@ -7,7 +7,7 @@ import type { ServerMetrics, StatsSnapshot } from './metrics.ts'
  * harness and the tests. The server sends `{ port }` once it listens; the parent asks
  * `{ type: 'stats', id, reset }` and gets `{ type: 'stats', id, stats }` back.
  */
-export interface ReadyMessage { port: number }
+export interface ReadyMessage { port: number; metricsPort: number | null }
 export interface StatsRequest { type: 'stats'; id: number; reset: boolean }
 export interface StatsReply { type: 'stats'; id: number; stats: StatsSnapshot }
 
@@ -15,12 +15,12 @@ const isStatsRequest = (m: unknown): m is StatsRequest =>
   typeof m === 'object' && m !== null && (m as StatsRequest).type === 'stats' && typeof (m as StatsRequest).id === 'number'
 
 /** Server side: announce the port and answer stats requests (a no-op without an IPC channel). */
-export function serveStats(port: number, metrics: ServerMetrics): void {
+export function serveStats(port: number, metrics: ServerMetrics, metricsPort: number | null = null): void {
   if (!process.send) return
   process.on('message', (msg: unknown) => {
     if (isStatsRequest(msg)) process.send!({ type: 'stats', id: msg.id, stats: metrics.snapshot(msg.reset) } satisfies StatsReply)
   })
-  process.send({ port } satisfies ReadyMessage)
+  process.send({ port, metricsPort } satisfies ReadyMessage)
 }
 
 /** Parent side: the `{ port }` a forked server announces when it is ready. */

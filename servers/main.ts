@@ -1,6 +1,7 @@
 import { parseServerArgs } from './cli-config.ts'
 import { ConfigError } from './errors.ts'
 import { serveStats } from './ipc.ts'
+import { metricsRegistry, serveMetrics } from './prometheus.ts'
 import { createServer, type Server } from './server.ts'
 
 let config
@@ -20,6 +21,7 @@ try {
   process.exit(err instanceof ConfigError ? 2 : 1)
 }
 
+let closeMetrics: (() => Promise<void>) | null = null
 let stopping = false
 async function stop(code: number): Promise<never> {
   if (!stopping) {
@@ -27,6 +29,7 @@ async function stop(code: number): Promise<never> {
     // A close that hangs must not keep the process (and its port) alive.
     setTimeout(() => process.exit(code), 3000).unref()
     try {
+      await closeMetrics?.()
       await server.close()
     } catch (err) {
       process.stderr.write(`authbench server: error while closing: ${(err as Error).message}\n`)
@@ -51,4 +54,22 @@ const address = server.app.server.address()
 const port = typeof address === 'object' && address !== null ? address.port : config.port
 process.stdout.write(`listening on http://${config.host}:${port}\n`)
 
-serveStats(port, server.metrics!)
+let metricsPort: number | null = null
+if (config.metricsPort !== null) {
+  const jwt = config.strategy === 'jwt'
+  const register = metricsRegistry(server.metrics!, {
+    strategy: config.strategy, store: config.store,
+    alg: jwt ? config.alg : 'none', engine: jwt ? config.engine : 'none', revocation: jwt ? config.revocation : 'none',
+  })
+  try {
+    const listener = await serveMetrics(register, config.host, config.metricsPort)
+    metricsPort = listener.port
+    closeMetrics = listener.close
+  } catch (err) {
+    process.stderr.write(`authbench server: cannot listen for metrics on ${config.host}:${config.metricsPort}: ${(err as Error).message}\n`)
+    await stop(1)
+  }
+  process.stdout.write(`metrics on http://${config.host}:${metricsPort}/metrics\n`)
+}
+
+serveStats(port, server.metrics!, metricsPort)

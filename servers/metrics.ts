@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js'
-import type { Counters } from './counters.ts'
+import type { Counters, OpCounts } from './counters.ts'
 
 /** What a parent process reads over IPC: cumulative counters plus the request-time histogram. */
 export interface StatsSnapshot {
@@ -15,7 +15,7 @@ export interface StatsSnapshot {
   /** The same histogram, HdrHistogram compressed base64, so several instances can be merged exactly. */
   requestTimeHistogram: string
   /** Statements SQLite reported executing, by kind (only with --trace-sql); null otherwise. */
-  sqlTrace: Counters | null
+  sqlTrace: OpCounts | null
 }
 
 /**
@@ -32,9 +32,9 @@ export class ServerMetrics {
   readonly #histogram = newHistogram()
   readonly #counters: Counters
 
-  readonly #sqlTrace: Counters | null
+  readonly #sqlTrace: OpCounts | null
 
-  constructor(counters: Counters, sqlTrace: Counters | null = null) {
+  constructor(counters: Counters, sqlTrace: OpCounts | null = null) {
     this.#counters = counters
     this.#sqlTrace = sqlTrace
   }
@@ -44,8 +44,18 @@ export class ServerMetrics {
     this.requests++
   }
 
-  record(elapsedMs: number): void {
-    this.#histogram.recordValue(Math.max(1, Math.round(elapsedMs * 1000)))
+  /** One answered request: its server time, and its route and status for the Prometheus counters. */
+  record(elapsedMs: number, route: string | undefined, status: number): void {
+    const us = Math.max(1, Math.round(elapsedMs * 1000))
+    this.#histogram.recordValue(us)
+    this.exported.record(us, route, status)
+  }
+
+  /** Cumulative, never reset: what `/metrics` exports (the snapshot's histogram is reset per window). */
+  readonly exported = new ExportedCounts()
+
+  get counters(): Counters {
+    return this.#counters
   }
 
   snapshot(reset: boolean): StatsSnapshot {
@@ -71,5 +81,31 @@ export class ServerMetrics {
     }
     if (reset) h.reset()
     return snap
+  }
+}
+
+/** Upper bounds of the exported request-time histogram, µs (Prometheus exports them in seconds). */
+export const DURATION_BUCKETS_US = [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000] as const
+
+/**
+ * Requests by route and status and the request-time buckets, counted as plain increments on the
+ * request's path and turned into Prometheus text only when scraped.
+ */
+export class ExportedCounts {
+  /** route → status → answered requests. */
+  readonly requests = new Map<string, Map<number, number>>()
+  /** Non-cumulative: bucket i counts times in (bound i-1, bound i]; the last slot counts those above every bound. */
+  readonly buckets = new Array<number>(DURATION_BUCKETS_US.length + 1).fill(0)
+  sumUs = 0
+
+  record(us: number, route: string | undefined, status: number): void {
+    const key = route ?? 'unmatched'
+    let byStatus = this.requests.get(key)
+    if (byStatus === undefined) this.requests.set(key, (byStatus = new Map()))
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1)
+    let i = 0
+    while (i < DURATION_BUCKETS_US.length && us > DURATION_BUCKETS_US[i]!) i++
+    this.buckets[i]!++
+    this.sumUs += us
   }
 }

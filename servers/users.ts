@@ -63,13 +63,13 @@ export class Users {
   }
 
   findByUsername(username: string): UserRow | null {
-    this.#counters.reads++
+    this.#counters.users.reads++
     const row = wrapSqlite(() => this.#byName.get(username))
     return row ? { id: row.id, username: row.username, passwordHash: row.password_hash } : null
   }
 
   getProfile(id: number): Profile | null {
-    this.#counters.reads++
+    this.#counters.users.reads++
     const row = wrapSqlite(() => this.#byId.get(id))
     return row
       ? { id: row.id, username: row.username, displayName: row.display_name, email: row.email, createdAt: row.created_at }

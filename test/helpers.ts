@@ -121,7 +121,7 @@ export async function login(server: Server, user = 'user1', password = `pw-${use
 
 /** The store operations one call performs. */
 export async function opsOf<T>(server: Server, run: () => Promise<T>): Promise<{ result: T; reads: number; writes: number; deletes: number }> {
-  const before = { ...server.counters }
+  const before = server.counters.totals()
   const result = await run()
   return {
     result,

@@ -15,16 +15,16 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
     kind: 'memory',
     counters,
     createSession(s, ttlMs) {
-      counters.writes++
+      counters.sessions.writes++
       sessions.set(s.id, { record: { ...s }, expiresAt: s.lastSeenAt + ttlMs })
     },
     getSession(id) {
-      counters.reads++
+      counters.sessions.reads++
       const entry = sessions.get(id)
       return entry ? { ...entry.record } : null
     },
     touchSession(s, ttlMs) {
-      counters.writes++
+      counters.sessions.writes++
       const entry = sessions.get(s.id)
       if (entry) {
         entry.record.lastSeenAt = s.lastSeenAt
@@ -32,11 +32,11 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
       }
     },
     deleteSession(id) {
-      counters.deletes++
+      counters.sessions.deletes++
       sessions.delete(id)
     },
     putRefresh(jti, family, expiresAt) {
-      counters.writes++
+      counters.refresh_tokens.writes++
       if (revoked.has(family)) return false
       refresh.set(jti, { family, usedAt: null, expiresAt })
       let members = families.get(family)
@@ -45,7 +45,7 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
       return true
     },
     consumeRefresh(jti, _family, now, graceMs): ConsumeResult {
-      counters.writes++
+      counters.refresh_tokens.writes++
       const entry = refresh.get(jti)
       if (!entry || entry.expiresAt <= now) return 'unknown'
       if (entry.usedAt !== null) return graceMs > 0 && now - entry.usedAt <= graceMs ? 'grace' : 'reused'
@@ -53,7 +53,7 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
       return 'ok'
     },
     revokeFamily(family) {
-      counters.deletes++
+      counters.refresh_tokens.deletes++
       let until = Date.now() + 86_400_000
       for (const jti of families.get(family) ?? []) {
         until = Math.max(until, refresh.get(jti)?.expiresAt ?? 0)
@@ -63,11 +63,11 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
       revoked.set(family, until)
     },
     deny(jti, expiresAt) {
-      counters.writes++
+      counters.denylist.writes++
       denied.set(jti, expiresAt)
     },
     isDenied(jti, now) {
-      counters.reads++
+      counters.denylist.reads++
       const expiresAt = denied.get(jti)
       return expiresAt !== undefined && expiresAt > now
     },

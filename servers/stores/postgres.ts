@@ -122,28 +122,28 @@ export async function createPostgresStore(o: PostgresStoreOptions): Promise<Stat
     kind: 'postgres',
     counters,
     async createSession(s, ttlMs) {
-      counters.writes++
+      counters.sessions.writes++
       await q(Q.insertSession, [s.id, s.userId, s.username, s.createdAt, s.lastSeenAt, s.lastSeenAt + ttlMs])
     },
     async getSession(id) {
-      counters.reads++
+      counters.sessions.reads++
       const row = (await q<{ user_id: number; username: string; created_at: string; last_seen_at: string }>(Q.getSession, [id])).rows[0]
       return row ? { id, userId: row.user_id, username: row.username, createdAt: Number(row.created_at), lastSeenAt: Number(row.last_seen_at) } : null
     },
     async touchSession(s, ttlMs) {
-      counters.writes++
+      counters.sessions.writes++
       await q(Q.touchSession, [s.lastSeenAt, s.lastSeenAt + ttlMs, s.id])
     },
     async deleteSession(id) {
-      counters.deletes++
+      counters.sessions.deletes++
       await q(Q.deleteSession, [id])
     },
     async putRefresh(jti, family, expiresAt) {
-      counters.writes++
+      counters.refresh_tokens.writes++
       return (await q(Q.putRefresh, [jti, family, expiresAt])).rowCount === 1
     },
     async consumeRefresh(jti, _family, now, graceMs): Promise<ConsumeResult> {
-      counters.writes++
+      counters.refresh_tokens.writes++
       const row = (await q<{ used: string }>(Q.consume, [now, jti, now])).rows[0]
       if (!row) return 'unknown'
       const used = Number(row.used)
@@ -153,15 +153,15 @@ export async function createPostgresStore(o: PostgresStoreOptions): Promise<Stat
       return graceMs > 0 && now - used <= graceMs ? 'grace' : 'reused'
     },
     async revokeFamily(family) {
-      counters.deletes++
+      counters.refresh_tokens.deletes++
       await q(Q.revokeFamily, [family])
     },
     async deny(jti, expiresAt) {
-      counters.writes++
+      counters.denylist.writes++
       await q(Q.deny, [jti, expiresAt])
     },
     async isDenied(jti, now) {
-      counters.reads++
+      counters.denylist.reads++
       return (await q(Q.isDenied, [jti, now])).rowCount === 1
     },
     async purgeExpired(now) {

@@ -143,26 +143,26 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     counters,
     client,
     async createSession(s, ttlMs) {
-      counters.writes++
+      counters.sessions.writes++
       await run(client.set(sessionKey(s.id), encode(s), 'PX', ttlMs))
     },
     async getSession(id) {
-      counters.reads++
+      counters.sessions.reads++
       const raw = await run(client.get(sessionKey(id)))
       if (raw === null) return null
       const [userId, username, createdAt, lastSeenAt] = JSON.parse(raw) as [number, string, number, number]
       return { id, userId, username, createdAt, lastSeenAt }
     },
     async touchSession(s, ttlMs) {
-      counters.writes++
+      counters.sessions.writes++
       await run(client.set(sessionKey(s.id), encode(s), 'PX', ttlMs, 'XX'))
     },
     async deleteSession(id) {
-      counters.deletes++
+      counters.sessions.deletes++
       await run(client.del(sessionKey(id)))
     },
     async putRefresh(jti, family, expiresAt) {
-      counters.writes++
+      counters.refresh_tokens.writes++
       // One round trip. When the family was revoked its key is a string and SADD fails (WRONGTYPE):
       // the token's own key is then written but belongs to no family, and rotating it fails the same way.
       const results = await run(client.multi()
@@ -178,7 +178,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
       return true
     },
     async consumeRefresh(jti, family, now, graceMs): Promise<ConsumeResult> {
-      counters.writes++
+      counters.refresh_tokens.writes++
       // One atomic round trip: the previous value tells unused ('0'), used at a time (ms), or unknown (nil).
       const key = tokenKey(family, jti)
       const previous = await run(client.call('SET', key, String(now), 'XX', 'KEEPTTL', 'GET') as Promise<string | null>)
@@ -187,12 +187,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
       const usedAt = Number(previous)
       if (!(graceMs > 0 && now - usedAt <= graceMs)) return 'reused'
       // Within the grace window: put back the first use's time, so repeated presentations cannot slide the window.
-      counters.writes++
+      counters.refresh_tokens.writes++
       await run(client.call('SET', key, previous, 'XX', 'KEEPTTL'))
       return 'grace'
     },
     async revokeFamily(family) {
-      counters.deletes++
+      counters.refresh_tokens.deletes++
       // The script must declare every key it touches: list the family's tokens first.
       const key = familyKey(family)
       // An already revoked family is a string: nothing to list (the script then leaves it alone).
@@ -204,11 +204,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
       await run(client.revokeFamily(keys.length, ...keys))
     },
     async deny(jti, expiresAt) {
-      counters.writes++
+      counters.denylist.writes++
       await run(client.set(`${p}deny:${jti}`, '1', 'PXAT', expiresAt))
     },
     async isDenied(jti) {
-      counters.reads++
+      counters.denylist.reads++
       return (await run(client.exists(`${p}deny:${jti}`))) === 1
     },
     // Every key carries its own TTL: Redis expires them itself.

@@ -71,46 +71,46 @@ export function createSqliteStore(db: Database.Database, counters: Counters = ne
     kind: 'sqlite',
     counters,
     createSession(s, ttlMs) {
-      counters.writes++
+      counters.sessions.writes++
       wrapSqlite(() => insertSession.run(s.id, s.userId, s.username, s.createdAt, s.lastSeenAt, s.lastSeenAt + ttlMs))
     },
     getSession(id) {
-      counters.reads++
+      counters.sessions.reads++
       const row = wrapSqlite(() => getSession.get(id))
       return row
         ? { id, userId: row.user_id, username: row.username, createdAt: row.created_at, lastSeenAt: row.last_seen_at }
         : null
     },
     touchSession(s, ttlMs) {
-      counters.writes++
+      counters.sessions.writes++
       wrapSqlite(() => touchSession.run(s.lastSeenAt, s.lastSeenAt + ttlMs, s.id))
     },
     deleteSession(id) {
-      counters.deletes++
+      counters.sessions.deletes++
       wrapSqlite(() => deleteSession.run(id))
     },
     putRefresh(jti, family, expiresAt) {
-      counters.writes++
+      counters.refresh_tokens.writes++
       return wrapSqlite(() => insertRefresh.run({ jti, family, expiresAt })).changes === 1
     },
     consumeRefresh(jti, _family, now, graceMs): ConsumeResult {
-      counters.writes++
+      counters.refresh_tokens.writes++
       if (wrapSqlite(() => markUsed.run(now, jti, now)).changes === 1) return 'ok'
-      counters.reads++
+      counters.refresh_tokens.reads++
       const row = wrapSqlite(() => findRefresh.get(jti, now))
       if (!row || row.used <= 0) return 'unknown'
       return graceMs > 0 && now - row.used <= graceMs ? 'grace' : 'reused'
     },
     revokeFamily(family) {
-      counters.deletes++
+      counters.refresh_tokens.deletes++
       wrapSqlite(() => revokeFamily.run(family))
     },
     deny(jti, expiresAt) {
-      counters.writes++
+      counters.denylist.writes++
       wrapSqlite(() => insertDeny.run(jti, expiresAt))
     },
     isDenied(jti, now) {
-      counters.reads++
+      counters.denylist.reads++
       return wrapSqlite(() => findDeny.get(jti, now)) !== undefined
     },
     purgeExpired(now) {
