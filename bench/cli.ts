@@ -2,12 +2,13 @@ import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { ScenarioError, SimulationInputError } from '../servers/errors.ts'
+import { ScenarioError, SimulationInputError, TargetError } from '../servers/errors.ts'
 import { ProcessGroup } from './processes.ts'
 import { progressPrinter } from './progress.ts'
 import { summaryTable } from './report/workloads/index.ts'
 import { writeReport } from './report/index.ts'
 import { runScenario, type RunOptions } from './runner.ts'
+import { readFleet, type Fleet } from './remote/fleet.ts'
 import { storeProvisioners } from './stores/index.ts'
 import { runSimulation, writeSimulation } from './sim/index.ts'
 import { outputStamp, writeJsonAtomic } from './results-io.ts'
@@ -26,6 +27,8 @@ const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] ${URL_FL
   --smoke          every run about a second, one round (same output shape)
   --out DIR        output folder (default reports/<timestamp>-<scenario name>/)
 ${URL_FLAGS.map((f) => `  --${f.option} ${f.looksLike}  ${f.means} (also ${f.env})`).join('\n')}
+  --targets FLEET.json  remote mode: bench running servers (and their store) by address, read through
+                   their /metrics; starts, stops and reconfigures nothing (docs/fleet.md)
   --no-pin         do not pin the load generator and the servers to separate CPUs
   --seed N         seed of the per-round shuffle of the cell order (default: random, recorded in results.json)
 
@@ -73,13 +76,13 @@ async function writeOutputs(results: ResultsFile, simulate: boolean, outDir: str
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { smoke?: boolean; out?: string; help?: boolean; 'no-pin'?: boolean; seed?: string } & Record<string, string | boolean | undefined>
+  let values: { smoke?: boolean; out?: string; help?: boolean; 'no-pin'?: boolean; seed?: string; targets?: string } & Record<string, string | boolean | undefined>
   let positionals: string[]
   try {
     ({ values, positionals } = parseArgs({
       args: argv, allowPositionals: true, strict: true,
       options: {
-        smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, targets: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(URL_FLAGS.map((f) => [f.option, { type: 'string' as const }])),
       },
     }))
@@ -109,6 +112,23 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.usage
     }
     storeUrls[f.kind] = url
+  }
+
+  let targets: Fleet | null = null
+  try {
+    targets = values.targets === undefined ? null : readFleet(values.targets)
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err
+    process.stderr.write(`authbench: ${err.message}\n`)
+    return EXIT.usage
+  }
+  if (targets?.store) {
+    const given = storeUrls[targets.store.kind]
+    if (given && given !== targets.store.url) {
+      process.stderr.write(`authbench: the fleet file's ${targets.store.kind} store (${targets.store.url}) is not the one given (${given})\n`)
+      return EXIT.usage
+    }
+    storeUrls[targets.store.kind] = targets.store.url
   }
 
   const seed = values.seed === undefined ? undefined : Number(values.seed)
@@ -147,9 +167,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     results = await runScenario({
       scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, group, pin: !values['no-pin'],
-      storeUrls, signal: controller.signal, ...(seed === undefined ? {} : { seed }),
+      storeUrls, signal: controller.signal, ...(seed === undefined ? {} : { seed }), targets,
       listeners: [progressPrinter((line) => process.stderr.write(`${line}\n`))],
     })
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err
+    process.stderr.write(`authbench: ${err.message}\n`)
+    return EXIT.usage
   } finally {
     await group.stopAll()
   }

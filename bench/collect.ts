@@ -13,11 +13,14 @@ export type Driver = (urls: string[], requests: LoadRequest[], connections: numb
 
 const settle = () => new Promise((r) => setTimeout(r, 100))
 
-type Snapshot = { stats: StatsSnapshot[]; counts: ExternalCounts | null; storeCpuUs: number | null }
+type Snapshot = { stats: StatsSnapshot[]; counts: ExternalCounts | null; storeCpuUs: number | null; balancerCpuUs: number | null }
 
-async function snapshot(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'>): Promise<Snapshot> {
+/** What a window reads: every instance, the store, and a balancer when there is one. */
+export type Counted = Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'> & Partial<Pick<CellRuntime, 'balancerCpuUs'>>
+
+async function snapshot(rt: Counted): Promise<Snapshot> {
   const stats = await Promise.all(rt.servers.map((s) => s.stats(true)))
-  return { stats, counts: await rt.counts(), storeCpuUs: await rt.storeCpuUs() }
+  return { stats, counts: await rt.counts(), storeCpuUs: await rt.storeCpuUs(), balancerCpuUs: rt.balancerCpuUs?.() ?? null }
 }
 
 /** What every instance counted over a window, summed; the store's own counts and CPU over it. */
@@ -25,6 +28,10 @@ export interface WindowCounts {
   served: number
   serverCpuUs: number
   storeCpuUs: number | null
+  /** The balancer's CPU over the window, or null without one. */
+  balancerCpuUs: number | null
+  /** Requests each instance served. */
+  instanceRequests: number[]
   ops: { reads: number; writes: number; deletes: number }
   external: ExternalCounts | null
   rssBytes: number
@@ -33,7 +40,7 @@ export interface WindowCounts {
 }
 
 /** Reads every counter before and after `run` (with a short settle on each side) and sums over the instances. */
-export async function countWindow<T>(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'>, run: () => Promise<T>): Promise<{ result: T; counts: WindowCounts }> {
+export async function countWindow<T>(rt: Counted, run: () => Promise<T>): Promise<{ result: T; counts: WindowCounts }> {
   await settle()
   const window = await openWindow(rt)
   const result = await run()
@@ -45,7 +52,7 @@ export async function countWindow<T>(rt: Pick<CellRuntime, 'servers' | 'counts' 
  * Reads every counter now; `close` reads them again and sums the differences over the instances.
  * For windows whose edges fall while load goes on (the lifecycle), with no settle around them.
  */
-export async function openWindow(rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'>): Promise<{ close(): Promise<WindowCounts> }> {
+export async function openWindow(rt: Counted): Promise<{ close(): Promise<WindowCounts> }> {
   const before = await snapshot(rt)
   return { close: async () => windowCounts(before, await snapshot(rt)) }
 }
@@ -59,6 +66,8 @@ function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
     served: sum((s) => s.requests),
     serverCpuUs: sum((s) => s.cpuUs),
     storeCpuUs: before.storeCpuUs !== null && after.storeCpuUs !== null ? after.storeCpuUs - before.storeCpuUs : null,
+    balancerCpuUs: before.balancerCpuUs !== null && after.balancerCpuUs !== null ? after.balancerCpuUs - before.balancerCpuUs : null,
+    instanceRequests: after.stats.map((s, i) => s.requests - before.stats[i]!.requests),
     ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },
     external: before.counts && after.counts ? { reads: delta('reads'), writes: delta('writes'), deletes: delta('deletes'), total: delta('total') } : null,
     rssBytes: Math.max(...after.stats.map((s) => s.rssBytes)),
@@ -75,11 +84,11 @@ function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
  * (JIT, connection pools).
  */
 export async function measureRound(
-  rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'requests' | 'serverCpuCount'>, window: { round: number; slot: number; warmup: boolean },
+  rt: Counted & Pick<CellRuntime, 'requests' | 'serverCpuCount' | 'targets'>, window: { round: number; slot: number; warmup: boolean },
   load: Scenario['load'], signal?: AbortSignal, driver: Driver = drive,
 ): Promise<RoundMeasurement> {
   const { round, slot } = window
-  const urls = rt.servers.map((s) => s.url)
+  const urls = rt.targets
   if (window.warmup && load.warmupSeconds > 0) await driver(urls, rt.requests, load.connections, load.warmupSeconds, signal)
   const { result, counts: c } = await countWindow(rt, () => driver(urls, rt.requests, load.connections, load.durationSeconds, signal))
   const served = c.served
@@ -97,7 +106,7 @@ export async function measureRound(
     serverTimeUs: c.serverTimeUs,
     cpuUsPerRequest: per(serverCpuUs),
     storeCpuUsPerRequest: storeCpuUs === null ? null : per(storeCpuUs),
-    totalCpuUsPerRequest: per(serverCpuUs + (storeCpuUs ?? 0)),
+    totalCpuUsPerRequest: per(serverCpuUs + (storeCpuUs ?? 0) + (c.balancerCpuUs ?? 0)),
     serverBusyShare: busy,
     clientBound: busy < CLIENT_BOUND_SHARE,
     storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
@@ -111,6 +120,8 @@ export async function measureRound(
     timeouts: result.timeouts,
     status401Share: result.requests ? (result.statusCounts['401'] ?? 0) / result.requests : 0,
     rssBytes: c.rssBytes,
+    instanceRequests: c.instanceRequests,
+    balancerCpuUsPerRequest: c.balancerCpuUs === null ? null : per(c.balancerCpuUs),
   }
 }
 
@@ -121,11 +132,11 @@ function busyShare(serverCpuUs: number, seconds: number, rt: Pick<CellRuntime, '
 
 /** One open-loop window at `rate` requests/s, connections spread over the instances, every counter read around it. */
 export async function measureOpen(
-  rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'requests' | 'serverCpuCount'>, point: { round: number; rate: number; fraction: number | null },
+  rt: Counted & Pick<CellRuntime, 'requests' | 'serverCpuCount' | 'targets'>, point: { round: number; rate: number; fraction: number | null },
   load: Scenario['load'], signal?: AbortSignal,
 ): Promise<OpenMeasurement> {
   const { result: r, counts: c } = await countWindow(rt, () => openLoop({
-    urls: rt.servers.map((s) => s.url), requests: rt.requests, rate: point.rate, durationSeconds: load.durationSeconds, connections: Math.max(100, load.connections),
+    urls: rt.targets, requests: rt.requests, rate: point.rate, durationSeconds: load.durationSeconds, connections: Math.max(100, load.connections),
     arrivals: load.arrivals, seed: point.round, ...(signal ? { signal } : {}),
   }))
   const per = (n: number) => (c.served === 0 ? 0 : n / c.served)

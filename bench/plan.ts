@@ -4,12 +4,13 @@ import { strategyDescriptors } from './strategies/index.ts'
 import { type CellSelector, type Scenario, type ScenarioIssue } from './contracts/scenario.ts'
 import { storeProvisioners } from './stores/index.ts'
 import { workloadOf } from './workloads/index.ts'
-import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
+import { AXES, type Axis, type Balance, type Balancer, type CellPlan, type CellSpec } from './contracts/plan.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
 export function cellId(c: CellSpec): string {
-  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : [])].join('-')
+  const balancer = c.balancer === 'haproxy' ? ['haproxy', c.balance ?? 'roundrobin'] : []
+  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer].join('-')
 }
 
 /** Every combination of the axes a strategy takes, in the order written (AXES order, then instances). */
@@ -21,7 +22,10 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
     const values: unknown[] = fallback === undefined ? [null] : list(cell[axis] as unknown, fallback)
     specs = specs.flatMap((s) => values.map((v) => ({ ...s, [axis]: v })))
   }
-  return specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
+  const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
+  return withInstances.flatMap((s) => list<Balancer>(cell.balancer, 'none').flatMap((balancer) => balancer === 'none'
+    ? [s]
+    : list<Balance>(cell.balance, 'roundrobin').map((balance) => ({ ...s, balancer, balance }))))
 }
 
 /** Expands array-valued cell fields into every combination, in the order written. */
@@ -35,6 +39,9 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
       if (cell[axis] !== undefined && !strategies.some((s) => takers.includes(s))) {
         issues.push({ path: `cells[${index}].${axis}`, message: `applies to strategy ${takers.join(', ')} only; found strategy ${JSON.stringify(cell.strategy)}` })
       }
+    }
+    if (cell.balance !== undefined && !list(cell.balancer, 'none').includes('haproxy')) {
+      issues.push({ path: `cells[${index}].balance`, message: 'applies with balancer "haproxy" only' })
     }
     for (const strategy of strategies) {
       for (const spec of combinations(strategy, cell)) {

@@ -87,6 +87,8 @@ export interface ServerHandle {
   child: ChildProcess
   port: number
   url: string
+  /** Its Prometheus endpoint, when started with --metrics-port. */
+  metricsUrl: string | null
   stats(reset: boolean): Promise<StatsSnapshot>
   stop(): Promise<void>
 }
@@ -95,9 +97,11 @@ export interface ServerHandle {
  * Starts `servers/main.ts` with the given flags (on `cpus` when given) with an IPC channel, and
  * waits for its `{ port }` message.
  */
-export function startServer(group: ProcessGroup, args: string[], cpus: string | null = null, timeoutMs = 30_000): Promise<ServerHandle> {
-  const [command, argv] = pinned(cpus, process.execPath, ['--import', 'tsx', SERVER_MAIN, ...args])
-  const child = group.track(spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }))
+export function startServer(group: ProcessGroup, args: string[], cpus: string | null = null, timeoutMs = 30_000, at?: { address: string; wrap(argv: string[]): string[] }): Promise<ServerHandle> {
+  const [command, argv] = pinned(cpus, process.execPath, ['--import', 'tsx', SERVER_MAIN, ...args, ...(at ? ['--host', at.address] : [])])
+  const full = at ? at.wrap([command, ...argv]) : [command, ...argv]
+  const host = at?.address ?? '127.0.0.1'
+  const child = group.track(spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }))
   let stderr = ''
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
   child.stdout!.resume()
@@ -118,10 +122,12 @@ export function startServer(group: ProcessGroup, args: string[], cpus: string | 
         reject(new ServerStartError(`server (${args.join(' ')}) sent ${JSON.stringify(msg)} instead of its port`))
         return
       }
+      const metricsPort = (msg as { metricsPort?: number | null }).metricsPort ?? null
       resolve({
         child,
         port,
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${host}:${port}`,
+        metricsUrl: metricsPort === null ? null : `http://${host}:${metricsPort}/metrics`,
         stats: (reset) => requestStats(child, reset),
         stop: () => stopChild(child),
       })

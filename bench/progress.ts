@@ -58,6 +58,9 @@ export function progressPrinter(print: (line: string) => void, now: () => number
       case 'store-ready':
         if (e.description) print(e.description)
         return
+      case 'notice':
+        print(e.message)
+        return
       case 'cell-skipped':
         end(e.cell)
         print(`  ${e.cell} skipped: ${e.reason}`)

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { StoreUnavailableHereError } from '../servers/errors.ts'
+import { StoreUnavailableHereError, TargetError } from '../servers/errors.ts'
 import { openDatabase } from '../servers/db.ts'
 import type { StoreKind } from '../servers/types.ts'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'
@@ -12,6 +12,10 @@ import { describeEnvironment } from './environment.ts'
 import { runMicro } from './micro/run.ts'
 import { expandPlan } from './plan.ts'
 import { reduceRun } from './reduce.ts'
+import { arrangeFleet, type Arranged } from './fleet/arrange.ts'
+import { HAPROXY_MISSING, haproxyInstalled } from './fleet/haproxy.ts'
+import { matchTargets, type Fleet } from './remote/fleet.ts'
+import type { RemoteInstance } from './remote/instance.ts'
 import { seededRandom } from './stats.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
 import { startPostgres } from './stores/postgres-server.ts'
@@ -82,6 +86,8 @@ async function micro(opts: RunOptions): Promise<MicroResults> {
 async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string | null, emit: RunListener, active: Set<string>): Promise<Map<StoreKind, ProvisionedStore>> {
   const stores = new Map<StoreKind, ProvisionedStore>()
   for (const kind of new Set(plans.flatMap((p) => (p.store ? [p.store] : [])))) {
+    // Remote mode reads the store the fleet file names and starts none: a kind it does not name is not read.
+    if (opts.targets && !opts.storeUrls[kind]) continue
     try {
       const store = await storeProvisioners[kind].provision({ cpus, group: opts.group, urls: opts.storeUrls })
       stores.set(kind, store)
@@ -95,6 +101,12 @@ async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string
     }
   }
   return stores
+}
+
+/** Remote mode: every target answering with the metrics it needs, matched to the cells, before anything runs. */
+async function connectTargets(fleet: Fleet, plans: CellPlan[], scenario: Scenario): Promise<Map<string, RemoteInstance[]>> {
+  if (scenario.faults?.length) throw new TargetError('faults act on a store the harness started; remote mode starts and stops nothing (remove "faults" or run without --targets)')
+  return matchTargets(fleet, plans)
 }
 
 /**
@@ -116,19 +128,32 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   const seed = opts.seed ?? randomInt(2 ** 31)
   emit({ type: 'run-started', scenario, cells: plans, baseline: baseline.id, affinity, seed })
 
+  const remote = opts.targets ? await connectTargets(opts.targets, plans, scenario) : null
   const active = new Set(plans.map((p) => p.id))
   const runtimes = new Map<string, CellRuntime>()
   let stores = new Map<StoreKind, ProvisionedStore>()
   let template: { path: string; remove(): void } | null = null
+  let fleet: Arranged | null = null
   try {
-    stores = await provisionStores(plans, opts, affinity?.client ?? null, emit, active)
+    fleet = await arrangeFleet({ scenario, plans, active, storeUrls: opts.storeUrls, group: opts.group, clientCpus: affinity?.client ?? null, emit })
+    const runOpts: RunOptions = { ...opts, storeUrls: fleet.storeUrls, ...(fleet.driver ? { driver: fleet.driver } : {}) }
+    stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active)
+    const balanced = plans.filter((p) => p.balancer === 'haproxy' && active.has(p.id))
+    if (balanced.length && !haproxyInstalled()) {
+      for (const p of balanced) {
+        active.delete(p.id)
+        emit({ type: 'cell-skipped', cell: p.id, reason: HAPROXY_MISSING })
+      }
+    }
     template = await seedTemplate(scenario.workload.users)
     const usersTemplate = template.path
+    const placement = fleet.placement
     const ctx: TurnContext = {
-      opts, scenario, emit, runtimes, active, plans, baseline, random: seededRandom(seed),
+      opts: runOpts, scenario, emit, runtimes, active, plans, baseline, random: seededRandom(seed),
       prepare: (plan) => ({
         group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null, clientCpus: affinity?.client ?? null,
-        serverCpuCount: affinity ? cpuCount(affinity.server) : cpus().length,
+        serverCpuCount: remote ? plan.instances : affinity ? cpuCount(affinity.server) : cpus().length,
+        remote: remote?.get(plan.id) ?? null, placement,
         usersTemplate, users: scenario.workload.users, windowSeconds: scenario.load.durationSeconds,
       }),
     }
@@ -138,6 +163,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     await Promise.all([...runtimes.keys()].map((id) => retire(id, runtimes, emit)))
     await Promise.all([...stores.values()].map((s) => s.stop()))
     template?.remove()
+    await fleet?.close()
   }
 
   let microResults: MicroResults | null = null
@@ -148,6 +174,6 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   emit({ type: 'run-finished', interrupted: opts.signal.aborted })
   return reduceRun({
     scenario, file: opts.file, smoke: opts.smoke, plans, baseline: baseline.id, events, seed,
-    environment: { ...environment, cpuAffinity: affinity }, startedAt, finishedAt: new Date().toISOString(), micro: microResults,
+    environment: { ...environment, cpuAffinity: affinity, ...(fleet ? { topology: fleet.record() } : {}) }, startedAt, finishedAt: new Date().toISOString(), micro: microResults,
   })
 }

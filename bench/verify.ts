@@ -11,11 +11,19 @@ import { loginBody } from './strategies/login.ts'
 import type { Credential, CredentialInfo, LoadRequest } from './contracts/client.ts'
 import type { ExpectedOps, RevocationProbe, StoreRtt } from './contracts/results.ts'
 import type { CellPlan } from './contracts/plan.ts'
+import type { RemoteInstance } from './remote/instance.ts'
+import { startHaproxy, type Balancer } from './fleet/haproxy.ts'
+import type { Placement } from './fleet/placement.ts'
+import { remoteInstance } from './remote/instance.ts'
 
 /** A cell whose servers are up, verified, and holding a pool of logged-in credentials. */
 export interface CellRuntime {
   plan: CellPlan
   servers: Pick<ServerHandle, 'url' | 'stats'>[]
+  /** Where the load goes: the instances themselves, or the balancer in front of them. */
+  targets: string[]
+  /** The balancer's CPU so far, µs; null without one. */
+  balancerCpuUs(): number | null
   requests: LoadRequest[]
   /** The store's own counts (Redis INFO commandstats), or null. */
   counts(): Promise<ExternalCounts | null>
@@ -52,6 +60,10 @@ export interface PrepareOptions {
   /** Credentials logged in for the load to rotate through; default `users`. */
   poolSize?: number
   windowSeconds: number
+  /** Remote mode: the running servers of this cell, read through their metrics; nothing is started. */
+  remote?: RemoteInstance[] | null
+  /** A namespace topology: each instance on a host of its own (and read, as remote mode reads, through its metrics); null on loopback. */
+  placement?: Placement | null
 }
 
 const getRoute = (plan: CellPlan) => (plan.workload === 'GET /profile' ? '/profile' : '/me')
@@ -84,9 +96,11 @@ async function startInstances(plan: CellPlan, dir: string, opts: PrepareOptions,
     ...(plan.store ? ['--store', plan.store, ...storeArgs] : []),
     ...d.serverArgs(plan), ...d.sharedKeyArgs(plan, dir),
   ]
+  const place = opts.placement
+  const start = (i: number) => startServer(opts.group, place ? [...args, '--metrics-port', '0'] : args, opts.serverCpus, 30_000, place?.instance(i))
   // The first instance seeds the users (when no template did); the others then find them in the shared file.
-  servers.push(await startServer(opts.group, args, opts.serverCpus))
-  servers.push(...await Promise.all(Array.from({ length: plan.instances - 1 }, () => startServer(opts.group, args, opts.serverCpus))))
+  servers.push(await start(0))
+  servers.push(...await Promise.all(Array.from({ length: plan.instances - 1 }, (_, i) => start(i + 1))))
   return args
 }
 
@@ -101,7 +115,7 @@ export const CROSS_CHECK_REQUESTS = 100
  * (process memory) is held to the contract's figures instead.
  */
 async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOptions): Promise<void> {
-  const traced = await startServer(opts.group, [...args, '--trace-sql'], opts.serverCpus)
+  const traced = await startServer(opts.group, [...args, '--trace-sql'], opts.serverCpus, 30_000, opts.placement?.instance(0))
   try {
     const requests = await credentialPool(plan, [traced.url], Math.min(20, opts.users))
     const store = opts.store
@@ -178,7 +192,9 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
   const dir = mkdtempSync(join(tmpdir(), `authbench-${plan.id}-`))
   const servers: ServerHandle[] = []
   let proxy: DelayProxy | null = null
+  let balancer: Balancer | null = null
   const close = async () => {
+    await balancer?.stop()
     await Promise.all(servers.map((s) => s.stop()))
     await proxy?.stop()
     rmSync(dir, { recursive: true, force: true })
@@ -194,15 +210,29 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
       const directUs = await pingRoundTripUs(direct)
       storeRtt = { askedMs: plan.storeRttMs, directUs, addedUs: (await pingRoundTripUs(proxy.url)) - directUs }
     }
-    const args = await startInstances(plan, dir, opts, servers, storeArgs)
-    const urls = servers.map((s) => s.url)
+    const remote = opts.remote ?? null
+    // Remote mode starts nothing: the servers are the targets, and the cross-check's traced
+    // instance cannot be had (the store's own counts, where it has them, check each window instead).
+    const args = remote ? [] : await startInstances(plan, dir, opts, servers, storeArgs)
+    const urls = remote ? remote.map((r) => r.url) : servers.map((s) => s.url)
     await verifyInstances(plan, urls)
-    await crossCheckCounts(plan, args, opts)
+    if (!remote) await crossCheckCounts(plan, args, opts)
+    if (plan.balancer === 'haproxy') {
+      const host = opts.placement?.balancer()
+      balancer = await startHaproxy(opts.group, {
+        backends: urls, balance: plan.balance ?? 'roundrobin', stickyCookie: descriptorOf(plan).cookieName, cpus: opts.clientCpus ?? null,
+        ...(host ? { host: host.address, wrap: host.wrap } : {}),
+      })
+    }
+    // On a topology the servers are read as remote mode reads a fleet: through their metrics, by address.
+    const measured = remote ?? (opts.placement ? await Promise.all(servers.map((s) => remoteInstance(s.url, s.metricsUrl!))) : servers)
+    const targets = balancer ? [balancer.url] : urls
     const { credential, revocationProbe } = await probeCredential(plan, urls)
-    const requests = await credentialPool(plan, urls, opts.poolSize ?? opts.users)
+    // Through the balancer when there is one, so a sticky balancer marks each credential as a client's would be.
+    const requests = await credentialPool(plan, targets, opts.poolSize ?? opts.users)
     const expected = expectedOps(plan)
     return {
-      plan, servers, requests, expected, credential, revocationProbe, close, storeRtt,
+      plan, servers: measured, targets, balancerCpuUs: () => (balancer ? balancer.cpuUs() : null), requests, expected, credential, revocationProbe, close, storeRtt,
       proxyStats: async () => (proxy ? proxy.stats() : null),
       counts: async () => (opts.store ? opts.store.counts() : null),
       storeCpuUs: async () => (opts.store ? opts.store.cpuUs() : null),

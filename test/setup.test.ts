@@ -18,20 +18,20 @@ describe('npm run setup -- --check (what npm test runs first)', () => {
     assert.equal(res.stderr, '')
   })
 
-  test('a PATH without redis-server or Chromium: exit 1 at once, one message naming both and the set-up command', (t) => {
+  test('a PATH without redis-server, HAProxy, promtool, ip or Chromium: exit 1 at once, one message naming each and the set-up command', (t) => {
     // A PATH holding only node itself, as on a fresh machine of the project's kind.
     const bin = mkdtempSync(join(tmpdir(), 'authbench-path-'))
     t.after(() => rmSync(bin, { recursive: true, force: true }))
     symlinkSync(process.execPath, join(bin, 'node'))
     const env = { PATH: bin, HOME: process.env.HOME ?? '/root' }
     assert.equal(findChromium(env), null)
-    assert.deepEqual(missingForTests(ROOT, env).map((m) => m.name), ['redis-server', 'chromium'])
+    assert.deepEqual(missingForTests(ROOT, env).map((m) => m.name), ['redis-server', 'haproxy', 'promtool', 'ip (iproute2)', 'chromium'])
     const res = spawnSync(join(bin, 'node'), [SETUP, '--check'], { encoding: 'utf8', env })
     assert.equal(res.status, 1)
     assert.equal(res.stdout, '')
-    assert.match(res.stderr, /^authbench: the tests need what this machine lacks: redis-server \(the tests start real Redis servers\); chromium \(the report is tested in a real browser\)\.\n/)
+    assert.match(res.stderr, /^authbench: the tests need what this machine lacks: redis-server \(the tests start real Redis servers\); haproxy \(the tests put a real HAProxy in front of several instances\); promtool \(.*\); ip \(iproute2\) \(.*\); chromium \(the report is tested in a real browser\)\.\n/)
     assert.match(res.stderr, /Run `npm run setup` once/)
-    assert.match(res.stderr, /Debian packages: redis-server chromium\n$/)
+    assert.match(res.stderr, /Debian packages: redis-server haproxy prometheus iproute2 chromium\n$/)
   })
 
   test('CHROMIUM_PATH names a browser outside PATH; one that does not exist is not found', () => {

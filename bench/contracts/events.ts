@@ -21,6 +21,8 @@ export type RunEvent =
   | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
   | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
   | { type: 'micro-started' }
+  /** Something the run did otherwise than asked, said on the terminal as it happens (e.g. loopback for lack of root). */
+  | { type: 'notice'; message: string }
   | { type: 'run-finished'; interrupted: boolean }
 
 export type RunListener = (event: RunEvent) => void

@@ -25,8 +25,17 @@ export interface CellPlan {
   /** Round trip a delay proxy adds between the servers and Redis, ms (0: none); null for a strategy without a store. */
   storeRttMs: number | null
   instances: number
+  /** What spreads the load over the instances: absent, the client's connections; `haproxy`, a real balancer in front. */
+  balancer?: Balancer
+  /** The balancer's choice of instance (with `balancer: 'haproxy'` only). */
+  balance?: Balance
   workload: WorkloadRoute
 }
 
+export const BALANCERS = ['none', 'haproxy'] as const
+export type Balancer = (typeof BALANCERS)[number]
+export const BALANCES = ['roundrobin', 'leastconn', 'sticky'] as const
+export type Balance = (typeof BALANCES)[number]
+
 /** A cell as far as a descriptor cares: its axes and instance count. */
-export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances'>
+export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances' | 'balancer' | 'balance'>

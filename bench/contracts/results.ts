@@ -40,6 +40,17 @@ export interface Environment {
   cpuAffinity?: { client: string; server: string } | null
   /** Each store process the run used: where it was, and the settings the harness started it with (null: one the user runs, as it is). Absent in older results. */
   stores?: { kind: StoreKind; description: string | null; settings: StoreSettings | null }[]
+  /** Where each process ran: loopback, or a namespace topology with every host's address (and why a netns scenario ran on loopback). Absent in older results. */
+  topology?: TopologyRecord
+}
+
+export interface TopologyRecord {
+  kind: 'loopback' | 'netns'
+  /** The harness's own address (the bridge's, in a namespace topology). */
+  harness: string
+  hosts: { name: string; address: string }[]
+  /** Why a scenario that asked for namespaces ran on loopback; null otherwise. */
+  note: string | null
 }
 
 /**
@@ -107,6 +118,10 @@ export interface RoundResult {
   status401Share: number
   /** Largest server resident set size at the end of the window. */
   rssBytes: number
+  /** Requests each instance served in the window, in instance order (how the load was spread). Absent in older results. */
+  instanceRequests?: number[]
+  /** HAProxy's own CPU over the window per request, counted in totalCpuUsPerRequest; null without a balancer. Absent in older results. */
+  balancerCpuUsPerRequest?: number | null
   /**
    * rps and CPU per request divided by the mean of the baseline windows just before and just after
    * this one (its bracket); null when either was not a valid measurement. 1 for the baseline itself.

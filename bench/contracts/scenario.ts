@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ScenarioError } from '../../servers/errors.ts'
 import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../servers/types.ts'
+import { BALANCERS, BALANCES } from './plan.ts'
 
 export { ScenarioError }
 
@@ -45,6 +46,10 @@ const cellSchema = z.strictObject({
   refreshJitterSeconds: axis(z.number().min(0).max(3600)).optional(),
   /** Redis cells: a delay proxy between the servers and Redis adds this round trip, ms (half each way). Default 0. */
   storeRttMs: axis(z.number().min(0).max(100)).optional(),
+  /** What spreads the load over the instances: `none` (the client's connections, spread over the instances) or `haproxy` in front. Default `none`. */
+  balancer: axis(z.enum(BALANCERS)).optional(),
+  /** HAProxy's choice of instance: `roundrobin`, `leastconn` or `sticky` (a client keeps to the instance that issued its cookie). Default `roundrobin`. */
+  balance: axis(z.enum(BALANCES)).optional(),
 })
 
 const selectorSchema = z.strictObject({
@@ -135,7 +140,10 @@ export const scenarioSchema = z.strictObject({
     capacityFractions: z.array(z.number().positive().max(1.5)).min(1).optional(),
     /** Open mode: `constant` (request i due at i/R) or `poisson` arrivals. Default constant. */
     arrivals: z.enum(['constant', 'poisson']).default('constant'),
+    /** Closed mode: load-driver processes sharing the connections and the clients, results merged (autocannon's aggregation). Default 1 (the harness itself drives). */
+    drivers: z.int().min(1).max(16).default(1),
   }).prefault({}).superRefine((load, ctx) => {
+    if (load.mode === 'open' && load.drivers > 1) ctx.addIssue({ code: 'custom', path: ['drivers'], message: 'several driver processes drive the closed loop only (the open loop runs in one process)' })
     if (load.mode === 'open' && !load.rates && !load.capacityFractions) {
       ctx.addIssue({ code: 'custom', path: ['mode'], message: 'open mode needs load.rates or load.capacityFractions' })
     }
@@ -152,6 +160,12 @@ export const scenarioSchema = z.strictObject({
   /** After the run, calibrate the fleet model from it (npm run simulate) and link its page from the report. Default false. */
   simulate: z.boolean().default(false),
   /**
+   * `loopback` (default): everything on 127.0.0.1. `netns`: each instance, the balancer, the Redis
+   * store and each load driver in a network namespace of its own, addressed from 198.18.0.0/15 on a
+   * bridge with no route out (root needed; without it the run says so and uses loopback).
+   */
+  topology: z.enum(['loopback', 'netns']).default('loopback'),
+  /**
    * Faults applied to the store in every measured window of the cells that use Redis (the
    * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:
    * its virtual users keep their schedule through the fault and log in again when their session is lost.
@@ -163,6 +177,9 @@ export const scenarioSchema = z.strictObject({
     durationSeconds: z.number().positive().optional(),
   })).min(1).optional(),
 }).superRefine((s, ctx) => {
+  if (s.topology === 'netns') {
+    if (s.load.mode !== 'closed' || s.workload.route === 'lifecycle') ctx.addIssue({ code: 'custom', path: ['topology'], message: 'a namespace topology runs the closed loop (load.mode "closed", not the lifecycle)' })
+  }
   if (!s.faults) return
   if (s.workload.route !== 'lifecycle') {
     ctx.addIssue({ code: 'custom', path: ['faults'], message: 'faults need workload route "lifecycle" (users who keep their schedule through a fault and log in again)' })

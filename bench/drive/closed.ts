@@ -61,6 +61,14 @@ const setCookieOf = (headers: Record<string, string | string[]>): string | strin
  * autocannon's latency has 1 ms resolution: the servers' own µs timings complement it.
  */
 export async function drive(urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal): Promise<LoadResult> {
+  return loadResultOf(await driveRaw(urls, requests, connections, durationSeconds, signal, false))
+}
+
+/**
+ * The closed loop itself; with `raw`, autocannon's result before aggregation (histograms encoded),
+ * so several driver processes' results merge with autocannon's own `aggregateResult`.
+ */
+export async function driveRaw(urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal: AbortSignal | undefined, raw: boolean): Promise<autocannon.Result> {
   const total = Math.max(connections, urls.length)
   const copy = (rs: LoadRequest[], c: Client | null): Built[] => {
     const build = c ? requestBuilder(c.opts) : null
@@ -84,18 +92,27 @@ export async function drive(urls: string[], requests: LoadRequest[], connections
     duration: durationSeconds,
     timeout: 10,
     requests: copy(requests.slice(0, 1), null),
+    ...(raw ? { skipAggregateResult: true } : {}),
     setupClient: (c: Client) => {
       c.setRequests(copy(shareOf(requests, client++ % total, total), c))
     },
   } as unknown as autocannon.Options) as unknown as Tracker
   const stop = () => tracker.stop()
   signal?.addEventListener('abort', stop, { once: true })
-  let r: autocannon.Result
   try {
-    r = await tracker
+    return await tracker
   } finally {
     signal?.removeEventListener('abort', stop)
   }
+}
+
+/** Raw results of several closed loops run at once, aggregated as autocannon aggregates its own workers'. */
+export function mergeRaw(results: autocannon.Result[], urls: string[], connections: number): LoadResult {
+  const aggregate = (autocannon as unknown as { aggregateResult(r: unknown[], o: Record<string, unknown>): autocannon.Result }).aggregateResult
+  return loadResultOf(aggregate(results, { url: urls, connections }))
+}
+
+function loadResultOf(r: autocannon.Result): LoadResult {
   const statusCounts: Record<string, number> = {}
   const stats = (r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}
   for (const [code, { count }] of Object.entries(stats)) statusCounts[code] = count

@@ -35,12 +35,14 @@ export function freePort(): Promise<number> {
  * Spawns `redis-server` on loopback `port`, without persistence, with `extra` flags (on `cpus` when
  * given), and resolves once it says it is ready to accept connections.
  */
-export async function spawnRedisServer(port: number, cpus: string | null, extra: string[] = []): Promise<ChildProcess> {
+export async function spawnRedisServer(port: number, cpus: string | null, extra: string[] = [], at?: { address: string; wrap(argv: string[]): string[] }): Promise<ChildProcess> {
   const [command, args] = pinned(cpus, 'redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice', ...extra,
+    '--port', String(port), '--bind', at?.address ?? '127.0.0.1', '--save', '', '--appendonly', 'no',
+    // On a namespace host the harness reaches it from the bridge, not from loopback: no protected mode there.
+    '--daemonize', 'no', '--protected-mode', at ? 'no' : 'yes', '--loglevel', 'notice', ...extra,
   ])
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const argv = at ? at.wrap([command, ...args]) : [command, ...args]
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   const notFound = new Promise<never>((_, reject) => child.once('error', (err) => reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : err)))
   await Promise.race([waitForOutput(child, 'Ready to accept connections', 5000, `redis-server on port ${port}`), notFound])
   return child

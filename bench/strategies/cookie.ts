@@ -18,6 +18,7 @@ export const cookieStrategy: StrategyDescriptor = {
   anonymousStatus: 401,
   serverArgs: (c) => ['--session-idle-ttl', String(c.accessTtlSeconds)],
   sharedKeyArgs: () => ['--cookie-key', randomBytes(32).toString('hex')],
+  cookieName: SEALED_COOKIE,
   login: (url, user) => cookieLogin(url, user, SEALED_COOKIE),
   lifecycle: cookieLifecycle(SEALED_COOKIE),
   describeCredential: (c) => ({ kind: 'cookie', header: 'cookie', bytes: Buffer.byteLength(c.headers.cookie!), clientReadable: false, decoded: null }),

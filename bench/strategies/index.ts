@@ -35,6 +35,8 @@ export interface StrategyDescriptor {
   /** Key material every instance of a cell must share, written into the cell's folder; flags to pass. */
   sharedKeyArgs(c: CellSpec, dir: string): string[]
   login(url: string, user: number): Promise<Credential>
+  /** The cookie that carries the credential (a sticky balancer keys on it); null for a credential in a header, or none. */
+  cookieName: string | null
   /** How a virtual user of the lifecycle workload logs in, presents, refreshes and logs out; absent: no credential to live with. */
   lifecycle?: LifecycleClient
   /** What the client holds and can read, from a real credential. */

@@ -38,6 +38,7 @@ export const jwtStrategy: StrategyDescriptor = {
     writeFileSync(keyFile, generatePrivateKeyPem(c.alg!), { mode: 0o600 })
     return ['--key-file', keyFile]
   },
+  cookieName: null,
   async login(url, user) {
     const res = await postLogin(url, user)
     const body = (await res.json()) as { access_token?: string }

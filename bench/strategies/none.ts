@@ -13,6 +13,7 @@ export const noneStrategy: StrategyDescriptor = {
   anonymousStatus: 200,
   serverArgs: () => [],
   sharedKeyArgs: () => [],
+  cookieName: null,
   login: async (_url, user) => ({ headers: { 'x-user-id': String(user) }, raw: null }),
   describeCredential: () => ({ kind: 'none', header: null, bytes: 0, clientReadable: false, decoded: null }),
   lifetimeSeconds: () => null,

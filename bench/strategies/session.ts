@@ -17,6 +17,7 @@ export const sessionStrategy: StrategyDescriptor = {
   anonymousStatus: 401,
   serverArgs: () => [],
   sharedKeyArgs: () => [],
+  cookieName: SESSION_COOKIE,
   login: (url, user) => cookieLogin(url, user, SESSION_COOKIE),
   lifecycle: cookieLifecycle(SESSION_COOKIE),
   describeCredential: (c) => ({ kind: 'cookie', header: 'cookie', bytes: Buffer.byteLength(c.headers.cookie!), clientReadable: false, decoded: null }),

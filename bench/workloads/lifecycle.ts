@@ -24,7 +24,7 @@ const LIFECYCLE_PREPARE_SECONDS = 3
 
 /** One lifecycle window on a prepared cell: the driver's figures, the servers' and the store's counts over the measured window. */
 export async function measureLifecycle(
-  rt: Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs' | 'serverCpuCount'>, plan: CellPlan, w: LifecycleWorkload,
+  rt: Pick<CellRuntime, 'servers' | 'targets' | 'counts' | 'storeCpuUs' | 'serverCpuCount'>, plan: CellPlan, w: LifecycleWorkload,
   round: number, smoke: boolean, signal?: AbortSignal, faults: FaultPlan | null = null,
 ): Promise<LifecycleMeasurement> {
   const client = descriptorOf(plan).lifecycle!
@@ -35,7 +35,7 @@ export async function measureLifecycle(
   let window: Awaited<ReturnType<typeof openWindow>> | null = null
   let counts: Awaited<ReturnType<Awaited<ReturnType<typeof openWindow>>['close']>> | null = null
   const result: LifecycleResult = await runLifecycle({
-    urls: rt.servers.map((s) => s.url), client, path: w.path, users: w.users, requestsPerUserPerSecond: w.requestsPerUserPerSecond,
+    urls: rt.targets, client, path: w.path, users: w.users, requestsPerUserPerSecond: w.requestsPerUserPerSecond,
     durationSeconds: w.durationSeconds, logoutsPerSecond: w.logoutsPerSecond, refreshMarginSeconds: w.refreshMarginSeconds,
     refreshJitterSeconds: plan.refreshJitterSeconds ?? 0, concurrentRefreshShare: w.concurrentRefreshShare, synchronized: w.synchronized,
     ...timing, seed: round, ...(signal ? { signal } : {}),

@@ -10,6 +10,7 @@ import type { CellPlan } from '../contracts/plan.ts'
 import type { RoundMeasurement } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import type { ProcessGroup } from '../processes.ts'
+import type { Fleet } from '../remote/fleet.ts'
 import { prepareCell, type CellRuntime, type PrepareOptions } from '../verify.ts'
 
 export interface RunOptions {
@@ -27,6 +28,8 @@ export interface RunOptions {
   driver?: Driver
   /** Seed of the per-round shuffle of the cell order; random (and recorded) when absent. */
   seed?: number
+  /** Remote mode (`--targets`): servers the harness did not start, and the store they share. */
+  targets?: Fleet | null
 }
 
 /** What a workload's round is handed. */

@@ -43,7 +43,7 @@ describe('one measured round over two instances', () => {
     }
     const requests = [{ method: 'GET' as const, path: '/me', headers: { cookie: 'sid=x' } }]
     const store = [3_000_000, 3_030_000]
-    const r = await measureRound({ servers: [a, b], requests, counts: async () => null, storeCpuUs: async () => store.shift()!, serverCpuCount: 1 }, { round: 2, slot: 3, warmup: false }, { connections: 10, durationSeconds: 1, warmupSeconds: 1, rounds: 3, mode: 'closed', arrivals: 'constant' }, undefined, driver)
+    const r = await measureRound({ servers: [a, b], targets: [a.url, b.url], requests, counts: async () => null, storeCpuUs: async () => store.shift()!, serverCpuCount: 1 }, { round: 2, slot: 3, warmup: false }, { connections: 10, durationSeconds: 1, warmupSeconds: 1, rounds: 3, mode: 'closed', arrivals: 'constant', drivers: 1 }, undefined, driver)
     assert.deepEqual(windows, [1]) // not the cell's first window: no warm-up
     assert.deepEqual([r.round, r.slot], [2, 3])
     assert.equal(r.requests, 3000)

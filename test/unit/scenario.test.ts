@@ -27,7 +27,8 @@ function issuesOf(raw: unknown): { path: string; message: string }[] {
 describe('scenario validation', () => {
   test('defaults are applied', () => {
     const s = validateScenario(valid, 'f.json')
-    assert.deepEqual(s.load, { connections: 50, durationSeconds: 5, warmupSeconds: 2, rounds: 3, mode: 'closed', arrivals: 'constant' })
+    assert.deepEqual(s.load, { connections: 50, durationSeconds: 5, warmupSeconds: 2, rounds: 3, mode: 'closed', arrivals: 'constant', drivers: 1 })
+    assert.equal(s.topology, 'loopback')
     assert.equal(s.workload.users, 1000)
     assert.equal(s.micro, false)
   })

@@ -1,0 +1,84 @@
+// What a run arranges before its cells, for the fleet it asked for: a namespace topology (or the
+// notice that it runs on loopback instead), the stores placed on its hosts, and the load-driver
+// processes; undone, in the reverse order, on every exit path.
+import type { StoreKind } from '../../servers/types.ts'
+import type { Driver } from '../collect.ts'
+import type { RunListener } from '../contracts/events.ts'
+import type { CellPlan } from '../contracts/plan.ts'
+import type { TopologyRecord } from '../contracts/results.ts'
+import type { Scenario } from '../contracts/scenario.ts'
+import { stopChild, type ProcessGroup } from '../processes.ts'
+import { spawnRedisServer } from '../stores/redis-server.ts'
+import { startDrivers } from './drivers.ts'
+import { netnsUnavailable } from './netns.ts'
+import { netnsPlacement, type Placement } from './placement.ts'
+
+/** Stores that live in the servers' own process: nothing to place on a host. */
+const IN_PROCESS: StoreKind[] = ['sqlite', 'memory']
+const REDIS_PORT = 6379
+
+export interface Arranged {
+  placement: Placement | null
+  storeUrls: Partial<Record<StoreKind, string>>
+  /** Several driver processes (or one on its own host), or null: the harness drives. */
+  driver: Driver | null
+  /** Every host made so far (instances get theirs as cells start: read it after the run). */
+  record(): TopologyRecord
+  close(): Promise<void>
+}
+
+const loopback = (note: string | null): TopologyRecord => ({ kind: 'loopback', harness: '127.0.0.1', hosts: [], note })
+
+export async function arrangeFleet(o: {
+  scenario: Scenario; plans: CellPlan[]; active: Set<string>; storeUrls: Partial<Record<StoreKind, string>>
+  group: ProcessGroup; clientCpus: string | null; emit: RunListener
+}): Promise<Arranged> {
+  const undo: (() => Promise<void> | void)[] = []
+  const close = async () => { for (const u of undo.reverse()) await u() }
+  let placement: Placement | null = null
+  let note: string | null = null
+  try {
+    if (o.scenario.topology === 'netns') {
+      const why = netnsUnavailable()
+      if (why) {
+        note = `${why}: this run used loopback`
+        o.emit({ type: 'notice', message: `topology: ${note}` })
+      } else {
+        placement = netnsPlacement()
+        const p = placement
+        undo.push(() => p.destroy())
+      }
+    }
+    const storeUrls = { ...o.storeUrls }
+    if (placement) {
+      for (const kind of new Set(o.plans.flatMap((p) => (p.store && o.active.has(p.id) ? [p.store] : [])))) {
+        if (IN_PROCESS.includes(kind) || storeUrls[kind]) continue
+        if (kind !== 'redis') {
+          for (const p of o.plans.filter((x) => x.store === kind && o.active.has(x.id))) {
+            o.active.delete(p.id)
+            o.emit({ type: 'cell-skipped', cell: p.id, reason: `a namespace topology places Redis and the in-process stores on its hosts; ${kind} is not placed yet (run it with topology "loopback")` })
+          }
+          continue
+        }
+        const host = placement.store()
+        const redis = o.group.track(await spawnRedisServer(REDIS_PORT, o.clientCpus, [], host))
+        undo.push(() => stopChild(redis))
+        storeUrls.redis = `redis://${host.address}:${REDIS_PORT}`
+        o.emit({ type: 'notice', message: `started redis-server on host ${host.name} (${host.address})` })
+      }
+    }
+    let driver: Driver | null = null
+    const n = o.scenario.load.drivers
+    if (placement || n > 1) {
+      const wraps = placement ? placement.drivers(n).map((h) => h.wrap) : Array.from({ length: n }, () => (argv: string[]) => argv)
+      const pool = await startDrivers(o.group, wraps, o.clientCpus)
+      undo.push(() => pool.stop())
+      driver = pool.drive
+    }
+    const p = placement
+    return { placement, storeUrls, driver, record: () => (p ? p.record() : loopback(note)), close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}

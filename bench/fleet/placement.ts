@@ -1,0 +1,32 @@
+// Where a run's processes live: all on loopback, or each on a host of a namespace topology (an
+// instance per host, shared by the cells' n-th instances as one machine runs several services; one
+// host for the balancer, one for the store, one per load driver).
+import type { TopologyRecord } from '../contracts/results.ts'
+import { createTopology, type Host } from './netns.ts'
+
+export interface Placement {
+  instance(i: number): Host
+  balancer(): Host
+  store(): Host
+  drivers(n: number): Host[]
+  record(): TopologyRecord
+  destroy(): void
+}
+
+export function netnsPlacement(): Placement {
+  const topology = createTopology()
+  const byName = new Map<string, Host>()
+  const host = (name: string) => {
+    let h = byName.get(name)
+    if (!h) byName.set(name, (h = topology.add(name)))
+    return h
+  }
+  return {
+    instance: (i) => host(`app${i + 1}`),
+    balancer: () => host('lb'),
+    store: () => host('store'),
+    drivers: (n) => Array.from({ length: n }, (_, i) => host(`load${i + 1}`)),
+    record: () => ({ kind: 'netns', harness: topology.address, hosts: topology.hosts.map((h) => ({ name: h.name, address: h.address })), note: null }),
+    destroy: () => topology.destroy(),
+  }
+}

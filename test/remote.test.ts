@@ -1,0 +1,137 @@
+// Remote mode: servers the harness did not start, read through their Prometheus endpoints. The
+// instrument is checked against the IPC counters of the same processes over the same window, then
+// `npm run bench -- --targets` is run against a fleet the test started, and against targets that
+// do not answer or do not match.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { countWindow } from '../bench/collect.ts'
+import type { ResultsFile } from '../bench/contracts/results.ts'
+import { drive } from '../bench/drive/closed.ts'
+import { ProcessGroup, startServer, type ServerHandle } from '../bench/processes.ts'
+import { remoteInstance } from '../bench/remote/instance.ts'
+import { parsePrometheusText, total } from '../bench/remote/prometheus-text.ts'
+import { strategyDescriptors } from '../bench/strategies/index.ts'
+
+const sessionLogin = async (url: string, user: number) => (await strategyDescriptors.session.login(url, user)).headers.cookie!
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const CLI = join(ROOT, 'bench/cli.ts')
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+const within = (a: number, b: number, share: number) => Math.abs(a - b) <= share * Math.max(Math.abs(a), Math.abs(b))
+
+describe('remote mode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-remote-'))
+  const group = new ProcessGroup()
+  test.after(async () => {
+    await group.stopAll()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const start = (args: string[]) => startServer(group, [...args, '--metrics-port', '0', '--users', '50'])
+
+  test('a server exports authbench_info, its requests by route and status, and its store operations by kind and table', async () => {
+    const s = await start(['--strategy', 'session', '--db', join(dir, 'a.sqlite')])
+    assert.match(s.metricsUrl!, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+    const cookie = await sessionLogin(s.url, 1)
+    for (let i = 0; i < 3; i++) await (await fetch(`${s.url}/me`, { headers: { cookie } })).arrayBuffer()
+    await (await fetch(`${s.url}/me`)).arrayBuffer()
+    const samples = parsePrometheusText(await (await fetch(s.metricsUrl!)).text())
+    assert.deepEqual(samples.find((x) => x.name === 'authbench_info')?.labels, { strategy: 'session', store: 'sqlite', alg: 'none', engine: 'none', revocation: 'none' })
+    assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '200' }), 3)
+    assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '401' }), 1)
+    assert.equal(total(samples, 'authbench_requests_total', { route: '/login', status: '204' }), 1)
+    // A login: a user read and a session write; each /me with the cookie: a session read.
+    assert.equal(total(samples, 'authbench_store_operations_total', { op: 'read', table: 'users' }), 1)
+    assert.equal(total(samples, 'authbench_store_operations_total', { op: 'write', table: 'sessions' }), 1)
+    assert.equal(total(samples, 'authbench_store_operations_total', { op: 'read', table: 'sessions' }), 3)
+    assert.equal(total(samples, 'authbench_request_duration_seconds_count'), 5)
+    assert.equal((await fetch(s.metricsUrl!.replace('/metrics', '/me'))).status, 404)
+    await s.stop()
+  })
+
+  test('the same window read over IPC and through /metrics: CPU and store operations per request within 2%', async () => {
+    const s: ServerHandle = await start(['--strategy', 'session', '--db', join(dir, 'b.sqlite')])
+    const remote = await remoteInstance(s.url, s.metricsUrl!)
+    const cookies = await Promise.all(Array.from({ length: 20 }, (_, i) => sessionLogin(s.url, i + 1)))
+    const requests = cookies.map((cookie) => ({ method: 'GET' as const, path: '/me', headers: { cookie } }))
+    const noStore = { counts: async () => null, storeCpuUs: async () => null }
+    // Both windows open and close around the same load: the remote one inside the IPC one.
+    const ipc = await countWindow({ servers: [s], ...noStore }, async () => {
+      const { counts } = await countWindow({ servers: [remote], ...noStore }, () => drive([s.url], requests, 10, 3))
+      return counts
+    })
+    const viaMetrics = ipc.result
+    const per = (n: number, of: number) => n / of
+    assert.ok(viaMetrics.served > 1000, `served ${viaMetrics.served}`)
+    assert.ok(within(viaMetrics.served, ipc.counts.served, 0.02), `served ${viaMetrics.served} vs ${ipc.counts.served}`)
+    assert.equal(per(viaMetrics.ops.reads, viaMetrics.served), 1)
+    assert.equal(per(ipc.counts.ops.reads, ipc.counts.served), 1)
+    const a = per(viaMetrics.serverCpuUs, viaMetrics.served)
+    const b = per(ipc.counts.serverCpuUs, ipc.counts.served)
+    assert.ok(within(a, b, 0.02), `CPU per request: ${a.toFixed(1)} µs through /metrics, ${b.toFixed(1)} µs over IPC`)
+    await s.stop()
+  })
+
+  test('npm run bench --targets benches a fleet it did not start, and leaves it running', async () => {
+    const none = await start(['--strategy', 'none', '--db', join(dir, 'c.sqlite')])
+    const session = await Promise.all([0, 1].map(() => start(['--strategy', 'session', '--db', join(dir, 'd.sqlite')])))
+    const fleet = join(dir, 'fleet.json')
+    writeFileSync(fleet, JSON.stringify({ instances: [none, ...session].map((s) => ({ url: s.url, metricsUrl: s.metricsUrl })) }))
+    const scenario = join(dir, 'remote.json')
+    writeFileSync(scenario, JSON.stringify({
+      name: 'remote', description: 'a fleet the harness did not start', cells: [{ strategy: 'none' }, { strategy: 'session', store: 'sqlite', instances: 2 }],
+      workload: { route: 'GET /me', users: 50 }, load: { connections: 10, durationSeconds: 2, warmupSeconds: 1, rounds: 2 },
+    }))
+    const out = join(dir, 'out')
+    const res = await runCli([scenario, '--targets', fleet, '--out', out, '--no-pin'])
+    assert.equal(res.code, 0, res.stderr)
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    assert.deepEqual(results.cells.map((c) => [c.id, c.status]), [['none', 'ok'], ['session-sqlite-x2', 'ok']])
+    const cell = results.cells[1]!
+    for (const r of cell.rounds) {
+      assert.equal(r.storeOpsPerRequest.reads, 1)
+      assert.equal(r.storeOpsPerRequest.writes, 0)
+      assert.ok(r.cpuUsPerRequest > 5, `CPU ${r.cpuUsPerRequest}`)
+    }
+    // Still running: remote mode stops nothing it did not start.
+    assert.deepEqual(await Promise.all([none, ...session].map(async (s) => (await fetch(`${s.url}/me`)).status)), [200, 401, 401])
+    assert.equal(none.child.exitCode, null)
+
+    // A target that stopped: named, exit 2, before any load.
+    await session[1]!.stop()
+    const down = await runCli([scenario, '--targets', fleet, '--out', join(dir, 'down'), '--no-pin'])
+    assert.equal(down.code, 2, down.stderr)
+    assert.match(down.stderr, new RegExp(`${session[1]!.metricsUrl!.replace(/[.]/g, '\\.')} did not answer \\(ECONNREFUSED\\)`))
+    assert.doesNotMatch(down.stderr, /round 1/)
+
+    // Targets that run something else than the scenario's cells.
+    writeFileSync(fleet, JSON.stringify({ instances: [none, session[0]!].map((s) => ({ url: s.url, metricsUrl: s.metricsUrl })) }))
+    const short = await runCli([scenario, '--targets', fleet, '--out', join(dir, 'short'), '--no-pin'])
+    assert.equal(short.code, 2)
+    assert.match(short.stderr, /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite; the targets have 1/)
+  })
+
+  test('a fleet file that is not one: exit 2, naming the field', async () => {
+    const fleet = join(dir, 'bad.json')
+    writeFileSync(fleet, JSON.stringify({ instances: [{ url: 'localhost:1' }] }))
+    const res = await runCli([join(ROOT, 'test/fixtures/mini.json'), '--targets', fleet])
+    assert.equal(res.code, 2)
+    assert.match(res.stderr, /instances\.0\.url: an http:\/\/ URL/)
+    assert.match(res.stderr, /instances\.0\.metricsUrl: /)
+  })
+})
