@@ -29,9 +29,11 @@ export function expectedOps(cell: CellSpec & Pick<CellPlan, 'workload'>): Expect
 /**
  * The share of 401s a cell is expected to answer: a strategy that identifies the caller from its
  * store, on a store each process keeps for itself, knows only the credentials its own instance
- * issued, so with n instances (n - 1) / n of spread requests fail. 0 elsewhere.
+ * issued, so with n instances (n - 1) / n of spread requests fail (none behind a sticky balancer). 0 elsewhere.
  */
-export function expected401Share(cell: Pick<CellPlan, 'strategy' | 'store' | 'workload' | 'instances'>): number {
+export function expected401Share(cell: Pick<CellPlan, 'strategy' | 'store' | 'workload' | 'instances' | 'balancer' | 'balance'>): number {
+  // A sticky balancer sends each client back to the instance that issued its credential.
+  if (cell.balancer === 'haproxy' && cell.balance === 'sticky') return 0
   const perProcess = cell.store !== null && !storeProvisioners[cell.store].sharedAcrossInstances
   return perProcess && descriptorOf(cell).state === 'server' && cell.workload !== 'POST /login' ? (cell.instances - 1) / cell.instances : 0
 }

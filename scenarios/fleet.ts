@@ -16,5 +16,4 @@ export default defineScenario({
   load: { connections: 64, durationSeconds: 3, warmupSeconds: 1, rounds: 3, drivers: 2 },
   topology: 'netns',
   baseline: { strategy: 'none' },
-  simulate: true,
 })

@@ -1,0 +1,91 @@
+// Measured fleet points beside the model's prediction for the same topology: for each series of
+// cells that differ only in their instance count, the closed-loop capacity measured at each N and
+// the bottleneck law's bound computed from the one-instance cell's measured demands (server CPU
+// per request on the CPUs the servers had, the store's and the balancer's CPU per request, each
+// of those a single thread). Pure: results in, rows out.
+import { cpuCount } from '../affinity.ts'
+import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
+import { esc, num } from '../format.ts'
+import { median } from '../stats.ts'
+
+export interface FleetPoint {
+  series: string
+  cell: string
+  instances: number
+  measuredRps: number
+  /** The servers were busy (at least CLIENT_BOUND_SHARE): the measured rate is the fleet's capacity, not the client's. */
+  saturated: boolean
+  cpuUsPerRequest: number
+  balancerCpuUsPerRequest: number | null
+  predictedRps: number
+  bottleneck: 'servers' | 'store' | 'balancer'
+  /** measured / predicted - 1, percent. */
+  errorPct: number
+}
+
+export interface FleetComparison {
+  /** CPUs the servers shared (all instances of a cell on them), as the model was told. */
+  serverCpus: number
+  points: FleetPoint[]
+}
+
+/** A cell's identity without its instance count: the series it belongs to. */
+const seriesOf = (c: CellResult) => c.id.replace(/-x\d+(?=-|$)/, '')
+
+const balancerOf = (c: CellResult): number | null => {
+  const v = c.rounds.flatMap((r) => (typeof r.balancerCpuUsPerRequest === 'number' ? [r.balancerCpuUsPerRequest] : []))
+  return v.length ? median(v) : null
+}
+
+/**
+ * Every series with more than one instance count, its one-instance cell measured: the model's
+ * bound at N is min(N, server CPUs) / server CPU per request, the store's 1 / its CPU per request,
+ * the balancer's 1 / its CPU per request; the least of them, and which it was.
+ */
+export function fleetComparison(results: ResultsFile): FleetComparison | null {
+  const affinity = results.environment.cpuAffinity
+  const serverCpus = affinity ? cpuCount(affinity.server) : results.environment.cpus.count
+  const ok = results.cells.filter((c) => c.status === 'ok' && c.summary)
+  const series = new Map<string, CellResult[]>()
+  for (const c of ok) series.set(seriesOf(c), [...(series.get(seriesOf(c)) ?? []), c])
+  const points: FleetPoint[] = []
+  for (const [name, cells] of series) {
+    const one = cells.find((c) => c.instances === 1)
+    if (!one || cells.length < 2) continue
+    const s = one.summary!
+    const cpu1 = s.cpuUsPerRequest.median
+    const store1 = s.storeCpuUsPerRequest?.median ?? null
+    const lb1 = balancerOf(one)
+    for (const c of [...cells].sort((a, b) => a.instances - b.instances)) {
+      const bounds: [FleetPoint['bottleneck'], number][] = [['servers', (Math.min(c.instances, serverCpus) * 1e6) / cpu1]]
+      if (store1) bounds.push(['store', 1e6 / store1])
+      if (lb1) bounds.push(['balancer', 1e6 / lb1])
+      const [bottleneck, predictedRps] = bounds.reduce((a, b) => (b[1] < a[1] ? b : a))
+      const measuredRps = c.summary!.rps.median
+      points.push({
+        series: name, cell: c.id, instances: c.instances, measuredRps, saturated: c.summary!.serverBusyShare >= CLIENT_BOUND_SHARE,
+        cpuUsPerRequest: c.summary!.cpuUsPerRequest.median, balancerCpuUsPerRequest: balancerOf(c),
+        predictedRps, bottleneck, errorPct: (measuredRps / predictedRps - 1) * 100,
+      })
+    }
+  }
+  return points.length ? { serverCpus, points } : null
+}
+
+/** The report's section: measured capacity at each N beside the model's, and what the model was told. */
+export function fleetHtml(results: ResultsFile): string {
+  const f = fleetComparison(results)
+  if (!f) return ''
+  const where = results.environment.topology?.kind === 'netns'
+    ? `each instance, the balancer, the store and each load driver on a network namespace of its own (${results.environment.topology.hosts.length} hosts)`
+    : 'every process on loopback'
+  const rows = f.points.map((p) => `<tr><td>${esc(p.series)}</td><td class="num">${p.instances}</td><td class="num">${num(p.measuredRps, 0)}${p.saturated ? '' : ' (client-bound)'}</td>`
+    + `<td class="num">${num(p.cpuUsPerRequest, 1)}</td><td class="num">${p.balancerCpuUsPerRequest === null ? '–' : num(p.balancerCpuUsPerRequest, 1)}</td>`
+    + `<td class="num">${num(p.predictedRps, 0)}</td><td>${p.bottleneck}</td><td class="num">${p.errorPct >= 0 ? '+' : ''}${num(p.errorPct, 0)}%</td></tr>`).join('\n')
+  return `<h2>The fleet: measured beside the model</h2>
+<p>Closed-loop capacity at each instance count, ${esc(where)}, beside the bottleneck law's bound for the same topology, computed from the one-instance cell's measured demands: the servers' CPU per request on the ${f.serverCpus} CPU${f.serverCpus > 1 ? 's' : ''} every instance of a cell shared, the store's and the balancer's CPU per request (each a single thread). The load drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, they and the instances' sharing of cores are what the model leaves out.</p>
+<table><thead><tr><th>series</th><th class="num">instances</th><th class="num">measured req/s</th><th class="num">server CPU µs/req</th><th class="num">balancer CPU µs/req</th><th class="num">model bound req/s</th><th>bottleneck</th><th class="num">measured vs model</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`
+}

@@ -1,0 +1,160 @@
+// Fleets for real: HAProxy in front of several instances, load from several driver processes, and
+// a network-namespace topology that leaves nothing behind on any exit path.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import type { ResultsFile } from '../bench/contracts/results.ts'
+import { startDrivers, splitConnections } from '../bench/fleet/drivers.ts'
+import { haproxyConfig } from '../bench/fleet/haproxy.ts'
+import { leftBy, sweepStale } from '../bench/fleet/netns.ts'
+import { ProcessGroup } from '../bench/processes.ts'
+import { processesTagged, runTag } from './helpers.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const CLI = join(ROOT, 'bench/cli.ts')
+
+function runCli(args: string[], tag: string, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
+  return new Promise<{ code: number | null; pid: number; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUTHBENCH_TEST_RUN: tag } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => {
+      stderr += d
+      onStderr?.(stderr, child)
+    })
+    child.on('exit', (code) => resolve({ code, pid: child.pid!, stdout, stderr }))
+  })
+}
+
+const scenario = (dir: string, name: string, body: Record<string, unknown>) => {
+  const file = join(dir, `${name}.json`)
+  writeFileSync(file, JSON.stringify({ name, description: name, workload: { route: 'GET /me', users: 40 }, ...body }))
+  return file
+}
+
+describe('fleets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authbench-fleet-'))
+  test.after(() => rmSync(dir, { recursive: true, force: true }))
+
+  test('the HAProxy config: the balance asked for; sticky on the credential\'s cookie, or its Authorization header', () => {
+    const backends = ['http://127.0.0.1:1001', 'http://127.0.0.1:1002']
+    const rr = haproxyConfig({ host: '127.0.0.1', port: 9000, backends, balance: 'roundrobin', stickyCookie: 'sid' })
+    assert.match(rr, /bind 127\.0\.0\.1:9000\n/)
+    assert.match(rr, /balance roundrobin\n {2}server i1 127\.0\.0\.1:1001\n {2}server i2 127\.0\.0\.1:1002\n/)
+    assert.match(haproxyConfig({ host: 'h', port: 1, backends, balance: 'leastconn', stickyCookie: null }), /balance leastconn\n/)
+    assert.match(haproxyConfig({ host: 'h', port: 1, backends, balance: 'sticky', stickyCookie: 'sid' }), /balance roundrobin\n {2}cookie sid prefix\n {2}server i1 127\.0\.0\.1:1001 cookie i1\n/)
+    assert.match(haproxyConfig({ host: 'h', port: 1, backends, balance: 'sticky', stickyCookie: null }), /balance hdr\(authorization\)\n {2}server i1 127\.0\.0\.1:1001\n/)
+  })
+
+  test('behind HAProxy: round robin splits requests evenly; a per-process store breaks across instances, and stickiness hides it', async () => {
+    const tag = runTag()
+    const out = join(dir, 'haproxy')
+    const file = scenario(dir, 'haproxy', {
+      cells: [{ strategy: 'none', balancer: 'haproxy' }, { strategy: 'session', store: 'memory', instances: 2, balancer: 'haproxy', balance: ['roundrobin', 'sticky'] }],
+      load: { connections: 8, durationSeconds: 2, warmupSeconds: 1, rounds: 1 },
+    })
+    const res = await runCli([file, '--out', out], tag)
+    assert.equal(res.code, 0, res.stderr)
+    assert.deepEqual(processesTagged(tag), [])
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    const cell = (id: string) => results.cells.find((c) => c.id === id)!
+    assert.deepEqual(results.cells.map((c) => [c.id, c.status]), [
+      ['none-haproxy-roundrobin', 'ok'], ['session-memory-x2-haproxy-roundrobin', 'ok'], ['session-memory-x2-haproxy-sticky', 'ok'],
+    ])
+    for (const r of cell('session-memory-x2-haproxy-roundrobin').rounds) {
+      const [a, b] = r.instanceRequests!
+      assert.ok(Math.abs(a! - b!) <= 2, `round robin split ${a} / ${b}`)
+      // Half the requests reach the instance that did not issue the session: 401.
+      assert.ok(Math.abs(r.status401Share - 0.5) < 0.01, `401 share ${r.status401Share}`)
+      assert.ok(r.balancerCpuUsPerRequest! > 1, `balancer CPU ${r.balancerCpuUsPerRequest}`)
+    }
+    for (const r of cell('session-memory-x2-haproxy-sticky').rounds) {
+      assert.equal(r.status401Share, 0)
+      assert.ok(r.instanceRequests!.every((n) => n > 0), `sticky split ${r.instanceRequests}`)
+    }
+  })
+
+  test('several driver processes: each its share of the connections; the merged count is what the server answered, the merged latency its fixed delay', async (t) => {
+    assert.deepEqual(splitConnections(10, 3), [4, 3, 3])
+    let answered = 0
+    const server = createServer((_req, res) => setTimeout(() => { answered++; res.end('ok') }, 20))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+    const group = new ProcessGroup()
+    t.after(async () => {
+      await group.stopAll()
+      server.close()
+    })
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    const pool = await startDrivers(group, [(a) => a, (a) => a], null)
+    const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET' as const, path: `/?u=${i}`, headers: {} }))
+    const r = await pool.drive([url], requests, 10, 2)
+    await new Promise((res) => setTimeout(res, 100))
+    // Every answer either driver counted is one the server sent; at most the ten in flight at the end were sent and not counted.
+    assert.ok(answered - r.requests >= 0 && answered - r.requests <= 10, `counted ${r.requests}, answered ${answered}`)
+    assert.equal(r.statusCounts['200'], r.requests)
+    // Ten connections, 20 ms each: about 500 requests a second over the two processes.
+    assert.ok(r.rps > 350 && r.rps < 520, `rps ${r.rps}`)
+    assert.ok(r.latencyMs.p50 >= 20 && r.latencyMs.p50 <= 23, `p50 ${r.latencyMs.p50} ms`)
+    await pool.stop()
+  })
+
+  test('a namespace topology: every host in 198.18.0.0/15 and recorded; nothing left after a run, after Ctrl-C, or after the harness is killed', async () => {
+    const file = scenario(dir, 'netns', {
+      cells: [{ strategy: 'none', balancer: 'haproxy' }, { strategy: 'session', store: 'redis', instances: 2, balancer: 'haproxy' }],
+      load: { connections: 8, durationSeconds: 1, warmupSeconds: 1, rounds: 2, drivers: 2 }, topology: 'netns',
+    })
+    const tag = runTag()
+    const out = join(dir, 'netns')
+    const res = await runCli([file, '--out', out], tag)
+    assert.equal(res.code, 0, res.stderr)
+    assert.deepEqual(processesTagged(tag), [])
+    assert.deepEqual(leftBy(res.pid), [])
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    const topology = results.environment.topology!
+    assert.equal(topology.kind, 'netns')
+    assert.equal(topology.harness, '198.18.0.1')
+    assert.deepEqual(topology.hosts.map((h) => h.name).sort(), ['app1', 'app2', 'lb', 'load1', 'load2', 'store'])
+    for (const h of topology.hosts) assert.match(h.address, /^198\.18\.0\.\d+$/)
+    assert.equal(new Set(topology.hosts.map((h) => h.address)).size, 6)
+    const session = results.cells.find((c) => c.id === 'session-redis-x2-haproxy-roundrobin')!
+    assert.equal(session.status, 'ok')
+    for (const r of session.rounds) {
+      assert.equal(r.storeOpsPerRequest.reads, 1)
+      assert.equal(r.redisCommandsPerRequest!.reads, 1)
+    }
+
+    const interrupted = runTag()
+    let sent = false
+    const ctrlC = await runCli([file, '--out', join(dir, 'netns-int')], interrupted, (stderr, child) => {
+      if (!sent && /round 1\/2 session-redis/.test(stderr)) {
+        sent = true
+        child.kill('SIGINT')
+      }
+    })
+    assert.equal(ctrlC.code, 130, ctrlC.stderr)
+    assert.deepEqual(processesTagged(interrupted), [])
+    assert.deepEqual(leftBy(ctrlC.pid), [])
+
+    // Killed outright, the harness can undo nothing: the next run's sweep removes what it left.
+    const killed = runTag()
+    let shot = false
+    const kill9 = await runCli([file, '--out', join(dir, 'netns-kill')], killed, (stderr, child) => {
+      if (!shot && /round 1\/2 session-redis/.test(stderr)) {
+        shot = true
+        child.kill('SIGKILL')
+      }
+    })
+    assert.equal(kill9.code, null)
+    assert.notDeepEqual(leftBy(kill9.pid), [])
+    for (const pid of processesTagged(killed)) process.kill(pid, 'SIGKILL')
+    const swept = sweepStale()
+    assert.ok(swept.some((n) => n.startsWith(`ab${kill9.pid}`)), `swept ${swept.join(', ')}`)
+    assert.deepEqual(leftBy(kill9.pid), [])
+  })
+})
