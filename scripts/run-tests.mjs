@@ -2,7 +2,7 @@
 // from test/sequential, every test file that can share the machine runs three at a time (the
 // longest, every shipped scenario, first), then the files in test/sequential/ (timing bounds a
 // busy machine would break: the delay proxy, the open-loop driver, the lifecycle driver, a store
-// faulted under load, a store's CPU against the kernel's) one at a time. Prints each runner's output as it comes and, last, one line for the whole: the count of
+// faulted under load, a store's CPU against the kernel's, several load drivers against a fixed delay) one at a time. Prints each runner's output as it comes and, last, one line for the whole: the count of
 // tests passed and failed. Exit 1 when any failed.
 import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'

@@ -1,18 +1,16 @@
 // Fleets for real: HAProxy in front of several instances, load from several driver processes, and
-// a network-namespace topology that leaves nothing behind on any exit path.
+// a network-namespace topology that leaves nothing behind on any exit path (several driver
+// processes, whose check times a fixed delay, are in test/sequential/drivers.test.ts).
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:http'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/contracts/results.ts'
-import { startDrivers, splitConnections } from '../bench/fleet/drivers.ts'
 import { haproxyConfig } from '../bench/fleet/haproxy.ts'
 import { leftBy, sweepStale } from '../bench/fleet/netns.ts'
-import { ProcessGroup } from '../bench/processes.ts'
 import { processesTagged, runTag } from './helpers.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -78,30 +76,6 @@ describe('fleets', () => {
       assert.equal(r.status401Share, 0)
       assert.ok(r.instanceRequests!.every((n) => n > 0), `sticky split ${r.instanceRequests}`)
     }
-  })
-
-  test('several driver processes: each its share of the connections; the merged count is what the server answered, the merged latency its fixed delay', async (t) => {
-    assert.deepEqual(splitConnections(10, 3), [4, 3, 3])
-    let answered = 0
-    const server = createServer((_req, res) => setTimeout(() => { answered++; res.end('ok') }, 20))
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-    const group = new ProcessGroup()
-    t.after(async () => {
-      await group.stopAll()
-      server.close()
-    })
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
-    const pool = await startDrivers(group, [(a) => a, (a) => a], null)
-    const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET' as const, path: `/?u=${i}`, headers: {} }))
-    const r = await pool.drive([url], requests, 10, 2)
-    await new Promise((res) => setTimeout(res, 100))
-    // Every answer either driver counted is one the server sent; at most the ten in flight at the end were sent and not counted.
-    assert.ok(answered - r.requests >= 0 && answered - r.requests <= 10, `counted ${r.requests}, answered ${answered}`)
-    assert.equal(r.statusCounts['200'], r.requests)
-    // Ten connections, 20 ms each: about 500 requests a second over the two processes.
-    assert.ok(r.rps > 350 && r.rps < 520, `rps ${r.rps}`)
-    assert.ok(r.latencyMs.p50 >= 20 && r.latencyMs.p50 <= 23, `p50 ${r.latencyMs.p50} ms`)
-    await pool.stop()
   })
 
   test('a namespace topology: every host in 198.18.0.0/15 and recorded; nothing left after a run, after Ctrl-C, or after the harness is killed', async () => {

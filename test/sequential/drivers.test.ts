@@ -1,0 +1,32 @@
+// Several load-driver processes at once, against a server whose answer takes a fixed 20 ms: the
+// merged result must count what the server answered and time its delay (sequential: the bounds
+// are timings a busy machine would break).
+import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import { test } from 'node:test'
+import { startDrivers, splitConnections } from '../../bench/fleet/drivers.ts'
+import { ProcessGroup } from '../../bench/processes.ts'
+
+test('several driver processes: each its share of the connections; the merged count is what the server answered, the merged latency its fixed delay', async (t) => {
+  assert.deepEqual(splitConnections(10, 3), [4, 3, 3])
+  let answered = 0
+  const server = createServer((_req, res) => setTimeout(() => { answered++; res.end('ok') }, 20))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const group = new ProcessGroup()
+  t.after(async () => {
+    await group.stopAll()
+    server.close()
+  })
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  const pool = await startDrivers(group, [(a) => a, (a) => a], null)
+  const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET' as const, path: `/?u=${i}`, headers: {} }))
+  const r = await pool.drive([url], requests, 10, 2)
+  await new Promise((res) => setTimeout(res, 100))
+  // Every answer either driver counted is one the server sent; at most the ten in flight at the end were sent and not counted.
+  assert.ok(answered - r.requests >= 0 && answered - r.requests <= 10, `counted ${r.requests}, answered ${answered}`)
+  assert.equal(r.statusCounts['200'], r.requests)
+  // Ten connections, 20 ms each: about 500 requests a second over the two processes.
+  assert.ok(r.rps > 350 && r.rps < 520, `rps ${r.rps}`)
+  assert.ok(r.latencyMs.p50 >= 20 && r.latencyMs.p50 <= 23, `p50 ${r.latencyMs.p50} ms`)
+  await pool.stop()
+})
