@@ -2,6 +2,7 @@ import * as hdr from 'hdr-histogram-js'
 import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
 import { drive, requestBytes, type LoadResult } from './drive/closed.ts'
 import { openLoop } from './drive/open.ts'
+import type { OpenDriver } from './fleet/drivers.ts'
 import type { ExternalCounts } from './stores/index.ts'
 import type { CellRuntime } from './verify.ts'
 import type { LoadRequest } from './contracts/client.ts'
@@ -133,9 +134,9 @@ function busyShare(serverCpuUs: number, seconds: number, rt: Pick<CellRuntime, '
 /** One open-loop window at `rate` requests/s, connections spread over the instances, every counter read around it. */
 export async function measureOpen(
   rt: Counted & Pick<CellRuntime, 'requests' | 'serverCpuCount' | 'targets'>, point: { round: number; rate: number; fraction: number | null },
-  load: Scenario['load'], signal?: AbortSignal,
+  load: Scenario['load'], signal?: AbortSignal, open: OpenDriver = openLoop,
 ): Promise<OpenMeasurement> {
-  const { result: r, counts: c } = await countWindow(rt, () => openLoop({
+  const { result: r, counts: c } = await countWindow(rt, () => open({
     urls: rt.targets, requests: rt.requests, rate: point.rate, durationSeconds: load.durationSeconds, connections: Math.max(100, load.connections),
     arrivals: load.arrivals, seed: point.round, ...(signal ? { signal } : {}),
   }))

@@ -136,7 +136,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   let fleet: Arranged | null = null
   try {
     fleet = await arrangeFleet({ scenario, plans, active, storeUrls: opts.storeUrls, group: opts.group, clientCpus: affinity?.client ?? null, emit })
-    const runOpts: RunOptions = { ...opts, storeUrls: fleet.storeUrls, ...(fleet.driver ? { driver: fleet.driver } : {}) }
+    const runOpts: RunOptions = { ...opts, storeUrls: fleet.storeUrls, ...(fleet.driver ? { driver: fleet.driver } : {}), ...(fleet.openDriver ? { openDriver: fleet.openDriver } : {}) }
     stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active)
     const balanced = plans.filter((p) => p.balancer === 'haproxy' && active.has(p.id))
     if (balanced.length && !haproxyInstalled()) {

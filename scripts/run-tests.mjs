@@ -1,5 +1,5 @@
 // npm test, after the machine check and the type check: as Node core keeps test/parallel apart
-// from test/sequential, every test file that can share the machine runs three at a time (the
+// from test/sequential, every test file that can share the machine runs four at a time (the
 // longest, every shipped scenario, first), then the files in test/sequential/ (timing bounds a
 // busy machine would break: the delay proxy, the open-loop driver, the lifecycle driver, a store
 // faulted under load, a store's CPU against the kernel's, several load drivers against a fixed delay) one at a time. Prints each runner's output as it comes and, last, one line for the whole: the count of
@@ -39,7 +39,7 @@ function run(list, concurrency) {
 
 const parallel = files('test', true).filter((f) => f !== FIRST)
 const sequential = files('test/sequential', false)
-const a = await run([FIRST, ...parallel], 3)
+const a = await run([FIRST, ...parallel], 4)
 const b = await run(sequential, 1)
 const passed = a.pass + b.pass
 const failed = a.fail + b.fail + a.cancelled + b.cancelled

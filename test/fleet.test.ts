@@ -68,8 +68,9 @@ describe('fleets', () => {
     for (const r of cell('session-memory-x2-haproxy-roundrobin').rounds) {
       const [a, b] = r.instanceRequests!
       assert.ok(Math.abs(a! - b!) <= 2, `round robin split ${a} / ${b}`)
-      // Half the requests reach the instance that did not issue the session: 401.
-      assert.ok(Math.abs(r.status401Share - 0.5) < 0.01, `401 share ${r.status401Share}`)
+      // About half the requests reach the instance that did not issue the session: 401. (About: which
+      // instance a request meets is its place in HAProxy's one rotation, not its credential's.)
+      assert.ok(Math.abs(r.status401Share - 0.5) < 0.05, `401 share ${r.status401Share}`)
       assert.ok(r.balancerCpuUsPerRequest! > 1, `balancer CPU ${r.balancerCpuUsPerRequest}`)
     }
     for (const r of cell('session-memory-x2-haproxy-sticky').rounds) {

@@ -140,10 +140,9 @@ export const scenarioSchema = z.strictObject({
     capacityFractions: z.array(z.number().positive().max(1.5)).min(1).optional(),
     /** Open mode: `constant` (request i due at i/R) or `poisson` arrivals. Default constant. */
     arrivals: z.enum(['constant', 'poisson']).default('constant'),
-    /** Closed mode: load-driver processes sharing the connections and the clients, results merged (autocannon's aggregation). Default 1 (the harness itself drives). */
+    /** Load-driver processes sharing the connections, the clients and (open mode) the rate, results merged (autocannon's aggregation; HDR histograms added). Default 1 (the harness itself drives). */
     drivers: z.int().min(1).max(16).default(1),
   }).prefault({}).superRefine((load, ctx) => {
-    if (load.mode === 'open' && load.drivers > 1) ctx.addIssue({ code: 'custom', path: ['drivers'], message: 'several driver processes drive the closed loop only (the open loop runs in one process)' })
     if (load.mode === 'open' && !load.rates && !load.capacityFractions) {
       ctx.addIssue({ code: 'custom', path: ['mode'], message: 'open mode needs load.rates or load.capacityFractions' })
     }
@@ -178,7 +177,7 @@ export const scenarioSchema = z.strictObject({
   })).min(1).optional(),
 }).superRefine((s, ctx) => {
   if (s.topology === 'netns') {
-    if (s.load.mode !== 'closed' || s.workload.route === 'lifecycle') ctx.addIssue({ code: 'custom', path: ['topology'], message: 'a namespace topology runs the closed loop (load.mode "closed", not the lifecycle)' })
+    if (s.workload.route === 'lifecycle') ctx.addIssue({ code: 'custom', path: ['topology'], message: 'a namespace topology runs the closed or open loop, not the lifecycle (its virtual users run in the harness)' })
   }
   if (!s.faults) return
   if (s.workload.route !== 'lifecycle') {

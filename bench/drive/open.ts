@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { Histogram } from 'hdr-histogram-js'
+import { decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js'
 import { newHistogram } from '../../servers/metrics.ts'
 import { seededRandom } from '../stats.ts'
 import { keepCookies } from '../cookie-jar.ts'
@@ -68,6 +68,8 @@ export interface OpenLoopResult {
   /** What the run went through that is not the driver's failing: waits for a connection the server held, retries. */
   note: string | null
   interrupted: boolean
+  /** The run's histograms (HdrHistogram, compressed base64), so several drivers' runs merge exactly (`mergeOpenResults`). */
+  histograms: { latency: string; service: string; lag: string; schedulerLag: string; connectionWait: string }
 }
 
 export const HELD_SHARE = 0.95
@@ -478,6 +480,10 @@ class OpenLoopRun implements ConnectionEvents {
       reason: reasons.length ? reasons.join('; ') : null,
       note: notes.length ? notes.join('; ') : null,
       interrupted: opts.signal?.aborted ?? false,
+      histograms: {
+        latency: encodeIntoCompressedBase64(this.latency), service: encodeIntoCompressedBase64(this.service), lag: encodeIntoCompressedBase64(this.lag),
+        schedulerLag: encodeIntoCompressedBase64(this.schedulerLag), connectionWait: encodeIntoCompressedBase64(this.connectionWait),
+      },
     }
   }
 }
@@ -485,4 +491,47 @@ class OpenLoopRun implements ConnectionEvents {
 /** Runs the schedule to its end (or the abort signal), waits for the answers in flight, and reports. */
 export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   return new Promise((resolve) => new OpenLoopRun(opts, resolve).start())
+}
+
+/**
+ * Several drivers' runs of one window, each at its share of the rate, as one: counts summed, every
+ * histogram merged exactly (HDR add), held only where every driver held, each driver's reason
+ * and note kept with its number.
+ */
+export function mergeOpenResults(runs: OpenLoopResult[]): OpenLoopResult {
+  if (runs.length === 1) return runs[0]!
+  const merged = (k: keyof OpenLoopResult['histograms']) => {
+    const h = newHistogram()
+    for (const r of runs) h.add(decodeFromCompressedBase64(r.histograms[k]))
+    return h
+  }
+  const latency = merged('latency')
+  const service = merged('service')
+  const [lag, schedulerLag, connectionWait] = (['lag', 'schedulerLag', 'connectionWait'] as const).map(merged) as [Histogram, Histogram, Histogram]
+  const sum = (pick: (r: OpenLoopResult) => number) => runs.reduce((n, r) => n + pick(r), 0)
+  const add = (pick: (r: OpenLoopResult) => Record<string, number>) => {
+    const out: Record<string, number> = {}
+    for (const r of runs) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v
+    return out
+  }
+  const said = (pick: (r: OpenLoopResult) => string | null) => {
+    const parts = runs.flatMap((r, i) => (pick(r) ? [`driver ${i + 1}: ${pick(r)}`] : []))
+    return parts.length ? parts.join('; ') : null
+  }
+  return {
+    intendedRate: sum((r) => r.intendedRate), achievedRate: sum((r) => r.achievedRate), durationSeconds: Math.max(...runs.map((r) => r.durationSeconds)),
+    requests: sum((r) => r.requests), completed: sum((r) => r.completed), non2xx: sum((r) => r.non2xx), errors: sum((r) => r.errors),
+    errorsBy: add((r) => r.errorsBy), statusCounts: add((r) => r.statusCounts),
+    latencyUs: { p50: pct(latency, 50), p90: pct(latency, 90), p99: pct(latency, 99), p999: pct(latency, 99.9), max: latency.maxValue },
+    serviceTimeUs: { p50: pct(service, 50), p90: pct(service, 90), p99: pct(service, 99), max: service.maxValue },
+    sendLagUs: summaryOf(lag), schedulerLagUs: summaryOf(schedulerLag), connectionWaitUs: summaryOf(connectionWait),
+    eventLoopDelayUs: { p50: Math.max(...runs.map((r) => r.eventLoopDelayUs.p50)), p99: Math.max(...runs.map((r) => r.eventLoopDelayUs.p99)), max: Math.max(...runs.map((r) => r.eventLoopDelayUs.max)) },
+    connectionsUsed: sum((r) => r.connectionsUsed), retried: sum((r) => r.retried),
+    held: runs.every((r) => r.held), reason: said((r) => r.reason), note: said((r) => r.note),
+    interrupted: runs.some((r) => r.interrupted),
+    histograms: {
+      latency: encodeIntoCompressedBase64(latency), service: encodeIntoCompressedBase64(service), lag: encodeIntoCompressedBase64(lag),
+      schedulerLag: encodeIntoCompressedBase64(schedulerLag), connectionWait: encodeIntoCompressedBase64(connectionWait),
+    },
+  }
 }

@@ -9,7 +9,7 @@ import type { TopologyRecord } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 import { spawnRedisServer } from '../stores/redis-server.ts'
-import { startDrivers } from './drivers.ts'
+import { startDrivers, type OpenDriver } from './drivers.ts'
 import { netnsUnavailable } from './netns.ts'
 import { netnsPlacement, type Placement } from './placement.ts'
 
@@ -22,6 +22,7 @@ export interface Arranged {
   storeUrls: Partial<Record<StoreKind, string>>
   /** Several driver processes (or one on its own host), or null: the harness drives. */
   driver: Driver | null
+  openDriver: OpenDriver | null
   /** Every host made so far (instances get theirs as cells start: read it after the run). */
   record(): TopologyRecord
   close(): Promise<void>
@@ -68,15 +69,17 @@ export async function arrangeFleet(o: {
       }
     }
     let driver: Driver | null = null
+    let openDriver: OpenDriver | null = null
     const n = o.scenario.load.drivers
     if (placement || n > 1) {
       const wraps = placement ? placement.drivers(n).map((h) => h.wrap) : Array.from({ length: n }, () => (argv: string[]) => argv)
       const pool = await startDrivers(o.group, wraps, o.clientCpus)
       undo.push(() => pool.stop())
       driver = pool.drive
+      openDriver = pool.open
     }
     const p = placement
-    return { placement, storeUrls, driver, record: () => (p ? p.record() : loopback(note)), close }
+    return { placement, storeUrls, driver, openDriver, record: () => (p ? p.record() : loopback(note)), close }
   } catch (err) {
     await close()
     throw err

@@ -7,14 +7,20 @@ import { ServerStartError } from '../../servers/errors.ts'
 import type { Driver } from '../collect.ts'
 import type { LoadRequest } from '../contracts/client.ts'
 import { mergeRaw, shareOf } from '../drive/closed.ts'
-import type { DriveAnswer, DriveAsk } from '../drive/driver-main.ts'
+import type { DriveAsk, DriverAnswer, OpenAsk } from '../drive/driver-main.ts'
+import { mergeOpenResults, type OpenLoopOptions, type OpenLoopResult } from '../drive/open.ts'
 import { pinned } from '../affinity.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 
 const DRIVER_MAIN = fileURLToPath(new URL('../drive/driver-main.ts', import.meta.url))
 
+/** An open-loop window: the harness's own driver, or several processes' merged. */
+export type OpenDriver = (opts: OpenLoopOptions) => Promise<OpenLoopResult>
+
 export interface DriverPool {
   drive: Driver
+  /** One open-loop window, each process at its share of the rate, connections and clients. */
+  open: OpenDriver
   stop(): Promise<void>
 }
 
@@ -40,36 +46,44 @@ let nextId = 1
 /** N driver processes (each wrapped into its host), kept for the whole run; `drive` splits each window over them. */
 export async function startDrivers(group: ProcessGroup, wraps: ((argv: string[]) => string[])[], cpus: string | null): Promise<DriverPool> {
   const children = await Promise.all(wraps.map((w) => startDriver(group, w, cpus)))
+  /** Asks every driver at once (`ask(k, id)` is driver k's message) and waits for every answer. */
+  const askAll = (ask: (k: number, id: number) => DriveAsk | OpenAsk, signal: AbortSignal | undefined) => {
+    const onAbort = () => { for (const c of children) c.send({ type: 'stop' }) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    return Promise.all(children.map((child, k) => new Promise<DriverAnswer>((resolve, reject) => {
+      const id = nextId++
+      const onMessage = (m: DriverAnswer) => {
+        if (m.id !== id) return
+        child.off('message', onMessage)
+        child.off('exit', onExit)
+        resolve(m)
+      }
+      const onExit = (code: number | null) => reject(new ServerStartError(`load driver ${k + 1} exited with ${code} in a window`))
+      child.on('message', onMessage)
+      child.once('exit', onExit)
+      child.send(ask(k, id))
+    }))).finally(() => signal?.removeEventListener('abort', onAbort))
+  }
+  const open: OpenDriver = async ({ signal, ...opts }) => {
+    const n = children.length
+    const conns = splitConnections(Math.max(opts.connections, n), n)
+    const answers = await askAll((k, id) => ({
+      type: 'open', id, opts: { ...opts, rate: opts.rate / n, connections: conns[k]!, requests: shareOf(opts.requests, k, n), seed: (opts.seed ?? 0) * n + k },
+    }), signal)
+    return mergeOpenResults(answers.map((a) => (a as Extract<DriverAnswer, { type: 'open-result' }>).result))
+  }
   const drive: Driver = async (urls, requests, connections, durationSeconds, signal) => {
     const n = children.length
     const conns = splitConnections(Math.max(connections, n), n)
     const shares: LoadRequest[][] = children.map((_, k) => shareOf(requests, k, n))
-    const onAbort = () => { for (const c of children) c.send({ type: 'stop' }) }
-    signal?.addEventListener('abort', onAbort, { once: true })
-    try {
-      const answers = await Promise.all(children.map((child, k) => new Promise<DriveAnswer>((resolve, reject) => {
-        const id = nextId++
-        const onMessage = (m: DriveAnswer) => {
-          if (m.type !== 'result' || m.id !== id) return
-          child.off('message', onMessage)
-          child.off('exit', onExit)
-          resolve(m)
-        }
-        const onExit = (code: number | null) => reject(new ServerStartError(`load driver ${k + 1} exited with ${code} in a window`))
-        child.on('message', onMessage)
-        child.once('exit', onExit)
-        child.send({ type: 'drive', id, urls, requests: shares[k]!, connections: conns[k]!, durationSeconds } satisfies DriveAsk)
-      })))
-      // Each driver's clients kept what the servers set: back into the pool, for the next window.
-      answers.forEach((a, k) => shares[k]!.forEach((r, i) => {
-        const cookie = a.cookies[i]
-        if (cookie === null || cookie === undefined) delete r.headers.cookie
-        else r.headers.cookie = cookie
-      }))
-      return mergeRaw(answers.map((a) => a.raw as never), urls, connections)
-    } finally {
-      signal?.removeEventListener('abort', onAbort)
-    }
+    const answers = (await askAll((k, id) => ({ type: 'drive', id, urls, requests: shares[k]!, connections: conns[k]!, durationSeconds }), signal)) as Extract<DriverAnswer, { type: 'result' }>[]
+    // Each driver's clients kept what the servers set: back into the pool, for the next window.
+    answers.forEach((a, k) => shares[k]!.forEach((r, i) => {
+      const cookie = a.cookies[i]
+      if (cookie === null || cookie === undefined) delete r.headers.cookie
+      else r.headers.cookie = cookie
+    }))
+    return mergeRaw(answers.map((a) => a.raw as never), urls, connections)
   }
-  return { drive, stop: async () => { await Promise.all(children.map((c) => stopChild(c))) } }
+  return { drive, open, stop: async () => { await Promise.all(children.map((c) => stopChild(c))) } }
 }

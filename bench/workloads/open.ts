@@ -34,7 +34,7 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
     ]
     for (const point of points) {
       if (opts.signal.aborted) return
-      const m = await measureOpen(rt, { round, ...point }, load, opts.signal)
+      const m = await measureOpen(rt, { round, ...point }, load, opts.signal, opts.openDriver)
       if (opts.signal.aborted) return
       const problem = checkRound({ round, requests: m.completed, errors: 0, timeouts: 0, statusCounts: m.statusCounts, storeOpsPerRequest: m.storeOpsPerRequest, redisCommandsPerRequest: null }, rt.expected, rt.expected401Share, rt.renewalBound)
       emit({ type: 'open-measured', cell: plan.id, round, measurement: m, problem: problem && `open loop at ${point.rate}/s: ${problem}` })

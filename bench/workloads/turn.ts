@@ -11,6 +11,7 @@ import type { RoundMeasurement } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import type { ProcessGroup } from '../processes.ts'
 import type { Fleet } from '../remote/fleet.ts'
+import type { OpenDriver } from '../fleet/drivers.ts'
 import { prepareCell, type CellRuntime, type PrepareOptions } from '../verify.ts'
 
 export interface RunOptions {
@@ -26,6 +27,8 @@ export interface RunOptions {
   pin?: boolean
   /** The load driver (tests give a scripted one); autocannon by default. */
   driver?: Driver
+  /** The open-loop driver: several processes' merged (load.drivers, a namespace topology); the harness's own by default. */
+  openDriver?: OpenDriver
   /** Seed of the per-round shuffle of the cell order; random (and recorded) when absent. */
   seed?: number
   /** Remote mode (`--targets`): servers the harness did not start, and the store they share. */

@@ -30,3 +30,26 @@ test('several driver processes: each its share of the connections; the merged co
   assert.ok(r.latencyMs.p50 >= 20 && r.latencyMs.p50 <= 23, `p50 ${r.latencyMs.p50} ms`)
   await pool.stop()
 })
+
+test('several driver processes in the open loop: each its share of the rate; every request the server answered is counted once, latency its fixed delay', async (t) => {
+  let answered = 0
+  const server = createServer((_req, res) => setTimeout(() => { answered++; res.end('ok') }, 20))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const group = new ProcessGroup()
+  t.after(async () => {
+    await group.stopAll()
+    server.close()
+  })
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  const pool = await startDrivers(group, [(a) => a, (a) => a], null)
+  const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET' as const, path: `/?u=${i}`, headers: {} }))
+  const r = await pool.open({ urls: [url], requests, rate: 400, durationSeconds: 2, connections: 40, arrivals: 'constant', seed: 1 })
+  // The open loop waits for every answer before it ends: the merged count is exactly the server's.
+  assert.equal(r.completed, answered)
+  assert.equal(r.requests, 800)
+  assert.equal(r.intendedRate, 400)
+  assert.ok(Math.abs(r.achievedRate - 400) < 8, `achieved ${r.achievedRate}/s`)
+  assert.equal(r.held, true, r.reason ?? '')
+  assert.ok(r.latencyUs.p50 >= 20_000 && r.latencyUs.p50 <= 23_000, `p50 ${r.latencyUs.p50} µs`)
+  await pool.stop()
+})
