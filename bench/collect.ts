@@ -1,16 +1,12 @@
 import * as hdr from 'hdr-histogram-js'
 import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
-import { drive, requestBytes, type LoadResult } from './drive/closed.ts'
-import { openLoop } from './drive/open.ts'
-import type { OpenDriver } from './fleet/drivers.ts'
+import { drive, requestBytes, type Driver } from './drive/closed.ts'
+import { openLoop, type OpenDriver } from './drive/open.ts'
 import type { ExternalCounts } from './stores/index.ts'
 import type { CellRuntime } from './verify.ts'
-import type { LoadRequest } from './contracts/client.ts'
 import { CLIENT_BOUND_SHARE, type OpenMeasurement, type RoundMeasurement } from './contracts/results.ts'
 import type { Scenario } from './contracts/scenario.ts'
 
-/** Drives load at the servers for a window; the closed-loop autocannon driver unless a test gives another. */
-export type Driver = (urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal) => Promise<LoadResult>
 
 const settle = () => new Promise((r) => setTimeout(r, 100))
 

@@ -4,7 +4,8 @@ import { strategyDescriptors } from './strategies/index.ts'
 import { type CellSelector, type Scenario, type ScenarioIssue } from './contracts/scenario.ts'
 import { storeProvisioners } from './stores/index.ts'
 import { workloadOf } from './workloads/index.ts'
-import { AXES, type Axis, type Balance, type Balancer, type CellPlan, type CellSpec } from './contracts/plan.ts'
+import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
+import type { Balance, Balancer } from './contracts/scenario.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 

@@ -1,7 +1,7 @@
 // The cell plan: what one cell of a scenario is, as every stage of the harness sees it.
 // Contracts import nothing from the harness (only the servers' kinds and each other).
 import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../../servers/types.ts'
-import type { WorkloadRoute } from './scenario.ts'
+import type { Balance, Balancer, WorkloadRoute } from './scenario.ts'
 
 /** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
 export const AXES = ['store', 'alg', 'engine', 'revocation', 'accessTtlSeconds', 'refreshGraceSeconds', 'refreshJitterSeconds', 'storeRttMs'] as const
@@ -32,10 +32,6 @@ export interface CellPlan {
   workload: WorkloadRoute
 }
 
-export const BALANCERS = ['none', 'haproxy'] as const
-export type Balancer = (typeof BALANCERS)[number]
-export const BALANCES = ['roundrobin', 'leastconn', 'sticky'] as const
-export type Balance = (typeof BALANCES)[number]
 
 /** A cell as far as a descriptor cares: its axes and instance count. */
 export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances' | 'balancer' | 'balance'>

@@ -5,7 +5,6 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ScenarioError } from '../../servers/errors.ts'
 import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../servers/types.ts'
-import { BALANCERS, BALANCES } from './plan.ts'
 
 export { ScenarioError }
 
@@ -18,6 +17,12 @@ export type WorkloadRoute = (typeof WORKLOAD_ROUTES)[number]
 /** The workloads a scenario can run: closed loop, open loop (`load.mode: 'open'`), or the lifecycle route. */
 export const WORKLOAD_KINDS = ['closed', 'open', 'lifecycle'] as const
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]
+
+/** What spreads a cell's load over its instances, and how a balancer picks one. */
+export const BALANCERS = ['none', 'haproxy'] as const
+export type Balancer = (typeof BALANCERS)[number]
+export const BALANCES = ['roundrobin', 'leastconn', 'sticky'] as const
+export type Balance = (typeof BALANCES)[number]
 
 /** A value or a list of values; a list expands into one cell per value. */
 const axis = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).min(1)])

@@ -20,6 +20,9 @@ export interface LoadResult {
   responseBytes: number
 }
 
+/** Drives load at the servers for a window: `drive` here, several driver processes' merged, or a test's scripted one. */
+export type Driver = (urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal) => Promise<LoadResult>
+
 /** Mean size of one request on the wire (request line, headers, body), as autocannon builds it. */
 export function requestBytes(url: string, requests: LoadRequest[]): number {
   const { hostname, port } = new URL(url)

@@ -488,6 +488,9 @@ class OpenLoopRun implements ConnectionEvents {
   }
 }
 
+/** An open-loop window: this process's own driver (`openLoop`), or several processes' merged. */
+export type OpenDriver = (opts: OpenLoopOptions) => Promise<OpenLoopResult>
+
 /** Runs the schedule to its end (or the abort signal), waits for the answers in flight, and reports. */
 export function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   return new Promise((resolve) => new OpenLoopRun(opts, resolve).start())

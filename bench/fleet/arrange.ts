@@ -2,14 +2,15 @@
 // notice that it runs on loopback instead), the stores placed on its hosts, and the load-driver
 // processes; undone, in the reverse order, on every exit path.
 import type { StoreKind } from '../../servers/types.ts'
-import type { Driver } from '../collect.ts'
+import type { Driver } from '../drive/closed.ts'
 import type { RunListener } from '../contracts/events.ts'
 import type { CellPlan } from '../contracts/plan.ts'
 import type { TopologyRecord } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 import { spawnRedisServer } from '../stores/redis-server.ts'
-import { startDrivers, type OpenDriver } from './drivers.ts'
+import type { OpenDriver } from '../drive/open.ts'
+import { startDrivers } from './drivers.ts'
 import { netnsUnavailable } from './netns.ts'
 import { netnsPlacement, type Placement } from './placement.ts'
 

@@ -4,18 +4,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { ServerStartError } from '../../servers/errors.ts'
-import type { Driver } from '../collect.ts'
+import type { Driver } from '../drive/closed.ts'
 import type { LoadRequest } from '../contracts/client.ts'
 import { mergeRaw, shareOf } from '../drive/closed.ts'
 import type { DriveAsk, DriverAnswer, OpenAsk } from '../drive/driver-main.ts'
-import { mergeOpenResults, type OpenLoopOptions, type OpenLoopResult } from '../drive/open.ts'
+import { mergeOpenResults, type OpenDriver } from '../drive/open.ts'
 import { pinned } from '../affinity.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 
 const DRIVER_MAIN = fileURLToPath(new URL('../drive/driver-main.ts', import.meta.url))
-
-/** An open-loop window: the harness's own driver, or several processes' merged. */
-export type OpenDriver = (opts: OpenLoopOptions) => Promise<OpenLoopResult>
 
 export interface DriverPool {
   drive: Driver

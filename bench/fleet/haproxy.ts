@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ServerStartError, StoreUnavailableHereError } from '../../servers/errors.ts'
 import { pinned } from '../affinity.ts'
-import type { Balance } from '../contracts/plan.ts'
+import type { Balance } from '../contracts/scenario.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 import { freePort } from '../stores/redis-server.ts'
 

@@ -4,14 +4,15 @@
 import { VerificationError } from '../../servers/errors.ts'
 import type { StoreKind } from '../../servers/types.ts'
 import { checkRound } from '../check.ts'
-import { measureRound, type Driver } from '../collect.ts'
+import { measureRound } from '../collect.ts'
+import type { Driver } from '../drive/closed.ts'
 import type { RunListener } from '../contracts/events.ts'
 import type { CellPlan } from '../contracts/plan.ts'
 import type { RoundMeasurement } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import type { ProcessGroup } from '../processes.ts'
 import type { Fleet } from '../remote/fleet.ts'
-import type { OpenDriver } from '../fleet/drivers.ts'
+import type { OpenDriver } from '../drive/open.ts'
 import { prepareCell, type CellRuntime, type PrepareOptions } from '../verify.ts'
 
 export interface RunOptions {
