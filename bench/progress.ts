@@ -31,6 +31,7 @@ export function progressPrinter(print: (line: string) => void, now: () => number
   let doneThisRound = 0
   let done = 0
   let scenario: Scenario | null = null
+  let smoke = false
   const unprepared = new Set<string>()
   const active = new Set<string>()
   const perRound = () => (scenario ? workloadOf(scenario).progress.windowsPerRound([...active], baseline, scenario) : 0)
@@ -43,6 +44,7 @@ export function progressPrinter(print: (line: string) => void, now: () => number
     switch (e.type) {
       case 'run-started': {
         scenario = e.scenario
+        smoke = e.smoke === true
         const progress = workloadOf(e.scenario).progress
         rounds = e.scenario.load.rounds
         baseline = e.baseline
@@ -70,7 +72,7 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         doneThisRound = 0
         return
       case 'round-started':
-        if (e.prepare) print(`${e.cell}: starting its servers, verifying, checking its counts, logging in its users`)
+        if (e.prepare) print(`${e.cell}: starting its servers, verifying,${smoke ? '' : ' checking its counts,'} logging in its users`)
         return
       case 'cell-prepared':
         unprepared.delete(e.cell)

@@ -126,7 +126,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   const affinity = opts.pin === false ? null : planAffinity()
   if (affinity) pinSelf(affinity.client)
   const seed = opts.seed ?? randomInt(2 ** 31)
-  emit({ type: 'run-started', scenario, cells: plans, baseline: baseline.id, affinity, seed })
+  emit({ type: 'run-started', scenario, cells: plans, baseline: baseline.id, affinity, seed, smoke: opts.smoke })
 
   const remote = opts.targets ? await connectTargets(opts.targets, plans, scenario) : null
   const active = new Set(plans.map((p) => p.id))
@@ -154,6 +154,8 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null, clientCpus: affinity?.client ?? null,
         serverCpuCount: remote ? plan.instances : affinity ? cpuCount(affinity.server) : cpus().length,
         remote: remote?.get(plan.id) ?? null, placement,
+        // A smoke run checks the output's shape: its cells skip the traced instance that cross-checks the counts.
+        crossCheck: !opts.smoke,
         usersTemplate, users: scenario.workload.users, windowSeconds: scenario.load.durationSeconds,
       }),
     }

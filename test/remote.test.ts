@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { countWindow } from '../bench/collect.ts'
 import type { ResultsFile } from '../bench/contracts/results.ts'
 import { drive } from '../bench/drive/closed.ts'
 import { ProcessGroup, startServer, type ServerHandle } from '../bench/processes.ts'
@@ -69,20 +68,21 @@ describe('remote mode', () => {
     const remote = await remoteInstance(s.url, s.metricsUrl!)
     const cookies = await Promise.all(Array.from({ length: 20 }, (_, i) => sessionLogin(s.url, i + 1)))
     const requests = cookies.map((cookie) => ({ method: 'GET' as const, path: '/me', headers: { cookie } }))
-    const noStore = { counts: async () => null, storeCpuUs: async () => null }
-    // Both windows open and close around the same load: the remote one inside the IPC one.
-    const ipc = await countWindow({ servers: [s], ...noStore }, async () => {
-      const { counts } = await countWindow({ servers: [remote], ...noStore }, () => drive([s.url], requests, 10, 3))
-      return counts
-    })
-    const viaMetrics = ipc.result
-    const per = (n: number, of: number) => n / of
-    assert.ok(viaMetrics.served > 1000, `served ${viaMetrics.served}`)
-    assert.ok(within(viaMetrics.served, ipc.counts.served, 0.02), `served ${viaMetrics.served} vs ${ipc.counts.served}`)
-    assert.equal(per(viaMetrics.ops.reads, viaMetrics.served), 1)
-    assert.equal(per(ipc.counts.ops.reads, ipc.counts.served), 1)
-    const a = per(viaMetrics.serverCpuUs, viaMetrics.served)
-    const b = per(ipc.counts.serverCpuUs, ipc.counts.served)
+    // Both read at the same edges, back to back: the IPC window holds the metrics window and only
+    // the two scrapes besides (a GC after the load falls in both or in neither).
+    const ipc0 = await s.stats(true)
+    const metrics0 = await remote.stats(true)
+    const load = await drive([s.url], requests, 10, 3)
+    const metrics1 = await remote.stats(true)
+    const ipc1 = await s.stats(true)
+    const served = { ipc: ipc1.requests - ipc0.requests, metrics: metrics1.requests - metrics0.requests }
+    assert.ok(served.metrics > 1000, `served ${served.metrics}`)
+    assert.ok(Math.abs(served.metrics - load.requests) <= 10, `metrics ${served.metrics}, client ${load.requests}`)
+    assert.ok(within(served.metrics, served.ipc, 0.02), `served ${served.metrics} vs ${served.ipc}`)
+    assert.equal((metrics1.reads - metrics0.reads) / served.metrics, 1)
+    assert.equal((ipc1.reads - ipc0.reads) / served.ipc, 1)
+    const a = (metrics1.cpuUs - metrics0.cpuUs) / served.metrics
+    const b = (ipc1.cpuUs - ipc0.cpuUs) / served.ipc
     assert.ok(within(a, b, 0.02), `CPU per request: ${a.toFixed(1)} µs through /metrics, ${b.toFixed(1)} µs over IPC`)
     await s.stop()
   })
