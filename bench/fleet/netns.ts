@@ -6,9 +6,20 @@
 // by the next run's sweep of topologies whose owner is gone.
 import { spawnSync } from 'node:child_process'
 
-/** The benchmarking range (RFC 2544): the only addresses a topology ever uses. */
-export const NETNS_PREFIX = '198.18.0'
-const BRIDGE_ADDRESS = `${NETNS_PREFIX}.1`
+/**
+ * The benchmarking range (RFC 2544), 198.18.0.0/15: the only addresses a topology ever uses. Each
+ * topology takes a /24 of its own in it (198.18.N.0/24, then 198.19.N.0/24), one no other
+ * interface of this machine holds, so two runs at once never share a subnet.
+ */
+export const NETNS_RANGE = '198.18.0.0/15'
+const SUBNETS = [...Array.from({ length: 256 }, (_, n) => `198.18.${n}`), ...Array.from({ length: 256 }, (_, n) => `198.19.${n}`)]
+
+/** The /24s of 198.18.0.0/15 some interface of this machine holds an address in. */
+function subnetsInUse(): Set<string> {
+  const used = new Set<string>()
+  for (const m of ip(['-o', '-4', 'addr', 'show'], true).matchAll(/inet (198\.1[89]\.\d+)\.\d+\//g)) used.add(m[1]!)
+  return used
+}
 /** Names made here start with this and the owner's pid, so a sweep can tell whose they are. */
 const NAME = 'ab'
 
@@ -91,6 +102,7 @@ export function createTopology(): Topology {
   const pid = process.pid
   const bridge = `${NAME}${pid}br`
   const hosts: Host[] = []
+  let subnet = ''
   let destroyed = false
   const destroy = () => {
     if (destroyed) return
@@ -106,7 +118,16 @@ export function createTopology(): Topology {
   process.on('exit', destroy)
   try {
     ip(['link', 'add', bridge, 'type', 'bridge'])
-    ip(['addr', 'add', `${BRIDGE_ADDRESS}/24`, 'dev', bridge])
+    // A free /24, taken by putting the bridge's address in it; another run that took the same one
+    // at the same moment shows as a second holder, and the later one moves on.
+    for (const candidate of SUBNETS.slice(pid % 200)) {
+      if (subnetsInUse().has(candidate)) continue
+      ip(['addr', 'add', `${candidate}.1/24`, 'dev', bridge])
+      const holders = ip(['-o', '-4', 'addr', 'show'], true).split('\n').filter((l) => l.includes(`inet ${candidate}.`))
+      if (holders.length === 1) { subnet = candidate; break }
+      ip(['addr', 'del', `${candidate}.1/24`, 'dev', bridge], true)
+    }
+    if (!subnet) throw new Error(`no free /24 left in ${NETNS_RANGE}`)
     ip(['link', 'set', bridge, 'up'])
   } catch (err) {
     destroy()
@@ -116,7 +137,7 @@ export function createTopology(): Topology {
     const n = hosts.length + 1
     if (n > 250) throw new Error('a topology holds at most 250 hosts')
     const namespace = `${NAME}${pid}-${name}`
-    const address = `${NETNS_PREFIX}.${n + 9}`
+    const address = `${subnet}.${n + 9}`
     const outside = `${NAME}${pid}v${n}`.slice(0, 15)
     const host: Host = { name, namespace, address, link: outside, wrap: (argv) => ['ip', 'netns', 'exec', namespace, ...argv] }
     ip(['netns', 'add', namespace])
@@ -128,5 +149,5 @@ export function createTopology(): Topology {
     ip(['-n', namespace, 'link', 'set', 'lo', 'up'])
     return host
   }
-  return { bridge, address: BRIDGE_ADDRESS, hosts, add, destroy }
+  return { bridge, address: `${subnet}.1`, hosts, add, destroy }
 }

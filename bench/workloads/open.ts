@@ -76,14 +76,11 @@ function openLoopPoints(windows: OpenMeasured[]): OpenLoopPoint[] {
 
 export const openWorkload: WorkloadDescriptor = {
   kind: 'open',
-  // `--smoke`: the first fixed rate and the first capacity fraction, so each kind of point keeps its shape.
+  // `--smoke`: every fixed rate (the equal-load comparison, and the low rate a simulation starts
+  // from) and the first capacity fraction, so each kind of point keeps its shape.
   smoke: (s: Scenario) => ({
     ...s,
-    load: {
-      ...s.load,
-      ...(s.load.rates ? { rates: s.load.rates.slice(0, 1) } : {}),
-      ...(s.load.capacityFractions ? { capacityFractions: s.load.capacityFractions.slice(0, 1) } : {}),
-    },
+    load: { ...s.load, ...(s.load.capacityFractions ? { capacityFractions: s.load.capacityFractions.slice(0, 1) } : {}) },
   }),
   checkCell: lifecycleOnlyAxes,
   runRound: runOpenRound,
