@@ -75,6 +75,49 @@ async function writeOutputs(results: ResultsFile, simulate: boolean, outDir: str
   if (process.stdout.isTTY) process.stdout.write(`open it: ${openCommand()} ${rel(report.html)}   (or paste the file:// URL above into a browser)\n`)
 }
 
+/** The stores the user runs (URL flags, their environment variables, a fleet file's store) and the fleet file; a string says what is wrong. */
+function storesAndTargets(values: Record<string, string | boolean | undefined>): { storeUrls: RunOptions['storeUrls']; targets: Fleet | null } | string {
+  const storeUrls: RunOptions['storeUrls'] = {}
+  for (const f of URL_FLAGS) {
+    const url = (values[f.option] as string | undefined) ?? process.env[f.env] ?? null
+    if (url === null) continue
+    if (!f.pattern.test(url)) return `--${f.option} must look like ${f.looksLike}; got "${url}"`
+    storeUrls[f.kind] = url
+  }
+  let targets: Fleet | null = null
+  try {
+    targets = typeof values.targets === 'string' ? readFleet(values.targets) : null
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err
+    return err.message
+  }
+  if (targets?.store) {
+    const given = storeUrls[targets.store.kind]
+    if (given && given !== targets.store.url) return `the fleet file's ${targets.store.kind} store (${targets.store.url}) is not the one given (${given})`
+    storeUrls[targets.store.kind] = targets.store.url
+  }
+  return { storeUrls, targets }
+}
+
+/** Ctrl-C (or SIGTERM) stops the run cleanly; a second one kills every child at once; none outlives the process. */
+function interruptible(group: ProcessGroup): AbortController {
+  const controller = new AbortController()
+  let interrupts = 0
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++
+    if (interrupts > 1) {
+      group.killAllSync()
+      process.exit(EXIT.interrupted)
+    }
+    process.stderr.write(`\n${sig}: stopping every server (again to force)…\n`)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('exit', () => group.killAllSync())
+  return controller
+}
+
 async function main(argv: string[]): Promise<number> {
   let values: { smoke?: boolean; out?: string; help?: boolean; 'no-pin'?: boolean; seed?: string; targets?: string } & Record<string, string | boolean | undefined>
   let positionals: string[]
@@ -103,33 +146,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`authbench: scenario file not found: ${file}\n`)
     return EXIT.usage
   }
-  const storeUrls: RunOptions['storeUrls'] = {}
-  for (const f of URL_FLAGS) {
-    const url = (values[f.option] as string | undefined) ?? process.env[f.env] ?? null
-    if (url === null) continue
-    if (!f.pattern.test(url)) {
-      process.stderr.write(`authbench: --${f.option} must look like ${f.looksLike}; got "${url}"\n`)
-      return EXIT.usage
-    }
-    storeUrls[f.kind] = url
-  }
-
-  let targets: Fleet | null = null
-  try {
-    targets = values.targets === undefined ? null : readFleet(values.targets)
-  } catch (err) {
-    if (!(err instanceof TargetError)) throw err
-    process.stderr.write(`authbench: ${err.message}\n`)
+  const where = storesAndTargets(values)
+  if (typeof where === 'string') {
+    process.stderr.write(`authbench: ${where}\n`)
     return EXIT.usage
   }
-  if (targets?.store) {
-    const given = storeUrls[targets.store.kind]
-    if (given && given !== targets.store.url) {
-      process.stderr.write(`authbench: the fleet file's ${targets.store.kind} store (${targets.store.url}) is not the one given (${given})\n`)
-      return EXIT.usage
-    }
-    storeUrls[targets.store.kind] = targets.store.url
-  }
+  const { storeUrls, targets } = where
 
   const seed = values.seed === undefined ? undefined : Number(values.seed)
   if (seed !== undefined && (!/^\d+$/.test(values.seed!) || !Number.isSafeInteger(seed) || seed >= 2 ** 32)) {
@@ -148,20 +170,7 @@ async function main(argv: string[]): Promise<number> {
 
   const outDir = resolve(values.out ?? join(ROOT, 'reports', `${outputStamp()}-${scenario.name}`))
   const group = new ProcessGroup()
-  const controller = new AbortController()
-  let interrupts = 0
-  const onSignal = (sig: NodeJS.Signals) => {
-    interrupts++
-    if (interrupts > 1) {
-      group.killAllSync()
-      process.exit(EXIT.interrupted)
-    }
-    process.stderr.write(`\n${sig}: stopping every server (again to force)…\n`)
-    controller.abort()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  process.on('exit', () => group.killAllSync())
+  const controller = interruptible(group)
 
   let results: ResultsFile
   try {

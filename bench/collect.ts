@@ -41,8 +41,24 @@ export async function countWindow<T>(rt: Counted, run: () => Promise<T>): Promis
   await settle()
   const window = await openWindow(rt)
   const result = await run()
-  await settle()
+  await quiet(rt)
   return { result, counts: await window.close() }
+}
+
+/**
+ * Waits until the servers' counters stop moving (two reads 100 ms apart agree; at most 2 s): a
+ * request the client gave up on at the window's end may still be finishing its work (a login's
+ * password hash, then its session write), and the window must hold both or neither.
+ */
+async function quiet(rt: Counted): Promise<void> {
+  const moved = async () => (await Promise.all(rt.servers.map((s) => s.stats(false)))).reduce((n, s) => n + s.requests + s.reads + s.writes + s.deletes, 0)
+  let last = -1
+  for (let i = 0; i < 20; i++) {
+    await settle()
+    const now = await moved()
+    if (now === last) return
+    last = now
+  }
 }
 
 /**

@@ -7,27 +7,14 @@ import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/contracts/results.ts'
 
-import { processesTagged, runTag } from './helpers.ts'
+import { processesTagged, runBench, runTag } from './helpers.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(ROOT, 'bench/cli.ts')
 const MINI = join(ROOT, 'test/fixtures/mini.json')
 
 
-function runCli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void, tag?: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const env = tag ? { ...process.env, AUTHBENCH_TEST_RUN: tag } : process.env
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => {
-      stderr += d
-      onStderr?.(stderr, child)
-    })
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const runCli = (args: string[], onStderr?: Parameters<typeof runBench>[2], tag?: string) => runBench(args, tag, onStderr)
 
 describe('npm run bench', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-cli-'))

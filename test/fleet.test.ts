@@ -2,33 +2,17 @@
 // a network-namespace topology that leaves nothing behind on any exit path (several driver
 // processes, whose check times a fixed delay, are in test/sequential/drivers.test.ts).
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/contracts/results.ts'
 import { haproxyConfig } from '../bench/fleet/haproxy.ts'
 import { leftBy, sweepStale } from '../bench/fleet/netns.ts'
-import { processesTagged, runTag } from './helpers.ts'
+import { processesTagged, runBench, runTag } from './helpers.ts'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(ROOT, 'bench/cli.ts')
 
-function runCli(args: string[], tag: string, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
-  return new Promise<{ code: number | null; pid: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUTHBENCH_TEST_RUN: tag } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => {
-      stderr += d
-      onStderr?.(stderr, child)
-    })
-    child.on('exit', (code) => resolve({ code, pid: child.pid!, stdout, stderr }))
-  })
-}
+const runCli = (args: string[], tag: string, onStderr?: Parameters<typeof runBench>[2]) => runBench(args, tag, onStderr)
 
 const scenario = (dir: string, name: string, body: Record<string, unknown>) => {
   const file = join(dir, `${name}.json`)

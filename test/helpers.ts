@@ -133,7 +133,6 @@ export async function opsOf<T>(server: Server, run: () => Promise<T>): Promise<{
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-/** Runs `npm run bench -- ARGS` (bench/cli.ts through tsx) from the project root; resolves with its exit code and output. */
 /**
  * A tag a test puts in a child's environment; every process the child starts (servers, stores,
  * proxies) inherits it. Any process still alive with the tag after the child exits was left
@@ -158,16 +157,23 @@ export function processesTagged(tag: string): number[] {
   return out
 }
 
-/** Runs the bench CLI; with `tag`, every process it starts carries it (see `processesTagged`). */
-export function runBench(args: string[], tag?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs `npm run bench -- ARGS` (bench/cli.ts through tsx) from the project root and resolves with
+ * its exit code, output and pid; with `tag`, every process it starts carries it (see
+ * `processesTagged`); `onStderr` sees its stderr so far at each chunk (to interrupt it mid-run).
+ */
+export function runBench(args: string[], tag?: string, onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const env = tag ? { ...process.env, AUTHBENCH_TEST_RUN: tag } : process.env
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+    child.stderr.on('data', (d) => {
+      stderr += d
+      onStderr?.(stderr, child)
+    })
+    child.on('exit', (code) => resolve({ code, pid: child.pid!, stdout, stderr }))
   })
 }
 

@@ -3,7 +3,6 @@
 // `npm run bench -- --targets` is run against a fleet the test started, and against targets that
 // do not answer or do not match.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,22 +14,13 @@ import { ProcessGroup, startServer, type ServerHandle } from '../bench/processes
 import { remoteInstance } from '../bench/remote/instance.ts'
 import { parsePrometheusText, total } from '../bench/remote/prometheus-text.ts'
 import { strategyDescriptors } from '../bench/strategies/index.ts'
+import { runBench } from './helpers.ts'
 
 const sessionLogin = async (url: string, user: number) => (await strategyDescriptors.session.login(url, user)).headers.cookie!
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(ROOT, 'bench/cli.ts')
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const runCli = (args: string[]) => runBench(args)
 
 const within = (a: number, b: number, share: number) => Math.abs(a - b) <= share * Math.max(Math.abs(a), Math.abs(b))
 

@@ -23,8 +23,8 @@ function bench(args: string[]): Promise<{ status: number | null; stdout: string;
   })
 }
 
-// Four scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
-describe('every shipped scenario runs in smoke mode with every cell ok', { concurrency: 4 }, () => {
+// Three scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
+describe('every shipped scenario runs in smoke mode with every cell ok', { concurrency: 3 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-shipped-'))
   test.after(() => rmSync(dir, { recursive: true, force: true }))
 

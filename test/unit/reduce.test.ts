@@ -22,9 +22,9 @@ function snapshot(requests: number, reads: number, cpuUs: number, timesUs: numbe
   }
 }
 
-/** A server handle that answers scripted snapshots, in order. */
+/** A server handle that answers scripted snapshots, in order, at each window edge (a read without reset, the harness waiting for quiet, sees the next one). */
 function fakeServer(port: number, snapshots: StatsSnapshot[]) {
-  return { url: `http://127.0.0.1:${port}`, stats: async () => snapshots.shift()! }
+  return { url: `http://127.0.0.1:${port}`, stats: async (reset: boolean) => (reset ? snapshots.shift()! : snapshots[0]!) }
 }
 
 const load: LoadResult = {
