@@ -43,7 +43,9 @@ export function manualClock(start = Date.UTC(2026, 10, 1)) {
 function shared<T extends { stop(): Promise<void> }>(start: () => Promise<T>): () => Promise<T> {
   let started: Promise<T> | null = null
   after(async () => {
-    if (started) await (await started).stop()
+    // A start that failed has nothing to stop, and must not keep the other shared stores from stopping.
+    const s = started ? await started.catch(() => null) : null
+    if (s) await s.stop()
   })
   return () => (started ??= start())
 }

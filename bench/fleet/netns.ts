@@ -65,13 +65,21 @@ const alive = (pid: number) => {
   }
 }
 
-/** Removes what earlier runs left (their owner no longer alive): namespaces `ab<pid>-*`, bridges `ab<pid>br`, veths `ab<pid>v<n>`. */
+/** Removes what earlier runs left (their owner no longer alive): the processes still running in their namespaces, the namespaces `ab<pid>-*`, bridges `ab<pid>br`, veths `ab<pid>v<n>`. */
 export function sweepStale(): string[] {
   const removed: string[] = []
   for (const line of ip(['netns', 'list'], true).split('\n')) {
     const ns = line.split(' ')[0]!
     const m = new RegExp(`^${NAME}(\\d+)-`).exec(ns)
     if (m && !alive(Number(m[1]))) {
+      // What the killed run left running on that host (its servers, Redis, HAProxy, drivers) goes with it.
+      for (const pid of ip(['netns', 'pids', ns], true).split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL')
+        } catch {
+          // gone meanwhile
+        }
+      }
       ip(['netns', 'del', ns], true)
       removed.push(ns)
     }

@@ -26,6 +26,25 @@ function startNode(port: number, dir: string, cpus: string | null): Promise<Chil
   ])
 }
 
+/**
+ * A master on a free port. Its cluster bus listens on port + 10000, which another process may
+ * hold even though the port itself was free: then another port, a few times.
+ */
+async function startFreeNode(dir: string, cpus: string | null): Promise<{ port: number; process: ChildProcess | null }> {
+  let lastError: unknown
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort()
+    if (port + 10_000 > 65_535) continue
+    try {
+      return { port, process: await startNode(port, dir, cpus) }
+    } catch (err) {
+      lastError = err
+      if (!/Address already in use/.test((err as Error).message)) throw err
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error('no free port pair (port and port + 10000) for a cluster master')
+}
+
 /** Waits until every node reports `cluster_state:ok` (or throws after `timeoutMs`). */
 export async function waitForClusterOk(ports: number[], timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -63,10 +82,7 @@ export async function startRedisCluster(options: { cpus?: string | null } = {}):
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    for (let i = 0; i < MASTERS; i++) {
-      const port = await freePort()
-      nodes.push({ port, process: await startNode(port, dir, cpus) })
-    }
+    for (let i = 0; i < MASTERS; i++) nodes.push(await startFreeNode(dir, cpus))
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 20_000 })
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`)
     await waitForClusterOk(nodes.map((n) => n.port))
