@@ -6,9 +6,16 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/contracts/results.ts'
+import { loadScenario } from '../bench/contracts/scenario.ts'
+import { expandPlan } from '../bench/plan.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const scenarios = readdirSync(join(ROOT, 'scenarios')).filter((f) => /\.(ts|json|ya?ml)$/.test(f)).sort()
+// The scenarios with the most cells first, so the longest smoke runs start first and none is left
+// alone at the end (three run at a time).
+const scenarios = await Promise.all(readdirSync(join(ROOT, 'scenarios')).filter((f) => /\.(ts|json|ya?ml)$/.test(f)).sort().map(async (f) => {
+  const file = join(ROOT, 'scenarios', f)
+  return { f, cells: expandPlan(await loadScenario(file), file).cells.length }
+})).then((all) => all.sort((a, b) => b.cells - a.cells).map((s) => s.f))
 
 /** Runs the bench CLI without blocking the event loop, so scenarios run three at a time. */
 function bench(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
