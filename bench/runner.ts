@@ -106,6 +106,7 @@ async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string
 /** Remote mode: every target answering with the metrics it needs, matched to the cells, before anything runs. */
 async function connectTargets(fleet: Fleet, plans: CellPlan[], scenario: Scenario): Promise<Map<string, RemoteInstance[]>> {
   if (scenario.faults?.length) throw new TargetError('faults act on a store the harness started; remote mode starts and stops nothing (remove "faults" or run without --targets)')
+  if (scenario.topology === 'netns') throw new TargetError('a namespace topology places processes the harness starts; remote mode starts none (remove "topology" or run without --targets)')
   return matchTargets(fleet, plans)
 }
 
@@ -135,7 +136,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   let template: { path: string; remove(): void } | null = null
   let fleet: Arranged | null = null
   try {
-    fleet = await arrangeFleet({ scenario, plans, active, storeUrls: opts.storeUrls, group: opts.group, clientCpus: affinity?.client ?? null, emit })
+    fleet = await arrangeFleet({ scenario, plans, active, storeUrls: opts.storeUrls, group: opts.group, clientCpus: affinity?.client ?? null, emit, targets: opts.targets ?? null })
     const runOpts: RunOptions = { ...opts, storeUrls: fleet.storeUrls, ...(fleet.driver ? { driver: fleet.driver } : {}), ...(fleet.openDriver ? { openDriver: fleet.openDriver } : {}) }
     stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active)
     const balanced = plans.filter((p) => p.balancer === 'haproxy' && active.has(p.id))

@@ -59,7 +59,9 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
 
   if (metrics) {
     app.addHook('onRequest', (_req, _reply, done) => { metrics.started(); done() })
-    app.addHook('onResponse', (req, reply, done) => { metrics.record(reply.elapsedTime, req.routeOptions.url, reply.statusCode); done() })
+    // Route and status are read only where they are exported: the measured path does no more than the harness reads.
+    if (metrics.exported) app.addHook('onResponse', (req, reply, done) => { metrics.recordExported(reply.elapsedTime, req.routeOptions.url, reply.statusCode); done() })
+    else app.addHook('onResponse', (_req, reply, done) => { metrics.record(reply.elapsedTime); done() })
   }
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {

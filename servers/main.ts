@@ -15,7 +15,7 @@ try {
 
 let server: Server
 try {
-  server = await createServer(config, { metrics: true })
+  server = await createServer(config, { metrics: true, exportMetrics: config.metricsPort !== null })
 } catch (err) {
   process.stderr.write(`authbench server: ${err instanceof ConfigError ? '' : 'cannot start: '}${(err as Error).message}\n`)
   process.exit(err instanceof ConfigError ? 2 : 1)

@@ -34,9 +34,17 @@ export class ServerMetrics {
 
   readonly #sqlTrace: OpCounts | null
 
-  constructor(counters: Counters, sqlTrace: OpCounts | null = null) {
+  /**
+   * Cumulative, never reset: what `/metrics` exports (the snapshot's histogram is reset per window).
+   * Null unless the server exports metrics: a server without `--metrics-port` counts nothing more
+   * on the request's path than the harness reads over IPC.
+   */
+  readonly exported: ExportedCounts | null
+
+  constructor(counters: Counters, sqlTrace: OpCounts | null = null, exported = false) {
     this.#counters = counters
     this.#sqlTrace = sqlTrace
+    this.exported = exported ? new ExportedCounts() : null
   }
 
   /** Counted when a request starts, so a request cut off by its client still matches the store operations it did. */
@@ -44,15 +52,17 @@ export class ServerMetrics {
     this.requests++
   }
 
-  /** One answered request: its server time, and its route and status for the Prometheus counters. */
-  record(elapsedMs: number, route: string | undefined, status: number): void {
-    const us = Math.max(1, Math.round(elapsedMs * 1000))
-    this.#histogram.recordValue(us)
-    this.exported.record(us, route, status)
+  /** One answered request's server time. */
+  record(elapsedMs: number): void {
+    this.#histogram.recordValue(Math.max(1, Math.round(elapsedMs * 1000)))
   }
 
-  /** Cumulative, never reset: what `/metrics` exports (the snapshot's histogram is reset per window). */
-  readonly exported = new ExportedCounts()
+  /** One answered request, on a server that exports metrics: its time, and its route and status for the Prometheus counters. */
+  recordExported(elapsedMs: number, route: string | undefined, status: number): void {
+    const us = Math.max(1, Math.round(elapsedMs * 1000))
+    this.#histogram.recordValue(us)
+    this.exported!.record(us, route, status)
+  }
 
   get counters(): Counters {
     return this.#counters

@@ -31,7 +31,7 @@ class RequestDuration extends client.Histogram {
 
   /** What prom-client formats (its `get()` reads this too): the request hook's counts as histogram samples. */
   async getForPromString(): Promise<{ name: string; help: string; type: string; values: client.MetricValueWithName<string>[]; aggregator: string }> {
-    const e = this.#metrics.exported
+    const e = this.#metrics.exported!
     const name = 'authbench_request_duration_seconds'
     let cumulative = 0
     const values: client.MetricValueWithName<string>[] = DURATION_BUCKETS_US.map((us, i) => {
@@ -48,6 +48,7 @@ class RequestDuration extends client.Histogram {
 
 /** Node's default process metrics plus authbench's own, every one read when scraped. */
 export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): client.Registry {
+  if (!metrics.exported) throw new Error('metricsRegistry needs a server created with exportMetrics')
   const register = new client.Registry()
   // The event-loop delay is sampled every 100 ms (not every 10): an idle server then wakes ten times a second, not a hundred.
   client.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 100 })
@@ -59,7 +60,7 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
     name: 'authbench_requests_total', help: 'Answered requests by route and status.', labelNames: ['route', 'status'], registers: [register],
     collect() {
       this.reset()
-      for (const [route, byStatus] of metrics.exported.requests) {
+      for (const [route, byStatus] of metrics.exported!.requests) {
         for (const [status, n] of byStatus) this.inc({ route, status: String(status) }, n)
       }
     },

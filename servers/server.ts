@@ -59,6 +59,8 @@ export interface ServerOptions {
   clock?: Clock
   /** Count and time every response for the harness. */
   metrics?: boolean
+  /** Also count responses by route and status, and their time in the exported buckets, for `/metrics` (--metrics-port). */
+  exportMetrics?: boolean
   /** Prefix for Redis keys, so tests can share one redis-server. */
   redisKeyPrefix?: string
   /** Start new databases from a cached copy of the seeded users (see usersCachePath). Default true. */
@@ -106,7 +108,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       },
       { ...config, systemClock: options.clock === undefined },
     )
-    const metrics = options.metrics ? new ServerMetrics(counters, tracer?.counts ?? null) : null
+    const metrics = options.metrics ? new ServerMetrics(counters, tracer?.counts ?? null, options.exportMetrics === true) : null
     const purgeStore = store
     const purger = setInterval(() => {
       // A busy or unreachable store is purged at the next tick; any other failure is a bug and surfaces.

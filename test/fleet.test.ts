@@ -14,6 +14,17 @@ import { processesTagged, runBench, runTag } from './helpers.ts'
 
 const runCli = (args: string[], tag: string, onStderr?: Parameters<typeof runBench>[2]) => runBench(args, tag, onStderr)
 
+/** A bench run sent `signal` once its first session window starts. */
+function signalledAtSession(file: string, out: string, tag: string, signal: NodeJS.Signals) {
+  let sent = false
+  return runCli([file, '--out', out], tag, (stderr, child) => {
+    if (!sent && /round 1\/2 session-redis/.test(stderr)) {
+      sent = true
+      child.kill(signal)
+    }
+  })
+}
+
 const scenario = (dir: string, name: string, body: Record<string, unknown>) => {
   const file = join(dir, `${name}.json`)
   writeFileSync(file, JSON.stringify({ name, description: name, workload: { route: 'GET /me', users: 40 }, ...body }))
@@ -78,8 +89,8 @@ describe('fleets', () => {
     const topology = results.environment.topology!
     assert.equal(topology.kind, 'netns')
     // A /24 of its own in 198.18.0.0/15, the bridge (the harness) at .1, every host in it.
-    const subnet = /^(198\.1[89]\.\d+)\.1$/.exec(topology.harness)?.[1]
-    assert.ok(subnet, topology.harness)
+    const subnet = /^(198\.1[89]\.\d+)\.1$/.exec(topology.harness!)?.[1]
+    assert.ok(subnet, String(topology.harness))
     assert.deepEqual(topology.hosts.map((h) => h.name).sort(), ['app1', 'app2', 'lb', 'load1', 'load2', 'store'])
     for (const h of topology.hosts) assert.ok(h.address.startsWith(`${subnet}.`) && h.address !== topology.harness, h.address)
     assert.equal(new Set(topology.hosts.map((h) => h.address)).size, 6)
@@ -91,26 +102,14 @@ describe('fleets', () => {
     }
 
     const interrupted = runTag()
-    let sent = false
-    const ctrlC = await runCli([file, '--out', join(dir, 'netns-int')], interrupted, (stderr, child) => {
-      if (!sent && /round 1\/2 session-redis/.test(stderr)) {
-        sent = true
-        child.kill('SIGINT')
-      }
-    })
+    const ctrlC = await signalledAtSession(file, join(dir, 'netns-int'), interrupted, 'SIGINT')
     assert.equal(ctrlC.code, 130, ctrlC.stderr)
     assert.deepEqual(processesTagged(interrupted), [])
     assert.deepEqual(leftBy(ctrlC.pid), [])
 
     // Killed outright, the harness can undo nothing: the next run's sweep removes what it left.
     const killed = runTag()
-    let shot = false
-    const kill9 = await runCli([file, '--out', join(dir, 'netns-kill')], killed, (stderr, child) => {
-      if (!shot && /round 1\/2 session-redis/.test(stderr)) {
-        shot = true
-        child.kill('SIGKILL')
-      }
-    })
+    const kill9 = await signalledAtSession(file, join(dir, 'netns-kill'), killed, 'SIGKILL')
     assert.equal(kill9.code, null)
     assert.notDeepEqual(leftBy(kill9.pid), [])
     const swept = sweepStale()

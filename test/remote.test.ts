@@ -92,6 +92,10 @@ describe('remote mode', () => {
     assert.equal(res.code, 0, res.stderr)
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
     assert.deepEqual(results.cells.map((c) => [c.id, c.status]), [['none', 'ok'], ['session-sqlite-x2', 'ok']])
+    assert.deepEqual(results.environment.topology, {
+      kind: 'remote', harness: null, note: null,
+      hosts: [none, ...session].map((s, i) => ({ name: `instance${i + 1}`, address: s.url })),
+    })
     const cell = results.cells[1]!
     for (const r of cell.rounds) {
       assert.equal(r.storeOpsPerRequest.reads, 1)

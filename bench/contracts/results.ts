@@ -45,9 +45,11 @@ export interface Environment {
 }
 
 export interface TopologyRecord {
-  kind: 'loopback' | 'netns'
-  /** The harness's own address (the bridge's, in a namespace topology). */
-  harness: string
+  /** `remote`: the servers of a fleet file (`--targets`), wherever they run. */
+  kind: 'loopback' | 'netns' | 'remote'
+  /** The harness's own address (the bridge's, in a namespace topology); null in remote mode. */
+  harness: string | null
+  /** Every host and its address; in remote mode each instance's URL. */
   hosts: { name: string; address: string }[]
   /** Why a scenario that asked for namespaces ran on loopback; null otherwise. */
   note: string | null

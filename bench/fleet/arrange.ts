@@ -7,6 +7,7 @@ import type { RunListener } from '../contracts/events.ts'
 import type { CellPlan } from '../contracts/plan.ts'
 import type { TopologyRecord } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
+import type { Fleet } from '../remote/fleet.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 import { spawnRedisServer } from '../stores/redis-server.ts'
 import type { OpenDriver } from '../drive/open.ts'
@@ -30,10 +31,13 @@ export interface Arranged {
 }
 
 const loopback = (note: string | null): TopologyRecord => ({ kind: 'loopback', harness: '127.0.0.1', hosts: [], note })
+const remoteRecord = (f: Fleet): TopologyRecord => ({ kind: 'remote', harness: null, hosts: f.instances.map((t, i) => ({ name: `instance${i + 1}`, address: t.url })), note: null })
 
 export async function arrangeFleet(o: {
   scenario: Scenario; plans: CellPlan[]; active: Set<string>; storeUrls: Partial<Record<StoreKind, string>>
   group: ProcessGroup; clientCpus: string | null; emit: RunListener
+  /** Remote mode's fleet file: what the run benches instead of starting servers. */
+  targets: Fleet | null
 }): Promise<Arranged> {
   const undo: (() => Promise<void> | void)[] = []
   const close = async () => { for (const u of undo.reverse()) await u() }
@@ -80,7 +84,8 @@ export async function arrangeFleet(o: {
       openDriver = pool.open
     }
     const p = placement
-    return { placement, storeUrls, driver, openDriver, record: () => (p ? p.record() : loopback(note)), close }
+    const remote = o.targets ? remoteRecord(o.targets) : null
+    return { placement, storeUrls, driver, openDriver, record: () => remote ?? (p ? p.record() : loopback(note)), close }
   } catch (err) {
     await close()
     throw err

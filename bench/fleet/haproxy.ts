@@ -19,7 +19,6 @@ export function haproxyInstalled(): boolean {
 
 export interface Balancer {
   url: string
-  pid: number
   /** The process's CPU so far, µs (its run time as the scheduler accounts it, in ns). */
   cpuUs(): number
   stop(): Promise<void>
@@ -94,7 +93,6 @@ export async function startHaproxy(group: ProcessGroup, o: { backends: string[];
   const pid = child.pid!
   return {
     url: `http://${host}:${port}`,
-    pid,
     cpuUs: () => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000,
     stop,
   }

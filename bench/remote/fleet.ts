@@ -10,7 +10,7 @@ import { remoteInstance, type RemoteInstance } from './instance.ts'
 const httpUrl = z.string().regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'an http:// URL')
 
 /** docs/contracts.md, "Prometheus metrics and remote targets". */
-export const fleetSchema = z.strictObject({
+const fleetSchema = z.strictObject({
   instances: z.array(z.strictObject({ url: httpUrl.transform((u) => u.replace(/\/$/, '')), metricsUrl: httpUrl })).min(1),
   store: z.strictObject({ kind: z.enum(STORES).exclude(['sqlite', 'memory']), url: z.string().min(1) }).optional(),
 })

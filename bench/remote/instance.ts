@@ -6,7 +6,7 @@ import { DURATION_BUCKETS_US, newHistogram, type StatsSnapshot } from '../../ser
 import { families, parsePrometheusText, total, type Sample } from './prometheus-text.ts'
 
 /** The metric families the harness reads from `/metrics`; a target lacking one is named before any load. */
-export const REQUIRED_METRICS = [
+const REQUIRED_METRICS = [
   'authbench_info', 'authbench_requests_total', 'authbench_store_operations_total',
   'authbench_request_duration_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes',
 ] as const

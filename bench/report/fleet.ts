@@ -17,6 +17,8 @@ export interface FleetPoint {
   saturated: boolean
   cpuUsPerRequest: number
   balancerCpuUsPerRequest: number | null
+  /** The one-instance cell's store CPU per request entered the bound (a store process the run measured). */
+  hasStore: boolean
   predictedRps: number
   bottleneck: 'servers' | 'store' | 'balancer'
   /** measured / predicted - 1, percent. */
@@ -24,8 +26,8 @@ export interface FleetPoint {
 }
 
 export interface FleetComparison {
-  /** CPUs the servers shared (all instances of a cell on them), as the model was told. */
-  serverCpus: number
+  /** CPUs the servers shared (all instances of a cell on them), as the model was told; null in remote mode (each instance taken as a core of its own). */
+  serverCpus: number | null
   points: FleetPoint[]
 }
 
@@ -44,7 +46,8 @@ const balancerOf = (c: CellResult): number | null => {
  */
 export function fleetComparison(results: ResultsFile): FleetComparison | null {
   const affinity = results.environment.cpuAffinity
-  const serverCpus = affinity ? cpuCount(affinity.server) : results.environment.cpus.count
+  // A remote fleet's instances run elsewhere: each a core of its own (a Node process serves on one thread).
+  const serverCpus = results.environment.topology?.kind === 'remote' ? null : affinity ? cpuCount(affinity.server) : results.environment.cpus.count
   const ok = results.cells.filter((c) => c.status === 'ok' && c.summary)
   const series = new Map<string, CellResult[]>()
   for (const c of ok) series.set(seriesOf(c), [...(series.get(seriesOf(c)) ?? []), c])
@@ -57,14 +60,14 @@ export function fleetComparison(results: ResultsFile): FleetComparison | null {
     const store1 = s.storeCpuUsPerRequest?.median ?? null
     const lb1 = balancerOf(one)
     for (const c of [...cells].sort((a, b) => a.instances - b.instances)) {
-      const bounds: [FleetPoint['bottleneck'], number][] = [['servers', (Math.min(c.instances, serverCpus) * 1e6) / cpu1]]
+      const bounds: [FleetPoint['bottleneck'], number][] = [['servers', (Math.min(c.instances, serverCpus ?? c.instances) * 1e6) / cpu1]]
       if (store1) bounds.push(['store', 1e6 / store1])
       if (lb1) bounds.push(['balancer', 1e6 / lb1])
       const [bottleneck, predictedRps] = bounds.reduce((a, b) => (b[1] < a[1] ? b : a))
       const measuredRps = c.summary!.rps.median
       points.push({
         series: name, cell: c.id, instances: c.instances, measuredRps, saturated: c.summary!.serverBusyShare >= CLIENT_BOUND_SHARE,
-        cpuUsPerRequest: c.summary!.cpuUsPerRequest.median, balancerCpuUsPerRequest: balancerOf(c),
+        cpuUsPerRequest: c.summary!.cpuUsPerRequest.median, balancerCpuUsPerRequest: balancerOf(c), hasStore: Boolean(store1),
         predictedRps, bottleneck, errorPct: (measuredRps / predictedRps - 1) * 100,
       })
     }
@@ -72,18 +75,36 @@ export function fleetComparison(results: ResultsFile): FleetComparison | null {
   return points.length ? { serverCpus, points } : null
 }
 
+/** Where the run's processes were, in words, from its topology record. */
+function whereWords(results: ResultsFile): string {
+  const t = results.environment.topology
+  if (t?.kind === 'remote') return `on a fleet authbench did not start (${t.hosts.length} instances, read through their metrics)`
+  if (t?.kind !== 'netns') return 'with every process on loopback'
+  const roles = [
+    'each instance',
+    ...(t.hosts.some((h) => h.name === 'lb') ? ['the balancer'] : []),
+    ...(t.hosts.some((h) => h.name === 'store') ? ['the store'] : []),
+    ...(t.hosts.some((h) => h.name.startsWith('load')) ? ['each load driver'] : []),
+  ]
+  return `with ${roles.join(', ')} on a network namespace of its own (${t.hosts.length} hosts)`
+}
+
 /** The report's section: measured capacity at each N beside the model's, and what the model was told. */
 export function fleetHtml(results: ResultsFile): string {
   const f = fleetComparison(results)
   if (!f) return ''
-  const where = results.environment.topology?.kind === 'netns'
-    ? `each instance, the balancer, the store and each load driver on a network namespace of its own (${results.environment.topology.hosts.length} hosts)`
-    : 'every process on loopback'
+  const told = f.serverCpus === null
+    ? 'the servers\' CPU per request, each instance taken as a core of its own'
+    : `the servers' CPU per request on the ${f.serverCpus} CPU${f.serverCpus > 1 ? 's' : ''} every instance of a cell shared`
+  const others = [
+    ...(f.points.some((p) => p.hasStore) ? ['the store\'s'] : []),
+    ...(f.points.some((p) => p.balancerCpuUsPerRequest !== null) ? ['the balancer\'s'] : []),
+  ]
   const rows = f.points.map((p) => `<tr><td>${esc(p.series)}</td><td class="num">${p.instances}</td><td class="num">${num(p.measuredRps, 0)}${p.saturated ? '' : ' (client-bound)'}</td>`
     + `<td class="num">${num(p.cpuUsPerRequest, 1)}</td><td class="num">${p.balancerCpuUsPerRequest === null ? '–' : num(p.balancerCpuUsPerRequest, 1)}</td>`
     + `<td class="num">${num(p.predictedRps, 0)}</td><td>${p.bottleneck}</td><td class="num">${p.errorPct >= 0 ? '+' : ''}${num(p.errorPct, 0)}%</td></tr>`).join('\n')
   return `<h2>The fleet: measured beside the model</h2>
-<p>Closed-loop capacity at each instance count, ${esc(where)}, beside the bottleneck law's bound for the same topology, computed from the one-instance cell's measured demands: the servers' CPU per request on the ${f.serverCpus} CPU${f.serverCpus > 1 ? 's' : ''} every instance of a cell shared, the store's and the balancer's CPU per request (each a single thread). The load drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, they and the instances' sharing of cores are what the model leaves out.</p>
+<p>Closed-loop capacity at each instance count, ${esc(whereWords(results))}, beside the bottleneck law's bound for the same topology, computed from the one-instance cell's measured demands: ${esc(told)}${others.length ? `, and ${others.join(' and ')} CPU per request (each a single thread)` : ''}. The load drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, they${f.serverCpus === null ? '' : ' and the instances\' sharing of cores'} are what the model leaves out.</p>
 <table><thead><tr><th>series</th><th class="num">instances</th><th class="num">measured req/s</th><th class="num">server CPU µs/req</th><th class="num">balancer CPU µs/req</th><th class="num">model bound req/s</th><th>bottleneck</th><th class="num">measured vs model</th></tr></thead>
 <tbody>
 ${rows}
