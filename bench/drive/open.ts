@@ -17,7 +17,7 @@ import type { LoadRequest } from '../contracts/client.ts'
  * free, a due request waits in line and still counts from its due time.
  */
 export interface OpenLoopOptions {
-  /** http://host:port of each instance (the path comes from each request); connection k goes to urls[k mod n]. */
+  /** http://host:port of each instance (the path comes from each request); request i goes to urls[i mod n] (round robin, as a balancer's), on an idle connection to it or a new one. */
   urls: string[]
   /** Rotated through, one per request. */
   requests: LoadRequest[]
@@ -88,7 +88,8 @@ export function requestBuffer(url: URL, r: LoadRequest): Buffer {
 }
 
 /** A request due at `intended`, picked up by the scheduler at `picked` (its own lag), maybe already tried once. */
-interface Pending { i: number; intended: number; picked: number; retried: boolean }
+/** A due request; `target` is the instance it goes to (request i to instance i mod n: round robin). */
+interface Pending { i: number; target: number; intended: number; picked: number; retried: boolean }
 
 /** What the driver reads of an answer. */
 export interface Answer { status: number; setCookie: string[] }
@@ -138,6 +139,8 @@ function readHead(text: string): { connection: string; contentLength: number | n
  */
 class Connection {
   readonly socket: Socket
+  /** The instance (index into the run's urls) this connection reaches. */
+  readonly target: number
   inFlight: (Pending & { sentAt: number }) | null = null
   ready = false
   /** Answers read on this connection: a request sent on a reused one may meet the server's idle close. */
@@ -152,7 +155,8 @@ class Connection {
   readonly events: ConnectionEvents
   readonly timeoutMs: number
 
-  constructor(url: URL, events: ConnectionEvents, timeoutMs: number) {
+  constructor(url: URL, target: number, events: ConnectionEvents, timeoutMs: number) {
+    this.target = target
     this.events = events
     this.timeoutMs = timeoutMs
     this.socket = connect({ host: url.hostname, port: Number(url.port || 80), noDelay: true })
@@ -281,7 +285,8 @@ class OpenLoopRun implements ConnectionEvents {
   readonly loopDelay = monitorEventLoopDelay({ resolution: 1 })
   readonly statusCounts: Record<string, number> = {}
   readonly errorsBy: Record<string, number> = {}
-  readonly idle: Connection[] = []
+  /** Idle connections per instance, the last freed reused first. */
+  readonly idle: Connection[][]
   readonly all = new Set<Connection>()
   readonly waiting: Pending[] = []
   completed = 0
@@ -305,6 +310,7 @@ class OpenLoopRun implements ConnectionEvents {
     this.opts = opts
     this.resolve = resolve
     this.urls = opts.urls.map((u) => new URL(u))
+    this.idle = this.urls.map(() => [])
     this.buffers = opts.requests.map((r) => requestBuffer(this.urls[0]!, r))
     this.total = Math.max(1, Math.round(opts.rate * opts.durationSeconds))
     this.random = seededRandom(opts.seed ?? 1)
@@ -315,7 +321,7 @@ class OpenLoopRun implements ConnectionEvents {
     this.opts.signal?.addEventListener('abort', this.onAbort, { once: true })
     this.loopDelay.enable()
     // Connections for the first few milliseconds of the schedule, before it starts.
-    for (let k = 0; k < Math.min(this.opts.connections, Math.max(1, Math.ceil(this.opts.rate / 1000))); k++) this.open()
+    for (let k = 0; k < Math.min(this.opts.connections, Math.max(this.urls.length, Math.ceil(this.opts.rate / 1000))); k++) this.open(k % this.urls.length)
     this.timer = setTimeout(() => this.tick(), 0)
   }
 
@@ -324,8 +330,9 @@ class OpenLoopRun implements ConnectionEvents {
     this.errorsBy[reason] = (this.errorsBy[reason] ?? 0) + n
   }
 
-  open(): void {
-    const c = new Connection(this.urls[this.opened++ % this.urls.length]!, this, this.timeoutMs)
+  open(target: number): void {
+    this.opened++
+    const c = new Connection(this.urls[target]!, target, this, this.timeoutMs)
     this.all.add(c)
     this.opening++
     this.peak = Math.max(this.peak, this.all.size)
@@ -339,23 +346,25 @@ class OpenLoopRun implements ConnectionEvents {
     c.send(p, this.buffers[p.i % this.buffers.length]!, now)
   }
 
-  /** A request waits in line for a connection; one more is opened while fewer than the most are. */
+  /** A request waits in line for a connection to its instance; one more is opened to it while fewer than the most are open. */
   queue(p: Pending, front = false): void {
     if (front) this.waiting.unshift(p)
     else this.waiting.push(p)
-    if (this.all.size < this.opts.connections) this.open()
+    if (this.all.size < this.opts.connections) this.open(p.target)
   }
 
+  /** A free connection takes the first request waiting for its instance, or goes idle. */
   next(c: Connection): void {
-    const p = this.waiting.shift()
-    if (p) this.dispatch(c, p)
-    else this.idle.push(c)
+    const k = this.waiting.findIndex((p) => p.target === c.target)
+    if (k !== -1) this.dispatch(c, this.waiting.splice(k, 1)[0]!)
+    else this.idle[c.target]!.push(c)
   }
 
   forget(c: Connection): void {
     this.all.delete(c)
-    const i = this.idle.indexOf(c)
-    if (i !== -1) this.idle.splice(i, 1)
+    const idle = this.idle[c.target]!
+    const i = idle.indexOf(c)
+    if (i !== -1) idle.splice(i, 1)
   }
 
   onReady(c: Connection): void {
@@ -376,13 +385,13 @@ class OpenLoopRun implements ConnectionEvents {
     if (reusable) this.next(c)
     else {
       this.forget(c)
-      if (this.waiting.length && this.all.size < this.opts.connections) this.open()
+      if (this.waiting.length && this.all.size < this.opts.connections) this.open(this.waiting[0]!.target)
     }
     this.maybeEnd()
   }
 
   onError(c: Connection, reason: string): void {
-    if (!c.ready && c.inFlight === null && c.answered === 0 && this.all.has(c) && !this.idle.includes(c)) this.opening = Math.max(0, this.opening - 1)
+    if (!c.ready && c.inFlight === null && c.answered === 0 && this.all.has(c) && !this.idle[c.target]!.includes(c)) this.opening = Math.max(0, this.opening - 1)
     this.forget(c)
     const p = c.inFlight
     c.inFlight = null
@@ -406,9 +415,10 @@ class OpenLoopRun implements ConnectionEvents {
     const now = performance.now()
     while (this.due < this.total && this.nextAt <= now && !opts.signal?.aborted) {
       this.schedulerLag.recordValue(us(now - this.nextAt))
-      const p = { i: this.due++, intended: this.nextAt, picked: now, retried: false }
+      const i = this.due++
+      const p = { i, target: i % this.urls.length, intended: this.nextAt, picked: now, retried: false }
       this.nextAt = opts.arrivals === 'poisson' ? this.nextAt - Math.log(1 - this.random()) * 1000 / opts.rate : this.t0 + (this.due * 1000) / opts.rate
-      const c = this.idle.pop()
+      const c = this.idle[p.target]!.pop()
       if (c) { this.dispatch(c, p); continue }
       this.waited++
       this.queue(p)

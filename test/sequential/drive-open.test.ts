@@ -44,6 +44,18 @@ describe('the open-loop driver against servers whose behaviour is known', () => 
     assert.ok(closed.latencyMs.p99 <= 20, `closed-loop p99 ${closed.latencyMs.p99} ms`)
   })
 
+  test('several instances: request i goes to instance i mod n (round robin), whatever the rate', { timeout: 30_000 }, async (t) => {
+    const servers = await Promise.all([0, 1].map(() => startKnownServer({ kind: 'delay', ms: 0 })))
+    t.after(() => Promise.all(servers.map((s) => s.close())))
+    // At 200/s each answer is back long before the next request is due: one idle connection could take them all.
+    for (const rate of [200, 2000]) {
+      const r = await openLoop({ urls: servers.map((s) => s.url), requests: GET, rate, durationSeconds: 1, connections: 50, arrivals: 'constant' })
+      assert.deepEqual([r.completed, r.errors], [rate, 0])
+      const served = await Promise.all(servers.map(async (s) => (JSON.parse(await (await fetch(`${s.url}/__times`)).text()) as number[]).length))
+      assert.deepEqual(served, [rate / 2, rate / 2], `at ${rate}/s`)
+    }
+  })
+
   test('Poisson arrivals keep the mean rate', { timeout: 30_000 }, async (t) => {
     const server = await startKnownServer({ kind: 'delay', ms: 1 })
     t.after(() => server.close())
