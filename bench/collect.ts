@@ -34,6 +34,8 @@ export interface WindowCounts {
   rssBytes: number
   /** Server request time, merged over the instances. */
   serverTimeUs: RoundMeasurement['serverTimeUs']
+  /** The same, whole: HdrHistogram compressed base64 (what the fleet model samples service times from). */
+  serverTimeHistogram: string
 }
 
 /** Reads every counter before and after `run` (with a short settle on each side) and sums over the instances. */
@@ -88,6 +90,7 @@ function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
       p50: merged.getValueAtPercentile(50), p90: merged.getValueAtPercentile(90),
       p99: merged.getValueAtPercentile(99), max: merged.maxValue, mean: merged.totalCount ? merged.mean : 0,
     },
+    serverTimeHistogram: hdr.encodeIntoCompressedBase64(merged),
   }
 }
 
@@ -158,7 +161,7 @@ export async function measureOpen(
     latencyUs: r.latencyUs, serviceTimeUs: r.serviceTimeUs, sendLagUs: r.sendLagUs,
     cpuUsPerRequest: per(c.serverCpuUs), storeCpuUsPerRequest: c.storeCpuUs === null ? null : per(c.storeCpuUs),
     serverBusyShare: busyShare(c.serverCpuUs, r.durationSeconds, rt),
-    serverTimeUs: c.serverTimeUs,
+    serverTimeUs: c.serverTimeUs, serverTimeHistogram: c.serverTimeHistogram,
     storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
     statusCounts: r.statusCounts, non2xx: r.non2xx, errors: r.errors, held: r.held, reason: r.reason ?? r.note,
   }

@@ -84,6 +84,11 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         doneThisRound++
         print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${measuredLine(e)}  elapsed ${elapsed()}, ETA ${eta()}`)
         return
+      case 'floor-measured': {
+        const m = e.measurement
+        print(`  round ${e.round}/${rounds} driver floor (a server that answers at once) at ${num(m.rate, 0)}/s: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`)
+        return
+      }
       case 'window-repeated':
         print(`  ${e.cell}: ${e.reason}: measuring it again`)
         return

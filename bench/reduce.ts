@@ -1,3 +1,4 @@
+import { floorPoints } from './workloads/floor.ts'
 import { expected401Share, expectedOps } from './expected.ts'
 import { percent } from './format.ts'
 import { workloadOf } from './workloads/index.ts'
@@ -107,6 +108,7 @@ export function reduceRun(record: RunRecord): ResultsFile {
       orders: record.events.flatMap((e) => (e.type === 'round-order' ? [e.order] : [])),
     },
     cells,
+    ...(record.events.some((e) => e.type === 'floor-measured') ? { driverFloor: floorPoints(record.events) } : {}),
     micro: record.micro,
   }
 }

@@ -3,7 +3,7 @@
 import type { StoreKind } from '../../servers/types.ts'
 import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
-import type { CpuPlan, LifecycleMeasurement, OpenMeasurement, RevocationProbe, RoundMeasurement, StoreRtt, StoreSettings } from './results.ts'
+import type { CpuPlan, LifecycleMeasurement, OpenMeasurement, FloorMeasurement, RevocationProbe, RoundMeasurement, StoreRtt, StoreSettings } from './results.ts'
 import type { Scenario } from './scenario.ts'
 
 /** What the runner tells its listeners, in order; the same records are what the results are reduced from. */
@@ -17,6 +17,7 @@ export type RunEvent =
   | { type: 'proxy-measured'; cell: string; cpuUs: number; forwarded: number }
   | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
   | { type: 'open-measured'; cell: string; round: number; measurement: OpenMeasurement; problem: string | null }
+  | { type: 'floor-measured'; round: number; measurement: FloorMeasurement }
   | { type: 'lifecycle-measured'; cell: string; round: number; measurement: LifecycleMeasurement }
   | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
   | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }

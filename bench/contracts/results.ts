@@ -162,6 +162,8 @@ export interface OpenMeasurement {
   serverBusyShare: number
   /** The servers' own request time (onRequest to onResponse), merged over the instances, µs: what waiting on a distant store adds shows here. */
   serverTimeUs: { p50: number; p90: number; p99: number; max: number; mean: number }
+  /** The same time, every request of the window: HdrHistogram (1 µs to 60 s, 3 significant digits), compressed base64. Absent in older results. */
+  serverTimeHistogram?: string
   storeOpsPerRequest: OpsPerRequest
   statusCounts: Record<string, number>
   non2xx: number
@@ -169,6 +171,31 @@ export interface OpenMeasurement {
   /** The driver held the rate (achieved at least 95%, send lag p99 at most 10 ms). */
   held: boolean
   reason: string | null
+}
+
+/** One window of the driver's latency floor: the open-loop driver against a server that answers at once, pinned where the app servers run. */
+export interface FloorMeasurement {
+  round: number
+  rate: number
+  achievedRate: number
+  latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number }
+  sendLagUs: { p50: number; p99: number; max: number }
+  /** The answering server's own time per request (arrival to the end of the answer), µs. */
+  serverTimeUs: { p50: number; p99: number }
+  /** Every request's latency, HdrHistogram compressed base64. */
+  latencyHistogram: string
+  held: boolean
+}
+
+/** The driver's latency floor at one rate: medians over the rounds, the latency histograms merged. */
+export interface FloorPoint {
+  rate: number
+  achievedRate: number
+  latencyUs: { p50: number; p90: number; p99: number; max: number }
+  serverTimeUs: { p50: number; p99: number }
+  heldRounds: number
+  rounds: number
+  latencyHistogram: string
 }
 
 /** A cell's open-loop results at one rate point, medians over the rounds. */
@@ -484,5 +511,7 @@ export interface ResultsFile {
   interrupted: boolean
   noiseControl: NoiseControl
   cells: CellResult[]
+  /** Open-loop runs on this machine: the load driver's latency floor at a grid of rates (a server that answers at once, where the servers run); absent in older results and elsewhere. */
+  driverFloor?: FloorPoint[]
   micro: MicroResults | null
 }

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process'
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { stopChild } from '../processes.ts'
+import { stopChild, type ProcessGroup } from '../processes.ts'
+import { pinned } from '../affinity.ts'
 
 /**
  * Servers whose behaviour is known, to check a load driver against (an instrument ships with its
@@ -46,9 +47,11 @@ function serve(b: KnownBehaviour): Server {
 const SELF = fileURLToPath(import.meta.url)
 
 /** Starts a known-behaviour server in a child process on a free loopback port. */
-export function startKnownServer(b: KnownBehaviour): Promise<KnownServer> {
+export function startKnownServer(b: KnownBehaviour, at: { cpus?: string | null; group?: ProcessGroup } = {}): Promise<KnownServer> {
   const args = b.kind === 'delay' ? ['delay', String(b.ms)] : ['stall', String(b.periodMs), String(b.stallMs)]
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [command, argv] = pinned(at.cpus ?? null, process.execPath, ['--import', 'tsx', SELF, ...args])
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
+  at.group?.track(child)
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`known server exited with ${code}`)))
     child.stdout!.on('data', (d) => {

@@ -10,6 +10,7 @@ import { closedFigures, PREPARE_SECONDS_ESTIMATE } from './closed.ts'
 import { lifecycleOnlyAxes } from './checks.ts'
 import type { WorkloadDescriptor } from './index.ts'
 import { cellWindow, retire, type TurnContext } from './turn.ts'
+import { floorApplies, floorRates, measureFloor } from './floor.ts'
 
 type OpenMeasured = Extract<RunEvent, { type: 'open-measured' }>
 const points = (s: Scenario) => (s.load.rates?.length ?? 0) + (s.load.capacityFractions?.length ?? 0)
@@ -46,6 +47,7 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
       }
     }
   }
+  if (!opts.signal.aborted && floorApplies(ctx)) await measureFloor(round, ctx)
 }
 
 
@@ -91,7 +93,8 @@ export const openWorkload: WorkloadDescriptor = {
   }),
   bracketed: false,
   progress: {
-    windowsPerRound: (active, _baseline, s) => active.length * (1 + points(s)),
+    // The driver's floor: about one window per rate.
+    windowsPerRound: (active, _baseline, s) => active.length * (1 + points(s)) + floorRates(s, false).length,
     windowSeconds: (s) => s.load.durationSeconds + 0.6,
     prepareSeconds: (s) => PREPARE_SECONDS_ESTIMATE + s.load.warmupSeconds,
     describe: (s, _cells, _perRound, _baseline, seed) =>
