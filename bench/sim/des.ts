@@ -1,7 +1,10 @@
-// A seeded discrete-event simulation of a fleet: app instances behind a round-robin balancer, each
-// one single-threaded FIFO queue, one single-threaded FIFO store queue, and the network as a delay
-// on every store call. For what the formulas cannot say: a store that pauses and its backlog, a
-// storm of requests at one moment. Times in µs.
+// A seeded discrete-event simulation of a fleet, and the fleet model's latency model: app instances
+// behind a round-robin balancer, each one single-threaded FIFO queue on a core (instances that
+// share a core share its queue), a wake-up for a request that finds its core asleep, each store
+// operation a visit to a single-threaded FIFO store queue (a cluster's masters by slot), the
+// network a delay on every store call, and what lies outside the servers (the client, the
+// kernel's loopback) added to each answer. Also what the formulas cannot say: a store that pauses
+// and its backlog, a storm of requests at one moment. Times in µs.
 import { seededRandom } from '../stats.ts'
 import { quantileOf, type Points } from './queueing.ts'
 
@@ -19,9 +22,25 @@ export interface DesOptions {
   durationUs: number
   arrivals: 'poisson' | 'constant'
   appUs: Sampler
-  /** Store calls a steady request makes, one after another. */
+  /** Store calls a steady request makes, one after another (a fraction: that share of requests makes one more). */
   storeOps: number
   storeUs: Sampler | null
+  /** The store's single-threaded servers (a cluster's masters): each call goes to one of them at random (its key's slot). Default 1. */
+  storeServers?: number
+  /** The core each instance runs on: instances on one core share its one queue (default: a core each). */
+  coreOf?: number[]
+  /** A request that finds its core idle pays a wake-up before its service starts: `us` at idle gap `gapUs` (ascending), linear between, flat past the ends. */
+  wake?: { gapUs: number[]; us: number[] } | null
+  /** Added to every answer outside the servers (the client, the kernel's loopback), sampled per request. */
+  outsideUs?: Sampler | null
+  /** The core time a request occupies per µs of its sampled app time (default 1): the sample is its time in the server, its occupancy this share of it. */
+  occupancy?: number
+  /**
+   * The sampled app time already holds each store call's service and round trip (the servers' own
+   * time measured at low load): a call then adds only its wait at the store and `storeRttUs`.
+   * Default false: a call adds its round trip, its wait and its service.
+   */
+  storeInApp?: boolean
   /** Round trip to the store, added to every store call. */
   storeRttUs: number
   /** Intervals in which the store serves nothing (SIGSTOP): calls queue up and are served after. */
@@ -42,6 +61,9 @@ export interface DesResult {
   responseUs: Float64Array
   /** Time spent waiting in the app queues, mean over every request. */
   meanAppWaitUs: number
+  /** Wake-ups paid, mean over every request, and the share of requests that found their core idle. */
+  meanWakeUs: number
+  idleShare: number
   /** Time store calls spent waiting for the store (pauses included), mean over every call. */
   meanStoreWaitUs: number
   appBusyShare: number
@@ -49,6 +71,15 @@ export interface DesResult {
   timeline: DesBucket[]
   /** When the store, after its last pause, first fell idle (its backlog drained); null without pauses. */
   backlogDrainedAtUs: number | null
+}
+
+/** The wake-up at idle gap `g`: linear between the table's points, flat past its ends. */
+export function wakeAt(w: { gapUs: number[]; us: number[] }, g: number): number {
+  const { gapUs: x, us: y } = w
+  if (!x.length) return 0
+  if (g <= x[0]!) return y[0]!
+  for (let k = 1; k < x.length; k++) if (g <= x[k]!) return y[k - 1]! + (y[k]! - y[k - 1]!) * (g - x[k - 1]!) / (x[k]! - x[k - 1]!)
+  return y[y.length - 1]!
 }
 
 function sampler(s: Sampler, random: () => number): () => number {
@@ -122,6 +153,10 @@ export function simulate(o: DesOptions): DesResult {
   const n = steady.length + burstTimes.length
   const arrival = new Float64Array(n)
   const finish = new Float64Array(n)
+  const outside = new Float64Array(n)
+  // storeInApp: what a request's store calls add to its answer (their waits and round trips), and when its app time ends.
+  const added = new Float64Array(n)
+  const appDone = new Float64Array(n)
   const opsLeft = new Int32Array(n)
   const sentAt = new Float64Array(n)
   const failed = new Uint8Array(n)
@@ -131,9 +166,19 @@ export function simulate(o: DesOptions): DesResult {
   const pauses = [...(o.storePauses ?? [])].sort((a, b) => a.fromUs - b.fromUs)
   const timeout = o.timeoutUs ?? Infinity
   const half = o.storeRttUs / 2
-  const appFree = new Float64Array(o.instances)
+  const coreOf = o.coreOf ?? Array.from({ length: o.instances }, (_, i) => i)
+  if (coreOf.length !== o.instances) throw new RangeError(`coreOf names ${coreOf.length} cores for ${o.instances} instances`)
+  const appFree = new Float64Array(Math.max(...coreOf) + 1)
+  const wake = o.wake ?? null
+  const outsideSample = o.outsideUs ? sampler(o.outsideUs, random) : null
+  const occupancy = o.occupancy ?? 1
+  const inApp = o.storeInApp === true
+  const storeServers = o.storeServers ?? 1
   const heap = new Heap()
+  const storeFreeAt = new Float64Array(storeServers)
   let storeFree = 0
+  let wakeSum = 0
+  let idle = 0
   let appWait = 0
   let appBusy = 0
   let storeWait = 0
@@ -146,19 +191,27 @@ export function simulate(o: DesOptions): DesResult {
   let next = 0
   const storeStep = () => {
     const id = heap.pop()
-    const at = sentAt[id]! + half
+    const reach = sentAt[id]! + half
+    const m = storeServers > 1 ? Math.floor(random() * storeServers) : 0
+    storeFree = storeFreeAt[m]!
     // The store fell idle after a pause: its backlog is drained.
-    pauses.forEach((p, k) => { if (drainedAt[k] === null && at >= p.toUs && storeFree < at) drainedAt[k] = Math.max(p.toUs, storeFree) })
-    let start = Math.max(at, storeFree)
+    pauses.forEach((p, k) => { if (drainedAt[k] === null && reach >= p.toUs && storeFree < reach) drainedAt[k] = Math.max(p.toUs, storeFree) })
+    let start = Math.max(reach, storeFree)
     for (const p of pauses) if (start >= p.fromUs && start < p.toUs) start = p.toUs
     const s = storeSample()
     const done = start + s
-    storeFree = done
-    storeWait += start - at
+    storeFreeAt[m] = done
+    storeWait += start - reach
     storeBusy += s
     storeCalls++
     const back = done + half
     if (failed[id]) return
+    if (inApp) {
+      // The call's service and its run's round trip are in the app time: it adds its wait and the round trip asked.
+      added[id] = added[id]! + start - reach + o.storeRttUs
+      if (--opsLeft[id]! > 0) { sentAt[id] = back; heap.push(back, id) } else finish[id] = appDone[id]! + added[id]!
+      return
+    }
     if (back - sentAt[id]! > timeout) {
       failed[id] = 1
       finish[id] = sentAt[id]! + timeout
@@ -178,27 +231,38 @@ export function simulate(o: DesOptions): DesResult {
     if (!burst) si++
     const id = next++
     arrival[id] = t
-    const i = rr++ % o.instances
-    const start = Math.max(t, appFree[i]!)
+    const core = coreOf[rr++ % o.instances]!
+    // A request that finds its core asleep wakes it first.
+    let ready = t
+    if (t >= appFree[core]!) {
+      idle++
+      if (wake) { const w = wakeAt(wake, t - appFree[core]!); ready += w; wakeSum += w }
+    }
+    const start = Math.max(ready, appFree[core]!)
     const s = burst ? burstApp.get(burst)!() : appSteady()
-    appFree[i] = start + s
-    appWait += start - t
-    appBusy += s
-    const ops = burst ? burst.storeOps : o.storeOps
+    const busy = s * occupancy
+    appFree[core] = start + busy
+    appWait += start - ready
+    appBusy += busy
+    if (outsideSample) outside[id] = outsideSample()
+    const whole = burst ? burst.storeOps : o.storeOps
+    const ops = Number.isInteger(whole) ? whole : Math.floor(whole) + (random() < whole - Math.floor(whole) ? 1 : 0)
+    appDone[id] = start + s
     if (ops > 0) {
       opsLeft[id] = ops
-      sentAt[id] = start + s
-      heap.push(start + s, id)
+      sentAt[id] = start + (inApp ? busy : s)
+      heap.push(sentAt[id]!, id)
     } else {
       finish[id] = start + s
     }
   }
   while (heap.size) storeStep()
-  const drained = pauses.length ? Math.max(...pauses.map((p, k) => drainedAt[k] ?? Math.max(p.toUs, storeFree))) : null
-  return summarize(o, { arrival, finish, failed, n, appWait, appBusy, storeWait, storeBusy, storeCalls, drained })
+  const drained = pauses.length ? Math.max(...pauses.map((p, k) => drainedAt[k] ?? Math.max(p.toUs, ...storeFreeAt))) : null
+  for (let i = 0; i < n; i++) finish[i] = finish[i]! + outside[i]!
+  return summarize(o, { arrival, finish, failed, n, appWait, appBusy, storeWait, storeBusy, storeCalls, drained, wakeSum, idle, cores: appFree.length })
 }
 
-function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Array; failed: Uint8Array; n: number; appWait: number; appBusy: number; storeWait: number; storeBusy: number; storeCalls: number; drained: number | null }): DesResult {
+function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Array; failed: Uint8Array; n: number; appWait: number; appBusy: number; storeWait: number; storeBusy: number; storeCalls: number; drained: number | null; wakeSum: number; idle: number; cores: number }): DesResult {
   const bucketUs = o.bucketUs ?? 100_000
   const end = Math.max(o.durationUs, r.n ? r.arrival[r.n - 1]! : 0)
   const buckets = Math.max(1, Math.ceil(end / bucketUs))
@@ -222,9 +286,11 @@ function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Arr
     failed: failedCount,
     responseUs: Float64Array.from(ok).sort(),
     meanAppWaitUs: r.n ? r.appWait / r.n : 0,
+    meanWakeUs: r.n ? r.wakeSum / r.n : 0,
+    idleShare: r.n ? r.idle / r.n : 0,
     meanStoreWaitUs: r.storeCalls ? r.storeWait / r.storeCalls : 0,
-    appBusyShare: r.appBusy / (span * o.instances),
-    storeBusyShare: r.storeBusy / span,
+    appBusyShare: r.appBusy / (span * r.cores),
+    storeBusyShare: r.storeBusy / (span * (o.storeServers ?? 1)),
     timeline,
     backlogDrainedAtUs: (o.storePauses?.length ?? 0) > 0 ? r.drained : null,
   }

@@ -1,5 +1,7 @@
 // Queueing formulas the fleet model is built from (docs/architecture.md, "The fleet model").
 // Pure functions; times in µs, rates per µs unless a name says otherwise.
+import * as hdr from 'hdr-histogram-js'
+import { newHistogram } from '../../servers/metrics.ts'
 
 /** A distribution given as equally likely points, sorted ascending (its quantile function sampled at (i + 0.5) / n). */
 export type Points = Float64Array
@@ -139,4 +141,18 @@ export function bottleneck<T extends Station>(stations: T[]): { maxRps: number; 
   }
   if (!best) throw new RangeError('bottleneck: no station')
   return best
+}
+
+/**
+ * A recorded distribution (an HdrHistogram, compressed base64, as results.json keeps it; several
+ * merged) as `n` equally likely points: its quantile function at (i + 0.5) / n, so a sample drawn
+ * from the points is a sample of what was measured, its rare values at their measured frequency.
+ */
+export function pointsFromHistograms(encoded: string[], n = 2000): Points | null {
+  const merged = newHistogram()
+  for (const e of encoded) merged.add(hdr.decodeFromCompressedBase64(e))
+  if (merged.totalCount === 0) return null
+  const out = new Float64Array(n)
+  for (let i = 0; i < n; i++) out[i] = merged.getValueAtPercentile((i + 0.5) / n * 100)
+  return out.sort()
 }

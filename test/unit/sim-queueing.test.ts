@@ -134,3 +134,45 @@ test('the DES: a burst (a storm at one moment) queues behind itself', () => {
   assert.equal(quantile(r.responseUs, 1), 1000)
   assert.equal(quantile(r.responseUs, 0.01), 10)
 })
+
+test('the DES: a wake-up for a request that finds its core asleep, at the gap it slept (known answers)', () => {
+  const wake = { gapUs: [0, 500], us: [0, 100] }
+  // 1,000/s, 10 µs each: every request after the first finds its core asleep for 990 µs, past the
+  // table's end: it pays 100 µs, and answers in 110.
+  const slow = simulate({ seed: 1, instances: 1, rate: 1000, durationUs: 1_000_000, arrivals: 'constant', appUs: { kind: 'det', value: 10 }, storeOps: 0, storeUs: null, storeRttUs: 0, wake })
+  assert.equal(quantile(slow.responseUs, 0.5), 110)
+  close(slow.meanWakeUs, 100 * 999 / 1000, 1e-9, 'mean wake-up')
+  assert.equal(slow.idleShare, 1)
+  // 20,000/s: a gap g costs g / 5; after a wake-up w and 10 µs of work the core sleeps 50 - 10 - w,
+  // so w = (40 - w) / 5 settles at 6.67 and every answer at 16.67 µs.
+  const fast = simulate({ seed: 1, instances: 1, rate: 20_000, durationUs: 1_000_000, arrivals: 'constant', appUs: { kind: 'det', value: 10 }, storeOps: 0, storeUs: null, storeRttUs: 0, wake })
+  close(quantile(fast.responseUs, 0.5), 10 + 20 / 3, 1e-6, 'p50 at 20,000/s')
+  // What lies outside the servers is added to every answer.
+  const outside = simulate({ seed: 1, instances: 1, rate: 1000, durationUs: 1_000_000, arrivals: 'constant', appUs: { kind: 'det', value: 10 }, storeOps: 0, storeUs: null, storeRttUs: 0, wake, outsideUs: { kind: 'det', value: 50 } })
+  assert.equal(quantile(outside.responseUs, 0.5), 160)
+})
+
+test('the DES: two instances on one core are one M/D/1 queue; on a core each, round robin halves their waits and more', () => {
+  // Poisson at 50,000/s, 10 µs each: ρ 0.5 on the one core.
+  const shared = simulate({ seed: 5, instances: 2, rate: 50_000, durationUs: 20_000_000, arrivals: 'poisson', appUs: { kind: 'det', value: 10 }, storeOps: 0, storeUs: null, storeRttUs: 0, coreOf: [0, 0] })
+  close(shared.meanAppWaitUs, md1.meanWait(0.05, 10), 0.03, 'shared core: M/D/1 mean wait')
+  close(shared.appBusyShare, 0.5, 0.01, 'the core half busy')
+  // A core each: each sees every other arrival (Erlang-2 gaps) at ρ 0.25, which waits less than M/D/1 at 0.25.
+  const apart = simulate({ seed: 5, instances: 2, rate: 50_000, durationUs: 20_000_000, arrivals: 'poisson', appUs: { kind: 'det', value: 10 }, storeOps: 0, storeUs: null, storeRttUs: 0 })
+  assert.ok(apart.meanAppWaitUs < md1.meanWait(0.025, 10), `${apart.meanAppWaitUs} µs`)
+  assert.throws(() => simulate({ seed: 1, instances: 2, rate: 1, durationUs: 1, arrivals: 'constant', appUs: { kind: 'det', value: 1 }, storeOps: 0, storeUs: null, storeRttUs: 0, coreOf: [0] }), /coreOf names 1 cores for 2 instances/)
+})
+
+test('the DES: store calls inside the sampled app time add only their wait and the round trip asked; a cluster spreads them', () => {
+  const base = { seed: 2, instances: 1, rate: 1000, durationUs: 1_000_000, arrivals: 'constant' as const, appUs: { kind: 'det' as const, value: 60 }, storeOps: 2, storeUs: { kind: 'det' as const, value: 10 }, storeInApp: true }
+  assert.equal(quantile(simulate({ ...base, storeRttUs: 0 }).responseUs, 1), 60)
+  assert.equal(quantile(simulate({ ...base, storeRttUs: 500 }).responseUs, 1), 1060)
+  // 0.5 calls per request: half the requests make one.
+  const half = simulate({ ...base, storeOps: 0.5, storeRttUs: 500, durationUs: 10_000_000 })
+  close(quantile(half.responseUs, 0.25), 60, 1e-9, 'no call')
+  close(quantile(half.responseUs, 0.75), 560, 1e-9, 'one call')
+  // Three masters at 300,000 calls/s of 5 µs: each at ρ 0.5, M/D/1 (a random master per call splits Poisson into Poisson).
+  const cluster = simulate({ seed: 4, instances: 64, rate: 300_000, durationUs: 4_000_000, arrivals: 'poisson', appUs: { kind: 'det', value: 0.001 }, storeOps: 1, storeUs: { kind: 'det', value: 5 }, storeRttUs: 0, storeServers: 3 })
+  close(cluster.meanStoreWaitUs, md1.meanWait(0.1, 5), 0.03, 'each master: M/D/1 mean wait')
+  close(cluster.storeBusyShare, 0.5, 0.01, 'masters half busy')
+})
