@@ -187,7 +187,7 @@ export interface FloorMeasurement {
   held: boolean
 }
 
-/** The driver's latency floor at one rate: medians over the rounds, the latency histograms merged. */
+/** The driver's latency floor at one rate: medians over the rounds; the histogram is the round's whose p99 is the median (so its quantiles read as the cells' points do). */
 export interface FloorPoint {
   rate: number
   achievedRate: number

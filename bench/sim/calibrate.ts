@@ -4,7 +4,7 @@
 import { SimulationInputError } from '../../servers/errors.ts'
 import { median } from '../stats.ts'
 import { storeProvisioners } from '../stores/index.ts'
-import { moments, pointsFromQuantiles, quantileOf, scaledTo, type MeasuredQuantiles, type Points } from './queueing.ts'
+import { moments, pointsFromHistograms, pointsFromQuantiles, quantileOf, scaledTo, type MeasuredQuantiles, type Points } from './queueing.ts'
 import { ownStoreOps } from '../expected.ts'
 import type { CellResult, OpenLoopPoint, ResultsFile } from '../contracts/results.ts'
 
@@ -43,6 +43,15 @@ export interface Calibration {
   lowLoad: { rate: number; load: number; latencyUs: MeasuredQuantiles; serverTimeUs: MeasuredQuantiles } | null
   /** Lifecycle cells: refreshes and logins per GET, and the access-token lifetime. */
   lifecycle: { accessTtlSeconds: number | null; refreshesPerGet: number; loginsPerGet: number; storeOpsPerGetOnly: number } | null
+  /**
+   * The latency model's service: each request's time in the server drawn from the servers' own
+   * request times at the lowest rate (every request of those windows, from their histograms, or
+   * rebuilt from their quantiles in older results), and the core time it occupies per µs of that
+   * time: the CPU per request with the servers busy over the mean of those times.
+   */
+  own: { from: string; meanUs: number; p50Us: number; p99Us: number; maxUs: number; occupancy: number } | null
+  /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store (PostgreSQL: its host's cores, a model option). */
+  storeServers: number | null
 }
 
 /** A calibration with the sampled distributions the model computes with (not written out). */
@@ -53,6 +62,8 @@ export interface Calibrated extends Calibration {
   lowLatency: Points | null
   /** Server request time at the low-load point, or null. */
   lowServer: Points | null
+  /** The same, every request (what the DES samples), or null. */
+  ownPoints: Points | null
 }
 
 const sumOps = (o: { reads: number; writes: number; deletes: number }) => o.reads + o.writes + o.deletes
@@ -69,6 +80,14 @@ function serverQuantiles(p: OpenLoopPoint): MeasuredQuantiles | null {
   if (!rounds.length) return null
   const m = (k: 'p50' | 'p90' | 'p99' | 'max' | 'mean') => median(rounds.map((r) => r.serverTimeUs[k]))
   return { p50: m('p50'), p90: m('p90'), p99: m('p99'), max: m('max'), mean: m('mean') }
+}
+
+/** The servers' own request times at a point, every request of its rounds (rebuilt from the quantiles where older results lack the histograms). */
+function ownTimes(p: OpenLoopPoint): Points | null {
+  const hist = p.rounds.flatMap((r) => (r.serverTimeHistogram ? [r.serverTimeHistogram] : []))
+  if (hist.length === p.rounds.length && hist.length > 0) return pointsFromHistograms(hist)
+  const q = serverQuantiles(p)
+  return q ? pointsFromQuantiles(q) : null
 }
 
 /**
@@ -130,6 +149,9 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
     const shapeFrom = serverQ ? `servers' request time at ${Math.round(low!.achievedRate)}/s` : 'none measured: taken as fixed'
     const service = scaledTo(lowServer ?? new Float64Array(1000).fill(cpu), cpu)
     const m = moments(service)
+    const ownPoints = low ? ownTimes(low) : null
+    const ownM = ownPoints ? moments(ownPoints) : null
+    const prov = c.store === null ? null : storeProvisioners[c.store]
     const own = storeCpuPerOp(c, opsPerRequest)
     const donor = own === null && networkStore ? donors.find((d) => d.store === c.store) ?? null : null
     cells.push({
@@ -146,7 +168,13 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       bytesPerRequest: c.summary ? c.summary.bytesPerRequest.request + c.summary.bytesPerRequest.response : 0,
       lowLoad: low ? { rate: low.achievedRate, load: low.achievedRate * cpu / c.instances / 1e6, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu } } : null,
       lifecycle,
+      own: ownPoints && ownM ? {
+        from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request, from the windows\' histograms' : 'rebuilt from the windows\' quantiles'}); occupancy: the ${meanFrom} over its mean`,
+        meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!, occupancy: ownM.mean > 0 ? cpu / ownM.mean : 1,
+      } : null,
+      storeServers: prov === null || !networkStore || prov.threading === 'per-connection' ? null : Math.max(1, prov.processes),
       service,
+      ownPoints,
       lowLatency: low ? pointsFromQuantiles({ p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }) : null,
       lowServer,
     })

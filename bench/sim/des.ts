@@ -31,6 +31,8 @@ export interface DesOptions {
   coreOf?: number[]
   /** A request that finds its core idle pays a wake-up before its service starts: `us` at idle gap `gapUs` (ascending), linear between, flat past the ends. */
   wake?: { gapUs: number[]; us: number[] } | null
+  /** A request that finds its instance (its process) idle takes this much longer in the server, by how long the process slept (cold caches, its event loop's wake-up): added to its sampled app time. */
+  instanceWake?: { gapUs: number[]; us: number[] } | null
   /** Added to every answer outside the servers (the client, the kernel's loopback), sampled per request. */
   outsideUs?: Sampler | null
   /** The core time a request occupies per µs of its sampled app time (default 1): the sample is its time in the server, its occupancy this share of it. */
@@ -170,6 +172,9 @@ export function simulate(o: DesOptions): DesResult {
   if (coreOf.length !== o.instances) throw new RangeError(`coreOf names ${coreOf.length} cores for ${o.instances} instances`)
   const appFree = new Float64Array(Math.max(...coreOf) + 1)
   const wake = o.wake ?? null
+  const instanceWake = o.instanceWake ?? null
+  // When each instance's last request left it (its process idle from then).
+  const instanceFree = new Float64Array(o.instances)
   const outsideSample = o.outsideUs ? sampler(o.outsideUs, random) : null
   const occupancy = o.occupancy ?? 1
   const inApp = o.storeInApp === true
@@ -209,7 +214,7 @@ export function simulate(o: DesOptions): DesResult {
     if (inApp) {
       // The call's service and its run's round trip are in the app time: it adds its wait and the round trip asked.
       added[id] = added[id]! + start - reach + o.storeRttUs
-      if (--opsLeft[id]! > 0) { sentAt[id] = back; heap.push(back, id) } else finish[id] = appDone[id]! + added[id]!
+      if (--opsLeft[id]! > 0) { sentAt[id] = back; heap.push(back, id) } else finish[id] = Math.max(arrival[id]!, appDone[id]! + added[id]!)
       return
     }
     if (back - sentAt[id]! > timeout) {
@@ -231,7 +236,8 @@ export function simulate(o: DesOptions): DesResult {
     if (!burst) si++
     const id = next++
     arrival[id] = t
-    const core = coreOf[rr++ % o.instances]!
+    const inst = rr++ % o.instances
+    const core = coreOf[inst]!
     // A request that finds its core asleep wakes it first.
     let ready = t
     if (t >= appFree[core]!) {
@@ -239,8 +245,10 @@ export function simulate(o: DesOptions): DesResult {
       if (wake) { const w = wakeAt(wake, t - appFree[core]!); ready += w; wakeSum += w }
     }
     const start = Math.max(ready, appFree[core]!)
-    const s = burst ? burstApp.get(burst)!() : appSteady()
-    const busy = s * occupancy
+    let s = burst ? burstApp.get(burst)!() : appSteady()
+    const coldUs = instanceWake && t >= instanceFree[inst]! ? wakeAt(instanceWake, t - instanceFree[inst]!) : 0
+    s += coldUs
+    const busy = (s - coldUs) * occupancy + coldUs
     appFree[core] = start + busy
     appWait += start - ready
     appBusy += busy
@@ -248,6 +256,7 @@ export function simulate(o: DesOptions): DesResult {
     const whole = burst ? burst.storeOps : o.storeOps
     const ops = Number.isInteger(whole) ? whole : Math.floor(whole) + (random() < whole - Math.floor(whole) ? 1 : 0)
     appDone[id] = start + s
+    instanceFree[inst] = Math.max(instanceFree[inst]!, start + s)
     if (ops > 0) {
       opsLeft[id] = ops
       sentAt[id] = start + (inApp ? busy : s)

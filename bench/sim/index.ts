@@ -6,7 +6,9 @@ import { SimulationInputError } from '../../servers/errors.ts'
 import { distanceRows } from '../report/distance.ts'
 import { calibrate, requireOpenLoop, type Calibrated } from './calibrate.ts'
 import { predictFaults } from './faults.ts'
-import { crossover, DEFAULT_MODEL, fleet, JUDGED_LOAD, loadCurve, TOLERATED_ERROR, validation, type ModelOptions } from './model.ts'
+import { crossover, DEFAULT_MODEL, fleet, waitsAt, type ModelOptions } from './model.ts'
+import { fleetP99, floorModel, JUDGED_CAPACITY, layers, loadCurve, outsideAt, serverCores, TARGET_SHARE, TOLERANCE, validate, type LatencyInputs } from './latency.ts'
+import { quantileOf, quantileWithWaits } from './queueing.ts'
 import { renderSimulationHtml } from './page.ts'
 import type { Simulation } from './simulation.ts'
 import type { ResultsFile } from '../contracts/results.ts'
@@ -47,18 +49,37 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
   const instances = [...new Set(o.instances)].sort((a, b) => a - b)
   const rtts = [...new Set(o.storeRttMs)].sort((a, b) => a - b)
   const f = fleet(cells, instances, rtts, o)
+  const floor = floorModel(results.driverFloor)
+  const inputs: LatencyInputs = { arrivals: results.scenario.load.arrivals, cores: serverCores(results), floor, storeHostCores: o.storeHostCores }
+  const capacity = (id: string) => results.cells.find((x) => x.id === id)?.summary?.rps.median ?? null
+  // The analytic cross-check: M/G/1 waits (Poisson arrivals, an instance a core) on the servers' own time and the floor's p50 outside them.
+  const bound = (c: Calibrated) => (rate: number) => (c.ownPoints && floor ? quantileWithWaits(c.ownPoints.map((x) => x + quantileOf(outsideAt(floor, rate), 0.5)), waitsAt(c, rate, c.instances).waits, 0.99) : null)
+  const rows = cells.flatMap((c) => validate(c, results.cells.find((x) => x.id === c.cell)?.openLoop ?? [], capacity(c.cell), inputs, results.driverFloor, bound(c)))
+  const verdicts = layers(rows)
+  // A fleet row states a latency only for a cell whose latency layer held in this run.
+  const held = new Set(verdicts.byCell.filter((v) => v.holds).map((v) => v.layer))
+  for (const r of f.rows) {
+    const c = cells.find((x) => x.cell === r.cell)!
+    if (held.has(r.cell)) r.p99UsAtHalfLoad = fleetP99(c, r.instances, r.maxRps / 2, r.storeRttMs, floor, o.storeHostCores)
+  }
   return {
-    model: { instances, storeRttMs: rtts, linkGbps: o.linkGbps, storeHostCores: o.storeHostCores, judgedLoad: JUDGED_LOAD, toleratedErrorPct: TOLERATED_ERROR * 100 },
+    model: {
+      instances, storeRttMs: rtts, linkGbps: o.linkGbps, storeHostCores: o.storeHostCores, judgedCapacity: JUDGED_CAPACITY,
+      tolerancePct: { p50: TOLERANCE.p50 * 100, p99: TOLERANCE.p99 * 100 }, targetShare: { ...TARGET_SHARE },
+      arrivals: inputs.arrivals, serverCores: inputs.cores,
+    },
     source: { scenario: results.scenario.name, startedAt: results.startedAt, smoke: results.smoke },
-    calibration: cells.map(({ service: _s, lowLatency: _l, lowServer: _v, ...c }) => c),
+    calibration: cells.map(({ service: _s, lowLatency: _l, lowServer: _v, ownPoints: _o, ...c }) => c),
     skipped,
-    validation: validation(results, cells),
+    floor: floor && floor.rates.map((rate, k) => ({ rate, gapUs: floor.gapUs[k]!, wakeUs: floor.wakeUs[k]!, outsideP50Us: quantileOf(floor.outside[k]!, 0.5), outsideP99Us: quantileOf(floor.outside[k]!, 0.99) })),
+    validation: rows,
+    layers: verdicts,
     faults: predictFaults(results, cells),
     distance: distanceRows(results),
     fleet: f.rows,
     fleetNotes: f.notes,
     crossovers: cells.map((c) => crossover(c, o, redisPerOp(cells))),
-    curves: cells.map(loadCurve),
+    curves: cells.map((c) => loadCurve(c, capacity(c.cell), inputs)),
   }
 }
 

@@ -42,115 +42,18 @@ export function waitsAt(c: Calibrated, rps: number, instances: number, meanUs = 
   return { waits, appLoad: app.rho, storeLoad }
 }
 
-export interface ValidationRow {
-  cell: string
-  rate: number
-  fraction: number | null
-  /** The point the calibration was taken from. */
-  calibration: boolean
-  /** The busiest station's share of its capacity at this rate, by the model. */
-  load: number
-  measured: { p50Us: number; p99Us: number; cpuUsPerRequest: number; sendLagP99Us: number | null }
-  predicted: { p50Us: number; p99Us: number }
-  errorPct: { p50: number; p99: number }
-  /** Within TOLERATED_ERROR on both; null above JUDGED_LOAD and at the calibration point (not judged). */
-  holds: boolean | null
-  /** Where it does not hold at or under JUDGED_LOAD: the reasons the measurements show (codes of MISS_REASONS, with their figures), and all of it in words. */
-  reasons: { code: MissReason; figures: string }[] | null
-  why: string | null
-}
-
-const pct = (predicted: number, measured: number) => (measured > 0 ? (predicted - measured) / measured * 100 : 0)
-
-function sendLagP99(p: OpenLoopPoint): number | null {
-  const xs = p.rounds.map((r) => r.sendLagUs?.p99).filter((x): x is number => typeof x === 'number')
-  return xs.length ? median(xs) : null
-}
-
-/** The servers' own p50 request time at a point (median over its rounds), µs. */
-function serverP50Us(p: OpenLoopPoint): number | null {
-  const xs = p.rounds.filter((r) => r.serverTimeUs).map((r) => r.serverTimeUs.p50)
-  return xs.length ? median(xs) : null
-}
-
-/** p50 latency less the servers' own p50 request time at a point: the client, the loopback and the wake-ups, µs. */
-function outsideServerUs(p: OpenLoopPoint): number | null {
-  const server = serverP50Us(p)
-  return server === null ? null : p.latencyUs.p50 - server
-}
-
-/** The kinds of reason a prediction can miss by, each explained once on the page. */
-export const MISS_REASONS = {
-  'rate-not-held': 'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point measures the client as much as the server',
-  'driver-lag': 'the load driver\'s own lateness is part of the measured tail: it shares its CPU with Redis and the machine\'s other work, and a late send counts against the request',
-  'cpu-changes': 'CPU per request changes with load (a lightly loaded server pays idle wake-ups per request, a busy one batches them); the model\'s service time does not, and with the CPU measured here its prediction lands at least halfway closer',
-  'pauses': 'the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times the median',
-  'low-load-tail': 'the low-load point\'s own p99 is above this point\'s: the tail the model starts from was the machine\'s in that window, not the server\'s',
-  'server-time-grows': 'the servers\' own p50 request time grew with the rate more than the model\'s queueing allows: behind the delay proxy its deliveries slip under load (its polling shares CPU 0 with the load driver and Redis); elsewhere the servers waited on something the model does not hold (the store\'s connection, the thread pool)',
-  'wake-ups': 'outside the servers (p50 latency less the servers\' p50 request time) a request took much less here than at low load: at low rates the client and the server sleep between requests and pay a wake-up each, a busy pair does not, and the model keeps the low-load figure',
-} as const
-export type MissReason = keyof typeof MISS_REASONS
-
-/** Why a prediction missed, read off the measurements at that point: each reason with its figures. */
-function whyMissed(c: Calibrated, p: OpenLoopPoint, predicted: { p50Us: number; p99Us: number }, err: { p50: number; p99: number }): { code: MissReason; figures: string }[] {
-  const reasons: { code: MissReason; figures: string }[] = []
-  const tol = TOLERATED_ERROR * 100
-  const lag = sendLagP99(p)
-  if (p.heldRounds < p.rounds.length) reasons.push({ code: 'rate-not-held', figures: `not held in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds` })
-  if (Math.abs(err.p99) > tol && lag !== null && lag > predicted.p99Us / 2) reasons.push({ code: 'driver-lag', figures: `send lag p99 ${(lag / 1000).toFixed(1)} ms` })
-  const cpuGap = (p.cpuUsPerRequest - c.serviceTimeUs.mean) / c.serviceTimeUs.mean
-  const over = err.p50 > tol || err.p99 > tol
-  const under = err.p50 < -tol || err.p99 < -tol
-  // Named only where it matters: the prediction with the CPU per request measured here lands at least halfway closer.
-  const withCpu = (q: number) => quantileWithWaits(c.lowLatency!, waitsAt(c, p.achievedRate, c.instances, p.cpuUsPerRequest).waits, q)
-  const closer = (q: number, pred: number, meas: number) => Math.abs(withCpu(q) - meas) <= 0.5 * Math.abs(pred - meas)
-  const matters = closer(0.5, predicted.p50Us, p.latencyUs.p50) || closer(0.99, predicted.p99Us, p.latencyUs.p99)
-  if (matters && ((cpuGap > TOLERATED_ERROR && under) || (cpuGap < -TOLERATED_ERROR && over))) reasons.push({ code: 'cpu-changes', figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${c.serviceTimeUs.mean.toFixed(0)} µs calibrated` })
-  if (err.p99 < -tol && p.latencyUs.max > 20 * p.latencyUs.p50) reasons.push({ code: 'pauses', figures: `max ${(p.latencyUs.max / 1000).toFixed(1)} ms, median ${(p.latencyUs.p50 / 1000).toFixed(2)} ms` })
-  if (err.p99 > tol && c.lowLoad && c.lowLoad.latencyUs.p99 > p.latencyUs.p99) reasons.push({ code: 'low-load-tail', figures: `p99 ${(c.lowLoad.latencyUs.p99 / 1000).toFixed(1)} ms at ${Math.round(c.lowLoad.rate)}/s` })
-  const serverHere = serverP50Us(p)
-  if (err.p50 < -tol && serverHere !== null && c.lowLoad && serverHere > (1 + TOLERATED_ERROR) * c.lowLoad.serverTimeUs.p50) {
-    reasons.push({ code: 'server-time-grows', figures: `${serverHere.toFixed(0)} µs here, ${c.lowLoad.serverTimeUs.p50.toFixed(0)} µs at ${Math.round(c.lowLoad.rate)}/s${c.storeRttUs > 0 ? `, ${(c.storeRttUs / 1000).toFixed(2)} ms added to each store call` : ''}` })
-  }
-  const outsideHere = outsideServerUs(p)
-  const outsideLow = c.lowLoad ? c.lowLoad.latencyUs.p50 - c.lowLoad.serverTimeUs.p50 : null
-  if (err.p50 > tol && outsideHere !== null && outsideLow !== null && outsideHere < (1 - TOLERATED_ERROR) * outsideLow) {
-    reasons.push({ code: 'wake-ups', figures: `${outsideHere.toFixed(0)} µs outside the servers here, ${outsideLow.toFixed(0)} µs at ${Math.round(c.lowLoad!.rate)}/s` })
-  }
-  return reasons
-}
-
-/** Each open-loop point of a cell predicted from the low-load calibration alone, beside its measurement. */
-export function validate(c: Calibrated, points: OpenLoopPoint[]): ValidationRow[] {
-  if (!c.lowLoad || !c.lowLatency) return []
-  return points.filter((p) => p.rounds.length > 0).map((p) => {
-    const { waits, appLoad, storeLoad } = waitsAt(c, p.achievedRate, c.instances)
-    const load = Math.max(appLoad, storeLoad)
-    const predicted = { p50Us: quantileWithWaits(c.lowLatency!, waits, 0.5), p99Us: quantileWithWaits(c.lowLatency!, waits, 0.99) }
-    const errorPct = { p50: pct(predicted.p50Us, p.latencyUs.p50), p99: pct(predicted.p99Us, p.latencyUs.p99) }
-    const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
-    const ok = Number.isFinite(predicted.p99Us) && Math.abs(errorPct.p50) <= TOLERATED_ERROR * 100 && Math.abs(errorPct.p99) <= TOLERATED_ERROR * 100
-    const judged = load <= JUDGED_LOAD
-    const missed = judged && !calibration && !ok ? whyMissed(c, p, predicted, errorPct) : null
-    return {
-      cell: c.cell, rate: p.achievedRate, fraction: p.fraction, calibration, load,
-      measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, sendLagP99Us: sendLagP99(p) },
-      predicted, errorPct,
-      holds: judged && !calibration ? ok : null,
-      reasons: missed,
-      why: missed === null ? null : missed.length ? missed.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ') : 'not known from these measurements',
-    }
-  })
-}
-
 export interface FleetRow {
   cell: string
   instances: number
   storeRttMs: number
   maxRps: number
   bottleneck: 'app' | 'store' | 'network'
-  /** Server-side response time p99 at half the maximum rate (instance queue, store queue, store round trips), µs. */
-  p99UsAtHalfLoad: number
+  /**
+   * Server-side response time p99 at half the maximum rate (the DES: instance queue, wake-ups,
+   * store queue, store round trips), µs; null where the cell's latency layer did not hold in the
+   * run's own validation (the row is then a capacity bound only).
+   */
+  p99UsAtHalfLoad: number | null
   /** App instances plus store processes, per 10,000 req/s at the maximum rate (double it at half load). */
   coresPer10kRps: number
   /** The stations' demands behind it, µs per request. */
@@ -194,14 +97,10 @@ export function fleetApplies(c: Calibrated, instances: number): boolean {
 export function fleetRow(c: Calibrated, instances: number, storeRttMs: number, o: ModelOptions = DEFAULT_MODEL): FleetRow {
   const stations = stationsOf(c, instances, o)
   const b = bottleneck(stations)
-  const { waits } = waitsAt(c, b.maxRps / 2, instances)
-  // The server's own time at low load, its store calls moved to the asked distance.
-  const base: Points = c.lowServer ?? c.service
-  const shift = c.networkStore ? c.storeOpsPerRequest * (storeRttMs * 1000 - c.storeRttUs) : 0
   const [app, store, network] = stations.map((x) => x.demandUs) as [number, number, number]
   return {
     cell: c.cell, instances, storeRttMs, maxRps: b.maxRps, bottleneck: b.at.name,
-    p99UsAtHalfLoad: quantileWithWaits(base.map((x) => Math.max(0, x + shift)), waits, 0.99),
+    p99UsAtHalfLoad: null,
     coresPer10kRps: (instances + storeCores(c, o)) * 10_000 / b.maxRps,
     demandUs: { app, store, network },
   }
@@ -268,22 +167,4 @@ export function fleet(cells: Calibrated[], instances: number[], rttMs: number[],
     }
   }
   return { rows, notes }
-}
-
-/** The open-loop points of every calibrated cell. */
-export function validation(results: ResultsFile, cells: Calibrated[]): ValidationRow[] {
-  return cells.flatMap((c) => validate(c, results.cells.find((x) => x.id === c.cell)?.openLoop ?? []))
-}
-
-/** Predicted p99 against load for the cell as the run had it (its instances, store and distance), from 5% to 95%. */
-export function loadCurve(c: Calibrated): { cell: string; points: { load: number; rps: number; p99Us: number }[] } {
-  if (!c.lowLatency) return { cell: c.cell, points: [] }
-  const max = bottleneck(stationsOf(c, c.instances)).maxRps
-  const points = []
-  for (let k = 1; k <= 19; k++) {
-    const load = k / 20
-    const rps = load * max
-    points.push({ load, rps, p99Us: quantileWithWaits(c.lowLatency, waitsAt(c, rps, c.instances).waits, 0.99) })
-  }
-  return { cell: c.cell, points }
 }

@@ -3,7 +3,6 @@
 // run. The fleet model takes it as everything outside the app at each rate: the driver, the
 // kernel's loopback, HTTP parsing on both sides, and a server that sleeps between requests waking
 // up for each (docs/model.md, "What feeds the model").
-import * as hdr from 'hdr-histogram-js'
 import type { FloorMeasurement, FloorPoint } from '../contracts/results.ts'
 import type { RunEvent } from '../contracts/events.ts'
 import type { Scenario } from '../contracts/scenario.ts'
@@ -62,15 +61,15 @@ export function floorPoints(events: RunEvent[]): FloorPoint[] {
   const by = new Map<number, FloorMeasurement[]>()
   for (const e of events) if (e.type === 'floor-measured') by.set(e.measurement.rate, [...(by.get(e.measurement.rate) ?? []), (e as FloorMeasured).measurement])
   return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([rate, ms]) => {
-    const merged = newHistogram()
-    for (const m of ms) merged.add(hdr.decodeFromCompressedBase64(m.latencyHistogram))
+    // The round whose p99 is the median's (the lower middle of an even count): its distribution reads as the cells' points do, medians over rounds.
+    const typical = [...ms].sort((a, b) => a.latencyUs.p99 - b.latencyUs.p99)[Math.floor((ms.length - 1) / 2)]!
     const med = (pick: (m: FloorMeasurement) => number) => median(ms.map(pick))
     return {
       rate, achievedRate: med((m) => m.achievedRate),
       latencyUs: { p50: med((m) => m.latencyUs.p50), p90: med((m) => m.latencyUs.p90), p99: med((m) => m.latencyUs.p99), max: Math.max(...ms.map((m) => m.latencyUs.max)) },
       serverTimeUs: { p50: med((m) => m.serverTimeUs.p50), p99: med((m) => m.serverTimeUs.p99) },
       heldRounds: ms.filter((m) => m.held).length, rounds: ms.length,
-      latencyHistogram: hdr.encodeIntoCompressedBase64(merged),
+      latencyHistogram: typical.latencyHistogram,
     }
   })
 }

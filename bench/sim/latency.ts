@@ -1,0 +1,278 @@
+// The fleet model's latency layer (docs/model.md, "The latency model"): the DES driven as the run
+// was (its arrival process, round robin over its instances, the cores they shared), each request's
+// time in the server drawn from what the servers measured at low load, its store calls visits to
+// the store's queue, a wake-up for a request that finds its core asleep, and the time outside the
+// servers taken from the driver's floor at that rate. Pure: calibration in, predictions out.
+import { cpuCount } from '../affinity.ts'
+import { median } from '../stats.ts'
+import type { FloorPoint, OpenLoopPoint, ResultsFile } from '../contracts/results.ts'
+import type { Calibrated } from './calibrate.ts'
+import { simulate, wakeAt, type DesOptions } from './des.ts'
+import { pointsFromHistograms, quantileOf, type Points } from './queueing.ts'
+
+/** Points at or under this share of the cell's measured capacity (its closed-loop rate in the run) are judged. */
+export const JUDGED_CAPACITY = 0.7
+/** A point's p50 holds within this share of the measured p50, its p99 within the second. */
+export const TOLERANCE = { p50: 0.25, p99: 0.5 } as const
+/** A layer (a cell, or every cell at one instance count) is published where at least these shares of its judged points held. */
+export const TARGET_SHARE = { p50: 0.8, p99: 0.6 } as const
+/** Requests the DES runs per predicted point (at least a second of arrivals). */
+const REQUESTS = 20_000
+
+/**
+ * The driver's floor as the model reads it, per floor rate: the idle gap its server slept between
+ * requests, the wake-up that gap cost (the floor's p50 outside the server above the busiest rate's),
+ * and the time outside the server less that wake-up (the client and the loopback), as points.
+ */
+export interface FloorModel {
+  rates: number[]
+  gapUs: number[]
+  wakeUs: number[]
+  /** Outside the server at each floor rate, its wake-up taken out, µs. */
+  outside: Points[]
+  /** The wake-up table by idle gap, ascending (what the DES charges a request that finds its core asleep). */
+  wake: { gapUs: number[]; us: number[] }
+  /** The answering server's own time above the busiest rate's, by how long it slept: what a process pays inside itself after sleeping (the DES adds it to a request that finds its instance idle). */
+  instanceWake: { gapUs: number[]; us: number[] }
+}
+
+/** A table that only falls as the rate rises (its value at each rate at least the next busier rate's), less its busiest value. */
+function fallingFromBusiest(values: number[]): number[] {
+  const ref = values[values.length - 1]!
+  const out = values.map(() => 0)
+  let least = 0
+  for (let k = values.length - 1; k >= 0; k--) { least = Math.max(least, values[k]! - ref); out[k] = least }
+  return out
+}
+
+/** The floor model from a run's driver floor (the rates the driver held), or null without one. */
+export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
+  const held = (floor ?? []).filter((p) => p.heldRounds > 0).sort((a, b) => a.rate - b.rate)
+  if (held.length < 2) return null
+  const outsideAll = held.map((p) => pointsFromHistograms([p.latencyHistogram])!.map((x) => Math.max(0, x - p.serverTimeUs.p50)))
+  const p50 = outsideAll.map((o) => quantileOf(o, 0.5))
+  // The wake-up falls as the rate rises (shorter sleeps); noise between neighbouring rates is not a
+  // wake-up, so the table is made monotone from the busiest rate down.
+  const wakeUs = fallingFromBusiest(p50)
+  const coldUs = fallingFromBusiest(held.map((p) => p.serverTimeUs.p50))
+  const gapUs = held.map((p) => Math.max(0, 1e6 / p.rate - p.serverTimeUs.p50))
+  const order = gapUs.map((_, k) => k).sort((a, b) => gapUs[a]! - gapUs[b]!)
+  return {
+    rates: held.map((p) => p.rate), gapUs, wakeUs,
+    outside: outsideAll.map((o, k) => o.map((x) => Math.max(0, x - wakeUs[k]!))),
+    wake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => wakeUs[k]!) },
+    instanceWake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => coldUs[k]!) },
+  }
+}
+
+/** Outside the servers at `rate`: the two floor rates around it mixed by log distance (the nearest alone past the ends). */
+export function outsideAt(f: FloorModel, rate: number): Points {
+  const { rates, outside } = f
+  if (rate <= rates[0]!) return outside[0]!
+  if (rate >= rates[rates.length - 1]!) return outside[outside.length - 1]!
+  const k = rates.findIndex((r) => r >= rate)
+  const a = (Math.log(rate) - Math.log(rates[k - 1]!)) / (Math.log(rates[k]!) - Math.log(rates[k - 1]!))
+  const lo = outside[k - 1]!
+  const hi = outside[k]!
+  const n = lo.length
+  const take = Math.round(a * n)
+  const mixed = new Float64Array(n)
+  // Every other point of each, in proportion: a sample of the mixture.
+  for (let i = 0; i < n; i++) mixed[i] = i < take ? hi[Math.floor((i + 0.5) * hi.length / take)]! : lo[Math.floor((i - take + 0.5) * lo.length / (n - take))]!
+  return mixed.sort()
+}
+
+/** How many cores the run's servers had: the instances share them (two instances on one core are one queue). */
+export function serverCores(results: ResultsFile): number {
+  const a = results.environment.cpuAffinity
+  return a ? cpuCount(a.server) : results.environment.cpus.count
+}
+
+/** What the DES needs for one cell: the run's arrivals, its instances on their cores, its measured times. */
+export interface LatencyInputs {
+  arrivals: 'constant' | 'poisson'
+  cores: number
+  floor: FloorModel | null
+  /** A per-connection store's servers (PostgreSQL's host cores). */
+  storeHostCores: number
+}
+
+/** The DES options for a cell at `rate` (its instances, cores and arrivals unless asked otherwise). */
+export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): DesOptions | null {
+  if (!c.ownPoints || !c.own) return null
+  const instances = over.instances ?? c.instances
+  const requests = Math.max(REQUESTS, rate)
+  // The servers' own times were measured at the lowest rate, each instance asleep about N / rate
+  // between requests: what that sleep cost inside them is taken out, and the DES adds back what
+  // each request's own instance sleep costs.
+  const f = inputs.floor
+  const lowGap = c.lowLoad ? Math.max(0, c.instances * 1e6 / c.lowLoad.rate - c.own.meanUs) : 0
+  const cold = f ? wakeAt(f.instanceWake, lowGap) : 0
+  return {
+    seed: 1, instances, rate, durationUs: requests / rate * 1e6, arrivals: inputs.arrivals,
+    appUs: { kind: 'points', points: cold > 0 ? c.ownPoints.map((x) => Math.max(1, x - cold)) : c.ownPoints }, occupancy: c.own.occupancy,
+    instanceWake: f?.instanceWake ?? null,
+    coreOf: Array.from({ length: instances }, (_, i) => i % Math.max(1, inputs.cores)),
+    storeOps: c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest : 0,
+    storeUs: c.networkStore && c.storeCpuUsPerOp !== null ? { kind: 'det', value: c.storeCpuUsPerOp } : null,
+    storeServers: c.storeServers ?? inputs.storeHostCores, storeRttUs: 0, storeInApp: true,
+    wake: inputs.floor?.wake ?? null,
+    outsideUs: inputs.floor ? { kind: 'points', points: outsideAt(inputs.floor, rate) } : null,
+    ...over,
+  }
+}
+
+/** The DES's p50 and p99 for a cell at `rate`, with its mean wake-up and its cores' busy share. */
+export function predictAt(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): { p50Us: number; p99Us: number; meanWakeUs: number; busyShare: number } | null {
+  const o = desOptions(c, rate, inputs, over)
+  if (!o) return null
+  const r = simulate(o)
+  return { p50Us: quantileOf(r.responseUs, 0.5), p99Us: quantileOf(r.responseUs, 0.99), meanWakeUs: r.meanWakeUs, busyShare: r.appBusyShare }
+}
+
+export const pct = (predicted: number, measured: number) => (measured > 0 ? (predicted - measured) / measured * 100 : 0)
+
+/** The kinds of reason a prediction can miss by, each explained once on the page. */
+export const MISS_REASONS = {
+  'rate-not-held': 'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point measures the client as much as the server',
+  'driver-lag': 'the load driver\'s own lateness at this point is far above its floor at the same rate: it shared its CPU with Redis and the machine\'s other work, and a late send counts against the request',
+  'pauses': 'the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times the median, and the servers\' own p99 here is far above their low-load one',
+  'server-time-changes': 'the servers\' own p50 request time here is not the low-load one the model draws from: it fell (a busy server\'s caches stay warm) or grew (it waited on something the model does not hold: the store\'s connection, its CPU shared with the driver)',
+  'cpu-changes': 'the servers\' CPU per request here is not the calibrated one (a lightly loaded server pays idle wake-ups per request, a busy one batches them), so their queue is not the one the model built',
+} as const
+export type MissReason = keyof typeof MISS_REASONS
+
+export interface ValidationRow {
+  cell: string
+  instances: number
+  arrivals: 'constant' | 'poisson'
+  rate: number
+  fraction: number | null
+  /** The point the calibration was taken from (the servers' own time): shown, not judged. */
+  calibration: boolean
+  /** The rate's share of the cell's measured capacity (its closed-loop rate in the run). */
+  load: number
+  measured: { p50Us: number; p99Us: number; cpuUsPerRequest: number; serverP50Us: number | null; sendLagP99Us: number | null }
+  predicted: { p50Us: number; p99Us: number; meanWakeUs: number }
+  /** The analytic cross-check (M/G/1 wait, Poisson arrivals, on the same service and outside times): a bound above constant arrivals' queueing. */
+  bound: { p99Us: number } | null
+  errorPct: { p50: number; p99: number }
+  /** Each quantile within its tolerance; null where the point is not judged. */
+  within: { p50: boolean; p99: boolean } | null
+  holds: boolean | null
+  reasons: { code: MissReason; figures: string }[] | null
+  why: string | null
+}
+
+function sendLagP99(p: OpenLoopPoint): number | null {
+  const xs = p.rounds.map((r) => r.sendLagUs?.p99).filter((x): x is number => typeof x === 'number')
+  return xs.length ? median(xs) : null
+}
+
+function serverQ(p: OpenLoopPoint, q: 'p50' | 'p99'): number | null {
+  const xs = p.rounds.filter((r) => r.serverTimeUs).map((r) => r.serverTimeUs[q])
+  return xs.length ? median(xs) : null
+}
+
+/** Why a prediction missed, read off the measurements at that point: each reason with its figures. */
+function whyMissed(c: Calibrated, p: OpenLoopPoint, floorLagP99: number | null, err: { p50: number; p99: number }): { code: MissReason; figures: string }[] {
+  const reasons: { code: MissReason; figures: string }[] = []
+  const lag = sendLagP99(p)
+  if (p.heldRounds < p.rounds.length) reasons.push({ code: 'rate-not-held', figures: `not held in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds` })
+  if (Math.abs(err.p99) > TOLERANCE.p99 * 100 && lag !== null && lag > 2 * (floorLagP99 ?? 0) && lag > p.latencyUs.p99 / 4) reasons.push({ code: 'driver-lag', figures: `send lag p99 ${(lag / 1000).toFixed(1)} ms${floorLagP99 === null ? '' : `, ${(floorLagP99 / 1000).toFixed(1)} ms in the floor`}` })
+  const lowP99 = c.lowLoad?.serverTimeUs.p99 ?? null
+  const hereP99 = serverQ(p, 'p99')
+  if (err.p99 < -TOLERANCE.p99 * 100 && p.latencyUs.max > 20 * p.latencyUs.p50 && hereP99 !== null && lowP99 !== null && hereP99 > 2 * lowP99) reasons.push({ code: 'pauses', figures: `max ${(p.latencyUs.max / 1000).toFixed(1)} ms, median ${(p.latencyUs.p50 / 1000).toFixed(2)} ms; servers' p99 ${(hereP99 / 1000).toFixed(2)} ms here, ${(lowP99 / 1000).toFixed(2)} ms at low load` })
+  const here = serverQ(p, 'p50')
+  const low = c.lowLoad?.serverTimeUs.p50 ?? null
+  if (Math.abs(err.p50) > TOLERANCE.p50 * 100 && here !== null && low !== null && Math.abs(here - low) > TOLERANCE.p50 * low && Math.sign(low - here) === Math.sign(err.p50)) reasons.push({ code: 'server-time-changes', figures: `${here.toFixed(0)} µs here, ${low.toFixed(0)} µs at ${Math.round(c.lowLoad!.rate)}/s` })
+  const cpuGap = (p.cpuUsPerRequest - c.serverCpuUsPerRequest) / c.serverCpuUsPerRequest
+  if ((err.p50 < -TOLERANCE.p50 * 100 || err.p99 < -TOLERANCE.p99 * 100) && cpuGap > TOLERANCE.p50) reasons.push({ code: 'cpu-changes', figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${c.serverCpuUsPerRequest.toFixed(0)} µs calibrated` })
+  return reasons
+}
+
+/** Each open-loop point of a cell predicted by the DES from the calibration alone, beside its measurement. */
+export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: number | null, inputs: LatencyInputs, floor: FloorPoint[] | undefined, bound: (rate: number) => number | null): ValidationRow[] {
+  if (!c.lowLoad || !c.ownPoints) return []
+  const floorLag = (rate: number) => {
+    const held = (floor ?? []).filter((f) => f.heldRounds > 0)
+    return held.length ? held.reduce((a, b) => (Math.abs(Math.log(b.rate / rate)) < Math.abs(Math.log(a.rate / rate)) ? b : a)).latencyUs.p99 : null
+  }
+  return points.filter((p) => p.rounds.length > 0).flatMap((p) => {
+    const pred = predictAt(c, p.achievedRate, inputs)
+    if (!pred) return []
+    const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
+    const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
+    const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
+    const judged = !calibration && load <= JUDGED_CAPACITY + 1e-9 && inputs.floor !== null
+    const within = judged ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 } : null
+    const holds = within ? within.p50 && within.p99 : null
+    const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct) : null
+    const b = bound(p.achievedRate)
+    return [{
+      cell: c.cell, instances: c.instances, arrivals: inputs.arrivals, rate: p.achievedRate, fraction: p.fraction, calibration, load,
+      measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, serverP50Us: serverQ(p, 'p50'), sendLagP99Us: sendLagP99(p) },
+      predicted: pred && { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs },
+      bound: b === null ? null : { p99Us: b },
+      errorPct, within, holds, reasons,
+      why: reasons === null ? null : reasons.length ? reasons.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ') : 'not known from these measurements',
+    }]
+  })
+}
+
+/** A layer's verdict: its judged points, the shares within each tolerance, and whether both targets were met. */
+export interface LayerVerdict {
+  /** A cell id, or `${n} instance(s)` for every cell at that count. */
+  layer: string
+  instances: number
+  arrivals: 'constant' | 'poisson'
+  judged: number
+  p50Within: number
+  p99Within: number
+  /** Both shares at their targets (and at least 2 points judged). */
+  holds: boolean
+}
+
+export function verdict(layer: string, rows: ValidationRow[]): LayerVerdict | null {
+  const judged = rows.filter((r) => r.within !== null)
+  if (!rows.length) return null
+  const share = (k: 'p50' | 'p99') => (judged.length ? judged.filter((r) => r.within![k]).length / judged.length : 0)
+  const p50Within = share('p50')
+  const p99Within = share('p99')
+  return { layer, instances: rows[0]!.instances, arrivals: rows[0]!.arrivals, judged: judged.length, p50Within, p99Within, holds: judged.length >= 2 && p50Within >= TARGET_SHARE.p50 && p99Within >= TARGET_SHARE.p99 }
+}
+
+/** The verdict for every instance count the run had, and for each cell. */
+export function layers(rows: ValidationRow[]): { byInstances: LayerVerdict[]; byCell: LayerVerdict[] } {
+  const counts = [...new Set(rows.map((r) => r.instances))].sort((a, b) => a - b)
+  const cells = [...new Set(rows.map((r) => r.cell))]
+  return {
+    byInstances: counts.flatMap((n) => verdict(`${n} instance${n === 1 ? '' : 's'}`, rows.filter((r) => r.instances === n)) ?? []),
+    byCell: cells.flatMap((id) => verdict(id, rows.filter((r) => r.cell === id)) ?? []),
+  }
+}
+
+/** Predicted p50 and p99 against load for the cell as the run had it (its instances, cores and arrivals), 10% to 90% of its measured capacity. */
+export function loadCurve(c: Calibrated, capacityRps: number | null, inputs: LatencyInputs): { cell: string; points: { load: number; rps: number; p50Us: number; p99Us: number }[] } {
+  if (!c.ownPoints || !capacityRps) return { cell: c.cell, points: [] }
+  const points = []
+  for (let k = 1; k <= 9; k++) {
+    const load = k / 10
+    const rps = load * capacityRps
+    const p = predictAt(c, rps, inputs, { durationUs: 10_000 / rps * 1e6 })
+    if (p) points.push({ load, rps, p50Us: p.p50Us, p99Us: p.p99Us })
+  }
+  return { cell: c.cell, points }
+}
+
+/** The server-side p99 of a fleet at `rate` (a core each, Poisson arrivals: many users), its store `storeRttMs` away: the DES without what lies outside the servers. */
+export function fleetP99(c: Calibrated, instances: number, rate: number, storeRttMs: number, floor: FloorModel | null, storeHostCores: number): number | null {
+  const p = predictAt(c, rate, { arrivals: 'poisson', cores: instances, floor, storeHostCores }, {
+    instances, durationUs: Math.max(8_000, instances * 200) / rate * 1e6, outsideUs: null,
+    // Each store call moved from the run's distance to the asked one.
+    storeRttUs: c.networkStore ? storeRttMs * 1000 - c.storeRttUs : 0,
+  })
+  return p && p.p99Us
+}
+
+export { wakeAt }
