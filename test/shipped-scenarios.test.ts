@@ -1,3 +1,4 @@
+import type { Simulation } from '../bench/sim/simulation.ts'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -58,6 +59,13 @@ describe('every shipped scenario runs in smoke mode with every cell ok', { concu
         // Every calibrated cell has its fleet, or a note that says why not.
         for (const c of sim.calibration) assert.ok(sim.fleet.some((r) => r.cell === c.cell) || sim.fleetNotes.some((n) => n.startsWith(`${c.cell}: no fleet modelled`)), c.cell)
         assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /<a href="simulation.html">its page<\/a>/)
+        // An open-loop run measured the driver's floor, and the model replays each cell as it ran.
+        if (results.scenario.load.mode === 'open') {
+          const full = sim as unknown as Simulation
+          assert.ok((results.driverFloor?.length ?? 0) >= 2, 'the driver floor')
+          for (const v of full.validation) assert.deepEqual([v.instances, v.arrivals], [results.cells.find((c) => c.id === v.cell)!.instances, results.scenario.load.arrivals], v.cell)
+          for (const c of full.calibration) assert.ok(c.sources.some((x) => x.quantity === 'outside the servers'), c.cell)
+        }
       }
     })
   }

@@ -50,6 +50,8 @@ export interface Calibration {
    * time: the CPU per request with the servers busy over the mean of those times.
    */
   own: { from: string; meanUs: number; p50Us: number; p99Us: number; maxUs: number; occupancy: number } | null
+  /** Which measurement calibrates each model quantity (docs/model.md, "What feeds the latency model"). */
+  sources: { quantity: string; from: string }[]
   /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store (PostgreSQL: its host's cores, a model option). */
   storeServers: number | null
 }
@@ -173,6 +175,19 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
         meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!, occupancy: ownM.mean > 0 ? cpu / ownM.mean : 1,
       } : null,
       storeServers: prov === null || !networkStore || prov.threading === 'per-connection' ? null : Math.max(1, prov.processes),
+      sources: [
+        { quantity: 'service demand (capacity)', from: meanFrom },
+        ...(ownPoints ? [
+          { quantity: 'time in the server (sampled per request)', from: `servers' own request times at ${Math.round(low!.achievedRate)}/s, the lowest rate the driver held${low!.rounds.every((r) => r.serverTimeHistogram) ? ' (every request, from the windows\' histograms)' : ' (rebuilt from the windows\' p50, p90, p99, max and mean: an older run)'}` },
+          { quantity: 'core occupancy per µs in the server', from: `${meanFrom} over the mean of those times` },
+        ] : []),
+        ...(networkStore ? [
+          { quantity: 'store service per operation', from: own !== null ? 'INFO cpu over this cell\'s windows, per command Redis counted (INFO commandstats)' : donor ? `INFO cpu of ${donor.cell}` : 'not measured' },
+          { quantity: 'store operations per request', from: 'the store\'s own command counts per request' },
+        ] : []),
+        { quantity: 'outside the servers', from: results.driverFloor?.length ? 'the driver\'s floor at the rate (a server that answers at once, pinned where the servers run), less that server\'s own time' : 'not measured in this run: no latency is judged' },
+        { quantity: 'wake-ups (a core asleep, a process idle)', from: results.driverFloor?.length ? 'the floor\'s p50 outside its server and its server\'s own p50, each above the busiest rate\'s, against the idle gap' : 'not measured in this run' },
+      ],
       service,
       ownPoints,
       lowLatency: low ? pointsFromQuantiles({ p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }) : null,

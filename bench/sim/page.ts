@@ -1,8 +1,8 @@
 // The simulation's HTML page: what the model predicts for a fleet, set beside what the run measured.
 import { esc, num } from '../format.ts'
 import type { Simulation } from './simulation.ts'
-import { JUDGED_LOAD, TOLERATED_ERROR } from './model.ts'
-import { faultsHtml, ms, signed, validationHtml } from './tables.ts'
+import { faultsHtml, layerText, ms, signed, validationHtml } from './tables.ts'
+import { TOLERATED_ERROR } from './model.ts'
 import type { CellResult } from '../contracts/results.ts'
 import { cellColors, chartGrid, chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
 
@@ -47,17 +47,17 @@ export function simulationCharts(sim: Simulation): ChartSpec[] {
   if (curves.length) {
     charts.push({
       id: 'sim-p99-load',
-      title: 'p99 latency against load: predicted (line) and measured (points)',
-      caption: `The model's p99 (the low-load latency plus the M/G/1 wait at each instance and at the store) against the busiest station's share of its capacity, as the run had it (instances, store, distance); the measured open-loop p99 at each point as dots. Judged at or under ${JUDGED_LOAD * 100}% load: past ±${TOLERATED_ERROR * 100}% the model does not hold there (table below). Log scale.`,
+      title: 'Latency against load: predicted p50 and p99 (lines) and measured (points)',
+      caption: `The DES's p50 and p99 for each cell as the run had it (${sim.model.arrivals} arrivals, its instances round robin on ${sim.model.serverCores} server core${sim.model.serverCores === 1 ? '' : 's'}, the driver's floor outside the servers) against the rate's share of the cell's measured capacity; the measured open-loop p50 and p99 at each point as dots. Judged at or under ${sim.model.judgedCapacity * 100}% of capacity, p50 within ±${sim.model.tolerancePct.p50}% and p99 within ±${sim.model.tolerancePct.p99}% (table below). Log scale.`,
       config: {
         type: 'line',
         data: {
-          datasets: curves.flatMap((c) => [
-            { label: `${c.cell} predicted`, data: c.points.map((p) => ({ x: p.load, y: Math.round(p.p99Us) })), borderColor: color.get(c.cell), backgroundColor: color.get(c.cell), showLine: true, fill: false, pointRadius: 0 },
-            { label: `${c.cell} measured`, data: sim.validation.filter((v) => v.cell === c.cell).map((v) => ({ x: Number(v.load.toFixed(3)), y: v.measured.p99Us })), borderColor: color.get(c.cell), backgroundColor: color.get(c.cell), showLine: false, pointRadius: 4, pointStyle: 'rectRot' },
-          ]),
+          datasets: curves.flatMap((c) => (['p50', 'p99'] as const).flatMap((q) => [
+            { label: `${c.cell} ${q} predicted`, data: c.points.map((p) => ({ x: p.load, y: Math.round(q === 'p50' ? p.p50Us : p.p99Us) })), borderColor: color.get(c.cell), backgroundColor: color.get(c.cell), showLine: true, fill: false, pointRadius: 0, borderDash: q === 'p50' ? [4, 3] : [] },
+            { label: `${c.cell} ${q} measured`, data: sim.validation.filter((v) => v.cell === c.cell).map((v) => ({ x: Number(v.load.toFixed(3)), y: q === 'p50' ? v.measured.p50Us : v.measured.p99Us })), borderColor: color.get(c.cell), backgroundColor: color.get(c.cell), showLine: false, pointRadius: 4, pointStyle: q === 'p50' ? 'circle' : 'rectRot' },
+          ])),
         },
-        options: lineOptions({ type: 'linear', min: 0, max: 1, title: { display: true, text: 'load (busiest station, share of capacity)' } }, { type: 'logarithmic', title: { display: true, text: 'p99 µs (log scale)' } }),
+        options: lineOptions({ type: 'linear', min: 0, max: 1, title: { display: true, text: 'rate, share of the cell\'s measured capacity' } }, { type: 'logarithmic', title: { display: true, text: 'latency µs (log scale)' } }),
       },
     })
   }
@@ -74,9 +74,9 @@ function distanceHtml(sim: Simulation): string {
 }
 
 function fleetHtml(sim: Simulation): string {
-  const rows = sim.fleet.map((r) => `<tr><td>${esc(r.cell)}</td><td class="n">${r.instances}</td><td class="n">${num(r.storeRttMs, 1)}</td><td class="n">${num(r.maxRps, 0)}</td><td>${r.bottleneck}</td><td class="n">${ms(r.p99UsAtHalfLoad)}</td><td class="n">${num(r.coresPer10kRps, 2)}</td></tr>`)
+  const rows = sim.fleet.map((r) => `<tr><td>${esc(r.cell)}</td><td class="n">${r.instances}</td><td class="n">${num(r.storeRttMs, 1)}</td><td class="n">${num(r.maxRps, 0)}</td><td>${r.bottleneck}</td><td class="n">${r.p99UsAtHalfLoad === null ? '<span class="muted">bound only</span>' : ms(r.p99UsAtHalfLoad)}</td><td class="n">${num(r.coresPer10kRps, 2)}</td></tr>`)
   return `<details><summary>Every fleet the model computed (${sim.fleet.length} rows)</summary>
-<table><thead><tr><th>cell</th><th>instances</th><th>store RTT ms</th><th>max req/s</th><th>bottleneck</th><th>p99 ms at half load (server side)</th><th>cores per 10k req/s</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></details>
+<table><thead><tr><th>cell</th><th>instances</th><th>store RTT ms</th><th>max req/s</th><th>bottleneck</th><th>p99 ms at half load (server side; only where the cell's latency held)</th><th>cores per 10k req/s</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></details>
 ${sim.fleetNotes.length ? `<ul>${sim.fleetNotes.map((n) => `<li class="muted">${esc(n)}</li>`).join('')}</ul>` : ''}`
 }
 
@@ -88,22 +88,32 @@ function headline(sim: Simulation): string[] {
     const a = sim.fleet.find((r) => r.cell === c.cell && r.instances === top && r.storeRttMs === near)
     const b = sim.fleet.find((r) => r.cell === c.cell && r.instances === top && r.storeRttMs === far)
     if (!a || !b) return []
-    return [`${c.cell}: ${top} instances reach ${num(a.maxRps, 0)} req/s (bottleneck: ${a.bottleneck}), ${num(a.coresPer10kRps, 2)} cores per 10,000 req/s; p99 at half load ${ms(a.p99UsAtHalfLoad)} ms with the store ${near} ms away, ${ms(b.p99UsAtHalfLoad)} ms at ${far} ms.`]
+    const capacity = `${c.cell}: ${top} instances reach at most ${num(a.maxRps, 0)} req/s (a capacity bound; bottleneck: ${a.bottleneck}), ${num(a.coresPer10kRps, 2)} cores per 10,000 req/s`
+    // A latency is stated only where this cell's latency layer held in the run's own validation.
+    const v = sim.layers.byCell.find((x) => x.layer === c.cell)
+    if (a.p99UsAtHalfLoad === null || b.p99UsAtHalfLoad === null || !v?.holds) return [`${capacity}; no latency is stated for it: ${v && v.judged > 0 ? `its latency layer did not hold in this run (${layerText(sim, v)})` : 'no open-loop point of it was judged'}.`]
+    return [`${capacity}; server-side p99 at half load ${ms(a.p99UsAtHalfLoad)} ms with the store ${near} ms away, ${ms(b.p99UsAtHalfLoad)} ms at ${far} ms (the DES, whose p50 held within ±${sim.model.tolerancePct.p50}% at ${num(v.p50Within * 100, 0)}% and p99 within ±${sim.model.tolerancePct.p99}% at ${num(v.p99Within * 100, 0)}% of this cell's ${v.judged} judged points).`]
   })
 }
 
 function calibrationHtml(sim: Simulation): string {
-  const rows = sim.calibration.map((c) => `<tr><td>${esc(c.cell)}</td><td class="n">${num(c.serviceTimeUs.mean)}</td><td class="n">${num(c.serviceTimeUs.p50)} / ${num(c.serviceTimeUs.p99)}</td><td class="n">${num(c.serviceTimeUs.scv, 2)}</td><td class="n">${c.storeCpuUsPerOp === null ? '–' : num(c.storeCpuUsPerOp)}</td><td class="n">${num(c.storeOpsPerRequest, 3)}</td><td class="n">${num(c.storeRttUs / 1000, 2)}</td><td class="n">${c.lowLoad ? `${num(c.lowLoad.rate, 0)}/s: ${ms(c.lowLoad.latencyUs.p50)} / ${ms(c.lowLoad.latencyUs.p99)}` : '–'}</td><td class="muted">${esc(`mean: ${c.serviceTimeUs.meanFrom}; shape: ${c.serviceTimeUs.shapeFrom}${c.storeCpuFrom ? `; store: ${c.storeCpuFrom}` : ''}`)}</td></tr>`)
-  return `<table><thead><tr><th>cell</th><th>service µs mean</th><th>p50 / p99</th><th>SCV</th><th>store CPU µs/op</th><th>store ops/req</th><th>added RTT ms</th><th>low load: p50 / p99 ms</th><th>from</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
-${sim.skipped.length ? `<p class="muted">Not modelled: ${esc(sim.skipped.map((s) => `${s.cell} (${s.reason})`).join('; '))}.</p>` : ''}`
+  const rows = sim.calibration.map((c) => `<tr><td>${esc(c.cell)}</td><td class="n">${c.instances}</td><td class="n">${num(c.serverCpuUsPerRequest)}</td><td class="n">${c.own ? `${num(c.own.meanUs)} / ${num(c.own.p50Us)} / ${num(c.own.p99Us)}` : '–'}</td><td class="n">${c.own ? num(c.own.occupancy, 2) : '–'}</td><td class="n">${c.storeCpuUsPerOp === null ? '–' : num(c.storeCpuUsPerOp)}</td><td class="n">${num(c.storeOpsPerRequest, 3)}</td><td class="n">${num(c.storeRttUs / 1000, 2)}</td><td class="n">${c.lowLoad ? `${num(c.lowLoad.rate, 0)}/s: ${ms(c.lowLoad.latencyUs.p50)} / ${ms(c.lowLoad.latencyUs.p99)}` : '–'}</td><td class="muted">${esc(`CPU: ${c.serviceTimeUs.meanFrom}${c.own ? `; time in the server: ${c.own.from}` : ''}${c.storeCpuFrom ? `; store: ${c.storeCpuFrom}` : ''}`)}</td></tr>`)
+  const floor = sim.floor?.length
+    ? `<p>The driver's floor (a server that answers at once, pinned where the servers run; the round whose p99 is the median), as the model reads it: the time outside the servers at each rate, the wake-up that rate's sleep cost (its p50 above the busiest rate's), and the gap slept.</p>
+<table><thead><tr><th>req/s</th><th>idle gap µs</th><th>wake-up µs</th><th>outside the server, p50 / p99 ms (wake-up taken out)</th></tr></thead><tbody>${sim.floor.map((f) => `<tr><td class="n">${num(f.rate, 0)}</td><td class="n">${num(f.gapUs, 0)}</td><td class="n">${num(f.wakeUs, 0)}</td><td class="n">${ms(f.outsideP50Us)} / ${ms(f.outsideP99Us)}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="warn">This run did not measure the driver\'s floor (an older run, a remote or namespace run): the latency layer has nothing to put outside the servers, so no point is judged and the fleet table states capacity bounds only.</p>'
+  return `<table><thead><tr><th>cell</th><th>instances</th><th>CPU µs/req (busy)</th><th>time in the server µs: mean / p50 / p99</th><th>occupancy</th><th>store CPU µs/op</th><th>store ops/req</th><th>added RTT ms</th><th>low load: p50 / p99 ms</th><th>from</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
+${sim.skipped.length ? `<p class="muted">Not modelled: ${esc(sim.skipped.map((s) => `${s.cell} (${s.reason})`).join('; '))}.</p>` : ''}
+${floor}`
 }
 
 const ASSUMPTIONS = `<ul>
-<li>Each app instance is one single-threaded queue (Node runs a request's JavaScript on one thread) with one core; a round-robin balancer gives each of N instances a 1/N share of Poisson arrivals. Service time: the cell's server CPU per request with the servers busy (closed loop), its shape from the servers' own request time at the lowest open-loop rate. CPU per request falls as load rises (a busy server batches wake-ups and reads), so a lightly loaded fleet costs more per request than the model says.</li>
-<li>Latency below the knee: M/G/1 (Pollaczek-Khinchine, exact for the mean wait with the measured moments); its distribution taken as "no wait with probability 1 − ρ, else exponential" (exact for M/M/1, the right mean and share of waiting requests otherwise), added to the latency measured at low load. The client's own overhead on this machine is in that low-load latency, and the low-load point's own small wait is counted twice.</li>
-<li>The store is one single-threaded Redis (three masters for a cluster, keys spread evenly), or a PostgreSQL whose backends (a process per connection) share its host's cores (<code>--store-cores</code>, ${'${STORE_CORES}'}), each operation a fixed time (its CPU per operation from Redis's INFO cpu, or the scheduler's account of every PostgreSQL process over its statements, measured with the servers busy); the network a delay per store call (the round trip, added to the low-load server time) and one ${'${LINK}'} Gbit/s link that every request and response crosses. Bandwidth between servers and store, the balancer's own cost, TLS, and several cores per instance are not modelled.</li>
+<li><strong>Capacity (a bound):</strong> each app instance is one single-threaded queue (Node runs a request's JavaScript on one thread) with a core of its own in a fleet; its demand is the cell's server CPU per request with the servers busy (closed loop). The bottleneck law gives the most a fleet can serve: app instances, the store, the link. CPU per request falls as load rises (a busy server batches wake-ups and reads), so a lightly loaded fleet costs more per request than the bound says.</li>
+<li><strong>Latency (the DES, published only where it held):</strong> the run replayed request by request: its arrival process (evenly spaced or Poisson, as the scenario ran), round robin over its instances, the instances on the cores they had (here ${'${CORES}'}; instances that share a core share its queue), each request's time in the server drawn from the servers' own request times at the lowest rate (every request of those windows), its core occupied that time x the busy CPU per request over their mean, each store call a visit to the store's queue (one Redis, a cluster's masters by slot) at its measured CPU per operation, and the time outside the servers (the client, the kernel's loopback) drawn from the driver's floor at that rate. A request that finds its core asleep pays a wake-up, and one that finds its process idle is slower inside it, by how long they slept: both read off the floor (a server that answers at once, where the servers run, at 500 to 16,000 requests/s), never off the points the model is judged on.</li>
+<li><strong>Cross-check:</strong> M/G/1 (Pollaczek-Khinchine with the busy CPU's mean and the measured shape, Poisson arrivals, an instance a core) beside each point: a bound above the queueing of evenly spaced arrivals, not a prediction.</li>
+<li>The store is one single-threaded Redis (three masters for a cluster, keys spread evenly), or a PostgreSQL whose backends (a process per connection) share its host's cores (<code>--store-cores</code>, ${'${STORE_CORES}'}), each operation a fixed time (its CPU per operation from Redis's INFO cpu, or the scheduler's account of every PostgreSQL process over its statements, measured with the servers busy); the network a delay per store call and one ${'${LINK}'} Gbit/s link that every request and response crosses. Bandwidth between servers and store, the balancer's own cost, TLS, and several cores per instance are not modelled.</li>
 <li>The Universal Scalability Law is not used to extrapolate: a fleet of independent instances has no coherence cost of its own in this model; the shared store is the one contended resource and is modelled as a queue.</li>
-<li>Where it stops being trustworthy: past about ${JUDGED_LOAD * 100}% load (M/G/1 tails grow faster than any measurement on this machine can check); for p99 wherever the machine's own pauses (garbage collection, the load driver sharing two cores with Redis) set the tail, which the validation names point by point; and for in-process stores (SQLite), which one host holds, so only one instance is modelled.</li>
+<li>What it does not hold: the machine's own pauses beyond those the low-rate windows caught (the load driver and Redis share a core here, and Redis waits for it), CPU per request that changes with load beyond the wake-ups, and in-process stores (SQLite) in a fleet: one host holds them, so only one instance is modelled.</li>
 </ul>`
 
 /** The page: pure. */
@@ -131,7 +141,7 @@ ${fleetHtml(sim)}
 <h2>Calibration</h2>
 ${calibrationHtml(sim)}
 <h2>What the model assumes</h2>
-${ASSUMPTIONS.replace('${LINK}', String(sim.model.linkGbps)).replace('${STORE_CORES}', `${sim.model.storeHostCores ?? 4} here`)}
+${ASSUMPTIONS.replace('${LINK}', String(sim.model.linkGbps)).replace('${STORE_CORES}', `${sim.model.storeHostCores ?? 4} here`).replace('${CORES}', `${sim.model.serverCores} server core${sim.model.serverCores === 1 ? '' : 's'}`)}
 </main>
 ${chartScripts(charts, chartJsSource)}
 </body></html>

@@ -22,7 +22,7 @@ export function validationHtml(sim: Simulation): string {
   const rows = sim.validation.map((v) => `<tr><td>${esc(v.cell)}</td><td class="n">${v.instances}</td><td class="n">${num(v.rate, 0)}${v.fraction === null ? '' : ` (${num(v.fraction * 100, 0)}%)`}</td><td class="n">${num(v.load * 100, 0)}%</td>
 <td class="n">${ms(v.measured.p50Us)}</td><td class="n">${ms(v.predicted.p50Us)}</td><td class="n${bad(v.within?.p50)}">${signed(v.errorPct.p50)}</td>
 <td class="n">${ms(v.measured.p99Us)}</td><td class="n">${ms(v.predicted.p99Us)}</td><td class="n${bad(v.within?.p99)}">${signed(v.errorPct.p99)}</td><td class="n">${v.bound ? ms(v.bound.p99Us) : '–'}</td><td class="n">${num(v.predicted.meanWakeUs, 0)}</td><td>${verdict(v)}</td></tr>`)
-  const layers = sim.layers.byInstances.map((v) => `<li>${esc(layerText(sim, v))}</li>`).join('')
+  const layers = sim.layers.byInstances.filter((v) => v.judged > 0).map((v) => `<li>${esc(layerText(sim, v))}</li>`).join('')
   return `<p>Each open-loop point of the run predicted by the DES from the calibration alone (the servers' own time at the lowest rate, their CPU per request with the servers busy, the store's CPU per operation, the driver's floor at the rate), replaying what was run: ${esc(sim.model.arrivals)} arrivals, round robin over the cell's instances, ${sim.model.serverCores === 1 ? 'every instance on the one server core (two instances share it: one queue)' : `the instances on ${sim.model.serverCores} server cores`}. Error = (predicted − measured) / measured. Judged at or under ${sim.model.judgedCapacity * 100}% of the cell's measured capacity, p50 within ±${t.p50}% and p99 within ±${t.p99}%:</p>
 <ul>${layers || '<li>no point judged</li>'}</ul>
 <p class="muted">Reasons, as the measurements at each point show them: ${Object.entries(MISS_REASONS).map(([k, v]) => `<strong>${esc(k)}</strong>: ${esc(v)}`).join('. ')}. The M/G/1 column is the analytic cross-check (Poisson arrivals, an instance a core): a bound above the queueing of evenly spaced arrivals, not a prediction.</p>
@@ -46,7 +46,7 @@ export function faultsHtml(sim: Simulation): string {
 /** The report's pointer to the fleet model calibrated from the same run, with its verdict on itself. Pure. */
 export function simulationSection(sim: Simulation | null, asked: boolean): string {
   if (!sim) return asked ? '<h2>Fleet model</h2><p class="warn">The scenario asked for the fleet model (<code>simulate: true</code>), but it was not written: see the run\'s output for the reason (the model needs open-loop points or the lifecycle workload).</p>' : ''
-  const layers = sim.layers?.byInstances ?? []
+  const layers = (sim.layers?.byInstances ?? []).filter((v) => v.judged > 0)
   const latency = layers.length
     ? `Its latency layer (the DES, replaying this run's arrivals and instances) checked against this run's open-loop points: ${layers.map((v) => esc(layerText(sim, v))).join('; ')}.${layers.some((v) => !v.holds) ? ' Where it does not hold, the fleet table states capacity bounds only.' : ''}`
     : 'This run had no open-loop point to check its latency layer against: the fleet table states capacity bounds only.'
