@@ -185,6 +185,8 @@ export interface FloorMeasurement {
   /** Every request's latency, HdrHistogram compressed base64. */
   latencyHistogram: string
   held: boolean
+  /** The answering server's CPU per request over the window (its scheduler run time), µs; null where it cannot be read. */
+  cpuUsPerRequest: number | null
 }
 
 /** The driver's latency floor at one rate: medians over the rounds; the histogram is the round's whose p99 is the median (so its quantiles read as the cells' points do). */
@@ -193,6 +195,8 @@ export interface FloorPoint {
   achievedRate: number
   latencyUs: { p50: number; p90: number; p99: number; max: number }
   serverTimeUs: { p50: number; p99: number }
+  /** The answering server's CPU per request, µs (median of rounds); null where not read (absent in older results). */
+  cpuUsPerRequest?: number | null
   heldRounds: number
   rounds: number
   latencyHistogram: string

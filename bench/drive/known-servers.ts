@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +20,8 @@ export type KnownBehaviour = { kind: 'delay'; ms: number } | { kind: 'stall'; pe
 
 export interface KnownServer {
   url: string
+  /** The server's CPU time so far (the scheduler's run time, /proc/PID/schedstat), µs; null where it cannot be read. */
+  cpuUs(): number | null
   close(): Promise<void>
 }
 
@@ -46,6 +49,14 @@ function serve(b: KnownBehaviour): Server {
 
 const SELF = fileURLToPath(import.meta.url)
 
+function runTimeUs(pid: number | undefined): number | null {
+  try {
+    return pid === undefined ? null : Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000
+  } catch {
+    return null
+  }
+}
+
 /** Starts a known-behaviour server in a child process on a free loopback port. */
 export function startKnownServer(b: KnownBehaviour, at: { cpus?: string | null; group?: ProcessGroup } = {}): Promise<KnownServer> {
   const args = b.kind === 'delay' ? ['delay', String(b.ms)] : ['stall', String(b.periodMs), String(b.stallMs)]
@@ -56,7 +67,7 @@ export function startKnownServer(b: KnownBehaviour, at: { cpus?: string | null; 
     child.once('exit', (code) => reject(new Error(`known server exited with ${code}`)))
     child.stdout!.on('data', (d) => {
       const url = /listening on (\S+)/.exec(String(d))?.[1]
-      if (url) resolve({ url, close: () => stopChild(child) })
+      if (url) resolve({ url, cpuUs: () => runTimeUs(child.pid), close: () => stopChild(child) })
     })
   })
 }

@@ -40,7 +40,7 @@ export interface Calibration {
   storeRttUs: number
   bytesPerRequest: number
   /** The open-loop point the latency model starts from (lowest rate), or null (lifecycle cells). */
-  lowLoad: { rate: number; load: number; latencyUs: MeasuredQuantiles; serverTimeUs: MeasuredQuantiles } | null
+  lowLoad: { rate: number; load: number; latencyUs: MeasuredQuantiles; serverTimeUs: MeasuredQuantiles; cpuUsPerRequest?: number } | null
   /** Lifecycle cells: refreshes and logins per GET, and the access-token lifetime. */
   lifecycle: { accessTtlSeconds: number | null; refreshesPerGet: number; loginsPerGet: number; storeOpsPerGetOnly: number } | null
   /**
@@ -168,7 +168,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       networkStore,
       storeRttUs: c.storeRtt?.addedUs ?? 0,
       bytesPerRequest: c.summary ? c.summary.bytesPerRequest.request + c.summary.bytesPerRequest.response : 0,
-      lowLoad: low ? { rate: low.achievedRate, load: low.achievedRate * cpu / c.instances / 1e6, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu } } : null,
+      lowLoad: low ? { rate: low.achievedRate, load: low.achievedRate * cpu / c.instances / 1e6, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu }, cpuUsPerRequest: low.cpuUsPerRequest } : null,
       lifecycle,
       own: ownPoints && ownM ? {
         from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request, from the windows\' histograms' : 'rebuilt from the windows\' quantiles'}); occupancy: the ${meanFrom} over its mean`,

@@ -33,6 +33,8 @@ export interface DesOptions {
   wake?: { gapUs: number[]; us: number[] } | null
   /** A request that finds its instance (its process) idle takes this much longer in the server, by how long the process slept (cold caches, its event loop's wake-up): added to its sampled app time. */
   instanceWake?: { gapUs: number[]; us: number[] } | null
+  /** Core time a request that finds its instance idle adds, by how long the instance slept (the process's wake-up and its return to sleep); replaces the cold start's share of the occupancy. */
+  instanceWakeCpu?: { gapUs: number[]; us: number[] } | null
   /** Added to every answer outside the servers (the client, the kernel's loopback), sampled per request. */
   outsideUs?: Sampler | null
   /** The core time a request occupies per µs of its sampled app time (default 1): the sample is its time in the server, its occupancy this share of it. */
@@ -173,6 +175,7 @@ export function simulate(o: DesOptions): DesResult {
   const appFree = new Float64Array(Math.max(...coreOf) + 1)
   const wake = o.wake ?? null
   const instanceWake = o.instanceWake ?? null
+  const instanceWakeCpu = o.instanceWakeCpu ?? null
   // When each instance's last request left it (its process idle from then).
   const instanceFree = new Float64Array(o.instances)
   const outsideSample = o.outsideUs ? sampler(o.outsideUs, random) : null
@@ -246,9 +249,10 @@ export function simulate(o: DesOptions): DesResult {
     }
     const start = Math.max(ready, appFree[core]!)
     let s = burst ? burstApp.get(burst)!() : appSteady()
-    const coldUs = instanceWake && t >= instanceFree[inst]! ? wakeAt(instanceWake, t - instanceFree[inst]!) : 0
+    const asleep = t >= instanceFree[inst]!
+    const coldUs = instanceWake && asleep ? wakeAt(instanceWake, t - instanceFree[inst]!) : 0
     s += coldUs
-    const busy = (s - coldUs) * occupancy + coldUs
+    const busy = (s - coldUs) * occupancy + (instanceWakeCpu ? (asleep ? wakeAt(instanceWakeCpu, t - instanceFree[inst]!) : 0) : coldUs)
     appFree[core] = start + busy
     appWait += start - ready
     appBusy += busy

@@ -34,6 +34,8 @@ export interface FloorModel {
   wake: { gapUs: number[]; us: number[] }
   /** The answering server's own time above the busiest rate's, by how long it slept: what a process pays inside itself after sleeping (the DES adds it to a request that finds its instance idle). */
   instanceWake: { gapUs: number[]; us: number[] }
+  /** The answering server's CPU per request above the busiest rate's, by how long it slept: the core time a process's wake-up costs; null where the floor's CPU was not read. */
+  cpuWake: { gapUs: number[]; us: number[] } | null
 }
 
 /** A table that only falls as the rate rises (its value at each rate at least the next busier rate's), less its busiest value. */
@@ -55,6 +57,7 @@ export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
   // wake-up, so the table is made monotone from the busiest rate down.
   const wakeUs = fallingFromBusiest(p50)
   const coldUs = fallingFromBusiest(held.map((p) => p.serverTimeUs.p50))
+  const cpu = held.every((p) => typeof p.cpuUsPerRequest === 'number') ? fallingFromBusiest(held.map((p) => p.cpuUsPerRequest!)) : null
   const gapUs = held.map((p) => Math.max(0, 1e6 / p.rate - p.serverTimeUs.p50))
   const order = gapUs.map((_, k) => k).sort((a, b) => gapUs[a]! - gapUs[b]!)
   return {
@@ -62,6 +65,7 @@ export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
     outside: outsideAll.map((o, k) => o.map((x) => Math.max(0, x - wakeUs[k]!))),
     wake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => wakeUs[k]!) },
     instanceWake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => coldUs[k]!) },
+    cpuWake: cpu ? { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => cpu[k]!) } : null,
   }
 }
 
@@ -108,10 +112,17 @@ export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, o
   const f = inputs.floor
   const lowGap = c.lowLoad ? Math.max(0, c.instances * 1e6 / c.lowLoad.rate - c.own.meanUs) : 0
   const cold = f ? wakeAt(f.instanceWake, lowGap) : 0
+  const own = cold > 0 ? c.ownPoints.map((x) => Math.max(1, x - cold)) : c.ownPoints
+  // The core time a request takes: where the floor's CPU was read, the lowest rate's CPU per
+  // request less what that rate's sleeps cost (every request there found its process asleep),
+  // and each request's own wake-up added in the DES; else the busy CPU per request.
+  const wakeCpu = f?.cpuWake && c.lowLoad?.cpuUsPerRequest ? f.cpuWake : null
+  const baseCpu = wakeCpu ? Math.max(1, c.lowLoad!.cpuUsPerRequest! - wakeAt(wakeCpu, lowGap)) : null
+  const ownMean = own.reduce((a, b) => a + b, 0) / own.length
   return {
     seed: 1, instances, rate, durationUs: requests / rate * 1e6, arrivals: inputs.arrivals,
-    appUs: { kind: 'points', points: cold > 0 ? c.ownPoints.map((x) => Math.max(1, x - cold)) : c.ownPoints }, occupancy: c.own.occupancy,
-    instanceWake: f?.instanceWake ?? null,
+    appUs: { kind: 'points', points: own }, occupancy: baseCpu !== null && ownMean > 0 ? baseCpu / ownMean : c.own.occupancy,
+    instanceWake: f?.instanceWake ?? null, instanceWakeCpu: wakeCpu,
     coreOf: Array.from({ length: instances }, (_, i) => i % Math.max(1, inputs.cores)),
     storeOps: c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest : 0,
     storeUs: c.networkStore && c.storeCpuUsPerOp !== null ? { kind: 'det', value: c.storeCpuUsPerOp } : null,

@@ -39,13 +39,16 @@ export async function measureFloor(round: number, ctx: TurnContext): Promise<voi
     await times()
     for (const rate of floorRates(ctx.scenario, opts.smoke)) {
       if (opts.signal.aborted) return
+      const cpuBefore = server.cpuUs()
       const r = await window(rate, load.durationSeconds)
+      const cpuAfter = server.cpuUs()
       const own = newHistogram()
       for (const us of await times()) own.recordValue(Math.max(1, us))
       const measurement: FloorMeasurement = {
         round, rate, achievedRate: r.achievedRate, latencyUs: r.latencyUs, sendLagUs: r.sendLagUs,
         serverTimeUs: { p50: own.getValueAtPercentile(50), p99: own.getValueAtPercentile(99) },
         latencyHistogram: r.histograms.latency, held: r.held,
+        cpuUsPerRequest: cpuBefore === null || cpuAfter === null || r.completed === 0 ? null : (cpuAfter - cpuBefore) / r.completed,
       }
       ctx.emit({ type: 'floor-measured', round, measurement })
     }
@@ -68,6 +71,7 @@ export function floorPoints(events: RunEvent[]): FloorPoint[] {
       rate, achievedRate: med((m) => m.achievedRate),
       latencyUs: { p50: med((m) => m.latencyUs.p50), p90: med((m) => m.latencyUs.p90), p99: med((m) => m.latencyUs.p99), max: Math.max(...ms.map((m) => m.latencyUs.max)) },
       serverTimeUs: { p50: med((m) => m.serverTimeUs.p50), p99: med((m) => m.serverTimeUs.p99) },
+      cpuUsPerRequest: ms.every((m) => m.cpuUsPerRequest !== null) ? med((m) => m.cpuUsPerRequest!) : null,
       heldRounds: ms.filter((m) => m.held).length, rounds: ms.length,
       latencyHistogram: typical.latencyHistogram,
     }
