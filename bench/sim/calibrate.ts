@@ -49,7 +49,7 @@ export interface Calibration {
    * rebuilt from their quantiles in older results), and the core time it occupies per µs of that
    * time: the CPU per request with the servers busy over the mean of those times.
    */
-  own: { from: string; meanUs: number; p50Us: number; p99Us: number; maxUs: number; occupancy: number } | null
+  own: { from: string; meanUs: number; p50Us: number; p99Us: number; maxUs: number; occupancy: number; busyCpuUs: number; busyFrom: string } | null
   /** Which measurement calibrates each model quantity (docs/model.md, "What feeds the latency model"). */
   sources: { quantity: string; from: string }[]
   /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store (PostgreSQL: its host's cores, a model option). */
@@ -153,6 +153,12 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
     const m = moments(service)
     const ownPoints = low ? ownTimes(low) : null
     const ownM = ownPoints ? moments(ownPoints) : null
+    // Busy CPU per request: the closed-loop windows', or the busiest held open-loop point's where
+    // that is lower (two instances on one core thrash in a closed loop: it is no saturation to trust).
+    const busiest = (c.openLoop ?? []).filter((p) => p.heldRounds > 0).reduce<OpenLoopPoint | null>((a, b) => (a === null || b.achievedRate > a.achievedRate ? b : a), null)
+    const busy = busiest && busiest.cpuUsPerRequest < cpu
+      ? { us: busiest.cpuUsPerRequest, from: `server CPU per request at ${Math.round(busiest.achievedRate)}/s, the busiest open-loop point the driver held (under the closed-loop windows' ${cpu.toFixed(0)} µs)` }
+      : { us: cpu, from: meanFrom }
     const prov = c.store === null ? null : storeProvisioners[c.store]
     const own = storeCpuPerOp(c, opsPerRequest)
     const donor = own === null && networkStore ? donors.find((d) => d.store === c.store) ?? null : null
@@ -172,14 +178,16 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       lifecycle,
       own: ownPoints && ownM ? {
         from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request, from the windows\' histograms' : 'rebuilt from the windows\' quantiles'}); occupancy: the ${meanFrom} over its mean`,
-        meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!, occupancy: ownM.mean > 0 ? cpu / ownM.mean : 1,
+        meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!, occupancy: ownM.mean > 0 ? busy.us / ownM.mean : 1,
+        busyCpuUs: busy.us, busyFrom: busy.from,
       } : null,
       storeServers: prov === null || !networkStore || prov.threading === 'per-connection' ? null : Math.max(1, prov.processes),
       sources: [
         { quantity: 'service demand (capacity)', from: meanFrom },
         ...(ownPoints ? [
           { quantity: 'time in the server (sampled per request)', from: `servers' own request times at ${Math.round(low!.achievedRate)}/s, the lowest rate the driver held${low!.rounds.every((r) => r.serverTimeHistogram) ? ' (every request, from the windows\' histograms)' : ' (rebuilt from the windows\' p50, p90, p99, max and mean: an older run)'}` },
-          { quantity: 'core occupancy per µs in the server', from: `${meanFrom} over the mean of those times` },
+          { quantity: 'core time per request, busy', from: busy.from },
+          { quantity: 'core time of a process\'s wake-up', from: results.driverFloor?.some((f) => typeof f.cpuUsPerRequest === 'number') ? `its shape by sleep the floor server's CPU per request above its busiest rate's; its size the cell's CPU per request at ${Math.round(low!.achievedRate)}/s above busy` : 'not measured in this run (the busy CPU alone)' },
         ] : []),
         ...(networkStore ? [
           { quantity: 'store service per operation', from: own !== null ? 'INFO cpu over this cell\'s windows, per command Redis counted (INFO commandstats)' : donor ? `INFO cpu of ${donor.cell}` : 'not measured' },

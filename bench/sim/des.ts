@@ -39,6 +39,8 @@ export interface DesOptions {
   outsideUs?: Sampler | null
   /** The core time a request occupies per µs of its sampled app time (default 1): the sample is its time in the server, its occupancy this share of it. */
   occupancy?: number
+  /** At most this much core time beyond the sample itself (default unbounded): a long sample (a pause) occupies the core for its own length, not `occupancy` times it. */
+  occupancyBeyondUs?: number
   /**
    * The sampled app time already holds each store call's service and round trip (the servers' own
    * time measured at low load): a call then adds only its wait at the store and `storeRttUs`.
@@ -180,6 +182,7 @@ export function simulate(o: DesOptions): DesResult {
   const instanceFree = new Float64Array(o.instances)
   const outsideSample = o.outsideUs ? sampler(o.outsideUs, random) : null
   const occupancy = o.occupancy ?? 1
+  const beyond = o.occupancyBeyondUs ?? Infinity
   const inApp = o.storeInApp === true
   const storeServers = o.storeServers ?? 1
   const heap = new Heap()
@@ -252,7 +255,7 @@ export function simulate(o: DesOptions): DesResult {
     const asleep = t >= instanceFree[inst]!
     const coldUs = instanceWake && asleep ? wakeAt(instanceWake, t - instanceFree[inst]!) : 0
     s += coldUs
-    const busy = (s - coldUs) * occupancy + (instanceWakeCpu ? (asleep ? wakeAt(instanceWakeCpu, t - instanceFree[inst]!) : 0) : coldUs)
+    const busy = Math.min((s - coldUs) * occupancy, s - coldUs + beyond) + (instanceWakeCpu ? (asleep ? wakeAt(instanceWakeCpu, t - instanceFree[inst]!) : 0) : coldUs)
     appFree[core] = start + busy
     appWait += start - ready
     appBusy += busy

@@ -53,7 +53,11 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
   const inputs: LatencyInputs = { arrivals: results.scenario.load.arrivals, cores: serverCores(results), floor, storeHostCores: o.storeHostCores }
   const capacity = (id: string) => results.cells.find((x) => x.id === id)?.summary?.rps.median ?? null
   // The analytic cross-check: M/G/1 waits (Poisson arrivals, an instance a core) on the servers' own time and the floor's p50 outside them.
-  const bound = (c: Calibrated) => (rate: number) => (c.ownPoints && floor ? quantileWithWaits(c.ownPoints.map((x) => x + quantileOf(outsideAt(floor, rate), 0.5)), waitsAt(c, rate, c.instances).waits, 0.99) : null)
+  const bound = (c: Calibrated) => (rate: number) => {
+    if (!c.ownPoints || !floor) return null
+    const outside = quantileOf(outsideAt(floor, rate), 0.5)
+    return quantileWithWaits(c.ownPoints.map((x) => x + outside), waitsAt(c, rate, c.instances).waits, 0.99)
+  }
   const rows = cells.flatMap((c) => validate(c, results.cells.find((x) => x.id === c.cell)?.openLoop ?? [], capacity(c.cell), inputs, results.driverFloor, bound(c)))
   const verdicts = layers(rows)
   // A fleet row states a latency only for a cell whose latency layer held in this run.

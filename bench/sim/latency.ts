@@ -30,6 +30,12 @@ export interface FloorModel {
   wakeUs: number[]
   /** Outside the server at each floor rate, its wake-up taken out, µs. */
   outside: Points[]
+  /**
+   * The tail (p90 up) of the time outside the servers, quantile by quantile the median over the
+   * floor's rates: the machine's timer and scheduler lateness, which does not follow the rate, and
+   * which one window's p99 is too noisy to stand for.
+   */
+  tail: Points
   /** The wake-up table by idle gap, ascending (what the DES charges a request that finds its core asleep). */
   wake: { gapUs: number[]; us: number[] }
   /** The answering server's own time above the busiest rate's, by how long it slept: what a process pays inside itself after sleeping (the DES adds it to a request that finds its instance idle). */
@@ -60,17 +66,31 @@ export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
   const cpu = held.every((p) => typeof p.cpuUsPerRequest === 'number') ? fallingFromBusiest(held.map((p) => p.cpuUsPerRequest!)) : null
   const gapUs = held.map((p) => Math.max(0, 1e6 / p.rate - p.serverTimeUs.p50))
   const order = gapUs.map((_, k) => k).sort((a, b) => gapUs[a]! - gapUs[b]!)
+  const outside = outsideAll.map((o, k) => o.map((x) => Math.max(0, x - wakeUs[k]!)))
+  const n = outside[0]!.length
+  const tail = new Float64Array(n - Math.floor(TAIL_FROM * n))
+  for (let i = 0; i < tail.length; i++) tail[i] = median(outside.map((o) => o[Math.floor(TAIL_FROM * n) + i]!))
   return {
-    rates: held.map((p) => p.rate), gapUs, wakeUs,
-    outside: outsideAll.map((o, k) => o.map((x) => Math.max(0, x - wakeUs[k]!))),
+    rates: held.map((p) => p.rate), gapUs, wakeUs, outside, tail,
     wake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => wakeUs[k]!) },
     instanceWake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => coldUs[k]!) },
     cpuWake: cpu ? { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => cpu[k]!) } : null,
   }
 }
 
-/** Outside the servers at `rate`: the two floor rates around it mixed by log distance (the nearest alone past the ends). */
+/** From this quantile up, the time outside the servers is the floor's pooled tail. */
+const TAIL_FROM = 0.9
+
+/** Outside the servers at `rate`: up to p90 the two floor rates around it mixed by log distance (the nearest alone past the ends), above it the pooled tail. */
 export function outsideAt(f: FloorModel, rate: number): Points {
+  const body = bodyAt(f, rate)
+  const from = body.length - f.tail.length
+  const out = Float64Array.from(body)
+  for (let i = 0; i < f.tail.length; i++) out[from + i] = Math.max(body[from - 1] ?? 0, f.tail[i]!)
+  return out.sort()
+}
+
+function bodyAt(f: FloorModel, rate: number): Points {
   const { rates, outside } = f
   if (rate <= rates[0]!) return outside[0]!
   if (rate >= rates[rates.length - 1]!) return outside[outside.length - 1]!
@@ -113,15 +133,18 @@ export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, o
   const lowGap = c.lowLoad ? Math.max(0, c.instances * 1e6 / c.lowLoad.rate - c.own.meanUs) : 0
   const cold = f ? wakeAt(f.instanceWake, lowGap) : 0
   const own = cold > 0 ? c.ownPoints.map((x) => Math.max(1, x - cold)) : c.ownPoints
-  // The core time a request takes: where the floor's CPU was read, the lowest rate's CPU per
-  // request less what that rate's sleeps cost (every request there found its process asleep),
-  // and each request's own wake-up added in the DES; else the busy CPU per request.
-  const wakeCpu = f?.cpuWake && c.lowLoad?.cpuUsPerRequest ? f.cpuWake : null
-  const baseCpu = wakeCpu ? Math.max(1, c.lowLoad!.cpuUsPerRequest! - wakeAt(wakeCpu, lowGap)) : null
+  // The core time a request takes: the busy CPU per request, plus, for a request that finds its
+  // process asleep, a wake-up whose shape by sleep is the floor server's CPU and whose size is
+  // what the cell's lowest rate cost above busy (every request there found its process asleep).
+  const floorWake = f?.cpuWake && c.lowLoad?.cpuUsPerRequest !== undefined ? wakeAt(f.cpuWake, lowGap) : 0
+  const k = floorWake > 0 ? Math.max(0, c.lowLoad!.cpuUsPerRequest! - c.own.busyCpuUs) / floorWake : 0
+  const wakeCpu = k > 0 ? { gapUs: f!.cpuWake!.gapUs, us: f!.cpuWake!.us.map((x) => x * k) } : null
   const ownMean = own.reduce((a, b) => a + b, 0) / own.length
   return {
     seed: 1, instances, rate, durationUs: requests / rate * 1e6, arrivals: inputs.arrivals,
-    appUs: { kind: 'points', points: own }, occupancy: baseCpu !== null && ownMean > 0 ? baseCpu / ownMean : c.own.occupancy,
+    appUs: { kind: 'points', points: own }, occupancy: ownMean > 0 ? c.own.busyCpuUs / ownMean : 1,
+    // The busy CPU beyond the time in the handler (parsing, writing) is a fixed cost, not a share of a pause.
+    occupancyBeyondUs: Math.max(0, c.own.busyCpuUs - ownMean),
     instanceWake: f?.instanceWake ?? null, instanceWakeCpu: wakeCpu,
     coreOf: Array.from({ length: instances }, (_, i) => i % Math.max(1, inputs.cores)),
     storeOps: c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest : 0,
