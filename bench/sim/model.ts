@@ -1,16 +1,13 @@
+// The fleet model's capacity layer (docs/architecture.md, "The fleet model"): N app instances,
+// each one single-threaded queue behind a round-robin balancer, one single-threaded store, the
+// network a delay per store call and a link every request crosses; the bottleneck law, and the
+// analytic M/G/1 waits kept as the latency layer's cross-check. Pure: calibration in, predictions out.
 import { storeProvisioners } from '../stores/index.ts'
-// The fleet model (docs/architecture.md, "The fleet model"): N app instances, each one
-// single-threaded queue behind a round-robin balancer, one single-threaded store, the network a
-// delay per store call and a link every request crosses. Pure: calibration in, predictions out.
-import { median } from '../stats.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import type { Calibrated } from './calibrate.ts'
-import { bottleneck, mg1Wait, quantileWithWaits, type Points, type Wait } from './queueing.ts'
-import type { OpenLoopPoint, ResultsFile } from '../contracts/results.ts'
+import { bottleneck, mg1Wait, type Wait } from './queueing.ts'
 
-/** Above this share of its capacity a station is called loaded; the validation judges the model at or under it. */
-export const JUDGED_LOAD = 0.8
-/** The error past which a prediction is said not to hold. */
+/** The error past which the distance check's prediction is said not to hold. */
 export const TOLERATED_ERROR = 0.25
 /** Under this busy share (5% of a core), a store's CPU per operation is a light-load figure: its own idle work and wake-ups are shared by few operations. */
 export const LIGHT_STORE = 0.05
