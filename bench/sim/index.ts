@@ -52,16 +52,21 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
   const floor = floorModel(results.driverFloor)
   const inputs: LatencyInputs = { arrivals: results.scenario.load.arrivals, cores: serverCores(results), floor, storeHostCores: o.storeHostCores }
   const capacity = (id: string) => results.cells.find((x) => x.id === id)?.summary?.rps.median ?? null
-  // The analytic cross-check: M/G/1 waits (Poisson arrivals, an instance a core) on the servers' own time and the floor's p50 outside them.
+  // The analytic cross-check: M/G/1 waits (Poisson arrivals, an instance a core) on the servers' own time plus the time outside them.
   const bound = (c: Calibrated) => (rate: number) => {
     if (!c.ownPoints || !floor) return null
-    const outside = quantileOf(outsideAt(floor, rate), 0.5)
-    return quantileWithWaits(c.ownPoints.map((x) => x + outside), waitsAt(c, rate, c.instances).waits, 0.99)
+    const outside = outsideAt(floor, rate)
+    const n = c.ownPoints.length
+    // The two independent: each own time paired with an outside time in a scrambled order.
+    const sum = c.ownPoints.map((x, i) => x + outside[(i * 7919) % outside.length]!).sort()
+    return n ? quantileWithWaits(sum, waitsAt(c, rate, c.instances).waits, 0.99) : null
   }
   const rows = cells.flatMap((c) => validate(c, results.cells.find((x) => x.id === c.cell)?.openLoop ?? [], capacity(c.cell), inputs, results.driverFloor, bound(c)))
   const verdicts = layers(rows)
-  // A fleet row states a latency only for a cell whose latency layer held in this run.
-  const held = new Set(verdicts.byCell.filter((v) => v.holds).map((v) => v.layer))
+  // A fleet row states a latency only for a cell whose latency layer held in this run, at its
+  // instance count as well as on its own points.
+  const heldAt = new Set(verdicts.byInstances.filter((v) => v.holds).map((v) => v.instances))
+  const held = new Set(verdicts.byCell.filter((v) => v.holds && heldAt.has(v.instances)).map((v) => v.layer))
   for (const r of f.rows) {
     const c = cells.find((x) => x.cell === r.cell)!
     if (held.has(r.cell)) r.p99UsAtHalfLoad = fleetP99(c, r.instances, r.maxRps / 2, r.storeRttMs, floor, o.storeHostCores)

@@ -91,7 +91,11 @@ function headline(sim: Simulation): string[] {
     const capacity = `${c.cell}: ${top} instances reach at most ${num(a.maxRps, 0)} req/s (a capacity bound; bottleneck: ${a.bottleneck}), ${num(a.coresPer10kRps, 2)} cores per 10,000 req/s`
     // A latency is stated only where this cell's latency layer held in the run's own validation.
     const v = sim.layers.byCell.find((x) => x.layer === c.cell)
-    if (a.p99UsAtHalfLoad === null || b.p99UsAtHalfLoad === null || !v?.holds) return [`${capacity}; no latency is stated for it: ${v && v.judged > 0 ? `its latency layer did not hold in this run (${layerText(sim, v)})` : 'no open-loop point of it was judged'}.`]
+    const n = sim.layers.byInstances.find((x) => x.instances === c.instances)
+    if (a.p99UsAtHalfLoad === null || b.p99UsAtHalfLoad === null || !v?.holds || !n?.holds) {
+      const why = !v || v.judged === 0 ? 'no open-loop point of it was judged' : !v.holds ? `its latency layer did not hold in this run (${layerText(sim, v)})` : `the layer at ${n ? layerText(sim, n) : `${c.instances} instances: not judged`}`
+      return [`${capacity}; no latency is stated for it: ${why}.`]
+    }
     return [`${capacity}; server-side p99 at half load ${ms(a.p99UsAtHalfLoad)} ms with the store ${near} ms away, ${ms(b.p99UsAtHalfLoad)} ms at ${far} ms (the DES, whose p50 held within ±${sim.model.tolerancePct.p50}% at ${num(v.p50Within * 100, 0)}% and p99 within ±${sim.model.tolerancePct.p99}% at ${num(v.p99Within * 100, 0)}% of this cell's ${v.judged} judged points).`]
   })
 }
