@@ -84,10 +84,18 @@ function serverQuantiles(p: OpenLoopPoint): MeasuredQuantiles | null {
   return { p50: m('p50'), p90: m('p90'), p99: m('p99'), max: m('max'), mean: m('mean') }
 }
 
-/** The servers' own request times at a point, every request of its rounds (rebuilt from the quantiles where older results lack the histograms). */
+/**
+ * The servers' own request times at a point, every request of one round: the round whose longest
+ * time is the median's (the lower middle of an even count), as the measured points are medians
+ * over rounds, where a pause that struck one round of three does not show. Rebuilt from the
+ * quantiles where older results lack the histograms.
+ */
 function ownTimes(p: OpenLoopPoint): Points | null {
-  const hist = p.rounds.flatMap((r) => (r.serverTimeHistogram ? [r.serverTimeHistogram] : []))
-  if (hist.length === p.rounds.length && hist.length > 0) return pointsFromHistograms(hist)
+  const withHist = p.rounds.filter((r) => r.serverTimeHistogram)
+  if (withHist.length === p.rounds.length && withHist.length > 0) {
+    const typical = [...withHist].sort((a, b) => a.serverTimeUs.max - b.serverTimeUs.max)[Math.floor((withHist.length - 1) / 2)]!
+    return pointsFromHistograms([typical.serverTimeHistogram!])
+  }
   const q = serverQuantiles(p)
   return q ? pointsFromQuantiles(q) : null
 }
@@ -177,7 +185,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       lowLoad: low ? { rate: low.achievedRate, load: low.achievedRate * cpu / c.instances / 1e6, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu }, cpuUsPerRequest: low.cpuUsPerRequest } : null,
       lifecycle,
       own: ownPoints && ownM ? {
-        from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request, from the windows\' histograms' : 'rebuilt from the windows\' quantiles'}); occupancy: the ${meanFrom} over its mean`,
+        from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request of the round whose longest time is the median, from its histogram' : 'rebuilt from the windows\' quantiles'}); occupancy: the ${meanFrom} over its mean`,
         meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!, occupancy: ownM.mean > 0 ? busy.us / ownM.mean : 1,
         busyCpuUs: busy.us, busyFrom: busy.from,
       } : null,
@@ -185,7 +193,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       sources: [
         { quantity: 'service demand (capacity)', from: meanFrom },
         ...(ownPoints ? [
-          { quantity: 'time in the server (sampled per request)', from: `servers' own request times at ${Math.round(low!.achievedRate)}/s, the lowest rate the driver held${low!.rounds.every((r) => r.serverTimeHistogram) ? ' (every request, from the windows\' histograms)' : ' (rebuilt from the windows\' p50, p90, p99, max and mean: an older run)'}` },
+          { quantity: 'time in the server (sampled per request)', from: `servers' own request times at ${Math.round(low!.achievedRate)}/s, the lowest rate the driver held${low!.rounds.every((r) => r.serverTimeHistogram) ? ' (every request of the round whose longest time is the median, from its histogram)' : ' (rebuilt from the windows\' p50, p90, p99, max and mean: an older run)'}` },
           { quantity: 'core time per request, busy', from: busy.from },
           { quantity: 'core time of a process\'s wake-up', from: results.driverFloor?.some((f) => typeof f.cpuUsPerRequest === 'number') ? `its shape by sleep the floor server's CPU per request above its busiest rate's; its size the cell's CPU per request at ${Math.round(low!.achievedRate)}/s above busy` : 'not measured in this run (the busy CPU alone)' },
         ] : []),
