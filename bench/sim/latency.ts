@@ -246,7 +246,7 @@ export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: nu
     return [{
       cell: c.cell, instances: c.instances, arrivals: inputs.arrivals, rate: p.achievedRate, fraction: p.fraction, calibration, load,
       measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, serverP50Us: serverQ(p, 'p50'), sendLagP99Us: sendLagP99(p) },
-      predicted: pred && { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs },
+      predicted: { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs },
       bound: b === null ? null : { p99Us: b },
       errorPct, within, holds, reasons,
       why: reasons === null ? null : reasons.length ? reasons.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ') : 'not known from these measurements',
@@ -309,4 +309,3 @@ export function fleetP99(c: Calibrated, instances: number, rate: number, storeRt
   return p && p.p99Us
 }
 
-export { wakeAt }
