@@ -195,6 +195,8 @@ export interface FloorPoint {
   achievedRate: number
   latencyUs: { p50: number; p90: number; p99: number; max: number }
   serverTimeUs: { p50: number; p99: number }
+  /** The driver's send lag p99 there, µs (median of rounds; absent in older results). */
+  sendLagP99Us?: number
   /** The answering server's CPU per request, µs (median of rounds); null where not read (absent in older results). */
   cpuUsPerRequest?: number | null
   heldRounds: number

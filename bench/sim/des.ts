@@ -69,6 +69,8 @@ export interface DesResult {
   meanAppWaitUs: number
   /** Wake-ups paid, mean over every request, and the share of requests that found their core idle. */
   meanWakeUs: number
+  /** Core time per request, mean over every request (its occupancy and its process's wake-up). */
+  meanBusyUs: number
   idleShare: number
   /** Time store calls spent waiting for the store (pauses included), mean over every call. */
   meanStoreWaitUs: number
@@ -303,6 +305,7 @@ function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Arr
     responseUs: Float64Array.from(ok).sort(),
     meanAppWaitUs: r.n ? r.appWait / r.n : 0,
     meanWakeUs: r.n ? r.wakeSum / r.n : 0,
+    meanBusyUs: r.n ? r.appBusy / r.n : 0,
     idleShare: r.n ? r.idle / r.n : 0,
     meanStoreWaitUs: r.storeCalls ? r.storeWait / r.storeCalls : 0,
     appBusyShare: r.appBusy / (span * r.cores),

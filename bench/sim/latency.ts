@@ -157,11 +157,11 @@ export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, o
 }
 
 /** The DES's p50 and p99 for a cell at `rate`, with its mean wake-up and its cores' busy share. */
-export function predictAt(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): { p50Us: number; p99Us: number; meanWakeUs: number; busyShare: number } | null {
+export function predictAt(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number; busyShare: number } | null {
   const o = desOptions(c, rate, inputs, over)
   if (!o) return null
   const r = simulate(o)
-  return { p50Us: quantileOf(r.responseUs, 0.5), p99Us: quantileOf(r.responseUs, 0.99), meanWakeUs: r.meanWakeUs, busyShare: r.appBusyShare }
+  return { p50Us: quantileOf(r.responseUs, 0.5), p99Us: quantileOf(r.responseUs, 0.99), meanWakeUs: r.meanWakeUs, cpuUsPerRequest: r.meanBusyUs, busyShare: r.appBusyShare }
 }
 
 export const pct = (predicted: number, measured: number) => (measured > 0 ? (predicted - measured) / measured * 100 : 0)
@@ -172,7 +172,7 @@ export const MISS_REASONS = {
   'driver-lag': 'the load driver\'s own lateness at this point is far above its floor at the same rate: it shared its CPU with Redis and the machine\'s other work, and a late send counts against the request',
   'pauses': 'the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times the median, and the servers\' own p99 here is far above their low-load one',
   'server-time-changes': 'the servers\' own p50 request time here is not the low-load one the model draws from: it fell (a busy server\'s caches stay warm) or grew (it waited on something the model does not hold: the store\'s connection, its CPU shared with the driver)',
-  'cpu-changes': 'the servers\' CPU per request here is not the calibrated one (a lightly loaded server pays idle wake-ups per request, a busy one batches them), so their queue is not the one the model built',
+  'cpu-changes': 'the servers\' CPU per request here is not the model\'s (its busy CPU plus the wake-ups it counts at this rate), so their queue is not the one the model built',
 } as const
 export type MissReason = keyof typeof MISS_REASONS
 
@@ -187,7 +187,8 @@ export interface ValidationRow {
   /** The rate's share of the cell's measured capacity (its closed-loop rate in the run). */
   load: number
   measured: { p50Us: number; p99Us: number; cpuUsPerRequest: number; serverP50Us: number | null; sendLagP99Us: number | null }
-  predicted: { p50Us: number; p99Us: number; meanWakeUs: number }
+  /** The DES's latency, its mean wake-up, and its core time per request (beside the measured CPU per request: a check of the wake-up's CPU). */
+  predicted: { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number }
   /** The analytic cross-check (M/G/1 wait, Poisson arrivals, on the same service and outside times): a bound above constant arrivals' queueing. */
   bound: { p99Us: number } | null
   errorPct: { p50: number; p99: number }
@@ -209,7 +210,7 @@ function serverQ(p: OpenLoopPoint, q: 'p50' | 'p99'): number | null {
 }
 
 /** Why a prediction missed, read off the measurements at that point: each reason with its figures. */
-function whyMissed(c: Calibrated, p: OpenLoopPoint, floorLagP99: number | null, err: { p50: number; p99: number }): { code: MissReason; figures: string }[] {
+function whyMissed(c: Calibrated, p: OpenLoopPoint, floorLagP99: number | null, err: { p50: number; p99: number }, modelCpu: number): { code: MissReason; figures: string }[] {
   const reasons: { code: MissReason; figures: string }[] = []
   const lag = sendLagP99(p)
   if (p.heldRounds < p.rounds.length) reasons.push({ code: 'rate-not-held', figures: `not held in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds` })
@@ -220,8 +221,10 @@ function whyMissed(c: Calibrated, p: OpenLoopPoint, floorLagP99: number | null, 
   const here = serverQ(p, 'p50')
   const low = c.lowLoad?.serverTimeUs.p50 ?? null
   if (Math.abs(err.p50) > TOLERANCE.p50 * 100 && here !== null && low !== null && Math.abs(here - low) > TOLERANCE.p50 * low && Math.sign(low - here) === Math.sign(err.p50)) reasons.push({ code: 'server-time-changes', figures: `${here.toFixed(0)} µs here, ${low.toFixed(0)} µs at ${Math.round(c.lowLoad!.rate)}/s` })
-  const cpuGap = (p.cpuUsPerRequest - c.serverCpuUsPerRequest) / c.serverCpuUsPerRequest
-  if ((err.p50 < -TOLERANCE.p50 * 100 || err.p99 < -TOLERANCE.p99 * 100) && cpuGap > TOLERANCE.p50) reasons.push({ code: 'cpu-changes', figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${c.serverCpuUsPerRequest.toFixed(0)} µs calibrated` })
+  const cpuGap = (p.cpuUsPerRequest - modelCpu) / modelCpu
+  const under = err.p50 < -TOLERANCE.p50 * 100 || err.p99 < -TOLERANCE.p99 * 100
+  const over = err.p50 > TOLERANCE.p50 * 100 || err.p99 > TOLERANCE.p99 * 100
+  if ((under && cpuGap > TOLERANCE.p50) || (over && cpuGap < -TOLERANCE.p50)) reasons.push({ code: 'cpu-changes', figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${modelCpu.toFixed(0)} µs in the model` })
   return reasons
 }
 
@@ -230,7 +233,8 @@ export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: nu
   if (!c.lowLoad || !c.ownPoints) return []
   const floorLag = (rate: number) => {
     const held = (floor ?? []).filter((f) => f.heldRounds > 0)
-    return held.length ? held.reduce((a, b) => (Math.abs(Math.log(b.rate / rate)) < Math.abs(Math.log(a.rate / rate)) ? b : a)).latencyUs.p99 : null
+    const near = held.length ? held.reduce((a, b) => (Math.abs(Math.log(b.rate / rate)) < Math.abs(Math.log(a.rate / rate)) ? b : a)) : null
+    return near?.sendLagP99Us ?? null
   }
   return points.filter((p) => p.rounds.length > 0).flatMap((p) => {
     const pred = predictAt(c, p.achievedRate, inputs)
@@ -241,12 +245,12 @@ export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: nu
     const judged = !calibration && load <= JUDGED_CAPACITY + 1e-9 && inputs.floor !== null
     const within = judged ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 } : null
     const holds = within ? within.p50 && within.p99 : null
-    const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct) : null
+    const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct, pred.cpuUsPerRequest) : null
     const b = bound(p.achievedRate)
     return [{
       cell: c.cell, instances: c.instances, arrivals: inputs.arrivals, rate: p.achievedRate, fraction: p.fraction, calibration, load,
       measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, serverP50Us: serverQ(p, 'p50'), sendLagP99Us: sendLagP99(p) },
-      predicted: { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs },
+      predicted: { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs, cpuUsPerRequest: pred.cpuUsPerRequest },
       bound: b === null ? null : { p99Us: b },
       errorPct, within, holds, reasons,
       why: reasons === null ? null : reasons.length ? reasons.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ') : 'not known from these measurements',

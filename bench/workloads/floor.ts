@@ -71,6 +71,7 @@ export function floorPoints(events: RunEvent[]): FloorPoint[] {
       rate, achievedRate: med((m) => m.achievedRate),
       latencyUs: { p50: med((m) => m.latencyUs.p50), p90: med((m) => m.latencyUs.p90), p99: med((m) => m.latencyUs.p99), max: Math.max(...ms.map((m) => m.latencyUs.max)) },
       serverTimeUs: { p50: med((m) => m.serverTimeUs.p50), p99: med((m) => m.serverTimeUs.p99) },
+      sendLagP99Us: med((m) => m.sendLagUs.p99),
       cpuUsPerRequest: ms.every((m) => m.cpuUsPerRequest !== null) ? med((m) => m.cpuUsPerRequest!) : null,
       heldRounds: ms.filter((m) => m.held).length, rounds: ms.length,
       latencyHistogram: typical.latencyHistogram,
