@@ -185,7 +185,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       lowLoad: low ? { rate: low.achievedRate, load: low.achievedRate * cpu / c.instances / 1e6, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu }, cpuUsPerRequest: low.cpuUsPerRequest } : null,
       lifecycle,
       own: ownPoints && ownM ? {
-        from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request of the round whose longest time is the median, from its histogram' : 'rebuilt from the windows\' quantiles'}); occupancy: the ${meanFrom} over its mean`,
+        from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request of the round whose longest time is the median, from its histogram' : 'rebuilt from the windows\' quantiles'})`,
         meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!, occupancy: ownM.mean > 0 ? busy.us / ownM.mean : 1,
         busyCpuUs: busy.us, busyFrom: busy.from,
       } : null,
