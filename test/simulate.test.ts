@@ -121,6 +121,7 @@ test('runSimulation: without the driver\'s floor no point is judged, and the fle
   assert.equal(sim.floor, null)
   assert.equal(sim.validation.length, 5)
   assert.deepEqual(sim.validation.map((v) => v.within), [null, null, null, null, null])
+  assert.deepEqual(sim.validation.map((v) => v.notJudged), ['the calibration point (the servers\' own time)', 'no driver floor measured', 'the calibration point (the servers\' own time)', 'no driver floor measured', 'the calibration point (the servers\' own time)'])
   assert.deepEqual(sim.validation.map((v) => [v.instances, v.arrivals]), Array(5).fill([1, 'constant']))
   assert.equal(sim.fleet.every((r) => r.p99UsAtHalfLoad === null), true)
   const low = sim.validation.find((v) => v.cell === 'session-redis' && v.rate === 1000)!
@@ -159,6 +160,11 @@ test('the latency model on a hand-made run with a known answer: the wake-up by i
   const row = held.fleet.find((r) => r.instances === 4 && r.storeRttMs === 0)!
   assert.ok(row.p99UsAtHalfLoad !== null && row.p99UsAtHalfLoad >= 100 && row.p99UsAtHalfLoad < 400, `${row.p99UsAtHalfLoad}`)
   assert.match(renderSimulationHtml(held, ''), /server-side p99 at half load [\d.]+ ms with the store 0 ms away/)
+  // Behind HAProxy the run is not the one the DES replays (its hop, its CPU): nothing is judged.
+  const balanced = wakeResults({ p50At2000: 170, p50At4000: 160 })
+  Object.assign(balanced.cells[0]!, { balancer: 'haproxy', balance: 'leastconn' })
+  assert.deepEqual(runSimulation(balanced).validation.map((v) => v.within), [null, null, null])
+  assert.match(runSimulation(balanced).validation[1]!.notJudged!, /^the run went through HAProxy \(leastconn\)/)
   // A miss names what the point measured.
   const missed = wakeResults({ p50At2000: 400, p50At4000: 140 })
   missed.cells[0]!.openLoop![1]!.heldRounds = 0

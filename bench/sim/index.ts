@@ -61,7 +61,12 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
     const sum = c.ownPoints.map((x, i) => x + outside[(i * 7919) % outside.length]!).sort()
     return n ? quantileWithWaits(sum, waitsAt(c, rate, c.instances).waits, 0.99) : null
   }
-  const rows = cells.flatMap((c) => validate(c, results.cells.find((x) => x.id === c.cell)?.openLoop ?? [], capacity(c.cell), inputs, results.driverFloor, bound(c)))
+  const rows = cells.flatMap((c) => {
+    const cell = results.cells.find((x) => x.id === c.cell)
+    // The DES replays the driver's round robin straight to the instances; a balancer's hop and CPU are not in it.
+    const unreplayable = cell?.balancer === 'haproxy' ? `the run went through HAProxy (${cell.balance ?? 'roundrobin'}): its hop and its CPU are not in the model` : null
+    return validate(c, cell?.openLoop ?? [], capacity(c.cell), inputs, results.driverFloor, bound(c), unreplayable)
+  })
   const verdicts = layers(rows)
   // A fleet row states a latency only for a cell whose latency layer held in this run, at its
   // instance count as well as on its own points.

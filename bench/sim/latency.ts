@@ -194,6 +194,8 @@ export interface ValidationRow {
   errorPct: { p50: number; p99: number }
   /** Each quantile within its tolerance; null where the point is not judged. */
   within: { p50: boolean; p99: boolean } | null
+  /** Why the point is not judged, or null where it is. */
+  notJudged: string | null
   holds: boolean | null
   reasons: { code: MissReason; figures: string }[] | null
   why: string | null
@@ -229,7 +231,7 @@ function whyMissed(c: Calibrated, p: OpenLoopPoint, floorLagP99: number | null, 
 }
 
 /** Each open-loop point of a cell predicted by the DES from the calibration alone, beside its measurement. */
-export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: number | null, inputs: LatencyInputs, floor: FloorPoint[] | undefined, bound: (rate: number) => number | null): ValidationRow[] {
+export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: number | null, inputs: LatencyInputs, floor: FloorPoint[] | undefined, bound: (rate: number) => number | null, unreplayable: string | null = null): ValidationRow[] {
   if (!c.lowLoad || !c.ownPoints) return []
   const floorLag = (rate: number) => {
     const held = (floor ?? []).filter((f) => f.heldRounds > 0)
@@ -242,7 +244,10 @@ export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: nu
     const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
     const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
     const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
-    const judged = !calibration && load <= JUDGED_CAPACITY + 1e-9 && inputs.floor !== null
+    const notJudged = calibration ? 'the calibration point (the servers\' own time)'
+      : inputs.floor === null ? 'no driver floor measured'
+        : unreplayable ?? (load > JUDGED_CAPACITY + 1e-9 ? `over ${JUDGED_CAPACITY * 100}% of capacity` : null)
+    const judged = notJudged === null
     const within = judged ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 } : null
     const holds = within ? within.p50 && within.p99 : null
     const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct, pred.cpuUsPerRequest) : null
@@ -252,7 +257,7 @@ export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: nu
       measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, serverP50Us: serverQ(p, 'p50'), sendLagP99Us: sendLagP99(p) },
       predicted: { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs, cpuUsPerRequest: pred.cpuUsPerRequest },
       bound: b === null ? null : { p99Us: b },
-      errorPct, within, holds, reasons,
+      errorPct, within, notJudged, holds, reasons,
       why: reasons === null ? null : reasons.length ? reasons.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ') : 'not known from these measurements',
     }]
   })

@@ -16,7 +16,7 @@ export function validationHtml(sim: Simulation): string {
   if (!sim.validation.length) return '<p class="muted">This run has no open-loop point to check the latency model against (lifecycle runs feed the fleet table and the fault timelines only).</p>'
   const { tolerancePct: t } = sim.model
   const verdict = (v: Simulation['validation'][number]) => v.calibration ? '<span class="muted">calibration point (the servers\' own time)</span>'
-    : v.holds === null ? `<span class="muted">not judged (${sim.floor ? `over ${sim.model.judgedCapacity * 100}% of capacity` : 'no driver floor measured'})</span>`
+    : v.holds === null ? `<span class="muted">not judged (${esc(v.notJudged ?? '')})</span>`
     : v.holds ? 'holds' : `<span class="bad">does not hold</span>: ${v.reasons?.length ? v.reasons.map((r) => `${esc(r.code)} <span class="muted">(${esc(r.figures)})</span>`).join('; ') : 'not known from these measurements'}`
   const bad = (within: boolean | undefined) => (within === false ? ' bad' : '')
   const rows = sim.validation.map((v) => `<tr><td>${esc(v.cell)}</td><td class="n">${v.instances}</td><td class="n">${num(v.rate, 0)}${v.fraction === null ? '' : ` (${num(v.fraction * 100, 0)}%)`}</td><td class="n">${num(v.load * 100, 0)}%</td>
