@@ -1,7 +1,8 @@
 import * as hdr from 'hdr-histogram-js'
 import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
 import { drive, requestBytes, type Driver } from './drive/closed.ts'
-import { openLoop, type OpenDriver } from './drive/open.ts'
+import { openLoop, type OpenDriver, type OpenLoopOptions } from './drive/open.ts'
+import type { LoadRequest } from './contracts/client.ts'
 import type { ExternalCounts } from './stores/index.ts'
 import type { CellRuntime } from './verify.ts'
 import { CLIENT_BOUND_SHARE, type OpenMeasurement, type RoundMeasurement } from './contracts/results.ts'
@@ -146,15 +147,17 @@ function busyShare(serverCpuUs: number, seconds: number, rt: Pick<CellRuntime, '
   return seconds > 0 ? serverCpuUs / (seconds * 1e6 * Math.min(rt.servers.length, rt.serverCpuCount)) : 0
 }
 
+/** What every open-loop window of a run hands the driver: the run's arrivals and connections, seeded by its round. */
+export function openOptions(urls: string[], requests: LoadRequest[], rate: number, durationSeconds: number, load: Scenario['load'], round: number, signal?: AbortSignal): OpenLoopOptions {
+  return { urls, requests, rate, durationSeconds, connections: Math.max(100, load.connections), arrivals: load.arrivals, seed: round, ...(signal ? { signal } : {}) }
+}
+
 /** One open-loop window at `rate` requests/s, connections spread over the instances, every counter read around it. */
 export async function measureOpen(
   rt: Counted & Pick<CellRuntime, 'requests' | 'serverCpuCount' | 'targets'>, point: { round: number; rate: number; fraction: number | null },
   load: Scenario['load'], signal?: AbortSignal, open: OpenDriver = openLoop,
 ): Promise<OpenMeasurement> {
-  const { result: r, counts: c } = await countWindow(rt, () => open({
-    urls: rt.targets, requests: rt.requests, rate: point.rate, durationSeconds: load.durationSeconds, connections: Math.max(100, load.connections),
-    arrivals: load.arrivals, seed: point.round, ...(signal ? { signal } : {}),
-  }))
+  const { result: r, counts: c } = await countWindow(rt, () => open(openOptions(rt.targets, rt.requests, point.rate, load.durationSeconds, load, point.round, signal)))
   const per = (n: number) => (c.served === 0 ? 0 : n / c.served)
   return {
     round: point.round, rate: point.rate, fraction: point.fraction, achievedRate: r.achievedRate, requests: r.requests, completed: r.completed,

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ServerStartError } from '../servers/errors.ts'
 import { readyPort, requestStats } from '../servers/ipc.ts'
@@ -6,6 +7,11 @@ import type { StatsSnapshot } from '../servers/metrics.ts'
 import { pinned } from './affinity.ts'
 
 /** `signal` (SIGTERM by default; after SIGCONT, in case it was stopped), then SIGKILL after the grace period. */
+/** A process's CPU so far: the scheduler's own run time (/proc/PID/schedstat, ns), µs. Throws where the process is gone. */
+export function runTimeUs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000
+}
+
 export function stopChild(child: ChildProcess, graceMs = 2000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {

@@ -64,7 +64,7 @@ describe('every shipped scenario runs in smoke mode with every cell ok', { concu
           const full = sim as unknown as Simulation
           assert.ok((results.driverFloor?.length ?? 0) >= 2, 'the driver floor')
           for (const v of full.validation) assert.deepEqual([v.instances, v.arrivals], [results.cells.find((c) => c.id === v.cell)!.instances, results.scenario.load.arrivals], v.cell)
-          for (const c of full.calibration) assert.ok(c.sources.some((x) => x.quantity === 'outside the servers'), c.cell)
+          for (const c of full.calibration) assert.match(c.sources.find((x) => x.quantity === 'outside the servers')?.from ?? '', /^the driver's floor at the rate/, c.cell)
         }
       }
     })

@@ -127,7 +127,6 @@ test('runSimulation: without the driver\'s floor no point is judged, and the fle
   const low = sim.validation.find((v) => v.cell === 'session-redis' && v.rate === 1000)!
   assert.equal(low.calibration, true)
   // simulation.json's calibration carries no sampled points.
-  assert.equal(Object.hasOwn(sim.calibration[0]!, 'service'), false)
   assert.equal(Object.hasOwn(sim.calibration[0]!, 'ownPoints'), false)
   assert.equal(sim.curves.find((c) => c.cell === 'session-redis')!.points.length, 9)
   const page = renderSimulationHtml(sim, '')

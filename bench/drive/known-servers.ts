@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { stopChild, type ProcessGroup } from '../processes.ts'
+import { runTimeUs, stopChild, type ProcessGroup } from '../processes.ts'
 import { pinned } from '../affinity.ts'
 
 /**
@@ -49,9 +48,9 @@ function serve(b: KnownBehaviour): Server {
 
 const SELF = fileURLToPath(import.meta.url)
 
-function runTimeUs(pid: number | undefined): number | null {
+function cpuOf(pid: number | undefined): number | null {
   try {
-    return pid === undefined ? null : Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000
+    return pid === undefined ? null : runTimeUs(pid)
   } catch {
     return null
   }
@@ -67,7 +66,7 @@ export function startKnownServer(b: KnownBehaviour, at: { cpus?: string | null; 
     child.once('exit', (code) => reject(new Error(`known server exited with ${code}`)))
     child.stdout!.on('data', (d) => {
       const url = /listening on (\S+)/.exec(String(d))?.[1]
-      if (url) resolve({ url, cpuUs: () => runTimeUs(child.pid), close: () => stopChild(child) })
+      if (url) resolve({ url, cpuUs: () => cpuOf(child.pid), close: () => stopChild(child) })
     })
   })
 }

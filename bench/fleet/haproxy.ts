@@ -1,14 +1,14 @@
 // HAProxy in front of a cell's instances: Debian's haproxy, started by the harness with a config it
 // writes, on a free port, and its CPU read from the scheduler's account of the process.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ServerStartError, StoreUnavailableHereError } from '../../servers/errors.ts'
 import { pinned } from '../affinity.ts'
 import type { Balance } from '../contracts/scenario.ts'
-import { stopChild, type ProcessGroup } from '../processes.ts'
+import { runTimeUs, stopChild, type ProcessGroup } from '../processes.ts'
 import { freePort } from '../stores/redis-server.ts'
 
 export const HAPROXY_MISSING = 'haproxy is not on PATH; install it (Debian/Ubuntu: apt-get install haproxy, or npm run setup)'
@@ -93,7 +93,7 @@ export async function startHaproxy(group: ProcessGroup, o: { backends: string[];
   const pid = child.pid!
   return {
     url: `http://${host}:${port}`,
-    cpuUs: () => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000,
+    cpuUs: () => runTimeUs(pid),
     stop,
   }
 }

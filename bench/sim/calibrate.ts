@@ -45,26 +45,20 @@ export interface Calibration {
   lifecycle: { accessTtlSeconds: number | null; refreshesPerGet: number; loginsPerGet: number; storeOpsPerGetOnly: number } | null
   /**
    * The latency model's service: each request's time in the server drawn from the servers' own
-   * request times at the lowest rate (every request of those windows, from their histograms, or
-   * rebuilt from their quantiles in older results), and the core time it occupies per µs of that
-   * time: the CPU per request with the servers busy over the mean of those times.
+   * request times at the lowest rate (every request of its typical round, from its histogram, or
+   * rebuilt from the quantiles in older results), and the core time it occupies per µs of that
+   * time: the busy CPU per request (`busyCpuUs`, from `busyFrom`) over the mean of those times.
    */
-  own: { from: string; meanUs: number; p50Us: number; p99Us: number; maxUs: number; occupancy: number; busyCpuUs: number; busyFrom: string } | null
+  own: { from: string; meanUs: number; p50Us: number; p99Us: number; maxUs: number; busyCpuUs: number; busyFrom: string } | null
   /** Which measurement calibrates each model quantity (docs/model.md, "What feeds the latency model"). */
   sources: { quantity: string; from: string }[]
   /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store (PostgreSQL: its host's cores, a model option). */
   storeServers: number | null
 }
 
-/** A calibration with the sampled distributions the model computes with (not written out). */
+/** A calibration with the sampled distribution the model computes with (not written out). */
 export interface Calibrated extends Calibration {
-  /** Service-time points, mean = serviceTimeUs.mean. */
-  service: Points
-  /** Client-measured latency at the low-load point (client, loopback, server and store), or null. */
-  lowLatency: Points | null
-  /** Server request time at the low-load point, or null. */
-  lowServer: Points | null
-  /** The same, every request (what the DES samples), or null. */
+  /** The servers' own request times at the low-load point, every request of its typical round (what the DES samples), or null. */
   ownPoints: Points | null
 }
 
@@ -186,7 +180,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       lifecycle,
       own: ownPoints && ownM ? {
         from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request of the round whose longest time is the median, from its histogram' : 'rebuilt from the windows\' quantiles'})`,
-        meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!, occupancy: ownM.mean > 0 ? busy.us / ownM.mean : 1,
+        meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!,
         busyCpuUs: busy.us, busyFrom: busy.from,
       } : null,
       storeServers: prov === null || !networkStore || prov.threading === 'per-connection' ? null : Math.max(1, prov.processes),
@@ -204,10 +198,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
         { quantity: 'outside the servers', from: results.driverFloor?.length ? 'the driver\'s floor at the rate (a server that answers at once, pinned where the servers run), less that server\'s own time' : 'not measured in this run: no latency is judged' },
         { quantity: 'wake-ups (a core asleep, a process idle)', from: results.driverFloor?.length ? 'the floor\'s p50 outside its server and its server\'s own p50, each above the busiest rate\'s, against the idle gap' : 'not measured in this run' },
       ],
-      service,
       ownPoints,
-      lowLatency: low ? pointsFromQuantiles({ p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }) : null,
-      lowServer,
     })
   }
   return { cells, skipped }

@@ -65,7 +65,7 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
     const cell = results.cells.find((x) => x.id === c.cell)
     // The DES replays the driver's round robin straight to the instances; a balancer's hop and CPU are not in it.
     const unreplayable = cell?.balancer === 'haproxy' ? `the run went through HAProxy (${cell.balance ?? 'roundrobin'}): its hop and its CPU are not in the model` : null
-    return validate(c, cell?.openLoop ?? [], capacity(c.cell), inputs, results.driverFloor, bound(c), unreplayable)
+    return validate(c, cell?.openLoop ?? [], capacity(c.cell), inputs, bound(c), unreplayable)
   })
   const verdicts = layers(rows)
   // A fleet row states a latency only for a cell whose latency layer held in this run, at its
@@ -83,7 +83,7 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
       arrivals: inputs.arrivals, serverCores: inputs.cores,
     },
     source: { scenario: results.scenario.name, startedAt: results.startedAt, smoke: results.smoke },
-    calibration: cells.map(({ service: _s, lowLatency: _l, lowServer: _v, ownPoints: _o, ...c }) => c),
+    calibration: cells.map(({ ownPoints: _o, ...c }) => c),
     skipped,
     floor: floor && floor.rates.map((rate, k) => ({ rate, gapUs: floor.gapUs[k]!, wakeUs: floor.wakeUs[k]!, outsideP50Us: quantileOf(floor.outside[k]!, 0.5), outsideP99Us: quantileOf(floor.outside[k]!, 0.99) })),
     validation: rows,

@@ -28,6 +28,8 @@ export interface FloorModel {
   rates: number[]
   gapUs: number[]
   wakeUs: number[]
+  /** The driver's own send lag p99 at each floor rate (null in older results): what a cell's point is held against. */
+  lagP99Us: (number | null)[]
   /** Outside the server at each floor rate, its wake-up taken out, µs. */
   outside: Points[]
   /**
@@ -71,7 +73,7 @@ export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
   const tail = new Float64Array(n - Math.floor(TAIL_FROM * n))
   for (let i = 0; i < tail.length; i++) tail[i] = median(outside.map((o) => o[Math.floor(TAIL_FROM * n) + i]!))
   return {
-    rates: held.map((p) => p.rate), gapUs, wakeUs, outside, tail,
+    rates: held.map((p) => p.rate), gapUs, wakeUs, lagP99Us: held.map((p) => p.sendLagP99Us ?? null), outside, tail,
     wake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => wakeUs[k]!) },
     instanceWake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => coldUs[k]!) },
     cpuWake: cpu ? { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => cpu[k]!) } : null,
@@ -157,11 +159,11 @@ export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, o
 }
 
 /** The DES's p50 and p99 for a cell at `rate`, with its mean wake-up and its cores' busy share. */
-export function predictAt(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number; busyShare: number } | null {
+export function predictAt(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number } | null {
   const o = desOptions(c, rate, inputs, over)
   if (!o) return null
   const r = simulate(o)
-  return { p50Us: quantileOf(r.responseUs, 0.5), p99Us: quantileOf(r.responseUs, 0.99), meanWakeUs: r.meanWakeUs, cpuUsPerRequest: r.meanBusyUs, busyShare: r.appBusyShare }
+  return { p50Us: quantileOf(r.responseUs, 0.5), p99Us: quantileOf(r.responseUs, 0.99), meanWakeUs: r.meanWakeUs, cpuUsPerRequest: r.meanBusyUs }
 }
 
 export const pct = (predicted: number, measured: number) => (measured > 0 ? (predicted - measured) / measured * 100 : 0)
@@ -231,12 +233,14 @@ function whyMissed(c: Calibrated, p: OpenLoopPoint, floorLagP99: number | null, 
 }
 
 /** Each open-loop point of a cell predicted by the DES from the calibration alone, beside its measurement. */
-export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: number | null, inputs: LatencyInputs, floor: FloorPoint[] | undefined, bound: (rate: number) => number | null, unreplayable: string | null = null): ValidationRow[] {
+export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: number | null, inputs: LatencyInputs, bound: (rate: number) => number | null, unreplayable: string | null = null): ValidationRow[] {
   if (!c.lowLoad || !c.ownPoints) return []
+  // The floor's send lag at the floor rate nearest this one (by log distance).
   const floorLag = (rate: number) => {
-    const held = (floor ?? []).filter((f) => f.heldRounds > 0)
-    const near = held.length ? held.reduce((a, b) => (Math.abs(Math.log(b.rate / rate)) < Math.abs(Math.log(a.rate / rate)) ? b : a)) : null
-    return near?.sendLagP99Us ?? null
+    const f = inputs.floor
+    if (!f) return null
+    const k = f.rates.reduce((best, r, i) => (Math.abs(Math.log(r / rate)) < Math.abs(Math.log(f.rates[best]! / rate)) ? i : best), 0)
+    return f.lagP99Us[k] ?? null
   }
   return points.filter((p) => p.rounds.length > 0).flatMap((p) => {
     const pred = predictAt(c, p.achievedRate, inputs)

