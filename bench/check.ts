@@ -7,8 +7,13 @@ const near = (a: number, b: number) => Math.abs(a - b) < 1e-9
  * renewal writes the window may hold (see renewalWriteBound); 0 where there are none.
  */
 export function checkRound(
-  r: Pick<RoundMeasurement, 'round' | 'requests' | 'errors' | 'timeouts' | 'statusCounts' | 'storeOpsPerRequest' | 'redisCommandsPerRequest'>,
-  expected: ExpectedOps, expected401Share: number, renewalBound = 0,
+  r: Pick<
+    RoundMeasurement,
+    'round' | 'requests' | 'errors' | 'timeouts' | 'statusCounts' | 'storeOpsPerRequest' | 'redisCommandsPerRequest'
+  >,
+  expected: ExpectedOps,
+  expected401Share: number,
+  renewalBound = 0,
 ): string | null {
   const problems: string[] = []
   if (r.requests === 0) problems.push('no request was served')
@@ -21,7 +26,8 @@ export function checkRound(
   for (const k of ['reads', 'writes', 'deletes'] as const) {
     if (k === 'writes' && expected.renewals) {
       const writes = Math.round(r.storeOpsPerRequest.writes * r.requests)
-      if (writes > renewalBound) problems.push(`store writes: counted ${writes}, more than the ${renewalBound} session renewals the window allows`)
+      if (writes > renewalBound)
+        problems.push(`store writes: counted ${writes}, more than the ${renewalBound} session renewals the window allows`)
       continue
     }
     if (!near(r.storeOpsPerRequest[k], want[k])) {
@@ -33,7 +39,8 @@ export function checkRound(
   if (redis) {
     const external = { reads: expected.stateReads, writes: r.storeOpsPerRequest.writes, deletes: r.storeOpsPerRequest.deletes }
     for (const k of ['reads', 'writes', 'deletes'] as const) {
-      if (!near(redis[k], external[k])) problems.push(`Redis ${k.slice(0, -1)} commands per request (INFO commandstats): ${redis[k].toFixed(4)}, expected ${external[k]}`)
+      if (!near(redis[k], external[k]))
+        problems.push(`Redis ${k.slice(0, -1)} commands per request (INFO commandstats): ${redis[k].toFixed(4)}, expected ${external[k]}`)
     }
   }
   return problems.length > 0 ? `round ${r.round}: ${problems.join('; ')}` : null

@@ -17,9 +17,18 @@ import { loadScenario } from './contracts/scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** Each store one can bring (its provisioner's URL flag): `--redis-url`, also `REDIS_URL`; ... */
-const URL_FLAGS = Object.values(storeProvisioners).flatMap((p) => (p.urlFlag && p.url ? [{
-  kind: p.kind, option: p.urlFlag.slice(2), env: p.urlFlag.slice(2).toUpperCase().replace(/-/g, '_'), ...p.url,
-}] : []))
+const URL_FLAGS = Object.values(storeProvisioners).flatMap((p) =>
+  p.urlFlag && p.url
+    ? [
+        {
+          kind: p.kind,
+          option: p.urlFlag.slice(2),
+          env: p.urlFlag.slice(2).toUpperCase().replace(/-/g, '_'),
+          ...p.url,
+        },
+      ]
+    : [],
+)
 
 const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] ${URL_FLAGS.map((f) => `[--${f.option} ${f.looksLike}]`).join(' ')}
 
@@ -67,16 +76,23 @@ async function writeOutputs(results: ResultsFile, simulate: boolean, outDir: str
   const report = await writeReport(results, outDir)
   linkLatest(outDir)
   const rel = (p: string) => relative(process.cwd(), p)
-  process.stdout.write(`\n${summaryTable(results)}\n\nresults: ${rel(join(outDir, 'results.json'))}\nreport:  ${pathToFileURL(report.html).href}\n`)
+  process.stdout.write(
+    `\n${summaryTable(results)}\n\nresults: ${rel(join(outDir, 'results.json'))}\nreport:  ${pathToFileURL(report.html).href}\n`,
+  )
   if (simulation) process.stdout.write(`fleet:   ${pathToFileURL(simulation).href}\n`)
-  process.stdout.write(report.png.status === 'ok'
-    ? `charts:  ${report.png.files.length} PNG files in ${rel(join(outDir, 'charts'))}\n`
-    : `charts:  no PNG files (${report.png.reason})\n`)
-  if (process.stdout.isTTY) process.stdout.write(`open it: ${openCommand()} ${rel(report.html)}   (or paste the file:// URL above into a browser)\n`)
+  process.stdout.write(
+    report.png.status === 'ok'
+      ? `charts:  ${report.png.files.length} PNG files in ${rel(join(outDir, 'charts'))}\n`
+      : `charts:  no PNG files (${report.png.reason})\n`,
+  )
+  if (process.stdout.isTTY)
+    process.stdout.write(`open it: ${openCommand()} ${rel(report.html)}   (or paste the file:// URL above into a browser)\n`)
 }
 
 /** The stores the user runs (URL flags, their environment variables, a fleet file's store) and the fleet file; a string says what is wrong. */
-function storesAndTargets(values: Record<string, string | boolean | undefined>): { storeUrls: RunOptions['storeUrls']; targets: Fleet | null } | string {
+function storesAndTargets(
+  values: Record<string, string | boolean | undefined>,
+): { storeUrls: RunOptions['storeUrls']; targets: Fleet | null } | string {
   const storeUrls: RunOptions['storeUrls'] = {}
   for (const f of URL_FLAGS) {
     const url = (values[f.option] as string | undefined) ?? process.env[f.env] ?? null
@@ -93,7 +109,8 @@ function storesAndTargets(values: Record<string, string | boolean | undefined>):
   }
   if (targets?.store) {
     const given = storeUrls[targets.store.kind]
-    if (given && given !== targets.store.url) return `the fleet file's ${targets.store.kind} store (${targets.store.url}) is not the one given (${given})`
+    if (given && given !== targets.store.url)
+      return `the fleet file's ${targets.store.kind} store (${targets.store.url}) is not the one given (${given})`
     storeUrls[targets.store.kind] = targets.store.url
   }
   return { storeUrls, targets }
@@ -119,13 +136,23 @@ function interruptible(group: ProcessGroup): AbortController {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { smoke?: boolean; out?: string; help?: boolean; 'no-pin'?: boolean; seed?: string; targets?: string } & Record<string, string | boolean | undefined>
+  let values: { smoke?: boolean; out?: string; help?: boolean; 'no-pin'?: boolean; seed?: string; targets?: string } & Record<
+    string,
+    string | boolean | undefined
+  >
   let positionals: string[]
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
+    ;({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
       options: {
-        smoke: { type: 'boolean' }, 'no-pin': { type: 'boolean' }, out: { type: 'string' }, targets: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        smoke: { type: 'boolean' },
+        'no-pin': { type: 'boolean' },
+        out: { type: 'string' },
+        targets: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(URL_FLAGS.map((f) => [f.option, { type: 'string' as const }])),
       },
     }))
@@ -175,8 +202,15 @@ async function main(argv: string[]): Promise<number> {
   let results: ResultsFile
   try {
     results = await runScenario({
-      scenario, file: relative(ROOT, resolve(file)), smoke: values.smoke ?? false, group, pin: !values['no-pin'],
-      storeUrls, signal: controller.signal, ...(seed === undefined ? {} : { seed }), targets,
+      scenario,
+      file: relative(ROOT, resolve(file)),
+      smoke: values.smoke ?? false,
+      group,
+      pin: !values['no-pin'],
+      storeUrls,
+      signal: controller.signal,
+      ...(seed === undefined ? {} : { seed }),
+      targets,
       listeners: [progressPrinter((line) => process.stderr.write(`${line}\n`))],
     })
   } catch (err) {
@@ -196,4 +230,5 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     process.stderr.write(`authbench: ${(err as Error).stack ?? String(err)}\n`)
     process.exit(1)
-  })
+  },
+)

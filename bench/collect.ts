@@ -8,7 +8,6 @@ import type { CellRuntime } from './verify.ts'
 import { CLIENT_BOUND_SHARE, type OpenMeasurement, type RoundMeasurement } from './contracts/results.ts'
 import type { Scenario } from './contracts/scenario.ts'
 
-
 const settle = () => new Promise((r) => setTimeout(r, 100))
 
 type Snapshot = { stats: StatsSnapshot[]; counts: ExternalCounts | null; storeCpuUs: number | null; balancerCpuUs: number | null }
@@ -54,7 +53,8 @@ export async function countWindow<T>(rt: Counted, run: () => Promise<T>): Promis
  * password hash, then its session write), and the window must hold both or neither.
  */
 async function quiet(rt: Counted): Promise<void> {
-  const moved = async () => (await Promise.all(rt.servers.map((s) => s.stats(false)))).reduce((n, s) => n + s.requests + s.reads + s.writes + s.deletes, 0)
+  const moved = async () =>
+    (await Promise.all(rt.servers.map((s) => s.stats(false)))).reduce((n, s) => n + s.requests + s.reads + s.writes + s.deletes, 0)
   let last = -1
   for (let i = 0; i < 20; i++) {
     await settle()
@@ -85,11 +85,17 @@ function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
     balancerCpuUs: before.balancerCpuUs !== null && after.balancerCpuUs !== null ? after.balancerCpuUs - before.balancerCpuUs : null,
     instanceRequests: after.stats.map((s, i) => s.requests - before.stats[i]!.requests),
     ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },
-    external: before.counts && after.counts ? { reads: delta('reads'), writes: delta('writes'), deletes: delta('deletes'), total: delta('total') } : null,
+    external:
+      before.counts && after.counts
+        ? { reads: delta('reads'), writes: delta('writes'), deletes: delta('deletes'), total: delta('total') }
+        : null,
     rssBytes: Math.max(...after.stats.map((s) => s.rssBytes)),
     serverTimeUs: {
-      p50: merged.getValueAtPercentile(50), p90: merged.getValueAtPercentile(90),
-      p99: merged.getValueAtPercentile(99), max: merged.maxValue, mean: merged.totalCount ? merged.mean : 0,
+      p50: merged.getValueAtPercentile(50),
+      p90: merged.getValueAtPercentile(90),
+      p99: merged.getValueAtPercentile(99),
+      max: merged.maxValue,
+      mean: merged.totalCount ? merged.mean : 0,
     },
     serverTimeHistogram: hdr.encodeIntoCompressedBase64(merged),
   }
@@ -101,8 +107,11 @@ function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
  * (JIT, connection pools).
  */
 export async function measureRound(
-  rt: Counted & Pick<CellRuntime, 'requests' | 'serverCpuCount' | 'targets'>, window: { round: number; slot: number; warmup: boolean },
-  load: Scenario['load'], signal?: AbortSignal, driver: Driver = drive,
+  rt: Counted & Pick<CellRuntime, 'requests' | 'serverCpuCount' | 'targets'>,
+  window: { round: number; slot: number; warmup: boolean },
+  load: Scenario['load'],
+  signal?: AbortSignal,
+  driver: Driver = drive,
 ): Promise<RoundMeasurement> {
   const { round, slot } = window
   const urls = rt.targets
@@ -130,7 +139,10 @@ export async function measureRound(
     redisCommandsPerRequest: c.external
       ? { reads: per(c.external.reads), writes: per(c.external.writes), deletes: per(c.external.deletes), total: per(c.external.total) }
       : null,
-    bytesPerRequest: { request: requestBytes(urls[0]!, rt.requests), response: result.requests ? result.responseBytes / result.requests : 0 },
+    bytesPerRequest: {
+      request: requestBytes(urls[0]!, rt.requests),
+      response: result.requests ? result.responseBytes / result.requests : 0,
+    },
     statusCounts: result.statusCounts,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -148,24 +160,59 @@ function busyShare(serverCpuUs: number, seconds: number, rt: Pick<CellRuntime, '
 }
 
 /** What every open-loop window of a run hands the driver: the run's arrivals and connections, seeded by its round. */
-export function openOptions(urls: string[], requests: LoadRequest[], rate: number, durationSeconds: number, load: Scenario['load'], round: number, signal?: AbortSignal): OpenLoopOptions {
-  return { urls, requests, rate, durationSeconds, connections: Math.max(100, load.connections), arrivals: load.arrivals, seed: round, ...(signal ? { signal } : {}) }
+export function openOptions(
+  urls: string[],
+  requests: LoadRequest[],
+  rate: number,
+  durationSeconds: number,
+  load: Scenario['load'],
+  round: number,
+  signal?: AbortSignal,
+): OpenLoopOptions {
+  return {
+    urls,
+    requests,
+    rate,
+    durationSeconds,
+    connections: Math.max(100, load.connections),
+    arrivals: load.arrivals,
+    seed: round,
+    ...(signal ? { signal } : {}),
+  }
 }
 
 /** One open-loop window at `rate` requests/s, connections spread over the instances, every counter read around it. */
 export async function measureOpen(
-  rt: Counted & Pick<CellRuntime, 'requests' | 'serverCpuCount' | 'targets'>, point: { round: number; rate: number; fraction: number | null },
-  load: Scenario['load'], signal?: AbortSignal, open: OpenDriver = openLoop,
+  rt: Counted & Pick<CellRuntime, 'requests' | 'serverCpuCount' | 'targets'>,
+  point: { round: number; rate: number; fraction: number | null },
+  load: Scenario['load'],
+  signal?: AbortSignal,
+  open: OpenDriver = openLoop,
 ): Promise<OpenMeasurement> {
-  const { result: r, counts: c } = await countWindow(rt, () => open(openOptions(rt.targets, rt.requests, point.rate, load.durationSeconds, load, point.round, signal)))
+  const { result: r, counts: c } = await countWindow(rt, () =>
+    open(openOptions(rt.targets, rt.requests, point.rate, load.durationSeconds, load, point.round, signal)),
+  )
   const per = (n: number) => (c.served === 0 ? 0 : n / c.served)
   return {
-    round: point.round, rate: point.rate, fraction: point.fraction, achievedRate: r.achievedRate, requests: r.requests, completed: r.completed,
-    latencyUs: r.latencyUs, serviceTimeUs: r.serviceTimeUs, sendLagUs: r.sendLagUs,
-    cpuUsPerRequest: per(c.serverCpuUs), storeCpuUsPerRequest: c.storeCpuUs === null ? null : per(c.storeCpuUs),
+    round: point.round,
+    rate: point.rate,
+    fraction: point.fraction,
+    achievedRate: r.achievedRate,
+    requests: r.requests,
+    completed: r.completed,
+    latencyUs: r.latencyUs,
+    serviceTimeUs: r.serviceTimeUs,
+    sendLagUs: r.sendLagUs,
+    cpuUsPerRequest: per(c.serverCpuUs),
+    storeCpuUsPerRequest: c.storeCpuUs === null ? null : per(c.storeCpuUs),
     serverBusyShare: busyShare(c.serverCpuUs, r.durationSeconds, rt),
-    serverTimeUs: c.serverTimeUs, serverTimeHistogram: c.serverTimeHistogram,
+    serverTimeUs: c.serverTimeUs,
+    serverTimeHistogram: c.serverTimeHistogram,
     storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
-    statusCounts: r.statusCounts, non2xx: r.non2xx, errors: r.errors, held: r.held, reason: r.reason ?? r.note,
+    statusCounts: r.statusCounts,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    held: r.held,
+    reason: r.reason ?? r.note,
   }
 }

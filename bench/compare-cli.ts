@@ -14,7 +14,11 @@ function main(argv: string[]): number {
   let values: { threshold?: string; spread?: string; out?: string }
   let positionals: string[]
   try {
-    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { threshold: { type: 'string' }, spread: { type: 'string' }, out: { type: 'string' } } }))
+    ;({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { threshold: { type: 'string' }, spread: { type: 'string' }, out: { type: 'string' } },
+    }))
   } catch (err) {
     process.stderr.write(`authbench compare: ${(err as Error).message}\n${USAGE}\n`)
     return 2

@@ -16,8 +16,10 @@ export function parseSetCookie(line: string): { name: string; value: string | nu
   const attrs = semi === -1 ? '' : line.slice(semi + 1)
   const maxAge = /(?:^|;)\s*max-age\s*=\s*(-?\d+)/i.exec(attrs)?.[1]
   const expires = /(?:^|;)\s*expires\s*=\s*([^;]+)/i.exec(attrs)?.[1]
-  const gone = value === '' || (maxAge !== undefined && Number(maxAge) <= 0)
-    || (maxAge === undefined && expires !== undefined && Date.parse(expires) <= Date.now())
+  const gone =
+    value === '' ||
+    (maxAge !== undefined && Number(maxAge) <= 0) ||
+    (maxAge === undefined && expires !== undefined && Date.parse(expires) <= Date.now())
   return { name, value: gone ? null : value }
 }
 
@@ -39,7 +41,10 @@ export function applySetCookie(cookie: string | undefined, setCookie: readonly s
     const c = parseSetCookie(line)
     if (!c) continue
     if (c.value === null) changed = jar.delete(c.name) || changed
-    else if (jar.get(c.name) !== c.value) { jar.set(c.name, c.value); changed = true }
+    else if (jar.get(c.name) !== c.value) {
+      jar.set(c.name, c.value)
+      changed = true
+    }
   }
   if (!changed) return cookie
   if (jar.size === 0) return undefined

@@ -14,7 +14,10 @@ export interface FaultKind {
 
 export const FAULT_KINDS = {
   'pause-store': {
-    schedule: (f, s, at) => { at(f.atSeconds, () => s.pause()); at(f.atSeconds + f.durationSeconds!, () => s.resume()) },
+    schedule: (f, s, at) => {
+      at(f.atSeconds, () => s.pause())
+      at(f.atSeconds + f.durationSeconds!, () => s.resume())
+    },
     words: 'the store paused (SIGSTOP): connections stay open, nothing answers',
   },
   'kill-store': {
@@ -22,7 +25,7 @@ export const FAULT_KINDS = {
       at(f.atSeconds, () => s.kill())
       if (f.durationSeconds !== undefined) at(f.atSeconds + f.durationSeconds, () => s.ensureUp())
     },
-    words: 'the store killed (SIGKILL), started again empty after the duration or at the window\'s end',
+    words: "the store killed (SIGKILL), started again empty after the duration or at the window's end",
   },
   'restart-store': {
     schedule: (f, s, at) => {
@@ -49,7 +52,11 @@ export function injector(plan: FaultPlan): { start(): void; stop(): Promise<void
   const timers: NodeJS.Timeout[] = []
   let chain: Promise<void> = Promise.resolve()
   const at = (seconds: number, action: () => Promise<void>) => {
-    timers.push(setTimeout(() => { chain = chain.then(action, action) }, seconds * 1000))
+    timers.push(
+      setTimeout(() => {
+        chain = chain.then(action, action)
+      }, seconds * 1000),
+    )
   }
   return {
     start() {

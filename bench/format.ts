@@ -20,8 +20,7 @@ export const percent = (share: number) => `${(share * 100).toFixed(1)}%`
 export const signedPercent = (change: number) => `${change >= 0 ? '+' : ''}${percent(change)}`
 
 /** Text made safe for HTML. */
-export const esc = (s: unknown) =>
-  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+export const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
 /** `42s` or `2m05s`. */
 export function formatDuration(seconds: number): string {

@@ -74,7 +74,10 @@ export function expectedLagMedianMs(c: Cell, w: Pick<LifecycleWorkload, 'refresh
  * I (n + r^2) / 2D where D / I = n + r. Each user logs out at most once a window. Null when
  * nothing refreshes.
  */
-export function expectedRefreshes(c: Cell, w: Pick<LifecycleWorkload, 'users' | 'durationSeconds' | 'logoutsPerSecond' | 'refreshMarginSeconds'>): number | null {
+export function expectedRefreshes(
+  c: Cell,
+  w: Pick<LifecycleWorkload, 'users' | 'durationSeconds' | 'logoutsPerSecond' | 'refreshMarginSeconds'>,
+): number | null {
   const interval = refreshIntervalSeconds(c, w)
   if (interval === null) return null
   const cycles = w.durationSeconds / interval
@@ -85,7 +88,11 @@ export function expectedRefreshes(c: Cell, w: Pick<LifecycleWorkload, 'users' | 
 }
 
 /** How the driver is set up for a cell: warm-up, drain and the thief's probe interval. */
-export function lifecycleTiming(c: Cell, w: LifecycleWorkload, smoke: boolean): { warmupSeconds: number; drainSeconds: number; probeIntervalMs: number } {
+export function lifecycleTiming(
+  c: Cell,
+  w: LifecycleWorkload,
+  smoke: boolean,
+): { warmupSeconds: number; drainSeconds: number; probeIntervalMs: number } {
   const ttl = c.accessTtlSeconds
   const interval = refreshIntervalSeconds(c, w)
   // Logins spread over one refresh interval (or one re-seal interval) leave the window in steady state.

@@ -33,19 +33,32 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => controller.abort())
   const url = new URL(args.url)
   const request: LoadRequest = {
-    method: args.method, path: url.pathname + url.search, headers: { ...args.headers, ...(args.body !== undefined && !args.headers['content-type'] ? { 'content-type': 'application/json' } : {}) },
+    method: args.method,
+    path: url.pathname + url.search,
+    headers: {
+      ...args.headers,
+      ...(args.body !== undefined && !args.headers['content-type'] ? { 'content-type': 'application/json' } : {}),
+    },
     ...(args.body !== undefined ? { body: args.body } : {}),
   }
   const result = await openLoop({
-    urls: [url.origin], requests: [request], rate: args.rate, durationSeconds: args.durationSeconds,
-    connections: args.connections, arrivals: args.arrivals, signal: controller.signal,
+    urls: [url.origin],
+    requests: [request],
+    rate: args.rate,
+    durationSeconds: args.durationSeconds,
+    connections: args.connections,
+    arrivals: args.arrivals,
+    signal: controller.signal,
   })
   process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : `${loadTable(result)}\n`)
   if (result.interrupted) return 130
   return result.held && result.errors === 0 ? 0 : 1
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`authbench load: ${(err as Error).stack ?? String(err)}\n`)
-  process.exit(1)
-})
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`authbench load: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -24,9 +24,11 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
     specs = specs.flatMap((s) => values.map((v) => ({ ...s, [axis]: v })))
   }
   const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
-  return withInstances.flatMap((s) => list<Balancer>(cell.balancer, 'none').flatMap((balancer) => balancer === 'none'
-    ? [s]
-    : list<Balance>(cell.balance, 'roundrobin').map((balance) => ({ ...s, balancer, balance }))))
+  return withInstances.flatMap((s) =>
+    list<Balancer>(cell.balancer, 'none').flatMap((balancer) =>
+      balancer === 'none' ? [s] : list<Balance>(cell.balance, 'roundrobin').map((balance) => ({ ...s, balancer, balance })),
+    ),
+  )
 }
 
 /** Expands array-valued cell fields into every combination, in the order written. */
@@ -36,9 +38,14 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
   scenario.cells.forEach((cell, index) => {
     const strategies = list<StrategyKind>(cell.strategy, 'none')
     for (const axis of AXES) {
-      const takers = Object.values(strategyDescriptors).filter((d) => d.axes[axis] !== undefined).map((d) => d.kind)
+      const takers = Object.values(strategyDescriptors)
+        .filter((d) => d.axes[axis] !== undefined)
+        .map((d) => d.kind)
       if (cell[axis] !== undefined && !strategies.some((s) => takers.includes(s))) {
-        issues.push({ path: `cells[${index}].${axis}`, message: `applies to strategy ${takers.join(', ')} only; found strategy ${JSON.stringify(cell.strategy)}` })
+        issues.push({
+          path: `cells[${index}].${axis}`,
+          message: `applies to strategy ${takers.join(', ')} only; found strategy ${JSON.stringify(cell.strategy)}`,
+        })
       }
     }
     if (cell.balance !== undefined && !list(cell.balancer, 'none').includes('haproxy')) {
@@ -48,8 +55,13 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
       for (const spec of combinations(strategy, cell)) {
         issues.push(...workloadOf(scenario).checkCell(scenario, spec, index))
         if (spec.storeRttMs && !(spec.store && storeProvisioners[spec.store].supports.delayProxy)) {
-          const proxied = Object.values(storeProvisioners).filter((x) => x.supports.delayProxy).map((x) => x.kind)
-          issues.push({ path: `cells[${index}].storeRttMs`, message: `a delay proxy goes between the servers and a store reached over a socket (${proxied.join(', ')}); found store ${JSON.stringify(spec.store)}` })
+          const proxied = Object.values(storeProvisioners)
+            .filter((x) => x.supports.delayProxy)
+            .map((x) => x.kind)
+          issues.push({
+            path: `cells[${index}].storeRttMs`,
+            message: `a delay proxy goes between the servers and a store reached over a socket (${proxied.join(', ')}); found store ${JSON.stringify(spec.store)}`,
+          })
         }
         const id = cellId(spec)
         if (cells.some((c) => c.id === id)) {
@@ -66,9 +78,10 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
     if (matches.length !== 1) {
       issues.push({
         path: 'baseline',
-        message: matches.length === 0
-          ? `matches no cell; cells are ${cells.map((c) => c.id).join(', ')}`
-          : `matches ${matches.length} cells (${matches.map((c) => c.id).join(', ')}); add fields until it matches one`,
+        message:
+          matches.length === 0
+            ? `matches no cell; cells are ${cells.map((c) => c.id).join(', ')}`
+            : `matches ${matches.length} cells (${matches.map((c) => c.id).join(', ')}); add fields until it matches one`,
       })
     }
     baseline = matches[0]

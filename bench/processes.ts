@@ -103,13 +103,21 @@ export interface ServerHandle {
  * Starts `servers/main.ts` with the given flags (on `cpus` when given) with an IPC channel, and
  * waits for its `{ port }` message.
  */
-export function startServer(group: ProcessGroup, args: string[], cpus: string | null = null, timeoutMs = 30_000, at?: { address: string; wrap(argv: string[]): string[] }): Promise<ServerHandle> {
+export function startServer(
+  group: ProcessGroup,
+  args: string[],
+  cpus: string | null = null,
+  timeoutMs = 30_000,
+  at?: { address: string; wrap(argv: string[]): string[] },
+): Promise<ServerHandle> {
   const [command, argv] = pinned(cpus, process.execPath, ['--import', 'tsx', SERVER_MAIN, ...args, ...(at ? ['--host', at.address] : [])])
   const full = at ? at.wrap([command, ...argv]) : [command, ...argv]
   const host = at?.address ?? '127.0.0.1'
   const child = group.track(spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }))
   let stderr = ''
-  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000)
+  })
   child.stdout!.resume()
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -7,7 +7,8 @@ type Measured = Extract<RunEvent, { type: 'round-measured' | 'open-measured' | '
 
 /** What one measured window showed, in a line (pure). */
 export function measuredLine(e: Measured): string {
-  if (e.type === 'round-measured') return `${num(e.measurement.rps, 0).padStart(7)} req/s  ${e.measurement.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req`
+  if (e.type === 'round-measured')
+    return `${num(e.measurement.rps, 0).padStart(7)} req/s  ${e.measurement.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req`
   if (e.type === 'open-measured') {
     const m = e.measurement
     return `open ${num(m.rate, 0).padStart(7)}/s${m.fraction === null ? '' : ` (${Math.round(m.fraction * 100)}% of capacity)`}: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`
@@ -38,7 +39,10 @@ export function progressPrinter(print: (line: string) => void, now: () => number
   const left = () => Math.max(0, perRound() - doneThisRound) + Math.max(0, rounds - Math.max(round, 1)) * perRound()
   const elapsed = () => formatDuration((now() - t0) / 1000)
   const eta = () => formatDuration(left() * stepSeconds + unprepared.size * prepareSeconds)
-  const end = (id: string) => { active.delete(id); unprepared.delete(id) }
+  const end = (id: string) => {
+    active.delete(id)
+    unprepared.delete(id)
+  }
 
   return (e: RunEvent) => {
     switch (e.type) {
@@ -50,11 +54,18 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         baseline = e.baseline
         stepSeconds = progress.windowSeconds(e.scenario, e.cells)
         prepareSeconds = progress.prepareSeconds(e.scenario)
-        for (const c of e.cells) { active.add(c.id); unprepared.add(c.id) }
-        print(e.affinity
-          ? `CPUs: load generator and Redis on ${e.affinity.client}, servers on ${e.affinity.server}`
-          : 'CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier')
-        print(`${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${progress.describe(e.scenario, e.cells, perRound(), baseline, e.seed)}, about ${eta()}`)
+        for (const c of e.cells) {
+          active.add(c.id)
+          unprepared.add(c.id)
+        }
+        print(
+          e.affinity
+            ? `CPUs: load generator and Redis on ${e.affinity.client}, servers on ${e.affinity.server}`
+            : 'CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier',
+        )
+        print(
+          `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${progress.describe(e.scenario, e.cells, perRound(), baseline, e.seed)}, about ${eta()}`,
+        )
         return
       }
       case 'store-ready':
@@ -82,11 +93,15 @@ export function progressPrinter(print: (line: string) => void, now: () => number
       case 'lifecycle-measured':
         done++
         doneThisRound++
-        print(`[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${measuredLine(e)}  elapsed ${elapsed()}, ETA ${eta()}`)
+        print(
+          `[${done}/${done + left()}] round ${e.round}/${rounds} ${e.cell.padEnd(32)} ${measuredLine(e)}  elapsed ${elapsed()}, ETA ${eta()}`,
+        )
         return
       case 'floor-measured': {
         const m = e.measurement
-        print(`  round ${e.round}/${rounds} driver floor (a server that answers at once) at ${num(m.rate, 0)}/s: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`)
+        print(
+          `  round ${e.round}/${rounds} driver floor (a server that answers at once) at ${num(m.rate, 0)}/s: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`,
+        )
         return
       }
       case 'window-repeated':

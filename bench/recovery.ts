@@ -46,7 +46,12 @@ export function recoveryOf(timeline: TimelinePoint[], faults: NonNullable<Scenar
     const errors = mine.filter((b) => failed(b) && (recoveredAtMs === null || b.tMs < recoveredAtMs))
     const lastErrorMs = errors.length ? errors[errors.length - 1]!.tMs : null
     return {
-      action: f.action, faultAtMs, storeBackAtMs, firstErrorMs: errors[0]?.tMs ?? null, lastErrorMs, recoveredAtMs,
+      action: f.action,
+      faultAtMs,
+      storeBackAtMs,
+      firstErrorMs: errors[0]?.tMs ?? null,
+      lastErrorMs,
+      recoveredAtMs,
       recoveryMs: recoveredAtMs !== null && storeBackAtMs !== null ? recoveredAtMs - storeBackAtMs : null,
       forcedLogins: mine.reduce((n, b) => n + b.forcedLogins, 0),
       loginStormPeakPerSecond: mine.reduce((m, b) => Math.max(m, b.forcedLogins), 0) * 10,

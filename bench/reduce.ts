@@ -4,7 +4,15 @@ import { percent } from './format.ts'
 import { workloadOf } from './workloads/index.ts'
 import { BRACKET_TOLERANCE, MAX_REPEATS } from './noise.ts'
 import { median } from './stats.ts'
-import { type CellResult, type Environment, type MicroResults, type ResultsFile, type RoundResult, SCHEMA_VERSION, type StoreRtt } from './contracts/results.ts'
+import {
+  type CellResult,
+  type Environment,
+  type MicroResults,
+  type ResultsFile,
+  type RoundResult,
+  SCHEMA_VERSION,
+  type StoreRtt,
+} from './contracts/results.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import type { RunEvent } from './contracts/events.ts'
 import type { Scenario } from './contracts/scenario.ts'
@@ -33,7 +41,9 @@ type Measured = Extract<RunEvent, { type: 'round-measured' }>
  */
 function renewalBursts(plan: CellPlan, rounds: RoundResult[]): string | null {
   if (!expectedOps(plan).renewals) return null
-  const bursts = rounds.map((r) => ({ round: r.round, writes: Math.round(r.storeOpsPerRequest.writes * r.requests) })).filter((b) => b.writes > 0)
+  const bursts = rounds
+    .map((r) => ({ round: r.round, writes: Math.round(r.storeOpsPerRequest.writes * r.requests) }))
+    .filter((b) => b.writes > 0)
   if (bursts.length === 0) return null
   return `session renewals: ${bursts.map((b) => `${b.writes} writes in round ${b.round}`).join(', ')} (sessions logged in together renew their idle timeout together, once a minute; steady GET traffic writes nothing else)`
 }
@@ -42,16 +52,24 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
   const mine = record.events.filter((e) => 'cell' in e && e.cell === plan.id)
   const prepared = mine.find((e) => e.type === 'cell-prepared')
   const ended = mine.find((e) => e.type === 'cell-invalid' || e.type === 'cell-skipped')
-  const figures = workloadOf(record.scenario).reduce({ plan, scenario: record.scenario, isBaseline: plan.id === record.baseline, events: mine, baseWindows })
+  const figures = workloadOf(record.scenario).reduce({
+    plan,
+    scenario: record.scenario,
+    isBaseline: plan.id === record.baseline,
+    events: mine,
+    baseWindows,
+  })
   const { rounds, summary } = figures
   const share401 = expected401Share(plan)
-  const roundsMeasured = new Set(mine.flatMap((e) => (e.type === 'round-measured' || e.type === 'open-measured' || e.type === 'lifecycle-measured' ? [e.round] : []))).size
+  const roundsMeasured = new Set(
+    mine.flatMap((e) => (e.type === 'round-measured' || e.type === 'open-measured' || e.type === 'lifecycle-measured' ? [e.round] : [])),
+  ).size
   let status: CellResult['status'] = 'ok'
   let reason: string | null = null
   if (ended?.type === 'cell-invalid') [status, reason] = [ended.status, ended.reason]
   else if (ended?.type === 'cell-skipped') [status, reason] = ['skipped', ended.reason]
   else if (interrupted && roundsMeasured < record.scenario.load.rounds) {
-    [status, reason] = ['skipped', `interrupted after ${roundsMeasured} of ${record.scenario.load.rounds} rounds`]
+    ;[status, reason] = ['skipped', `interrupted after ${roundsMeasured} of ${record.scenario.load.rounds} rounds`]
   }
   const notes = [
     share401 > 0 && summary
@@ -60,13 +78,18 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
     renewalBursts(plan, rounds),
   ].filter((n): n is string => n !== null)
   return {
-    ...plan, status, reason,
+    ...plan,
+    status,
+    reason,
     note: notes.length ? notes.join('; ') : null,
     expected: { ops: expectedOps(plan), status401Share: share401 },
     credential: prepared?.credential ?? null,
     revocationProbe: prepared?.revocationProbe ?? null,
     ...figures,
-    storeRtt: storeRttOf(prepared?.type === 'cell-prepared' ? prepared.storeRtt : null, mine.find((e) => e.type === 'proxy-measured') ?? null),
+    storeRtt: storeRttOf(
+      prepared?.type === 'cell-prepared' ? prepared.storeRtt : null,
+      mine.find((e) => e.type === 'proxy-measured') ?? null,
+    ),
   }
 }
 
@@ -87,15 +110,23 @@ export function reduceRun(record: RunRecord): ResultsFile {
   return {
     schemaVersion: SCHEMA_VERSION,
     scenario: {
-      name: scenario.name, description: scenario.description, file: record.file,
-      workload: scenario.workload, load: scenario.load, baseline: record.baseline, faults: scenario.faults ?? null, simulate: scenario.simulate,
+      name: scenario.name,
+      description: scenario.description,
+      file: record.file,
+      workload: scenario.workload,
+      load: scenario.load,
+      baseline: record.baseline,
+      faults: scenario.faults ?? null,
+      simulate: scenario.simulate,
     },
     smoke: record.smoke,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
     environment: {
       ...record.environment,
-      stores: record.events.flatMap((e) => (e.type === 'store-ready' ? [{ kind: e.store, description: e.description, settings: e.settings }] : [])),
+      stores: record.events.flatMap((e) =>
+        e.type === 'store-ready' ? [{ kind: e.store, description: e.description, settings: e.settings }] : [],
+      ),
     },
     interrupted,
     noiseControl: {

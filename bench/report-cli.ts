@@ -21,12 +21,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const out = await writeReport(results, dir)
   process.stdout.write(`report: ${relative(process.cwd(), out.html)}\n`)
-  if (out.png.status === 'ok') process.stdout.write(`charts: ${out.png.files.length} PNG files in ${relative(process.cwd(), join(dir, 'charts'))}\n`)
+  if (out.png.status === 'ok')
+    process.stdout.write(`charts: ${out.png.files.length} PNG files in ${relative(process.cwd(), join(dir, 'charts'))}\n`)
   else process.stdout.write(`charts: PNG files not written (${out.png.reason})\n`)
   return 0
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`authbench report: ${(err as Error).stack ?? String(err)}\n`)
-  process.exit(1)
-})
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`authbench report: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  },
+)

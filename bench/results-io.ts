@@ -31,5 +31,9 @@ export function resultsFileOf(path: string): string {
 
 /** The UTC stamp that starts an output folder's name, e.g. `20261127-151324Z`. */
 export function outputStamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+    .replace('T', '-')
 }

@@ -76,14 +76,26 @@ async function micro(opts: RunOptions): Promise<MicroResults> {
       opts.group.track(p.process)
       return p
     })
-    return await runMicro({ quick: true, redisUrl, postgresUrl, signal: opts.signal, ...(opts.smoke ? { timeMs: 20, sessions: 10_000 } : {}) })
+    return await runMicro({
+      quick: true,
+      redisUrl,
+      postgresUrl,
+      signal: opts.signal,
+      ...(opts.smoke ? { timeMs: 20, sessions: 10_000 } : {}),
+    })
   } finally {
     for (const stop of stops) await stop()
   }
 }
 
 /** Makes ready every store the plan needs; cells whose store cannot be had are skipped with the reason. */
-async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string | null, emit: RunListener, active: Set<string>): Promise<Map<StoreKind, ProvisionedStore>> {
+async function provisionStores(
+  plans: CellPlan[],
+  opts: RunOptions,
+  cpus: string | null,
+  emit: RunListener,
+  active: Set<string>,
+): Promise<Map<StoreKind, ProvisionedStore>> {
   const stores = new Map<StoreKind, ProvisionedStore>()
   for (const kind of new Set(plans.flatMap((p) => (p.store ? [p.store] : [])))) {
     // Remote mode reads the store the fleet file names and starts none: a kind it does not name is not read.
@@ -105,8 +117,14 @@ async function provisionStores(plans: CellPlan[], opts: RunOptions, cpus: string
 
 /** Remote mode: every target answering with the metrics it needs, matched to the cells, before anything runs. */
 async function connectTargets(fleet: Fleet, plans: CellPlan[], scenario: Scenario): Promise<Map<string, RemoteInstance[]>> {
-  if (scenario.faults?.length) throw new TargetError('faults act on a store the harness started; remote mode starts and stops nothing (remove "faults" or run without --targets)')
-  if (scenario.topology === 'netns') throw new TargetError('a namespace topology places processes the harness starts; remote mode starts none (remove "topology" or run without --targets)')
+  if (scenario.faults?.length)
+    throw new TargetError(
+      'faults act on a store the harness started; remote mode starts and stops nothing (remove "faults" or run without --targets)',
+    )
+  if (scenario.topology === 'netns')
+    throw new TargetError(
+      'a namespace topology places processes the harness starts; remote mode starts none (remove "topology" or run without --targets)',
+    )
   return matchTargets(fleet, plans)
 }
 
@@ -136,8 +154,22 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   let template: { path: string; remove(): void } | null = null
   let fleet: Arranged | null = null
   try {
-    fleet = await arrangeFleet({ scenario, plans, active, storeUrls: opts.storeUrls, group: opts.group, clientCpus: affinity?.client ?? null, emit, targets: opts.targets ?? null })
-    const runOpts: RunOptions = { ...opts, storeUrls: fleet.storeUrls, ...(fleet.driver ? { driver: fleet.driver } : {}), ...(fleet.openDriver ? { openDriver: fleet.openDriver } : {}) }
+    fleet = await arrangeFleet({
+      scenario,
+      plans,
+      active,
+      storeUrls: opts.storeUrls,
+      group: opts.group,
+      clientCpus: affinity?.client ?? null,
+      emit,
+      targets: opts.targets ?? null,
+    })
+    const runOpts: RunOptions = {
+      ...opts,
+      storeUrls: fleet.storeUrls,
+      ...(fleet.driver ? { driver: fleet.driver } : {}),
+      ...(fleet.openDriver ? { openDriver: fleet.openDriver } : {}),
+    }
     stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active)
     const balanced = plans.filter((p) => p.balancer === 'haproxy' && active.has(p.id))
     if (balanced.length && !haproxyInstalled()) {
@@ -150,14 +182,27 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     const usersTemplate = template.path
     const placement = fleet.placement
     const ctx: TurnContext = {
-      opts: runOpts, scenario, emit, runtimes, active, plans, baseline, random: seededRandom(seed),
+      opts: runOpts,
+      scenario,
+      emit,
+      runtimes,
+      active,
+      plans,
+      baseline,
+      random: seededRandom(seed),
       prepare: (plan) => ({
-        group: opts.group, store: plan.store ? stores.get(plan.store)! : null, serverCpus: affinity?.server ?? null, clientCpus: affinity?.client ?? null,
+        group: opts.group,
+        store: plan.store ? stores.get(plan.store)! : null,
+        serverCpus: affinity?.server ?? null,
+        clientCpus: affinity?.client ?? null,
         serverCpuCount: remote ? plan.instances : affinity ? cpuCount(affinity.server) : cpus().length,
-        remote: remote?.get(plan.id) ?? null, placement,
+        remote: remote?.get(plan.id) ?? null,
+        placement,
         // A smoke run checks the output's shape: its cells skip the traced instance that cross-checks the counts.
         crossCheck: !opts.smoke,
-        usersTemplate, users: scenario.workload.users, windowSeconds: scenario.load.durationSeconds,
+        usersTemplate,
+        users: scenario.workload.users,
+        windowSeconds: scenario.load.durationSeconds,
       }),
     }
     const workload = workloadOf(scenario)
@@ -176,7 +221,16 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   }
   emit({ type: 'run-finished', interrupted: opts.signal.aborted })
   return reduceRun({
-    scenario, file: opts.file, smoke: opts.smoke, plans, baseline: baseline.id, events, seed,
-    environment: { ...environment, cpuAffinity: affinity, ...(fleet ? { topology: fleet.record() } : {}) }, startedAt, finishedAt: new Date().toISOString(), micro: microResults,
+    scenario,
+    file: opts.file,
+    smoke: opts.smoke,
+    plans,
+    baseline: baseline.id,
+    events,
+    seed,
+    environment: { ...environment, cpuAffinity: affinity, ...(fleet ? { topology: fleet.record() } : {}) },
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    micro: microResults,
   })
 }

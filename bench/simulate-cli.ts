@@ -24,12 +24,27 @@ async function main(argv: string[]): Promise<number> {
   let values: { instances?: string; 'store-rtt-ms'?: string; 'link-gbps'?: string; 'store-cores'?: string; out?: string; help?: boolean }
   let positionals: string[]
   try {
-    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { instances: { type: 'string' }, 'store-rtt-ms': { type: 'string' }, 'link-gbps': { type: 'string' }, 'store-cores': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }))
+    ;({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        instances: { type: 'string' },
+        'store-rtt-ms': { type: 'string' },
+        'link-gbps': { type: 'string' },
+        'store-cores': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }))
   } catch (err) {
     process.stderr.write(`authbench simulate: ${(err as Error).message}\n${USAGE}\n`)
     return 2
   }
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0 }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
   if (positionals.length !== 1) {
     process.stderr.write(`authbench simulate: one results folder, got ${positionals.length}\n${USAGE}\n`)
     return 2
@@ -47,8 +62,13 @@ async function main(argv: string[]): Promise<number> {
     const dir = resolve(values.out ?? dirname(file))
     mkdirSync(dir, { recursive: true })
     const out = writeSimulation(sim, dir)
-    const layers = sim.layers.byInstances.map((v) => `${v.layer}: p50 within ±${sim.model.tolerancePct.p50}% at ${Math.round(v.p50Within * 100)}%, p99 within ±${sim.model.tolerancePct.p99}% at ${Math.round(v.p99Within * 100)}% of ${v.judged} points (${v.holds ? 'holds' : 'does not hold'})`)
-    process.stdout.write(`calibrated ${sim.calibration.length} cell${sim.calibration.length === 1 ? '' : 's'}; latency ${layers.length ? layers.join('; ') : 'not judged (no open-loop point, or no driver floor)'}; ${sim.faults.length} fault episode${sim.faults.length === 1 ? '' : 's'} predicted; ${sim.fleet.length} fleets (${((performance.now() - started) / 1000).toFixed(1)} s)\n`)
+    const layers = sim.layers.byInstances.map(
+      (v) =>
+        `${v.layer}: p50 within ±${sim.model.tolerancePct.p50}% at ${Math.round(v.p50Within * 100)}%, p99 within ±${sim.model.tolerancePct.p99}% at ${Math.round(v.p99Within * 100)}% of ${v.judged} points (${v.holds ? 'holds' : 'does not hold'})`,
+    )
+    process.stdout.write(
+      `calibrated ${sim.calibration.length} cell${sim.calibration.length === 1 ? '' : 's'}; latency ${layers.length ? layers.join('; ') : 'not judged (no open-loop point, or no driver floor)'}; ${sim.faults.length} fault episode${sim.faults.length === 1 ? '' : 's'} predicted; ${sim.fleet.length} fleets (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+    )
     for (const c of sim.crossovers) process.stdout.write(`  ${c.text}\n`)
     process.stdout.write(`simulation: ${relative(process.cwd(), out.json)}\npage:       ${pathToFileURL(out.html).href}\n`)
     return 0
@@ -61,7 +81,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`authbench simulate: ${(err as Error).stack ?? String(err)}\n`)
-  process.exit(1)
-})
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`authbench simulate: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -1,7 +1,11 @@
 import { median, medianCi95, medianIntervalCoverage } from './stats.ts'
 import type { CellSummary, Interval, ResultsFile, RoundResult } from './contracts/results.ts'
 
-const interval = (values: number[]): Interval => ({ median: median(values), ci95: medianCi95(values), coverage: medianIntervalCoverage(values.length) })
+const interval = (values: number[]): Interval => ({
+  median: median(values),
+  ci95: medianCi95(values),
+  coverage: medianIntervalCoverage(values.length),
+})
 
 function medianOrNull(values: (number | null | undefined)[]): number | null {
   const present = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
@@ -30,12 +34,16 @@ export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
   return {
     rps: interval(col((r) => r.rps)),
     latencyMs: {
-      p50: median(col((r) => r.latencyMs.p50)), p90: median(col((r) => r.latencyMs.p90)),
-      p99: median(col((r) => r.latencyMs.p99)), max: Math.max(...col((r) => r.latencyMs.max)),
+      p50: median(col((r) => r.latencyMs.p50)),
+      p90: median(col((r) => r.latencyMs.p90)),
+      p99: median(col((r) => r.latencyMs.p99)),
+      max: Math.max(...col((r) => r.latencyMs.max)),
     },
     serverTimeUs: {
-      p50: median(col((r) => r.serverTimeUs.p50)), p90: median(col((r) => r.serverTimeUs.p90)),
-      p99: median(col((r) => r.serverTimeUs.p99)), max: Math.max(...col((r) => r.serverTimeUs.max)),
+      p50: median(col((r) => r.serverTimeUs.p50)),
+      p90: median(col((r) => r.serverTimeUs.p90)),
+      p99: median(col((r) => r.serverTimeUs.p99)),
+      max: Math.max(...col((r) => r.serverTimeUs.max)),
     },
     cpuUsPerRequest: interval(col((r) => r.cpuUsPerRequest)),
     storeCpuUsPerRequest: rounds.every((r) => r.storeCpuUsPerRequest !== null) ? interval(col((r) => r.storeCpuUsPerRequest!)) : null,
@@ -67,7 +75,9 @@ export const NOISY_SPREAD = 1.25
  * How much the machine itself moved during the run: the baseline cell does the same work in every
  * window, so the spread of its CPU per request across its windows measures the host's noise.
  */
-export function hostNoise(results: ResultsFile): { minUs: number; maxUs: number; spread: number; noisy: boolean; message: string | null } | null {
+export function hostNoise(
+  results: ResultsFile,
+): { minUs: number; maxUs: number; spread: number; noisy: boolean; message: string | null } | null {
   const base = results.cells.find((c) => c.id === results.scenario.baseline)
   const cpu = base?.rounds.map((r) => r.cpuUsPerRequest).filter((v) => v > 0) ?? []
   if (cpu.length < 2) return null
@@ -76,11 +86,16 @@ export function hostNoise(results: ResultsFile): { minUs: number; maxUs: number;
   const spread = maxUs / minUs
   const noisy = spread > NOISY_SPREAD
   return {
-    minUs, maxUs, spread, noisy,
+    minUs,
+    maxUs,
+    spread,
+    noisy,
     message: noisy
-      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work in each of its ${cpu.length} windows yet its CPU per request ranged from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x). Absolute figures move with the machine; ${results.noiseControl.method === 'bracketed'
-        ? "each cell's ratio to the baseline windows just before and after it cancels most of that drift, and the findings below are stated only where those ratios agree across rounds."
-        : 'this run did not bracket its windows (open mode), so compare cells only where the findings say their rounds agree.'}`
+      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work in each of its ${cpu.length} windows yet its CPU per request ranged from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x). Absolute figures move with the machine; ${
+          results.noiseControl.method === 'bracketed'
+            ? "each cell's ratio to the baseline windows just before and after it cancels most of that drift, and the findings below are stated only where those ratios agree across rounds."
+            : 'this run did not bracket its windows (open mode), so compare cells only where the findings say their rounds agree.'
+        }`
       : null,
   }
 }

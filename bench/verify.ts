@@ -79,30 +79,47 @@ async function status(url: string, path: string, headers: Record<string, string>
 async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
   const out = new Array<T>(count)
   let next = 0
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const i = next++
-      out[i] = await task(i)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++
+        out[i] = await task(i)
+      }
+    }),
+  )
   return out
 }
 
 /** Starts the cell's instances, sharing one SQLite file, one store and one key; returns their flags. */
-async function startInstances(plan: CellPlan, dir: string, opts: PrepareOptions, servers: ServerHandle[], storeArgs: string[]): Promise<string[]> {
+async function startInstances(
+  plan: CellPlan,
+  dir: string,
+  opts: PrepareOptions,
+  servers: ServerHandle[],
+  storeArgs: string[],
+): Promise<string[]> {
   const db = join(dir, 'authbench.sqlite')
   if (opts.usersTemplate) copyFileSync(opts.usersTemplate, db)
   const d = descriptorOf(plan)
   const args = [
-    '--strategy', plan.strategy, '--port', '0', '--db', db, '--users', String(opts.users),
+    '--strategy',
+    plan.strategy,
+    '--port',
+    '0',
+    '--db',
+    db,
+    '--users',
+    String(opts.users),
     ...(plan.store ? ['--store', plan.store, ...storeArgs] : []),
-    ...d.serverArgs(plan), ...d.sharedKeyArgs(plan, dir),
+    ...d.serverArgs(plan),
+    ...d.sharedKeyArgs(plan, dir),
   ]
   const place = opts.placement
-  const start = (i: number) => startServer(opts.group, place ? [...args, '--metrics-port', '0'] : args, opts.serverCpus, 30_000, place?.instance(i))
+  const start = (i: number) =>
+    startServer(opts.group, place ? [...args, '--metrics-port', '0'] : args, opts.serverCpus, 30_000, place?.instance(i))
   // The first instance seeds the users (when no template did); the others then find them in the shared file.
   servers.push(await start(0))
-  servers.push(...await Promise.all(Array.from({ length: plan.instances - 1 }, (_, i) => start(i + 1))))
+  servers.push(...(await Promise.all(Array.from({ length: plan.instances - 1 }, (_, i) => start(i + 1)))))
   return args
 }
 
@@ -121,27 +138,32 @@ async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOpt
   try {
     const requests = await credentialPool(plan, [traced.url], Math.min(20, opts.users))
     const store = opts.store
-    const [before, beforeStore] = [await traced.stats(false), await store?.counts() ?? null]
+    const [before, beforeStore] = [await traced.stats(false), (await store?.counts()) ?? null]
     for (let i = 0; i < CROSS_CHECK_REQUESTS; i++) {
       const r = requests[i % requests.length]!
       const res = await fetch(traced.url + r.path, { method: r.method, headers: r.headers, ...(r.body ? { body: r.body } : {}) })
       await res.arrayBuffer()
       if (res.status >= 300) throw new VerificationError(`count check on ${plan.id}: ${r.method} ${r.path} answered ${res.status}`)
     }
-    const [after, afterStore] = [await traced.stats(false), await store?.counts() ?? null]
+    const [after, afterStore] = [await traced.stats(false), (await store?.counts()) ?? null]
     const expected = expectedOps(plan)
-    const unobserved = plan.store !== null && !storeProvisioners[plan.store].observable
-      ? { reads: expected.stateReads, writes: expected.writes, deletes: expected.deletes }
-      : { reads: 0, writes: 0, deletes: 0 }
+    const unobserved =
+      plan.store !== null && !storeProvisioners[plan.store].observable
+        ? { reads: expected.stateReads, writes: expected.writes, deletes: expected.deletes }
+        : { reads: 0, writes: 0, deletes: 0 }
     const problems: string[] = []
     for (const k of ['reads', 'writes', 'deletes'] as const) {
       const counted = after[k] - before[k]
       const sql = after.sqlTrace![k] - before.sqlTrace![k]
       const own = afterStore && beforeStore ? afterStore[k] - beforeStore[k] : 0
       const seen = sql + own + unobserved[k] * CROSS_CHECK_REQUESTS
-      if (counted !== seen) problems.push(`${k}: counted ${counted}, seen ${seen} (SQLite trace ${sql}, ${plan.store ?? 'no'} store ${own}${unobserved[k] ? `, ${unobserved[k] * CROSS_CHECK_REQUESTS} unobservable in ${plan.store}` : ''})`)
+      if (counted !== seen)
+        problems.push(
+          `${k}: counted ${counted}, seen ${seen} (SQLite trace ${sql}, ${plan.store ?? 'no'} store ${own}${unobserved[k] ? `, ${unobserved[k] * CROSS_CHECK_REQUESTS} unobservable in ${plan.store}` : ''})`,
+        )
     }
-    if (problems.length) throw new VerificationError(`count check on ${plan.id} over ${CROSS_CHECK_REQUESTS} requests: ${problems.join('; ')}`)
+    if (problems.length)
+      throw new VerificationError(`count check on ${plan.id} over ${CROSS_CHECK_REQUESTS} requests: ${problems.join('; ')}`)
   } finally {
     await traced.stop()
   }
@@ -153,7 +175,8 @@ async function verifyInstances(plan: CellPlan, urls: string[]): Promise<void> {
   const route = getRoute(plan)
   for (const url of urls) {
     const anonymous = await status(url, route, {})
-    if (anonymous !== d.anonymousStatus) throw new VerificationError(`${url}${route} without a credential answered ${anonymous}, expected ${d.anonymousStatus}`)
+    if (anonymous !== d.anonymousStatus)
+      throw new VerificationError(`${url}${route} without a credential answered ${anonymous}, expected ${d.anonymousStatus}`)
     const fresh = await d.login(url, 1)
     const ok = await status(url, route, fresh.headers)
     if (ok !== 200) throw new VerificationError(`${url}${route} with a fresh credential answered ${ok}, expected 200`)
@@ -161,7 +184,10 @@ async function verifyInstances(plan: CellPlan, urls: string[]): Promise<void> {
 }
 
 /** What a client holds, and what logout does to a copy of it on every instance. */
-async function probeCredential(plan: CellPlan, urls: string[]): Promise<{ credential: CredentialInfo; revocationProbe: RevocationProbe | null }> {
+async function probeCredential(
+  plan: CellPlan,
+  urls: string[],
+): Promise<{ credential: CredentialInfo; revocationProbe: RevocationProbe | null }> {
   const d = descriptorOf(plan)
   const sample = await d.login(urls[0]!, 1)
   const credential = d.describeCredential(sample)
@@ -172,7 +198,10 @@ async function probeCredential(plan: CellPlan, urls: string[]): Promise<{ creden
   const statusAfterLogout = await Promise.all(urls.map((u) => status(u, '/me', sample.headers)))
   return {
     credential,
-    revocationProbe: { statusAfterLogout, keepsWorkingSeconds: statusAfterLogout.every((s) => s === 401) ? 0 : d.lifetimeSeconds(credential) },
+    revocationProbe: {
+      statusAfterLogout,
+      keepsWorkingSeconds: statusAfterLogout.every((s) => s === 401) ? 0 : d.lifetimeSeconds(credential),
+    },
   }
 }
 
@@ -181,7 +210,11 @@ async function credentialPool(plan: CellPlan, urls: string[], users: number): Pr
   if (plan.workload === 'POST /login') {
     // Each login stands for a visitor without a session: it presents no cookie and keeps none.
     return Array.from({ length: users }, (_, i) => ({
-      method: 'POST' as const, path: '/login', headers: { 'content-type': 'application/json' }, body: loginBody(i + 1), keepCookies: false,
+      method: 'POST' as const,
+      path: '/login',
+      headers: { 'content-type': 'application/json' },
+      body: loginBody(i + 1),
+      keepCookies: false,
     }))
   }
   const d = descriptorOf(plan)
@@ -222,7 +255,10 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     if (plan.balancer === 'haproxy') {
       const host = opts.placement?.balancer()
       balancer = await startHaproxy(opts.group, {
-        backends: urls, balance: plan.balance ?? 'roundrobin', stickyCookie: descriptorOf(plan).cookieName, cpus: opts.clientCpus ?? null,
+        backends: urls,
+        balance: plan.balance ?? 'roundrobin',
+        stickyCookie: descriptorOf(plan).cookieName,
+        cpus: opts.clientCpus ?? null,
         ...(host ? { host: host.address, wrap: host.wrap } : {}),
       })
     }
@@ -234,7 +270,16 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     const requests = await credentialPool(plan, targets, opts.poolSize ?? opts.users)
     const expected = expectedOps(plan)
     return {
-      plan, servers: measured, targets, balancerCpuUs: () => (balancer ? balancer.cpuUs() : null), requests, expected, credential, revocationProbe, close, storeRtt,
+      plan,
+      servers: measured,
+      targets,
+      balancerCpuUs: () => (balancer ? balancer.cpuUs() : null),
+      requests,
+      expected,
+      credential,
+      revocationProbe,
+      close,
+      storeRtt,
       proxyStats: async () => (proxy ? proxy.stats() : null),
       counts: async () => (opts.store ? opts.store.counts() : null),
       storeCpuUs: async () => (opts.store ? opts.store.cpuUs() : null),

@@ -6,7 +6,8 @@ import { defineScenario } from '../bench/scenario.ts'
 
 export default defineScenario({
   name: 'default',
-  description: 'GET /me: sessions over SQLite, Redis and PostgreSQL against JWTs (HS256, EdDSA; jose, fast-jwt) and a sealed-cookie session, against no auth',
+  description:
+    'GET /me: sessions over SQLite, Redis and PostgreSQL against JWTs (HS256, EdDSA; jose, fast-jwt) and a sealed-cookie session, against no auth',
   cells: [
     { strategy: 'none' },
     { strategy: 'session', store: ['sqlite', 'redis', 'postgres'] },

@@ -5,8 +5,8 @@ import { defineScenario } from '../bench/scenario.ts'
 export default defineScenario({
   name: 'distance',
   description:
-    'GET /me, open loop at 500 and 1,500 requests/s: sessions on Redis with 0, 0.5, 1 and 2 ms added between the servers and Redis '
-    + '(a delay proxy, its added round trip measured), against JWT HS256 (fast-jwt), whose GETs never reach the store.',
+    'GET /me, open loop at 500 and 1,500 requests/s: sessions on Redis with 0, 0.5, 1 and 2 ms added between the servers and Redis ' +
+    '(a delay proxy, its added round trip measured), against JWT HS256 (fast-jwt), whose GETs never reach the store.',
   cells: [
     { strategy: 'session', store: 'redis', storeRttMs: [0, 0.5, 1, 2] },
     { strategy: 'jwt', engine: 'fast-jwt' },

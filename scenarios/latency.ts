@@ -7,7 +7,7 @@ import { defineScenario } from '../bench/scenario.ts'
 
 export default defineScenario({
   name: 'latency',
-  description: 'GET /me, open loop: equal rates for every cell, and 25-90% of each cell\'s own closed-loop capacity',
+  description: "GET /me, open loop: equal rates for every cell, and 25-90% of each cell's own closed-loop capacity",
   // One and two instances of the baseline, the Redis session and the fast-jwt JWT: the fleet model
   // is checked at both (the two share the servers' CPU here, and the model is told so).
   cells: [
@@ -20,8 +20,13 @@ export default defineScenario({
   ],
   workload: { route: 'GET /me' },
   load: {
-    mode: 'open', rates: [1000, 3000], capacityFractions: [0.25, 0.5, 0.75, 0.9],
-    connections: 50, durationSeconds: 1, warmupSeconds: 1, rounds: 3,
+    mode: 'open',
+    rates: [1000, 3000],
+    capacityFractions: [0.25, 0.5, 0.75, 0.9],
+    connections: 50,
+    durationSeconds: 1,
+    warmupSeconds: 1,
+    rounds: 3,
   },
   baseline: { strategy: 'none', instances: 1 },
   simulate: true,

@@ -6,9 +6,9 @@ import { defineScenario } from '../bench/scenario.ts'
 export default defineScenario({
   name: 'lifecycle-storm',
   description:
-    'Refresh storms: 500 users log in at once at the start of the window, then call GET /me once a second; their 6 s access tokens '
-    + 'expire together. JWT HS256 (fast-jwt) on SQLite and Redis, the clients refreshing 0.5 s before exp, without jitter and with up '
-    + 'to 2 s of it; a SQLite session beside them, which has nothing to refresh.',
+    'Refresh storms: 500 users log in at once at the start of the window, then call GET /me once a second; their 6 s access tokens ' +
+    'expire together. JWT HS256 (fast-jwt) on SQLite and Redis, the clients refreshing 0.5 s before exp, without jitter and with up ' +
+    'to 2 s of it; a SQLite session beside them, which has nothing to refresh.',
   cells: [
     { strategy: 'session', store: 'sqlite' },
     { strategy: 'jwt', engine: 'fast-jwt', store: ['sqlite', 'redis'], accessTtlSeconds: 6, refreshJitterSeconds: [0, 2] },

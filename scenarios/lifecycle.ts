@@ -6,10 +6,10 @@ import { defineScenario } from '../bench/scenario.ts'
 export default defineScenario({
   name: 'lifecycle',
   description:
-    'What a user\'s whole credential lifetime costs: virtual users log in, call GET /me twice a second, refresh their access token '
-    + 'before it expires, and some log out while a thief keeps presenting the old credential. Access-token lifetimes of 4, 8 and 16 s '
-    + 'stand for minutes (what carries over is requests per lifetime). Store operations per second against the lifetime, and how long '
-    + 'a logged-out credential keeps working.',
+    "What a user's whole credential lifetime costs: virtual users log in, call GET /me twice a second, refresh their access token " +
+    'before it expires, and some log out while a thief keeps presenting the old credential. Access-token lifetimes of 4, 8 and 16 s ' +
+    'stand for minutes (what carries over is requests per lifetime). Store operations per second against the lifetime, and how long ' +
+    'a logged-out credential keeps working.',
   cells: [
     { strategy: 'session', store: ['sqlite', 'redis', 'postgres'] },
     { strategy: 'cookie', accessTtlSeconds: [4, 8, 16] },

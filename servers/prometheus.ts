@@ -13,7 +13,11 @@ export interface InfoLabels {
 }
 
 const HELP = 'Server-side request time, from the request hook to the response hook.'
-const OPS = [['read', 'reads'], ['write', 'writes'], ['delete', 'deletes']] as const
+const OPS = [
+  ['read', 'reads'],
+  ['write', 'writes'],
+  ['delete', 'deletes'],
+] as const
 
 /**
  * The request-time histogram as prom-client writes histograms, read from the cumulative buckets
@@ -23,14 +27,22 @@ class RequestDuration extends client.Histogram {
   readonly #metrics: ServerMetrics
   constructor(metrics: ServerMetrics, register: client.Registry) {
     super({
-      name: 'authbench_request_duration_seconds', help: HELP,
-      buckets: DURATION_BUCKETS_US.map((us) => us / 1e6), registers: [register],
+      name: 'authbench_request_duration_seconds',
+      help: HELP,
+      buckets: DURATION_BUCKETS_US.map((us) => us / 1e6),
+      registers: [register],
     })
     this.#metrics = metrics
   }
 
   /** What prom-client formats (its `get()` reads this too): the request hook's counts as histogram samples. */
-  async getForPromString(): Promise<{ name: string; help: string; type: string; values: client.MetricValueWithName<string>[]; aggregator: string }> {
+  async getForPromString(): Promise<{
+    name: string
+    help: string
+    type: string
+    values: client.MetricValueWithName<string>[]
+    aggregator: string
+  }> {
     const e = this.#metrics.exported!
     const name = 'authbench_request_duration_seconds'
     let cumulative = 0
@@ -53,11 +65,16 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
   // The event-loop delay is sampled every 100 ms (not every 10): an idle server then wakes ten times a second, not a hundred.
   client.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 100 })
   new client.Gauge({
-    name: 'authbench_info', help: 'What this server runs: strategy, store, JWT algorithm and library, revocation.',
-    labelNames: ['strategy', 'store', 'alg', 'engine', 'revocation'], registers: [register],
+    name: 'authbench_info',
+    help: 'What this server runs: strategy, store, JWT algorithm and library, revocation.',
+    labelNames: ['strategy', 'store', 'alg', 'engine', 'revocation'],
+    registers: [register],
   }).set({ ...info }, 1)
   new client.Counter({
-    name: 'authbench_requests_total', help: 'Answered requests by route and status.', labelNames: ['route', 'status'], registers: [register],
+    name: 'authbench_requests_total',
+    help: 'Answered requests by route and status.',
+    labelNames: ['route', 'status'],
+    registers: [register],
     collect() {
       this.reset()
       for (const [route, byStatus] of metrics.exported!.requests) {
@@ -66,8 +83,10 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
     },
   })
   new client.Counter({
-    name: 'authbench_store_operations_total', help: 'Store operations by kind and table, counted by the store calls the server made.',
-    labelNames: ['op', 'table'], registers: [register],
+    name: 'authbench_store_operations_total',
+    help: 'Store operations by kind and table, counted by the store calls the server made.',
+    labelNames: ['op', 'table'],
+    registers: [register],
     collect() {
       this.reset()
       for (const table of TABLES) for (const [op, key] of OPS) this.inc({ op, table }, metrics.counters[table][key])
@@ -81,7 +100,11 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
  * Serves `GET /metrics` on its own listener, so a scrape never shares the measured port or its
  * event-loop hooks with the requests being measured.
  */
-export async function serveMetrics(register: client.Registry, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveMetrics(
+  register: client.Registry,
+  host: string,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server: HttpServer = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')

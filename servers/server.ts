@@ -97,7 +97,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     const users = new Users(database.db, counters, config.hashCost)
     const strategy = await strategies[config.strategy](
       {
-        store, clock,
+        store,
+        clock,
         settings: {
           accessTtlSeconds: config.accessTtlSeconds,
           refreshTtlSeconds: config.refreshTtlSeconds,
@@ -112,15 +113,22 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     const purgeStore = store
     const purger = setInterval(() => {
       // A busy or unreachable store is purged at the next tick; any other failure is a bug and surfaces.
-      Promise.resolve().then(() => purgeStore.purgeExpired(clock())).catch((err: unknown) => {
-        if (!(err instanceof StoreUnavailableError)) throw err
-      })
+      Promise.resolve()
+        .then(() => purgeStore.purgeExpired(clock()))
+        .catch((err: unknown) => {
+          if (!(err instanceof StoreUnavailableError)) throw err
+        })
     }, options.purgeIntervalMs ?? PURGE_INTERVAL_MS)
     purger.unref()
     const app = buildApp({ strategy, users, ...(metrics ? { metrics } : {}) })
     const openStore = store
     return {
-      app, store, users, counters, metrics, dbPath: database.path,
+      app,
+      store,
+      users,
+      counters,
+      metrics,
+      dbPath: database.path,
       async close() {
         clearInterval(purger)
         await app.close()

@@ -30,7 +30,8 @@ export interface Profile {
 function scryptAsync(password: string, salt: Buffer, cost: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(password, salt, 32, { N: 2 ** cost, r: 8, p: 1, maxmem: 256 * 2 ** cost * 8 + 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key))
+      err ? reject(err) : resolve(key),
+    )
   })
 }
 
@@ -71,9 +72,7 @@ export class Users {
   getProfile(id: number): Profile | null {
     this.#counters.users.reads++
     const row = wrapSqlite(() => this.#byId.get(id))
-    return row
-      ? { id: row.id, username: row.username, displayName: row.display_name, email: row.email, createdAt: row.created_at }
-      : null
+    return row ? { id: row.id, username: row.username, displayName: row.display_name, email: row.email, createdAt: row.created_at } : null
   }
 
   /** Checks a username and password; null when either is wrong. */
@@ -89,14 +88,14 @@ export class Users {
 
 /** Seeds `user1` … `userN` (password `pw-userK`) where missing; idempotent, so instances can share a file. */
 export async function seedUsers(db: Database.Database, count: number, hashCost: number): Promise<number> {
-  const existing = new Set(
-    (db.prepare('SELECT username FROM users').all() as { username: string }[]).map((r) => r.username))
+  const existing = new Set((db.prepare('SELECT username FROM users').all() as { username: string }[]).map((r) => r.username))
   const missing: number[] = []
   for (let i = 1; i <= count; i++) if (!existing.has(`user${i}`)) missing.push(i)
   if (missing.length === 0) return 0
   const hashes = await Promise.all(missing.map((i) => hashPassword(`pw-user${i}`, hashCost)))
   const insert = db.prepare(
-    'INSERT OR IGNORE INTO users (id, username, password_hash, display_name, email, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    'INSERT OR IGNORE INTO users (id, username, password_hash, display_name, email, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  )
   const createdAt = new Date(Date.UTC(2026, 0, 1)).toISOString()
   db.transaction(() => {
     missing.forEach((i, k) => insert.run(i, `user${i}`, hashes[k]!, `User ${i}`, `user${i}@example.test`, createdAt))

@@ -13,7 +13,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(ROOT, 'bench/cli.ts')
 const MINI = join(ROOT, 'test/fixtures/mini.json')
 
-
 const runCli = (args: string[], onStderr?: Parameters<typeof runBench>[2], tag?: string) => runBench(args, tag, onStderr)
 
 describe('npm run bench', () => {
@@ -42,10 +41,23 @@ describe('npm run bench', () => {
     assert.match(results.environment.packages['better-sqlite3']!, /^12\./)
     assert.ok(results.environment.gitCommit === null || /^[0-9a-f]{40}$/.test(results.environment.gitCommit))
     assert.ok(!Number.isNaN(Date.parse(results.startedAt)))
-    assert.deepEqual(results.cells.map((c) => [c.id, c.status]), [
-      ['none', 'ok'], ['session-sqlite', 'ok'], ['session-redis', 'ok'], ['jwt-HS256-jose-sqlite', 'ok'], ['jwt-HS256-fast-jwt-sqlite', 'ok'],
-    ])
-    const wantReads: Record<string, number> = { 'none': 0, 'session-sqlite': 1, 'session-redis': 1, 'jwt-HS256-jose-sqlite': 0, 'jwt-HS256-fast-jwt-sqlite': 0 }
+    assert.deepEqual(
+      results.cells.map((c) => [c.id, c.status]),
+      [
+        ['none', 'ok'],
+        ['session-sqlite', 'ok'],
+        ['session-redis', 'ok'],
+        ['jwt-HS256-jose-sqlite', 'ok'],
+        ['jwt-HS256-fast-jwt-sqlite', 'ok'],
+      ],
+    )
+    const wantReads: Record<string, number> = {
+      none: 0,
+      'session-sqlite': 1,
+      'session-redis': 1,
+      'jwt-HS256-jose-sqlite': 0,
+      'jwt-HS256-fast-jwt-sqlite': 0,
+    }
     for (const c of results.cells) {
       // One round; the baseline measures a window before and after every other cell's (B X B Y ... B).
       assert.deepEqual([...new Set(c.rounds.map((r) => r.round))], [1], c.id)
@@ -64,7 +76,12 @@ describe('npm run bench', () => {
     // B X B Y B Z B W B: one more baseline window than the other cells, plus one per window measured again.
     assert.equal(none.rounds.length, 4 + 1 + results.noiseControl.repeats)
     assert.equal(results.noiseControl.method, 'bracketed')
-    assert.deepEqual([...results.noiseControl.orders[0]!].sort(), ['jwt-HS256-fast-jwt-sqlite', 'jwt-HS256-jose-sqlite', 'session-redis', 'session-sqlite'])
+    assert.deepEqual([...results.noiseControl.orders[0]!].sort(), [
+      'jwt-HS256-fast-jwt-sqlite',
+      'jwt-HS256-jose-sqlite',
+      'session-redis',
+      'session-sqlite',
+    ])
     const redisRound = results.cells.find((c) => c.id === 'session-redis')!.rounds[0]!
     assert.ok(redisRound.storeCpuUsPerRequest! > 0 && redisRound.totalCpuUsPerRequest > redisRound.cpuUsPerRequest)
     assert.equal(redisRound.redisCommandsPerRequest!.reads, 1)
@@ -84,9 +101,14 @@ describe('npm run bench', () => {
   test('without redis-server (or taskset, or git) on PATH: Redis cells skipped with the fix, the rest ok', async () => {
     const out = join(dir, 'no-redis')
     const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', CLI, MINI, '--smoke', '--out', out], { cwd: ROOT, env: { ...process.env, PATH: join(dir, 'empty-path') } })
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, MINI, '--smoke', '--out', out], {
+        cwd: ROOT,
+        env: { ...process.env, PATH: join(dir, 'empty-path') },
+      })
       let stderr = ''
-      child.stderr.on('data', (d) => { stderr += d })
+      child.stderr.on('data', (d) => {
+        stderr += d
+      })
       child.stdout.resume()
       child.on('exit', (code) => resolve({ code, stderr }))
     })
@@ -94,15 +116,31 @@ describe('npm run bench', () => {
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
     const redis = results.cells.find((c) => c.id === 'session-redis')!
     assert.equal(redis.status, 'skipped')
-    assert.match(redis.reason!, /redis-server is not on PATH; install it \(Debian\/Ubuntu: apt-get install redis-server, or npm run setup\) or pass --redis-url/)
-    assert.deepEqual(results.cells.filter((c) => c.id !== 'session-redis').map((c) => c.status), ['ok', 'ok', 'ok', 'ok'])
+    assert.match(
+      redis.reason!,
+      /redis-server is not on PATH; install it \(Debian\/Ubuntu: apt-get install redis-server, or npm run setup\) or pass --redis-url/,
+    )
+    assert.deepEqual(
+      results.cells.filter((c) => c.id !== 'session-redis').map((c) => c.status),
+      ['ok', 'ok', 'ok', 'ok'],
+    )
     assert.equal(results.environment.cpuAffinity, null)
     assert.equal(results.environment.gitCommit, null)
   })
 
   test('a broken scenario is refused with every error named and exit code 2, before anything starts', async () => {
     const bad = join(dir, 'bad.json')
-    writeFileSync(bad, JSON.stringify({ name: 'bad', description: 'd', cells: [{ strategy: 'jwt', alg: 'none' }], workload: { route: 'GET /me' }, load: { rounds: 0 }, colour: 'red' }))
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: 'bad',
+        description: 'd',
+        cells: [{ strategy: 'jwt', alg: 'none' }],
+        workload: { route: 'GET /me' },
+        load: { rounds: 0 },
+        colour: 'red',
+      }),
+    )
     const tag = runTag()
     const res = await runCli([bad], undefined, tag)
     assert.equal(res.code, 2)
@@ -121,12 +159,16 @@ describe('npm run bench', () => {
     const tag = runTag()
     const out = join(dir, 'interrupted')
     let sent = false
-    const res = await runCli([MINI, '--out', out], (stderr, child) => {
-      if (!sent && /round 1\/2 session-sqlite/.test(stderr)) {
-        sent = true
-        child.kill('SIGINT')
-      }
-    }, tag)
+    const res = await runCli(
+      [MINI, '--out', out],
+      (stderr, child) => {
+        if (!sent && /round 1\/2 session-sqlite/.test(stderr)) {
+          sent = true
+          child.kill('SIGINT')
+        }
+      },
+      tag,
+    )
     assert.equal(res.code, 130, res.stderr)
     assert.deepEqual(processesTagged(tag), [])
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile

@@ -7,19 +7,26 @@ import { startRedis } from '../bench/stores/redis-server.ts'
 import { runBench } from './helpers.ts'
 import type { ResultsFile } from '../bench/contracts/results.ts'
 
-
-
 describe('redis-cluster cells in the harness', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-cluster-'))
   test.after(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'cluster.json')
-  writeFileSync(file, JSON.stringify({
-    name: 'cluster', description: 'sessions and a denylist on a Redis Cluster',
-    cells: [{ strategy: 'none' }, { strategy: 'session', store: 'redis-cluster' }, { strategy: 'jwt', engine: 'fast-jwt', revocation: 'denylist', store: 'redis-cluster' }],
-    workload: { route: 'GET /me', users: 50 }, load: { rounds: 1, durationSeconds: 1, warmupSeconds: 0 },
-  }))
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'cluster',
+      description: 'sessions and a denylist on a Redis Cluster',
+      cells: [
+        { strategy: 'none' },
+        { strategy: 'session', store: 'redis-cluster' },
+        { strategy: 'jwt', engine: 'fast-jwt', revocation: 'denylist', store: 'redis-cluster' },
+      ],
+      workload: { route: 'GET /me', users: 50 },
+      load: { rounds: 1, durationSeconds: 1, warmupSeconds: 0 },
+    }),
+  )
 
-  test('a private cluster of three masters: the same counts as one Redis, checked against every node\'s INFO commandstats', async () => {
+  test("a private cluster of three masters: the same counts as one Redis, checked against every node's INFO commandstats", async () => {
     const res = await runBench([file, '--smoke', '--out', join(dir, 'out')])
     assert.equal(res.code, 0, res.stderr + res.stdout)
     assert.match(res.stderr, /started a private Redis Cluster \(three masters\) on 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+/)
@@ -27,7 +34,13 @@ describe('redis-cluster cells in the harness', () => {
     for (const id of ['session-redis-cluster', 'jwt-HS256-fast-jwt-redis-cluster-denylist']) {
       const c = results.cells.find((x) => x.id === id)!
       assert.equal(c.status, 'ok', `${id}: ${c.reason}`)
-      assert.deepEqual(c.rounds[0]!.redisCommandsPerRequest && { reads: c.rounds[0]!.redisCommandsPerRequest.reads, writes: c.rounds[0]!.redisCommandsPerRequest.writes }, { reads: 1, writes: 0 })
+      assert.deepEqual(
+        c.rounds[0]!.redisCommandsPerRequest && {
+          reads: c.rounds[0]!.redisCommandsPerRequest.reads,
+          writes: c.rounds[0]!.redisCommandsPerRequest.writes,
+        },
+        { reads: 1, writes: 0 },
+      )
       assert.equal(c.summary!.storeOpsPerRequest.reads, 1)
     }
   })

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url'
 import { fixtureResults } from './fixtures/results.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/compare-cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8' })
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/compare-cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8' })
 
 test('npm run compare: exit 1 on a regression beyond the threshold, 0 within it, 2 on bad input', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-compare-'))
@@ -21,7 +22,10 @@ test('npm run compare: exit 1 on a regression beyond the threshold, 0 within it,
   jwt.cpuUsPerRequest = { median: 90, ci95: [88, 93], coverage: 0.75 }
   // The machine ran 30% slower for everyone: absolute CPU up, ratios unchanged, no regression.
   newer.cells.find((c) => c.id === 'session-sqlite')!.summary!.cpuUsPerRequest.median *= 1.3
-  for (const [name, data] of [['old', older], ['new', newer]] as const) {
+  for (const [name, data] of [
+    ['old', older],
+    ['new', newer],
+  ] as const) {
     mkdirSync(join(dir, name))
     writeFileSync(join(dir, name, 'results.json'), JSON.stringify(data))
   }

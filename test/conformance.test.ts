@@ -4,18 +4,31 @@ import { TOUCH_INTERVAL_MS } from '../servers/strategies/session.ts'
 import { STORES, type Alg, type EngineKind, type Revocation, type StoreKind, type StrategyKind } from '../servers/types.ts'
 import { login, manualClock, opsOf, testServer } from './helpers.ts'
 
-interface Combo { strategy: StrategyKind; store: StoreKind; alg?: Alg; engine?: EngineKind; revocation?: Revocation }
+interface Combo {
+  strategy: StrategyKind
+  store: StoreKind
+  alg?: Alg
+  engine?: EngineKind
+  revocation?: Revocation
+}
 
 const combos: Combo[] = [
   { strategy: 'none', store: 'sqlite' },
   ...STORES.map((store) => ({ strategy: 'session' as const, store })),
   ...(['HS256', 'RS256', 'ES256', 'EdDSA'] as const).flatMap((alg) =>
-    (['jose', 'fast-jwt'] as const).map((engine) => ({ strategy: 'jwt' as const, store: 'sqlite' as const, alg, engine }))),
+    (['jose', 'fast-jwt'] as const).map((engine) => ({ strategy: 'jwt' as const, store: 'sqlite' as const, alg, engine })),
+  ),
   { strategy: 'jwt', store: 'redis', alg: 'HS256', engine: 'jose' },
   { strategy: 'jwt', store: 'redis-cluster', alg: 'HS256', engine: 'fast-jwt' },
   { strategy: 'jwt', store: 'memory', alg: 'HS256', engine: 'fast-jwt' },
   { strategy: 'jwt', store: 'postgres', alg: 'HS256', engine: 'jose' },
-  ...STORES.map((store) => ({ strategy: 'jwt' as const, store, alg: 'ES256' as const, engine: 'fast-jwt' as const, revocation: 'denylist' as const })),
+  ...STORES.map((store) => ({
+    strategy: 'jwt' as const,
+    store,
+    alg: 'ES256' as const,
+    engine: 'fast-jwt' as const,
+    revocation: 'denylist' as const,
+  })),
   { strategy: 'jwt', store: 'sqlite', alg: 'EdDSA', engine: 'jose', revocation: 'denylist' },
   { strategy: 'cookie', store: 'sqlite' },
 ]
@@ -41,7 +54,10 @@ for (const c of combos) {
 
     test('wrong password and unknown user: 401', async (t) => {
       const server = await testServer(t, c)
-      for (const payload of [{ username: 'user1', password: 'nope' }, { username: 'nobody', password: 'pw-nobody' }]) {
+      for (const payload of [
+        { username: 'user1', password: 'nope' },
+        { username: 'nobody', password: 'pw-nobody' },
+      ]) {
         const res = await server.app.inject({ method: 'POST', url: '/login', payload })
         assert.equal(res.statusCode, 401)
       }
@@ -73,7 +89,11 @@ for (const c of combos) {
       const profile = await opsOf(server, () => server.app.inject({ url: '/profile', headers: cred.headers }))
       assert.equal(profile.result.statusCode, 200)
       assert.deepEqual(profile.result.json(), {
-        id: 3, username: 'user3', displayName: 'User 3', email: 'user3@example.test', createdAt: '2026-01-01T00:00:00.000Z',
+        id: 3,
+        username: 'user3',
+        displayName: 'User 3',
+        email: 'user3@example.test',
+        createdAt: '2026-01-01T00:00:00.000Z',
       })
       assert.deepEqual([profile.reads, profile.writes, profile.deletes], [expectedReads(c, '/profile'), 0, 0])
     })
@@ -87,7 +107,11 @@ for (const c of combos) {
       assert.equal(out.statusCode, 204)
       const after = await server.app.inject({ url: '/me', headers: cred.headers })
       const stillValid = (c.strategy === 'jwt' && c.revocation !== 'denylist') || c.strategy === 'cookie'
-      if (c.strategy === 'cookie') assert.match(String(out.headers['set-cookie']), /^session=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/)
+      if (c.strategy === 'cookie')
+        assert.match(
+          String(out.headers['set-cookie']),
+          /^session=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/,
+        )
       assert.equal(after.statusCode, stillValid ? 200 : 401)
       if (!stillValid && c.strategy === 'jwt') assert.match(String(after.headers['www-authenticate']), /error="invalid_token"/)
     })
@@ -107,35 +131,38 @@ for (const c of combos) {
         assert.equal((await server.app.inject({ url: '/.well-known/jwks.json' })).statusCode, 404)
       })
 
-      if (c.strategy === 'session') test('idle timeout, renewal at most once a minute, absolute timeout', async (t) => {
-        const clock = manualClock()
-        const server = await testServer(t, { ...c, sessionIdleTtlSeconds: 300, sessionAbsoluteTtlSeconds: 900 }, { clock })
-        const cred = await login(server)
-        clock.advance(TOUCH_INTERVAL_MS - 1)
-        const early = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
-        assert.deepEqual([early.result.statusCode, early.writes], [200, 0])
-        clock.advance(1)
-        const renew = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
-        assert.deepEqual([renew.result.statusCode, renew.writes], [200, 1])
-        const again = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
-        assert.deepEqual([again.result.statusCode, again.writes], [200, 0])
-        clock.advance(299_000)
-        assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
-        clock.advance(300_000)
-        const idle = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
-        assert.deepEqual([idle.result.statusCode, idle.deletes], [401, 1])
+      if (c.strategy === 'session')
+        test('idle timeout, renewal at most once a minute, absolute timeout', async (t) => {
+          const clock = manualClock()
+          const server = await testServer(t, { ...c, sessionIdleTtlSeconds: 300, sessionAbsoluteTtlSeconds: 900 }, { clock })
+          const cred = await login(server)
+          clock.advance(TOUCH_INTERVAL_MS - 1)
+          const early = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
+          assert.deepEqual([early.result.statusCode, early.writes], [200, 0])
+          clock.advance(1)
+          const renew = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
+          assert.deepEqual([renew.result.statusCode, renew.writes], [200, 1])
+          const again = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
+          assert.deepEqual([again.result.statusCode, again.writes], [200, 0])
+          clock.advance(299_000)
+          assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
+          clock.advance(300_000)
+          const idle = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
+          assert.deepEqual([idle.result.statusCode, idle.deletes], [401, 1])
 
-        const busy = await login(server)
-        clock.advance(TOUCH_INTERVAL_MS)
-        const burst = await opsOf(server, () => Promise.all(Array.from({ length: 20 }, () => server.app.inject({ url: '/me', headers: busy.headers }))))
-        assert.deepEqual([burst.result.map((r) => r.statusCode), burst.writes], [Array(20).fill(200), 1])
+          const busy = await login(server)
+          clock.advance(TOUCH_INTERVAL_MS)
+          const burst = await opsOf(server, () =>
+            Promise.all(Array.from({ length: 20 }, () => server.app.inject({ url: '/me', headers: busy.headers }))),
+          )
+          assert.deepEqual([burst.result.map((r) => r.statusCode), burst.writes], [Array(20).fill(200), 1])
 
-        const fresh = await login(server)
-        for (let i = 0; i < 4; i++) {
-          clock.advance(240_000)
-          assert.equal((await server.app.inject({ url: '/me', headers: fresh.headers })).statusCode, i < 3 ? 200 : 401, `step ${i}`)
-        }
-      })
+          const fresh = await login(server)
+          for (let i = 0; i < 4; i++) {
+            clock.advance(240_000)
+            assert.equal((await server.app.inject({ url: '/me', headers: fresh.headers })).statusCode, i < 3 ? 200 : 401, `step ${i}`)
+          }
+        })
       return
     }
 
@@ -159,7 +186,12 @@ for (const c of combos) {
     test('logout with the refresh token revokes its family', async (t) => {
       const server = await testServer(t, c)
       const cred = await login(server)
-      const out = await server.app.inject({ method: 'POST', url: '/logout', headers: cred.headers, payload: { refresh_token: cred.refreshToken } })
+      const out = await server.app.inject({
+        method: 'POST',
+        url: '/logout',
+        headers: cred.headers,
+        payload: { refresh_token: cred.refreshToken },
+      })
       assert.equal(out.statusCode, 204)
       const res = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.refreshToken } })
       assert.deepEqual([res.statusCode, res.json()], [400, { error: 'invalid_grant' }])

@@ -13,7 +13,10 @@ describe('sealed-cookie sessions (cookie strategy)', () => {
     const server = await testServer(t, { strategy: 'cookie' })
     const cred = await login(server, 'user4')
     const who = await opsOf(server, () => server.app.inject({ url: '/me', headers: cred.headers }))
-    assert.deepEqual([who.result.statusCode, who.result.json(), who.reads, who.writes, who.deletes], [200, { id: 4, username: 'user4' }, 0, 0, 0])
+    assert.deepEqual(
+      [who.result.statusCode, who.result.json(), who.reads, who.writes, who.deletes],
+      [200, { id: 4, username: 'user4' }, 0, 0, 0],
+    )
     assert.equal(who.result.headers['set-cookie'], undefined)
     const profile = await opsOf(server, () => server.app.inject({ url: '/profile', headers: cred.headers }))
     assert.deepEqual([profile.result.statusCode, profile.reads, profile.writes], [200, 1, 0])
@@ -35,12 +38,12 @@ describe('sealed-cookie sessions (cookie strategy)', () => {
       'one bit of the ciphertext': encodeURIComponent(`${flip(cipher, 20)};${nonce}`),
       'one bit of the MAC': encodeURIComponent(`${flip(cipher, 0)};${nonce}`),
       'one bit of the nonce': encodeURIComponent(`${cipher};${flip(nonce, 3)}`),
-      'truncated': sealed!.slice(0, sealed!.length - 10),
+      truncated: sealed!.slice(0, sealed!.length - 10),
       'no nonce': encodeURIComponent(cipher),
       'ciphertext and nonce swapped': encodeURIComponent(`${nonce};${cipher}`),
       'sealed by another key': foreign,
-      'empty': '',
-      'garbage': '%%%;;;%E0%A4%A',
+      empty: '',
+      garbage: '%%%;;;%E0%A4%A',
       'plain JSON': encodeURIComponent('{"uid":1,"name":"user1","c":0,"s":0}'),
       'oversized (12 KiB)': 'A'.repeat(12 * 1024),
       'oversized, shaped like a sealed cookie': encodeURIComponent(`${'A'.repeat(12_000)};${nonce}`),
@@ -97,7 +100,12 @@ describe('sealed-cookie sessions (cookie strategy)', () => {
   test('a login replaces whatever cookie was presented', async (t) => {
     const server = await testServer(t, { strategy: 'cookie' })
     const attacker = await login(server, 'user1')
-    const res = await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' }, headers: attacker.headers })
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/login',
+      payload: { username: 'user2', password: 'pw-user2' },
+      headers: attacker.headers,
+    })
     assert.equal(res.statusCode, 204)
     const fresh = sealedOf(res.headers['set-cookie'])!
     assert.notEqual(fresh, attacker.sealed)

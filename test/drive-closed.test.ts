@@ -21,7 +21,10 @@ test('each connection cycles through its own share of the credential pool, so a 
   const requests = Array.from({ length: 100 }, (_, i) => ({ method: 'GET' as const, path: '/me', headers: { 'x-user': String(i) } }))
   const r = await drive([url], requests, 10, 1)
   assert.ok(r.requests >= 100, `${r.requests} requests`)
-  assert.deepEqual([...first.values()].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  assert.deepEqual(
+    [...first.values()].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  )
   assert.equal(seen.size, 100)
   // A 1 s window lasts about a second: no time goes into building every connection's copy of the pool.
   assert.ok(r.durationSeconds < 1.5, `${r.durationSeconds} s`)
@@ -29,7 +32,7 @@ test('each connection cycles through its own share of the credential pool, so a 
   assert.deepEqual(shareOf([0, 1, 2], 4, 5), [1])
 })
 
-test('a Set-Cookie replaces that virtual client\'s cookie for its next request and the next window', async (t) => {
+test("a Set-Cookie replaces that virtual client's cookie for its next request and the next window", async (t) => {
   // A server that issues a new cookie value to a client every 5th request and counts the
   // requests that came with a value older than the last two it issued (what a client that
   // ignores Set-Cookie sends). One answer per connection may be in flight when a window ends,
@@ -53,7 +56,11 @@ test('a Set-Cookie replaces that virtual client\'s cookie for its next request a
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   t.after(() => server.close())
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const requests = Array.from({ length: 20 }, (_, i) => ({ method: 'GET' as const, path: '/me', headers: { cookie: `theme=dark; c=${i}.0` } }))
+  const requests = Array.from({ length: 20 }, (_, i) => ({
+    method: 'GET' as const,
+    path: '/me',
+    headers: { cookie: `theme=dark; c=${i}.0` },
+  }))
   const first = await drive([url], requests, 4, 1)
   const second = await drive([url], requests, 4, 1)
   assert.ok(first.requests > 100 && second.requests > 100, `${first.requests}, ${second.requests} requests`)
@@ -62,7 +69,10 @@ test('a Set-Cookie replaces that virtual client\'s cookie for its next request a
   // The pool holds every client's newest cookie (or the one before, its successor lost in flight), with the cookies it did not touch and the one it added.
   for (let i = 0; i < 20; i++) {
     const [, cookieVersion] = /c=\d+\.(\d+)/.exec(requests[i]!.headers.cookie!)!
-    assert.ok(latest.get(String(i))! - Number(cookieVersion) <= 1, `client ${i}: ${requests[i]!.headers.cookie}, latest ${latest.get(String(i))}`)
+    assert.ok(
+      latest.get(String(i))! - Number(cookieVersion) <= 1,
+      `client ${i}: ${requests[i]!.headers.cookie}, latest ${latest.get(String(i))}`,
+    )
     assert.match(requests[i]!.headers.cookie, new RegExp(`^theme=dark; c=${i}\\.\\d+; other=x$`))
   }
 })
@@ -83,7 +93,10 @@ test('a sealed cookie re-sealed by the server is kept: one renewal per client, t
   assert.equal(renewed.filter((c, i) => c !== sealed[i]).length, 20)
   // The clock stood still: the renewed cookies need no renewal, so no answer carries a cookie.
   const after = await drive([url], requests, 5, 1)
-  assert.deepEqual(requests.map((r) => r.headers.cookie), renewed)
+  assert.deepEqual(
+    requests.map((r) => r.headers.cookie),
+    renewed,
+  )
   assert.equal(after.non2xx, 0)
   const perResponse = (r: { responseBytes: number; requests: number }) => r.responseBytes / r.requests
   // Usernames differ by a character or two: the mix of users moves the mean by a byte at most.
@@ -100,9 +113,18 @@ test('a client that stands for a new visitor each time (the login workload) keep
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   t.after(() => server.close())
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const requests = Array.from({ length: 10 }, () => ({ method: 'POST' as const, path: '/login', headers: { 'content-type': 'application/json' }, body: '{}', keepCookies: false }))
+  const requests = Array.from({ length: 10 }, () => ({
+    method: 'POST' as const,
+    path: '/login',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+    keepCookies: false,
+  }))
   const r = await drive([url], requests, 2, 1)
   assert.ok(r.requests > 50, `${r.requests} requests`)
   assert.equal(presented, 0)
-  assert.equal(requests.every((q) => !('cookie' in q.headers)), true)
+  assert.equal(
+    requests.every((q) => !('cookie' in q.headers)),
+    true,
+  )
 })

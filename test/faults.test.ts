@@ -7,7 +7,6 @@ import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
 import { login, testServer, timed, waitFor } from './helpers.ts'
 
-
 describe('Redis faults fail closed with 503 and recover by themselves', () => {
   let redis: PrivateRedis
   after(() => redis?.stop())
@@ -15,7 +14,12 @@ describe('Redis faults fail closed with 503 and recover by themselves', () => {
   for (const strategy of ['session', 'jwt'] as const) {
     test(`${strategy}: paused (SIGSTOP), killed, restarted`, async (t) => {
       redis = await startRedis()
-      const server = await testServer(t, { strategy, store: 'redis', redisUrl: redis.url, revocation: strategy === 'jwt' ? 'denylist' : 'none' })
+      const server = await testServer(t, {
+        strategy,
+        store: 'redis',
+        redisUrl: redis.url,
+        revocation: strategy === 'jwt' ? 'denylist' : 'none',
+      })
       const cred = await login(server)
       const me = () => server.app.inject({ url: '/me', headers: cred.headers })
       assert.equal((await me()).statusCode, 200)
@@ -53,14 +57,22 @@ describe('a Redis Cluster with a master killed fails closed with 503 and recover
   for (const strategy of ['session', 'jwt'] as const) {
     test(`${strategy} on redis-cluster: 30 credentials, one master killed (503, never 500), then revived`, async (t) => {
       cluster = await startRedisCluster()
-      const server = await testServer(t, { strategy, store: 'redis-cluster', redisClusterUrl: cluster.url, revocation: strategy === 'jwt' ? 'denylist' : 'none' })
+      const server = await testServer(t, {
+        strategy,
+        store: 'redis-cluster',
+        redisClusterUrl: cluster.url,
+        revocation: strategy === 'jwt' ? 'denylist' : 'none',
+      })
       const creds = await Promise.all(Array.from({ length: 30 }, (_, i) => login(server, `user${(i % 10) + 1}`)))
       const all = () => Promise.all(creds.map((c) => server.app.inject({ url: '/me', headers: c.headers }).then((r) => r.statusCode)))
       assert.deepEqual(new Set(await all()), new Set([200]))
 
       await cluster.kill(0)
       const [statuses, ms] = await timed(all)
-      assert.ok(statuses.every((s) => s === 200 || s === 503), statuses.join())
+      assert.ok(
+        statuses.every((s) => s === 200 || s === 503),
+        statuses.join(),
+      )
       // 30 keys over three masters' slots: some live on the dead one ((2/3)^30 odds otherwise).
       assert.ok(statuses.includes(503), statuses.join())
       assert.ok(ms < 3000, `answered in ${ms} ms`)
@@ -78,7 +90,10 @@ describe('a Redis Cluster with a master killed fails closed with 503 and recover
 })
 
 test('a transaction a cluster discarded for redirections the client could not follow is "unavailable"; a bug stays a bug', () => {
-  const execabort = (...previous: string[]) => Object.assign(new ReplyError('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: previous.map((m) => new ReplyError(m)) })
+  const execabort = (...previous: string[]) =>
+    Object.assign(new ReplyError('EXECABORT Transaction discarded because of previous errors.'), {
+      previousErrors: previous.map((m) => new ReplyError(m)),
+    })
   // Seen with a master killed: the MULTI went to another master, which redirects every queued command to the dead one.
   assert.equal(unavailableReply(execabort('MOVED 2471 127.0.0.1:40799', 'MOVED 2471 127.0.0.1:40799')), true)
   assert.equal(unavailableReply(execabort('CLUSTERDOWN Hash slot not served')), true)
@@ -94,28 +109,41 @@ describe('SQLite busy fails closed with 503 within the busy timeout', () => {
     const locker = new Database(server.dbPath)
     t.after(() => locker.close())
     locker.exec('BEGIN IMMEDIATE')
-    const [res, ms] = await timed(() => server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } }))
+    const [res, ms] = await timed(() =>
+      server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } }),
+    )
     assert.equal(res.statusCode, 503)
     assert.equal(res.headers['retry-after'], '1')
     assert.ok(ms < 1000, `answered in ${ms} ms`)
     // WAL readers are not blocked by the writer.
     assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
     locker.exec('COMMIT')
-    assert.equal((await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })).statusCode, 204)
+    assert.equal(
+      (await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })).statusCode,
+      204,
+    )
   })
 })
 
 describe('Redis refusing to serve (out of memory, read-only replica) answers 503, never 500', () => {
   let redis: PrivateRedis
   let primary: PrivateRedis
-  after(async () => { await redis?.stop(); await primary?.stop() })
+  after(async () => {
+    await redis?.stop()
+    await primary?.stop()
+  })
 
   for (const strategy of ['session', 'jwt'] as const) {
     test(`${strategy}: OOM on writes (maxmemory 1), READONLY on a replica, then back to normal`, { timeout: 30_000 }, async (t) => {
       redis = await startRedis()
       const admin = new Redis(redis.url)
       t.after(() => admin.disconnect())
-      const server = await testServer(t, { strategy, store: 'redis', redisUrl: redis.url, revocation: strategy === 'jwt' ? 'denylist' : 'none' })
+      const server = await testServer(t, {
+        strategy,
+        store: 'redis',
+        redisUrl: redis.url,
+        revocation: strategy === 'jwt' ? 'denylist' : 'none',
+      })
       const cred = await login(server)
       const loginRes = () => server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' } })
 

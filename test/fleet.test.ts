@@ -11,7 +11,6 @@ import { haproxyConfig } from '../bench/fleet/haproxy.ts'
 import { leftBy, sweepStale } from '../bench/fleet/netns.ts'
 import { processesTagged, runBench, runTag } from './helpers.ts'
 
-
 const runCli = (args: string[], tag: string, onStderr?: Parameters<typeof runBench>[2]) => runBench(args, tag, onStderr)
 
 /** A bench run sent `signal` once its first session window starts. */
@@ -35,21 +34,30 @@ describe('fleets', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-fleet-'))
   test.after(() => rmSync(dir, { recursive: true, force: true }))
 
-  test('the HAProxy config: the balance asked for; sticky on the credential\'s cookie, or its Authorization header', () => {
+  test("the HAProxy config: the balance asked for; sticky on the credential's cookie, or its Authorization header", () => {
     const backends = ['http://127.0.0.1:1001', 'http://127.0.0.1:1002']
     const rr = haproxyConfig({ host: '127.0.0.1', port: 9000, backends, balance: 'roundrobin', stickyCookie: 'sid' })
     assert.match(rr, /bind 127\.0\.0\.1:9000\n/)
     assert.match(rr, /balance roundrobin\n {2}server i1 127\.0\.0\.1:1001\n {2}server i2 127\.0\.0\.1:1002\n/)
     assert.match(haproxyConfig({ host: 'h', port: 1, backends, balance: 'leastconn', stickyCookie: null }), /balance leastconn\n/)
-    assert.match(haproxyConfig({ host: 'h', port: 1, backends, balance: 'sticky', stickyCookie: 'sid' }), /balance roundrobin\n {2}cookie sid prefix\n {2}server i1 127\.0\.0\.1:1001 cookie i1\n/)
-    assert.match(haproxyConfig({ host: 'h', port: 1, backends, balance: 'sticky', stickyCookie: null }), /balance hdr\(authorization\)\n {2}server i1 127\.0\.0\.1:1001\n/)
+    assert.match(
+      haproxyConfig({ host: 'h', port: 1, backends, balance: 'sticky', stickyCookie: 'sid' }),
+      /balance roundrobin\n {2}cookie sid prefix\n {2}server i1 127\.0\.0\.1:1001 cookie i1\n/,
+    )
+    assert.match(
+      haproxyConfig({ host: 'h', port: 1, backends, balance: 'sticky', stickyCookie: null }),
+      /balance hdr\(authorization\)\n {2}server i1 127\.0\.0\.1:1001\n/,
+    )
   })
 
   test('behind HAProxy: round robin splits requests evenly; a per-process store breaks across instances, and stickiness hides it', async () => {
     const tag = runTag()
     const out = join(dir, 'haproxy')
     const file = scenario(dir, 'haproxy', {
-      cells: [{ strategy: 'none', balancer: 'haproxy' }, { strategy: 'session', store: 'memory', instances: 2, balancer: 'haproxy', balance: ['roundrobin', 'sticky'] }],
+      cells: [
+        { strategy: 'none', balancer: 'haproxy' },
+        { strategy: 'session', store: 'memory', instances: 2, balancer: 'haproxy', balance: ['roundrobin', 'sticky'] },
+      ],
       load: { connections: 8, durationSeconds: 2, warmupSeconds: 1, rounds: 1 },
     })
     const res = await runCli([file, '--out', out], tag)
@@ -57,9 +65,14 @@ describe('fleets', () => {
     assert.deepEqual(processesTagged(tag), [])
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
     const cell = (id: string) => results.cells.find((c) => c.id === id)!
-    assert.deepEqual(results.cells.map((c) => [c.id, c.status]), [
-      ['none-haproxy-roundrobin', 'ok'], ['session-memory-x2-haproxy-roundrobin', 'ok'], ['session-memory-x2-haproxy-sticky', 'ok'],
-    ])
+    assert.deepEqual(
+      results.cells.map((c) => [c.id, c.status]),
+      [
+        ['none-haproxy-roundrobin', 'ok'],
+        ['session-memory-x2-haproxy-roundrobin', 'ok'],
+        ['session-memory-x2-haproxy-sticky', 'ok'],
+      ],
+    )
     for (const r of cell('session-memory-x2-haproxy-roundrobin').rounds) {
       const [a, b] = r.instanceRequests!
       assert.ok(Math.abs(a! - b!) <= 2, `round robin split ${a} / ${b}`)
@@ -70,14 +83,21 @@ describe('fleets', () => {
     }
     for (const r of cell('session-memory-x2-haproxy-sticky').rounds) {
       assert.equal(r.status401Share, 0)
-      assert.ok(r.instanceRequests!.every((n) => n > 0), `sticky split ${r.instanceRequests}`)
+      assert.ok(
+        r.instanceRequests!.every((n) => n > 0),
+        `sticky split ${r.instanceRequests}`,
+      )
     }
   })
 
   test('a namespace topology: every host in 198.18.0.0/15 and recorded; nothing left after a run, after Ctrl-C, or after the harness is killed', async () => {
     const file = scenario(dir, 'netns', {
-      cells: [{ strategy: 'none', balancer: 'haproxy' }, { strategy: 'session', store: 'redis', instances: 2, balancer: 'haproxy' }],
-      load: { connections: 8, durationSeconds: 1, warmupSeconds: 1, rounds: 2, drivers: 2 }, topology: 'netns',
+      cells: [
+        { strategy: 'none', balancer: 'haproxy' },
+        { strategy: 'session', store: 'redis', instances: 2, balancer: 'haproxy' },
+      ],
+      load: { connections: 8, durationSeconds: 1, warmupSeconds: 1, rounds: 2, drivers: 2 },
+      topology: 'netns',
     })
     const tag = runTag()
     const out = join(dir, 'netns')
@@ -113,7 +133,10 @@ describe('fleets', () => {
     assert.equal(kill9.code, null)
     assert.notDeepEqual(leftBy(kill9.pid), [])
     const swept = sweepStale()
-    assert.ok(swept.some((n) => n.startsWith(`ab${kill9.pid}`)), `swept ${swept.join(', ')}`)
+    assert.ok(
+      swept.some((n) => n.startsWith(`ab${kill9.pid}`)),
+      `swept ${swept.join(', ')}`,
+    )
     assert.deepEqual(leftBy(kill9.pid), [])
     // What ran on its hosts (Redis, HAProxy, the drivers) went with the namespaces; the servers
     // exit when their parent's IPC channel closes.

@@ -35,7 +35,9 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 export function manualClock(start = Date.UTC(2026, 10, 1)) {
   let now = start
   const clock = () => now
-  clock.advance = (ms: number) => { now += ms }
+  clock.advance = (ms: number) => {
+    now += ms
+  }
   return clock
 }
 
@@ -86,7 +88,11 @@ export function keyFor(t: TestContext, alg: Alg): { jwtSecret?: string; keyFile?
 export type TestConfig = Partial<ServerConfig> & Pick<ServerConfig, 'strategy'>
 
 /** A server with 10 cheaply hashed users, closed when the test ends. */
-export async function testServer(t: TestContext, config: TestConfig, options: { clock?: () => number; purgeIntervalMs?: number } = {}): Promise<Server> {
+export async function testServer(
+  t: TestContext,
+  config: TestConfig,
+  options: { clock?: () => number; purgeIntervalMs?: number } = {},
+): Promise<Server> {
   const full: ServerConfig = { ...DEFAULT_CONFIG, users: 10, hashCost: 4, ...config }
   const shared = await storeConfig(full.store)
   full.redisUrl ??= shared.redisUrl
@@ -106,7 +112,12 @@ export interface Credential {
   sealed?: string
 }
 
-export async function login(server: Server, user = 'user1', password = `pw-${user}`, headers: Record<string, string> = {}): Promise<Credential> {
+export async function login(
+  server: Server,
+  user = 'user1',
+  password = `pw-${user}`,
+  headers: Record<string, string> = {},
+): Promise<Credential> {
   const res = await server.app.inject({ method: 'POST', url: '/login', payload: { username: user, password }, headers })
   if (res.statusCode !== 200 && res.statusCode !== 204) throw new Error(`login failed: ${res.statusCode} ${res.body}`)
   const cookie = res.headers['set-cookie']
@@ -122,7 +133,10 @@ export async function login(server: Server, user = 'user1', password = `pw-${use
 }
 
 /** The store operations one call performs. */
-export async function opsOf<T>(server: Server, run: () => Promise<T>): Promise<{ result: T; reads: number; writes: number; deletes: number }> {
+export async function opsOf<T>(
+  server: Server,
+  run: () => Promise<T>,
+): Promise<{ result: T; reads: number; writes: number; deletes: number }> {
   const before = server.counters.totals()
   const result = await run()
   return {
@@ -164,13 +178,23 @@ export function processesTagged(tag: string): number[] {
  * its exit code, output and pid; with `tag`, every process it starts carries it (see
  * `processesTagged`); `onStderr` sees its stderr so far at each chunk (to interrupt it mid-run).
  */
-export function runBench(args: string[], tag?: string, onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
+export function runBench(
+  args: string[],
+  tag?: string,
+  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
+): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const env = tag ? { ...process.env, AUTHBENCH_TEST_RUN: tag } : process.env
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env })
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
     child.stderr.on('data', (d) => {
       stderr += d
       onStderr?.(stderr, child)
@@ -178,4 +202,3 @@ export function runBench(args: string[], tag?: string, onStderr?: (stderr: strin
     child.on('exit', (code) => resolve({ code, pid: child.pid!, stdout, stderr }))
   })
 }
-

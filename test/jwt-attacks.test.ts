@@ -17,9 +17,10 @@ async function setup(t: TestContext, alg: Alg, engine: EngineKind) {
   /** A token signed with the server's real key, with whatever header and claims the test wants. */
   const forge = async (claims: JWTPayload, header: Record<string, unknown> = {}) => {
     const input = `${b64({ alg, typ: 'at+jwt', ...header })}.${b64(claims)}`
-    const signature = alg === 'HS256'
-      ? createHmac('sha256', key.secret!).update(input).digest()
-      : sign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), { key: privateKey!, dsaEncoding: 'ieee-p1363' })
+    const signature =
+      alg === 'HS256'
+        ? createHmac('sha256', key.secret!).update(input).digest()
+        : sign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), { key: privateKey!, dsaEncoding: 'ieee-p1363' })
     return `${input}.${signature.toString('base64url')}`
   }
   const me = (token: string) => server.app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
@@ -53,12 +54,17 @@ for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA'] as const) {
         if (alg !== 'HS256') {
           // HS256 signed with the server's public key as the HMAC secret.
           const publicPem = createPublicKey(key.pem!).export({ format: 'pem', type: 'spki' }).toString()
-          const confused = await new SignJWT(good).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new TextEncoder().encode(publicPem))
+          const confused = await new SignJWT(good)
+            .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+            .sign(new TextEncoder().encode(publicPem))
           await expect401(confused, 'HS256 with the public key')
         }
         const other = generateKeyPairSync('ed25519').privateKey
         await expect401(await new SignJWT(good).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' }).sign(other), 'EdDSA, foreign key')
-        await expect401(await new SignJWT(good).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new Uint8Array(32)), 'HS256, foreign key')
+        await expect401(
+          await new SignJWT(good).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new Uint8Array(32)),
+          'HS256, foreign key',
+        )
       })
 
       test('tampered payload and stripped signature', async (t) => {
@@ -113,7 +119,14 @@ describe('bearer header and refresh body shapes', () => {
   test('malformed Authorization headers get 401 with no store access', async (t) => {
     const server = await testServer(t, { strategy: 'jwt', revocation: 'denylist' })
     const token = (await login(server)).accessToken!
-    for (const authorization of ['Basic dXNlcjE6cHc=', 'Bearer', 'Bearer ', `Token ${token}`, `Bearer ${'a'.repeat(5000)}`, `Bearer\t${token}x`]) {
+    for (const authorization of [
+      'Basic dXNlcjE6cHc=',
+      'Bearer',
+      'Bearer ',
+      `Token ${token}`,
+      `Bearer ${'a'.repeat(5000)}`,
+      `Bearer\t${token}x`,
+    ]) {
       const reads = server.counters.reads
       const res = await server.app.inject({ url: '/me', headers: { authorization } })
       assert.equal(res.statusCode, 401, authorization.slice(0, 20))

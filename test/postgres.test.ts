@@ -14,12 +14,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { login, processesTagged, runTag, testServer, timed, waitFor } from './helpers.ts'
 
-
 /** The kernel's tick account of a server and its live children (utime + stime, whole 10 ms ticks each), and how many processes that sums. */
 function treeTicksUs(postmaster: number): { us: number; processes: number } {
   const ticks = (pid: number | string) => {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return { ppid: Number(f[1]), us: (Number(f[11]) + Number(f[12]) + (Number(pid) === postmaster ? Number(f[13]) + Number(f[14]) : 0)) * 10_000 }
+    return {
+      ppid: Number(f[1]),
+      us: (Number(f[11]) + Number(f[12]) + (Number(pid) === postmaster ? Number(f[13]) + Number(f[14]) : 0)) * 10_000,
+    }
   }
   let { us } = ticks(postmaster)
   let processes = 1
@@ -27,7 +29,10 @@ function treeTicksUs(postmaster: number): { us: number; processes: number } {
     if (!/^\d+$/.test(name)) continue
     try {
       const t = ticks(name)
-      if (t.ppid === postmaster) { us += t.us; processes++ }
+      if (t.ppid === postmaster) {
+        us += t.us
+        processes++
+      }
     } catch {
       // exited meanwhile
     }
@@ -50,39 +55,66 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
   const admin = async (sql: string) => {
     const c = new pg.Client({ connectionString: url })
     await c.connect()
-    try { await c.query(sql) } finally { await c.end() }
+    try {
+      await c.query(sql)
+    } finally {
+      await c.end()
+    }
   }
 
-  test('statements counted by PostgreSQL itself (pg_stat_statements) equal the servers\' counters', async (t) => {
+  test("statements counted by PostgreSQL itself (pg_stat_statements) equal the servers' counters", async (t) => {
     for (const strategy of ['session', 'jwt'] as const) {
-      const server = await testServer(t, { strategy, store: 'postgres', postgresUrl: url, revocation: strategy === 'jwt' ? 'denylist' : 'none', engine: 'fast-jwt' })
+      const server = await testServer(t, {
+        strategy,
+        store: 'postgres',
+        postgresUrl: url,
+        revocation: strategy === 'jwt' ? 'denylist' : 'none',
+        engine: 'fast-jwt',
+      })
       const cred = await login(server)
       const before = await store.counts()
       const counters = server.counters.totals()
       for (let i = 0; i < 200; i++) assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
-      await server.app.inject({ method: 'POST', url: '/logout', headers: cred.headers, ...(strategy === 'jwt' ? { payload: { refresh_token: cred.refreshToken } } : {}) })
+      await server.app.inject({
+        method: 'POST',
+        url: '/logout',
+        headers: cred.headers,
+        ...(strategy === 'jwt' ? { payload: { refresh_token: cred.refreshToken } } : {}),
+      })
       const after = (await store.counts())!
-      const ours = { reads: server.counters.reads - counters.reads, writes: server.counters.writes - counters.writes, deletes: server.counters.deletes - counters.deletes }
-      assert.deepEqual({ reads: after.reads - before!.reads, writes: after.writes - before!.writes, deletes: after.deletes - before!.deletes }, ours, strategy)
+      const ours = {
+        reads: server.counters.reads - counters.reads,
+        writes: server.counters.writes - counters.writes,
+        deletes: server.counters.deletes - counters.deletes,
+      }
+      assert.deepEqual(
+        { reads: after.reads - before!.reads, writes: after.writes - before!.writes, deletes: after.deletes - before!.deletes },
+        ours,
+        strategy,
+      )
       // 200 GETs read the store 200 times: one statement each.
       assert.ok(ours.reads >= 200 && ours.reads <= 201, `${strategy}: ${ours.reads} reads`)
     }
   })
 
-  test('its CPU, summed over every process it runs from the scheduler\'s account, agrees with the kernel\'s ticks within their truncation', async (t) => {
+  test("its CPU, summed over every process it runs from the scheduler's account, agrees with the kernel's ticks within their truncation", async (t) => {
     const server = await testServer(t, { strategy: 'session', store: 'postgres', postgresUrl: url })
     const cred = await login(server)
-    const pid = Number(readFileSync(`${(await pgDataDir(url))}/postmaster.pid`, 'utf8').split('\n')[0])
+    const pid = Number(readFileSync(`${await pgDataDir(url)}/postmaster.pid`, 'utf8').split('\n')[0])
     const cpu0 = postgresCpuUs(pid)
     const ticks0 = treeTicksUs(pid)
-    for (let i = 0; i < 40; i++) await Promise.all(Array.from({ length: 100 }, () => server.app.inject({ url: '/me', headers: cred.headers })))
+    for (let i = 0; i < 40; i++)
+      await Promise.all(Array.from({ length: 100 }, () => server.app.inject({ url: '/me', headers: cred.headers })))
     const cpu = postgresCpuUs(pid) - cpu0
     const ticks1 = treeTicksUs(pid)
     const ticks = ticks1.us - ticks0.us
     assert.ok(cpu > 200_000, `the load gave PostgreSQL only ${cpu} µs of CPU`)
     // Each process's ticks are its run time cut to whole 10 ms, at both ends: at most one tick apart per process, per end, plus 2%.
     const bound = 10_000 * (ticks0.processes + ticks1.processes) + 0.02 * cpu
-    assert.ok(Math.abs(cpu - ticks) <= bound, `scheduler ${cpu} µs against ticks ${ticks} µs over ${ticks1.processes} processes (bound ${bound})`)
+    assert.ok(
+      Math.abs(cpu - ticks) <= bound,
+      `scheduler ${cpu} µs against ticks ${ticks} µs over ${ticks1.processes} processes (bound ${bound})`,
+    )
     const viaStore = await store.cpuUs()
     assert.ok(viaStore! >= postgresCpuUs(pid) - 50_000 && viaStore! <= postgresCpuUs(pid), `${viaStore}`)
   })
@@ -90,7 +122,12 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
   for (const strategy of ['session', 'jwt'] as const) {
     test(`${strategy}: paused, killed, restarted empty: 503 within a second, never 500, then back`, async (t) => {
       const faults = store.faults!
-      const server = await testServer(t, { strategy, store: 'postgres', postgresUrl: url, revocation: strategy === 'jwt' ? 'denylist' : 'none' })
+      const server = await testServer(t, {
+        strategy,
+        store: 'postgres',
+        postgresUrl: url,
+        revocation: strategy === 'jwt' ? 'denylist' : 'none',
+      })
       const cred = await login(server)
       const me = () => server.app.inject({ url: '/me', headers: cred.headers })
       assert.equal((await me()).statusCode, 200)
@@ -125,15 +162,23 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
     const locker = new pg.Client({ connectionString: url })
     await locker.connect()
     t.after(() => locker.end())
-    const schemas = (await locker.query<{ s: string }>("SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'sessions'")).rows.map((r) => r.s)
+    const schemas = (
+      await locker.query<{ s: string }>("SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'sessions'")
+    ).rows.map((r) => r.s)
     await locker.query('BEGIN')
     for (const s of schemas) await locker.query(`LOCK TABLE "${s}".sessions IN ACCESS EXCLUSIVE MODE`)
     // More requests than the pool has connections: the first ones time out in their statement, the rest waiting for a connection.
-    const [answers, ms] = await timed(() => Promise.all(Array.from({ length: 40 }, () => server.app.inject({ url: '/me', headers: cred.headers }))))
+    const [answers, ms] = await timed(() =>
+      Promise.all(Array.from({ length: 40 }, () => server.app.inject({ url: '/me', headers: cred.headers }))),
+    )
     await locker.query('ROLLBACK')
     assert.deepEqual([...new Set(answers.map((a) => a.statusCode))], [503])
     assert.ok(ms < 2500, `answered in ${ms} ms`)
-    await waitFor('recovery after the lock', async () => (await server.app.inject({ url: '/me', headers: cred.headers })).statusCode === 200, 8000)
+    await waitFor(
+      'recovery after the lock',
+      async () => (await server.app.inject({ url: '/me', headers: cred.headers })).statusCode === 200,
+      8000,
+    )
   })
 
   test('a read-only server: reads answer, a login (a write) gets 503, never 500', async (t) => {
@@ -146,13 +191,20 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
       await admin('SELECT pg_reload_conf()')
     })
     // Pooled connections pick up the reloaded setting at their next transaction.
-    await waitFor('read-only in effect', async () => (await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' } })).statusCode === 503, 8000)
+    await waitFor(
+      'read-only in effect',
+      async () =>
+        (await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' } })).statusCode ===
+        503,
+      8000,
+    )
     assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
   })
 
   test('what counts as "cannot serve now" and what stays a bug', () => {
     const sql = (code: string) => Object.assign(new Error('x'), { code })
-    for (const code of ['08006', '53300', '57P01', '57P03', '57014', '25006', '55P03', '40001', '40P01']) assert.equal(unavailableError(sql(code)), true, code)
+    for (const code of ['08006', '53300', '57P01', '57P03', '57014', '25006', '55P03', '40001', '40P01'])
+      assert.equal(unavailableError(sql(code)), true, code)
     for (const code of ['42601', '23505', '22P02', '42P01']) assert.equal(unavailableError(sql(code)), false, code)
     assert.equal(unavailableError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })), true)
     assert.equal(unavailableError(new Error('timeout exceeded when trying to connect')), true)
@@ -164,27 +216,45 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
   async function pgDataDir(u: string): Promise<string> {
     const c = new pg.Client({ connectionString: u })
     await c.connect()
-    try { return (await c.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory } finally { await c.end() }
+    try {
+      return (await c.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory
+    } finally {
+      await c.end()
+    }
   }
 })
 
-test('npm run bench with a PostgreSQL cell, interrupted mid-run: exit 130, no process and no data directory left', { timeout: 120_000 }, async (t) => {
+test('npm run bench with a PostgreSQL cell, interrupted mid-run: exit 130, no process and no data directory left', {
+  timeout: 120_000,
+}, async (t) => {
   const root = fileURLToPath(new URL('..', import.meta.url))
   const dir = mkdtempSync(join(tmpdir(), 'authbench-pg-cli-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'pg.json')
-  writeFileSync(file, JSON.stringify({
-    name: 'pg', description: 'd', cells: [{ strategy: 'none' }, { strategy: 'session', store: 'postgres' }],
-    workload: { route: 'GET /me', users: 50 }, load: { connections: 10, durationSeconds: 2, warmupSeconds: 1, rounds: 3 },
-  }))
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'pg',
+      description: 'd',
+      cells: [{ strategy: 'none' }, { strategy: 'session', store: 'postgres' }],
+      workload: { route: 'GET /me', users: 50 },
+      load: { connections: 10, durationSeconds: 2, warmupSeconds: 1, rounds: 3 },
+    }),
+  )
   const tag = runTag()
   const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/cli.ts'), file, '--out', join(dir, 'out')], { cwd: root, env: { ...process.env, AUTHBENCH_TEST_RUN: tag } })
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/cli.ts'), file, '--out', join(dir, 'out')], {
+      cwd: root,
+      env: { ...process.env, AUTHBENCH_TEST_RUN: tag },
+    })
     let stderr = ''
     let sent = false
     child.stderr.on('data', (d) => {
       stderr += d
-      if (!sent && /round 1\/3 session-postgres/.test(stderr)) { sent = true; child.kill('SIGINT') }
+      if (!sent && /round 1\/3 session-postgres/.test(stderr)) {
+        sent = true
+        child.kill('SIGINT')
+      }
     })
     child.on('exit', (code) => resolve({ code, stderr }))
   })

@@ -34,7 +34,12 @@ describe('docs/prometheus', () => {
     const exported = new Set(parsePrometheusText(await (await fetch(s.metricsUrl!)).text()).map((x) => x.name))
     const rules = readFileSync(join(DIR, 'authbench.rules.yml'), 'utf8')
     const read = [...new Set([...rules.matchAll(/\b((?:authbench|process)_[a-z_]+)\{/g)].map((m) => m[1]!))].sort()
-    assert.deepEqual(read, ['authbench_request_duration_seconds_bucket', 'authbench_requests_total', 'authbench_store_operations_total', 'process_cpu_seconds_total'])
+    assert.deepEqual(read, [
+      'authbench_request_duration_seconds_bucket',
+      'authbench_requests_total',
+      'authbench_store_operations_total',
+      'process_cpu_seconds_total',
+    ])
     for (const name of read) assert.ok(exported.has(name), `${name} is not exported`)
   })
 })

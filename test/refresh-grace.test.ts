@@ -33,7 +33,10 @@ for (const store of STORES) {
       const cred = await login(server)
       const refresh = (token: string) => server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: token } })
       const answers = await Promise.all([refresh(cred.refreshToken!), refresh(cred.refreshToken!)])
-      assert.deepEqual(answers.map((r) => r.statusCode), [200, 200])
+      assert.deepEqual(
+        answers.map((r) => r.statusCode),
+        [200, 200],
+      )
       const [a, b] = answers.map((r) => r.json() as Pair)
       assert.notEqual(a!.refresh_token, b!.refresh_token)
       clock.advance(1000)
@@ -57,7 +60,11 @@ for (const store of STORES) {
         ])
         assert.equal(out.statusCode, 204)
         if (rotated.statusCode !== 200) continue
-        const next = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: (rotated.json() as Pair).refresh_token } })
+        const next = await server.app.inject({
+          method: 'POST',
+          url: '/refresh',
+          payload: { refresh_token: (rotated.json() as Pair).refresh_token },
+        })
         assert.deepEqual([next.statusCode, next.json()], [400, { error: 'invalid_grant' }], `round ${i}`)
       }
     })
@@ -65,7 +72,12 @@ for (const store of STORES) {
     test('with a grace window, a logged-out family stays revoked', async (t) => {
       const server = await testServer(t, { strategy: 'jwt', store, engine: 'fast-jwt', refreshGraceSeconds: 2 })
       const cred = await login(server)
-      const out = await server.app.inject({ method: 'POST', url: '/logout', headers: cred.headers, payload: { refresh_token: cred.refreshToken } })
+      const out = await server.app.inject({
+        method: 'POST',
+        url: '/logout',
+        headers: cred.headers,
+        payload: { refresh_token: cred.refreshToken },
+      })
       assert.equal(out.statusCode, 204)
       const res = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.refreshToken } })
       assert.deepEqual([res.statusCode, res.json()], [400, { error: 'invalid_grant' }])
@@ -78,5 +90,8 @@ test('--refresh-grace: seconds from 0 to 300, JWT only', () => {
   assert.equal(parseServerArgs(['--strategy', 'jwt'], {}).refreshGraceSeconds, 0)
   assert.throws(() => parseServerArgs(['--strategy', 'jwt', '--refresh-grace', '301'], {}), ConfigError)
   assert.throws(() => parseServerArgs(['--strategy', 'jwt', '--refresh-grace', '-1'], {}), ConfigError)
-  assert.throws(() => parseServerArgs(['--strategy', 'session', '--refresh-grace', '2'], {}), /--refresh-grace applies to --strategy jwt only/)
+  assert.throws(
+    () => parseServerArgs(['--strategy', 'session', '--refresh-grace', '2'], {}),
+    /--refresh-grace applies to --strategy jwt only/,
+  )
 })

@@ -40,7 +40,13 @@ describe('remote mode', () => {
     for (let i = 0; i < 3; i++) await (await fetch(`${s.url}/me`, { headers: { cookie } })).arrayBuffer()
     await (await fetch(`${s.url}/me`)).arrayBuffer()
     const samples = parsePrometheusText(await (await fetch(s.metricsUrl!)).text())
-    assert.deepEqual(samples.find((x) => x.name === 'authbench_info')?.labels, { strategy: 'session', store: 'sqlite', alg: 'none', engine: 'none', revocation: 'none' })
+    assert.deepEqual(samples.find((x) => x.name === 'authbench_info')?.labels, {
+      strategy: 'session',
+      store: 'sqlite',
+      alg: 'none',
+      engine: 'none',
+      revocation: 'none',
+    })
     assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '200' }), 3)
     assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '401' }), 1)
     assert.equal(total(samples, 'authbench_requests_total', { route: '/login', status: '204' }), 1)
@@ -87,17 +93,31 @@ describe('remote mode', () => {
     const fleet = join(dir, 'fleet.json')
     writeFileSync(fleet, JSON.stringify({ instances: [none, ...session].map((s) => ({ url: s.url, metricsUrl: s.metricsUrl })) }))
     const scenario = join(dir, 'remote.json')
-    writeFileSync(scenario, JSON.stringify({
-      name: 'remote', description: 'a fleet the harness did not start', cells: [{ strategy: 'none' }, { strategy: 'session', store: 'sqlite', instances: 2 }],
-      workload: { route: 'GET /me', users: 50 }, load: { connections: 10, durationSeconds: 2, warmupSeconds: 1, rounds: 2 },
-    }))
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: 'remote',
+        description: 'a fleet the harness did not start',
+        cells: [{ strategy: 'none' }, { strategy: 'session', store: 'sqlite', instances: 2 }],
+        workload: { route: 'GET /me', users: 50 },
+        load: { connections: 10, durationSeconds: 2, warmupSeconds: 1, rounds: 2 },
+      }),
+    )
     const out = join(dir, 'out')
     const res = await runCli([scenario, '--targets', fleet, '--out', out, '--no-pin'])
     assert.equal(res.code, 0, res.stderr)
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
-    assert.deepEqual(results.cells.map((c) => [c.id, c.status]), [['none', 'ok'], ['session-sqlite-x2', 'ok']])
+    assert.deepEqual(
+      results.cells.map((c) => [c.id, c.status]),
+      [
+        ['none', 'ok'],
+        ['session-sqlite-x2', 'ok'],
+      ],
+    )
     assert.deepEqual(results.environment.topology, {
-      kind: 'remote', harness: null, note: null,
+      kind: 'remote',
+      harness: null,
+      note: null,
       hosts: [none, ...session].map((s, i) => ({ name: `instance${i + 1}`, address: s.url })),
     })
     const cell = results.cells[1]!

@@ -8,9 +8,13 @@ const MAIN = new URL('../servers/main.ts', import.meta.url).pathname
 
 function start(t: TestContext, args: string[]): Promise<{ child: ChildProcess; port: number; stdout: () => string }> {
   const child = fork(MAIN, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
-  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
   let out = ''
-  child.stdout!.on('data', (d) => { out += d })
+  child.stdout!.on('data', (d) => {
+    out += d
+  })
   return new Promise((resolve, reject) => {
     child.once('message', (m) => resolve({ child, port: readyPort(m)!, stdout: () => out }))
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
@@ -21,7 +25,9 @@ function http(port: number, method: string, path: string, headers: Record<string
   return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let data = ''
-      res.on('data', (d) => { data += d })
+      res.on('data', (d) => {
+        data += d
+      })
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: data }))
     })
     req.on('error', reject)
@@ -46,7 +52,10 @@ describe('servers/main.ts', () => {
       [['--strategy', 'jwt', '--jwt-secret', 'abc'], /--jwt-secret must be hex/],
       [['--strategy', 'jwt', '--bogus', '1'], /Unknown option '--bogus'/],
     ] as const) {
-      const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, REDIS_URL: '' } })
+      const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, REDIS_URL: '' },
+      })
       assert.equal(res.status, 2, args.join(' '))
       assert.match(res.stderr, pattern)
     }
@@ -55,15 +64,19 @@ describe('servers/main.ts', () => {
   test('prints the listening line, reports its port over IPC, serves HTTP, counts, stops on SIGTERM', async (t) => {
     const { child, port, stdout } = await start(t, ['--strategy', 'session', '--users', '50'])
     assert.equal(stdout(), `listening on http://127.0.0.1:${port}\n`)
-    const loginRes = await http(port, 'POST', '/login', { 'content-type': 'application/json' }, '{"username":"user50","password":"pw-user50"}')
+    const loginRes = await http(
+      port,
+      'POST',
+      '/login',
+      { 'content-type': 'application/json' },
+      '{"username":"user50","password":"pw-user50"}',
+    )
     assert.equal(loginRes.status, 204)
     const cookie = String(loginRes.headers['set-cookie']).split(';')[0]!
     const before = await stats(child, true)
     for (let i = 0; i < 5; i++) assert.equal((await http(port, 'GET', '/me', { cookie })).status, 200)
     const afterStats = await stats(child, true)
-    assert.deepEqual(
-      [afterStats.requests - before.requests, afterStats.reads - before.reads, afterStats.writes - before.writes],
-      [5, 5, 0])
+    assert.deepEqual([afterStats.requests - before.requests, afterStats.reads - before.reads, afterStats.writes - before.writes], [5, 5, 0])
     assert.equal(afterStats.requestTimeUs.count, 5)
     assert.ok(afterStats.cpuUs > before.cpuUs)
     assert.equal(afterStats.sqlTrace, null)
@@ -75,10 +88,16 @@ describe('servers/main.ts', () => {
     assert.equal(await done, 0)
   })
 
-  test('--trace-sql: SQLite\'s own statement trace agrees with the counters, statement by statement', async (t) => {
+  test("--trace-sql: SQLite's own statement trace agrees with the counters, statement by statement", async (t) => {
     const { child, port } = await start(t, ['--strategy', 'session', '--users', '50', '--trace-sql'])
     const start0 = await stats(child, false)
-    const loginRes = await http(port, 'POST', '/login', { 'content-type': 'application/json' }, '{"username":"user7","password":"pw-user7"}')
+    const loginRes = await http(
+      port,
+      'POST',
+      '/login',
+      { 'content-type': 'application/json' },
+      '{"username":"user7","password":"pw-user7"}',
+    )
     const cookie = String(loginRes.headers['set-cookie']).split(';')[0]!
     for (let i = 0; i < 3; i++) assert.equal((await http(port, 'GET', '/profile', { cookie })).status, 200)
     assert.equal((await http(port, 'POST', '/logout', { cookie })).status, 204)
@@ -86,8 +105,14 @@ describe('servers/main.ts', () => {
     const delta = (s: typeof end, k: 'reads' | 'writes' | 'deletes') => s[k] - start0[k]
     const traced = (k: 'reads' | 'writes' | 'deletes') => end.sqlTrace![k] - start0.sqlTrace![k]
     // login: the user row and a new session; each /profile: the session and the user row; logout: read, then delete.
-    assert.deepEqual(['reads', 'writes', 'deletes'].map((k) => delta(end, k as 'reads')), [1 + 3 * 2 + 1, 1, 1])
-    assert.deepEqual(['reads', 'writes', 'deletes'].map((k) => traced(k as 'reads')), [8, 1, 1])
+    assert.deepEqual(
+      ['reads', 'writes', 'deletes'].map((k) => delta(end, k as 'reads')),
+      [1 + 3 * 2 + 1, 1, 1],
+    )
+    assert.deepEqual(
+      ['reads', 'writes', 'deletes'].map((k) => traced(k as 'reads')),
+      [8, 1, 1],
+    )
   })
 
   test('exits when the parent IPC channel closes', async (t) => {

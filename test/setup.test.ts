@@ -25,11 +25,17 @@ describe('npm run setup -- --check (what npm test runs first)', () => {
     symlinkSync(process.execPath, join(bin, 'node'))
     const env = { PATH: bin, HOME: process.env.HOME ?? '/root' }
     assert.equal(findChromium(env), null)
-    assert.deepEqual(missingForTests(ROOT, env).map((m) => m.name), ['redis-server', 'haproxy', 'promtool', 'ip (iproute2)', 'chromium'])
+    assert.deepEqual(
+      missingForTests(ROOT, env).map((m) => m.name),
+      ['redis-server', 'haproxy', 'promtool', 'ip (iproute2)', 'chromium'],
+    )
     const res = spawnSync(join(bin, 'node'), [SETUP, '--check'], { encoding: 'utf8', env })
     assert.equal(res.status, 1)
     assert.equal(res.stdout, '')
-    assert.match(res.stderr, /^authbench: the tests need what this machine lacks: redis-server \(the tests start real Redis servers\); haproxy \(the tests put a real HAProxy in front of several instances\); promtool \(.*\); ip \(iproute2\) \(.*\); chromium \(the report is tested in a real browser\)\.\n/)
+    assert.match(
+      res.stderr,
+      /^authbench: the tests need what this machine lacks: redis-server \(the tests start real Redis servers\); haproxy \(the tests put a real HAProxy in front of several instances\); promtool \(.*\); ip \(iproute2\) \(.*\); chromium \(the report is tested in a real browser\)\.\n/,
+    )
     assert.match(res.stderr, /Run `npm run setup` once/)
     assert.match(res.stderr, /Debian packages: redis-server haproxy prometheus iproute2 chromium\n$/)
   })

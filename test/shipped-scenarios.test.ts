@@ -13,10 +13,15 @@ import { expandPlan } from '../bench/plan.ts'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // The scenarios with the most cells first, so the longest smoke runs start first and none is left
 // alone at the end (three run at a time).
-const scenarios = await Promise.all(readdirSync(join(ROOT, 'scenarios')).filter((f) => /\.(ts|json|ya?ml)$/.test(f)).sort().map(async (f) => {
-  const file = join(ROOT, 'scenarios', f)
-  return { f, cells: expandPlan(await loadScenario(file), file).cells.length }
-})).then((all) => all.sort((a, b) => b.cells - a.cells).map((s) => s.f))
+const scenarios = await Promise.all(
+  readdirSync(join(ROOT, 'scenarios'))
+    .filter((f) => /\.(ts|json|ya?ml)$/.test(f))
+    .sort()
+    .map(async (f) => {
+      const file = join(ROOT, 'scenarios', f)
+      return { f, cells: expandPlan(await loadScenario(file), file).cells.length }
+    }),
+).then((all) => all.sort((a, b) => b.cells - a.cells).map((s) => s.f))
 
 /** Runs the bench CLI without blocking the event loop, so scenarios run three at a time. */
 function bench(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -24,10 +29,17 @@ function bench(args: string[]): Promise<{ status: number | null; stdout: string;
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
     const timer = setTimeout(() => child.kill('SIGINT'), 240_000)
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }) })
+    child.on('close', (status) => {
+      clearTimeout(timer)
+      resolve({ status, stdout, stderr })
+    })
   })
 }
 
@@ -46,25 +58,46 @@ describe('every shipped scenario runs in smoke mode with every cell ok', { concu
       const res = await bench([join('scenarios', file), '--smoke', '--out', out])
       assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`)
       const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
-      assert.deepEqual(results.cells.filter((c) => c.status !== 'ok').map((c) => `${c.id}: ${c.reason}`), [])
+      assert.deepEqual(
+        results.cells.filter((c) => c.status !== 'ok').map((c) => `${c.id}: ${c.reason}`),
+        [],
+      )
       const head = readFileSync(join(ROOT, 'scenarios', file), 'utf8').split('\n')[0]!
       if (file.endsWith('.ts')) assert.match(head, /^\/\/ Question: /)
       // simulate: true: the fleet model calibrated from the run, its page linked from the report.
       if (results.scenario.simulate) {
-        const sim = JSON.parse(readFileSync(join(out, 'simulation.json'), 'utf8')) as { calibration: { cell: string }[]; skipped: { cell: string; reason: string }[]; fleet: { cell: string }[]; fleetNotes: string[] }
+        const sim = JSON.parse(readFileSync(join(out, 'simulation.json'), 'utf8')) as {
+          calibration: { cell: string }[]
+          skipped: { cell: string; reason: string }[]
+          fleet: { cell: string }[]
+          fleetNotes: string[]
+        }
         // Every cell calibrated, or left out with the reason (a smoke window's driver may hold no rate of a cell).
-        assert.deepEqual([...sim.calibration.map((c) => c.cell), ...sim.skipped.map((c) => c.cell)].sort(), results.cells.map((c) => c.id).sort())
+        assert.deepEqual(
+          [...sim.calibration.map((c) => c.cell), ...sim.skipped.map((c) => c.cell)].sort(),
+          results.cells.map((c) => c.id).sort(),
+        )
         for (const s of sim.skipped) assert.match(s.reason, /^no open-loop point the driver held/, s.cell)
         assert.ok(sim.calibration.length > 0)
         // Every calibrated cell has its fleet, or a note that says why not.
-        for (const c of sim.calibration) assert.ok(sim.fleet.some((r) => r.cell === c.cell) || sim.fleetNotes.some((n) => n.startsWith(`${c.cell}: no fleet modelled`)), c.cell)
+        for (const c of sim.calibration)
+          assert.ok(
+            sim.fleet.some((r) => r.cell === c.cell) || sim.fleetNotes.some((n) => n.startsWith(`${c.cell}: no fleet modelled`)),
+            c.cell,
+          )
         assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /<a href="simulation.html">its page<\/a>/)
         // An open-loop run measured the driver's floor, and the model replays each cell as it ran.
         if (results.scenario.load.mode === 'open') {
           const full = sim as unknown as Simulation
           assert.ok((results.driverFloor?.length ?? 0) >= 2, 'the driver floor')
-          for (const v of full.validation) assert.deepEqual([v.instances, v.arrivals], [results.cells.find((c) => c.id === v.cell)!.instances, results.scenario.load.arrivals], v.cell)
-          for (const c of full.calibration) assert.match(c.sources.find((x) => x.quantity === 'outside the servers')?.from ?? '', /^the driver's floor at the rate/, c.cell)
+          for (const v of full.validation)
+            assert.deepEqual(
+              [v.instances, v.arrivals],
+              [results.cells.find((c) => c.id === v.cell)!.instances, results.scenario.load.arrivals],
+              v.cell,
+            )
+          for (const c of full.calibration)
+            assert.match(c.sources.find((x) => x.quantity === 'outside the servers')?.from ?? '', /^the driver's floor at the rate/, c.cell)
         }
       }
     })

@@ -28,8 +28,8 @@ test('calibration: service mean from the closed-loop CPU, shape from the low-loa
   const redis = cells.find((c) => c.cell === 'session-redis')!
   assert.equal(redis.serviceTimeUs.mean.toFixed(6), '50.000000')
   // Server time p50 100 µs of a mean of 120, scaled to a mean of 50.
-  close(redis.serviceTimeUs.p50, 100 * 50 / 120, 0.01, 'p50')
-  close(redis.serviceTimeUs.p99, 400 * 50 / 120, 0.02, 'p99')
+  close(redis.serviceTimeUs.p50, (100 * 50) / 120, 0.01, 'p50')
+  close(redis.serviceTimeUs.p99, (400 * 50) / 120, 0.02, 'p99')
   assert.equal(redis.storeCpuUsPerOp, 10)
   assert.equal(redis.storeOpsPerRequest, 1)
   assert.equal(redis.networkStore, true)
@@ -45,8 +45,18 @@ test('calibration on GET /profile: the users-table read (SQLite) is not a Redis 
     const results = openLoopResults()
     const redis = results.cells.find((c) => c.id === 'session-redis')!
     // One Redis read and one users-table read per request, 10 µs of Redis CPU per request.
-    const rounds = [1, 2, 3].map((n) => round(n, 50, 20_000, 2, { storeCpuUsPerRequest: 10, redisCommandsPerRequest: withRedisCounts ? { reads: 1, writes: 0, deletes: 0, total: 1 } : null }))
-    Object.assign(redis, { workload: 'GET /profile', rounds, summary: summarizeRounds(rounds), expected: { ops: expectedOps({ ...redis, workload: 'GET /profile' }), status401Share: 0 } })
+    const rounds = [1, 2, 3].map((n) =>
+      round(n, 50, 20_000, 2, {
+        storeCpuUsPerRequest: 10,
+        redisCommandsPerRequest: withRedisCounts ? { reads: 1, writes: 0, deletes: 0, total: 1 } : null,
+      }),
+    )
+    Object.assign(redis, {
+      workload: 'GET /profile',
+      rounds,
+      summary: summarizeRounds(rounds),
+      expected: { ops: expectedOps({ ...redis, workload: 'GET /profile' }), status401Share: 0 },
+    })
     const c = calibrate(results).cells.find((x) => x.cell === 'session-redis')!
     assert.equal(c.storeOpsPerRequest, 1, `with Redis's own counts: ${withRedisCounts}`)
     assert.equal(c.storeCpuUsPerOp, 10)
@@ -74,8 +84,14 @@ test('calibration figures measured at light load are flagged: a nearly idle Redi
   const heavy = [1, 2, 3].map((n) => round(n, 600, 1e6 / 600, 1))
   Object.assign(sqlite, { rounds: heavy, summary: summarizeRounds(heavy) })
   const notes = runSimulation(results).fleetNotes
-  assert.ok(notes.some((n) => n.startsWith('session-sqlite: its lowest open-loop rate (1000/s) ran at 60% of an instance')), notes.join('\n'))
-  assert.equal(notes.some((n) => n.startsWith('session-redis: its lowest open-loop rate')), false)
+  assert.ok(
+    notes.some((n) => n.startsWith('session-sqlite: its lowest open-loop rate (1000/s) ran at 60% of an instance')),
+    notes.join('\n'),
+  )
+  assert.equal(
+    notes.some((n) => n.startsWith('session-redis: its lowest open-loop rate')),
+    false,
+  )
 })
 
 test('fleet rows: the bottleneck law over app, store and link, cores per 10k req/s, the crossover', () => {
@@ -109,7 +125,7 @@ test('fleet rows: the bottleneck law over app, store and link, cores per 10k req
   assert.equal(crossover(jwt).storeBoundFromInstances, null)
 })
 
-test('runSimulation: without the driver\'s floor no point is judged, and the fleet table states capacity bounds only', () => {
+test("runSimulation: without the driver's floor no point is judged, and the fleet table states capacity bounds only", () => {
   const sim = runSimulation(openLoopResults())
   assert.equal(sim.calibration.length, 3)
   assert.deepEqual(sim.model.instances, DEFAULT_INSTANCES)
@@ -120,10 +136,28 @@ test('runSimulation: without the driver\'s floor no point is judged, and the fle
   assert.match(sim.fleetNotes[0]!, /^session-sqlite: only 1 instance modelled/)
   assert.equal(sim.floor, null)
   assert.equal(sim.validation.length, 5)
-  assert.deepEqual(sim.validation.map((v) => v.within), [null, null, null, null, null])
-  assert.deepEqual(sim.validation.map((v) => v.notJudged), ['the calibration point (the servers\' own time)', 'no driver floor measured', 'the calibration point (the servers\' own time)', 'no driver floor measured', 'the calibration point (the servers\' own time)'])
-  assert.deepEqual(sim.validation.map((v) => [v.instances, v.arrivals]), Array(5).fill([1, 'constant']))
-  assert.equal(sim.fleet.every((r) => r.p99UsAtHalfLoad === null), true)
+  assert.deepEqual(
+    sim.validation.map((v) => v.within),
+    [null, null, null, null, null],
+  )
+  assert.deepEqual(
+    sim.validation.map((v) => v.notJudged),
+    [
+      "the calibration point (the servers' own time)",
+      'no driver floor measured',
+      "the calibration point (the servers' own time)",
+      'no driver floor measured',
+      "the calibration point (the servers' own time)",
+    ],
+  )
+  assert.deepEqual(
+    sim.validation.map((v) => [v.instances, v.arrivals]),
+    Array(5).fill([1, 'constant']),
+  )
+  assert.equal(
+    sim.fleet.every((r) => r.p99UsAtHalfLoad === null),
+    true,
+  )
   const low = sim.validation.find((v) => v.cell === 'session-redis' && v.rate === 1000)!
   assert.equal(low.calibration, true)
   // simulation.json's calibration carries no sampled points.
@@ -139,20 +173,37 @@ test('the latency model on a hand-made run with a known answer: the wake-up by i
   // wake-up settles at w = 70 x 230 / 820 = 19.63, so every answer takes 100 + 19.63 + 50. At
   // 4,000/s the core sleeps under 220 µs: no wake-up, 150. At 1,000/s (the calibration point) w = 62.32.
   const sim = runSimulation(wakeResults({ p50At2000: 170, p50At4000: 160 }))
-  assert.deepEqual(sim.floor!.map((f) => [f.rate, f.gapUs, f.wakeUs, f.outsideP50Us]), [[1000, 970, 70, 50], [4000, 220, 0, 50]])
+  assert.deepEqual(
+    sim.floor!.map((f) => [f.rate, f.gapUs, f.wakeUs, f.outsideP50Us]),
+    [
+      [1000, 970, 70, 50],
+      [4000, 220, 0, 50],
+    ],
+  )
   const [low, mid, high] = sim.validation as [ValidationRow, ValidationRow, ValidationRow]
-  close(mid.predicted.p50Us, 100 + 70 * 230 / 820 + 50, 1e-4, 'p50 at 2,000/s')
-  close(mid.predicted.meanWakeUs, 70 * 230 / 820, 1e-3, 'mean wake-up at 2,000/s')
+  close(mid.predicted.p50Us, 100 + (70 * 230) / 820 + 50, 1e-4, 'p50 at 2,000/s')
+  close(mid.predicted.meanWakeUs, (70 * 230) / 820, 1e-3, 'mean wake-up at 2,000/s')
   assert.equal(high.predicted.p50Us, 150)
-  close(low.predicted.p50Us, 100 + 70 * 730 / 820 + 50, 1e-4, 'p50 at 1,000/s')
+  close(low.predicted.p50Us, 100 + (70 * 730) / 820 + 50, 1e-4, 'p50 at 1,000/s')
   assert.equal(low.calibration, true)
   assert.equal(low.within, null)
   // Judged: 2,000 and 4,000/s (10% and 20% of the 20,000/s measured), p50 within 25%, p99 (310 measured) within 50% at 2,000/s only.
   assert.deepEqual([mid.load, high.load], [0.1, 0.2])
-  assert.deepEqual([mid.within, high.within], [{ p50: true, p99: true }, { p50: true, p99: false }])
-  close(high.errorPct.p99, (150 - 310) / 310 * 100, 1e-9, 'p99 error at 4,000/s')
-  assert.deepEqual(sim.layers.byInstances, [{ layer: '1 instance', instances: 1, arrivals: 'constant', judged: 2, p50Within: 1, p99Within: 0.5, holds: false }])
-  assert.equal(sim.fleet.every((r) => r.p99UsAtHalfLoad === null), true)
+  assert.deepEqual(
+    [mid.within, high.within],
+    [
+      { p50: true, p99: true },
+      { p50: true, p99: false },
+    ],
+  )
+  close(high.errorPct.p99, ((150 - 310) / 310) * 100, 1e-9, 'p99 error at 4,000/s')
+  assert.deepEqual(sim.layers.byInstances, [
+    { layer: '1 instance', instances: 1, arrivals: 'constant', judged: 2, p50Within: 1, p99Within: 0.5, holds: false },
+  ])
+  assert.equal(
+    sim.fleet.every((r) => r.p99UsAtHalfLoad === null),
+    true,
+  )
   // With a p99 of 250 µs measured at 4,000/s the p99 holds there too: the layer holds, and the fleet table states the cell's latency.
   const held = runSimulation(wakeResults({ p50At2000: 170, p50At4000: 160, p99At4000: 250 }))
   assert.equal(held.layers.byCell[0]!.holds, true)
@@ -162,7 +213,10 @@ test('the latency model on a hand-made run with a known answer: the wake-up by i
   // Behind HAProxy the run is not the one the DES replays (its hop, its CPU): nothing is judged.
   const balanced = wakeResults({ p50At2000: 170, p50At4000: 160 })
   Object.assign(balanced.cells[0]!, { balancer: 'haproxy', balance: 'leastconn' })
-  assert.deepEqual(runSimulation(balanced).validation.map((v) => v.within), [null, null, null])
+  assert.deepEqual(
+    runSimulation(balanced).validation.map((v) => v.within),
+    [null, null, null],
+  )
   assert.match(runSimulation(balanced).validation[1]!.notJudged!, /^the run went through HAProxy \(leastconn\)/)
   // A miss names what the point measured.
   const missed = wakeResults({ p50At2000: 400, p50At4000: 140 })
@@ -173,7 +227,13 @@ test('the latency model on a hand-made run with a known answer: the wake-up by i
 })
 
 test('a closed-loop run is refused with the scenario to run; options out of range are named', () => {
-  assert.throws(() => runSimulation(fixtureResults()), (err: Error) => err instanceof SimulationInputError && /"fixture" ran closed loop only/.test(err.message) && /scenarios\/latency\.ts/.test(err.message))
+  assert.throws(
+    () => runSimulation(fixtureResults()),
+    (err: Error) =>
+      err instanceof SimulationInputError &&
+      /"fixture" ran closed loop only/.test(err.message) &&
+      /scenarios\/latency\.ts/.test(err.message),
+  )
   const ok = { instances: [1, 2], storeRttMs: [0], linkGbps: 10, storeHostCores: 4 }
   assert.throws(() => checkOptions({ ...ok, instances: [0, 2] }), /--instances must be whole numbers from 1 to 1024; got 0,2/)
   assert.throws(() => checkOptions({ ...ok, instances: [1.5] }), /--instances/)
@@ -190,7 +250,10 @@ test('the report links the fleet model and states its verdict on itself', () => 
   assert.match(html, /<a href="simulation.html">its page<\/a>/)
   assert.match(html, /no open-loop point to check its latency layer against: the fleet table states capacity bounds only/)
   const known = runSimulation(wakeResults({ p50At2000: 170, p50At4000: 160 }))
-  assert.match(renderHtml({ ...results, scenario: { ...results.scenario, simulate: true } }, '', undefined, known), /1 instance \(constant arrivals\): p50 within ±25% at 100% of 2 points judged \(target 80%\), p99 within ±50% at 50% \(target 60%\): does not hold\. Where it does not hold, the fleet table states capacity bounds only/)
+  assert.match(
+    renderHtml({ ...results, scenario: { ...results.scenario, simulate: true } }, '', undefined, known),
+    /1 instance \(constant arrivals\): p50 within ±25% at 100% of 2 points judged \(target 80%\), p99 within ±50% at 50% \(target 60%\): does not hold\. Where it does not hold, the fleet table states capacity bounds only/,
+  )
   const missing = renderHtml({ ...results, scenario: { ...results.scenario, simulate: true } }, '', undefined, null)
   assert.match(missing, /asked for the fleet model/)
   assert.doesNotMatch(renderHtml(results, '', undefined, null), /Fleet model/)
@@ -199,13 +262,22 @@ test('the report links the fleet model and states its verdict on itself', () => 
 test('npm run simulate: writes simulation.json and its page; exit 2 for a closed-loop run and a bad option', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-sim-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bench/simulate-cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 })
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'bench/simulate-cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 })
   writeFileSync(join(dir, 'results.json'), JSON.stringify(openLoopResults()))
   const ok = run(dir, '--instances', '1,4', '--store-rtt-ms', '0,1')
   assert.equal(ok.status, 0, ok.stderr)
   const sim = JSON.parse(readFileSync(join(dir, 'simulation.json'), 'utf8')) as Simulation
   assert.equal(sim.fleet.length, 2 * 2 * 2 + 2)
-  assert.deepEqual(Object.keys(sim.fleet[0]!).slice(0, 7), ['cell', 'instances', 'storeRttMs', 'maxRps', 'bottleneck', 'p99UsAtHalfLoad', 'coresPer10kRps'])
+  assert.deepEqual(Object.keys(sim.fleet[0]!).slice(0, 7), [
+    'cell',
+    'instances',
+    'storeRttMs',
+    'maxRps',
+    'bottleneck',
+    'p99UsAtHalfLoad',
+    'coresPer10kRps',
+  ])
   assert.ok(existsSync(join(dir, 'simulation.html')))
   const bad = run(dir, '--instances', '1,x')
   assert.equal(bad.status, 2)
@@ -224,18 +296,36 @@ test('npm run simulate: writes simulation.json and its page; exit 2 for a closed
 
 test('fault timelines: a pause by the DES (fail closed after the command timeout), a restart by the arithmetic of lost state', () => {
   const results = lifecycleResults()
-  const faults = [{ atSeconds: 3, action: 'pause-store' as const, durationSeconds: 1 }, { atSeconds: 8, action: 'restart-store' as const }]
+  const faults = [
+    { atSeconds: 3, action: 'pause-store' as const, durationSeconds: 1 },
+    { atSeconds: 8, action: 'restart-store' as const },
+  ]
   results.scenario = { ...results.scenario, workload: { ...results.scenario.workload, durationSeconds: 14, logoutsPerSecond: 0 }, faults }
   // 200 users at 2 GETs/s: 40 GETs per 100 ms; the session's GETs failed 3.0-3.4 s (503) and 8.0-8.4 s (401).
   const timeline: TimelinePoint[] = Array.from({ length: 140 }, (_, i) => {
     const t = i * 100
     const failed = (t >= 3000 && t < 3500) || (t >= 8000 && t < 8500)
-    return { tMs: t, requests: 40, ok: failed ? 0 : 40, status401: failed && t >= 8000 ? 40 : 0, status503: failed && t < 8000 ? 40 : 0, status5xx: 0, errors: 0, latencyUsP50: 1000, latencyUsP99: 3000, logins: 0, forcedLogins: 0 }
+    return {
+      tMs: t,
+      requests: 40,
+      ok: failed ? 0 : 40,
+      status401: failed && t >= 8000 ? 40 : 0,
+      status503: failed && t < 8000 ? 40 : 0,
+      status5xx: 0,
+      errors: 0,
+      latencyUsP50: 1000,
+      latencyUsP99: 3000,
+      logins: 0,
+      forcedLogins: 0,
+    }
   })
   const session = results.cells.find((c) => c.id === 'session-sqlite')!
   Object.assign(session, { id: 'session-redis', store: 'redis', timeline, recovery: recoveryOf(timeline, faults, 200) })
   const sim = predictFaults(results, calibrate(results).cells)
-  assert.deepEqual(sim.map((f) => `${f.cell} ${f.action}`), ['session-redis pause-store', 'session-redis restart-store'])
+  assert.deepEqual(
+    sim.map((f) => `${f.cell} ${f.action}`),
+    ['session-redis pause-store', 'session-redis restart-store'],
+  )
   const [pause, restart] = sim as [FaultPrediction, FaultPrediction]
   assert.equal(pause.measured.failedGets, 200)
   // GETs due in the pause's first 500 ms time out: 400/s x 0.5 s, and a few queued behind them.
@@ -251,12 +341,17 @@ test('fault timelines: a pause by the DES (fail closed after the command timeout
   assert.match(restart.agreement, /^failed GETs \+0%, forced logins/)
   // Redis's CPU per operation was not measured (no round carries it): no fleet for that cell, and the note says why.
   const whole = runSimulation(results)
-  assert.equal(whole.fleet.some((r) => r.cell === 'session-redis'), false)
-  assert.ok(whole.fleetNotes.some((n) => n.startsWith('session-redis: no fleet modelled: the run did not measure its redis\'s CPU per operation')))
+  assert.equal(
+    whole.fleet.some((r) => r.cell === 'session-redis'),
+    false,
+  )
+  assert.ok(
+    whole.fleetNotes.some((n) => n.startsWith("session-redis: no fleet modelled: the run did not measure its redis's CPU per operation")),
+  )
   assert.equal(whole.crossovers.find((c) => c.cell === 'session-redis')!.storeMaxRps, null)
 })
 
-test('a store with a process per connection (PostgreSQL): its capacity is its host\'s cores over its CPU per operation', () => {
+test("a store with a process per connection (PostgreSQL): its capacity is its host's cores over its CPU per operation", () => {
   const { cells } = calibrate(openLoopResults())
   // The Redis cell's figures (20,000 req/s an instance, 10 µs of store CPU per request), on PostgreSQL.
   const postgres = { ...cells.find((c) => c.cell === 'session-redis')!, store: 'postgres' as const }
@@ -264,7 +359,7 @@ test('a store with a process per connection (PostgreSQL): its capacity is its ho
   const eight = fleetRow(postgres, 8, 0)
   assert.equal(eight.bottleneck, 'app')
   close(eight.maxRps, 160_000, 1e-9, 'app-bound')
-  close(eight.coresPer10kRps, (8 + 4) * 10_000 / 160_000, 1e-9, 'cores, the store host\'s four counted')
+  close(eight.coresPer10kRps, ((8 + 4) * 10_000) / 160_000, 1e-9, "cores, the store host's four counted")
   // On a one-core store host the same eight instances are store-bound at 100,000, as one Redis.
   const oneCore = fleetRow(postgres, 8, 0, { ...DEFAULT_MODEL, storeHostCores: 1 })
   assert.equal(oneCore.bottleneck, 'store')

@@ -30,7 +30,10 @@ async function cycles(server: Server): Promise<void> {
 }
 
 // Half the users logged out: 50 live sessions, or 50 live families of 3 tokens each and 50 denied access tokens.
-const live = { session: { sessions: CYCLES / 2, refreshTokens: 0, denied: 0 }, jwt: { sessions: 0, refreshTokens: (CYCLES / 2) * 3, denied: CYCLES / 2 } }
+const live = {
+  session: { sessions: CYCLES / 2, refreshTokens: 0, denied: 0 },
+  jwt: { sessions: 0, refreshTokens: (CYCLES / 2) * 3, denied: CYCLES / 2 },
+}
 const empty = { sessions: 0, refreshTokens: 0, denied: 0 }
 
 describe('soak: after many login/refresh/logout cycles with short TTLs, the stores hold only live state', () => {
@@ -38,10 +41,19 @@ describe('soak: after many login/refresh/logout cycles with short TTLs, the stor
     for (const strategy of ['session', 'jwt'] as const) {
       test(`${strategy} on ${store}: expired state is purged by the server's timer`, async (t) => {
         const clock = manualClock()
-        const server = await testServer(t, {
-          strategy, store, revocation: strategy === 'jwt' ? 'denylist' : 'none',
-          accessTtlSeconds: 60, refreshTtlSeconds: 120, sessionIdleTtlSeconds: 60, sessionAbsoluteTtlSeconds: 120,
-        }, { clock, purgeIntervalMs: 10 })
+        const server = await testServer(
+          t,
+          {
+            strategy,
+            store,
+            revocation: strategy === 'jwt' ? 'denylist' : 'none',
+            accessTtlSeconds: 60,
+            refreshTtlSeconds: 120,
+            sessionIdleTtlSeconds: 60,
+            sessionAbsoluteTtlSeconds: 120,
+          },
+          { clock, purgeIntervalMs: 10 },
+        )
         await cycles(server)
         await settle(40)
         assert.deepEqual(await server.store.size(clock()), live[strategy])
@@ -55,9 +67,14 @@ describe('soak: after many login/refresh/logout cycles with short TTLs, the stor
   for (const strategy of ['session', 'jwt'] as const) {
     test(`${strategy} on redis: every key carries its TTL and Redis expires it`, { timeout: 20_000 }, async (t) => {
       const server = await testServer(t, {
-        strategy, store: 'redis', revocation: strategy === 'jwt' ? 'denylist' : 'none',
+        strategy,
+        store: 'redis',
+        revocation: strategy === 'jwt' ? 'denylist' : 'none',
         // iat and exp are whole seconds: a 1 s token issued late in a second could expire at once.
-        accessTtlSeconds: 2, refreshTtlSeconds: 3, sessionIdleTtlSeconds: 3, sessionAbsoluteTtlSeconds: 3,
+        accessTtlSeconds: 2,
+        refreshTtlSeconds: 3,
+        sessionIdleTtlSeconds: 3,
+        sessionAbsoluteTtlSeconds: 3,
       })
       await cycles(server)
       const now = await server.store.size(Date.now())

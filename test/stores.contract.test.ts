@@ -35,7 +35,10 @@ for (const kind of STORES) {
       assert.deepEqual(await counted(store, () => store.getSession(session.id)), [null, [1, 0, 0]])
       assert.deepEqual(await counted(store, () => store.createSession(session, 60_000)), [undefined, [0, 1, 0]])
       assert.deepEqual(await counted(store, () => store.getSession(session.id)), [session, [1, 0, 0]])
-      assert.deepEqual(await counted(store, () => store.touchSession({ ...session, lastSeenAt: NOW + 5000 }, 60_000)), [undefined, [0, 1, 0]])
+      assert.deepEqual(await counted(store, () => store.touchSession({ ...session, lastSeenAt: NOW + 5000 }, 60_000)), [
+        undefined,
+        [0, 1, 0],
+      ])
       assert.deepEqual(await store.getSession(session.id), { ...session, lastSeenAt: NOW + 5000 })
       assert.deepEqual(await counted(store, () => store.deleteSession(session.id)), [undefined, [0, 0, 1]])
       assert.equal(await store.getSession(session.id), null)

@@ -6,8 +6,12 @@ import { fileURLToPath } from 'node:url'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 // The unit tier's guard (test/unit/guard.ts) is what keeps servers out of it: checked here, outside that tier.
-test('the unit tier\'s guard refuses a child process and a socket, by name, and lets pure code run', () => {
-  const run = (code: string) => spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/unit/guard.ts', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' })
+test("the unit tier's guard refuses a child process and a socket, by name, and lets pure code run", () => {
+  const run = (code: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/unit/guard.ts', '--input-type=module', '-e', code], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
   const spawned = run("import { spawnSync } from 'node:child_process'; spawnSync('true')")
   assert.notEqual(spawned.status, 0)
   assert.match(spawned.stderr, /the unit tier starts no process and opens no socket: child_process\.spawnSync was called/)

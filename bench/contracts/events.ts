@@ -3,12 +3,29 @@
 import type { StoreKind } from '../../servers/types.ts'
 import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
-import type { CpuPlan, LifecycleMeasurement, OpenMeasurement, FloorMeasurement, RevocationProbe, RoundMeasurement, StoreRtt, StoreSettings } from './results.ts'
+import type {
+  CpuPlan,
+  LifecycleMeasurement,
+  OpenMeasurement,
+  FloorMeasurement,
+  RevocationProbe,
+  RoundMeasurement,
+  StoreRtt,
+  StoreSettings,
+} from './results.ts'
 import type { Scenario } from './scenario.ts'
 
 /** What the runner tells its listeners, in order; the same records are what the results are reduced from. */
 export type RunEvent =
-  | { type: 'run-started'; scenario: Scenario; cells: CellPlan[]; baseline: string; affinity: CpuPlan | null; seed: number; smoke?: boolean }
+  | {
+      type: 'run-started'
+      scenario: Scenario
+      cells: CellPlan[]
+      baseline: string
+      affinity: CpuPlan | null
+      seed: number
+      smoke?: boolean
+    }
   | { type: 'store-ready'; store: StoreKind; description: string | null; settings: StoreSettings | null }
   | { type: 'cell-skipped'; cell: string; reason: string }
   | { type: 'round-order'; round: number; order: string[] }

@@ -4,7 +4,16 @@ import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../..
 import type { Balance, Balancer, WorkloadRoute } from './scenario.ts'
 
 /** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
-export const AXES = ['store', 'alg', 'engine', 'revocation', 'accessTtlSeconds', 'refreshGraceSeconds', 'refreshJitterSeconds', 'storeRttMs'] as const
+export const AXES = [
+  'store',
+  'alg',
+  'engine',
+  'revocation',
+  'accessTtlSeconds',
+  'refreshGraceSeconds',
+  'refreshJitterSeconds',
+  'storeRttMs',
+] as const
 
 export type Axis = (typeof AXES)[number]
 
@@ -31,7 +40,6 @@ export interface CellPlan {
   balance?: Balance
   workload: WorkloadRoute
 }
-
 
 /** A cell as far as a descriptor cares: its axes and instance count. */
 export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances' | 'balancer' | 'balance'>

@@ -217,7 +217,13 @@ export interface OpenLoopPoint {
   rounds: OpenMeasurement[]
 }
 
-export interface LatencySummary { p50: number; p90: number; p99: number; max: number; count: number }
+export interface LatencySummary {
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  count: number
+}
 
 /** Users' GETs due in 100 ms of the measured window (thieves' probes not included), and what else began then. */
 export interface TimelineBucket {
@@ -265,7 +271,14 @@ export interface LifecycleResult {
   races: { attempted: number; familyRevoked: number }
   /** Thieves' requests. */
   probes: number
-  revocationLagMs: { p50: number | null; p99: number | null; max: number | null; samples: number; censored: number; probeIntervalMs: number }
+  revocationLagMs: {
+    p50: number | null
+    p99: number | null
+    max: number | null
+    samples: number
+    censored: number
+    probeIntervalMs: number
+  }
   /** Every measured lag, ms, sorted. */
   lagSamplesMs: number[]
   latencyUs: { requests: LatencySummary; refreshes: LatencySummary }
@@ -326,7 +339,14 @@ export interface LifecycleSummary {
   storeOpsPerRequest: OpsPerRequest
   /** Server CPU per request the servers answered (every kind), µs. */
   cpuUsPerRequest: number
-  revocationLagMs: { p50: number | null; p99: number | null; max: number | null; samples: number; censored: number; probeIntervalMs: number }
+  revocationLagMs: {
+    p50: number | null
+    p99: number | null
+    max: number | null
+    samples: number
+    censored: number
+    probeIntervalMs: number
+  }
   latencyUs: { requests: { p50: number; p99: number }; refreshes: { p50: number; p99: number } | null }
   refreshRate: { meanPerSecond: number; peakPerSecond: number }
   duringPeak: { latencyUsP99: number | null; otherLatencyUsP99: number | null }
@@ -339,7 +359,20 @@ export interface LifecycleSummary {
 }
 
 /** A cell's 100 ms buckets as results.json holds them (docs/contracts.md, "Store at a distance, store CPU, faults, clusters"). */
-export type TimelinePoint = Pick<TimelineBucket, 'tMs' | 'requests' | 'ok' | 'status401' | 'status503' | 'status5xx' | 'errors' | 'latencyUsP50' | 'latencyUsP99' | 'logins' | 'forcedLogins'>
+export type TimelinePoint = Pick<
+  TimelineBucket,
+  | 'tMs'
+  | 'requests'
+  | 'ok'
+  | 'status401'
+  | 'status503'
+  | 'status5xx'
+  | 'errors'
+  | 'latencyUsP50'
+  | 'latencyUsP99'
+  | 'logins'
+  | 'forcedLogins'
+>
 
 /** One fault and what followed it, up to the next fault, in ms into the measured window. */
 export interface Episode {
@@ -509,7 +542,16 @@ export interface CellResult extends CellPlan {
 export interface ResultsFile {
   schemaVersion: typeof SCHEMA_VERSION
   /** `faults`: the scenario's fault timeline, null when it has none (older results files lack the field: read it as null); `simulate`: the scenario asked for the fleet model (absent: false). */
-  scenario: { name: string; description: string; file: string; workload: Scenario['workload']; load: Scenario['load']; baseline: string; faults?: Scenario['faults'] | null; simulate?: boolean }
+  scenario: {
+    name: string
+    description: string
+    file: string
+    workload: Scenario['workload']
+    load: Scenario['load']
+    baseline: string
+    faults?: Scenario['faults'] | null
+    simulate?: boolean
+  }
   smoke: boolean
   startedAt: string
   finishedAt: string

@@ -78,125 +78,173 @@ export type FaultAction = (typeof FAULT_ACTIONS)[number]
 export const LIFECYCLE_DEFAULTS = { path: '/me', refreshMarginSeconds: 0.5, concurrentRefreshShare: 0, synchronized: false } as const
 
 /** The lifecycle workload's own fields (docs/contracts.md, "Token lifecycle"). */
-const LIFECYCLE_FIELDS = ['requestsPerUserPerSecond', 'durationSeconds', 'logoutsPerSecond', 'path', 'refreshMarginSeconds', 'concurrentRefreshShare', 'synchronized'] as const
+const LIFECYCLE_FIELDS = [
+  'requestsPerUserPerSecond',
+  'durationSeconds',
+  'logoutsPerSecond',
+  'path',
+  'refreshMarginSeconds',
+  'concurrentRefreshShare',
+  'synchronized',
+] as const
 
-export const scenarioSchema = z.strictObject({
-  /** Short name, used in the output folder name. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lowercase letters, digits and dashes, at most 64'),
-  /** The question this scenario answers, shown at the top of the report. */
-  description: z.string().min(1),
-  /** Cells to measure; array-valued fields expand into every combination. */
-  cells: z.array(cellSchema).min(1),
-  workload: z.strictObject({
-    /** The request every cell is driven with, or `lifecycle`: virtual users living through their credentials' lifetimes. */
-    route: z.enum(WORKLOAD_ROUTES),
-    /** Logged-in users whose credentials the load rotates through (lifecycle: virtual users). Default 1000. */
-    users: z.int().min(1).max(100_000).default(1000),
-    /** Lifecycle: GETs each user sends per second, on its own schedule. */
-    requestsPerUserPerSecond: z.number().positive().max(1000).optional(),
-    /** Lifecycle: measured seconds per cell (whole seconds). */
-    durationSeconds: z.int().min(1).max(600).optional(),
-    /** Lifecycle: logouts per second (a random logged-in user each; it logs in again at once), each followed by a thief presenting the old credential. */
-    logoutsPerSecond: z.number().min(0).max(10_000).optional(),
-    /** Lifecycle: the route users call. Default `/me`. */
-    path: z.enum(['/me', '/profile']).optional(),
-    /** Lifecycle: seconds before the access token's `exp` a refresh is due. Default 0.5. */
-    refreshMarginSeconds: z.number().min(0).max(3600).optional(),
-    /** Lifecycle: share (0-1) of refreshes that two tabs of one user send at the same moment with the same refresh token. Default 0. */
-    concurrentRefreshShare: z.number().min(0).max(1).optional(),
-    /** Lifecycle: every user logs in at once at the start of the measured window (their tokens expire together): a refresh storm. Default false. */
-    synchronized: z.boolean().optional(),
-  }).superRefine((w, ctx) => {
-    if (w.route === 'lifecycle') {
-      for (const key of ['requestsPerUserPerSecond', 'durationSeconds', 'logoutsPerSecond'] as const) {
-        if (w[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'the lifecycle workload needs it' })
-      }
-      if (w.logoutsPerSecond !== undefined && w.logoutsPerSecond > w.users) {
-        ctx.addIssue({ code: 'custom', path: ['logoutsPerSecond'], message: `more logouts per second than users (${w.users}): each user would log out more than once a second` })
-      }
-      const rate = (w.requestsPerUserPerSecond ?? 0) * w.users
-      if (rate > MAX_LIFECYCLE_RATE) {
-        ctx.addIssue({ code: 'custom', path: ['requestsPerUserPerSecond'], message: `users x requestsPerUserPerSecond = ${rate}/s, more than the lifecycle driver can send on schedule here (${MAX_LIFECYCLE_RATE}/s)` })
-      }
-    } else {
-      for (const key of LIFECYCLE_FIELDS) {
-        if (w[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to route "lifecycle" only' })
-      }
-    }
-  }),
-  load: z.strictObject({
-    /** Concurrent connections (closed loop). Default 50. */
-    connections: z.int().min(1).max(1000).default(50),
-    /** Measured seconds per cell per round, whole seconds (autocannon's granularity). Default 5. */
-    durationSeconds: z.int().min(1).max(600).default(5),
-    /** Unmeasured seconds of load before a cell's first measured window (its servers then stay up and warm for every round), whole seconds. Default 2. */
-    warmupSeconds: z.int().min(0).max(120).default(2),
-    /** Rounds; each round runs every cell once. Default 3. */
-    rounds: z.int().min(1).max(50).default(3),
+export const scenarioSchema = z
+  .strictObject({
+    /** Short name, used in the output folder name. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lowercase letters, digits and dashes, at most 64'),
+    /** The question this scenario answers, shown at the top of the report. */
+    description: z.string().min(1),
+    /** Cells to measure; array-valued fields expand into every combination. */
+    cells: z.array(cellSchema).min(1),
+    workload: z
+      .strictObject({
+        /** The request every cell is driven with, or `lifecycle`: virtual users living through their credentials' lifetimes. */
+        route: z.enum(WORKLOAD_ROUTES),
+        /** Logged-in users whose credentials the load rotates through (lifecycle: virtual users). Default 1000. */
+        users: z.int().min(1).max(100_000).default(1000),
+        /** Lifecycle: GETs each user sends per second, on its own schedule. */
+        requestsPerUserPerSecond: z.number().positive().max(1000).optional(),
+        /** Lifecycle: measured seconds per cell (whole seconds). */
+        durationSeconds: z.int().min(1).max(600).optional(),
+        /** Lifecycle: logouts per second (a random logged-in user each; it logs in again at once), each followed by a thief presenting the old credential. */
+        logoutsPerSecond: z.number().min(0).max(10_000).optional(),
+        /** Lifecycle: the route users call. Default `/me`. */
+        path: z.enum(['/me', '/profile']).optional(),
+        /** Lifecycle: seconds before the access token's `exp` a refresh is due. Default 0.5. */
+        refreshMarginSeconds: z.number().min(0).max(3600).optional(),
+        /** Lifecycle: share (0-1) of refreshes that two tabs of one user send at the same moment with the same refresh token. Default 0. */
+        concurrentRefreshShare: z.number().min(0).max(1).optional(),
+        /** Lifecycle: every user logs in at once at the start of the measured window (their tokens expire together): a refresh storm. Default false. */
+        synchronized: z.boolean().optional(),
+      })
+      .superRefine((w, ctx) => {
+        if (w.route === 'lifecycle') {
+          for (const key of ['requestsPerUserPerSecond', 'durationSeconds', 'logoutsPerSecond'] as const) {
+            if (w[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'the lifecycle workload needs it' })
+          }
+          if (w.logoutsPerSecond !== undefined && w.logoutsPerSecond > w.users) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['logoutsPerSecond'],
+              message: `more logouts per second than users (${w.users}): each user would log out more than once a second`,
+            })
+          }
+          const rate = (w.requestsPerUserPerSecond ?? 0) * w.users
+          if (rate > MAX_LIFECYCLE_RATE) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['requestsPerUserPerSecond'],
+              message: `users x requestsPerUserPerSecond = ${rate}/s, more than the lifecycle driver can send on schedule here (${MAX_LIFECYCLE_RATE}/s)`,
+            })
+          }
+        } else {
+          for (const key of LIFECYCLE_FIELDS) {
+            if (w[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to route "lifecycle" only' })
+          }
+        }
+      }),
+    load: z
+      .strictObject({
+        /** Concurrent connections (closed loop). Default 50. */
+        connections: z.int().min(1).max(1000).default(50),
+        /** Measured seconds per cell per round, whole seconds (autocannon's granularity). Default 5. */
+        durationSeconds: z.int().min(1).max(600).default(5),
+        /** Unmeasured seconds of load before a cell's first measured window (its servers then stay up and warm for every round), whole seconds. Default 2. */
+        warmupSeconds: z.int().min(0).max(120).default(2),
+        /** Rounds; each round runs every cell once. Default 3. */
+        rounds: z.int().min(1).max(50).default(3),
+        /**
+         * `closed` (default): autocannon keeps `connections` requests in flight. `open`: after one
+         * closed-loop window (its capacity in that round), each cell is driven on a schedule at each
+         * of `rates` and `capacityFractions`, latency counted from each request's due time.
+         */
+        mode: z.enum(['closed', 'open']).default('closed'),
+        /** Open mode: requests per second, the same for every cell (equal load). */
+        rates: z.array(z.number().positive().max(1_000_000)).min(1).optional(),
+        /** Open mode: fractions of each cell's closed-loop capacity measured in the same round, e.g. [0.25, 0.5, 0.75, 0.9]. */
+        capacityFractions: z.array(z.number().positive().max(1.5)).min(1).optional(),
+        /** Open mode: `constant` (request i due at i/R) or `poisson` arrivals. Default constant. */
+        arrivals: z.enum(['constant', 'poisson']).default('constant'),
+        /** Load-driver processes sharing the connections, the clients and (open mode) the rate, results merged (autocannon's aggregation; HDR histograms added). Default 1 (the harness itself drives). */
+        drivers: z.int().min(1).max(16).default(1),
+      })
+      .prefault({})
+      .superRefine((load, ctx) => {
+        if (load.mode === 'open' && !load.rates && !load.capacityFractions) {
+          ctx.addIssue({ code: 'custom', path: ['mode'], message: 'open mode needs load.rates or load.capacityFractions' })
+        }
+        if (load.mode === 'closed') {
+          for (const key of ['rates', 'capacityFractions'] as const) {
+            if (load[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to load.mode "open" only' })
+          }
+        }
+      }),
+    /** The cell ratios are reported against (must match exactly one cell). Default: the first cell. */
+    baseline: selectorSchema.optional(),
+    /** Also run the micro-benchmarks (quick mode) and put them in the results. Default false. */
+    micro: z.boolean().default(false),
+    /** After the run, calibrate the fleet model from it (npm run simulate) and link its page from the report. Default false. */
+    simulate: z.boolean().default(false),
     /**
-     * `closed` (default): autocannon keeps `connections` requests in flight. `open`: after one
-     * closed-loop window (its capacity in that round), each cell is driven on a schedule at each
-     * of `rates` and `capacityFractions`, latency counted from each request's due time.
+     * `loopback` (default): everything on 127.0.0.1. `netns`: each instance, the balancer, the Redis
+     * store and each load driver in a network namespace of its own, addressed from 198.18.0.0/15 on a
+     * bridge with no route out (root needed; without it the run says so and uses loopback).
      */
-    mode: z.enum(['closed', 'open']).default('closed'),
-    /** Open mode: requests per second, the same for every cell (equal load). */
-    rates: z.array(z.number().positive().max(1_000_000)).min(1).optional(),
-    /** Open mode: fractions of each cell's closed-loop capacity measured in the same round, e.g. [0.25, 0.5, 0.75, 0.9]. */
-    capacityFractions: z.array(z.number().positive().max(1.5)).min(1).optional(),
-    /** Open mode: `constant` (request i due at i/R) or `poisson` arrivals. Default constant. */
-    arrivals: z.enum(['constant', 'poisson']).default('constant'),
-    /** Load-driver processes sharing the connections, the clients and (open mode) the rate, results merged (autocannon's aggregation; HDR histograms added). Default 1 (the harness itself drives). */
-    drivers: z.int().min(1).max(16).default(1),
-  }).prefault({}).superRefine((load, ctx) => {
-    if (load.mode === 'open' && !load.rates && !load.capacityFractions) {
-      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'open mode needs load.rates or load.capacityFractions' })
-    }
-    if (load.mode === 'closed') {
-      for (const key of ['rates', 'capacityFractions'] as const) {
-        if (load[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to load.mode "open" only' })
-      }
-    }
-  }),
-  /** The cell ratios are reported against (must match exactly one cell). Default: the first cell. */
-  baseline: selectorSchema.optional(),
-  /** Also run the micro-benchmarks (quick mode) and put them in the results. Default false. */
-  micro: z.boolean().default(false),
-  /** After the run, calibrate the fleet model from it (npm run simulate) and link its page from the report. Default false. */
-  simulate: z.boolean().default(false),
-  /**
-   * `loopback` (default): everything on 127.0.0.1. `netns`: each instance, the balancer, the Redis
-   * store and each load driver in a network namespace of its own, addressed from 198.18.0.0/15 on a
-   * bridge with no route out (root needed; without it the run says so and uses loopback).
-   */
-  topology: z.enum(['loopback', 'netns']).default('loopback'),
-  /**
-   * Faults applied to the store in every measured window of the cells that use Redis (the
-   * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:
-   * its virtual users keep their schedule through the fault and log in again when their session is lost.
-   */
-  faults: z.array(z.strictObject({
-    atSeconds: z.number().min(0),
-    action: z.enum(FAULT_ACTIONS),
-    /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest of the window); restart-store: how long it stays down. */
-    durationSeconds: z.number().positive().optional(),
-  })).min(1).optional(),
-}).superRefine((s, ctx) => {
-  if (s.topology === 'netns') {
-    if (s.workload.route === 'lifecycle') ctx.addIssue({ code: 'custom', path: ['topology'], message: 'a namespace topology runs the closed or open loop, not the lifecycle (its virtual users run in the harness)' })
-  }
-  if (!s.faults) return
-  if (s.workload.route !== 'lifecycle') {
-    ctx.addIssue({ code: 'custom', path: ['faults'], message: 'faults need workload route "lifecycle" (users who keep their schedule through a fault and log in again)' })
-    return
-  }
-  const window = s.workload.durationSeconds ?? 0
-  s.faults.forEach((f, i) => {
-    const end = f.atSeconds + (f.durationSeconds ?? 0)
-    if (end >= window) ctx.addIssue({ code: 'custom', path: ['faults', i, 'atSeconds'], message: `the fault ends at ${end} s, not before the window's end (${window} s): nothing after it would show the recovery` })
-    if (f.action === 'pause-store' && f.durationSeconds === undefined) ctx.addIssue({ code: 'custom', path: ['faults', i, 'durationSeconds'], message: 'pause-store needs durationSeconds (how long the store stays paused)' })
-    if (f.action === 'flush-store' && f.durationSeconds !== undefined) ctx.addIssue({ code: 'custom', path: ['faults', i, 'durationSeconds'], message: 'flush-store is instant: no durationSeconds' })
+    topology: z.enum(['loopback', 'netns']).default('loopback'),
+    /**
+     * Faults applied to the store in every measured window of the cells that use Redis (the
+     * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:
+     * its virtual users keep their schedule through the fault and log in again when their session is lost.
+     */
+    faults: z
+      .array(
+        z.strictObject({
+          atSeconds: z.number().min(0),
+          action: z.enum(FAULT_ACTIONS),
+          /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest of the window); restart-store: how long it stays down. */
+          durationSeconds: z.number().positive().optional(),
+        }),
+      )
+      .min(1)
+      .optional(),
   })
-})
+  .superRefine((s, ctx) => {
+    if (s.topology === 'netns') {
+      if (s.workload.route === 'lifecycle')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['topology'],
+          message: 'a namespace topology runs the closed or open loop, not the lifecycle (its virtual users run in the harness)',
+        })
+    }
+    if (!s.faults) return
+    if (s.workload.route !== 'lifecycle') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['faults'],
+        message: 'faults need workload route "lifecycle" (users who keep their schedule through a fault and log in again)',
+      })
+      return
+    }
+    const window = s.workload.durationSeconds ?? 0
+    s.faults.forEach((f, i) => {
+      const end = f.atSeconds + (f.durationSeconds ?? 0)
+      if (end >= window)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'atSeconds'],
+          message: `the fault ends at ${end} s, not before the window's end (${window} s): nothing after it would show the recovery`,
+        })
+      if (f.action === 'pause-store' && f.durationSeconds === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'durationSeconds'],
+          message: 'pause-store needs durationSeconds (how long the store stays paused)',
+        })
+      if (f.action === 'flush-store' && f.durationSeconds !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['faults', i, 'durationSeconds'], message: 'flush-store is instant: no durationSeconds' })
+    })
+  })
 
 /** What a scenario file may contain (defaults not yet applied). */
 export type ScenarioInput = z.input<typeof scenarioSchema>
@@ -226,18 +274,20 @@ function at(root: unknown, path: PropertyKey[]): unknown {
   return v
 }
 
-const formatPath = (path: PropertyKey[]) =>
-  path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('')
+const formatPath = (path: PropertyKey[]) => path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('')
 
 /** Validates raw scenario data, collecting every problem with its field path before anything runs. */
 export function validateScenario(raw: unknown, file: string): Scenario {
   const parsed = scenarioSchema.safeParse(raw)
   if (!parsed.success) {
-    throw new ScenarioError(file, parsed.error.issues.map((issue) => {
-      const found = issue.code === 'unrecognized_keys' ? '' : `; found ${describeValue(at(raw, issue.path))}`
-      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
-      return { path: formatPath(issue.path), message: `${issue.message}${keys}${found}` }
-    }))
+    throw new ScenarioError(
+      file,
+      parsed.error.issues.map((issue) => {
+        const found = issue.code === 'unrecognized_keys' ? '' : `; found ${describeValue(at(raw, issue.path))}`
+        const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
+        return { path: formatPath(issue.path), message: `${issue.message}${keys}${found}` }
+      }),
+    )
   }
   return parsed.data
 }
@@ -250,7 +300,8 @@ export async function loadScenario(file: string): Promise<Scenario> {
   try {
     if (ext === '.ts' || ext === '.js' || ext === '.mjs') {
       raw = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
-      if (raw === undefined) throw new ScenarioError(file, [{ path: '', message: 'the file has no default export (export default defineScenario({...}))' }])
+      if (raw === undefined)
+        throw new ScenarioError(file, [{ path: '', message: 'the file has no default export (export default defineScenario({...}))' }])
     } else if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
       const text = await readFile(path, 'utf8')
       raw = ext === '.json' ? JSON.parse(text) : parseYaml(text)
@@ -266,4 +317,4 @@ export async function loadScenario(file: string): Promise<Scenario> {
 
 /** Which workload a scenario runs: the one place that reads it off the scenario's fields. */
 export const workloadKind = (s: { workload: { route: WorkloadRoute }; load: { mode: 'closed' | 'open' } }): WorkloadKind =>
-  (s.workload.route === 'lifecycle' ? 'lifecycle' : s.load.mode)
+  s.workload.route === 'lifecycle' ? 'lifecycle' : s.load.mode

@@ -5,8 +5,9 @@ import type { LoadRequest } from '../contracts/client.ts'
 
 const require = createRequire(import.meta.url)
 // autocannon's own request builder, so the bytes counted are exactly the bytes it sends.
-const requestBuilder = require('autocannon/lib/httpRequestBuilder.js') as
-  (defaults: Record<string, unknown>) => (req: Record<string, unknown>) => Buffer
+const requestBuilder = require('autocannon/lib/httpRequestBuilder.js') as (
+  defaults: Record<string, unknown>,
+) => (req: Record<string, unknown>) => Buffer
 
 export interface LoadResult {
   requests: number
@@ -21,7 +22,13 @@ export interface LoadResult {
 }
 
 /** Drives load at the servers for a window: `drive` here, several driver processes' merged, or a test's scripted one. */
-export type Driver = (urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal) => Promise<LoadResult>
+export type Driver = (
+  urls: string[],
+  requests: LoadRequest[],
+  connections: number,
+  durationSeconds: number,
+  signal?: AbortSignal,
+) => Promise<LoadResult>
 
 /** Mean size of one request on the wire (request line, headers, body), as autocannon builds it. */
 export function requestBytes(url: string, requests: LoadRequest[]): number {
@@ -48,7 +55,10 @@ export function shareOf<T>(requests: T[], k: number, connections: number): T[] {
 }
 
 type Client = { opts: Record<string, unknown>; setRequests(r: unknown[]): void }
-type Built = LoadRequest & { requestBuffer?: Buffer; onResponse?: (status: number, body: string, context: unknown, headers: Record<string, string | string[]>) => void }
+type Built = LoadRequest & {
+  requestBuffer?: Buffer
+  onResponse?: (status: number, body: string, context: unknown, headers: Record<string, string | string[]>) => void
+}
 
 const setCookieOf = (headers: Record<string, string | string[]>): string | string[] | undefined => {
   for (const k in headers) if (k.length === 10 && k.toLowerCase() === 'set-cookie') return headers[k]
@@ -63,7 +73,13 @@ const setCookieOf = (headers: Record<string, string | string[]>): string | strin
  * in the pool too, so the next request and the next window send what a browser would.
  * autocannon's latency has 1 ms resolution: the servers' own µs timings complement it.
  */
-export async function drive(urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal?: AbortSignal): Promise<LoadResult> {
+export async function drive(
+  urls: string[],
+  requests: LoadRequest[],
+  connections: number,
+  durationSeconds: number,
+  signal?: AbortSignal,
+): Promise<LoadResult> {
   return loadResultOf(await driveRaw(urls, requests, connections, durationSeconds, signal, false))
 }
 
@@ -71,7 +87,14 @@ export async function drive(urls: string[], requests: LoadRequest[], connections
  * The closed loop itself; with `raw`, autocannon's result before aggregation (histograms encoded),
  * so several driver processes' results merge with autocannon's own `aggregateResult`.
  */
-export async function driveRaw(urls: string[], requests: LoadRequest[], connections: number, durationSeconds: number, signal: AbortSignal | undefined, raw: boolean): Promise<autocannon.Result> {
+export async function driveRaw(
+  urls: string[],
+  requests: LoadRequest[],
+  connections: number,
+  durationSeconds: number,
+  signal: AbortSignal | undefined,
+  raw: boolean,
+): Promise<autocannon.Result> {
   const total = Math.max(connections, urls.length)
   const copy = (rs: LoadRequest[], c: Client | null): Built[] => {
     const build = c ? requestBuilder(c.opts) : null
@@ -111,7 +134,8 @@ export async function driveRaw(urls: string[], requests: LoadRequest[], connecti
 
 /** Raw results of several closed loops run at once, aggregated as autocannon aggregates its own workers'. */
 export function mergeRaw(results: autocannon.Result[], urls: string[], connections: number): LoadResult {
-  const aggregate = (autocannon as unknown as { aggregateResult(r: unknown[], o: Record<string, unknown>): autocannon.Result }).aggregateResult
+  const aggregate = (autocannon as unknown as { aggregateResult(r: unknown[], o: Record<string, unknown>): autocannon.Result })
+    .aggregateResult
   return loadResultOf(aggregate(results, { url: urls, connections }))
 }
 

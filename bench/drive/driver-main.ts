@@ -6,8 +6,19 @@ import type { LoadRequest } from '../contracts/client.ts'
 import { driveRaw } from './closed.ts'
 import { openLoop, type OpenLoopOptions, type OpenLoopResult } from './open.ts'
 
-export interface DriveAsk { type: 'drive'; id: number; urls: string[]; requests: LoadRequest[]; connections: number; durationSeconds: number }
-export interface OpenAsk { type: 'open'; id: number; opts: Omit<OpenLoopOptions, 'signal'> }
+export interface DriveAsk {
+  type: 'drive'
+  id: number
+  urls: string[]
+  requests: LoadRequest[]
+  connections: number
+  durationSeconds: number
+}
+export interface OpenAsk {
+  type: 'open'
+  id: number
+  opts: Omit<OpenLoopOptions, 'signal'>
+}
 export type DriverAnswer =
   | { type: 'result'; id: number; raw: unknown; cookies: (string | null)[] }
   | { type: 'open-result'; id: number; result: OpenLoopResult }

@@ -33,15 +33,18 @@ function answer(res: ServerResponse, start: number): void {
 }
 
 function serve(b: KnownBehaviour): Server {
-  const known = (handle: (res: ServerResponse, start: number) => void) => createServer((req, res) => {
-    if (req.url === '/__times') return res.end(JSON.stringify(times.splice(0)))
-    handle(res, performance.now())
-  })
+  const known = (handle: (res: ServerResponse, start: number) => void) =>
+    createServer((req, res) => {
+      if (req.url === '/__times') return res.end(JSON.stringify(times.splice(0)))
+      handle(res, performance.now())
+    })
   // 0 ms: answered at once, in the same turn (a timer would add a millisecond).
   if (b.kind === 'delay') return known((res, start) => (b.ms === 0 ? answer(res, start) : setTimeout(() => answer(res, start), b.ms)))
   setInterval(() => {
     const until = performance.now() + b.stallMs
-    while (performance.now() < until) { /* blocked, as in a stall */ }
+    while (performance.now() < until) {
+      /* blocked, as in a stall */
+    }
   }, b.periodMs)
   return known(answer)
 }

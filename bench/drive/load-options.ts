@@ -21,10 +21,18 @@ export function parseLoadArgs(argv: string[]): LoadArgs {
   let parsed
   try {
     parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
+      args: argv,
+      allowPositionals: true,
+      strict: true,
       options: {
-        rate: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, header: { type: 'string', multiple: true },
-        method: { type: 'string' }, body: { type: 'string' }, arrivals: { type: 'string' }, json: { type: 'boolean' },
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        connections: { type: 'string' },
+        header: { type: 'string', multiple: true },
+        method: { type: 'string' },
+        body: { type: 'string' },
+        arrivals: { type: 'string' },
+        json: { type: 'boolean' },
       },
     })
   } catch (err) {
@@ -38,7 +46,12 @@ export function parseLoadArgs(argv: string[]): LoadArgs {
   } catch {
     throw new UsageError(`URL must be an http(s) URL; got "${positionals[0]}"`)
   }
-  if (url.protocol !== 'http:') throw new UsageError(url.protocol === 'https:' ? 'URL: https is not supported by this driver; use http on loopback' : `URL must be an http(s) URL; got "${positionals[0]}"`)
+  if (url.protocol !== 'http:')
+    throw new UsageError(
+      url.protocol === 'https:'
+        ? 'URL: https is not supported by this driver; use http on loopback'
+        : `URL must be an http(s) URL; got "${positionals[0]}"`,
+    )
   const number = (flag: string, raw: string | undefined, fallback: number, min: number, max: number, integer = false) => {
     if (raw === undefined) return fallback
     const n = Number(raw)
@@ -64,7 +77,11 @@ export function parseLoadArgs(argv: string[]): LoadArgs {
     rate,
     durationSeconds: number('duration', values.duration, 10, 0.1, 3600),
     connections: number('connections', values.connections, 100, 1, 10_000, true),
-    method, headers, body: values.body, arrivals, json: values.json ?? false,
+    method,
+    headers,
+    body: values.body,
+    arrivals,
+    json: values.json ?? false,
   }
 }
 
@@ -75,7 +92,7 @@ export function loadTable(r: OpenLoopResult): string {
     ['latency (from due time)', ms(r.latencyUs.p50), ms(r.latencyUs.p90), ms(r.latencyUs.p99), ms(r.latencyUs.p999), ms(r.latencyUs.max)],
     ['service time (from send)', ms(r.serviceTimeUs.p50), ms(r.serviceTimeUs.p90), ms(r.serviceTimeUs.p99), '–', ms(r.serviceTimeUs.max)],
     ['send lag (due to send)', ms(r.sendLagUs.p50), '–', ms(r.sendLagUs.p99), '–', ms(r.sendLagUs.max)],
-    ['  the driver\'s own lag', ms(r.schedulerLagUs.p50), '–', ms(r.schedulerLagUs.p99), '–', ms(r.schedulerLagUs.max)],
+    ["  the driver's own lag", ms(r.schedulerLagUs.p50), '–', ms(r.schedulerLagUs.p99), '–', ms(r.schedulerLagUs.max)],
     ['  waiting for a connection', ms(r.connectionWaitUs.p50), '–', ms(r.connectionWaitUs.p99), '–', ms(r.connectionWaitUs.max)],
     ['driver event-loop delay', ms(r.eventLoopDelayUs.p50), '–', ms(r.eventLoopDelayUs.p99), '–', ms(r.eventLoopDelayUs.max)],
   ]
@@ -86,4 +103,3 @@ export function loadTable(r: OpenLoopResult): string {
     r.held ? (r.reason ? `rate held, but ${r.reason}` : 'rate held') : `RATE NOT HELD: ${r.reason}`,
   ].join('\n')
 }
-

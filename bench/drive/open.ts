@@ -89,10 +89,19 @@ export function requestBuffer(url: URL, r: LoadRequest): Buffer {
 
 /** A request due at `intended`, picked up by the scheduler at `picked` (its own lag), maybe already tried once. */
 /** A due request; `target` is the instance it goes to (request i to instance i mod n: round robin). */
-interface Pending { i: number; target: number; intended: number; picked: number; retried: boolean }
+interface Pending {
+  i: number
+  target: number
+  intended: number
+  picked: number
+  retried: boolean
+}
 
 /** What the driver reads of an answer. */
-export interface Answer { status: number; setCookie: string[] }
+export interface Answer {
+  status: number
+  setCookie: string[]
+}
 
 interface ConnectionEvents {
   onReady(c: Connection): void
@@ -160,11 +169,18 @@ class Connection {
     this.events = events
     this.timeoutMs = timeoutMs
     this.socket = connect({ host: url.hostname, port: Number(url.port || 80), noDelay: true })
-    this.socket.once('connect', () => { this.ready = true; events.onReady(this) })
+    this.socket.once('connect', () => {
+      this.ready = true
+      events.onReady(this)
+    })
     this.socket.on('data', (chunk) => this.#onData(chunk))
     this.socket.once('end', () => this.#onEnd())
     this.socket.once('error', (err) => this.#fail(`${(err as NodeJS.ErrnoException).code ?? 'socket error'}: ${err.message}`))
-    this.socket.once('close', () => this.#fail(this.received ? 'the server closed the connection in the middle of an answer' : 'the server closed the connection before answering'))
+    this.socket.once('close', () =>
+      this.#fail(
+        this.received ? 'the server closed the connection in the middle of an answer' : 'the server closed the connection before answering',
+      ),
+    )
   }
 
   send(p: Pending, bytes: Buffer, now: number): void {
@@ -194,7 +210,9 @@ class Connection {
     // A body delimited by the close ends here; anything else in flight is lost.
     if (this.#body?.mode === 'until-close' && this.#head) return this.#complete()
     if (this.inFlight === null) return this.#fail('closed by the server while idle')
-    this.#fail(this.received ? 'the server closed the connection in the middle of an answer' : 'the server closed the connection before answering')
+    this.#fail(
+      this.received ? 'the server closed the connection in the middle of an answer' : 'the server closed the connection before answering',
+    )
   }
 
   #complete(): void {
@@ -225,19 +243,29 @@ class Connection {
         const h = readHead(text)
         const close = h.connection.includes('close') || (text.startsWith('HTTP/1.0') && !h.connection.includes('keep-alive'))
         this.#head = { answer: { status, setCookie: h.setCookie }, close }
-        this.#body = status === 204 || status === 304 ? { mode: 'length', left: 0 }
-          : h.chunked ? { mode: 'chunk-size' }
-            : h.contentLength !== null ? { mode: 'length', left: h.contentLength }
-              : { mode: 'until-close' }
+        this.#body =
+          status === 204 || status === 304
+            ? { mode: 'length', left: 0 }
+            : h.chunked
+              ? { mode: 'chunk-size' }
+              : h.contentLength !== null
+                ? { mode: 'length', left: h.contentLength }
+                : { mode: 'until-close' }
       }
       const body = this.#body!
-      if (body.mode === 'until-close') { this.#buffer = Buffer.alloc(0); return }
+      if (body.mode === 'until-close') {
+        this.#buffer = Buffer.alloc(0)
+        return
+      }
       if (body.mode === 'length' || body.mode === 'chunk-data') {
         const take = Math.min(body.left, this.#buffer.length)
         this.#buffer = this.#buffer.subarray(take)
         body.left -= take
         if (body.left > 0) return
-        if (body.mode === 'length') { this.#complete(); continue }
+        if (body.mode === 'length') {
+          this.#complete()
+          continue
+        }
         this.#body = { mode: 'chunk-size' }
         continue
       }
@@ -321,7 +349,8 @@ class OpenLoopRun implements ConnectionEvents {
     this.opts.signal?.addEventListener('abort', this.onAbort, { once: true })
     this.loopDelay.enable()
     // Connections for the first few milliseconds of the schedule, before it starts.
-    for (let k = 0; k < Math.min(this.opts.connections, Math.max(this.urls.length, Math.ceil(this.opts.rate / 1000))); k++) this.open(k % this.urls.length)
+    for (let k = 0; k < Math.min(this.opts.connections, Math.max(this.urls.length, Math.ceil(this.opts.rate / 1000))); k++)
+      this.open(k % this.urls.length)
     this.timer = setTimeout(() => this.tick(), 0)
   }
 
@@ -381,7 +410,8 @@ class OpenLoopRun implements ConnectionEvents {
     if (answer.status < 200 || answer.status >= 300) this.non2xx++
     // The virtual client behind this request keeps what the server set, as a browser would.
     const r = this.opts.requests[p.i % this.opts.requests.length]!
-    if (answer.setCookie.length && r.keepCookies !== false && keepCookies(r.headers, answer.setCookie)) this.buffers[p.i % this.buffers.length] = requestBuffer(this.urls[0]!, r)
+    if (answer.setCookie.length && r.keepCookies !== false && keepCookies(r.headers, answer.setCookie))
+      this.buffers[p.i % this.buffers.length] = requestBuffer(this.urls[0]!, r)
     if (reusable) this.next(c)
     else {
       this.forget(c)
@@ -391,7 +421,8 @@ class OpenLoopRun implements ConnectionEvents {
   }
 
   onError(c: Connection, reason: string): void {
-    if (!c.ready && c.inFlight === null && c.answered === 0 && this.all.has(c) && !this.idle[c.target]!.includes(c)) this.opening = Math.max(0, this.opening - 1)
+    if (!c.ready && c.inFlight === null && c.answered === 0 && this.all.has(c) && !this.idle[c.target]!.includes(c))
+      this.opening = Math.max(0, this.opening - 1)
     this.forget(c)
     const p = c.inFlight
     c.inFlight = null
@@ -405,7 +436,10 @@ class OpenLoopRun implements ConnectionEvents {
       } else this.fail(reason)
     }
     // Those waiting are lost when no connection can be had.
-    if (this.all.size === 0 && this.opening === 0 && this.waiting.length) { this.fail(reason, this.waiting.length); this.waiting.length = 0 }
+    if (this.all.size === 0 && this.opening === 0 && this.waiting.length) {
+      this.fail(reason, this.waiting.length)
+      this.waiting.length = 0
+    }
     this.maybeEnd()
   }
 
@@ -417,9 +451,15 @@ class OpenLoopRun implements ConnectionEvents {
       this.schedulerLag.recordValue(us(now - this.nextAt))
       const i = this.due++
       const p = { i, target: i % this.urls.length, intended: this.nextAt, picked: now, retried: false }
-      this.nextAt = opts.arrivals === 'poisson' ? this.nextAt - Math.log(1 - this.random()) * 1000 / opts.rate : this.t0 + (this.due * 1000) / opts.rate
+      this.nextAt =
+        opts.arrivals === 'poisson'
+          ? this.nextAt - (Math.log(1 - this.random()) * 1000) / opts.rate
+          : this.t0 + (this.due * 1000) / opts.rate
       const c = this.idle[p.target]!.pop()
-      if (c) { this.dispatch(c, p); continue }
+      if (c) {
+        this.dispatch(c, p)
+        continue
+      }
       this.waited++
       this.queue(p)
     }
@@ -431,7 +471,8 @@ class OpenLoopRun implements ConnectionEvents {
     }
     // Timers fire about a millisecond late; every turn of the event loop still lets every answer in.
     const wait = this.nextAt - performance.now()
-    this.timer = wait > SPIN_MS ? setTimeout(() => this.tick(), wait - SPIN_MS) : (setImmediate(() => this.tick()) as unknown as NodeJS.Timeout)
+    this.timer =
+      wait > SPIN_MS ? setTimeout(() => this.tick(), wait - SPIN_MS) : (setImmediate(() => this.tick()) as unknown as NodeJS.Timeout)
   }
 
   maybeEnd(): void {
@@ -447,7 +488,10 @@ class OpenLoopRun implements ConnectionEvents {
     this.opts.signal?.removeEventListener('abort', this.onAbort)
     if (this.drainTimer) clearTimeout(this.drainTimer)
     this.loopDelay.disable()
-    for (const c of this.all) { if (c.inFlight) this.fail('still unanswered when the run ended'); c.close() }
+    for (const c of this.all) {
+      if (c.inFlight) this.fail('still unanswered when the run ended')
+      c.close()
+    }
     if (this.waiting.length) this.fail('never sent: no connection was free when the run ended', this.waiting.length)
     this.waiting.length = 0
     this.resolve(this.result())
@@ -463,27 +507,52 @@ class OpenLoopRun implements ConnectionEvents {
     const waitP99 = pct(this.connectionWait, 99)
     const reasons: string[] = []
     if (achievedRate < HELD_SHARE * opts.rate) {
-      reasons.push(`sent ${this.sent} of ${this.due} requests due (${Math.round(achievedRate)}/s of ${opts.rate}/s)${this.peak >= opts.connections ? `: all ${opts.connections} connections were busy (the server did not keep up, or raise --connections)` : ''}`)
+      reasons.push(
+        `sent ${this.sent} of ${this.due} requests due (${Math.round(achievedRate)}/s of ${opts.rate}/s)${this.peak >= opts.connections ? `: all ${opts.connections} connections were busy (the server did not keep up, or raise --connections)` : ''}`,
+      )
     }
     if (ownLagP99 > MAX_SEND_LAG_P99_US) reasons.push(`scheduler lag p99 ${ownLagP99} µs: the driver itself fell behind its schedule`)
     if (this.completed === 0) reasons.push('no request was answered')
     const failures = Object.entries(this.errorsBy).sort((a, b) => b[1] - a[1])
-    if (failures.length) reasons.push(`${this.errors} request${this.errors === 1 ? '' : 's'} failed: ${failures.map(([why, n]) => `${n} ${why}`).join('; ')}`)
+    if (failures.length)
+      reasons.push(`${this.errors} request${this.errors === 1 ? '' : 's'} failed: ${failures.map(([why, n]) => `${n} ${why}`).join('; ')}`)
     const notes: string[] = []
     if (waitP99 > 1000) {
-      notes.push(`${this.waited} request${this.waited === 1 ? '' : 's'} waited for a free connection (p99 ${(waitP99 / 1000).toFixed(1)} ms${this.peak >= opts.connections ? `, all ${opts.connections} connections held by the server` : ', while one opened'}); latency counts that wait from the due time`)
+      notes.push(
+        `${this.waited} request${this.waited === 1 ? '' : 's'} waited for a free connection (p99 ${(waitP99 / 1000).toFixed(1)} ms${this.peak >= opts.connections ? `, all ${opts.connections} connections held by the server` : ', while one opened'}); latency counts that wait from the due time`,
+      )
     }
-    if (this.retried) notes.push(`${this.retried} request${this.retried === 1 ? '' : 's'} sent again on a fresh connection after the server closed an idle one`)
+    if (this.retried)
+      notes.push(
+        `${this.retried} request${this.retried === 1 ? '' : 's'} sent again on a fresh connection after the server closed an idle one`,
+      )
     const ld = this.loopDelay
     return {
-      intendedRate: opts.rate, achievedRate, durationSeconds: windowSeconds, requests: this.due, completed: this.completed, non2xx: this.non2xx,
-      errors: this.errors, statusCounts: this.statusCounts, errorsBy: this.errorsBy,
-      latencyUs: { p50: pct(this.latency, 50), p90: pct(this.latency, 90), p99: pct(this.latency, 99), p999: pct(this.latency, 99.9), max: this.latency.maxValue },
+      intendedRate: opts.rate,
+      achievedRate,
+      durationSeconds: windowSeconds,
+      requests: this.due,
+      completed: this.completed,
+      non2xx: this.non2xx,
+      errors: this.errors,
+      statusCounts: this.statusCounts,
+      errorsBy: this.errorsBy,
+      latencyUs: {
+        p50: pct(this.latency, 50),
+        p90: pct(this.latency, 90),
+        p99: pct(this.latency, 99),
+        p999: pct(this.latency, 99.9),
+        max: this.latency.maxValue,
+      },
       serviceTimeUs: { p50: pct(this.service, 50), p90: pct(this.service, 90), p99: pct(this.service, 99), max: this.service.maxValue },
       sendLagUs: summaryOf(this.lag),
       schedulerLagUs: summaryOf(this.schedulerLag),
       connectionWaitUs: summaryOf(this.connectionWait),
-      eventLoopDelayUs: { p50: Math.round(ld.percentile(50) / 1000), p99: Math.round(ld.percentile(99) / 1000), max: Math.round(ld.max / 1000) },
+      eventLoopDelayUs: {
+        p50: Math.round(ld.percentile(50) / 1000),
+        p99: Math.round(ld.percentile(99) / 1000),
+        max: Math.round(ld.max / 1000),
+      },
       connectionsUsed: this.peak,
       retried: this.retried,
       held: achievedRate >= HELD_SHARE * opts.rate && ownLagP99 <= MAX_SEND_LAG_P99_US && this.completed > 0,
@@ -491,8 +560,11 @@ class OpenLoopRun implements ConnectionEvents {
       note: notes.length ? notes.join('; ') : null,
       interrupted: opts.signal?.aborted ?? false,
       histograms: {
-        latency: encodeIntoCompressedBase64(this.latency), service: encodeIntoCompressedBase64(this.service), lag: encodeIntoCompressedBase64(this.lag),
-        schedulerLag: encodeIntoCompressedBase64(this.schedulerLag), connectionWait: encodeIntoCompressedBase64(this.connectionWait),
+        latency: encodeIntoCompressedBase64(this.latency),
+        service: encodeIntoCompressedBase64(this.service),
+        lag: encodeIntoCompressedBase64(this.lag),
+        schedulerLag: encodeIntoCompressedBase64(this.schedulerLag),
+        connectionWait: encodeIntoCompressedBase64(this.connectionWait),
       },
     }
   }
@@ -520,7 +592,11 @@ export function mergeOpenResults(runs: OpenLoopResult[]): OpenLoopResult {
   }
   const latency = merged('latency')
   const service = merged('service')
-  const [lag, schedulerLag, connectionWait] = (['lag', 'schedulerLag', 'connectionWait'] as const).map(merged) as [Histogram, Histogram, Histogram]
+  const [lag, schedulerLag, connectionWait] = (['lag', 'schedulerLag', 'connectionWait'] as const).map(merged) as [
+    Histogram,
+    Histogram,
+    Histogram,
+  ]
   const sum = (pick: (r: OpenLoopResult) => number) => runs.reduce((n, r) => n + pick(r), 0)
   const add = (pick: (r: OpenLoopResult) => Record<string, number>) => {
     const out: Record<string, number> = {}
@@ -532,19 +608,37 @@ export function mergeOpenResults(runs: OpenLoopResult[]): OpenLoopResult {
     return parts.length ? parts.join('; ') : null
   }
   return {
-    intendedRate: sum((r) => r.intendedRate), achievedRate: sum((r) => r.achievedRate), durationSeconds: Math.max(...runs.map((r) => r.durationSeconds)),
-    requests: sum((r) => r.requests), completed: sum((r) => r.completed), non2xx: sum((r) => r.non2xx), errors: sum((r) => r.errors),
-    errorsBy: add((r) => r.errorsBy), statusCounts: add((r) => r.statusCounts),
+    intendedRate: sum((r) => r.intendedRate),
+    achievedRate: sum((r) => r.achievedRate),
+    durationSeconds: Math.max(...runs.map((r) => r.durationSeconds)),
+    requests: sum((r) => r.requests),
+    completed: sum((r) => r.completed),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    errorsBy: add((r) => r.errorsBy),
+    statusCounts: add((r) => r.statusCounts),
     latencyUs: { p50: pct(latency, 50), p90: pct(latency, 90), p99: pct(latency, 99), p999: pct(latency, 99.9), max: latency.maxValue },
     serviceTimeUs: { p50: pct(service, 50), p90: pct(service, 90), p99: pct(service, 99), max: service.maxValue },
-    sendLagUs: summaryOf(lag), schedulerLagUs: summaryOf(schedulerLag), connectionWaitUs: summaryOf(connectionWait),
-    eventLoopDelayUs: { p50: Math.max(...runs.map((r) => r.eventLoopDelayUs.p50)), p99: Math.max(...runs.map((r) => r.eventLoopDelayUs.p99)), max: Math.max(...runs.map((r) => r.eventLoopDelayUs.max)) },
-    connectionsUsed: sum((r) => r.connectionsUsed), retried: sum((r) => r.retried),
-    held: runs.every((r) => r.held), reason: said((r) => r.reason), note: said((r) => r.note),
+    sendLagUs: summaryOf(lag),
+    schedulerLagUs: summaryOf(schedulerLag),
+    connectionWaitUs: summaryOf(connectionWait),
+    eventLoopDelayUs: {
+      p50: Math.max(...runs.map((r) => r.eventLoopDelayUs.p50)),
+      p99: Math.max(...runs.map((r) => r.eventLoopDelayUs.p99)),
+      max: Math.max(...runs.map((r) => r.eventLoopDelayUs.max)),
+    },
+    connectionsUsed: sum((r) => r.connectionsUsed),
+    retried: sum((r) => r.retried),
+    held: runs.every((r) => r.held),
+    reason: said((r) => r.reason),
+    note: said((r) => r.note),
     interrupted: runs.some((r) => r.interrupted),
     histograms: {
-      latency: encodeIntoCompressedBase64(latency), service: encodeIntoCompressedBase64(service), lag: encodeIntoCompressedBase64(lag),
-      schedulerLag: encodeIntoCompressedBase64(schedulerLag), connectionWait: encodeIntoCompressedBase64(connectionWait),
+      latency: encodeIntoCompressedBase64(latency),
+      service: encodeIntoCompressedBase64(service),
+      lag: encodeIntoCompressedBase64(lag),
+      schedulerLag: encodeIntoCompressedBase64(schedulerLag),
+      connectionWait: encodeIntoCompressedBase64(connectionWait),
     },
   }
 }

@@ -76,13 +76,17 @@ class Agenda {
   private items: { at: number; seq: number; run: () => void }[] = []
   private seq = 0
   onEarlier: (at: number) => void = () => {}
-  get size(): number { return this.items.length }
-  peek(): number { return this.items[0]?.at ?? Infinity }
+  get size(): number {
+    return this.items.length
+  }
+  peek(): number {
+    return this.items[0]?.at ?? Infinity
+  }
   add(at: number, run: () => void): void {
     const items = this.items
     if (at < this.peek()) this.onEarlier(at)
     items.push({ at, seq: this.seq++, run })
-    for (let i = items.length - 1; i > 0;) {
+    for (let i = items.length - 1; i > 0; ) {
       const parent = (i - 1) >> 1
       if (this.less(parent, i)) break
       ;[items[i], items[parent]] = [items[parent]!, items[i]!]
@@ -95,7 +99,7 @@ class Agenda {
     const last = items.pop()!
     if (items.length > 0) {
       items[0] = last
-      for (let i = 0; ;) {
+      for (let i = 0; ; ) {
         const l = 2 * i + 1
         const r = l + 1
         let m = i
@@ -118,7 +122,13 @@ class Agenda {
 function summary(h: Histogram): LatencySummary {
   return h.totalCount === 0
     ? { p50: 0, p90: 0, p99: 0, max: 0, count: 0 }
-    : { p50: h.getValueAtPercentile(50), p90: h.getValueAtPercentile(90), p99: h.getValueAtPercentile(99), max: h.maxValue, count: h.totalCount }
+    : {
+        p50: h.getValueAtPercentile(50),
+        p90: h.getValueAtPercentile(90),
+        p99: h.getValueAtPercentile(99),
+        max: h.maxValue,
+        count: h.totalCount,
+      }
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -126,7 +136,22 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
 }
 
-type Tallies = Pick<LifecycleResult, 'requests' | 'completed' | 'statusCounts' | 'unexpected401' | 'status503' | 'errors' | 'logins' | 'forcedLogins' | 'refreshes' | 'refreshFailures' | 'logouts' | 'races' | 'probes'>
+type Tallies = Pick<
+  LifecycleResult,
+  | 'requests'
+  | 'completed'
+  | 'statusCounts'
+  | 'unexpected401'
+  | 'status503'
+  | 'errors'
+  | 'logins'
+  | 'forcedLogins'
+  | 'refreshes'
+  | 'refreshFailures'
+  | 'logouts'
+  | 'races'
+  | 'probes'
+>
 type Bucket = TimelineBucket & { h: Histogram }
 
 /**
@@ -151,9 +176,19 @@ class LifecycleRun {
   readonly buckets: Bucket[]
   readonly dueTimes: { due: number; latencyUs: number }[] = []
   readonly r: Tallies = {
-    requests: 0, completed: 0, statusCounts: {}, unexpected401: 0, status503: 0, errors: 0,
-    logins: 0, forcedLogins: 0, refreshes: 0, refreshFailures: { invalidGrant: 0, invalidGrantAfterUnavailable: 0, unavailable: 0, errors: 0 }, logouts: 0,
-    races: { attempted: 0, familyRevoked: 0 }, probes: 0,
+    requests: 0,
+    completed: 0,
+    statusCounts: {},
+    unexpected401: 0,
+    status503: 0,
+    errors: 0,
+    logins: 0,
+    forcedLogins: 0,
+    refreshes: 0,
+    refreshFailures: { invalidGrant: 0, invalidGrantAfterUnavailable: 0, unavailable: 0, errors: 0 },
+    logouts: 0,
+    races: { attempted: 0, familyRevoked: 0 },
+    probes: 0,
   }
   readonly forcedUsers = new Set<number>()
   /** When the last of the users' first logins was answered (a mass login keeps the servers busy until then). */
@@ -179,12 +214,30 @@ class LifecycleRun {
     this.windowEnd = this.windowStart + o.durationSeconds * 1000
     this.drainEnd = this.windowEnd + o.drainSeconds * 1000
     this.interval = 1000 / o.requestsPerUserPerSecond
-    this.buckets = Array.from({ length: Math.ceil(o.durationSeconds * 1000 / BUCKET_MS) }, (_, i) => ({
-      tMs: i * BUCKET_MS, requests: 0, ok: 0, status401: 0, status503: 0, status5xx: 0, errors: 0, refreshes: 0, logins: 0, forcedLogins: 0,
-      latencyUsP50: 0, latencyUsP99: 0, h: newHistogram(),
+    this.buckets = Array.from({ length: Math.ceil((o.durationSeconds * 1000) / BUCKET_MS) }, (_, i) => ({
+      tMs: i * BUCKET_MS,
+      requests: 0,
+      ok: 0,
+      status401: 0,
+      status503: 0,
+      status5xx: 0,
+      errors: 0,
+      refreshes: 0,
+      logins: 0,
+      forcedLogins: 0,
+      latencyUsP50: 0,
+      latencyUsP99: 0,
+      h: newHistogram(),
     }))
     this.users = Array.from({ length: o.users }, (_, index) => ({
-      index, url: o.urls[index % o.urls.length]!, phase: 'out', held: null, generation: 0, refreshing: false, backoffMs: BACKOFF_START_MS, retrying: false,
+      index,
+      url: o.urls[index % o.urls.length]!,
+      phase: 'out',
+      held: null,
+      generation: 0,
+      refreshing: false,
+      backoffMs: BACKOFF_START_MS,
+      retrying: false,
     }))
   }
 
@@ -193,19 +246,41 @@ class LifecycleRun {
   bucketOf = (t: number) => (this.inWindow(t) ? this.buckets[Math.floor((t - this.windowStart) / BUCKET_MS)] : undefined)
 
   /** One request; resolves with the answer (status 0 on a transport failure) and its send time, counted while outstanding. */
-  send(url: string, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Answer & { sentAt: number }> {
+  send(
+    url: string,
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<Answer & { sentAt: number }> {
     this.outstanding++
     return new Promise<Answer & { sentAt: number }>((resolve) => {
       const sentAt = this.now()
-      const req = httpRequest(new URL(path, url), {
-        method, agent: this.agents.get(url)!, timeout: 10_000,
-        headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) },
-      }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie'] ?? [], body: Buffer.concat(chunks).toString('utf8'), sentAt }))
-        res.on('error', () => resolve({ status: 0, setCookie: [], body: '', sentAt }))
-      })
+      const req = httpRequest(
+        new URL(path, url),
+        {
+          method,
+          agent: this.agents.get(url)!,
+          timeout: 10_000,
+          headers: {
+            ...headers,
+            ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              setCookie: res.headers['set-cookie'] ?? [],
+              body: Buffer.concat(chunks).toString('utf8'),
+              sentAt,
+            }),
+          )
+          res.on('error', () => resolve({ status: 0, setCookie: [], body: '', sentAt }))
+        },
+      )
       req.on('timeout', () => req.destroy(new Error('timeout')))
       req.on('error', () => resolve({ status: 0, setCookie: [], body: '', sentAt }))
       req.end(body)
@@ -223,9 +298,15 @@ class LifecycleRun {
     u.refreshing = false
     if (this.inWindow(due)) {
       this.r.logins++
-      if (forced) { this.r.forcedLogins++; this.forcedUsers.add(u.index) }
+      if (forced) {
+        this.r.forcedLogins++
+        this.forcedUsers.add(u.index)
+      }
       const b = this.bucketOf(due)
-      if (b) { b.logins++; if (forced) b.forcedLogins++ }
+      if (b) {
+        b.logins++
+        if (forced) b.forcedLogins++
+      }
     }
     void this.send(u.url, 'POST', '/login', {}, loginBody(u.index + 1)).then((a) => {
       const held = a.status === 200 || a.status === 204 ? this.o.client.fromLogin(a) : null
@@ -273,7 +354,11 @@ class LifecycleRun {
     const latencyUs = Math.max(1, Math.round((this.now() - due) * 1000))
     const b = this.bucketOf(due)!
     b.requests++
-    if (a.status === 0) { this.r.errors++; b.errors++; return }
+    if (a.status === 0) {
+      this.r.errors++
+      b.errors++
+      return
+    }
     this.r.completed++
     this.r.statusCounts[a.status] = (this.r.statusCounts[a.status] ?? 0) + 1
     this.requestLatency.recordValue(latencyUs)
@@ -281,7 +366,10 @@ class LifecycleRun {
     this.dueTimes.push({ due, latencyUs })
     if (a.status >= 200 && a.status < 300) b.ok++
     if (a.status === 401) b.status401++
-    if (a.status === 503) { this.r.status503++; b.status503++ } else if (a.status >= 500) b.status5xx++
+    if (a.status === 503) {
+      this.r.status503++
+      b.status503++
+    } else if (a.status >= 500) b.status5xx++
   }
 
   scheduleRefresh(u: User): void {
@@ -414,8 +502,12 @@ class LifecycleRun {
     // The window's edges in turn: the end's reading waits for the start's.
     const edges = { done: Promise.resolve() }
     if (o.onWindow) {
-      agenda.add(this.windowStart, () => { edges.done = edges.done.then(() => o.onWindow!('start')) })
-      agenda.add(this.windowEnd, () => { edges.done = edges.done.then(() => o.onWindow!('end')) })
+      agenda.add(this.windowStart, () => {
+        edges.done = edges.done.then(() => o.onWindow!('start'))
+      })
+      agenda.add(this.windowEnd, () => {
+        edges.done = edges.done.then(() => o.onWindow!('end'))
+      })
     }
     return edges
   }
@@ -451,8 +543,12 @@ class LifecycleRun {
         arm(Math.min(agenda.peek(), this.drainEnd))
       }
       // Whatever an answer schedules (a thief's next probe, a refresh) may be due before the armed timer.
-      agenda.onEarlier = (at) => { if (at < armedAt) arm(at) }
-      this.wake = () => { if (this.now() >= this.windowEnd) arm(this.now()) }
+      agenda.onEarlier = (at) => {
+        if (at < armedAt) arm(at)
+      }
+      this.wake = () => {
+        if (this.now() >= this.windowEnd) arm(this.now())
+      }
       tick()
     })
   }
@@ -465,21 +561,28 @@ class LifecycleRun {
     const peakAt = peak && peak.refreshes > 0 ? this.windowStart + peak.tMs + BUCKET_MS / 2 : null
     const storm = this.stormLatency()
     const send99 = this.sendLag.totalCount ? this.sendLag.getValueAtPercentile(99) : 0
-    const reason = send99 > MAX_SEND_LAG_P99_US
-      ? `the driver sent requests late (send lag p99 ${(send99 / 1000).toFixed(1)} ms > ${MAX_SEND_LAG_P99_US / 1000} ms): the schedule was not held`
-      : null
+    const reason =
+      send99 > MAX_SEND_LAG_P99_US
+        ? `the driver sent requests late (send lag p99 ${(send99 / 1000).toFixed(1)} ms > ${MAX_SEND_LAG_P99_US / 1000} ms): the schedule was not held`
+        : null
     return {
       durationSeconds: o.durationSeconds,
       ...r,
       usersForcedToLogIn: this.forcedUsers.size,
       revocationLagMs: {
-        p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.length ? lags[lags.length - 1]! : null,
+        p50: percentile(lags, 50),
+        p99: percentile(lags, 99),
+        max: lags.length ? lags[lags.length - 1]! : null,
         // Thieves still presenting their copy when the drain ended are censored: their lag is longer than the run could see.
-        samples: lags.length, censored: this.thieves, probeIntervalMs: o.probeIntervalMs,
+        samples: lags.length,
+        censored: this.thieves,
+        probeIntervalMs: o.probeIntervalMs,
       },
       lagSamplesMs: lags.map((x) => Math.round(x * 1000) / 1000),
       latencyUs: { requests: summary(this.requestLatency), refreshes: summary(this.refreshLatency) },
-      sendLagUs: this.sendLag.totalCount ? { p50: this.sendLag.getValueAtPercentile(50), p99: send99, max: this.sendLag.maxValue } : { p50: 0, p99: 0, max: 0 },
+      sendLagUs: this.sendLag.totalCount
+        ? { p50: this.sendLag.getValueAtPercentile(50), p99: send99, max: this.sendLag.maxValue }
+        : { p50: 0, p99: 0, max: 0 },
       refreshRate: {
         meanPerSecond: r.refreshes / o.durationSeconds,
         peakPerSecond: (peak?.refreshes ?? 0) * (1000 / BUCKET_MS),
@@ -487,7 +590,9 @@ class LifecycleRun {
       },
       duringPeak: storm,
       timeline: buckets.map(({ h, ...b }) => ({
-        ...b, latencyUsP50: h.totalCount ? h.getValueAtPercentile(50) : 0, latencyUsP99: h.totalCount ? h.getValueAtPercentile(99) : 0,
+        ...b,
+        latencyUsP50: h.totalCount ? h.getValueAtPercentile(50) : 0,
+        latencyUsP99: h.totalCount ? h.getValueAtPercentile(99) : 0,
       })),
       held: reason === null,
       reason,
@@ -504,7 +609,9 @@ class LifecycleRun {
     const during = newHistogram()
     const other = newHistogram()
     const meanPerBucket = this.buckets.length ? this.r.refreshes / this.buckets.length : 0
-    const storms = this.buckets.filter((b) => meanPerBucket > 0 && b.refreshes >= STORM_FACTOR * meanPerBucket).map((b) => this.windowStart + b.tMs)
+    const storms = this.buckets
+      .filter((b) => meanPerBucket > 0 && b.refreshes >= STORM_FACTOR * meanPerBucket)
+      .map((b) => this.windowStart + b.tMs)
     const inStorm = (due: number) => storms.some((s) => due >= s && due < s + BUCKET_MS + 500)
     for (const d of this.dueTimes) {
       if (inStorm(d.due)) during.recordValue(d.latencyUs)

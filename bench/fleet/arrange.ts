@@ -31,16 +31,28 @@ export interface Arranged {
 }
 
 const loopback = (note: string | null): TopologyRecord => ({ kind: 'loopback', harness: '127.0.0.1', hosts: [], note })
-const remoteRecord = (f: Fleet): TopologyRecord => ({ kind: 'remote', harness: null, hosts: f.instances.map((t, i) => ({ name: `instance${i + 1}`, address: t.url })), note: null })
+const remoteRecord = (f: Fleet): TopologyRecord => ({
+  kind: 'remote',
+  harness: null,
+  hosts: f.instances.map((t, i) => ({ name: `instance${i + 1}`, address: t.url })),
+  note: null,
+})
 
 export async function arrangeFleet(o: {
-  scenario: Scenario; plans: CellPlan[]; active: Set<string>; storeUrls: Partial<Record<StoreKind, string>>
-  group: ProcessGroup; clientCpus: string | null; emit: RunListener
+  scenario: Scenario
+  plans: CellPlan[]
+  active: Set<string>
+  storeUrls: Partial<Record<StoreKind, string>>
+  group: ProcessGroup
+  clientCpus: string | null
+  emit: RunListener
   /** Remote mode's fleet file: what the run benches instead of starting servers. */
   targets: Fleet | null
 }): Promise<Arranged> {
   const undo: (() => Promise<void> | void)[] = []
-  const close = async () => { for (const u of undo.reverse()) await u() }
+  const close = async () => {
+    for (const u of undo.reverse()) await u()
+  }
   let placement: Placement | null = null
   let note: string | null = null
   try {
@@ -62,7 +74,11 @@ export async function arrangeFleet(o: {
         if (kind !== 'redis') {
           for (const p of o.plans.filter((x) => x.store === kind && o.active.has(x.id))) {
             o.active.delete(p.id)
-            o.emit({ type: 'cell-skipped', cell: p.id, reason: `a namespace topology places Redis and the in-process stores on its hosts; ${kind} is not placed yet (run it with topology "loopback")` })
+            o.emit({
+              type: 'cell-skipped',
+              cell: p.id,
+              reason: `a namespace topology places Redis and the in-process stores on its hosts; ${kind} is not placed yet (run it with topology "loopback")`,
+            })
           }
           continue
         }

@@ -32,8 +32,14 @@ async function startDriver(group: ProcessGroup, wrap: (argv: string[]) => string
   const child = group.track(spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new ServerStartError('a load driver did not start within 30 s')), 30_000)
-    child.once('message', () => { clearTimeout(timer); resolve() })
-    child.once('exit', (code) => { clearTimeout(timer); reject(new ServerStartError(`a load driver exited with ${code}`)) })
+    child.once('message', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new ServerStartError(`a load driver exited with ${code}`))
+    })
   })
   return child
 }
@@ -45,42 +51,75 @@ export async function startDrivers(group: ProcessGroup, wraps: ((argv: string[])
   const children = await Promise.all(wraps.map((w) => startDriver(group, w, cpus)))
   /** Asks every driver at once (`ask(k, id)` is driver k's message) and waits for every answer. */
   const askAll = (ask: (k: number, id: number) => DriveAsk | OpenAsk, signal: AbortSignal | undefined) => {
-    const onAbort = () => { for (const c of children) c.send({ type: 'stop' }) }
+    const onAbort = () => {
+      for (const c of children) c.send({ type: 'stop' })
+    }
     signal?.addEventListener('abort', onAbort, { once: true })
-    return Promise.all(children.map((child, k) => new Promise<DriverAnswer>((resolve, reject) => {
-      const id = nextId++
-      const onMessage = (m: DriverAnswer) => {
-        if (m.id !== id) return
-        child.off('message', onMessage)
-        child.off('exit', onExit)
-        resolve(m)
-      }
-      const onExit = (code: number | null) => reject(new ServerStartError(`load driver ${k + 1} exited with ${code} in a window`))
-      child.on('message', onMessage)
-      child.once('exit', onExit)
-      child.send(ask(k, id))
-    }))).finally(() => signal?.removeEventListener('abort', onAbort))
+    return Promise.all(
+      children.map(
+        (child, k) =>
+          new Promise<DriverAnswer>((resolve, reject) => {
+            const id = nextId++
+            const onMessage = (m: DriverAnswer) => {
+              if (m.id !== id) return
+              child.off('message', onMessage)
+              child.off('exit', onExit)
+              resolve(m)
+            }
+            const onExit = (code: number | null) => reject(new ServerStartError(`load driver ${k + 1} exited with ${code} in a window`))
+            child.on('message', onMessage)
+            child.once('exit', onExit)
+            child.send(ask(k, id))
+          }),
+      ),
+    ).finally(() => signal?.removeEventListener('abort', onAbort))
   }
   const open: OpenDriver = async ({ signal, ...opts }) => {
     const n = children.length
     const conns = splitConnections(Math.max(opts.connections, n), n)
-    const answers = await askAll((k, id) => ({
-      type: 'open', id, opts: { ...opts, rate: opts.rate / n, connections: conns[k]!, requests: shareOf(opts.requests, k, n), seed: (opts.seed ?? 0) * n + k },
-    }), signal)
+    const answers = await askAll(
+      (k, id) => ({
+        type: 'open',
+        id,
+        opts: {
+          ...opts,
+          rate: opts.rate / n,
+          connections: conns[k]!,
+          requests: shareOf(opts.requests, k, n),
+          seed: (opts.seed ?? 0) * n + k,
+        },
+      }),
+      signal,
+    )
     return mergeOpenResults(answers.map((a) => (a as Extract<DriverAnswer, { type: 'open-result' }>).result))
   }
   const drive: Driver = async (urls, requests, connections, durationSeconds, signal) => {
     const n = children.length
     const conns = splitConnections(Math.max(connections, n), n)
     const shares: LoadRequest[][] = children.map((_, k) => shareOf(requests, k, n))
-    const answers = (await askAll((k, id) => ({ type: 'drive', id, urls, requests: shares[k]!, connections: conns[k]!, durationSeconds }), signal)) as Extract<DriverAnswer, { type: 'result' }>[]
+    const answers = (await askAll(
+      (k, id) => ({ type: 'drive', id, urls, requests: shares[k]!, connections: conns[k]!, durationSeconds }),
+      signal,
+    )) as Extract<DriverAnswer, { type: 'result' }>[]
     // Each driver's clients kept what the servers set: back into the pool, for the next window.
-    answers.forEach((a, k) => shares[k]!.forEach((r, i) => {
-      const cookie = a.cookies[i]
-      if (cookie === null || cookie === undefined) delete r.headers.cookie
-      else r.headers.cookie = cookie
-    }))
-    return mergeRaw(answers.map((a) => a.raw as never), urls, connections)
+    answers.forEach((a, k) =>
+      shares[k]!.forEach((r, i) => {
+        const cookie = a.cookies[i]
+        if (cookie === null || cookie === undefined) delete r.headers.cookie
+        else r.headers.cookie = cookie
+      }),
+    )
+    return mergeRaw(
+      answers.map((a) => a.raw as never),
+      urls,
+      connections,
+    )
   }
-  return { drive, open, stop: async () => { await Promise.all(children.map((c) => stopChild(c))) } }
+  return {
+    drive,
+    open,
+    stop: async () => {
+      await Promise.all(children.map((c) => stopChild(c)))
+    },
+  }
 }

@@ -31,7 +31,13 @@ export interface Balancer {
  * instance's name (HAProxy's `cookie NAME prefix`; the server never sees the prefix); a strategy
  * without a cookie is hashed on its Authorization header instead, so a bearer token keeps to one instance.
  */
-export function haproxyConfig(o: { host: string; port: number; backends: string[]; balance: Balance; stickyCookie: string | null }): string {
+export function haproxyConfig(o: {
+  host: string
+  port: number
+  backends: string[]
+  balance: Balance
+  stickyCookie: string | null
+}): string {
   const sticky = o.balance === 'sticky'
   const algorithm = o.balance === 'leastconn' ? 'leastconn' : sticky && o.stickyCookie === null ? 'hdr(authorization)' : 'roundrobin'
   return [
@@ -51,7 +57,9 @@ export function haproxyConfig(o: { host: string; port: number; backends: string[
     'backend instances',
     `  balance ${algorithm}`,
     ...(sticky && o.stickyCookie ? [`  cookie ${o.stickyCookie} prefix`] : []),
-    ...o.backends.map((b, i) => `  server i${i + 1} ${b.replace(/^https?:\/\//, '')}${sticky && o.stickyCookie ? ` cookie i${i + 1}` : ''}`),
+    ...o.backends.map(
+      (b, i) => `  server i${i + 1} ${b.replace(/^https?:\/\//, '')}${sticky && o.stickyCookie ? ` cookie i${i + 1}` : ''}`,
+    ),
     '',
   ].join('\n')
 }
@@ -59,13 +67,26 @@ export function haproxyConfig(o: { host: string; port: number; backends: string[
 function listening(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, host)
-    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
     s.once('error', () => resolve(false))
   })
 }
 
 /** Starts HAProxy in the foreground (on `cpus` when given) and waits until it accepts connections. */
-export async function startHaproxy(group: ProcessGroup, o: { backends: string[]; balance: Balance; stickyCookie: string | null; cpus: string | null; host?: string; wrap?: (argv: string[]) => string[] }): Promise<Balancer> {
+export async function startHaproxy(
+  group: ProcessGroup,
+  o: {
+    backends: string[]
+    balance: Balance
+    stickyCookie: string | null
+    cpus: string | null
+    host?: string
+    wrap?: (argv: string[]) => string[]
+  },
+): Promise<Balancer> {
   if (!haproxyInstalled()) throw new StoreUnavailableHereError(HAPROXY_MISSING)
   const host = o.host ?? '127.0.0.1'
   const port = await freePort()
@@ -76,7 +97,9 @@ export async function startHaproxy(group: ProcessGroup, o: { backends: string[];
   const argv = o.wrap ? o.wrap([command, ...args]) : [command, ...args]
   const child = group.track(spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }))
   let stderr = ''
-  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000)
+  })
   const stop = async () => {
     await stopChild(child)
     rmSync(dir, { recursive: true, force: true })

@@ -51,8 +51,10 @@ function ip(args: string[], allowFail = false): string {
 
 /** Why a topology cannot be built here, or null: it needs root and iproute2. */
 export function netnsUnavailable(): string | null {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'a network-namespace topology needs root (ip netns, veth, a bridge)'
-  if (spawnSync('ip', ['-V'], { stdio: 'ignore' }).status !== 0) return 'ip (iproute2) is not on PATH; install it (apt-get install iproute2, or npm run setup)'
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+    return 'a network-namespace topology needs root (ip netns, veth, a bridge)'
+  if (spawnSync('ip', ['-V'], { stdio: 'ignore' }).status !== 0)
+    return 'ip (iproute2) is not on PATH; install it (apt-get install iproute2, or npm run setup)'
   return null
 }
 
@@ -96,8 +98,14 @@ export function sweepStale(): string[] {
 
 /** Namespaces and bridges a process made, by its pid: what a test checks is gone. */
 export function leftBy(pid: number): string[] {
-  const ns = ip(['netns', 'list'], true).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`${NAME}${pid}-`))
-  const links = ip(['-o', 'link', 'show'], true).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith(`${NAME}${pid}`))
+  const ns = ip(['netns', 'list'], true)
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(`${NAME}${pid}-`))
+  const links = ip(['-o', 'link', 'show'], true)
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
+    .filter((n) => n.startsWith(`${NAME}${pid}`))
   return [...ns, ...links]
 }
 
@@ -131,8 +139,13 @@ export function createTopology(): Topology {
     for (const candidate of SUBNETS.slice(pid % 200)) {
       if (subnetsInUse().has(candidate)) continue
       ip(['addr', 'add', `${candidate}.1/24`, 'dev', bridge])
-      const holders = ip(['-o', '-4', 'addr', 'show'], true).split('\n').filter((l) => l.includes(`inet ${candidate}.`))
-      if (holders.length === 1) { subnet = candidate; break }
+      const holders = ip(['-o', '-4', 'addr', 'show'], true)
+        .split('\n')
+        .filter((l) => l.includes(`inet ${candidate}.`))
+      if (holders.length === 1) {
+        subnet = candidate
+        break
+      }
       ip(['addr', 'del', `${candidate}.1/24`, 'dev', bridge], true)
     }
     if (!subnet) throw new Error(`no free /24 left in ${NETNS_RANGE}`)

@@ -26,7 +26,12 @@ export function netnsPlacement(): Placement {
     balancer: () => host('lb'),
     store: () => host('store'),
     drivers: (n) => Array.from({ length: n }, (_, i) => host(`load${i + 1}`)),
-    record: () => ({ kind: 'netns', harness: topology.address, hosts: topology.hosts.map((h) => ({ name: h.name, address: h.address })), note: null }),
+    record: () => ({
+      kind: 'netns',
+      harness: topology.address,
+      hosts: topology.hosts.map((h) => ({ name: h.name, address: h.address })),
+      note: null,
+    }),
     destroy: () => topology.destroy(),
   }
 }

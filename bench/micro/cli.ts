@@ -15,16 +15,30 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const USAGE = 'usage: npm run bench:micro -- [--quick] [--out DIR] [--redis-url URL] [--postgres-url URL]'
 
 export function microTable(r: MicroResults): string {
-  const f = (v: number | null, d: number) => (v === null ? '-' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }))
-  return table(['task', 'group', 'ops/s', 'mean µs', 'p99 µs', 'CPU µs', 'samples'], r.tasks.map((t) => [
-    t.name, t.group, t.status === 'ok' ? f(t.opsPerSecond, 0) : t.status, f(t.meanUs, 3), f(t.p99Us, 3), f(t.cpuUs, 3), t.samples === null ? (t.reason ?? '') : String(t.samples),
-  ]))
+  const f = (v: number | null, d: number) =>
+    v === null ? '-' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+  return table(
+    ['task', 'group', 'ops/s', 'mean µs', 'p99 µs', 'CPU µs', 'samples'],
+    r.tasks.map((t) => [
+      t.name,
+      t.group,
+      t.status === 'ok' ? f(t.opsPerSecond, 0) : t.status,
+      f(t.meanUs, 3),
+      f(t.p99Us, 3),
+      f(t.cpuUs, 3),
+      t.samples === null ? (t.reason ?? '') : String(t.samples),
+    ]),
+  )
 }
 
 async function main(argv: string[]): Promise<number> {
   let values: { quick?: boolean; out?: string; 'redis-url'?: string; 'postgres-url'?: string }
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, 'postgres-url': { type: 'string' } } }))
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, 'postgres-url': { type: 'string' } },
+    }))
   } catch (err) {
     process.stderr.write(`authbench micro: ${(err as Error).message}\n${USAGE}\n`)
     return 2
@@ -43,7 +57,10 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof StoreUnavailableHereError)) throw err
     log(`Redis tasks skipped: ${err.message}`)
   }
-  let postgres: { url: string | null; stop(): Promise<void> } = { url: values['postgres-url'] ?? process.env.POSTGRES_URL ?? null, stop: async () => {} }
+  let postgres: { url: string | null; stop(): Promise<void> } = {
+    url: values['postgres-url'] ?? process.env.POSTGRES_URL ?? null,
+    stop: async () => {},
+  }
   if (!postgres.url) {
     try {
       const p = await startPostgres()
@@ -56,7 +73,13 @@ async function main(argv: string[]): Promise<number> {
   }
   let results: MicroResults
   try {
-    results = await runMicro({ quick: values.quick ?? false, redisUrl: redis.url, postgresUrl: postgres.url, log, signal: controller.signal })
+    results = await runMicro({
+      quick: values.quick ?? false,
+      redisUrl: redis.url,
+      postgresUrl: postgres.url,
+      log,
+      signal: controller.signal,
+    })
   } finally {
     await redis.stop()
     await postgres.stop()
@@ -68,7 +91,10 @@ async function main(argv: string[]): Promise<number> {
   return results.tasks.some((t) => t.status === 'failed') ? 1 : 0
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`authbench micro: ${(err as Error).stack ?? String(err)}\n`)
-  process.exit(1)
-})
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`authbench micro: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -15,10 +15,14 @@ function floorVerifier(alg: Alg, token: string, secret: Buffer | null, publicKey
   const input = Buffer.from(token.slice(0, dot))
   const sig = Buffer.from(token.slice(dot + 1), 'base64url')
   switch (alg) {
-    case 'HS256': return () => timingSafeEqual(createHmac('sha256', secret!).update(input).digest(), sig)
-    case 'RS256': return () => verify('sha256', input, publicKey!, sig)
-    case 'ES256': return () => verify('sha256', input, { key: publicKey!, dsaEncoding: 'ieee-p1363' }, sig)
-    case 'EdDSA': return () => verify(null, input, publicKey!, sig)
+    case 'HS256':
+      return () => timingSafeEqual(createHmac('sha256', secret!).update(input).digest(), sig)
+    case 'RS256':
+      return () => verify('sha256', input, publicKey!, sig)
+    case 'ES256':
+      return () => verify('sha256', input, { key: publicKey!, dsaEncoding: 'ieee-p1363' }, sig)
+    case 'EdDSA':
+      return () => verify(null, input, publicKey!, sig)
   }
 }
 
@@ -38,16 +42,35 @@ export async function jwtMicroTasks(): Promise<{ tasks: MicroTask[]; close(): Pr
       const engine = await engines[engineName]({ keys, clock: Date.now, systemClock: true })
       const token = await engine.sign(claims, 'at+jwt')
       if (alg === 'HS256') sampleToken = token
-      tasks.push({ id: `verify:${alg}:${engineName}`, name: `verify ${alg} ${engineName}`, group: 'jwt-verify', batch: 1, fn: () => engine.verify(token, 'at+jwt') })
-      tasks.push({ id: `sign:${alg}:${engineName}`, name: `sign ${alg} ${engineName}`, group: 'jwt-sign', batch: 1, fn: () => engine.sign(claims, 'at+jwt') })
+      tasks.push({
+        id: `verify:${alg}:${engineName}`,
+        name: `verify ${alg} ${engineName}`,
+        group: 'jwt-verify',
+        batch: 1,
+        fn: () => engine.verify(token, 'at+jwt'),
+      })
+      tasks.push({
+        id: `sign:${alg}:${engineName}`,
+        name: `sign ${alg} ${engineName}`,
+        group: 'jwt-sign',
+        batch: 1,
+        fn: () => engine.sign(claims, 'at+jwt'),
+      })
     }
     const token = `${b64({ alg, typ: 'at+jwt' })}.${b64(claims)}`
-    const signature = alg === 'HS256'
-      ? createHmac('sha256', keys.secret!).update(token).digest()
-      : sign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(token), { key: createPrivateKey(keys.privateKeyPem!), dsaEncoding: 'ieee-p1363' })
+    const signature =
+      alg === 'HS256'
+        ? createHmac('sha256', keys.secret!).update(token).digest()
+        : sign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(token), {
+            key: createPrivateKey(keys.privateKeyPem!),
+            dsaEncoding: 'ieee-p1363',
+          })
     const publicKey = keys.publicKeyPem ? createPublicKey(keys.publicKeyPem) : null
     tasks.push({
-      id: `floor:${alg}`, name: `verify ${alg} node:crypto (signature only)`, group: 'floor', batch: alg === 'HS256' ? 10 : 1,
+      id: `floor:${alg}`,
+      name: `verify ${alg} node:crypto (signature only)`,
+      group: 'floor',
+      batch: alg === 'HS256' ? 10 : 1,
       fn: repeat(alg === 'HS256' ? 10 : 1, floorVerifier(alg, `${token}.${signature.toString('base64url')}`, keys.secret, publicKey)),
     })
     if (alg === 'HS256') {
@@ -56,10 +79,22 @@ export async function jwtMicroTasks(): Promise<{ tasks: MicroTask[]; close(): Pr
       const raw = new Uint8Array(keys.secret!)
       const opts = { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', requiredClaims: [...REQUIRED_CLAIMS] }
       // The mistake users make: raw bytes make jose import the key on every call.
-      tasks.push({ id: 'jose-raw:HS256', name: 'verify HS256 jose, raw secret bytes per call', group: 'jose-key', batch: 1, fn: () => jwtVerify(hsToken, raw, opts) })
+      tasks.push({
+        id: 'jose-raw:HS256',
+        name: 'verify HS256 jose, raw secret bytes per call',
+        group: 'jose-key',
+        batch: 1,
+        fn: () => jwtVerify(hsToken, raw, opts),
+      })
     }
   }
   const bearer = `Bearer ${sampleToken}`
-  tasks.push({ id: 'parse:bearer', name: 'bearer header extraction', group: 'parsing', batch: 100, fn: repeat(100, () => readBearer(bearer)) })
+  tasks.push({
+    id: 'parse:bearer',
+    name: 'bearer header extraction',
+    group: 'parsing',
+    batch: 100,
+    fn: repeat(100, () => readBearer(bearer)),
+  })
   return { tasks, close: async () => {} }
 }

@@ -26,7 +26,12 @@ export async function runMicro(options: MicroOptions): Promise<MicroResults> {
   // Every task listens on the abort signal: that many listeners are expected, not a leak.
   if (options.signal) setMaxListeners(ctx.tasks.length + 10, options.signal)
   // One bench, tasks run one after another; each task's setup already happened in buildTasks.
-  const bench = new Bench({ time, warmupTime: Math.max(10, time / 5), iterations: 10, ...(options.signal ? { signal: options.signal } : {}) })
+  const bench = new Bench({
+    time,
+    warmupTime: Math.max(10, time / 5),
+    iterations: 10,
+    ...(options.signal ? { signal: options.signal } : {}),
+  })
   for (const task of ctx.tasks) bench.add(task.id, task.fn)
   try {
     for (const task of ctx.tasks) {
@@ -40,19 +45,40 @@ export async function runMicro(options: MicroOptions): Promise<MicroResults> {
       if (r.state === 'completed' || r.state === 'aborted-with-statistics') {
         const meanMs = r.latency.mean / task.batch
         results.push({
-          id: task.id, name: task.name, group: task.group, status: 'ok', reason: null,
-          opsPerSecond: 1000 / meanMs, meanUs: meanMs * 1000, p99Us: (r.latency.p99 * 1000) / task.batch,
-          cpuUs: (cpu.user + cpu.system) / (r.latency.samplesCount * task.batch), samples: r.latency.samplesCount,
+          id: task.id,
+          name: task.name,
+          group: task.group,
+          status: 'ok',
+          reason: null,
+          opsPerSecond: 1000 / meanMs,
+          meanUs: meanMs * 1000,
+          p99Us: (r.latency.p99 * 1000) / task.batch,
+          cpuUs: (cpu.user + cpu.system) / (r.latency.samplesCount * task.batch),
+          samples: r.latency.samplesCount,
         })
       } else {
         const reason = r.state === 'errored' ? r.error.message : `tinybench state ${r.state}`
-        results.push({ id: task.id, name: task.name, group: task.group, status: 'failed', reason, opsPerSecond: null, meanUs: null, p99Us: null, cpuUs: null, samples: null })
+        results.push({
+          id: task.id,
+          name: task.name,
+          group: task.group,
+          status: 'failed',
+          reason,
+          opsPerSecond: null,
+          meanUs: null,
+          p99Us: null,
+          cpuUs: null,
+          samples: null,
+        })
       }
-      options.log?.(`${task.name.padEnd(62)} ${results.at(-1)!.meanUs?.toFixed(3).padStart(10) ?? 'failed'} µs, ${results.at(-1)!.cpuUs?.toFixed(3) ?? '-'} µs CPU`)
+      options.log?.(
+        `${task.name.padEnd(62)} ${results.at(-1)!.meanUs?.toFixed(3).padStart(10) ?? 'failed'} µs, ${results.at(-1)!.cpuUs?.toFixed(3) ?? '-'} µs CPU`,
+      )
     }
   } finally {
     await ctx.close()
   }
-  for (const s of ctx.skipped) results.push({ ...s, status: 'skipped', opsPerSecond: null, meanUs: null, p99Us: null, cpuUs: null, samples: null })
+  for (const s of ctx.skipped)
+    results.push({ ...s, status: 'skipped', opsPerSecond: null, meanUs: null, p99Us: null, cpuUs: null, samples: null })
   return { environment: describeEnvironment(), quick: options.quick, startedAt, tasks: results }
 }

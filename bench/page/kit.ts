@@ -29,9 +29,10 @@ export interface Line {
 }
 
 /** Each strategy's own colour, from its descriptor, consistent across every chart. */
-export const STRATEGY_COLOR = Object.fromEntries(
-  Object.values(strategyDescriptors).map((d) => [d.kind, d.colors[0]!]),
-) as Record<StrategyKind, string>
+export const STRATEGY_COLOR = Object.fromEntries(Object.values(strategyDescriptors).map((d) => [d.kind, d.colors[0]!])) as Record<
+  StrategyKind,
+  string
+>
 
 /** One shade of its strategy's hue per cell, in order. */
 export function cellColors(cells: CellResult[]): string[] {
@@ -45,8 +46,11 @@ export function cellColors(cells: CellResult[]): string[] {
 }
 
 /** JSON safe to inline in a <script> element. */
-export const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
-
+export const inlineJson = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
 
 export const CSS = `
 :root { --fg: #1d2327; --muted: #5f6b73; --line: #d8dee2; --bg: #fff; --soft: #f5f7f8; }
@@ -77,7 +81,10 @@ export function chartJsSource(): string {
 }
 
 /** The charts' data, Chart.js itself and the loop that draws each chart into its canvas: inlined, so the page needs no network. */
-export const chartScripts = (charts: ChartSpec[], chartJsSource: string) => `<script type="application/json" id="authbench-charts">${inlineJson(charts.map((c) => ({ id: c.id, config: c.config })))}</script>
+export const chartScripts = (
+  charts: ChartSpec[],
+  chartJsSource: string,
+) => `<script type="application/json" id="authbench-charts">${inlineJson(charts.map((c) => ({ id: c.id, config: c.config })))}</script>
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
 <script>
 for (const spec of JSON.parse(document.getElementById('authbench-charts').textContent)) {

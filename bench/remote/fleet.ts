@@ -26,7 +26,9 @@ export function readFleet(file: string): Fleet {
   }
   const parsed = fleetSchema.safeParse(raw)
   if (!parsed.success) {
-    throw new TargetError(`${file}: invalid fleet file\n${parsed.error.issues.map((i) => `  ${file}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`)
+    throw new TargetError(
+      `${file}: invalid fleet file\n${parsed.error.issues.map((i) => `  ${file}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`,
+    )
   }
   return parsed.data
 }
@@ -41,7 +43,10 @@ export function wantedInfo(plan: CellPlan): Record<string, string> {
   return want
 }
 
-const describe = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')
+const describe = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')
 
 /**
  * Connects to every target (each must answer and export the metrics the harness reads) and gives
@@ -51,19 +56,30 @@ const describe = (labels: Record<string, string>) => Object.entries(labels).map(
  */
 export async function matchTargets(fleet: Fleet, plans: CellPlan[]): Promise<Map<string, RemoteInstance[]>> {
   const problems: string[] = []
-  const instances = (await Promise.all(fleet.instances.map((t) => remoteInstance(t.url, t.metricsUrl).catch((err: Error) => {
-    problems.push(err.message)
-    return null
-  })))).filter((i): i is RemoteInstance => i !== null)
+  const instances = (
+    await Promise.all(
+      fleet.instances.map((t) =>
+        remoteInstance(t.url, t.metricsUrl).catch((err: Error) => {
+          problems.push(err.message)
+          return null
+        }),
+      ),
+    )
+  ).filter((i): i is RemoteInstance => i !== null)
   if (problems.length) throw new TargetError(`targets not usable:\n  ${problems.join('\n  ')}`)
   const byCell = new Map<string, RemoteInstance[]>()
   const used = new Set<RemoteInstance>()
   for (const plan of plans) {
     const want = wantedInfo(plan)
     const match = instances.filter((i) => Object.entries(want).every(([k, v]) => i.info[k] === v))
-    if (plan.storeRttMs) problems.push(`${plan.id}: storeRttMs ${plan.storeRttMs} needs a delay proxy between servers and store that the harness starts; remote mode starts nothing`)
+    if (plan.storeRttMs)
+      problems.push(
+        `${plan.id}: storeRttMs ${plan.storeRttMs} needs a delay proxy between servers and store that the harness starts; remote mode starts nothing`,
+      )
     if (match.length !== plan.instances) {
-      problems.push(`${plan.id}: needs ${plan.instances} instance(s) running ${describe(want)}; the targets have ${match.length}${match.length ? ` (${match.map((i) => i.url).join(', ')})` : ''}`)
+      problems.push(
+        `${plan.id}: needs ${plan.instances} instance(s) running ${describe(want)}; the targets have ${match.length}${match.length ? ` (${match.map((i) => i.url).join(', ')})` : ''}`,
+      )
       continue
     }
     match.forEach((i) => used.add(i))

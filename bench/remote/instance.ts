@@ -7,8 +7,12 @@ import { families, parsePrometheusText, total, type Sample } from './prometheus-
 
 /** The metric families the harness reads from `/metrics`; a target lacking one is named before any load. */
 const REQUIRED_METRICS = [
-  'authbench_info', 'authbench_requests_total', 'authbench_store_operations_total',
-  'authbench_request_duration_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes',
+  'authbench_info',
+  'authbench_requests_total',
+  'authbench_store_operations_total',
+  'authbench_request_duration_seconds',
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
 ] as const
 
 export interface RemoteInstance {
@@ -69,12 +73,18 @@ export function snapshotOf(samples: Sample[], since: number[]): { snapshot: Stat
     buckets,
     snapshot: {
       requests: total(samples, 'authbench_requests_total'),
-      reads: op('read'), writes: op('write'), deletes: op('delete'),
+      reads: op('read'),
+      writes: op('write'),
+      deletes: op('delete'),
       cpuUs: Math.round(total(samples, 'process_cpu_seconds_total') * 1e6),
       rssBytes: total(samples, 'process_resident_memory_bytes'),
       requestTimeUs: {
-        count: h.totalCount, p50: h.getValueAtPercentile(50), p90: h.getValueAtPercentile(90),
-        p99: h.getValueAtPercentile(99), max: h.maxValue, mean: h.totalCount === 0 ? 0 : h.mean,
+        count: h.totalCount,
+        p50: h.getValueAtPercentile(50),
+        p90: h.getValueAtPercentile(90),
+        p99: h.getValueAtPercentile(99),
+        max: h.maxValue,
+        mean: h.totalCount === 0 ? 0 : h.mean,
       },
       requestTimeHistogram: hdr.encodeIntoCompressedBase64(h),
       sqlTrace: null,
@@ -88,7 +98,8 @@ export async function remoteInstance(url: string, metricsUrl: string): Promise<R
   const declared = families(text)
   const samples = parsePrometheusText(text)
   const missing = REQUIRED_METRICS.filter((m) => !declared.has(m))
-  if (missing.length) throw new TargetError(`${metricsUrl} lacks ${missing.join(', ')} (is it an authbench server started with --metrics-port?)`)
+  if (missing.length)
+    throw new TargetError(`${metricsUrl} lacks ${missing.join(', ')} (is it an authbench server started with --metrics-port?)`)
   try {
     const res = await fetch(`${url}/me`, { signal: AbortSignal.timeout(5000) })
     await res.arrayBuffer()
@@ -98,7 +109,9 @@ export async function remoteInstance(url: string, metricsUrl: string): Promise<R
   const info = samples.find((s) => s.name === 'authbench_info')?.labels ?? {}
   let since = snapshotOf(samples, []).buckets
   return {
-    url, metricsUrl, info,
+    url,
+    metricsUrl,
+    info,
     async stats(reset) {
       const { snapshot, buckets } = snapshotOf(await scrape(metricsUrl), since)
       if (reset) since = buckets

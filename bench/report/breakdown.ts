@@ -30,7 +30,8 @@ export const LARGE_REMAINDER_SHARE = 0.5
 export const LARGE_REMAINDER_MIN_US = 5
 
 function partsFor(c: CellResult): { label: string; task: string }[] | string {
-  if (c.workload === 'POST /login') return 'no breakdown for POST /login: the password hash dominates and store writes are not micro-benchmarked'
+  if (c.workload === 'POST /login')
+    return 'no breakdown for POST /login: the password hash dominates and store writes are not micro-benchmarked'
   return descriptorOf(c).breakdown(c)
 }
 
@@ -43,17 +44,35 @@ export function costBreakdown(results: ResultsFile): CellBreakdown[] {
   if (!micro) return []
   const byId = new Map<string, MicroTaskResult>(micro.tasks.map((t) => [t.id, t]))
   const base = results.cells.find((c) => c.id === results.scenario.baseline)
-  const baseUs = base?.status === 'ok' ? base.summary?.cpuUsPerRequest.median ?? null : null
+  const baseUs = base?.status === 'ok' ? (base.summary?.cpuUsPerRequest.median ?? null) : null
   const out: CellBreakdown[] = []
   for (const c of results.cells) {
     if (c.status !== 'ok' || !c.summary) continue
     const measuredUs = c.summary.cpuUsPerRequest.median
-    const empty = { id: c.id, measuredUs, overheadUs: null, parts: [], explainedUs: 0, remainderUs: 0, remainderShareOfOverhead: null, large: false }
+    const empty = {
+      id: c.id,
+      measuredUs,
+      overheadUs: null,
+      parts: [],
+      explainedUs: 0,
+      remainderUs: 0,
+      remainderShareOfOverhead: null,
+      large: false,
+    }
     const wanted = partsFor(c)
-    if (typeof wanted === 'string') { out.push({ ...empty, missing: wanted }); continue }
-    if (baseUs === null) { out.push({ ...empty, missing: 'the baseline cell has no figures' }); continue }
+    if (typeof wanted === 'string') {
+      out.push({ ...empty, missing: wanted })
+      continue
+    }
+    if (baseUs === null) {
+      out.push({ ...empty, missing: 'the baseline cell has no figures' })
+      continue
+    }
     const missingTasks = wanted.filter((w) => byId.get(w.task)?.status !== 'ok').map((w) => w.task)
-    if (missingTasks.length) { out.push({ ...empty, missing: `micro-benchmark missing or skipped: ${missingTasks.join(', ')}` }); continue }
+    if (missingTasks.length) {
+      out.push({ ...empty, missing: `micro-benchmark missing or skipped: ${missingTasks.join(', ')}` })
+      continue
+    }
     const parts: CostPart[] = [
       { label: `framework baseline (${base!.id})`, task: null, us: baseUs },
       // CPU per operation, not wall time: jose and Redis wait on other threads or processes.
@@ -61,12 +80,25 @@ export function costBreakdown(results: ResultsFile): CellBreakdown[] {
     ]
     const explainedUs = parts.reduce((n, p) => n + p.us, 0)
     const overheadUs = c.summary.overheadUs?.median ?? null
-    if (overheadUs === null) { out.push({ ...empty, missing: 'no round of this cell was bracketed by valid baseline windows' }); continue }
+    if (overheadUs === null) {
+      out.push({ ...empty, missing: 'no round of this cell was bracketed by valid baseline windows' })
+      continue
+    }
     const remainderUs = overheadUs - (explainedUs - baseUs)
     const share = c.id === base!.id || overheadUs <= 0 ? null : remainderUs / overheadUs
     out.push({
-      id: c.id, measuredUs, overheadUs, parts, explainedUs, remainderUs, remainderShareOfOverhead: share,
-      large: share !== null && share > LARGE_REMAINDER_SHARE && remainderUs > LARGE_REMAINDER_MIN_US && remainderUs > (overheadUs - (c.summary.overheadUs?.ci95[0] ?? overheadUs)),
+      id: c.id,
+      measuredUs,
+      overheadUs,
+      parts,
+      explainedUs,
+      remainderUs,
+      remainderShareOfOverhead: share,
+      large:
+        share !== null &&
+        share > LARGE_REMAINDER_SHARE &&
+        remainderUs > LARGE_REMAINDER_MIN_US &&
+        remainderUs > overheadUs - (c.summary.overheadUs?.ci95[0] ?? overheadUs),
       missing: null,
     })
   }

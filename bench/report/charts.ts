@@ -10,16 +10,21 @@ const STORE_COLOR = '#8e44ad'
 
 /** `blue: sessions, orange: JWTs`, for the strategies among `cells` that authenticate. */
 function colourKey(cells: CellResult[]): string {
-  return [...new Set(cells.map((c) => c.strategy))].map((k) => strategyDescriptors[k])
-    .filter((d) => d.state !== 'none').map((d) => `${d.colorName}: ${d.label.family}`).join(', ')
+  return [...new Set(cells.map((c) => c.strategy))]
+    .map((k) => strategyDescriptors[k])
+    .filter((d) => d.state !== 'none')
+    .map((d) => `${d.colorName}: ${d.label.family}`)
+    .join(', ')
 }
 
 /** The cells whose request awaits something outside its own turn of the event loop, and what. */
 function waiting(cells: CellResult[]): string {
-  return cells.flatMap((c) => {
-    const what = [c.store ? storeProvisioners[c.store].awaits : null, descriptorOf(c).awaits?.(c) ?? null].filter(Boolean)
-    return what.length ? [`${c.id} on ${what.join(' and ')}`] : []
-  }).join(', ')
+  return cells
+    .flatMap((c) => {
+      const what = [c.store ? storeProvisioners[c.store].awaits : null, descriptorOf(c).awaits?.(c) ?? null].filter(Boolean)
+      return what.length ? [`${c.id} on ${what.join(' and ')}`] : []
+    })
+    .join(', ')
 }
 
 /** What the dark store segment is, and what it shares its CPU with on this machine. */
@@ -40,7 +45,10 @@ const baseOptions = (yTitle: string, extra: Record<string, unknown> = {}) => ({
   responsive: true,
   maintainAspectRatio: false,
   plugins: { legend: { display: true, position: 'bottom' } },
-  scales: { x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { beginAtZero: true, title: { display: true, text: yTitle } } },
+  scales: {
+    x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } },
+    y: { beginAtZero: true, title: { display: true, text: yTitle } },
+  },
   ...extra,
 })
 
@@ -51,8 +59,18 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000
 /** The interval's coverage as it is for these cells: it depends on how many windows each has (the baseline has one per bracket). */
 function windowCoverage(cells: CellResult[], baseline: string): string {
   const groups = new Map<number, string[]>()
-  for (const c of cells) groups.set(c.rounds.length, [...(groups.get(c.rounds.length) ?? []), c.id === baseline ? `${c.id} (the baseline: every bracketing window)` : c.id])
-  return [...groups].sort((a, b) => a[0] - b[0]).map(([n, ids]) => `${n === 1 ? '1 window (no interval)' : `${n} windows, coverage ${percent(medianIntervalCoverage(n))}`}: ${ids.length > 3 ? `${ids.length} cells` : ids.join(', ')}`).join('; ')
+  for (const c of cells)
+    groups.set(c.rounds.length, [
+      ...(groups.get(c.rounds.length) ?? []),
+      c.id === baseline ? `${c.id} (the baseline: every bracketing window)` : c.id,
+    ])
+  return [...groups]
+    .sort((a, b) => a[0] - b[0])
+    .map(
+      ([n, ids]) =>
+        `${n === 1 ? '1 window (no interval)' : `${n} windows, coverage ${percent(medianIntervalCoverage(n))}`}: ${ids.length > 3 ? `${ids.length} cells` : ids.join(', ')}`,
+    )
+    .join('; ')
 }
 
 /** What every chart of a closed-loop run draws from: the cells shown, their labels and colours, the baseline. */
@@ -77,7 +95,13 @@ function rpsChart({ results, cells, labels, colors }: ChartContext): ChartSpec {
         labels,
         datasets: [
           { label: 'median req/s', data: cells.map((c) => Math.round(s(c).rps.median)), backgroundColor: colors },
-          { label: 'interval', data: cells.map((c) => s(c).rps.ci95.map(Math.round)), backgroundColor: 'rgba(0,0,0,0.35)', barPercentage: 0.15, grouped: false },
+          {
+            label: 'interval',
+            data: cells.map((c) => s(c).rps.ci95.map(Math.round)),
+            backgroundColor: 'rgba(0,0,0,0.35)',
+            barPercentage: 0.15,
+            grouped: false,
+          },
         ],
       },
       options: baseOptions('requests/s'),
@@ -89,26 +113,58 @@ function cpuChart({ results, cells, labels, colors, baseline, baseCpu }: ChartCo
   return {
     id: 'cpu',
     title: 'CPU per request: servers and store',
-    caption: `${baseCpu === null
-      ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
-      : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus each cell's overhead over it (${colourKey(cells)}): per round, the cell's CPU per request less the two baseline windows around it, median over rounds; the same figure as in the findings and the breakdown. The raw medians are in the table below; on a noisy host they mix fast and slow periods.`}${storeNote(results, cells)}`,
+    caption: `${
+      baseCpu === null
+        ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
+        : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus each cell's overhead over it (${colourKey(cells)}): per round, the cell's CPU per request less the two baseline windows around it, median over rounds; the same figure as in the findings and the breakdown. The raw medians are in the table below; on a noisy host they mix fast and slow periods.`
+    }${storeNote(results, cells)}`,
     config: {
       type: 'bar',
       data: {
         labels,
         datasets: [
           ...(baseCpu === null
-            ? [{ label: 'server CPU µs/request', data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)), backgroundColor: colors, stack: 'cpu' }]
+            ? [
+                {
+                  label: 'server CPU µs/request',
+                  data: cells.map((c) => r1(s(c).cpuUsPerRequest.median)),
+                  backgroundColor: colors,
+                  stack: 'cpu',
+                },
+              ]
             : [
-                { label: `baseline (${baseline!.id})`, data: cells.map((c) => r1(baseCpu + Math.min(0, s(c).overheadUs?.median ?? 0))), backgroundColor: '#bdc3c7', stack: 'cpu' },
-                { label: 'auth overhead', data: cells.map((c) => r1(Math.max(0, s(c).overheadUs?.median ?? 0))), backgroundColor: colors, stack: 'cpu' },
+                {
+                  label: `baseline (${baseline!.id})`,
+                  data: cells.map((c) => r1(baseCpu + Math.min(0, s(c).overheadUs?.median ?? 0))),
+                  backgroundColor: '#bdc3c7',
+                  stack: 'cpu',
+                },
+                {
+                  label: 'auth overhead',
+                  data: cells.map((c) => r1(Math.max(0, s(c).overheadUs?.median ?? 0))),
+                  backgroundColor: colors,
+                  stack: 'cpu',
+                },
               ]),
           ...(cells.some((c) => s(c).storeCpuUsPerRequest)
-            ? [{ label: 'store process', data: cells.map((c) => (s(c).storeCpuUsPerRequest ? r1(s(c).storeCpuUsPerRequest!.median) : 0)), backgroundColor: STORE_COLOR, stack: 'cpu' }]
+            ? [
+                {
+                  label: 'store process',
+                  data: cells.map((c) => (s(c).storeCpuUsPerRequest ? r1(s(c).storeCpuUsPerRequest!.median) : 0)),
+                  backgroundColor: STORE_COLOR,
+                  stack: 'cpu',
+                },
+              ]
             : []),
         ],
       },
-      options: baseOptions('CPU µs per request', { plugins: { legend: { display: false } }, scales: { x: { stacked: true, ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'CPU µs per request' } } } }),
+      options: baseOptions('CPU µs per request', {
+        plugins: { legend: { display: false } },
+        scales: {
+          x: { stacked: true, ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } },
+          y: { stacked: true, beginAtZero: true, title: { display: true, text: 'CPU µs per request' } },
+        },
+      }),
     },
   }
 }
@@ -117,7 +173,8 @@ function storeOpsChart({ cells, labels }: ChartContext): ChartSpec {
   return {
     id: 'store-ops',
     title: 'Store operations per request',
-    caption: 'Counted store reads, writes and deletes per request in the measured windows (users table included); verified against the contract before the cell is reported.',
+    caption:
+      'Counted store reads, writes and deletes per request in the measured windows (users table included); verified against the contract before the cell is reported.',
     config: {
       type: 'bar',
       data: {
@@ -143,10 +200,17 @@ function serverTimeChart({ results, cells, labels }: ChartContext): ChartSpec {
       data: {
         labels,
         datasets: (['p50', 'p90', 'p99', 'max'] as const).map((p, i) => ({
-          label: p, data: cells.map((c) => s(c).serverTimeUs[p]), backgroundColor: ['#a3c4dc', '#5b9bd5', '#2e75b6', '#1f4e79'][i],
+          label: p,
+          data: cells.map((c) => s(c).serverTimeUs[p]),
+          backgroundColor: ['#a3c4dc', '#5b9bd5', '#2e75b6', '#1f4e79'][i],
         })),
       },
-      options: baseOptions('µs', { scales: { x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { type: 'logarithmic', title: { display: true, text: 'µs (log scale)' } } } }),
+      options: baseOptions('µs', {
+        scales: {
+          x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } },
+          y: { type: 'logarithmic', title: { display: true, text: 'µs (log scale)' } },
+        },
+      }),
     },
   }
 }
@@ -155,10 +219,16 @@ function bytesChart({ cells, labels, colors }: ChartContext): ChartSpec {
   return {
     id: 'bytes',
     title: 'Request bytes on the wire',
-    caption: 'Bytes of one request as sent (request line, headers, body): the credential is the difference, an opaque cookie against a signed token.',
+    caption:
+      'Bytes of one request as sent (request line, headers, body): the credential is the difference, an opaque cookie against a signed token.',
     config: {
       type: 'bar',
-      data: { labels, datasets: [{ label: 'bytes per request', data: cells.map((c) => Math.round(s(c).bytesPerRequest.request)), backgroundColor: colors }] },
+      data: {
+        labels,
+        datasets: [
+          { label: 'bytes per request', data: cells.map((c) => Math.round(s(c).bytesPerRequest.request)), backgroundColor: colors },
+        ],
+      },
       options: baseOptions('bytes'),
     },
   }
@@ -168,14 +238,23 @@ function ratiosChart({ results, cells, labels }: ChartContext): ChartSpec {
   return {
     id: 'ratios',
     title: `Ratios to the baseline (${results.scenario.baseline})`,
-    caption: 'Each window\'s ratio to the mean of the two baseline windows around it (its bracket), then the median over rounds: throughput (higher is better) and CPU per request (lower is better).',
+    caption:
+      "Each window's ratio to the mean of the two baseline windows around it (its bracket), then the median over rounds: throughput (higher is better) and CPU per request (lower is better).",
     config: {
       type: 'bar',
       data: {
         labels,
         datasets: [
-          { label: 'req/s ratio', data: cells.map((c) => (s(c).ratioToBaseline.rps === null ? null : r3(s(c).ratioToBaseline.rps!))), backgroundColor: '#16a085' },
-          { label: 'CPU/request ratio', data: cells.map((c) => (s(c).ratioToBaseline.cpu === null ? null : r3(s(c).ratioToBaseline.cpu!))), backgroundColor: '#d35400' },
+          {
+            label: 'req/s ratio',
+            data: cells.map((c) => (s(c).ratioToBaseline.rps === null ? null : r3(s(c).ratioToBaseline.rps!))),
+            backgroundColor: '#16a085',
+          },
+          {
+            label: 'CPU/request ratio',
+            data: cells.map((c) => (s(c).ratioToBaseline.cpu === null ? null : r3(s(c).ratioToBaseline.cpu!))),
+            backgroundColor: '#d35400',
+          },
         ],
       },
       options: baseOptions('x baseline'),
@@ -189,7 +268,11 @@ export function closedCharts(results: ResultsFile): ChartSpec[] {
   if (cells.length === 0) return []
   const baseline = results.cells.find((c) => c.id === results.scenario.baseline)
   const ctx: ChartContext = {
-    results, cells, labels: cells.map((c) => c.id), colors: cellColors(cells), baseline,
+    results,
+    cells,
+    labels: cells.map((c) => c.id),
+    colors: cellColors(cells),
+    baseline,
     baseCpu: baseline?.status === 'ok' && baseline.summary ? baseline.summary.cpuUsPerRequest.median : null,
   }
   return [rpsChart, cpuChart, storeOpsChart, serverTimeChart, bytesChart, ratiosChart].map((chart) => chart(ctx))
@@ -205,7 +288,12 @@ export function latencyCurve(results: ResultsFile): ChartSpec | null {
     return (['p50', 'p99'] as const).map((p) => ({
       label: `${c.id} ${p}`,
       data: points.map((o) => ({ x: Math.round(o.rate), y: o.latencyUs[p] })),
-      borderColor: colors[i], backgroundColor: colors[i], borderDash: p === 'p50' ? [4, 4] : [], showLine: true, fill: false, pointRadius: 3,
+      borderColor: colors[i],
+      backgroundColor: colors[i],
+      borderDash: p === 'p50' ? [4, 4] : [],
+      showLine: true,
+      fill: false,
+      pointRadius: 3,
     }))
   })
   return {
@@ -216,9 +304,14 @@ export function latencyCurve(results: ResultsFile): ChartSpec | null {
       type: 'line',
       data: { datasets },
       options: {
-        animation: false, responsive: true, maintainAspectRatio: false,
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
         plugins: { legend: { display: true, position: 'bottom' } },
-        scales: { x: { type: 'linear', title: { display: true, text: 'offered requests/s' } }, y: { type: 'logarithmic', title: { display: true, text: 'latency µs (log scale)' } } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'offered requests/s' } },
+          y: { type: 'logarithmic', title: { display: true, text: 'latency µs (log scale)' } },
+        },
       },
     },
   }

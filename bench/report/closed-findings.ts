@@ -2,7 +2,20 @@
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { times, us } from '../format.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { describePair, EQUIVALENCE, label, list, MIN_ROUNDS_FOR_FINDING, okCells, pairedRatio, scopeOf, WHERE, type Finding, type PairedRatio, type Scope } from './finding.ts'
+import {
+  describePair,
+  EQUIVALENCE,
+  label,
+  list,
+  MIN_ROUNDS_FOR_FINDING,
+  okCells,
+  pairedRatio,
+  scopeOf,
+  WHERE,
+  type Finding,
+  type PairedRatio,
+  type Scope,
+} from './finding.ts'
 import { factFindings } from './facts.ts'
 
 export function closedLoopFindings(results: ResultsFile): Finding[] {
@@ -16,8 +29,13 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
   const overhead = (c: CellResult) => c.summary!.overheadUs?.median ?? null
   const store = (c: CellResult) => c.summary!.storeCpuUsPerRequest?.median ?? null
   const figuresOf = (a: CellResult, b: CellResult, p: PairedRatio) => ({
-    [`${a.id}.cpuUs`]: cpu(a), [`${b.id}.cpuUs`]: cpu(b), [`${a.id}.overheadUs`]: overhead(a), [`${b.id}.overheadUs`]: overhead(b),
-    [`${a.id}.storeCpuUs`]: store(a), [`${b.id}.storeCpuUs`]: store(b), rounds: p.rounds,
+    [`${a.id}.cpuUs`]: cpu(a),
+    [`${b.id}.cpuUs`]: cpu(b),
+    [`${a.id}.overheadUs`]: overhead(a),
+    [`${b.id}.overheadUs`]: overhead(b),
+    [`${a.id}.storeCpuUs`]: store(a),
+    [`${b.id}.storeCpuUs`]: store(b),
+    rounds: p.rounds,
   })
   const detailOf = (a: CellResult, b: CellResult, p: PairedRatio) => {
     const o = (c: CellResult) => (overhead(c) === null ? 'n/a' : us(overhead(c)!))
@@ -25,9 +43,17 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
     return `${describePair(p)}; servers' medians ${a.id} ${us(cpu(a))}${st(a)}, ${b.id} ${us(cpu(b))}${st(b)}${base ? `; overhead over ${base.id} (against the baseline windows around each window): ${o(a)} vs ${o(b)}` : ''}`
   }
   const compared = (kind: string, a: CellResult, b: CellResult, p: PairedRatio, sentence: string, scope: Scope): Finding => ({
-    id: `${kind}-${a.id}-vs-${b.id}`, kind, sentence, cells: [a.id, b.id], figures: figuresOf(a, b, p), detail: detailOf(a, b, p),
-    ratio: p.median, interval: p.interval, coverage: p.coverage,
-    verdict: p.verdict === 'higher' || p.verdict === 'lower' ? 'ahead' : 'indistinguishable', scope,
+    id: `${kind}-${a.id}-vs-${b.id}`,
+    kind,
+    sentence,
+    cells: [a.id, b.id],
+    figures: figuresOf(a, b, p),
+    detail: detailOf(a, b, p),
+    ratio: p.median,
+    interval: p.interval,
+    coverage: p.coverage,
+    verdict: p.verdict === 'higher' || p.verdict === 'lower' ? 'ahead' : 'indistinguishable',
+    scope,
   })
 
   // Each token or sealed cookie against each server-side session, the store process's CPU counted on the session's side.
@@ -37,10 +63,11 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
       if (!p) continue
       const scope = scopeOf(s, 'closed')
       const where = `${label(s)} (${WHERE[scope.store]})`
-      const withStore = store(s) === null ? '' : ', the store process\'s CPU counted'
-      const sentence = p.verdict === 'higher' || p.verdict === 'lower'
-        ? `On ${s.workload}, ${label(j)} cost ${times(p.median)} the CPU per request of ${where}${withStore}: ${p.verdict === 'higher' ? 'the session was cheaper' : 'the token was cheaper'} in this run (closed loop at saturation, one instance).`
-        : `On ${s.workload}, ${label(j)} and ${where} are not distinguishable in this run (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}${p.rounds < MIN_ROUNDS_FOR_FINDING ? `, ${p.rounds} round${p.rounds === 1 ? '' : 's'}` : ''}).`
+      const withStore = store(s) === null ? '' : ", the store process's CPU counted"
+      const sentence =
+        p.verdict === 'higher' || p.verdict === 'lower'
+          ? `On ${s.workload}, ${label(j)} cost ${times(p.median)} the CPU per request of ${where}${withStore}: ${p.verdict === 'higher' ? 'the session was cheaper' : 'the token was cheaper'} in this run (closed loop at saturation, one instance).`
+          : `On ${s.workload}, ${label(j)} and ${where} are not distinguishable in this run (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}${p.rounds < MIN_ROUNDS_FOR_FINDING ? `, ${p.rounds} round${p.rounds === 1 ? '' : 's'}` : ''}).`
       out.push(compared('cpu', j, s, p, sentence, scope))
     }
   }
@@ -48,7 +75,10 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
   const auth = single.filter((c) => descriptorOf(c).state !== 'none')
   if (auth.length >= 3) {
     const byRatio = [...auth].sort((a, b) => (a.summary!.ratioToBaseline.cpu ?? cpu(a)) - (b.summary!.ratioToBaseline.cpu ?? cpu(b)))
-    for (const [end, word] of [[byRatio[0]!, 'cheapest'], [byRatio[byRatio.length - 1]!, 'most expensive']] as const) {
+    for (const [end, word] of [
+      [byRatio[0]!, 'cheapest'],
+      [byRatio[byRatio.length - 1]!, 'most expensive'],
+    ] as const) {
       const others = auth.filter((c) => c !== end)
       const pairs = others.map((o) => ({ o, p: pairedRatio(o, end) }))
       const unclear = pairs.filter(({ p }) => !p || (word === 'cheapest' ? p.verdict !== 'higher' : p.verdict !== 'lower'))
@@ -57,17 +87,27 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
       if (!nearest) continue
       const p = nearest.p!
       out.push({
-        id: `rank-${word === 'cheapest' ? 'cheapest' : 'dearest'}`, kind: 'cpu-ranking', cells: [end.id, ...others.map((o) => o.id)],
-        sentence: unclear.length === 0
-          ? `On ${end.workload}, the ${word} authentication by servers' CPU per request was ${label(end)}: every other cell's paired interval lies ${word === 'cheapest' ? 'above' : 'below'} it by more than ${EQUIVALENCE * 100}% (nearest: ${label(nearest.o)}, ${times(p.median)}).`
-          : `On ${end.workload}, no single ${word} authentication: ${label(end)} has the ${word === 'cheapest' ? 'lowest' : 'highest'} median, but ${list(unclear.map((u) => label(u.o)))} ${unclear.length === 1 ? 'is' : 'are'} not distinguishable from it in this run.`,
+        id: `rank-${word === 'cheapest' ? 'cheapest' : 'dearest'}`,
+        kind: 'cpu-ranking',
+        cells: [end.id, ...others.map((o) => o.id)],
+        sentence:
+          unclear.length === 0
+            ? `On ${end.workload}, the ${word} authentication by servers' CPU per request was ${label(end)}: every other cell's paired interval lies ${word === 'cheapest' ? 'above' : 'below'} it by more than ${EQUIVALENCE * 100}% (nearest: ${label(nearest.o)}, ${times(p.median)}).`
+            : `On ${end.workload}, no single ${word} authentication: ${label(end)} has the ${word === 'cheapest' ? 'lowest' : 'highest'} median, but ${list(unclear.map((u) => label(u.o)))} ${unclear.length === 1 ? 'is' : 'are'} not distinguishable from it in this run.`,
         figures: Object.fromEntries(pairs.map(({ o, p: q }) => [`${o.id}/${end.id}`, q ? q.median : null])),
-        detail: pairs.map(({ o, p: q }) => `${o.id}: ${q ? `${times(q.median)} (${times(q.interval[0])}–${times(q.interval[1])})` : 'no paired rounds'}`).join('; '),
-        ratio: p.median, interval: p.interval, coverage: p.coverage, verdict: unclear.length === 0 ? 'ahead' : 'indistinguishable', scope,
+        detail: pairs
+          .map(
+            ({ o, p: q }) => `${o.id}: ${q ? `${times(q.median)} (${times(q.interval[0])}–${times(q.interval[1])})` : 'no paired rounds'}`,
+          )
+          .join('; '),
+        ratio: p.median,
+        interval: p.interval,
+        coverage: p.coverage,
+        verdict: unclear.length === 0 ? 'ahead' : 'indistinguishable',
+        scope,
       })
     }
   }
   out.push(...factFindings(results))
   return out
 }
-

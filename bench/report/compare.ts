@@ -7,7 +7,11 @@ import type { CellResult, ResultsFile } from '../contracts/results.ts'
  * runs of scenarios/default.ts (see README, "What it measured here"). Within-run intervals say
  * nothing about this, so a change smaller than it is never called a regression.
  */
-export const RUN_TO_RUN_SPREAD = { percent: 24, measured: 'the largest per-cell difference between two back-to-back default runs, in two such pairs on this project\'s 2-core machine (18.3% and 23.7%, 2026-11-27)' }
+export const RUN_TO_RUN_SPREAD = {
+  percent: 24,
+  measured:
+    "the largest per-cell difference between two back-to-back default runs, in two such pairs on this project's 2-core machine (18.3% and 23.7%, 2026-11-27)",
+}
 
 /** A cell's figure in both runs. */
 export interface CellChange {
@@ -43,7 +47,11 @@ export function compareResults(oldRun: ResultsFile, newRun: ResultsFile, thresho
     const o = a.get(id)
     if (!o) continue
     const figures: [CellChange['metric'], number | null, number | null][] = [
-      ['cpuRatio', id === oldRun.scenario.baseline ? null : o.summary!.ratioToBaseline.cpu, id === newRun.scenario.baseline ? null : n.summary!.ratioToBaseline.cpu],
+      [
+        'cpuRatio',
+        id === oldRun.scenario.baseline ? null : o.summary!.ratioToBaseline.cpu,
+        id === newRun.scenario.baseline ? null : n.summary!.ratioToBaseline.cpu,
+      ],
       ['cpuUs', o.summary!.cpuUsPerRequest.median, n.summary!.cpuUsPerRequest.median],
       ['rps', o.summary!.rps.median, n.summary!.rps.median],
     ]
@@ -53,20 +61,39 @@ export function compareResults(oldRun: ResultsFile, newRun: ResultsFile, thresho
       changes.push({ id, metric, old: before, new: after, change, regression: metric === 'cpuRatio' && change * 100 > limitPercent })
     }
   }
-  return { changes, onlyOld: [...a.keys()].filter((k) => !b.has(k)), onlyNew: [...b.keys()].filter((k) => !a.has(k)), thresholdPercent, spread, limitPercent }
+  return {
+    changes,
+    onlyOld: [...a.keys()].filter((k) => !b.has(k)),
+    onlyNew: [...b.keys()].filter((k) => !a.has(k)),
+    thresholdPercent,
+    spread,
+    limitPercent,
+  }
 }
 
 const LABEL = { cpuRatio: 'CPU x baseline', cpuUs: 'CPU µs/req', rps: 'req/s' } as const
 const DIGITS = { cpuRatio: 3, cpuUs: 1, rps: 0 } as const
-const verdict = (c: CellChange, limit: number) => (c.regression ? 'REGRESSION'
-  : c.metric !== 'cpuRatio' ? 'for information'
-    : Math.abs(c.change) * 100 > limit ? 'better' : 'within run-to-run spread')
+const verdict = (c: CellChange, limit: number) =>
+  c.regression
+    ? 'REGRESSION'
+    : c.metric !== 'cpuRatio'
+      ? 'for information'
+      : Math.abs(c.change) * 100 > limit
+        ? 'better'
+        : 'within run-to-run spread'
 
 const rule = (cmp: Comparison) =>
   `A regression is CPU per request over the bracketing baseline (the figure that cancels the machine's drift) worse by more than ${cmp.limitPercent}%: the larger of --threshold ${cmp.thresholdPercent}% and the run-to-run spread ${cmp.spread.percent}% (${cmp.spread.measured}). Absolute CPU and requests/s move with the machine between runs and are shown for information only.`
 
 export function compareText(cmp: Comparison): string {
-  const rows = cmp.changes.map((c) => [c.id, LABEL[c.metric], num(c.old, DIGITS[c.metric]), num(c.new, DIGITS[c.metric]), pct(c.change), verdict(c, cmp.limitPercent)])
+  const rows = cmp.changes.map((c) => [
+    c.id,
+    LABEL[c.metric],
+    num(c.old, DIGITS[c.metric]),
+    num(c.new, DIGITS[c.metric]),
+    pct(c.change),
+    verdict(c, cmp.limitPercent),
+  ])
   const extra = [
     cmp.onlyOld.length ? `only in OLD: ${cmp.onlyOld.join(', ')}` : '',
     cmp.onlyNew.length ? `only in NEW: ${cmp.onlyNew.join(', ')}` : '',
@@ -76,7 +103,10 @@ export function compareText(cmp: Comparison): string {
 }
 
 export function compareHtml(cmp: Comparison, oldLabel: string, newLabel: string): string {
-  const rows = cmp.changes.map((c) => `<tr><td>${esc(c.id)}</td><td>${LABEL[c.metric]}</td><td class="n">${num(c.old, DIGITS[c.metric])}</td><td class="n">${num(c.new, DIGITS[c.metric])}</td><td class="n">${pct(c.change)}</td><td class="${c.regression ? 'bad' : ''}">${verdict(c, cmp.limitPercent)}</td></tr>`)
+  const rows = cmp.changes.map(
+    (c) =>
+      `<tr><td>${esc(c.id)}</td><td>${LABEL[c.metric]}</td><td class="n">${num(c.old, DIGITS[c.metric])}</td><td class="n">${num(c.new, DIGITS[c.metric])}</td><td class="n">${pct(c.change)}</td><td class="${c.regression ? 'bad' : ''}">${verdict(c, cmp.limitPercent)}</td></tr>`,
+  )
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>authbench compare</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:24px auto;padding:0 16px}table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d8dee2;padding:5px 7px}th{background:#f5f7f8}.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#c0392b;font-weight:600}</style></head>
 <body><h1>authbench: compare</h1><p>OLD <code>${esc(oldLabel)}</code> → NEW <code>${esc(newLabel)}</code>. ${esc(rule(cmp))}</p>

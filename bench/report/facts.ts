@@ -27,23 +27,47 @@ export function factFindings(results: ResultsFile): Finding[] {
     const reading = single.filter((c) => extra(c) > 0.0005)
     const none = single.filter((c) => extra(c) <= 0.0005)
     out.push({
-      id: 'store-reads', kind: 'store-reads', cells: single.map((c) => c.id),
+      id: 'store-reads',
+      kind: 'store-reads',
+      cells: single.map((c) => c.id),
       sentence: `On ${route}, counted per request${base ? ` beyond the baseline's ${num(reads(base), 3)}` : ''}: ${[
         ...reading.map((c) => `${label(c)} read its store ${num(extra(c), 3)} times`),
         ...(none.length ? [`${list(none.map(label))} did not read it`] : []),
       ].join('; ')}.`,
-      figures: Object.fromEntries(single.map((c) => [c.id, reads(c)])), detail: single.map((c) => `${c.id} ${num(reads(c), 3)} reads/request`).join('; '),
-      ratio: null, interval: null, coverage: null, verdict: 'fact', scope: { store: 'none', storeRttMs: null, instances: 1, route, loop },
+      figures: Object.fromEntries(single.map((c) => [c.id, reads(c)])),
+      detail: single.map((c) => `${c.id} ${num(reads(c), 3)} reads/request`).join('; '),
+      ratio: null,
+      interval: null,
+      coverage: null,
+      verdict: 'fact',
+      scope: { store: 'none', storeRttMs: null, instances: 1, route, loop },
     })
   }
   const carried = single.filter((c) => c.credential && c.credential.kind !== 'none')
   if (carried.length >= 2 && presentsCredential(results)) {
     out.push({
-      id: 'bytes', kind: 'bytes', cells: carried.map((c) => c.id),
+      id: 'bytes',
+      kind: 'bytes',
+      cells: carried.map((c) => c.id),
       sentence: `What each request carries: ${carried.map((c) => `${label(c)} ${c.credential!.bytes} bytes in its ${c.credential!.header} header (${c.credential!.clientReadable ? 'readable by the client' : 'opaque to the client'})`).join('; ')}.`,
-      figures: Object.fromEntries(carried.flatMap((c) => [[`${c.id}.credentialBytes`, c.credential!.bytes], [`${c.id}.requestBytes`, c.summary!.bytesPerRequest.request], [`${c.id}.responseBytes`, c.summary!.bytesPerRequest.response]])),
-      detail: carried.map((c) => `${c.id}: requests ${num(c.summary!.bytesPerRequest.request, 0)} bytes, answers ${num(c.summary!.bytesPerRequest.response, 0)} bytes`).join('; '),
-      ratio: null, interval: null, coverage: null, verdict: 'fact', scope: { store: 'none', storeRttMs: null, instances: 1, route: results.scenario.workload.route, loop },
+      figures: Object.fromEntries(
+        carried.flatMap((c) => [
+          [`${c.id}.credentialBytes`, c.credential!.bytes],
+          [`${c.id}.requestBytes`, c.summary!.bytesPerRequest.request],
+          [`${c.id}.responseBytes`, c.summary!.bytesPerRequest.response],
+        ]),
+      ),
+      detail: carried
+        .map(
+          (c) =>
+            `${c.id}: requests ${num(c.summary!.bytesPerRequest.request, 0)} bytes, answers ${num(c.summary!.bytesPerRequest.response, 0)} bytes`,
+        )
+        .join('; '),
+      ratio: null,
+      interval: null,
+      coverage: null,
+      verdict: 'fact',
+      scope: { store: 'none', storeRttMs: null, instances: 1, route: results.scenario.workload.route, loop },
     })
   }
   const probed = ok.filter((c) => c.revocationProbe && descriptorOf(c).state !== 'none')
@@ -51,28 +75,43 @@ export function factFindings(results: ResultsFile): Finding[] {
     const ended = probed.filter((c) => c.revocationProbe!.keepsWorkingSeconds === 0)
     const lingering = probed.filter((c) => c.revocationProbe!.keepsWorkingSeconds !== 0)
     out.push({
-      id: 'logout', kind: 'logout', cells: probed.map((c) => c.id),
+      id: 'logout',
+      kind: 'logout',
+      cells: probed.map((c) => c.id),
       sentence: `After logout, ${[
         ...(ended.length ? [`${list(ended.map(label))} refused a copy of the credential at once`] : []),
         // Cells whose copies live alike are named together.
-        ...[...groupBy(lingering, (c) => descriptorOf(c).label.copyLives(c, c.revocationProbe!.keepsWorkingSeconds))].map(([lives, cs]) => `with ${list(cs.map(label))} a copy kept working ${lives}`),
+        ...[...groupBy(lingering, (c) => descriptorOf(c).label.copyLives(c, c.revocationProbe!.keepsWorkingSeconds))].map(
+          ([lives, cs]) => `with ${list(cs.map(label))} a copy kept working ${lives}`,
+        ),
       ].join('; ')}.`,
       figures: Object.fromEntries(probed.map((c) => [c.id, c.revocationProbe!.keepsWorkingSeconds])),
       detail: probed.map((c) => `${c.id}: GET /me after logout ${c.revocationProbe!.statusAfterLogout.join(', ')}`).join('; '),
-      ratio: null, interval: null, coverage: null, verdict: 'fact', scope: { store: 'none', storeRttMs: null, instances: Math.max(...probed.map((c) => c.instances)), route: 'POST /logout', loop },
+      ratio: null,
+      interval: null,
+      coverage: null,
+      verdict: 'fact',
+      scope: { store: 'none', storeRttMs: null, instances: Math.max(...probed.map((c) => c.instances)), route: 'POST /logout', loop },
     })
   }
   for (const c of ok.filter((x) => x.instances > 1 && descriptorOf(x).state !== 'none')) {
     const share = c.summary!.status401Share
     out.push({
-      id: `instances-${c.id}`, kind: 'instances', cells: [c.id],
-      sentence: share > 0
-        ? `With ${c.instances} instances, ${label({ ...c, instances: 1 })} broke: ${percent(share)} of requests got 401${c.store && !storeProvisioners[c.store].sharedAcrossInstances ? `, because its store is ${storeProvisioners[c.store].sharing}` : ''}.`
-        : `With ${c.instances} instances, ${label({ ...c, instances: 1 })} answered every request (0% 401; ${c.store === null ? 'no server-side state' : `state in ${storeProvisioners[c.store].sharing}`}).`,
-      figures: { status401Share: share, instances: c.instances }, detail: `${c.id}: ${c.summary!.non2xx} non-2xx of ${c.rounds.reduce((n, r) => n + r.requests, 0)} requests`,
-      ratio: null, interval: null, coverage: null, verdict: 'fact', scope: scopeOf(c, loop),
+      id: `instances-${c.id}`,
+      kind: 'instances',
+      cells: [c.id],
+      sentence:
+        share > 0
+          ? `With ${c.instances} instances, ${label({ ...c, instances: 1 })} broke: ${percent(share)} of requests got 401${c.store && !storeProvisioners[c.store].sharedAcrossInstances ? `, because its store is ${storeProvisioners[c.store].sharing}` : ''}.`
+          : `With ${c.instances} instances, ${label({ ...c, instances: 1 })} answered every request (0% 401; ${c.store === null ? 'no server-side state' : `state in ${storeProvisioners[c.store].sharing}`}).`,
+      figures: { status401Share: share, instances: c.instances },
+      detail: `${c.id}: ${c.summary!.non2xx} non-2xx of ${c.rounds.reduce((n, r) => n + r.requests, 0)} requests`,
+      ratio: null,
+      interval: null,
+      coverage: null,
+      verdict: 'fact',
+      scope: scopeOf(c, loop),
     })
   }
   return out
 }
-

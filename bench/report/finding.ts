@@ -77,10 +77,16 @@ export interface PairedRatio {
 
 export const bandVerdict = (values: number[]): PairedRatio => {
   const interval = medianCi95(values)
-  const verdict = values.length < MIN_ROUNDS_FOR_FINDING ? 'unclear'
-    : interval[0] > 1 + EQUIVALENCE ? 'higher'
-      : interval[1] < 1 / (1 + EQUIVALENCE) ? 'lower'
-        : interval[0] >= 1 / (1 + EQUIVALENCE) && interval[1] <= 1 + EQUIVALENCE ? 'same' : 'unclear'
+  const verdict =
+    values.length < MIN_ROUNDS_FOR_FINDING
+      ? 'unclear'
+      : interval[0] > 1 + EQUIVALENCE
+        ? 'higher'
+        : interval[1] < 1 / (1 + EQUIVALENCE)
+          ? 'lower'
+          : interval[0] >= 1 / (1 + EQUIVALENCE) && interval[1] <= 1 + EQUIVALENCE
+            ? 'same'
+            : 'unclear'
   return { median: median(values), interval, coverage: medianIntervalCoverage(values.length), rounds: values.length, verdict }
 }
 
@@ -88,7 +94,7 @@ export const bandVerdict = (values: number[]): PairedRatio => {
 const roundRatio = (r: RoundResult, store: boolean): number | null => {
   const cpu = r.ratioToBaseline?.cpu
   if (!cpu) return null
-  return store && r.storeCpuUsPerRequest !== null ? cpu * (r.cpuUsPerRequest + r.storeCpuUsPerRequest) / r.cpuUsPerRequest : cpu
+  return store && r.storeCpuUsPerRequest !== null ? (cpu * (r.cpuUsPerRequest + r.storeCpuUsPerRequest)) / r.cpuUsPerRequest : cpu
 }
 
 export function pairedRatio(a: CellResult, b: CellResult, opts: { store?: boolean } = {}): PairedRatio | null {
@@ -124,7 +130,7 @@ export function storeScope(c: CellResult): Scope['store'] {
 
 export const WHERE: Record<Scope['store'], string> = {
   none: 'no store',
-  'in-process': 'store in the server\'s own process',
+  'in-process': "store in the server's own process",
   'same-host': 'store in another process on this machine, over a socket',
   distance: 'store behind an added network round trip',
   remote: 'store on a remote host',
@@ -132,29 +138,37 @@ export const WHERE: Record<Scope['store'], string> = {
 
 export function scopeOf(c: CellResult, loop: Scope['loop']): Scope {
   const store = storeScope(c)
-  return { store, storeRttMs: store === 'none' ? null : c.storeRttMs ?? 0, instances: c.instances, route: c.workload, loop }
+  return { store, storeRttMs: store === 'none' ? null : (c.storeRttMs ?? 0), instances: c.instances, route: c.workload, loop }
 }
 
 /** A scope in words, for the page. */
-export const scopeWords = (s: Scope) => `${s.route}, ${s.loop === 'closed' ? 'closed loop at saturation' : s.loop === 'open' ? 'open loop' : 'lifecycle'}, ${s.instances} instance${s.instances === 1 ? '' : 's'}${s.store === 'none' ? '' : `, ${WHERE[s.store]}${s.store === 'distance' ? ` (${s.storeRttMs} ms)` : ''}`}`
+export const scopeWords = (s: Scope) =>
+  `${s.route}, ${s.loop === 'closed' ? 'closed loop at saturation' : s.loop === 'open' ? 'open loop' : 'lifecycle'}, ${s.instances} instance${s.instances === 1 ? '' : 's'}${s.store === 'none' ? '' : `, ${WHERE[s.store]}${s.store === 'distance' ? ` (${s.storeRttMs} ms)` : ''}`}`
 
 /** Lines the lifecycle, fault and distance sections compute, as facts of the run. */
 export function fromLines(results: ResultsFile, kind: string, lines: Line[], loop: Scope['loop']): Finding[] {
   return lines.map((l, i) => {
     // A cell named as a whole id: "session-redis" is not named by "session-redis-rtt1ms".
-    const names = (c: CellResult) => new RegExp(`(^|[^\\w-])${c.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-]*\\w)`).test(`${l.text} ${l.figures}`)
+    const names = (c: CellResult) =>
+      new RegExp(`(^|[^\\w-])${c.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-]*\\w)`).test(`${l.text} ${l.figures}`)
     const cells = results.cells.filter(names)
     const first = cells[0]
     return {
-      id: `${kind}-${i + 1}`, kind, sentence: l.text, cells: cells.map((c) => c.id), figures: {}, detail: l.figures,
-      ratio: null, interval: null, coverage: null, verdict: 'fact',
+      id: `${kind}-${i + 1}`,
+      kind,
+      sentence: l.text,
+      cells: cells.map((c) => c.id),
+      figures: {},
+      detail: l.figures,
+      ratio: null,
+      interval: null,
+      coverage: null,
+      verdict: 'fact',
       scope: first ? scopeOf(first, loop) : { store: 'none', storeRttMs: null, instances: 1, route: results.scenario.workload.route, loop },
     }
   })
 }
 
-
 export function okCells(results: ResultsFile): CellResult[] {
   return results.cells.filter((c) => c.status === 'ok' && c.summary)
 }
-

@@ -3,7 +3,19 @@ import { workloadKind } from '../contracts/scenario.ts'
 import { times } from '../format.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { capitalized, FINDINGS_SCHEMA_VERSION, label, list, okCells, storeScope, WHERE, type AnswerLine, type Finding, type FindingsFile, type NotMeasured } from './finding.ts'
+import {
+  capitalized,
+  FINDINGS_SCHEMA_VERSION,
+  label,
+  list,
+  okCells,
+  storeScope,
+  WHERE,
+  type AnswerLine,
+  type Finding,
+  type FindingsFile,
+  type NotMeasured,
+} from './finding.ts'
 import { workloadReports } from './workloads/index.ts'
 
 export * from './finding.ts'
@@ -33,7 +45,7 @@ const QUESTIONS: Record<string, string> = {
   latency: 'What latency does a user see at the same load?',
   logout: 'What does logout do, and how long does a stolen credential live?',
   instances: 'What happens with several instances?',
-  lifecycle: 'What does a credential\'s whole lifetime cost?',
+  lifecycle: "What does a credential's whole lifetime cost?",
   distance: 'What does a store at a distance add?',
 }
 
@@ -42,7 +54,13 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
   const out: AnswerLine[] = []
   const by = (kind: string) => all.filter((f) => f.kind === kind)
   const route = results.scenario.workload.route
-  const line = (question: string, sentence: string, fs: Finding[]) => out.push({ question, asked: question === 'cpu' ? `What does a request to ${route} cost in CPU, per choice?` : QUESTIONS[question] ?? question, sentence, findings: fs.map((f) => f.id) })
+  const line = (question: string, sentence: string, fs: Finding[]) =>
+    out.push({
+      question,
+      asked: question === 'cpu' ? `What does a request to ${route} cost in CPU, per choice?` : (QUESTIONS[question] ?? question),
+      sentence,
+      findings: fs.map((f) => f.id),
+    })
   const cpu = by('cpu')
   const cellOf = (id: string) => results.cells.find((c) => c.id === id)!
   if (cpu.length) {
@@ -59,19 +77,35 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
         return rs.length === 1 ? times(rs[0]!) : `${times(rs[0]!)}–${times(rs[rs.length - 1]!)}`
       }
       const parts = [
-        ...(dearer.length ? [`the session was cheaper than ${list(dearer.map((f) => label(cellOf(f.cells[0]!))))} (they cost ${range(dearer)} its CPU)`] : []),
-        ...(cheaper.length ? [`${list(cheaper.map((f) => label(cellOf(f.cells[0]!))))} ${cheaper.length === 1 ? 'was' : 'were'} cheaper (${range(cheaper)} its CPU)`] : []),
-        ...(same.length ? [`${list(same.map((f) => label(cellOf(f.cells[0]!))))} ${same.length === 1 ? 'was' : 'were'} not distinguishable from it`] : []),
+        ...(dearer.length
+          ? [`the session was cheaper than ${list(dearer.map((f) => label(cellOf(f.cells[0]!))))} (they cost ${range(dearer)} its CPU)`]
+          : []),
+        ...(cheaper.length
+          ? [
+              `${list(cheaper.map((f) => label(cellOf(f.cells[0]!))))} ${cheaper.length === 1 ? 'was' : 'were'} cheaper (${range(cheaper)} its CPU)`,
+            ]
+          : []),
+        ...(same.length
+          ? [`${list(same.map((f) => label(cellOf(f.cells[0]!))))} ${same.length === 1 ? 'was' : 'were'} not distinguishable from it`]
+          : []),
       ]
       return `against ${label(s)} (${WHERE[fs[0]!.scope.store]}), ${parts.join('; ')}`
     })
     const scope = cpu[0]!.scope
-    line('cpu', `${capitalized(clauses.join('. And '))}. Scope: ${scope.route}, closed loop at saturation, one instance, servers' CPU plus the store process's where it has one; at saturation a slower cell answers fewer requests per event-loop turn and pays more per answer (Node batches), so these ratios are of busy servers.`, cpu)
+    line(
+      'cpu',
+      `${capitalized(clauses.join('. And '))}. Scope: ${scope.route}, closed loop at saturation, one instance, servers' CPU plus the store process's where it has one; at saturation a slower cell answers fewer requests per event-loop turn and pays more per answer (Node batches), so these ratios are of busy servers.`,
+      cpu,
+    )
   }
   const equalLoad = by('cpu-equal-load')
   if (equalLoad.length) {
     const ahead = equalLoad.filter((f) => f.verdict === 'ahead')
-    line('cpu', `At equal offered load (open loop): ${ahead.length ? ahead.map((f) => f.sentence.replace(/^At [^,]+ \(open loop, equal load\), /, '')).join(' ') : 'no pair of a token and a session differed in CPU per request beyond the ±5% band.'}`, equalLoad)
+    line(
+      'cpu',
+      `At equal offered load (open loop): ${ahead.length ? ahead.map((f) => f.sentence.replace(/^At [^,]+ \(open loop, equal load\), /, '')).join(' ') : 'no pair of a token and a session differed in CPU per request beyond the ±5% band.'}`,
+      equalLoad,
+    )
   }
   const reads = by('store-reads')
   if (reads.length) line('store-load', reads[0]!.sentence, reads)
@@ -80,7 +114,13 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
   const latency = by('latency')
   if (latency.length) {
     const ahead = latency.filter((f) => f.verdict === 'ahead')
-    line('latency', ahead.length ? ahead.map((f) => f.sentence).join(' ') : `At every fixed rate measured, no token and session pair differed in p99 beyond the ±5% band in this run (${latency.length} comparison${latency.length === 1 ? '' : 's'}).`, latency)
+    line(
+      'latency',
+      ahead.length
+        ? ahead.map((f) => f.sentence).join(' ')
+        : `At every fixed rate measured, no token and session pair differed in p99 beyond the ±5% band in this run (${latency.length} comparison${latency.length === 1 ? '' : 's'}).`,
+      latency,
+    )
   }
   const logout = by('logout')
   if (logout.length) line('logout', logout[0]!.sentence, logout)
@@ -88,7 +128,15 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
   if (instances.length) line('instances', instances.map((f) => f.sentence).join(' '), instances)
   for (const kind of ['lifecycle', 'distance']) {
     const fs = by(kind)
-    if (fs.length) line(kind, fs.slice(0, 3).map((f) => f.sentence).join(' '), fs.slice(0, 3))
+    if (fs.length)
+      line(
+        kind,
+        fs
+          .slice(0, 3)
+          .map((f) => f.sentence)
+          .join(' '),
+        fs.slice(0, 3),
+      )
   }
   return out
 }
@@ -100,20 +148,49 @@ export function notMeasured(results: ResultsFile): NotMeasured[] {
   const ok = okCells(results)
   const skipped = cells.filter((c) => c.status === 'skipped')
   for (const c of skipped) {
-    out.push({ what: `${label(c)} (${c.id})`, why: `skipped: ${c.reason ?? 'no reason given'}`, command: c.store && storeProvisioners[c.store].placement !== 'in-process' ? 'npm run setup, then npm run bench again (or npm run bench -- --redis-url URL)' : 'npm run bench again' })
+    out.push({
+      what: `${label(c)} (${c.id})`,
+      why: `skipped: ${c.reason ?? 'no reason given'}`,
+      command:
+        c.store && storeProvisioners[c.store].placement !== 'in-process'
+          ? 'npm run setup, then npm run bench again (or npm run bench -- --redis-url URL)'
+          : 'npm run bench again',
+    })
   }
   const sessions = ok.filter((c) => descriptorOf(c).state === 'server')
   const measures = workloadReports[workloadKind(results.scenario)].measures
   if (!sessions.some((c) => storeScope(c) !== 'in-process')) {
     out.push({
       what: 'a session store in another process, reached over a socket (the configuration the "sessions need a database hit" argument is about)',
-      why: sessions.length ? `every session measured kept its store in the server's own process (${list(sessions.map((c) => c.id))})` : 'no session cell completed',
+      why: sessions.length
+        ? `every session measured kept its store in the server's own process (${list(sessions.map((c) => c.id))})`
+        : 'no session cell completed',
       command: 'npm run setup (installs redis-server), then npm run bench',
     })
   }
-  if (!ok.some((c) => c.instances > 1)) out.push({ what: 'several server instances sharing one store', why: 'every cell ran one instance', command: 'npm run bench -- scenarios/scaling.ts' })
-  if (!ok.some((c) => (c.storeRttMs ?? 0) > 0)) out.push({ what: 'a store across a network hop (an added round trip per store call)', why: 'no cell had a store distance (storeRttMs)', command: 'npm run bench -- scenarios/distance.ts' })
-  if (!measures.openLoop && !measures.lifecycle) out.push({ what: 'latency at equal offered load (open loop)', why: 'this run was closed loop: it measures cost at saturation, not what a user waits at a given load', command: 'npm run bench -- scenarios/latency.ts' })
-  if (!measures.lifecycle) out.push({ what: 'a credential\'s whole lifetime: refreshes, logouts, revocation lag', why: 'this run measured one route, not users living with their credentials', command: 'npm run bench -- scenarios/lifecycle.ts' })
+  if (!ok.some((c) => c.instances > 1))
+    out.push({
+      what: 'several server instances sharing one store',
+      why: 'every cell ran one instance',
+      command: 'npm run bench -- scenarios/scaling.ts',
+    })
+  if (!ok.some((c) => (c.storeRttMs ?? 0) > 0))
+    out.push({
+      what: 'a store across a network hop (an added round trip per store call)',
+      why: 'no cell had a store distance (storeRttMs)',
+      command: 'npm run bench -- scenarios/distance.ts',
+    })
+  if (!measures.openLoop && !measures.lifecycle)
+    out.push({
+      what: 'latency at equal offered load (open loop)',
+      why: 'this run was closed loop: it measures cost at saturation, not what a user waits at a given load',
+      command: 'npm run bench -- scenarios/latency.ts',
+    })
+  if (!measures.lifecycle)
+    out.push({
+      what: "a credential's whole lifetime: refreshes, logouts, revocation lag",
+      why: 'this run measured one route, not users living with their credentials',
+      command: 'npm run bench -- scenarios/lifecycle.ts',
+    })
   return out
 }

@@ -47,7 +47,8 @@ const balancerOf = (c: CellResult): number | null => {
 export function fleetComparison(results: ResultsFile): FleetComparison | null {
   const affinity = results.environment.cpuAffinity
   // A remote fleet's instances run elsewhere: each a core of its own (a Node process serves on one thread).
-  const serverCpus = results.environment.topology?.kind === 'remote' ? null : affinity ? cpuCount(affinity.server) : results.environment.cpus.count
+  const serverCpus =
+    results.environment.topology?.kind === 'remote' ? null : affinity ? cpuCount(affinity.server) : results.environment.cpus.count
   const ok = results.cells.filter((c) => c.status === 'ok' && c.summary)
   const series = new Map<string, CellResult[]>()
   for (const c of ok) series.set(seriesOf(c), [...(series.get(seriesOf(c)) ?? []), c])
@@ -66,9 +67,17 @@ export function fleetComparison(results: ResultsFile): FleetComparison | null {
       const [bottleneck, predictedRps] = bounds.reduce((a, b) => (b[1] < a[1] ? b : a))
       const measuredRps = c.summary!.rps.median
       points.push({
-        series: name, cell: c.id, instances: c.instances, measuredRps, saturated: c.summary!.serverBusyShare >= CLIENT_BOUND_SHARE,
-        cpuUsPerRequest: c.summary!.cpuUsPerRequest.median, balancerCpuUsPerRequest: balancerOf(c), hasStore: Boolean(store1),
-        predictedRps, bottleneck, errorPct: (measuredRps / predictedRps - 1) * 100,
+        series: name,
+        cell: c.id,
+        instances: c.instances,
+        measuredRps,
+        saturated: c.summary!.serverBusyShare >= CLIENT_BOUND_SHARE,
+        cpuUsPerRequest: c.summary!.cpuUsPerRequest.median,
+        balancerCpuUsPerRequest: balancerOf(c),
+        hasStore: Boolean(store1),
+        predictedRps,
+        bottleneck,
+        errorPct: (measuredRps / predictedRps - 1) * 100,
       })
     }
   }
@@ -93,18 +102,24 @@ function whereWords(results: ResultsFile): string {
 export function fleetHtml(results: ResultsFile): string {
   const f = fleetComparison(results)
   if (!f) return ''
-  const told = f.serverCpus === null
-    ? 'the servers\' CPU per request, each instance taken as a core of its own'
-    : `the servers' CPU per request on the ${f.serverCpus} CPU${f.serverCpus > 1 ? 's' : ''} every instance of a cell shared`
+  const told =
+    f.serverCpus === null
+      ? "the servers' CPU per request, each instance taken as a core of its own"
+      : `the servers' CPU per request on the ${f.serverCpus} CPU${f.serverCpus > 1 ? 's' : ''} every instance of a cell shared`
   const others = [
-    ...(f.points.some((p) => p.hasStore) ? ['the store\'s'] : []),
-    ...(f.points.some((p) => p.balancerCpuUsPerRequest !== null) ? ['the balancer\'s'] : []),
+    ...(f.points.some((p) => p.hasStore) ? ["the store's"] : []),
+    ...(f.points.some((p) => p.balancerCpuUsPerRequest !== null) ? ["the balancer's"] : []),
   ]
-  const rows = f.points.map((p) => `<tr><td>${esc(p.series)}</td><td class="num">${p.instances}</td><td class="num">${num(p.measuredRps, 0)}${p.saturated ? '' : ' (client-bound)'}</td>`
-    + `<td class="num">${num(p.cpuUsPerRequest, 1)}</td><td class="num">${p.balancerCpuUsPerRequest === null ? '–' : num(p.balancerCpuUsPerRequest, 1)}</td>`
-    + `<td class="num">${num(p.predictedRps, 0)}</td><td>${p.bottleneck}</td><td class="num">${p.errorPct >= 0 ? '+' : ''}${num(p.errorPct, 0)}%</td></tr>`).join('\n')
+  const rows = f.points
+    .map(
+      (p) =>
+        `<tr><td>${esc(p.series)}</td><td class="num">${p.instances}</td><td class="num">${num(p.measuredRps, 0)}${p.saturated ? '' : ' (client-bound)'}</td>` +
+        `<td class="num">${num(p.cpuUsPerRequest, 1)}</td><td class="num">${p.balancerCpuUsPerRequest === null ? '–' : num(p.balancerCpuUsPerRequest, 1)}</td>` +
+        `<td class="num">${num(p.predictedRps, 0)}</td><td>${p.bottleneck}</td><td class="num">${p.errorPct >= 0 ? '+' : ''}${num(p.errorPct, 0)}%</td></tr>`,
+    )
+    .join('\n')
   return `<h2>The fleet: measured beside the model</h2>
-<p>Closed-loop capacity at each instance count, ${esc(whereWords(results))}, beside the bottleneck law's bound for the same topology, computed from the one-instance cell's measured demands: ${esc(told)}${others.length ? `, and ${others.join(' and ')} CPU per request (each a single thread)` : ''}. The load drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, they${f.serverCpus === null ? '' : ' and the instances\' sharing of cores'} are what the model leaves out.</p>
+<p>Closed-loop capacity at each instance count, ${esc(whereWords(results))}, beside the bottleneck law's bound for the same topology, computed from the one-instance cell's measured demands: ${esc(told)}${others.length ? `, and ${others.join(' and ')} CPU per request (each a single thread)` : ''}. The load drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, they${f.serverCpus === null ? '' : " and the instances' sharing of cores"} are what the model leaves out.</p>
 <table><thead><tr><th>series</th><th class="num">instances</th><th class="num">measured req/s</th><th class="num">server CPU µs/req</th><th class="num">balancer CPU µs/req</th><th class="num">model bound req/s</th><th>bottleneck</th><th class="num">measured vs model</th></tr></thead>
 <tbody>
 ${rows}

@@ -7,7 +7,6 @@ import type { Simulation } from '../sim/simulation.ts'
 import { type ResultsFile } from '../contracts/results.ts'
 import { chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
 
-
 /** The first screen: the answer per question, what the run did not measure, then every finding with its figures and scope. */
 function answerHtml(f: FindingsFile): string {
   const answer = f.answer.length
@@ -28,14 +27,24 @@ ${f.findings.map((x) => `<li>${esc(x.sentence)}<span class="figures">${esc(verdi
 }
 
 /** The whole report as one self-contained HTML page (Chart.js and the data inlined). Pure. */
-export function renderHtml(results: ResultsFile, chartJsSource: string, charts: ChartSpec[] = reportOf(results).charts(results), sim: Simulation | null = null, found: FindingsFile = computeFindings(results)): string {
+export function renderHtml(
+  results: ResultsFile,
+  chartJsSource: string,
+  charts: ChartSpec[] = reportOf(results).charts(results),
+  sim: Simulation | null = null,
+  found: FindingsFile = computeFindings(results),
+): string {
   const fleetModel = simulationSection(sim, results.scenario.simulate === true)
   const notOk = results.cells.filter((c) => c.status !== 'ok')
   const warnings = [
-    results.smoke ? 'This is a smoke run (about a second per cell, one round): its figures show the shape of the output, not trustworthy measurements.' : '',
+    results.smoke
+      ? 'This is a smoke run (about a second per cell, one round): its figures show the shape of the output, not trustworthy measurements.'
+      : '',
     results.interrupted ? 'This run was interrupted: some cells have fewer rounds or none.' : '',
     hostNoise(results)?.message ?? '',
-    notOk.length ? `${notOk.length} cell${notOk.length > 1 ? 's are' : ' is'} not in the charts: ${notOk.map((c) => `${c.id} (${c.status}${c.reason ? `: ${c.reason}` : ''})`).join('; ')}.` : '',
+    notOk.length
+      ? `${notOk.length} cell${notOk.length > 1 ? 's are' : ' is'} not in the charts: ${notOk.map((c) => `${c.id} (${c.status}${c.reason ? `: ${c.reason}` : ''})`).join('; ')}.`
+      : '',
   ].filter(Boolean)
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

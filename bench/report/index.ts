@@ -9,7 +9,6 @@ import { writeJsonAtomic } from '../results-io.ts'
 import type { ResultsFile } from '../contracts/results.ts'
 import { chartJsSource } from '../page/kit.ts'
 
-
 /**
  * Writes DIR/findings.json (every sentence the page states, with its figures, interval and scope),
  * DIR/index.html rendered from them, and DIR/charts/*.png (when canvas is available), from results
@@ -19,7 +18,7 @@ export async function writeReport(results: ResultsFile, dir: string): Promise<{ 
   const charts = buildCharts(results)
   const html = join(dir, 'index.html')
   const simFile = join(dir, 'simulation.json')
-  const sim = existsSync(simFile) ? JSON.parse(readFileSync(simFile, 'utf8')) as Simulation : null
+  const sim = existsSync(simFile) ? (JSON.parse(readFileSync(simFile, 'utf8')) as Simulation) : null
   const found = computeFindings(results)
   writeJsonAtomic(join(dir, 'findings.json'), found)
   writeFileSync(html, renderHtml(results, chartJsSource(), charts, sim, found))

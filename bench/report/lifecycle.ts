@@ -6,8 +6,7 @@ import { type ChartSpec, type Line } from '../page/kit.ts'
 type Lived = CellResult & { lifecycle: LifecycleSummary }
 
 /** Cells of a lifecycle run with figures to show. */
-export const livedCells = (r: ResultsFile): Lived[] =>
-  r.cells.filter((c): c is Lived => c.status === 'ok' && c.lifecycle !== null)
+export const livedCells = (r: ResultsFile): Lived[] => r.cells.filter((c): c is Lived => c.status === 'ok' && c.lifecycle !== null)
 
 /** A line of the charts: cells that differ only in their credential lifetime, by lifetime. */
 export interface LifecycleLine {
@@ -66,21 +65,34 @@ export function breakEvenTtl(fit: { a: number; b: number }, flat: number): numbe
 
 const ttlRange = (lines: LifecycleLine[]) => {
   const ttls = lines.flatMap((l) => l.cells.flatMap((c) => (c.accessTtlSeconds === null ? [] : [c.accessTtlSeconds])))
-  return ttls.length ? [Math.min(...ttls), Math.max(...ttls)] as const : null
+  return ttls.length ? ([Math.min(...ttls), Math.max(...ttls)] as const) : null
 }
 
-function lineDataset(l: LifecycleLine, y: (s: LifecycleSummary) => number | null, range: readonly [number, number], dashed = false): Record<string, unknown> {
+function lineDataset(
+  l: LifecycleLine,
+  y: (s: LifecycleSummary) => number | null,
+  range: readonly [number, number],
+  dashed = false,
+): Record<string, unknown> {
   const data = l.flat
     ? [range[0], range[1]].map((x) => ({ x, y: y(l.cells[0]!.lifecycle) }))
     : l.cells.map((c) => ({ x: c.accessTtlSeconds, y: y(c.lifecycle) }))
   return {
-    label: l.flat ? `${l.label} (no lifetime: flat)` : l.label, data, borderColor: l.color, backgroundColor: l.color,
-    showLine: true, fill: false, pointRadius: l.flat ? 0 : 3, borderDash: l.flat || dashed ? [6, 4] : [],
+    label: l.flat ? `${l.label} (no lifetime: flat)` : l.label,
+    data,
+    borderColor: l.color,
+    backgroundColor: l.color,
+    showLine: true,
+    fill: false,
+    pointRadius: l.flat ? 0 : 3,
+    borderDash: l.flat || dashed ? [6, 4] : [],
   }
 }
 
 const lineOptions = (yTitle: string, log = false) => ({
-  animation: false, responsive: true, maintainAspectRatio: false,
+  animation: false,
+  responsive: true,
+  maintainAspectRatio: false,
   plugins: { legend: { display: true, position: 'bottom' } },
   scales: {
     x: { type: 'linear', title: { display: true, text: 'credential lifetime (access-token TTL; sealed cookie idle timeout), s' } },
@@ -118,7 +130,12 @@ export function breakEvens(r: ResultsFile): { text: string; figures: string }[] 
         })
         continue
       }
-      const where = ttl < range[0] ? `below the shortest lifetime measured (${range[0]} s), by the fitted curve` : ttl > range[1] ? `above the longest lifetime measured (${range[1]} s), by the fitted curve` : 'within the lifetimes measured'
+      const where =
+        ttl < range[0]
+          ? `below the shortest lifetime measured (${range[0]} s), by the fitted curve`
+          : ttl > range[1]
+            ? `above the longest lifetime measured (${range[1]} s), by the fitted curve`
+            : 'within the lifetimes measured'
       out.push({
         text: `Break-even lifetime at ${num(rate, rate < 1 ? 2 : 0)} request${rate === 1 ? '' : 's'} per user per second: ${line.label} costs the store fewer operations per second than ${flat.label} once its access token lives longer than ${num(ttl, 1)} s (${where}), that is beyond about ${num(ttl * rate, 1)} requests per token lifetime; shorter-lived tokens refresh (and write) more often than sessions read.${writeNote}`,
         figures,
@@ -136,7 +153,11 @@ export function lifecycleFindings(r: ResultsFile): Line[] {
     const l = c.lifecycle
     const lag = l.revocationLagMs
     if (lag.samples === 0) {
-      if (l.logouts > 0) out.push({ text: `${c.id}: no logged-out credential was refused within the run (${lag.censored} still working when the thieves stopped, ${r.cells.find((x) => x.id === c.id)?.lifecycle?.rounds[0]?.drainSeconds ?? '?'} s after the window).`, figures: `${l.logouts} logouts` })
+      if (l.logouts > 0)
+        out.push({
+          text: `${c.id}: no logged-out credential was refused within the run (${lag.censored} still working when the thieves stopped, ${r.cells.find((x) => x.id === c.id)?.lifecycle?.rounds[0]?.drainSeconds ?? '?'} s after the window).`,
+          figures: `${l.logouts} logouts`,
+        })
       continue
     }
     const expected = l.expected.lagMedianMs
@@ -191,71 +212,122 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
   const range = ttlRange(lines)
   if (!range || lines.length === 0) return []
   const rate = r.scenario.workload.requestsPerUserPerSecond ?? 1
-  const be = breakEvens(r).map((b) => b.text).join(' ')
+  const be = breakEvens(r)
+    .map((b) => b.text)
+    .join(' ')
   const charts: ChartSpec[] = [
     ...faultCharts(r),
     {
       id: 'lifecycle-store-ops',
       title: 'Store operations per second against the credential lifetime',
       caption: `Reads, writes and deletes per second counted by the servers over the measured window, ${r.scenario.workload.users} users at ${rate} GET/s each, with their logins, refreshes, logouts and the thieves' probes. Sessions (dashed, flat) read on every request whatever the lifetime; JWTs write on every refresh, so their line falls as the token lives longer; a denylist adds a read per request. ${be}`,
-      config: { type: 'line', data: { datasets: lines.map((l) => lineDataset(l, opsPerSecond, range)) }, options: lineOptions('store operations per second') },
+      config: {
+        type: 'line',
+        data: { datasets: lines.map((l) => lineDataset(l, opsPerSecond, range)) },
+        options: lineOptions('store operations per second'),
+      },
     },
     {
       id: 'lifecycle-store-writes',
       title: 'Store writes and deletes per second against the credential lifetime',
-      caption: 'The writing part of the line above: refresh rotation (mark the old token used, record the new one), logins, logouts, denylist entries, session renewals. Writes are what a replicated or persisted store pays most for.',
-      config: { type: 'line', data: { datasets: lines.map((l) => lineDataset(l, writesPerSecond, range)) }, options: lineOptions('store writes + deletes per second') },
+      caption:
+        'The writing part of the line above: refresh rotation (mark the old token used, record the new one), logins, logouts, denylist entries, session renewals. Writes are what a replicated or persisted store pays most for.',
+      config: {
+        type: 'line',
+        data: { datasets: lines.map((l) => lineDataset(l, writesPerSecond, range)) },
+        options: lineOptions('store writes + deletes per second'),
+      },
     },
     {
       id: 'lifecycle-lag',
       title: 'Revocation lag against the credential lifetime',
-      caption: 'How long a copy of a logged-out credential kept working: the thief presents it as the logout is answered, then again at intervals, until it is refused. Median solid, p99 dashed; grey: TTL/2, where the median of a plain JWT should sit (the remaining lifetime at a random moment is spread evenly over the lifetime). Sessions and denylists sit at zero; a sealed cookie lives on for its idle timeout after its last re-seal.',
+      caption:
+        'How long a copy of a logged-out credential kept working: the thief presents it as the logout is answered, then again at intervals, until it is refused. Median solid, p99 dashed; grey: TTL/2, where the median of a plain JWT should sit (the remaining lifetime at a random moment is spread evenly over the lifetime). Sessions and denylists sit at zero; a sealed cookie lives on for its idle timeout after its last re-seal.',
       config: {
         type: 'line',
         data: {
           datasets: [
             ...lines.flatMap((l) => [
               lineDataset(l, (s) => (s.revocationLagMs.p50 === null ? null : s.revocationLagMs.p50 / 1000), range),
-              { ...lineDataset(l, (s) => (s.revocationLagMs.p99 === null ? null : s.revocationLagMs.p99 / 1000), range, true), label: `${l.label} p99` },
+              {
+                ...lineDataset(l, (s) => (s.revocationLagMs.p99 === null ? null : s.revocationLagMs.p99 / 1000), range, true),
+                label: `${l.label} p99`,
+              },
             ]),
-            { label: 'TTL/2', data: [range[0], range[1]].map((x) => ({ x, y: x / 2 })), borderColor: '#999', backgroundColor: '#999', showLine: true, fill: false, pointRadius: 0, borderDash: [2, 3] },
+            {
+              label: 'TTL/2',
+              data: [range[0], range[1]].map((x) => ({ x, y: x / 2 })),
+              borderColor: '#999',
+              backgroundColor: '#999',
+              showLine: true,
+              fill: false,
+              pointRadius: 0,
+              borderDash: [2, 3],
+            },
           ],
         },
         options: lineOptions('seconds a logged-out credential kept working'),
       },
     },
   ]
-  const timelined = livedCells(r).filter((c) => c.lifecycle.rounds.length > 0 && c.lifecycle.refreshes > 0 && (r.scenario.workload.synchronized || c.lifecycle.races.attempted > 0))
+  const timelined = livedCells(r).filter(
+    (c) =>
+      c.lifecycle.rounds.length > 0 && c.lifecycle.refreshes > 0 && (r.scenario.workload.synchronized || c.lifecycle.races.attempted > 0),
+  )
   if (timelined.length) {
     const colors = new Map(lines.flatMap((l) => l.cells.map((c) => [c.id, l.color] as const)))
     charts.push({
       id: 'lifecycle-refresh-timeline',
       title: 'Refreshes per second over the window (first round)',
-      caption: 'Refreshes begun in each 100 ms of the measured window, as a rate. With every user logged in at once, their tokens expire together: a refresh storm every lifetime, unless the clients spread their refreshes with jitter.',
+      caption:
+        'Refreshes begun in each 100 ms of the measured window, as a rate. With every user logged in at once, their tokens expire together: a refresh storm every lifetime, unless the clients spread their refreshes with jitter.',
       config: {
         type: 'line',
         data: {
           datasets: timelined.map((c) => ({
-            label: c.id, data: c.lifecycle.rounds[0]!.timeline.map((b) => ({ x: b.tMs / 1000, y: b.refreshes * 10 })),
-            borderColor: colors.get(c.id), backgroundColor: colors.get(c.id), showLine: true, fill: false, pointRadius: 0,
+            label: c.id,
+            data: c.lifecycle.rounds[0]!.timeline.map((b) => ({ x: b.tMs / 1000, y: b.refreshes * 10 })),
+            borderColor: colors.get(c.id),
+            backgroundColor: colors.get(c.id),
+            showLine: true,
+            fill: false,
+            pointRadius: 0,
           })),
         },
-        options: { ...lineOptions('refreshes per second'), scales: { x: { type: 'linear', title: { display: true, text: 'seconds into the measured window' } }, y: { beginAtZero: true, title: { display: true, text: 'refreshes per second' } } } },
+        options: {
+          ...lineOptions('refreshes per second'),
+          scales: {
+            x: { type: 'linear', title: { display: true, text: 'seconds into the measured window' } },
+            y: { beginAtZero: true, title: { display: true, text: 'refreshes per second' } },
+          },
+        },
       },
     })
     charts.push({
       id: 'lifecycle-latency-timeline',
       title: 'GET latency p99 over the window (first round)',
-      caption: 'The 99th percentile of the users\' GETs due in each 100 ms, counted from their due time (open loop), in ms: what everything else feels during a refresh storm.',
+      caption:
+        "The 99th percentile of the users' GETs due in each 100 ms, counted from their due time (open loop), in ms: what everything else feels during a refresh storm.",
       config: {
         type: 'line',
         data: {
           datasets: timelined.map((c) => ({
-            label: c.id, data: c.lifecycle.rounds[0]!.timeline.map((b) => ({ x: b.tMs / 1000, y: b.latencyUsP99 / 1000 })),
-            borderColor: colors.get(c.id), backgroundColor: colors.get(c.id), showLine: true, fill: false, pointRadius: 0,
+            label: c.id,
+            data: c.lifecycle.rounds[0]!.timeline.map((b) => ({ x: b.tMs / 1000, y: b.latencyUsP99 / 1000 })),
+            borderColor: colors.get(c.id),
+            backgroundColor: colors.get(c.id),
+            showLine: true,
+            fill: false,
+            pointRadius: 0,
           })),
         },
-        options: { ...lineOptions('GET latency p99, ms'), scales: { x: { type: 'linear', title: { display: true, text: 'seconds into the measured window' } }, y: { beginAtZero: true, title: { display: true, text: 'GET latency p99, ms' } } } },
+        options: {
+          ...lineOptions('GET latency p99, ms'),
+          scales: {
+            x: { type: 'linear', title: { display: true, text: 'seconds into the measured window' } },
+            y: { beginAtZero: true, title: { display: true, text: 'GET latency p99, ms' } },
+          },
+        },
       },
     })
   }
@@ -266,7 +338,23 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
 export function lifecycleHtml(r: ResultsFile): string {
   const w = r.scenario.workload
   const rate = w.requestsPerUserPerSecond ?? 1
-  const head = ['cell', 'status', 'lifetime s', 'GETs per lifetime', 'GETs', 'refreshes (policy predicts; users x duration / TTL)', 'logins (forced) / logouts', 'store reads / writes / deletes per s', 'per request served', 'revocation lag p50 / p99 / max ms (predicted p50)', 'censored', 'races revoked', 'GET p50 / p99 ms', 'refresh p50 / p99 ms', 'CPU µs/req']
+  const head = [
+    'cell',
+    'status',
+    'lifetime s',
+    'GETs per lifetime',
+    'GETs',
+    'refreshes (policy predicts; users x duration / TTL)',
+    'logins (forced) / logouts',
+    'store reads / writes / deletes per s',
+    'per request served',
+    'revocation lag p50 / p99 / max ms (predicted p50)',
+    'censored',
+    'races revoked',
+    'GET p50 / p99 ms',
+    'refresh p50 / p99 ms',
+    'CPU µs/req',
+  ]
   const ms = (v: number | null) => (v === null ? '–' : num(v, v < 10 ? 2 : 0))
   const rows = r.cells.map((c) => {
     const l = c.lifecycle
@@ -308,14 +396,24 @@ export function faultFindings(r: ResultsFile): Line[] {
   for (const c of faultedCells(r)) {
     for (const e of c.recovery!.episodes) {
       const when = (ms: number | null) => (ms === null ? '–' : `${num(ms / 1000, 1)} s`)
-      const failedFor = e.firstErrorMs === null ? 'no GET failed' : `GETs failed from ${when(e.firstErrorMs)} to ${when(e.lastErrorMs! + 100)}`
-      const back = e.storeBackAtMs === null ? 'the store stayed down' : e.recoveryMs === null ? 'not back to normal within the window' : `back to normal ${num(e.recoveryMs, 0)} ms after the store was`
+      const failedFor =
+        e.firstErrorMs === null ? 'no GET failed' : `GETs failed from ${when(e.firstErrorMs)} to ${when(e.lastErrorMs! + 100)}`
+      const back =
+        e.storeBackAtMs === null
+          ? 'the store stayed down'
+          : e.recoveryMs === null
+            ? 'not back to normal within the window'
+            : `back to normal ${num(e.recoveryMs, 0)} ms after the store was`
       out.push({
         text: `${c.id}, ${describeFault(e)}: ${failedFor}; ${back}${e.forcedLogins ? `; ${e.forcedLogins} forced logins (peak ${num(e.loginStormPeakPerSecond, 0)}/s)` : ''}.`,
         figures: `100 ms buckets of users' GETs (open loop); a failure is a 401, a 503, another 5xx or no answer; "normal": 5 clean buckets in a row with p99 near its level before the first fault`,
       })
     }
-    if (c.recovery!.sessionsLost) out.push({ text: `${c.id}: ${c.recovery!.sessionsLost} of ${r.scenario.workload.users} users had to log in again in the window (state lost with the store).`, figures: 'users forced to log in, each counted once' })
+    if (c.recovery!.sessionsLost)
+      out.push({
+        text: `${c.id}: ${c.recovery!.sessionsLost} of ${r.scenario.workload.users} users had to log in again in the window (state lost with the store).`,
+        figures: 'users forced to log in, each counted once',
+      })
   }
   return out
 }
@@ -325,24 +423,46 @@ export function faultCharts(r: ResultsFile): ChartSpec[] {
   const cells = faultedCells(r)
   if (cells.length === 0) return []
   const colors = new Map(lifecycleLines(r).flatMap((l) => l.cells.map((c) => [c.id, l.color] as const)))
-  const faults = (r.scenario.faults ?? []).map((f) => `${f.action} at ${f.atSeconds} s${f.durationSeconds ? ` for ${f.durationSeconds} s` : ''}`).join(', ')
+  const faults = (r.scenario.faults ?? [])
+    .map((f) => `${f.action} at ${f.atSeconds} s${f.durationSeconds ? ` for ${f.durationSeconds} s` : ''}`)
+    .join(', ')
   const line = (c: CellResult, y: (b: NonNullable<CellResult['timeline']>[number]) => number) => ({
-    label: c.id, data: c.timeline!.map((b) => ({ x: b.tMs / 1000, y: y(b) })),
-    borderColor: colors.get(c.id), backgroundColor: colors.get(c.id), showLine: true, fill: false, pointRadius: 0,
+    label: c.id,
+    data: c.timeline!.map((b) => ({ x: b.tMs / 1000, y: y(b) })),
+    borderColor: colors.get(c.id),
+    backgroundColor: colors.get(c.id),
+    showLine: true,
+    fill: false,
+    pointRadius: 0,
   })
-  const axes = (y: string) => ({ ...lineOptions(y), scales: { x: { type: 'linear', title: { display: true, text: 'seconds into the measured window' } }, y: { beginAtZero: true, title: { display: true, text: y } } } })
+  const axes = (y: string) => ({
+    ...lineOptions(y),
+    scales: {
+      x: { type: 'linear', title: { display: true, text: 'seconds into the measured window' } },
+      y: { beginAtZero: true, title: { display: true, text: y } },
+    },
+  })
   return [
     {
       id: 'faults-failures',
       title: 'Failed GETs per second during the faults',
       caption: `Users' GETs answered 401, 503, another 5xx or not at all, in each 100 ms as a rate (open loop: the users keep their schedule through the fault). Faults: ${faults}. A 503 is the server failing closed while the store cannot answer; a 401 after a restart is a session lost with the store.`,
-      config: { type: 'line', data: { datasets: cells.map((c) => line(c, (b) => (b.status401 + b.status503 + b.status5xx + b.errors) * 10)) }, options: axes('failed GETs per second') },
+      config: {
+        type: 'line',
+        data: { datasets: cells.map((c) => line(c, (b) => (b.status401 + b.status503 + b.status5xx + b.errors) * 10)) },
+        options: axes('failed GETs per second'),
+      },
     },
     {
       id: 'faults-latency',
       title: 'GET latency p99 during the faults',
-      caption: 'The 99th percentile of the users\' GETs due in each 100 ms, from their due time, in ms: while the store is paused requests wait until the servers give up on it (503 after 0.5 s) or it resumes.',
-      config: { type: 'line', data: { datasets: cells.map((c) => line(c, (b) => b.latencyUsP99 / 1000)) }, options: axes('GET latency p99, ms') },
+      caption:
+        "The 99th percentile of the users' GETs due in each 100 ms, from their due time, in ms: while the store is paused requests wait until the servers give up on it (503 after 0.5 s) or it resumes.",
+      config: {
+        type: 'line',
+        data: { datasets: cells.map((c) => line(c, (b) => b.latencyUsP99 / 1000)) },
+        options: axes('GET latency p99, ms'),
+      },
     },
   ]
 }
@@ -352,7 +472,12 @@ export function faultHtml(r: ResultsFile): string {
   const cells = faultedCells(r)
   if (cells.length === 0) return ''
   const when = (ms: number | null) => (ms === null ? '–' : num(ms / 1000, 1))
-  const rows = cells.flatMap((c) => c.recovery!.episodes.map((e) => `<tr><td>${esc(c.id)}</td><td>${esc(describeFault(e))}</td><td class="n">${when(e.firstErrorMs)}</td><td class="n">${e.lastErrorMs === null ? '–' : when(e.lastErrorMs + 100)}</td><td class="n">${e.recoveryMs === null ? '–' : num(e.recoveryMs, 0)}</td><td class="n">${e.forcedLogins} (${num(e.loginStormPeakPerSecond, 0)}/s)</td></tr>`))
+  const rows = cells.flatMap((c) =>
+    c.recovery!.episodes.map(
+      (e) =>
+        `<tr><td>${esc(c.id)}</td><td>${esc(describeFault(e))}</td><td class="n">${when(e.firstErrorMs)}</td><td class="n">${e.lastErrorMs === null ? '–' : when(e.lastErrorMs + 100)}</td><td class="n">${e.recoveryMs === null ? '–' : num(e.recoveryMs, 0)}</td><td class="n">${e.forcedLogins} (${num(e.loginStormPeakPerSecond, 0)}/s)</td></tr>`,
+    ),
+  )
   return `<h2>Faults</h2>
 <p>The store (the private redis-server the harness started) took these faults in the measured window of every cell that keeps its state there: ${esc((r.scenario.faults ?? []).map((f) => `${f.action} at ${f.atSeconds} s${f.durationSeconds ? ` for ${f.durationSeconds} s` : ''}`).join('; '))}. The users kept their schedule (open loop), so every request due during the fault is counted. Restarts are without persistence: every session, refresh token and denylist entry is gone.</p>
 <table><thead><tr><th>cell</th><th>fault</th><th>first failed GET, s</th><th>failures end, s</th><th>back to normal after the store, ms</th><th>forced logins (peak)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`

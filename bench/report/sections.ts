@@ -20,8 +20,21 @@ function clientLatency(c: CellResult): string {
 }
 
 export function resultsTable(cells: CellResult[]): string {
-  const head = ['cell', 'status', 'req/s (interval)', 'CPU µs/req (interval)', 'store CPU µs/req', 'servers busy', 'overhead µs over base (x base)', 'reads / writes / deletes per req',
-    'server µs p50 / p99', 'client p50 / p99 / max', 'bytes req / resp', '401 share', 'RSS MiB']
+  const head = [
+    'cell',
+    'status',
+    'req/s (interval)',
+    'CPU µs/req (interval)',
+    'store CPU µs/req',
+    'servers busy',
+    'overhead µs over base (x base)',
+    'reads / writes / deletes per req',
+    'server µs p50 / p99',
+    'client p50 / p99 / max',
+    'bytes req / resp',
+    '401 share',
+    'RSS MiB',
+  ]
   const rows = cells.map((c) => {
     const s = c.summary
     const status = `<span class="status-${c.status}">${c.status}</span>`
@@ -47,7 +60,12 @@ export function openLoopHtml(results: ResultsFile): string {
   const cells = results.cells.filter((c) => c.openLoop?.length)
   if (cells.length === 0) return ''
   const ms = (us: number) => num(us / 1000, 2)
-  const rows = cells.flatMap((c) => c.openLoop!.map((o) => `<tr><td>${esc(c.id)}</td><td class="n">${num(o.rate, 0)}${o.fraction === null ? '' : ` (${num(o.fraction * 100, 0)}% of capacity)`}</td><td class="n">${num(o.achievedRate, 0)}</td><td class="n">${ms(o.latencyUs.p50)}</td><td class="n">${ms(o.latencyUs.p99)}</td><td class="n">${ms(o.latencyUs.p999)}</td><td class="n">${num(o.cpuUsPerRequest)}</td><td class="n">${num(o.serverBusyShare * 100, 0)}%</td><td class="n${o.heldRounds < o.rounds.length ? ' bad' : ''}">${o.heldRounds} of ${o.rounds.length}</td></tr>`))
+  const rows = cells.flatMap((c) =>
+    c.openLoop!.map(
+      (o) =>
+        `<tr><td>${esc(c.id)}</td><td class="n">${num(o.rate, 0)}${o.fraction === null ? '' : ` (${num(o.fraction * 100, 0)}% of capacity)`}</td><td class="n">${num(o.achievedRate, 0)}</td><td class="n">${ms(o.latencyUs.p50)}</td><td class="n">${ms(o.latencyUs.p99)}</td><td class="n">${ms(o.latencyUs.p999)}</td><td class="n">${num(o.cpuUsPerRequest)}</td><td class="n">${num(o.serverBusyShare * 100, 0)}%</td><td class="n${o.heldRounds < o.rounds.length ? ' bad' : ''}">${o.heldRounds} of ${o.rounds.length}</td></tr>`,
+    ),
+  )
   return `<h2>Latency at a given load (open loop)</h2>
 <p>Each cell driven on a schedule (${esc(results.scenario.load.arrivals)} arrivals): at the fixed rates every cell gets the same load, so CPU per request and latency compare at <em>equal load</em>; at fractions of its own closed-loop capacity (measured in the same round) each cell is walked up to its knee. Latency counts from each request's due time, in µs, so a server that stalls is charged for every request it made wait; autocannon's whole-millisecond closed-loop latency in the table further down is for reference only. "Rate held" counts the rounds in which the driver sent at least 95% of the requests due with a send lag p99 under 10 ms.</p>
 <table><thead><tr><th>cell</th><th>offered req/s</th><th>achieved req/s</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>CPU µs/req</th><th>servers busy</th><th>rate held</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
@@ -67,10 +85,18 @@ const overheadInterval = (results: ResultsFile, id: string) => {
 
 export function breakdownHtml(results: ResultsFile): string {
   const rows = costBreakdown(results)
-  if (!results.micro) return '<p class="muted">This run did not include the micro-benchmarks (scenario field <code>micro: true</code>), so there is no cost breakdown.</p>'
-  const body = rows.map((b) => b.missing
-    ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="4" class="muted">${esc(b.missing)}</td></tr>`
-    : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td class="n">${num(b.overheadUs)}${overheadInterval(results, b.id)}</td><td>${b.parts.slice(1).map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`).join(' + ') || '–'}</td><td class="n">${num(b.explainedUs - b.parts[0]!.us)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}%)`}</td></tr>`)
+  if (!results.micro)
+    return '<p class="muted">This run did not include the micro-benchmarks (scenario field <code>micro: true</code>), so there is no cost breakdown.</p>'
+  const body = rows.map((b) =>
+    b.missing
+      ? `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td colspan="4" class="muted">${esc(b.missing)}</td></tr>`
+      : `<tr><td>${esc(b.id)}</td><td class="n">${num(b.measuredUs)}</td><td class="n">${num(b.overheadUs)}${overheadInterval(results, b.id)}</td><td>${
+          b.parts
+            .slice(1)
+            .map((p) => `${esc(p.label)} ${num(p.us, p.us < 1 ? 3 : 1)}`)
+            .join(' + ') || '–'
+        }</td><td class="n">${num(b.explainedUs - b.parts[0]!.us)}</td><td class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${b.remainderShareOfOverhead === null ? '' : ` (${num(b.remainderShareOfOverhead * 100, 0)}%)`}</td></tr>`,
+  )
   const large = rows.filter((b) => b.large)
   return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and any users-table read) plus an authentication overhead: per round, the cell's CPU per request less the mean of the two baseline windows around it, median over rounds, so that the machine's drift cancels (the same figure as the chart and the findings). Next to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per operation, all threads counted), and the remainder they do not explain, shown rather than hidden. The remainder holds what a primitive timed alone in a hot loop cannot: a larger header to parse and copy, scheduling, allocation and garbage collection, caches that a real request finds colder. A negative remainder means the primitives timed alone cost more than the overhead measured; where its size is within the overhead's own interval (shown beside it) it is noise, not a finding.</p>
 <table><thead><tr><th>cell</th><th>measured µs</th><th>overhead over baseline µs</th><th>its primitives (µs)</th><th>sum µs</th><th>remainder µs (share of overhead)</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
@@ -88,27 +114,47 @@ ${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t
 /** Each store process the run used, and the settings the harness started it with, as it recorded them. */
 export function storesHtml(results: ResultsFile): string {
   const stores = (results.environment.stores ?? []).filter((s) => s.description)
-  return stores.map((s) => `<li>Store ${esc(s.kind)}: ${esc(s.description!)}${s.settings
-    ? `; settings: ${Object.entries(s.settings).map(([k, v]) => `<code>${esc(k)}=${esc(v.value)}</code> (${esc(v.why)})`).join(', ')}. A production server keeps durability on; what a GET costs does not depend on it, what a login's write costs does.`
-    : ''}</li>`).join('\n')
+  return stores
+    .map(
+      (s) =>
+        `<li>Store ${esc(s.kind)}: ${esc(s.description!)}${
+          s.settings
+            ? `; settings: ${Object.entries(s.settings)
+                .map(([k, v]) => `<code>${esc(k)}=${esc(v.value)}</code> (${esc(v.why)})`)
+                .join(
+                  ', ',
+                )}. A production server keeps durability on; what a GET costs does not depend on it, what a login's write costs does.`
+            : ''
+        }</li>`,
+    )
+    .join('\n')
 }
 
 export function methodology(results: ResultsFile): string {
   const e = results.environment
   const l = results.scenario.load
   const nc = results.noiseControl
-  const clientBound = results.cells.filter((c) => c.summary?.clientBoundRounds).map((c) => `${c.id} (${c.summary!.clientBoundRounds} of ${c.rounds.length} windows, ${num(c.summary!.serverBusyShare * 100, 0)}% busy at the median)`)
-  const pk = Object.entries(e.packages).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ')
-  const aff = e.cpuAffinity ? `load generator and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}` : 'processes not pinned to CPUs'
+  const clientBound = results.cells
+    .filter((c) => c.summary?.clientBoundRounds)
+    .map(
+      (c) =>
+        `${c.id} (${c.summary!.clientBoundRounds} of ${c.rounds.length} windows, ${num(c.summary!.serverBusyShare * 100, 0)}% busy at the median)`,
+    )
+  const pk = Object.entries(e.packages)
+    .map(([k, v]) => `${k} ${v ?? 'missing'}`)
+    .join(', ')
+  const aff = e.cpuAffinity
+    ? `load generator and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}`
+    : 'processes not pinned to CPUs'
   return `<ul>
 <li>Machine: ${esc(e.cpus.count)} logical CPUs (${esc(e.cpus.model)}), ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
 <li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
 <li>Load: autocannon, closed loop, ${l.connections} connections, ${l.warmupSeconds} s warm-up before a cell's first window, then ${l.durationSeconds} s windows, ${l.rounds} round${l.rounds > 1 ? 's' : ''}. ${presentsCredential(results) ? `Requests rotate over ${results.scenario.workload.users} logged-in users` : `Requests rotate over ${results.scenario.workload.users} users logging in, each a new visitor (no cookie presented or kept)`}, each connection cycling through its own share of them, so every window reaches the whole pool.</li>
-<li>Noise control (${esc(nc.method)}): in every round the other cells run in an order shuffled with seed ${nc.seed}, each between two windows of the baseline (${esc(results.scenario.baseline)}); a cell's ratio to the baseline is taken against the mean of those two, so drift slower than a few seconds cancels. When the two disagreed by more than ${percent(nc.bracketTolerance)}, the window was measured again with a fresh bracket (at most ${nc.maxRepeats} times; the last reading stands): ${nc.repeats} window${nc.repeats === 1 ? ' was' : 's were'} measured again in this run${nc.repeats ? ' (every one of them is kept in results.json, in its round\'s <code>repeatedWindows</code>)' : ''}. The rule reads only the two baseline windows, never the cell's own figure, so it cannot favour one value of a cell over another.${nc.bracketSpread ? ` The two baseline windows around a cell differed by ${percent(nc.bracketSpread.median)} at the median, ${percent(nc.bracketSpread.max)} at most.` : ''}</li>
+<li>Noise control (${esc(nc.method)}): in every round the other cells run in an order shuffled with seed ${nc.seed}, each between two windows of the baseline (${esc(results.scenario.baseline)}); a cell's ratio to the baseline is taken against the mean of those two, so drift slower than a few seconds cancels. When the two disagreed by more than ${percent(nc.bracketTolerance)}, the window was measured again with a fresh bracket (at most ${nc.maxRepeats} times; the last reading stands): ${nc.repeats} window${nc.repeats === 1 ? ' was' : 's were'} measured again in this run${nc.repeats ? " (every one of them is kept in results.json, in its round's <code>repeatedWindows</code>)" : ''}. The rule reads only the two baseline windows, never the cell's own figure, so it cannot favour one value of a cell over another.${nc.bracketSpread ? ` The two baseline windows around a cell differed by ${percent(nc.bracketSpread.median)} at the median, ${percent(nc.bracketSpread.max)} at most.` : ''}</li>
 <li>Saturation: each window records the servers' busy share (CPU time over the window and the CPUs they may use). A closed loop measures CPU per request at saturation only when the client keeps the servers busy; a window under ${percent(CLIENT_BOUND_SHARE)} is flagged client-bound, and its CPU per request reads high (idle wake-ups are shared by fewer requests).${clientBound.length ? ` Client-bound here: ${esc(clientBound.join(', '))}.` : ''}</li>
 <li>CPU per request: each server's process CPU time (user + system) over the window divided by the requests it started; read over IPC before and after the window. Server time: an HDR histogram from onRequest to onResponse, in µs.</li>
 ${storesHtml(results)}
-${results.cells.some((c) => c.summary?.storeCpuUsPerRequest) ? '<li>Store CPU: the store process\'s own CPU over the same window (Redis: INFO cpu, checked against the kernel\'s account of the process in the tests; PostgreSQL: the scheduler\'s account of every process it runs, a backend per connection), stacked on the servers\' in the chart; in-process stores are inside the servers\' figure.</li>' : '<li>Store CPU: every store measured here ran inside the servers\' processes, so its CPU is inside the servers\' figure; no store process ran.</li>'}
+${results.cells.some((c) => c.summary?.storeCpuUsPerRequest) ? "<li>Store CPU: the store process's own CPU over the same window (Redis: INFO cpu, checked against the kernel's account of the process in the tests; PostgreSQL: the scheduler's account of every process it runs, a backend per connection), stacked on the servers' in the chart; in-process stores are inside the servers' figure.</li>" : "<li>Store CPU: every store measured here ran inside the servers' processes, so its CPU is inside the servers' figure; no store process ran.</li>"}
 <li>Verification: before measuring, no credential must give 401 and a fresh one 200; an extra instance started with SQLite's statement trace serves ${CROSS_CHECK_REQUESTS} requests, and every counted store operation must show in that trace or in the store's own counts; after each window the counted store operations per request must equal the contract (and Redis's INFO commandstats must agree on reads, writes and deletes), and there must be no non-2xx answer, error or timeout, or the cell is marked invalid.</li>
 <li>Intervals: the interval of a median over rounds from order statistics, labelled with its coverage: with fewer than 6 rounds it is the range of the rounds (75% for 3 rounds, 94% for 5). They are within-run intervals: they say how much the rounds of this run agreed, not how far another run will land (for that, <code>npm run compare</code> uses the run-to-run spread measured on this machine).</li>
 <li>Findings compare two cells by their paired per-round ratio (each against its own bracketing baseline windows) and call one ahead only where its interval excludes "about the same" (±${EQUIVALENCE * 100}%); otherwise they say the two are not distinguishable in this run.</li>
@@ -119,8 +165,12 @@ ${results.cells.some((c) => c.summary?.storeCpuUsPerRequest) ? '<li>Store CPU: t
 
 export function lifecycleMethodology(results: ResultsFile): string {
   const e = results.environment
-  const pk = Object.entries(e.packages).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ')
-  const aff = e.cpuAffinity ? `the lifecycle driver and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}` : 'processes not pinned to CPUs'
+  const pk = Object.entries(e.packages)
+    .map(([k, v]) => `${k} ${v ?? 'missing'}`)
+    .join(', ')
+  const aff = e.cpuAffinity
+    ? `the lifecycle driver and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}`
+    : 'processes not pinned to CPUs'
   return `<ul>
 <li>Machine: ${esc(e.cpus.count)} logical CPUs (${esc(e.cpus.model)}), ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(e.redisServer ?? 'not installed')}; ${esc(aff)}.</li>
 <li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
@@ -129,4 +179,3 @@ export function lifecycleMethodology(results: ResultsFile): string {
 <li>Run ${esc(results.startedAt)} to ${esc(results.finishedAt)}, scenario file <code>${esc(results.scenario.file)}</code>.</li>
 </ul>`
 }
-

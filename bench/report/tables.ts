@@ -28,7 +28,8 @@ function lifecycleRow(c: CellResult): string[] {
   const ops = l.storeOpsPerSecond
   const lag = (v: number | null) => (v === null ? '–' : num(v, v < 10 ? 2 : 0))
   return [
-    c.id, c.status,
+    c.id,
+    c.status,
     l.accessTtlSeconds === null ? '–' : String(l.accessTtlSeconds),
     String(l.requests),
     `${l.refreshes}${l.expected.refreshes === null ? '' : ` (${num(l.expected.refreshes, 0)})`}`,
@@ -41,21 +42,46 @@ function lifecycleRow(c: CellResult): string[] {
 }
 
 export function lifecycleTable(results: ResultsFile): string {
-  const headers = ['cell', 'status', 'TTL s', 'GETs', 'refreshes (expected)', 'logins/logouts', 'store r/w/d per s', 'lag p50/p99 ms (expected p50)', 'races revoked', 'GET p50/p99 ms']
+  const headers = [
+    'cell',
+    'status',
+    'TTL s',
+    'GETs',
+    'refreshes (expected)',
+    'logins/logouts',
+    'store r/w/d per s',
+    'lag p50/p99 ms (expected p50)',
+    'races revoked',
+    'GET p50/p99 ms',
+  ]
   const notes = results.cells.filter((c) => c.reason || c.lifecycle?.reason).map((c) => `  ${c.id}: ${c.reason ?? c.lifecycle?.reason}`)
   const text = table(headers, results.cells.map(lifecycleRow))
   return notes.length ? `${text}\n\n${notes.join('\n')}` : text
 }
 
 export function closedTable(results: ResultsFile): string {
-  const headers = ['cell', 'status', 'req/s', 'CPU µs/req', 'CPU interval', 'CPU x base', 'store µs', 'busy', 'reads/writes', 'srv p50 µs', 'req bytes']
+  const headers = [
+    'cell',
+    'status',
+    'req/s',
+    'CPU µs/req',
+    'CPU interval',
+    'CPU x base',
+    'store µs',
+    'busy',
+    'reads/writes',
+    'srv p50 µs',
+    'req bytes',
+  ]
   const text = table(headers, results.cells.map(row))
   const notes = results.cells
     .filter((c) => c.reason || c.note)
     .map((c) => `  ${c.id}: ${c.reason ?? ''}${c.reason && c.note ? '; ' : ''}${c.note ?? ''}`)
   const noise = hostNoise(results)?.message
   if (noise) notes.push(`  ${noise}`)
-  if (results.cells.some((c) => c.summary?.clientBoundRounds)) notes.push(`  busy!: some windows kept the servers under ${CLIENT_BOUND_SHARE * 100}% busy (client-bound): their CPU per request was measured below saturation`)
+  if (results.cells.some((c) => c.summary?.clientBoundRounds))
+    notes.push(
+      `  busy!: some windows kept the servers under ${CLIENT_BOUND_SHARE * 100}% busy (client-bound): their CPU per request was measured below saturation`,
+    )
   return notes.length ? `${text}\n\n${notes.join('\n')}` : text
 }
-

@@ -4,7 +4,15 @@
 import { SimulationInputError } from '../../servers/errors.ts'
 import { median } from '../stats.ts'
 import { storeProvisioners } from '../stores/index.ts'
-import { moments, pointsFromHistograms, pointsFromQuantiles, quantileOf, scaledTo, type MeasuredQuantiles, type Points } from './queueing.ts'
+import {
+  moments,
+  pointsFromHistograms,
+  pointsFromQuantiles,
+  quantileOf,
+  scaledTo,
+  type MeasuredQuantiles,
+  type Points,
+} from './queueing.ts'
 import { ownStoreOps } from '../expected.ts'
 import type { CellResult, OpenLoopPoint, ResultsFile } from '../contracts/results.ts'
 
@@ -64,7 +72,6 @@ export interface Calibrated extends Calibration {
 
 const sumOps = (o: { reads: number; writes: number; deletes: number }) => o.reads + o.writes + o.deletes
 
-
 /** The lowest-rate open-loop point whose rate the driver held in at least one round. */
 export function lowLoadPoint(c: CellResult): OpenLoopPoint | null {
   const held = (c.openLoop ?? []).filter((p) => p.heldRounds > 0 && p.rounds.length > 0)
@@ -121,11 +128,17 @@ function storeCpuPerOp(c: CellResult, ops = storeOpsOf(c)): number | null {
 /** Per-cell calibration from a run; cells without what the model needs are left out with the reason. */
 export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped: { cell: string; reason: string }[] } {
   const ok = results.cells.filter((c) => c.status === 'ok')
-  const donors = ok.flatMap((c) => { const v = storeCpuPerOp(c); return v === null || !c.store ? [] : [{ cell: c.id, store: c.store, v }] })
+  const donors = ok.flatMap((c) => {
+    const v = storeCpuPerOp(c)
+    return v === null || !c.store ? [] : [{ cell: c.id, store: c.store, v }]
+  })
   const skipped: { cell: string; reason: string }[] = []
   const cells: Calibrated[] = []
   for (const c of results.cells) {
-    if (c.status !== 'ok') { skipped.push({ cell: c.id, reason: `status ${c.status}` }); continue }
+    if (c.status !== 'ok') {
+      skipped.push({ cell: c.id, reason: `status ${c.status}` })
+      continue
+    }
     const low = lowLoadPoint(c)
     const networkStore = c.store !== null && storeProvisioners[c.store].awaits !== null
     let cpu: number
@@ -137,14 +150,19 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       const l = c.lifecycle
       const gets = Math.max(1, l.requests)
       lifecycle = {
-        accessTtlSeconds: l.accessTtlSeconds, refreshesPerGet: l.refreshes / gets, loginsPerGet: l.logins / gets,
+        accessTtlSeconds: l.accessTtlSeconds,
+        refreshesPerGet: l.refreshes / gets,
+        loginsPerGet: l.logins / gets,
         storeOpsPerGetOnly: ownStoreOps(c.expected.ops),
       }
     } else if (c.summary && low) {
       cpu = c.summary.cpuUsPerRequest.median
       meanFrom = 'server CPU per request in the closed-loop windows (servers busy)'
     } else {
-      skipped.push({ cell: c.id, reason: low ? 'no closed-loop window to take its CPU per request from' : 'no open-loop point the driver held (closed loop only)' })
+      skipped.push({
+        cell: c.id,
+        reason: low ? 'no closed-loop window to take its CPU per request from' : 'no open-loop point the driver held (closed loop only)',
+      })
       continue
     }
     const opsPerRequest = storeOpsOf(c)
@@ -157,46 +175,109 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
     const ownM = ownPoints ? moments(ownPoints) : null
     // Busy CPU per request: the closed-loop windows', or the busiest held open-loop point's where
     // that is lower (two instances on one core thrash in a closed loop: it is no saturation to trust).
-    const busiest = (c.openLoop ?? []).filter((p) => p.heldRounds > 0).reduce<OpenLoopPoint | null>((a, b) => (a === null || b.achievedRate > a.achievedRate ? b : a), null)
-    const busy = busiest && busiest.cpuUsPerRequest < cpu
-      ? { us: busiest.cpuUsPerRequest, from: `server CPU per request at ${Math.round(busiest.achievedRate)}/s, the busiest open-loop point the driver held (under the closed-loop windows' ${cpu.toFixed(0)} µs)` }
-      : { us: cpu, from: meanFrom }
+    const busiest = (c.openLoop ?? [])
+      .filter((p) => p.heldRounds > 0)
+      .reduce<OpenLoopPoint | null>((a, b) => (a === null || b.achievedRate > a.achievedRate ? b : a), null)
+    const busy =
+      busiest && busiest.cpuUsPerRequest < cpu
+        ? {
+            us: busiest.cpuUsPerRequest,
+            from: `server CPU per request at ${Math.round(busiest.achievedRate)}/s, the busiest open-loop point the driver held (under the closed-loop windows' ${cpu.toFixed(0)} µs)`,
+          }
+        : { us: cpu, from: meanFrom }
     const prov = c.store === null ? null : storeProvisioners[c.store]
     const own = storeCpuPerOp(c, opsPerRequest)
-    const donor = own === null && networkStore ? donors.find((d) => d.store === c.store) ?? null : null
+    const donor = own === null && networkStore ? (donors.find((d) => d.store === c.store) ?? null) : null
     cells.push({
-      cell: c.id, strategy: c.strategy, store: c.store, instances: c.instances,
+      cell: c.id,
+      strategy: c.strategy,
+      store: c.store,
+      instances: c.instances,
       serviceTimeUs: { mean: m.mean, p50: quantileOf(service, 0.5), p99: quantileOf(service, 0.99), scv: m.scv, meanFrom, shapeFrom },
       serverCpuUsPerRequest: cpu,
-      storeCpuUsPerOp: networkStore ? own ?? donor?.v ?? null : null,
-      storeCpuFrom: !networkStore ? null : own !== null ? 'INFO cpu over this cell\'s windows' : donor ? `INFO cpu of ${donor.cell} (this cell did no store operation per request)` : null,
-      storeBusyShare: own !== null && c.summary?.storeCpuUsPerRequest && !c.lifecycle ? c.summary.storeCpuUsPerRequest.median * c.summary.rps.median / 1e6 : null,
+      storeCpuUsPerOp: networkStore ? (own ?? donor?.v ?? null) : null,
+      storeCpuFrom: !networkStore
+        ? null
+        : own !== null
+          ? "INFO cpu over this cell's windows"
+          : donor
+            ? `INFO cpu of ${donor.cell} (this cell did no store operation per request)`
+            : null,
+      storeBusyShare:
+        own !== null && c.summary?.storeCpuUsPerRequest && !c.lifecycle
+          ? (c.summary.storeCpuUsPerRequest.median * c.summary.rps.median) / 1e6
+          : null,
       userTableReads: c.lifecycle ? 0 : c.expected.ops.userReads,
       storeOpsPerRequest: opsPerRequest,
       networkStore,
       storeRttUs: c.storeRtt?.addedUs ?? 0,
       bytesPerRequest: c.summary ? c.summary.bytesPerRequest.request + c.summary.bytesPerRequest.response : 0,
-      lowLoad: low ? { rate: low.achievedRate, load: low.achievedRate * cpu / c.instances / 1e6, latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max }, serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu }, cpuUsPerRequest: low.cpuUsPerRequest } : null,
+      lowLoad: low
+        ? {
+            rate: low.achievedRate,
+            load: (low.achievedRate * cpu) / c.instances / 1e6,
+            latencyUs: { p50: low.latencyUs.p50, p90: low.latencyUs.p90, p99: low.latencyUs.p99, max: low.latencyUs.max },
+            serverTimeUs: serverQ ?? { p50: cpu, p90: cpu, p99: cpu, max: cpu },
+            cpuUsPerRequest: low.cpuUsPerRequest,
+          }
+        : null,
       lifecycle,
-      own: ownPoints && ownM ? {
-        from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request of the round whose longest time is the median, from its histogram' : 'rebuilt from the windows\' quantiles'})`,
-        meanUs: ownM.mean, p50Us: quantileOf(ownPoints, 0.5), p99Us: quantileOf(ownPoints, 0.99), maxUs: ownPoints[ownPoints.length - 1]!,
-        busyCpuUs: busy.us, busyFrom: busy.from,
-      } : null,
+      own:
+        ownPoints && ownM
+          ? {
+              from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request of the round whose longest time is the median, from its histogram' : "rebuilt from the windows' quantiles"})`,
+              meanUs: ownM.mean,
+              p50Us: quantileOf(ownPoints, 0.5),
+              p99Us: quantileOf(ownPoints, 0.99),
+              maxUs: ownPoints[ownPoints.length - 1]!,
+              busyCpuUs: busy.us,
+              busyFrom: busy.from,
+            }
+          : null,
       storeServers: prov === null || !networkStore || prov.threading === 'per-connection' ? null : Math.max(1, prov.processes),
       sources: [
         { quantity: 'service demand (capacity)', from: meanFrom },
-        ...(ownPoints ? [
-          { quantity: 'time in the server (sampled per request)', from: `servers' own request times at ${Math.round(low!.achievedRate)}/s, the lowest rate the driver held${low!.rounds.every((r) => r.serverTimeHistogram) ? ' (every request of the round whose longest time is the median, from its histogram)' : ' (rebuilt from the windows\' p50, p90, p99, max and mean: an older run)'}` },
-          { quantity: 'core time per request, busy', from: busy.from },
-          { quantity: 'core time of a process\'s wake-up', from: results.driverFloor?.some((f) => typeof f.cpuUsPerRequest === 'number') ? `its shape by sleep the floor server's CPU per request above its busiest rate's; its size the cell's CPU per request at ${Math.round(low!.achievedRate)}/s above busy` : 'not measured in this run (the busy CPU alone)' },
-        ] : []),
-        ...(networkStore ? [
-          { quantity: 'store service per operation', from: own !== null ? 'INFO cpu over this cell\'s windows, per command Redis counted (INFO commandstats)' : donor ? `INFO cpu of ${donor.cell}` : 'not measured' },
-          { quantity: 'store operations per request', from: 'the store\'s own command counts per request' },
-        ] : []),
-        { quantity: 'outside the servers', from: results.driverFloor?.length ? 'the driver\'s floor at the rate (a server that answers at once, pinned where the servers run), less that server\'s own time' : 'not measured in this run: no latency is judged' },
-        { quantity: 'wake-ups (a core asleep, a process idle)', from: results.driverFloor?.length ? 'the floor\'s p50 outside its server and its server\'s own p50, each above the busiest rate\'s, against the idle gap' : 'not measured in this run' },
+        ...(ownPoints
+          ? [
+              {
+                quantity: 'time in the server (sampled per request)',
+                from: `servers' own request times at ${Math.round(low!.achievedRate)}/s, the lowest rate the driver held${low!.rounds.every((r) => r.serverTimeHistogram) ? ' (every request of the round whose longest time is the median, from its histogram)' : " (rebuilt from the windows' p50, p90, p99, max and mean: an older run)"}`,
+              },
+              { quantity: 'core time per request, busy', from: busy.from },
+              {
+                quantity: "core time of a process's wake-up",
+                from: results.driverFloor?.some((f) => typeof f.cpuUsPerRequest === 'number')
+                  ? `its shape by sleep the floor server's CPU per request above its busiest rate's; its size the cell's CPU per request at ${Math.round(low!.achievedRate)}/s above busy`
+                  : 'not measured in this run (the busy CPU alone)',
+              },
+            ]
+          : []),
+        ...(networkStore
+          ? [
+              {
+                quantity: 'store service per operation',
+                from:
+                  own !== null
+                    ? "INFO cpu over this cell's windows, per command Redis counted (INFO commandstats)"
+                    : donor
+                      ? `INFO cpu of ${donor.cell}`
+                      : 'not measured',
+              },
+              { quantity: 'store operations per request', from: "the store's own command counts per request" },
+            ]
+          : []),
+        {
+          quantity: 'outside the servers',
+          from: results.driverFloor?.length
+            ? "the driver's floor at the rate (a server that answers at once, pinned where the servers run), less that server's own time"
+            : 'not measured in this run: no latency is judged',
+        },
+        {
+          quantity: 'wake-ups (a core asleep, a process idle)',
+          from: results.driverFloor?.length
+            ? "the floor's p50 outside its server and its server's own p50, each above the busiest rate's, against the idle gap"
+            : 'not measured in this run',
+        },
       ],
       ownPoints,
     })
@@ -210,5 +291,7 @@ export function requireOpenLoop(results: ResultsFile, cells: Calibrated[]): void
   const what = !results.cells.some((c) => c.openLoop?.length)
     ? `"${results.scenario.name}" ran closed loop only`
     : `"${results.scenario.name}" has no open-loop point the driver held`
-  throw new SimulationInputError(`${what}: the model needs each cell's service time at low load, from an open-loop run. Run scenarios/latency.ts (npm run bench -- scenarios/latency.ts), or a scenario with load.mode "open", and simulate that folder.`)
+  throw new SimulationInputError(
+    `${what}: the model needs each cell's service time at low load, from an open-loop run. Run scenarios/latency.ts (npm run bench -- scenarios/latency.ts), or a scenario with load.mode "open", and simulate that folder.`,
+  )
 }

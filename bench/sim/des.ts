@@ -12,7 +12,13 @@ import { quantileOf, type Points } from './queueing.ts'
 export type Sampler = { kind: 'exp'; mean: number } | { kind: 'det'; value: number } | { kind: 'points'; points: Points }
 
 /** Extra requests on top of the steady stream: `count` of them spread evenly over `spreadUs` from `atUs`. */
-export interface Burst { atUs: number; count: number; spreadUs: number; storeOps: number; appUs: Sampler }
+export interface Burst {
+  atUs: number
+  count: number
+  spreadUs: number
+  storeOps: number
+  appUs: Sampler
+}
 
 export interface DesOptions {
   seed: number
@@ -58,7 +64,14 @@ export interface DesOptions {
   bucketUs?: number
 }
 
-export interface DesBucket { tUs: number; arrivals: number; ok: number; failed: number; p50Us: number; p99Us: number }
+export interface DesBucket {
+  tUs: number
+  arrivals: number
+  ok: number
+  failed: number
+  p50Us: number
+  p99Us: number
+}
 
 export interface DesResult {
   requests: number
@@ -86,15 +99,20 @@ export function wakeAt(w: { gapUs: number[]; us: number[] }, g: number): number 
   const { gapUs: x, us: y } = w
   if (!x.length) return 0
   if (g <= x[0]!) return y[0]!
-  for (let k = 1; k < x.length; k++) if (g <= x[k]!) return y[k - 1]! + (y[k]! - y[k - 1]!) * (g - x[k - 1]!) / (x[k]! - x[k - 1]!)
+  for (let k = 1; k < x.length; k++) if (g <= x[k]!) return y[k - 1]! + ((y[k]! - y[k - 1]!) * (g - x[k - 1]!)) / (x[k]! - x[k - 1]!)
   return y[y.length - 1]!
 }
 
 function sampler(s: Sampler, random: () => number): () => number {
   switch (s.kind) {
-    case 'exp': return () => -Math.log(1 - random()) * s.mean
-    case 'det': return () => s.value
-    case 'points': { const p = s.points; return () => p[Math.floor(random() * p.length)]! }
+    case 'exp':
+      return () => -Math.log(1 - random()) * s.mean
+    case 'det':
+      return () => s.value
+    case 'points': {
+      const p = s.points
+      return () => p[Math.floor(random() * p.length)]!
+    }
   }
 }
 
@@ -105,18 +123,27 @@ class Heap {
   size = 0
   push(time: number, id: number): void {
     if (this.size === this.t.length) {
-      const t = new Float64Array(this.size * 2); t.set(this.t); this.t = t
-      const i = new Int32Array(this.size * 2); i.set(this.id); this.id = i
+      const t = new Float64Array(this.size * 2)
+      t.set(this.t)
+      this.t = t
+      const i = new Int32Array(this.size * 2)
+      i.set(this.id)
+      this.id = i
     }
     let k = this.size++
     while (k > 0) {
       const p = (k - 1) >> 1
       if (this.t[p]! <= time) break
-      this.t[k] = this.t[p]!; this.id[k] = this.id[p]!; k = p
+      this.t[k] = this.t[p]!
+      this.id[k] = this.id[p]!
+      k = p
     }
-    this.t[k] = time; this.id[k] = id
+    this.t[k] = time
+    this.id[k] = id
   }
-  topTime(): number { return this.size ? this.t[0]! : Infinity }
+  topTime(): number {
+    return this.size ? this.t[0]! : Infinity
+  }
   pop(): number {
     const top = this.id[0]!
     const n = --this.size
@@ -128,9 +155,12 @@ class Heap {
       if (c >= n) break
       if (c + 1 < n && this.t[c + 1]! < this.t[c]!) c++
       if (this.t[c]! >= time) break
-      this.t[k] = this.t[c]!; this.id[k] = this.id[c]!; k = c
+      this.t[k] = this.t[c]!
+      this.id[k] = this.id[c]!
+      k = c
     }
-    this.t[k] = time; this.id[k] = id
+    this.t[k] = time
+    this.id[k] = id
     return top
   }
 }
@@ -151,12 +181,14 @@ function arrivalTimes(o: DesOptions, random: () => number): Float64Array {
 /** Runs the simulation; the same options and seed give the same result on any machine. */
 // Longer than 80 lines on purpose: the simulation's event loop and its state in one function, so 10^6 requests run in about a second (no closures or objects per event).
 export function simulate(o: DesOptions): DesResult {
-  if (!(o.instances >= 1) || !Number.isInteger(o.instances)) throw new RangeError(`instances must be a whole number of at least 1, got ${o.instances}`)
+  if (!(o.instances >= 1) || !Number.isInteger(o.instances))
+    throw new RangeError(`instances must be a whole number of at least 1, got ${o.instances}`)
   if (o.storeOps > 0 && !o.storeUs) throw new RangeError('storeOps > 0 needs storeUs')
   const random = seededRandom(o.seed)
   const steady = arrivalTimes(o, random)
   const burstTimes: { t: number; b: Burst }[] = []
-  for (const b of o.bursts ?? []) for (let i = 0; i < b.count; i++) burstTimes.push({ t: b.atUs + (b.count > 1 ? b.spreadUs * i / (b.count - 1) : 0), b })
+  for (const b of o.bursts ?? [])
+    for (let i = 0; i < b.count; i++) burstTimes.push({ t: b.atUs + (b.count > 1 ? (b.spreadUs * i) / (b.count - 1) : 0), b })
   burstTimes.sort((x, y) => x.t - y.t)
   const n = steady.length + burstTimes.length
   const arrival = new Float64Array(n)
@@ -208,7 +240,9 @@ export function simulate(o: DesOptions): DesResult {
     const m = storeServers > 1 ? Math.floor(random() * storeServers) : 0
     storeFree = storeFreeAt[m]!
     // The store fell idle after a pause: its backlog is drained.
-    pauses.forEach((p, k) => { if (drainedAt[k] === null && reach >= p.toUs && storeFree < reach) drainedAt[k] = Math.max(p.toUs, storeFree) })
+    pauses.forEach((p, k) => {
+      if (drainedAt[k] === null && reach >= p.toUs && storeFree < reach) drainedAt[k] = Math.max(p.toUs, storeFree)
+    })
     let start = Math.max(reach, storeFree)
     for (const p of pauses) if (start >= p.fromUs && start < p.toUs) start = p.toUs
     const s = storeSample()
@@ -222,7 +256,10 @@ export function simulate(o: DesOptions): DesResult {
     if (inApp) {
       // The call's service and its run's round trip are in the app time: it adds its wait and the round trip asked.
       added[id] = added[id]! + start - reach + o.storeRttUs
-      if (--opsLeft[id]! > 0) { sentAt[id] = back; heap.push(back, id) } else finish[id] = Math.max(arrival[id]!, appDone[id]! + added[id]!)
+      if (--opsLeft[id]! > 0) {
+        sentAt[id] = back
+        heap.push(back, id)
+      } else finish[id] = Math.max(arrival[id]!, appDone[id]! + added[id]!)
       return
     }
     if (back - sentAt[id]! > timeout) {
@@ -250,14 +287,20 @@ export function simulate(o: DesOptions): DesResult {
     let ready = t
     if (t >= appFree[core]!) {
       idle++
-      if (wake) { const w = wakeAt(wake, t - appFree[core]!); ready += w; wakeSum += w }
+      if (wake) {
+        const w = wakeAt(wake, t - appFree[core]!)
+        ready += w
+        wakeSum += w
+      }
     }
     const start = Math.max(ready, appFree[core]!)
     let s = burst ? burstApp.get(burst)!() : appSteady()
     const asleep = t >= instanceFree[inst]!
     const coldUs = instanceWake && asleep ? wakeAt(instanceWake, t - instanceFree[inst]!) : 0
     s += coldUs
-    const busy = Math.min((s - coldUs) * occupancy, s - coldUs + beyond) + (instanceWakeCpu ? (asleep ? wakeAt(instanceWakeCpu, t - instanceFree[inst]!) : 0) : coldUs)
+    const busy =
+      Math.min((s - coldUs) * occupancy, s - coldUs + beyond) +
+      (instanceWakeCpu ? (asleep ? wakeAt(instanceWakeCpu, t - instanceFree[inst]!) : 0) : coldUs)
     appFree[core] = start + busy
     appWait += start - ready
     appBusy += busy
@@ -277,10 +320,41 @@ export function simulate(o: DesOptions): DesResult {
   while (heap.size) storeStep()
   const drained = pauses.length ? Math.max(...pauses.map((p, k) => drainedAt[k] ?? Math.max(p.toUs, ...storeFreeAt))) : null
   for (let i = 0; i < n; i++) finish[i] = finish[i]! + outside[i]!
-  return summarize(o, { arrival, finish, failed, n, appWait, appBusy, storeWait, storeBusy, storeCalls, drained, wakeSum, idle, cores: appFree.length })
+  return summarize(o, {
+    arrival,
+    finish,
+    failed,
+    n,
+    appWait,
+    appBusy,
+    storeWait,
+    storeBusy,
+    storeCalls,
+    drained,
+    wakeSum,
+    idle,
+    cores: appFree.length,
+  })
 }
 
-function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Array; failed: Uint8Array; n: number; appWait: number; appBusy: number; storeWait: number; storeBusy: number; storeCalls: number; drained: number | null; wakeSum: number; idle: number; cores: number }): DesResult {
+function summarize(
+  o: DesOptions,
+  r: {
+    arrival: Float64Array
+    finish: Float64Array
+    failed: Uint8Array
+    n: number
+    appWait: number
+    appBusy: number
+    storeWait: number
+    storeBusy: number
+    storeCalls: number
+    drained: number | null
+    wakeSum: number
+    idle: number
+    cores: number
+  },
+): DesResult {
   const bucketUs = o.bucketUs ?? 100_000
   const end = Math.max(o.durationUs, r.n ? r.arrival[r.n - 1]! : 0)
   const buckets = Math.max(1, Math.ceil(end / bucketUs))
@@ -291,7 +365,13 @@ function summarize(o: DesOptions, r: { arrival: Float64Array; finish: Float64Arr
   for (let i = 0; i < r.n; i++) {
     const b = Math.min(buckets - 1, Math.floor(r.arrival[i]! / bucketUs))
     const rt = r.finish[i]! - r.arrival[i]!
-    if (r.failed[i]) { failedCount++; fails[b]!++ } else { ok.push(rt); per[b]!.push(rt) }
+    if (r.failed[i]) {
+      failedCount++
+      fails[b]!++
+    } else {
+      ok.push(rt)
+      per[b]!.push(rt)
+    }
   }
   const q = (xs: Float64Array, p: number) => (xs.length ? quantileOf(xs, p) : 0)
   const timeline = per.map((xs, b): DesBucket => {

@@ -7,7 +7,19 @@ import { distanceRows } from '../report/distance.ts'
 import { calibrate, requireOpenLoop, type Calibrated } from './calibrate.ts'
 import { predictFaults } from './faults.ts'
 import { crossover, DEFAULT_MODEL, fleet, waitsAt, type ModelOptions } from './model.ts'
-import { fleetP99, floorModel, JUDGED_CAPACITY, layers, loadCurve, outsideAt, serverCores, TARGET_SHARE, TOLERANCE, validate, type LatencyInputs } from './latency.ts'
+import {
+  fleetP99,
+  floorModel,
+  JUDGED_CAPACITY,
+  layers,
+  loadCurve,
+  outsideAt,
+  serverCores,
+  TARGET_SHARE,
+  TOLERANCE,
+  validate,
+  type LatencyInputs,
+} from './latency.ts'
 import { quantileOf, quantileWithWaits } from './queueing.ts'
 import { renderSimulationHtml } from './page.ts'
 import type { Simulation } from './simulation.ts'
@@ -29,10 +41,14 @@ export interface SimulateOptions extends ModelOptions {
 export function checkOptions(o: SimulateOptions): void {
   const bad = (what: string, v: unknown, range: readonly [number, number], whole = false) =>
     new SimulationInputError(`${what} must be ${whole ? 'whole numbers' : 'numbers'} from ${range[0]} to ${range[1]}; got ${String(v)}`)
-  if (!o.instances.length || o.instances.some((n) => !Number.isInteger(n) || n < LIMITS.instances[0] || n > LIMITS.instances[1])) throw bad('--instances', o.instances.join(','), LIMITS.instances, true)
-  if (!o.storeRttMs.length || o.storeRttMs.some((r) => !Number.isFinite(r) || r < LIMITS.rttMs[0] || r > LIMITS.rttMs[1])) throw bad('--store-rtt-ms', o.storeRttMs.join(','), LIMITS.rttMs)
-  if (!Number.isFinite(o.linkGbps) || o.linkGbps < LIMITS.linkGbps[0] || o.linkGbps > LIMITS.linkGbps[1]) throw bad('--link-gbps', o.linkGbps, LIMITS.linkGbps)
-  if (!Number.isInteger(o.storeHostCores) || o.storeHostCores < LIMITS.storeHostCores[0] || o.storeHostCores > LIMITS.storeHostCores[1]) throw bad('--store-cores', o.storeHostCores, LIMITS.storeHostCores, true)
+  if (!o.instances.length || o.instances.some((n) => !Number.isInteger(n) || n < LIMITS.instances[0] || n > LIMITS.instances[1]))
+    throw bad('--instances', o.instances.join(','), LIMITS.instances, true)
+  if (!o.storeRttMs.length || o.storeRttMs.some((r) => !Number.isFinite(r) || r < LIMITS.rttMs[0] || r > LIMITS.rttMs[1]))
+    throw bad('--store-rtt-ms', o.storeRttMs.join(','), LIMITS.rttMs)
+  if (!Number.isFinite(o.linkGbps) || o.linkGbps < LIMITS.linkGbps[0] || o.linkGbps > LIMITS.linkGbps[1])
+    throw bad('--link-gbps', o.linkGbps, LIMITS.linkGbps)
+  if (!Number.isInteger(o.storeHostCores) || o.storeHostCores < LIMITS.storeHostCores[0] || o.storeHostCores > LIMITS.storeHostCores[1])
+    throw bad('--store-cores', o.storeHostCores, LIMITS.storeHostCores, true)
 }
 
 /** The CPU per operation of the run's Redis, for cells whose store is in-process: what their traffic would cost on one. */
@@ -42,7 +58,10 @@ function redisPerOp(cells: Calibrated[]): { cell: string; usPerOp: number } | nu
 }
 
 /** The whole simulation of one run (pure apart from the DES's arithmetic). */
-export function runSimulation(results: ResultsFile, o: SimulateOptions = { instances: DEFAULT_INSTANCES, storeRttMs: DEFAULT_RTT_MS, ...DEFAULT_MODEL }): Simulation {
+export function runSimulation(
+  results: ResultsFile,
+  o: SimulateOptions = { instances: DEFAULT_INSTANCES, storeRttMs: DEFAULT_RTT_MS, ...DEFAULT_MODEL },
+): Simulation {
   checkOptions(o)
   const { cells, skipped } = calibrate(results)
   requireOpenLoop(results, cells)
@@ -50,7 +69,12 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
   const rtts = [...new Set(o.storeRttMs)].sort((a, b) => a - b)
   const f = fleet(cells, instances, rtts, o)
   const floor = floorModel(results.driverFloor)
-  const inputs: LatencyInputs = { arrivals: results.scenario.load.arrivals, cores: serverCores(results), floor, storeHostCores: o.storeHostCores }
+  const inputs: LatencyInputs = {
+    arrivals: results.scenario.load.arrivals,
+    cores: serverCores(results),
+    floor,
+    storeHostCores: o.storeHostCores,
+  }
   const capacity = (id: string) => results.cells.find((x) => x.id === id)?.summary?.rps.median ?? null
   // The analytic cross-check: M/G/1 waits (Poisson arrivals, an instance a core) on the servers' own time plus the time outside them.
   const bound = (c: Calibrated) => (rate: number) => {
@@ -64,7 +88,10 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
   const rows = cells.flatMap((c) => {
     const cell = results.cells.find((x) => x.id === c.cell)
     // The DES replays the driver's round robin straight to the instances; a balancer's hop and CPU are not in it.
-    const unreplayable = cell?.balancer === 'haproxy' ? `the run went through HAProxy (${cell.balance ?? 'roundrobin'}): its hop and its CPU are not in the model` : null
+    const unreplayable =
+      cell?.balancer === 'haproxy'
+        ? `the run went through HAProxy (${cell.balance ?? 'roundrobin'}): its hop and its CPU are not in the model`
+        : null
     return validate(c, cell?.openLoop ?? [], capacity(c.cell), inputs, bound(c), unreplayable)
   })
   const verdicts = layers(rows)
@@ -78,14 +105,28 @@ export function runSimulation(results: ResultsFile, o: SimulateOptions = { insta
   }
   return {
     model: {
-      instances, storeRttMs: rtts, linkGbps: o.linkGbps, storeHostCores: o.storeHostCores, judgedCapacity: JUDGED_CAPACITY,
-      tolerancePct: { p50: TOLERANCE.p50 * 100, p99: TOLERANCE.p99 * 100 }, targetShare: { ...TARGET_SHARE },
-      arrivals: inputs.arrivals, serverCores: inputs.cores,
+      instances,
+      storeRttMs: rtts,
+      linkGbps: o.linkGbps,
+      storeHostCores: o.storeHostCores,
+      judgedCapacity: JUDGED_CAPACITY,
+      tolerancePct: { p50: TOLERANCE.p50 * 100, p99: TOLERANCE.p99 * 100 },
+      targetShare: { ...TARGET_SHARE },
+      arrivals: inputs.arrivals,
+      serverCores: inputs.cores,
     },
     source: { scenario: results.scenario.name, startedAt: results.startedAt, smoke: results.smoke },
     calibration: cells.map(({ ownPoints: _o, ...c }) => c),
     skipped,
-    floor: floor && floor.rates.map((rate, k) => ({ rate, gapUs: floor.gapUs[k]!, wakeUs: floor.wakeUs[k]!, outsideP50Us: quantileOf(floor.outside[k]!, 0.5), outsideP99Us: quantileOf(floor.outside[k]!, 0.99) })),
+    floor:
+      floor &&
+      floor.rates.map((rate, k) => ({
+        rate,
+        gapUs: floor.gapUs[k]!,
+        wakeUs: floor.wakeUs[k]!,
+        outsideP50Us: quantileOf(floor.outside[k]!, 0.5),
+        outsideP99Us: quantileOf(floor.outside[k]!, 0.99),
+      })),
     validation: rows,
     layers: verdicts,
     faults: predictFaults(results, cells),

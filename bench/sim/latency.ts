@@ -51,7 +51,10 @@ function fallingFromBusiest(values: number[]): number[] {
   const ref = values[values.length - 1]!
   const out = values.map(() => 0)
   let least = 0
-  for (let k = values.length - 1; k >= 0; k--) { least = Math.max(least, values[k]! - ref); out[k] = least }
+  for (let k = values.length - 1; k >= 0; k--) {
+    least = Math.max(least, values[k]! - ref)
+    out[k] = least
+  }
   return out
 }
 
@@ -73,7 +76,12 @@ export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
   const tail = new Float64Array(n - Math.floor(TAIL_FROM * n))
   for (let i = 0; i < tail.length; i++) tail[i] = median(outside.map((o) => o[Math.floor(TAIL_FROM * n) + i]!))
   return {
-    rates: held.map((p) => p.rate), gapUs, wakeUs, lagP99Us: held.map((p) => p.sendLagP99Us ?? null), outside, tail,
+    rates: held.map((p) => p.rate),
+    gapUs,
+    wakeUs,
+    lagP99Us: held.map((p) => p.sendLagP99Us ?? null),
+    outside,
+    tail,
     wake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => wakeUs[k]!) },
     instanceWake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => coldUs[k]!) },
     cpuWake: cpu ? { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => cpu[k]!) } : null,
@@ -104,7 +112,8 @@ function bodyAt(f: FloorModel, rate: number): Points {
   const take = Math.round(a * n)
   const mixed = new Float64Array(n)
   // Every other point of each, in proportion: a sample of the mixture.
-  for (let i = 0; i < n; i++) mixed[i] = i < take ? hi[Math.floor((i + 0.5) * hi.length / take)]! : lo[Math.floor((i - take + 0.5) * lo.length / (n - take))]!
+  for (let i = 0; i < n; i++)
+    mixed[i] = i < take ? hi[Math.floor(((i + 0.5) * hi.length) / take)]! : lo[Math.floor(((i - take + 0.5) * lo.length) / (n - take))]!
   return mixed.sort()
 }
 
@@ -132,7 +141,7 @@ export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, o
   // between requests: what that sleep cost inside them is taken out, and the DES adds back what
   // each request's own instance sleep costs.
   const f = inputs.floor
-  const lowGap = c.lowLoad ? Math.max(0, c.instances * 1e6 / c.lowLoad.rate - c.own.meanUs) : 0
+  const lowGap = c.lowLoad ? Math.max(0, (c.instances * 1e6) / c.lowLoad.rate - c.own.meanUs) : 0
   const cold = f ? wakeAt(f.instanceWake, lowGap) : 0
   const own = cold > 0 ? c.ownPoints.map((x) => Math.max(1, x - cold)) : c.ownPoints
   // The core time a request takes: the busy CPU per request, plus, for a request that finds its
@@ -143,15 +152,23 @@ export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, o
   const wakeCpu = k > 0 ? { gapUs: f!.cpuWake!.gapUs, us: f!.cpuWake!.us.map((x) => x * k) } : null
   const ownMean = own.reduce((a, b) => a + b, 0) / own.length
   return {
-    seed: 1, instances, rate, durationUs: requests / rate * 1e6, arrivals: inputs.arrivals,
-    appUs: { kind: 'points', points: own }, occupancy: ownMean > 0 ? c.own.busyCpuUs / ownMean : 1,
+    seed: 1,
+    instances,
+    rate,
+    durationUs: (requests / rate) * 1e6,
+    arrivals: inputs.arrivals,
+    appUs: { kind: 'points', points: own },
+    occupancy: ownMean > 0 ? c.own.busyCpuUs / ownMean : 1,
     // The busy CPU beyond the time in the handler (parsing, writing) is a fixed cost, not a share of a pause.
     occupancyBeyondUs: Math.max(0, c.own.busyCpuUs - ownMean),
-    instanceWake: f?.instanceWake ?? null, instanceWakeCpu: wakeCpu,
+    instanceWake: f?.instanceWake ?? null,
+    instanceWakeCpu: wakeCpu,
     coreOf: Array.from({ length: instances }, (_, i) => i % Math.max(1, inputs.cores)),
     storeOps: c.networkStore && c.storeCpuUsPerOp !== null ? c.storeOpsPerRequest : 0,
     storeUs: c.networkStore && c.storeCpuUsPerOp !== null ? { kind: 'det', value: c.storeCpuUsPerOp } : null,
-    storeServers: c.storeServers ?? inputs.storeHostCores, storeRttUs: 0, storeInApp: true,
+    storeServers: c.storeServers ?? inputs.storeHostCores,
+    storeRttUs: 0,
+    storeInApp: true,
     wake: inputs.floor?.wake ?? null,
     outsideUs: inputs.floor ? { kind: 'points', points: outsideAt(inputs.floor, rate) } : null,
     ...over,
@@ -159,22 +176,37 @@ export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, o
 }
 
 /** The DES's p50 and p99 for a cell at `rate`, with its mean wake-up and its cores' busy share. */
-export function predictAt(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number } | null {
+export function predictAt(
+  c: Calibrated,
+  rate: number,
+  inputs: LatencyInputs,
+  over: Partial<DesOptions> = {},
+): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number } | null {
   const o = desOptions(c, rate, inputs, over)
   if (!o) return null
   const r = simulate(o)
-  return { p50Us: quantileOf(r.responseUs, 0.5), p99Us: quantileOf(r.responseUs, 0.99), meanWakeUs: r.meanWakeUs, cpuUsPerRequest: r.meanBusyUs }
+  return {
+    p50Us: quantileOf(r.responseUs, 0.5),
+    p99Us: quantileOf(r.responseUs, 0.99),
+    meanWakeUs: r.meanWakeUs,
+    cpuUsPerRequest: r.meanBusyUs,
+  }
 }
 
-export const pct = (predicted: number, measured: number) => (measured > 0 ? (predicted - measured) / measured * 100 : 0)
+export const pct = (predicted: number, measured: number) => (measured > 0 ? ((predicted - measured) / measured) * 100 : 0)
 
 /** The kinds of reason a prediction can miss by, each explained once on the page. */
 export const MISS_REASONS = {
-  'rate-not-held': 'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point measures the client as much as the server',
-  'driver-lag': 'the load driver\'s own lateness at this point is far above its floor at the same rate: it shared its CPU with Redis and the machine\'s other work, and a late send counts against the request',
-  'pauses': 'the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times the median, and the servers\' own p99 here is far above their low-load one',
-  'server-time-changes': 'the servers\' own p50 request time here is not the low-load one the model draws from: it fell (a busy server\'s caches stay warm) or grew (it waited on something the model does not hold: the store\'s connection, its CPU shared with the driver)',
-  'cpu-changes': 'the servers\' CPU per request here is not the model\'s (its busy CPU plus the wake-ups it counts at this rate), so their queue is not the one the model built',
+  'rate-not-held':
+    'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point measures the client as much as the server',
+  'driver-lag':
+    "the load driver's own lateness at this point is far above its floor at the same rate: it shared its CPU with Redis and the machine's other work, and a late send counts against the request",
+  pauses:
+    "the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times the median, and the servers' own p99 here is far above their low-load one",
+  'server-time-changes':
+    "the servers' own p50 request time here is not the low-load one the model draws from: it fell (a busy server's caches stay warm) or grew (it waited on something the model does not hold: the store's connection, its CPU shared with the driver)",
+  'cpu-changes':
+    "the servers' CPU per request here is not the model's (its busy CPU plus the wake-ups it counts at this rate), so their queue is not the one the model built",
 } as const
 export type MissReason = keyof typeof MISS_REASONS
 
@@ -214,26 +246,68 @@ function serverQ(p: OpenLoopPoint, q: 'p50' | 'p99'): number | null {
 }
 
 /** Why a prediction missed, read off the measurements at that point: each reason with its figures. */
-function whyMissed(c: Calibrated, p: OpenLoopPoint, floorLagP99: number | null, err: { p50: number; p99: number }, modelCpu: number): { code: MissReason; figures: string }[] {
+function whyMissed(
+  c: Calibrated,
+  p: OpenLoopPoint,
+  floorLagP99: number | null,
+  err: { p50: number; p99: number },
+  modelCpu: number,
+): { code: MissReason; figures: string }[] {
   const reasons: { code: MissReason; figures: string }[] = []
   const lag = sendLagP99(p)
-  if (p.heldRounds < p.rounds.length) reasons.push({ code: 'rate-not-held', figures: `not held in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds` })
-  if (Math.abs(err.p99) > TOLERANCE.p99 * 100 && lag !== null && lag > 2 * (floorLagP99 ?? 0) && lag > p.latencyUs.p99 / 4) reasons.push({ code: 'driver-lag', figures: `send lag p99 ${(lag / 1000).toFixed(1)} ms${floorLagP99 === null ? '' : `, ${(floorLagP99 / 1000).toFixed(1)} ms in the floor`}` })
+  if (p.heldRounds < p.rounds.length)
+    reasons.push({ code: 'rate-not-held', figures: `not held in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds` })
+  if (Math.abs(err.p99) > TOLERANCE.p99 * 100 && lag !== null && lag > 2 * (floorLagP99 ?? 0) && lag > p.latencyUs.p99 / 4)
+    reasons.push({
+      code: 'driver-lag',
+      figures: `send lag p99 ${(lag / 1000).toFixed(1)} ms${floorLagP99 === null ? '' : `, ${(floorLagP99 / 1000).toFixed(1)} ms in the floor`}`,
+    })
   const lowP99 = c.lowLoad?.serverTimeUs.p99 ?? null
   const hereP99 = serverQ(p, 'p99')
-  if (err.p99 < -TOLERANCE.p99 * 100 && p.latencyUs.max > 20 * p.latencyUs.p50 && hereP99 !== null && lowP99 !== null && hereP99 > 2 * lowP99) reasons.push({ code: 'pauses', figures: `max ${(p.latencyUs.max / 1000).toFixed(1)} ms, median ${(p.latencyUs.p50 / 1000).toFixed(2)} ms; servers' p99 ${(hereP99 / 1000).toFixed(2)} ms here, ${(lowP99 / 1000).toFixed(2)} ms at low load` })
+  if (
+    err.p99 < -TOLERANCE.p99 * 100 &&
+    p.latencyUs.max > 20 * p.latencyUs.p50 &&
+    hereP99 !== null &&
+    lowP99 !== null &&
+    hereP99 > 2 * lowP99
+  )
+    reasons.push({
+      code: 'pauses',
+      figures: `max ${(p.latencyUs.max / 1000).toFixed(1)} ms, median ${(p.latencyUs.p50 / 1000).toFixed(2)} ms; servers' p99 ${(hereP99 / 1000).toFixed(2)} ms here, ${(lowP99 / 1000).toFixed(2)} ms at low load`,
+    })
   const here = serverQ(p, 'p50')
   const low = c.lowLoad?.serverTimeUs.p50 ?? null
-  if (Math.abs(err.p50) > TOLERANCE.p50 * 100 && here !== null && low !== null && Math.abs(here - low) > TOLERANCE.p50 * low && Math.sign(low - here) === Math.sign(err.p50)) reasons.push({ code: 'server-time-changes', figures: `${here.toFixed(0)} µs here, ${low.toFixed(0)} µs at ${Math.round(c.lowLoad!.rate)}/s` })
+  if (
+    Math.abs(err.p50) > TOLERANCE.p50 * 100 &&
+    here !== null &&
+    low !== null &&
+    Math.abs(here - low) > TOLERANCE.p50 * low &&
+    Math.sign(low - here) === Math.sign(err.p50)
+  )
+    reasons.push({
+      code: 'server-time-changes',
+      figures: `${here.toFixed(0)} µs here, ${low.toFixed(0)} µs at ${Math.round(c.lowLoad!.rate)}/s`,
+    })
   const cpuGap = (p.cpuUsPerRequest - modelCpu) / modelCpu
   const under = err.p50 < -TOLERANCE.p50 * 100 || err.p99 < -TOLERANCE.p99 * 100
   const over = err.p50 > TOLERANCE.p50 * 100 || err.p99 > TOLERANCE.p99 * 100
-  if ((under && cpuGap > TOLERANCE.p50) || (over && cpuGap < -TOLERANCE.p50)) reasons.push({ code: 'cpu-changes', figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${modelCpu.toFixed(0)} µs in the model` })
+  if ((under && cpuGap > TOLERANCE.p50) || (over && cpuGap < -TOLERANCE.p50))
+    reasons.push({
+      code: 'cpu-changes',
+      figures: `${p.cpuUsPerRequest.toFixed(0)} µs per request here, ${modelCpu.toFixed(0)} µs in the model`,
+    })
   return reasons
 }
 
 /** Each open-loop point of a cell predicted by the DES from the calibration alone, beside its measurement. */
-export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: number | null, inputs: LatencyInputs, bound: (rate: number) => number | null, unreplayable: string | null = null): ValidationRow[] {
+export function validate(
+  c: Calibrated,
+  points: OpenLoopPoint[],
+  capacityRps: number | null,
+  inputs: LatencyInputs,
+  bound: (rate: number) => number | null,
+  unreplayable: string | null = null,
+): ValidationRow[] {
   if (!c.lowLoad || !c.ownPoints) return []
   // The floor's send lag at the floor rate nearest this one (by log distance).
   const floorLag = (rate: number) => {
@@ -242,29 +316,58 @@ export function validate(c: Calibrated, points: OpenLoopPoint[], capacityRps: nu
     const k = f.rates.reduce((best, r, i) => (Math.abs(Math.log(r / rate)) < Math.abs(Math.log(f.rates[best]! / rate)) ? i : best), 0)
     return f.lagP99Us[k] ?? null
   }
-  return points.filter((p) => p.rounds.length > 0).flatMap((p) => {
-    const pred = predictAt(c, p.achievedRate, inputs)
-    if (!pred) return []
-    const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
-    const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
-    const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
-    const notJudged = calibration ? 'the calibration point (the servers\' own time)'
-      : inputs.floor === null ? 'no driver floor measured'
-        : unreplayable ?? (load > JUDGED_CAPACITY + 1e-9 ? `over ${JUDGED_CAPACITY * 100}% of capacity` : null)
-    const judged = notJudged === null
-    const within = judged ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 } : null
-    const holds = within ? within.p50 && within.p99 : null
-    const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct, pred.cpuUsPerRequest) : null
-    const b = bound(p.achievedRate)
-    return [{
-      cell: c.cell, instances: c.instances, arrivals: inputs.arrivals, rate: p.achievedRate, fraction: p.fraction, calibration, load,
-      measured: { p50Us: p.latencyUs.p50, p99Us: p.latencyUs.p99, cpuUsPerRequest: p.cpuUsPerRequest, serverP50Us: serverQ(p, 'p50'), sendLagP99Us: sendLagP99(p) },
-      predicted: { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs, cpuUsPerRequest: pred.cpuUsPerRequest },
-      bound: b === null ? null : { p99Us: b },
-      errorPct, within, notJudged, holds, reasons,
-      why: reasons === null ? null : reasons.length ? reasons.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ') : 'not known from these measurements',
-    }]
-  })
+  return points
+    .filter((p) => p.rounds.length > 0)
+    .flatMap((p) => {
+      const pred = predictAt(c, p.achievedRate, inputs)
+      if (!pred) return []
+      const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
+      const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
+      const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
+      const notJudged = calibration
+        ? "the calibration point (the servers' own time)"
+        : inputs.floor === null
+          ? 'no driver floor measured'
+          : (unreplayable ?? (load > JUDGED_CAPACITY + 1e-9 ? `over ${JUDGED_CAPACITY * 100}% of capacity` : null))
+      const judged = notJudged === null
+      const within = judged
+        ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 }
+        : null
+      const holds = within ? within.p50 && within.p99 : null
+      const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct, pred.cpuUsPerRequest) : null
+      const b = bound(p.achievedRate)
+      return [
+        {
+          cell: c.cell,
+          instances: c.instances,
+          arrivals: inputs.arrivals,
+          rate: p.achievedRate,
+          fraction: p.fraction,
+          calibration,
+          load,
+          measured: {
+            p50Us: p.latencyUs.p50,
+            p99Us: p.latencyUs.p99,
+            cpuUsPerRequest: p.cpuUsPerRequest,
+            serverP50Us: serverQ(p, 'p50'),
+            sendLagP99Us: sendLagP99(p),
+          },
+          predicted: { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs, cpuUsPerRequest: pred.cpuUsPerRequest },
+          bound: b === null ? null : { p99Us: b },
+          errorPct,
+          within,
+          notJudged,
+          holds,
+          reasons,
+          why:
+            reasons === null
+              ? null
+              : reasons.length
+                ? reasons.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ')
+                : 'not known from these measurements',
+        },
+      ]
+    })
 }
 
 /** A layer's verdict: its judged points, the shares within each tolerance, and whether both targets were met. */
@@ -286,7 +389,15 @@ export function verdict(layer: string, rows: ValidationRow[]): LayerVerdict | nu
   const share = (k: 'p50' | 'p99') => (judged.length ? judged.filter((r) => r.within![k]).length / judged.length : 0)
   const p50Within = share('p50')
   const p99Within = share('p99')
-  return { layer, instances: rows[0]!.instances, arrivals: rows[0]!.arrivals, judged: judged.length, p50Within, p99Within, holds: judged.length >= 2 && p50Within >= TARGET_SHARE.p50 && p99Within >= TARGET_SHARE.p99 }
+  return {
+    layer,
+    instances: rows[0]!.instances,
+    arrivals: rows[0]!.arrivals,
+    judged: judged.length,
+    p50Within,
+    p99Within,
+    holds: judged.length >= 2 && p50Within >= TARGET_SHARE.p50 && p99Within >= TARGET_SHARE.p99,
+  }
 }
 
 /** The verdict for every instance count the run had, and for each cell. */
@@ -294,31 +405,60 @@ export function layers(rows: ValidationRow[]): { byInstances: LayerVerdict[]; by
   const counts = [...new Set(rows.map((r) => r.instances))].sort((a, b) => a - b)
   const cells = [...new Set(rows.map((r) => r.cell))]
   return {
-    byInstances: counts.flatMap((n) => verdict(`${n} instance${n === 1 ? '' : 's'}`, rows.filter((r) => r.instances === n)) ?? []),
-    byCell: cells.flatMap((id) => verdict(id, rows.filter((r) => r.cell === id)) ?? []),
+    byInstances: counts.flatMap(
+      (n) =>
+        verdict(
+          `${n} instance${n === 1 ? '' : 's'}`,
+          rows.filter((r) => r.instances === n),
+        ) ?? [],
+    ),
+    byCell: cells.flatMap(
+      (id) =>
+        verdict(
+          id,
+          rows.filter((r) => r.cell === id),
+        ) ?? [],
+    ),
   }
 }
 
 /** Predicted p50 and p99 against load for the cell as the run had it (its instances, cores and arrivals), 10% to 90% of its measured capacity. */
-export function loadCurve(c: Calibrated, capacityRps: number | null, inputs: LatencyInputs): { cell: string; points: { load: number; rps: number; p50Us: number; p99Us: number }[] } {
+export function loadCurve(
+  c: Calibrated,
+  capacityRps: number | null,
+  inputs: LatencyInputs,
+): { cell: string; points: { load: number; rps: number; p50Us: number; p99Us: number }[] } {
   if (!c.ownPoints || !capacityRps) return { cell: c.cell, points: [] }
   const points = []
   for (let k = 1; k <= 9; k++) {
     const load = k / 10
     const rps = load * capacityRps
-    const p = predictAt(c, rps, inputs, { durationUs: 10_000 / rps * 1e6 })
+    const p = predictAt(c, rps, inputs, { durationUs: (10_000 / rps) * 1e6 })
     if (p) points.push({ load, rps, p50Us: p.p50Us, p99Us: p.p99Us })
   }
   return { cell: c.cell, points }
 }
 
 /** The server-side p99 of a fleet at `rate` (a core each, Poisson arrivals: many users), its store `storeRttMs` away: the DES without what lies outside the servers. */
-export function fleetP99(c: Calibrated, instances: number, rate: number, storeRttMs: number, floor: FloorModel | null, storeHostCores: number): number | null {
-  const p = predictAt(c, rate, { arrivals: 'poisson', cores: instances, floor, storeHostCores }, {
-    instances, durationUs: Math.max(8_000, instances * 200) / rate * 1e6, outsideUs: null,
-    // Each store call moved from the run's distance to the asked one.
-    storeRttUs: c.networkStore ? storeRttMs * 1000 - c.storeRttUs : 0,
-  })
+export function fleetP99(
+  c: Calibrated,
+  instances: number,
+  rate: number,
+  storeRttMs: number,
+  floor: FloorModel | null,
+  storeHostCores: number,
+): number | null {
+  const p = predictAt(
+    c,
+    rate,
+    { arrivals: 'poisson', cores: instances, floor, storeHostCores },
+    {
+      instances,
+      durationUs: (Math.max(8_000, instances * 200) / rate) * 1e6,
+      outsideUs: null,
+      // Each store call moved from the run's distance to the asked one.
+      storeRttUs: c.networkStore ? storeRttMs * 1000 - c.storeRttUs : 0,
+    },
+  )
   return p && p.p99Us
 }
-

@@ -6,14 +6,15 @@ import { TOLERATED_ERROR } from './model.ts'
 import type { CellResult } from '../contracts/results.ts'
 import { cellColors, chartGrid, chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
 
-
 function colorsOf(sim: Simulation): Map<string, string> {
   const colors = cellColors(sim.calibration.map((c) => ({ strategy: c.strategy }) as CellResult))
   return new Map(sim.calibration.map((c, i) => [c.cell, colors[i]!]))
 }
 
 const lineOptions = (x: Record<string, unknown>, y: Record<string, unknown>) => ({
-  animation: false, responsive: true, maintainAspectRatio: false,
+  animation: false,
+  responsive: true,
+  maintainAspectRatio: false,
   plugins: { legend: { display: true, position: 'bottom' } },
   scales: { x, y },
 })
@@ -24,25 +25,58 @@ export function simulationCharts(sim: Simulation): ChartSpec[] {
   const rtt0 = sim.model.storeRttMs[0]!
   const rows = (cell: string) => sim.fleet.filter((r) => r.cell === cell && r.storeRttMs === rtt0)
   const fleetCells = sim.calibration.filter((c) => rows(c.cell).length > 0)
-  const charts: ChartSpec[] = fleetCells.length === 0 ? [] : [{
-    id: 'sim-max-rate',
-    title: 'Maximum rate against app instances (model)',
-    caption: `The bottleneck law: each instance serves at most 1 / (its CPU per request), one Redis at most 1 / (its CPU per operation x operations per request), the ${sim.model.linkGbps} Gbit/s link at most its bandwidth over the bytes per request. Where a line flattens, the store (or the link) sets the rate however many instances are added. Log scales.`,
-    config: {
-      type: 'line',
-      data: { datasets: fleetCells.map((c) => ({ label: c.cell, data: rows(c.cell).map((r) => ({ x: r.instances, y: Math.round(r.maxRps) })), borderColor: color.get(c.cell), backgroundColor: color.get(c.cell), showLine: true, fill: false, pointRadius: 3 })) },
-      options: lineOptions({ type: 'logarithmic', title: { display: true, text: 'app instances (one core each)' } }, { type: 'logarithmic', title: { display: true, text: 'maximum requests/s' } }),
-    },
-  }, {
-    id: 'sim-cores',
-    title: 'Cores per 10,000 req/s against the rate a fleet reaches (model)',
-    caption: 'App instances plus store processes (one core each) per 10,000 req/s, each point a fleet of 1 to 64 instances at its maximum rate. Flat: the fleet costs the same per request as it grows; rising: instances added behind a saturated store do nothing. At half load, double it.',
-    config: {
-      type: 'line',
-      data: { datasets: fleetCells.map((c) => ({ label: c.cell, data: rows(c.cell).map((r) => ({ x: Math.round(r.maxRps), y: Number(r.coresPer10kRps.toFixed(3)) })), borderColor: color.get(c.cell), backgroundColor: color.get(c.cell), showLine: true, fill: false, pointRadius: 3 })) },
-      options: lineOptions({ type: 'logarithmic', title: { display: true, text: 'maximum requests/s of the fleet' } }, { type: 'logarithmic', title: { display: true, text: 'cores per 10,000 req/s' } }),
-    },
-  }]
+  const charts: ChartSpec[] =
+    fleetCells.length === 0
+      ? []
+      : [
+          {
+            id: 'sim-max-rate',
+            title: 'Maximum rate against app instances (model)',
+            caption: `The bottleneck law: each instance serves at most 1 / (its CPU per request), one Redis at most 1 / (its CPU per operation x operations per request), the ${sim.model.linkGbps} Gbit/s link at most its bandwidth over the bytes per request. Where a line flattens, the store (or the link) sets the rate however many instances are added. Log scales.`,
+            config: {
+              type: 'line',
+              data: {
+                datasets: fleetCells.map((c) => ({
+                  label: c.cell,
+                  data: rows(c.cell).map((r) => ({ x: r.instances, y: Math.round(r.maxRps) })),
+                  borderColor: color.get(c.cell),
+                  backgroundColor: color.get(c.cell),
+                  showLine: true,
+                  fill: false,
+                  pointRadius: 3,
+                })),
+              },
+              options: lineOptions(
+                { type: 'logarithmic', title: { display: true, text: 'app instances (one core each)' } },
+                { type: 'logarithmic', title: { display: true, text: 'maximum requests/s' } },
+              ),
+            },
+          },
+          {
+            id: 'sim-cores',
+            title: 'Cores per 10,000 req/s against the rate a fleet reaches (model)',
+            caption:
+              'App instances plus store processes (one core each) per 10,000 req/s, each point a fleet of 1 to 64 instances at its maximum rate. Flat: the fleet costs the same per request as it grows; rising: instances added behind a saturated store do nothing. At half load, double it.',
+            config: {
+              type: 'line',
+              data: {
+                datasets: fleetCells.map((c) => ({
+                  label: c.cell,
+                  data: rows(c.cell).map((r) => ({ x: Math.round(r.maxRps), y: Number(r.coresPer10kRps.toFixed(3)) })),
+                  borderColor: color.get(c.cell),
+                  backgroundColor: color.get(c.cell),
+                  showLine: true,
+                  fill: false,
+                  pointRadius: 3,
+                })),
+              },
+              options: lineOptions(
+                { type: 'logarithmic', title: { display: true, text: 'maximum requests/s of the fleet' } },
+                { type: 'logarithmic', title: { display: true, text: 'cores per 10,000 req/s' } },
+              ),
+            },
+          },
+        ]
   const curves = sim.curves.filter((c) => c.points.length)
   if (curves.length) {
     charts.push({
@@ -52,12 +86,36 @@ export function simulationCharts(sim: Simulation): ChartSpec[] {
       config: {
         type: 'line',
         data: {
-          datasets: curves.flatMap((c) => (['p50', 'p99'] as const).flatMap((q) => [
-            { label: `${c.cell} ${q} predicted`, data: c.points.map((p) => ({ x: p.load, y: Math.round(q === 'p50' ? p.p50Us : p.p99Us) })), borderColor: color.get(c.cell), backgroundColor: color.get(c.cell), showLine: true, fill: false, pointRadius: 0, borderDash: q === 'p50' ? [4, 3] : [] },
-            { label: `${c.cell} ${q} measured`, data: sim.validation.filter((v) => v.cell === c.cell).map((v) => ({ x: Number(v.load.toFixed(3)), y: q === 'p50' ? v.measured.p50Us : v.measured.p99Us })), borderColor: color.get(c.cell), backgroundColor: color.get(c.cell), showLine: false, pointRadius: 4, pointStyle: q === 'p50' ? 'circle' : 'rectRot' },
-          ])),
+          datasets: curves.flatMap((c) =>
+            (['p50', 'p99'] as const).flatMap((q) => [
+              {
+                label: `${c.cell} ${q} predicted`,
+                data: c.points.map((p) => ({ x: p.load, y: Math.round(q === 'p50' ? p.p50Us : p.p99Us) })),
+                borderColor: color.get(c.cell),
+                backgroundColor: color.get(c.cell),
+                showLine: true,
+                fill: false,
+                pointRadius: 0,
+                borderDash: q === 'p50' ? [4, 3] : [],
+              },
+              {
+                label: `${c.cell} ${q} measured`,
+                data: sim.validation
+                  .filter((v) => v.cell === c.cell)
+                  .map((v) => ({ x: Number(v.load.toFixed(3)), y: q === 'p50' ? v.measured.p50Us : v.measured.p99Us })),
+                borderColor: color.get(c.cell),
+                backgroundColor: color.get(c.cell),
+                showLine: false,
+                pointRadius: 4,
+                pointStyle: q === 'p50' ? 'circle' : 'rectRot',
+              },
+            ]),
+          ),
         },
-        options: lineOptions({ type: 'linear', min: 0, max: 1, title: { display: true, text: 'rate, share of the cell\'s measured capacity' } }, { type: 'logarithmic', title: { display: true, text: 'latency µs (log scale)' } }),
+        options: lineOptions(
+          { type: 'linear', min: 0, max: 1, title: { display: true, text: "rate, share of the cell's measured capacity" } },
+          { type: 'logarithmic', title: { display: true, text: 'latency µs (log scale)' } },
+        ),
       },
     })
   }
@@ -67,14 +125,20 @@ export function simulationCharts(sim: Simulation): ChartSpec[] {
 function distanceHtml(sim: Simulation): string {
   const rows = (sim.distance ?? []).filter((d) => d.measuredGrowthUs !== null && d.predictedGrowthUs > 0)
   if (!rows.length) return ''
-  const body = rows.map((d) => `<tr><td>${esc(d.cell)}</td><td>${esc(d.twin ?? '–')}</td><td class="n">${num(d.addedUs / 1000, 2)}</td><td class="n">${d.storeReads}</td><td class="n">${num(d.rate, 0)}</td><td class="n">${ms(d.measuredGrowthUs!)}</td><td class="n">${ms(d.predictedGrowthUs)}</td><td class="n${Math.abs(d.errorShare!) > TOLERATED_ERROR ? ' bad' : ''}">${signed(-d.errorShare! / (1 + d.errorShare!) * 100)}</td></tr>`)
+  const body = rows.map(
+    (d) =>
+      `<tr><td>${esc(d.cell)}</td><td>${esc(d.twin ?? '–')}</td><td class="n">${num(d.addedUs / 1000, 2)}</td><td class="n">${d.storeReads}</td><td class="n">${num(d.rate, 0)}</td><td class="n">${ms(d.measuredGrowthUs!)}</td><td class="n">${ms(d.predictedGrowthUs)}</td><td class="n${Math.abs(d.errorShare!) > TOLERATED_ERROR ? ' bad' : ''}">${signed((-d.errorShare! / (1 + d.errorShare!)) * 100)}</td></tr>`,
+  )
   return `<h2>The store's distance: predicted and measured</h2>
 <p>The fleet's store round trip is a delay per store call: a request's server time grows by its store calls x the round trip added. Checked on the cells this run put behind a delay proxy, against their twin next to the store, at the lowest fixed rate (servers' own p50 request time).</p>
 <table><thead><tr><th>cell</th><th>twin</th><th>RTT added ms</th><th>store calls per request</th><th>req/s</th><th>p50 growth ms measured</th><th>predicted</th><th>error</th></tr></thead><tbody>${body.join('\n')}</tbody></table>`
 }
 
 function fleetHtml(sim: Simulation): string {
-  const rows = sim.fleet.map((r) => `<tr><td>${esc(r.cell)}</td><td class="n">${r.instances}</td><td class="n">${num(r.storeRttMs, 1)}</td><td class="n">${num(r.maxRps, 0)}</td><td>${r.bottleneck}</td><td class="n">${r.p99UsAtHalfLoad === null ? '<span class="muted">bound only</span>' : ms(r.p99UsAtHalfLoad)}</td><td class="n">${num(r.coresPer10kRps, 2)}</td></tr>`)
+  const rows = sim.fleet.map(
+    (r) =>
+      `<tr><td>${esc(r.cell)}</td><td class="n">${r.instances}</td><td class="n">${num(r.storeRttMs, 1)}</td><td class="n">${num(r.maxRps, 0)}</td><td>${r.bottleneck}</td><td class="n">${r.p99UsAtHalfLoad === null ? '<span class="muted">bound only</span>' : ms(r.p99UsAtHalfLoad)}</td><td class="n">${num(r.coresPer10kRps, 2)}</td></tr>`,
+  )
   return `<details><summary>Every fleet the model computed (${sim.fleet.length} rows)</summary>
 <table><thead><tr><th>cell</th><th>instances</th><th>store RTT ms</th><th>max req/s</th><th>bottleneck</th><th>p99 ms at half load (server side; only where the cell's latency held)</th><th>cores per 10k req/s</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></details>
 ${sim.fleetNotes.length ? `<ul>${sim.fleetNotes.map((n) => `<li class="muted">${esc(n)}</li>`).join('')}</ul>` : ''}`
@@ -93,15 +157,25 @@ function headline(sim: Simulation): string[] {
     const v = sim.layers.byCell.find((x) => x.layer === c.cell)
     const n = sim.layers.byInstances.find((x) => x.instances === c.instances)
     if (a.p99UsAtHalfLoad === null || b.p99UsAtHalfLoad === null || !v?.holds || !n?.holds) {
-      const why = !v || v.judged === 0 ? 'no open-loop point of it was judged' : !v.holds ? `its latency layer did not hold in this run (${layerText(sim, v)})` : `the layer at ${n ? layerText(sim, n) : `${c.instances} instances: not judged`}`
+      const why =
+        !v || v.judged === 0
+          ? 'no open-loop point of it was judged'
+          : !v.holds
+            ? `its latency layer did not hold in this run (${layerText(sim, v)})`
+            : `the layer at ${n ? layerText(sim, n) : `${c.instances} instances: not judged`}`
       return [`${capacity}; no latency is stated for it: ${why}.`]
     }
-    return [`${capacity}; server-side p99 at half load ${ms(a.p99UsAtHalfLoad)} ms with the store ${near} ms away, ${ms(b.p99UsAtHalfLoad)} ms at ${far} ms (the DES, whose p50 held within ±${sim.model.tolerancePct.p50}% at ${num(v.p50Within * 100, 0)}% and p99 within ±${sim.model.tolerancePct.p99}% at ${num(v.p99Within * 100, 0)}% of this cell's ${v.judged} judged points).`]
+    return [
+      `${capacity}; server-side p99 at half load ${ms(a.p99UsAtHalfLoad)} ms with the store ${near} ms away, ${ms(b.p99UsAtHalfLoad)} ms at ${far} ms (the DES, whose p50 held within ±${sim.model.tolerancePct.p50}% at ${num(v.p50Within * 100, 0)}% and p99 within ±${sim.model.tolerancePct.p99}% at ${num(v.p99Within * 100, 0)}% of this cell's ${v.judged} judged points).`,
+    ]
   })
 }
 
 function calibrationHtml(sim: Simulation): string {
-  const rows = sim.calibration.map((c) => `<tr><td>${esc(c.cell)}</td><td class="n">${c.instances}</td><td class="n">${num(c.own?.busyCpuUs ?? c.serverCpuUsPerRequest)}</td><td class="n">${c.own ? `${num(c.own.meanUs)} / ${num(c.own.p50Us)} / ${num(c.own.p99Us)}` : '–'}</td><td class="n">${c.storeCpuUsPerOp === null ? '–' : num(c.storeCpuUsPerOp)}</td><td class="n">${num(c.storeOpsPerRequest, 3)}</td><td class="n">${num(c.storeRttUs / 1000, 2)}</td><td class="n">${c.lowLoad ? `${num(c.lowLoad.rate, 0)}/s: ${ms(c.lowLoad.latencyUs.p50)} / ${ms(c.lowLoad.latencyUs.p99)}` : '–'}</td><td class="muted">${esc(`busy CPU: ${c.own?.busyFrom ?? c.serviceTimeUs.meanFrom}${c.own ? `; time in the server: ${c.own.from}` : ''}${c.storeCpuFrom ? `; store: ${c.storeCpuFrom}` : ''}`)}</td></tr>`)
+  const rows = sim.calibration.map(
+    (c) =>
+      `<tr><td>${esc(c.cell)}</td><td class="n">${c.instances}</td><td class="n">${num(c.own?.busyCpuUs ?? c.serverCpuUsPerRequest)}</td><td class="n">${c.own ? `${num(c.own.meanUs)} / ${num(c.own.p50Us)} / ${num(c.own.p99Us)}` : '–'}</td><td class="n">${c.storeCpuUsPerOp === null ? '–' : num(c.storeCpuUsPerOp)}</td><td class="n">${num(c.storeOpsPerRequest, 3)}</td><td class="n">${num(c.storeRttUs / 1000, 2)}</td><td class="n">${c.lowLoad ? `${num(c.lowLoad.rate, 0)}/s: ${ms(c.lowLoad.latencyUs.p50)} / ${ms(c.lowLoad.latencyUs.p99)}` : '–'}</td><td class="muted">${esc(`busy CPU: ${c.own?.busyFrom ?? c.serviceTimeUs.meanFrom}${c.own ? `; time in the server: ${c.own.from}` : ''}${c.storeCpuFrom ? `; store: ${c.storeCpuFrom}` : ''}`)}</td></tr>`,
+  )
   const floor = sim.floor?.length
     ? `<p>The driver's floor (a server that answers at once, pinned where the servers run; the round whose p99 is the median), as the model reads it: the time outside the servers at each rate, the wake-up that rate's sleep cost (its p50 above the busiest rate's), and the gap slept.</p>
 <table><thead><tr><th>req/s</th><th>idle gap µs</th><th>wake-up µs</th><th>outside the server, p50 / p99 ms (wake-up taken out)</th></tr></thead><tbody>${sim.floor.map((f) => `<tr><td class="n">${num(f.rate, 0)}</td><td class="n">${num(f.gapUs, 0)}</td><td class="n">${num(f.wakeUs, 0)}</td><td class="n">${ms(f.outsideP50Us)} / ${ms(f.outsideP99Us)}</td></tr>`).join('')}</tbody></table>`
@@ -138,14 +212,20 @@ ${[...sim.crossovers.map((c) => c.text), ...headline(sim)].map((t) => `<li>${esc
 ${validationHtml(sim)}
 ${faultsHtml(sim)}
 ${distanceHtml(sim)}
-${charts.length ? `<h2>Charts</h2>
-${chartGrid(charts)}` : ''}
+${
+  charts.length
+    ? `<h2>Charts</h2>
+${chartGrid(charts)}`
+    : ''
+}
 <h2>The fleet</h2>
 ${fleetHtml(sim)}
 <h2>Calibration</h2>
 ${calibrationHtml(sim)}
 <h2>What the model assumes</h2>
-${ASSUMPTIONS.replace('${LINK}', String(sim.model.linkGbps)).replace('${STORE_CORES}', `${sim.model.storeHostCores ?? 4} here`).replace('${CORES}', `${sim.model.serverCores} server core${sim.model.serverCores === 1 ? '' : 's'}`)}
+${ASSUMPTIONS.replace('${LINK}', String(sim.model.linkGbps))
+  .replace('${STORE_CORES}', `${sim.model.storeHostCores ?? 4} here`)
+  .replace('${CORES}', `${sim.model.serverCores} server core${sim.model.serverCores === 1 ? '' : 's'}`)}
 </main>
 ${chartScripts(charts, chartJsSource)}
 </body></html>

@@ -9,7 +9,10 @@ import type { LayerVerdict, loadCurve, ValidationRow } from './latency.ts'
 export interface Simulation {
   /** What the model is and assumes, in one line each (the page says more). */
   model: {
-    instances: number[]; storeRttMs: number[]; linkGbps: number; storeHostCores: number
+    instances: number[]
+    storeRttMs: number[]
+    linkGbps: number
+    storeHostCores: number
     /** Points at or under this share of the cell's measured capacity are judged. */
     judgedCapacity: number
     /** A point's p50 holds within the first, its p99 within the second; a layer holds where the target shares of its judged points did. */

@@ -23,7 +23,13 @@ if (!host || !Number.isInteger(Number(portText)) || !(half >= 0)) {
   process.exit(2)
 }
 
-interface Lane { to: Socket; from: Socket; queue: { at: number; chunk: Buffer }[]; bytes: number; ended: boolean }
+interface Lane {
+  to: Socket
+  from: Socket
+  queue: { at: number; chunk: Buffer }[]
+  bytes: number
+  ended: boolean
+}
 const lanes = new Set<Lane>()
 let forwarded = 0
 let armed: 'timer' | 'spin' | null = null
@@ -81,7 +87,9 @@ function lane(from: Socket, to: Socket): void {
     arm(performance.now())
   })
   // A peer gone for good: what was still in flight to it is dropped with it.
-  from.on('close', () => { if (to.destroyed) lanes.delete(l) })
+  from.on('close', () => {
+    if (to.destroyed) lanes.delete(l)
+  })
 }
 
 const server = createServer((client) => {
@@ -113,7 +121,10 @@ process.on('message', (m: { type?: string; id?: number }) => {
 })
 const stop = () => {
   server.close()
-  for (const l of lanes) { l.from.destroy(); l.to.destroy() }
+  for (const l of lanes) {
+    l.from.destroy()
+    l.to.destroy()
+  }
   process.exit(0)
 }
 process.on('SIGTERM', stop)

@@ -24,7 +24,9 @@ export function startDelayProxy(target: string, rttMs: number, group: ProcessGro
   const [command, argv] = pinned(cpus, process.execPath, ['--import', 'tsx', MAIN, hostname, port, String(rttMs)])
   const child = group.track(spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }))
   let stderr = ''
-  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-2000) })
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + d).slice(-2000)
+  })
   child.stdout!.resume()
   let nextId = 0
   return new Promise((resolve, reject) => {
@@ -41,16 +43,17 @@ export function startDelayProxy(target: string, rttMs: number, group: ProcessGro
       resolve({
         url: `redis://127.0.0.1:${m.port}`,
         rttMs,
-        stats: () => new Promise((res, rej) => {
-          const id = ++nextId
-          const onMessage = (msg: { type?: string; id?: number; cpuUs: number; forwarded: number }) => {
-            if (msg?.type !== 'stats' || msg.id !== id) return
-            child.off('message', onMessage)
-            res({ cpuUs: msg.cpuUs, forwarded: msg.forwarded })
-          }
-          child.on('message', onMessage)
-          if (!child.send({ type: 'stats', id })) rej(new Error('the delay proxy is gone'))
-        }),
+        stats: () =>
+          new Promise((res, rej) => {
+            const id = ++nextId
+            const onMessage = (msg: { type?: string; id?: number; cpuUs: number; forwarded: number }) => {
+              if (msg?.type !== 'stats' || msg.id !== id) return
+              child.off('message', onMessage)
+              res({ cpuUs: msg.cpuUs, forwarded: msg.forwarded })
+            }
+            child.on('message', onMessage)
+            if (!child.send({ type: 'stats', id })) rej(new Error('the delay proxy is gone'))
+          }),
         stop: () => stopChild(child),
       })
     })

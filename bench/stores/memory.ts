@@ -12,5 +12,12 @@ export const memoryProvisioner: StoreProvisioner = {
   threading: 'single',
   urlFlag: null,
   sharedAcrossInstances: false,
-  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
+  provision: async () => ({
+    description: null,
+    serverArgs: [],
+    counts: async () => null,
+    cpuUs: async () => null,
+    faults: null,
+    stop: async () => {},
+  }),
 }

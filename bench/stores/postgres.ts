@@ -3,7 +3,15 @@ import pg from 'pg'
 import { POSTGRES_URL_PATTERN } from '../../servers/stores/postgres.ts'
 import type { ProcessGroup } from '../processes.ts'
 import type { ExternalCounts, StoreFaults, StoreProvisioner } from './index.ts'
-import { childrenOf, POSTGRES_SETTINGS, postgresCpuUs, spawnPostgres, startPostgres, stopPostgres, type PrivatePostgres } from './postgres-server.ts'
+import {
+  childrenOf,
+  POSTGRES_SETTINGS,
+  postgresCpuUs,
+  spawnPostgres,
+  startPostgres,
+  stopPostgres,
+  type PrivatePostgres,
+} from './postgres-server.ts'
 
 /**
  * PostgreSQL's own count of the store's statements since its start (pg_stat_statements): each
@@ -34,15 +42,33 @@ async function signalTree(pid: number, signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'
   const pids = [...childrenOf(pid), pid]
   // Continued from the top down, stopped and killed from the bottom up.
   for (const p of signal === 'SIGCONT' ? [...pids].reverse() : pids) {
-    try { process.kill(p, signal) } catch { /* already gone */ }
+    try {
+      process.kill(p, signal)
+    } catch {
+      /* already gone */
+    }
   }
   if (signal !== 'SIGKILL') return
   const deadline = Date.now() + 5000
-  while (pids.some((p) => { try { return alive(p) } catch { return false } }) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  while (
+    pids.some((p) => {
+      try {
+        return alive(p)
+      } catch {
+        return false
+      }
+    }) &&
+    Date.now() < deadline
+  )
+    await new Promise((r) => setTimeout(r, 20))
 }
 
 /** The user's PostgreSQL when a URL is given, else a private one; `stop` stops only what was started. */
-async function privateOrGivenPostgres(url: string | null, cpus: string | null, group: ProcessGroup): Promise<{ url: string; started: PrivatePostgres | null; faults: StoreFaults | null; pid(): number | null; stop(): Promise<void> }> {
+async function privateOrGivenPostgres(
+  url: string | null,
+  cpus: string | null,
+  group: ProcessGroup,
+): Promise<{ url: string; started: PrivatePostgres | null; faults: StoreFaults | null; pid(): number | null; stop(): Promise<void> }> {
   if (url) return { url, started: null, faults: null, pid: () => null, stop: async () => {} }
   const pgsql = await startPostgres({ cpus })
   let child: PrivatePostgres['process'] | null = group.track(pgsql.process)
@@ -53,11 +79,25 @@ async function privateOrGivenPostgres(url: string | null, cpus: string | null, g
   const admin = async (sql: string) => {
     const c = new pg.Client({ connectionString: pgsql.url, connectionTimeoutMillis: 2000 })
     await c.connect()
-    try { await c.query(sql) } finally { await c.end() }
+    try {
+      await c.query(sql)
+    } finally {
+      await c.end()
+    }
   }
   const faults: StoreFaults = {
-    async pause() { if (child?.pid) { await signalTree(child.pid, 'SIGSTOP'); paused = true } },
-    async resume() { if (child?.pid) { await signalTree(child.pid, 'SIGCONT'); paused = false } },
+    async pause() {
+      if (child?.pid) {
+        await signalTree(child.pid, 'SIGSTOP')
+        paused = true
+      }
+    },
+    async resume() {
+      if (child?.pid) {
+        await signalTree(child.pid, 'SIGCONT')
+        paused = false
+      }
+    },
     async kill() {
       const c = child
       child = null
@@ -87,7 +127,10 @@ async function privateOrGivenPostgres(url: string | null, cpus: string | null, g
     },
   }
   return {
-    url: pgsql.url, started: pgsql, faults, pid: () => child?.pid ?? null,
+    url: pgsql.url,
+    started: pgsql,
+    faults,
+    pid: () => child?.pid ?? null,
     stop: async () => {
       const c = child
       child = null
@@ -112,7 +155,11 @@ export const postgresProvisioner: StoreProvisioner = {
   processes: 1,
   threading: 'per-connection',
   urlFlag: '--postgres-url',
-  url: { pattern: POSTGRES_URL_PATTERN, looksLike: 'postgres://user@host:port/database', means: 'use this PostgreSQL instead of starting a private one' },
+  url: {
+    pattern: POSTGRES_URL_PATTERN,
+    looksLike: 'postgres://user@host:port/database',
+    means: 'use this PostgreSQL instead of starting a private one',
+  },
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     const store = await privateOrGivenPostgres(urls.postgres ?? null, cpus, group)
@@ -125,7 +172,9 @@ export const postgresProvisioner: StoreProvisioner = {
       throw err
     }
     return {
-      description: store.started ? `started a private PostgreSQL on ${store.url} (data in ${store.started.dir})` : `using PostgreSQL at ${store.url}`,
+      description: store.started
+        ? `started a private PostgreSQL on ${store.url} (data in ${store.started.dir})`
+        : `using PostgreSQL at ${store.url}`,
       serverArgs: ['--postgres-url', store.url],
       settings: store.started ? POSTGRES_SETTINGS : null,
       counts: () => statementCounts(client),

@@ -22,7 +22,14 @@ const MASTERS = 3
 
 function startNode(port: number, dir: string, cpus: string | null): Promise<ChildProcess> {
   return spawnRedisServer(port, cpus, [
-    '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000', '--dir', dir,
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout',
+    '2000',
+    '--dir',
+    dir,
   ])
 }
 
@@ -49,20 +56,23 @@ async function startFreeNode(dir: string, cpus: string | null): Promise<{ port: 
 export async function waitForClusterOk(ports: number[], timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const states = await Promise.all(ports.map(async (port) => {
-      const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-      c.on('error', () => {})
-      try {
-        await c.connect()
-        return /cluster_state:ok/.test(await c.cluster('INFO') as string)
-      } catch {
-        return false
-      } finally {
-        c.disconnect()
-      }
-    }))
+    const states = await Promise.all(
+      ports.map(async (port) => {
+        const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+        c.on('error', () => {})
+        try {
+          await c.connect()
+          return /cluster_state:ok/.test((await c.cluster('INFO')) as string)
+        } catch {
+          return false
+        } finally {
+          c.disconnect()
+        }
+      }),
+    )
     if (states.every(Boolean)) return
-    if (Date.now() > deadline) throw new Error(`the cluster on ports ${ports.join(', ')} did not reach cluster_state:ok within ${timeoutMs / 1000} s`)
+    if (Date.now() > deadline)
+      throw new Error(`the cluster on ports ${ports.join(', ')} did not reach cluster_state:ok within ${timeoutMs / 1000} s`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
@@ -71,7 +81,9 @@ export async function waitForClusterOk(ports: number[], timeoutMs = 15_000): Pro
 export async function startRedisCluster(options: { cpus?: string | null } = {}): Promise<PrivateCluster> {
   if (!redisServerInstalled()) throw new StoreUnavailableHereError(REDIS_MISSING)
   if (spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    throw new StoreUnavailableHereError('redis-cli is not on PATH (it comes with redis-server: apt-get install redis-server, or npm run setup); it creates the cluster')
+    throw new StoreUnavailableHereError(
+      'redis-cli is not on PATH (it comes with redis-server: apt-get install redis-server, or npm run setup); it creates the cluster',
+    )
   }
   const cpus = options.cpus ?? null
   const dir = mkdtempSync(join(tmpdir(), 'authbench-cluster-'))
@@ -83,7 +95,11 @@ export async function startRedisCluster(options: { cpus?: string | null } = {}):
   }
   try {
     for (let i = 0; i < MASTERS; i++) nodes.push(await startFreeNode(dir, cpus))
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 20_000 })
+    const create = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8', timeout: 20_000 },
+    )
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.stdout}${create.stderr}`)
     await waitForClusterOk(nodes.map((n) => n.port))
   } catch (err) {

@@ -8,16 +8,21 @@ import { startRedisCluster, type PrivateCluster } from './redis-cluster-server.t
 
 /** Connections to every node, to sum their own counts and CPU. */
 async function nodeClients(url: string): Promise<Redis[]> {
-  return Promise.all(clusterNodes(url).map(async ({ host, port }) => {
-    const c = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1 })
-    c.on('error', () => {})
-    await c.connect()
-    return c
-  }))
+  return Promise.all(
+    clusterNodes(url).map(async ({ host, port }) => {
+      const c = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1 })
+      c.on('error', () => {})
+      await c.connect()
+      return c
+    }),
+  )
 }
 
 const sum = (xs: ExternalCounts[]): ExternalCounts =>
-  xs.reduce((a, b) => ({ reads: a.reads + b.reads, writes: a.writes + b.writes, deletes: a.deletes + b.deletes, total: a.total + b.total }), { reads: 0, writes: 0, deletes: 0, total: 0 })
+  xs.reduce(
+    (a, b) => ({ reads: a.reads + b.reads, writes: a.writes + b.writes, deletes: a.deletes + b.deletes, total: a.total + b.total }),
+    { reads: 0, writes: 0, deletes: 0, total: 0 },
+  )
 
 /** The user's cluster must be one: a standalone Redis answers CLUSTER INFO with an error. */
 async function checkIsCluster(url: string): Promise<void> {
@@ -26,14 +31,17 @@ async function checkIsCluster(url: string): Promise<void> {
   c.on('error', () => {})
   try {
     await c.connect()
-    const info = await c.cluster('INFO') as string
-    if (!/cluster_state:ok/.test(info)) throw new StoreUnavailableHereError(`the Redis Cluster at ${url} is not ready (cluster_state is not ok)`)
+    const info = (await c.cluster('INFO')) as string
+    if (!/cluster_state:ok/.test(info))
+      throw new StoreUnavailableHereError(`the Redis Cluster at ${url} is not ready (cluster_state is not ok)`)
   } catch (err) {
     if (err instanceof StoreUnavailableHereError) throw err
     const message = (err as Error).message
-    throw new StoreUnavailableHereError(/cluster support disabled/i.test(message)
-      ? `--redis-cluster-url ${url} answers as a standalone Redis, not a cluster (cluster support disabled); give a cluster's nodes, or use --redis-url for a single Redis`
-      : `cannot reach the Redis Cluster at ${url}: ${message}`)
+    throw new StoreUnavailableHereError(
+      /cluster support disabled/i.test(message)
+        ? `--redis-cluster-url ${url} answers as a standalone Redis, not a cluster (cluster support disabled); give a cluster's nodes, or use --redis-url for a single Redis`
+        : `cannot reach the Redis Cluster at ${url}: ${message}`,
+    )
   } finally {
     c.disconnect()
   }
@@ -54,7 +62,11 @@ export const redisClusterProvisioner: StoreProvisioner = {
   processes: 3,
   threading: 'single',
   urlFlag: '--redis-cluster-url',
-  url: { pattern: REDIS_CLUSTER_URL_PATTERN, looksLike: 'host:port,host:port', means: 'use this Redis Cluster for redis-cluster cells instead of starting three private masters' },
+  url: {
+    pattern: REDIS_CLUSTER_URL_PATTERN,
+    looksLike: 'host:port,host:port',
+    means: 'use this Redis Cluster for redis-cluster cells instead of starting three private masters',
+  },
   sharedAcrossInstances: true,
   async provision({ cpus, group, urls }) {
     let cluster: PrivateCluster | null = null
@@ -68,8 +80,14 @@ export const redisClusterProvisioner: StoreProvisioner = {
     let clients = await nodeClients(url)
     let paused = false
     const faults: StoreFaults | null = cluster && {
-      async pause() { cluster!.nodes[0]!.process?.kill('SIGSTOP'); paused = true },
-      async resume() { cluster!.nodes[0]!.process?.kill('SIGCONT'); paused = false },
+      async pause() {
+        cluster!.nodes[0]!.process?.kill('SIGSTOP')
+        paused = true
+      },
+      async resume() {
+        cluster!.nodes[0]!.process?.kill('SIGCONT')
+        paused = false
+      },
       async kill() {
         cluster!.nodes[0]!.process?.kill('SIGCONT')
         paused = false
@@ -86,7 +104,9 @@ export const redisClusterProvisioner: StoreProvisioner = {
           group.track(cluster!.nodes[0]!.process!)
         }
       },
-      async flush() { await Promise.all(clients.map((c) => c.flushall())) },
+      async flush() {
+        await Promise.all(clients.map((c) => c.flushall()))
+      },
     }
     return {
       description: cluster ? `started a private Redis Cluster (three masters) on ${url}` : `using the Redis Cluster at ${url}`,

@@ -4,7 +4,8 @@ import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { pinned } from '../affinity.ts'
 import { stopChild, waitForOutput } from '../processes.ts'
 
-export const REDIS_MISSING = 'redis-server is not on PATH; install it (Debian/Ubuntu: apt-get install redis-server, or npm run setup) or pass --redis-url'
+export const REDIS_MISSING =
+  'redis-server is not on PATH; install it (Debian/Ubuntu: apt-get install redis-server, or npm run setup) or pass --redis-url'
 const missing = () => new StoreUnavailableHereError(REDIS_MISSING)
 
 export interface PrivateRedis {
@@ -35,15 +36,35 @@ export function freePort(): Promise<number> {
  * Spawns `redis-server` on loopback `port`, without persistence, with `extra` flags (on `cpus` when
  * given), and resolves once it says it is ready to accept connections.
  */
-export async function spawnRedisServer(port: number, cpus: string | null, extra: string[] = [], at?: { address: string; wrap(argv: string[]): string[] }): Promise<ChildProcess> {
+export async function spawnRedisServer(
+  port: number,
+  cpus: string | null,
+  extra: string[] = [],
+  at?: { address: string; wrap(argv: string[]): string[] },
+): Promise<ChildProcess> {
   const [command, args] = pinned(cpus, 'redis-server', [
-    '--port', String(port), '--bind', at?.address ?? '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    at?.address ?? '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
     // On a namespace host the harness reaches it from the bridge, not from loopback: no protected mode there.
-    '--daemonize', 'no', '--protected-mode', at ? 'no' : 'yes', '--loglevel', 'notice', ...extra,
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    at ? 'no' : 'yes',
+    '--loglevel',
+    'notice',
+    ...extra,
   ])
   const argv = at ? at.wrap([command, ...args]) : [command, ...args]
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-  const notFound = new Promise<never>((_, reject) => child.once('error', (err) => reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : err)))
+  const notFound = new Promise<never>((_, reject) =>
+    child.once('error', (err) => reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : err)),
+  )
   await Promise.race([waitForOutput(child, 'Ready to accept connections', 5000, `redis-server on port ${port}`), notFound])
   return child
 }
@@ -62,7 +83,7 @@ export async function startRedis(options: { port?: number; cpus?: string | null 
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(options.port ?? await freePort(), options.cpus ?? null)
+      return await startOnce(options.port ?? (await freePort()), options.cpus ?? null)
     } catch (err) {
       if (err instanceof StoreUnavailableHereError) throw err
       lastError = err

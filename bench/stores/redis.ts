@@ -9,7 +9,14 @@ import { startRedis, type PrivateRedis } from './redis-server.ts'
  * EXISTS, each write one SET (a refresh token's MULTI adds SADD and PEXPIREAT around its SET),
  * each delete one DEL or one family-revoking script. INFO is the harness's own and is left out.
  */
-const KIND: Record<string, 'reads' | 'writes' | 'deletes'> = { get: 'reads', exists: 'reads', set: 'writes', del: 'deletes', evalsha: 'deletes', eval: 'deletes' }
+const KIND: Record<string, 'reads' | 'writes' | 'deletes'> = {
+  get: 'reads',
+  exists: 'reads',
+  set: 'writes',
+  del: 'deletes',
+  evalsha: 'deletes',
+  eval: 'deletes',
+}
 
 /** Redis's own command counts since its start (INFO commandstats). */
 export async function commandCounts(client: Redis): Promise<ExternalCounts> {
@@ -33,7 +40,11 @@ export async function redisCpuUs(client: Redis): Promise<number> {
 }
 
 /** The user's Redis when a URL is given, else a private redis-server on a free port; `stop` stops only what was started. */
-export async function privateOrGivenRedis(url: string | null, cpus: string | null, group: ProcessGroup): Promise<{ url: string; started: boolean; faults: StoreFaults | null; stop(): Promise<void> }> {
+export async function privateOrGivenRedis(
+  url: string | null,
+  cpus: string | null,
+  group: ProcessGroup,
+): Promise<{ url: string; started: boolean; faults: StoreFaults | null; stop(): Promise<void> }> {
   if (url) return { url, started: false, faults: null, stop: async () => {} }
   let redis: PrivateRedis | null = await startRedis({ cpus })
   group.track(redis.process)
@@ -44,8 +55,14 @@ export async function privateOrGivenRedis(url: string | null, cpus: string | nul
     group.track(redis.process)
   }
   const faults: StoreFaults = {
-    async pause() { redis?.process.kill('SIGSTOP'); paused = true },
-    async resume() { redis?.process.kill('SIGCONT'); paused = false },
+    async pause() {
+      redis?.process.kill('SIGSTOP')
+      paused = true
+    },
+    async resume() {
+      redis?.process.kill('SIGCONT')
+      paused = false
+    },
     async kill() {
       const r = redis
       redis = null
@@ -76,7 +93,9 @@ export async function privateOrGivenRedis(url: string | null, cpus: string | nul
     },
   }
   return {
-    url: redis.url, started: true, faults,
+    url: redis.url,
+    started: true,
+    faults,
     stop: async () => {
       const r = redis
       redis = null

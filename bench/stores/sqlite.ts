@@ -12,5 +12,12 @@ export const sqliteProvisioner: StoreProvisioner = {
   threading: 'single',
   urlFlag: null,
   sharedAcrossInstances: true,
-  provision: async () => ({ description: null, serverArgs: [], counts: async () => null, cpuUs: async () => null, faults: null, stop: async () => {} }),
+  provision: async () => ({
+    description: null,
+    serverArgs: [],
+    counts: async () => null,
+    cpuUs: async () => null,
+    faults: null,
+    stop: async () => {},
+  }),
 }

@@ -21,7 +21,13 @@ export const cookieStrategy: StrategyDescriptor = {
   cookieName: SEALED_COOKIE,
   login: (url, user) => cookieLogin(url, user, SEALED_COOKIE),
   lifecycle: cookieLifecycle(SEALED_COOKIE),
-  describeCredential: (c) => ({ kind: 'cookie', header: 'cookie', bytes: Buffer.byteLength(c.headers.cookie!), clientReadable: false, decoded: null }),
+  describeCredential: (c) => ({
+    kind: 'cookie',
+    header: 'cookie',
+    bytes: Buffer.byteLength(c.headers.cookie!),
+    clientReadable: false,
+    decoded: null,
+  }),
   // A copy keeps working until the sealed idle or absolute deadline, which only the server checks.
   lifetimeSeconds: () => null,
   breakdown: () => [{ label: 'cookie parsing and unsealing (@fastify/secure-session)', task: 'unseal:cookie' }],
@@ -34,10 +40,15 @@ export const cookieStrategy: StrategyDescriptor = {
     const sealed = app.encodeSecureSession(app.createSecureSession({ uid: 42, name: 'user42', c: now, s: now }))
     const header = `theme=dark; _ga=GA1.2.1234567890.1700000000; ${SEALED_COOKIE}=${encodeURIComponent(sealed)}; lang=en`
     return {
-      tasks: [{
-        id: 'unseal:cookie', name: 'sealed cookie: parse every cookie, unseal, read the session', group: 'cookie', batch: 1,
-        fn: () => app.decodeSecureSession(app.parseCookie(header)[SEALED_COOKIE]!)?.get('uid'),
-      }],
+      tasks: [
+        {
+          id: 'unseal:cookie',
+          name: 'sealed cookie: parse every cookie, unseal, read the session',
+          group: 'cookie',
+          batch: 1,
+          fn: () => app.decodeSecureSession(app.parseCookie(header)[SEALED_COOKIE]!)?.get('uid'),
+        },
+      ],
       close: () => server.close(),
     }
   },
@@ -45,9 +56,10 @@ export const cookieStrategy: StrategyDescriptor = {
     family: 'sealed cookies',
     cell: () => 'a sealed-cookie session',
     column: () => 'cookie (sealed, no store)',
-    stateLives: () => 'in the cookie, sealed (encrypted and authenticated) with the server\'s key; no store',
-    clientReads: () => 'no: encrypted; only the server\'s key opens it',
-    copyLives: (c) => `until its idle deadline (${c.accessTtlSeconds ?? DEFAULT_CONFIG.sessionIdleTtlSeconds} s after its last re-seal) and, kept in use, up to its absolute deadline (${DEFAULT_CONFIG.sessionAbsoluteTtlSeconds} s after login): only the sealed timestamps end it`,
+    stateLives: () => "in the cookie, sealed (encrypted and authenticated) with the server's key; no store",
+    clientReads: () => "no: encrypted; only the server's key opens it",
+    copyLives: (c) =>
+      `until its idle deadline (${c.accessTtlSeconds ?? DEFAULT_CONFIG.sessionIdleTtlSeconds} s after its last re-seal) and, kept in use, up to its absolute deadline (${DEFAULT_CONFIG.sessionAbsoluteTtlSeconds} s after login): only the sealed timestamps end it`,
   },
   colorName: 'green',
   colors: ['#27ae60', '#58d68d', '#1e8449', '#82e0aa'],

@@ -14,9 +14,21 @@ const decode = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString('u
 /** Signed access tokens (identity from the token alone), rotated refresh tokens in the cell's store. */
 export const jwtStrategy: StrategyDescriptor = {
   kind: 'jwt',
-  axes: { store: 'sqlite', alg: 'HS256', engine: 'jose', revocation: 'none', accessTtlSeconds: DEFAULT_CONFIG.accessTtlSeconds, refreshGraceSeconds: 0, refreshJitterSeconds: 0, storeRttMs: 0 },
+  axes: {
+    store: 'sqlite',
+    alg: 'HS256',
+    engine: 'jose',
+    revocation: 'none',
+    accessTtlSeconds: DEFAULT_CONFIG.accessTtlSeconds,
+    refreshGraceSeconds: 0,
+    refreshJitterSeconds: 0,
+    storeRttMs: 0,
+  },
   idParts: (c) => [
-    c.alg!, c.engine!, c.store!, ...(c.revocation === 'denylist' ? ['denylist'] : []),
+    c.alg!,
+    c.engine!,
+    c.store!,
+    ...(c.revocation === 'denylist' ? ['denylist'] : []),
     ...(c.accessTtlSeconds !== DEFAULT_CONFIG.accessTtlSeconds ? [`ttl${c.accessTtlSeconds}s`] : []),
     ...(c.refreshGraceSeconds ? [`grace${c.refreshGraceSeconds}s`] : []),
     ...(c.refreshJitterSeconds ? [`jitter${c.refreshJitterSeconds}s`] : []),
@@ -29,8 +41,16 @@ export const jwtStrategy: StrategyDescriptor = {
   refreshes: true,
   anonymousStatus: 401,
   serverArgs: (c) => [
-    '--alg', c.alg!, '--engine', c.engine!, '--revocation', c.revocation!,
-    '--access-ttl', String(c.accessTtlSeconds), '--refresh-grace', String(c.refreshGraceSeconds),
+    '--alg',
+    c.alg!,
+    '--engine',
+    c.engine!,
+    '--revocation',
+    c.revocation!,
+    '--access-ttl',
+    String(c.accessTtlSeconds),
+    '--refresh-grace',
+    String(c.refreshGraceSeconds),
   ],
   sharedKeyArgs(c, dir) {
     if (c.alg === 'HS256') return ['--jwt-secret', randomBytes(32).toString('hex')]
@@ -53,7 +73,9 @@ export const jwtStrategy: StrategyDescriptor = {
         // The client reads `exp` from its own token (it can: the claims are not encrypted).
         const exp = decode(body.access_token.split('.')[1] ?? '').exp
         return {
-          headers: { authorization: `Bearer ${body.access_token}` }, access: body.access_token, refresh: body.refresh_token,
+          headers: { authorization: `Bearer ${body.access_token}` },
+          access: body.access_token,
+          refresh: body.refresh_token,
           ...(typeof exp === 'number' ? { expMs: exp * 1000 } : {}),
         } satisfies Held
       } catch {
@@ -68,7 +90,10 @@ export const jwtStrategy: StrategyDescriptor = {
   describeCredential(c) {
     const [header, payload] = c.raw!.split('.')
     return {
-      kind: 'bearer', header: 'authorization', bytes: Buffer.byteLength(c.headers.authorization!), clientReadable: true,
+      kind: 'bearer',
+      header: 'authorization',
+      bytes: Buffer.byteLength(c.headers.authorization!),
+      clientReadable: true,
       decoded: { header: decode(header!), claims: decode(payload!) },
     }
   },
@@ -89,10 +114,12 @@ export const jwtStrategy: StrategyDescriptor = {
     cell: (c) => `JWT ${c.alg} with ${c.engine}${c.revocation === 'denylist' ? ` with a ${c.store} denylist` : ''}`,
     column: (c) => `jwt (${c.store})`,
     stateLives: (c) => `in the token (signed claims); refresh-token state in ${c.store}`,
-    copyLives: (c, seconds) => `for up to ${seconds ?? c.accessTtlSeconds ?? DEFAULT_CONFIG.accessTtlSeconds} s (the access token's remaining lifetime)`,
-    clientReads: (info) => (info.decoded
-      ? `yes, without any key: ${Object.keys(info.decoded.claims).join(', ')} (decoded from a real token)`
-      : 'not measured in this run'),
+    copyLives: (c, seconds) =>
+      `for up to ${seconds ?? c.accessTtlSeconds ?? DEFAULT_CONFIG.accessTtlSeconds} s (the access token's remaining lifetime)`,
+    clientReads: (info) =>
+      info.decoded
+        ? `yes, without any key: ${Object.keys(info.decoded.claims).join(', ')} (decoded from a real token)`
+        : 'not measured in this run',
   },
   colorName: 'orange',
   colors: ['#e6780e', '#f39c3d', '#b35900', '#f7b56b', '#8a4500', '#fad09c', '#cc6a0c', '#5e2f00'],

@@ -20,7 +20,13 @@ export const sessionStrategy: StrategyDescriptor = {
   cookieName: SESSION_COOKIE,
   login: (url, user) => cookieLogin(url, user, SESSION_COOKIE),
   lifecycle: cookieLifecycle(SESSION_COOKIE),
-  describeCredential: (c) => ({ kind: 'cookie', header: 'cookie', bytes: Buffer.byteLength(c.headers.cookie!), clientReadable: false, decoded: null }),
+  describeCredential: (c) => ({
+    kind: 'cookie',
+    header: 'cookie',
+    bytes: Buffer.byteLength(c.headers.cookie!),
+    clientReadable: false,
+    decoded: null,
+  }),
   lifetimeSeconds: () => null,
   breakdown: (c) => [
     { label: 'cookie parsing', task: 'parse:cookie' },
@@ -30,8 +36,20 @@ export const sessionStrategy: StrategyDescriptor = {
     const cookieHeader = `theme=dark; _ga=GA1.2.1234567890.1700000000; ${SESSION_COOKIE}=${newSessionId()}; lang=en`
     return {
       tasks: [
-        { id: 'session-id', name: 'session id generation (32 random bytes, base64url)', group: 'session', batch: 10, fn: repeat(10, newSessionId) },
-        { id: 'parse:cookie', name: 'cookie parsing (sid among 4 cookies)', group: 'parsing', batch: 100, fn: repeat(100, () => readCookie(cookieHeader, SESSION_COOKIE)) },
+        {
+          id: 'session-id',
+          name: 'session id generation (32 random bytes, base64url)',
+          group: 'session',
+          batch: 10,
+          fn: repeat(10, newSessionId),
+        },
+        {
+          id: 'parse:cookie',
+          name: 'cookie parsing (sid among 4 cookies)',
+          group: 'parsing',
+          batch: 100,
+          fn: repeat(100, () => readCookie(cookieHeader, SESSION_COOKIE)),
+        },
       ],
       close: async () => {},
     }

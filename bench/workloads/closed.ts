@@ -21,9 +21,18 @@ type Measured = Extract<RunEvent, { type: 'round-measured' }>
  * brackets disagreed), with its ratios to the mean of the valid baseline windows just before and
  * after it. A ratio is never taken against a baseline window that was not a valid measurement.
  */
-export function withRatios(mine: Measured[], baseWindows: Measured[], repeated: (round: number) => number, isBaseline: boolean): RoundResult[] {
+export function withRatios(
+  mine: Measured[],
+  baseWindows: Measured[],
+  repeated: (round: number) => number,
+  isBaseline: boolean,
+): RoundResult[] {
   if (isBaseline) {
-    return mine.map(({ measurement: m, problem }) => ({ ...m, ratioToBaseline: problem === null ? { rps: 1, cpu: 1 } : null, bracket: null }))
+    return mine.map(({ measurement: m, problem }) => ({
+      ...m,
+      ratioToBaseline: problem === null ? { rps: 1, cpu: 1 } : null,
+      bracket: null,
+    }))
   }
   const last = new Map<number, Measured>()
   for (const w of mine) last.set(w.round, w)
@@ -34,20 +43,29 @@ export function withRatios(mine: Measured[], baseWindows: Measured[], repeated: 
     return before && after ? { before, after, mean: (k: 'rps' | 'cpuUsPerRequest') => (before[k] + after[k]) / 2 } : null
   }
   return [...last.values()].map(({ measurement: m, round, slot }) => {
-    const repeatedWindows = mine.filter((w) => w.round === round && w.slot < slot).map((w) => {
-      const b = bracketOf(round, w.slot)
-      return {
-        slot: w.slot, cpuUsPerRequest: w.measurement.cpuUsPerRequest, rps: w.measurement.rps,
-        ratioCpu: b ? ratio(w.measurement.cpuUsPerRequest, b.mean('cpuUsPerRequest')) : null,
-        bracketSpread: b ? bracketSpread(b.before.cpuUsPerRequest, b.after.cpuUsPerRequest) : null,
-      }
-    })
+    const repeatedWindows = mine
+      .filter((w) => w.round === round && w.slot < slot)
+      .map((w) => {
+        const b = bracketOf(round, w.slot)
+        return {
+          slot: w.slot,
+          cpuUsPerRequest: w.measurement.cpuUsPerRequest,
+          rps: w.measurement.rps,
+          ratioCpu: b ? ratio(w.measurement.cpuUsPerRequest, b.mean('cpuUsPerRequest')) : null,
+          bracketSpread: b ? bracketSpread(b.before.cpuUsPerRequest, b.after.cpuUsPerRequest) : null,
+        }
+      })
     const b = bracketOf(round, slot)
     if (!b) return { ...m, ratioToBaseline: null, bracket: null, repeatedWindows }
     return {
       ...m,
       ratioToBaseline: { rps: ratio(m.rps, b.mean('rps')), cpu: ratio(m.cpuUsPerRequest, b.mean('cpuUsPerRequest')) },
-      bracket: { beforeCpuUs: b.before.cpuUsPerRequest, afterCpuUs: b.after.cpuUsPerRequest, spread: bracketSpread(b.before.cpuUsPerRequest, b.after.cpuUsPerRequest), repeats: repeated(round) },
+      bracket: {
+        beforeCpuUs: b.before.cpuUsPerRequest,
+        afterCpuUs: b.after.cpuUsPerRequest,
+        spread: bracketSpread(b.before.cpuUsPerRequest, b.after.cpuUsPerRequest),
+        repeats: repeated(round),
+      },
       repeatedWindows,
     }
   })
@@ -56,7 +74,12 @@ export function withRatios(mine: Measured[], baseWindows: Measured[], repeated: 
 /** The rounds and their summary, from a cell's closed-loop windows (shared with the open loop's capacity windows). */
 export function closedFigures(cell: CellRecord): { rounds: RoundResult[]; summary: ReturnType<typeof summarizeRounds> } {
   const repeated = (round: number) => cell.events.filter((e) => e.type === 'window-repeated' && e.round === round).length
-  const rounds = withRatios(cell.events.filter((e): e is Measured => e.type === 'round-measured'), cell.baseWindows, repeated, cell.isBaseline)
+  const rounds = withRatios(
+    cell.events.filter((e): e is Measured => e.type === 'round-measured'),
+    cell.baseWindows,
+    repeated,
+    cell.isBaseline,
+  )
   return { rounds, summary: summarizeRounds(rounds) }
 }
 
@@ -66,7 +89,10 @@ export function closedFigures(cell: CellRecord): { rounds: RoundResult[]; summar
  */
 async function runRound(round: number, ctx: TurnContext): Promise<void> {
   const { opts, emit, active, plans, baseline, random } = ctx
-  const order = shuffled(plans.filter((p) => p.id !== baseline.id && active.has(p.id)), random)
+  const order = shuffled(
+    plans.filter((p) => p.id !== baseline.id && active.has(p.id)),
+    random,
+  )
   emit({ type: 'round-order', round, order: order.map((p) => p.id) })
   let slot = 0
   const live = () => !opts.signal.aborted
@@ -76,7 +102,10 @@ async function runRound(round: number, ctx: TurnContext): Promise<void> {
       const measured = await cellWindow(plan, round, slot++, ctx)
       if (!measured || !left || !live()) break
       const right = await cellWindow(baseline, round, slot++, ctx)
-      if (!right) { left = null; break }
+      if (!right) {
+        left = null
+        break
+      }
       const spread = bracketSpread(left.cpuUsPerRequest, right.cpuUsPerRequest)
       left = right
       const reason = repeatReason(spread)
@@ -87,7 +116,6 @@ async function runRound(round: number, ctx: TurnContext): Promise<void> {
     if (!live()) return
   }
 }
-
 
 export const closedWorkload: WorkloadDescriptor = {
   kind: 'closed',
@@ -104,4 +132,3 @@ export const closedWorkload: WorkloadDescriptor = {
       `${perRound} windows of ${s.load.durationSeconds}s a round (each cell between two ${baseline} windows, order shuffled with seed ${seed}), ${s.workload.users} users`,
   },
 }
-

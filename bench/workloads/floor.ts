@@ -28,11 +28,15 @@ const GET = [{ method: 'GET' as const, path: '/', headers: {} }]
 
 /** One round's floor: a warm-up, then a window at each rate. */
 export async function measureFloor(round: number, ctx: TurnContext): Promise<void> {
-  const { scenario: { load }, opts } = ctx
+  const {
+    scenario: { load },
+    opts,
+  } = ctx
   const server = await startKnownServer({ kind: 'delay', ms: 0 }, { cpus: ctx.prepare(ctx.baseline).serverCpus, group: opts.group })
   const times = async () => JSON.parse(await (await fetch(`${server.url}/__times`)).text()) as number[]
   try {
-    const window = (rate: number, durationSeconds: number) => openLoop(openOptions([server.url], GET, rate, durationSeconds, load, round, opts.signal))
+    const window = (rate: number, durationSeconds: number) =>
+      openLoop(openOptions([server.url], GET, rate, durationSeconds, load, round, opts.signal))
     await window(1000, 0.5)
     await times()
     for (const rate of floorRates(ctx.scenario, opts.smoke)) {
@@ -43,9 +47,14 @@ export async function measureFloor(round: number, ctx: TurnContext): Promise<voi
       const own = newHistogram()
       for (const us of await times()) own.recordValue(Math.max(1, us))
       const measurement: FloorMeasurement = {
-        round, rate, achievedRate: r.achievedRate, latencyUs: r.latencyUs, sendLagUs: r.sendLagUs,
+        round,
+        rate,
+        achievedRate: r.achievedRate,
+        latencyUs: r.latencyUs,
+        sendLagUs: r.sendLagUs,
         serverTimeUs: { p50: own.getValueAtPercentile(50), p99: own.getValueAtPercentile(99) },
-        latencyHistogram: r.histograms.latency, held: r.held,
+        latencyHistogram: r.histograms.latency,
+        held: r.held,
         cpuUsPerRequest: cpuBefore === null || cpuAfter === null || r.completed === 0 ? null : (cpuAfter - cpuBefore) / r.completed,
       }
       ctx.emit({ type: 'floor-measured', round, measurement })
@@ -60,19 +69,29 @@ type FloorMeasured = Extract<RunEvent, { type: 'floor-measured' }>
 /** The floor's points, one per rate: each figure the median over its rounds, the histogram the typical round's. */
 export function floorPoints(events: RunEvent[]): FloorPoint[] {
   const by = new Map<number, FloorMeasurement[]>()
-  for (const e of events) if (e.type === 'floor-measured') by.set(e.measurement.rate, [...(by.get(e.measurement.rate) ?? []), (e as FloorMeasured).measurement])
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([rate, ms]) => {
-    // The round whose p99 is the median's (the lower middle of an even count): its distribution reads as the cells' points do, medians over rounds.
-    const typical = [...ms].sort((a, b) => a.latencyUs.p99 - b.latencyUs.p99)[Math.floor((ms.length - 1) / 2)]!
-    const med = (pick: (m: FloorMeasurement) => number) => median(ms.map(pick))
-    return {
-      rate, achievedRate: med((m) => m.achievedRate),
-      latencyUs: { p50: med((m) => m.latencyUs.p50), p90: med((m) => m.latencyUs.p90), p99: med((m) => m.latencyUs.p99), max: Math.max(...ms.map((m) => m.latencyUs.max)) },
-      serverTimeUs: { p50: med((m) => m.serverTimeUs.p50), p99: med((m) => m.serverTimeUs.p99) },
-      sendLagP99Us: med((m) => m.sendLagUs.p99),
-      cpuUsPerRequest: ms.every((m) => m.cpuUsPerRequest !== null) ? med((m) => m.cpuUsPerRequest!) : null,
-      heldRounds: ms.filter((m) => m.held).length, rounds: ms.length,
-      latencyHistogram: typical.latencyHistogram,
-    }
-  })
+  for (const e of events)
+    if (e.type === 'floor-measured') by.set(e.measurement.rate, [...(by.get(e.measurement.rate) ?? []), (e as FloorMeasured).measurement])
+  return [...by.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([rate, ms]) => {
+      // The round whose p99 is the median's (the lower middle of an even count): its distribution reads as the cells' points do, medians over rounds.
+      const typical = [...ms].sort((a, b) => a.latencyUs.p99 - b.latencyUs.p99)[Math.floor((ms.length - 1) / 2)]!
+      const med = (pick: (m: FloorMeasurement) => number) => median(ms.map(pick))
+      return {
+        rate,
+        achievedRate: med((m) => m.achievedRate),
+        latencyUs: {
+          p50: med((m) => m.latencyUs.p50),
+          p90: med((m) => m.latencyUs.p90),
+          p99: med((m) => m.latencyUs.p99),
+          max: Math.max(...ms.map((m) => m.latencyUs.max)),
+        },
+        serverTimeUs: { p50: med((m) => m.serverTimeUs.p50), p99: med((m) => m.serverTimeUs.p99) },
+        sendLagP99Us: med((m) => m.sendLagUs.p99),
+        cpuUsPerRequest: ms.every((m) => m.cpuUsPerRequest !== null) ? med((m) => m.cpuUsPerRequest!) : null,
+        heldRounds: ms.filter((m) => m.held).length,
+        rounds: ms.length,
+        latencyHistogram: typical.latencyHistogram,
+      }
+    })
 }

@@ -52,4 +52,3 @@ export const workloads = {
 } satisfies Record<WorkloadKind, WorkloadDescriptor>
 
 export const workloadOf = (s: Pick<Scenario, 'workload' | 'load'>): WorkloadDescriptor => workloads[workloadKind(s)]
-

@@ -11,7 +11,14 @@ import type { CellSpec } from '../contracts/plan.ts'
 import { runLifecycle } from '../drive/virtual-users.ts'
 import { injector, type FaultPlan } from '../fault-kinds.ts'
 import { faultsApply, recoveryOf } from '../recovery.ts'
-import { expectedLagMedianMs, expectedRefreshes, lifecycleTiming, lifecycleWorkload, refreshIntervalSeconds, type LifecycleWorkload } from '../lifecycle-math.ts'
+import {
+  expectedLagMedianMs,
+  expectedRefreshes,
+  lifecycleTiming,
+  lifecycleWorkload,
+  refreshIntervalSeconds,
+  type LifecycleWorkload,
+} from '../lifecycle-math.ts'
 import { median, shuffled } from '../stats.ts'
 import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
 import type { CellRuntime } from '../verify.ts'
@@ -24,8 +31,13 @@ const LIFECYCLE_PREPARE_SECONDS = 3
 
 /** One lifecycle window on a prepared cell: the driver's figures, the servers' and the store's counts over the measured window. */
 export async function measureLifecycle(
-  rt: Pick<CellRuntime, 'servers' | 'targets' | 'counts' | 'storeCpuUs' | 'serverCpuCount'>, plan: CellPlan, w: LifecycleWorkload,
-  round: number, smoke: boolean, signal?: AbortSignal, faults: FaultPlan | null = null,
+  rt: Pick<CellRuntime, 'servers' | 'targets' | 'counts' | 'storeCpuUs' | 'serverCpuCount'>,
+  plan: CellPlan,
+  w: LifecycleWorkload,
+  round: number,
+  smoke: boolean,
+  signal?: AbortSignal,
+  faults: FaultPlan | null = null,
 ): Promise<LifecycleMeasurement> {
   const client = descriptorOf(plan).lifecycle!
   const timing = lifecycleTiming(plan, w, smoke)
@@ -35,10 +47,20 @@ export async function measureLifecycle(
   let window: Awaited<ReturnType<typeof openWindow>> | null = null
   let counts: Awaited<ReturnType<Awaited<ReturnType<typeof openWindow>>['close']>> | null = null
   const result: LifecycleResult = await runLifecycle({
-    urls: rt.targets, client, path: w.path, users: w.users, requestsPerUserPerSecond: w.requestsPerUserPerSecond,
-    durationSeconds: w.durationSeconds, logoutsPerSecond: w.logoutsPerSecond, refreshMarginSeconds: w.refreshMarginSeconds,
-    refreshJitterSeconds: plan.refreshJitterSeconds ?? 0, concurrentRefreshShare: w.concurrentRefreshShare, synchronized: w.synchronized,
-    ...timing, seed: round, ...(signal ? { signal } : {}),
+    urls: rt.targets,
+    client,
+    path: w.path,
+    users: w.users,
+    requestsPerUserPerSecond: w.requestsPerUserPerSecond,
+    durationSeconds: w.durationSeconds,
+    logoutsPerSecond: w.logoutsPerSecond,
+    refreshMarginSeconds: w.refreshMarginSeconds,
+    refreshJitterSeconds: plan.refreshJitterSeconds ?? 0,
+    concurrentRefreshShare: w.concurrentRefreshShare,
+    synchronized: w.synchronized,
+    ...timing,
+    seed: round,
+    ...(signal ? { signal } : {}),
     onWindow: async (edge) => {
       if (edge === 'start') {
         injected?.start()
@@ -73,15 +95,23 @@ const per = (n: number, d: number) => (d === 0 ? 0 : n / d)
 async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void> {
   const { opts, emit, active, scenario, runtimes, plans, random } = ctx
   const w = lifecycleWorkload(scenario.workload)
-  const order = shuffled(plans.filter((p) => active.has(p.id)), random)
+  const order = shuffled(
+    plans.filter((p) => active.has(p.id)),
+    random,
+  )
   emit({ type: 'round-order', round, order: order.map((p) => p.id) })
   for (const [slot, plan] of order.entries()) {
     if (opts.signal.aborted) return
     let rt = runtimes.get(plan.id)
     const store = ctx.prepare(plan).store
-    const faults = scenario.faults && faultsApply(plan) ? store?.faults ?? null : null
+    const faults = scenario.faults && faultsApply(plan) ? (store?.faults ?? null) : null
     if (scenario.faults && faultsApply(plan) && !faults) {
-      emit({ type: 'cell-skipped', cell: plan.id, reason: 'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which it will not pause, kill or flush' })
+      emit({
+        type: 'cell-skipped',
+        cell: plan.id,
+        reason:
+          'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which it will not pause, kill or flush',
+      })
       active.delete(plan.id)
       continue
     }
@@ -91,31 +121,62 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         const verifyAs: CellPlan = { ...plan, workload: w.path === '/profile' ? 'GET /profile' : 'GET /me' }
         rt = await prepareCell(verifyAs, { ...ctx.prepare(plan), poolSize: 1 })
         runtimes.set(plan.id, rt)
-        emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe, storeRtt: rt.storeRtt })
+        emit({
+          type: 'cell-prepared',
+          cell: plan.id,
+          credential: rt.credential,
+          revocationProbe: rt.revocationProbe,
+          storeRtt: rt.storeRtt,
+        })
       }
-      const measurement = await measureLifecycle(rt, plan, w, round, opts.smoke, opts.signal, faults && { faults: scenario.faults!, store: faults })
+      const measurement = await measureLifecycle(
+        rt,
+        plan,
+        w,
+        round,
+        opts.smoke,
+        opts.signal,
+        faults && { faults: scenario.faults!, store: faults },
+      )
       if (opts.signal.aborted) return
       emit({ type: 'lifecycle-measured', cell: plan.id, round, measurement })
     } catch (err) {
       if (opts.signal.aborted) return
-      emit({ type: 'cell-invalid', cell: plan.id, round, status: err instanceof VerificationError ? 'invalid' : 'failed', reason: (err as Error).message })
+      emit({
+        type: 'cell-invalid',
+        cell: plan.id,
+        round,
+        status: err instanceof VerificationError ? 'invalid' : 'failed',
+        reason: (err as Error).message,
+      })
       active.delete(plan.id)
     }
     if (round === scenario.load.rounds || !active.has(plan.id)) await retire(plan.id, runtimes, emit)
   }
 }
 
-
 type LifecycleMeasured = Extract<RunEvent, { type: 'lifecycle-measured' }>
 
 /** The timeline and recovery of a cell whose store took the scenario's faults (its first window). */
 function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasurement | null): Pick<CellResult, 'timeline' | 'recovery'> {
   if (!scenario.faults || !m || !faultsApply(plan)) return { timeline: null, recovery: null }
-  const timeline = m.timeline.map(({ tMs, requests, ok, status401, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }) =>
-    ({ tMs, requests, ok, status401, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }))
+  const timeline = m.timeline.map(
+    ({ tMs, requests, ok, status401, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }) => ({
+      tMs,
+      requests,
+      ok,
+      status401,
+      status503,
+      status5xx,
+      errors,
+      latencyUsP50,
+      latencyUsP99,
+      logins,
+      forcedLogins,
+    }),
+  )
   return { timeline, recovery: recoveryOf(timeline, scenario.faults, m.usersForcedToLogIn) }
 }
-
 
 /** Counts summed over the rounds, rates over their total measured time, lags over every sample, latencies the median of the rounds'. */
 export function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: LifecycleMeasurement[]): LifecycleSummary | null {
@@ -126,7 +187,12 @@ export function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: Lifec
   const ops = { reads: total((m) => m.storeOps.reads), writes: total((m) => m.storeOps.writes), deletes: total((m) => m.storeOps.deletes) }
   const lags = ms.flatMap((m) => m.lagSamplesMs).sort((a, b) => a - b)
   const at = (p: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.max(0, Math.ceil((p / 100) * lags.length) - 1))]! : null)
-  const by = { invalidGrant: total((m) => m.refreshFailures.invalidGrant), invalidGrantAfterUnavailable: total((m) => m.refreshFailures.invalidGrantAfterUnavailable), unavailable: total((m) => m.refreshFailures.unavailable), errors: total((m) => m.refreshFailures.errors) }
+  const by = {
+    invalidGrant: total((m) => m.refreshFailures.invalidGrant),
+    invalidGrantAfterUnavailable: total((m) => m.refreshFailures.invalidGrantAfterUnavailable),
+    unavailable: total((m) => m.refreshFailures.unavailable),
+    errors: total((m) => m.refreshFailures.errors),
+  }
   const refreshed = ms.some((m) => m.latencyUs.refreshes.count > 0)
   // Logged in all at once, the users refresh in waves: the steady-state prediction does not apply.
   const expectedPerRound = w.synchronized ? null : expectedRefreshes(plan, w)
@@ -150,20 +216,37 @@ export function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: Lifec
     probes: total((m) => m.probes),
     races: { attempted: total((m) => m.races.attempted), familyRevoked: total((m) => m.races.familyRevoked) },
     storeOpsPerSecond: { reads: ops.reads / seconds, writes: ops.writes / seconds, deletes: ops.deletes / seconds },
-    storeOpsPerRequest: { reads: served ? ops.reads / served : 0, writes: served ? ops.writes / served : 0, deletes: served ? ops.deletes / served : 0 },
+    storeOpsPerRequest: {
+      reads: served ? ops.reads / served : 0,
+      writes: served ? ops.writes / served : 0,
+      deletes: served ? ops.deletes / served : 0,
+    },
     cpuUsPerRequest: served ? total((m) => m.cpuUsPerRequest * m.served) / served : 0,
     revocationLagMs: {
-      p50: at(50), p99: at(99), max: lags.length ? lags[lags.length - 1]! : null, samples: lags.length,
-      censored: total((m) => m.revocationLagMs.censored), probeIntervalMs: ms[0]!.revocationLagMs.probeIntervalMs,
+      p50: at(50),
+      p99: at(99),
+      max: lags.length ? lags[lags.length - 1]! : null,
+      samples: lags.length,
+      censored: total((m) => m.revocationLagMs.censored),
+      probeIntervalMs: ms[0]!.revocationLagMs.probeIntervalMs,
     },
     latencyUs: {
       requests: { p50: median(ms.map((m) => m.latencyUs.requests.p50)), p99: median(ms.map((m) => m.latencyUs.requests.p99)) },
-      refreshes: refreshed ? { p50: median(ms.map((m) => m.latencyUs.refreshes.p50)), p99: median(ms.map((m) => m.latencyUs.refreshes.p99)) } : null,
+      refreshes: refreshed
+        ? { p50: median(ms.map((m) => m.latencyUs.refreshes.p50)), p99: median(ms.map((m) => m.latencyUs.refreshes.p99)) }
+        : null,
     },
-    refreshRate: { meanPerSecond: total((m) => m.refreshes) / seconds, peakPerSecond: Math.max(...ms.map((m) => m.refreshRate.peakPerSecond)) },
+    refreshRate: {
+      meanPerSecond: total((m) => m.refreshes) / seconds,
+      peakPerSecond: Math.max(...ms.map((m) => m.refreshRate.peakPerSecond)),
+    },
     duringPeak: {
-      latencyUsP99: ms.some((m) => m.duringPeak.latencyUsP99 !== null) ? median(ms.flatMap((m) => (m.duringPeak.latencyUsP99 === null ? [] : [m.duringPeak.latencyUsP99]))) : null,
-      otherLatencyUsP99: ms.some((m) => m.duringPeak.otherLatencyUsP99 !== null) ? median(ms.flatMap((m) => (m.duringPeak.otherLatencyUsP99 === null ? [] : [m.duringPeak.otherLatencyUsP99]))) : null,
+      latencyUsP99: ms.some((m) => m.duringPeak.latencyUsP99 !== null)
+        ? median(ms.flatMap((m) => (m.duringPeak.latencyUsP99 === null ? [] : [m.duringPeak.latencyUsP99])))
+        : null,
+      otherLatencyUsP99: ms.some((m) => m.duringPeak.otherLatencyUsP99 !== null)
+        ? median(ms.flatMap((m) => (m.duringPeak.otherLatencyUsP99 === null ? [] : [m.duringPeak.otherLatencyUsP99])))
+        : null,
     },
     expected: {
       refreshes: expectedPerRound === null ? null : expectedPerRound * ms.length,
@@ -184,17 +267,28 @@ function checkCell(scenario: Scenario, spec: CellSpec, index: number): ScenarioI
   const issues: ScenarioIssue[] = []
   const d = strategyDescriptors[spec.strategy]
   if (!d.lifecycle) {
-    const living = Object.values(strategyDescriptors).filter((x) => x.lifecycle).map((x) => x.kind)
-    issues.push({ path: at('strategy'), message: `"${spec.strategy}" has no credential to live with; the lifecycle workload needs ${living.join(', ')}` })
+    const living = Object.values(strategyDescriptors)
+      .filter((x) => x.lifecycle)
+      .map((x) => x.kind)
+    issues.push({
+      path: at('strategy'),
+      message: `"${spec.strategy}" has no credential to live with; the lifecycle workload needs ${living.join(', ')}`,
+    })
   }
   const ttl = spec.accessTtlSeconds
   const requestInterval = 1 / (w.requestsPerUserPerSecond ?? 1)
   if (ttl !== null && ttl < requestInterval) {
-    issues.push({ path: at('accessTtlSeconds'), message: `${ttl} s is shorter than one user's request interval (${requestInterval} s): every credential would expire between two requests` })
+    issues.push({
+      path: at('accessTtlSeconds'),
+      message: `${ttl} s is shorter than one user's request interval (${requestInterval} s): every credential would expire between two requests`,
+    })
   }
   const early = (w.refreshMarginSeconds ?? LIFECYCLE_DEFAULTS.refreshMarginSeconds) + (spec.refreshJitterSeconds ?? 0)
   if (d.refreshes && ttl !== null && ttl <= early + 1) {
-    issues.push({ path: at('accessTtlSeconds'), message: `${ttl} s leaves no time between refreshes: a refresh is due ${early} s before exp, and exp is whole seconds (needs more than ${early + 1} s)` })
+    issues.push({
+      path: at('accessTtlSeconds'),
+      message: `${ttl} s leaves no time between refreshes: a refresh is due ${early} s before exp, and exp is whole seconds (needs more than ${early + 1} s)`,
+    })
   }
   return issues
 }
@@ -205,7 +299,15 @@ function smoke(s: Scenario): Scenario {
   const scale = Math.min(duration, 2) / duration
   return {
     ...s,
-    ...(s.faults ? { faults: s.faults.map((f) => ({ ...f, atSeconds: f.atSeconds * scale, ...(f.durationSeconds === undefined ? {} : { durationSeconds: f.durationSeconds * scale }) })) } : {}),
+    ...(s.faults
+      ? {
+          faults: s.faults.map((f) => ({
+            ...f,
+            atSeconds: f.atSeconds * scale,
+            ...(f.durationSeconds === undefined ? {} : { durationSeconds: f.durationSeconds * scale }),
+          })),
+        }
+      : {}),
     workload: { ...s.workload, durationSeconds: Math.min(duration, 2), users: Math.min(s.workload.users, 20) },
   }
 }
@@ -218,7 +320,9 @@ export const lifecycleWorkloadDescriptor: WorkloadDescriptor = {
   reduce: (cell) => {
     const lived = cell.events.filter((e): e is LifecycleMeasured => e.type === 'lifecycle-measured').map((e) => e.measurement)
     return {
-      rounds: [], summary: null, openLoop: null,
+      rounds: [],
+      summary: null,
+      openLoop: null,
       lifecycle: lifecycleSummary(cell.plan, lifecycleWorkload(cell.scenario.workload), lived),
       ...faultFigures(cell.plan, cell.scenario, lived[0] ?? null),
     }
@@ -229,14 +333,15 @@ export const lifecycleWorkloadDescriptor: WorkloadDescriptor = {
     // One window per cell and round: its warm-up, the measured seconds and the thieves' drain.
     windowSeconds: (s, cells) => {
       const w = lifecycleWorkload(s.workload)
-      return cells.reduce((n, c) => {
-        const t = lifecycleTiming(c, w, false)
-        return n + t.warmupSeconds + w.durationSeconds + t.drainSeconds
-      }, 0) / Math.max(1, cells.length)
+      return (
+        cells.reduce((n, c) => {
+          const t = lifecycleTiming(c, w, false)
+          return n + t.warmupSeconds + w.durationSeconds + t.drainSeconds
+        }, 0) / Math.max(1, cells.length)
+      )
     },
     prepareSeconds: () => LIFECYCLE_PREPARE_SECONDS,
     describe: (s, _cells, _perRound, _baseline, seed) =>
       `lifecycle: ${s.workload.users} virtual users, ${lifecycleWorkload(s.workload).durationSeconds}s measured per cell after a warm-up, thieves probing after each logout (order shuffled with seed ${seed})`,
   },
 }
-

@@ -24,7 +24,10 @@ const points = (s: Scenario) => (s.load.rates?.length ?? 0) + (s.load.capacityFr
 async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
   const { opts, emit, active, scenario, plans, random } = ctx
   const { load } = scenario
-  const order = shuffled(plans.filter((p) => active.has(p.id)), random)
+  const order = shuffled(
+    plans.filter((p) => active.has(p.id)),
+    random,
+  )
   emit({ type: 'round-order', round, order: order.map((p) => p.id) })
   for (const plan of order) {
     const capacity = await cellWindow(plan, round, 0, ctx)
@@ -37,12 +40,28 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
     // A lead-in at the first point's rate, not measured: the window right after the closed-loop
     // burst otherwise carries its after-effects (measured here: the servers' own time at 1,000/s
     // twice what it was at 1,100/s a few windows later), and the fleet model calibrates from it.
-    if (points.length && load.warmupSeconds > 0) await (opts.openDriver ?? openLoop)(openOptions(rt.targets, rt.requests, points[0]!.rate, Math.min(1, load.warmupSeconds), load, round, opts.signal))
+    if (points.length && load.warmupSeconds > 0)
+      await (opts.openDriver ?? openLoop)(
+        openOptions(rt.targets, rt.requests, points[0]!.rate, Math.min(1, load.warmupSeconds), load, round, opts.signal),
+      )
     for (const point of points) {
       if (opts.signal.aborted) return
       const m = await measureOpen(rt, { round, ...point }, load, opts.signal, opts.openDriver)
       if (opts.signal.aborted) return
-      const problem = checkRound({ round, requests: m.completed, errors: 0, timeouts: 0, statusCounts: m.statusCounts, storeOpsPerRequest: m.storeOpsPerRequest, redisCommandsPerRequest: null }, rt.expected, rt.expected401Share, rt.renewalBound)
+      const problem = checkRound(
+        {
+          round,
+          requests: m.completed,
+          errors: 0,
+          timeouts: 0,
+          statusCounts: m.statusCounts,
+          storeOpsPerRequest: m.storeOpsPerRequest,
+          redisCommandsPerRequest: null,
+        },
+        rt.expected,
+        rt.expected401Share,
+        rt.renewalBound,
+      )
       emit({ type: 'open-measured', cell: plan.id, round, measurement: m, problem: problem && `open loop at ${point.rate}/s: ${problem}` })
       if (problem) {
         emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: `open loop at ${point.rate}/s: ${problem}` })
@@ -55,7 +74,6 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
   if (!opts.signal.aborted && floorApplies(ctx)) await measureFloor(round, ctx)
 }
 
-
 /** One point per rate (fixed rates, then capacity fractions), each figure the median over its rounds. */
 function openLoopPoints(windows: OpenMeasured[]): OpenLoopPoint[] {
   const groups = new Map<string, OpenMeasurement[]>()
@@ -63,22 +81,27 @@ function openLoopPoints(windows: OpenMeasured[]): OpenLoopPoint[] {
     const key = m.fraction === null ? `rate:${m.rate}` : `fraction:${m.fraction}`
     groups.set(key, [...(groups.get(key) ?? []), m])
   }
-  return [...groups.values()].map((ms) => {
-    const med = (pick: (m: OpenMeasurement) => number) => median(ms.map(pick))
-    return {
-      rate: med((m) => m.rate),
-      fraction: ms[0]!.fraction,
-      achievedRate: med((m) => m.achievedRate),
-      latencyUs: {
-        p50: med((m) => m.latencyUs.p50), p90: med((m) => m.latencyUs.p90), p99: med((m) => m.latencyUs.p99),
-        p999: med((m) => m.latencyUs.p999), max: Math.max(...ms.map((m) => m.latencyUs.max)),
-      },
-      cpuUsPerRequest: med((m) => m.cpuUsPerRequest),
-      serverBusyShare: med((m) => m.serverBusyShare),
-      heldRounds: ms.filter((m) => m.held).length,
-      rounds: ms,
-    }
-  }).sort((a, b) => Number(a.fraction !== null) - Number(b.fraction !== null) || a.rate - b.rate)
+  return [...groups.values()]
+    .map((ms) => {
+      const med = (pick: (m: OpenMeasurement) => number) => median(ms.map(pick))
+      return {
+        rate: med((m) => m.rate),
+        fraction: ms[0]!.fraction,
+        achievedRate: med((m) => m.achievedRate),
+        latencyUs: {
+          p50: med((m) => m.latencyUs.p50),
+          p90: med((m) => m.latencyUs.p90),
+          p99: med((m) => m.latencyUs.p99),
+          p999: med((m) => m.latencyUs.p999),
+          max: Math.max(...ms.map((m) => m.latencyUs.max)),
+        },
+        cpuUsPerRequest: med((m) => m.cpuUsPerRequest),
+        serverBusyShare: med((m) => m.serverBusyShare),
+        heldRounds: ms.filter((m) => m.held).length,
+        rounds: ms,
+      }
+    })
+    .sort((a, b) => Number(a.fraction !== null) - Number(b.fraction !== null) || a.rate - b.rate)
 }
 
 export const openWorkload: WorkloadDescriptor = {
@@ -94,7 +117,9 @@ export const openWorkload: WorkloadDescriptor = {
   reduce: (cell) => ({
     ...closedFigures(cell),
     openLoop: openLoopPoints(cell.events.filter((e): e is OpenMeasured => e.type === 'open-measured')),
-    lifecycle: null, timeline: null, recovery: null,
+    lifecycle: null,
+    timeline: null,
+    recovery: null,
   }),
   bracketed: false,
   progress: {

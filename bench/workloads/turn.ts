@@ -83,7 +83,13 @@ export async function cellWindow(plan: CellPlan, round: number, slot: number, ct
     emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: problem })
   } catch (err) {
     if (opts.signal.aborted) return null
-    emit({ type: 'cell-invalid', cell: plan.id, round, status: err instanceof VerificationError ? 'invalid' : 'failed', reason: (err as Error).message })
+    emit({
+      type: 'cell-invalid',
+      cell: plan.id,
+      round,
+      status: err instanceof VerificationError ? 'invalid' : 'failed',
+      reason: (err as Error).message,
+    })
   }
   ctx.active.delete(plan.id)
   await retire(plan.id, runtimes, emit)

@@ -11,15 +11,16 @@ export const createFastJwtEngine: EngineFactory = async ({ keys, clock, systemCl
   const verifyKey = alg === 'HS256' ? keys.secret! : keys.publicKeyPem!
   const signer = (typ: TokenType) =>
     createSigner({ key: signKey, algorithm: alg, header: { alg, typ }, ...(keys.kid ? { kid: keys.kid } : {}) })
-  const verifier = (typ: TokenType, clockTimestamp?: number) => createVerifier({
-    key: verifyKey,
-    algorithms: [alg],
-    allowedIss: ISSUER,
-    allowedAud: AUDIENCE,
-    requiredClaims: [...REQUIRED_CLAIMS],
-    checkTyp: typ,
-    ...(clockTimestamp === undefined ? {} : { clockTimestamp }),
-  })
+  const verifier = (typ: TokenType, clockTimestamp?: number) =>
+    createVerifier({
+      key: verifyKey,
+      algorithms: [alg],
+      allowedIss: ISSUER,
+      allowedAud: AUDIENCE,
+      requiredClaims: [...REQUIRED_CLAIMS],
+      checkTyp: typ,
+      ...(clockTimestamp === undefined ? {} : { clockTimestamp }),
+    })
   const signers = { 'at+jwt': signer('at+jwt'), 'rt+jwt': signer('rt+jwt') }
   const verifiers = { 'at+jwt': verifier('at+jwt'), 'rt+jwt': verifier('rt+jwt') }
   return {

@@ -4,6 +4,6 @@ import { createFastJwtEngine } from './fast-jwt.ts'
 import { createJoseEngine } from './jose.ts'
 
 export const engines = {
-  'jose': createJoseEngine,
+  jose: createJoseEngine,
   'fast-jwt': createFastJwtEngine,
 } satisfies Record<EngineKind, EngineFactory>

@@ -7,8 +7,10 @@ export const createJoseEngine: EngineFactory = async ({ keys, clock, systemClock
   let signKey: CryptoKey
   let verifyKey: CryptoKey
   if (alg === 'HS256') {
-    signKey = verifyKey = await crypto.subtle.importKey(
-      'raw', new Uint8Array(keys.secret!), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+    signKey = verifyKey = await crypto.subtle.importKey('raw', new Uint8Array(keys.secret!), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ])
   } else {
     signKey = await importPKCS8(keys.privateKeyPem!, alg)
     verifyKey = await importSPKI(keys.publicKeyPem!, alg)

@@ -24,12 +24,18 @@ export const stores = {
   sqlite: async ({ db, counters }) => createSqliteStore(db, counters),
   redis: async ({ config, counters, keyPrefix }) => createRedisStore({ url: config.redisUrl, counters, keyPrefix }),
   'redis-cluster': async ({ config, counters, keyPrefix }) => {
-    if (!config.redisClusterUrl) throw new ConfigError('--store redis-cluster needs --redis-cluster-url host:port,host:port (or REDIS_CLUSTER_URL)')
+    if (!config.redisClusterUrl)
+      throw new ConfigError('--store redis-cluster needs --redis-cluster-url host:port,host:port (or REDIS_CLUSTER_URL)')
     return createRedisStore({ cluster: config.redisClusterUrl, counters, keyPrefix })
   },
-  postgres: async ({ config, counters, keyPrefix }) => createPostgresStore({ url: config.postgresUrl, counters, schema: keyPrefix && schemaOf(keyPrefix) }),
+  postgres: async ({ config, counters, keyPrefix }) =>
+    createPostgresStore({ url: config.postgresUrl, counters, schema: keyPrefix && schemaOf(keyPrefix) }),
   memory: async ({ counters }) => createMemoryStore(counters),
 } satisfies Record<StoreKind, StoreFactory>
 
 /** A key prefix as a PostgreSQL schema name (tests share one server, each in a schema of its own). */
-const schemaOf = (prefix: string) => prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^([0-9])/, '_$1')
+const schemaOf = (prefix: string) =>
+  prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .replace(/^([0-9])/, '_$1')

@@ -24,7 +24,12 @@ export function unavailableError(err: unknown): boolean {
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code)
   // No SQLSTATE: the socket (refused, reset, timed out), the pool (no connection in time), or the client's own query timeout.
   if (typeof code === 'string' && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL)$/.test(code)) return true
-  return err instanceof Error && /timeout exceeded when trying to connect|Query read timeout|Connection terminated|connection error|not queryable|Client was closed/i.test(err.message)
+  return (
+    err instanceof Error &&
+    /timeout exceeded when trying to connect|Query read timeout|Connection terminated|connection error|not queryable|Client was closed/i.test(
+      err.message,
+    )
+  )
 }
 
 async function run<T>(op: () => Promise<T>): Promise<T> {
@@ -57,8 +62,14 @@ const SCHEMA = `
  * statistics (pg_stat_statements) can be checked against the servers' counters.
  */
 const Q = {
-  getSession: { name: 'ab_get_session', text: 'SELECT /* ab:read */ user_id, username, created_at, last_seen_at FROM sessions WHERE id = $1' },
-  insertSession: { name: 'ab_insert_session', text: 'INSERT /* ab:write */ INTO sessions (id, user_id, username, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)' },
+  getSession: {
+    name: 'ab_get_session',
+    text: 'SELECT /* ab:read */ user_id, username, created_at, last_seen_at FROM sessions WHERE id = $1',
+  },
+  insertSession: {
+    name: 'ab_insert_session',
+    text: 'INSERT /* ab:write */ INTO sessions (id, user_id, username, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
+  },
   touchSession: { name: 'ab_touch_session', text: 'UPDATE /* ab:write */ sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3' },
   deleteSession: { name: 'ab_delete_session', text: 'DELETE /* ab:delete */ FROM sessions WHERE id = $1' },
   // One statement: a family's revoked rows stay (until they expire) as its tombstone, so a rotation racing the revocation records nothing.
@@ -74,7 +85,10 @@ const Q = {
       SELECT used FROM old`,
   },
   revokeFamily: { name: 'ab_revoke_family', text: 'UPDATE /* ab:delete */ refresh_tokens SET used = -1 WHERE family = $1' },
-  deny: { name: 'ab_deny', text: 'INSERT /* ab:write */ INTO denylist (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO UPDATE SET expires_at = EXCLUDED.expires_at' },
+  deny: {
+    name: 'ab_deny',
+    text: 'INSERT /* ab:write */ INTO denylist (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO UPDATE SET expires_at = EXCLUDED.expires_at',
+  },
   isDenied: { name: 'ab_is_denied', text: 'SELECT /* ab:read */ 1 FROM denylist WHERE jti = $1 AND expires_at > $2' },
 } as const
 
@@ -96,7 +110,8 @@ export interface PostgresStoreOptions {
 // Longer than 80 lines on purpose: one closure over the pool and its statements, returning the store's methods, each a few lines.
 export async function createPostgresStore(o: PostgresStoreOptions): Promise<StateStore> {
   if (!o.url) throw new ConfigError('--store postgres needs --postgres-url postgres://user@host:port/db (or POSTGRES_URL)')
-  if (o.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(o.schema)) throw new ConfigError(`schema must be a plain identifier; got "${o.schema}"`)
+  if (o.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(o.schema))
+    throw new ConfigError(`schema must be a plain identifier; got "${o.schema}"`)
   const counters = o.counters ?? newCounters()
   const pool = new pg.Pool({
     connectionString: o.url,
@@ -111,12 +126,15 @@ export async function createPostgresStore(o: PostgresStoreOptions): Promise<Stat
   pool.on('error', () => {})
   try {
     // The tables are committed durably whatever the server's synchronous_commit: a crash may lose recent rows, never the schema.
-    await pool.query(`BEGIN; SET LOCAL synchronous_commit = on; ${o.schema ? `CREATE SCHEMA IF NOT EXISTS ${o.schema};` : ''} ${SCHEMA} COMMIT;`)
+    await pool.query(
+      `BEGIN; SET LOCAL synchronous_commit = on; ${o.schema ? `CREATE SCHEMA IF NOT EXISTS ${o.schema};` : ''} ${SCHEMA} COMMIT;`,
+    )
   } catch (err) {
     await pool.end()
     throw err
   }
-  const q = <R extends pg.QueryResultRow>(s: { name: string; text: string }, values: unknown[]) => run(() => pool.query<R>({ ...s, values }))
+  const q = <R extends pg.QueryResultRow>(s: { name: string; text: string }, values: unknown[]) =>
+    run(() => pool.query<R>({ ...s, values }))
 
   return {
     kind: 'postgres',
@@ -128,7 +146,9 @@ export async function createPostgresStore(o: PostgresStoreOptions): Promise<Stat
     async getSession(id) {
       counters.sessions.reads++
       const row = (await q<{ user_id: number; username: string; created_at: string; last_seen_at: string }>(Q.getSession, [id])).rows[0]
-      return row ? { id, userId: row.user_id, username: row.username, createdAt: Number(row.created_at), lastSeenAt: Number(row.last_seen_at) } : null
+      return row
+        ? { id, userId: row.user_id, username: row.username, createdAt: Number(row.created_at), lastSeenAt: Number(row.last_seen_at) }
+        : null
     },
     async touchSession(s, ttlMs) {
       counters.sessions.writes++
@@ -166,11 +186,17 @@ export async function createPostgresStore(o: PostgresStoreOptions): Promise<Stat
     },
     async purgeExpired(now) {
       // Housekeeping, marked so PostgreSQL's statistics can tell it from request work.
-      for (const t of ['sessions', 'refresh_tokens', 'denylist']) await run(() => pool.query(`DELETE /* ab:purge */ FROM ${t} WHERE expires_at <= $1`, [now]))
+      for (const t of ['sessions', 'refresh_tokens', 'denylist'])
+        await run(() => pool.query(`DELETE /* ab:purge */ FROM ${t} WHERE expires_at <= $1`, [now]))
     },
     async size() {
-      const count = async (from: string) => Number((await run(() => pool.query<{ n: string }>(`SELECT /* ab:size */ count(*) AS n FROM ${from}`))).rows[0]!.n)
-      return { sessions: await count('sessions'), refreshTokens: await count('refresh_tokens WHERE used >= 0'), denied: await count('denylist') }
+      const count = async (from: string) =>
+        Number((await run(() => pool.query<{ n: string }>(`SELECT /* ab:size */ count(*) AS n FROM ${from}`))).rows[0]!.n)
+      return {
+        sessions: await count('sessions'),
+        refreshTokens: await count('refresh_tokens WHERE used >= 0'),
+        denied: await count('denylist'),
+      }
     },
     async close() {
       await pool.end()

@@ -50,7 +50,10 @@ export function unavailableReply(err: unknown): boolean {
 /** Connection errors, timeouts and the replies above mean "store unavailable"; any other reply error is a bug and stays one. */
 function unavailable(err: unknown): never {
   if (err instanceof ReplyError && !unavailableReply(err)) throw err
-  throw new StoreUnavailableError(err instanceof ReplyError ? `Redis refused: ${(err as Error).message.split('\n')[0]}` : 'Redis is unavailable', { cause: err })
+  throw new StoreUnavailableError(
+    err instanceof ReplyError ? `Redis refused: ${(err as Error).message.split('\n')[0]}` : 'Redis is unavailable',
+    { cause: err },
+  )
 }
 
 /** EXEC answers each command's own error in place; the first one fails the whole operation. */
@@ -90,7 +93,8 @@ const NODE_OPTIONS = {
 
 function connectClient(options: RedisStoreOptions): { client: Client; where: string } {
   if (options.cluster) {
-    if (!REDIS_CLUSTER_URL_PATTERN.test(options.cluster)) throw new ConfigError(`--redis-cluster-url must look like host:port,host:port; got "${options.cluster}"`)
+    if (!REDIS_CLUSTER_URL_PATTERN.test(options.cluster))
+      throw new ConfigError(`--redis-cluster-url must look like host:port,host:port; got "${options.cluster}"`)
     const client = new Cluster(clusterNodes(options.cluster), {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -106,7 +110,10 @@ function connectClient(options: RedisStoreOptions): { client: Client; where: str
     return { client, where: `the Redis Cluster at ${options.cluster}` }
   }
   if (!options.url) throw new ConfigError('--store redis needs --redis-url (or REDIS_URL)')
-  return { client: new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, ...NODE_OPTIONS }) as Client, where: `Redis at ${options.url}` }
+  return {
+    client: new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, ...NODE_OPTIONS }) as Client,
+    where: `Redis at ${options.url}`,
+  }
 }
 
 // Longer than 80 lines on purpose: one closure over the connection and its statements, returning the store's methods, each a few lines.
@@ -120,11 +127,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     if (err.message !== lastError) process.stderr.write(`redis: ${err.message}\n`)
     lastError = err.message
   })
-  client.on('ready', () => { lastError = '' })
+  client.on('ready', () => {
+    lastError = ''
+  })
   client.defineCommand('revokeFamily', { lua: REVOKE_FAMILY })
   try {
     await client.connect()
-    if (clustered && !/cluster_state:ok/.test(await (client as Cluster).cluster('INFO') as string)) throw new Error('cluster_state is not ok')
+    if (clustered && !/cluster_state:ok/.test((await (client as Cluster).cluster('INFO')) as string))
+      throw new Error('cluster_state is not ok')
   } catch (err) {
     client.disconnect()
     throw new StoreUnavailableError(`cannot connect to ${where}: ${(err as Error).message}`, { cause: err })
@@ -165,11 +175,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
       counters.refresh_tokens.writes++
       // One round trip. When the family was revoked its key is a string and SADD fails (WRONGTYPE):
       // the token's own key is then written but belongs to no family, and rotating it fails the same way.
-      const results = await run(client.multi()
-        .sadd(familyKey(family), jti)
-        .set(tokenKey(family, jti), '0', 'PXAT', expiresAt)
-        .pexpireat(familyKey(family), expiresAt)
-        .exec())
+      const results = await run(
+        client
+          .multi()
+          .sadd(familyKey(family), jti)
+          .set(tokenKey(family, jti), '0', 'PXAT', expiresAt)
+          .pexpireat(familyKey(family), expiresAt)
+          .exec(),
+      )
       const [familyError = null, ...rest] = (results ?? []).map(([e]) => e)
       const failed = rest.find((e) => e !== null)
       if (failed) unavailable(failed)
@@ -196,10 +209,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
       // The script must declare every key it touches: list the family's tokens first.
       const key = familyKey(family)
       // An already revoked family is a string: nothing to list (the script then leaves it alone).
-      const members = await run(client.smembers(key).catch((err: unknown) => {
-        if (err instanceof ReplyError && (err as Error).message.startsWith('WRONGTYPE')) return [] as string[]
-        throw err
-      }))
+      const members = await run(
+        client.smembers(key).catch((err: unknown) => {
+          if (err instanceof ReplyError && (err as Error).message.startsWith('WRONGTYPE')) return [] as string[]
+          throw err
+        }),
+      )
       const keys = [key, ...members.map((jti) => tokenKey(family, jti))]
       await run(client.revokeFamily(keys.length, ...keys))
     },

@@ -48,10 +48,10 @@ const SCHEMA = `
 
 export function createSqliteStore(db: Database.Database, counters: Counters = newCounters()): StateStore {
   db.exec(SCHEMA)
-  const getSession = db.prepare<[string], SessionRow>(
-    'SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = ?')
+  const getSession = db.prepare<[string], SessionRow>('SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = ?')
   const insertSession = db.prepare(
-    'INSERT INTO sessions (id, user_id, username, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+    'INSERT INTO sessions (id, user_id, username, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  )
   const touchSession = db.prepare('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?')
   const deleteSession = db.prepare('DELETE FROM sessions WHERE id = ?')
   // One statement: a family's revoked rows stay (until they expire) as its tombstone, so a rotation racing the revocation records nothing.
@@ -63,9 +63,10 @@ export function createSqliteStore(db: Database.Database, counters: Counters = ne
   const insertDeny = db.prepare('INSERT OR REPLACE INTO denylist (jti, expires_at) VALUES (?, ?)')
   // Housekeeping, marked so a statement trace can tell it from request work.
   const purge = ['sessions', 'refresh_tokens', 'denylist'].map((t) => db.prepare(`DELETE /* purge */ FROM ${t} WHERE expires_at <= ?`))
-  const sizes = ['sessions', 'refresh_tokens WHERE used >= 0', 'denylist'].map((t) => db.prepare(`SELECT count(*) FROM ${t} /* size */`).pluck())
-  const findDeny = db.prepare<[string, number], { x: number }>(
-    'SELECT 1 AS x FROM denylist WHERE jti = ? AND expires_at > ?').pluck()
+  const sizes = ['sessions', 'refresh_tokens WHERE used >= 0', 'denylist'].map((t) =>
+    db.prepare(`SELECT count(*) FROM ${t} /* size */`).pluck(),
+  )
+  const findDeny = db.prepare<[string, number], { x: number }>('SELECT 1 AS x FROM denylist WHERE jti = ? AND expires_at > ?').pluck()
 
   return {
     kind: 'sqlite',
@@ -77,9 +78,7 @@ export function createSqliteStore(db: Database.Database, counters: Counters = ne
     getSession(id) {
       counters.sessions.reads++
       const row = wrapSqlite(() => getSession.get(id))
-      return row
-        ? { id, userId: row.user_id, username: row.username, createdAt: row.created_at, lastSeenAt: row.last_seen_at }
-        : null
+      return row ? { id, userId: row.user_id, username: row.username, createdAt: row.created_at, lastSeenAt: row.last_seen_at } : null
     },
     touchSession(s, ttlMs) {
       counters.sessions.writes++
@@ -114,7 +113,11 @@ export function createSqliteStore(db: Database.Database, counters: Counters = ne
       return wrapSqlite(() => findDeny.get(jti, now)) !== undefined
     },
     purgeExpired(now) {
-      wrapSqlite(() => db.transaction(() => { for (const p of purge) p.run(now) })())
+      wrapSqlite(() =>
+        db.transaction(() => {
+          for (const p of purge) p.run(now)
+        })(),
+      )
     },
     size() {
       const [sessions, refreshTokens, denied] = sizes.map((q) => wrapSqlite(() => q.get() as number))

@@ -49,9 +49,15 @@ describe('the delay proxy (the store at a distance)', () => {
       const values = Array.from({ length: 4 }, () => randomBytes(2 << 20).toString('base64'))
       await Promise.all(values.map((v, i) => c.set(`big:${i}`, v)))
       const back = await Promise.all(values.map((_, i) => c.get(`big:${i}`)))
-      assert.deepEqual(back.map((v, i) => v === values[i]), [true, true, true, true])
+      assert.deepEqual(
+        back.map((v, i) => v === values[i]),
+        [true, true, true, true],
+      )
       const order = await Promise.all(Array.from({ length: 500 }, (_, i) => c.incr('order').then((n) => [i, n])))
-      assert.ok(order.every(([i, n]) => n === i! + 1), 'replies came back in the order sent')
+      assert.ok(
+        order.every(([i, n]) => n === i! + 1),
+        'replies came back in the order sent',
+      )
     } finally {
       c.disconnect()
       await proxy.stop()
@@ -78,10 +84,21 @@ describe('storeRttMs in a scenario', () => {
   test('refused with the field: negative, or on a store that is not Redis; on Redis a cell of its own', async () => {
     const { validateScenario } = await import('../../bench/contracts/scenario.ts')
     const { expandPlan } = await import('../../bench/plan.ts')
-    const plan = (cells: unknown[]) => () => expandPlan(validateScenario({ name: 'd', description: 'd', cells, workload: { route: 'GET /me' } }, 'd.json'), 'd.json')
-    assert.throws(plan([{ strategy: 'session', store: 'redis', storeRttMs: -1 }]), (e: { issues: { path: string }[] }) => e.issues.some((i) => i.path === 'cells[0].storeRttMs'))
+    const plan = (cells: unknown[]) => () =>
+      expandPlan(validateScenario({ name: 'd', description: 'd', cells, workload: { route: 'GET /me' } }, 'd.json'), 'd.json')
+    assert.throws(plan([{ strategy: 'session', store: 'redis', storeRttMs: -1 }]), (e: { issues: { path: string }[] }) =>
+      e.issues.some((i) => i.path === 'cells[0].storeRttMs'),
+    )
     assert.throws(plan([{ strategy: 'session', store: 'sqlite', storeRttMs: 1 }]), (e: { issues: { path: string; message: string }[] }) =>
-      e.issues.some((i) => i.path === 'cells[0].storeRttMs' && /between the servers and a store reached over a socket \(redis\); found store "sqlite"/.test(i.message)))
-    assert.deepEqual(plan([{ strategy: 'session', store: 'redis', storeRttMs: [0, 0.5] }])().cells.map((c) => c.id), ['session-redis', 'session-redis-rtt0.5ms'])
+      e.issues.some(
+        (i) =>
+          i.path === 'cells[0].storeRttMs' &&
+          /between the servers and a store reached over a socket \(redis\); found store "sqlite"/.test(i.message),
+      ),
+    )
+    assert.deepEqual(
+      plan([{ strategy: 'session', store: 'redis', storeRttMs: [0, 0.5] }])().cells.map((c) => c.id),
+      ['session-redis', 'session-redis-rtt0.5ms'],
+    )
   })
 })

@@ -19,9 +19,22 @@ async function live(kind: Kind, serverArgs: string[], over: Partial<LifecycleOpt
   const server = await startServer(group, ['--strategy', kind, '--port', '0', '--users', '40', '--hash-cost', '4', ...serverArgs])
   try {
     return await runLifecycle({
-      urls: [server.url], client: strategyDescriptors[kind].lifecycle!, path: '/me', users: 20, requestsPerUserPerSecond: 4,
-      durationSeconds: 6, logoutsPerSecond: 4, refreshMarginSeconds: 0.5, refreshJitterSeconds: 0, concurrentRefreshShare: 0,
-      synchronized: false, warmupSeconds: 2, probeIntervalMs: 30, drainSeconds: 4, seed: 7, ...over,
+      urls: [server.url],
+      client: strategyDescriptors[kind].lifecycle!,
+      path: '/me',
+      users: 20,
+      requestsPerUserPerSecond: 4,
+      durationSeconds: 6,
+      logoutsPerSecond: 4,
+      refreshMarginSeconds: 0.5,
+      refreshJitterSeconds: 0,
+      concurrentRefreshShare: 0,
+      synchronized: false,
+      warmupSeconds: 2,
+      probeIntervalMs: 30,
+      drainSeconds: 4,
+      seed: 7,
+      ...over,
     })
   } finally {
     await server.stop()
@@ -29,8 +42,19 @@ async function live(kind: Kind, serverArgs: string[], over: Partial<LifecycleOpt
 }
 
 const cell = (over: Partial<CellPlan>): CellPlan => ({
-  id: 'x', strategy: 'jwt', store: 'sqlite', alg: 'HS256', engine: 'fast-jwt', revocation: 'none', accessTtlSeconds: 3,
-  refreshGraceSeconds: 0, refreshJitterSeconds: 0, storeRttMs: 0, instances: 1, workload: 'lifecycle', ...over,
+  id: 'x',
+  strategy: 'jwt',
+  store: 'sqlite',
+  alg: 'HS256',
+  engine: 'fast-jwt',
+  revocation: 'none',
+  accessTtlSeconds: 3,
+  refreshGraceSeconds: 0,
+  refreshJitterSeconds: 0,
+  storeRttMs: 0,
+  instances: 1,
+  workload: 'lifecycle',
+  ...over,
 })
 
 describe('lifecycle arithmetic', () => {
@@ -63,25 +87,74 @@ describe('lifecycle arithmetic', () => {
   test('scenario: refused with the reason when a lifetime is shorter than the request interval, no credential, too many logouts, too much load', () => {
     const base = { name: 'l', description: 'd', load: { rounds: 1 } }
     const lifecycle = { route: 'lifecycle', users: 10, requestsPerUserPerSecond: 0.5, durationSeconds: 5, logoutsPerSecond: 1 }
-    const plan = (cells: unknown[], workload: Record<string, unknown> = lifecycle) => () => expandPlan(validateScenario({ ...base, cells, workload }, 's.json'), 's.json')
+    const plan =
+      (cells: unknown[], workload: Record<string, unknown> = lifecycle) =>
+      () =>
+        expandPlan(validateScenario({ ...base, cells, workload }, 's.json'), 's.json')
     assert.throws(plan([{ strategy: 'jwt', accessTtlSeconds: 1 }]), (e: { issues: { path: string; message: string }[] }) =>
-      e.issues.some((i) => i.path === 'cells[0].accessTtlSeconds' && /shorter than one user's request interval \(2 s\)/.test(i.message)))
-    assert.throws(plan([{ strategy: 'jwt', accessTtlSeconds: 3, refreshJitterSeconds: 2 }]), (e: { issues: { path: string; message: string }[] }) =>
-      e.issues.some((i) => i.path === 'cells[0].accessTtlSeconds' && /leaves no time between refreshes/.test(i.message)))
+      e.issues.some((i) => i.path === 'cells[0].accessTtlSeconds' && /shorter than one user's request interval \(2 s\)/.test(i.message)),
+    )
+    assert.throws(
+      plan([{ strategy: 'jwt', accessTtlSeconds: 3, refreshJitterSeconds: 2 }]),
+      (e: { issues: { path: string; message: string }[] }) =>
+        e.issues.some((i) => i.path === 'cells[0].accessTtlSeconds' && /leaves no time between refreshes/.test(i.message)),
+    )
     assert.throws(plan([{ strategy: 'none' }]), (e: { issues: { path: string; message: string }[] }) =>
-      e.issues.some((i) => i.path === 'cells[0].strategy' && /no credential to live with/.test(i.message)))
-    assert.throws(() => validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: { ...lifecycle, logoutsPerSecond: 11 } }, 's.json'),
-      (e: { issues: { path: string; message: string }[] }) => e.issues.some((i) => i.path === 'workload.logoutsPerSecond' && /more logouts per second than users \(10\)/.test(i.message)))
-    assert.throws(() => validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: { ...lifecycle, users: 10_000, requestsPerUserPerSecond: 1 } }, 's.json'),
-      (e: { issues: { path: string; message: string }[] }) => e.issues.some((i) => i.path === 'workload.requestsPerUserPerSecond' && /10000\/s, more than the lifecycle driver can send/.test(i.message)))
-    assert.throws(() => validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: { route: 'lifecycle', users: 10 } }, 's.json'),
-      (e: { issues: { path: string }[] }) => ['workload.requestsPerUserPerSecond', 'workload.durationSeconds', 'workload.logoutsPerSecond'].every((p) => e.issues.some((i) => i.path === p)))
-    assert.throws(() => validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: { route: 'GET /me', logoutsPerSecond: 1 } }, 's.json'),
-      (e: { issues: { path: string; message: string }[] }) => e.issues.some((i) => i.path === 'workload.logoutsPerSecond' && /lifecycle" only/.test(i.message)))
-    assert.throws(plan([{ strategy: 'jwt', refreshJitterSeconds: 1 }], { route: 'GET /me' }), (e: { issues: { path: string }[] }) => e.issues.some((i) => i.path === 'cells[0].refreshJitterSeconds'))
-    const ok = expandPlan(validateScenario({ ...base, cells: [{ strategy: 'jwt', accessTtlSeconds: [4, 8] }, { strategy: 'cookie', accessTtlSeconds: 4 }], workload: lifecycle }, 's.json'), 's.json')
-    assert.deepEqual(ok.cells.map((c) => c.id), ['jwt-HS256-jose-sqlite-ttl4s', 'jwt-HS256-jose-sqlite-ttl8s', 'cookie-ttl4s'])
-    assert.deepEqual(lifecycleWorkload(validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: lifecycle }, 's.json').workload).path, '/me')
+      e.issues.some((i) => i.path === 'cells[0].strategy' && /no credential to live with/.test(i.message)),
+    )
+    assert.throws(
+      () => validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: { ...lifecycle, logoutsPerSecond: 11 } }, 's.json'),
+      (e: { issues: { path: string; message: string }[] }) =>
+        e.issues.some((i) => i.path === 'workload.logoutsPerSecond' && /more logouts per second than users \(10\)/.test(i.message)),
+    )
+    assert.throws(
+      () =>
+        validateScenario(
+          { ...base, cells: [{ strategy: 'session' }], workload: { ...lifecycle, users: 10_000, requestsPerUserPerSecond: 1 } },
+          's.json',
+        ),
+      (e: { issues: { path: string; message: string }[] }) =>
+        e.issues.some(
+          (i) => i.path === 'workload.requestsPerUserPerSecond' && /10000\/s, more than the lifecycle driver can send/.test(i.message),
+        ),
+    )
+    assert.throws(
+      () => validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: { route: 'lifecycle', users: 10 } }, 's.json'),
+      (e: { issues: { path: string }[] }) =>
+        ['workload.requestsPerUserPerSecond', 'workload.durationSeconds', 'workload.logoutsPerSecond'].every((p) =>
+          e.issues.some((i) => i.path === p),
+        ),
+    )
+    assert.throws(
+      () => validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: { route: 'GET /me', logoutsPerSecond: 1 } }, 's.json'),
+      (e: { issues: { path: string; message: string }[] }) =>
+        e.issues.some((i) => i.path === 'workload.logoutsPerSecond' && /lifecycle" only/.test(i.message)),
+    )
+    assert.throws(plan([{ strategy: 'jwt', refreshJitterSeconds: 1 }], { route: 'GET /me' }), (e: { issues: { path: string }[] }) =>
+      e.issues.some((i) => i.path === 'cells[0].refreshJitterSeconds'),
+    )
+    const ok = expandPlan(
+      validateScenario(
+        {
+          ...base,
+          cells: [
+            { strategy: 'jwt', accessTtlSeconds: [4, 8] },
+            { strategy: 'cookie', accessTtlSeconds: 4 },
+          ],
+          workload: lifecycle,
+        },
+        's.json',
+      ),
+      's.json',
+    )
+    assert.deepEqual(
+      ok.cells.map((c) => c.id),
+      ['jwt-HS256-jose-sqlite-ttl4s', 'jwt-HS256-jose-sqlite-ttl8s', 'cookie-ttl4s'],
+    )
+    assert.deepEqual(
+      lifecycleWorkload(validateScenario({ ...base, cells: [{ strategy: 'session' }], workload: lifecycle }, 's.json').workload).path,
+      '/me',
+    )
   })
 })
 
@@ -93,7 +166,7 @@ describe('lifecycle driver on a real server', () => {
     const w = { users: 40, durationSeconds: 6, logoutsPerSecond: 3, refreshMarginSeconds: 0.5, requestsPerUserPerSecond: 4 }
     const expected = expectedRefreshes(c, w)!
     // D / I = 3: a logout removes I (3 + 0) / 2D = 1/2 refresh.
-    assert.equal(expected, 40 * 6 / 2 - 18 / 2)
+    assert.equal(expected, (40 * 6) / 2 - 18 / 2)
     assert.ok(Math.abs(res.refreshes - expected) / expected <= 0.15, `${res.refreshes} refreshes against ${expected}`)
     assert.equal(res.logouts, 18)
     assert.equal(res.unexpected401, 0)
@@ -109,7 +182,10 @@ describe('lifecycle driver on a real server', () => {
     assert.ok(res.requests >= 40 * 4 * 6 * 0.9, `${res.requests} GETs`)
     assert.equal(res.statusCounts['200'], res.completed)
     assert.equal(res.timeline.length, 60)
-    assert.equal(res.timeline.reduce((n, b) => n + b.refreshes, 0), res.refreshes)
+    assert.equal(
+      res.timeline.reduce((n, b) => n + b.refreshes, 0),
+      res.refreshes,
+    )
   })
 
   test('sessions: a logged-out credential is refused at once (lag p99 under 50 ms)', async () => {
@@ -131,13 +207,24 @@ describe('lifecycle driver on a real server', () => {
   })
 
   test('two tabs refreshing at once: the family revoked every time without a grace window, never with one', async () => {
-    const without = await live('jwt', ['--engine', 'fast-jwt', '--access-ttl', '3'], { concurrentRefreshShare: 1, logoutsPerSecond: 0, durationSeconds: 4 })
+    const without = await live('jwt', ['--engine', 'fast-jwt', '--access-ttl', '3'], {
+      concurrentRefreshShare: 1,
+      logoutsPerSecond: 0,
+      durationSeconds: 4,
+    })
     assert.ok(without.races.attempted >= 15, `${without.races.attempted} races`)
     assert.equal(without.races.familyRevoked, without.races.attempted)
     // Each revoked family's user logs in again, counted when that login falls in the window: a race
     // refused after the window ended logs in after it, outside the count.
-    assert.ok(without.forcedLogins <= without.races.attempted && without.forcedLogins >= 0.85 * without.races.attempted, `${without.forcedLogins} forced logins, ${without.races.attempted} races`)
-    const withGrace = await live('jwt', ['--engine', 'fast-jwt', '--access-ttl', '3', '--refresh-grace', '2'], { concurrentRefreshShare: 1, logoutsPerSecond: 0, durationSeconds: 4 })
+    assert.ok(
+      without.forcedLogins <= without.races.attempted && without.forcedLogins >= 0.85 * without.races.attempted,
+      `${without.forcedLogins} forced logins, ${without.races.attempted} races`,
+    )
+    const withGrace = await live('jwt', ['--engine', 'fast-jwt', '--access-ttl', '3', '--refresh-grace', '2'], {
+      concurrentRefreshShare: 1,
+      logoutsPerSecond: 0,
+      durationSeconds: 4,
+    })
     assert.ok(withGrace.races.attempted >= 15, `${withGrace.races.attempted} races`)
     assert.equal(withGrace.races.familyRevoked, 0)
     assert.equal(withGrace.forcedLogins, 0)
@@ -157,7 +244,11 @@ describe('lifecycle driver with the store down', () => {
       setTimeout(() => redis.process.kill('SIGCONT'), 1500)
     }, 3500)
     try {
-      return await live('jwt', ['--engine', 'fast-jwt', '--access-ttl', '3', '--store', 'redis', '--redis-url', redis.url, '--refresh-grace', String(grace)], { logoutsPerSecond: 0, durationSeconds: 5 })
+      return await live(
+        'jwt',
+        ['--engine', 'fast-jwt', '--access-ttl', '3', '--store', 'redis', '--redis-url', redis.url, '--refresh-grace', String(grace)],
+        { logoutsPerSecond: 0, durationSeconds: 5 },
+      )
     } finally {
       clearTimeout(stall)
       redis.process.kill('SIGCONT')

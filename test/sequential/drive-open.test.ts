@@ -23,14 +23,26 @@ describe('the open-loop driver against servers whose behaviour is known', () => 
     assert.ok(r.achievedRate >= 475, `achieved ${r.achievedRate}/s`)
     assert.ok(r.serviceTimeUs.p50 >= 5000 && r.serviceTimeUs.p50 <= 6500, `service p50 ${r.serviceTimeUs.p50} µs`)
     // Latency counts from the due time: the service time plus the send lag (a 1 ms timer, and this machine's noise).
-    assert.ok(r.latencyUs.p50 >= r.serviceTimeUs.p50 && r.latencyUs.p50 <= r.serviceTimeUs.p50 + r.sendLagUs.p99 + 1000, `latency p50 ${r.latencyUs.p50} µs, service ${r.serviceTimeUs.p50}, lag p99 ${r.sendLagUs.p99}`)
+    assert.ok(
+      r.latencyUs.p50 >= r.serviceTimeUs.p50 && r.latencyUs.p50 <= r.serviceTimeUs.p50 + r.sendLagUs.p99 + 1000,
+      `latency p50 ${r.latencyUs.p50} µs, service ${r.serviceTimeUs.p50}, lag p99 ${r.sendLagUs.p99}`,
+    )
   })
 
-  test('a server stalling 200 ms every second: the schedule implies p90 near 100 ms and p99 near 190 ms, and a closed loop hides it', { timeout: 30_000 }, async (t) => {
+  test('a server stalling 200 ms every second: the schedule implies p90 near 100 ms and p99 near 190 ms, and a closed loop hides it', {
+    timeout: 30_000,
+  }, async (t) => {
     const server = await startKnownServer({ kind: 'stall', periodMs: 1000, stallMs: 200 })
     t.after(() => server.close())
     // 20% of the requests fall due during a stall and wait for its end: uniform over 0-200 ms.
-    const open = await openLoop({ urls: [server.url], requests: GET, rate: 400, durationSeconds: 3, connections: 200, arrivals: 'constant' })
+    const open = await openLoop({
+      urls: [server.url],
+      requests: GET,
+      rate: 400,
+      durationSeconds: 3,
+      connections: 200,
+      arrivals: 'constant',
+    })
     assert.equal(open.errors, 0)
     assert.ok(open.latencyUs.p50 < 20_000, `p50 ${open.latencyUs.p50} µs`)
     assert.ok(open.latencyUs.p90 >= 40_000 && open.latencyUs.p90 <= 160_000, `p90 ${open.latencyUs.p90} µs`)
@@ -49,14 +61,25 @@ describe('the open-loop driver against servers whose behaviour is known', () => 
     t.after(() => Promise.all(servers.map((s) => s.close())))
     // At 200/s each answer is back long before the next request is due: one idle connection could take them all.
     for (const rate of [200, 2000]) {
-      const r = await openLoop({ urls: servers.map((s) => s.url), requests: GET, rate, durationSeconds: 1, connections: 50, arrivals: 'constant' })
+      const r = await openLoop({
+        urls: servers.map((s) => s.url),
+        requests: GET,
+        rate,
+        durationSeconds: 1,
+        connections: 50,
+        arrivals: 'constant',
+      })
       assert.deepEqual([r.completed, r.errors], [rate, 0])
-      const served = await Promise.all(servers.map(async (s) => (JSON.parse(await (await fetch(`${s.url}/__times`)).text()) as number[]).length))
+      const served = await Promise.all(
+        servers.map(async (s) => (JSON.parse(await (await fetch(`${s.url}/__times`)).text()) as number[]).length),
+      )
       assert.deepEqual(served, [rate / 2, rate / 2], `at ${rate}/s`)
     }
   })
 
-  test('a known server\'s CPU, read from the scheduler: one that blocks 60 ms in every 200 spends 30% of a core', { timeout: 30_000 }, async (t) => {
+  test("a known server's CPU, read from the scheduler: one that blocks 60 ms in every 200 spends 30% of a core", {
+    timeout: 30_000,
+  }, async (t) => {
     const server = await startKnownServer({ kind: 'stall', periodMs: 200, stallMs: 60 })
     t.after(() => server.close())
     const before = server.cpuUs()!
@@ -69,22 +92,35 @@ describe('the open-loop driver against servers whose behaviour is known', () => 
   test('Poisson arrivals keep the mean rate', { timeout: 30_000 }, async (t) => {
     const server = await startKnownServer({ kind: 'delay', ms: 1 })
     t.after(() => server.close())
-    const r = await openLoop({ urls: [server.url], requests: GET, rate: 500, durationSeconds: 2, connections: 50, arrivals: 'poisson', seed: 3 })
+    const r = await openLoop({
+      urls: [server.url],
+      requests: GET,
+      rate: 500,
+      durationSeconds: 2,
+      connections: 50,
+      arrivals: 'poisson',
+      seed: 3,
+    })
     assert.equal(r.requests, 1000)
     assert.ok(r.achievedRate >= 400 && r.achievedRate <= 600, `achieved ${r.achievedRate}/s`)
   })
 })
 
 describe('npm run load', () => {
-  const cli = (args: string[], onOut?: (child: ReturnType<typeof spawn>) => void) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load-cli.ts'), ...args], { cwd: ROOT })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    onOut?.(child)
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
+  const cli = (args: string[], onOut?: (child: ReturnType<typeof spawn>) => void) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load-cli.ts'), ...args], { cwd: ROOT })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => {
+        stdout += d
+      })
+      child.stderr.on('data', (d) => {
+        stderr += d
+      })
+      onOut?.(child)
+      child.on('exit', (code) => resolve({ code, stdout, stderr }))
+    })
 
   test('every bad flag is named, exit 2', async () => {
     const bad: [string[], RegExp][] = [
@@ -97,7 +133,11 @@ describe('npm run load', () => {
       [['http://127.0.0.1:1/', '--arrivals', 'burst'], /--arrivals must be constant or poisson; got "burst"/],
     ]
     for (const [args, message] of bad) {
-      assert.throws(() => parseLoadArgs(args), (err: UsageError) => err.code === 'ERR_USAGE' && message.test(err.message), args.join(' '))
+      assert.throws(
+        () => parseLoadArgs(args),
+        (err: UsageError) => err.code === 'ERR_USAGE' && message.test(err.message),
+        args.join(' '),
+      )
     }
     const res = await cli(['http://127.0.0.1:1/', '--rate', '0'])
     assert.equal(res.code, 2)
@@ -106,7 +146,13 @@ describe('npm run load', () => {
 
   test('a target that refuses connections: exit 1 with the errors counted, nothing hangs', { timeout: 30_000 }, async () => {
     // A port that was free a moment ago: nothing listens there.
-    const port = await new Promise<number>((r) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)) }) })
+    const port = await new Promise<number>((r) => {
+      const s = createServer()
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port
+        s.close(() => r(p))
+      })
+    })
     const res = await cli([`http://127.0.0.1:${port}/`, '--rate', '100', '--duration', '1', '--json'])
     assert.equal(res.code, 1)
     const r = JSON.parse(res.stdout)
@@ -121,9 +167,23 @@ describe('npm run load', () => {
     const ok = await cli([server.url + '/', '--rate', '200', '--duration', '1', '--json'])
     assert.equal(ok.code, 0, ok.stdout + ok.stderr)
     const r = JSON.parse(ok.stdout)
-    for (const k of ['intendedRate', 'achievedRate', 'durationSeconds', 'requests', 'completed', 'non2xx', 'errors', 'latencyUs', 'serviceTimeUs', 'sendLagUs']) assert.ok(k in r, k)
+    for (const k of [
+      'intendedRate',
+      'achievedRate',
+      'durationSeconds',
+      'requests',
+      'completed',
+      'non2xx',
+      'errors',
+      'latencyUs',
+      'serviceTimeUs',
+      'sendLagUs',
+    ])
+      assert.ok(k in r, k)
     assert.deepEqual(Object.keys(r.latencyUs), ['p50', 'p90', 'p99', 'p999', 'max'])
-    const stopped = await cli([server.url + '/', '--rate', '200', '--duration', '30'], (child) => setTimeout(() => child.kill('SIGINT'), 1500))
+    const stopped = await cli([server.url + '/', '--rate', '200', '--duration', '30'], (child) =>
+      setTimeout(() => child.kill('SIGINT'), 1500),
+    )
     assert.equal(stopped.code, 130)
     assert.match(stopped.stdout, /INTERRUPTED: partial result/)
   })
@@ -134,7 +194,10 @@ describe('the open-loop driver reads what real servers send', () => {
     const server = createHttpServer({}, handler)
     tune?.(server)
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    t.after(() => { server.closeAllConnections(); server.close() })
+    t.after(() => {
+      server.closeAllConnections()
+      server.close()
+    })
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   }
 
@@ -142,26 +205,51 @@ describe('the open-loop driver reads what real servers send', () => {
     const url = await plain(t, (_req, res) => {
       res.setHeader('trailer', 'x-done')
       res.write('{"id":1,')
-      setImmediate(() => { res.addTrailers({ 'x-done': '1' }); res.end('"username":"user1"}') })
+      setImmediate(() => {
+        res.addTrailers({ 'x-done': '1' })
+        res.end('"username":"user1"}')
+      })
     })
     const r = await openLoop({ urls: [url], requests: GET, rate: 300, durationSeconds: 1, connections: 20, arrivals: 'constant' })
     assert.deepEqual([r.requests, r.completed, r.errors, r.non2xx], [300, 300, 0, 0])
     assert.equal(r.held, true)
   })
 
-  test('Connection: close and a body ended by the close: each answer counted, a new connection for the next', { timeout: 30_000 }, async (t) => {
-    const url = await plain(t, (_req, res) => { res.setHeader('connection', 'close'); res.end('bye') })
+  test('Connection: close and a body ended by the close: each answer counted, a new connection for the next', {
+    timeout: 30_000,
+  }, async (t) => {
+    const url = await plain(t, (_req, res) => {
+      res.setHeader('connection', 'close')
+      res.end('bye')
+    })
     const r = await openLoop({ urls: [url], requests: GET, rate: 200, durationSeconds: 1, connections: 20, arrivals: 'constant' })
     assert.deepEqual([r.completed, r.errors], [200, 0])
-    const raw = createNetServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the close')))
+    const raw = createNetServer((socket) =>
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the close')),
+    )
     await new Promise<void>((res) => raw.listen(0, '127.0.0.1', res))
     t.after(() => raw.close())
-    const r2 = await openLoop({ urls: [`http://127.0.0.1:${(raw.address() as AddressInfo).port}`], requests: GET, rate: 200, durationSeconds: 1, connections: 20, arrivals: 'constant' })
+    const r2 = await openLoop({
+      urls: [`http://127.0.0.1:${(raw.address() as AddressInfo).port}`],
+      requests: GET,
+      rate: 200,
+      durationSeconds: 1,
+      connections: 20,
+      arrivals: 'constant',
+    })
     assert.deepEqual([r2.completed, r2.errors, r2.non2xx], [200, 0, 0])
   })
 
-  test('a server that closes idle connections: the request that meets the close is sent again, none lost', { timeout: 30_000 }, async (t) => {
-    const url = await plain(t, (_req, res) => res.end('ok'), (s) => { s.keepAliveTimeout = 40 })
+  test('a server that closes idle connections: the request that meets the close is sent again, none lost', {
+    timeout: 30_000,
+  }, async (t) => {
+    const url = await plain(
+      t,
+      (_req, res) => res.end('ok'),
+      (s) => {
+        s.keepAliveTimeout = 40
+      },
+    )
     const r = await openLoop({ urls: [url], requests: GET, rate: 20, durationSeconds: 2, connections: 5, arrivals: 'constant' })
     assert.deepEqual([r.requests, r.completed, r.errors], [40, 40, 0])
   })
@@ -174,7 +262,9 @@ describe('the open-loop driver reads what real servers send', () => {
     assert.match(r.reason!, /100 requests failed: 100 the server closed the connection before answering/)
   })
 
-  test('a server that stalls 200 ms every second with 10 connections: requests wait for a connection it holds, and the driver is not blamed', { timeout: 30_000 }, async (t) => {
+  test('a server that stalls 200 ms every second with 10 connections: requests wait for a connection it holds, and the driver is not blamed', {
+    timeout: 30_000,
+  }, async (t) => {
     const server = await startKnownServer({ kind: 'stall', periodMs: 1000, stallMs: 200 })
     t.after(() => server.close())
     const r = await openLoop({ urls: [server.url], requests: GET, rate: 400, durationSeconds: 3, connections: 10, arrivals: 'constant' })
@@ -188,7 +278,9 @@ describe('the open-loop driver reads what real servers send', () => {
   })
 })
 
-test('open loop: a Set-Cookie replaces that virtual client\'s cookie; npm run load measures a streaming server and names why requests failed', { timeout: 30_000 }, async (t) => {
+test("open loop: a Set-Cookie replaces that virtual client's cookie; npm run load measures a streaming server and names why requests failed", {
+  timeout: 30_000,
+}, async (t) => {
   const latest = new Map<string, number>()
   let stale = 0
   const server = createHttpServer((req, res) => {
@@ -196,23 +288,36 @@ test('open loop: a Set-Cookie replaces that virtual client\'s cookie; npm run lo
     if (req.url === '/fail') return req.socket.destroy()
     const current = latest.get(user!) ?? 0
     if (Number(version) !== current) stale++
-    if (Math.random() < 0.3) { latest.set(user!, current + 1); res.setHeader('set-cookie', `c=${user}.${current + 1}; Path=/`) }
+    if (Math.random() < 0.3) {
+      latest.set(user!, current + 1)
+      res.setHeader('set-cookie', `c=${user}.${current + 1}; Path=/`)
+    }
     res.write('streamed ')
     res.end('answer')
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.after(() => { server.closeAllConnections(); server.close() })
+  t.after(() => {
+    server.closeAllConnections()
+    server.close()
+  })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET' as const, path: '/', headers: { cookie: `c=${i}.0` } }))
   const r = await openLoop({ urls: [url], requests, rate: 200, durationSeconds: 1, connections: 1, arrivals: 'constant' })
   assert.deepEqual([r.completed, r.errors, stale], [200, 0, 0])
   for (let i = 0; i < 10; i++) assert.equal(requests[i]!.headers.cookie, `c=${i}.${latest.get(String(i))}`)
-  const run = (path: string) => new Promise<{ code: number | null; stdout: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load-cli.ts'), `${url}${path}`, '--rate', '50', '--duration', '1'], { cwd: ROOT })
-    let stdout = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.on('close', (code) => resolve({ code, stdout }))
-  })
+  const run = (path: string) =>
+    new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'bench/load-cli.ts'), `${url}${path}`, '--rate', '50', '--duration', '1'],
+        { cwd: ROOT },
+      )
+      let stdout = ''
+      child.stdout.on('data', (d) => {
+        stdout += d
+      })
+      child.on('close', (code) => resolve({ code, stdout }))
+    })
   const streamed = await run('/')
   assert.equal(streamed.code, 0, streamed.stdout)
   assert.match(streamed.stdout, /50 answered, 0 non-2xx, 0 errors/)

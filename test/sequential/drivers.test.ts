@@ -10,7 +10,12 @@ import { ProcessGroup } from '../../bench/processes.ts'
 /** A server that answers every request after 20 ms, counting its answers, and two driver processes on loopback. */
 async function fixedDelay(t: TestContext) {
   let answered = 0
-  const server = createServer((_req, res) => setTimeout(() => { answered++; res.end('ok') }, 20))
+  const server = createServer((_req, res) =>
+    setTimeout(() => {
+      answered++
+      res.end('ok')
+    }, 20),
+  )
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   const group = new ProcessGroup()
   t.after(async () => {
@@ -19,7 +24,9 @@ async function fixedDelay(t: TestContext) {
   })
   const pool = await startDrivers(group, [(a) => a, (a) => a], null)
   return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, pool, answered: () => answered,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    pool,
+    answered: () => answered,
     requests: Array.from({ length: 10 }, (_, i) => ({ method: 'GET' as const, path: `/?u=${i}`, headers: {} })),
   }
 }

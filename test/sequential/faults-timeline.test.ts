@@ -9,12 +9,20 @@ import { processesTagged, runBench, runTag } from '../helpers.ts'
 import type { ResultsFile, TimelinePoint } from '../../bench/contracts/results.ts'
 import { validateScenario } from '../../bench/contracts/scenario.ts'
 
-
 const bucket = (tMs: number, over: Partial<TimelinePoint> = {}): TimelinePoint => ({
-  tMs, requests: 40, ok: 40, status401: 0, status503: 0, status5xx: 0, errors: 0, latencyUsP50: 1000, latencyUsP99: 4000, logins: 0, forcedLogins: 0, ...over,
+  tMs,
+  requests: 40,
+  ok: 40,
+  status401: 0,
+  status503: 0,
+  status5xx: 0,
+  errors: 0,
+  latencyUsP50: 1000,
+  latencyUsP99: 4000,
+  logins: 0,
+  forcedLogins: 0,
+  ...over,
 })
-
-
 
 describe('fault timelines', () => {
   test('recovery read off a timeline: each fault an episode, its failures, when the users were back, the forced logins', () => {
@@ -28,13 +36,37 @@ describe('fault timelines', () => {
       if (t === 3300) return bucket(t, { latencyUsP99: 30_000 })
       return bucket(t)
     })
-    const r = recoveryOf(timeline, [
-      { atSeconds: 1, action: 'pause-store', durationSeconds: 0.5 },
-      { atSeconds: 3, action: 'restart-store' },
-    ], 90)
+    const r = recoveryOf(
+      timeline,
+      [
+        { atSeconds: 1, action: 'pause-store', durationSeconds: 0.5 },
+        { atSeconds: 3, action: 'restart-store' },
+      ],
+      90,
+    )
     assert.deepEqual(r.episodes, [
-      { action: 'pause-store', faultAtMs: 1000, storeBackAtMs: 1500, firstErrorMs: 1000, lastErrorMs: 1400, recoveredAtMs: 1600, recoveryMs: 100, forcedLogins: 0, loginStormPeakPerSecond: 0 },
-      { action: 'restart-store', faultAtMs: 3000, storeBackAtMs: 3000, firstErrorMs: 3000, lastErrorMs: 3200, recoveredAtMs: 3400, recoveryMs: 400, forcedLogins: 90, loginStormPeakPerSecond: 300 },
+      {
+        action: 'pause-store',
+        faultAtMs: 1000,
+        storeBackAtMs: 1500,
+        firstErrorMs: 1000,
+        lastErrorMs: 1400,
+        recoveredAtMs: 1600,
+        recoveryMs: 100,
+        forcedLogins: 0,
+        loginStormPeakPerSecond: 0,
+      },
+      {
+        action: 'restart-store',
+        faultAtMs: 3000,
+        storeBackAtMs: 3000,
+        firstErrorMs: 3000,
+        lastErrorMs: 3200,
+        recoveredAtMs: 3400,
+        recoveryMs: 400,
+        forcedLogins: 90,
+        loginStormPeakPerSecond: 300,
+      },
     ])
     assert.deepEqual([r.firstErrorMs, r.lastErrorMs, r.recoveredAtMs, r.sessionsLost], [1000, 3200, 3400, 90])
     // Killed with no end: the store never comes back in the window, so nobody recovers.
@@ -43,7 +75,12 @@ describe('fault timelines', () => {
   })
 
   test('refused with the field named: a fault past the window, a pause with no length, an instant flush with one, faults outside the lifecycle', () => {
-    const base = { name: 'f', description: 'd', cells: [{ strategy: 'session', store: 'redis' }], workload: { route: 'lifecycle', users: 10, requestsPerUserPerSecond: 1, durationSeconds: 5, logoutsPerSecond: 0 } }
+    const base = {
+      name: 'f',
+      description: 'd',
+      cells: [{ strategy: 'session', store: 'redis' }],
+      workload: { route: 'lifecycle', users: 10, requestsPerUserPerSecond: 1, durationSeconds: 5, logoutsPerSecond: 0 },
+    }
     const issues = (faults: unknown[], over: Record<string, unknown> = {}) => {
       try {
         validateScenario({ ...base, faults, ...over }, 'f.json')
@@ -52,12 +89,21 @@ describe('fault timelines', () => {
         return (err as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`)
       }
     }
-    assert.match(issues([{ atSeconds: 4, action: 'pause-store', durationSeconds: 2 }])[0]!, /^faults\[0\]\.atSeconds: the fault ends at 6 s, not before the window's end \(5 s\)/)
+    assert.match(
+      issues([{ atSeconds: 4, action: 'pause-store', durationSeconds: 2 }])[0]!,
+      /^faults\[0\]\.atSeconds: the fault ends at 6 s, not before the window's end \(5 s\)/,
+    )
     assert.match(issues([{ atSeconds: 1, action: 'pause-store' }])[0]!, /^faults\[0\]\.durationSeconds: pause-store needs durationSeconds/)
-    assert.match(issues([{ atSeconds: 1, action: 'flush-store', durationSeconds: 1 }])[0]!, /^faults\[0\]\.durationSeconds: flush-store is instant/)
+    assert.match(
+      issues([{ atSeconds: 1, action: 'flush-store', durationSeconds: 1 }])[0]!,
+      /^faults\[0\]\.durationSeconds: flush-store is instant/,
+    )
     assert.match(issues([{ atSeconds: -1, action: 'flush-store' }])[0]!, /^faults\[0\]\.atSeconds: /)
     assert.match(issues([{ atSeconds: 1, action: 'unplug' }])[0]!, /^faults\[0\]\.action: /)
-    assert.match(issues([{ atSeconds: 1, action: 'flush-store' }], { workload: { route: 'GET /me' } })[0]!, /^faults: faults need workload route "lifecycle"/)
+    assert.match(
+      issues([{ atSeconds: 1, action: 'flush-store' }], { workload: { route: 'GET /me' } })[0]!,
+      /^faults: faults need workload route "lifecycle"/,
+    )
     assert.deepEqual(issues([{ atSeconds: 1, action: 'flush-store' }]), [])
   })
 
@@ -65,13 +111,23 @@ describe('fault timelines', () => {
     const dir = mkdtempSync(join(tmpdir(), 'authbench-faults-'))
     t.after(() => rmSync(dir, { recursive: true, force: true }))
     const file = join(dir, 'faults.json')
-    writeFileSync(file, JSON.stringify({
-      name: 'faults-test', description: 'pause and restart',
-      cells: [{ strategy: 'session', store: 'redis' }, { strategy: 'jwt', engine: 'fast-jwt', store: 'redis', accessTtlSeconds: 3 }],
-      workload: { route: 'lifecycle', users: 30, requestsPerUserPerSecond: 4, durationSeconds: 6, logoutsPerSecond: 0 },
-      faults: [{ atSeconds: 1, action: 'pause-store', durationSeconds: 1 }, { atSeconds: 3.5, action: 'restart-store' }],
-      load: { rounds: 1 },
-    }))
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'faults-test',
+        description: 'pause and restart',
+        cells: [
+          { strategy: 'session', store: 'redis' },
+          { strategy: 'jwt', engine: 'fast-jwt', store: 'redis', accessTtlSeconds: 3 },
+        ],
+        workload: { route: 'lifecycle', users: 30, requestsPerUserPerSecond: 4, durationSeconds: 6, logoutsPerSecond: 0 },
+        faults: [
+          { atSeconds: 1, action: 'pause-store', durationSeconds: 1 },
+          { atSeconds: 3.5, action: 'restart-store' },
+        ],
+        load: { rounds: 1 },
+      }),
+    )
     const tag = runTag()
     const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'], tag)
     assert.equal(res.code, 0, res.stderr + res.stdout)
@@ -81,17 +137,31 @@ describe('fault timelines', () => {
     const [pause, restart] = session.recovery!.episodes
     // Paused: the servers fail closed (503 after their 0.5 s command timeout), and are back once Redis resumes.
     assert.equal(pause!.firstErrorMs, 1000)
-    assert.ok(pause!.recoveryMs !== null && pause!.recoveryMs <= 1000, `recovered ${pause!.recoveryMs} ms after the resume: ${JSON.stringify(pause)} ${JSON.stringify(session.timeline!.slice(10, 35).map((b) => [b.tMs, b.status503, b.status401, b.latencyUsP99]))}`)
-    assert.ok(session.timeline!.slice(10, 15).every((b) => b.status503 > 0), JSON.stringify(session.timeline!.slice(10, 15)))
+    assert.ok(
+      pause!.recoveryMs !== null && pause!.recoveryMs <= 1000,
+      `recovered ${pause!.recoveryMs} ms after the resume: ${JSON.stringify(pause)} ${JSON.stringify(session.timeline!.slice(10, 35).map((b) => [b.tMs, b.status503, b.status401, b.latencyUsP99]))}`,
+    )
+    assert.ok(
+      session.timeline!.slice(10, 15).every((b) => b.status503 > 0),
+      JSON.stringify(session.timeline!.slice(10, 15)),
+    )
     // Restarted empty: every user's session is gone, each logs in again.
     assert.equal(session.recovery!.sessionsLost, 30)
     assert.ok(restart!.firstErrorMs !== null && restart!.firstErrorMs >= 3500, `${restart!.firstErrorMs}`)
     assert.ok(restart!.recoveredAtMs !== null, 'the sessions were recovered within the window')
-    for (const c of results.cells) assert.equal(c.timeline!.reduce((n, b) => n + b.status5xx, 0), 0, `${c.id}: no 5xx but 503`)
+    for (const c of results.cells)
+      assert.equal(
+        c.timeline!.reduce((n, b) => n + b.status5xx, 0),
+        0,
+        `${c.id}: no 5xx but 503`,
+      )
     // A plain JWT's GETs never touch Redis: none was answered 503 (a token that expired while its
     // refresh could not reach Redis draws a 401), and users whose refresh state was lost log in again.
     const jwt = results.cells.find((c) => c.id === 'jwt-HS256-fast-jwt-redis-ttl3s')!
-    assert.equal(jwt.timeline!.reduce((n, b) => n + b.status503, 0), 0)
+    assert.equal(
+      jwt.timeline!.reduce((n, b) => n + b.status503, 0),
+      0,
+    )
     assert.ok(jwt.recovery!.sessionsLost > 0, 'users whose refresh token was lost log in again')
     const html = readFileSync(join(dir, 'out', 'index.html'), 'utf8')
     assert.match(html, /<h2>Faults<\/h2>/)
@@ -103,13 +173,17 @@ describe('fault timelines', () => {
     const redis = await startRedis()
     t.after(() => redis.stop())
     const file = join(dir, 'faults.json')
-    writeFileSync(file, JSON.stringify({
-      name: 'faults-given', description: 'a given Redis',
-      cells: [{ strategy: 'session', store: ['redis', 'sqlite'] }],
-      workload: { route: 'lifecycle', users: 10, requestsPerUserPerSecond: 2, durationSeconds: 3, logoutsPerSecond: 0 },
-      faults: [{ atSeconds: 1, action: 'flush-store' }],
-      load: { rounds: 1 },
-    }))
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'faults-given',
+        description: 'a given Redis',
+        cells: [{ strategy: 'session', store: ['redis', 'sqlite'] }],
+        workload: { route: 'lifecycle', users: 10, requestsPerUserPerSecond: 2, durationSeconds: 3, logoutsPerSecond: 0 },
+        faults: [{ atSeconds: 1, action: 'flush-store' }],
+        load: { rounds: 1 },
+      }),
+    )
     const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin', '--redis-url', redis.url])
     assert.equal(res.code, 0, res.stderr)
     const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile

@@ -6,16 +6,42 @@ import type { CellPlan } from '../../bench/contracts/plan.ts'
 import type { RoundMeasurement } from '../../bench/contracts/results.ts'
 
 const round = (over: Partial<RoundMeasurement>): RoundMeasurement => ({
-  round: 2, slot: 1, requests: 1000, durationSeconds: 1, rps: 1000, latencyMs: { p50: 1, p90: 1, p99: 2, max: 3 },
-  serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 }, cpuUsPerRequest: 20,
-  storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
-  storeCpuUsPerRequest: null, totalCpuUsPerRequest: 20, serverBusyShare: 0.98, clientBound: false,
-  bytesPerRequest: { request: 100, response: 200 }, statusCounts: { 200: 1000 }, non2xx: 0, errors: 0, timeouts: 0,
-  status401Share: 0, rssBytes: 1, ...over,
+  round: 2,
+  slot: 1,
+  requests: 1000,
+  durationSeconds: 1,
+  rps: 1000,
+  latencyMs: { p50: 1, p90: 1, p99: 2, max: 3 },
+  serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 },
+  cpuUsPerRequest: 20,
+  storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 },
+  redisCommandsPerRequest: null,
+  storeCpuUsPerRequest: null,
+  totalCpuUsPerRequest: 20,
+  serverBusyShare: 0.98,
+  clientBound: false,
+  bytesPerRequest: { request: 100, response: 200 },
+  statusCounts: { 200: 1000 },
+  non2xx: 0,
+  errors: 0,
+  timeouts: 0,
+  status401Share: 0,
+  rssBytes: 1,
+  ...over,
 })
 
-const cell = (over: Partial<CellPlan> & Pick<CellPlan, 'strategy' | 'workload'>) =>
-  ({ store: null, alg: null, engine: null, revocation: null, accessTtlSeconds: null, refreshGraceSeconds: null, refreshJitterSeconds: null, storeRttMs: null, instances: 1, ...over })
+const cell = (over: Partial<CellPlan> & Pick<CellPlan, 'strategy' | 'workload'>) => ({
+  store: null,
+  alg: null,
+  engine: null,
+  revocation: null,
+  accessTtlSeconds: null,
+  refreshGraceSeconds: null,
+  refreshJitterSeconds: null,
+  storeRttMs: null,
+  instances: 1,
+  ...over,
+})
 const session = expectedOps(cell({ strategy: 'session', store: 'sqlite', workload: 'GET /me' }))
 
 test('a clean round with the exact counts passes', () => {
@@ -23,26 +49,54 @@ test('a clean round with the exact counts passes', () => {
 })
 
 test('a wrong store count, non-2xx answers and errors each make the round invalid', () => {
-  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1.001, writes: 0, deletes: 0 } }), session, 0),
-    'round 2: store reads per request: counted 1.0010, expected 1')
-  assert.equal(checkRound(round({ statusCounts: { 200: 990, 503: 10 }, non2xx: 10 }), session, 0),
-    'round 2: non-2xx answers: 10 x 503')
+  assert.equal(
+    checkRound(round({ storeOpsPerRequest: { reads: 1.001, writes: 0, deletes: 0 } }), session, 0),
+    'round 2: store reads per request: counted 1.0010, expected 1',
+  )
+  assert.equal(checkRound(round({ statusCounts: { 200: 990, 503: 10 }, non2xx: 10 }), session, 0), 'round 2: non-2xx answers: 10 x 503')
   assert.equal(checkRound(round({ errors: 3, timeouts: 1 }), session, 0), 'round 2: 3 connection errors, 1 timeouts')
-  assert.equal(checkRound(round({ redisCommandsPerRequest: { reads: 2, writes: 0, deletes: 0, total: 2 } }), session, 0),
-    'round 2: Redis read commands per request (INFO commandstats): 2.0000, expected 1')
+  assert.equal(
+    checkRound(round({ redisCommandsPerRequest: { reads: 2, writes: 0, deletes: 0, total: 2 } }), session, 0),
+    'round 2: Redis read commands per request (INFO commandstats): 2.0000, expected 1',
+  )
   // Every command type: a renewal the server counted must show as a SET in Redis, and nothing else may.
-  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.01, deletes: 0 }, redisCommandsPerRequest: { reads: 1, writes: 0.01, deletes: 0, total: 1.01 } }), session, 0, 50), null)
-  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.01, deletes: 0 }, redisCommandsPerRequest: { reads: 1, writes: 0, deletes: 0.001, total: 1.001 } }), session, 0, 50),
-    'round 2: Redis write commands per request (INFO commandstats): 0.0000, expected 0.01; Redis delete commands per request (INFO commandstats): 0.0010, expected 0')
+  assert.equal(
+    checkRound(
+      round({
+        storeOpsPerRequest: { reads: 1, writes: 0.01, deletes: 0 },
+        redisCommandsPerRequest: { reads: 1, writes: 0.01, deletes: 0, total: 1.01 },
+      }),
+      session,
+      0,
+      50,
+    ),
+    null,
+  )
+  assert.equal(
+    checkRound(
+      round({
+        storeOpsPerRequest: { reads: 1, writes: 0.01, deletes: 0 },
+        redisCommandsPerRequest: { reads: 1, writes: 0, deletes: 0.001, total: 1.001 },
+      }),
+      session,
+      0,
+      50,
+    ),
+    'round 2: Redis write commands per request (INFO commandstats): 0.0000, expected 0.01; Redis delete commands per request (INFO commandstats): 0.0010, expected 0',
+  )
 })
 
 test('session renewal writes are accepted up to the bound, not beyond', () => {
   assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.05, deletes: 0 } }), session, 0, 50), null)
-  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.051, deletes: 0 } }), session, 0, 50),
-    'round 2: store writes: counted 51, more than the 50 session renewals the window allows')
+  assert.equal(
+    checkRound(round({ storeOpsPerRequest: { reads: 1, writes: 0.051, deletes: 0 } }), session, 0, 50),
+    'round 2: store writes: counted 51, more than the 50 session renewals the window allows',
+  )
   const jwt = expectedOps(cell({ strategy: 'jwt', store: 'sqlite', revocation: 'none', workload: 'GET /me' }))
-  assert.equal(checkRound(round({ storeOpsPerRequest: { reads: 0, writes: 0.001, deletes: 0 } }), jwt, 0, 50),
-    'round 2: store writes per request: counted 0.0010, expected 0')
+  assert.equal(
+    checkRound(round({ storeOpsPerRequest: { reads: 0, writes: 0.001, deletes: 0 } }), jwt, 0, 50),
+    'round 2: store writes per request: counted 0.0010, expected 0',
+  )
   assert.equal(renewalWriteBound(1000, 2, 5), 2000)
   assert.equal(renewalWriteBound(1000, 1, 60), 2000)
 })
@@ -54,14 +108,56 @@ test('401s are accepted only where a per-process store makes them the expected f
 })
 
 test('expected operations per workload follow the contract (docs/contracts.md)', () => {
-  assert.deepEqual(expectedOps(cell({ strategy: 'jwt', store: 'sqlite', revocation: 'none', workload: 'GET /me' })), { stateReads: 0, userReads: 0, writes: 0, deletes: 0, renewals: false })
-  assert.deepEqual(expectedOps(cell({ strategy: 'jwt', store: 'sqlite', revocation: 'denylist', workload: 'GET /profile' })), { stateReads: 1, userReads: 1, writes: 0, deletes: 0, renewals: false })
-  assert.deepEqual(expectedOps(cell({ strategy: 'none', workload: 'GET /profile' })), { stateReads: 0, userReads: 1, writes: 0, deletes: 0, renewals: false })
-  assert.deepEqual(expectedOps(cell({ strategy: 'session', store: 'sqlite', workload: 'POST /login' })), { stateReads: 0, userReads: 1, writes: 1, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps(cell({ strategy: 'jwt', store: 'sqlite', revocation: 'none', workload: 'GET /me' })), {
+    stateReads: 0,
+    userReads: 0,
+    writes: 0,
+    deletes: 0,
+    renewals: false,
+  })
+  assert.deepEqual(expectedOps(cell({ strategy: 'jwt', store: 'sqlite', revocation: 'denylist', workload: 'GET /profile' })), {
+    stateReads: 1,
+    userReads: 1,
+    writes: 0,
+    deletes: 0,
+    renewals: false,
+  })
+  assert.deepEqual(expectedOps(cell({ strategy: 'none', workload: 'GET /profile' })), {
+    stateReads: 0,
+    userReads: 1,
+    writes: 0,
+    deletes: 0,
+    renewals: false,
+  })
+  assert.deepEqual(expectedOps(cell({ strategy: 'session', store: 'sqlite', workload: 'POST /login' })), {
+    stateReads: 0,
+    userReads: 1,
+    writes: 1,
+    deletes: 0,
+    renewals: false,
+  })
 })
 
 test('the cookie strategy reads no store to identify, and writes nothing at login', () => {
-  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'GET /me' })), { stateReads: 0, userReads: 0, writes: 0, deletes: 0, renewals: false })
-  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'GET /profile' })), { stateReads: 0, userReads: 1, writes: 0, deletes: 0, renewals: false })
-  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'POST /login' })), { stateReads: 0, userReads: 1, writes: 0, deletes: 0, renewals: false })
+  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'GET /me' })), {
+    stateReads: 0,
+    userReads: 0,
+    writes: 0,
+    deletes: 0,
+    renewals: false,
+  })
+  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'GET /profile' })), {
+    stateReads: 0,
+    userReads: 1,
+    writes: 0,
+    deletes: 0,
+    renewals: false,
+  })
+  assert.deepEqual(expectedOps(cell({ strategy: 'cookie', workload: 'POST /login' })), {
+    stateReads: 0,
+    userReads: 1,
+    writes: 0,
+    deletes: 0,
+    renewals: false,
+  })
 })

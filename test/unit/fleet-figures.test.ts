@@ -11,15 +11,46 @@ import { cell, fixtureResults, round } from '../fixtures/results.ts'
 function fleetRun(kind: 'netns' | 'remote') {
   const r = fixtureResults()
   const series = 'jwt-HS256-fast-jwt-sqlite-haproxy-roundrobin'
-  const spec = { strategy: 'jwt' as const, store: 'sqlite' as const, alg: 'HS256' as const, engine: 'fast-jwt' as const, revocation: 'none' as const }
+  const spec = {
+    strategy: 'jwt' as const,
+    store: 'sqlite' as const,
+    alg: 'HS256' as const,
+    engine: 'fast-jwt' as const,
+    revocation: 'none' as const,
+  }
   r.cells = [
-    cell(series, { ...spec, instances: 1 }, [1, 2, 3].map((n) => round(n, 50, 18_000, 0, { balancerCpuUsPerRequest: 30 }))),
-    cell(`${series.replace('-haproxy', '-x2-haproxy')}`, { ...spec, instances: 2 }, [1, 2, 3].map((n) => round(n, 55, 15_000, 0, { balancerCpuUsPerRequest: 31 }))),
+    cell(
+      series,
+      { ...spec, instances: 1 },
+      [1, 2, 3].map((n) => round(n, 50, 18_000, 0, { balancerCpuUsPerRequest: 30 })),
+    ),
+    cell(
+      `${series.replace('-haproxy', '-x2-haproxy')}`,
+      { ...spec, instances: 2 },
+      [1, 2, 3].map((n) => round(n, 55, 15_000, 0, { balancerCpuUsPerRequest: 31 })),
+    ),
   ]
   r.environment.cpuAffinity = { client: '0', server: '1' }
-  r.environment.topology = kind === 'remote'
-    ? { kind, harness: null, hosts: [{ name: 'instance1', address: 'http://10.0.0.1:3000' }, { name: 'instance2', address: 'http://10.0.0.2:3000' }], note: null }
-    : { kind, harness: '198.18.7.1', hosts: [{ name: 'app1', address: '198.18.7.10' }, { name: 'lb', address: '198.18.7.11' }], note: null }
+  r.environment.topology =
+    kind === 'remote'
+      ? {
+          kind,
+          harness: null,
+          hosts: [
+            { name: 'instance1', address: 'http://10.0.0.1:3000' },
+            { name: 'instance2', address: 'http://10.0.0.2:3000' },
+          ],
+          note: null,
+        }
+      : {
+          kind,
+          harness: '198.18.7.1',
+          hosts: [
+            { name: 'app1', address: '198.18.7.10' },
+            { name: 'lb', address: '198.18.7.11' },
+          ],
+          note: null,
+        }
   return r
 }
 
@@ -27,23 +58,38 @@ test('the fleet bound: servers on the one CPU they shared, or (remote) a core pe
   const local = fleetComparison(fleetRun('netns'))!
   assert.equal(local.serverCpus, 1)
   // 1e6 / 50 µs = 20,000 req/s on one CPU whatever N; the balancer allows 1e6 / 30 = 33,333.
-  assert.deepEqual(local.points.map((p) => [p.instances, Math.round(p.predictedRps), p.bottleneck, Math.round(p.errorPct)]), [[1, 20_000, 'servers', -10], [2, 20_000, 'servers', -25]])
+  assert.deepEqual(
+    local.points.map((p) => [p.instances, Math.round(p.predictedRps), p.bottleneck, Math.round(p.errorPct)]),
+    [
+      [1, 20_000, 'servers', -10],
+      [2, 20_000, 'servers', -25],
+    ],
+  )
   const remote = fleetComparison(fleetRun('remote'))!
   assert.equal(remote.serverCpus, null)
   // Two instances, a core each: 40,000 by the servers, so the balancer (33,333) binds.
-  assert.deepEqual(remote.points.map((p) => [p.instances, Math.round(p.predictedRps), p.bottleneck]), [[1, 20_000, 'servers'], [2, 33_333, 'balancer']])
+  assert.deepEqual(
+    remote.points.map((p) => [p.instances, Math.round(p.predictedRps), p.bottleneck]),
+    [
+      [1, 20_000, 'servers'],
+      [2, 33_333, 'balancer'],
+    ],
+  )
 })
 
-test('a scrape read as a snapshot: counters summed over labels, request time from the buckets\' growth since the last reset', () => {
-  const scrape = (bucket: Record<string, number>, requests: number) => parsePrometheusText([
-    `authbench_requests_total{route="/me",status="200"} ${requests - 1}`,
-    'authbench_requests_total{route="/me",status="401"} 1',
-    `authbench_store_operations_total{op="read",table="sessions"} ${requests}`,
-    'authbench_store_operations_total{op="write",table="sessions"} 2',
-    'process_cpu_seconds_total 1.5',
-    'process_resident_memory_bytes 1000',
-    ...Object.entries(bucket).map(([le, n]) => `authbench_request_duration_seconds_bucket{le="${le}"} ${n}`),
-  ].join('\n'))
+test("a scrape read as a snapshot: counters summed over labels, request time from the buckets' growth since the last reset", () => {
+  const scrape = (bucket: Record<string, number>, requests: number) =>
+    parsePrometheusText(
+      [
+        `authbench_requests_total{route="/me",status="200"} ${requests - 1}`,
+        'authbench_requests_total{route="/me",status="401"} 1',
+        `authbench_store_operations_total{op="read",table="sessions"} ${requests}`,
+        'authbench_store_operations_total{op="write",table="sessions"} 2',
+        'process_cpu_seconds_total 1.5',
+        'process_resident_memory_bytes 1000',
+        ...Object.entries(bucket).map(([le, n]) => `authbench_request_duration_seconds_bucket{le="${le}"} ${n}`),
+      ].join('\n'),
+    )
   const first = snapshotOf(scrape({ '0.00005': 0, '0.0001': 5, '0.00025': 5, '+Inf': 5 }, 5), [])
   // Since the first: 10 more in (100, 250] µs and 30 more in (50, 100] µs.
   const later = snapshotOf(scrape({ '0.00005': 0, '0.0001': 35, '0.00025': 45, '+Inf': 45 }, 45), first.buckets)

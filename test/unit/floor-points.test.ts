@@ -15,17 +15,30 @@ const histogram = (value: number) => {
 
 const window = (round: number, rate: number, p99: number, cpu: number | null): RunEvent => {
   const m: FloorMeasurement = {
-    round, rate, achievedRate: rate, latencyUs: { p50: 100, p90: 100, p99, p999: p99, max: p99 }, sendLagUs: { p50: 2, p99: 10 * round, max: 100 },
-    serverTimeUs: { p50: 20, p99: 20 }, latencyHistogram: histogram(p99), held: round !== 3, cpuUsPerRequest: cpu,
+    round,
+    rate,
+    achievedRate: rate,
+    latencyUs: { p50: 100, p90: 100, p99, p999: p99, max: p99 },
+    sendLagUs: { p50: 2, p99: 10 * round, max: 100 },
+    serverTimeUs: { p50: 20, p99: 20 },
+    latencyHistogram: histogram(p99),
+    held: round !== 3,
+    cpuUsPerRequest: cpu,
   }
   return { type: 'floor-measured', round, measurement: m }
 }
 
 test('the driver floor per rate: medians over rounds, the histogram of the round whose p99 is the median', () => {
   const points = floorPoints([window(1, 1000, 3000, 50), window(2, 1000, 1000, 40), window(3, 1000, 2000, 60), window(1, 500, 900, null)])
-  assert.deepEqual(points.map((p) => p.rate), [500, 1000])
+  assert.deepEqual(
+    points.map((p) => p.rate),
+    [500, 1000],
+  )
   const p = points[1]!
-  assert.deepEqual([p.latencyUs.p99, p.latencyUs.max, p.sendLagP99Us, p.cpuUsPerRequest, p.heldRounds, p.rounds], [2000, 3000, 20, 50, 2, 3])
+  assert.deepEqual(
+    [p.latencyUs.p99, p.latencyUs.max, p.sendLagP99Us, p.cpuUsPerRequest, p.heldRounds, p.rounds],
+    [2000, 3000, 20, 50, 2, 3],
+  )
   // The typical round (p99 2,000 µs) is the one whose histogram is kept: its every value is 2,000.
   const model = floorModel(points.map((x) => ({ ...x, heldRounds: 3 })))!
   assert.equal(model.outside[1]![0], 2000 - 20)

@@ -12,16 +12,32 @@ function run(valueUs: number, count: number, held: boolean): OpenLoopResult {
   const enc = hdr.encodeIntoCompressedBase64(h)
   const empty = hdr.encodeIntoCompressedBase64(newHistogram())
   return {
-    intendedRate: 100, achievedRate: held ? 100 : 50, durationSeconds: 1, requests: count, completed: count, non2xx: 0, errors: held ? 0 : 2,
-    errorsBy: held ? {} : { timeout: 2 }, statusCounts: { 200: count },
-    latencyUs: { p50: valueUs, p90: valueUs, p99: valueUs, p999: valueUs, max: valueUs }, serviceTimeUs: { p50: valueUs, p90: valueUs, p99: valueUs, max: valueUs },
-    sendLagUs: { p50: 0, p99: 0, max: 0 }, schedulerLagUs: { p50: 0, p99: 0, max: 0 }, connectionWaitUs: { p50: 0, p99: 0, max: 0 },
-    eventLoopDelayUs: { p50: 1, p99: 2, max: 3 }, connectionsUsed: 5, retried: 0, held, reason: held ? null : 'sent 50 of 100', note: null, interrupted: false,
+    intendedRate: 100,
+    achievedRate: held ? 100 : 50,
+    durationSeconds: 1,
+    requests: count,
+    completed: count,
+    non2xx: 0,
+    errors: held ? 0 : 2,
+    errorsBy: held ? {} : { timeout: 2 },
+    statusCounts: { 200: count },
+    latencyUs: { p50: valueUs, p90: valueUs, p99: valueUs, p999: valueUs, max: valueUs },
+    serviceTimeUs: { p50: valueUs, p90: valueUs, p99: valueUs, max: valueUs },
+    sendLagUs: { p50: 0, p99: 0, max: 0 },
+    schedulerLagUs: { p50: 0, p99: 0, max: 0 },
+    connectionWaitUs: { p50: 0, p99: 0, max: 0 },
+    eventLoopDelayUs: { p50: 1, p99: 2, max: 3 },
+    connectionsUsed: 5,
+    retried: 0,
+    held,
+    reason: held ? null : 'sent 50 of 100',
+    note: null,
+    interrupted: false,
     histograms: { latency: enc, service: enc, lag: empty, schedulerLag: empty, connectionWait: empty },
   }
 }
 
-test('two drivers\' open-loop runs merge into one: 100 requests at 1 ms and 300 at 2 ms give p25 1 ms, p50 2 ms', () => {
+test("two drivers' open-loop runs merge into one: 100 requests at 1 ms and 300 at 2 ms give p25 1 ms, p50 2 ms", () => {
   const m = mergeOpenResults([run(1000, 100, true), run(2000, 300, true)])
   assert.equal(m.requests, 400)
   assert.equal(m.completed, 400)

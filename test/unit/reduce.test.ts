@@ -16,9 +16,15 @@ function snapshot(requests: number, reads: number, cpuUs: number, timesUs: numbe
   const h = newHistogram()
   for (const t of timesUs) h.recordValue(t)
   return {
-    requests, reads, writes: 0, deletes: 0, cpuUs, rssBytes: 1000 + requests,
+    requests,
+    reads,
+    writes: 0,
+    deletes: 0,
+    cpuUs,
+    rssBytes: 1000 + requests,
     requestTimeUs: { count: h.totalCount, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
-    requestTimeHistogram: hdr.encodeIntoCompressedBase64(h), sqlTrace: null,
+    requestTimeHistogram: hdr.encodeIntoCompressedBase64(h),
+    sqlTrace: null,
   }
 }
 
@@ -28,8 +34,15 @@ function fakeServer(port: number, snapshots: StatsSnapshot[]) {
 }
 
 const load: LoadResult = {
-  requests: 3000, durationSeconds: 1, rps: 3000, latencyMs: { p50: 1, p90: 1, p99: 2, max: 5 },
-  statusCounts: { 200: 3000 }, non2xx: 0, errors: 0, timeouts: 0, responseBytes: 3000 * 150,
+  requests: 3000,
+  durationSeconds: 1,
+  rps: 3000,
+  latencyMs: { p50: 1, p90: 1, p99: 2, max: 5 },
+  statusCounts: { 200: 3000 },
+  non2xx: 0,
+  errors: 0,
+  timeouts: 0,
+  responseBytes: 3000 * 150,
 }
 
 describe('one measured round over two instances', () => {
@@ -44,7 +57,20 @@ describe('one measured round over two instances', () => {
     }
     const requests = [{ method: 'GET' as const, path: '/me', headers: { cookie: 'sid=x' } }]
     const store = [3_000_000, 3_030_000]
-    const r = await measureRound({ servers: [a, b], targets: [a.url, b.url], requests, counts: async () => null, storeCpuUs: async () => store.shift()!, serverCpuCount: 1 }, { round: 2, slot: 3, warmup: false }, { connections: 10, durationSeconds: 1, warmupSeconds: 1, rounds: 3, mode: 'closed', arrivals: 'constant', drivers: 1 }, undefined, driver)
+    const r = await measureRound(
+      {
+        servers: [a, b],
+        targets: [a.url, b.url],
+        requests,
+        counts: async () => null,
+        storeCpuUs: async () => store.shift()!,
+        serverCpuCount: 1,
+      },
+      { round: 2, slot: 3, warmup: false },
+      { connections: 10, durationSeconds: 1, warmupSeconds: 1, rounds: 3, mode: 'closed', arrivals: 'constant', drivers: 1 },
+      undefined,
+      driver,
+    )
     assert.deepEqual(windows, [1]) // not the cell's first window: no warm-up
     assert.deepEqual([r.round, r.slot], [2, 3])
     assert.equal(r.requests, 3000)
@@ -63,30 +89,72 @@ describe('one measured round over two instances', () => {
 })
 
 describe('the reducer', () => {
-  const scenario = validateScenario({
-    name: 'r', description: 'd', cells: [{ strategy: 'none' }, { strategy: 'session' }], workload: { route: 'GET /me' }, load: { rounds: 3 },
-  }, 'r.json')
+  const scenario = validateScenario(
+    {
+      name: 'r',
+      description: 'd',
+      cells: [{ strategy: 'none' }, { strategy: 'session' }],
+      workload: { route: 'GET /me' },
+      load: { rounds: 3 },
+    },
+    'r.json',
+  )
   const { cells: plans } = expandPlan(scenario, 'r.json')
   const m = (round: number, cpu: number, rps: number, slot = 0): RoundMeasurement => ({
-    round, slot, requests: rps, durationSeconds: 1, rps, latencyMs: { p50: 1, p90: 1, p99: 1, max: 1 },
-    serverTimeUs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 }, cpuUsPerRequest: cpu,
-    storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
-    storeCpuUsPerRequest: null, totalCpuUsPerRequest: cpu, serverBusyShare: 0.95, clientBound: false,
-    bytesPerRequest: { request: 100, response: 100 }, statusCounts: { 200: rps }, non2xx: 0, errors: 0, timeouts: 0, status401Share: 0, rssBytes: 1,
+    round,
+    slot,
+    requests: rps,
+    durationSeconds: 1,
+    rps,
+    latencyMs: { p50: 1, p90: 1, p99: 1, max: 1 },
+    serverTimeUs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 },
+    cpuUsPerRequest: cpu,
+    storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 },
+    redisCommandsPerRequest: null,
+    storeCpuUsPerRequest: null,
+    totalCpuUsPerRequest: cpu,
+    serverBusyShare: 0.95,
+    clientBound: false,
+    bytesPerRequest: { request: 100, response: 100 },
+    statusCounts: { 200: rps },
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    status401Share: 0,
+    rssBytes: 1,
   })
-  const record = (events: RunEvent[]) => reduceRun({
-    scenario, file: 'r.json', smoke: false, plans, baseline: 'none', events,
-    environment: describeEnvironment(), startedAt: 'a', finishedAt: 'b', micro: null, seed: 42,
+  const record = (events: RunEvent[]) =>
+    reduceRun({
+      scenario,
+      file: 'r.json',
+      smoke: false,
+      plans,
+      baseline: 'none',
+      events,
+      environment: describeEnvironment(),
+      startedAt: 'a',
+      finishedAt: 'b',
+      micro: null,
+      seed: 42,
+    })
+  const measured = (cell: string, round: number, slot: number, cpu: number, problem: string | null = null): RunEvent => ({
+    type: 'round-measured',
+    cell,
+    round,
+    slot,
+    measurement: m(round, cpu, 1000, slot),
+    problem,
   })
-  const measured = (cell: string, round: number, slot: number, cpu: number, problem: string | null = null): RunEvent =>
-    ({ type: 'round-measured', cell, round, slot, measurement: m(round, cpu, 1000, slot), problem })
 
   test('ratios come from the valid baseline windows around each window only; nothing is patched in', () => {
     const events: RunEvent[] = [
-      measured('none', 1, 0, 20), measured('session-sqlite', 1, 1, 30), measured('none', 1, 2, 20),
+      measured('none', 1, 0, 20),
+      measured('session-sqlite', 1, 1, 30),
+      measured('none', 1, 2, 20),
       measured('none', 2, 0, 10, 'round 2: non-2xx answers: 5 x 503'),
       { type: 'cell-invalid', cell: 'none', round: 2, status: 'invalid', reason: 'round 2: non-2xx answers: 5 x 503' },
-      measured('session-sqlite', 2, 1, 40), measured('session-sqlite', 3, 0, 36),
+      measured('session-sqlite', 2, 1, 40),
+      measured('session-sqlite', 3, 0, 36),
       { type: 'run-finished', interrupted: false },
     ]
     const before = JSON.stringify(events)
@@ -94,22 +162,37 @@ describe('the reducer', () => {
     assert.equal(JSON.stringify(events), before)
     const [none, session] = results.cells
     assert.deepEqual([none!.status, none!.reason], ['invalid', 'round 2: non-2xx answers: 5 x 503'])
-    assert.deepEqual(session!.rounds.map((r) => r.ratioToBaseline?.cpu ?? null), [1.5, null, null])
+    assert.deepEqual(
+      session!.rounds.map((r) => r.ratioToBaseline?.cpu ?? null),
+      [1.5, null, null],
+    )
     assert.equal(session!.summary!.ratioToBaseline.cpu, 1.5)
     assert.equal(session!.summary!.cpuUsPerRequest.median, 36)
     assert.equal(session!.status, 'ok')
-    assert.deepEqual(none!.rounds.map((r) => r.ratioToBaseline?.cpu ?? null), [1, 1, null])
+    assert.deepEqual(
+      none!.rounds.map((r) => r.ratioToBaseline?.cpu ?? null),
+      [1, 1, null],
+    )
     assert.deepEqual(results.noiseControl, {
-      method: 'bracketed', seed: 42, bracketTolerance: 0.15, maxRepeats: 2, repeats: 0, bracketSpread: { median: 0, max: 0 }, orders: [],
+      method: 'bracketed',
+      seed: 42,
+      bracketTolerance: 0.15,
+      maxRepeats: 2,
+      repeats: 0,
+      bracketSpread: { median: 0, max: 0 },
+      orders: [],
     })
   })
 
   test('a window measured again because its brackets disagreed: the last one counts, against its own brackets', () => {
     const results = record([
       { type: 'round-order', round: 1, order: ['session-sqlite'] },
-      measured('none', 1, 0, 20), measured('session-sqlite', 1, 1, 50), measured('none', 1, 2, 30),
+      measured('none', 1, 0, 20),
+      measured('session-sqlite', 1, 1, 50),
+      measured('none', 1, 2, 30),
       { type: 'window-repeated', cell: 'session-sqlite', round: 1, slot: 1, spread: 0.4, reason: 'its two baseline windows differ by 40%' },
-      measured('session-sqlite', 1, 3, 36), measured('none', 1, 4, 28),
+      measured('session-sqlite', 1, 3, 36),
+      measured('none', 1, 4, 28),
       { type: 'run-finished', interrupted: false },
     ])
     const session = results.cells[1]!
@@ -117,7 +200,9 @@ describe('the reducer', () => {
     assert.equal(session.rounds[0]!.ratioToBaseline!.cpu, 36 / 29)
     assert.deepEqual(session.rounds[0]!.bracket, { beforeCpuUs: 30, afterCpuUs: 28, spread: 2 / 29, repeats: 1 })
     // The window set aside is reported with its own bracket, not dropped.
-    assert.deepEqual(session.rounds[0]!.repeatedWindows, [{ slot: 1, cpuUsPerRequest: 50, rps: session.rounds[0]!.rps, ratioCpu: 2, bracketSpread: 0.4 }])
+    assert.deepEqual(session.rounds[0]!.repeatedWindows, [
+      { slot: 1, cpuUsPerRequest: 50, rps: session.rounds[0]!.rps, ratioCpu: 2, bracketSpread: 0.4 },
+    ])
     assert.equal(results.noiseControl.repeats, 1)
     assert.deepEqual(results.noiseControl.orders, [['session-sqlite']])
   })
@@ -128,25 +213,57 @@ describe('the reducer', () => {
       { type: 'run-finished', interrupted: true },
     ])
     assert.equal(results.interrupted, true)
-    assert.deepEqual(results.cells.map((c) => [c.status, c.reason]), [
-      ['skipped', 'interrupted after 1 of 3 rounds'], ['skipped', 'interrupted after 0 of 3 rounds'],
-    ])
+    assert.deepEqual(
+      results.cells.map((c) => [c.status, c.reason]),
+      [
+        ['skipped', 'interrupted after 1 of 3 rounds'],
+        ['skipped', 'interrupted after 0 of 3 rounds'],
+      ],
+    )
   })
 })
 
 describe('renewal bursts', () => {
   test('a window holding session renewals says so in the cell note', () => {
-    const scenario = validateScenario({ name: 'r', description: 'd', cells: [{ strategy: 'session' }], workload: { route: 'GET /me' }, load: { rounds: 2 } }, 'r.json')
+    const scenario = validateScenario(
+      { name: 'r', description: 'd', cells: [{ strategy: 'session' }], workload: { route: 'GET /me' }, load: { rounds: 2 } },
+      'r.json',
+    )
     const { cells: plans } = expandPlan(scenario, 'r.json')
     const m = (round: number, writes: number): RoundMeasurement => ({
-      round, slot: 0, requests: 10_000, durationSeconds: 1, rps: 10_000, latencyMs: { p50: 1, p90: 1, p99: 1, max: 1 },
-      serverTimeUs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 }, cpuUsPerRequest: 30,
-      storeOpsPerRequest: { reads: 1, writes, deletes: 0 }, redisCommandsPerRequest: null,
-      storeCpuUsPerRequest: null, totalCpuUsPerRequest: 30, serverBusyShare: 0.95, clientBound: false,
-      bytesPerRequest: { request: 100, response: 100 }, statusCounts: { 200: 10_000 }, non2xx: 0, errors: 0, timeouts: 0, status401Share: 0, rssBytes: 1,
+      round,
+      slot: 0,
+      requests: 10_000,
+      durationSeconds: 1,
+      rps: 10_000,
+      latencyMs: { p50: 1, p90: 1, p99: 1, max: 1 },
+      serverTimeUs: { p50: 1, p90: 1, p99: 1, max: 1, mean: 1 },
+      cpuUsPerRequest: 30,
+      storeOpsPerRequest: { reads: 1, writes, deletes: 0 },
+      redisCommandsPerRequest: null,
+      storeCpuUsPerRequest: null,
+      totalCpuUsPerRequest: 30,
+      serverBusyShare: 0.95,
+      clientBound: false,
+      bytesPerRequest: { request: 100, response: 100 },
+      statusCounts: { 200: 10_000 },
+      non2xx: 0,
+      errors: 0,
+      timeouts: 0,
+      status401Share: 0,
+      rssBytes: 1,
     })
     const results = reduceRun({
-      scenario, file: 'r.json', smoke: false, plans, baseline: 'session-sqlite', environment: describeEnvironment(), startedAt: 'a', finishedAt: 'b', micro: null, seed: 1,
+      scenario,
+      file: 'r.json',
+      smoke: false,
+      plans,
+      baseline: 'session-sqlite',
+      environment: describeEnvironment(),
+      startedAt: 'a',
+      finishedAt: 'b',
+      micro: null,
+      seed: 1,
       events: [
         { type: 'round-measured', cell: 'session-sqlite', round: 1, slot: 0, measurement: m(1, 0), problem: null },
         { type: 'round-measured', cell: 'session-sqlite', round: 2, slot: 0, measurement: m(2, 0.1), problem: null },

@@ -17,32 +17,68 @@ describe('the lifecycle report', () => {
 
   test('lines group cells that differ only in lifetime; sessions are flat', () => {
     const lines = lifecycleLines(lifecycleResults())
-    assert.deepEqual(lines.map((l) => [l.key, l.flat, l.cells.map((c) => c.accessTtlSeconds)]), [
-      ['session-sqlite', true, [null]],
-      ['jwt-HS256-fast-jwt-sqlite', false, [4, 8, 16]],
-      ['cookie', false, [8]],
-    ])
+    assert.deepEqual(
+      lines.map((l) => [l.key, l.flat, l.cells.map((c) => c.accessTtlSeconds)]),
+      [
+        ['session-sqlite', true, [null]],
+        ['jwt-HS256-fast-jwt-sqlite', false, [4, 8, 16]],
+        ['cookie', false, [8]],
+      ],
+    )
   })
 
   test('findings: break-even from the figures, lags against their prediction, races', () => {
     const r = lifecycleResults()
     const be = breakEvens(r)
     assert.equal(be.length, 1)
-    assert.match(be[0]!.text, /once its access token lives longer than 1\.1 s \(below the shortest lifetime measured \(4 s\), by the fitted curve\), that is beyond about 2\.3 requests per token lifetime/)
+    assert.match(
+      be[0]!.text,
+      /once its access token lives longer than 1\.1 s \(below the shortest lifetime measured \(4 s\), by the fitted curve\), that is beyond about 2\.3 requests per token lifetime/,
+    )
     const texts = lifecycleFindings(r).map((f) => f.text)
-    assert.ok(texts.includes('session-sqlite: a logged-out credential was refused at once: revocation lag p50 0.02 ms, p99 0.05 ms over 100 logouts (under 50 ms).'), texts.join('\n'))
-    assert.ok(texts.some((t) => t.startsWith('jwt-HS256-fast-jwt-sqlite-ttl8s: a logged-out credential kept working for 4.00 s at the median (p99 7.92 s) with a 8 s lifetime: 0.0% above the 4.00 s its remaining lifetime predicts, 0.0% above TTL/2.')), texts.join('\n'))
-    assert.ok(texts.some((t) => t.startsWith('cookie-ttl8s: a logged-out credential kept working for 7.00 s at the median')), texts.join('\n'))
-    assert.ok(texts.includes('jwt-HS256-fast-jwt-sqlite-ttl4s: of 20 refreshes sent by two tabs at once, 20 (100.0%) ended with the family revoked and the user logged out: reuse detection without a grace window reads a race as theft.'), texts.join('\n'))
+    assert.ok(
+      texts.includes(
+        'session-sqlite: a logged-out credential was refused at once: revocation lag p50 0.02 ms, p99 0.05 ms over 100 logouts (under 50 ms).',
+      ),
+      texts.join('\n'),
+    )
+    assert.ok(
+      texts.some((t) =>
+        t.startsWith(
+          'jwt-HS256-fast-jwt-sqlite-ttl8s: a logged-out credential kept working for 4.00 s at the median (p99 7.92 s) with a 8 s lifetime: 0.0% above the 4.00 s its remaining lifetime predicts, 0.0% above TTL/2.',
+        ),
+      ),
+      texts.join('\n'),
+    )
+    assert.ok(
+      texts.some((t) => t.startsWith('cookie-ttl8s: a logged-out credential kept working for 7.00 s at the median')),
+      texts.join('\n'),
+    )
+    assert.ok(
+      texts.includes(
+        'jwt-HS256-fast-jwt-sqlite-ttl4s: of 20 refreshes sent by two tabs at once, 20 (100.0%) ended with the family revoked and the user logged out: reuse detection without a grace window reads a race as theft.',
+      ),
+      texts.join('\n'),
+    )
   })
 
   test('charts: store operations, writes and lag against the lifetime; the page carries the section, the table and no closed-loop parts', () => {
     const r = lifecycleResults()
     const charts = buildCharts(r)
-    assert.deepEqual(charts.map((c) => c.id), ['lifecycle-store-ops', 'lifecycle-store-writes', 'lifecycle-lag'])
+    assert.deepEqual(
+      charts.map((c) => c.id),
+      ['lifecycle-store-ops', 'lifecycle-store-writes', 'lifecycle-lag'],
+    )
     const ops = charts[0]!.config.data.datasets as { label: string; data: { x: number; y: number }[] }[]
-    assert.deepEqual(ops.find((d) => d.label.startsWith('session-sqlite'))!.data, [{ x: 4, y: 450 }, { x: 16, y: 450 }])
-    assert.deepEqual(ops.find((d) => d.label === 'jwt-HS256-fast-jwt-sqlite')!.data, [{ x: 4, y: 150 }, { x: 8, y: 90 }, { x: 16, y: 60 }])
+    assert.deepEqual(ops.find((d) => d.label.startsWith('session-sqlite'))!.data, [
+      { x: 4, y: 450 },
+      { x: 16, y: 450 },
+    ])
+    assert.deepEqual(ops.find((d) => d.label === 'jwt-HS256-fast-jwt-sqlite')!.data, [
+      { x: 4, y: 150 },
+      { x: 8, y: 90 },
+      { x: 16, y: 60 },
+    ])
     const html = renderHtml(r, '/* chart.js */', charts)
     assert.match(html, /<h2>Token lifecycle<\/h2>/)
     assert.match(html, /Time is compressed\./)

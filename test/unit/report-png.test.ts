@@ -13,7 +13,10 @@ test('PNG charts are rendered with canvas (built from source in CI)', async (t) 
   const out = await renderPngs(buildCharts(fixtureResults()), dir)
   assert.equal(out.status, 'ok', out.status === 'unavailable' ? out.reason : '')
   if (out.status !== 'ok') return
-  assert.deepEqual(out.files.map((f) => basename(f)), ['rps.png', 'cpu.png', 'store-ops.png', 'latency.png', 'bytes.png', 'ratios.png'])
+  assert.deepEqual(
+    out.files.map((f) => basename(f)),
+    ['rps.png', 'cpu.png', 'store-ops.png', 'latency.png', 'bytes.png', 'ratios.png'],
+  )
   for (const f of out.files) {
     const png = readFileSync(f)
     assert.equal(png.subarray(1, 4).toString(), 'PNG')

@@ -11,11 +11,20 @@ import type { ResultsFile } from '../../bench/contracts/results.ts'
  * Every fixed sentence on the page earns its place: rendered from runs that differ exactly where a
  * caption or a note could go wrong, each page says what is true of its run and nothing that is not.
  */
-const text = (r: ResultsFile) => renderHtml(r, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').replace(/&#39;/g, '\'').replace(/&quot;/g, '"')
+const text = (r: ResultsFile) =>
+  renderHtml(r, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
 /** The first screen: everything up to the first section after the answer. */
 const firstScreen = (r: ResultsFile) => {
   const html = renderHtml(r, '')
-  return html.slice(html.indexOf('<section class="answer"'), html.indexOf('</section>')).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').replace(/&#39;/g, '\'')
+  return html
+    .slice(html.indexOf('<section class="answer"'), html.indexOf('</section>'))
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .replace(/&#39;/g, "'")
 }
 
 function withRedis(present: boolean): ResultsFile {
@@ -24,16 +33,32 @@ function withRedis(present: boolean): ResultsFile {
   if (!present) return r
   const sqlite = r.cells.find((c) => c.id === 'session-sqlite')!
   Object.assign(redis, structuredClone(sqlite), { id: 'session-redis', store: 'redis' })
-  for (const round of redis.rounds) { round.storeCpuUsPerRequest = 12; round.totalCpuUsPerRequest = round.cpuUsPerRequest + 12 }
+  for (const round of redis.rounds) {
+    round.storeCpuUsPerRequest = 12
+    round.totalCpuUsPerRequest = round.cpuUsPerRequest + 12
+  }
   redis.summary = summarizeRounds(redis.rounds)
   r.environment.redisServer = '7.0.15'
   return r
 }
 
 function micro(r: ResultsFile, quick: boolean): ResultsFile {
-  const task = (id: string, cpuUs: number) => ({ id, name: id, group: 'jwt-verify' as const, status: 'ok' as const, reason: null, opsPerSecond: 1e6 / cpuUs, meanUs: cpuUs, p99Us: cpuUs * 2, cpuUs, samples: 100 })
+  const task = (id: string, cpuUs: number) => ({
+    id,
+    name: id,
+    group: 'jwt-verify' as const,
+    status: 'ok' as const,
+    reason: null,
+    opsPerSecond: 1e6 / cpuUs,
+    meanUs: cpuUs,
+    p99Us: cpuUs * 2,
+    cpuUs,
+    samples: 100,
+  })
   r.micro = {
-    environment: r.environment, quick, startedAt: r.startedAt,
+    environment: r.environment,
+    quick,
+    startedAt: r.startedAt,
     tasks: [task('parse:bearer', 0.5), task('verify:HS256:jose', 10), task('parse:cookie', 0.4), task('store-read:sqlite', 5)],
   }
   return r
@@ -44,7 +69,10 @@ describe('the report says what is true of its run', () => {
     const r = withRedis(false)
     const first = firstScreen(r)
     assert.match(first, /Not measured in this run/)
-    assert.match(first, /a session store in another process, reached over a socket .*every session measured kept its store in the server's own process/)
+    assert.match(
+      first,
+      /a session store in another process, reached over a socket .*every session measured kept its store in the server's own process/,
+    )
     assert.match(first, /npm run setup \(installs redis-server\), then npm run bench/)
     assert.match(first, /session-redis\): skipped: redis-server is not on PATH/)
     const page = text(r)
@@ -56,12 +84,18 @@ describe('the report says what is true of its run', () => {
   test('Redis present: its CPU is counted with the session\'s and stacked in the chart; the shared-store line leaves "not measured"', () => {
     const r = withRedis(true)
     const found = computeFindings(r)
-    assert.equal(found.notMeasured.some((m) => /another process, reached over a socket/.test(m.what)), false)
+    assert.equal(
+      found.notMeasured.some((m) => /another process, reached over a socket/.test(m.what)),
+      false,
+    )
     const vsRedis = found.findings.find((f) => f.id === 'cpu-jwt-HS256-jose-sqlite-vs-session-redis')!
     assert.deepEqual(vsRedis.scope, { store: 'same-host', storeRttMs: 0, instances: 1, route: 'GET /me', loop: 'closed' })
     // Per round (72/20)/((30+12)/20) = 1.71...: the store process's CPU is on the session's side.
     assert.equal(Math.round(vsRedis.ratio! * 100) / 100, 1.71)
-    assert.match(vsRedis.sentence, /a redis session \(store in another process on this machine, over a socket\), the store process's CPU counted/)
+    assert.match(
+      vsRedis.sentence,
+      /a redis session \(store in another process on this machine, over a socket\), the store process's CPU counted/,
+    )
     const page = text(r)
     assert.match(page, /Store CPU: the store process's own CPU over the same window \(Redis: INFO cpu/)
     assert.match(buildCharts(r).find((c) => c.id === 'cpu')!.caption, /Purple on top/)
@@ -91,15 +125,28 @@ describe('the report says what is true of its run', () => {
 
   test('one instance and several: "several instances" is not measured only where no cell had more than one', () => {
     const several = computeFindings(fixtureResults())
-    assert.equal(several.notMeasured.some((m) => /several server instances/.test(m.what)), false)
+    assert.equal(
+      several.notMeasured.some((m) => /several server instances/.test(m.what)),
+      false,
+    )
     const r = fixtureResults()
     r.cells = r.cells.filter((c) => c.instances === 1)
     const one = computeFindings(r)
-    assert.deepEqual(one.notMeasured.find((m) => /several server instances/.test(m.what)), { what: 'several server instances sharing one store', why: 'every cell ran one instance', command: 'npm run bench -- scenarios/scaling.ts' })
-    assert.equal(one.answer.some((a) => a.question === 'instances'), false)
+    assert.deepEqual(
+      one.notMeasured.find((m) => /several server instances/.test(m.what)),
+      {
+        what: 'several server instances sharing one store',
+        why: 'every cell ran one instance',
+        command: 'npm run bench -- scenarios/scaling.ts',
+      },
+    )
+    assert.equal(
+      one.answer.some((a) => a.question === 'instances'),
+      false,
+    )
   })
 
-  test('a client-bound window is counted as a window, of all the cell\'s windows', () => {
+  test("a client-bound window is counted as a window, of all the cell's windows", () => {
     const r = fixtureResults()
     const base = r.cells[0]!
     base.rounds[1]!.clientBound = true
@@ -110,7 +157,7 @@ describe('the report says what is true of its run', () => {
     assert.doesNotMatch(page, /1 round client-bound/)
   })
 
-  test('the interval\'s coverage is given per cell, by its own number of windows', () => {
+  test("the interval's coverage is given per cell, by its own number of windows", () => {
     const r = fixtureResults()
     const base = r.cells[0]!
     base.rounds = [...base.rounds, ...base.rounds.map((x) => ({ ...x, slot: 2 })), ...base.rounds.map((x) => ({ ...x, slot: 4 }))]
@@ -127,11 +174,21 @@ describe('the stores a run used are stated with their settings', () => {
   test('a PostgreSQL the harness started: every setting and why; one the user runs: no settings claimed', () => {
     const r = fixtureResults()
     r.environment.stores = [
-      { kind: 'postgres', description: 'started a private PostgreSQL on postgres://postgres@127.0.0.1:5555/postgres', settings: { fsync: { value: 'off', why: 'no flush to disk' }, synchronous_commit: { value: 'off', why: 'a commit does not wait for its WAL flush' } } },
+      {
+        kind: 'postgres',
+        description: 'started a private PostgreSQL on postgres://postgres@127.0.0.1:5555/postgres',
+        settings: {
+          fsync: { value: 'off', why: 'no flush to disk' },
+          synchronous_commit: { value: 'off', why: 'a commit does not wait for its WAL flush' },
+        },
+      },
       { kind: 'redis', description: 'using Redis at redis://10.0.0.9:6379', settings: null },
     ]
     const page = text(r)
-    assert.match(page, /Store postgres: started a private PostgreSQL on postgres:\/\/postgres@127\.0\.0\.1:5555\/postgres; settings: fsync=off \(no flush to disk\), synchronous_commit=off \(a commit does not wait for its WAL flush\)\. A production server keeps durability on/)
+    assert.match(
+      page,
+      /Store postgres: started a private PostgreSQL on postgres:\/\/postgres@127\.0\.0\.1:5555\/postgres; settings: fsync=off \(no flush to disk\), synchronous_commit=off \(a commit does not wait for its WAL flush\)\. A production server keeps durability on/,
+    )
     assert.match(page, /Store redis: using Redis at redis:\/\/10\.0\.0\.9:6379/)
     assert.doesNotMatch(page, /Store redis: using Redis at redis:\/\/10\.0\.0\.9:6379; settings/)
   })
@@ -142,10 +199,15 @@ describe('a fact names the cells it is about', () => {
     const r = fixtureResults()
     const twin = structuredClone(r.cells.find((c) => c.id === 'session-sqlite')!)
     r.cells.push({ ...twin, id: 'session-sqlite-rtt1ms', storeRttMs: 1 })
-    const [near, far] = fromLines(r, 'distance', [
-      { text: 'session-sqlite: its p50 grew by nothing.', figures: 'twin of session-sqlite-rtt1ms' },
-      { text: 'session-sqlite-rtt1ms: its p50 grew by 1.1 ms.', figures: '' },
-    ], 'open')
+    const [near, far] = fromLines(
+      r,
+      'distance',
+      [
+        { text: 'session-sqlite: its p50 grew by nothing.', figures: 'twin of session-sqlite-rtt1ms' },
+        { text: 'session-sqlite-rtt1ms: its p50 grew by 1.1 ms.', figures: '' },
+      ],
+      'open',
+    )
     assert.deepEqual(near!.cells, ['session-sqlite', 'session-sqlite-rtt1ms'])
     assert.deepEqual(far!.cells, ['session-sqlite-rtt1ms'])
   })

@@ -12,14 +12,22 @@ import { cellColors } from '../../bench/page/kit.ts'
 describe('report rendering (pure, on fixture results)', () => {
   test('charts include only ok cells, with the CPU split into baseline and overhead', () => {
     const charts = buildCharts(fixtureResults())
-    assert.deepEqual(charts.map((c) => c.id), ['rps', 'cpu', 'store-ops', 'latency', 'bytes', 'ratios'])
+    assert.deepEqual(
+      charts.map((c) => c.id),
+      ['rps', 'cpu', 'store-ops', 'latency', 'bytes', 'ratios'],
+    )
     const cpu = charts.find((c) => c.id === 'cpu')!
     assert.deepEqual(cpu.config.data.labels, ['none', 'session-sqlite', 'session-memory-x2', 'jwt-HS256-jose-sqlite'])
     assert.deepEqual(cpu.config.data.datasets[0]!.data, [21, 21, 21, 21])
     // Drift-cancelled: the baseline's median (21) times each cell's median bracketed ratio, less the baseline.
     assert.deepEqual(cpu.config.data.datasets[1]!.data, [0, 9, 5, 52])
     const rps = charts.find((c) => c.id === 'rps')!
-    assert.deepEqual(rps.config.data.datasets[1]!.data, [[28000, 30000], [19000, 21000], [25000, 25000], [11000, 12500]])
+    assert.deepEqual(rps.config.data.datasets[1]!.data, [
+      [28000, 30000],
+      [19000, 21000],
+      [25000, 25000],
+      [11000, 12500],
+    ])
     for (const c of charts) assert.ok(c.caption.length > 20 && !c.caption.includes('\n'), c.id)
     assert.deepEqual(JSON.parse(JSON.stringify(charts)), charts)
   })
@@ -36,7 +44,12 @@ describe('report rendering (pure, on fixture results)', () => {
     const t = comparisonTable(fixtureResults())
     assert.deepEqual(t.columns, ['none', 'session (sqlite)', 'session (memory)', 'jwt (sqlite)'])
     const row = (q: string) => t.rows.find((r) => r.question.startsWith(q))!.answers
-    assert.deepEqual(row('Store read to identify'), ['no', 'yes: 1 read per request (measured)', 'not measured in this run', 'no (measured)'])
+    assert.deepEqual(row('Store read to identify'), [
+      'no',
+      'yes: 1 read per request (measured)',
+      'not measured in this run',
+      'no (measured)',
+    ])
     assert.deepEqual(row('Store read for the full record'), Array(4).fill('not measured in this run'))
     assert.equal(row('Can the client read')[3], 'yes, without any key: iss, aud, sub, name, iat, jti, exp (decoded from a real token)')
     assert.equal(row('Can the client read')[1], 'no: a random 256-bit id, nothing inside')
@@ -49,13 +62,31 @@ describe('report rendering (pure, on fixture results)', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
     r.cells.push(
-      { ...structuredClone(jwt), id: 'jwt-HS256-jose-memory-denylist-x2', store: 'memory', revocation: 'denylist', instances: 2, revocationProbe: { statusAfterLogout: [401, 200], keepsWorkingSeconds: 899 } },
-      { ...structuredClone(r.cells.find((c) => c.id === 'session-sqlite')!), id: 'session-sqlite-x2', instances: 2, revocationProbe: { statusAfterLogout: [401, 401], keepsWorkingSeconds: 0 } },
+      {
+        ...structuredClone(jwt),
+        id: 'jwt-HS256-jose-memory-denylist-x2',
+        store: 'memory',
+        revocation: 'denylist',
+        instances: 2,
+        revocationProbe: { statusAfterLogout: [401, 200], keepsWorkingSeconds: 899 },
+      },
+      {
+        ...structuredClone(r.cells.find((c) => c.id === 'session-sqlite')!),
+        id: 'session-sqlite-x2',
+        instances: 2,
+        revocationProbe: { statusAfterLogout: [401, 401], keepsWorkingSeconds: 0 },
+      },
     )
     const t = comparisonTable(r)
     const answers = t.rows.find((x) => x.question === 'Several instances?')!.answers
-    assert.equal(answers[t.columns.indexOf('session (sqlite)')], 'every request answered by 2 instances on one machine (0% 401, measured; state in one SQLite file on this machine (instances on other machines could not share it))')
-    assert.equal(answers[t.columns.indexOf('jwt (memory)')], 'every request answered by 2 instances on one machine (0% 401, measured; state in a copy in each process); but logout ended the credential on 1 of 2 instances only')
+    assert.equal(
+      answers[t.columns.indexOf('session (sqlite)')],
+      'every request answered by 2 instances on one machine (0% 401, measured; state in one SQLite file on this machine (instances on other machines could not share it))',
+    )
+    assert.equal(
+      answers[t.columns.indexOf('jwt (memory)')],
+      'every request answered by 2 instances on one machine (0% 401, measured; state in a copy in each process); but logout ended the credential on 1 of 2 instances only',
+    )
   })
 
   test('the server-time chart says which cells wait, and the CPU chart where Redis ran', () => {
@@ -64,7 +95,10 @@ describe('report rendering (pure, on fixture results)', () => {
     Object.assign(redis, structuredClone(r.cells.find((c) => c.id === 'session-sqlite')!), { id: 'session-redis', store: 'redis' })
     redis.summary!.storeCpuUsPerRequest = { median: 12, ci95: [11, 13], coverage: 0.75 }
     const charts = buildCharts(r)
-    assert.match(charts.find((c) => c.id === 'latency')!.caption, /A request that waits \(session-redis on I\/O to Redis, jwt-HS256-jose-sqlite on the thread pool \(WebCrypto\)\)/)
+    assert.match(
+      charts.find((c) => c.id === 'latency')!.caption,
+      /A request that waits \(session-redis on I\/O to Redis, jwt-HS256-jose-sqlite on the thread pool \(WebCrypto\)\)/,
+    )
     const cpu = charts.find((c) => c.id === 'cpu')!
     assert.match(cpu.caption, /The store processes were pinned with the load generator to CPU 0 \(the servers had CPU 1\)/)
     assert.deepEqual(cpu.config.data.datasets[2]!.data, [0, 0, 0, 12, 0])
@@ -74,26 +108,62 @@ describe('report rendering (pure, on fixture results)', () => {
     const out = computeFindings(fixtureResults())
     const f = out.findings
     const cpu = f.find((x) => x.id === 'cpu-jwt-HS256-jose-sqlite-vs-session-sqlite')!
-    assert.equal(cpu.sentence, 'On GET /me, JWT HS256 with jose cost 2.40x the CPU per request of a sqlite session (store in the server\'s own process): the session was cheaper in this run (closed loop at saturation, one instance).')
+    assert.equal(
+      cpu.sentence,
+      "On GET /me, JWT HS256 with jose cost 2.40x the CPU per request of a sqlite session (store in the server's own process): the session was cheaper in this run (closed loop at saturation, one instance).",
+    )
     assert.equal(cpu.verdict, 'ahead')
     assert.deepEqual(cpu.scope, { store: 'in-process', storeRttMs: 0, instances: 1, route: 'GET /me', loop: 'closed' })
     // Rounds (72/20)/(30/20), (70/22)/(31/22), (75/21)/(29/21): 2.40, 2.26, 2.59.
-    assert.deepEqual(cpu.interval!.map((v) => Math.round(v * 100) / 100), [2.26, 2.59])
+    assert.deepEqual(
+      cpu.interval!.map((v) => Math.round(v * 100) / 100),
+      [2.26, 2.59],
+    )
     assert.equal(cpu.coverage, 0.75)
-    assert.match(cpu.detail, /^paired per-round ratio 2\.40x, interval 2\.26x–2\.59x over 3 rounds \(coverage 75\.0%\); servers' medians jwt-HS256-jose-sqlite 72\.0 µs, session-sqlite 30\.0 µs; overhead over none \(against the baseline windows around each window\): 52\.0 µs vs 9\.0 µs$/)
-    assert.equal(f.find((x) => x.kind === 'store-reads')!.sentence, 'On GET /me, counted per request beyond the baseline\'s 0.000: a sqlite session read its store 1.000 times; JWT HS256 with jose did not read it.')
-    assert.equal(f.find((x) => x.kind === 'bytes')!.sentence, 'What each request carries: a sqlite session 47 bytes in its cookie header (opaque to the client); JWT HS256 with jose 300 bytes in its authorization header (readable by the client).')
-    assert.equal(f.find((x) => x.kind === 'logout')!.sentence, 'After logout, a sqlite session and a memory session, 2 instances refused a copy of the credential at once; with JWT HS256 with jose a copy kept working for up to 899 s (the access token\'s remaining lifetime).')
-    assert.equal(f.find((x) => x.kind === 'instances')!.sentence, 'With 2 instances, a memory session broke: 50.0% of requests got 401, because its store is a copy in each process.')
+    assert.match(
+      cpu.detail,
+      /^paired per-round ratio 2\.40x, interval 2\.26x–2\.59x over 3 rounds \(coverage 75\.0%\); servers' medians jwt-HS256-jose-sqlite 72\.0 µs, session-sqlite 30\.0 µs; overhead over none \(against the baseline windows around each window\): 52\.0 µs vs 9\.0 µs$/,
+    )
+    assert.equal(
+      f.find((x) => x.kind === 'store-reads')!.sentence,
+      "On GET /me, counted per request beyond the baseline's 0.000: a sqlite session read its store 1.000 times; JWT HS256 with jose did not read it.",
+    )
+    assert.equal(
+      f.find((x) => x.kind === 'bytes')!.sentence,
+      'What each request carries: a sqlite session 47 bytes in its cookie header (opaque to the client); JWT HS256 with jose 300 bytes in its authorization header (readable by the client).',
+    )
+    assert.equal(
+      f.find((x) => x.kind === 'logout')!.sentence,
+      "After logout, a sqlite session and a memory session, 2 instances refused a copy of the credential at once; with JWT HS256 with jose a copy kept working for up to 899 s (the access token's remaining lifetime).",
+    )
+    assert.equal(
+      f.find((x) => x.kind === 'instances')!.sentence,
+      'With 2 instances, a memory session broke: 50.0% of requests got 401, because its store is a copy in each process.',
+    )
     for (const x of f) assert.equal(x.verdict === 'ahead', x.interval !== null && (x.interval[0] > 1.05 || x.interval[1] < 1 / 1.05), x.id)
     // The answer first, per question; then what the run lacked, each with its command.
-    assert.deepEqual(out.answer.map((a) => a.question), ['cpu', 'store-load', 'bytes', 'logout', 'instances'])
-    assert.match(out.answer[0]!.sentence, /^Against a sqlite session \(store in the server's own process\), the session was cheaper than JWT HS256 with jose \(they cost 2\.40x its CPU\)\. Scope: GET \/me, closed loop at saturation, one instance/)
-    assert.deepEqual(out.notMeasured.map((m) => m.command), [
-      'npm run setup, then npm run bench again (or npm run bench -- --redis-url URL)', 'npm run setup (installs redis-server), then npm run bench',
-      'npm run bench -- scenarios/distance.ts', 'npm run bench -- scenarios/latency.ts', 'npm run bench -- scenarios/lifecycle.ts',
-    ])
-    assert.match(out.notMeasured[1]!.why, /every session measured kept its store in the server's own process \(session-sqlite and session-memory-x2\)/)
+    assert.deepEqual(
+      out.answer.map((a) => a.question),
+      ['cpu', 'store-load', 'bytes', 'logout', 'instances'],
+    )
+    assert.match(
+      out.answer[0]!.sentence,
+      /^Against a sqlite session \(store in the server's own process\), the session was cheaper than JWT HS256 with jose \(they cost 2\.40x its CPU\)\. Scope: GET \/me, closed loop at saturation, one instance/,
+    )
+    assert.deepEqual(
+      out.notMeasured.map((m) => m.command),
+      [
+        'npm run setup, then npm run bench again (or npm run bench -- --redis-url URL)',
+        'npm run setup (installs redis-server), then npm run bench',
+        'npm run bench -- scenarios/distance.ts',
+        'npm run bench -- scenarios/latency.ts',
+        'npm run bench -- scenarios/lifecycle.ts',
+      ],
+    )
+    assert.match(
+      out.notMeasured[1]!.why,
+      /every session measured kept its store in the server's own process \(session-sqlite and session-memory-x2\)/,
+    )
     assert.doesNotMatch(JSON.stringify(out), /folklore/)
   })
 
@@ -102,29 +172,48 @@ describe('report rendering (pure, on fixture results)', () => {
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
     const session = r.cells.find((c) => c.id === 'session-sqlite')!
     // Paired ratios 1.2, 0.9, 1.0: the median says 1.0, the interval straddles "about the same".
-    jwt.rounds.forEach((round, i) => { round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.2, 0.9, 1.0][i]! } })
+    jwt.rounds.forEach((round, i) => {
+      round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.2, 0.9, 1.0][i]! }
+    })
     jwt.summary = summarizeRounds(jwt.rounds)
     const cpu = () => findings(r).find((x) => x.kind === 'cpu')!
-    assert.equal(cpu().sentence, 'On GET /me, JWT HS256 with jose and a sqlite session (store in the server\'s own process) are not distinguishable in this run (1.00x, interval 0.90x–1.20x).')
+    assert.equal(
+      cpu().sentence,
+      "On GET /me, JWT HS256 with jose and a sqlite session (store in the server's own process) are not distinguishable in this run (1.00x, interval 0.90x–1.20x).",
+    )
     assert.equal(cpu().verdict, 'indistinguishable')
-    for (const c of [jwt, session]) { c.rounds = c.rounds.slice(0, 1); c.summary = summarizeRounds(c.rounds) }
-    assert.equal(cpu().sentence, 'On GET /me, JWT HS256 with jose and a sqlite session (store in the server\'s own process) are not distinguishable in this run (1.20x, interval 1.20x–1.20x, 1 round).')
+    for (const c of [jwt, session]) {
+      c.rounds = c.rounds.slice(0, 1)
+      c.summary = summarizeRounds(c.rounds)
+    }
+    assert.equal(
+      cpu().sentence,
+      "On GET /me, JWT HS256 with jose and a sqlite session (store in the server's own process) are not distinguishable in this run (1.20x, interval 1.20x–1.20x, 1 round).",
+    )
   })
 
-  test('a ranking only where every other cell\'s paired interval clears the band', () => {
+  test("a ranking only where every other cell's paired interval clears the band", () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
     // A third authentication: a fast-jwt token 5-8% dearer than the session, round by round.
     const fast = structuredClone(jwt)
     Object.assign(fast, { id: 'jwt-HS256-fast-jwt-sqlite', engine: 'fast-jwt' })
     const session = r.cells.find((c) => c.id === 'session-sqlite')!
-    fast.rounds.forEach((round, i) => { round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.08, 1.02, 1.06][i]! } })
+    fast.rounds.forEach((round, i) => {
+      round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.08, 1.02, 1.06][i]! }
+    })
     fast.summary = summarizeRounds(fast.rounds)
     r.cells.push(fast)
     const f = findings(r)
-    assert.equal(f.find((x) => x.id === 'rank-cheapest')!.sentence, 'On GET /me, no single cheapest authentication: a sqlite session has the lowest median, but JWT HS256 with fast-jwt is not distinguishable from it in this run.')
+    assert.equal(
+      f.find((x) => x.id === 'rank-cheapest')!.sentence,
+      'On GET /me, no single cheapest authentication: a sqlite session has the lowest median, but JWT HS256 with fast-jwt is not distinguishable from it in this run.',
+    )
     assert.equal(f.find((x) => x.id === 'rank-cheapest')!.verdict, 'indistinguishable')
-    assert.match(f.find((x) => x.id === 'rank-dearest')!.sentence, /^On GET \/me, the most expensive authentication by servers' CPU per request was JWT HS256 with jose: every other cell's paired interval lies below it by more than 5%/)
+    assert.match(
+      f.find((x) => x.id === 'rank-dearest')!.sentence,
+      /^On GET \/me, the most expensive authentication by servers' CPU per request was JWT HS256 with jose: every other cell's paired interval lies below it by more than 5%/,
+    )
   })
 
   test('GET /profile and POST /login runs say what their own counts say', () => {
@@ -136,7 +225,10 @@ describe('report rendering (pure, on fixture results)', () => {
       c.summary = summarizeRounds(c.rounds)
     }
     const p = findings(profile).find((x) => x.kind === 'store-reads')!
-    assert.equal(p.sentence, 'On GET /profile, counted per request beyond the baseline\'s 1.000: a sqlite session read its store 1.000 times; JWT HS256 with jose did not read it.')
+    assert.equal(
+      p.sentence,
+      "On GET /profile, counted per request beyond the baseline's 1.000: a sqlite session read its store 1.000 times; JWT HS256 with jose did not read it.",
+    )
     assert.deepEqual(p.figures, { 'session-sqlite': 2, 'jwt-HS256-jose-sqlite': 1 })
 
     const login = fixtureResults()
@@ -147,14 +239,23 @@ describe('report rendering (pure, on fixture results)', () => {
       c.summary = summarizeRounds(c.rounds)
     }
     const l = findings(login)
-    assert.equal(l.some((x) => x.kind === 'store-reads'), false)
+    assert.equal(
+      l.some((x) => x.kind === 'store-reads'),
+      false,
+    )
     // A login presents a password, not the credential: no sentence about what each request carries.
-    assert.equal(l.some((x) => x.kind === 'bytes'), false)
+    assert.equal(
+      l.some((x) => x.kind === 'bytes'),
+      false,
+    )
     assert.equal(computeFindings(login).answer[0]!.asked, 'What does a request to POST /login cost in CPU, per choice?')
     assert.match(renderHtml(login, ''), /Requests rotate over 1000 users logging in, each a new visitor/)
     assert.doesNotMatch(renderHtml(login, ''), /logged-in users/)
     assert.equal(computeFindings(profile).answer[0]!.asked, 'What does a request to GET /profile cost in CPU, per choice?')
-    assert.match(l.find((x) => x.kind === 'cpu')!.sentence, /^On POST \/login, JWT HS256 with jose cost 2\.40x the CPU per request of a sqlite session/)
+    assert.match(
+      l.find((x) => x.kind === 'cpu')!.sentence,
+      /^On POST \/login, JWT HS256 with jose cost 2\.40x the CPU per request of a sqlite session/,
+    )
   })
 
   test('the HTML is self-contained and names every cell, including skipped and invalid ones', () => {
@@ -168,11 +269,15 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.match(html, /the range of the rounds \(75% for 3 rounds, 94% for 5\)/)
   })
 
-  test('a noisy host is called out from the baseline\'s spread across its windows', () => {
+  test("a noisy host is called out from the baseline's spread across its windows", () => {
     assert.doesNotMatch(renderHtml(fixtureResults(), ''), /machine was noisy/)
     const r = fixtureResults()
     r.cells[0]!.rounds[1]!.cpuUsPerRequest = 40
-    assert.ok(renderHtml(r, '').includes('the baseline (none) did the same work in each of its 3 windows yet its CPU per request ranged from 20.0 to 40.0 µs (2.00x)'))
+    assert.ok(
+      renderHtml(r, '').includes(
+        'the baseline (none) did the same work in each of its 3 windows yet its CPU per request ranged from 20.0 to 40.0 µs (2.00x)',
+      ),
+    )
   })
 
   test('inlined data cannot close its script element', () => {
@@ -201,9 +306,15 @@ describe('compare', () => {
     const ratio = cmp.changes.find((c) => c.id === 'jwt-HS256-jose-sqlite' && c.metric === 'cpuRatio')!
     assert.equal(Math.round(ratio.change * 1000), 80)
     assert.equal(ratio.regression, true)
-    assert.equal(compareResults(a, b, 5, { percent: 9, measured: 'test' }).changes.some((c) => c.regression), false)
+    assert.equal(
+      compareResults(a, b, 5, { percent: 9, measured: 'test' }).changes.some((c) => c.regression),
+      false,
+    )
     assert.equal(compareResults(a, b, 10, { percent: 6, measured: 'test' }).limitPercent, 10)
-    assert.equal(cmp.changes.some((c) => c.id === 'none' && c.metric === 'cpuRatio'), false)
+    assert.equal(
+      cmp.changes.some((c) => c.id === 'none' && c.metric === 'cpuRatio'),
+      false,
+    )
     assert.match(compareText(cmp), /jwt-HS256-jose-sqlite\s+CPU x baseline\s+3\.571\s+3\.857\s+\+8\.0%\s+REGRESSION/)
   })
 })
@@ -211,39 +322,87 @@ describe('compare', () => {
 describe('open-loop results in the report', () => {
   const point = (rate: number, fraction: number | null, p99s: number[], cpu: number) => {
     const rounds = p99s.map((p99, i) => ({
-      round: i + 1, rate, fraction, achievedRate: rate, requests: rate, completed: rate,
-      latencyUs: { p50: p99 / 10, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3 }, serviceTimeUs: { p50: 1, p90: 1, p99: 1, max: 1 }, sendLagUs: { p50: 1, p99: 1, max: 1 },
-      cpuUsPerRequest: cpu, storeCpuUsPerRequest: null, serverBusyShare: 0.5, serverTimeUs: { p50: 50, p90: 80, p99: 100, max: 200, mean: 60 }, storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 },
-      statusCounts: { 200: rate }, non2xx: 0, errors: 0, held: true, reason: null,
+      round: i + 1,
+      rate,
+      fraction,
+      achievedRate: rate,
+      requests: rate,
+      completed: rate,
+      latencyUs: { p50: p99 / 10, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3 },
+      serviceTimeUs: { p50: 1, p90: 1, p99: 1, max: 1 },
+      sendLagUs: { p50: 1, p99: 1, max: 1 },
+      cpuUsPerRequest: cpu,
+      storeCpuUsPerRequest: null,
+      serverBusyShare: 0.5,
+      serverTimeUs: { p50: 50, p90: 80, p99: 100, max: 200, mean: 60 },
+      storeOpsPerRequest: { reads: 1, writes: 0, deletes: 0 },
+      statusCounts: { 200: rate },
+      non2xx: 0,
+      errors: 0,
+      held: true,
+      reason: null,
     }))
     const sorted = [...p99s].sort((a, b) => a - b)
-    return { rate, fraction, achievedRate: rate, latencyUs: { p50: sorted[1]! / 10, p90: sorted[1]! / 2, p99: sorted[1]!, p999: sorted[1]! * 2, max: sorted[2]! * 3 }, cpuUsPerRequest: cpu, serverBusyShare: 0.5, heldRounds: 3, rounds }
+    return {
+      rate,
+      fraction,
+      achievedRate: rate,
+      latencyUs: { p50: sorted[1]! / 10, p90: sorted[1]! / 2, p99: sorted[1]!, p999: sorted[1]! * 2, max: sorted[2]! * 3 },
+      cpuUsPerRequest: cpu,
+      serverBusyShare: 0.5,
+      heldRounds: 3,
+      rounds,
+    }
   }
   const results = () => {
     const r = fixtureResults()
     r.scenario.load.mode = 'open'
-    r.cells.find((c) => c.id === 'session-sqlite')!.openLoop = [point(3000, null, [2000, 2100, 1900], 30), point(10000, 0.5, [900, 950, 1000], 29)]
-    r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.openLoop = [point(3000, null, [9000, 8000, 9500], 72), point(6000, 0.5, [1500, 1400, 1600], 70)]
+    r.cells.find((c) => c.id === 'session-sqlite')!.openLoop = [
+      point(3000, null, [2000, 2100, 1900], 30),
+      point(10000, 0.5, [900, 950, 1000], 29),
+    ]
+    r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.openLoop = [
+      point(3000, null, [9000, 8000, 9500], 72),
+      point(6000, 0.5, [1500, 1400, 1600], 70),
+    ]
     return r
   }
 
   test('the latency curve: p50 and p99 against the offered rate, one line per cell', () => {
     const curve = buildCharts(results()).find((c) => c.id === 'latency-curve')!
     assert.equal(curve.config.type, 'line')
-    assert.deepEqual(curve.config.data.datasets.map((d) => d.label), ['session-sqlite p50', 'session-sqlite p99', 'jwt-HS256-jose-sqlite p50', 'jwt-HS256-jose-sqlite p99'])
-    assert.deepEqual(curve.config.data.datasets[1]!.data, [{ x: 3000, y: 2000 }, { x: 10000, y: 950 }])
-    assert.equal(buildCharts(fixtureResults()).some((c) => c.id === 'latency-curve'), false)
+    assert.deepEqual(
+      curve.config.data.datasets.map((d) => d.label),
+      ['session-sqlite p50', 'session-sqlite p99', 'jwt-HS256-jose-sqlite p50', 'jwt-HS256-jose-sqlite p99'],
+    )
+    assert.deepEqual(curve.config.data.datasets[1]!.data, [
+      { x: 3000, y: 2000 },
+      { x: 10000, y: 950 },
+    ])
+    assert.equal(
+      buildCharts(fixtureResults()).some((c) => c.id === 'latency-curve'),
+      false,
+    )
   })
 
   test('at an equal rate, a p99 difference is stated only where its paired interval clears the band', () => {
     const f = findings(results()).find((x) => x.id === 'latency-3000-jwt-HS256-jose-sqlite-vs-session-sqlite')!
-    assert.equal(f.sentence, 'At 3,000 requests/s (open loop, equal load), JWT HS256 with jose had 4.50x the p99 latency of a sqlite session (store in the server\'s own process).')
+    assert.equal(
+      f.sentence,
+      "At 3,000 requests/s (open loop, equal load), JWT HS256 with jose had 4.50x the p99 latency of a sqlite session (store in the server's own process).",
+    )
     assert.equal(f.verdict, 'ahead')
     const cpu = findings(results()).find((x) => x.id === 'cpu-equal-load-3000-jwt-HS256-jose-sqlite-vs-session-sqlite')!
-    assert.equal(cpu.sentence, 'At 3,000 requests/s (open loop, equal load), JWT HS256 with jose had 2.40x the CPU per request (servers and store) of a sqlite session (store in the server\'s own process).')
+    assert.equal(
+      cpu.sentence,
+      "At 3,000 requests/s (open loop, equal load), JWT HS256 with jose had 2.40x the CPU per request (servers and store) of a sqlite session (store in the server's own process).",
+    )
     const r = results()
     r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.openLoop![0]!.rounds[1]!.latencyUs.p99 = 1500
-    assert.match(findings(r).find((x) => x.kind === 'latency')!.sentence, /the p99 latency of JWT HS256 with jose and of a sqlite session are not distinguishable in this run \(4\.50x, interval 0\.71x–5\.00x\)/)
+    assert.match(
+      findings(r).find((x) => x.kind === 'latency')!.sentence,
+      /the p99 latency of JWT HS256 with jose and of a sqlite session are not distinguishable in this run \(4\.50x, interval 0\.71x–5\.00x\)/,
+    )
     const html = renderHtml(results(), '')
     assert.match(html, /Latency at a given load \(open loop\)/)
     assert.match(html, /<td>session-sqlite<\/td><td class="n">10,000 \(50% of capacity\)<\/td>/)

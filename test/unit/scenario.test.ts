@@ -27,7 +27,15 @@ function issuesOf(raw: unknown): { path: string; message: string }[] {
 describe('scenario validation', () => {
   test('defaults are applied', () => {
     const s = validateScenario(valid, 'f.json')
-    assert.deepEqual(s.load, { connections: 50, durationSeconds: 5, warmupSeconds: 2, rounds: 3, mode: 'closed', arrivals: 'constant', drivers: 1 })
+    assert.deepEqual(s.load, {
+      connections: 50,
+      durationSeconds: 5,
+      warmupSeconds: 2,
+      rounds: 3,
+      mode: 'closed',
+      arrivals: 'constant',
+      drivers: 1,
+    })
     assert.equal(s.topology, 'loopback')
     assert.equal(s.workload.users, 1000)
     assert.equal(s.micro, false)
@@ -47,7 +55,12 @@ describe('scenario validation', () => {
       workload: { route: 'GET /admin' },
     })
     assert.deepEqual(issues.map((i) => i.path).sort(), [
-      'cells[0].alg', 'cells[1].strategy', 'load.connections', 'load.durationSeconds', 'load.rounds', 'workload.route',
+      'cells[0].alg',
+      'cells[1].strategy',
+      'load.connections',
+      'load.durationSeconds',
+      'load.rounds',
+      'workload.route',
     ])
     assert.match(issues.find((i) => i.path === 'cells[0].alg')!.message, /found "HS512"/)
     assert.match(issues.find((i) => i.path === 'load.durationSeconds')!.message, /found "five"/)
@@ -101,36 +114,88 @@ describe('plan expansion', () => {
       { strategy: 'session', store: ['sqlite', 'redis'] },
       { strategy: 'jwt', alg: ['HS256', 'EdDSA'], engine: ['jose', 'fast-jwt'], instances: [1, 2] },
     ])
-    assert.deepEqual(cells.map((c) => c.id), [
-      'none', 'session-sqlite', 'session-redis',
-      'jwt-HS256-jose-sqlite', 'jwt-HS256-jose-sqlite-x2', 'jwt-HS256-fast-jwt-sqlite', 'jwt-HS256-fast-jwt-sqlite-x2',
-      'jwt-EdDSA-jose-sqlite', 'jwt-EdDSA-jose-sqlite-x2', 'jwt-EdDSA-fast-jwt-sqlite', 'jwt-EdDSA-fast-jwt-sqlite-x2',
-    ])
-    assert.deepEqual(cells[0], { id: 'none', strategy: 'none', store: null, alg: null, engine: null, revocation: null, accessTtlSeconds: null, refreshGraceSeconds: null, refreshJitterSeconds: null, storeRttMs: null, instances: 1, workload: 'GET /me' })
+    assert.deepEqual(
+      cells.map((c) => c.id),
+      [
+        'none',
+        'session-sqlite',
+        'session-redis',
+        'jwt-HS256-jose-sqlite',
+        'jwt-HS256-jose-sqlite-x2',
+        'jwt-HS256-fast-jwt-sqlite',
+        'jwt-HS256-fast-jwt-sqlite-x2',
+        'jwt-EdDSA-jose-sqlite',
+        'jwt-EdDSA-jose-sqlite-x2',
+        'jwt-EdDSA-fast-jwt-sqlite',
+        'jwt-EdDSA-fast-jwt-sqlite-x2',
+      ],
+    )
+    assert.deepEqual(cells[0], {
+      id: 'none',
+      strategy: 'none',
+      store: null,
+      alg: null,
+      engine: null,
+      revocation: null,
+      accessTtlSeconds: null,
+      refreshGraceSeconds: null,
+      refreshJitterSeconds: null,
+      storeRttMs: null,
+      instances: 1,
+      workload: 'GET /me',
+    })
     assert.equal(cells[1]!.alg, null)
     assert.equal(baseline.id, 'none')
   })
 
   test('open mode needs rates or capacity fractions; closed mode takes neither', () => {
     const v = (load: Record<string, unknown>) => () => validateScenario({ ...valid, load }, 'o.json')
-    assert.throws(v({ mode: 'open' }), (err: ScenarioError) => err.issues.length === 1 && err.issues[0]!.path === 'load.mode' && /needs load\.rates or load\.capacityFractions/.test(err.issues[0]!.message))
-    assert.throws(v({ rates: [100] }), (err: ScenarioError) => err.issues[0]!.path === 'load.rates' && /applies to load\.mode "open" only/.test(err.issues[0]!.message))
+    assert.throws(
+      v({ mode: 'open' }),
+      (err: ScenarioError) =>
+        err.issues.length === 1 &&
+        err.issues[0]!.path === 'load.mode' &&
+        /needs load\.rates or load\.capacityFractions/.test(err.issues[0]!.message),
+    )
+    assert.throws(
+      v({ rates: [100] }),
+      (err: ScenarioError) => err.issues[0]!.path === 'load.rates' && /applies to load\.mode "open" only/.test(err.issues[0]!.message),
+    )
     assert.throws(v({ mode: 'open', rates: [0] }), (err: ScenarioError) => err.issues[0]!.path === 'load.rates[0]')
     assert.throws(v({ mode: 'open', capacityFractions: [2] }), (err: ScenarioError) => err.issues[0]!.path === 'load.capacityFractions[0]')
     assert.deepEqual(validateScenario({ ...valid, load: { mode: 'open', capacityFractions: [0.5] } }, 'o.json').load.arrivals, 'constant')
   })
 
   test('JWT-only fields on other strategies, duplicates and a baseline matching no cell or several', () => {
-    assert.throws(() => plan([{ strategy: 'session', alg: 'HS256' }]), (err: ScenarioError) =>
-      err.issues.length === 1 && err.issues[0]!.path === 'cells[0].alg')
-    assert.throws(() => plan([{ strategy: 'cookie', store: 'redis' }]), (err: ScenarioError) =>
-      err.issues.length === 1 && err.issues[0]!.path === 'cells[0].store' && err.issues[0]!.message === 'applies to strategy session, jwt only; found strategy "cookie"')
-    assert.deepEqual(plan([{ strategy: 'cookie', instances: [1, 2] }]).cells.map((c) => [c.id, c.store]), [['cookie', null], ['cookie-x2', null]])
-    assert.throws(() => plan([{ strategy: 'none' }, { strategy: 'none' }]), (err: ScenarioError) =>
-      err.issues[0]!.path === 'cells[1]' && /already measures/.test(err.issues[0]!.message))
-    assert.throws(() => plan([{ strategy: 'none' }], { baseline: { strategy: 'jwt' } }), (err: ScenarioError) =>
-      err.issues[0]!.path === 'baseline' && /matches no cell/.test(err.issues[0]!.message))
-    assert.throws(() => plan([{ strategy: 'session', store: ['sqlite', 'redis'] }], { baseline: { strategy: 'session' } }), (err: ScenarioError) =>
-      /matches 2 cells/.test(err.issues[0]!.message))
+    assert.throws(
+      () => plan([{ strategy: 'session', alg: 'HS256' }]),
+      (err: ScenarioError) => err.issues.length === 1 && err.issues[0]!.path === 'cells[0].alg',
+    )
+    assert.throws(
+      () => plan([{ strategy: 'cookie', store: 'redis' }]),
+      (err: ScenarioError) =>
+        err.issues.length === 1 &&
+        err.issues[0]!.path === 'cells[0].store' &&
+        err.issues[0]!.message === 'applies to strategy session, jwt only; found strategy "cookie"',
+    )
+    assert.deepEqual(
+      plan([{ strategy: 'cookie', instances: [1, 2] }]).cells.map((c) => [c.id, c.store]),
+      [
+        ['cookie', null],
+        ['cookie-x2', null],
+      ],
+    )
+    assert.throws(
+      () => plan([{ strategy: 'none' }, { strategy: 'none' }]),
+      (err: ScenarioError) => err.issues[0]!.path === 'cells[1]' && /already measures/.test(err.issues[0]!.message),
+    )
+    assert.throws(
+      () => plan([{ strategy: 'none' }], { baseline: { strategy: 'jwt' } }),
+      (err: ScenarioError) => err.issues[0]!.path === 'baseline' && /matches no cell/.test(err.issues[0]!.message),
+    )
+    assert.throws(
+      () => plan([{ strategy: 'session', store: ['sqlite', 'redis'] }], { baseline: { strategy: 'session' } }),
+      (err: ScenarioError) => /matches 2 cells/.test(err.issues[0]!.message),
+    )
   })
 })

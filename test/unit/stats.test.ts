@@ -29,12 +29,29 @@ describe('statistics', () => {
 
   test('summary: op counts weighted by requests, ratios as medians of per-round ratios', () => {
     const r = (round: number, requests: number, reads: number, cpu: number, ratioCpu: number): RoundResult => ({
-      round, slot: 1, bracket: null, requests, durationSeconds: 1, rps: requests, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 + round },
-      serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 }, cpuUsPerRequest: cpu,
-      storeCpuUsPerRequest: null, totalCpuUsPerRequest: cpu, serverBusyShare: round === 2 ? 0.5 : 0.95, clientBound: round === 2,
-      storeOpsPerRequest: { reads, writes: 0, deletes: 0 }, redisCommandsPerRequest: null,
-      bytesPerRequest: { request: 100, response: 200 }, statusCounts: { 200: requests }, non2xx: 0, errors: 0, timeouts: 0,
-      status401Share: 0, rssBytes: 1000 * round, ratioToBaseline: { rps: 1, cpu: ratioCpu },
+      round,
+      slot: 1,
+      bracket: null,
+      requests,
+      durationSeconds: 1,
+      rps: requests,
+      latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 + round },
+      serverTimeUs: { p50: 10, p90: 20, p99: 30, max: 40, mean: 12 },
+      cpuUsPerRequest: cpu,
+      storeCpuUsPerRequest: null,
+      totalCpuUsPerRequest: cpu,
+      serverBusyShare: round === 2 ? 0.5 : 0.95,
+      clientBound: round === 2,
+      storeOpsPerRequest: { reads, writes: 0, deletes: 0 },
+      redisCommandsPerRequest: null,
+      bytesPerRequest: { request: 100, response: 200 },
+      statusCounts: { 200: requests },
+      non2xx: 0,
+      errors: 0,
+      timeouts: 0,
+      status401Share: 0,
+      rssBytes: 1000 * round,
+      ratioToBaseline: { rps: 1, cpu: ratioCpu },
     })
     const s = summarizeRounds([r(1, 100, 1, 30, 2), r(2, 300, 2, 10, 3), r(3, 100, 1, 20, 4)])!
     assert.equal(s.storeOpsPerRequest.reads, (100 + 600 + 100) / 500)
@@ -72,7 +89,7 @@ describe('interval coverage', () => {
 })
 
 describe('when a window is measured again', () => {
-  test('only brackets that disagree: the rule never reads the cell\'s own figure, so it cannot pull a round toward the others', () => {
+  test("only brackets that disagree: the rule never reads the cell's own figure, so it cannot pull a round toward the others", () => {
     assert.equal(repeatReason(0.2), 'its two baseline windows differ by 20%')
     assert.equal(repeatReason(0.15), null)
     assert.equal(repeatReason(0.05), null)
