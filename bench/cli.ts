@@ -186,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage
   }
 
-  let scenario
+  let scenario: Awaited<ReturnType<typeof loadScenario>>
   try {
     scenario = await loadScenario(file)
   } catch (err) {

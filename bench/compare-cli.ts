@@ -30,7 +30,7 @@ function main(argv: string[]): number {
     return 2
   }
   const [oldPath, newPath] = positionals.map(resultsFileOf) as [string, string]
-  let cmp
+  let cmp: ReturnType<typeof compareResults>
   try {
     cmp = compareResults(readResults(oldPath), readResults(newPath), threshold, spread)
   } catch (err) {

@@ -1,7 +1,7 @@
 import { ScenarioError } from '../servers/errors.ts'
 import type { StrategyKind } from '../servers/types.ts'
 import { strategyDescriptors } from './strategies/index.ts'
-import { type CellSelector, type Scenario, type ScenarioIssue } from './contracts/scenario.ts'
+import type { CellSelector, Scenario, ScenarioIssue } from './contracts/scenario.ts'
 import { storeProvisioners } from './stores/index.ts'
 import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'

@@ -11,7 +11,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const file = resultsFileOf(argv[0]!)
   const dir = dirname(file)
-  let results
+  let results: ReturnType<typeof readResults>
   try {
     results = readResults(file)
   } catch (err) {

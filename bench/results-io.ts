@@ -7,7 +7,7 @@ import { SCHEMA_VERSION, type ResultsFile } from './contracts/results.ts'
 export function writeJsonAtomic(file: string, data: unknown): void {
   mkdirSync(dirname(file), { recursive: true })
   const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.tmp`)
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n')
+  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`)
   renameSync(tmp, file)
 }
 

@@ -18,7 +18,7 @@ export function newTokenId(): string {
 /** The value of cookie `name` in a Cookie header, without allocating a map of every cookie. */
 export function readCookie(header: string | undefined, name: string): string | null {
   if (!header) return null
-  const key = name + '='
+  const key = `${name}=`
   let i = 0
   while (i < header.length) {
     while (header.charCodeAt(i) === 32) i++

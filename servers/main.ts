@@ -4,7 +4,7 @@ import { serveStats } from './ipc.ts'
 import { metricsRegistry, serveMetrics } from './prometheus.ts'
 import { createServer, type Server } from './server.ts'
 
-let config
+let config: ReturnType<typeof parseServerArgs>
 try {
   config = parseServerArgs(process.argv.slice(2))
 } catch (err) {

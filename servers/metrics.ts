@@ -113,7 +113,10 @@ export class ExportedCounts {
   record(us: number, route: string | undefined, status: number): void {
     const key = route ?? 'unmatched'
     let byStatus = this.requests.get(key)
-    if (byStatus === undefined) this.requests.set(key, (byStatus = new Map()))
+    if (byStatus === undefined) {
+      byStatus = new Map()
+      this.requests.set(key, byStatus)
+    }
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1)
     let i = 0
     while (i < DURATION_BUCKETS_US.length && us > DURATION_BUCKETS_US[i]!) i++

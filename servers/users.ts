@@ -98,7 +98,9 @@ export async function seedUsers(db: Database.Database, count: number, hashCost: 
   )
   const createdAt = new Date(Date.UTC(2026, 0, 1)).toISOString()
   db.transaction(() => {
-    missing.forEach((i, k) => insert.run(i, `user${i}`, hashes[k]!, `User ${i}`, `user${i}@example.test`, createdAt))
+    missing.forEach((i, k) => {
+      insert.run(i, `user${i}`, hashes[k]!, `User ${i}`, `user${i}@example.test`, createdAt)
+    })
   })()
   return missing.length
 }

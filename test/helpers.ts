@@ -46,7 +46,7 @@ function shared<T extends { stop(): Promise<void> }>(start: () => Promise<T>): (
   let started: Promise<T> | null = null
   after(async () => {
     // A start that failed has nothing to stop, and must not keep the other shared stores from stopping.
-    const s = started ? await started.catch(() => null) : null
+    const s = started !== null ? await started.catch(() => null) : null
     if (s) await s.stop()
   })
   return () => (started ??= start())

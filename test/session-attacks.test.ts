@@ -41,6 +41,7 @@ for (const store of STORES.filter((s) => s !== 'memory')) {
         'A'.repeat(42),
         'A'.repeat(44),
         'A'.repeat(10_000),
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a lookup-shaped cookie value, sent as it is on purpose
         '${jndi:ldap://127.0.0.1/a}',
         'é'.repeat(43),
         '',

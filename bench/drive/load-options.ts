@@ -16,25 +16,28 @@ export interface LoadArgs {
   json: boolean
 }
 
+const parseLoadFlags = (argv: string[]) =>
+  parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      method: { type: 'string' },
+      body: { type: 'string' },
+      arrivals: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  })
+
 /** Every flag checked, each failure naming it. */
 export function parseLoadArgs(argv: string[]): LoadArgs {
-  let parsed
+  let parsed: ReturnType<typeof parseLoadFlags>
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        connections: { type: 'string' },
-        header: { type: 'string', multiple: true },
-        method: { type: 'string' },
-        body: { type: 'string' },
-        arrivals: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    })
+    parsed = parseLoadFlags(argv)
   } catch (err) {
     throw new UsageError((err as Error).message)
   }

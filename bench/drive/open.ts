@@ -208,8 +208,14 @@ class Connection {
 
   #onEnd(): void {
     // A body delimited by the close ends here; anything else in flight is lost.
-    if (this.#body?.mode === 'until-close' && this.#head) return this.#complete()
-    if (this.inFlight === null) return this.#fail('closed by the server while idle')
+    if (this.#body?.mode === 'until-close' && this.#head) {
+      this.#complete()
+      return
+    }
+    if (this.inFlight === null) {
+      this.#fail('closed by the server while idle')
+      return
+    }
     this.#fail(
       this.received ? 'the server closed the connection in the middle of an answer' : 'the server closed the connection before answering',
     )
@@ -238,7 +244,10 @@ class Connection {
         const text = this.#buffer.subarray(0, end).toString('latin1')
         this.#buffer = this.#buffer.subarray(end + 4)
         const status = Number(text.slice(9, 12))
-        if (!/^HTTP\/1\.[01] \d{3}/.test(text)) return this.#fail(`not an HTTP/1.x answer: ${JSON.stringify(text.slice(0, 40))}`)
+        if (!/^HTTP\/1\.[01] \d{3}/.test(text)) {
+          this.#fail(`not an HTTP/1.x answer: ${JSON.stringify(text.slice(0, 40))}`)
+          return
+        }
         if (status >= 100 && status < 200) continue
         const h = readHead(text)
         const close = h.connection.includes('close') || (text.startsWith('HTTP/1.0') && !h.connection.includes('keep-alive'))
@@ -273,7 +282,10 @@ class Connection {
       if (eol === -1) return
       if (body.mode === 'chunk-size') {
         const size = parseInt(this.#buffer.subarray(0, eol).toString('latin1').split(';')[0]!.trim(), 16)
-        if (!Number.isFinite(size)) return this.#fail('a chunked answer with a malformed chunk size')
+        if (!Number.isFinite(size)) {
+          this.#fail('a chunked answer with a malformed chunk size')
+          return
+        }
         this.#buffer = this.#buffer.subarray(eol + 2)
         // The chunk and the line end after it.
         this.#body = size === 0 ? { mode: 'trailers' } : { mode: 'chunk-data', left: size + 2 }
@@ -478,7 +490,10 @@ class OpenLoopRun implements ConnectionEvents {
   maybeEnd(): void {
     if (this.finished || this.timer !== null) return
     const inFlight = [...this.all].some((c) => c.inFlight !== null)
-    if (!inFlight && this.waiting.length === 0) return this.end()
+    if (!inFlight && this.waiting.length === 0) {
+      this.end()
+      return
+    }
     this.drainTimer ??= setTimeout(() => this.end(), this.opts.signal?.aborted ? 1000 : this.timeoutMs)
   }
 

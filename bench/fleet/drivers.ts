@@ -102,13 +102,13 @@ export async function startDrivers(group: ProcessGroup, wraps: ((argv: string[])
       signal,
     )) as Extract<DriverAnswer, { type: 'result' }>[]
     // Each driver's clients kept what the servers set: back into the pool, for the next window.
-    answers.forEach((a, k) =>
+    answers.forEach((a, k) => {
       shares[k]!.forEach((r, i) => {
         const cookie = a.cookies[i]
         if (cookie === null || cookie === undefined) delete r.headers.cookie
         else r.headers.cookie = cookie
-      }),
-    )
+      })
+    })
     return mergeRaw(
       answers.map((a) => a.raw as never),
       urls,

@@ -17,8 +17,10 @@ export function netnsPlacement(): Placement {
   const topology = createTopology()
   const byName = new Map<string, Host>()
   const host = (name: string) => {
-    let h = byName.get(name)
-    if (!h) byName.set(name, (h = topology.add(name)))
+    const known = byName.get(name)
+    if (known) return known
+    const h = topology.add(name)
+    byName.set(name, h)
     return h
   }
   return {

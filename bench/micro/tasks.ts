@@ -53,7 +53,7 @@ export async function buildTasks(options: {
   closers.push(() => database.close())
   const sqlite = createSqliteStore(database.db)
   database.db.transaction(() => {
-    for (let i = 0; i < count; i++) sqlite.createSession(record(i), 3_600_000)
+    for (let i = 0; i < count; i++) void sqlite.createSession(record(i), 3_600_000)
   })()
   tasks.push({
     id: 'store-read:sqlite',
@@ -73,7 +73,7 @@ export async function buildTasks(options: {
   })
 
   const memory = createMemoryStore()
-  for (let i = 0; i < count; i++) memory.createSession(record(i), 3_600_000)
+  for (let i = 0; i < count; i++) void memory.createSession(record(i), 3_600_000)
   tasks.push({
     id: 'store-read:memory',
     name: `session read, memory (${count.toLocaleString('en-US')} sessions)`,

@@ -82,7 +82,7 @@ export async function matchTargets(fleet: Fleet, plans: CellPlan[]): Promise<Map
       )
       continue
     }
-    match.forEach((i) => used.add(i))
+    for (const i of match) used.add(i)
     byCell.set(plan.id, match)
   }
   for (const i of instances) if (!used.has(i)) problems.push(`${i.url} (${describe(i.info)}) matches no cell of the scenario`)

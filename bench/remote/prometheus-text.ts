@@ -10,7 +10,7 @@ export interface Sample {
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g
 
-const unescape = (v: string) => v.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c))
+const unescapeLabel = (v: string) => v.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c))
 
 /** Every sample of a scrape; a line that is not a sample is skipped. */
 export function parsePrometheusText(text: string): Sample[] {
@@ -21,7 +21,7 @@ export function parsePrometheusText(text: string): Sample[] {
     const m = LINE.exec(line)
     if (!m) continue
     const labels: Record<string, string> = {}
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = unescape(l[2]!)
+    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = unescapeLabel(l[2]!)
     const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3])
     out.push({ name: m[1]!, labels, value })
   }

@@ -1,7 +1,7 @@
 import { esc, num, percent } from '../format.ts'
 import { median } from '../stats.ts'
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
-import { type Line } from '../page/kit.ts'
+import type { Line } from '../page/kit.ts'
 
 /** A cell behind a delay proxy, beside its twin with the store next door. */
 export interface DistanceRow {

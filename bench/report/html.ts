@@ -4,7 +4,7 @@ import { esc } from '../format.ts'
 import { computeFindings, EQUIVALENCE, scopeWords, type FindingsFile } from './findings.ts'
 import { simulationSection } from '../sim/tables.ts'
 import type { Simulation } from '../sim/simulation.ts'
-import { type ResultsFile } from '../contracts/results.ts'
+import type { ResultsFile } from '../contracts/results.ts'
 import { chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
 
 /** The first screen: the answer per question, what the run did not measure, then every finding with its figures and scope. */

@@ -1,7 +1,7 @@
 import { esc, num, percent } from '../format.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import type { CellResult, LifecycleSummary, ResultsFile } from '../contracts/results.ts'
-import { type ChartSpec, type Line } from '../page/kit.ts'
+import type { ChartSpec, Line } from '../page/kit.ts'
 
 type Lived = CellResult & { lifecycle: LifecycleSummary }
 

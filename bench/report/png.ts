@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type ChartSpec } from '../page/kit.ts'
+import type { ChartSpec } from '../page/kit.ts'
 
 export type PngOutcome = { status: 'ok'; files: string[] } | { status: 'unavailable'; reason: string }
 

@@ -119,14 +119,15 @@ export function runSimulation(
     calibration: cells.map(({ ownPoints: _o, ...c }) => c),
     skipped,
     floor:
-      floor &&
-      floor.rates.map((rate, k) => ({
-        rate,
-        gapUs: floor.gapUs[k]!,
-        wakeUs: floor.wakeUs[k]!,
-        outsideP50Us: quantileOf(floor.outside[k]!, 0.5),
-        outsideP99Us: quantileOf(floor.outside[k]!, 0.99),
-      })),
+      floor === null
+        ? null
+        : floor.rates.map((rate, k) => ({
+            rate,
+            gapUs: floor.gapUs[k]!,
+            wakeUs: floor.wakeUs[k]!,
+            outsideP50Us: quantileOf(floor.outside[k]!, 0.5),
+            outsideP99Us: quantileOf(floor.outside[k]!, 0.99),
+          })),
     validation: rows,
     layers: verdicts,
     faults: predictFaults(results, cells),

@@ -460,5 +460,5 @@ export function fleetP99(
       storeRttUs: c.networkStore ? storeRttMs * 1000 - c.storeRttUs : 0,
     },
   )
-  return p && p.p99Us
+  return p ? p.p99Us : null
 }

@@ -40,7 +40,10 @@ export function createMemoryStore(counters: Counters = newCounters()): StateStor
       if (revoked.has(family)) return false
       refresh.set(jti, { family, usedAt: null, expiresAt })
       let members = families.get(family)
-      if (!members) families.set(family, (members = new Set()))
+      if (!members) {
+        members = new Set()
+        families.set(family, members)
+      }
       members.add(jti)
       return true
     },

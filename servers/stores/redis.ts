@@ -56,13 +56,6 @@ function unavailable(err: unknown): never {
   )
 }
 
-/** EXEC answers each command's own error in place; the first one fails the whole operation. */
-async function exec(op: Promise<[Error | null, unknown][] | null>): Promise<void> {
-  const results = await run(op)
-  const failed = results?.find(([e]) => e !== null)?.[0]
-  if (failed) unavailable(failed)
-}
-
 async function run<T>(op: Promise<T>): Promise<T> {
   try {
     return await op

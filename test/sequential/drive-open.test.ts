@@ -9,7 +9,7 @@ import { drive } from '../../bench/drive/closed.ts'
 import { startKnownServer } from '../../bench/drive/known-servers.ts'
 import { parseLoadArgs } from '../../bench/drive/load-options.ts'
 import { openLoop } from '../../bench/drive/open.ts'
-import { UsageError } from '../../servers/errors.ts'
+import type { UsageError } from '../../servers/errors.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const GET = [{ method: 'GET' as const, path: '/', headers: {} }]
@@ -164,7 +164,7 @@ describe('npm run load', () => {
   test('--json prints the contract fields; Ctrl-C prints the partial result marked as such, exit 130', { timeout: 30_000 }, async (t) => {
     const server = await startKnownServer({ kind: 'delay', ms: 1 })
     t.after(() => server.close())
-    const ok = await cli([server.url + '/', '--rate', '200', '--duration', '1', '--json'])
+    const ok = await cli([`${server.url}/`, '--rate', '200', '--duration', '1', '--json'])
     assert.equal(ok.code, 0, ok.stdout + ok.stderr)
     const r = JSON.parse(ok.stdout)
     for (const k of [
@@ -181,7 +181,7 @@ describe('npm run load', () => {
     ])
       assert.ok(k in r, k)
     assert.deepEqual(Object.keys(r.latencyUs), ['p50', 'p90', 'p99', 'p999', 'max'])
-    const stopped = await cli([server.url + '/', '--rate', '200', '--duration', '30'], (child) =>
+    const stopped = await cli([`${server.url}/`, '--rate', '200', '--duration', '30'], (child) =>
       setTimeout(() => child.kill('SIGINT'), 1500),
     )
     assert.equal(stopped.code, 130)
