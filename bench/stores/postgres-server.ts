@@ -165,7 +165,7 @@ let located: Promise<Binaries> | null = null
  * runs as `nobody`, who cannot reach a clone inside a directory only root can enter (a 0700
  * home): then a copy in the temp folder (`sharedCopy`). Found once per process.
  */
-export function runnableBinaries(): Promise<Binaries> {
+function runnableBinaries(): Promise<Binaries> {
   located ??= locateBinaries().catch((err: unknown) => {
     located = null
     throw err
