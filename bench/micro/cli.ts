@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { table } from '../format.ts'
 import { ProcessGroup } from '../processes.ts'
+import { unavailableReason } from '../stores/index.ts'
 import { startPostgres } from '../stores/postgres-server.ts'
 import { privateOrGivenRedis } from '../stores/redis.ts'
 import { runMicro } from './run.ts'
@@ -50,12 +50,14 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => controller.abort())
   const group = new ProcessGroup()
   process.on('exit', () => group.killAllSync())
+  // A store that cannot be started here skips its tasks with the reason a bench cell would give.
+  const unavailable: Partial<Record<'redis' | 'postgres', string>> = {}
   let redis: { url: string | null; stop(): Promise<void> } = { url: null, stop: async () => {} }
   try {
     redis = await privateOrGivenRedis(values['redis-url'] ?? process.env.REDIS_URL ?? null, null, group)
   } catch (err) {
-    if (!(err instanceof StoreUnavailableHereError)) throw err
-    log(`Redis tasks skipped: ${err.message}`)
+    unavailable.redis = unavailableReason('redis', err)
+    log(`Redis tasks skipped: ${unavailable.redis}`)
   }
   let postgres: { url: string | null; stop(): Promise<void> } = {
     url: values['postgres-url'] ?? process.env.POSTGRES_URL ?? null,
@@ -67,8 +69,8 @@ async function main(argv: string[]): Promise<number> {
       group.track(p.process)
       postgres = p
     } catch (err) {
-      if (!(err instanceof StoreUnavailableHereError)) throw err
-      log(`PostgreSQL tasks skipped: ${err.message}`)
+      unavailable.postgres = unavailableReason('postgres', err)
+      log(`PostgreSQL tasks skipped: ${unavailable.postgres}`)
     }
   }
   let results: MicroResults
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       quick: values.quick ?? false,
       redisUrl: redis.url,
       postgresUrl: postgres.url,
+      unavailable,
       log,
       signal: controller.signal,
     })

@@ -9,6 +9,8 @@ export interface MicroOptions {
   redisUrl: string | null
   /** A PostgreSQL for its tasks; absent or null: they are skipped. */
   postgresUrl?: string | null
+  /** Why a store left null above could not be had (its cells' skip reason); absent: its tasks say it is not installed. */
+  unavailable?: Partial<Record<'redis' | 'postgres', string>>
   /** Sessions stored while reading (default 100,000). */
   sessions?: number
   /** Per-task time budget in ms; overrides quick/full. */
@@ -21,7 +23,12 @@ export interface MicroOptions {
 export async function runMicro(options: MicroOptions): Promise<MicroResults> {
   const startedAt = new Date().toISOString()
   const time = options.timeMs ?? (options.quick ? 300 : 2000)
-  const ctx = await buildTasks({ redisUrl: options.redisUrl, postgresUrl: options.postgresUrl ?? null, sessions: options.sessions })
+  const ctx = await buildTasks({
+    redisUrl: options.redisUrl,
+    postgresUrl: options.postgresUrl ?? null,
+    unavailable: options.unavailable,
+    sessions: options.sessions,
+  })
   const results: MicroTaskResult[] = []
   // Every task listens on the abort signal: that many listeners are expected, not a leak.
   if (options.signal) setMaxListeners(ctx.tasks.length + 10, options.signal)

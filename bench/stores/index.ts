@@ -1,3 +1,4 @@
+import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import type { StoreKind } from '../../servers/types.ts'
 import type { StoreSettings } from '../contracts/results.ts'
 import type { ProcessGroup } from '../processes.ts'
@@ -100,3 +101,8 @@ export const storeProvisioners = {
   postgres: postgresProvisioner,
   memory: memoryProvisioner,
 } satisfies Record<StoreKind, StoreProvisioner>
+
+/** Why a store cannot be had, as its skipped cells and micro tasks say it: the store's own reason with its fix, else what failed starting it. */
+export function unavailableReason(kind: StoreKind, err: unknown): string {
+  return err instanceof StoreUnavailableHereError ? err.message : `could not start the ${kind} store: ${(err as Error).message}`
+}

