@@ -6,14 +6,33 @@ import type { Environment } from './contracts/results.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-const PACKAGES = ['fastify', 'jose', 'fast-jwt', 'better-sqlite3', 'ioredis', 'autocannon', 'hdr-histogram-js', 'tinybench']
+interface Manifest {
+  version?: string
+  dependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
+}
+
+const manifest = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest
 
 function packageVersion(name: string): string | null {
   try {
-    return (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version
+    return manifest(`${ROOT}node_modules/${name}/package.json`).version ?? null
   } catch {
     return null // not installed: reported as null, never guessed
   }
+}
+
+/**
+ * The installed version of every package the run can load: each of package.json's dependencies
+ * (null when missing, never guessed) and each optional dependency that is installed here.
+ */
+export function packageVersions(): Record<string, string | null> {
+  const own = manifest(`${ROOT}package.json`)
+  const optional = Object.keys(own.optionalDependencies ?? {}).flatMap((name) => {
+    const version = packageVersion(name)
+    return version === null ? [] : [[name, version] as const]
+  })
+  return Object.fromEntries([...Object.keys(own.dependencies ?? {}).map((name) => [name, packageVersion(name)] as const), ...optional])
 }
 
 function git(args: string[]): string | null {
@@ -40,7 +59,7 @@ export function describeEnvironment(): Environment {
     os: `${type()} ${release()}`,
     cpus: { model: cpuList[0]?.model.trim() ?? 'unknown', count: cpuList.length },
     memoryBytes: totalmem(),
-    packages: Object.fromEntries(PACKAGES.map((p) => [p, packageVersion(p)])),
+    packages: packageVersions(),
     gitCommit: git(['rev-parse', 'HEAD']),
     gitDirty: status === null ? null : status.length > 0,
     redisServer: redisVersion(),

@@ -31,6 +31,7 @@ export interface Environment {
   os: string
   cpus: { model: string; count: number }
   memoryBytes: number
+  /** The installed version of each of package.json's dependencies (null: not installed) and of each optional one installed here. */
   packages: Record<string, string | null>
   gitCommit: string | null
   /** Uncommitted changes in the working tree when the run started. */
