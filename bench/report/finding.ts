@@ -1,6 +1,7 @@
 // A finding as data (docs/contracts.md, "findings.json"): its type, the paired comparison it rests
 // on, its scope, and the words the sentences share. Every workload's findings are built from these.
 import type { CellResult, ResultsFile, RoundResult } from '../contracts/results.ts'
+import type { WorkloadKind } from '../contracts/scenario.ts'
 import type { Line } from '../page/kit.ts'
 import { median, medianCi95, medianIntervalCoverage } from '../stats.ts'
 import { storeProvisioners } from '../stores/index.ts'
@@ -20,7 +21,8 @@ export interface Scope {
   storeRttMs: number | null
   instances: number
   route: string
-  loop: 'closed' | 'open' | 'lifecycle'
+  /** The loop the finding's windows were driven by (the open loop's capacity windows are closed-loop windows). */
+  loop: WorkloadKind
 }
 
 export type Verdict = 'ahead' | 'indistinguishable' | 'fact'
@@ -128,6 +130,7 @@ export function storeScope(c: CellResult): Scope['store'] {
   return storeProvisioners[c.store].placement
 }
 
+/** Where a scope's store ran, in words. */
 export const WHERE: Record<Scope['store'], string> = {
   none: 'no store',
   'in-process': "store in the server's own process",
@@ -140,10 +143,6 @@ export function scopeOf(c: CellResult, loop: Scope['loop']): Scope {
   const store = storeScope(c)
   return { store, storeRttMs: store === 'none' ? null : (c.storeRttMs ?? 0), instances: c.instances, route: c.workload, loop }
 }
-
-/** A scope in words, for the page. */
-export const scopeWords = (s: Scope) =>
-  `${s.route}, ${s.loop === 'closed' ? 'closed loop at saturation' : s.loop === 'open' ? 'open loop' : 'lifecycle'}, ${s.instances} instance${s.instances === 1 ? '' : 's'}${s.store === 'none' ? '' : `, ${WHERE[s.store]}${s.store === 'distance' ? ` (${s.storeRttMs} ms)` : ''}`}`
 
 /** Lines the lifecycle, fault and distance sections compute, as facts of the run. */
 export function fromLines(results: ResultsFile, kind: string, lines: Line[], loop: Scope['loop']): Finding[] {

@@ -1,5 +1,4 @@
 import type { ResultsFile } from '../contracts/results.ts'
-import { workloadKind } from '../contracts/scenario.ts'
 import { times } from '../format.ts'
 import { storeProvisioners } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
@@ -16,7 +15,7 @@ import {
   type FindingsFile,
   type NotMeasured,
 } from './finding.ts'
-import { workloadReports } from './workloads/index.ts'
+import { reportOf } from './workloads/index.ts'
 
 export * from './finding.ts'
 
@@ -29,7 +28,7 @@ export * from './finding.ts'
 
 /** The findings of a run, the answer they give, and what the run did not measure. Pure. */
 export function computeFindings(results: ResultsFile): FindingsFile {
-  const findings = workloadReports[workloadKind(results.scenario)].findings(results)
+  const findings = reportOf(results).findings(results)
   return { schemaVersion: FINDINGS_SCHEMA_VERSION, answer: answerOf(results, findings), findings, notMeasured: notMeasured(results) }
 }
 
@@ -158,7 +157,7 @@ export function notMeasured(results: ResultsFile): NotMeasured[] {
     })
   }
   const sessions = ok.filter((c) => descriptorOf(c).state === 'server')
-  const measures = workloadReports[workloadKind(results.scenario)].measures
+  const measures = reportOf(results).measures
   if (!sessions.some((c) => storeScope(c) !== 'in-process')) {
     out.push({
       what: 'a session store in another process, reached over a socket (the configuration the "sessions need a database hit" argument is about)',

@@ -1,11 +1,15 @@
-import { reportOf } from './workloads/index.ts'
+import { reportOf, workloadReports } from './workloads/index.ts'
 import { hostNoise } from '../summarize.ts'
 import { esc } from '../format.ts'
-import { computeFindings, EQUIVALENCE, scopeWords, type FindingsFile } from './findings.ts'
+import { computeFindings, EQUIVALENCE, WHERE, type FindingsFile, type Scope } from './findings.ts'
 import { simulationSection } from '../sim/tables.ts'
 import type { Simulation } from '../sim/simulation.ts'
 import type { ResultsFile } from '../contracts/results.ts'
 import { chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
+
+/** A scope in words, for the page: the loop as its workload names it. */
+const scopeWords = (s: Scope) =>
+  `${s.route}, ${workloadReports[s.loop].loopWords}, ${s.instances} instance${s.instances === 1 ? '' : 's'}${s.store === 'none' ? '' : `, ${WHERE[s.store]}${s.store === 'distance' ? ` (${s.storeRttMs} ms)` : ''}`}`
 
 /** The first screen: the answer per question, what the run did not measure, then every finding with its figures and scope. */
 function answerHtml(f: FindingsFile): string {

@@ -23,7 +23,7 @@ import { median, shuffled } from '../stats.ts'
 import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
 import type { CellRuntime } from '../verify.ts'
 import { prepareCell } from '../verify.ts'
-import type { WorkloadDescriptor } from './index.ts'
+import type { WorkloadDescriptor } from './descriptor.ts'
 import { retire, type TurnContext } from './turn.ts'
 
 /** A lifecycle cell logs in one credential, not a pool: starting, verifying and count-checking it takes about this long. */

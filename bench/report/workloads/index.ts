@@ -3,21 +3,10 @@
 import type { ResultsFile } from '../../contracts/results.ts'
 import { workloadKind, type WorkloadKind } from '../../contracts/scenario.ts'
 import type { ChartSpec } from '../../page/kit.ts'
-import type { Finding } from '../finding.ts'
 import { closedReport } from './closed.ts'
 import { lifecycleReport } from './lifecycle.ts'
 import { openReport } from './open.ts'
-
-export interface WorkloadReport {
-  findings(results: ResultsFile): Finding[]
-  charts(results: ResultsFile): ChartSpec[]
-  /** Everything between the answer and the end of the page. */
-  sections(results: ResultsFile, ctx: { charts: ChartSpec[]; fleetModel: string }): string
-  /** The compact end-of-run table on the terminal. */
-  table(results: ResultsFile): string
-  /** What a run of this workload measures, for "Not measured in this run". */
-  measures: { openLoop: boolean; lifecycle: boolean }
-}
+import type { WorkloadReport } from './report.ts'
 
 export const workloadReports = {
   closed: closedReport,

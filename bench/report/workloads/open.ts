@@ -5,12 +5,14 @@ import { fromLines } from '../finding.ts'
 import { distanceFindings } from '../distance.ts'
 import { openLoopFindings } from '../open-findings.ts'
 import { openLoopHtml } from '../sections.ts'
-import { closedSections } from './closed.ts'
+import { closedSections } from './closed-sections.ts'
 import { closedTable } from '../tables.ts'
-import type { WorkloadReport } from './index.ts'
+import type { WorkloadReport } from './report.ts'
 
 /** The open loop: the closed-loop figures of each round's capacity window, plus latency and CPU at equal offered load and the store's distance. */
 export const openReport: WorkloadReport = {
+  kind: 'open',
+  loopWords: 'open loop',
   findings: (r) => [...fromLines(r, 'distance', distanceFindings(r), 'open'), ...closedLoopFindings(r), ...openLoopFindings(r)],
   charts: (r) => {
     const curve = latencyCurve(r)

@@ -1,0 +1,19 @@
+// What a workload is to the report: the one interface every entry of the registry (index.ts) implements.
+import type { ResultsFile } from '../../contracts/results.ts'
+import type { WorkloadKind } from '../../contracts/scenario.ts'
+import type { ChartSpec } from '../../page/kit.ts'
+import type { Finding } from '../finding.ts'
+
+export interface WorkloadReport {
+  kind: WorkloadKind
+  /** How a finding's scope names the loop its windows were driven by. */
+  loopWords: string
+  findings(results: ResultsFile): Finding[]
+  charts(results: ResultsFile): ChartSpec[]
+  /** Everything between the answer and the end of the page. */
+  sections(results: ResultsFile, ctx: { charts: ChartSpec[]; fleetModel: string }): string
+  /** The compact end-of-run table on the terminal. */
+  table(results: ResultsFile): string
+  /** What a run of this workload measures, for "Not measured in this run". */
+  measures: { openLoop: boolean; lifecycle: boolean }
+}
