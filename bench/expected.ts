@@ -1,3 +1,4 @@
+import { balancerOf } from './fleet/balancers.ts'
 import { storeProvisioners } from './stores/index.ts'
 import { descriptorOf } from './strategies/index.ts'
 import type { CellPlan, CellSpec } from './contracts/plan.ts'
@@ -32,8 +33,7 @@ export function expectedOps(cell: CellSpec & Pick<CellPlan, 'workload'>): Expect
  * issued, so with n instances (n - 1) / n of spread requests fail (none behind a sticky balancer). 0 elsewhere.
  */
 export function expected401Share(cell: Pick<CellPlan, 'strategy' | 'store' | 'workload' | 'instances' | 'balancer' | 'balance'>): number {
-  // A sticky balancer sends each client back to the instance that issued its credential.
-  if (cell.balancer === 'haproxy' && cell.balance === 'sticky') return 0
+  if (balancerOf(cell).keepsClientOnIssuer(cell.balance)) return 0
   const perProcess = cell.store !== null && !storeProvisioners[cell.store].sharedAcrossInstances
   return perProcess && descriptorOf(cell).state === 'server' && cell.workload !== 'POST /login' ? (cell.instances - 1) / cell.instances : 0
 }

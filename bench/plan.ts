@@ -6,11 +6,12 @@ import { storeProvisioners } from './stores/index.ts'
 import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
 import type { Balance, Balancer } from './contracts/scenario.ts'
+import { balancerOf, balancers, DEFAULT_BALANCE, DEFAULT_BALANCER } from './fleet/balancers.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
 export function cellId(c: CellSpec): string {
-  const balancer = c.balancer === 'haproxy' ? ['haproxy', c.balance ?? 'roundrobin'] : []
+  const balancer = balancerOf(c).idParts(c.balance)
   return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer].join('-')
 }
 
@@ -25,8 +26,8 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
   }
   const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
   return withInstances.flatMap((s) =>
-    list<Balancer>(cell.balancer, 'none').flatMap((balancer) =>
-      balancer === 'none' ? [s] : list<Balance>(cell.balance, 'roundrobin').map((balance) => ({ ...s, balancer, balance })),
+    list<Balancer>(cell.balancer, DEFAULT_BALANCER).flatMap((balancer) =>
+      balancers[balancer].fronts ? list<Balance>(cell.balance, DEFAULT_BALANCE).map((balance) => ({ ...s, balancer, balance })) : [s],
     ),
   )
 }
@@ -48,8 +49,12 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
         })
       }
     }
-    if (cell.balance !== undefined && !list(cell.balancer, 'none').includes('haproxy')) {
-      issues.push({ path: `cells[${index}].balance`, message: 'applies with balancer "haproxy" only' })
+    if (cell.balance !== undefined && !list(cell.balancer, DEFAULT_BALANCER).some((b) => balancers[b].fronts)) {
+      const fronting = Object.values(balancers).filter((b) => b.fronts)
+      issues.push({
+        path: `cells[${index}].balance`,
+        message: `applies with balancer ${fronting.map((b) => JSON.stringify(b.kind)).join(', ')} only`,
+      })
     }
     for (const strategy of strategies) {
       for (const spec of combinations(strategy, cell)) {

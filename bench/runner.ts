@@ -13,7 +13,9 @@ import { runMicro } from './micro/run.ts'
 import { expandPlan } from './plan.ts'
 import { reduceRun } from './reduce.ts'
 import { arrangeFleet, type Arranged } from './fleet/arrange.ts'
-import { HAPROXY_MISSING, haproxyInstalled } from './fleet/haproxy.ts'
+import { balancerProcesses } from './fleet/balancer-processes.ts'
+import { balancerOf } from './fleet/balancers.ts'
+import { topologies } from './fleet/topologies.ts'
 import { matchTargets, type Fleet } from './remote/fleet.ts'
 import type { RemoteInstance } from './remote/instance.ts'
 import { seededRandom } from './stats.ts'
@@ -126,7 +128,7 @@ async function connectTargets(fleet: Fleet, plans: CellPlan[], scenario: Scenari
     throw new TargetError(
       'faults act on a store the harness started; remote mode starts and stops nothing (remove "faults" or run without --targets)',
     )
-  if (scenario.topology === 'netns')
+  if (topologies[scenario.topology].placesProcesses)
     throw new TargetError(
       'a namespace topology places processes the harness starts; remote mode starts none (remove "topology" or run without --targets)',
     )
@@ -176,16 +178,19 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
       ...(fleet.openDriver ? { openDriver: fleet.openDriver } : {}),
     }
     stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active)
-    const balanced = plans.filter((p) => p.balancer === 'haproxy' && active.has(p.id))
-    if (balanced.length && !haproxyInstalled()) {
-      for (const p of balanced) {
+    // A cell whose balancer's process cannot start here is skipped with the fix, as a store's is.
+    for (const kind of new Set(plans.filter((p) => active.has(p.id)).map((p) => balancerOf(p).kind))) {
+      const reason = balancerProcesses[kind]?.unavailable()
+      if (!reason) continue
+      for (const p of plans.filter((x) => balancerOf(x).kind === kind && active.has(x.id))) {
         active.delete(p.id)
-        emit({ type: 'cell-skipped', cell: p.id, reason: HAPROXY_MISSING })
+        emit({ type: 'cell-skipped', cell: p.id, reason })
       }
     }
     template = await seedTemplate(scenario.workload.users)
     const usersTemplate = template.path
     const placement = fleet.placement
+    const topology = topologies[fleet.record().kind]
     const ctx: TurnContext = {
       opts: runOpts,
       scenario,
@@ -200,7 +205,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         store: plan.store ? stores.get(plan.store)! : null,
         serverCpus: affinity?.server ?? null,
         clientCpus: affinity?.client ?? null,
-        serverCpuCount: remote ? plan.instances : affinity ? cpuCount(affinity.server) : cpus().length,
+        serverCpuCount: topology.serverCpus(affinity ? cpuCount(affinity.server) : cpus().length) ?? plan.instances,
         remote: remote?.get(plan.id) ?? null,
         placement,
         // A smoke run checks the output's shape: its cells skip the traced instance that cross-checks the counts.

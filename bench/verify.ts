@@ -12,7 +12,9 @@ import type { Credential, CredentialInfo, LoadRequest } from './contracts/client
 import type { ExpectedOps, RevocationProbe, StoreRtt } from './contracts/results.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import type { RemoteInstance } from './remote/instance.ts'
-import { startHaproxy, type Balancer } from './fleet/haproxy.ts'
+import { balancerProcessOf } from './fleet/balancer-processes.ts'
+import { DEFAULT_BALANCE } from './fleet/balancers.ts'
+import type { Balancer } from './fleet/haproxy.ts'
 import type { Placement } from './fleet/placement.ts'
 import { remoteInstance } from './remote/instance.ts'
 
@@ -252,11 +254,12 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     const urls = remote ? remote.map((r) => r.url) : servers.map((s) => s.url)
     await verifyInstances(plan, urls)
     if (!remote && opts.crossCheck !== false) await crossCheckCounts(plan, args, opts)
-    if (plan.balancer === 'haproxy') {
+    const balancerProcess = balancerProcessOf(plan)
+    if (balancerProcess) {
       const host = opts.placement?.balancer()
-      balancer = await startHaproxy(opts.group, {
+      balancer = await balancerProcess.start(opts.group, {
         backends: urls,
-        balance: plan.balance ?? 'roundrobin',
+        balance: plan.balance ?? DEFAULT_BALANCE,
         stickyCookie: descriptorOf(plan).cookieName,
         cpus: opts.clientCpus ?? null,
         ...(host ? { host: host.address, wrap: host.wrap } : {}),

@@ -4,7 +4,7 @@
 import type { StoreKind } from '../../servers/types.ts'
 import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
-import type { Scenario } from './scenario.ts'
+import type { Scenario, Topology } from './scenario.ts'
 
 export const SCHEMA_VERSION = 1
 
@@ -45,9 +45,12 @@ export interface Environment {
   topology?: TopologyRecord
 }
 
+/** A scenario's topology, or `remote`: a fleet the harness did not start (`--targets`). */
+export type TopologyKind = Topology | 'remote'
+
 export interface TopologyRecord {
   /** `remote`: the servers of a fleet file (`--targets`), wherever they run. */
-  kind: 'loopback' | 'netns' | 'remote'
+  kind: TopologyKind
   /** The harness's own address (the bridge's, in a namespace topology); null in remote mode. */
   harness: string | null
   /** Every host and its address; in remote mode each instance's URL. */

@@ -24,6 +24,10 @@ export type Balancer = (typeof BALANCERS)[number]
 export const BALANCES = ['roundrobin', 'leastconn', 'sticky'] as const
 export type Balance = (typeof BALANCES)[number]
 
+/** Where a scenario's processes run: all on loopback, or each on a network-namespace host of its own. */
+export const TOPOLOGIES = ['loopback', 'netns'] as const
+export type Topology = (typeof TOPOLOGIES)[number]
+
 /** A value or a list of values; a list expands into one cell per value. */
 const axis = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).min(1)])
 
@@ -190,7 +194,7 @@ export const scenarioSchema = z
      * store and each load driver in a network namespace of its own, addressed from 198.18.0.0/15 on a
      * bridge with no route out (root needed; without it the run says so and uses loopback).
      */
-    topology: z.enum(['loopback', 'netns']).default('loopback'),
+    topology: z.enum(TOPOLOGIES).default('loopback'),
     /**
      * Faults applied to the store in every measured window of the cells that use Redis (the
      * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:

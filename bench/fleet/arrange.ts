@@ -12,8 +12,7 @@ import { stopChild, type ProcessGroup } from '../processes.ts'
 import { spawnRedisServer } from '../stores/redis-server.ts'
 import type { OpenDriver } from '../drive/open.ts'
 import { startDrivers } from './drivers.ts'
-import { netnsUnavailable } from './netns.ts'
-import { netnsPlacement, type Placement } from './placement.ts'
+import { placers, type Placement } from './placement.ts'
 
 /** Stores that live in the servers' own process: nothing to place on a host. */
 const IN_PROCESS: StoreKind[] = ['sqlite', 'memory']
@@ -56,16 +55,15 @@ export async function arrangeFleet(o: {
   let placement: Placement | null = null
   let note: string | null = null
   try {
-    if (o.scenario.topology === 'netns') {
-      const why = netnsUnavailable()
-      if (why) {
-        note = `${why}: this run used loopback`
-        o.emit({ type: 'notice', message: `topology: ${note}` })
-      } else {
-        placement = netnsPlacement()
-        const p = placement
-        undo.push(() => p.destroy())
-      }
+    const placer = placers[o.scenario.topology]
+    const why = placer.unavailable()
+    if (why) {
+      note = `${why}: this run used loopback`
+      o.emit({ type: 'notice', message: `topology: ${note}` })
+    } else {
+      placement = placer.place()
+      const p = placement
+      if (p) undo.push(() => p.destroy())
     }
     const storeUrls = { ...o.storeUrls }
     if (placement) {

@@ -2,7 +2,9 @@
 // instance per host, shared by the cells' n-th instances as one machine runs several services; one
 // host for the balancer, one for the store, one per load driver).
 import type { TopologyRecord } from '../contracts/results.ts'
-import { createTopology, type Host } from './netns.ts'
+import type { Topology } from '../contracts/scenario.ts'
+import { createTopology, netnsUnavailable, type Host } from './netns.ts'
+import { HOSTS } from './topologies.ts'
 
 export interface Placement {
   instance(i: number): Host
@@ -24,10 +26,10 @@ export function netnsPlacement(): Placement {
     return h
   }
   return {
-    instance: (i) => host(`app${i + 1}`),
-    balancer: () => host('lb'),
-    store: () => host('store'),
-    drivers: (n) => Array.from({ length: n }, (_, i) => host(`load${i + 1}`)),
+    instance: (i) => host(`${HOSTS.instance}${i + 1}`),
+    balancer: () => host(HOSTS.balancer),
+    store: () => host(HOSTS.store),
+    drivers: (n) => Array.from({ length: n }, (_, i) => host(`${HOSTS.driver}${i + 1}`)),
     record: () => ({
       kind: 'netns',
       harness: topology.address,
@@ -37,3 +39,15 @@ export function netnsPlacement(): Placement {
     destroy: () => topology.destroy(),
   }
 }
+
+/** How a scenario's topology places its processes: why it cannot be made here (root, a tool missing), or null; and the placement it makes. */
+export interface Placer {
+  unavailable(): string | null
+  /** Null: every process on loopback. */
+  place(): Placement | null
+}
+
+export const placers = {
+  loopback: { unavailable: () => null, place: () => null },
+  netns: { unavailable: netnsUnavailable, place: netnsPlacement },
+} satisfies Record<Topology, Placer>

@@ -6,6 +6,7 @@
 import { cpuCount } from '../affinity.ts'
 import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
 import { esc, num } from '../format.ts'
+import { topologyOf } from '../fleet/topologies.ts'
 import { median } from '../stats.ts'
 
 export interface FleetPoint {
@@ -46,9 +47,9 @@ const balancerOf = (c: CellResult): number | null => {
  */
 export function fleetComparison(results: ResultsFile): FleetComparison | null {
   const affinity = results.environment.cpuAffinity
-  // A remote fleet's instances run elsewhere: each a core of its own (a Node process serves on one thread).
-  const serverCpus =
-    results.environment.topology?.kind === 'remote' ? null : affinity ? cpuCount(affinity.server) : results.environment.cpus.count
+  const serverCpus = topologyOf(results.environment.topology).serverCpus(
+    affinity ? cpuCount(affinity.server) : results.environment.cpus.count,
+  )
   const ok = results.cells.filter((c) => c.status === 'ok' && c.summary)
   const series = new Map<string, CellResult[]>()
   for (const c of ok) series.set(seriesOf(c), [...(series.get(seriesOf(c)) ?? []), c])
@@ -84,20 +85,6 @@ export function fleetComparison(results: ResultsFile): FleetComparison | null {
   return points.length ? { serverCpus, points } : null
 }
 
-/** Where the run's processes were, in words, from its topology record. */
-function whereWords(results: ResultsFile): string {
-  const t = results.environment.topology
-  if (t?.kind === 'remote') return `on a fleet authbench did not start (${t.hosts.length} instances, read through their metrics)`
-  if (t?.kind !== 'netns') return 'with every process on loopback'
-  const roles = [
-    'each instance',
-    ...(t.hosts.some((h) => h.name === 'lb') ? ['the balancer'] : []),
-    ...(t.hosts.some((h) => h.name === 'store') ? ['the store'] : []),
-    ...(t.hosts.some((h) => h.name.startsWith('load')) ? ['each load driver'] : []),
-  ]
-  return `with ${roles.join(', ')} on a network namespace of its own (${t.hosts.length} hosts)`
-}
-
 /** The report's section: measured capacity at each N beside the model's, and what the model was told. */
 export function fleetHtml(results: ResultsFile): string {
   const f = fleetComparison(results)
@@ -119,7 +106,7 @@ export function fleetHtml(results: ResultsFile): string {
     )
     .join('\n')
   return `<h2>The fleet: measured beside the model</h2>
-<p>Closed-loop capacity at each instance count, ${esc(whereWords(results))}, beside the bottleneck law's bound for the same topology, computed from the one-instance cell's measured demands: ${esc(told)}${others.length ? `, and ${others.join(' and ')} CPU per request (each a single thread)` : ''}. The load drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, they${f.serverCpus === null ? '' : " and the instances' sharing of cores"} are what the model leaves out.</p>
+<p>Closed-loop capacity at each instance count, ${esc(topologyOf(results.environment.topology).describe(results.environment.topology?.hosts ?? []))}, beside the bottleneck law's bound for the same topology, computed from the one-instance cell's measured demands: ${esc(told)}${others.length ? `, and ${others.join(' and ')} CPU per request (each a single thread)` : ''}. The load drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, they${f.serverCpus === null ? '' : " and the instances' sharing of cores"} are what the model leaves out.</p>
 <table><thead><tr><th>series</th><th class="num">instances</th><th class="num">measured req/s</th><th class="num">server CPU µs/req</th><th class="num">balancer CPU µs/req</th><th class="num">model bound req/s</th><th>bottleneck</th><th class="num">measured vs model</th></tr></thead>
 <tbody>
 ${rows}

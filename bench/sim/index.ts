@@ -24,6 +24,7 @@ import { quantileOf, quantileWithWaits } from './queueing.ts'
 import { renderSimulationHtml } from './page.ts'
 import type { Simulation } from './simulation.ts'
 import type { ResultsFile } from '../contracts/results.ts'
+import { balancerOf } from '../fleet/balancers.ts'
 import { writeJsonAtomic } from '../results-io.ts'
 import { chartJsSource } from '../page/kit.ts'
 
@@ -89,8 +90,8 @@ export function runSimulation(
     const cell = results.cells.find((x) => x.id === c.cell)
     // The DES replays the driver's round robin straight to the instances; a balancer's hop and CPU are not in it.
     const unreplayable =
-      cell?.balancer === 'haproxy'
-        ? `the run went through HAProxy (${cell.balance ?? 'roundrobin'}): its hop and its CPU are not in the model`
+      cell && balancerOf(cell).fronts
+        ? `the run went through ${balancerOf(cell).label(cell.balance)}: its hop and its CPU are not in the model`
         : null
     return validate(c, cell?.openLoop ?? [], capacity(c.cell), inputs, bound(c), unreplayable)
   })
