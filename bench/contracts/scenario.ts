@@ -25,7 +25,7 @@ export const BALANCES = ['roundrobin', 'leastconn', 'sticky'] as const
 export type Balance = (typeof BALANCES)[number]
 
 /** Where a scenario's processes run: all on loopback, or each on a network-namespace host of its own. */
-export const TOPOLOGIES = ['loopback', 'netns'] as const
+const TOPOLOGIES = ['loopback', 'netns'] as const
 export type Topology = (typeof TOPOLOGIES)[number]
 
 /** A value or a list of values; a list expands into one cell per value. */

@@ -15,7 +15,7 @@ export interface Placement {
   destroy(): void
 }
 
-export function netnsPlacement(): Placement {
+function netnsPlacement(): Placement {
   const topology = createTopology()
   const byName = new Map<string, Host>()
   const host = (name: string) => {

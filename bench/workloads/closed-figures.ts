@@ -18,12 +18,7 @@ type Measured = Extract<RunEvent, { type: 'round-measured' }>
  * brackets disagreed), with its ratios to the mean of the valid baseline windows just before and
  * after it. A ratio is never taken against a baseline window that was not a valid measurement.
  */
-export function withRatios(
-  mine: Measured[],
-  baseWindows: Measured[],
-  repeated: (round: number) => number,
-  isBaseline: boolean,
-): RoundResult[] {
+function withRatios(mine: Measured[], baseWindows: Measured[], repeated: (round: number) => number, isBaseline: boolean): RoundResult[] {
   if (isBaseline) {
     return mine.map(({ measurement: m, problem }) => ({
       ...m,
