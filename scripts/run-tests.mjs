@@ -1,12 +1,12 @@
 // npm test, after the machine check and the type check: as Node core keeps test/parallel apart
 // from test/sequential, every test file that can share the machine runs four at a time (the
 // longest, every shipped scenario, first), then the files in test/sequential/ (timing bounds a
-// busy machine would break: the delay proxy, the open-loop driver, the lifecycle driver, a store
-// faulted under load, a store's CPU against the kernel's, several load drivers against a fixed
-// delay) one at a time. Each runner prints its progress with the
-// `spec` reporter; the counts come from the runner's own events (scripts/test-counts.mjs), never
-// from parsing printed text. Last, one line for the whole: `N passed, N failed, N skipped`.
-// Exit 1 when any failed.
+// busy machine would break: the delay proxy, the open- and closed-loop drivers, the lifecycle
+// driver, a store faulted under load, a store's CPU against the kernel's, SQLite's busy timeout,
+// several load drivers against a fixed delay) one at a time. Each runner prints its progress with
+// the `spec` reporter; the counts come from the runner's own events (scripts/test-counts.mjs),
+// never from parsing printed text, whose format changes between Node majors. Last, one line for
+// the whole: `N passed, N failed, N skipped`. Exit 1 when any failed.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
