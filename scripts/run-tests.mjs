@@ -1,11 +1,15 @@
 // npm test, after the machine check and the type check: as Node core keeps test/parallel apart
 // from test/sequential, every test file that can share the machine runs four at a time (the
 // longest, every shipped scenario, first), then the files in test/sequential/ (timing bounds a
-// busy machine would break: the delay proxy, the open-loop driver, the lifecycle driver, a store
-// faulted under load, a store's CPU against the kernel's, several load drivers against a fixed delay) one at a time. Prints each runner's output as it comes and, last, one line for the whole: the count of
-// tests passed and failed. Exit 1 when any failed.
+// busy machine would break: the delay proxy, the open- and closed-loop drivers, the lifecycle
+// driver, a store faulted under load, a store's CPU against the kernel's, SQLite's busy timeout,
+// several load drivers against a fixed delay) one at a time. Each runner prints its progress with
+// the `spec` reporter; the counts come from the runner's own events (scripts/test-counts.mjs),
+// never from parsing printed text, whose format changes between Node majors. Last, one line for
+// the whole: `N passed, N failed, N skipped`. Exit 1 when any failed.
 import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -22,29 +26,43 @@ function files(dir, deep) {
   return out.sort()
 }
 
-function run(list, concurrency) {
+/** Runs `list` in one node:test runner; resolves with its exit code and its counts. */
+function run(list, concurrency, countsFile) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...list], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let tail = ''
-    child.stdout.on('data', (d) => {
-      process.stdout.write(d)
-      tail = (tail + d).slice(-4000)
-    })
+    const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout']
+    const counter = ['--test-reporter=./scripts/test-counts.mjs', `--test-reporter-destination=${countsFile}`]
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...counter, ...list],
+      { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
+    )
     child.on('close', (code) => {
-      const count = (what) => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(tail)?.[1] ?? 0)
-      resolve({ code, pass: count('pass'), fail: count('fail'), cancelled: count('cancelled') })
+      let counts
+      try {
+        counts = JSON.parse(readFileSync(countsFile, 'utf8'))
+      } catch (cause) {
+        // A runner that died before its reporter finished: its tests are not known to have passed.
+        process.stderr.write(`run-tests: no counts from the runner (exit ${code}): ${cause.message}\n`)
+        counts = { passed: 0, failed: 1, skipped: 0 }
+      }
+      resolve({ code, ...counts })
     })
   })
 }
 
-const parallel = files('test', true).filter((f) => f !== FIRST)
-const sequential = files('test/sequential', false)
-const a = await run([FIRST, ...parallel], 4)
-const b = await run(sequential, 1)
-const passed = a.pass + b.pass
-const failed = a.fail + b.fail + a.cancelled + b.cancelled
-process.stdout.write(`\n${passed} passed, ${failed} failed\n`)
+const dir = mkdtempSync(join(tmpdir(), 'authbench-run-tests-'))
+let a
+let b
+try {
+  const parallel = files('test', true).filter((f) => f !== FIRST)
+  const sequential = files('test/sequential', false)
+  a = await run([FIRST, ...parallel], 4, join(dir, 'parallel.json'))
+  b = await run(sequential, 1, join(dir, 'sequential.json'))
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
+const passed = a.passed + b.passed
+const failed = a.failed + b.failed
+const skipped = a.skipped + b.skipped
+process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`)
 process.exit(a.code === 0 && b.code === 0 && failed === 0 ? 0 : 1)

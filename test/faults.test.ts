@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import Database from 'better-sqlite3'
 import { Redis, ReplyError } from 'ioredis'
-import { unavailableReply } from '../servers/stores/redis.ts'
+import { REDIS_COMMAND_TIMEOUT_MS, unavailableReply } from '../servers/stores/redis.ts'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
-import { login, testServer, timed, waitFor } from './helpers.ts'
+import { login, testServer, timedAgainstLoop, waitFor } from './helpers.ts'
+
+/** A request's own work around its store call: a few ms on an idle machine. */
+const WORK_MS = 100
 
 describe('Redis faults fail closed with 503 and recover by themselves', () => {
   let redis: PrivateRedis
@@ -25,18 +27,23 @@ describe('Redis faults fail closed with 503 and recover by themselves', () => {
       assert.equal((await me()).statusCode, 200)
 
       redis.process.kill('SIGSTOP')
-      const [paused, pausedMs] = await timed(me)
+      // Failed closed by the command timeout, not held until Redis returns: the timeout, the
+      // request's work, and however late this process's timers ran meanwhile (a loaded machine).
+      const [paused, pausedMs, pausedLateMs] = await timedAgainstLoop(me)
       assert.equal(paused.statusCode, 503)
       assert.equal(paused.headers['retry-after'], '1')
-      assert.ok(pausedMs < 1500, `answered in ${pausedMs} ms`)
+      const pausedBound = REDIS_COMMAND_TIMEOUT_MS + WORK_MS + pausedLateMs
+      assert.ok(pausedMs <= pausedBound, `answered in ${pausedMs} ms, bound ${pausedBound} ms`)
       redis.process.kill('SIGCONT')
       await waitFor('recovery after SIGCONT', async () => (await me()).statusCode === 200)
 
       redis.process.kill('SIGKILL')
       await new Promise((r) => redis.process.once('exit', r))
-      const [down, downMs] = await timed(me)
+      // A closed connection answers at once (no offline queue); never later than the command timeout.
+      const [down, downMs, downLateMs] = await timedAgainstLoop(me)
       assert.equal(down.statusCode, 503)
-      assert.ok(downMs < 1500, `answered in ${downMs} ms`)
+      const downBound = REDIS_COMMAND_TIMEOUT_MS + WORK_MS + downLateMs
+      assert.ok(downMs <= downBound, `answered in ${downMs} ms, bound ${downBound} ms`)
       const loginDown = await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })
       assert.equal(loginDown.statusCode, 503)
 
@@ -68,14 +75,17 @@ describe('a Redis Cluster with a master killed fails closed with 503 and recover
       assert.deepEqual(new Set(await all()), new Set([200]))
 
       await cluster.kill(0)
-      const [statuses, ms] = await timed(all)
+      const [statuses, ms, lateMs] = await timedAgainstLoop(all)
       assert.ok(
         statuses.every((s) => s === 200 || s === 503),
         statuses.join(),
       )
       // 30 keys over three masters' slots: some live on the dead one ((2/3)^30 odds otherwise).
       assert.ok(statuses.includes(503), statuses.join())
-      assert.ok(ms < 3000, `answered in ${ms} ms`)
+      // The slowest path a key on the dead master takes: the command timeout, four redirections'
+      // retry delays (100 ms each), a slots refresh (1 s): 1.9 s, rounded up to 3 s for the
+      // 30 requests' own work; plus however late this process's timers ran meanwhile.
+      assert.ok(ms <= 3000 + lateMs, `answered in ${ms} ms, timers ${lateMs.toFixed(0)} ms late`)
       const refused = await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })
       assert.ok(refused.statusCode === 503 || refused.statusCode === 200 || refused.statusCode === 204, String(refused.statusCode))
 
@@ -100,29 +110,6 @@ test('a transaction a cluster discarded for redirections the client could not fo
   assert.equal(unavailableReply(new ReplyError('ASK 3999 127.0.0.1:6381')), true)
   assert.equal(unavailableReply(execabort("ERR wrong number of arguments for 'set' command")), false)
   assert.equal(unavailableReply(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value')), false)
-})
-
-describe('SQLite busy fails closed with 503 within the busy timeout', () => {
-  test('a write while another connection holds the write lock', async (t) => {
-    const server = await testServer(t, { strategy: 'session' })
-    const cred = await login(server)
-    const locker = new Database(server.dbPath)
-    t.after(() => locker.close())
-    locker.exec('BEGIN IMMEDIATE')
-    const [res, ms] = await timed(() =>
-      server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } }),
-    )
-    assert.equal(res.statusCode, 503)
-    assert.equal(res.headers['retry-after'], '1')
-    assert.ok(ms < 1000, `answered in ${ms} ms`)
-    // WAL readers are not blocked by the writer.
-    assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
-    locker.exec('COMMIT')
-    assert.equal(
-      (await server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user1', password: 'pw-user1' } })).statusCode,
-      204,
-    )
-  })
 })
 
 describe('Redis refusing to serve (out of memory, read-only replica) answers 503, never 500', () => {

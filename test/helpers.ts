@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { generatePrivateKeyPem } from '../servers/keys.ts'
 import { createServer, DEFAULT_CONFIG, type Server, type ServerConfig } from '../servers/server.ts'
 import type { Alg, StoreKind } from '../servers/types.ts'
@@ -19,6 +20,25 @@ export async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now()
   const result = await run()
   return [result, performance.now() - start]
+}
+
+/**
+ * What a call returned, how long it took (ms), and how late this process's event loop ran
+ * meanwhile (ms, summed over 10 ms samples). A store's timeout is a timer in this process (the
+ * server under app.inject runs here), and a timer set for T ms fires after T plus that lateness:
+ * what a loaded machine adds, measured rather than guessed. A bound on how soon a timeout answers
+ * is then the timeout, the request's own work, and this. (Not for a synchronous wait, which is
+ * itself lateness: SQLite's busy wait.)
+ */
+export async function timedAgainstLoop<T>(run: () => Promise<T>): Promise<[T, number, number]> {
+  const RESOLUTION_MS = 10
+  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+  loop.enable()
+  const [result, ms] = await timed(run)
+  loop.disable()
+  // Each sample is one interval of the sampling timer (ns): its excess over the resolution is lateness.
+  const lateMs = loop.count === 0 ? 0 : Math.max(0, (loop.count * loop.mean) / 1e6 - loop.count * RESOLUTION_MS)
+  return [result, ms, lateMs]
 }
 
 /** Polls `check` every 50 ms until it holds; fails the test, naming `what`, after `timeoutMs`. */

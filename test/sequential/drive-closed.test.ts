@@ -1,9 +1,12 @@
+// The closed-loop driver against servers that count what it sends. Sequential: every check here
+// is a count of what a 1 s window holds (its length, requests, cookies issued), and a machine
+// shared with other test files can starve a window of its requests.
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
-import { drive, shareOf } from '../bench/drive/closed.ts'
-import { login, manualClock, testServer } from './helpers.ts'
+import { drive, shareOf } from '../../bench/drive/closed.ts'
+import { login, manualClock, testServer } from '../helpers.ts'
 
 test('each connection cycles through its own share of the credential pool, so a short window reaches all of it', async (t) => {
   // A server that remembers, per connection, the first user it was asked for, and every user seen.
