@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js'
-import { newHistogram, type StatsSnapshot } from '../servers/metrics.ts'
+import { newHistogram } from '../shared/histogram.ts'
+import type { StatsSnapshot } from '../servers/metrics.ts'
 import { drive, requestBytes, type Driver } from './drive/closed.ts'
 import { openLoop, type OpenDriver, type OpenLoopOptions } from './drive/open.ts'
 import type { LoadRequest } from './contracts/client.ts'

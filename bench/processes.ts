@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { ServerStartError } from '../servers/errors.ts'
+import { ServerStartError } from '../shared/errors.ts'
 import { readyPort, requestStats } from '../servers/ipc.ts'
 import type { StatsSnapshot } from '../servers/metrics.ts'
 import { pinned } from './affinity.ts'

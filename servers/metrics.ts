@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js'
+import { newHistogram } from '../shared/histogram.ts'
 import type { Counters, OpCounts } from './counters.ts'
 
 /** What a parent process reads over IPC: cumulative counters plus the request-time histogram. */
@@ -16,14 +17,6 @@ export interface StatsSnapshot {
   requestTimeHistogram: string
   /** Statements SQLite reported executing, by kind (only with --trace-sql); null otherwise. */
   sqlTrace: OpCounts | null
-}
-
-/**
- * The one histogram setting for request times: integer microseconds from 1 µs to 60 s, 3
- * significant digits. Server, harness and load drivers all build theirs here, so histograms merge.
- */
-export function newHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
 }
 
 /** Per-process request counting and timing, one hook shared by every strategy alike. */

@@ -2,43 +2,16 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { newCounters, type Counters } from './counters.ts'
 import { openDatabase, sqlTracer } from './db.ts'
-import { StoreUnavailableError } from './errors.ts'
+import { StoreUnavailableError } from '../shared/errors.ts'
 import { ServerMetrics } from './metrics.ts'
 import { stores } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
-import type { Alg, Clock, EngineKind, Revocation, StateStore, StoreKind, StrategyKind } from './types.ts'
+import type { ServerConfig } from './config.ts'
+import type { Clock, StateStore } from './types.ts'
 import { existsSync } from 'node:fs'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath, Users } from './users.ts'
 
-/** One server's configuration; the CLI flags map onto it one to one (see README). */
-export interface ServerConfig {
-  strategy: StrategyKind
-  store: StoreKind
-  alg: Alg
-  engine: EngineKind
-  revocation: Revocation
-  redisUrl?: string | undefined
-  /** `host:port,host:port`: seed nodes of a Redis Cluster (store redis-cluster). */
-  redisClusterUrl?: string | undefined
-  /** `postgres://user@host:port/database` (store postgres). */
-  postgresUrl?: string | undefined
-  /** SQLite file; a fresh temporary file (removed on close) when absent. */
-  db?: string | undefined
-  jwtSecret?: string | undefined
-  keyFile?: string | undefined
-  /** Cookie strategy: the 32-byte sealing key, hex; random per start when absent. */
-  cookieKey?: string | undefined
-  accessTtlSeconds: number
-  refreshTtlSeconds: number
-  sessionIdleTtlSeconds: number
-  sessionAbsoluteTtlSeconds: number
-  /** Seconds after a refresh token's first use during which it may be presented again (a concurrent refresh); 0 = none. */
-  refreshGraceSeconds: number
-  users: number
-  hashCost: number
-  /** Count the statements SQLite reports executing (verification servers only: it costs every statement a call). */
-  traceSql?: boolean
-}
+export type { ServerConfig } from './config.ts'
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
   store: 'sqlite',

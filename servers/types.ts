@@ -1,17 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Counters } from './counters.ts'
 
-export type StrategyKind = 'none' | 'session' | 'jwt' | 'cookie'
-export type StoreKind = 'sqlite' | 'redis' | 'redis-cluster' | 'postgres' | 'memory'
-export type Alg = 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
-export type EngineKind = 'jose' | 'fast-jwt'
-export type Revocation = 'none' | 'denylist'
-
-export const STRATEGIES = ['none', 'session', 'jwt', 'cookie'] as const satisfies readonly StrategyKind[]
-export const STORES = ['sqlite', 'redis', 'redis-cluster', 'postgres', 'memory'] as const satisfies readonly StoreKind[]
-export const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const satisfies readonly Alg[]
-export const ENGINES = ['jose', 'fast-jwt'] as const satisfies readonly EngineKind[]
-export const REVOCATIONS = ['none', 'denylist'] as const satisfies readonly Revocation[]
+export type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../shared/kinds.ts'
+export { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../shared/kinds.ts'
+import type { StoreKind, StrategyKind } from '../shared/kinds.ts'
 
 /** Milliseconds since the epoch; injected so expiry is tested without sleeping. */
 export type Clock = () => number

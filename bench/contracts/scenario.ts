@@ -3,8 +3,8 @@ import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { ScenarioError } from '../../servers/errors.ts'
-import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../servers/types.ts'
+import { ScenarioError } from '../../shared/errors.ts'
+import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../shared/kinds.ts'
 
 export { ScenarioError }
 

@@ -1,6 +1,6 @@
 import { Agent, request as httpRequest } from 'node:http'
 import type { Histogram } from 'hdr-histogram-js'
-import { newHistogram } from '../../servers/metrics.ts'
+import { newHistogram } from '../../shared/histogram.ts'
 import { seededRandom } from '../stats.ts'
 import { loginBody } from '../strategies/login.ts'
 import type { Answer, Held, LifecycleClient } from '../contracts/client.ts'

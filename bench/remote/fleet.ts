@@ -2,8 +2,8 @@
 // the match of each of the scenario's cells to the instances whose `authbench_info` says they run it.
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { TargetError } from '../../servers/errors.ts'
-import { STORES } from '../../servers/types.ts'
+import { TargetError } from '../../shared/errors.ts'
+import { STORES } from '../../shared/kinds.ts'
 import type { CellPlan } from '../contracts/plan.ts'
 import { remoteInstance, type RemoteInstance } from './instance.ts'
 

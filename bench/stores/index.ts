@@ -1,4 +1,4 @@
-import { StoreUnavailableHereError } from '../../servers/errors.ts'
+import { StoreUnavailableHereError } from '../../shared/errors.ts'
 import type { StoreKind } from '../../servers/types.ts'
 import type { StoreSettings } from '../contracts/results.ts'
 import type { ProcessGroup } from '../processes.ts'

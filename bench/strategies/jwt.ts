@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { VerificationError } from '../../servers/errors.ts'
+import { VerificationError } from '../../shared/errors.ts'
 import { generatePrivateKeyPem } from '../../servers/keys.ts'
 import { DEFAULT_CONFIG } from '../../servers/server.ts'
 import { jwtMicroTasks } from '../micro/jwt.ts'

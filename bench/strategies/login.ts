@@ -1,4 +1,4 @@
-import { VerificationError } from '../../servers/errors.ts'
+import { VerificationError } from '../../shared/errors.ts'
 import { parseSetCookie } from '../cookie-jar.ts'
 import type { Answer, Credential, Held, LifecycleClient } from '../contracts/client.ts'
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import secureSession from '@fastify/secure-session'
 import { readCookie } from '../credentials.ts'
-import { ConfigError } from '../errors.ts'
-import type { StrategyFactory } from './index.ts'
+import { ConfigError } from '../../shared/errors.ts'
+import type { StrategyFactory } from './factory.ts'
 import { renewalIntervalMs } from './session.ts'
 
 export const SEALED_COOKIE = 'session'

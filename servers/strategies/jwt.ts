@@ -3,7 +3,7 @@ import { AUDIENCE, ISSUER, type Claims, type JwtEngine, type TokenType } from '.
 import { engines } from '../engines/index.ts'
 import { loadKeys } from '../keys.ts'
 import type { Identity } from '../types.ts'
-import type { StrategyFactory } from './index.ts'
+import type { StrategyFactory } from './factory.ts'
 
 export interface TokenPair {
   access_token: string

@@ -1,4 +1,4 @@
-import type { StrategyFactory } from './index.ts'
+import type { StrategyFactory } from './factory.ts'
 
 /**
  * The baseline: the same routes with no authentication at all. The caller names its user in an

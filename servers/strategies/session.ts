@@ -1,6 +1,6 @@
 import { newSessionId, readCookie, SESSION_COOKIE, SESSION_ID_PATTERN } from '../credentials.ts'
 import type { SessionRecord } from '../types.ts'
-import type { StrategyFactory } from './index.ts'
+import type { StrategyFactory } from './factory.ts'
 
 /** Idle-timeout renewal writes at most this often per session, so steady GET traffic does no writes. */
 export const TOUCH_INTERVAL_MS = 60_000

@@ -1,0 +1,31 @@
+import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from './types.ts'
+
+/** One server's configuration; the CLI flags map onto it one to one (see README). */
+export interface ServerConfig {
+  strategy: StrategyKind
+  store: StoreKind
+  alg: Alg
+  engine: EngineKind
+  revocation: Revocation
+  redisUrl?: string | undefined
+  /** `host:port,host:port`: seed nodes of a Redis Cluster (store redis-cluster). */
+  redisClusterUrl?: string | undefined
+  /** `postgres://user@host:port/database` (store postgres). */
+  postgresUrl?: string | undefined
+  /** SQLite file; a fresh temporary file (removed on close) when absent. */
+  db?: string | undefined
+  jwtSecret?: string | undefined
+  keyFile?: string | undefined
+  /** Cookie strategy: the 32-byte sealing key, hex; random per start when absent. */
+  cookieKey?: string | undefined
+  accessTtlSeconds: number
+  refreshTtlSeconds: number
+  sessionIdleTtlSeconds: number
+  sessionAbsoluteTtlSeconds: number
+  /** Seconds after a refresh token's first use during which it may be presented again (a concurrent refresh); 0 = none. */
+  refreshGraceSeconds: number
+  users: number
+  hashCost: number
+  /** Count the statements SQLite reports executing (verification servers only: it costs every statement a call). */
+  traceSql?: boolean
+}
