@@ -9,26 +9,28 @@ import { summaryTable } from './report/workloads/index.ts'
 import { writeReport } from './report/index.ts'
 import { runScenario, type RunOptions } from './runner.ts'
 import { readFleet, type Fleet } from './remote/fleet.ts'
-import { storeProvisioners } from './stores/index.ts'
+import { storeDescriptors } from './stores/index.ts'
+import { storeProvisioners } from './stores/run/index.ts'
 import { runSimulation, writeSimulation } from './sim/index.ts'
 import { outputStamp, writeJsonAtomic } from './results-io.ts'
 import type { ResultsFile } from './contracts/results.ts'
 import { loadScenario } from './contracts/scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-/** Each store one can bring (its provisioner's URL flag): `--redis-url`, also `REDIS_URL`; ... */
-const URL_FLAGS = Object.values(storeProvisioners).flatMap((p) =>
-  p.urlFlag && p.url
+/** Each store one can bring (its descriptor's URL flag, its provisioner's pattern): `--redis-url`, also `REDIS_URL`; ... */
+const URL_FLAGS = Object.values(storeProvisioners).flatMap((p) => {
+  const flag = storeDescriptors[p.kind].urlFlag
+  return flag && p.url
     ? [
         {
           kind: p.kind,
-          option: p.urlFlag.slice(2),
-          env: p.urlFlag.slice(2).toUpperCase().replace(/-/g, '_'),
+          option: flag.slice(2),
+          env: flag.slice(2).toUpperCase().replace(/-/g, '_'),
           ...p.url,
         },
       ]
-    : [],
-)
+    : []
+})
 
 const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] ${URL_FLAGS.map((f) => `[--${f.option} ${f.looksLike}]`).join(' ')}
 

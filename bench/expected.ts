@@ -1,5 +1,5 @@
 import { balancerOf } from './fleet/balancers.ts'
-import { storeProvisioners } from './stores/index.ts'
+import { storeDescriptors } from './stores/index.ts'
 import { descriptorOf } from './strategies/index.ts'
 import type { CellPlan, CellSpec } from './contracts/plan.ts'
 import type { ExpectedOps } from './contracts/results.ts'
@@ -34,6 +34,6 @@ export function expectedOps(cell: CellSpec & Pick<CellPlan, 'workload'>): Expect
  */
 export function expected401Share(cell: Pick<CellPlan, 'strategy' | 'store' | 'workload' | 'instances' | 'balancer' | 'balance'>): number {
   if (balancerOf(cell).keepsClientOnIssuer(cell.balance)) return 0
-  const perProcess = cell.store !== null && !storeProvisioners[cell.store].sharedAcrossInstances
+  const perProcess = cell.store !== null && !storeDescriptors[cell.store].sharedAcrossInstances
   return perProcess && descriptorOf(cell).state === 'server' && cell.workload !== 'POST /login' ? (cell.instances - 1) / cell.instances : 0
 }

@@ -1,7 +1,7 @@
 // Fault kinds, one table: what each does to a store the harness runs (the provisioners implement
 // StoreFaults), and how the report names it. The scenario contract validates each kind's duration.
 import type { FaultAction, Scenario } from './contracts/scenario.ts'
-import type { StoreFaults } from './stores/index.ts'
+import type { StoreFaults } from './stores/run/index.ts'
 
 type Fault = NonNullable<Scenario['faults']>[number]
 

@@ -1,7 +1,7 @@
 // The lifecycle's arithmetic, pure: the workload's fields with their defaults, and what the
 // strategy and the client's policy predict (refresh interval, refreshes, revocation lag), beside
 // which the measurements are shown.
-import { renewalIntervalMs } from '../servers/strategies/session.ts'
+import { renewalIntervalMs } from './server-defaults.ts'
 import { descriptorOf } from './strategies/index.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import { LIFECYCLE_DEFAULTS, type Scenario } from './contracts/scenario.ts'
@@ -33,7 +33,7 @@ export function lifecycleWorkload(w: Scenario['workload']): LifecycleWorkload {
 
 type Cell = Pick<CellPlan, 'strategy' | 'revocation' | 'accessTtlSeconds' | 'refreshJitterSeconds'>
 
-const refreshes = (c: Cell) => descriptorOf(c).lifecycle?.refreshBody !== undefined
+const refreshes = (c: Cell) => descriptorOf(c).refreshes
 
 /**
  * Seconds between a user's refreshes under the client's policy: due `margin` (plus up to `jitter`)

@@ -2,7 +2,7 @@ import { ScenarioError } from '../shared/errors.ts'
 import type { StrategyKind } from '../servers/types.ts'
 import { strategyDescriptors } from './strategies/index.ts'
 import type { CellSelector, Scenario, ScenarioIssue } from './contracts/scenario.ts'
-import { storeProvisioners } from './stores/index.ts'
+import { storeDescriptors } from './stores/index.ts'
 import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
 import type { Balance, Balancer } from './contracts/scenario.ts'
@@ -59,8 +59,8 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
     for (const strategy of strategies) {
       for (const spec of combinations(strategy, cell)) {
         issues.push(...workloadOf(scenario).checkCell(scenario, spec, index))
-        if (spec.storeRttMs && !(spec.store && storeProvisioners[spec.store].supports.delayProxy)) {
-          const proxied = Object.values(storeProvisioners)
+        if (spec.storeRttMs && !(spec.store && storeDescriptors[spec.store].supports.delayProxy)) {
+          const proxied = Object.values(storeDescriptors)
             .filter((x) => x.supports.delayProxy)
             .map((x) => x.kind)
           issues.push({

@@ -1,12 +1,12 @@
 import type { StoreKind } from '../servers/types.ts'
-import { storeProvisioners } from './stores/index.ts'
+import { storeDescriptors } from './stores/index.ts'
 import { median } from './stats.ts'
 import type { Episode, Recovery, TimelinePoint } from './contracts/results.ts'
 import type { Scenario } from './contracts/scenario.ts'
 
 /** Faults act on the store a cell's servers share over the network: Redis, or a Redis Cluster (its first master). */
 /** A scenario's faults act on the cells whose store can take them (its provisioner says so). */
-export const faultsApply = (c: { store: StoreKind | null }) => c.store !== null && storeProvisioners[c.store].supports.faults
+export const faultsApply = (c: { store: StoreKind | null }) => c.store !== null && storeDescriptors[c.store].supports.faults
 
 type Fault = NonNullable<Scenario['faults']>[number]
 

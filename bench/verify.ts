@@ -4,12 +4,14 @@ import { join } from 'node:path'
 import { VerificationError } from '../shared/errors.ts'
 import { expected401Share, expectedOps, renewalWriteBound } from './expected.ts'
 import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
-import { storeProvisioners, type ExternalCounts, type ProvisionedStore } from './stores/index.ts'
+import { storeDescriptors } from './stores/index.ts'
+import type { ExternalCounts, ProvisionedStore } from './stores/run/index.ts'
 import { pingRoundTripUs, startDelayProxy, type DelayProxy } from './stores/delay-proxy.ts'
 import { descriptorOf } from './strategies/index.ts'
-import { loginBody } from './strategies/login.ts'
+import { runnerOf } from './strategies/run/index.ts'
+import { loginBody } from './strategies/run/login.ts'
 import type { Credential, CredentialInfo, LoadRequest } from './contracts/client.ts'
-import type { ExpectedOps, RevocationProbe, StoreRtt } from './contracts/results.ts'
+import { CROSS_CHECK_REQUESTS, type ExpectedOps, type RevocationProbe, type StoreRtt } from './contracts/results.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import type { RemoteInstance } from './remote/instance.ts'
 import { balancerProcessOf } from './fleet/balancer-processes.ts'
@@ -102,7 +104,7 @@ async function startInstances(
 ): Promise<string[]> {
   const db = join(dir, 'authbench.sqlite')
   if (opts.usersTemplate) copyFileSync(opts.usersTemplate, db)
-  const d = descriptorOf(plan)
+  const run = runnerOf(plan)
   const args = [
     '--strategy',
     plan.strategy,
@@ -113,8 +115,8 @@ async function startInstances(
     '--users',
     String(opts.users),
     ...(plan.store ? ['--store', plan.store, ...storeArgs] : []),
-    ...d.serverArgs(plan),
-    ...d.sharedKeyArgs(plan, dir),
+    ...run.serverArgs(plan),
+    ...run.sharedKeyArgs(plan, dir),
   ]
   const place = opts.placement
   const start = (i: number) =>
@@ -124,9 +126,6 @@ async function startInstances(
   servers.push(...(await Promise.all(Array.from({ length: plan.instances - 1 }, (_, i) => start(i + 1)))))
   return args
 }
-
-/** Requests sent in the window that checks the counters against outside observers. */
-export const CROSS_CHECK_REQUESTS = 100
 
 /**
  * Checks the servers' own operation counts against observers outside them, in a short window on
@@ -150,7 +149,7 @@ async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOpt
     const [after, afterStore] = [await traced.stats(false), (await store?.counts()) ?? null]
     const expected = expectedOps(plan)
     const unobserved =
-      plan.store !== null && !storeProvisioners[plan.store].observable
+      plan.store !== null && !storeDescriptors[plan.store].observable
         ? { reads: expected.stateReads, writes: expected.writes, deletes: expected.deletes }
         : { reads: 0, writes: 0, deletes: 0 }
     const problems: string[] = []
@@ -179,7 +178,7 @@ async function verifyInstances(plan: CellPlan, urls: string[]): Promise<void> {
     const anonymous = await status(url, route, {})
     if (anonymous !== d.anonymousStatus)
       throw new VerificationError(`${url}${route} without a credential answered ${anonymous}, expected ${d.anonymousStatus}`)
-    const fresh = await d.login(url, 1)
+    const fresh = await runnerOf(plan).login(url, 1)
     const ok = await status(url, route, fresh.headers)
     if (ok !== 200) throw new VerificationError(`${url}${route} with a fresh credential answered ${ok}, expected 200`)
   }
@@ -191,7 +190,7 @@ async function probeCredential(
   urls: string[],
 ): Promise<{ credential: CredentialInfo; revocationProbe: RevocationProbe | null }> {
   const d = descriptorOf(plan)
-  const sample = await d.login(urls[0]!, 1)
+  const sample = await runnerOf(plan).login(urls[0]!, 1)
   const credential = d.describeCredential(sample)
   if (d.state === 'none') return { credential, revocationProbe: null }
   const res = await fetch(`${urls[0]}/logout`, { method: 'POST', headers: sample.headers })
@@ -219,8 +218,8 @@ async function credentialPool(plan: CellPlan, urls: string[], users: number): Pr
       keepCookies: false,
     }))
   }
-  const d = descriptorOf(plan)
-  const creds: Credential[] = await pool(users, 8, (i) => d.login(urls[i % urls.length]!, i + 1))
+  const run = runnerOf(plan)
+  const creds: Credential[] = await pool(users, 8, (i) => run.login(urls[i % urls.length]!, i + 1))
   return creds.map((c) => ({ method: 'GET' as const, path: getRoute(plan), headers: c.headers }))
 }
 
@@ -260,7 +259,7 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
       balancer = await balancerProcess.start(opts.group, {
         backends: urls,
         balance: plan.balance ?? DEFAULT_BALANCE,
-        stickyCookie: descriptorOf(plan).cookieName,
+        stickyCookie: runnerOf(plan).cookieName,
         cpus: opts.clientCpus ?? null,
         ...(host ? { host: host.address, wrap: host.wrap } : {}),
       })

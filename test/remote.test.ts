@@ -13,10 +13,10 @@ import { drive } from '../bench/drive/closed.ts'
 import { ProcessGroup, startServer, type ServerHandle } from '../bench/processes.ts'
 import { remoteInstance } from '../bench/remote/instance.ts'
 import { parsePrometheusText, total } from '../bench/remote/prometheus-text.ts'
-import { strategyDescriptors } from '../bench/strategies/index.ts'
+import { strategyRunners } from '../bench/strategies/run/index.ts'
 import { runBench } from './helpers.ts'
 
-const sessionLogin = async (url: string, user: number) => (await strategyDescriptors.session.login(url, user)).headers.cookie!
+const sessionLogin = async (url: string, user: number) => (await strategyRunners.session.login(url, user)).headers.cookie!
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 

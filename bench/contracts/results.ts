@@ -11,6 +11,9 @@ export const SCHEMA_VERSION = 1
 /** A closed-loop window that kept the servers less busy than this is flagged as client-bound. */
 export const CLIENT_BOUND_SHARE = 0.9
 
+/** Requests verification sends to the extra traced instance to check every counted store operation against outside observers. */
+export const CROSS_CHECK_REQUESTS = 100
+
 export type CellStatus = 'ok' | 'invalid' | 'skipped' | 'failed'
 
 export interface Percentiles {

@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from 'node:http'
 import type { Histogram } from 'hdr-histogram-js'
 import { newHistogram } from '../../shared/histogram.ts'
 import { seededRandom } from '../stats.ts'
-import { loginBody } from '../strategies/login.ts'
+import { loginBody } from '../strategies/run/login.ts'
 import type { Answer, Held, LifecycleClient } from '../contracts/client.ts'
 import type { LatencySummary, LifecycleResult, TimelineBucket } from '../contracts/results.ts'
 

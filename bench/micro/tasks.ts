@@ -9,7 +9,7 @@ import { createPostgresStore } from '../../servers/stores/postgres.ts'
 import pg from 'pg'
 import postgresJs from 'postgres'
 import { seedUsers, Users } from '../../servers/users.ts'
-import { strategyDescriptors } from '../strategies/index.ts'
+import { strategyRunners } from '../strategies/run/index.ts'
 import { repeat } from './task.ts'
 import type { MicroTask } from '../contracts/results.ts'
 
@@ -58,7 +58,7 @@ export async function buildTasks(options: {
   const skipped: MicroContext['skipped'] = []
   const closers: (() => unknown)[] = []
   // Each strategy's own primitives (signature checks, cookie unsealing, ...).
-  for (const d of Object.values(strategyDescriptors)) {
+  for (const d of Object.values(strategyRunners)) {
     if (!d.micro) continue
     const own = await d.micro()
     tasks.push(...own.tasks)

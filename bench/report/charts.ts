@@ -1,5 +1,5 @@
 import { percent } from '../format.ts'
-import { storeProvisioners } from '../stores/index.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { medianIntervalCoverage } from '../stats.ts'
 import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
@@ -21,7 +21,7 @@ function colourKey(cells: CellResult[]): string {
 function waiting(cells: CellResult[]): string {
   return cells
     .flatMap((c) => {
-      const what = [c.store ? storeProvisioners[c.store].awaits : null, descriptorOf(c).awaits?.(c) ?? null].filter(Boolean)
+      const what = [c.store ? storeDescriptors[c.store].awaits : null, descriptorOf(c).awaits?.(c) ?? null].filter(Boolean)
       return what.length ? [`${c.id} on ${what.join(' and ')}`] : []
     })
     .join(', ')

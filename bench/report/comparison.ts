@@ -1,4 +1,4 @@
-import { storeProvisioners } from '../stores/index.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 
@@ -74,7 +74,7 @@ function instances(c: CellResult, all: CellResult[]): string {
       const share = x.summary!.status401Share
       const who = multi.length > 1 ? `${x.id}: ` : ''
       if (share > 0) return `${who}breaks with ${x.instances} instances: ${(share * 100).toFixed(1)}% of requests got 401 (measured)`
-      const state = x.store === null ? 'no server-side state to share' : `state in ${storeProvisioners[x.store].sharing}`
+      const state = x.store === null ? 'no server-side state to share' : `state in ${storeDescriptors[x.store].sharing}`
       const statuses = x.revocationProbe?.statusAfterLogout ?? []
       const partial =
         new Set(statuses).size > 1

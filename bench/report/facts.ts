@@ -2,7 +2,7 @@
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { workloadKind } from '../contracts/scenario.ts'
 import { num, percent } from '../format.ts'
-import { storeProvisioners } from '../stores/index.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import { label, list, okCells, presentsCredential, scopeOf, type Finding } from './finding.ts'
 
@@ -102,8 +102,8 @@ export function factFindings(results: ResultsFile): Finding[] {
       cells: [c.id],
       sentence:
         share > 0
-          ? `With ${c.instances} instances, ${label({ ...c, instances: 1 })} broke: ${percent(share)} of requests got 401${c.store && !storeProvisioners[c.store].sharedAcrossInstances ? `, because its store is ${storeProvisioners[c.store].sharing}` : ''}.`
-          : `With ${c.instances} instances, ${label({ ...c, instances: 1 })} answered every request (0% 401; ${c.store === null ? 'no server-side state' : `state in ${storeProvisioners[c.store].sharing}`}).`,
+          ? `With ${c.instances} instances, ${label({ ...c, instances: 1 })} broke: ${percent(share)} of requests got 401${c.store && !storeDescriptors[c.store].sharedAcrossInstances ? `, because its store is ${storeDescriptors[c.store].sharing}` : ''}.`
+          : `With ${c.instances} instances, ${label({ ...c, instances: 1 })} answered every request (0% 401; ${c.store === null ? 'no server-side state' : `state in ${storeDescriptors[c.store].sharing}`}).`,
       figures: { status401Share: share, instances: c.instances },
       detail: `${c.id}: ${c.summary!.non2xx} non-2xx of ${c.rounds.reduce((n, r) => n + r.requests, 0)} requests`,
       ratio: null,

@@ -4,7 +4,7 @@ import type { CellResult, ResultsFile, RoundResult } from '../contracts/results.
 import type { WorkloadKind } from '../contracts/scenario.ts'
 import type { Line } from '../page/kit.ts'
 import { median, medianCi95, medianIntervalCoverage } from '../stats.ts'
-import { storeProvisioners } from '../stores/index.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import { percent, times } from '../format.ts'
 
@@ -127,7 +127,7 @@ export const presentsCredential = (r: ResultsFile) => r.scenario.workload.route.
 export function storeScope(c: CellResult): Scope['store'] {
   if (c.store === null || descriptorOf(c).state === 'none') return 'none'
   if (c.storeRttMs) return 'distance'
-  return storeProvisioners[c.store].placement
+  return storeDescriptors[c.store].placement
 }
 
 /** Where a scope's store ran, in words. */

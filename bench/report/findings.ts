@@ -1,6 +1,6 @@
 import type { ResultsFile } from '../contracts/results.ts'
 import { times } from '../format.ts'
-import { storeProvisioners } from '../stores/index.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import {
   capitalized,
@@ -151,7 +151,7 @@ export function notMeasured(results: ResultsFile): NotMeasured[] {
       what: `${label(c)} (${c.id})`,
       why: `skipped: ${c.reason ?? 'no reason given'}`,
       command:
-        c.store && storeProvisioners[c.store].placement !== 'in-process'
+        c.store && storeDescriptors[c.store].placement !== 'in-process'
           ? 'npm run setup, then npm run bench again (or npm run bench -- --redis-url URL)'
           : 'npm run bench again',
     })

@@ -3,7 +3,7 @@
 // operations per request and the store's distance. Pure: results in, figures out.
 import { SimulationInputError } from '../../shared/errors.ts'
 import { median } from '../stats.ts'
-import { storeProvisioners } from '../stores/index.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import {
   moments,
   pointsFromHistograms,
@@ -108,7 +108,7 @@ function ownTimes(p: OpenLoopPoint): Points | null {
  */
 function storeOpsOf(c: CellResult): number {
   const counted = c.lifecycle ? sumOps(c.lifecycle.storeOpsPerRequest) : c.summary ? sumOps(c.summary.storeOpsPerRequest) : 0
-  if (c.store === null || storeProvisioners[c.store].awaits === null) return counted
+  if (c.store === null || storeDescriptors[c.store].awaits === null) return counted
   const redis = c.lifecycle
     ? c.lifecycle.rounds.filter((r) => r.redisCommands && r.served > 0).map((r) => sumOps(r.redisCommands!) / r.served)
     : c.rounds.filter((r) => r.redisCommandsPerRequest).map((r) => sumOps(r.redisCommandsPerRequest!))
@@ -140,7 +140,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       continue
     }
     const low = lowLoadPoint(c)
-    const networkStore = c.store !== null && storeProvisioners[c.store].awaits !== null
+    const networkStore = c.store !== null && storeDescriptors[c.store].awaits !== null
     let cpu: number
     let meanFrom: string
     let lifecycle: Calibration['lifecycle'] = null
@@ -185,7 +185,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
             from: `server CPU per request at ${Math.round(busiest.achievedRate)}/s, the busiest open-loop point the driver held (under the closed-loop windows' ${cpu.toFixed(0)} µs)`,
           }
         : { us: cpu, from: meanFrom }
-    const prov = c.store === null ? null : storeProvisioners[c.store]
+    const prov = c.store === null ? null : storeDescriptors[c.store]
     const own = storeCpuPerOp(c, opsPerRequest)
     const donor = own === null && networkStore ? (donors.find((d) => d.store === c.store) ?? null) : null
     cells.push({

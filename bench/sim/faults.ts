@@ -1,7 +1,7 @@
 // Each fault timeline of a run, predicted by the DES from the cell's calibration and set beside
 // what the users went through: a store pause (fail-closed timeouts, then the backlog), a restart
 // (every user whose state lived in the store logs in again: the login storm).
-import { REDIS_COMMAND_TIMEOUT_MS } from '../../servers/stores/redis.ts'
+import { REDIS_COMMAND_TIMEOUT_MS } from '../server-defaults.ts'
 import { ownStoreOps } from '../expected.ts'
 import { lifecycleWorkload, refreshIntervalSeconds } from '../lifecycle-math.ts'
 import { recoveryOf } from '../recovery.ts'

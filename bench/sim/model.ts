@@ -2,7 +2,7 @@
 // each one single-threaded queue behind a round-robin balancer, one single-threaded store, the
 // network a delay per store call and a link every request crosses; the bottleneck law, and the
 // analytic M/G/1 waits kept as the latency layer's cross-check. Pure: calibration in, predictions out.
-import { storeProvisioners } from '../stores/index.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import type { Calibrated } from './calibrate.ts'
 import { bottleneck, mg1Wait, type Wait } from './queueing.ts'
@@ -69,7 +69,7 @@ export interface FleetRow {
  */
 export const storeServers = (c: Calibrated, o: ModelOptions = DEFAULT_MODEL) => {
   if (c.store === null) return 1
-  const p = storeProvisioners[c.store]
+  const p = storeDescriptors[c.store]
   return p.threading === 'per-connection' ? o.storeHostCores : Math.max(1, p.processes)
 }
 

@@ -1,8 +1,9 @@
-import type { StoreProvisioner } from './index.ts'
+import type { StoreDescriptor } from './descriptor.ts'
 
 /** Process memory: nothing to start, and nothing shared between a cell's instances. */
-export const memoryProvisioner: StoreProvisioner = {
+export const memoryStore: StoreDescriptor = {
   kind: 'memory',
+  sharedAcrossInstances: false,
   observable: false,
   awaits: null,
   sharing: 'a copy in each process',
@@ -11,13 +12,4 @@ export const memoryProvisioner: StoreProvisioner = {
   processes: 0,
   threading: 'single',
   urlFlag: null,
-  sharedAcrossInstances: false,
-  provision: async () => ({
-    description: null,
-    serverArgs: [],
-    counts: async () => null,
-    cpuUs: async () => null,
-    faults: null,
-    stop: async () => {},
-  }),
 }

@@ -1,8 +1,9 @@
-import type { StoreProvisioner } from './index.ts'
+import type { StoreDescriptor } from './descriptor.ts'
 
-/** SQLite lives in each cell's own file (every instance opens the same one): nothing to start. */
-export const sqliteProvisioner: StoreProvisioner = {
+/** SQLite lives in each cell's own file (every instance opens the same one). */
+export const sqliteStore: StoreDescriptor = {
   kind: 'sqlite',
+  sharedAcrossInstances: true,
   observable: true,
   awaits: null,
   sharing: 'one SQLite file on this machine (instances on other machines could not share it)',
@@ -11,13 +12,4 @@ export const sqliteProvisioner: StoreProvisioner = {
   processes: 0,
   threading: 'single',
   urlFlag: null,
-  sharedAcrossInstances: true,
-  provision: async () => ({
-    description: null,
-    serverArgs: [],
-    counts: async () => null,
-    cpuUs: async () => null,
-    faults: null,
-    stop: async () => {},
-  }),
 }

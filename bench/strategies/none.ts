@@ -1,4 +1,4 @@
-import type { StrategyDescriptor } from './index.ts'
+import type { StrategyDescriptor } from './descriptor.ts'
 
 /** The baseline: no authentication; the caller names its user in `x-user-id`, as behind a trusted gateway. */
 export const noneStrategy: StrategyDescriptor = {
@@ -11,10 +11,6 @@ export const noneStrategy: StrategyDescriptor = {
   renews: false,
   refreshes: false,
   anonymousStatus: 200,
-  serverArgs: () => [],
-  sharedKeyArgs: () => [],
-  cookieName: null,
-  login: async (_url, user) => ({ headers: { 'x-user-id': String(user) }, raw: null }),
   describeCredential: () => ({ kind: 'none', header: null, bytes: 0, clientReadable: false, decoded: null }),
   lifetimeSeconds: () => null,
   breakdown: () => [],

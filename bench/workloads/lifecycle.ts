@@ -20,7 +20,8 @@ import {
   type LifecycleWorkload,
 } from '../lifecycle-math.ts'
 import { median, shuffled } from '../stats.ts'
-import { descriptorOf, strategyDescriptors } from '../strategies/index.ts'
+import { strategyDescriptors } from '../strategies/index.ts'
+import { runnerOf, strategyRunners } from '../strategies/run/index.ts'
 import type { CellRuntime } from '../verify.ts'
 import { prepareCell } from '../verify.ts'
 import type { WorkloadDescriptor } from './descriptor.ts'
@@ -39,7 +40,7 @@ export async function measureLifecycle(
   signal?: AbortSignal,
   faults: FaultPlan | null = null,
 ): Promise<LifecycleMeasurement> {
-  const client = descriptorOf(plan).lifecycle!
+  const client = runnerOf(plan).lifecycle!
   const timing = lifecycleTiming(plan, w, smoke)
   // A store that is paused, killed or restarted cannot be asked for its own counts at the window's edges.
   if (faults) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
@@ -265,9 +266,8 @@ function checkCell(scenario: Scenario, spec: CellSpec, index: number): ScenarioI
   const w = scenario.workload
   const at = (field: string) => `cells[${index}].${field}`
   const issues: ScenarioIssue[] = []
-  const d = strategyDescriptors[spec.strategy]
-  if (!d.lifecycle) {
-    const living = Object.values(strategyDescriptors)
+  if (!strategyRunners[spec.strategy].lifecycle) {
+    const living = Object.values(strategyRunners)
       .filter((x) => x.lifecycle)
       .map((x) => x.kind)
     issues.push({
@@ -284,7 +284,7 @@ function checkCell(scenario: Scenario, spec: CellSpec, index: number): ScenarioI
     })
   }
   const early = (w.refreshMarginSeconds ?? LIFECYCLE_DEFAULTS.refreshMarginSeconds) + (spec.refreshJitterSeconds ?? 0)
-  if (d.refreshes && ttl !== null && ttl <= early + 1) {
+  if (strategyDescriptors[spec.strategy].refreshes && ttl !== null && ttl <= early + 1) {
     issues.push({
       path: at('accessTtlSeconds'),
       message: `${ttl} s leaves no time between refreshes: a refresh is due ${early} s before exp, and exp is whole seconds (needs more than ${early + 1} s)`,

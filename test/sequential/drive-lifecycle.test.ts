@@ -4,7 +4,7 @@ import { runLifecycle, type LifecycleOptions } from '../../bench/drive/virtual-u
 import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds } from '../../bench/lifecycle-math.ts'
 import { ProcessGroup, startServer } from '../../bench/processes.ts'
 import { startRedis, type PrivateRedis } from '../../bench/stores/redis-server.ts'
-import { strategyDescriptors } from '../../bench/strategies/index.ts'
+import { strategyRunners } from '../../bench/strategies/run/index.ts'
 import { expandPlan } from '../../bench/plan.ts'
 import type { CellPlan } from '../../bench/contracts/plan.ts'
 import { validateScenario } from '../../bench/contracts/scenario.ts'
@@ -20,7 +20,7 @@ async function live(kind: Kind, serverArgs: string[], over: Partial<LifecycleOpt
   try {
     return await runLifecycle({
       urls: [server.url],
-      client: strategyDescriptors[kind].lifecycle!,
+      client: strategyRunners[kind].lifecycle!,
       path: '/me',
       users: 20,
       requestsPerUserPerSecond: 4,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { Redis } from 'ioredis'
 import { startRedis } from '../../bench/stores/redis-server.ts'
-import { redisCpuUs } from '../../bench/stores/redis.ts'
+import { redisCpuUs } from '../../bench/stores/run/redis.ts'
 
 /** The kernel's account of a process's CPU (utime + stime, in clock ticks of 10 ms here). */
 function procCpuUs(pid: number): number {

@@ -1,6 +1,6 @@
-import { VerificationError } from '../../shared/errors.ts'
-import { parseSetCookie } from '../cookie-jar.ts'
-import type { Answer, Credential, Held, LifecycleClient } from '../contracts/client.ts'
+import { VerificationError } from '../../../shared/errors.ts'
+import { parseSetCookie } from '../../cookie-jar.ts'
+import type { Answer, Credential, Held, LifecycleClient } from '../../contracts/client.ts'
 
 export const loginBody = (user: number) => JSON.stringify({ username: `user${user}`, password: `pw-user${user}` })
 

@@ -1,0 +1,22 @@
+// What the page and the model state about the servers' own settings, kept here so that rendering
+// a report or a simulation loads no server code; test/unit/server-defaults.test.ts holds each
+// equal to the servers' value (servers/server.ts, servers/strategies/session.ts, servers/stores/redis.ts).
+
+/** The servers' default lifetimes (`DEFAULT_CONFIG`), seconds. */
+export const SERVER_DEFAULTS = {
+  /** A JWT access token's lifetime. */
+  accessTtlSeconds: 900,
+  /** A session's (and a sealed cookie's) idle timeout. */
+  sessionIdleTtlSeconds: 1800,
+  /** A session's (and a sealed cookie's) absolute deadline after login. */
+  sessionAbsoluteTtlSeconds: 43_200,
+} as const
+
+/** Idle-timeout renewal writes at most this often per session. */
+export const TOUCH_INTERVAL_MS = 60_000
+
+/** How often an active session's idle deadline is moved (once a minute, or every quarter of a shorter idle timeout). */
+export const renewalIntervalMs = (idleMs: number): number => Math.min(TOUCH_INTERVAL_MS, idleMs / 4)
+
+/** A Redis command that has not answered in this long fails, and the request with it (fail closed). */
+export const REDIS_COMMAND_TIMEOUT_MS = 500

@@ -1,0 +1,141 @@
+import { Redis } from 'ioredis'
+import { REDIS_URL_PATTERN } from '../../../servers/stores/redis.ts'
+import type { ProcessGroup } from '../../processes.ts'
+import type { ExternalCounts, StoreFaults, StoreProvisioner } from './provisioner.ts'
+import { startRedis, type PrivateRedis } from '../redis-server.ts'
+
+/**
+ * How the Redis store's operations show in Redis's own command counts: each read is one GET or
+ * EXISTS, each write one SET (a refresh token's MULTI adds SADD and PEXPIREAT around its SET),
+ * each delete one DEL or one family-revoking script. INFO is the harness's own and is left out.
+ */
+const KIND: Record<string, 'reads' | 'writes' | 'deletes'> = {
+  get: 'reads',
+  exists: 'reads',
+  set: 'writes',
+  del: 'deletes',
+  evalsha: 'deletes',
+  eval: 'deletes',
+}
+
+/** Redis's own command counts since its start (INFO commandstats). */
+export async function commandCounts(client: Redis): Promise<ExternalCounts> {
+  const info = await client.info('commandstats')
+  const counts = { reads: 0, writes: 0, deletes: 0, total: 0 }
+  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) {
+    if (m[1] === 'info') continue
+    const calls = Number(m[2])
+    counts.total += calls
+    const kind = KIND[m[1]!]
+    if (kind) counts[kind] += calls
+  }
+  return counts
+}
+
+/** Redis's own CPU time since its start, µs (INFO cpu: used_cpu_user + used_cpu_sys, every thread). */
+export async function redisCpuUs(client: Redis): Promise<number> {
+  const info = await client.info('cpu')
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN)
+  return Math.round((field('used_cpu_user') + field('used_cpu_sys')) * 1e6)
+}
+
+/** The user's Redis when a URL is given, else a private redis-server on a free port; `stop` stops only what was started. */
+export async function privateOrGivenRedis(
+  url: string | null,
+  cpus: string | null,
+  group: ProcessGroup,
+): Promise<{ url: string; started: boolean; faults: StoreFaults | null; stop(): Promise<void> }> {
+  if (url) return { url, started: false, faults: null, stop: async () => {} }
+  let redis: PrivateRedis | null = await startRedis({ cpus })
+  group.track(redis.process)
+  const port = redis.port
+  let paused = false
+  const start = async () => {
+    redis = await startRedis({ port, cpus })
+    group.track(redis.process)
+  }
+  const faults: StoreFaults = {
+    async pause() {
+      redis?.process.kill('SIGSTOP')
+      paused = true
+    },
+    async resume() {
+      redis?.process.kill('SIGCONT')
+      paused = false
+    },
+    async kill() {
+      const r = redis
+      redis = null
+      paused = false
+      if (r) {
+        r.process.kill('SIGCONT')
+        r.process.kill('SIGKILL')
+        await r.stop()
+      }
+    },
+    async restart() {
+      await faults.kill()
+      await start()
+    },
+    async ensureUp() {
+      if (paused) await faults.resume()
+      if (!redis) await start()
+    },
+    async flush() {
+      const c = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 1 })
+      c.on('error', () => {})
+      try {
+        await c.connect()
+        await c.flushall()
+      } finally {
+        c.disconnect()
+      }
+    },
+  }
+  return {
+    url: redis.url,
+    started: true,
+    faults,
+    stop: async () => {
+      const r = redis
+      redis = null
+      if (r) {
+        r.process.kill('SIGCONT')
+        await r.stop()
+      }
+    },
+  }
+}
+
+/**
+ * Redis: the user's (`--redis-url`) or a private redis-server on a free loopback port, pinned
+ * with the load generator so it does not steal the servers' CPU.
+ */
+export const redisProvisioner: StoreProvisioner = {
+  kind: 'redis',
+  url: { pattern: REDIS_URL_PATTERN, looksLike: 'redis://host:port', means: 'use this Redis instead of starting a private redis-server' },
+  async provision({ cpus, group, urls }) {
+    const redis = await privateOrGivenRedis(urls.redis ?? null, cpus, group)
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+    // While a fault has Redis down the harness's own connection fails and reconnects; its counts are not read then.
+    client.on('error', () => {})
+    try {
+      await client.connect()
+    } catch (err) {
+      client.disconnect()
+      await redis.stop()
+      throw err
+    }
+    return {
+      description: redis.started ? `started a private redis-server on ${redis.url}` : `using Redis at ${redis.url}`,
+      serverArgs: ['--redis-url', redis.url],
+      counts: () => commandCounts(client),
+      cpuUs: () => redisCpuUs(client),
+      faults: redis.faults,
+      async stop() {
+        client.disconnect()
+        await redis.stop()
+      },
+    }
+  },
+}

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { DEFAULT_CONFIG } from '../../servers/server.ts'
+import * as session from '../../servers/strategies/session.ts'
+import { REDIS_COMMAND_TIMEOUT_MS } from '../../servers/stores/redis.ts'
+import * as bench from '../../bench/server-defaults.ts'
+
+// The page states these without loading the servers; they must be the servers' own.
+test("the harness's copy of the servers' defaults equals the servers' values", () => {
+  assert.deepEqual(bench.SERVER_DEFAULTS, {
+    accessTtlSeconds: DEFAULT_CONFIG.accessTtlSeconds,
+    sessionIdleTtlSeconds: DEFAULT_CONFIG.sessionIdleTtlSeconds,
+    sessionAbsoluteTtlSeconds: DEFAULT_CONFIG.sessionAbsoluteTtlSeconds,
+  })
+  assert.equal(bench.TOUCH_INTERVAL_MS, session.TOUCH_INTERVAL_MS)
+  assert.equal(bench.REDIS_COMMAND_TIMEOUT_MS, REDIS_COMMAND_TIMEOUT_MS)
+})
+
+test("the harness's renewal interval is the session strategy's at short and long idle timeouts", () => {
+  for (const idleMs of [1000, 4000, 59_000, 240_000, 1_800_000])
+    assert.equal(bench.renewalIntervalMs(idleMs), session.renewalIntervalMs(idleMs))
+  assert.equal(bench.renewalIntervalMs(8000), 2000)
+  assert.equal(bench.renewalIntervalMs(1_800_000), 60_000)
+})
