@@ -239,10 +239,12 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     let storeArgs = opts.store?.serverArgs ?? []
     let storeRtt: StoreRtt | null = null
     if (plan.storeRttMs) {
-      // The servers reach Redis through the proxy; the harness's own counts still read Redis itself.
-      const direct = storeArgs[storeArgs.indexOf('--redis-url') + 1]!
+      // The servers reach the store through the proxy (its URL flag's value swapped); the harness's own counts still read the store itself.
+      const at = storeArgs.indexOf(storeDescriptors[plan.store!].urlFlag!) + 1
+      const direct = storeArgs[at]!
       proxy = await startDelayProxy(direct, plan.storeRttMs, opts.group, opts.clientCpus ?? null)
-      storeArgs = ['--redis-url', proxy.url]
+      const via = proxy.url
+      storeArgs = storeArgs.map((a, i) => (i === at ? via : a))
       const directUs = await pingRoundTripUs(direct)
       storeRtt = { askedMs: plan.storeRttMs, directUs, addedUs: (await pingRoundTripUs(proxy.url)) - directUs }
     }

@@ -8,15 +8,15 @@ import type { CellPlan } from '../contracts/plan.ts'
 import type { TopologyRecord } from '../contracts/results.ts'
 import type { Scenario } from '../contracts/scenario.ts'
 import type { Fleet } from '../remote/fleet.ts'
-import { stopChild, type ProcessGroup } from '../processes.ts'
-import { spawnRedisServer } from '../stores/redis-server.ts'
+import type { ProcessGroup } from '../processes.ts'
+import { storeDescriptors } from '../stores/index.ts'
+import { storeProvisioners } from '../stores/run/index.ts'
 import type { OpenDriver } from '../drive/open.ts'
 import { startDrivers } from './drivers.ts'
 import { placers, type Placement } from './placement.ts'
 
-/** Stores that live in the servers' own process: nothing to place on a host. */
-const IN_PROCESS: StoreKind[] = ['sqlite', 'memory']
-const REDIS_PORT = 6379
+/** Stores a namespace topology can start on a host of its own. */
+const PLACEABLE = Object.values(storeProvisioners).flatMap((p) => (p.onHost ? [storeDescriptors[p.kind].label] : []))
 
 export interface Arranged {
   placement: Placement | null
@@ -68,23 +68,24 @@ export async function arrangeFleet(o: {
     const storeUrls = { ...o.storeUrls }
     if (placement) {
       for (const kind of new Set(o.plans.flatMap((p) => (p.store && o.active.has(p.id) ? [p.store] : [])))) {
-        if (IN_PROCESS.includes(kind) || storeUrls[kind]) continue
-        if (kind !== 'redis') {
+        // An in-process store lives in each instance: nothing to place on a host.
+        if (storeDescriptors[kind].placement === 'in-process' || storeUrls[kind]) continue
+        const onHost = storeProvisioners[kind].onHost
+        if (!onHost) {
           for (const p of o.plans.filter((x) => x.store === kind && o.active.has(x.id))) {
             o.active.delete(p.id)
             o.emit({
               type: 'cell-skipped',
               cell: p.id,
-              reason: `a namespace topology places Redis and the in-process stores on its hosts; ${kind} is not placed yet (run it with topology "loopback")`,
+              reason: `a namespace topology places ${PLACEABLE.join(', ')} and the in-process stores on its hosts; ${kind} is not placed yet (run it with topology "loopback")`,
             })
           }
           continue
         }
-        const host = placement.store()
-        const redis = o.group.track(await spawnRedisServer(REDIS_PORT, o.clientCpus, [], host))
-        undo.push(() => stopChild(redis))
-        storeUrls.redis = `redis://${host.address}:${REDIS_PORT}`
-        o.emit({ type: 'notice', message: `started redis-server on host ${host.name} (${host.address})` })
+        const started = await onHost(placement.store(), { cpus: o.clientCpus, group: o.group })
+        undo.push(() => started.stop())
+        storeUrls[kind] = started.url
+        o.emit({ type: 'notice', message: started.description })
       }
     }
     let driver: Driver | null = null

@@ -4,15 +4,19 @@ import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { TargetError } from '../../shared/errors.ts'
 import { STORES } from '../../shared/kinds.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import type { CellPlan } from '../contracts/plan.ts'
 import { remoteInstance, type RemoteInstance } from './instance.ts'
+
+/** Stores a fleet file can name: those reached at an address (an in-process store lives inside each instance). */
+const REACHABLE = STORES.filter((k) => storeDescriptors[k].placement !== 'in-process')
 
 const httpUrl = z.string().regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'an http:// URL')
 
 /** docs/contracts.md, "Prometheus metrics and remote targets". */
 const fleetSchema = z.strictObject({
   instances: z.array(z.strictObject({ url: httpUrl.transform((u) => u.replace(/\/$/, '')), metricsUrl: httpUrl })).min(1),
-  store: z.strictObject({ kind: z.enum(STORES).exclude(['sqlite', 'memory']), url: z.string().min(1) }).optional(),
+  store: z.strictObject({ kind: z.enum(REACHABLE), url: z.string().min(1) }).optional(),
 })
 export type Fleet = z.infer<typeof fleetSchema>
 

@@ -25,6 +25,8 @@ import { renderSimulationHtml } from './page.ts'
 import type { Simulation } from './simulation.ts'
 import type { ResultsFile } from '../contracts/results.ts'
 import { balancerOf } from '../fleet/balancers.ts'
+import type { StoreKind } from '../../shared/kinds.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { writeJsonAtomic } from '../results-io.ts'
 import { chartJsSource } from '../page/kit.ts'
 
@@ -52,10 +54,16 @@ export function checkOptions(o: SimulateOptions): void {
     throw bad('--store-cores', o.storeHostCores, LIMITS.storeHostCores, true)
 }
 
-/** The CPU per operation of the run's Redis, for cells whose store is in-process: what their traffic would cost on one. */
-function redisPerOp(cells: Calibrated[]): { cell: string; usPerOp: number } | null {
-  const r = cells.find((c) => c.store === 'redis' && c.storeCpuUsPerOp !== null)
-  return r ? { cell: r.cell, usPerOp: r.storeCpuUsPerOp! } : null
+/** A shared store of one single-threaded process (Redis), as a fleet would need one. */
+const oneSharedProcess = (k: StoreKind) => {
+  const d = storeDescriptors[k]
+  return d.placement !== 'in-process' && d.processes === 1 && d.threading === 'single'
+}
+
+/** The CPU per operation of the run's one-process shared store, for cells whose store is in-process: what their traffic would cost on one. */
+function sharedStorePerOp(cells: Calibrated[]): { cell: string; store: string; usPerOp: number } | null {
+  const r = cells.find((c) => c.store !== null && oneSharedProcess(c.store) && c.storeCpuUsPerOp !== null)
+  return r ? { cell: r.cell, store: storeDescriptors[r.store!].label, usPerOp: r.storeCpuUsPerOp! } : null
 }
 
 /** The whole simulation of one run (pure apart from the DES's arithmetic). */
@@ -135,7 +143,7 @@ export function runSimulation(
     distance: distanceRows(results),
     fleet: f.rows,
     fleetNotes: f.notes,
-    crossovers: cells.map((c) => crossover(c, o, redisPerOp(cells))),
+    crossovers: cells.map((c) => crossover(c, o, sharedStorePerOp(cells))),
     curves: cells.map((c) => loadCurve(c, capacity(c.cell), inputs)),
   }
 }

@@ -128,7 +128,7 @@ export interface Crossover {
 export function crossover(
   c: Calibrated,
   o: ModelOptions = DEFAULT_MODEL,
-  redis: { cell: string; usPerOp: number } | null = null,
+  shared: { cell: string; store: string; usPerOp: number } | null = null,
 ): Crossover {
   const row1 = fleetRow(c, 1, 0, o)
   const l = c.lifecycle
@@ -162,8 +162,8 @@ export function crossover(
   }
   if (!c.networkStore && c.storeOpsPerRequest > 0) {
     const moved =
-      l && redis
-        ? ` On one Redis at ${redis.usPerOp.toFixed(1)} µs per operation (as ${redis.cell} measured in this run), this traffic would allow at most ${Math.round(1e6 / (c.storeOpsPerRequest * redis.usPerOp)).toLocaleString('en-US')} req/s${light}.`
+      l && shared
+        ? ` On one ${shared.store} at ${shared.usPerOp.toFixed(1)} µs per operation (as ${shared.cell} measured in this run), this traffic would allow at most ${Math.round(1e6 / (c.storeOpsPerRequest * shared.usPerOp)).toLocaleString('en-US')} req/s${light}.`
         : ''
     return {
       cell: c.cell,

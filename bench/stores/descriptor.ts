@@ -8,6 +8,8 @@ import type { StoreKind } from '../../shared/kinds.ts'
  */
 export interface StoreDescriptor {
   kind: StoreKind
+  /** Its name in sentences, e.g. `Redis`. */
+  label: string
   /** Every instance of a cell sees the same state (false: one copy per server process). */
   sharedAcrossInstances: boolean
   /**

@@ -3,6 +3,7 @@ import type { StoreDescriptor } from './descriptor.ts'
 /** Process memory: nothing to start, and nothing shared between a cell's instances. */
 export const memoryStore: StoreDescriptor = {
   kind: 'memory',
+  label: 'process memory',
   sharedAcrossInstances: false,
   observable: false,
   awaits: null,

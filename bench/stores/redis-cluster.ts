@@ -3,6 +3,7 @@ import type { StoreDescriptor } from './descriptor.ts'
 /** A Redis Cluster: three masters (no replicas), keys of one token family on one slot; counts and CPU summed over the nodes. */
 export const redisClusterStore: StoreDescriptor = {
   kind: 'redis-cluster',
+  label: 'Redis Cluster',
   sharedAcrossInstances: true,
   observable: true,
   awaits: 'I/O to the Redis Cluster',

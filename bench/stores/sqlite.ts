@@ -3,6 +3,7 @@ import type { StoreDescriptor } from './descriptor.ts'
 /** SQLite lives in each cell's own file (every instance opens the same one). */
 export const sqliteStore: StoreDescriptor = {
   kind: 'sqlite',
+  label: 'SQLite',
   sharedAcrossInstances: true,
   observable: true,
   awaits: null,

@@ -6,7 +6,7 @@ import { redisProvisioner } from './redis.ts'
 import { redisClusterProvisioner } from './redis-cluster.ts'
 import { sqliteProvisioner } from './sqlite.ts'
 
-export type { ExternalCounts, ProvisionContext, ProvisionedStore, StoreFaults, StoreProvisioner } from './provisioner.ts'
+export type { ExternalCounts, ProvisionContext, ProvisionedStore, StoreFaults, StoreHost, StoreProvisioner } from './provisioner.ts'
 
 export const storeProvisioners = {
   sqlite: sqliteProvisioner,

@@ -56,6 +56,14 @@ export interface StoreFaults {
   flush(): Promise<void>
 }
 
+/** A host of a namespace topology, as a store started on it sees it. */
+export interface StoreHost {
+  name: string
+  address: string
+  /** Runs `argv` inside the host's namespace. */
+  wrap(argv: string[]): string[]
+}
+
 /**
  * How the harness makes one store ready for a run (started, on which CPUs), the flags it adds, the
  * counts and CPU it keeps itself, the faults it can take, and how it stops; what a URL the user
@@ -65,6 +73,14 @@ export interface StoreProvisioner {
   kind: StoreKind
   /** What the value of its URL flag (the descriptor's `urlFlag`) looks like; absent when it has none. */
   url?: { pattern: RegExp; looksLike: string; means: string }
+  /**
+   * Starts one on a host of a namespace topology (listening on the host's address), for every cell
+   * of the run; absent: the topology cannot place it (its cells are skipped with the reason).
+   */
+  onHost?(
+    host: StoreHost,
+    ctx: { cpus: string | null; group: ProcessGroup },
+  ): Promise<{ url: string; description: string; stop(): Promise<void> }>
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */
   provision(ctx: ProvisionContext): Promise<ProvisionedStore>
 }

@@ -1,8 +1,11 @@
 import { Redis } from 'ioredis'
 import { REDIS_URL_PATTERN } from '../../../servers/stores/redis.ts'
-import type { ProcessGroup } from '../../processes.ts'
+import { stopChild, type ProcessGroup } from '../../processes.ts'
 import type { ExternalCounts, StoreFaults, StoreProvisioner } from './provisioner.ts'
-import { startRedis, type PrivateRedis } from '../redis-server.ts'
+import { spawnRedisServer, startRedis, type PrivateRedis } from '../redis-server.ts'
+
+/** Redis's own port, on a host of its own in a namespace topology. */
+const REDIS_PORT = 6379
 
 /**
  * How the Redis store's operations show in Redis's own command counts: each read is one GET or
@@ -114,6 +117,14 @@ export async function privateOrGivenRedis(
 export const redisProvisioner: StoreProvisioner = {
   kind: 'redis',
   url: { pattern: REDIS_URL_PATTERN, looksLike: 'redis://host:port', means: 'use this Redis instead of starting a private redis-server' },
+  async onHost(host, { cpus, group }) {
+    const redis = group.track(await spawnRedisServer(REDIS_PORT, cpus, [], host))
+    return {
+      url: `redis://${host.address}:${REDIS_PORT}`,
+      description: `started redis-server on host ${host.name} (${host.address})`,
+      stop: () => stopChild(redis),
+    }
+  },
   async provision({ cpus, group, urls }) {
     const redis = await privateOrGivenRedis(urls.redis ?? null, cpus, group)
     const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
