@@ -1,17 +1,16 @@
 import type { StoreKind } from '../../../shared/kinds.ts'
-import { memoryProvisioner } from './memory.ts'
+import { inProcessProvisioner } from './in-process.ts'
 import { postgresProvisioner } from './postgres.ts'
 import type { StoreProvisioner } from './provisioner.ts'
 import { redisProvisioner } from './redis.ts'
 import { redisClusterProvisioner } from './redis-cluster.ts'
-import { sqliteProvisioner } from './sqlite.ts'
 
 export type { ExternalCounts, ProvisionContext, ProvisionedStore, StoreFaults, StoreHost, StoreProvisioner } from './provisioner.ts'
 
 export const storeProvisioners = {
-  sqlite: sqliteProvisioner,
+  sqlite: inProcessProvisioner('sqlite'),
   redis: redisProvisioner,
   'redis-cluster': redisClusterProvisioner,
   postgres: postgresProvisioner,
-  memory: memoryProvisioner,
+  memory: inProcessProvisioner('memory'),
 } satisfies Record<StoreKind, StoreProvisioner>
