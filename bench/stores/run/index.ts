@@ -5,7 +5,7 @@ import type { StoreProvisioner } from './provisioner.ts'
 import { redisProvisioner } from './redis.ts'
 import { redisClusterProvisioner } from './redis-cluster.ts'
 
-export type { ExternalCounts, ProvisionContext, ProvisionedStore, StoreFaults, StoreHost, StoreProvisioner } from './provisioner.ts'
+export type { ExternalCounts, ProvisionedStore, StoreFaults, StoreProvisioner } from './provisioner.ts'
 
 export const storeProvisioners = {
   sqlite: inProcessProvisioner('sqlite'),

@@ -15,7 +15,7 @@ export interface ExternalCounts {
   total: number
 }
 
-export interface ProvisionContext {
+interface ProvisionContext {
   /** CPUs a store process should run on (the load generator's half), or null. */
   cpus: string | null
   /** Every child a provisioner starts is tracked here, so it is stopped on every exit path. */
@@ -57,7 +57,7 @@ export interface StoreFaults {
 }
 
 /** A host of a namespace topology, as a store started on it sees it. */
-export interface StoreHost {
+interface StoreHost {
   name: string
   address: string
   /** Runs `argv` inside the host's namespace. */
