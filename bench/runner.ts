@@ -21,8 +21,6 @@ import type { RemoteInstance } from './remote/instance.ts'
 import { seededRandom } from './stats.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/run/index.ts'
 import { unavailableReason } from './stores/run/provisioner.ts'
-import { startPostgres } from './stores/postgres-server.ts'
-import { privateOrGivenRedis } from './stores/run/redis.ts'
 import type { CellRuntime } from './verify.ts'
 import type { MicroResults, ResultsFile } from './contracts/results.ts'
 import type { CellPlan } from './contracts/plan.ts'
@@ -62,31 +60,23 @@ async function seedTemplate(users: number): Promise<{ path: string; remove(): vo
  */
 async function micro(opts: RunOptions): Promise<MicroResults> {
   const stops: (() => Promise<void>)[] = []
-  const unavailable: Partial<Record<'redis' | 'postgres', string>> = {}
-  /** A store for the micro-benchmarks: given, or started privately; null (its tasks skipped with the reason) where it cannot be had. */
-  const have = async (kind: 'redis' | 'postgres', start: () => Promise<{ url: string; stop(): Promise<void> }>): Promise<string | null> => {
-    try {
-      const s = await start()
-      stops.push(() => s.stop())
-      return s.url
-    } catch (err) {
-      unavailable[kind] = unavailableReason(kind, err)
-      return null
-    }
-  }
+  const urls: Partial<Record<StoreKind, string>> = {}
+  const unavailable: Partial<Record<StoreKind, string>> = {}
   try {
-    const redisUrl = await have('redis', () => privateOrGivenRedis(opts.storeUrls.redis ?? null, null, opts.group))
-    const given = opts.storeUrls.postgres
-    const postgresUrl = await have('postgres', async () => {
-      if (given) return { url: given, stop: async () => {} }
-      const p = await startPostgres()
-      opts.group.track(p.process)
-      return p
-    })
+    // Each store whose tasks need one: the user's, or one started for them; where it cannot be had, its tasks are skipped with the reason.
+    for (const p of Object.values(storeProvisioners)) {
+      if (!p.micro?.start) continue
+      try {
+        const s = await p.micro.start(opts.storeUrls[p.kind] ?? null, opts.group)
+        stops.push(() => s.stop())
+        urls[p.kind] = s.url
+      } catch (err) {
+        unavailable[p.kind] = unavailableReason(p.kind, err)
+      }
+    }
     return await runMicro({
       quick: true,
-      redisUrl,
-      postgresUrl,
+      urls,
       unavailable,
       signal: opts.signal,
       ...(opts.smoke ? { timeMs: 20, sessions: 10_000 } : {}),

@@ -12,7 +12,7 @@ describe('micro-benchmarks', () => {
   test('every task runs once with a tiny budget and returns a positive figure', async () => {
     const redis = await sharedRedis()
     const postgres = await sharedPostgres()
-    const r = await runMicro({ quick: true, redisUrl: redis.url, postgresUrl: postgres.url, timeMs: 5, sessions: 2000 })
+    const r = await runMicro({ quick: true, urls: { redis: redis.url, postgres: postgres.url }, timeMs: 5, sessions: 2000 })
     const ids = r.tasks.map((t) => t.id)
     for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA']) {
       for (const engine of ['jose', 'fast-jwt'])
@@ -43,7 +43,7 @@ describe('micro-benchmarks', () => {
   })
 
   test('without Redis or PostgreSQL, their tasks are skipped with the reason, and the rest run', async () => {
-    const r = await runMicro({ quick: true, redisUrl: null, postgresUrl: null, timeMs: 2, sessions: 100 })
+    const r = await runMicro({ quick: true, urls: {}, timeMs: 2, sessions: 100 })
     const redisTasks = r.tasks.filter((t) => t.id.startsWith('store-read:redis'))
     assert.deepEqual(
       redisTasks.map((t) => [t.status, t.reason]),
@@ -67,8 +67,7 @@ describe('micro-benchmarks', () => {
     const closed = `redis://127.0.0.1:${await freePort()}`
     const r = await runMicro({
       quick: true,
-      redisUrl: closed,
-      postgresUrl: null,
+      urls: { redis: closed },
       unavailable: { postgres: reason },
       timeMs: 2,
       sessions: 100,

@@ -4,15 +4,23 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { table } from '../format.ts'
 import { ProcessGroup } from '../processes.ts'
+import type { StoreKind } from '../../shared/kinds.ts'
+import { storeDescriptors } from '../stores/index.ts'
+import { storeProvisioners } from '../stores/run/index.ts'
 import { unavailableReason } from '../stores/run/provisioner.ts'
-import { startPostgres } from '../stores/postgres-server.ts'
-import { privateOrGivenRedis } from '../stores/run/redis.ts'
 import { runMicro } from './run.ts'
 import { outputStamp, writeJsonAtomic } from '../results-io.ts'
 import type { MicroResults } from '../contracts/results.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const USAGE = 'usage: npm run bench:micro -- [--quick] [--out DIR] [--redis-url URL] [--postgres-url URL]'
+/** The stores whose tasks need one, each named by its URL flag (`--redis-url`, also `REDIS_URL`). */
+const STARTED = Object.values(storeProvisioners).flatMap((p) => {
+  const flag = storeDescriptors[p.kind].urlFlag
+  return p.micro?.start && flag
+    ? [{ kind: p.kind, start: p.micro.start, option: flag.slice(2), env: flag.slice(2).toUpperCase().replace(/-/g, '_') }]
+    : []
+})
+const USAGE = `usage: npm run bench:micro -- [--quick] [--out DIR] ${STARTED.map((s) => `[--${s.option} URL]`).join(' ')}`
 
 export function microTable(r: MicroResults): string {
   const f = (v: number | null, d: number) =>
@@ -32,12 +40,16 @@ export function microTable(r: MicroResults): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { quick?: boolean; out?: string; 'redis-url'?: string; 'postgres-url'?: string }
+  let values: { quick?: boolean; out?: string } & Record<string, string | boolean | undefined>
   try {
     ;({ values } = parseArgs({
       args: argv,
       strict: true,
-      options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'redis-url': { type: 'string' }, 'postgres-url': { type: 'string' } },
+      options: {
+        quick: { type: 'boolean' },
+        out: { type: 'string' },
+        ...Object.fromEntries(STARTED.map((x) => [x.option, { type: 'string' as const }])),
+      },
     }))
   } catch (err) {
     process.stderr.write(`authbench micro: ${(err as Error).message}\n${USAGE}\n`)
@@ -51,41 +63,25 @@ async function main(argv: string[]): Promise<number> {
   const group = new ProcessGroup()
   process.on('exit', () => group.killAllSync())
   // A store that cannot be started here skips its tasks with the reason a bench cell would give.
-  const unavailable: Partial<Record<'redis' | 'postgres', string>> = {}
-  let redis: { url: string | null; stop(): Promise<void> } = { url: null, stop: async () => {} }
-  try {
-    redis = await privateOrGivenRedis(values['redis-url'] ?? process.env.REDIS_URL ?? null, null, group)
-  } catch (err) {
-    unavailable.redis = unavailableReason('redis', err)
-    log(`Redis tasks skipped: ${unavailable.redis}`)
-  }
-  let postgres: { url: string | null; stop(): Promise<void> } = {
-    url: values['postgres-url'] ?? process.env.POSTGRES_URL ?? null,
-    stop: async () => {},
-  }
-  if (!postgres.url) {
-    try {
-      const p = await startPostgres()
-      group.track(p.process)
-      postgres = p
-    } catch (err) {
-      unavailable.postgres = unavailableReason('postgres', err)
-      log(`PostgreSQL tasks skipped: ${unavailable.postgres}`)
-    }
-  }
+  const urls: Partial<Record<StoreKind, string>> = {}
+  const unavailable: Partial<Record<StoreKind, string>> = {}
+  const stops: (() => Promise<void>)[] = []
   let results: MicroResults
   try {
-    results = await runMicro({
-      quick: values.quick ?? false,
-      redisUrl: redis.url,
-      postgresUrl: postgres.url,
-      unavailable,
-      log,
-      signal: controller.signal,
-    })
+    for (const x of STARTED) {
+      const given = values[x.option]
+      try {
+        const s = await x.start(typeof given === 'string' ? given : (process.env[x.env] ?? null), group)
+        stops.push(() => s.stop())
+        urls[x.kind] = s.url
+      } catch (err) {
+        unavailable[x.kind] = unavailableReason(x.kind, err)
+        log(`${storeDescriptors[x.kind].label} tasks skipped: ${unavailable[x.kind]}`)
+      }
+    }
+    results = await runMicro({ quick: values.quick ?? false, urls, unavailable, log, signal: controller.signal })
   } finally {
-    await redis.stop()
-    await postgres.stop()
+    for (const stop of stops) await stop()
   }
   if (controller.signal.aborted) return 130
   mkdirSync(out, { recursive: true })

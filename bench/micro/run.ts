@@ -3,14 +3,14 @@ import { Bench } from 'tinybench'
 import { describeEnvironment } from '../environment.ts'
 import { buildTasks } from './tasks.ts'
 import type { MicroResults, MicroTaskResult } from '../contracts/results.ts'
+import type { StoreKind } from '../../shared/kinds.ts'
 
 export interface MicroOptions {
   quick: boolean
-  redisUrl: string | null
-  /** A PostgreSQL for its tasks; absent or null: they are skipped. */
-  postgresUrl?: string | null
-  /** Why a store left null above could not be had (its cells' skip reason); absent: its tasks say it is not installed. */
-  unavailable?: Partial<Record<'redis' | 'postgres', string>>
+  /** Addresses of the stores whose tasks need one (Redis, PostgreSQL); a store absent here has its tasks skipped. */
+  urls: Partial<Record<StoreKind, string>>
+  /** Why a store absent from `urls` could not be had (its cells' skip reason); absent: its tasks say it is not installed. */
+  unavailable?: Partial<Record<StoreKind, string>>
   /** Sessions stored while reading (default 100,000). */
   sessions?: number
   /** Per-task time budget in ms; overrides quick/full. */
@@ -24,8 +24,7 @@ export async function runMicro(options: MicroOptions): Promise<MicroResults> {
   const startedAt = new Date().toISOString()
   const time = options.timeMs ?? (options.quick ? 300 : 2000)
   const ctx = await buildTasks({
-    redisUrl: options.redisUrl,
-    postgresUrl: options.postgresUrl ?? null,
+    urls: options.urls,
     unavailable: options.unavailable,
     sessions: options.sessions,
   })

