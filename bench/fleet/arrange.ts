@@ -77,7 +77,9 @@ export async function arrangeFleet(o: {
             o.emit({
               type: 'cell-skipped',
               cell: p.id,
-              reason: `a namespace topology places ${PLACEABLE.join(', ')} and the in-process stores on its hosts; ${kind} is not placed yet (run it with topology "loopback")`,
+              reason:
+                `a namespace topology places ${PLACEABLE.join(', ')} and the in-process stores on its hosts; ` +
+                `${kind} is not placed yet (run it with topology "loopback")`,
             })
           }
           continue

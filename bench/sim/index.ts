@@ -60,7 +60,7 @@ const oneSharedProcess = (k: StoreKind) => {
   return d.placement !== 'in-process' && d.processes === 1 && d.threading === 'single'
 }
 
-/** The CPU per operation of the run's one-process shared store, for cells whose store is in-process: what their traffic would cost on one. */
+/** The CPU per operation of the run's one-process shared store: what the traffic of a cell whose store is in-process would cost on one. */
 function sharedStorePerOp(cells: Calibrated[]): { cell: string; store: string; usPerOp: number } | null {
   const r = cells.find((c) => c.store !== null && oneSharedProcess(c.store) && c.storeCpuUsPerOp !== null)
   return r ? { cell: r.cell, store: storeDescriptors[r.store!].label, usPerOp: r.storeCpuUsPerOp! } : null

@@ -29,6 +29,9 @@ export interface StoreDescriptor {
   processes: number
   /** How it uses cores: one thread per process (Redis), or a process per connection over the host's cores (PostgreSQL). */
   threading: 'single' | 'per-connection'
-  /** The `npm run bench` flag that names one the user runs (`--redis-url`; its environment variable `REDIS_URL`), and the server flag that takes its address; null when it has none. */
+  /**
+   * The `npm run bench` flag that names one the user runs (`--redis-url`; its environment variable
+   * `REDIS_URL`), also the server flag that takes its address; null when it has none.
+   */
   urlFlag: string | null
 }
