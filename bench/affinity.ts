@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { cpus } from 'node:os'
-import { AffinityError } from '../shared/errors.ts'
+import { AffinityError } from './contracts/errors.ts'
 import type { CpuPlan } from './contracts/results.ts'
 
 export function tasksetAvailable(): boolean {

@@ -1,4 +1,4 @@
-import { UsageError } from '../shared/errors.ts'
+import { UsageError } from './contracts/errors.ts'
 import { loadTable, parseLoadArgs, type LoadArgs } from './drive/load-options.ts'
 import { openLoop } from './drive/open.ts'
 import type { LoadRequest } from './contracts/client.ts'

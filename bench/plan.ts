@@ -1,4 +1,4 @@
-import { ScenarioError } from '../shared/errors.ts'
+import { ScenarioError } from './contracts/errors.ts'
 import type { StrategyKind } from '../servers/types.ts'
 import { strategyDescriptors } from './strategies/index.ts'
 import type { CellSelector, Scenario, ScenarioIssue } from './contracts/scenario.ts'

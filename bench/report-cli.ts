@@ -1,6 +1,6 @@
 import { dirname, join, relative } from 'node:path'
 import { writeReport } from './report/index.ts'
-import { ResultsError } from '../shared/errors.ts'
+import { ResultsError } from './contracts/errors.ts'
 import { readResults, resultsFileOf } from './results-io.ts'
 
 /** `npm run report -- DIR`: re-renders DIR/index.html and DIR/charts/*.png from DIR/results.json alone. */

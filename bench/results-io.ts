@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { ResultsError } from '../shared/errors.ts'
+import { ResultsError } from './contracts/errors.ts'
 import { SCHEMA_VERSION, type ResultsFile } from './contracts/results.ts'
 
 /** Writes atomically: a reader never sees a half-written results.json. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { TargetError } from '../shared/errors.ts'
+import { TargetError } from './contracts/errors.ts'
 import { openDatabase } from '../servers/db.ts'
 import type { StoreKind } from '../servers/types.ts'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath } from '../servers/users.ts'

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { VerificationError } from '../shared/errors.ts'
+import { VerificationError } from './contracts/errors.ts'
 import { expected401Share, expectedOps, renewalWriteBound } from './expected.ts'
 import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
 import { storeDescriptors } from './stores/index.ts'

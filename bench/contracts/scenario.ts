@@ -3,7 +3,7 @@ import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { ScenarioError } from '../../shared/errors.ts'
+import { ScenarioError } from './errors.ts'
 import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../shared/kinds.ts'
 
 export { ScenarioError }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { UsageError } from '../../shared/errors.ts'
+import { UsageError } from '../contracts/errors.ts'
 import { num, table } from '../format.ts'
 import type { OpenLoopResult } from './open.ts'
 

@@ -2,7 +2,7 @@
 // the match of each of the scenario's cells to the instances whose `authbench_info` says they run it.
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { TargetError } from '../../shared/errors.ts'
+import { TargetError } from '../contracts/errors.ts'
 import { STORES } from '../../shared/kinds.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import type { CellPlan } from '../contracts/plan.ts'

@@ -1,7 +1,7 @@
 // A server the harness did not start, read through its Prometheus endpoint: the same snapshot a
 // forked server answers over IPC, from the counters it exports.
 import * as hdr from 'hdr-histogram-js'
-import { TargetError } from '../../shared/errors.ts'
+import { TargetError } from '../contracts/errors.ts'
 import { newHistogram } from '../../shared/histogram.ts'
 import { DURATION_BUCKETS_US, type StatsSnapshot } from '../../servers/metrics.ts'
 import { families, parsePrometheusText, total, type Sample } from './prometheus-text.ts'

@@ -1,7 +1,7 @@
 // What the fleet model takes from a run (docs/contracts.md, "Fleet simulation"): per cell, the
 // service time of one server, its CPU per request, the store's CPU per operation, store
 // operations per request and the store's distance. Pure: results in, figures out.
-import { SimulationInputError } from '../../shared/errors.ts'
+import { SimulationInputError } from '../contracts/errors.ts'
 import { median } from '../stats.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import {

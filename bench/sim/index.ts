@@ -2,7 +2,7 @@
 // "Fleet simulation").
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SimulationInputError } from '../../shared/errors.ts'
+import { SimulationInputError } from '../contracts/errors.ts'
 import { distanceRows } from '../report/distance.ts'
 import { calibrate, requireOpenLoop, type Calibrated } from './calibrate.ts'
 import { predictFaults } from './faults.ts'

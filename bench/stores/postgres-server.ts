@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
-import { StoreUnavailableHereError } from '../../shared/errors.ts'
+import { StoreUnavailableHereError } from '../contracts/errors.ts'
 import { pinned } from '../affinity.ts'
 import { runTimeUs, stopChild, waitForOutput } from '../processes.ts'
 import { freePort } from './redis-server.ts'

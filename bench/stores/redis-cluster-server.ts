@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { StoreUnavailableHereError } from '../../shared/errors.ts'
+import { StoreUnavailableHereError } from '../contracts/errors.ts'
 import { stopChild } from '../processes.ts'
 import { freePort, REDIS_MISSING, redisServerInstalled, spawnRedisServer } from './redis-server.ts'
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { StoreUnavailableHereError } from '../../shared/errors.ts'
+import { StoreUnavailableHereError } from '../contracts/errors.ts'
 import { pinned } from '../affinity.ts'
 import { stopChild, waitForOutput } from '../processes.ts'
 

@@ -1,7 +1,7 @@
 // The lifecycle workload: virtual users living with their credentials (log in, GET on schedule,
 // refresh, log out, a thief after each logout), one window per cell and round, faults injected
 // into the store on the window's clock. No bracketing: its figures are counts and lags.
-import { VerificationError } from '../../shared/errors.ts'
+import { VerificationError } from '../contracts/errors.ts'
 import { openWindow } from '../collect.ts'
 import type { RunEvent } from '../contracts/events.ts'
 import type { CellPlan } from '../contracts/plan.ts'

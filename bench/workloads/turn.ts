@@ -1,7 +1,7 @@
 // What one round of any workload works with: the run's options, the cells still active, their
 // running servers, and the two steps every workload shares (a cell's closed-loop window, and
 // retiring a cell's servers).
-import { VerificationError } from '../../shared/errors.ts'
+import { VerificationError } from '../contracts/errors.ts'
 import type { StoreKind } from '../../servers/types.ts'
 import { checkRound } from '../check.ts'
 import { measureRound } from '../collect.ts'

@@ -9,7 +9,7 @@ import { drive } from '../../bench/drive/closed.ts'
 import { startKnownServer } from '../../bench/drive/known-servers.ts'
 import { parseLoadArgs } from '../../bench/drive/load-options.ts'
 import { openLoop } from '../../bench/drive/open.ts'
-import type { UsageError } from '../../shared/errors.ts'
+import type { UsageError } from '../../bench/contracts/errors.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const GET = [{ method: 'GET' as const, path: '/', headers: {} }]

@@ -1,4 +1,4 @@
-import { StoreUnavailableHereError } from '../../../shared/errors.ts'
+import { StoreUnavailableHereError } from '../../contracts/errors.ts'
 import type { StoreKind } from '../../../shared/kinds.ts'
 import type { SessionRecord } from '../../../servers/types.ts'
 import type { MicroTask, StoreSettings } from '../../contracts/results.ts'

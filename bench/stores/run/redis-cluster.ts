@@ -1,6 +1,6 @@
 import { REDIS_CLUSTER_URL_PATTERN } from '../../../servers/stores/redis.ts'
 import { Redis } from 'ioredis'
-import { StoreUnavailableHereError } from '../../../shared/errors.ts'
+import { StoreUnavailableHereError } from '../../contracts/errors.ts'
 import { clusterNodes } from '../../../servers/stores/redis.ts'
 import type { ExternalCounts, StoreFaults, StoreProvisioner } from './provisioner.ts'
 import { commandCounts, redisCpuUs } from './redis.ts'

@@ -1,4 +1,4 @@
-import { VerificationError } from '../../../shared/errors.ts'
+import { VerificationError } from '../../contracts/errors.ts'
 import { parseSetCookie } from '../../cookie-jar.ts'
 import type { Answer, Credential, Held, LifecycleClient } from '../../contracts/client.ts'
 
