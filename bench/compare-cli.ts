@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { compareHtml, compareResults, compareText, RUN_TO_RUN_SPREAD } from './report/compare.ts'
+import { compareHtml, compareResults, compareText, RUN_TO_RUN_SPREAD } from './report/run-to-run.ts'
 import { ResultsError } from './contracts/errors.ts'
 import { readResults, resultsFileOf } from './results-io.ts'
 

@@ -15,7 +15,7 @@ import {
   type Finding,
   type PairedRatio,
   type Scope,
-} from './finding.ts'
+} from './verdict.ts'
 import { factFindings } from './facts.ts'
 
 export function closedLoopFindings(results: ResultsFile): Finding[] {

@@ -4,7 +4,7 @@ import { workloadKind } from '../contracts/scenario.ts'
 import { num, percent } from '../format.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { label, list, okCells, presentsCredential, scopeOf, type Finding } from './finding.ts'
+import { label, list, okCells, presentsCredential, scopeOf, type Finding } from './verdict.ts'
 
 const groupBy = <T>(xs: T[], key: (x: T) => string): Map<string, T[]> => {
   const m = new Map<string, T[]>()

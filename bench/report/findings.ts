@@ -14,10 +14,8 @@ import {
   type Finding,
   type FindingsFile,
   type NotMeasured,
-} from './finding.ts'
+} from './verdict.ts'
 import { reportOf } from './workloads/index.ts'
-
-export * from './finding.ts'
 
 /**
  * Findings as data (docs/contracts.md, "findings.json"): every sentence the report states is

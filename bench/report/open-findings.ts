@@ -2,7 +2,7 @@
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { times, us } from '../format.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { bandVerdict, label, okCells, scopeOf, WHERE, type Finding } from './finding.ts'
+import { bandVerdict, label, okCells, scopeOf, WHERE, type Finding } from './verdict.ts'
 
 /**
  * At each fixed rate (equal load), each client-state cell against each server-side session:

@@ -6,8 +6,8 @@ import { esc, num, percent } from '../format.ts'
 import { STRATEGY_COLOR } from '../page/kit.ts'
 import { CLIENT_BOUND_SHARE, CROSS_CHECK_REQUESTS } from '../contracts/results.ts'
 import { costBreakdown, LARGE_REMAINDER_MIN_US, LARGE_REMAINDER_SHARE } from './breakdown.ts'
-import { comparisonTable } from './comparison.ts'
-import { EQUIVALENCE, presentsCredential } from './finding.ts'
+import { comparisonTable } from './comparison-table.ts'
+import { EQUIVALENCE, presentsCredential } from './verdict.ts'
 
 /** Client latency: the open loop's µs where this run has it (at its lowest rate), else autocannon's whole ms. */
 function clientLatency(c: CellResult): string {

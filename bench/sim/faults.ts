@@ -3,7 +3,7 @@
 // (every user whose state lived in the store logs in again: the login storm).
 import { REDIS_COMMAND_TIMEOUT_MS } from '../server-defaults.ts'
 import { ownStoreOps } from '../expected.ts'
-import { lifecycleWorkload, refreshIntervalSeconds } from '../lifecycle-math.ts'
+import { lifecycleWorkload, refreshIntervalSeconds } from '../refresh-arithmetic.ts'
 import { recoveryOf } from '../recovery.ts'
 import type { Calibrated } from './calibrate.ts'
 import { simulate } from './des.ts'

@@ -18,7 +18,7 @@ import {
   lifecycleWorkload,
   refreshIntervalSeconds,
   type LifecycleWorkload,
-} from '../lifecycle-math.ts'
+} from '../refresh-arithmetic.ts'
 import { median, shuffled } from '../stats.ts'
 import { strategyDescriptors } from '../strategies/index.ts'
 import { runnerOf, strategyRunners } from '../strategies/run/index.ts'

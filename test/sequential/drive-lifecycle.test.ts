@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { runLifecycle, type LifecycleOptions } from '../../bench/drive/virtual-users.ts'
-import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds } from '../../bench/lifecycle-math.ts'
+import { expectedLagMedianMs, expectedRefreshes, lifecycleWorkload, refreshIntervalSeconds } from '../../bench/refresh-arithmetic.ts'
 import { ProcessGroup, startServer } from '../../bench/processes.ts'
 import { startRedis, type PrivateRedis } from '../../bench/stores/redis-server.ts'
 import { strategyRunners } from '../../bench/strategies/run/index.ts'

@@ -1,6 +1,7 @@
 import { chartGrid } from '../../page/kit.ts'
-import { fromLines } from '../finding.ts'
-import { faultHtml, lifecycleCharts, lifecycleFindings, lifecycleHtml } from '../lifecycle.ts'
+import { fromLines } from '../verdict.ts'
+import { faultCharts, faultFindings, faultHtml } from '../fault-episodes.ts'
+import { lifecycleCharts, lifecycleFindings, lifecycleHtml } from '../credential-lifetime.ts'
 import { lifecycleMethodology } from '../sections.ts'
 import { lifecycleTable } from '../tables.ts'
 import type { WorkloadReport } from './report.ts'
@@ -9,8 +10,12 @@ import type { WorkloadReport } from './report.ts'
 export const lifecycleReport: WorkloadReport = {
   kind: 'lifecycle',
   loopWords: 'lifecycle',
-  findings: (r) => fromLines(r, 'lifecycle', lifecycleFindings(r), 'lifecycle'),
-  charts: lifecycleCharts,
+  findings: (r) => fromLines(r, 'lifecycle', [...faultFindings(r), ...lifecycleFindings(r)], 'lifecycle'),
+  // The fault charts lead, and only beside the lifetime charts they share their lines with.
+  charts: (r) => {
+    const lifetime = lifecycleCharts(r)
+    return lifetime.length === 0 ? [] : [...faultCharts(r), ...lifetime]
+  },
   sections: (results, { charts, fleetModel }) => `${faultHtml(results)}
 ${lifecycleHtml(results)}
 ${fleetModel}

@@ -1,7 +1,7 @@
 import { latencyCurve, closedCharts } from '../charts.ts'
 import { closedLoopFindings } from '../closed-findings.ts'
 import { distanceHtml } from '../distance.ts'
-import { fromLines } from '../finding.ts'
+import { fromLines } from '../verdict.ts'
 import { distanceFindings } from '../distance.ts'
 import { openLoopFindings } from '../open-findings.ts'
 import { openLoopHtml } from '../sections.ts'

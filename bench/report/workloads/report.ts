@@ -2,7 +2,7 @@
 import type { ResultsFile } from '../../contracts/results.ts'
 import type { WorkloadKind } from '../../contracts/scenario.ts'
 import type { ChartSpec } from '../../page/kit.ts'
-import type { Finding } from '../finding.ts'
+import type { Finding } from '../verdict.ts'
 
 export interface WorkloadReport {
   kind: WorkloadKind

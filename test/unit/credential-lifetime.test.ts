@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { buildCharts } from '../../bench/report/workloads/index.ts'
 import { renderHtml } from '../../bench/report/html.ts'
-import { breakEvenTtl, breakEvens, fitInverse, lifecycleFindings, lifecycleLines } from '../../bench/report/lifecycle.ts'
+import { breakEvenTtl, breakEvens, fitInverse, lifecycleFindings, lifecycleLines } from '../../bench/report/credential-lifetime.ts'
 import { summaryTable } from '../../bench/report/workloads/index.ts'
 import { lifecycleResults } from '../fixtures/results.ts'
 
