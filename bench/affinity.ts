@@ -3,7 +3,7 @@ import { cpus } from 'node:os'
 import { AffinityError } from './contracts/errors.ts'
 import type { CpuPlan } from './contracts/results.ts'
 
-export function tasksetAvailable(): boolean {
+function tasksetAvailable(): boolean {
   return spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0
 }
 

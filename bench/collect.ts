@@ -40,7 +40,7 @@ export interface WindowCounts {
 }
 
 /** Reads every counter before and after `run` (with a short settle on each side) and sums over the instances. */
-export async function countWindow<T>(rt: Counted, run: () => Promise<T>): Promise<{ result: T; counts: WindowCounts }> {
+async function countWindow<T>(rt: Counted, run: () => Promise<T>): Promise<{ result: T; counts: WindowCounts }> {
   await settle()
   const window = await openWindow(rt)
   const result = await run()

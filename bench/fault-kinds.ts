@@ -5,14 +5,14 @@ import type { StoreFaults } from './stores/run/index.ts'
 
 type Fault = NonNullable<Scenario['faults']>[number]
 
-export interface FaultKind {
+interface FaultKind {
   /** Schedules the store's actions for this fault, at seconds into the window. */
   schedule(f: Fault, store: StoreFaults, at: (seconds: number, action: () => Promise<void>) => void): void
   /** What the fault does, in words. */
   words: string
 }
 
-export const FAULT_KINDS = {
+const FAULT_KINDS = {
   'pause-store': {
     schedule: (f, s, at) => {
       at(f.atSeconds, () => s.pause())

@@ -10,7 +10,7 @@ import { balancerOf, balancers, DEFAULT_BALANCE, DEFAULT_BALANCER } from './flee
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
-export function cellId(c: CellSpec): string {
+function cellId(c: CellSpec): string {
   const balancer = balancerOf(c).idParts(c.balance)
   return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer].join('-')
 }
@@ -95,7 +95,7 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
   return { cells, baseline }
 }
 
-export function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
+function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
   const keys: (Axis | 'instances')[] = [...AXES, 'instances']
   return cell.strategy === s.strategy && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -6,7 +6,7 @@ import type { RunEvent, RunListener } from './contracts/events.ts'
 type Measured = Extract<RunEvent, { type: 'round-measured' | 'open-measured' | 'lifecycle-measured' }>
 
 /** What one measured window showed, in a line (pure). */
-export function measuredLine(e: Measured): string {
+function measuredLine(e: Measured): string {
   if (e.type === 'round-measured')
     return `${num(e.measurement.rps, 0).padStart(7)} req/s  ${e.measurement.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req`
   if (e.type === 'open-measured') {

@@ -11,9 +11,9 @@ export const faultsApply = (c: { store: StoreKind | null }) => c.store !== null 
 type Fault = NonNullable<Scenario['faults']>[number]
 
 /** Buckets in a row that must be clean for the users to count as recovered. */
-export const RECOVERED_BUCKETS = 5
+const RECOVERED_BUCKETS = 5
 /** "Near its level before the fault": p99 at most twice the median bucket p99 before it, or 5 ms above it. */
-export const normalP99 = (before: number) => Math.max(2 * before, before + 5000)
+const normalP99 = (before: number) => Math.max(2 * before, before + 5000)
 
 const failed = (b: TimelinePoint) => b.status401 + b.status503 + b.status5xx + b.errors > 0
 

@@ -32,7 +32,7 @@ import { retire, type RunOptions, type TurnContext } from './workloads/turn.ts'
 export type { RunOptions }
 
 /** `--smoke`: every run about a second, one round, a small credential pool; same output shape. */
-export function smokeScenario(s: Scenario): Scenario {
+function smokeScenario(s: Scenario): Scenario {
   return workloadOf(s).smoke({
     ...s,
     workload: { ...s.workload, users: Math.min(s.workload.users, 50) },

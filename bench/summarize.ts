@@ -69,7 +69,7 @@ export function summarizeRounds(rounds: RoundResult[]): CellSummary | null {
 }
 
 /** Above this max/min spread of the baseline's CPU per request across its windows, the run is called noisy. */
-export const NOISY_SPREAD = 1.25
+const NOISY_SPREAD = 1.25
 
 /**
  * How much the machine itself moved during the run: the baseline cell does the same work in every

@@ -43,7 +43,7 @@ const loginBody = {
 } as const
 
 /** Bodies are tiny JSON objects; anything larger is refused with 413 before parsing. */
-export const BODY_LIMIT_BYTES = 16 * 1024
+const BODY_LIMIT_BYTES = 16 * 1024
 
 /** Builds the Fastify app for one strategy without listening, so tests can use `inject()`. */
 export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInstance {

@@ -7,7 +7,6 @@ export interface OpCounts {
 
 /** The tables (key spaces, for Redis) a store operation touches; the label `table` of the metrics. */
 export const TABLES = ['sessions', 'refresh_tokens', 'denylist', 'users'] as const
-export type Table = (typeof TABLES)[number]
 
 const ops = (): OpCounts => ({ reads: 0, writes: 0, deletes: 0 })
 

@@ -7,16 +7,16 @@ import type { ServerMetrics, StatsSnapshot } from './metrics.ts'
  * harness and the tests. The server sends `{ port }` once it listens; the parent asks
  * `{ type: 'stats', id, reset }` and gets `{ type: 'stats', id, stats }` back.
  */
-export interface ReadyMessage {
+interface ReadyMessage {
   port: number
   metricsPort: number | null
 }
-export interface StatsRequest {
+interface StatsRequest {
   type: 'stats'
   id: number
   reset: boolean
 }
-export interface StatsReply {
+interface StatsReply {
   type: 'stats'
   id: number
   stats: StatsSnapshot

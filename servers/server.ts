@@ -43,7 +43,7 @@ export interface ServerOptions {
 }
 
 /** Expired state is purged this often, so a long run holds only live state (Redis expires keys itself). */
-export const PURGE_INTERVAL_MS = 60_000
+const PURGE_INTERVAL_MS = 60_000
 
 export interface Server {
   app: FastifyInstance

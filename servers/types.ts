@@ -60,7 +60,7 @@ export interface StateStore {
   close(): Promise<void>
 }
 
-export interface StoreSize {
+interface StoreSize {
   sessions: number
   refreshTokens: number
   denied: number
@@ -71,7 +71,7 @@ export interface Identity {
   username: string
 }
 
-export interface Settings {
+interface Settings {
   accessTtlSeconds: number
   refreshTtlSeconds: number
   sessionIdleTtlSeconds: number

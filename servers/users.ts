@@ -35,7 +35,7 @@ function scryptAsync(password: string, salt: Buffer, cost: number): Promise<Buff
   })
 }
 
-export async function hashPassword(password: string, cost: number): Promise<string> {
+async function hashPassword(password: string, cost: number): Promise<string> {
   const salt = randomBytes(16)
   const key = await scryptAsync(password, salt, cost)
   return `scrypt$${cost}$${salt.toString('base64')}$${key.toString('base64')}`

@@ -72,13 +72,13 @@ export interface OpenLoopResult {
   histograms: { latency: string; service: string; lag: string; schedulerLag: string; connectionWait: string }
 }
 
-export const HELD_SHARE = 0.95
+const HELD_SHARE = 0.95
 /** How close to a request's due time the driver stops sleeping on a timer and polls every event-loop turn. */
-export const SPIN_MS = 1.2
-export const MAX_SEND_LAG_P99_US = 10_000
+const SPIN_MS = 1.2
+const MAX_SEND_LAG_P99_US = 10_000
 
 /** The bytes of one request, built once: HTTP/1.1, keep-alive. */
-export function requestBuffer(url: URL, r: LoadRequest): Buffer {
+function requestBuffer(url: URL, r: LoadRequest): Buffer {
   const body = r.body === undefined ? null : Buffer.from(r.body)
   const lines = [`${r.method} ${r.path} HTTP/1.1`, `host: ${url.host}`, 'connection: keep-alive']
   for (const [k, v] of Object.entries(r.headers)) lines.push(`${k}: ${v}`)
@@ -98,7 +98,7 @@ interface Pending {
 }
 
 /** What the driver reads of an answer. */
-export interface Answer {
+interface Answer {
   status: number
   setCookie: string[]
 }

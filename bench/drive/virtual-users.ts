@@ -49,9 +49,9 @@ export interface LifecycleOptions {
   onWindow?(edge: 'start' | 'end'): Promise<void>
 }
 
-export const BUCKET_MS = 100
+const BUCKET_MS = 100
 /** A 100 ms bucket with this many times the window's mean refresh rate is a refresh storm. */
-export const STORM_FACTOR = 5
+const STORM_FACTOR = 5
 const MAX_SEND_LAG_P99_US = 10_000
 const BACKOFF_START_MS = 100
 const BACKOFF_MAX_MS = 2000

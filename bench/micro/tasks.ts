@@ -8,8 +8,6 @@ import { storeProvisioners } from '../stores/run/index.ts'
 import type { MicroSessions } from '../stores/run/provisioner.ts'
 import { strategyRunners } from '../strategies/run/index.ts'
 
-export type { MicroTask } from '../contracts/results.ts'
-
 export interface MicroContext {
   tasks: MicroTask[]
   /** Tasks that could not be set up, with the reason (e.g. no redis-server). */
@@ -18,7 +16,7 @@ export interface MicroContext {
 }
 
 /** How many sessions the store holds while being read, so lookups hit a realistically sized index. */
-export const STORED_SESSIONS = 100_000
+const STORED_SESSIONS = 100_000
 
 /**
  * Builds every task of the micro-benchmarks: each strategy's and each store's own (a store reached

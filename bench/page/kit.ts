@@ -46,7 +46,7 @@ export function cellColors(cells: CellResult[]): string[] {
 }
 
 /** JSON safe to inline in a <script> element. */
-export const inlineJson = (v: unknown) =>
+const inlineJson = (v: unknown) =>
   JSON.stringify(v)
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')

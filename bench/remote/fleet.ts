@@ -38,7 +38,7 @@ export function readFleet(file: string): Fleet {
 }
 
 /** The `authbench_info` labels a cell's servers must show; axes the cell does not take are not asked. */
-export function wantedInfo(plan: CellPlan): Record<string, string> {
+function wantedInfo(plan: CellPlan): Record<string, string> {
   const want: Record<string, string> = { strategy: plan.strategy }
   if (plan.store) want.store = plan.store
   if (plan.alg) want.alg = plan.alg

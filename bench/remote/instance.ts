@@ -25,7 +25,7 @@ export interface RemoteInstance {
 }
 
 /** One scrape, within `timeoutMs`; a target that does not answer throws TargetError naming it. */
-export async function scrape(metricsUrl: string, timeoutMs = 5000): Promise<Sample[]> {
+async function scrape(metricsUrl: string, timeoutMs = 5000): Promise<Sample[]> {
   return parsePrometheusText(await scrapeText(metricsUrl, timeoutMs))
 }
 

@@ -1,7 +1,7 @@
 import { descriptorOf } from '../strategies/index.ts'
 import type { CellResult, MicroTaskResult, ResultsFile } from '../contracts/results.ts'
 
-export interface CostPart {
+interface CostPart {
   label: string
   /** The micro-benchmark task the figure comes from; null for the measured baseline cell. */
   task: string | null

@@ -38,7 +38,7 @@ function storeNote(results: ResultsFile, cells: CellResult[]): string {
 }
 
 /** Cells whose figures are trustworthy enough to chart. */
-export const chartable = (r: ResultsFile) => r.cells.filter((c) => c.status === 'ok' && c.summary)
+const chartable = (r: ResultsFile) => r.cells.filter((c) => c.status === 'ok' && c.summary)
 
 const baseOptions = (yTitle: string, extra: Record<string, unknown> = {}) => ({
   animation: false,

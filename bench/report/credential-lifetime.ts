@@ -6,7 +6,7 @@ import type { ChartSpec, Line } from '../page/kit.ts'
 type Lived = CellResult & { lifecycle: LifecycleSummary }
 
 /** Cells of a lifecycle run with figures to show. */
-export const livedCells = (r: ResultsFile): Lived[] => r.cells.filter((c): c is Lived => c.status === 'ok' && c.lifecycle !== null)
+const livedCells = (r: ResultsFile): Lived[] => r.cells.filter((c): c is Lived => c.status === 'ok' && c.lifecycle !== null)
 
 /** A line of the charts: cells that differ only in their credential lifetime, by lifetime. */
 export interface LifecycleLine {

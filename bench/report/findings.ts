@@ -139,7 +139,7 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
 }
 
 /** Every configuration the session-or-JWT question depends on that this run lacked, with the command that measures it. */
-export function notMeasured(results: ResultsFile): NotMeasured[] {
+function notMeasured(results: ResultsFile): NotMeasured[] {
   const out: NotMeasured[] = []
   const cells = results.cells
   const ok = okCells(results)

@@ -9,7 +9,7 @@ import { esc, num } from '../format.ts'
 import { topologyOf } from '../fleet/topologies.ts'
 import { median } from '../stats.ts'
 
-export interface FleetPoint {
+interface FleetPoint {
   series: string
   cell: string
   instances: number

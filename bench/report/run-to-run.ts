@@ -14,7 +14,7 @@ export const RUN_TO_RUN_SPREAD = {
 }
 
 /** A cell's figure in both runs. */
-export interface CellChange {
+interface CellChange {
   id: string
   /** `cpuRatio`: CPU per request over the bracketing baseline (the drift-cancelled figure compared); `cpuUs`, `rps`: shown for information. */
   metric: 'cpuRatio' | 'cpuUs' | 'rps'

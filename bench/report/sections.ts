@@ -111,7 +111,7 @@ ${micro.tasks.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.group)}</td>${t
 }
 
 /** Each store process the run used, and the settings the harness started it with, as it recorded them. */
-export function storesHtml(results: ResultsFile): string {
+function storesHtml(results: ResultsFile): string {
   const stores = (results.environment.stores ?? []).filter((s) => s.description)
   return stores
     .map(

@@ -25,7 +25,7 @@ export interface Scope {
   loop: WorkloadKind
 }
 
-export type Verdict = 'ahead' | 'indistinguishable' | 'fact'
+type Verdict = 'ahead' | 'indistinguishable' | 'fact'
 
 export interface Finding {
   id: string

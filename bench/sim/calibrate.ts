@@ -73,7 +73,7 @@ export interface Calibrated extends Calibration {
 const sumOps = (o: { reads: number; writes: number; deletes: number }) => o.reads + o.writes + o.deletes
 
 /** The lowest-rate open-loop point whose rate the driver held in at least one round. */
-export function lowLoadPoint(c: CellResult): OpenLoopPoint | null {
+function lowLoadPoint(c: CellResult): OpenLoopPoint | null {
   const held = (c.openLoop ?? []).filter((p) => p.heldRounds > 0 && p.rounds.length > 0)
   return held.length ? held.reduce((a, b) => (b.achievedRate < a.achievedRate ? b : a)) : null
 }

@@ -9,10 +9,10 @@ import { seededRandom } from '../stats.ts'
 import { quantileOf, type Points } from './queueing.ts'
 
 /** A service time: exponential, fixed, or drawn from measured points. */
-export type Sampler = { kind: 'exp'; mean: number } | { kind: 'det'; value: number } | { kind: 'points'; points: Points }
+type Sampler = { kind: 'exp'; mean: number } | { kind: 'det'; value: number } | { kind: 'points'; points: Points }
 
 /** Extra requests on top of the steady stream: `count` of them spread evenly over `spreadUs` from `atUs`. */
-export interface Burst {
+interface Burst {
   atUs: number
   count: number
   spreadUs: number
@@ -64,7 +64,7 @@ export interface DesOptions {
   bucketUs?: number
 }
 
-export interface DesBucket {
+interface DesBucket {
   tUs: number
   arrivals: number
   ok: number

@@ -32,8 +32,8 @@ import { chartJsSource } from '../page/kit.ts'
 
 export const DEFAULT_INSTANCES = [1, 2, 4, 8, 16, 32, 64]
 export const DEFAULT_RTT_MS = [0, 0.5, 1, 2]
-export const SIMULATION_PAGE = 'simulation.html'
-export const LIMITS = { instances: [1, 1024], rttMs: [0, 1000], linkGbps: [0.01, 1000], storeHostCores: [1, 1024] } as const
+const SIMULATION_PAGE = 'simulation.html'
+const LIMITS = { instances: [1, 1024], rttMs: [0, 1000], linkGbps: [0.01, 1000], storeHostCores: [1, 1024] } as const
 
 export interface SimulateOptions extends ModelOptions {
   instances: number[]

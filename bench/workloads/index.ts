@@ -7,7 +7,7 @@ import type { WorkloadDescriptor } from './descriptor.ts'
 import { lifecycleWorkloadDescriptor } from './lifecycle.ts'
 import { openWorkload } from './open.ts'
 
-export const workloads = {
+const workloads = {
   closed: closedWorkload,
   open: openWorkload,
   lifecycle: lifecycleWorkloadDescriptor,

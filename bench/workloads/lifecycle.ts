@@ -31,7 +31,7 @@ import { retire, type TurnContext } from './turn.ts'
 const LIFECYCLE_PREPARE_SECONDS = 3
 
 /** One lifecycle window on a prepared cell: the driver's figures, the servers' and the store's counts over the measured window. */
-export async function measureLifecycle(
+async function measureLifecycle(
   rt: Pick<CellRuntime, 'servers' | 'targets' | 'counts' | 'storeCpuUs' | 'serverCpuCount'>,
   plan: CellPlan,
   w: LifecycleWorkload,
@@ -180,7 +180,7 @@ function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasuremen
 }
 
 /** Counts summed over the rounds, rates over their total measured time, lags over every sample, latencies the median of the rounds'. */
-export function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: LifecycleMeasurement[]): LifecycleSummary | null {
+function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: LifecycleMeasurement[]): LifecycleSummary | null {
   if (ms.length === 0) return null
   const total = (pick: (m: LifecycleMeasurement) => number) => ms.reduce((n, m) => n + pick(m), 0)
   const seconds = total((m) => m.durationSeconds)

@@ -17,7 +17,7 @@ export interface JwtEngine {
   verify(token: string, typ: TokenType): Promise<Claims>
 }
 
-export interface EngineOptions {
+interface EngineOptions {
   keys: KeyMaterial
   clock: Clock
   /** True when `clock` is the real time, so per-call clock plumbing can be skipped. */

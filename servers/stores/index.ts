@@ -8,7 +8,7 @@ import { createPostgresStore } from './postgres.ts'
 import { createRedisStore } from './redis.ts'
 import { createSqliteStore } from './sqlite.ts'
 
-export interface StoreContext {
+interface StoreContext {
   /** The server's SQLite database (users always live there). */
   db: Database.Database
   counters: Counters

@@ -5,7 +5,7 @@ import { loadKeys } from '../keys.ts'
 import type { Identity } from '../types.ts'
 import type { StrategyFactory } from './factory.ts'
 
-export interface TokenPair {
+interface TokenPair {
   access_token: string
   refresh_token: string
   token_type: 'Bearer'

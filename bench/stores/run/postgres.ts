@@ -20,7 +20,7 @@ import {
  * statement names its counted operation in a comment (`ab:read`, `ab:write`, `ab:delete`);
  * housekeeping (`ab:purge`, `ab:size`) and the harness's own queries count only in `total`.
  */
-export async function statementCounts(client: pg.Client): Promise<ExternalCounts> {
+async function statementCounts(client: pg.Client): Promise<ExternalCounts> {
   const { rows } = await client.query<{ query: string; calls: string }>('SELECT query, calls FROM pg_stat_statements')
   const counts = { reads: 0, writes: 0, deletes: 0, total: 0 }
   for (const r of rows) {

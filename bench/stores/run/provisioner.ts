@@ -66,7 +66,7 @@ export interface MicroSessions {
 }
 
 /** A store's micro-benchmark tasks: session reads among the stored sessions, timed alone. */
-export interface StoreMicro {
+interface StoreMicro {
   /** Makes one ready for the tasks: the one at `given`, else a private one tracked in `group`; absent: the store lives in-process. */
   start?(given: string | null, group: ProcessGroup): Promise<{ url: string; stop(): Promise<void> }>
   /** The tasks it lists, skipped with the reason, when it cannot be had or its tasks cannot be set up. */

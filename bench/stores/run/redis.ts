@@ -44,7 +44,7 @@ export async function redisCpuUs(client: Redis): Promise<number> {
 }
 
 /** The user's Redis when a URL is given, else a private redis-server on a free port; `stop` stops only what was started. */
-export async function privateOrGivenRedis(
+async function privateOrGivenRedis(
   url: string | null,
   cpus: string | null,
   group: ProcessGroup,

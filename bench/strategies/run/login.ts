@@ -18,7 +18,7 @@ export async function cookieLogin(url: string, user: number, name: string): Prom
 }
 
 /** The value of cookie `name` among Set-Cookie headers, or null (also when the server clears it). */
-export function setCookieValue(setCookie: string[], name: string): string | null {
+function setCookieValue(setCookie: string[], name: string): string | null {
   for (const line of setCookie) {
     const c = parseSetCookie(line)
     if (c?.name === name) return c.value
