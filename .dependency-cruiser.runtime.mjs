@@ -9,7 +9,8 @@ export default {
       name: 'page-loads-no-servers',
       severity: 'error',
       comment:
-        'npm run report, simulate and compare are pure functions of results.json: they load no file under servers/, no store client, no JWT library and no HTTP framework.',
+        'npm run report, simulate and compare are pure functions of results.json: they load no file under servers/, no store ' +
+        'client, no JWT library and no HTTP framework.',
       from: { path: '^bench/(report|simulate|compare)-cli\\.ts$' },
       to: { path: `^servers/|${RUNTIME_PACKAGES}`, reachable: true },
     },

@@ -65,7 +65,9 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
             .map((x) => x.kind)
           issues.push({
             path: `cells[${index}].storeRttMs`,
-            message: `a delay proxy goes between the servers and a store reached over a socket (${proxied.join(', ')}); found store ${JSON.stringify(spec.store)}`,
+            message:
+              `a delay proxy goes between the servers and a store reached over a socket (${proxied.join(', ')}); found ` +
+              `store ${JSON.stringify(spec.store)}`,
           })
         }
         const id = cellId(spec)

@@ -11,11 +11,17 @@ function measuredLine(e: Measured): string {
     return `${num(e.measurement.rps, 0).padStart(7)} req/s  ${e.measurement.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req`
   if (e.type === 'open-measured') {
     const m = e.measurement
-    return `open ${num(m.rate, 0).padStart(7)}/s${m.fraction === null ? '' : ` (${Math.round(m.fraction * 100)}% of capacity)`}: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`
+    return `open ${num(m.rate, 0).padStart(7)}/s${
+      m.fraction === null ? '' : ` (${Math.round(m.fraction * 100)}% of ` + `capacity)`
+    }: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`
   }
   const m = e.measurement
   const lag = m.revocationLagMs.p50 === null ? 'no lag samples' : `revocation lag p50 ${num(m.revocationLagMs.p50, 1)} ms`
-  return `${m.requests} GETs, ${m.refreshes} refreshes, ${m.logouts} logouts, store ${num(m.storeOpsPerSecond.reads, 0)}/${num(m.storeOpsPerSecond.writes, 0)}/${num(m.storeOpsPerSecond.deletes, 0)} r/w/d per s, ${lag}${m.held ? '' : ' (schedule not held)'}`
+  return (
+    `${m.requests} GETs, ${m.refreshes} refreshes, ${m.logouts} logouts, ` +
+    `store ${num(m.storeOpsPerSecond.reads, 0)}/${num(m.storeOpsPerSecond.writes, 0)}/${num(m.storeOpsPerSecond.deletes, 0)} r/w/d per ` +
+    `s, ${lag}${m.held ? '' : ' (schedule not held)'}`
+  )
 }
 
 /**
@@ -64,7 +70,13 @@ export function progressPrinter(print: (line: string) => void, now: () => number
             : 'CPUs: not pinned (one CPU, taskset missing, or --no-pin): CPU per request will be noisier',
         )
         print(
-          `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${progress.describe(e.scenario, e.cells, perRound(), baseline, e.seed)}, about ${eta()}`,
+          `${e.scenario.name}: ${e.cells.length} cells x ${rounds} rounds, ${progress.describe(
+            e.scenario,
+            e.cells,
+            perRound(),
+            baseline,
+            e.seed,
+          )}, about ${eta()}`,
         )
         return
       }
@@ -100,7 +112,8 @@ export function progressPrinter(print: (line: string) => void, now: () => number
       case 'floor-measured': {
         const m = e.measurement
         print(
-          `  round ${e.round}/${rounds} driver floor (a server that answers at once) at ${num(m.rate, 0)}/s: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`,
+          `  round ${e.round}/${rounds} driver floor (a server that answers at once) ` +
+            `at ${num(m.rate, 0)}/s: p50 ${num(m.latencyUs.p50 / 1000, 2)} ms, p99 ${num(m.latencyUs.p99 / 1000, 2)} ms${m.held ? '' : ' (rate not held)'}`,
         )
         return
       }

@@ -45,7 +45,10 @@ function renewalBursts(plan: CellPlan, rounds: RoundResult[]): string | null {
     .map((r) => ({ round: r.round, writes: Math.round(r.storeOpsPerRequest.writes * r.requests) }))
     .filter((b) => b.writes > 0)
   if (bursts.length === 0) return null
-  return `session renewals: ${bursts.map((b) => `${b.writes} writes in round ${b.round}`).join(', ')} (sessions logged in together renew their idle timeout together, once a minute; steady GET traffic writes nothing else)`
+  return (
+    `session renewals: ${bursts.map((b) => `${b.writes} writes in round ${b.round}`).join(', ')} (sessions logged in ` +
+    `together renew their idle timeout together, once a minute; steady GET traffic writes nothing else)`
+  )
 }
 
 function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], interrupted: boolean): CellResult {
@@ -73,7 +76,8 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
   }
   const notes = [
     share401 > 0 && summary
-      ? `${percent(summary.status401Share)} of requests got 401: a credential issued by one instance is unknown to the others (per-process store, ${plan.instances} instances)`
+      ? `${percent(summary.status401Share)} of requests got 401: a credential issued by one instance is unknown to the others ` +
+        `(per-process store, ${plan.instances} instances)`
       : null,
     renewalBursts(plan, rounds),
   ].filter((n): n is string => n !== null)

@@ -64,10 +64,14 @@ async function main(argv: string[]): Promise<number> {
     const out = writeSimulation(sim, dir)
     const layers = sim.layers.byInstances.map(
       (v) =>
-        `${v.layer}: p50 within ±${sim.model.tolerancePct.p50}% at ${Math.round(v.p50Within * 100)}%, p99 within ±${sim.model.tolerancePct.p99}% at ${Math.round(v.p99Within * 100)}% of ${v.judged} points (${v.holds ? 'holds' : 'does not hold'})`,
+        `${v.layer}: p50 within ±${sim.model.tolerancePct.p50}% at ${Math.round(v.p50Within * 100)}%, p99 within ` +
+        `±${sim.model.tolerancePct.p99}% at ${Math.round(v.p99Within * 100)}% of ${v.judged} points (${v.holds ? 'holds' : 'does not hold'})`,
     )
     process.stdout.write(
-      `calibrated ${sim.calibration.length} cell${sim.calibration.length === 1 ? '' : 's'}; latency ${layers.length ? layers.join('; ') : 'not judged (no open-loop point, or no driver floor)'}; ${sim.faults.length} fault episode${sim.faults.length === 1 ? '' : 's'} predicted; ${sim.fleet.length} fleets (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+      `calibrated ${sim.calibration.length} cell${sim.calibration.length === 1 ? '' : 's'}; latency ${
+        layers.length ? layers.join('; ') : 'not judged (no ' + 'open-loop point, or no driver floor)'
+      }; ${sim.faults.length} fault \
+episode${sim.faults.length === 1 ? '' : 's'} predicted; ${sim.fleet.length} fleets (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
     )
     for (const c of sim.crossovers) process.stdout.write(`  ${c.text}\n`)
     process.stdout.write(`simulation: ${relative(process.cwd(), out.json)}\npage:       ${pathToFileURL(out.html).href}\n`)

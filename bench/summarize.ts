@@ -91,9 +91,12 @@ export function hostNoise(
     spread,
     noisy,
     message: noisy
-      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work in each of its ${cpu.length} windows yet its CPU per request ranged from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x). Absolute figures move with the machine; ${
+      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work in each of \
+its ${cpu.length} windows yet its CPU per request ranged \
+from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x). Absolute figures move with the machine; ${
           results.noiseControl.method === 'bracketed'
-            ? "each cell's ratio to the baseline windows just before and after it cancels most of that drift, and the findings below are stated only where those ratios agree across rounds."
+            ? "each cell's ratio to the baseline windows just before and after it cancels most of that drift, and the findings " +
+              'below are stated only where those ratios agree across rounds.'
             : 'this run did not bracket its windows (open mode), so compare cells only where the findings say their rounds agree.'
         }`
       : null,

@@ -160,7 +160,10 @@ async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOpt
       const seen = sql + own + unobserved[k] * CROSS_CHECK_REQUESTS
       if (counted !== seen)
         problems.push(
-          `${k}: counted ${counted}, seen ${seen} (SQLite trace ${sql}, ${plan.store ?? 'no'} store ${own}${unobserved[k] ? `, ${unobserved[k] * CROSS_CHECK_REQUESTS} unobservable in ${plan.store}` : ''})`,
+          `${k}: counted ${counted}, seen ${seen} (SQLite ` +
+            `trace ${sql}, ${plan.store ?? 'no'} store ${own}${
+              unobserved[k] ? `, ${unobserved[k] * CROSS_CHECK_REQUESTS} unobservable ` + `in ${plan.store}` : ''
+            })`,
         )
     }
     if (problems.length)

@@ -7,7 +7,8 @@ import { defineScenario } from '../bench/scenario.ts'
 export default defineScenario({
   name: 'fleet',
   description:
-    'GET /me through HAProxy (round robin) to 1, 2 and 4 instances, each on a host of its own (network namespaces), Redis on its own host, two load-driver hosts',
+    'GET /me through HAProxy (round robin) to 1, 2 and 4 instances, each on a host of its own (network namespaces), Redis on its ' +
+    'own host, two load-driver hosts',
   cells: [
     { strategy: 'none', balancer: 'haproxy' },
     { strategy: 'session', store: 'redis', instances: [1, 2, 4], balancer: 'haproxy' },

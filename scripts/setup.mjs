@@ -51,7 +51,8 @@ if (packages.length > 0) {
     say(
       debian
         ? `Run as root (or with sudo): apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}; then npm run setup again.`
-        : 'This is not a Debian/Ubuntu system: install the equivalents of those Debian packages with your package manager (redis-server; Chromium; the Cairo, Pango, libjpeg, giflib and librsvg development headers; g++, make, python3), then npm run setup again.',
+        : 'This is not a Debian/Ubuntu system: install the equivalents of those Debian packages with your package manager ' +
+            '(redis-server; Chromium; the Cairo, Pango, libjpeg, giflib and librsvg development headers; g++, make, python3), then npm run setup again.',
     )
     process.exit(1)
   }

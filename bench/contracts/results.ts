@@ -42,9 +42,11 @@ export interface Environment {
   redisServer: string | null
   /** CPUs the load generator (and Redis) and the servers were pinned to; null when unpinned. */
   cpuAffinity?: { client: string; server: string } | null
-  /** Each store process the run used: where it was, and the settings the harness started it with (null: one the user runs, as it is). Absent in older results. */
+  /** Each store process the run used: where it was, and the settings the harness started it with (null: one the user runs, as
+   * it is). Absent in older results. */
   stores?: { kind: StoreKind; description: string | null; settings: StoreSettings | null }[]
-  /** Where each process ran: loopback, or a namespace topology with every host's address (and why a netns scenario ran on loopback). Absent in older results. */
+  /** Where each process ran: loopback, or a namespace topology with every host's address (and why a netns scenario ran on
+   * loopback). Absent in older results. */
   topology?: TopologyRecord
 }
 
@@ -196,7 +198,8 @@ export interface FloorMeasurement {
   cpuUsPerRequest: number | null
 }
 
-/** The driver's latency floor at one rate: medians over the rounds; the histogram is the round's whose p99 is the median (so its quantiles read as the cells' points do). */
+/** The driver's latency floor at one rate: medians over the rounds; the histogram is the round's whose p99 is the median (so
+ * its quantiles read as the cells' points do). */
 export interface FloorPoint {
   rate: number
   achievedRate: number
@@ -390,7 +393,8 @@ export interface Episode {
   /** The first 100 ms from the fault on in which a user's GET failed (401, 503, another 5xx, no answer); null: none did. */
   firstErrorMs: number | null
   lastErrorMs: number | null
-  /** The start of the first half second, once the store was back, with no failed GET and p99 latency near its level before the fault; null: not within the window. */
+  /** The start of the first half second, once the store was back, with no failed GET and p99 latency near its level before the
+   * fault; null: not within the window. */
   recoveredAtMs: number | null
   /** recoveredAtMs less storeBackAtMs. */
   recoveryMs: number | null
@@ -548,7 +552,8 @@ export interface CellResult extends CellPlan {
 
 export interface ResultsFile {
   schemaVersion: typeof SCHEMA_VERSION
-  /** `faults`: the scenario's fault timeline, null when it has none (older results files lack the field: read it as null); `simulate`: the scenario asked for the fleet model (absent: false). */
+  /** `faults`: the scenario's fault timeline, null when it has none (older results files lack the field: read it as null);
+   * `simulate`: the scenario asked for the fleet model (absent: false). */
   scenario: {
     name: string
     description: string
@@ -566,7 +571,8 @@ export interface ResultsFile {
   interrupted: boolean
   noiseControl: NoiseControl
   cells: CellResult[]
-  /** Open-loop runs on this machine: the load driver's latency floor at a grid of rates (a server that answers at once, where the servers run); absent in older results and elsewhere. */
+  /** Open-loop runs on this machine: the load driver's latency floor at a grid of rates (a server that answers at once, where
+   * the servers run); absent in older results and elsewhere. */
   driverFloor?: FloorPoint[]
   micro: MicroResults | null
 }

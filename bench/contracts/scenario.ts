@@ -74,7 +74,8 @@ const selectorSchema = z.strictObject({
   storeRttMs: z.number().min(0).optional(),
 })
 
-/** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a restart without persistence, FLUSHALL. */
+/** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a
+ * restart without persistence, FLUSHALL. */
 export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store'] as const
 export type FaultAction = (typeof FAULT_ACTIONS)[number]
 
@@ -169,7 +170,8 @@ export const scenarioSchema = z
         capacityFractions: z.array(z.number().positive().max(1.5)).min(1).optional(),
         /** Open mode: `constant` (request i due at i/R) or `poisson` arrivals. Default constant. */
         arrivals: z.enum(['constant', 'poisson']).default('constant'),
-        /** Load-driver processes sharing the connections, the clients and (open mode) the rate, results merged (autocannon's aggregation; HDR histograms added). Default 1 (the harness itself drives). */
+        /** Load-driver processes sharing the connections, the clients and (open mode) the rate, results merged (autocannon's
+         * aggregation; HDR histograms added). Default 1 (the harness itself drives). */
         drivers: z.int().min(1).max(16).default(1),
       })
       .prefault({})
@@ -205,7 +207,8 @@ export const scenarioSchema = z
         z.strictObject({
           atSeconds: z.number().min(0),
           action: z.enum(FAULT_ACTIONS),
-          /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest of the window); restart-store: how long it stays down. */
+          /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest
+           * of the window); restart-store: how long it stays down. */
           durationSeconds: z.number().positive().optional(),
         }),
       )

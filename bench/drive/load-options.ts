@@ -100,7 +100,13 @@ export function loadTable(r: OpenLoopResult): string {
     ['driver event-loop delay', ms(r.eventLoopDelayUs.p50), '–', ms(r.eventLoopDelayUs.p99), '–', ms(r.eventLoopDelayUs.max)],
   ]
   return [
-    `${num(r.achievedRate, 0)} of ${num(r.intendedRate, 0)} requests/s over ${num(r.durationSeconds, 1)} s; ${r.completed} answered, ${r.non2xx} non-2xx, ${r.errors} errors; ${r.connectionsUsed} connections${r.interrupted ? '; INTERRUPTED: partial result' : ''}`,
+    `${num(r.achievedRate, 0)} of ${num(r.intendedRate, 0)} requests/s ` +
+      `over ${num(
+        r.durationSeconds,
+        1,
+      )} s; ${r.completed} answered, ${r.non2xx} non-2xx, ${r.errors} errors; ${r.connectionsUsed} connections${
+        r.interrupted ? '; INTERRUPTED: partial ' + 'result' : ''
+      }`,
     table(['ms', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows),
     ...(r.note ? [`note: ${r.note}`] : []),
     r.held ? (r.reason ? `rate held, but ${r.reason}` : 'rate held') : `RATE NOT HELD: ${r.reason}`,

@@ -17,7 +17,8 @@ import type { LoadRequest } from '../contracts/client.ts'
  * free, a due request waits in line and still counts from its due time.
  */
 export interface OpenLoopOptions {
-  /** http://host:port of each instance (the path comes from each request); request i goes to urls[i mod n] (round robin, as a balancer's), on an idle connection to it or a new one. */
+  /** http://host:port of each instance (the path comes from each request); request i goes to urls[i mod n] (round robin, as a
+   * balancer's), on an idle connection to it or a new one. */
   urls: string[]
   /** Rotated through, one per request. */
   requests: LoadRequest[]
@@ -523,7 +524,12 @@ class OpenLoopRun implements ConnectionEvents {
     const reasons: string[] = []
     if (achievedRate < HELD_SHARE * opts.rate) {
       reasons.push(
-        `sent ${this.sent} of ${this.due} requests due (${Math.round(achievedRate)}/s of ${opts.rate}/s)${this.peak >= opts.connections ? `: all ${opts.connections} connections were busy (the server did not keep up, or raise --connections)` : ''}`,
+        `sent ${this.sent} of ${this.due} requests due ` +
+          `(${Math.round(achievedRate)}/s of ${opts.rate}/s)${
+            this.peak >= opts.connections
+              ? `: all ${opts.connections} connections were busy (the server ` + `did not keep up, or raise --connections)`
+              : ''
+          }`,
       )
     }
     if (ownLagP99 > MAX_SEND_LAG_P99_US) reasons.push(`scheduler lag p99 ${ownLagP99} µs: the driver itself fell behind its schedule`)
@@ -534,7 +540,10 @@ class OpenLoopRun implements ConnectionEvents {
     const notes: string[] = []
     if (waitP99 > 1000) {
       notes.push(
-        `${this.waited} request${this.waited === 1 ? '' : 's'} waited for a free connection (p99 ${(waitP99 / 1000).toFixed(1)} ms${this.peak >= opts.connections ? `, all ${opts.connections} connections held by the server` : ', while one opened'}); latency counts that wait from the due time`,
+        `${this.waited} request${this.waited === 1 ? '' : 's'} waited for a free connection ` +
+          `(p99 ${(waitP99 / 1000).toFixed(1)} ms${
+            this.peak >= opts.connections ? `, all ${opts.connections} connections held ` + `by the server` : ', while one opened'
+          }); latency counts that wait from the due time`,
       )
     }
     if (this.retried)

@@ -67,7 +67,8 @@ const alive = (pid: number) => {
   }
 }
 
-/** Removes what earlier runs left (their owner no longer alive): the processes still running in their namespaces, the namespaces `ab<pid>-*`, bridges `ab<pid>br`, veths `ab<pid>v<n>`. */
+/** Removes what earlier runs left (their owner no longer alive): the processes still running in their namespaces, the
+ * namespaces `ab<pid>-*`, bridges `ab<pid>br`, veths `ab<pid>v<n>`. */
 export function sweepStale(): string[] {
   const removed: string[] = []
   for (const line of ip(['netns', 'list'], true).split('\n')) {

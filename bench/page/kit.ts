@@ -68,7 +68,8 @@ th { background: var(--soft); } td.n { text-align: right; font-variant-numeric: 
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 12px; break-inside: avoid; }
 figure h3 { font-size: 15px; margin: 0 0 6px; } .chart { position: relative; height: 330px; }
 figcaption { font-size: 13px; margin-top: 6px; }
-.bad { color: #c0392b; font-weight: 600; } .status-ok { color: #1e8449; } .status-invalid, .status-failed { color: #c0392b; font-weight: 600; } .status-skipped { color: #7f8c8d; }
+.bad { color: #c0392b; font-weight: 600; } .status-ok { color: #1e8449; } .status-invalid, .status-failed { color: #c0392b; \
+font-weight: 600; } .status-skipped { color: #7f8c8d; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
 code { font-size: 12px; background: var(--soft); padding: 1px 3px; border-radius: 3px; }
 .warn { background: #fdf2e9; border: 1px solid #f0b27a; padding: 8px 12px; border-radius: 4px; }
@@ -93,5 +94,11 @@ for (const spec of JSON.parse(document.getElementById('authbench-charts').textCo
 </script>`
 
 export const chartGrid = (charts: ChartSpec[]) => `<div class="grid">
-${charts.map((c) => `<figure><h3>${esc(c.title)}</h3><div class="chart"><canvas id="chart-${esc(c.id)}" aria-label="${esc(c.title)}" role="img"></canvas></div><figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}
+${charts
+  .map(
+    (c) =>
+      `<figure><h3>${esc(c.title)}</h3><div class="chart"><canvas ` +
+      `id="chart-${esc(c.id)}" aria-label="${esc(c.title)}" role="img"></canvas></div><figcaption>${esc(c.caption)}</figcaption></figure>`,
+  )
+  .join('\n')}
 </div>`

@@ -82,7 +82,8 @@ export async function matchTargets(fleet: Fleet, plans: CellPlan[]): Promise<Map
       )
     if (match.length !== plan.instances) {
       problems.push(
-        `${plan.id}: needs ${plan.instances} instance(s) running ${describe(want)}; the targets have ${match.length}${match.length ? ` (${match.map((i) => i.url).join(', ')})` : ''}`,
+        `${plan.id}: needs ${plan.instances} instance(s) running ${describe(want)}; the targets ` +
+          `have ${match.length}${match.length ? ` (${match.map((i) => i.url).join(', ')})` : ''}`,
       )
       continue
     }

@@ -32,9 +32,14 @@ function storeNote(results: ResultsFile, cells: CellResult[]): string {
   if (!cells.some((c) => c.summary?.storeCpuUsPerRequest)) return ''
   const a = results.environment.cpuAffinity
   const where = a
-    ? ` The store processes were pinned with the load generator to CPU ${a.client} (the servers had CPU ${a.server}), so the client and the store shared that CPU.`
+    ? ` The store processes were pinned with the load generator to CPU ${a.client} (the servers had CPU ${a.server}), so the ` +
+      `client and the store shared that CPU.`
     : ' The store processes, the servers and the load generator were not pinned and shared every CPU.'
-  return ` Purple on top: the store process's own CPU per request over the same window (Redis: INFO cpu; PostgreSQL: every process it runs, a backend per connection), which the server's figure does not contain; an in-process store (SQLite, memory) is already inside the server's.${where}`
+  return (
+    ` Purple on top: the store process's own CPU per request over the same window (Redis: INFO cpu; PostgreSQL: every ` +
+    `process it runs, a backend per connection), which the server's figure does not contain; an in-process store (SQLite, ` +
+    `memory) is already inside the server's.${where}`
+  )
 }
 
 /** Cells whose figures are trustworthy enough to chart. */
@@ -68,7 +73,9 @@ function windowCoverage(cells: CellResult[], baseline: string): string {
     .sort((a, b) => a[0] - b[0])
     .map(
       ([n, ids]) =>
-        `${n === 1 ? '1 window (no interval)' : `${n} windows, coverage ${percent(medianIntervalCoverage(n))}`}: ${ids.length > 3 ? `${ids.length} cells` : ids.join(', ')}`,
+        `${
+          n === 1 ? '1 window (no interval)' : `${n} windows, ` + `coverage ${percent(medianIntervalCoverage(n))}`
+        }: ${ids.length > 3 ? `${ids.length} cells` : ids.join(', ')}`,
     )
     .join('; ')
 }
@@ -88,7 +95,9 @@ function rpsChart({ results, cells, labels, colors }: ChartContext): ChartSpec {
   return {
     id: 'rps',
     title: 'Requests per second',
-    caption: `Median requests/s over each cell's windows (bar) and the interval of that median (thin bar; order statistics, within this run only): ${windowCoverage(cells, results.scenario.baseline)}. Throughput is the noisy figure on a shared machine.`,
+    caption:
+      `Median requests/s over each cell's windows (bar) and the interval of that median (thin bar; order statistics, ` +
+      `within this run only): ${windowCoverage(cells, results.scenario.baseline)}. Throughput is the noisy figure on a shared machine.`,
     config: {
       type: 'bar',
       data: {
@@ -116,7 +125,10 @@ function cpuChart({ results, cells, labels, colors, baseline, baseCpu }: ChartCo
     caption: `${
       baseCpu === null
         ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
-        : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus each cell's overhead over it (${colourKey(cells)}): per round, the cell's CPU per request less the two baseline windows around it, median over rounds; the same figure as in the findings and the breakdown. The raw medians are in the table below; on a noisy host they mix fast and slow periods.`
+        : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus ` +
+          `each cell's overhead over it (${colourKey(cells)}): per round, the cell's CPU per request less the two baseline ` +
+          `windows around it, median over rounds; the same figure as in the findings and the breakdown. The raw medians are in ` +
+          `the table below; on a noisy host they mix fast and slow periods.`
     }${storeNote(results, cells)}`,
     config: {
       type: 'bar',
@@ -174,7 +186,8 @@ function storeOpsChart({ cells, labels }: ChartContext): ChartSpec {
     id: 'store-ops',
     title: 'Store operations per request',
     caption:
-      'Counted store reads, writes and deletes per request in the measured windows (users table included); verified against the contract before the cell is reported.',
+      'Counted store reads, writes and deletes per request in the measured windows (users table included); verified against the ' +
+      'contract before the cell is reported.',
     config: {
       type: 'bar',
       data: {
@@ -194,7 +207,12 @@ function serverTimeChart({ results, cells, labels }: ChartContext): ChartSpec {
   return {
     id: 'latency',
     title: 'Server-side request time',
-    caption: `Server time from onRequest to onResponse in µs (p50, p90, p99, max; log scale), under ${results.scenario.load.connections} connections in a closed loop: latency under this load, not the cost of a request. A request that waits (${waiting(cells) || 'none here'}) lets others run meanwhile, so its server time is mostly waiting in line behind them; a request that finishes in one turn of the event loop shows its own work. Compare costs by CPU per request; client-side latency from autocannon has 1 ms resolution and is in the table below.`,
+    caption:
+      `Server time from onRequest to onResponse in µs (p50, p90, p99, max; log scale), ` +
+      `under ${results.scenario.load.connections} connections in a closed loop: latency under this load, not the cost of a ` +
+      `request. A request that waits (${waiting(cells) || 'none here'}) lets others run meanwhile, so its server time is ` +
+      `mostly waiting in line behind them; a request that finishes in one turn of the event loop shows its own work. Compare ` +
+      `costs by CPU per request; client-side latency from autocannon has 1 ms resolution and is in the table below.`,
     config: {
       type: 'bar',
       data: {
@@ -239,7 +257,8 @@ function ratiosChart({ results, cells, labels }: ChartContext): ChartSpec {
     id: 'ratios',
     title: `Ratios to the baseline (${results.scenario.baseline})`,
     caption:
-      "Each window's ratio to the mean of the two baseline windows around it (its bracket), then the median over rounds: throughput (higher is better) and CPU per request (lower is better).",
+      "Each window's ratio to the mean of the two baseline windows around it (its bracket), then the median over rounds: " +
+      'throughput (higher is better) and CPU per request (lower is better).',
     config: {
       type: 'bar',
       data: {
@@ -299,7 +318,10 @@ export function latencyCurve(results: ResultsFile): ChartSpec | null {
   return {
     id: 'latency-curve',
     title: 'Latency against offered load (open loop)',
-    caption: `Each cell driven on a schedule at fixed rates and at fractions of its own closed-loop capacity; latency counted from each request's due time (coordinated-omission correct), p99 solid and p50 dashed, log scale, medians over ${results.scenario.load.rounds} round${results.scenario.load.rounds > 1 ? 's' : ''}. Where a line turns up, the cell is near its knee.`,
+    caption:
+      `Each cell driven on a schedule at fixed rates and at fractions of its own closed-loop capacity; latency counted ` +
+      `from each request's due time (coordinated-omission correct), p99 solid and p50 dashed, log scale, medians ` +
+      `over ${results.scenario.load.rounds} round${results.scenario.load.rounds > 1 ? 's' : ''}. Where a line turns up, the cell is near its knee.`,
     config: {
       type: 'line',
       data: { datasets },

@@ -40,7 +40,12 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
   const detailOf = (a: CellResult, b: CellResult, p: PairedRatio) => {
     const o = (c: CellResult) => (overhead(c) === null ? 'n/a' : us(overhead(c)!))
     const st = (c: CellResult) => (store(c) === null ? '' : ` + ${us(store(c)!)} in the store process`)
-    return `${describePair(p)}; servers' medians ${a.id} ${us(cpu(a))}${st(a)}, ${b.id} ${us(cpu(b))}${st(b)}${base ? `; overhead over ${base.id} (against the baseline windows around each window): ${o(a)} vs ${o(b)}` : ''}`
+    return (
+      `${describePair(p)}; servers' ` +
+      `medians ${a.id} ${us(cpu(a))}${st(a)}, ${b.id} ${us(cpu(b))}${st(b)}${
+        base ? `; overhead over ${base.id} (against the ` + `baseline windows around each window): ${o(a)} vs ${o(b)}` : ''
+      }`
+    )
   }
   const compared = (kind: string, a: CellResult, b: CellResult, p: PairedRatio, sentence: string, scope: Scope): Finding => ({
     id: `${kind}-${a.id}-vs-${b.id}`,
@@ -66,8 +71,13 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
       const withStore = store(s) === null ? '' : ", the store process's CPU counted"
       const sentence =
         p.verdict === 'higher' || p.verdict === 'lower'
-          ? `On ${s.workload}, ${label(j)} cost ${times(p.median)} the CPU per request of ${where}${withStore}: ${p.verdict === 'higher' ? 'the session was cheaper' : 'the token was cheaper'} in this run (closed loop at saturation, one instance).`
-          : `On ${s.workload}, ${label(j)} and ${where} are not distinguishable in this run (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}${p.rounds < MIN_ROUNDS_FOR_FINDING ? `, ${p.rounds} round${p.rounds === 1 ? '' : 's'}` : ''}).`
+          ? `On ${s.workload}, ${label(j)} cost ${times(p.median)} the CPU per request ` +
+            `of ${where}${withStore}: ${p.verdict === 'higher' ? 'the session was cheaper' : 'the token was cheaper'} in this ` +
+            `run (closed loop at saturation, one instance).`
+          : `On ${s.workload}, ${label(j)} and ${where} are not distinguishable in this run ` +
+            `(${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}${
+              p.rounds < MIN_ROUNDS_FOR_FINDING ? `, ${p.rounds} round${p.rounds === 1 ? '' : 's'}` : ''
+            }).`
       out.push(compared('cpu', j, s, p, sentence, scope))
     }
   }
@@ -92,8 +102,11 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
         cells: [end.id, ...others.map((o) => o.id)],
         sentence:
           unclear.length === 0
-            ? `On ${end.workload}, the ${word} authentication by servers' CPU per request was ${label(end)}: every other cell's paired interval lies ${word === 'cheapest' ? 'above' : 'below'} it by more than ${EQUIVALENCE * 100}% (nearest: ${label(nearest.o)}, ${times(p.median)}).`
-            : `On ${end.workload}, no single ${word} authentication: ${label(end)} has the ${word === 'cheapest' ? 'lowest' : 'highest'} median, but ${list(unclear.map((u) => label(u.o)))} ${unclear.length === 1 ? 'is' : 'are'} not distinguishable from it in this run.`,
+            ? `On ${end.workload}, the ${word} authentication by servers' CPU per request was ${label(end)}: every other cell's ` +
+              `paired interval lies ${word === 'cheapest' ? 'above' : 'below'} it by more ` +
+              `than ${EQUIVALENCE * 100}% (nearest: ${label(nearest.o)}, ${times(p.median)}).`
+            : `On ${end.workload}, no single ${word} authentication: ${label(end)} has the ${word === 'cheapest' ? 'lowest' : 'highest'} median, ` +
+              `but ${list(unclear.map((u) => label(u.o)))} ${unclear.length === 1 ? 'is' : 'are'} not distinguishable from it in this run.`,
         figures: Object.fromEntries(pairs.map(({ o, p: q }) => [`${o.id}/${end.id}`, q ? q.median : null])),
         detail: pairs
           .map(

@@ -113,19 +113,30 @@ export function breakEvens(r: ResultsFile): { text: string; figures: string }[] 
       const fit = fitInverse(pts)
       if (!fit) continue
       const ttl = breakEvenTtl(fit, s)
-      const figures = `${flat.label}: ${num(s, 0)} store ops/s; ${line.label}: ${pts.map((p) => `${num(p.y, 0)} at ${p.x} s`).join(', ')}; fitted ${num(fit.a, 0)} + ${num(fit.b, 0)}/TTL`
+      const figures =
+        `${flat.label}: ${num(s, 0)} store ` +
+        `ops/s; ${line.label}: ${pts.map((p) => `${num(p.y, 0)} at ${p.x} s`).join(', ')}; fitted ${num(fit.a, 0)} + ${num(fit.b, 0)}/TTL`
       const range = ttlRange([line])!
       const writes = (c: Lived) => writesPerSecond(c.lifecycle)
       const flatWrites = writesPerSecond(flat.cells[0]!.lifecycle)
       const [shortest, longest] = [line.cells[0]!, line.cells[line.cells.length - 1]!]
-      const writeNote = ` In writes alone, ${line.label} made ${num(writes(shortest), 0)}/s at ${shortest.accessTtlSeconds} s and ${num(writes(longest), 0)}/s at ${longest.accessTtlSeconds} s against ${num(flatWrites, 0)}/s for ${flat.label}: refresh rotation writes where a session reads.`
+      const writeNote =
+        ` In writes ` +
+        `alone, ${line.label} made ${num(writes(shortest), 0)}/s at ${shortest.accessTtlSeconds} s and ${num(
+          writes(longest),
+          0,
+        )}/s at ${longest.accessTtlSeconds} s against ${num(flatWrites, 0)}/s for ${flat.label}: refresh rotation writes where a session reads.`
       // An asymptote within 5% of the flat line: the refreshing line carries the same per-request reads (a denylist).
       if (Math.abs(fit.a - s) / s < 0.05 || ttl === null || ttl > 2 * range[1]) {
         const same = Math.abs(fit.a - s) / s < 0.05
         out.push({
           text: same
-            ? `${line.label} reads the store on every request as ${flat.label} does and writes on every refresh besides: its line comes down to within 5% of ${flat.label}'s as the lifetime grows (fitted asymptote ${num(fit.a, 0)} against ${num(s, 0)} operations/s) and lies above it at short lifetimes: it never spares the store much.${writeNote}`
-            : `${line.label} does ${fit.a + fit.b / range[1] >= s ? 'more' : 'fewer'} store operations per second than ${flat.label} at every lifetime measured (${range[0]}-${range[1]} s): the lines do not cross there.${writeNote}`,
+            ? `${line.label} reads the store on every request as ${flat.label} does and writes on every refresh besides: its ` +
+              `line comes down to within 5% of ${flat.label}'s as the lifetime grows (fitted ` +
+              `asymptote ${num(fit.a, 0)} against ${num(s, 0)} operations/s) and lies above it at short lifetimes: it never ` +
+              `spares the store much.${writeNote}`
+            : `${line.label} does ${fit.a + fit.b / range[1] >= s ? 'more' : 'fewer'} store operations per second ` +
+              `than ${flat.label} at every lifetime measured (${range[0]}-${range[1]} s): the lines do not cross there.${writeNote}`,
           figures,
         })
         continue
@@ -137,7 +148,11 @@ export function breakEvens(r: ResultsFile): { text: string; figures: string }[] 
             ? `above the longest lifetime measured (${range[1]} s), by the fitted curve`
             : 'within the lifetimes measured'
       out.push({
-        text: `Break-even lifetime at ${num(rate, rate < 1 ? 2 : 0)} request${rate === 1 ? '' : 's'} per user per second: ${line.label} costs the store fewer operations per second than ${flat.label} once its access token lives longer than ${num(ttl, 1)} s (${where}), that is beyond about ${num(ttl * rate, 1)} requests per token lifetime; shorter-lived tokens refresh (and write) more often than sessions read.${writeNote}`,
+        text:
+          `Break-even lifetime at ${num(rate, rate < 1 ? 2 : 0)} request${rate === 1 ? '' : 's'} per user per ` +
+          `second: ${line.label} costs the store fewer operations per second than ${flat.label} once its access token lives ` +
+          `longer than ${num(ttl, 1)} s (${where}), that is beyond about ${num(ttl * rate, 1)} requests per token lifetime; ` +
+          `shorter-lived tokens refresh (and write) more often than sessions read.${writeNote}`,
         figures,
       })
     }
@@ -155,7 +170,9 @@ export function lifecycleFindings(r: ResultsFile): Line[] {
     if (lag.samples === 0) {
       if (l.logouts > 0)
         out.push({
-          text: `${c.id}: no logged-out credential was refused within the run (${lag.censored} still working when the thieves stopped, ${r.cells.find((x) => x.id === c.id)?.lifecycle?.rounds[0]?.drainSeconds ?? '?'} s after the window).`,
+          text:
+            `${c.id}: no logged-out credential was refused within the run (${lag.censored} still working when the thieves ` +
+            `stopped, ${r.cells.find((x) => x.id === c.id)?.lifecycle?.rounds[0]?.drainSeconds ?? '?'} s after the window).`,
           figures: `${l.logouts} logouts`,
         })
       continue
@@ -163,7 +180,9 @@ export function lifecycleFindings(r: ResultsFile): Line[] {
     const expected = l.expected.lagMedianMs
     if (expected === 0) {
       out.push({
-        text: `${c.id}: a logged-out credential was refused at once: revocation lag p50 ${num(lag.p50, 2)} ms, p99 ${num(lag.p99, 2)} ms over ${lag.samples} logouts${lag.p99 !== null && lag.p99 < 50 ? ' (under 50 ms)' : ''}.`,
+        text:
+          `${c.id}: a logged-out credential was refused at once: revocation lag ` +
+          `p50 ${num(lag.p50, 2)} ms, p99 ${num(lag.p99, 2)} ms over ${lag.samples} logouts${lag.p99 !== null && lag.p99 < 50 ? ' (under 50 ms)' : ''}.`,
         figures: `the thief's first request, sent as the logout was answered; ${lag.censored} censored`,
       })
     } else {
@@ -171,7 +190,11 @@ export function lifecycleFindings(r: ResultsFile): Line[] {
       const off = (lag.p50! - expected) / expected
       const offHalf = (lag.p50! - (ttl * 1000) / 2) / ((ttl * 1000) / 2)
       out.push({
-        text: `${c.id}: a logged-out credential kept working for ${num(lag.p50! / 1000, 2)} s at the median (p99 ${num(lag.p99! / 1000, 2)} s) with a ${ttl} s lifetime: ${percent(Math.abs(off))} ${off >= 0 ? 'above' : 'below'} the ${num(expected / 1000, 2)} s its remaining lifetime predicts, ${percent(Math.abs(offHalf))} ${offHalf >= 0 ? 'above' : 'below'} TTL/2.`,
+        text:
+          `${c.id}: a logged-out credential kept working for ${num(lag.p50! / 1000, 2)} s at the median ` +
+          `(p99 ${num(lag.p99! / 1000, 2)} s) with a ${ttl} s ` +
+          `lifetime: ${percent(Math.abs(off))} ${off >= 0 ? 'above' : 'below'} the ${num(expected / 1000, 2)} s its remaining ` +
+          `lifetime predicts, ${percent(Math.abs(offHalf))} ${offHalf >= 0 ? 'above' : 'below'} TTL/2.`,
         figures: `${lag.samples} logouts, thief probing every ${lag.probeIntervalMs} ms, ${lag.censored} censored`,
       })
     }
@@ -181,16 +204,32 @@ export function lifecycleFindings(r: ResultsFile): Line[] {
     const e = l.expected.refreshes!
     const naive = l.expected.refreshesAtTtl!
     out.push({
-      text: `${c.id}: ${l.refreshes} refreshes, ${percent(Math.abs(l.refreshes - e) / e)} ${l.refreshes >= e ? 'above' : 'below'} the ${num(e, 0)} its client's policy predicts (a refresh every ${num(l.expected.refreshIntervalSeconds, 2)} s), ${percent(Math.abs(l.refreshes - naive) / naive)} ${l.refreshes >= naive ? 'above' : 'below'} users x duration / TTL (${num(naive, 0)}).`,
-      figures: `${l.users} users, ${l.durationSeconds} s, refresh ${r.scenario.workload.refreshMarginSeconds ?? 0.5} s before a whole-second exp${c.refreshJitterSeconds ? ` minus up to ${c.refreshJitterSeconds} s of jitter` : ''}; ${l.storeOpsPerSecond.writes.toFixed(0)} writes/s`,
+      text:
+        `${c.id}: ${l.refreshes} refreshes, ${percent(Math.abs(l.refreshes - e) / e)} ${l.refreshes >= e ? 'above' : 'below'} the ${num(e, 0)} its ` +
+        `client's policy predicts (a refresh ` +
+        `every ${num(l.expected.refreshIntervalSeconds, 2)} s), ${percent(Math.abs(l.refreshes - naive) / naive)} ${
+          l.refreshes >= naive ? 'above' : 'below'
+        } users x duration / TTL (${num(naive, 0)}).`,
+      figures:
+        `${l.users} users, ${l.durationSeconds} s, refresh ${r.scenario.workload.refreshMarginSeconds ?? 0.5} s before a ` +
+        `whole-second exp${
+          c.refreshJitterSeconds ? ` minus up ` + `to ${c.refreshJitterSeconds} s of jitter` : ''
+        }; ${l.storeOpsPerSecond.writes.toFixed(0)} writes/s`,
     })
   }
   for (const b of breakEvens(r)) out.push(b)
   for (const c of cells.filter((x) => x.lifecycle.races.attempted > 0)) {
     const { attempted, familyRevoked } = c.lifecycle.races
     out.push({
-      text: `${c.id}: of ${attempted} refreshes sent by two tabs at once, ${familyRevoked} (${percent(familyRevoked / attempted)}) ended with the family revoked and the user logged out: reuse detection ${c.refreshGraceSeconds ? `with a ${c.refreshGraceSeconds} s grace window` : 'without a grace window'} reads a race as theft${familyRevoked === 0 ? ' only outside its window' : ''}.`,
-      figures: `${c.lifecycle.forcedLogins} forced logins; refresh failures: ${c.lifecycle.refreshFailuresBy.invalidGrant} invalid_grant, ${c.lifecycle.refreshFailuresBy.unavailable} store unavailable`,
+      text:
+        `${c.id}: of ${attempted} refreshes sent by two tabs at ` +
+        `once, ${familyRevoked} (${percent(familyRevoked / attempted)}) ended with the family revoked and the user logged out: ` +
+        `reuse detection ${
+          c.refreshGraceSeconds ? `with a ${c.refreshGraceSeconds} s grace window` : 'without a grace ' + 'window'
+        } reads a race as theft${familyRevoked === 0 ? ' only outside its window' : ''}.`,
+      figures:
+        `${c.lifecycle.forcedLogins} forced logins; refresh ` +
+        `failures: ${c.lifecycle.refreshFailuresBy.invalidGrant} invalid_grant, ${c.lifecycle.refreshFailuresBy.unavailable} store unavailable`,
     })
   }
   if (r.scenario.workload.synchronized) {
@@ -198,7 +237,15 @@ export function lifecycleFindings(r: ResultsFile): Line[] {
       const l = c.lifecycle
       const p = l.duringPeak
       out.push({
-        text: `${c.id}: with every user logged in at once, refreshes peaked at ${num(l.refreshRate.peakPerSecond, 0)}/s (mean ${num(l.refreshRate.meanPerSecond, 0)}/s)${p.latencyUsP99 !== null && p.otherLatencyUsP99 !== null ? `; GETs due in a refresh storm (or the half second after it) had p99 ${num(p.latencyUsP99 / 1000, 2)} ms against ${num(p.otherLatencyUsP99 / 1000, 2)} ms the rest of the window once the mass login had been answered` : '; no 100 ms held five times the mean refresh rate: no storm'}.`,
+        text:
+          `${c.id}: with every user logged in at once, refreshes peaked ` +
+          `at ${num(l.refreshRate.peakPerSecond, 0)}/s (mean ${num(l.refreshRate.meanPerSecond, 0)}/s)${
+            p.latencyUsP99 !== null && p.otherLatencyUsP99 !== null
+              ? `; GETs due in a refresh storm (or the half second after it) had ` +
+                `p99 ${num(p.latencyUsP99 / 1000, 2)} ms against ${num(p.otherLatencyUsP99 / 1000, 2)} ms the rest of the window ` +
+                `once the mass login had been answered`
+              : '; no 100 ms held five times the mean refresh rate: no storm'
+          }.`,
         figures: `peak over 100 ms buckets, as a rate; ${c.refreshJitterSeconds ? `refresh jitter up to ${c.refreshJitterSeconds} s` : 'no refresh jitter'}`,
       })
     }
@@ -219,7 +266,11 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
     {
       id: 'lifecycle-store-ops',
       title: 'Store operations per second against the credential lifetime',
-      caption: `Reads, writes and deletes per second counted by the servers over the measured window, ${r.scenario.workload.users} users at ${rate} GET/s each, with their logins, refreshes, logouts and the thieves' probes. Sessions (dashed, flat) read on every request whatever the lifetime; JWTs write on every refresh, so their line falls as the token lives longer; a denylist adds a read per request. ${be}`,
+      caption:
+        `Reads, writes and deletes per second counted by the servers over the measured ` +
+        `window, ${r.scenario.workload.users} users at ${rate} GET/s each, with their logins, refreshes, logouts and the ` +
+        `thieves' probes. Sessions (dashed, flat) read on every request whatever the lifetime; JWTs write on every refresh, so ` +
+        `their line falls as the token lives longer; a denylist adds a read per request. ${be}`,
       config: {
         type: 'line',
         data: { datasets: lines.map((l) => lineDataset(l, opsPerSecond, range)) },
@@ -230,7 +281,8 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
       id: 'lifecycle-store-writes',
       title: 'Store writes and deletes per second against the credential lifetime',
       caption:
-        'The writing part of the line above: refresh rotation (mark the old token used, record the new one), logins, logouts, denylist entries, session renewals. Writes are what a replicated or persisted store pays most for.',
+        'The writing part of the line above: refresh rotation (mark the old token used, record the new one), logins, logouts, ' +
+        'denylist entries, session renewals. Writes are what a replicated or persisted store pays most for.',
       config: {
         type: 'line',
         data: { datasets: lines.map((l) => lineDataset(l, writesPerSecond, range)) },
@@ -241,7 +293,10 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
       id: 'lifecycle-lag',
       title: 'Revocation lag against the credential lifetime',
       caption:
-        'How long a copy of a logged-out credential kept working: the thief presents it as the logout is answered, then again at intervals, until it is refused. Median solid, p99 dashed; grey: TTL/2, where the median of a plain JWT should sit (the remaining lifetime at a random moment is spread evenly over the lifetime). Sessions and denylists sit at zero; a sealed cookie lives on for its idle timeout after its last re-seal.',
+        'How long a copy of a logged-out credential kept working: the thief presents it as the logout is answered, then again at ' +
+        'intervals, until it is refused. Median solid, p99 dashed; grey: TTL/2, where the median of a plain JWT should sit ' +
+        '(the remaining lifetime at a random moment is spread evenly over the lifetime). Sessions and denylists sit at zero; ' +
+        'a sealed cookie lives on for its idle timeout after its last re-seal.',
       config: {
         type: 'line',
         data: {
@@ -279,7 +334,8 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
       id: 'lifecycle-refresh-timeline',
       title: 'Refreshes per second over the window (first round)',
       caption:
-        'Refreshes begun in each 100 ms of the measured window, as a rate. With every user logged in at once, their tokens expire together: a refresh storm every lifetime, unless the clients spread their refreshes with jitter.',
+        'Refreshes begun in each 100 ms of the measured window, as a rate. With every user logged in at once, their tokens ' +
+        'expire together: a refresh storm every lifetime, unless the clients spread their refreshes with jitter.',
       config: {
         type: 'line',
         data: {
@@ -306,7 +362,8 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
       id: 'lifecycle-latency-timeline',
       title: 'GET latency p99 over the window (first round)',
       caption:
-        "The 99th percentile of the users' GETs due in each 100 ms, counted from their due time (open loop), in ms: what everything else feels during a refresh storm.",
+        "The 99th percentile of the users' GETs due in each 100 ms, counted from their due time (open loop), in ms: what " +
+        'everything else feels during a refresh storm.',
       config: {
         type: 'line',
         data: {
@@ -361,11 +418,14 @@ export function lifecycleHtml(r: ResultsFile): string {
     if (!l) return `<tr><td>${esc(c.id)}</td><td>${status}</td><td colspan="${head.length - 2}">${esc(c.reason ?? '')}</td></tr>`
     const o = l.storeOpsPerSecond
     const p = l.storeOpsPerRequest
-    return `<tr><td>${esc(c.id)}</td><td>${status}</td><td class="n">${l.accessTtlSeconds ?? '–'}</td><td class="n">${l.requestsPerLifetime === null ? '–' : num(l.requestsPerLifetime, 0)}</td>
-<td class="n">${l.requests}</td><td class="n">${l.refreshes}${l.expected.refreshes === null ? '' : ` (${num(l.expected.refreshes, 0)}; ${num(l.expected.refreshesAtTtl, 0)})`}</td>
+    return `<tr><td>${esc(c.id)}</td><td>${status}</td><td class="n">${l.accessTtlSeconds ?? '–'}</td><td \
+class="n">${l.requestsPerLifetime === null ? '–' : num(l.requestsPerLifetime, 0)}</td>
+<td class="n">${l.requests}</td><td \
+class="n">${l.refreshes}${l.expected.refreshes === null ? '' : ` (${num(l.expected.refreshes, 0)}; ${num(l.expected.refreshesAtTtl, 0)})`}</td>
 <td class="n">${l.logins} (${l.forcedLogins}) / ${l.logouts}</td><td class="n">${num(o.reads, 1)} / ${num(o.writes, 1)} / ${num(o.deletes, 1)}</td>
 <td class="n">${num(p.reads, 3)} / ${num(p.writes, 3)} / ${num(p.deletes, 3)}</td>
-<td class="n">${ms(l.revocationLagMs.p50)} / ${ms(l.revocationLagMs.p99)} / ${ms(l.revocationLagMs.max)} (${ms(l.expected.lagMedianMs)})</td><td class="n">${l.revocationLagMs.censored}</td>
+<td class="n">${ms(l.revocationLagMs.p50)} / ${ms(l.revocationLagMs.p99)} / ${ms(l.revocationLagMs.max)} (${ms(l.expected.lagMedianMs)})</td><td \
+class="n">${l.revocationLagMs.censored}</td>
 <td class="n">${l.races.attempted ? `${l.races.familyRevoked} of ${l.races.attempted}` : '–'}</td>
 <td class="n">${num(l.latencyUs.requests.p50 / 1000, 2)} / ${num(l.latencyUs.requests.p99 / 1000, 2)}</td>
 <td class="n">${l.latencyUs.refreshes ? `${num(l.latencyUs.refreshes.p50 / 1000, 2)} / ${num(l.latencyUs.refreshes.p99 / 1000, 2)}` : '–'}</td>
@@ -373,14 +433,40 @@ export function lifecycleHtml(r: ResultsFile): string {
   })
   const lifetimes = [...new Set(r.cells.flatMap((c) => (c.accessTtlSeconds === null ? [] : [c.accessTtlSeconds])))].sort((a, b) => a - b)
   return `<h2>Token lifecycle</h2>
-<p>${w.users} virtual users, each calling <code>GET ${esc(w.path ?? '/me')}</code> ${rate} time${rate === 1 ? '' : 's'} a second on its own schedule (open loop: latency from each request's due time), refreshing its access token ${w.refreshMarginSeconds ?? 0.5} s before its <code>exp</code>; ${w.logoutsPerSecond} logout${w.logoutsPerSecond === 1 ? '' : 's'} a second (a random user, who logs in again at once), each followed by a thief presenting the logged-out credential until it is refused. ${w.synchronized ? 'Every user logged in at once at the start of the window (a mass login: their tokens expire together). ' : 'Logins were spread over a warm-up of one refresh interval, so the window is in steady state. '}${w.concurrentRefreshShare ? `${percent(w.concurrentRefreshShare)} of refreshes were sent twice at the same moment with the same refresh token, as two tabs of one user would. ` : ''}</p>
-<p><strong>Time is compressed.</strong> Lifetimes here are ${lifetimes.length ? lifetimes.join(', ') : '–'} s, not minutes; what carries over to production is the number of requests a user makes per credential lifetime (${lifetimes.map((t) => num(t * rate, 0)).join(', ')} here) and the ratios built on it. A 15-minute access token with a request every 30 s is 30 requests per lifetime; read the row whose requests per lifetime match yours.</p>
+<p>${w.users} virtual users, each calling <code>GET ${esc(w.path ?? '/me')}</code> ${rate} time${rate === 1 ? '' : 's'} a second \
+on its own schedule (open loop: latency from each request's due time), refreshing its access \
+token ${w.refreshMarginSeconds ?? 0.5} s before its \
+<code>exp</code>; ${w.logoutsPerSecond} logout${w.logoutsPerSecond === 1 ? '' : 's'} a second (a random user, who logs in again \
+at once), each followed by a thief presenting the logged-out credential until it is refused. ${
+    w.synchronized
+      ? 'Every user ' + 'logged in at once at the start of the window (a mass login: their tokens expire together). '
+      : 'Logins were spread over a ' + 'warm-up of one refresh interval, so the window is in steady ' + 'state. '
+  }${
+    w.concurrentRefreshShare
+      ? `${percent(w.concurrentRefreshShare)} of refreshes were sent twice at the same ` +
+        `moment with the same refresh token, as two tabs of one user would. `
+      : ''
+  }</p>
+<p><strong>Time is compressed.</strong> Lifetimes here are ${lifetimes.length ? lifetimes.join(', ') : '–'} s, not minutes; what \
+carries over to production is the number of requests a user makes per credential lifetime \
+(${lifetimes.map((t) => num(t * rate, 0)).join(', ')} here) and the ratios built on it. A 15-minute access token with a request \
+every 30 s is 30 requests per lifetime; read the row whose requests per lifetime match yours.</p>
 <table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>
 <ul class="muted">
-<li>Store operations are the servers' own counters over the measured window (every request: GETs, logins, refreshes, logouts, thieves' probes), per second and per request they answered. A refresh is two writes (the old token marked used, the new one recorded); a login reads the user and writes a session or a refresh token; a logout deletes (and, with a denylist, writes the token's <code>jti</code>).</li>
-<li>Predicted refreshes: users x duration over the client's refresh interval, less one per logout (the next login issues a fresh token in place of a refresh). The server writes <code>exp</code> in whole seconds from the issuing second, so a client refreshing a fixed margin early lands at the same fraction of a second every time and refreshes every TTL - ceil(margin) seconds, more often than users x duration / TTL says; with jitter the interval averages TTL - margin - jitter/2 - 1/2.</li>
-<li>Predicted lag: zero where logout reaches server-side state (sessions, a denylist); the median remaining lifetime of the access token for a plain JWT (margin + jitter/2 + half the refresh interval); for a sealed cookie its idle timeout less half the time since its last re-seal. The thief replays the exact bytes it copied; one that also took each re-sealed cookie the server sends would keep a sealed cookie alive until its absolute timeout.</li>
-<li>Revocation lag is the send time of the thief's first refused request after the logout was answered, so it is at most one probe interval late; censored counts credentials still working when the thieves stopped.</li>
-<li>The lifecycle driver wakes on a millisecond timer and sends with Node's HTTP client: its latencies include up to about a millisecond of its own lateness (the send lag, recorded); a window whose send lag p99 exceeded 10 ms is flagged as not holding its schedule.</li>
+<li>Store operations are the servers' own counters over the measured window (every request: GETs, logins, refreshes, logouts, \
+thieves' probes), per second and per request they answered. A refresh is two writes (the old token marked used, the new one \
+recorded); a login reads the user and writes a session or a refresh token; a logout deletes (and, with a denylist, writes the token's <code>jti</code>).</li>
+<li>Predicted refreshes: users x duration over the client's refresh interval, less one per logout (the next login issues a fresh \
+token in place of a refresh). The server writes <code>exp</code> in whole seconds from the issuing second, so a client \
+refreshing a fixed margin early lands at the same fraction of a second every time and refreshes every TTL - ceil(margin) \
+seconds, more often than users x duration / TTL says; with jitter the interval averages TTL - margin - jitter/2 - 1/2.</li>
+<li>Predicted lag: zero where logout reaches server-side state (sessions, a denylist); the median remaining lifetime of the \
+access token for a plain JWT (margin + jitter/2 + half the refresh interval); for a sealed cookie its idle timeout less half the \
+time since its last re-seal. The thief replays the exact bytes it copied; one that also took each re-sealed cookie the server \
+sends would keep a sealed cookie alive until its absolute timeout.</li>
+<li>Revocation lag is the send time of the thief's first refused request after the logout was answered, so it is at most one \
+probe interval late; censored counts credentials still working when the thieves stopped.</li>
+<li>The lifecycle driver wakes on a millisecond timer and sends with Node's HTTP client: its latencies include up to about a \
+millisecond of its own lateness (the send lag, recorded); a window whose send lag p99 exceeded 10 ms is flagged as not holding its schedule.</li>
 </ul>`
 }

@@ -49,7 +49,13 @@ export function factFindings(results: ResultsFile): Finding[] {
       id: 'bytes',
       kind: 'bytes',
       cells: carried.map((c) => c.id),
-      sentence: `What each request carries: ${carried.map((c) => `${label(c)} ${c.credential!.bytes} bytes in its ${c.credential!.header} header (${c.credential!.clientReadable ? 'readable by the client' : 'opaque to the client'})`).join('; ')}.`,
+      sentence: `What each request carries: ${carried
+        .map(
+          (c) =>
+            `${label(c)} ${c.credential!.bytes} bytes in ` +
+            `its ${c.credential!.header} header (${c.credential!.clientReadable ? 'readable by the client' : 'opaque to the client'})`,
+        )
+        .join('; ')}.`,
       figures: Object.fromEntries(
         carried.flatMap((c) => [
           [`${c.id}.credentialBytes`, c.credential!.bytes],
@@ -102,8 +108,10 @@ export function factFindings(results: ResultsFile): Finding[] {
       cells: [c.id],
       sentence:
         share > 0
-          ? `With ${c.instances} instances, ${label({ ...c, instances: 1 })} broke: ${percent(share)} of requests got 401${c.store && !storeDescriptors[c.store].sharedAcrossInstances ? `, because its store is ${storeDescriptors[c.store].sharing}` : ''}.`
-          : `With ${c.instances} instances, ${label({ ...c, instances: 1 })} answered every request (0% 401; ${c.store === null ? 'no server-side state' : `state in ${storeDescriptors[c.store].sharing}`}).`,
+          ? `With ${c.instances} instances, ${label({ ...c, instances: 1 })} broke: ${percent(share)} of requests got ` +
+            `401${c.store && !storeDescriptors[c.store].sharedAcrossInstances ? `, because its store is ${storeDescriptors[c.store].sharing}` : ''}.`
+          : `With ${c.instances} instances, ${label({ ...c, instances: 1 })} answered every request (0% ` +
+            `401; ${c.store === null ? 'no server-side state' : `state in ${storeDescriptors[c.store].sharing}`}).`,
       figures: { status401Share: share, instances: c.instances },
       detail: `${c.id}: ${c.summary!.non2xx} non-2xx of ${c.rounds.reduce((n, r) => n + r.requests, 0)} requests`,
       ratio: null,

@@ -7,7 +7,9 @@ import { lifecycleLines, lineOptions } from './credential-lifetime.ts'
 
 const faultedCells = (r: ResultsFile) => r.cells.filter((c) => c.status === 'ok' && c.timeline && c.recovery)
 const describeFault = (e: { action: string; faultAtMs: number; storeBackAtMs: number | null }) =>
-  `${e.action} at ${num(e.faultAtMs / 1000, 1)} s${e.storeBackAtMs !== null && e.storeBackAtMs > e.faultAtMs ? ` until ${num(e.storeBackAtMs / 1000, 1)} s` : ''}`
+  `${e.action} at ${num(e.faultAtMs / 1000, 1)} s${
+    e.storeBackAtMs !== null && e.storeBackAtMs > e.faultAtMs ? ` until ${num(e.storeBackAtMs / 1000, 1)} s` : ''
+  }`
 
 /** One sentence per cell and fault: what failed, for how long, how soon after the store was back the users were, and who had to log in again. */
 export function faultFindings(r: ResultsFile): Line[] {
@@ -24,8 +26,12 @@ export function faultFindings(r: ResultsFile): Line[] {
             ? 'not back to normal within the window'
             : `back to normal ${num(e.recoveryMs, 0)} ms after the store was`
       out.push({
-        text: `${c.id}, ${describeFault(e)}: ${failedFor}; ${back}${e.forcedLogins ? `; ${e.forcedLogins} forced logins (peak ${num(e.loginStormPeakPerSecond, 0)}/s)` : ''}.`,
-        figures: `100 ms buckets of users' GETs (open loop); a failure is a 401, a 503, another 5xx or no answer; "normal": 5 clean buckets in a row with p99 near its level before the first fault`,
+        text: `${c.id}, ${describeFault(e)}: ${failedFor}; ${back}${
+          e.forcedLogins ? `; ${e.forcedLogins} forced logins ` + `(peak ${num(e.loginStormPeakPerSecond, 0)}/s)` : ''
+        }.`,
+        figures:
+          `100 ms buckets of users' GETs (open loop); a failure is a 401, a 503, another 5xx or no answer; "normal": 5 ` +
+          `clean buckets in a row with p99 near its level before the first fault`,
       })
     }
     if (c.recovery!.sessionsLost)
@@ -65,7 +71,10 @@ export function faultCharts(r: ResultsFile): ChartSpec[] {
     {
       id: 'faults-failures',
       title: 'Failed GETs per second during the faults',
-      caption: `Users' GETs answered 401, 503, another 5xx or not at all, in each 100 ms as a rate (open loop: the users keep their schedule through the fault). Faults: ${faults}. A 503 is the server failing closed while the store cannot answer; a 401 after a restart is a session lost with the store.`,
+      caption:
+        `Users' GETs answered 401, 503, another 5xx or not at all, in each 100 ms as a rate (open loop: the users keep ` +
+        `their schedule through the fault). Faults: ${faults}. A 503 is the server failing closed while the store cannot answer; ` +
+        `a 401 after a restart is a session lost with the store.`,
       config: {
         type: 'line',
         data: { datasets: cells.map((c) => line(c, (b) => (b.status401 + b.status503 + b.status5xx + b.errors) * 10)) },
@@ -76,7 +85,8 @@ export function faultCharts(r: ResultsFile): ChartSpec[] {
       id: 'faults-latency',
       title: 'GET latency p99 during the faults',
       caption:
-        "The 99th percentile of the users' GETs due in each 100 ms, from their due time, in ms: while the store is paused requests wait until the servers give up on it (503 after 0.5 s) or it resumes.",
+        "The 99th percentile of the users' GETs due in each 100 ms, from their due time, in ms: while the store is paused " +
+        'requests wait until the servers give up on it (503 after 0.5 s) or it resumes.',
       config: {
         type: 'line',
         data: { datasets: cells.map((c) => line(c, (b) => b.latencyUsP99 / 1000)) },
@@ -94,10 +104,20 @@ export function faultHtml(r: ResultsFile): string {
   const rows = cells.flatMap((c) =>
     c.recovery!.episodes.map(
       (e) =>
-        `<tr><td>${esc(c.id)}</td><td>${esc(describeFault(e))}</td><td class="n">${when(e.firstErrorMs)}</td><td class="n">${e.lastErrorMs === null ? '–' : when(e.lastErrorMs + 100)}</td><td class="n">${e.recoveryMs === null ? '–' : num(e.recoveryMs, 0)}</td><td class="n">${e.forcedLogins} (${num(e.loginStormPeakPerSecond, 0)}/s)</td></tr>`,
+        `<tr><td>${esc(c.id)}</td><td>${esc(describeFault(e))}</td><td class="n">${when(e.firstErrorMs)}</td><td ` +
+        `class="n">${e.lastErrorMs === null ? '–' : when(e.lastErrorMs + 100)}</td><td ` +
+        `class="n">${e.recoveryMs === null ? '–' : num(e.recoveryMs, 0)}</td><td ` +
+        `class="n">${e.forcedLogins} (${num(e.loginStormPeakPerSecond, 0)}/s)</td></tr>`,
     ),
   )
   return `<h2>Faults</h2>
-<p>The store (the private redis-server the harness started) took these faults in the measured window of every cell that keeps its state there: ${esc((r.scenario.faults ?? []).map((f) => `${f.action} at ${f.atSeconds} s${f.durationSeconds ? ` for ${f.durationSeconds} s` : ''}`).join('; '))}. The users kept their schedule (open loop), so every request due during the fault is counted. Restarts are without persistence: every session, refresh token and denylist entry is gone.</p>
-<table><thead><tr><th>cell</th><th>fault</th><th>first failed GET, s</th><th>failures end, s</th><th>back to normal after the store, ms</th><th>forced logins (peak)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
+<p>The store (the private redis-server the harness started) took these faults in the measured window of every cell that keeps \
+its state there: ${esc(
+    (r.scenario.faults ?? [])
+      .map((f) => `${f.action} at ${f.atSeconds} s${f.durationSeconds ? ` for ${f.durationSeconds} s` : ''}`)
+      .join('; '),
+  )}. The users kept their schedule (open loop), so every request due during the fault is counted. Restarts are \
+without persistence: every session, refresh token and denylist entry is gone.</p>
+<table><thead><tr><th>cell</th><th>fault</th><th>first failed GET, s</th><th>failures end, s</th><th>back to normal after the \
+store, ms</th><th>forced logins (peak)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
 }

@@ -91,7 +91,9 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
     const scope = cpu[0]!.scope
     line(
       'cpu',
-      `${capitalized(clauses.join('. And '))}. Scope: ${scope.route}, closed loop at saturation, one instance, servers' CPU plus the store process's where it has one; at saturation a slower cell answers fewer requests per event-loop turn and pays more per answer (Node batches), so these ratios are of busy servers.`,
+      `${capitalized(clauses.join('. And '))}. Scope: ${scope.route}, closed loop at saturation, one instance, servers' CPU plus ` +
+        `the store process's where it has one; at saturation a slower cell answers fewer requests per event-loop turn and pays ` +
+        `more per answer (Node batches), so these ratios are of busy servers.`,
       cpu,
     )
   }
@@ -100,7 +102,12 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
     const ahead = equalLoad.filter((f) => f.verdict === 'ahead')
     line(
       'cpu',
-      `At equal offered load (open loop): ${ahead.length ? ahead.map((f) => f.sentence.replace(/^At [^,]+ \(open loop, equal load\), /, '')).join(' ') : 'no pair of a token and a session differed in CPU per request beyond the ±5% band.'}`,
+      `At equal offered load (open ` +
+        `loop): ${
+          ahead.length
+            ? ahead.map((f) => f.sentence.replace(/^At [^,]+ \(open loop, equal load\), /, '')).join(' ')
+            : 'no pair of a token and a ' + 'session differed in CPU per request beyond the ±5% band.'
+        }`,
       equalLoad,
     )
   }
@@ -115,7 +122,8 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
       'latency',
       ahead.length
         ? ahead.map((f) => f.sentence).join(' ')
-        : `At every fixed rate measured, no token and session pair differed in p99 beyond the ±5% band in this run (${latency.length} comparison${latency.length === 1 ? '' : 's'}).`,
+        : `At every fixed rate measured, no token and session pair differed in p99 beyond the ±5% band in this run ` +
+            `(${latency.length} comparison${latency.length === 1 ? '' : 's'}).`,
       latency,
     )
   }

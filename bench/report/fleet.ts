@@ -101,13 +101,20 @@ export function fleetHtml(results: ResultsFile): string {
     .map(
       (p) =>
         `<tr><td>${esc(p.series)}</td><td class="num">${p.instances}</td><td class="num">${num(p.measuredRps, 0)}${p.saturated ? '' : ' (client-bound)'}</td>` +
-        `<td class="num">${num(p.cpuUsPerRequest, 1)}</td><td class="num">${p.balancerCpuUsPerRequest === null ? '–' : num(p.balancerCpuUsPerRequest, 1)}</td>` +
+        `<td class="num">${num(p.cpuUsPerRequest, 1)}</td><td ` +
+        `class="num">${p.balancerCpuUsPerRequest === null ? '–' : num(p.balancerCpuUsPerRequest, 1)}</td>` +
         `<td class="num">${num(p.predictedRps, 0)}</td><td>${p.bottleneck}</td><td class="num">${p.errorPct >= 0 ? '+' : ''}${num(p.errorPct, 0)}%</td></tr>`,
     )
     .join('\n')
   return `<h2>The fleet: measured beside the model</h2>
-<p>Closed-loop capacity at each instance count, ${esc(topologyOf(results.environment.topology).describe(results.environment.topology?.hosts ?? []))}, beside the bottleneck law's bound for the same topology, computed from the one-instance cell's measured demands: ${esc(told)}${others.length ? `, and ${others.join(' and ')} CPU per request (each a single thread)` : ''}. The load drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, they${f.serverCpus === null ? '' : " and the instances' sharing of cores"} are what the model leaves out.</p>
-<table><thead><tr><th>series</th><th class="num">instances</th><th class="num">measured req/s</th><th class="num">server CPU µs/req</th><th class="num">balancer CPU µs/req</th><th class="num">model bound req/s</th><th>bottleneck</th><th class="num">measured vs model</th></tr></thead>
+<p>Closed-loop capacity at each instance \
+count, ${esc(topologyOf(results.environment.topology).describe(results.environment.topology?.hosts ?? []))}, beside the \
+bottleneck law's bound for the same topology, computed from the one-instance cell's measured \
+demands: ${esc(told)}${others.length ? `, and ${others.join(' and ')} CPU per request (each a single thread)` : ''}. The load \
+drivers' own CPU and the kernel's network path are not in the model: where the measured rate falls short of the bound, \
+they${f.serverCpus === null ? '' : " and the instances' sharing of cores"} are what the model leaves out.</p>
+<table><thead><tr><th>series</th><th class="num">instances</th><th class="num">measured req/s</th><th class="num">server CPU \
+µs/req</th><th class="num">balancer CPU µs/req</th><th class="num">model bound req/s</th><th>bottleneck</th><th class="num">measured vs model</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>`

@@ -10,7 +10,9 @@ import { chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
 
 /** A scope in words, for the page: the loop as its workload names it. */
 const scopeWords = (s: Scope) =>
-  `${s.route}, ${workloadReports[s.loop].loopWords}, ${s.instances} instance${s.instances === 1 ? '' : 's'}${s.store === 'none' ? '' : `, ${WHERE[s.store]}${s.store === 'distance' ? ` (${s.storeRttMs} ms)` : ''}`}`
+  `${s.route}, ${workloadReports[s.loop].loopWords}, ${s.instances} instance${s.instances === 1 ? '' : 's'}${
+    s.store === 'none' ? '' : `, ${WHERE[s.store]}${s.store === 'distance' ? ` (${s.storeRttMs} ms)` : ''}`
+  }`
 
 /** The first screen: the answer per question, what the run did not measure, then every finding with its figures and scope. */
 function answerHtml(f: FindingsFile): string {
@@ -18,16 +20,25 @@ function answerHtml(f: FindingsFile): string {
     ? `<dl>${f.answer.map((a) => `<dt><strong>${esc(a.asked)}</strong></dt><dd>${esc(a.sentence)}</dd>`).join('\n')}</dl>`
     : '<p>No cell completed, so there is nothing to compare.</p>'
   const missing = f.notMeasured.length
-    ? `<h3>Not measured in this run</h3><ul>${f.notMeasured.map((m) => `<li>${esc(m.what)}: ${esc(m.why)}. To measure it: <code>${esc(m.command)}</code></li>`).join('\n')}</ul>`
+    ? `<h3>Not measured in this run</h3><ul>${f.notMeasured
+        .map((m) => `<li>${esc(m.what)}: ${esc(m.why)}. To measure it: ` + `<code>${esc(m.command)}</code></li>`)
+        .join('\n')}</ul>`
     : ''
   const verdictWord = { ahead: 'ahead beyond ±5%', indistinguishable: 'not distinguishable', fact: 'counted' } as const
   return `<section class="answer" id="answer"><h2 style="margin-top:0">The answer for this run</h2>
-<p class="muted">Each sentence is computed from this run's figures (findings.json beside this page holds them with their intervals and scope); a comparison says "ahead" only where its paired interval excludes ±${EQUIVALENCE * 100}%.</p>
+<p class="muted">Each sentence is computed from this run's figures (findings.json beside this page holds them with their \
+intervals and scope); a comparison says "ahead" only where its paired interval excludes ±${EQUIVALENCE * 100}%.</p>
 ${answer}
 ${missing}
 </section>
 <details><summary>Every finding (${f.findings.length}), with its figures and scope</summary><ul>
-${f.findings.map((x) => `<li>${esc(x.sentence)}<span class="figures">${esc(verdictWord[x.verdict])} · ${esc(scopeWords(x.scope))} · ${esc(x.detail)}</span></li>`).join('\n')}
+${f.findings
+  .map(
+    (x) =>
+      `<li>${esc(x.sentence)}<span ` +
+      `class="figures">${esc(verdictWord[x.verdict])} · ${esc(scopeWords(x.scope))} · ${esc(x.detail)}</span></li>`,
+  )
+  .join('\n')}
 </ul></details>`
 }
 
@@ -48,7 +59,8 @@ export function renderHtml(
     results.interrupted ? 'This run was interrupted: some cells have fewer rounds or none.' : '',
     hostNoise(results)?.message ?? '',
     notOk.length
-      ? `${notOk.length} cell${notOk.length > 1 ? 's are' : ' is'} not in the charts: ${notOk.map((c) => `${c.id} (${c.status}${c.reason ? `: ${c.reason}` : ''})`).join('; ')}.`
+      ? `${notOk.length} cell${notOk.length > 1 ? 's are' : ' is'} not in the ` +
+        `charts: ${notOk.map((c) => `${c.id} (${c.status}${c.reason ? `: ${c.reason}` : ''})`).join('; ')}.`
       : '',
   ].filter(Boolean)
   return `<!doctype html>

@@ -46,15 +46,19 @@ export function openLoopFindings(results: ResultsFile): Finding[] {
             cells: [j.id, s.id],
             sentence: ahead
               ? `At ${r} (open loop, equal load), ${label(j)} had ${times(p.median)} the ${what} of ${label(s)} (${WHERE[scope.store]}).`
-              : `At ${r} (open loop, equal load), the ${what} of ${label(j)} and of ${label(s)} are not distinguishable in this run (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}).`,
+              : `At ${r} (open loop, equal load), the ${what} of ${label(j)} and of ${label(s)} are not distinguishable in this ` +
+                `run (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}).`,
             figures:
               kind === 'latency'
                 ? { [`${j.id}.p99Us`]: a.latencyUs.p99, [`${s.id}.p99Us`]: b.latencyUs.p99, rounds: values.length }
                 : { [`${j.id}.cpuUs`]: a.cpuUsPerRequest, [`${s.id}.cpuUs`]: b.cpuUsPerRequest, rounds: values.length },
             detail:
               kind === 'latency'
-                ? `p99 per round: ${j.id} ${a.rounds.map((x) => ms(x.latencyUs.p99)).join(', ')}; ${s.id} ${b.rounds.map((x) => ms(x.latencyUs.p99)).join(', ')}; p50 ${ms(a.latencyUs.p50)} vs ${ms(b.latencyUs.p50)}; rounds where the driver held both rates only`
-                : `servers' CPU per request at this rate ${us(a.cpuUsPerRequest)} vs ${us(b.cpuUsPerRequest)} (medians; the session's store process added per round)`,
+                ? `p99 per round: ${j.id} ${a.rounds.map((x) => ms(x.latencyUs.p99)).join(', ')}; ${s.id} ${b.rounds
+                    .map((x) => ms(x.latencyUs.p99))
+                    .join(', ')}; p50 ${ms(a.latencyUs.p50)} vs ${ms(b.latencyUs.p50)}; rounds where the driver held both rates only`
+                : `servers' CPU per request at this rate ${us(a.cpuUsPerRequest)} vs ${us(b.cpuUsPerRequest)} (medians; the ` +
+                  `session's store process added per round)`,
             ratio: p.median,
             interval: p.interval,
             coverage: p.coverage,

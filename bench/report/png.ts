@@ -5,7 +5,8 @@ import type { ChartSpec } from '../page/kit.ts'
 export type PngOutcome = { status: 'ok'; files: string[] } | { status: 'unavailable'; reason: string }
 
 const PNG_HELP =
-  'PNG charts need the optional canvas package, built from source here: install the Cairo/Pango headers (Debian: apt-get install libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev), then npm install'
+  'PNG charts need the optional canvas package, built from source here: install the Cairo/Pango headers (Debian: apt-get install ' +
+  'libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev), then npm install'
 
 /** The one module that touches canvas: renders chart specs to PNG files, if canvas is available. */
 export async function renderPngs(charts: ChartSpec[], dir: string): Promise<PngOutcome> {

@@ -83,7 +83,10 @@ const verdict = (c: CellChange, limit: number) =>
         : 'within run-to-run spread'
 
 const rule = (cmp: Comparison) =>
-  `A regression is CPU per request over the bracketing baseline (the figure that cancels the machine's drift) worse by more than ${cmp.limitPercent}%: the larger of --threshold ${cmp.thresholdPercent}% and the run-to-run spread ${cmp.spread.percent}% (${cmp.spread.measured}). Absolute CPU and requests/s move with the machine between runs and are shown for information only.`
+  `A regression is CPU per request over the bracketing baseline (the figure that cancels the machine's drift) worse by more ` +
+  `than ${cmp.limitPercent}%: the larger of --threshold ${cmp.thresholdPercent}% and the run-to-run ` +
+  `spread ${cmp.spread.percent}% (${cmp.spread.measured}). Absolute CPU and requests/s move with the machine between runs ` +
+  `and are shown for information only.`
 
 export function compareText(cmp: Comparison): string {
   const rows = cmp.changes.map((c) => [
@@ -105,13 +108,19 @@ export function compareText(cmp: Comparison): string {
 export function compareHtml(cmp: Comparison, oldLabel: string, newLabel: string): string {
   const rows = cmp.changes.map(
     (c) =>
-      `<tr><td>${esc(c.id)}</td><td>${LABEL[c.metric]}</td><td class="n">${num(c.old, DIGITS[c.metric])}</td><td class="n">${num(c.new, DIGITS[c.metric])}</td><td class="n">${pct(c.change)}</td><td class="${c.regression ? 'bad' : ''}">${verdict(c, cmp.limitPercent)}</td></tr>`,
+      `<tr><td>${esc(c.id)}</td><td>${LABEL[c.metric]}</td><td class="n">${num(c.old, DIGITS[c.metric])}</td><td ` +
+      `class="n">${num(c.new, DIGITS[c.metric])}</td><td class="n">${pct(c.change)}</td><td ` +
+      `class="${c.regression ? 'bad' : ''}">${verdict(c, cmp.limitPercent)}</td></tr>`,
   )
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>authbench compare</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:24px auto;padding:0 16px}table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d8dee2;padding:5px 7px}th{background:#f5f7f8}.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#c0392b;font-weight:600}</style></head>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:24px auto;padding:0 \
+16px}table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d8dee2;padding:5px \
+7px}th{background:#f5f7f8}.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#c0392b;font-weight:600}</style></head>
 <body><h1>authbench: compare</h1><p>OLD <code>${esc(oldLabel)}</code> → NEW <code>${esc(newLabel)}</code>. ${esc(rule(cmp))}</p>
 <table><thead><tr><th>cell</th><th>figure</th><th>old</th><th>new</th><th>change</th><th>verdict</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
-${cmp.onlyOld.length ? `<p>Only in OLD: ${esc(cmp.onlyOld.join(', '))}</p>` : ''}${cmp.onlyNew.length ? `<p>Only in NEW: ${esc(cmp.onlyNew.join(', '))}</p>` : ''}
+${cmp.onlyOld.length ? `<p>Only in OLD: ${esc(cmp.onlyOld.join(', '))}</p>` : ''}${
+  cmp.onlyNew.length ? `<p>Only in ` + `NEW: ${esc(cmp.onlyNew.join(', '))}</p>` : ''
+}
 </body></html>
 `
 }

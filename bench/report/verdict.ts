@@ -16,7 +16,8 @@ export const FINDINGS_SCHEMA_VERSION = 1
 
 /** Where and how what a finding rests on was measured. */
 export interface Scope {
-  /** Where the store the finding is about ran: none, inside the server's process, another process on this machine, behind an added distance, or a remote target. */
+  /** Where the store the finding is about ran: none, inside the server's process, another process on this machine, behind an
+   * added distance, or a remote target. */
   store: 'none' | 'in-process' | 'same-host' | 'distance' | 'remote'
   storeRttMs: number | null
   instances: number
@@ -111,7 +112,9 @@ export function pairedRatio(a: CellResult, b: CellResult, opts: { store?: boolea
 }
 
 export const describePair = (p: PairedRatio) =>
-  `paired per-round ratio ${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])} over ${p.rounds} round${p.rounds === 1 ? '' : 's'} (coverage ${percent(p.coverage)})`
+  `paired per-round ratio ${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])} over ${p.rounds} round${
+    p.rounds === 1 ? '' : 's'
+  } (coverage ${percent(p.coverage)})`
 
 export function label(c: CellResult): string {
   const n = c.instances > 1 ? `, ${c.instances} instances` : ''

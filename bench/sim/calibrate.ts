@@ -32,7 +32,8 @@ export interface Calibration {
   /** The store process's CPU per counted operation (Redis's INFO cpu), µs; null for an in-process store. */
   storeCpuUsPerOp: number | null
   storeCpuFrom: string | null
-  /** Share of one core the store process was busy in the windows its CPU per operation came from; a light-load figure overstates its cost per operation. Null where not measured. */
+  /** Share of one core the store process was busy in the windows its CPU per operation came from; a light-load figure
+   * overstates its cost per operation. Null where not measured. */
   storeBusyShare: number | null
   /** Reads of the users table per request (GET /profile, POST /login): SQLite's, outside the model. */
   userTableReads: number
@@ -60,7 +61,8 @@ export interface Calibration {
   own: { from: string; meanUs: number; p50Us: number; p99Us: number; maxUs: number; busyCpuUs: number; busyFrom: string } | null
   /** Which measurement calibrates each model quantity (docs/model.md, "What feeds the latency model"). */
   sources: { quantity: string; from: string }[]
-  /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store (PostgreSQL: its host's cores, a model option). */
+  /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store
+   * (PostgreSQL: its host's cores, a model option). */
   storeServers: number | null
 }
 
@@ -182,7 +184,9 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       busiest && busiest.cpuUsPerRequest < cpu
         ? {
             us: busiest.cpuUsPerRequest,
-            from: `server CPU per request at ${Math.round(busiest.achievedRate)}/s, the busiest open-loop point the driver held (under the closed-loop windows' ${cpu.toFixed(0)} µs)`,
+            from:
+              `server CPU per request at ${Math.round(busiest.achievedRate)}/s, the busiest open-loop point the driver held ` +
+              `(under the closed-loop windows' ${cpu.toFixed(0)} µs)`,
           }
         : { us: cpu, from: meanFrom }
     const prov = c.store === null ? null : storeDescriptors[c.store]
@@ -225,7 +229,13 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
       own:
         ownPoints && ownM
           ? {
-              from: `servers' own request time at ${Math.round(low!.achievedRate)}/s (${low!.rounds.every((r) => r.serverTimeHistogram) ? 'every request of the round whose longest time is the median, from its histogram' : "rebuilt from the windows' quantiles"})`,
+              from:
+                `servers' own request time ` +
+                `at ${Math.round(low!.achievedRate)}/s (${
+                  low!.rounds.every((r) => r.serverTimeHistogram)
+                    ? 'every request of ' + 'the round whose longest time is the median, from its histogram'
+                    : "rebuilt from the windows' quantiles"
+                })`,
               meanUs: ownM.mean,
               p50Us: quantileOf(ownPoints, 0.5),
               p99Us: quantileOf(ownPoints, 0.99),
@@ -241,13 +251,20 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
           ? [
               {
                 quantity: 'time in the server (sampled per request)',
-                from: `servers' own request times at ${Math.round(low!.achievedRate)}/s, the lowest rate the driver held${low!.rounds.every((r) => r.serverTimeHistogram) ? ' (every request of the round whose longest time is the median, from its histogram)' : " (rebuilt from the windows' p50, p90, p99, max and mean: an older run)"}`,
+                from:
+                  `servers' own request times at ${Math.round(low!.achievedRate)}/s, the lowest rate the driver ` +
+                  `held${
+                    low!.rounds.every((r) => r.serverTimeHistogram)
+                      ? ' (every request of the round whose longest time is ' + 'the median, from its histogram)'
+                      : " (rebuilt from the windows' p50, p90, p99, max and mean: an older run)"
+                  }`,
               },
               { quantity: 'core time per request, busy', from: busy.from },
               {
                 quantity: "core time of a process's wake-up",
                 from: results.driverFloor?.some((f) => typeof f.cpuUsPerRequest === 'number')
-                  ? `its shape by sleep the floor server's CPU per request above its busiest rate's; its size the cell's CPU per request at ${Math.round(low!.achievedRate)}/s above busy`
+                  ? `its shape by sleep the floor server's CPU per request above its busiest rate's; its size the cell's CPU per ` +
+                    `request at ${Math.round(low!.achievedRate)}/s above busy`
                   : 'not measured in this run (the busy CPU alone)',
               },
             ]
@@ -292,6 +309,7 @@ export function requireOpenLoop(results: ResultsFile, cells: Calibrated[]): void
     ? `"${results.scenario.name}" ran closed loop only`
     : `"${results.scenario.name}" has no open-loop point the driver held`
   throw new SimulationInputError(
-    `${what}: the model needs each cell's service time at low load, from an open-loop run. Run scenarios/latency.ts (npm run bench -- scenarios/latency.ts), or a scenario with load.mode "open", and simulate that folder.`,
+    `${what}: the model needs each cell's service time at low load, from an open-loop run. Run scenarios/latency.ts (npm run ` +
+      `bench -- scenarios/latency.ts), or a scenario with load.mode "open", and simulate that folder.`,
   )
 }

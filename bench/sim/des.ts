@@ -37,15 +37,18 @@ export interface DesOptions {
   coreOf?: number[]
   /** A request that finds its core idle pays a wake-up before its service starts: `us` at idle gap `gapUs` (ascending), linear between, flat past the ends. */
   wake?: { gapUs: number[]; us: number[] } | null
-  /** A request that finds its instance (its process) idle takes this much longer in the server, by how long the process slept (cold caches, its event loop's wake-up): added to its sampled app time. */
+  /** A request that finds its instance (its process) idle takes this much longer in the server, by how long the process slept
+   * (cold caches, its event loop's wake-up): added to its sampled app time. */
   instanceWake?: { gapUs: number[]; us: number[] } | null
-  /** Core time a request that finds its instance idle adds, by how long the instance slept (the process's wake-up and its return to sleep); replaces the cold start's share of the occupancy. */
+  /** Core time a request that finds its instance idle adds, by how long the instance slept (the process's wake-up and its
+   * return to sleep); replaces the cold start's share of the occupancy. */
   instanceWakeCpu?: { gapUs: number[]; us: number[] } | null
   /** Added to every answer outside the servers (the client, the kernel's loopback), sampled per request. */
   outsideUs?: Sampler | null
   /** The core time a request occupies per µs of its sampled app time (default 1): the sample is its time in the server, its occupancy this share of it. */
   occupancy?: number
-  /** At most this much core time beyond the sample itself (default unbounded): a long sample (a pause) occupies the core for its own length, not `occupancy` times it. */
+  /** At most this much core time beyond the sample itself (default unbounded): a long sample (a pause) occupies the core for
+   * its own length, not `occupancy` times it. */
   occupancyBeyondUs?: number
   /**
    * The sampled app time already holds each store call's service and round trip (the servers' own
@@ -179,7 +182,8 @@ function arrivalTimes(o: DesOptions, random: () => number): Float64Array {
 }
 
 /** Runs the simulation; the same options and seed give the same result on any machine. */
-// Longer than 80 lines on purpose: the simulation's event loop and its state in one function, so 10^6 requests run in about a second (no closures or objects per event).
+// Longer than 80 lines on purpose: the simulation's event loop and its state in one function, so 10^6 requests run in about a
+// second (no closures or objects per event).
 export function simulate(o: DesOptions): DesResult {
   if (!(o.instances >= 1) || !Number.isInteger(o.instances))
     throw new RangeError(`instances must be a whole number of at least 1, got ${o.instances}`)

@@ -150,11 +150,13 @@ function whyApart(m: FaultPrediction['measured'], p: FaultPrediction['predicted'
   const why: string[] = []
   if (getStoreOps === 0 && m.failedGets > 0)
     why.push(
-      'a GET here needs no store, but access tokens that expired while their refresh could not reach the store drew 401s: the model simulates the GETs, not the refreshes',
+      'a GET here needs no store, but access tokens that expired while their refresh could not reach the store drew 401s: the ' +
+        'model simulates the GETs, not the refreshes',
     )
   if (action === 'pause-store' && getStoreOps > 0 && p.recoveryMs !== null && m.recoveryMs !== null && m.recoveryMs > p.recoveryMs)
     why.push(
-      "the model does a request's app work before its store call, so the answers released together when the store resumes cost the app nothing; on the servers they queue",
+      "the model does a request's app work before its store call, so the answers released together when the store resumes cost " +
+        'the app nothing; on the servers they queue',
     )
   if (p.loginStormPeakPerSecond > 0 && m.loginStormPeakPerSecond > 1.25 * p.loginStormPeakPerSecond)
     why.push('requests that failed while the store was away were retried with back-off, bunching the logins after it came back')

@@ -40,9 +40,11 @@ export interface FloorModel {
   tail: Points
   /** The wake-up table by idle gap, ascending (what the DES charges a request that finds its core asleep). */
   wake: { gapUs: number[]; us: number[] }
-  /** The answering server's own time above the busiest rate's, by how long it slept: what a process pays inside itself after sleeping (the DES adds it to a request that finds its instance idle). */
+  /** The answering server's own time above the busiest rate's, by how long it slept: what a process pays inside itself after
+   * sleeping (the DES adds it to a request that finds its instance idle). */
   instanceWake: { gapUs: number[]; us: number[] }
-  /** The answering server's CPU per request above the busiest rate's, by how long it slept: the core time a process's wake-up costs; null where the floor's CPU was not read. */
+  /** The answering server's CPU per request above the busiest rate's, by how long it slept: the core time a process's wake-up
+   * costs; null where the floor's CPU was not read. */
   cpuWake: { gapUs: number[]; us: number[] } | null
 }
 
@@ -198,15 +200,20 @@ const pct = (predicted: number, measured: number) => (measured > 0 ? ((predicted
 /** The kinds of reason a prediction can miss by, each explained once on the page. */
 export const MISS_REASONS = {
   'rate-not-held':
-    'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point measures the client as much as the server',
+    'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point ' +
+    'measures the client as much as the server',
   'driver-lag':
-    "the load driver's own lateness at this point is far above its floor at the same rate: it shared its CPU with Redis and the machine's other work, and a late send counts against the request",
+    "the load driver's own lateness at this point is far above its floor at the same rate: it shared its CPU with Redis and the " +
+    "machine's other work, and a late send counts against the request",
   pauses:
-    "the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times the median, and the servers' own p99 here is far above their low-load one",
+    'the measured tail is pauses (garbage collection, the other processes on two cores), not queueing: the maximum is many times ' +
+    "the median, and the servers' own p99 here is far above their low-load one",
   'server-time-changes':
-    "the servers' own p50 request time here is not the low-load one the model draws from: it fell (a busy server's caches stay warm) or grew (it waited on something the model does not hold: the store's connection, its CPU shared with the driver)",
+    "the servers' own p50 request time here is not the low-load one the model draws from: it fell (a busy server's caches stay " +
+    "warm) or grew (it waited on something the model does not hold: the store's connection, its CPU shared with the driver)",
   'cpu-changes':
-    "the servers' CPU per request here is not the model's (its busy CPU plus the wake-ups it counts at this rate), so their queue is not the one the model built",
+    "the servers' CPU per request here is not the model's (its busy CPU plus the wake-ups it counts at this rate), so their " +
+    'queue is not the one the model built',
 } as const
 type MissReason = keyof typeof MISS_REASONS
 
@@ -273,7 +280,9 @@ function whyMissed(
   )
     reasons.push({
       code: 'pauses',
-      figures: `max ${(p.latencyUs.max / 1000).toFixed(1)} ms, median ${(p.latencyUs.p50 / 1000).toFixed(2)} ms; servers' p99 ${(hereP99 / 1000).toFixed(2)} ms here, ${(lowP99 / 1000).toFixed(2)} ms at low load`,
+      figures:
+        `max ${(p.latencyUs.max / 1000).toFixed(1)} ms, median ${(p.latencyUs.p50 / 1000).toFixed(2)} ms; servers' ` +
+        `p99 ${(hereP99 / 1000).toFixed(2)} ms here, ${(lowP99 / 1000).toFixed(2)} ms at low load`,
     })
   const here = serverQ(p, 'p50')
   const low = c.lowLoad?.serverTimeUs.p50 ?? null
@@ -439,7 +448,8 @@ export function loadCurve(
   return { cell: c.cell, points }
 }
 
-/** The server-side p99 of a fleet at `rate` (a core each, Poisson arrivals: many users), its store `storeRttMs` away: the DES without what lies outside the servers. */
+/** The server-side p99 of a fleet at `rate` (a core each, Poisson arrivals: many users), its store `storeRttMs` away: the DES
+ * without what lies outside the servers. */
 export function fleetP99(
   c: Calibrated,
   instances: number,

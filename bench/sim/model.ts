@@ -134,12 +134,15 @@ export function crossover(
   const l = c.lifecycle
   // On the lifecycle workload: what refresh traffic at this lifetime does to the store's load.
   const traffic = l
-    ? `${c.storeOpsPerRequest.toFixed(3)} store operations per request${l.accessTtlSeconds === null ? '' : ` at a ${l.accessTtlSeconds} s lifetime`}: ${l.storeOpsPerGetOnly} per GET itself, ${(l.refreshesPerGet * 100).toFixed(1)} refreshes and ${(l.loginsPerGet * 100).toFixed(1)} logins per 100 GETs`
+    ? `${c.storeOpsPerRequest.toFixed(3)} store operations per ` +
+      `request${l.accessTtlSeconds === null ? '' : ` at a ${l.accessTtlSeconds} s lifetime`}: ${l.storeOpsPerGetOnly} per GET ` +
+      `itself, ${(l.refreshesPerGet * 100).toFixed(1)} refreshes and ${(l.loginsPerGet * 100).toFixed(1)} logins per 100 GETs`
     : null
   const light = l
     ? " (CPU measured at the lifecycle run's light load: a busy store and busy servers cost less per request, so these rates are lower bounds)"
     : c.storeBusyShare !== null && c.storeBusyShare < LIGHT_STORE
-      ? ` (Redis was ${(c.storeBusyShare * 100).toFixed(0)}% busy in the window its CPU per operation was measured in: a light-load figure, so this rate is a lower bound)`
+      ? ` (Redis was ${(c.storeBusyShare * 100).toFixed(0)}% busy in the window its CPU per operation was measured in: a ` +
+        `light-load figure, so this rate is a lower bound)`
       : ''
   const users = c.userTableReads > 0 ? ` (its ${c.userTableReads} users-table read per request, SQLite's, is outside the model)` : ''
   if (c.store === null) {
@@ -149,7 +152,9 @@ export function crossover(
       cell: c.cell,
       storeBoundFromInstances: null,
       storeMaxRps: null,
-      text: `${c.cell}: ${what}${users}${traffic ? `; ${traffic}, the users table at login aside` : ''}; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${light}.`,
+      text:
+        `${c.cell}: ${what}${users}${traffic ? `; ${traffic}, the users table at login aside` : ''}; each instance ` +
+        `adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${light}.`,
     }
   }
   if (storeUnknown(c)) {
@@ -157,31 +162,39 @@ export function crossover(
       cell: c.cell,
       storeBoundFromInstances: null,
       storeMaxRps: null,
-      text: `${c.cell}: ${traffic ? `${traffic}; ` : ''}this run did not measure its ${c.store}'s CPU per operation (a run with store faults restarts it), so how far one ${c.store} carries the fleet is not known from it.`,
+      text:
+        `${c.cell}: ${traffic ? `${traffic}; ` : ''}this run did not measure its ${c.store}'s CPU per operation (a run with ` +
+        `store faults restarts it), so how far one ${c.store} carries the fleet is not known from it.`,
     }
   }
   if (!c.networkStore && c.storeOpsPerRequest > 0) {
     const moved =
       l && shared
-        ? ` On one ${shared.store} at ${shared.usPerOp.toFixed(1)} µs per operation (as ${shared.cell} measured in this run), this traffic would allow at most ${Math.round(1e6 / (c.storeOpsPerRequest * shared.usPerOp)).toLocaleString('en-US')} req/s${light}.`
+        ? ` On one ${shared.store} at ${shared.usPerOp.toFixed(1)} µs per operation (as ${shared.cell} measured in this run), ` +
+          `this traffic would allow at most ${Math.round(1e6 / (c.storeOpsPerRequest * shared.usPerOp)).toLocaleString('en-US')} req/s${light}.`
         : ''
     return {
       cell: c.cell,
       storeBoundFromInstances: null,
       storeMaxRps: null,
-      text: `${c.cell}: ${traffic ? `${traffic}; ` : ''}its store is in-process (${c.store}), its cost inside the app's CPU per request; it serves one host, so this cell does not make a fleet.${moved}`,
+      text:
+        `${c.cell}: ${traffic ? `${traffic}; ` : ''}its store is in-process (${c.store}), its cost inside the app's CPU per ` +
+        `request; it serves one host, so this cell does not make a fleet.${moved}`,
     }
   }
   if (row1.demandUs.store === 0) {
     const link =
       row1.demandUs.network > 0
-        ? `, up to the ${o.linkGbps} Gbit/s link's ${Math.round(1e6 / row1.demandUs.network).toLocaleString('en-US')} req/s (${Math.ceil(row1.demandUs.app / row1.demandUs.network)} instances)`
+        ? `, up to the ${o.linkGbps} Gbit/s ` +
+          `link's ${Math.round(1e6 / row1.demandUs.network).toLocaleString('en-US')} req/s (${Math.ceil(row1.demandUs.app / row1.demandUs.network)} instances)`
         : ''
     return {
       cell: c.cell,
       storeBoundFromInstances: null,
       storeMaxRps: null,
-      text: `${c.cell}: its requests make no session or token store call${users}, so no store limits it; each instance adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${link}.`,
+      text:
+        `${c.cell}: its requests make no session or token store call${users}, so no store limits it; each instance ` +
+        `adds ${Math.round(1e6 / row1.demandUs.app).toLocaleString('en-US')} req/s${link}.`,
     }
   }
   const storeMax = (storeServers(c, o) * 1e6) / row1.demandUs.store
@@ -192,7 +205,16 @@ export function crossover(
     cell: c.cell,
     storeBoundFromInstances: within ? n : null,
     storeMaxRps: storeMax,
-    text: `${c.cell}: one ${c.store} at ${c.storeCpuUsPerOp!.toFixed(1)} µs per operation serves at most ${Math.round(storeMax).toLocaleString('en-US')} req/s (${traffic ?? `${c.storeOpsPerRequest.toFixed(2)} store operations per request`})${users}; ${within ? `from ${n} instances (${Math.round(perInstance).toLocaleString('en-US')} req/s each) the store, not the app, is the bottleneck` : 'the app stays the bottleneck up to 1,000 instances'}${light}.`,
+    text:
+      `${c.cell}: one ${c.store} at ${c.storeCpuUsPerOp!.toFixed(1)} µs per operation serves at ` +
+      `most ${Math.round(storeMax).toLocaleString('en-US')} req/s (${
+        traffic ?? `${c.storeOpsPerRequest.toFixed(2)} store ` + `operations per request`
+      })${users}; ${
+        within
+          ? `from ${n} instances (${Math.round(perInstance).toLocaleString('en-US')} req/s each) the store, not ` +
+            `the app, is the bottleneck`
+          : 'the app stays the bottleneck up to 1,000 instances'
+      }${light}.`,
   }
 }
 
@@ -208,16 +230,21 @@ export function fleet(
   const lifecycle = cells.filter((c) => c.lifecycle)
   if (lifecycle.length)
     notes.push(
-      `Lifecycle cells (${lifecycle.map((c) => c.cell).join(', ')}): CPU per request and the store's CPU per operation come from windows at the workload's light load, where every request pays wake-ups a busy process shares; their maximum rates and cores are bounds on the safe side, not estimates. An open-loop run of the same cells calibrates them at load.`,
+      `Lifecycle cells (${lifecycle.map((c) => c.cell).join(', ')}): CPU per request and the store's CPU per operation come from ` +
+        `windows at the workload's light load, where every request pays wake-ups a busy process shares; their maximum rates and ` +
+        `cores are bounds on the safe side, not estimates. An open-loop run of the same cells calibrates them at load.`,
     )
   for (const c of cells) {
     if (c.lowLoad && c.lowLoad.load > LOW_LOAD)
       notes.push(
-        `${c.cell}: its lowest open-loop rate (${Math.round(c.lowLoad.rate)}/s) ran at ${(c.lowLoad.load * 100).toFixed(0)}% of an instance by the model: not low load, so the servers' own times the latency model samples there may already hold waits the model adds again; a lower rate calibrates it.`,
+        `${c.cell}: its lowest open-loop rate (${Math.round(c.lowLoad.rate)}/s) ran at ${(c.lowLoad.load * 100).toFixed(0)}% of ` +
+          `an instance by the model: not low load, so the servers' own times the latency model samples there may already hold ` +
+          `waits the model adds again; a lower rate calibrates it.`,
       )
     if (storeUnknown(c)) {
       notes.push(
-        `${c.cell}: no fleet modelled: the run did not measure its ${c.store}'s CPU per operation (a run with store faults restarts it), so the store's limit is unknown. A run without faults (scenarios/latency.ts) measures it.`,
+        `${c.cell}: no fleet modelled: the run did not measure its ${c.store}'s CPU per operation (a run with store faults ` +
+          `restarts it), so the store's limit is unknown. A run without faults (scenarios/latency.ts) measures it.`,
       )
       continue
     }

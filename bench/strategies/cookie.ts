@@ -30,7 +30,8 @@ export const cookieStrategy: StrategyDescriptor = {
     stateLives: () => "in the cookie, sealed (encrypted and authenticated) with the server's key; no store",
     clientReads: () => "no: encrypted; only the server's key opens it",
     copyLives: (c) =>
-      `until its idle deadline (${c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds} s after its last re-seal) and, kept in use, up to its absolute deadline (${SERVER_DEFAULTS.sessionAbsoluteTtlSeconds} s after login): only the sealed timestamps end it`,
+      `until its idle deadline (${c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds} s after its last re-seal) and, ` +
+      `kept in use, up to its absolute deadline (${SERVER_DEFAULTS.sessionAbsoluteTtlSeconds} s after login): only the sealed timestamps end it`,
   },
   colorName: 'green',
   colors: ['#27ae60', '#58d68d', '#1e8449', '#82e0aa'],

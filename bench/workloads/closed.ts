@@ -54,6 +54,7 @@ export const closedWorkload: WorkloadDescriptor = {
     windowSeconds: (s) => s.load.durationSeconds + 0.6,
     prepareSeconds: (s) => PREPARE_SECONDS_ESTIMATE + s.load.warmupSeconds,
     describe: (s, _cells, perRound, baseline, seed) =>
-      `${perRound} windows of ${s.load.durationSeconds}s a round (each cell between two ${baseline} windows, order shuffled with seed ${seed}), ${s.workload.users} users`,
+      `${perRound} windows of ${s.load.durationSeconds}s a round (each cell between two ${baseline} windows, order shuffled with ` +
+      `seed ${seed}), ${s.workload.users} users`,
   },
 }

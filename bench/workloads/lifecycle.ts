@@ -111,7 +111,8 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         type: 'cell-skipped',
         cell: plan.id,
         reason:
-          'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which it will not pause, kill or flush',
+          'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which ' +
+          'it will not pause, kill or flush',
       })
       active.delete(plan.id)
       continue
@@ -342,6 +343,7 @@ export const lifecycleWorkloadDescriptor: WorkloadDescriptor = {
     },
     prepareSeconds: () => LIFECYCLE_PREPARE_SECONDS,
     describe: (s, _cells, _perRound, _baseline, seed) =>
-      `lifecycle: ${s.workload.users} virtual users, ${lifecycleWorkload(s.workload).durationSeconds}s measured per cell after a warm-up, thieves probing after each logout (order shuffled with seed ${seed})`,
+      `lifecycle: ${s.workload.users} virtual users, ${lifecycleWorkload(s.workload).durationSeconds}s measured per cell after a ` +
+      `warm-up, thieves probing after each logout (order shuffled with seed ${seed})`,
   },
 }

@@ -128,6 +128,7 @@ export const openWorkload: WorkloadDescriptor = {
     windowSeconds: (s) => s.load.durationSeconds + 0.6,
     prepareSeconds: (s) => PREPARE_SECONDS_ESTIMATE + s.load.warmupSeconds,
     describe: (s, _cells, _perRound, _baseline, seed) =>
-      `open loop: each cell's closed-loop capacity, then ${points(s)} rate points, ${s.load.durationSeconds}s each (order shuffled with seed ${seed}), ${s.workload.users} users`,
+      `open loop: each cell's closed-loop capacity, then ${points(s)} rate points, ${s.load.durationSeconds}s each (order ` +
+      `shuffled with seed ${seed}), ${s.workload.users} users`,
   },
 }

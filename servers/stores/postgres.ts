@@ -75,7 +75,9 @@ const Q = {
   // One statement: a family's revoked rows stay (until they expire) as its tombstone, so a rotation racing the revocation records nothing.
   putRefresh: {
     name: 'ab_put_refresh',
-    text: 'INSERT /* ab:write */ INTO refresh_tokens (jti, family, used, expires_at) SELECT $1, $2, 0, $3 WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family = $2 AND used = -1)',
+    text:
+      'INSERT /* ab:write */ INTO refresh_tokens (jti, family, used, expires_at) SELECT $1, $2, 0, $3 WHERE NOT EXISTS ' +
+      '(SELECT 1 FROM refresh_tokens WHERE family = $2 AND used = -1)',
   },
   // One round trip, atomic: the row locked, marked used only if it was unused, its previous value returned (0 unused, a time used, -1 revoked; none: unknown).
   consume: {

@@ -31,29 +31,37 @@ async function fixedDelay(t: TestContext) {
   }
 }
 
-test('several driver processes: each its share of the connections; the merged count is what the server answered, the merged latency its fixed delay', async (t) => {
-  assert.deepEqual(splitConnections(10, 3), [4, 3, 3])
-  const { url, pool, requests, answered } = await fixedDelay(t)
-  const r = await pool.drive([url], requests, 10, 2)
-  await new Promise((res) => setTimeout(res, 100))
-  // Every answer either driver counted is one the server sent; at most the ten in flight at the end were sent and not counted.
-  assert.ok(answered() - r.requests >= 0 && answered() - r.requests <= 10, `counted ${r.requests}, answered ${answered()}`)
-  assert.equal(r.statusCounts['200'], r.requests)
-  // Ten connections, 20 ms each: about 500 requests a second over the two processes.
-  assert.ok(r.rps > 350 && r.rps < 520, `rps ${r.rps}`)
-  assert.ok(r.latencyMs.p50 >= 20 && r.latencyMs.p50 <= 23, `p50 ${r.latencyMs.p50} ms`)
-  await pool.stop()
-})
+test(
+  'several driver processes: each its share of the connections; the merged count is what the server answered, the merged ' +
+    'latency its fixed delay',
+  async (t) => {
+    assert.deepEqual(splitConnections(10, 3), [4, 3, 3])
+    const { url, pool, requests, answered } = await fixedDelay(t)
+    const r = await pool.drive([url], requests, 10, 2)
+    await new Promise((res) => setTimeout(res, 100))
+    // Every answer either driver counted is one the server sent; at most the ten in flight at the end were sent and not counted.
+    assert.ok(answered() - r.requests >= 0 && answered() - r.requests <= 10, `counted ${r.requests}, answered ${answered()}`)
+    assert.equal(r.statusCounts['200'], r.requests)
+    // Ten connections, 20 ms each: about 500 requests a second over the two processes.
+    assert.ok(r.rps > 350 && r.rps < 520, `rps ${r.rps}`)
+    assert.ok(r.latencyMs.p50 >= 20 && r.latencyMs.p50 <= 23, `p50 ${r.latencyMs.p50} ms`)
+    await pool.stop()
+  },
+)
 
-test('several driver processes in the open loop: each its share of the rate; every request the server answered is counted once, latency its fixed delay', async (t) => {
-  const { url, pool, requests, answered } = await fixedDelay(t)
-  const r = await pool.open({ urls: [url], requests, rate: 400, durationSeconds: 2, connections: 40, arrivals: 'constant', seed: 1 })
-  // The open loop waits for every answer before it ends: the merged count is exactly the server's.
-  assert.equal(r.completed, answered())
-  assert.equal(r.requests, 800)
-  assert.equal(r.intendedRate, 400)
-  assert.ok(Math.abs(r.achievedRate - 400) < 8, `achieved ${r.achievedRate}/s`)
-  assert.equal(r.held, true, r.reason ?? '')
-  assert.ok(r.latencyUs.p50 >= 20_000 && r.latencyUs.p50 <= 23_000, `p50 ${r.latencyUs.p50} µs`)
-  await pool.stop()
-})
+test(
+  'several driver processes in the open loop: each its share of the rate; every request the server answered is counted once, ' +
+    'latency its fixed delay',
+  async (t) => {
+    const { url, pool, requests, answered } = await fixedDelay(t)
+    const r = await pool.open({ urls: [url], requests, rate: 400, durationSeconds: 2, connections: 40, arrivals: 'constant', seed: 1 })
+    // The open loop waits for every answer before it ends: the merged count is exactly the server's.
+    assert.equal(r.completed, answered())
+    assert.equal(r.requests, 800)
+    assert.equal(r.intendedRate, 400)
+    assert.ok(Math.abs(r.achievedRate - 400) < 8, `achieved ${r.achievedRate}/s`)
+    assert.equal(r.held, true, r.reason ?? '')
+    assert.ok(r.latencyUs.p50 >= 20_000 && r.latencyUs.p50 <= 23_000, `p50 ${r.latencyUs.p50} µs`)
+    await pool.stop()
+  },
+)

@@ -107,65 +107,70 @@ describe('fault timelines', () => {
     assert.deepEqual(issues([{ atSeconds: 1, action: 'flush-store' }]), [])
   })
 
-  test('a real redis-server paused for 1 s and restarted under load: 503s then recovery within a second, every session lost, no other 5xx, nothing left running', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'authbench-faults-'))
-    t.after(() => rmSync(dir, { recursive: true, force: true }))
-    const file = join(dir, 'faults.json')
-    writeFileSync(
-      file,
-      JSON.stringify({
-        name: 'faults-test',
-        description: 'pause and restart',
-        cells: [
-          { strategy: 'session', store: 'redis' },
-          { strategy: 'jwt', engine: 'fast-jwt', store: 'redis', accessTtlSeconds: 3 },
-        ],
-        workload: { route: 'lifecycle', users: 30, requestsPerUserPerSecond: 4, durationSeconds: 6, logoutsPerSecond: 0 },
-        faults: [
-          { atSeconds: 1, action: 'pause-store', durationSeconds: 1 },
-          { atSeconds: 3.5, action: 'restart-store' },
-        ],
-        load: { rounds: 1 },
-      }),
-    )
-    const tag = runTag()
-    const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'], tag)
-    assert.equal(res.code, 0, res.stderr + res.stdout)
-    assert.deepEqual(processesTagged(tag), [])
-    const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
-    const session = results.cells.find((c) => c.id === 'session-redis')!
-    const [pause, restart] = session.recovery!.episodes
-    // Paused: the servers fail closed (503 after their 0.5 s command timeout), and are back once Redis resumes.
-    assert.equal(pause!.firstErrorMs, 1000)
-    assert.ok(
-      pause!.recoveryMs !== null && pause!.recoveryMs <= 1000,
-      `recovered ${pause!.recoveryMs} ms after the resume: ${JSON.stringify(pause)} ${JSON.stringify(session.timeline!.slice(10, 35).map((b) => [b.tMs, b.status503, b.status401, b.latencyUsP99]))}`,
-    )
-    assert.ok(
-      session.timeline!.slice(10, 15).every((b) => b.status503 > 0),
-      JSON.stringify(session.timeline!.slice(10, 15)),
-    )
-    // Restarted empty: every user's session is gone, each logs in again.
-    assert.equal(session.recovery!.sessionsLost, 30)
-    assert.ok(restart!.firstErrorMs !== null && restart!.firstErrorMs >= 3500, `${restart!.firstErrorMs}`)
-    assert.ok(restart!.recoveredAtMs !== null, 'the sessions were recovered within the window')
-    for (const c of results.cells)
-      assert.equal(
-        c.timeline!.reduce((n, b) => n + b.status5xx, 0),
-        0,
-        `${c.id}: no 5xx but 503`,
+  test(
+    'a real redis-server paused for 1 s and restarted under load: 503s then recovery within a second, every session lost, no ' +
+      'other 5xx, nothing left running',
+    async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'authbench-faults-'))
+      t.after(() => rmSync(dir, { recursive: true, force: true }))
+      const file = join(dir, 'faults.json')
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name: 'faults-test',
+          description: 'pause and restart',
+          cells: [
+            { strategy: 'session', store: 'redis' },
+            { strategy: 'jwt', engine: 'fast-jwt', store: 'redis', accessTtlSeconds: 3 },
+          ],
+          workload: { route: 'lifecycle', users: 30, requestsPerUserPerSecond: 4, durationSeconds: 6, logoutsPerSecond: 0 },
+          faults: [
+            { atSeconds: 1, action: 'pause-store', durationSeconds: 1 },
+            { atSeconds: 3.5, action: 'restart-store' },
+          ],
+          load: { rounds: 1 },
+        }),
       )
-    // A plain JWT's GETs never touch Redis: none was answered 503 (a token that expired while its
-    // refresh could not reach Redis draws a 401), and users whose refresh state was lost log in again.
-    const jwt = results.cells.find((c) => c.id === 'jwt-HS256-fast-jwt-redis-ttl3s')!
-    assert.equal(
-      jwt.timeline!.reduce((n, b) => n + b.status503, 0),
-      0,
-    )
-    assert.ok(jwt.recovery!.sessionsLost > 0, 'users whose refresh token was lost log in again')
-    const html = readFileSync(join(dir, 'out', 'index.html'), 'utf8')
-    assert.match(html, /<h2>Faults<\/h2>/)
-  })
+      const tag = runTag()
+      const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'], tag)
+      assert.equal(res.code, 0, res.stderr + res.stdout)
+      assert.deepEqual(processesTagged(tag), [])
+      const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
+      const session = results.cells.find((c) => c.id === 'session-redis')!
+      const [pause, restart] = session.recovery!.episodes
+      // Paused: the servers fail closed (503 after their 0.5 s command timeout), and are back once Redis resumes.
+      assert.equal(pause!.firstErrorMs, 1000)
+      assert.ok(
+        pause!.recoveryMs !== null && pause!.recoveryMs <= 1000,
+        `recovered ${pause!.recoveryMs} ms after the ` +
+          `resume: ${JSON.stringify(pause)} ${JSON.stringify(session.timeline!.slice(10, 35).map((b) => [b.tMs, b.status503, b.status401, b.latencyUsP99]))}`,
+      )
+      assert.ok(
+        session.timeline!.slice(10, 15).every((b) => b.status503 > 0),
+        JSON.stringify(session.timeline!.slice(10, 15)),
+      )
+      // Restarted empty: every user's session is gone, each logs in again.
+      assert.equal(session.recovery!.sessionsLost, 30)
+      assert.ok(restart!.firstErrorMs !== null && restart!.firstErrorMs >= 3500, `${restart!.firstErrorMs}`)
+      assert.ok(restart!.recoveredAtMs !== null, 'the sessions were recovered within the window')
+      for (const c of results.cells)
+        assert.equal(
+          c.timeline!.reduce((n, b) => n + b.status5xx, 0),
+          0,
+          `${c.id}: no 5xx but 503`,
+        )
+      // A plain JWT's GETs never touch Redis: none was answered 503 (a token that expired while its
+      // refresh could not reach Redis draws a 401), and users whose refresh state was lost log in again.
+      const jwt = results.cells.find((c) => c.id === 'jwt-HS256-fast-jwt-redis-ttl3s')!
+      assert.equal(
+        jwt.timeline!.reduce((n, b) => n + b.status503, 0),
+        0,
+      )
+      assert.ok(jwt.recovery!.sessionsLost > 0, 'users whose refresh token was lost log in again')
+      const html = readFileSync(join(dir, 'out', 'index.html'), 'utf8')
+      assert.match(html, /<h2>Faults<\/h2>/)
+    },
+  )
 
   test('a Redis given with --redis-url is never faulted: its cells are skipped with the reason', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'authbench-faults-'))

@@ -82,7 +82,8 @@ test('a wrong store count, non-2xx answers and errors each make the round invali
       0,
       50,
     ),
-    'round 2: Redis write commands per request (INFO commandstats): 0.0000, expected 0.01; Redis delete commands per request (INFO commandstats): 0.0010, expected 0',
+    'round 2: Redis write commands per request (INFO commandstats): 0.0000, expected 0.01; Redis delete commands per request ' +
+      '(INFO commandstats): 0.0010, expected 0',
   )
 })
 

@@ -39,7 +39,8 @@ async function checkIsCluster(url: string): Promise<void> {
     const message = (err as Error).message
     throw new StoreUnavailableHereError(
       /cluster support disabled/i.test(message)
-        ? `--redis-cluster-url ${url} answers as a standalone Redis, not a cluster (cluster support disabled); give a cluster's nodes, or use --redis-url for a single Redis`
+        ? `--redis-cluster-url ${url} answers as a standalone Redis, not a cluster (cluster support disabled); give a cluster's ` +
+            `nodes, or use --redis-url for a single Redis`
         : `cannot reach the Redis Cluster at ${url}: ${message}`,
     )
   } finally {
