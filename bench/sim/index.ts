@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SimulationInputError } from '../contracts/errors.ts'
-import { distanceRows } from '../report/distance.ts'
+import { distanceRows } from './distance.ts'
 import { calibrate, requireOpenLoop, type Calibrated } from './calibrate.ts'
 import { predictFaults } from './faults.ts'
 import { crossover, DEFAULT_MODEL, fleet, waitsAt, type ModelOptions } from './model.ts'

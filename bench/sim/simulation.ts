@@ -1,6 +1,6 @@
 // simulation.json's shape (docs/contracts.md, "Fleet simulation"): what the fleet model writes and
 // what the pages that show it read.
-import type { DistanceRow } from '../report/distance.ts'
+import type { DistanceRow } from './distance.ts'
 import type { Calibration } from './calibrate.ts'
 import type { FaultPrediction } from './faults.ts'
 import type { Crossover, FleetRow } from './model.ts'

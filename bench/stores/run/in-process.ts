@@ -2,7 +2,7 @@ import { newCounters } from '../../../servers/counters.ts'
 import { openDatabase } from '../../../servers/db.ts'
 import { stores } from '../../../servers/stores/index.ts'
 import type { StoreKind } from '../../../shared/kinds.ts'
-import { repeat } from '../../micro/task.ts'
+import { repeat } from '../../repeat.ts'
 import { storeDescriptors } from '../index.ts'
 import type { StoreProvisioner } from './provisioner.ts'
 

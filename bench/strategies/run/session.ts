@@ -1,5 +1,5 @@
 import { newSessionId, readCookie, SESSION_COOKIE } from '../../../servers/credentials.ts'
-import { repeat } from '../../micro/task.ts'
+import { repeat } from '../../repeat.ts'
 import { cookieLifecycle, cookieLogin } from './login.ts'
 import type { StrategyRunner } from './runner.ts'
 

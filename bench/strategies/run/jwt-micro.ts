@@ -1,12 +1,12 @@
 import { createHmac, createPrivateKey, createPublicKey, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto'
 import { jwtVerify } from 'jose'
-import { readBearer } from '../../servers/credentials.ts'
-import { AUDIENCE, ISSUER, REQUIRED_CLAIMS } from '../../servers/engines/engine.ts'
-import { engines } from '../../servers/engines/index.ts'
-import { loadKeys } from '../../servers/keys.ts'
-import { ALGS, ENGINES, type Alg } from '../../shared/kinds.ts'
-import { repeat } from './task.ts'
-import type { MicroTask } from '../contracts/results.ts'
+import { readBearer } from '../../../servers/credentials.ts'
+import { AUDIENCE, ISSUER, REQUIRED_CLAIMS } from '../../../servers/engines/engine.ts'
+import { engines } from '../../../servers/engines/index.ts'
+import { loadKeys } from '../../../servers/keys.ts'
+import { ALGS, ENGINES, type Alg } from '../../../shared/kinds.ts'
+import { repeat } from '../../repeat.ts'
+import type { MicroTask } from '../../contracts/results.ts'
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 
