@@ -7,6 +7,7 @@ import { ServerMetrics } from './metrics.ts'
 import { stores } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
 import type { ServerConfig } from './config.ts'
+import { DEFAULT_STORE } from '../shared/kinds.ts'
 import type { Clock, StateStore } from './types.ts'
 import { existsSync } from 'node:fs'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath, Users } from './users.ts'
@@ -14,7 +15,7 @@ import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath, Users } f
 export type { ServerConfig } from './config.ts'
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
-  store: 'sqlite',
+  store: DEFAULT_STORE,
   alg: 'HS256',
   engine: 'jose',
   revocation: 'none',

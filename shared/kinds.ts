@@ -12,3 +12,6 @@ export const STORES = ['sqlite', 'redis', 'redis-cluster', 'postgres', 'memory']
 export const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const satisfies readonly Alg[]
 export const ENGINES = ['jose', 'fast-jwt'] as const satisfies readonly EngineKind[]
 export const REVOCATIONS = ['none', 'denylist'] as const satisfies readonly Revocation[]
+
+/** The store a cell or a server uses when none is named: SQLite, in the server's own process, needs nothing installed. */
+export const DEFAULT_STORE: StoreKind = 'sqlite'

@@ -1,3 +1,4 @@
+import { DEFAULT_STORE } from '../../shared/kinds.ts'
 import { SERVER_DEFAULTS } from '../server-defaults.ts'
 import type { StrategyDescriptor } from './descriptor.ts'
 
@@ -8,7 +9,7 @@ export const decodePart = (s: string) => JSON.parse(Buffer.from(s, 'base64url').
 export const jwtStrategy: StrategyDescriptor = {
   kind: 'jwt',
   axes: {
-    store: 'sqlite',
+    store: DEFAULT_STORE,
     alg: 'HS256',
     engine: 'jose',
     revocation: 'none',

@@ -1,10 +1,11 @@
+import { DEFAULT_STORE } from '../../shared/kinds.ts'
 import { SERVER_DEFAULTS } from '../server-defaults.ts'
 import type { StrategyDescriptor } from './descriptor.ts'
 
 /** Opaque server-side sessions: a random id in a cookie, the state in the cell's store. */
 export const sessionStrategy: StrategyDescriptor = {
   kind: 'session',
-  axes: { store: 'sqlite', storeRttMs: 0 },
+  axes: { store: DEFAULT_STORE, storeRttMs: 0 },
   idParts: (c) => [c.store!, ...(c.storeRttMs ? [`rtt${c.storeRttMs}ms`] : [])],
   state: 'server',
   identifyReads: () => 1,
