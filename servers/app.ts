@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { StoreUnavailableError } from '../shared/errors.ts'
 import type { ServerMetrics } from './metrics.ts'
 import type { Strategy } from './types.ts'
@@ -7,7 +7,7 @@ import type { Users } from './users.ts'
 export interface AppOptions {
   strategy: Strategy
   users: Users
-  /** When set, every response is counted and timed (onResponse) for the harness. */
+  /** When set, every request is counted (onRequest), in flight until its answer is decided (onSend), and timed (onResponse). */
   metrics?: ServerMetrics
 }
 
@@ -42,6 +42,8 @@ const loginBody = {
   properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 256 } },
 } as const
 
+const SETTLED = Symbol('settled')
+
 /** Bodies are tiny JSON objects; anything larger is refused with 413 before parsing. */
 const BODY_LIMIT_BYTES = 16 * 1024
 
@@ -63,18 +65,34 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
   strategy.register?.(app)
 
   if (metrics) {
+    // A request is in flight from its start until its answer is decided (onSend: every store
+    // operation its handler does comes before, and it runs whether or not the client is still
+    // there); onResponse settles one whose answer Fastify wrote without onSend. Once per request.
+    const settle = (req: FastifyRequest) => {
+      const r = req as unknown as Record<typeof SETTLED, boolean>
+      if (r[SETTLED]) return
+      r[SETTLED] = true
+      metrics.settled()
+    }
+    app.decorateRequest(SETTLED, false)
     app.addHook('onRequest', (_req, _reply, done) => {
       metrics.started()
       done()
     })
+    app.addHook('onSend', (req, _reply, payload, done) => {
+      settle(req)
+      done(null, payload)
+    })
     // Route and status are read only where they are exported: the measured path does no more than the harness reads.
     if (metrics.exported)
       app.addHook('onResponse', (req, reply, done) => {
+        settle(req)
         metrics.recordExported(reply.elapsedTime, req.routeOptions.url, reply.statusCode)
         done()
       })
     else
-      app.addHook('onResponse', (_req, reply, done) => {
+      app.addHook('onResponse', (req, reply, done) => {
+        settle(req)
         metrics.record(reply.elapsedTime)
         done()
       })

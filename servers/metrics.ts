@@ -5,6 +5,11 @@ import type { Counters, OpCounts } from './counters.ts'
 /** What a parent process reads over IPC: cumulative counters plus the request-time histogram. */
 export interface StatsSnapshot {
   requests: number
+  /**
+   * Requests counted in `requests` whose answer is not decided yet (their handler may still do
+   * store operations); 0 when every counted request's operations are in the counters.
+   */
+  inFlight: number
   reads: number
   writes: number
   deletes: number
@@ -22,6 +27,8 @@ export interface StatsSnapshot {
 /** Per-process request counting and timing, one hook shared by every strategy alike. */
 export class ServerMetrics {
   requests = 0
+  /** Requests started and not yet settled: what a window waits for before it reads its edges. */
+  inFlight = 0
   readonly #histogram = newHistogram()
   readonly #counters: Counters
 
@@ -43,6 +50,12 @@ export class ServerMetrics {
   /** Counted when a request starts, so a request cut off by its client still matches the store operations it did. */
   started(): void {
     this.requests++
+    this.inFlight++
+  }
+
+  /** A started request's answer is decided: its handler has done every store operation it will do. Once per request. */
+  settled(): void {
+    this.inFlight--
   }
 
   /** One answered request's server time. */
@@ -66,6 +79,7 @@ export class ServerMetrics {
     const cpu = process.cpuUsage()
     const snap: StatsSnapshot = {
       requests: this.requests,
+      inFlight: this.inFlight,
       reads: this.#counters.reads,
       writes: this.#counters.writes,
       deletes: this.#counters.deletes,

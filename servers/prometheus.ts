@@ -82,6 +82,14 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
       }
     },
   })
+  new client.Gauge({
+    name: 'authbench_requests_in_flight',
+    help: 'Requests started whose answer is not decided yet (their handler may still call the store).',
+    registers: [register],
+    collect() {
+      this.set(metrics.inFlight)
+    },
+  })
   new client.Counter({
     name: 'authbench_store_operations_total',
     help: 'Store operations by kind and table, counted by the store calls the server made.',

@@ -74,6 +74,8 @@ export function snapshotOf(samples: Sample[], since: number[]): { snapshot: Stat
     buckets,
     snapshot: {
       requests: total(samples, 'authbench_requests_total'),
+      // 0 from a server that does not export it: its windows wait only for the counters to stop.
+      inFlight: total(samples, 'authbench_requests_in_flight'),
       reads: op('read'),
       writes: op('write'),
       deletes: op('delete'),

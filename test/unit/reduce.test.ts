@@ -18,6 +18,7 @@ function snapshot(requests: number, reads: number, cpuUs: number, timesUs: numbe
   for (const t of timesUs) h.recordValue(t)
   return {
     requests,
+    inFlight: 0,
     reads,
     writes: 0,
     deletes: 0,
