@@ -30,6 +30,8 @@ export interface WindowCounts {
   balancerCpuUs: number | null
   /** Requests each instance served. */
   instanceRequests: number[]
+  /** Requests in flight at the window's edges (opening plus closing), after the wait for them to settle: 0 for an exact window. */
+  unsettled: number
   ops: { reads: number; writes: number; deletes: number }
   external: ExternalCounts | null
   rssBytes: number
@@ -39,30 +41,49 @@ export interface WindowCounts {
   serverTimeHistogram: string
 }
 
-/** Reads every counter before and after `run` (with a short settle on each side) and sums over the instances. */
-async function countWindow<T>(rt: Counted, run: () => Promise<T>): Promise<{ result: T; counts: WindowCounts }> {
-  await settle()
+/** How long a window's edge waits for the requests in flight to settle before it is read anyway (and the window marked). */
+const SETTLE_BOUND_MS = 10_000
+
+/**
+ * Reads every counter before and after `run`, each edge once the servers are quiet, and sums over
+ * the instances: a request still in its handler at an edge (the warm-up's, or one whose client
+ * gave up when the load stopped) would split its store operations across the edge.
+ */
+export async function countWindow<T>(
+  rt: Counted,
+  run: () => Promise<T>,
+  boundMs = SETTLE_BOUND_MS,
+): Promise<{ result: T; counts: WindowCounts }> {
+  await quiet(rt, boundMs)
   const window = await openWindow(rt)
   const result = await run()
-  await quiet(rt)
+  await quiet(rt, boundMs)
   return { result, counts: await window.close() }
 }
 
 /**
- * Waits until the servers' counters stop moving (two reads 100 ms apart agree; at most 2 s): a
- * request the client gave up on at the window's end may still be finishing its work (a login's
- * password hash, then its session write), and the window must hold both or neither.
+ * Waits until no instance has a request in flight and the counters have stopped (two reads 100 ms
+ * apart agree), at most `boundMs`: a request the client gave up on at the window's end may still
+ * be finishing its work (a login's password hash, then its session write; a store that answers
+ * late), and the window must hold both or neither. A slow machine only makes this wait longer;
+ * what is still in flight after the bound is in the edge's snapshot, and the window is marked.
  */
-async function quiet(rt: Counted): Promise<void> {
-  const moved = async () =>
-    (await Promise.all(rt.servers.map((s) => s.stats(false)))).reduce((n, s) => n + s.requests + s.reads + s.writes + s.deletes, 0)
-  let last = -1
-  for (let i = 0; i < 20; i++) {
-    await settle()
-    const now = await moved()
-    if (now === last) return
-    last = now
+async function quiet(rt: Counted, boundMs: number): Promise<void> {
+  const read = async () => {
+    const stats = await Promise.all(rt.servers.map((s) => s.stats(false)))
+    return {
+      moved: stats.reduce((n, s) => n + s.requests + s.reads + s.writes + s.deletes, 0),
+      inFlight: stats.reduce((n, s) => n + s.inFlight, 0),
+    }
   }
+  const deadline = performance.now() + boundMs
+  let last = -1
+  do {
+    await settle()
+    const now = await read()
+    if (now.inFlight === 0 && now.moved === last) return
+    last = now.moved
+  } while (performance.now() < deadline)
 }
 
 /**
@@ -85,6 +106,7 @@ function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
     storeCpuUs: before.storeCpuUs !== null && after.storeCpuUs !== null ? after.storeCpuUs - before.storeCpuUs : null,
     balancerCpuUs: before.balancerCpuUs !== null && after.balancerCpuUs !== null ? after.balancerCpuUs - before.balancerCpuUs : null,
     instanceRequests: after.stats.map((s, i) => s.requests - before.stats[i]!.requests),
+    unsettled: [...before.stats, ...after.stats].reduce((n, s) => n + s.inFlight, 0),
     ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },
     external:
       before.counts && after.counts
@@ -151,6 +173,7 @@ export async function measureRound(
     status401Share: result.requests ? (result.statusCounts['401'] ?? 0) / result.requests : 0,
     rssBytes: c.rssBytes,
     instanceRequests: c.instanceRequests,
+    unsettledRequests: c.unsettled,
     balancerCpuUsPerRequest: c.balancerCpuUs === null ? null : per(c.balancerCpuUs),
   }
 }
@@ -210,6 +233,7 @@ export async function measureOpen(
     serverTimeUs: c.serverTimeUs,
     serverTimeHistogram: c.serverTimeHistogram,
     storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
+    unsettledRequests: c.unsettled,
     statusCounts: r.statusCounts,
     non2xx: r.non2xx,
     errors: r.errors,

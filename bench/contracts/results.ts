@@ -131,6 +131,12 @@ export interface RoundResult {
   rssBytes: number
   /** Requests each instance served in the window, in instance order (how the load was spread). Absent in older results. */
   instanceRequests?: number[]
+  /**
+   * Requests still in their handlers at the window's edges (opening plus closing) after the wait
+   * for them to settle (at most 10 s each edge): 0 for a window that holds each request with
+   * exactly the store operations it did; more makes the window invalid. Absent in older results.
+   */
+  unsettledRequests?: number
   /** HAProxy's own CPU over the window per request, counted in totalCpuUsPerRequest; null without a balancer. Absent in older results. */
   balancerCpuUsPerRequest?: number | null
   /**
@@ -174,6 +180,12 @@ export interface OpenMeasurement {
   /** The same time, every request of the window: HdrHistogram (1 µs to 60 s, 3 significant digits), compressed base64. Absent in older results. */
   serverTimeHistogram?: string
   storeOpsPerRequest: OpsPerRequest
+  /**
+   * Requests still in their handlers at the window's edges (opening plus closing) after the wait
+   * for them to settle (at most 10 s each edge): 0 for a window that holds each request with
+   * exactly the store operations it did; more makes the window invalid. Absent in older results.
+   */
+  unsettledRequests?: number
   statusCounts: Record<string, number>
   non2xx: number
   errors: number

@@ -57,6 +57,7 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
           statusCounts: m.statusCounts,
           storeOpsPerRequest: m.storeOpsPerRequest,
           redisCommandsPerRequest: null,
+          unsettledRequests: m.unsettledRequests,
         },
         rt.expected,
         rt.expected401Share,
