@@ -9,7 +9,15 @@ const near = (a: number, b: number) => Math.abs(a - b) < 1e-9
 export function checkRound(
   r: Pick<
     RoundMeasurement,
-    'round' | 'requests' | 'errors' | 'timeouts' | 'statusCounts' | 'storeOpsPerRequest' | 'redisCommandsPerRequest' | 'unsettledRequests'
+    | 'round'
+    | 'requests'
+    | 'errors'
+    | 'timeouts'
+    | 'statusCounts'
+    | 'storeOpsPerRequest'
+    | 'redisCommandsPerRequest'
+    | 'unsettledRequests'
+    | 'failedAnswers'
   >,
   expected: ExpectedOps,
   expected401Share: number,
@@ -22,6 +30,10 @@ export function checkRound(
     .filter(([code]) => !code.startsWith('2') && !(expected401Share > 0 && code === '401'))
     .map(([code, n]) => `${n} x ${code}`)
   if (unexpected.length > 0) problems.push(`non-2xx answers: ${unexpected.join(', ')}`)
+  // A 5xx whose client had gone (the load stopped while the store was late) is seen only by the servers.
+  const seen5xx = Object.entries(r.statusCounts).reduce((n, [code, k]) => n + (code.startsWith('5') ? k : 0), 0)
+  const unseen = (r.failedAnswers ?? 0) - seen5xx
+  if (unseen > 0) problems.push(`${unseen} x 5xx answered by the servers to clients that had gone`)
   // Their store operations fall on either side of an edge, so no count below is exact.
   if ((r.unsettledRequests ?? 0) > 0) problems.push(`${r.unsettledRequests} requests still in their handlers at the window's edges`)
   const want = { reads: expected.stateReads + expected.userReads, writes: expected.writes, deletes: expected.deletes }

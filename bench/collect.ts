@@ -32,6 +32,8 @@ export interface WindowCounts {
   instanceRequests: number[]
   /** Requests in flight at the window's edges (opening plus closing), after the wait for them to settle: 0 for an exact window. */
   unsettled: number
+  /** Requests the servers answered 5xx, those whose client had gone included. */
+  failed: number
   ops: { reads: number; writes: number; deletes: number }
   external: ExternalCounts | null
   rssBytes: number
@@ -107,6 +109,7 @@ function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
     balancerCpuUs: before.balancerCpuUs !== null && after.balancerCpuUs !== null ? after.balancerCpuUs - before.balancerCpuUs : null,
     instanceRequests: after.stats.map((s, i) => s.requests - before.stats[i]!.requests),
     unsettled: [...before.stats, ...after.stats].reduce((n, s) => n + s.inFlight, 0),
+    failed: sum((s) => s.failed),
     ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },
     external:
       before.counts && after.counts
@@ -174,6 +177,7 @@ export async function measureRound(
     rssBytes: c.rssBytes,
     instanceRequests: c.instanceRequests,
     unsettledRequests: c.unsettled,
+    failedAnswers: c.failed,
     balancerCpuUsPerRequest: c.balancerCpuUs === null ? null : per(c.balancerCpuUs),
   }
 }
@@ -234,6 +238,7 @@ export async function measureOpen(
     serverTimeHistogram: c.serverTimeHistogram,
     storeOpsPerRequest: { reads: per(c.ops.reads), writes: per(c.ops.writes), deletes: per(c.ops.deletes) },
     unsettledRequests: c.unsettled,
+    failedAnswers: c.failed,
     statusCounts: r.statusCounts,
     non2xx: r.non2xx,
     errors: r.errors,

@@ -100,12 +100,14 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err instanceof StoreUnavailableError) {
+      if (metrics) metrics.failed++
       return reply.code(503).header('retry-after', '1').send({ error: 'store_unavailable' })
     }
     const status = err.statusCode
     if (status !== undefined && status >= 400 && status < 500) {
       return reply.code(status).send({ error: err.code ?? 'bad_request' })
     }
+    if (metrics) metrics.failed++
     process.stderr.write(`internal error: ${err.stack ?? err.message}\n`)
     return reply.code(500).send({ error: 'internal' })
   })

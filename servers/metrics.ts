@@ -10,6 +10,11 @@ export interface StatsSnapshot {
    * store operations); 0 when every counted request's operations are in the counters.
    */
   inFlight: number
+  /**
+   * Requests answered 5xx (503: the store did not answer in time or refused; 500: a bug), counted
+   * where the answer is decided, so those whose client had already gone are here too.
+   */
+  failed: number
   reads: number
   writes: number
   deletes: number
@@ -29,6 +34,8 @@ export class ServerMetrics {
   requests = 0
   /** Requests started and not yet settled: what a window waits for before it reads its edges. */
   inFlight = 0
+  /** Requests answered 5xx; counted in the error handler, off the path of a request that succeeds. */
+  failed = 0
   readonly #histogram = newHistogram()
   readonly #counters: Counters
 
@@ -80,6 +87,7 @@ export class ServerMetrics {
     const snap: StatsSnapshot = {
       requests: this.requests,
       inFlight: this.inFlight,
+      failed: this.failed,
       reads: this.#counters.reads,
       writes: this.#counters.writes,
       deletes: this.#counters.deletes,

@@ -91,6 +91,15 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
     },
   })
   new client.Counter({
+    name: 'authbench_requests_failed_total',
+    help: 'Requests answered 5xx, counted where the answer is decided (those whose client had gone included).',
+    registers: [register],
+    collect() {
+      this.reset()
+      this.inc(metrics.failed)
+    },
+  })
+  new client.Counter({
     name: 'authbench_store_operations_total',
     help: 'Store operations by kind and table, counted by the store calls the server made.',
     labelNames: ['op', 'table'],

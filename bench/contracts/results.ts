@@ -137,6 +137,12 @@ export interface RoundResult {
    * exactly the store operations it did; more makes the window invalid. Absent in older results.
    */
   unsettledRequests?: number
+  /**
+   * Requests the servers answered 5xx (a store that did not answer in time: 503), counted where
+   * each answer was decided, so those whose client had gone at the window's end are here even
+   * though `statusCounts` never saw them. Absent in older results.
+   */
+  failedAnswers?: number
   /** HAProxy's own CPU over the window per request, counted in totalCpuUsPerRequest; null without a balancer. Absent in older results. */
   balancerCpuUsPerRequest?: number | null
   /**
@@ -186,6 +192,12 @@ export interface OpenMeasurement {
    * exactly the store operations it did; more makes the window invalid. Absent in older results.
    */
   unsettledRequests?: number
+  /**
+   * Requests the servers answered 5xx (a store that did not answer in time: 503), counted where
+   * each answer was decided, so those whose client had gone at the window's end are here even
+   * though `statusCounts` never saw them. Absent in older results.
+   */
+  failedAnswers?: number
   statusCounts: Record<string, number>
   non2xx: number
   errors: number

@@ -74,8 +74,9 @@ export function snapshotOf(samples: Sample[], since: number[]): { snapshot: Stat
     buckets,
     snapshot: {
       requests: total(samples, 'authbench_requests_total'),
-      // 0 from a server that does not export it: its windows wait only for the counters to stop.
+      // Both 0 from a server that does not export them: its windows wait only for the counters to stop.
       inFlight: total(samples, 'authbench_requests_in_flight'),
+      failed: total(samples, 'authbench_requests_failed_total'),
       reads: op('read'),
       writes: op('write'),
       deletes: op('delete'),

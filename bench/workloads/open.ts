@@ -58,6 +58,7 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
           storeOpsPerRequest: m.storeOpsPerRequest,
           redisCommandsPerRequest: null,
           unsettledRequests: m.unsettledRequests,
+          failedAnswers: m.failedAnswers,
         },
         rt.expected,
         rt.expected401Share,

@@ -19,6 +19,7 @@ function snapshot(requests: number, reads: number, cpuUs: number, timesUs: numbe
   return {
     requests,
     inFlight: 0,
+    failed: 0,
     reads,
     writes: 0,
     deletes: 0,
