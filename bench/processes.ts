@@ -1,17 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ServerStartError } from '../shared/errors.ts'
 import { readyPort, requestStats } from '../servers/ipc.ts'
 import type { StatsSnapshot } from '../servers/metrics.ts'
 import { pinned } from './affinity.ts'
 
-/** `signal` (SIGTERM by default; after SIGCONT, in case it was stopped), then SIGKILL after the grace period. */
 /** A process's CPU so far: the scheduler's own run time (/proc/PID/schedstat, ns), µs. Throws where the process is gone. */
 export function runTimeUs(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000
 }
 
+/** `signal` (SIGTERM by default; after SIGCONT, in case it was stopped), then SIGKILL after the grace period. */
 export function stopChild(child: ChildProcess, graceMs = 2000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
@@ -64,6 +66,19 @@ const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url)
 /** Every child the harness starts, so each one is stopped on every exit path. */
 export class ProcessGroup {
   readonly #children = new Set<ChildProcess>()
+  readonly #dirs = new Set<string>()
+
+  /** A fresh folder under the system temp folder, removed with `removeDir` or, on any exit path, by `killAllSync`. */
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix))
+    this.#dirs.add(dir)
+    return dir
+  }
+
+  removeDir(dir: string): void {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+    this.#dirs.delete(dir)
+  }
 
   track(child: ChildProcess): ChildProcess {
     this.#children.add(child)
@@ -86,6 +101,8 @@ export class ProcessGroup {
       c.kill('SIGCONT')
       c.kill('SIGKILL')
     }
+    // A folder an interrupted run still held (a cell's keys, HAProxy's config, the users' template).
+    for (const dir of this.#dirs) this.removeDir(dir)
   }
 }
 

@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
+import type { ProcessGroup } from './processes.ts'
 import { join } from 'node:path'
 import { TargetError } from './contracts/errors.ts'
 import { openDatabase } from '../servers/db.ts'
@@ -41,8 +41,8 @@ function smokeScenario(s: Scenario): Scenario {
 }
 
 /** Seeds the users once (or takes the servers' cached copy) into a SQLite file that every cell then copies. */
-async function seedTemplate(users: number): Promise<{ path: string; remove(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'authbench-users-'))
+async function seedTemplate(users: number, group: ProcessGroup): Promise<{ path: string; remove(): void }> {
+  const dir = group.tempDir('authbench-users-')
   const cache = usersCachePath(users, DEFAULT_HASH_COST)
   const db = openDatabase(join(dir, 'users.sqlite'), existsSync(cache) ? cache : undefined)
   try {
@@ -51,7 +51,7 @@ async function seedTemplate(users: number): Promise<{ path: string; remove(): vo
   } finally {
     db.close()
   }
-  return { path: join(dir, 'users.sqlite'), remove: () => rmSync(dir, { recursive: true, force: true }) }
+  return { path: join(dir, 'users.sqlite'), remove: () => group.removeDir(dir) }
 }
 
 /**
@@ -178,7 +178,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         emit({ type: 'cell-skipped', cell: p.id, reason })
       }
     }
-    template = await seedTemplate(scenario.workload.users)
+    template = await seedTemplate(scenario.workload.users, opts.group)
     const usersTemplate = template.path
     const placement = fleet.placement
     const topology = topologies[fleet.record().kind]

@@ -1,5 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { VerificationError } from './contracts/errors.ts'
 import { expected401Share, expectedOps, renewalWriteBound } from './expected.ts'
@@ -228,7 +227,7 @@ async function credentialPool(plan: CellPlan, urls: string[], users: number): Pr
 
 /** Starts, verifies, probes and logs in a cell; on any failure everything it started is stopped. */
 export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise<CellRuntime> {
-  const dir = mkdtempSync(join(tmpdir(), `authbench-${plan.id}-`))
+  const dir = opts.group.tempDir(`authbench-${plan.id}-`)
   const servers: ServerHandle[] = []
   let proxy: DelayProxy | null = null
   let balancer: Balancer | null = null
@@ -236,7 +235,7 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     await balancer?.stop()
     await Promise.all(servers.map((s) => s.stop()))
     await proxy?.stop()
-    rmSync(dir, { recursive: true, force: true })
+    opts.group.removeDir(dir)
   }
   try {
     let storeArgs = opts.store?.serverArgs ?? []

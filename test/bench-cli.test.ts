@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/contracts/results.ts'
 
-import { processesTagged, runBench, runTag } from './helpers.ts'
+import { processesTagged, runBench, runTag, waitFor } from './helpers.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(ROOT, 'bench/cli.ts')
@@ -187,5 +187,35 @@ describe('npm run bench', () => {
     assert.equal(results.interrupted, true)
     assert.ok(results.cells.some((c) => c.status === 'skipped' && /interrupted/.test(c.reason ?? '')))
     assert.ok(existsSync(out))
+  })
+
+  test('Ctrl-C twice: every child killed at once, exit 130, no folder of the run left in the temp folder', async () => {
+    const tag = runTag()
+    // A temp folder of its own, so every folder in it is this run's (tsx keeps its cache there too).
+    const tmp = mkdtempSync(join(dir, 'tmp-'))
+    let sent = false
+    const res = await runBench(
+      [MINI, '--out', join(dir, 'forced')],
+      tag,
+      (stderr, child) => {
+        if (!sent && /round 1\/2 session-sqlite/.test(stderr)) {
+          sent = true
+          child.kill('SIGINT')
+          setTimeout(() => child.kill('SIGINT'), 100)
+        }
+      },
+      { TMPDIR: tmp },
+    )
+    assert.equal(res.code, 130, res.stderr)
+    assert.match(res.stderr, /again to force/)
+    await waitFor('every process of the run gone', async () => processesTagged(tag).length === 0, 10_000)
+    // The cells' folders (keys, the servers' databases) and the users' template; the seeded users'
+    // cache is a file kept for the next run.
+    assert.deepEqual(
+      readdirSync(tmp, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && e.name.startsWith('authbench-'))
+        .map((e) => e.name),
+      [],
+    )
   })
 })

@@ -2,7 +2,7 @@
 // a network-namespace topology that leaves nothing behind on any exit path (several driver
 // processes, whose check times a fixed delay, are in test/sequential/drivers.test.ts).
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
@@ -12,17 +12,23 @@ import { leftBy, sweepStale } from '../bench/fleet/netns.ts'
 import { REDIS_COMMAND_TIMEOUT_MS } from '../servers/stores/redis.ts'
 import { processesTagged, runBench, runTag, waitFor } from './helpers.ts'
 
-const runCli = (args: string[], tag: string, onStderr?: Parameters<typeof runBench>[2]) => runBench(args, tag, onStderr)
+const runCli = (args: string[], tag: string, onStderr?: Parameters<typeof runBench>[2], env?: Record<string, string>) =>
+  runBench(args, tag, onStderr, env)
 
-/** A bench run sent `signal` once its first session window starts. */
-function signalledAtSession(file: string, out: string, tag: string, signal: NodeJS.Signals) {
+/** A bench run sent `signal` once its first session window starts; `env` adds to its environment. */
+function signalledAtSession(file: string, out: string, tag: string, signal: NodeJS.Signals, env?: Record<string, string>) {
   let sent = false
-  return runCli([file, '--out', out], tag, (stderr, child) => {
-    if (!sent && /round 1\/2 session-redis/.test(stderr)) {
-      sent = true
-      child.kill(signal)
-    }
-  })
+  return runCli(
+    [file, '--out', out],
+    tag,
+    (stderr, child) => {
+      if (!sent && /round 1\/2 session-redis/.test(stderr)) {
+        sent = true
+        child.kill(signal)
+      }
+    },
+    env,
+  )
 }
 
 const scenario = (dir: string, name: string, body: Record<string, unknown>) => {
@@ -154,10 +160,20 @@ describe('fleets', () => {
     }
 
     const interrupted = runTag()
-    const ctrlC = await signalledAtSession(file, join(dir, 'netns-int'), interrupted, 'SIGINT')
+    // A temp folder of its own, so what it leaves there is its alone (tsx keeps its cache there too).
+    const tmp = mkdtempSync(join(dir, 'tmp-'))
+    const ctrlC = await signalledAtSession(file, join(dir, 'netns-int'), interrupted, 'SIGINT', { TMPDIR: tmp })
     assert.equal(ctrlC.code, 130, ctrlC.stderr)
     assert.deepEqual(processesTagged(interrupted), [])
     assert.deepEqual(leftBy(ctrlC.pid), [])
+    // No folder of the run's left: the cells' (keys, servers' databases), HAProxy's configuration, the
+    // users' template. (The seeded users' cache, a file kept for the next run, may stay.)
+    assert.deepEqual(
+      readdirSync(tmp, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && e.name.startsWith('authbench-'))
+        .map((e) => e.name),
+      [],
+    )
 
     // Killed outright, the harness can undo nothing: the next run's sweep removes what it left.
     const killed = runTag()

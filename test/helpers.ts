@@ -202,9 +202,10 @@ export function runBench(
   args: string[],
   tag?: string,
   onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
+  extraEnv: Record<string, string> = {},
 ): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = tag ? { ...process.env, AUTHBENCH_TEST_RUN: tag } : process.env
+    const env = { ...process.env, ...(tag ? { AUTHBENCH_TEST_RUN: tag } : {}), ...extraEnv }
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

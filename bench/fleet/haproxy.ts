@@ -1,9 +1,8 @@
 // HAProxy in front of a cell's instances: Debian's haproxy, started by the harness with a config it
 // writes, on a free port, and its CPU read from the scheduler's account of the process.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ServerStartError } from '../../shared/errors.ts'
 import { StoreUnavailableHereError } from '../contracts/errors.ts'
@@ -91,7 +90,7 @@ export async function startHaproxy(
   if (!haproxyInstalled()) throw new StoreUnavailableHereError(HAPROXY_MISSING)
   const host = o.host ?? '127.0.0.1'
   const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'authbench-haproxy-'))
+  const dir = group.tempDir('authbench-haproxy-')
   const cfg = join(dir, 'haproxy.cfg')
   writeFileSync(cfg, haproxyConfig({ host, port, backends: o.backends, balance: o.balance, stickyCookie: o.stickyCookie }))
   const [command, args] = pinned(o.cpus, 'haproxy', ['-db', '-f', cfg])
@@ -103,7 +102,7 @@ export async function startHaproxy(
   })
   const stop = async () => {
     await stopChild(child)
-    rmSync(dir, { recursive: true, force: true })
+    group.removeDir(dir)
   }
   const deadline = Date.now() + 10_000
   while (!(await listening(host, port))) {
