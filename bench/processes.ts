@@ -102,7 +102,14 @@ export class ProcessGroup {
       c.kill('SIGKILL')
     }
     // A folder an interrupted run still held (a cell's keys, HAProxy's config, the users' template).
-    for (const dir of this.#dirs) this.removeDir(dir)
+    for (const dir of this.#dirs) {
+      try {
+        this.removeDir(dir)
+      } catch (err) {
+        // On the way out: say which folder stayed, and go on with the others.
+        process.stderr.write(`authbench: could not remove ${dir}: ${(err as Error).message}\n`)
+      }
+    }
   }
 }
 

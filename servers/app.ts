@@ -43,6 +43,7 @@ const loginBody = {
 } as const
 
 const SETTLED = Symbol('settled')
+const STARTED = Symbol('started')
 
 /** Bodies are tiny JSON objects; anything larger is refused with 413 before parsing. */
 const BODY_LIMIT_BYTES = 16 * 1024
@@ -67,15 +68,18 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
   if (metrics) {
     // A request is in flight from its start until its answer is decided (onSend: every store
     // operation its handler does comes before, and it runs whether or not the client is still
-    // there); onResponse settles one whose answer Fastify wrote without onSend. Once per request.
+    // there); onResponse settles one whose answer Fastify wrote without onSend. Once per request,
+    // and only one this hook started (a plugin's earlier onRequest hook can answer before it runs).
     const settle = (req: FastifyRequest) => {
-      const r = req as unknown as Record<typeof SETTLED, boolean>
-      if (r[SETTLED]) return
+      const r = req as unknown as Record<typeof SETTLED | typeof STARTED, boolean>
+      if (!r[STARTED] || r[SETTLED]) return
       r[SETTLED] = true
       metrics.settled()
     }
     app.decorateRequest(SETTLED, false)
-    app.addHook('onRequest', (_req, _reply, done) => {
+    app.decorateRequest(STARTED, false)
+    app.addHook('onRequest', (req, _reply, done) => {
+      ;(req as unknown as Record<typeof STARTED, boolean>)[STARTED] = true
       metrics.started()
       done()
     })

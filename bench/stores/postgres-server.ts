@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path'
 import pg from 'pg'
 import { StoreUnavailableHereError } from '../contracts/errors.ts'
 import { pinned } from '../affinity.ts'
-import { runTimeUs, stopChild, waitForOutput } from '../processes.ts'
+import { type ProcessGroup, runTimeUs, stopChild, waitForOutput } from '../processes.ts'
 import { freePort } from './redis-server.ts'
 
 const POSTGRES_MISSING =
@@ -248,9 +248,12 @@ export async function spawnPostgres(dir: string, port: number, cpus: string | nu
  * port, the settings above, pg_stat_statements installed. As root it runs as `nobody`, from
  * binaries `nobody` can reach (`runnableBinaries`).
  */
-export async function startPostgres(options: { cpus?: string | null } = {}): Promise<PrivatePostgres> {
+export async function startPostgres(options: { cpus?: string | null; group?: ProcessGroup } = {}): Promise<PrivatePostgres> {
   await runnableBinaries()
-  const dir = mkdtempSync(join(tmpdir(), 'authbench-postgres-'))
+  // A run's process group owns the data directory, so even a forced exit removes it.
+  const group = options.group
+  const dir = group ? group.tempDir('authbench-postgres-') : mkdtempSync(join(tmpdir(), 'authbench-postgres-'))
+  const removeDir = () => (group ? group.removeDir(dir) : rmSync(dir, { recursive: true, force: true }))
   let child: ChildProcess | null = null
   try {
     await initDataDir(dir)
@@ -272,12 +275,12 @@ export async function startPostgres(options: { cpus?: string | null } = {}): Pro
       process: started,
       stop: async () => {
         await stopPostgres(started)
-        rmSync(dir, { recursive: true, force: true })
+        removeDir()
       },
     }
   } catch (err) {
     if (child) await stopPostgres(child)
-    rmSync(dir, { recursive: true, force: true })
+    removeDir()
     throw err
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { StoreUnavailableHereError } from '../contracts/errors.ts'
-import { stopChild } from '../processes.ts'
+import { type ProcessGroup, stopChild } from '../processes.ts'
 import { freePort, REDIS_MISSING, redisServerInstalled, spawnRedisServer } from './redis-server.ts'
 
 /** A private Redis Cluster: three masters on free loopback ports, no replicas, no persistence. */
@@ -78,7 +78,7 @@ async function waitForClusterOk(ports: number[], timeoutMs = 15_000): Promise<vo
 }
 
 /** Starts three masters with cluster mode on, joins them with `redis-cli --cluster create`, and waits for `cluster_state:ok`. */
-export async function startRedisCluster(options: { cpus?: string | null } = {}): Promise<PrivateCluster> {
+export async function startRedisCluster(options: { cpus?: string | null; group?: ProcessGroup } = {}): Promise<PrivateCluster> {
   if (!redisServerInstalled()) throw new StoreUnavailableHereError(REDIS_MISSING)
   if (spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status !== 0) {
     throw new StoreUnavailableHereError(
@@ -86,12 +86,15 @@ export async function startRedisCluster(options: { cpus?: string | null } = {}):
     )
   }
   const cpus = options.cpus ?? null
-  const dir = mkdtempSync(join(tmpdir(), 'authbench-cluster-'))
+  // A run's process group owns the nodes' folder, so even a forced exit removes it.
+  const group = options.group
+  const dir = group ? group.tempDir('authbench-cluster-') : mkdtempSync(join(tmpdir(), 'authbench-cluster-'))
   const nodes: PrivateCluster['nodes'] = []
   const stop = async () => {
     await Promise.all(nodes.map((n) => (n.process ? stopChild(n.process) : undefined)))
     for (const n of nodes) n.process = null
-    rmSync(dir, { recursive: true, force: true })
+    if (group) group.removeDir(dir)
+    else rmSync(dir, { recursive: true, force: true })
   }
   try {
     for (let i = 0; i < MASTERS; i++) nodes.push(await startFreeNode(dir, cpus))

@@ -8,9 +8,9 @@ import { redisClusterProvisioner } from './redis-cluster.ts'
 export type { ExternalCounts, ProvisionedStore, StoreFaults, StoreProvisioner } from './provisioner.ts'
 
 export const storeProvisioners = {
-  sqlite: inProcessProvisioner('sqlite'),
+  sqlite: inProcessProvisioner('sqlite', { name: 'SQLite', batch: 1 }),
   redis: redisProvisioner,
   'redis-cluster': redisClusterProvisioner,
   postgres: postgresProvisioner,
-  memory: inProcessProvisioner('memory'),
+  memory: inProcessProvisioner('memory', { name: 'memory', batch: 10 }),
 } satisfies Record<StoreKind, StoreProvisioner>

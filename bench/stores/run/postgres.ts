@@ -72,7 +72,7 @@ async function privateOrGivenPostgres(
   group: ProcessGroup,
 ): Promise<{ url: string; started: PrivatePostgres | null; faults: StoreFaults | null; pid(): number | null; stop(): Promise<void> }> {
   if (url) return { url, started: null, faults: null, pid: () => null, stop: async () => {} }
-  const pgsql = await startPostgres({ cpus })
+  const pgsql = await startPostgres({ cpus, group })
   let child: PrivatePostgres['process'] | null = group.track(pgsql.process)
   let paused = false
   const up = async () => {
@@ -240,7 +240,7 @@ export const postgresProvisioner: StoreProvisioner = {
   micro: {
     async start(given, group) {
       if (given) return { url: given, stop: async () => {} }
-      const p = await startPostgres()
+      const p = await startPostgres({ group })
       group.track(p.process)
       return p
     },

@@ -65,7 +65,7 @@ export const redisClusterProvisioner: StoreProvisioner = {
     const given = urls['redis-cluster'] ?? null
     if (given) await checkIsCluster(given)
     else {
-      cluster = await startRedisCluster({ cpus })
+      cluster = await startRedisCluster({ cpus, group })
       for (const n of cluster.nodes) if (n.process) group.track(n.process)
     }
     const url = given ?? cluster!.url
