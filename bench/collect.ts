@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js'
-import { newHistogram } from '../shared/histogram.ts'
+import { newHistogram } from '../common/histogram.ts'
 import type { StatsSnapshot } from '../servers/metrics.ts'
 import { drive, requestBytes, type Driver } from './drive/closed.ts'
 import { openLoop, type OpenDriver, type OpenLoopOptions } from './drive/open.ts'

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
-import { StoreUnavailableError } from '../shared/errors.ts'
+import { StoreUnavailableError } from '../common/errors.ts'
 import type { ServerMetrics } from './metrics.ts'
 import type { Strategy } from './types.ts'
 import type { Users } from './users.ts'

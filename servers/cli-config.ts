@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { ConfigError } from '../shared/errors.ts'
+import { ConfigError } from '../common/errors.ts'
 import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
 import { POSTGRES_URL_PATTERN } from './stores/postgres.ts'
 import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from './stores/redis.ts'

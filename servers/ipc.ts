@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { ServerStartError } from '../shared/errors.ts'
+import { ServerStartError } from '../common/errors.ts'
 import type { ServerMetrics, StatsSnapshot } from './metrics.ts'
 
 /**

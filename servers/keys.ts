@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { ConfigError } from '../shared/errors.ts'
+import { ConfigError } from '../common/errors.ts'
 import type { Alg } from './types.ts'
 
 /** Signing material for one server: imported once at start, never per request. */

@@ -1,5 +1,5 @@
 import { parseServerArgs } from './cli-config.ts'
-import { ConfigError } from '../shared/errors.ts'
+import { ConfigError } from '../common/errors.ts'
 import { serveStats } from './ipc.ts'
 import { metricsRegistry, serveMetrics } from './prometheus.ts'
 import { createServer, type Server } from './server.ts'

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js'
-import { newHistogram } from '../shared/histogram.ts'
+import { newHistogram } from '../common/histogram.ts'
 import type { Counters, OpCounts } from './counters.ts'
 
 /** What a parent process reads over IPC: cumulative counters plus the request-time histogram. */

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Counters } from './counters.ts'
 
-export type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../shared/kinds.ts'
-export { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../shared/kinds.ts'
-import type { StoreKind, StrategyKind } from '../shared/kinds.ts'
+export type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../common/kinds.ts'
+export { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../common/kinds.ts'
+import type { StoreKind, StrategyKind } from '../common/kinds.ts'
 
 /** Milliseconds since the epoch; injected so expiry is tested without sleeping. */
 export type Clock = () => number

@@ -2,7 +2,7 @@ import { STORES } from '../servers/types.ts'
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { parseServerArgs } from '../servers/cli-config.ts'
-import { ConfigError } from '../shared/errors.ts'
+import { ConfigError } from '../common/errors.ts'
 import { login, manualClock, testServer } from './helpers.ts'
 
 type Pair = { access_token: string; refresh_token: string }

@@ -1,6 +1,6 @@
 // The harness's own errors (a scenario, a results file, a fleet file, a store this machine cannot
-// have): each a stable `code` that tests assert, on the one base class in shared/errors.ts.
-import { AuthbenchError } from '../../shared/errors.ts'
+// have): each a stable `code` that tests assert, on the one base class in common/errors.ts.
+import { AuthbenchError } from '../../common/errors.ts'
 
 /** A scenario file that cannot be run; `issues` names every field at fault. */
 export class ScenarioError extends AuthbenchError {

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ScenarioError } from './errors.ts'
-import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../shared/kinds.ts'
+import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../common/kinds.ts'
 
 export { ScenarioError }
 

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js'
-import { newHistogram } from '../../shared/histogram.ts'
+import { newHistogram } from '../../common/histogram.ts'
 import { seededRandom } from '../stats.ts'
 import { keepCookies } from '../cookie-jar.ts'
 import type { LoadRequest } from '../contracts/client.ts'

@@ -1,6 +1,6 @@
 import { Agent, request as httpRequest } from 'node:http'
 import type { Histogram } from 'hdr-histogram-js'
-import { newHistogram } from '../../shared/histogram.ts'
+import { newHistogram } from '../../common/histogram.ts'
 import { seededRandom } from '../stats.ts'
 import { loginBody } from '../strategies/run/login.ts'
 import type { Answer, Held, LifecycleClient } from '../contracts/client.ts'

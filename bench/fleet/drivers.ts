@@ -3,7 +3,7 @@
 // of the raw histograms).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { ServerStartError } from '../../shared/errors.ts'
+import { ServerStartError } from '../../common/errors.ts'
 import type { Driver } from '../drive/closed.ts'
 import type { LoadRequest } from '../contracts/client.ts'
 import { mergeRaw, shareOf } from '../drive/closed.ts'

@@ -3,7 +3,7 @@ import { Bench } from 'tinybench'
 import { describeEnvironment } from '../environment.ts'
 import { buildTasks } from './tasks.ts'
 import type { MicroResults, MicroTaskResult } from '../contracts/results.ts'
-import type { StoreKind } from '../../shared/kinds.ts'
+import type { StoreKind } from '../../common/kinds.ts'
 
 export interface MicroOptions {
   quick: boolean

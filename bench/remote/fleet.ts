@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { TargetError } from '../contracts/errors.ts'
-import { STORES } from '../../shared/kinds.ts'
+import { STORES } from '../../common/kinds.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import type { CellPlan } from '../contracts/plan.ts'
 import { remoteInstance, type RemoteInstance } from './instance.ts'

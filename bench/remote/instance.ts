@@ -2,7 +2,7 @@
 // forked server answers over IPC, from the counters it exports.
 import * as hdr from 'hdr-histogram-js'
 import { TargetError } from '../contracts/errors.ts'
-import { newHistogram } from '../../shared/histogram.ts'
+import { newHistogram } from '../../common/histogram.ts'
 import { DURATION_BUCKETS_US, type StatsSnapshot } from '../../servers/metrics.ts'
 import { families, parsePrometheusText, total, type Sample } from './prometheus-text.ts'
 

@@ -1,7 +1,7 @@
 // Queueing formulas the fleet model is built from (docs/architecture.md, "The fleet model").
 // Pure functions; times in µs, rates per µs unless a name says otherwise.
 import * as hdr from 'hdr-histogram-js'
-import { newHistogram } from '../../shared/histogram.ts'
+import { newHistogram } from '../../common/histogram.ts'
 
 /** A distribution given as equally likely points, sorted ascending (its quantile function sampled at (i + 0.5) / n). */
 export type Points = Float64Array

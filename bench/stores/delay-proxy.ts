@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { ServerStartError } from '../../shared/errors.ts'
+import { ServerStartError } from '../../common/errors.ts'
 import { pinned } from '../affinity.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 import { median } from '../stats.ts'

@@ -1,4 +1,4 @@
-import type { StoreKind } from '../../shared/kinds.ts'
+import type { StoreKind } from '../../common/kinds.ts'
 
 /**
  * What the harness knows about one store without running it: whether a cell's instances share its

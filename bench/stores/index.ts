@@ -1,4 +1,4 @@
-import type { StoreKind } from '../../shared/kinds.ts'
+import type { StoreKind } from '../../common/kinds.ts'
 import type { StoreDescriptor } from './descriptor.ts'
 import { memoryStore } from './memory.ts'
 import { postgresStore } from './postgres.ts'

@@ -1,4 +1,4 @@
-import type { StrategyKind } from '../../shared/kinds.ts'
+import type { StrategyKind } from '../../common/kinds.ts'
 import type { Credential, CredentialInfo } from '../contracts/client.ts'
 import type { Axis, CellPlan, CellSpec } from '../contracts/plan.ts'
 

@@ -1,4 +1,4 @@
-import { DEFAULT_STORE } from '../../shared/kinds.ts'
+import { DEFAULT_STORE } from '../../common/kinds.ts'
 import { SERVER_DEFAULTS } from '../server-defaults.ts'
 import type { StrategyDescriptor } from './descriptor.ts'
 

@@ -9,7 +9,7 @@ import type { Scenario } from '../contracts/scenario.ts'
 import { startKnownServer } from '../drive/known-servers.ts'
 import { openLoop } from '../drive/open.ts'
 import { openOptions } from '../collect.ts'
-import { newHistogram } from '../../shared/histogram.ts'
+import { newHistogram } from '../../common/histogram.ts'
 import { median } from '../stats.ts'
 import type { TurnContext } from './turn.ts'
 

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { newCounters, type Counters } from '../counters.ts'
-import { ConfigError, StoreUnavailableError } from '../../shared/errors.ts'
+import { ConfigError, StoreUnavailableError } from '../../common/errors.ts'
 import type { ConsumeResult, StateStore } from '../types.ts'
 
 /** A statement (or a connection) that has not answered by then fails the request closed (503) instead of hanging it. */

@@ -1,6 +1,6 @@
 import { Cluster, Redis, ReplyError } from 'ioredis'
 import { newCounters, type Counters } from '../counters.ts'
-import { ConfigError, StoreUnavailableError } from '../../shared/errors.ts'
+import { ConfigError, StoreUnavailableError } from '../../common/errors.ts'
 import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
 
 /** A command that has not answered by then fails the request closed (503) instead of hanging it. */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import { newCounters, type Counters } from '../counters.ts'
-import { StoreUnavailableError } from '../../shared/errors.ts'
+import { StoreUnavailableError } from '../../common/errors.ts'
 import type { ConsumeResult, StateStore } from '../types.ts'
 
 /** Runs a statement; a locked or busy database becomes StoreUnavailableError (503), not a 500. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import secureSession from '@fastify/secure-session'
 import { readCookie } from '../credentials.ts'
-import { ConfigError } from '../../shared/errors.ts'
+import { ConfigError } from '../../common/errors.ts'
 import type { StrategyFactory } from './factory.ts'
 import { renewalIntervalMs } from './session.ts'
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js'
-import { newHistogram } from '../../shared/histogram.ts'
+import { newHistogram } from '../../common/histogram.ts'
 import { floorPoints } from '../../bench/workloads/floor.ts'
 import { floorModel, outsideAt } from '../../bench/sim/latency.ts'
 import type { FloorMeasurement } from '../../bench/contracts/results.ts'

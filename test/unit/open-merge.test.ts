@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import * as hdr from 'hdr-histogram-js'
 import { mergeOpenResults, type OpenLoopResult } from '../../bench/drive/open.ts'
-import { newHistogram } from '../../shared/histogram.ts'
+import { newHistogram } from '../../common/histogram.ts'
 
 function run(valueUs: number, count: number, held: boolean): OpenLoopResult {
   const h = newHistogram()

@@ -1,7 +1,7 @@
 import { newCounters } from '../../../servers/counters.ts'
 import { openDatabase } from '../../../servers/db.ts'
 import { stores } from '../../../servers/stores/index.ts'
-import type { StoreKind } from '../../../shared/kinds.ts'
+import type { StoreKind } from '../../../common/kinds.ts'
 import { repeat } from '../../repeat.ts'
 import type { StoreProvisioner } from './provisioner.ts'
 

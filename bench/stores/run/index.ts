@@ -1,4 +1,4 @@
-import type { StoreKind } from '../../../shared/kinds.ts'
+import type { StoreKind } from '../../../common/kinds.ts'
 import { inProcessProvisioner } from './in-process.ts'
 import { postgresProvisioner } from './postgres.ts'
 import type { StoreProvisioner } from './provisioner.ts'

@@ -1,5 +1,5 @@
 import { StoreUnavailableHereError } from '../../contracts/errors.ts'
-import type { StoreKind } from '../../../shared/kinds.ts'
+import type { StoreKind } from '../../../common/kinds.ts'
 import type { SessionRecord } from '../../../servers/types.ts'
 import type { MicroTask, StoreSettings } from '../../contracts/results.ts'
 import type { ProcessGroup } from '../../processes.ts'

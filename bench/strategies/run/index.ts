@@ -1,4 +1,4 @@
-import type { StrategyKind } from '../../../shared/kinds.ts'
+import type { StrategyKind } from '../../../common/kinds.ts'
 import type { CellPlan } from '../../contracts/plan.ts'
 import { cookieRunner } from './cookie.ts'
 import { jwtRunner } from './jwt.ts'

@@ -4,7 +4,7 @@ import { readBearer } from '../../../servers/credentials.ts'
 import { AUDIENCE, ISSUER, REQUIRED_CLAIMS } from '../../../servers/engines/engine.ts'
 import { engines } from '../../../servers/engines/index.ts'
 import { loadKeys } from '../../../servers/keys.ts'
-import { ALGS, ENGINES, type Alg } from '../../../shared/kinds.ts'
+import { ALGS, ENGINES, type Alg } from '../../../common/kinds.ts'
 import { repeat } from '../../repeat.ts'
 import type { MicroTask } from '../../contracts/results.ts'
 

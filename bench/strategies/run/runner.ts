@@ -1,4 +1,4 @@
-import type { StrategyKind } from '../../../shared/kinds.ts'
+import type { StrategyKind } from '../../../common/kinds.ts'
 import type { Credential, LifecycleClient } from '../../contracts/client.ts'
 import type { MicroTask } from '../../contracts/results.ts'
 import type { CellSpec } from '../../contracts/plan.ts'
