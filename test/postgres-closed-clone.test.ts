@@ -89,17 +89,22 @@ describe('a clone in a directory only root can enter', { skip, timeout: 300_000 
     for (const dir of made) rmSync(dir, { recursive: true, force: true })
   })
 
-  test('its PostgreSQL cell and micro tasks run, from a copy of the binaries in the temp folder; nothing left running', async () => {
-    // A temp folder of the run's own, as /tmp is (every user may enter it), so the copy is made afresh and removed after.
-    const tmp = mkdtempSync(join(tmpdir(), 'authbench-open-tmp-'))
+  /** A smoke run from the closed clone with a temp folder of its own (`mode`): exit 0, nothing left running. */
+  async function smokeInClone(mode: number, name: string): Promise<{ tmp: string; results: ResultsFile }> {
+    const tmp = mkdtempSync(join(tmpdir(), `authbench-${name}-tmp-`))
     made.push(tmp)
-    chmodSync(tmp, 0o755)
+    chmodSync(tmp, mode)
     const tag = runTag()
-    const out = join(closed, 'out-ok')
+    const out = join(closed, `out-${name}`)
     const res = await benchFrom(clone, tmp, ['closed-clone.json', '--smoke', '--out', out], tag)
     assert.equal(res.code, 0, res.stderr)
     assert.deepEqual(processesTagged(tag), [])
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    return { tmp, results: JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile }
+  }
+
+  test('its PostgreSQL cell and micro tasks run, from a copy of the binaries in the temp folder; nothing left running', async () => {
+    // A temp folder of the run's own, as /tmp is (every user may enter it), so the copy is made afresh and removed after.
+    const { tmp, results } = await smokeInClone(0o755, 'ok')
     assert.deepEqual(
       results.cells.map((c) => [c.id, c.status, c.reason]),
       [
@@ -130,15 +135,7 @@ describe('a clone in a directory only root can enter', { skip, timeout: 300_000 
   })
 
   test('where nobody cannot reach the temp folder either, the cell and its micro tasks are skipped with the reason and the fix; exit 0', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'authbench-closed-tmp-'))
-    made.push(tmp)
-    chmodSync(tmp, 0o700)
-    const tag = runTag()
-    const out = join(closed, 'out-skipped')
-    const res = await benchFrom(clone, tmp, ['closed-clone.json', '--smoke', '--out', out], tag)
-    assert.equal(res.code, 0, res.stderr)
-    assert.deepEqual(processesTagged(tag), [])
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    const { results } = await smokeInClone(0o700, 'skipped')
     assert.deepEqual(
       results.cells.map((c) => [c.id, c.status]),
       [
