@@ -7,6 +7,7 @@ import {
   EQUIVALENCE,
   label,
   list,
+  comparisonFields,
   MIN_ROUNDS_FOR_FINDING,
   okCells,
   pairedRatio,
@@ -15,6 +16,7 @@ import {
   type Finding,
   type PairedRatio,
   type Scope,
+  verdictOf,
 } from './verdict.ts'
 import { factFindings } from './facts.ts'
 
@@ -28,7 +30,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
   const clients = single.filter((c) => descriptorOf(c).state === 'client')
   const overhead = (c: CellResult) => c.summary!.overheadUs?.median ?? null
   const store = (c: CellResult) => c.summary!.storeCpuUsPerRequest?.median ?? null
-  const figuresOf = (a: CellResult, b: CellResult, p: PairedRatio) => ({
+  const figuresOf = (a: CellResult, b: CellResult, p: PairedRatio & { clientBound: number }) => ({
     [`${a.id}.cpuUs`]: cpu(a),
     [`${b.id}.cpuUs`]: cpu(b),
     [`${a.id}.overheadUs`]: overhead(a),
@@ -36,6 +38,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
     [`${a.id}.storeCpuUs`]: store(a),
     [`${b.id}.storeCpuUs`]: store(b),
     rounds: p.rounds,
+    clientBoundRounds: p.clientBound,
   })
   const detailOf = (a: CellResult, b: CellResult, p: PairedRatio) => {
     const o = (c: CellResult) => (overhead(c) === null ? 'n/a' : us(overhead(c)!))
@@ -47,17 +50,21 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
       }`
     )
   }
-  const compared = (kind: string, a: CellResult, b: CellResult, p: PairedRatio, sentence: string, scope: Scope): Finding => ({
+  const compared = (
+    kind: string,
+    a: CellResult,
+    b: CellResult,
+    p: PairedRatio & { clientBound: number },
+    sentence: string,
+    scope: Scope,
+  ): Finding => ({
     id: `${kind}-${a.id}-vs-${b.id}`,
     kind,
     sentence,
     cells: [a.id, b.id],
     figures: figuresOf(a, b, p),
     detail: detailOf(a, b, p),
-    ratio: p.median,
-    interval: p.interval,
-    coverage: p.coverage,
-    verdict: p.verdict === 'higher' || p.verdict === 'lower' ? 'ahead' : 'indistinguishable',
+    ...comparisonFields(p, 'cpu'),
     scope,
   })
 
@@ -73,18 +80,21 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
         p.verdict === 'higher' || p.verdict === 'lower'
           ? `On ${s.workload}, ${label(j)} cost ${times(p.median)} the CPU per request ` +
             `of ${where}${withStore}: ${p.verdict === 'higher' ? 'the session was cheaper' : 'the token was cheaper'} in this ` +
-            `run (closed loop at saturation, one instance).`
-          : `On ${s.workload}, ${label(j)} and ${where} are not distinguishable in this run ` +
-            `(${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}${
-              p.rounds < MIN_ROUNDS_FOR_FINDING ? `, ${p.rounds} round${p.rounds === 1 ? '' : 's'}` : ''
-            }).`
+            `run (one instance).`
+          : p.verdict === 'equal'
+            ? `On ${s.workload}, ${label(j)} and ${where} cost the same CPU per request within ${EQUIVALENCE * 100}%${withStore} ` +
+              `(${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}; one instance).`
+            : `On ${s.workload}, this run could not tell whether ${label(j)} or ${where} costs more CPU per request, or ` +
+              `whether they cost the same (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}${
+                p.rounds < MIN_ROUNDS_FOR_FINDING ? `, ${p.rounds} round${p.rounds === 1 ? '' : 's'}` : ''
+              }).`
       out.push(compared('cpu', j, s, p, sentence, scope))
     }
   }
   // A ranking only where the rounds support it: the cheapest (or dearest) must be ahead of every other.
   const auth = single.filter((c) => descriptorOf(c).state !== 'none')
   if (auth.length >= 3) {
-    const byRatio = [...auth].sort((a, b) => (a.summary!.ratioToBaseline.cpu ?? cpu(a)) - (b.summary!.ratioToBaseline.cpu ?? cpu(b)))
+    const byRatio = [...auth].sort((a, b) => cpu(a) - cpu(b))
     for (const [end, word] of [
       [byRatio[0]!, 'cheapest'],
       [byRatio[byRatio.length - 1]!, 'most expensive'],
@@ -106,17 +116,16 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
               `paired interval lies ${word === 'cheapest' ? 'above' : 'below'} it by more ` +
               `than ${EQUIVALENCE * 100}% (nearest: ${label(nearest.o)}, ${times(p.median)}).`
             : `On ${end.workload}, no single ${word} authentication: ${label(end)} has the ${word === 'cheapest' ? 'lowest' : 'highest'} median, ` +
-              `but ${list(unclear.map((u) => label(u.o)))} ${unclear.length === 1 ? 'is' : 'are'} not distinguishable from it in this run.`,
+              `but ${list(unclear.map((u) => label(u.o)))} ${unclear.length === 1 ? 'is' : 'are'} not ahead of it by more than ` +
+              `${EQUIVALENCE * 100}% in this run.`,
         figures: Object.fromEntries(pairs.map(({ o, p: q }) => [`${o.id}/${end.id}`, q ? q.median : null])),
         detail: pairs
           .map(
             ({ o, p: q }) => `${o.id}: ${q ? `${times(q.median)} (${times(q.interval[0])}–${times(q.interval[1])})` : 'no paired rounds'}`,
           )
           .join('; '),
-        ratio: p.median,
-        interval: p.interval,
-        coverage: p.coverage,
-        verdict: unclear.length === 0 ? 'ahead' : 'indistinguishable',
+        ...comparisonFields(p, 'cpu'),
+        verdict: unclear.length === 0 ? 'ahead' : verdictOf(p) === 'equal' ? 'equal' : 'unresolved',
         scope,
       })
     }

@@ -39,6 +39,8 @@ export function factFindings(results: ResultsFile): Finding[] {
       ratio: null,
       interval: null,
       coverage: null,
+      method: null,
+      metric: null,
       verdict: 'fact',
       scope: { store: 'none', storeRttMs: null, instances: 1, route, loop },
     })
@@ -72,6 +74,8 @@ export function factFindings(results: ResultsFile): Finding[] {
       ratio: null,
       interval: null,
       coverage: null,
+      method: null,
+      metric: null,
       verdict: 'fact',
       scope: { store: 'none', storeRttMs: null, instances: 1, route: results.scenario.workload.route, loop },
     })
@@ -96,6 +100,8 @@ export function factFindings(results: ResultsFile): Finding[] {
       ratio: null,
       interval: null,
       coverage: null,
+      method: null,
+      metric: null,
       verdict: 'fact',
       scope: { store: 'none', storeRttMs: null, instances: Math.max(...probed.map((c) => c.instances)), route: 'POST /logout', loop },
     })
@@ -117,6 +123,8 @@ export function factFindings(results: ResultsFile): Finding[] {
       ratio: null,
       interval: null,
       coverage: null,
+      method: null,
+      metric: null,
       verdict: 'fact',
       scope: scopeOf(c, loop),
     })

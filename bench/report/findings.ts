@@ -4,6 +4,7 @@ import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import {
   capitalized,
+  EQUIVALENCE,
   FINDINGS_SCHEMA_VERSION,
   label,
   list,
@@ -68,7 +69,8 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
       const s = cellOf(sid)
       const dearer = fs.filter((f) => f.verdict === 'ahead' && f.ratio! > 1)
       const cheaper = fs.filter((f) => f.verdict === 'ahead' && f.ratio! < 1)
-      const same = fs.filter((f) => f.verdict === 'indistinguishable')
+      const same = fs.filter((f) => f.verdict === 'equal')
+      const open = fs.filter((f) => f.verdict === 'unresolved')
       const range = (xs: Finding[]) => {
         const rs = xs.map((f) => f.ratio!).sort((a, b) => a - b)
         return rs.length === 1 ? times(rs[0]!) : `${times(rs[0]!)}–${times(rs[rs.length - 1]!)}`
@@ -82,18 +84,21 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
               `${list(cheaper.map((f) => label(cellOf(f.cells[0]!))))} ${cheaper.length === 1 ? 'was' : 'were'} cheaper (${range(cheaper)} its CPU)`,
             ]
           : []),
-        ...(same.length
-          ? [`${list(same.map((f) => label(cellOf(f.cells[0]!))))} ${same.length === 1 ? 'was' : 'were'} not distinguishable from it`]
+        ...(same.length ? [`${list(same.map((f) => label(cellOf(f.cells[0]!))))} cost the same within ${EQUIVALENCE * 100}%`] : []),
+        ...(open.length
+          ? [`against ${list(open.map((f) => label(cellOf(f.cells[0]!))))} this run could not decide (${open.length} unresolved)`]
           : []),
       ]
       return `against ${label(s)} (${WHERE[fs[0]!.scope.store]}), ${parts.join('; ')}`
     })
     const scope = cpu[0]!.scope
+    const leftOut = cpu.reduce((n, f) => n + Number(f.figures.clientBoundRounds ?? 0), 0)
     line(
       'cpu',
-      `${capitalized(clauses.join('. And '))}. Scope: ${scope.route}, closed loop at saturation, one instance, servers' CPU plus ` +
-        `the store process's where it has one; at saturation a slower cell answers fewer requests per event-loop turn and pays ` +
-        `more per answer (Node batches), so these ratios are of busy servers.`,
+      `${capitalized(clauses.join('. And '))}. Scope: ${scope.route}, closed loop, one instance, servers' CPU plus the store ` +
+        `process's where it has one, per-round ratios of windows the load kept busy${
+          leftOut ? ` (${leftOut} paired round${leftOut === 1 ? '' : 's'} with a client-bound window left out)` : ''
+        }.`,
       cpu,
     )
   }

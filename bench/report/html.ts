@@ -24,10 +24,18 @@ function answerHtml(f: FindingsFile): string {
         .map((m) => `<li>${esc(m.what)}: ${esc(m.why)}. To measure it: ` + `<code>${esc(m.command)}</code></li>`)
         .join('\n')}</ul>`
     : ''
-  const verdictWord = { ahead: 'ahead beyond ±5%', indistinguishable: 'not distinguishable', fact: 'counted' } as const
+  const verdictWord = {
+    ahead: `ahead beyond ±${EQUIVALENCE * 100}%`,
+    equal: `equal within ±${EQUIVALENCE * 100}%`,
+    unresolved: 'unresolved',
+    fact: 'counted',
+  } as const
   return `<section class="answer" id="answer"><h2 style="margin-top:0">The answer for this run</h2>
 <p class="muted">Each sentence is computed from this run's figures (findings.json beside this page holds them with their \
-intervals and scope); a comparison says "ahead" only where its paired interval excludes ±${EQUIVALENCE * 100}%.</p>
+intervals and scope). A comparison's interval is distribution-free: the range between two of its per-round ratios chosen so \
+that it holds the true median ratio with the stated coverage (order statistics). The verdict reads that interval against a \
+±${EQUIVALENCE * 100}% band: "ahead" where it lies wholly outside, "equal" where it lies wholly inside (the same within \
+${EQUIVALENCE * 100}%, not a failure to tell), "unresolved" where it crosses an edge, with how many rounds that spread would need.</p>
 ${answer}
 ${missing}
 </section>

@@ -2,7 +2,7 @@
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { times, us } from '../format.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { bandVerdict, label, okCells, scopeOf, WHERE, type Finding } from './verdict.ts'
+import { bandVerdict, comparisonFields, EQUIVALENCE, label, okCells, scopeOf, WHERE, type Finding } from './verdict.ts'
 
 /**
  * At each fixed rate (equal load), each client-state cell against each server-side session:
@@ -46,8 +46,11 @@ export function openLoopFindings(results: ResultsFile): Finding[] {
             cells: [j.id, s.id],
             sentence: ahead
               ? `At ${r} (open loop, equal load), ${label(j)} had ${times(p.median)} the ${what} of ${label(s)} (${WHERE[scope.store]}).`
-              : `At ${r} (open loop, equal load), the ${what} of ${label(j)} and of ${label(s)} are not distinguishable in this ` +
-                `run (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}).`,
+              : p.verdict === 'equal'
+                ? `At ${r} (open loop, equal load), ${label(j)} and ${label(s)} had the same ${what} within ${EQUIVALENCE * 100}% ` +
+                  `(${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}).`
+                : `At ${r} (open loop, equal load), this run could not tell the ${what} of ${label(j)} and of ${label(s)} apart ` +
+                  `or call them equal (${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}).`,
             figures:
               kind === 'latency'
                 ? { [`${j.id}.p99Us`]: a.latencyUs.p99, [`${s.id}.p99Us`]: b.latencyUs.p99, rounds: values.length }
@@ -59,10 +62,7 @@ export function openLoopFindings(results: ResultsFile): Finding[] {
                     .join(', ')}; p50 ${ms(a.latencyUs.p50)} vs ${ms(b.latencyUs.p50)}; rounds where the driver held both rates only`
                 : `servers' CPU per request at this rate ${us(a.cpuUsPerRequest)} vs ${us(b.cpuUsPerRequest)} (medians; the ` +
                   `session's store process added per round)`,
-            ratio: p.median,
-            interval: p.interval,
-            coverage: p.coverage,
-            verdict: ahead ? 'ahead' : 'indistinguishable',
+            ...comparisonFields(p, kind === 'latency' ? 'p99' : 'cpu'),
             scope,
           })
         }

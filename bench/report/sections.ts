@@ -4,6 +4,7 @@
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { esc, num, percent } from '../format.ts'
 import { STRATEGY_COLOR } from '../page/kit.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { CLIENT_BOUND_SHARE, CROSS_CHECK_REQUESTS } from '../contracts/results.ts'
 import { costBreakdown, LARGE_REMAINDER_MIN_US, LARGE_REMAINDER_SHARE } from './breakdown.ts'
 import { comparisonTable } from './comparison-table.ts'
@@ -178,6 +179,32 @@ function storesHtml(results: ResultsFile): string {
     .join('\n')
 }
 
+/** The stores of this run that ran as processes of their own (pinned beside the load generator), as ` and Redis, PostgreSQL`. */
+function storesApart(results: ResultsFile): string {
+  const labels = [
+    ...new Set(
+      results.cells.flatMap((c) =>
+        c.store && c.status !== 'skipped' && storeDescriptors[c.store].placement === 'same-host' ? [storeDescriptors[c.store].label] : [],
+      ),
+    ),
+  ]
+  return labels.length ? ` and ${labels.join(', ')}` : ''
+}
+
+/** How far the baseline's requests/s and CPU per request moved across its windows in this run, computed. */
+function spreadWords(results: ResultsFile): string {
+  const base = results.cells.find((c) => c.id === results.scenario.baseline && c.status === 'ok')
+  if (!base || base.rounds.length < 2) return 'the baseline has fewer than two windows, so no spread is stated.'
+  const range = (xs: number[]) => Math.max(...xs) / Math.min(...xs)
+  const rps = range(base.rounds.map((r) => r.rps))
+  const cpu = range(base.rounds.map((r) => r.cpuUsPerRequest))
+  return (
+    `the baseline (${esc(base.id)}) did the same requests in each of its ${base.rounds.length} windows, and its requests/s ` +
+    `ranged ${num(rps, 2)}x lowest to highest while its CPU per request ranged ${num(cpu, 2)}x` +
+    `${cpu < rps ? ', the steadier of the two here' : rps < cpu ? ', the less steady of the two here' : ''}.`
+  )
+}
+
 export function methodology(results: ResultsFile): string {
   const e = results.environment
   const l = results.scenario.load
@@ -192,13 +219,13 @@ export function methodology(results: ResultsFile): string {
     .map(([k, v]) => `${k} ${v ?? 'missing'}`)
     .join(', ')
   const aff = e.cpuAffinity
-    ? `load generator and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}`
+    ? `load generator${storesApart(results)} pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}`
     : 'processes not pinned to CPUs'
   return `<ul>
 <li>Machine: ${esc(e.cpus.count)} logical CPUs \
-(${esc(e.cpus.model)}), ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(
-    e.redisServer ?? 'not installed',
-  )}; ${esc(aff)}.</li>
+(${esc(e.cpus.model)}), ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}${
+    e.redisServer ? `; Redis ${esc(e.redisServer)} installed` : ''
+  }; ${esc(aff)}.</li>
 <li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
 <li>Load: autocannon, closed loop, ${l.connections} connections, ${l.warmupSeconds} s warm-up before a cell's first window, \
 then ${l.durationSeconds} s windows, ${l.rounds} round${l.rounds > 1 ? 's' : ''}. ${
@@ -210,8 +237,9 @@ connection cycling through its own share of them, so every window reaches the wh
 <li>Noise control (${esc(nc.method)}): in every round the other cells run in an order shuffled with seed ${nc.seed}, each \
 between two windows of the baseline (${esc(results.scenario.baseline)}); a cell's ratio to the baseline is taken against the \
 mean of those two, so drift slower than a few seconds cancels. When the two disagreed by more \
-than ${percent(nc.bracketTolerance)}, the window was measured again with a fresh bracket (at most ${nc.maxRepeats} times; the \
-last reading stands): ${nc.repeats} window${nc.repeats === 1 ? ' was' : 's were'} measured again in this \
+than ${percent(nc.bracketTolerance)}, the cell's window and one more baseline window after it were measured again (its new \
+bracket is the earlier after-window and that new one; at most ${nc.maxRepeats} times; the last reading \
+stands): ${nc.repeats} window${nc.repeats === 1 ? ' was' : 's were'} measured again in this \
 run${nc.repeats ? " (every one of them is kept in results.json, in its round's <code>repeatedWindows</code>)" : ''}. The rule \
 reads only the two baseline windows, never the cell's own figure, so it cannot favour one value of a cell over \
 another.${
@@ -222,8 +250,8 @@ another.${
   }</li>
 <li>Saturation: each window records the servers' busy share (CPU time over the window and the CPUs they may use). A closed loop \
 measures CPU per request at saturation only when the client keeps the servers busy; a window \
-under ${percent(CLIENT_BOUND_SHARE)} is flagged client-bound, and its CPU per request reads high (idle wake-ups are shared by \
-fewer requests).${clientBound.length ? ` Client-bound here: ${esc(clientBound.join(', '))}.` : ''}</li>
+under ${percent(CLIENT_BOUND_SHARE)} is flagged client-bound, and no comparison between cells uses a round in which either \
+window was.${clientBound.length ? ` Client-bound here: ${esc(clientBound.join(', '))}.` : ''}</li>
 <li>CPU per request: each server's process CPU time (user + system) over the window divided by the requests it started; read \
 over IPC before and after the window. Server time: an HDR histogram from onRequest to onResponse, in µs.</li>
 ${storesHtml(results)}
@@ -243,16 +271,15 @@ commandstats must agree on reads, writes and deletes), and there must be no non-
 <li>Intervals: the interval of a median over rounds from order statistics, labelled with its coverage: with fewer than 6 rounds \
 it is the range of the rounds (75% for 3 rounds, 94% for 5). They are within-run intervals: they say how much the rounds of this \
 run agreed, not how far another run will land (for that, <code>npm run compare</code> uses the run-to-run spread measured on this machine).</li>
-<li>Findings compare two cells by their paired per-round ratio (each against its own bracketing baseline windows) and call one \
-ahead only where its interval excludes "about the same" (±${EQUIVALENCE * 100}%); otherwise they say the two are not distinguishable in this run.</li>
-<li>Stable and noisy figures: requests/s move a lot from run to run on this machine (${
+<li>Findings compare two cells by their paired per-round ratio (the two cells' windows of the same round; a round in which \
+either window was client-bound is left out) and read its interval against a ±${EQUIVALENCE * 100}% band: "ahead" where it lies \
+wholly outside, "equal" wholly inside, "unresolved" where it crosses an edge.</li>
+<li>Spread in this run (${
     e.cpuAffinity
-      ? `the load generator ran ` +
-        `on CPU ${esc(e.cpuAffinity.client)} and the servers on CPU ${esc(e.cpuAffinity.server)}, but the host's other load reaches ` +
-        `both`
+      ? `the load generator ran on CPU ${esc(e.cpuAffinity.client)} and the servers on CPU ${esc(e.cpuAffinity.server)}, but the ` +
+        `host's other load reaches both`
       : 'the load generator and the servers shared every CPU'
-  }); server CPU µs per request and the counted operations are \
-the steadier figures, and ratios to the bracketing baseline the fairest comparison.</li>
+  }): ${spreadWords(results)}</li>
 <li>Run ${esc(results.startedAt)} to ${esc(results.finishedAt)}, scenario file <code>${esc(results.scenario.file)}</code>.</li>
 </ul>`
 }
@@ -263,13 +290,13 @@ export function lifecycleMethodology(results: ResultsFile): string {
     .map(([k, v]) => `${k} ${v ?? 'missing'}`)
     .join(', ')
   const aff = e.cpuAffinity
-    ? `the lifecycle driver and Redis pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}`
+    ? `the lifecycle driver${storesApart(results)} pinned to CPU ${e.cpuAffinity.client}, servers to CPU ${e.cpuAffinity.server}`
     : 'processes not pinned to CPUs'
   return `<ul>
 <li>Machine: ${esc(e.cpus.count)} logical CPUs \
-(${esc(e.cpus.model)}), ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}; Redis ${esc(
-    e.redisServer ?? 'not installed',
-  )}; ${esc(aff)}.</li>
+(${esc(e.cpus.model)}), ${num(e.memoryBytes / 2 ** 30, 0)} GiB, ${esc(e.os)}; Node.js ${esc(e.node)}${
+    e.redisServer ? `; Redis ${esc(e.redisServer)} installed` : ''
+  }; ${esc(aff)}.</li>
 <li>Versions: ${esc(pk)}; commit <code>${esc(e.gitCommit ?? 'unknown')}</code>${e.gitDirty ? ' (with uncommitted changes)' : ''}.</li>
 <li>Each cell, in an order shuffled with seed ${results.noiseControl.seed}: its servers started and verified (no credential 401, \
 a fresh one 200, every counted store operation seen in SQLite's statement trace or Redis's own counts), then the virtual users' \

@@ -12,7 +12,9 @@ import { percent, times } from '../format.ts'
 export const EQUIVALENCE = 0.05
 /** Fewer rounds than this give no interval worth a comparison. */
 export const MIN_ROUNDS_FOR_FINDING = 3
-export const FINDINGS_SCHEMA_VERSION = 1
+export const FINDINGS_SCHEMA_VERSION = 2
+/** The round counts an unresolved comparison is projected to (how many rounds would decide it at the spread it showed). */
+const PROJECTED_ROUNDS = [10, 14, 20, 30, 50] as const
 
 /** Where and how what a finding rests on was measured. */
 export interface Scope {
@@ -26,7 +28,15 @@ export interface Scope {
   loop: WorkloadKind
 }
 
-type Verdict = 'ahead' | 'indistinguishable' | 'fact'
+/**
+ * `ahead`: the interval excludes [1/1.05, 1.05]; `equal`: it lies inside that band (equal within 5%, an equivalence test,
+ * not a failure to find a difference); `unresolved`: it straddles a band edge; `fact`: counted, not estimated.
+ */
+export type Verdict = 'ahead' | 'equal' | 'unresolved' | 'fact'
+/** What a comparison's ratio is of: servers' (and the store process's) CPU per request, instructions per request, or p99 latency. */
+export type Metric = 'cpu' | 'instructions' | 'p99'
+/** How an interval was made: `order-statistic` is the distribution-free interval for the median of the per-round ratios. */
+type IntervalMethod = 'order-statistic'
 
 export interface Finding {
   id: string
@@ -39,8 +49,13 @@ export interface Finding {
   ratio: number | null
   interval: [number, number] | null
   coverage: number | null
-  /** `ahead` only where the paired interval excludes [1/1.05, 1.05]; `fact` for counted things. */
+  /** How the interval was made; null for a fact. */
+  method: IntervalMethod | null
+  /** What the ratio is of; null for a fact. */
+  metric: Metric | null
   verdict: Verdict
+  /** An unresolved comparison: the round count at which the spread it showed would decide it; null when none up to 50 would. */
+  roundsToDecide?: number | null
   scope: Scope
 }
 
@@ -65,56 +80,118 @@ export interface FindingsFile {
   notMeasured: NotMeasured[]
 }
 
-/**
- * Cell a's cost over cell b's, round by round: each cell's ratio to the baseline windows around
- * it, divided, so the machine's drift cancels; then the median and the order-statistic interval
- * of those per-round ratios. With `store`, the store process's CPU is added on each side.
- */
+/** A comparison of per-round ratios: their median, the order-statistic interval for it, and where that lies against the band. */
 export interface PairedRatio {
   median: number
   interval: [number, number]
   coverage: number
   rounds: number
-  verdict: 'higher' | 'lower' | 'same' | 'unclear'
+  method: IntervalMethod
+  verdict: 'higher' | 'lower' | 'equal' | 'unresolved'
+  /** For an unresolved comparison, the round count at which its spread would decide it (null: none up to 50 would). */
+  roundsToDecide: number | null
+}
+
+const LOW = 1 / (1 + EQUIVALENCE)
+const HIGH = 1 + EQUIVALENCE
+
+/** Where an interval lies against the ±5% band. */
+function against(interval: readonly [number, number], rounds: number): PairedRatio['verdict'] {
+  if (rounds < MIN_ROUNDS_FOR_FINDING) return 'unresolved'
+  if (interval[0] > HIGH) return 'higher'
+  if (interval[1] < LOW) return 'lower'
+  if (interval[0] >= LOW && interval[1] <= HIGH) return 'equal'
+  return 'unresolved'
+}
+
+/**
+ * The smallest round count in PROJECTED_ROUNDS at which an order-statistic interval drawn from the
+ * same spread would clear the band one way or the other: the per-round ratios' empirical quantiles
+ * at the ranks that interval would use. Null when no count up to 50 would (the median sits on a band edge).
+ */
+function projectedRounds(values: readonly number[]): number | null {
+  const s = [...values].sort((a, b) => a - b)
+  if (s.length < 2) return null
+  const quantile = (q: number) => {
+    const x = q * (s.length - 1)
+    const i = Math.floor(x)
+    return i >= s.length - 1 ? s[s.length - 1]! : s[i]! + (x - i) * (s[i + 1]! - s[i]!)
+  }
+  for (const n of PROJECTED_ROUNDS) {
+    if (n <= s.length) continue
+    const [lo, hi] = medianCi95(Array.from({ length: n }, (_, i) => i))
+    const verdict = against([quantile(lo / (n - 1)), quantile(hi / (n - 1))], n)
+    if (verdict !== 'unresolved') return n
+  }
+  return null
 }
 
 export const bandVerdict = (values: number[]): PairedRatio => {
   const interval = medianCi95(values)
-  const verdict =
-    values.length < MIN_ROUNDS_FOR_FINDING
-      ? 'unclear'
-      : interval[0] > 1 + EQUIVALENCE
-        ? 'higher'
-        : interval[1] < 1 / (1 + EQUIVALENCE)
-          ? 'lower'
-          : interval[0] >= 1 / (1 + EQUIVALENCE) && interval[1] <= 1 + EQUIVALENCE
-            ? 'same'
-            : 'unclear'
-  return { median: median(values), interval, coverage: medianIntervalCoverage(values.length), rounds: values.length, verdict }
+  const verdict = against(interval, values.length)
+  return {
+    median: median(values),
+    interval,
+    coverage: medianIntervalCoverage(values.length),
+    rounds: values.length,
+    method: 'order-statistic',
+    verdict,
+    roundsToDecide: verdict === 'unresolved' ? projectedRounds(values) : null,
+  }
 }
 
-/** A round's ratio to its bracket, the store process's CPU included when asked (the baseline has none). */
-const roundRatio = (r: RoundResult, store: boolean): number | null => {
-  const cpu = r.ratioToBaseline?.cpu
-  if (!cpu) return null
-  return store && r.storeCpuUsPerRequest !== null ? (cpu * (r.cpuUsPerRequest + r.storeCpuUsPerRequest)) / r.cpuUsPerRequest : cpu
-}
+/** A paired ratio's verdict as a finding states it. */
+export const verdictOf = (p: PairedRatio): Verdict =>
+  p.verdict === 'higher' || p.verdict === 'lower' ? 'ahead' : p.verdict === 'equal' ? 'equal' : 'unresolved'
 
-export function pairedRatio(a: CellResult, b: CellResult, opts: { store?: boolean } = {}): PairedRatio | null {
+/** What would decide an unresolved comparison, in words. */
+const undecided = (p: PairedRatio) =>
+  p.roundsToDecide === null
+    ? `unresolved: at this spread no count of rounds up to ${PROJECTED_ROUNDS[PROJECTED_ROUNDS.length - 1]} would decide it`
+    : `unresolved: at this spread about ${p.roundsToDecide} rounds would decide it`
+
+/** A paired comparison's interval fields of a finding. */
+export const comparisonFields = (p: PairedRatio, metric: Metric) => ({
+  ratio: p.median,
+  interval: p.interval,
+  coverage: p.coverage,
+  method: p.method,
+  metric,
+  verdict: verdictOf(p),
+  ...(p.verdict === 'unresolved' ? { roundsToDecide: p.roundsToDecide } : {}),
+})
+
+/** A window's cost: the servers' CPU per request, with the store process's when asked (the baseline has none). */
+const roundCost = (r: RoundResult, store: boolean): number => r.cpuUsPerRequest + (store ? (r.storeCpuUsPerRequest ?? 0) : 0)
+
+/**
+ * Cell a's CPU per request over cell b's, round by round (the two windows of a round are seconds
+ * apart in one shuffled round, so the machine's slow drift is shared), leaving out every round in
+ * which either window was client-bound: no comparison rests on a window the load did not saturate.
+ */
+export function pairedRatio(a: CellResult, b: CellResult, opts: { store?: boolean } = {}): (PairedRatio & { clientBound: number }) | null {
   const perRound: number[] = []
+  let clientBound = 0
   for (const ra of a.rounds) {
     const rb = b.rounds.find((r) => r.round === ra.round)
-    const x = roundRatio(ra, opts.store ?? false)
-    const y = rb ? roundRatio(rb, opts.store ?? false) : null
-    if (x !== null && y !== null) perRound.push(x / y)
+    if (!rb) continue
+    if (ra.clientBound || rb.clientBound) {
+      clientBound++
+      continue
+    }
+    const y = roundCost(rb, opts.store ?? false)
+    if (y > 0) perRound.push(roundCost(ra, opts.store ?? false) / y)
   }
-  return perRound.length ? bandVerdict(perRound) : null
+  return perRound.length ? { ...bandVerdict(perRound), clientBound } : null
 }
 
-export const describePair = (p: PairedRatio) =>
-  `paired per-round ratio ${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])} over ${p.rounds} round${
-    p.rounds === 1 ? '' : 's'
-  } (coverage ${percent(p.coverage)})`
+export function describePair(p: PairedRatio & { clientBound?: number }): string {
+  const left = p.clientBound ? `${p.clientBound} round${p.clientBound === 1 ? '' : 's'} left out (a window client-bound); ` : ''
+  const rounds = `${p.rounds} round${p.rounds === 1 ? '' : 's'}`
+  const interval = `order-statistic interval ${times(p.interval[0])}–${times(p.interval[1])}`
+  const open = p.verdict === 'unresolved' ? `; ${undecided(p)}` : ''
+  return `${left}paired per-round ratio ${times(p.median)}, ${interval} over ${rounds} (coverage ${percent(p.coverage)})${open}`
+}
 
 export function label(c: CellResult): string {
   const n = c.instances > 1 ? `, ${c.instances} instances` : ''
@@ -165,6 +242,8 @@ export function fromLines(results: ResultsFile, kind: string, lines: Line[], loo
       ratio: null,
       interval: null,
       coverage: null,
+      method: null,
+      metric: null,
       verdict: 'fact',
       scope: first ? scopeOf(first, loop) : { store: 'none', storeRttMs: null, instances: 1, route: results.scenario.workload.route, loop },
     }

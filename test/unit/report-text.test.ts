@@ -106,6 +106,22 @@ describe('the report says what is true of its run', () => {
     assert.match(buildCharts(r).find((c) => c.id === 'cpu')!.caption, /Purple on top/)
   })
 
+  test('the methodology states what this run did: its spread computed, its pinning and its repeats as they were', () => {
+    const r = fixtureResults()
+    const page = text(r)
+    // The baseline's windows: 30,000, 28,000 and 29,000 requests/s at 20, 22 and 21 µs.
+    assert.match(page, /its requests\/s ranged 1\.07x lowest to highest while its CPU per request ranged 1\.10x, the less steady/)
+    assert.doesNotMatch(page, /the steadier figures/)
+    // Only SQLite and memory sessions ran (the Redis cell was skipped): nothing is said to be pinned beside the load generator.
+    assert.match(page, /load generator pinned to CPU 0, servers to CPU 1/)
+    assert.doesNotMatch(page, /Redis (pinned|not installed)/)
+    r.cells.find((c) => c.id === 'session-redis')!.status = 'ok'
+    r.environment.redisServer = '7.0.15'
+    assert.match(text(r), /Redis 7\.0\.15 installed; load generator and Redis pinned to CPU 0/)
+    assert.match(page, /one more baseline window after it were measured again \(its new bracket is the earlier after-window/)
+    assert.doesNotMatch(page, /fresh bracket|reads high/)
+  })
+
   test('pinned and unpinned: the cores are said to be shared only when they were', () => {
     const pinned = text(fixtureResults())
     assert.match(pinned, /the load generator ran on CPU 0 and the servers on CPU 1/)

@@ -113,11 +113,14 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(
       cpu.sentence,
       "On GET /me, JWT HS256 with jose cost 2.40x the CPU per request of a sqlite session (store in the server's own process): " +
-        'the session was cheaper in this run (closed loop at saturation, one instance).',
+        'the session was cheaper in this run (one instance).',
     )
     assert.equal(cpu.verdict, 'ahead')
+    assert.equal(cpu.method, 'order-statistic')
+    assert.equal(cpu.metric, 'cpu')
+    assert.equal(out.schemaVersion, 2)
     assert.deepEqual(cpu.scope, { store: 'in-process', storeRttMs: 0, instances: 1, route: 'GET /me', loop: 'closed' })
-    // Rounds (72/20)/(30/20), (70/22)/(31/22), (75/21)/(29/21): 2.40, 2.26, 2.59.
+    // Rounds 72/30, 70/31, 75/29: 2.40, 2.26, 2.59.
     assert.deepEqual(
       cpu.interval!.map((v) => Math.round(v * 100) / 100),
       [2.26, 2.59],
@@ -125,7 +128,7 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(cpu.coverage, 0.75)
     assert.equal(
       cpu.detail,
-      "paired per-round ratio 2.40x, interval 2.26x–2.59x over 3 rounds (coverage 75.0%); servers' medians jwt-HS256-jose-sqlite 72.0 µs, " +
+      "paired per-round ratio 2.40x, order-statistic interval 2.26x–2.59x over 3 rounds (coverage 75.0%); servers' medians jwt-HS256-jose-sqlite 72.0 µs, " +
         'session-sqlite 30.0 µs; overhead over none (against the baseline windows around each window): 52.0 µs vs 9.0 µs',
     )
     assert.equal(
@@ -154,7 +157,7 @@ describe('report rendering (pure, on fixture results)', () => {
     )
     const answer =
       "Against a sqlite session (store in the server's own process), the session was cheaper than JWT HS256 with jose " +
-      '(they cost 2.40x its CPU). Scope: GET /me, closed loop at saturation, one instance'
+      '(they cost 2.40x its CPU). Scope: GET /me, closed loop, one instance'
     assert.ok(out.answer[0]!.sentence.startsWith(answer), out.answer[0]!.sentence)
     assert.deepEqual(
       out.notMeasured.map((m) => m.command),
@@ -173,31 +176,69 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.doesNotMatch(JSON.stringify(out), /folklore/)
   })
 
-  test('a difference the paired interval does not carry past ±5% is "not distinguishable"; one round cannot tell', () => {
+  test('equal within 5%, unresolved with the rounds that would decide it, and one round cannot tell', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
     const session = r.cells.find((c) => c.id === 'session-sqlite')!
-    // Paired ratios 1.2, 0.9, 1.0: the median says 1.0, the interval straddles "about the same".
-    jwt.rounds.forEach((round, i) => {
-      round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.2, 0.9, 1.0][i]! }
-    })
-    jwt.summary = summarizeRounds(jwt.rounds)
+    const costs = (factors: number[]) => {
+      jwt.rounds.forEach((round, i) => {
+        round.cpuUsPerRequest = session.rounds[i]!.cpuUsPerRequest * factors[i]!
+      })
+      jwt.summary = summarizeRounds(jwt.rounds)
+    }
     const cpu = () => findings(r).find((x) => x.kind === 'cpu')!
+    // Paired ratios 1.02, 0.98, 1.01: the interval lies inside the band, an equivalence, not a failure to tell.
+    costs([1.02, 0.98, 1.01])
     assert.equal(
       cpu().sentence,
-      "On GET /me, JWT HS256 with jose and a sqlite session (store in the server's own process) are not distinguishable in this " +
-        'run (1.00x, interval 0.90x–1.20x).',
+      "On GET /me, JWT HS256 with jose and a sqlite session (store in the server's own process) cost the same CPU per request " +
+        'within 5% (1.01x, interval 0.98x–1.02x; one instance).',
     )
-    assert.equal(cpu().verdict, 'indistinguishable')
+    assert.equal(cpu().verdict, 'equal')
+    assert.equal(cpu().roundsToDecide, undefined)
+    // Paired ratios 1.2, 0.9, 1.0: the median says 1.0, the interval straddles both edges; at that spread even 50 rounds'
+    // interval (the 18th and 33rd of 50: quantiles 0.97x-1.06x) would cross the upper edge.
+    costs([1.2, 0.9, 1.0])
+    assert.equal(
+      cpu().sentence,
+      "On GET /me, this run could not tell whether JWT HS256 with jose or a sqlite session (store in the server's own process) " +
+        'costs more CPU per request, or whether they cost the same (1.00x, interval 0.90x–1.20x).',
+    )
+    assert.equal(cpu().verdict, 'unresolved')
+    assert.equal(cpu().roundsToDecide, null)
+    assert.match(cpu().detail, /unresolved: at this spread no count of rounds up to 50 would decide it/)
+    // Paired ratios 1.30, 1.04, 1.20: unresolved at 3 rounds (the low edge sits inside the band); the same spread over 10 rounds
+    // would put the interval's low end (the 2nd of 10) above 1.05.
+    costs([1.3, 1.04, 1.2])
+    assert.equal(cpu().verdict, 'unresolved')
+    assert.equal(cpu().roundsToDecide, 10)
+    assert.match(cpu().detail, /unresolved: at this spread about 10 rounds would decide it/)
     for (const c of [jwt, session]) {
       c.rounds = c.rounds.slice(0, 1)
       c.summary = summarizeRounds(c.rounds)
     }
     assert.equal(
       cpu().sentence,
-      "On GET /me, JWT HS256 with jose and a sqlite session (store in the server's own process) are not distinguishable in this " +
-        'run (1.20x, interval 1.20x–1.20x, 1 round).',
+      "On GET /me, this run could not tell whether JWT HS256 with jose or a sqlite session (store in the server's own process) " +
+        'costs more CPU per request, or whether they cost the same (1.30x, interval 1.30x–1.30x, 1 round).',
     )
+    assert.equal(cpu().verdict, 'unresolved')
+  })
+
+  test('no comparison rests on a client-bound window: its round is left out and counted', () => {
+    const r = fixtureResults()
+    const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    jwt.rounds[1]!.clientBound = true
+    const out = computeFindings(r)
+    const cpu = out.findings.find((x) => x.id === 'cpu-jwt-HS256-jose-sqlite-vs-session-sqlite')!
+    // Rounds 1 and 3 stay: 72/30 = 2.40 and 75/29 = 2.59.
+    assert.deepEqual(
+      cpu.interval!.map((v) => Math.round(v * 100) / 100),
+      [2.4, 2.59],
+    )
+    assert.equal(cpu.figures.clientBoundRounds, 1)
+    assert.match(cpu.detail, /^1 round left out \(a window client-bound\); paired per-round ratio 2\.49x/)
+    assert.match(out.answer[0]!.sentence, /\(1 paired round with a client-bound window left out\)\.$/)
   })
 
   test("a ranking only where every other cell's paired interval clears the band", () => {
@@ -208,7 +249,7 @@ describe('report rendering (pure, on fixture results)', () => {
     Object.assign(fast, { id: 'jwt-HS256-fast-jwt-sqlite', engine: 'fast-jwt' })
     const session = r.cells.find((c) => c.id === 'session-sqlite')!
     fast.rounds.forEach((round, i) => {
-      round.ratioToBaseline = { rps: 1, cpu: session.rounds[i]!.ratioToBaseline!.cpu! * [1.08, 1.02, 1.06][i]! }
+      round.cpuUsPerRequest = session.rounds[i]!.cpuUsPerRequest * [1.08, 1.02, 1.06][i]!
     })
     fast.summary = summarizeRounds(fast.rounds)
     r.cells.push(fast)
@@ -216,9 +257,9 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(
       f.find((x) => x.id === 'rank-cheapest')!.sentence,
       'On GET /me, no single cheapest authentication: a sqlite session has the lowest median, but JWT HS256 with fast-jwt is not ' +
-        'distinguishable from it in this run.',
+        'ahead of it by more than 5% in this run.',
     )
-    assert.equal(f.find((x) => x.id === 'rank-cheapest')!.verdict, 'indistinguishable')
+    assert.equal(f.find((x) => x.id === 'rank-cheapest')!.verdict, 'unresolved')
     const dearest = f.find((x) => x.id === 'rank-dearest')!.sentence
     const ranked =
       "On GET /me, the most expensive authentication by servers' CPU per request was JWT HS256 with jose: " +
@@ -412,7 +453,7 @@ describe('open-loop results in the report', () => {
     r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.openLoop![0]!.rounds[1]!.latencyUs.p99 = 1500
     assert.match(
       findings(r).find((x) => x.kind === 'latency')!.sentence,
-      /the p99 latency of JWT HS256 with jose and of a sqlite session are not distinguishable in this run \(4\.50x, interval 0\.71x–5\.00x\)/,
+      /this run could not tell the p99 latency of JWT HS256 with jose and of a sqlite session apart or call them equal \(4\.50x, interval 0\.71x–5\.00x\)/,
     )
     const html = renderHtml(results(), '')
     assert.match(html, /Latency at a given load \(open loop\)/)

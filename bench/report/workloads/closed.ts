@@ -6,7 +6,7 @@ import type { WorkloadReport } from './report.ts'
 
 export const closedReport: WorkloadReport = {
   kind: 'closed',
-  loopWords: 'closed loop at saturation',
+  loopWords: 'closed loop',
   findings: closedLoopFindings,
   charts: closedCharts,
   sections: closedSections,
