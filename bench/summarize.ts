@@ -81,6 +81,7 @@ export function hostNoise(
   const base = results.cells.find((c) => c.id === results.scenario.baseline)
   const cpu = base?.rounds.map((r) => r.cpuUsPerRequest).filter((v) => v > 0) ?? []
   if (cpu.length < 2) return null
+  const first = cpu[0]!
   const minUs = Math.min(...cpu)
   const maxUs = Math.max(...cpu)
   const spread = maxUs / minUs
@@ -91,14 +92,12 @@ export function hostNoise(
     spread,
     noisy,
     message: noisy
-      ? `The machine was noisy during this run: the baseline (${base!.id}) did the same work in each of \
+      ? `The machine was noisy during this run: the baseline (${base!.id}) served the same request in each of \
 its ${cpu.length} windows yet its CPU per request ranged \
-from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x). Absolute figures move with the machine; ${
-          results.noiseControl.method === 'bracketed'
-            ? "each cell's ratio to the baseline windows just before and after it cancels most of that drift, and the findings " +
-              'below are stated only where those ratios agree across rounds.'
-            : 'this run did not bracket its windows (open mode), so compare cells only where the findings say their rounds agree.'
-        }`
+from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x${
+          first === maxUs ? ', the highest in its first window, the coldest' : ''
+        }). Absolute figures move with the machine. Each comparison below pairs two cells' windows round by round and gives \
+its verdict from the interval of those per-round ratios: "unresolved" where the rounds did not agree enough to decide.`
       : null,
   }
 }

@@ -25,7 +25,7 @@ export interface CellBreakdown {
   missing: string | null
 }
 
-/** A remainder above this share of the overhead, above LARGE_REMAINDER_MIN_US and outside the overhead's interval is called out. */
+/** A remainder above this share of the overhead and above LARGE_REMAINDER_MIN_US even at the low end of the overhead's interval is called out. */
 export const LARGE_REMAINDER_SHARE = 0.5
 export const LARGE_REMAINDER_MIN_US = 5
 
@@ -98,7 +98,7 @@ export function costBreakdown(results: ResultsFile): CellBreakdown[] {
         share !== null &&
         share > LARGE_REMAINDER_SHARE &&
         remainderUs > LARGE_REMAINDER_MIN_US &&
-        remainderUs > overheadUs - (c.summary.overheadUs?.ci95[0] ?? overheadUs),
+        (c.summary.overheadUs?.ci95[0] ?? overheadUs) - (explainedUs - baseUs) > LARGE_REMAINDER_MIN_US,
       missing: null,
     })
   }

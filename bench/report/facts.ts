@@ -103,7 +103,13 @@ export function factFindings(results: ResultsFile): Finding[] {
       method: null,
       metric: null,
       verdict: 'fact',
-      scope: { store: 'none', storeRttMs: null, instances: Math.max(...probed.map((c) => c.instances)), route: 'POST /logout', loop },
+      scope: {
+        store: 'none',
+        storeRttMs: null,
+        instances: Math.max(...probed.map((c) => c.instances)),
+        route: 'POST /logout',
+        loop: 'probe',
+      },
     })
   }
   for (const c of ok.filter((x) => x.instances > 1 && descriptorOf(x).state !== 'none')) {

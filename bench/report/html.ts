@@ -8,9 +8,10 @@ import type { Simulation } from '../sim/simulation.ts'
 import type { ResultsFile } from '../contracts/results.ts'
 import { chartScripts, type ChartSpec, CSS } from '../page/kit.ts'
 
+const loopWords = (s: Scope) => (s.loop === 'probe' ? 'one probe after the measured windows' : workloadReports[s.loop].loopWords)
 /** A scope in words, for the page: the loop as its workload names it. */
 const scopeWords = (s: Scope) =>
-  `${s.route}, ${workloadReports[s.loop].loopWords}, ${s.instances} instance${s.instances === 1 ? '' : 's'}${
+  `${s.route}, ${loopWords(s)}, ${s.instances} instance${s.instances === 1 ? '' : 's'}${
     s.store === 'none' ? '' : `, ${WHERE[s.store]}${s.store === 'distance' ? ` (${s.storeRttMs} ms)` : ''}`
   }`
 

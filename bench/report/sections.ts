@@ -5,6 +5,7 @@ import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { esc, num, percent } from '../format.ts'
 import { STRATEGY_COLOR } from '../page/kit.ts'
 import { storeDescriptors } from '../stores/index.ts'
+import { descriptorOf } from '../strategies/index.ts'
 import { CLIENT_BOUND_SHARE, CROSS_CHECK_REQUESTS } from '../contracts/results.ts'
 import { costBreakdown, LARGE_REMAINDER_MIN_US, LARGE_REMAINDER_SHARE } from './breakdown.ts'
 import { comparisonTable } from './comparison-table.ts'
@@ -120,9 +121,15 @@ class="n${b.large ? ' bad' : ''}">${num(b.remainderUs)}${
         }</td></tr>`,
   )
   const large = rows.filter((b) => b.large)
-  return `<p>Each cell's measured server CPU per request is the baseline cell's (the framework, routing and serialization, and \
-any users-table read) plus an authentication overhead: per round, the cell's CPU per request less the mean of the two baseline \
-windows around it, median over rounds, so that the machine's drift cancels (the same figure as the chart and the findings). Next \
+  const gaps = rows.filter((b) => b.overheadUs !== null && b.parts[0] && Math.abs(b.parts[0].us + b.overheadUs - b.measuredUs) > 0.5)
+  return `<p>Each cell's overhead is its CPU per request less the mean of the two baseline windows around it (the framework, \
+routing and serialization, and any users-table read), per round, median over rounds, so that the machine's drift cancels (the \
+figure the chart stacks on the baseline). ${
+    gaps.length
+      ? `A median of differences is not a difference of medians: the baseline's median plus a cell's overhead differs from its ` +
+        `measured median by more than 0.5 µs for ${esc(gaps.map(gapWords).join(', '))}. `
+      : "Here the baseline's median plus each overhead equals the cell's measured median within 0.5 µs. "
+  }Next \
 to it, the primitives the strategy adds, timed by the micro-benchmarks on the same machine in the same run (their CPU time per \
 operation, all threads counted), and the remainder they do not explain, shown rather than hidden. The remainder holds what a \
 primitive timed alone in a hot loop cannot: a larger header to parse and copy, scheduling, allocation and garbage collection, \
@@ -133,7 +140,7 @@ measured; where its size is within the overhead's own interval (shown beside it)
 ${
   large.length
     ? `<p class="warn">Unexplained by the primitives (more than ${num(LARGE_REMAINDER_SHARE * 100, 0)}% of the ` +
-      `overhead and more than ${LARGE_REMAINDER_MIN_US} µs, outside the overhead's ` +
+      `overhead and more than ${LARGE_REMAINDER_MIN_US} µs, even at the low end of the overhead's ` +
       `interval): ${esc(large.map((b) => `${b.id} spends ${num(b.remainderUs)} µs per request beyond its primitives`).join('; '))}.</p>`
     : ''
 }`
@@ -160,6 +167,20 @@ ${micro.tasks
 </tbody></table></details>`
 }
 
+const gapWords = (b: { id: string; parts: { us: number }[]; overheadUs: number | null; measuredUs: number }) =>
+  `${b.id} (${num(b.parts[0]!.us + b.overheadUs!)} vs ${num(b.measuredUs)} µs)`
+
+/** Whether this run's windows wrote to a store, so whether its durability settings entered their cost: counted, not assumed. */
+function durabilityWords(results: ResultsFile, kind: string): string {
+  const cells = results.cells.filter((c) => c.store === kind && c.status === 'ok' && c.summary && descriptorOf(c).state === 'server')
+  if (!cells.length) return ''
+  const writes = Math.max(...cells.flatMap((c) => c.rounds.map((r) => r.storeOpsPerRequest.writes)))
+  return writes === 0
+    ? "A production server keeps durability on; this run's windows wrote nothing to this store, so these settings did not enter their cost."
+    : `A production server keeps durability on; this run's windows wrote to this store (up to ${num(writes, 3)} writes per request in a ` +
+        'window), so what those writes cost here is without it.'
+}
+
 /** Each store process the run used, and the settings the harness started it with, as it recorded them. */
 function storesHtml(results: ResultsFile): string {
   const stores = (results.environment.stores ?? []).filter((s) => s.description)
@@ -170,9 +191,7 @@ function storesHtml(results: ResultsFile): string {
           s.settings
             ? `; settings: ${Object.entries(s.settings)
                 .map(([k, v]) => `<code>${esc(k)}=${esc(v.value)}</code> (${esc(v.why)})`)
-                .join(
-                  ', ',
-                )}. A production server keeps durability on; what a GET costs does not depend on it, what a login's write costs does.`
+                .join(', ')}. ${durabilityWords(results, s.kind)}`
             : ''
         }</li>`,
     )

@@ -24,8 +24,11 @@ export interface Scope {
   storeRttMs: number | null
   instances: number
   route: string
-  /** The loop the finding's windows were driven by (the open loop's capacity windows are closed-loop windows). */
-  loop: WorkloadKind
+  /**
+   * The loop the finding's windows were driven by (the open loop's capacity windows are closed-loop windows); `probe` for a
+   * fact one request found (what a copy of a credential got after logout), outside any measured window.
+   */
+  loop: WorkloadKind | 'probe'
 }
 
 /**

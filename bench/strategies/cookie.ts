@@ -30,8 +30,9 @@ export const cookieStrategy: StrategyDescriptor = {
     stateLives: () => "in the cookie, sealed (encrypted and authenticated) with the server's key; no store",
     clientReads: () => "no: encrypted; only the server's key opens it",
     copyLives: (c) =>
-      `until its idle deadline (${c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds} s after its last re-seal) and, ` +
-      `kept in use, up to its absolute deadline (${SERVER_DEFAULTS.sessionAbsoluteTtlSeconds} s after login): only the sealed timestamps end it`,
+      `right after it, and by its configured deadlines until ${c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds} s after ` +
+      `its last re-seal (idle) and, kept in use, ${SERVER_DEFAULTS.sessionAbsoluteTtlSeconds} s after login (absolute): only the sealed ` +
+      `timestamps end it (not waited out)`,
   },
   colorName: 'green',
   colors: ['#27ae60', '#58d68d', '#1e8449', '#82e0aa'],

@@ -61,7 +61,8 @@ export const jwtStrategy: StrategyDescriptor = {
     column: (c) => `jwt (${c.store})`,
     stateLives: (c) => `in the token (signed claims); refresh-token state in ${c.store}`,
     copyLives: (c, seconds) =>
-      `for up to ${seconds ?? c.accessTtlSeconds ?? SERVER_DEFAULTS.accessTtlSeconds} s (the access token's remaining lifetime)`,
+      `right after it, and its exp claim allows up to ${seconds ?? c.accessTtlSeconds ?? SERVER_DEFAULTS.accessTtlSeconds} s more ` +
+      `(the access token's configured remaining lifetime, not waited out)`,
     clientReads: (info) =>
       info.decoded
         ? `yes, without any key: ${Object.keys(info.decoded.claims).join(', ')} (decoded from a real token)`

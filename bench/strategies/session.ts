@@ -31,7 +31,8 @@ export const sessionStrategy: StrategyDescriptor = {
     column: (c) => `session (${c.store})`,
     stateLives: (c) => `server side, in ${c.store}; the client holds only an id`,
     clientReads: () => 'no: a random 256-bit id, nothing inside',
-    copyLives: (c) => `until the session times out server-side (idle ${c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds} s)`,
+    copyLives: (c) =>
+      `until the session times out server-side (its configured idle timeout, ${c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds} s)`,
   },
   colorName: 'blue',
   colors: ['#1f77b4', '#4f9fd6', '#17507f', '#7fbce6', '#0d3a5c', '#a9d2f0'],

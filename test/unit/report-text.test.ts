@@ -142,6 +142,13 @@ describe('the report says what is true of its run', () => {
     assert.doesNotMatch(full, /quick mode/)
     assert.doesNotMatch(full, /thread pool\)\.|overlaps on the thread pool/)
     assert.match(full, /Unexplained by the primitives \(more than 50% of the overhead and more than 5 µs/)
+    // The JWT cell: baseline 21 µs + overhead 52 µs is 73 µs against its measured 72 µs: said, not written as an identity.
+    assert.match(full, /differs from its measured median by more than 0\.5 µs for jwt-HS256-jose-sqlite \(73\.0 vs 72\.0 µs\)/)
+    // Its remainder, 41.5 µs, is a finding only while the overhead's low end (48 µs) less its primitives (10.5 µs) stays above 5 µs.
+    assert.match(full, /even at the low end of the overhead's interval\): jwt-HS256-jose-sqlite spends 41\.5 µs per request/)
+    const wide = micro(fixtureResults(), false)
+    wide.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.summary!.overheadUs!.ci95 = [14, 54]
+    assert.doesNotMatch(text(wide), /Unexplained by the primitives/)
   })
 
   test('one instance and several: "several instances" is not measured only where no cell had more than one', () => {
@@ -205,11 +212,21 @@ describe('the stores a run used are stated with their settings', () => {
       },
       { kind: 'redis', description: 'using Redis at redis://10.0.0.9:6379', settings: null },
     ]
+    // A PostgreSQL session whose GET windows wrote nothing: durability did not enter their cost; one that wrote: it did.
+    const pg = structuredClone(r.cells.find((c) => c.id === 'session-sqlite')!)
+    Object.assign(pg, { id: 'session-postgres', store: 'postgres' })
+    r.cells.push(pg)
     const page = text(r)
     const settings =
       'Store postgres: started a private PostgreSQL on postgres://postgres@127.0.0.1:5555/postgres; settings: fsync=off (no flush to disk), ' +
-      'synchronous_commit=off (a commit does not wait for its WAL flush). A production server keeps durability on'
+      "synchronous_commit=off (a commit does not wait for its WAL flush). A production server keeps durability on; this run's windows " +
+      'wrote nothing to this store, so these settings did not enter their cost.'
     assert.ok(page.includes(settings), settings)
+    pg.rounds[2]!.storeOpsPerRequest.writes = 0.25
+    assert.match(
+      text(r),
+      /this run's windows wrote to this store \(up to 0\.250 writes per request in a window\), so what those writes cost/,
+    )
     assert.match(page, /Store redis: using Redis at redis:\/\/10\.0\.0\.9:6379/)
     assert.doesNotMatch(page, /Store redis: using Redis at redis:\/\/10\.0\.0\.9:6379; settings/)
   })
