@@ -9,7 +9,6 @@ import { summaryTable } from './report/workloads/index.ts'
 import { writeReport } from './report/index.ts'
 import { runScenario, type RunOptions } from './runner.ts'
 import { readFleet, type Fleet } from './remote/fleet.ts'
-import { storeDescriptors } from './stores/index.ts'
 import { storeProvisioners } from './stores/run/index.ts'
 import { runSimulation, writeSimulation } from './sim/index.ts'
 import { outputStamp, writeJsonAtomic } from './results-io.ts'
@@ -17,19 +16,11 @@ import type { ResultsFile } from './contracts/results.ts'
 import { loadScenario } from './contracts/scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-/** Each store one can bring (its descriptor's URL flag, its provisioner's pattern): `--redis-url`, also `REDIS_URL`; ... */
+/** Each store one can bring (the server's address flag and its pattern, as its provisioner holds them): `--redis-url`, also `REDIS_URL`; ... */
 const URL_FLAGS = Object.values(storeProvisioners).flatMap((p) => {
-  const flag = storeDescriptors[p.kind].urlFlag
-  return flag && p.url
-    ? [
-        {
-          kind: p.kind,
-          option: flag.slice(2),
-          env: flag.slice(2).toUpperCase().replace(/-/g, '_'),
-          ...p.url,
-        },
-      ]
-    : []
+  if (!p.address) return []
+  const { flag, env, pattern, looksLike } = p.address.option
+  return [{ kind: p.kind, option: flag, env, pattern, looksLike, means: p.address.means }]
 })
 
 const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] ${URL_FLAGS.map((f) => `[--${f.option} ${f.looksLike}]`).join(' ')}

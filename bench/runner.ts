@@ -20,7 +20,7 @@ import { matchTargets, type Fleet } from './remote/fleet.ts'
 import type { RemoteInstance } from './remote/instance.ts'
 import { seededRandom } from './stats.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/run/index.ts'
-import { unavailableReason } from './stores/run/provisioner.ts'
+import { givenOrPrivate, unavailableReason } from './stores/run/provisioner.ts'
 import type { CellRuntime } from './verify.ts'
 import type { MicroResults, ResultsFile } from './contracts/results.ts'
 import type { CellPlan } from './contracts/plan.ts'
@@ -65,9 +65,9 @@ async function micro(opts: RunOptions): Promise<MicroResults> {
   try {
     // Each store whose tasks need one: the user's, or one started for them; where it cannot be had, its tasks are skipped with the reason.
     for (const p of Object.values(storeProvisioners)) {
-      if (!p.micro?.start) continue
+      if (!p.micro || !p.address) continue
       try {
-        const s = await p.micro.start(opts.storeUrls[p.kind] ?? null, opts.group)
+        const s = await givenOrPrivate(p.address, opts.storeUrls[p.kind] ?? null, opts.group)
         stops.push(() => s.stop())
         urls[p.kind] = s.url
       } catch (err) {

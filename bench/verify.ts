@@ -4,7 +4,7 @@ import { VerificationError } from './contracts/errors.ts'
 import { expected401Share, expectedOps, renewalWriteBound } from './expected.ts'
 import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
 import { storeDescriptors } from './stores/index.ts'
-import type { ExternalCounts, ProvisionedStore } from './stores/run/index.ts'
+import { storeProvisioners, type ExternalCounts, type ProvisionedStore } from './stores/run/index.ts'
 import { pingRoundTripUs, startDelayProxy, type DelayProxy } from './stores/delay-proxy.ts'
 import { descriptorOf } from './strategies/index.ts'
 import { runnerOf } from './strategies/run/index.ts'
@@ -242,7 +242,7 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     let storeRtt: StoreRtt | null = null
     if (plan.storeRttMs) {
       // The servers reach the store through the proxy (its URL flag's value swapped); the harness's own counts still read the store itself.
-      const at = storeArgs.indexOf(storeDescriptors[plan.store!].urlFlag!) + 1
+      const at = storeArgs.indexOf(`--${storeProvisioners[plan.store!].address!.option.flag}`) + 1
       const direct = storeArgs[at]!
       proxy = await startDelayProxy(direct, plan.storeRttMs, opts.group, opts.clientCpus ?? null)
       const via = proxy.url

@@ -19,6 +19,12 @@ export function onPath(name, env = process.env) {
   return null
 }
 
+/**
+ * The programs the harness and the tests run that npm cannot install: `npm run setup` installs them
+ * with apt-get (`missingForTests` checks each the tests need); knip's configuration reads this list.
+ */
+export const SYSTEM_PROGRAMS = ['taskset', 'redis-server', 'redis-cli', 'haproxy', 'ip', 'pkg-config', 'promtool']
+
 const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']
 
 /** A Chromium to drive headless: CHROMIUM_PATH when set, else the first of its usual names on PATH. */

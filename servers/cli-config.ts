@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../common/errors.ts'
 import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
-import { POSTGRES_URL_PATTERN } from './stores/postgres.ts'
-import { REDIS_CLUSTER_URL_PATTERN, REDIS_URL_PATTERN } from './stores/redis.ts'
+import { stores } from './stores/index.ts'
 import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
 
 export interface CliConfig extends ServerConfig {
@@ -11,6 +10,12 @@ export interface CliConfig extends ServerConfig {
   /** Port of the Prometheus listener (0: any free one); none when absent. */
   metricsPort: number | null
 }
+
+/** Every store's address flag (`--redis-url`, ...), with the store it belongs to. */
+const ADDRESSES = STORES.flatMap((kind) => {
+  const address = stores[kind].address
+  return address ? [{ kind, ...address }] : []
+})
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback?: T): T {
   if (value === undefined) {
@@ -52,9 +57,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
             'port',
             'host',
             'metrics-port',
-            'redis-url',
-            'redis-cluster-url',
-            'postgres-url',
+            ...ADDRESSES.map((a) => a.flag),
             'db',
             'jwt-secret',
             'key-file',
@@ -83,9 +86,6 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     port: integer('port', values.port, 0, 0, 65535),
     host: values.host ?? '127.0.0.1',
     metricsPort: values['metrics-port'] === undefined ? null : integer('metrics-port', values['metrics-port'], 0, 0, 65535),
-    redisUrl: values['redis-url'] ?? env.REDIS_URL,
-    redisClusterUrl: values['redis-cluster-url'] ?? env.REDIS_CLUSTER_URL,
-    postgresUrl: values['postgres-url'] ?? env.POSTGRES_URL,
     db: values.db,
     jwtSecret: values['jwt-secret'],
     keyFile: values['key-file'],
@@ -99,14 +99,11 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
     traceSql: values['trace-sql'] !== undefined,
   }
-  if (config.redisClusterUrl && !REDIS_CLUSTER_URL_PATTERN.test(config.redisClusterUrl)) {
-    throw new ConfigError(`--redis-cluster-url must look like host:port,host:port; got "${config.redisClusterUrl}"`)
-  }
-  if (config.postgresUrl && !POSTGRES_URL_PATTERN.test(config.postgresUrl)) {
-    throw new ConfigError(`--postgres-url must look like postgres://user@host:port/database; got "${config.postgresUrl}"`)
-  }
-  if (config.redisUrl && !REDIS_URL_PATTERN.test(config.redisUrl)) {
-    throw new ConfigError(`--redis-url must look like redis://host:port; got "${config.redisUrl}"`)
+  // Every address given is checked, whichever store this server runs; the server's own store takes its one.
+  for (const a of ADDRESSES) {
+    const url = values[a.flag] ?? env[a.env]
+    if (url && !a.pattern.test(url)) throw new ConfigError(`--${a.flag} must look like ${a.looksLike}; got "${url}"`)
+    if (a.kind === config.store) config.storeUrl = url
   }
   if (config.strategy !== 'jwt' && (values.alg || values.engine || values.revocation === 'denylist')) {
     throw new ConfigError('--alg, --engine and --revocation apply to --strategy jwt only')

@@ -7,11 +7,8 @@ export interface ServerConfig {
   alg: Alg
   engine: EngineKind
   revocation: Revocation
-  redisUrl?: string | undefined
-  /** `host:port,host:port`: seed nodes of a Redis Cluster (store redis-cluster). */
-  redisClusterUrl?: string | undefined
-  /** `postgres://user@host:port/database` (store postgres). */
-  postgresUrl?: string | undefined
+  /** Where the store is, for a store reached at an address: the value of its address flag (`address` in `stores/index.ts`). */
+  storeUrl?: string | undefined
   /** SQLite file; a fresh temporary file (removed on close) when absent. */
   db?: string | undefined
   jwtSecret?: string | undefined

@@ -4,7 +4,7 @@ import { newCounters, type Counters } from './counters.ts'
 import { openDatabase, sqlTracer } from './db.ts'
 import { StoreUnavailableError } from '../common/errors.ts'
 import { ServerMetrics } from './metrics.ts'
-import { stores } from './stores/index.ts'
+import { openStore } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
 import type { ServerConfig } from './config.ts'
 import { DEFAULT_STORE } from '../common/kinds.ts'
@@ -66,7 +66,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   try {
     const seeded = await seedUsers(database.db, config.users, config.hashCost)
     if (cache && seeded === config.users) saveUsersCache(database.db, cache)
-    store = await stores[config.store]({ db: database.db, counters, config, keyPrefix: options.redisKeyPrefix })
+    store = await openStore(config.store, { db: database.db, counters, url: config.storeUrl, keyPrefix: options.redisKeyPrefix })
     const clock = options.clock ?? Date.now
     const users = new Users(database.db, counters, config.hashCost)
     const strategy = await strategies[config.strategy](
@@ -95,7 +95,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     }, options.purgeIntervalMs ?? PURGE_INTERVAL_MS)
     purger.unref()
     const app = buildApp({ strategy, users, ...(metrics ? { metrics } : {}) })
-    const openStore = store
+    const openedStore = store
     return {
       app,
       store,
@@ -106,7 +106,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       async close() {
         clearInterval(purger)
         await app.close()
-        await openStore.close()
+        await openedStore.close()
         database.close()
       },
     }

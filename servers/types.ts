@@ -24,6 +24,21 @@ export interface SessionRecord {
 export type ConsumeResult = 'ok' | 'grace' | 'reused' | 'unknown'
 
 /**
+ * How a server is told where a store reached at an address is: the store's own file declares it,
+ * and the server's flags, their environment variables and their checks are made from it.
+ */
+export interface StoreAddress {
+  /** The flag that takes it, without its dashes, e.g. `redis-url` (`npm run bench` takes the same one). */
+  flag: string
+  /** The environment variable read when the flag is absent, e.g. `REDIS_URL`. */
+  env: string
+  /** What a value must match. */
+  pattern: RegExp
+  /** What it must look like, in the words of the error, e.g. `redis://host:port`. */
+  looksLike: string
+}
+
+/**
  * Where session, refresh-token and denylist state lives. Methods may answer synchronously
  * (SQLite, memory) or with a promise (Redis); callers always `await`. Every method counts the
  * store operations it performs, and throws StoreUnavailableError when the store cannot answer.

@@ -19,7 +19,7 @@ describe('Redis faults fail closed with 503 and recover by themselves', () => {
       const server = await testServer(t, {
         strategy,
         store: 'redis',
-        redisUrl: redis.url,
+        storeUrl: redis.url,
         revocation: strategy === 'jwt' ? 'denylist' : 'none',
       })
       const cred = await login(server)
@@ -67,7 +67,7 @@ describe('a Redis Cluster with a master killed fails closed with 503 and recover
       const server = await testServer(t, {
         strategy,
         store: 'redis-cluster',
-        redisClusterUrl: cluster.url,
+        storeUrl: cluster.url,
         revocation: strategy === 'jwt' ? 'denylist' : 'none',
       })
       const creds = await Promise.all(Array.from({ length: 30 }, (_, i) => login(server, `user${(i % 10) + 1}`)))
@@ -128,7 +128,7 @@ describe('Redis refusing to serve (out of memory, read-only replica) answers 503
       const server = await testServer(t, {
         strategy,
         store: 'redis',
-        redisUrl: redis.url,
+        storeUrl: redis.url,
         revocation: strategy === 'jwt' ? 'denylist' : 'none',
       })
       const cred = await login(server)

@@ -10,10 +10,9 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { generatePrivateKeyPem } from '../servers/keys.ts'
 import { createServer, DEFAULT_CONFIG, type Server, type ServerConfig } from '../servers/server.ts'
-import type { Alg, StoreKind } from '../servers/types.ts'
-import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
-import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
-import { startPostgres, type PrivatePostgres } from '../bench/stores/postgres-server.ts'
+import { STORES, type Alg, type StoreKind } from '../servers/types.ts'
+import { ProcessGroup } from '../bench/processes.ts'
+import { storeProvisioners } from '../bench/stores/run/index.ts'
 
 /** What a call returned and how long it took, ms. */
 export async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
@@ -72,20 +71,19 @@ function shared<T extends { stop(): Promise<void> }>(start: () => Promise<T>): (
   return () => (started ??= start())
 }
 
-/** One real redis-server per test file. */
-export const sharedRedis: () => Promise<PrivateRedis> = shared(() => startRedis())
-/** One real Redis Cluster (three masters) per test file. */
-export const sharedCluster: () => Promise<PrivateCluster> = shared(() => startRedisCluster())
-/** One real PostgreSQL (the embedded binaries) per test file. */
-export const sharedPostgres: () => Promise<PrivatePostgres> = shared(() => startPostgres())
+const sharedGroup = new ProcessGroup()
 
-/** The flags a server of store `kind` needs to reach this file's shared store (none for in-process stores). */
-export async function storeConfig(kind: StoreKind): Promise<Pick<ServerConfig, 'redisUrl' | 'redisClusterUrl' | 'postgresUrl'>> {
-  return {
-    redisUrl: kind === 'redis' ? (await sharedRedis()).url : undefined,
-    redisClusterUrl: kind === 'redis-cluster' ? (await sharedCluster()).url : undefined,
-    postgresUrl: kind === 'postgres' ? (await sharedPostgres()).url : undefined,
-  }
+/** One private instance of each store reached at an address per test file, started by its provisioner on first use. */
+const sharedStores: Partial<Record<StoreKind, () => Promise<{ url: string }>>> = Object.fromEntries(
+  STORES.flatMap((kind) => {
+    const at = storeProvisioners[kind].address
+    return at ? [[kind, shared(() => at.startPrivate(sharedGroup))]] : []
+  }),
+)
+
+/** Where this file's shared instance of store `kind` is (started on first use); undefined for an in-process store. */
+export async function sharedStoreUrl(kind: StoreKind): Promise<string | undefined> {
+  return (await sharedStores[kind]?.())?.url
 }
 
 let prefixCounter = 0
@@ -114,10 +112,7 @@ export async function testServer(
   options: { clock?: () => number; purgeIntervalMs?: number } = {},
 ): Promise<Server> {
   const full: ServerConfig = { ...DEFAULT_CONFIG, users: 10, hashCost: 4, ...config }
-  const shared = await storeConfig(full.store)
-  full.redisUrl ??= shared.redisUrl
-  full.redisClusterUrl ??= shared.redisClusterUrl
-  full.postgresUrl ??= shared.postgresUrl
+  full.storeUrl ??= await sharedStoreUrl(full.store)
   const server = await createServer(full, { ...options, redisKeyPrefix: uniquePrefix() })
   t.after(() => server.close())
   return server

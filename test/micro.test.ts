@@ -5,14 +5,13 @@ import { renderHtml } from '../bench/report/html.ts'
 import { runMicro } from '../bench/micro/run.ts'
 import { freePort } from '../bench/stores/redis-server.ts'
 import { fixtureResults } from './fixtures/results.ts'
-import { sharedPostgres, sharedRedis } from './helpers.ts'
+import { sharedStoreUrl } from './helpers.ts'
 import type { MicroResults } from '../bench/contracts/results.ts'
 
 describe('micro-benchmarks', () => {
   test('every task runs once with a tiny budget and returns a positive figure', async () => {
-    const redis = await sharedRedis()
-    const postgres = await sharedPostgres()
-    const r = await runMicro({ quick: true, urls: { redis: redis.url, postgres: postgres.url }, timeMs: 5, sessions: 2000 })
+    const urls = { redis: await sharedStoreUrl('redis'), postgres: await sharedStoreUrl('postgres') }
+    const r = await runMicro({ quick: true, urls, timeMs: 5, sessions: 2000 })
     const ids = r.tasks.map((t) => t.id)
     for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA']) {
       for (const engine of ['jose', 'fast-jwt'])

@@ -71,7 +71,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
         {
           strategy,
           store: 'postgres',
-          postgresUrl: url,
+          storeUrl: url,
           revocation: strategy === 'jwt' ? 'denylist' : 'none',
           engine: 'fast-jwt',
         },
@@ -110,7 +110,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
   })
 
   test("its CPU as the harness reads it (the store's cpuUs, the scheduler's account) agrees with the kernel's ticks within their truncation", async (t) => {
-    const server = await testServer(t, { strategy: 'session', store: 'postgres', postgresUrl: url })
+    const server = await testServer(t, { strategy: 'session', store: 'postgres', storeUrl: url })
     const cred = await login(server)
     // The postmaster as the server itself names it (its data directory's postmaster.pid), not as the provisioner knows it.
     const pid = Number(readFileSync(`${await pgDataDir(url)}/postmaster.pid`, 'utf8').split('\n')[0])
@@ -136,7 +136,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
       const server = await testServer(t, {
         strategy,
         store: 'postgres',
-        postgresUrl: url,
+        storeUrl: url,
         revocation: strategy === 'jwt' ? 'denylist' : 'none',
       })
       const cred = await login(server)
@@ -173,7 +173,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
   }
 
   test('a table locked past the statement timeout, and every pooled connection waiting on it: 503 within a second, never 500', async (t) => {
-    const server = await testServer(t, { strategy: 'session', store: 'postgres', postgresUrl: url })
+    const server = await testServer(t, { strategy: 'session', store: 'postgres', storeUrl: url })
     const cred = await login(server)
     const locker = new pg.Client({ connectionString: url })
     await locker.connect()
@@ -201,7 +201,7 @@ describe('PostgreSQL as the store: a real server the harness starts', () => {
   })
 
   test('a read-only server: reads answer, a login (a write) gets 503, never 500', async (t) => {
-    const server = await testServer(t, { strategy: 'session', store: 'postgres', postgresUrl: url })
+    const server = await testServer(t, { strategy: 'session', store: 'postgres', storeUrl: url })
     const cred = await login(server)
     await admin('ALTER SYSTEM SET default_transaction_read_only = on')
     await admin('SELECT pg_reload_conf()')

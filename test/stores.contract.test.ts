@@ -2,13 +2,18 @@ import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import { newCounters } from '../servers/counters.ts'
 import { openDatabase } from '../servers/db.ts'
-import { stores } from '../servers/stores/index.ts'
+import { openStore } from '../servers/stores/index.ts'
 import { STORES, type StateStore, type StoreKind } from '../servers/types.ts'
-import { storeConfig, uniquePrefix } from './helpers.ts'
+import { sharedStoreUrl, uniquePrefix } from './helpers.ts'
 
 async function open(t: TestContext, kind: StoreKind): Promise<StateStore> {
   const database = openDatabase()
-  const store = await stores[kind]({ db: database.db, counters: newCounters(), config: await storeConfig(kind), keyPrefix: uniquePrefix() })
+  const store = await openStore(kind, {
+    db: database.db,
+    counters: newCounters(),
+    url: await sharedStoreUrl(kind),
+    keyPrefix: uniquePrefix(),
+  })
   t.after(async () => {
     await store.close()
     database.close()

@@ -7,19 +7,16 @@ import { ProcessGroup } from '../processes.ts'
 import type { StoreKind } from '../../common/kinds.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { storeProvisioners } from '../stores/run/index.ts'
-import { unavailableReason } from '../stores/run/provisioner.ts'
+import { givenOrPrivate, unavailableReason } from '../stores/run/provisioner.ts'
 import { runMicro } from './run.ts'
 import { outputStamp, writeJsonAtomic } from '../results-io.ts'
 import type { MicroResults } from '../contracts/results.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-/** The stores whose tasks need one, each named by its URL flag (`--redis-url`, also `REDIS_URL`). */
-const STARTED = Object.values(storeProvisioners).flatMap((p) => {
-  const flag = storeDescriptors[p.kind].urlFlag
-  return p.micro?.start && flag
-    ? [{ kind: p.kind, start: p.micro.start, option: flag.slice(2), env: flag.slice(2).toUpperCase().replace(/-/g, '_') }]
-    : []
-})
+/** The stores whose tasks need one, each named by its address flag (`--redis-url`, also `REDIS_URL`). */
+const STARTED = Object.values(storeProvisioners).flatMap((p) =>
+  p.micro && p.address ? [{ kind: p.kind, at: p.address, option: p.address.option.flag, env: p.address.option.env }] : [],
+)
 const USAGE = `usage: npm run bench:micro -- [--quick] [--out DIR] ${STARTED.map((s) => `[--${s.option} URL]`).join(' ')}`
 
 export function microTable(r: MicroResults): string {
@@ -71,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     for (const x of STARTED) {
       const given = values[x.option]
       try {
-        const s = await x.start(typeof given === 'string' ? given : (process.env[x.env] ?? null), group)
+        const s = await givenOrPrivate(x.at, typeof given === 'string' ? given : (process.env[x.env] ?? null), group)
         stops.push(() => s.stop())
         urls[x.kind] = s.url
       } catch (err) {

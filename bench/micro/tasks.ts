@@ -53,7 +53,7 @@ export async function buildTasks(options: {
   for (const p of Object.values(storeProvisioners)) {
     if (!p.micro) continue
     const url = options.urls[p.kind] ?? null
-    let reason = p.micro.start && !url ? (options.unavailable?.[p.kind] ?? p.micro.notInstalled ?? `no ${p.kind} store`) : null
+    let reason = p.address && !url ? (options.unavailable?.[p.kind] ?? p.micro.notInstalled ?? `no ${p.kind} store`) : null
     if (!reason) {
       try {
         tasks.push(...(await p.micro.tasks(url, sessions, closers)))

@@ -2,9 +2,9 @@ import type { StoreKind } from '../../common/kinds.ts'
 
 /**
  * What the harness knows about one store without running it: whether a cell's instances share its
- * state, where it runs, what the harness can do with it, how it uses cores, its URL flag, and the
- * words the page uses. Pure data: the page and the model read these, so nothing here may load
- * server code or a store client (how a store is made ready is its provisioner, `bench/stores/run/`).
+ * state, where it runs, what the harness can do with it, how it uses cores, and the words the page
+ * uses. Pure data: the page and the model read these, so nothing here may load server code or a
+ * store client (how a store is made ready, and its address flag, are its provisioner's, `bench/stores/run/`).
  */
 export interface StoreDescriptor {
   kind: StoreKind
@@ -29,9 +29,4 @@ export interface StoreDescriptor {
   processes: number
   /** How it uses cores: one thread per process (Redis), or a process per connection over the host's cores (PostgreSQL). */
   threading: 'single' | 'per-connection'
-  /**
-   * The `npm run bench` flag that names one the user runs (`--redis-url`; its environment variable
-   * `REDIS_URL`), also the server flag that takes its address; null when it has none.
-   */
-  urlFlag: string | null
 }

@@ -1,37 +1,48 @@
 import type Database from 'better-sqlite3'
 import type { Counters } from '../counters.ts'
-import type { ServerConfig } from '../config.ts'
-import type { StateStore, StoreKind } from '../types.ts'
+import type { StateStore, StoreAddress, StoreKind } from '../types.ts'
 import { createMemoryStore } from './memory.ts'
 import { ConfigError } from '../../common/errors.ts'
-import { createPostgresStore } from './postgres.ts'
-import { createRedisStore } from './redis.ts'
+import { createPostgresStore, POSTGRES_ADDRESS } from './postgres.ts'
+import { createRedisStore, REDIS_ADDRESS, REDIS_CLUSTER_ADDRESS } from './redis.ts'
 import { createSqliteStore } from './sqlite.ts'
 
 interface StoreContext {
   /** The server's SQLite database (users always live there). */
   db: Database.Database
   counters: Counters
-  /** The server's configuration; each store reads the flags it needs (e.g. `redisUrl`). */
-  config: Pick<ServerConfig, 'redisUrl'> & Partial<Pick<ServerConfig, 'redisClusterUrl' | 'postgresUrl'>>
+  /** Where the store is (`storeUrl`: its address flag's value), for a store reached at an address. */
+  url?: string | undefined
   /** Prefix for keys in a shared store (a schema of its own in PostgreSQL), so tests can share one server. */
   keyPrefix?: string | undefined
 }
 
-export type StoreFactory = (ctx: StoreContext) => Promise<StateStore>
+/** One store: how a server is told where it is (null: it lives in the server's own process), and how it is opened. */
+export interface StoreEntry {
+  address: StoreAddress | null
+  open(ctx: StoreContext): Promise<StateStore>
+}
 
 export const stores = {
-  sqlite: async ({ db, counters }) => createSqliteStore(db, counters),
-  redis: async ({ config, counters, keyPrefix }) => createRedisStore({ url: config.redisUrl, counters, keyPrefix }),
-  'redis-cluster': async ({ config, counters, keyPrefix }) => {
-    if (!config.redisClusterUrl)
-      throw new ConfigError('--store redis-cluster needs --redis-cluster-url host:port,host:port (or REDIS_CLUSTER_URL)')
-    return createRedisStore({ cluster: config.redisClusterUrl, counters, keyPrefix })
+  sqlite: { address: null, open: async ({ db, counters }) => createSqliteStore(db, counters) },
+  redis: { address: REDIS_ADDRESS, open: async ({ url, counters, keyPrefix }) => createRedisStore({ url, counters, keyPrefix }) },
+  'redis-cluster': {
+    address: REDIS_CLUSTER_ADDRESS,
+    open: async ({ url, counters, keyPrefix }) => createRedisStore({ cluster: url, counters, keyPrefix }),
   },
-  postgres: async ({ config, counters, keyPrefix }) =>
-    createPostgresStore({ url: config.postgresUrl, counters, schema: keyPrefix && schemaOf(keyPrefix) }),
-  memory: async ({ counters }) => createMemoryStore(counters),
-} satisfies Record<StoreKind, StoreFactory>
+  postgres: {
+    address: POSTGRES_ADDRESS,
+    open: async ({ url, counters, keyPrefix }) => createPostgresStore({ url, counters, schema: keyPrefix && schemaOf(keyPrefix) }),
+  },
+  memory: { address: null, open: async ({ counters }) => createMemoryStore(counters) },
+} satisfies Record<StoreKind, StoreEntry>
+
+/** Opens store `kind`; a store reached at an address and given none is a ConfigError naming its flag. */
+export async function openStore(kind: StoreKind, ctx: StoreContext): Promise<StateStore> {
+  const { address, open }: StoreEntry = stores[kind]
+  if (address && !ctx.url) throw new ConfigError(`--store ${kind} needs --${address.flag} ${address.looksLike} (or ${address.env})`)
+  return open(ctx)
+}
 
 /** A key prefix as a PostgreSQL schema name (tests share one server, each in a schema of its own). */
 const schemaOf = (prefix: string) =>

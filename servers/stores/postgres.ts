@@ -1,13 +1,18 @@
 import pg from 'pg'
 import { newCounters, type Counters } from '../counters.ts'
 import { ConfigError, StoreUnavailableError } from '../../common/errors.ts'
-import type { ConsumeResult, StateStore } from '../types.ts'
+import type { ConsumeResult, StateStore, StoreAddress } from '../types.ts'
 
 /** A statement (or a connection) that has not answered by then fails the request closed (503) instead of hanging it. */
 export const POSTGRES_TIMEOUT_MS = 500
 
-/** What a PostgreSQL address must look like, for the server flag and the harness alike. */
-export const POSTGRES_URL_PATTERN = /^postgres(ql)?:\/\/[^/]+/
+/** Where PostgreSQL is. */
+export const POSTGRES_ADDRESS: StoreAddress = {
+  flag: 'postgres-url',
+  env: 'POSTGRES_URL',
+  pattern: /^postgres(ql)?:\/\/[^/]+/,
+  looksLike: 'postgres://user@host:port/database',
+}
 
 /**
  * SQLSTATE classes and codes by which PostgreSQL says it cannot serve now: connection exceptions
@@ -111,7 +116,7 @@ export interface PostgresStoreOptions {
  */
 // Longer than 80 lines on purpose: one closure over the pool and its statements, returning the store's methods, each a few lines.
 export async function createPostgresStore(o: PostgresStoreOptions): Promise<StateStore> {
-  if (!o.url) throw new ConfigError('--store postgres needs --postgres-url postgres://user@host:port/db (or POSTGRES_URL)')
+  if (!o.url) throw new ConfigError('a PostgreSQL store needs a url')
   if (o.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(o.schema))
     throw new ConfigError(`schema must be a plain identifier; got "${o.schema}"`)
   const counters = o.counters ?? newCounters()

@@ -1,7 +1,7 @@
 import { Cluster, Redis, ReplyError } from 'ioredis'
 import { newCounters, type Counters } from '../counters.ts'
 import { ConfigError, StoreUnavailableError } from '../../common/errors.ts'
-import type { ConsumeResult, SessionRecord, StateStore } from '../types.ts'
+import type { ConsumeResult, SessionRecord, StateStore, StoreAddress } from '../types.ts'
 
 /** A command that has not answered by then fails the request closed (503) instead of hanging it. */
 export const REDIS_COMMAND_TIMEOUT_MS = 500
@@ -23,8 +23,13 @@ return #KEYS - 1`
 
 type Client = (Redis | Cluster) & { revokeFamily(numberOfKeys: number, ...keys: string[]): Promise<number> }
 
-/** `host:port,host:port`: the seed nodes of a Redis Cluster, for the server flag and the harness alike. */
-export const REDIS_CLUSTER_URL_PATTERN = /^[^,:\s]+:[0-9]{1,5}(,[^,:\s]+:[0-9]{1,5})*$/
+/** `host:port,host:port`: the seed nodes of a Redis Cluster (any of its masters; the client finds the rest). */
+export const REDIS_CLUSTER_ADDRESS: StoreAddress = {
+  flag: 'redis-cluster-url',
+  env: 'REDIS_CLUSTER_URL',
+  pattern: /^[^,:\s]+:[0-9]{1,5}(,[^,:\s]+:[0-9]{1,5})*$/,
+  looksLike: 'host:port,host:port',
+}
 
 export function clusterNodes(url: string): { host: string; port: number }[] {
   return url.split(',').map((hp) => {
@@ -64,8 +69,13 @@ async function run<T>(op: Promise<T>): Promise<T> {
   }
 }
 
-/** What a Redis address must look like, for the server flag and the harness alike. */
-export const REDIS_URL_PATTERN = /^rediss?:\/\/[^/]+/
+/** Where a standalone Redis is. */
+export const REDIS_ADDRESS: StoreAddress = {
+  flag: 'redis-url',
+  env: 'REDIS_URL',
+  pattern: /^rediss?:\/\/[^/]+/,
+  looksLike: 'redis://host:port',
+}
 
 export interface RedisStoreOptions {
   /** `redis://host:port`; required unless `cluster` is given. */
@@ -86,8 +96,8 @@ const NODE_OPTIONS = {
 
 function connectClient(options: RedisStoreOptions): { client: Client; where: string } {
   if (options.cluster) {
-    if (!REDIS_CLUSTER_URL_PATTERN.test(options.cluster))
-      throw new ConfigError(`--redis-cluster-url must look like host:port,host:port; got "${options.cluster}"`)
+    const { flag, pattern, looksLike } = REDIS_CLUSTER_ADDRESS
+    if (!pattern.test(options.cluster)) throw new ConfigError(`--${flag} must look like ${looksLike}; got "${options.cluster}"`)
     const client = new Cluster(clusterNodes(options.cluster), {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -102,7 +112,7 @@ function connectClient(options: RedisStoreOptions): { client: Client; where: str
     }) as Client
     return { client, where: `the Redis Cluster at ${options.cluster}` }
   }
-  if (!options.url) throw new ConfigError('--store redis needs --redis-url (or REDIS_URL)')
+  if (!options.url) throw new ConfigError('a Redis store needs a url or a cluster')
   return {
     client: new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, ...NODE_OPTIONS }) as Client,
     where: `Redis at ${options.url}`,

@@ -1,6 +1,6 @@
 import { newCounters } from '../../../servers/counters.ts'
 import { openDatabase } from '../../../servers/db.ts'
-import { stores } from '../../../servers/stores/index.ts'
+import { openStore } from '../../../servers/stores/index.ts'
 import type { StoreKind } from '../../../common/kinds.ts'
 import { repeat } from '../../repeat.ts'
 import type { StoreProvisioner } from './provisioner.ts'
@@ -25,7 +25,7 @@ export const inProcessProvisioner = (kind: StoreKind, micro: { name: string; bat
     async tasks(_url, { ids, record, pick }, closers) {
       const database = openDatabase()
       closers.push(() => database.close())
-      const store = await stores[kind]({ db: database.db, counters: newCounters(), config: { redisUrl: undefined } })
+      const store = await openStore(kind, { db: database.db, counters: newCounters() })
       closers.push(() => store.close())
       // One transaction for the whole seeding (a store in the server's SQLite file writes there).
       database.db.transaction(() => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import pg from 'pg'
 import postgresJs from 'postgres'
 import type { MicroTask } from '../../contracts/results.ts'
-import { createPostgresStore, POSTGRES_URL_PATTERN } from '../../../servers/stores/postgres.ts'
+import { createPostgresStore, POSTGRES_ADDRESS } from '../../../servers/stores/postgres.ts'
 import type { ProcessGroup } from '../../processes.ts'
 import type { ExternalCounts, MicroSessions, StoreFaults, StoreProvisioner } from './provisioner.ts'
 import {
@@ -232,18 +232,16 @@ async function postgresTasks(url: string, { ids, record, pick }: MicroSessions, 
  */
 export const postgresProvisioner: StoreProvisioner = {
   kind: 'postgres',
-  url: {
-    pattern: POSTGRES_URL_PATTERN,
-    looksLike: 'postgres://user@host:port/database',
+  address: {
+    option: POSTGRES_ADDRESS,
     means: 'use this PostgreSQL instead of starting a private one',
-  },
-  micro: {
-    async start(given, group) {
-      if (given) return { url: given, stop: async () => {} }
+    async startPrivate(group) {
       const p = await startPostgres({ group })
       group.track(p.process)
       return p
     },
+  },
+  micro: {
     listed: [
       ['store-read:postgres-single', 'session read, PostgreSQL, one in flight'],
       ['store-read:postgres', 'session read, PostgreSQL, 16 in flight'],
@@ -265,7 +263,7 @@ export const postgresProvisioner: StoreProvisioner = {
       description: store.started
         ? `started a private PostgreSQL on ${store.url} (data in ${store.started.dir})`
         : `using PostgreSQL at ${store.url}`,
-      serverArgs: ['--postgres-url', store.url],
+      serverArgs: [`--${POSTGRES_ADDRESS.flag}`, store.url],
       settings: store.started ? POSTGRES_SETTINGS : null,
       counts: () => statementCounts(client),
       // Only a server the harness started has processes it can account for.

@@ -1,6 +1,6 @@
 import { StoreUnavailableHereError } from '../../contracts/errors.ts'
 import type { StoreKind } from '../../../common/kinds.ts'
-import type { SessionRecord } from '../../../servers/types.ts'
+import type { SessionRecord, StoreAddress } from '../../../servers/types.ts'
 import type { MicroTask, StoreSettings } from '../../contracts/results.ts'
 import type { ProcessGroup } from '../../processes.ts'
 
@@ -21,7 +21,7 @@ interface ProvisionContext {
   cpus: string | null
   /** Every child a provisioner starts is tracked here, so it is stopped on every exit path. */
   group: ProcessGroup
-  /** Addresses of stores the user runs (`--redis-url`), by kind; absent: the provisioner starts its own. */
+  /** Addresses of stores the user runs (their address flags), by kind; absent: the provisioner starts its own. */
   urls: Partial<Record<StoreKind, string>>
 }
 
@@ -67,14 +67,28 @@ export interface MicroSessions {
 
 /** A store's micro-benchmark tasks: session reads among the stored sessions, timed alone. */
 interface StoreMicro {
-  /** Makes one ready for the tasks: the one at `given`, else a private one tracked in `group`; absent: the store lives in-process. */
-  start?(given: string | null, group: ProcessGroup): Promise<{ url: string; stop(): Promise<void> }>
   /** The tasks it lists, skipped with the reason, when it cannot be had or its tasks cannot be set up. */
   listed: readonly (readonly [id: string, name: string])[]
   /** Why its tasks are skipped when none was given or started and no other reason is known. */
   notInstalled?: string
-  /** Its tasks over `sessions`; `url` is the one `start` made ready (null in-process); what undoes the setup goes in `closers`. */
+  /** Its tasks over `sessions`; `url` is the one given or started privately (null in-process); what undoes the setup goes in `closers`. */
   tasks(url: string | null, sessions: MicroSessions, closers: (() => unknown)[]): Promise<MicroTask[]>
+}
+
+/** A store reached at an address: how one is named, and how a private one is started. */
+interface StoreAt {
+  /**
+   * The server's own declaration (`address` in `servers/stores/NAME.ts`): the flag (`npm run bench`
+   * and `npm run bench:micro` take the same one, and its environment variable), what a value looks like.
+   */
+  option: StoreAddress
+  /** What giving one to `npm run bench` means, for its usage. */
+  means: string
+  /**
+   * Starts a private one on a free loopback port, tracked in `group`: the micro-benchmarks' when none
+   * is given, and each test file's shared one (`test/helpers.ts`).
+   */
+  startPrivate(group: ProcessGroup): Promise<{ url: string; stop(): Promise<void> }>
 }
 
 /** A host of a namespace topology, as a store started on it sees it. */
@@ -92,8 +106,8 @@ interface StoreHost {
  */
 export interface StoreProvisioner {
   kind: StoreKind
-  /** What the value of its URL flag (the descriptor's `urlFlag`) looks like; absent when it has none. */
-  url?: { pattern: RegExp; looksLike: string; means: string }
+  /** Where it is, for a store reached at an address; absent: it lives in the servers' own processes. */
+  address?: StoreAt
   /**
    * Starts one on a host of a namespace topology (listening on the host's address), for every cell
    * of the run; absent: the topology cannot place it (its cells are skipped with the reason).
@@ -111,4 +125,9 @@ export interface StoreProvisioner {
 /** Why a store cannot be had, as its skipped cells and micro tasks say it: the store's own reason with its fix, else what failed starting it. */
 export function unavailableReason(kind: StoreKind, err: unknown): string {
   return err instanceof StoreUnavailableHereError ? err.message : `could not start the ${kind} store: ${(err as Error).message}`
+}
+
+/** The store the user gave (`given`), else a private one its provisioner starts, tracked in `group`; `stop` stops only what was started. */
+export function givenOrPrivate(at: StoreAt, given: string | null, group: ProcessGroup): Promise<{ url: string; stop(): Promise<void> }> {
+  return given ? Promise.resolve({ url: given, stop: async () => {} }) : at.startPrivate(group)
 }

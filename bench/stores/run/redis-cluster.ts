@@ -1,7 +1,6 @@
-import { REDIS_CLUSTER_URL_PATTERN } from '../../../servers/stores/redis.ts'
 import { Redis } from 'ioredis'
 import { StoreUnavailableHereError } from '../../contracts/errors.ts'
-import { clusterNodes } from '../../../servers/stores/redis.ts'
+import { clusterNodes, REDIS_CLUSTER_ADDRESS } from '../../../servers/stores/redis.ts'
 import type { ExternalCounts, StoreFaults, StoreProvisioner } from './provisioner.ts'
 import { commandCounts, redisCpuUs } from './redis.ts'
 import { startRedisCluster, type PrivateCluster } from '../redis-cluster-server.ts'
@@ -39,7 +38,7 @@ async function checkIsCluster(url: string): Promise<void> {
     const message = (err as Error).message
     throw new StoreUnavailableHereError(
       /cluster support disabled/i.test(message)
-        ? `--redis-cluster-url ${url} answers as a standalone Redis, not a cluster (cluster support disabled); give a cluster's ` +
+        ? `--${REDIS_CLUSTER_ADDRESS.flag} ${url} answers as a standalone Redis, not a cluster (cluster support disabled); give a cluster's ` +
             `nodes, or use --redis-url for a single Redis`
         : `cannot reach the Redis Cluster at ${url}: ${message}`,
     )
@@ -55,10 +54,14 @@ async function checkIsCluster(url: string): Promise<void> {
  */
 export const redisClusterProvisioner: StoreProvisioner = {
   kind: 'redis-cluster',
-  url: {
-    pattern: REDIS_CLUSTER_URL_PATTERN,
-    looksLike: 'host:port,host:port',
+  address: {
+    option: REDIS_CLUSTER_ADDRESS,
     means: 'use this Redis Cluster for redis-cluster cells instead of starting three private masters',
+    async startPrivate(group) {
+      const cluster = await startRedisCluster({ group })
+      for (const n of cluster.nodes) if (n.process) group.track(n.process)
+      return cluster
+    },
   },
   async provision({ cpus, group, urls }) {
     let cluster: PrivateCluster | null = null
@@ -102,7 +105,7 @@ export const redisClusterProvisioner: StoreProvisioner = {
     }
     return {
       description: cluster ? `started a private Redis Cluster (three masters) on ${url}` : `using the Redis Cluster at ${url}`,
-      serverArgs: ['--redis-cluster-url', url],
+      serverArgs: [`--${REDIS_CLUSTER_ADDRESS.flag}`, url],
       counts: async () => sum(await Promise.all(clients.map(commandCounts))),
       cpuUs: async () => (await Promise.all(clients.map(redisCpuUs))).reduce((a, b) => a + b, 0),
       faults,

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import { createRedisStore, REDIS_URL_PATTERN } from '../../../servers/stores/redis.ts'
+import { createRedisStore, REDIS_ADDRESS } from '../../../servers/stores/redis.ts'
 import { stopChild, type ProcessGroup } from '../../processes.ts'
 import type { MicroTask } from '../../contracts/results.ts'
 import type { ExternalCounts, MicroSessions, StoreFaults, StoreProvisioner } from './provisioner.ts'
@@ -151,9 +151,12 @@ async function redisTasks(url: string, { ids, record, pick }: MicroSessions, clo
  */
 export const redisProvisioner: StoreProvisioner = {
   kind: 'redis',
-  url: { pattern: REDIS_URL_PATTERN, looksLike: 'redis://host:port', means: 'use this Redis instead of starting a private redis-server' },
+  address: {
+    option: REDIS_ADDRESS,
+    means: 'use this Redis instead of starting a private redis-server',
+    startPrivate: (group) => privateOrGivenRedis(null, null, group),
+  },
   micro: {
-    start: (given, group) => privateOrGivenRedis(given, null, group),
     listed: [
       ['store-read:redis-single', 'session read, Redis, one in flight'],
       ['store-read:redis', 'session read, Redis, pipelined'],
@@ -183,7 +186,7 @@ export const redisProvisioner: StoreProvisioner = {
     }
     return {
       description: redis.started ? `started a private redis-server on ${redis.url}` : `using Redis at ${redis.url}`,
-      serverArgs: ['--redis-url', redis.url],
+      serverArgs: [`--${REDIS_ADDRESS.flag}`, redis.url],
       counts: () => commandCounts(client),
       cpuUs: () => redisCpuUs(client),
       faults: redis.faults,
