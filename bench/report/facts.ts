@@ -1,10 +1,11 @@
-// Counted things every closed or open run states as facts: store reads, bytes, what logout does, what several instances did.
+// Counted things every closed or open run states as facts: store reads, a session's store writes, bytes, what logout does, what several instances did.
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { workloadKind } from '../contracts/scenario.ts'
 import { num, percent } from '../format.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { label, list, okCells, presentsCredential, scopeOf, type Finding } from './verdict.ts'
+import { renewalIntervalMs, SERVER_DEFAULTS } from '../server-defaults.ts'
+import { label, list, okCells, presentsCredential, type Scope, scopeOf, type Finding } from './verdict.ts'
 
 const groupBy = <T>(xs: T[], key: (x: T) => string): Map<string, T[]> => {
   const m = new Map<string, T[]>()
@@ -80,6 +81,7 @@ export function factFindings(results: ResultsFile): Finding[] {
       scope: { store: 'none', storeRttMs: null, instances: 1, route: results.scenario.workload.route, loop },
     })
   }
+  if (single.length && presentsCredential(results)) out.push(...storeWrites(results, single, loop))
   const probed = ok.filter((c) => c.revocationProbe && descriptorOf(c).state !== 'none')
   if (probed.length) {
     const ended = probed.filter((c) => c.revocationProbe!.keepsWorkingSeconds === 0)
@@ -136,4 +138,56 @@ export function factFindings(results: ResultsFile): Finding[] {
     })
   }
   return out
+}
+
+/** A user of a live site sending a request this often, seconds: the rate writes per request are restated at. */
+export const REALISTIC_SECONDS_BETWEEN_REQUESTS = 5
+
+/**
+ * The store writes a server-side session did on a route that only reads: its idle-deadline renewals, at most one per
+ * user per renewal interval. Counted over every window (total writes over total requests), the windows that wrote named
+ * as the write bursts they are (users who logged in together renew together), and the rate restated at the run's own
+ * requests per user and at a user sending one request every few seconds.
+ */
+function storeWrites(results: ResultsFile, single: CellResult[], loop: Scope['loop']): Finding[] {
+  const route = results.scenario.workload.route
+  const users = results.scenario.workload.users
+  return single
+    .filter((c) => descriptorOf(c).state === 'server')
+    .map((c) => {
+      const requests = c.rounds.reduce((n, r) => n + r.requests, 0)
+      const writes = c.rounds.reduce((n, r) => n + r.storeOpsPerRequest.writes * r.requests, 0)
+      const bursts = c.rounds.filter((r) => r.storeOpsPerRequest.writes > 0)
+      const intervalS = renewalIntervalMs((c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds) * 1000) / 1000
+      const perUserPerSecond = c.summary!.rps.median / users
+      // At most one renewal per user per interval: a user sending q requests in an interval writes once in q requests.
+      const at = (requestsPerUserPerInterval: number) => Math.min(1, 1 / Math.max(1, requestsPerUserPerInterval))
+      const runRate = at(perUserPerSecond * intervalS)
+      const liveRate = at(intervalS / REALISTIC_SECONDS_BETWEEN_REQUESTS)
+      const burstWords = bursts.length
+        ? `; the writes came in ${bursts.length} of its ${c.rounds.length} windows (${bursts
+            .map((r) => `round ${r.round}: ${num(r.storeOpsPerRequest.writes * r.requests, 0)} in ${num(r.requests, 0)} requests`)
+            .join(', ')}), renewal bursts of users who logged in together, not a steady rate`
+        : ''
+      return {
+        id: `store-writes-${c.id}`,
+        kind: 'store-writes',
+        cells: [c.id],
+        sentence:
+          `On ${route}, ${label(c)} wrote to its store ${num(writes, 0)} times in ${num(requests, 0)} requests ` +
+          `(${num(writes / requests, 4)} per request)${burstWords}. It renews a user's idle deadline at most once every ` +
+          `${num(intervalS, 0)} s: at this run's ${num(perUserPerSecond, 1)} requests per user per second that is at most ` +
+          `${num(runRate, 4)} writes per request; for a user sending a request every ${REALISTIC_SECONDS_BETWEEN_REQUESTS} s, ` +
+          `at most ${num(liveRate, 3)}.`,
+        figures: { writes, requests, writesPerRequest: writes / requests, renewalIntervalSeconds: intervalS, runRate, liveRate },
+        detail: c.rounds.map((r) => `round ${r.round}: ${num(r.storeOpsPerRequest.writes, 4)} writes/request`).join('; '),
+        ratio: null,
+        interval: null,
+        coverage: null,
+        method: null,
+        metric: null,
+        verdict: 'fact' as const,
+        scope: { ...scopeOf(c, loop), route },
+      }
+    })
 }

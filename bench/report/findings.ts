@@ -1,5 +1,6 @@
 import type { ResultsFile } from '../contracts/results.ts'
-import { times } from '../format.ts'
+import { num, times } from '../format.ts'
+import { REALISTIC_SECONDS_BETWEEN_REQUESTS } from './facts.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import {
@@ -117,7 +118,21 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
     )
   }
   const reads = by('store-reads')
-  if (reads.length) line('store-load', reads[0]!.sentence, reads)
+  const writes = by('store-writes')
+  if (reads.length) {
+    const w = writes.map((f) => `${label(cellOf(f.cells[0]!))} ${num(Number(f.figures.writesPerRequest), 4)}`)
+    const live = writes[0] ? num(Number(writes[0].figures.liveRate), 3) : ''
+    line(
+      'store-load',
+      `${reads[0]!.sentence}${
+        writes.length
+          ? ` Writes per request (idle-deadline renewals): ${list(w)}; for a user sending a request every ` +
+            `${REALISTIC_SECONDS_BETWEEN_REQUESTS} s, at most ${live}.`
+          : ''
+      }`,
+      [...reads, ...writes],
+    )
+  }
   const bytes = by('bytes')
   if (bytes.length) line('bytes', bytes[0]!.sentence, bytes)
   const latency = by('latency')

@@ -226,6 +226,29 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(cpu().verdict, 'unresolved')
   })
 
+  test("a session's store writes on a reading route: counted, the burst named, restated at a live site's rate", () => {
+    const r = fixtureResults()
+    const session = r.cells.find((c) => c.id === 'session-sqlite')!
+    // Every one of the 1,000 users renews in round 3: 1,000 writes in its 42,000 requests.
+    session.rounds[2]!.storeOpsPerRequest.writes = 1000 / 42000
+    const out = computeFindings(r)
+    const f = out.findings.find((x) => x.id === 'store-writes-session-sqlite')!
+    assert.equal(
+      f.sentence,
+      'On GET /me, a sqlite session wrote to its store 1,000 times in 120,000 requests (0.0083 per request); the writes came in 1 ' +
+        'of its 3 windows (round 3: 1,000 in 42,000 requests), renewal bursts of users who logged in together, not a steady rate. ' +
+        "It renews a user's idle deadline at most once every 60 s: at this run's 20.0 requests per user per second that is at most " +
+        '0.0008 writes per request; for a user sending a request every 5 s, at most 0.083.',
+    )
+    assert.equal(f.verdict, 'fact')
+    assert.match(
+      out.answer.find((a) => a.question === 'store-load')!.sentence,
+      /Writes per request \(idle-deadline renewals\): a sqlite session 0\.0083/,
+    )
+    // A JWT writes nothing on GET and gets no such finding.
+    assert.equal(out.findings.filter((x) => x.kind === 'store-writes').length, 1)
+  })
+
   test('no comparison rests on a client-bound window: its round is left out and counted', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
