@@ -91,6 +91,36 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
       out.push(compared('cpu', j, s, p, sentence, scope))
     }
   }
+  // The two effects that usually dominate: where a session's store runs, and which algorithm signs a token (same library).
+  const pairsOf = (xs: CellResult[], same: (a: CellResult, b: CellResult) => boolean) =>
+    xs.flatMap((a, i) =>
+      xs
+        .slice(i + 1)
+        .filter((b) => same(a, b))
+        .map((b) => (cpu(a) >= cpu(b) ? ([a, b] as const) : ([b, a] as const))),
+    )
+  for (const [kind, pairs, withStore] of [
+    ['cpu-store', pairsOf(servers, (a, b) => a.strategy === b.strategy && a.store !== b.store), true],
+    ['cpu-alg', pairsOf(clients, (a, b) => a.strategy === b.strategy && a.engine === b.engine && a.alg !== b.alg), false],
+  ] as const) {
+    for (const [a, b] of pairs) {
+      const p = pairedRatio(a, b, { store: withStore })
+      if (!p) continue
+      const where = (c: CellResult) => (kind === 'cpu-store' ? ` (${WHERE[scopeOf(c, 'closed').store]})` : '')
+      const counted = withStore && (store(a) !== null || store(b) !== null) ? ", the store process's CPU counted" : ''
+      const figures = `${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}`
+      const sentence =
+        p.verdict === 'higher' || p.verdict === 'lower'
+          ? `On ${a.workload}, ${label(a)}${where(a)} cost ${times(p.median)} the CPU per request of ${label(b)}${where(b)}${counted} ` +
+            `(interval ${times(p.interval[0])}–${times(p.interval[1])}; one instance).`
+          : p.verdict === 'equal'
+            ? `On ${a.workload}, ${label(a)}${where(a)} and ${label(b)}${where(b)} cost the same CPU per request within ` +
+              `${EQUIVALENCE * 100}%${counted} (${figures}).`
+            : `On ${a.workload}, this run could not tell ${label(a)}${where(a)} and ${label(b)}${where(b)} apart by CPU per request ` +
+              `or call them equal (${figures}).`
+      out.push(compared(kind, a, b, p, sentence, scopeOf(a, 'closed')))
+    }
+  }
   // A ranking only where the rounds support it: the cheapest (or dearest) must be ahead of every other.
   const auth = single.filter((c) => descriptorOf(c).state !== 'none')
   if (auth.length >= 3) {

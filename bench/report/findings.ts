@@ -46,6 +46,8 @@ const QUESTIONS: Record<string, string> = {
   instances: 'What happens with several instances?',
   lifecycle: "What does a credential's whole lifetime cost?",
   distance: 'What does a store at a distance add?',
+  'store-placement': "What does it change where a session's store runs?",
+  algorithm: 'What does it change which algorithm signs a token?',
 }
 
 /** The page's first screen: per question a team asks, which choice was ahead in this run, by how much, and under which scope. */
@@ -102,6 +104,13 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
         }.`,
       cpu,
     )
+  }
+  for (const [question, kind] of [
+    ['store-placement', 'cpu-store'],
+    ['algorithm', 'cpu-alg'],
+  ] as const) {
+    const fs = by(kind)
+    if (fs.length) line(question, fs.map((f) => f.sentence).join(' '), fs)
   }
   const equalLoad = by('cpu-equal-load')
   if (equalLoad.length) {

@@ -249,6 +249,51 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(out.findings.filter((x) => x.kind === 'store-writes').length, 1)
   })
 
+  test('where the store runs and which algorithm signs: their own comparisons and answer lines', () => {
+    const r = fixtureResults()
+    const sqlite = r.cells.find((c) => c.id === 'session-sqlite')!
+    const hs = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    const pg = structuredClone(sqlite)
+    Object.assign(pg, { id: 'session-postgres', store: 'postgres' })
+    // PostgreSQL's server side costs 3x SQLite's in every round, its backends 1.5x more on top: 4.5x counted together.
+    pg.rounds.forEach((round, i) => {
+      round.cpuUsPerRequest = sqlite.rounds[i]!.cpuUsPerRequest * 3
+      round.storeCpuUsPerRequest = sqlite.rounds[i]!.cpuUsPerRequest * 1.5
+    })
+    pg.summary = summarizeRounds(pg.rounds)
+    const ed = structuredClone(hs)
+    Object.assign(ed, { id: 'jwt-EdDSA-jose-sqlite', alg: 'EdDSA' })
+    ed.rounds.forEach((round, i) => {
+      round.cpuUsPerRequest = hs.rounds[i]!.cpuUsPerRequest * [1.02, 0.99, 1.01][i]!
+    })
+    ed.summary = summarizeRounds(ed.rounds)
+    r.cells.push(pg, ed)
+    const out = computeFindings(r)
+    const store = out.findings.find((f) => f.id === 'cpu-store-session-postgres-vs-session-sqlite')!
+    assert.equal(
+      store.sentence,
+      'On GET /me, a postgres session (store in another process on this machine, over a socket) cost 4.50x the CPU per request of ' +
+        "a sqlite session (store in the server's own process), the store process's CPU counted (interval 4.50x–4.50x; one instance).",
+    )
+    assert.equal(store.verdict, 'ahead')
+    const alg = out.findings.find((f) => f.kind === 'cpu-alg')!
+    assert.equal(alg.verdict, 'equal')
+    assert.deepEqual(alg.cells, ['jwt-EdDSA-jose-sqlite', 'jwt-HS256-jose-sqlite'])
+    assert.deepEqual(out.answer.map((a) => a.question).slice(0, 3), ['cpu', 'store-placement', 'algorithm'])
+  })
+
+  test('the first screen opens with a picture: each comparison against the band, coloured by its verdict', () => {
+    const r = fixtureResults()
+    const html = renderHtml(r, '')
+    const svg = html.slice(html.indexOf('<svg class="forest"'), html.indexOf('</svg>') + 6)
+    const cpu = computeFindings(r).findings.filter((f) => f.kind === 'cpu')
+    assert.equal(cpu.length, 1)
+    // One row, ahead (blue), drawn before the first answer line.
+    assert.equal(svg.match(/<circle /g)!.length, 1)
+    assert.match(svg, /stroke="#1f77b4" stroke-width="3"/)
+    assert.ok(html.indexOf('<svg class="forest"') < html.indexOf('<dl>'))
+  })
+
   test('no comparison rests on a client-bound window: its round is left out and counted', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
