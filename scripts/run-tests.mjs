@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // The parallel tier's longest files, longest first (measured with npm test on this project's
-// two-core machines: every shipped scenario about 330 s, the fleets and the bench CLI about 200 s
-// each under the tier's load, remote mode, PostgreSQL and the closed clone about a minute, the rest
-// less); every other file follows in name order.
+// two-core machines, busy: every shipped scenario 435 s, the fleets 300 s, the bench CLI 210 s,
+// remote mode, PostgreSQL, the closed clone and the server CLI 90-100 s each, the redis-cluster
+// harness 60 s, the rest less); every other file follows in name order.
 const LONGEST = [
   'test/shipped-scenarios.test.ts',
   'test/fleet.test.ts',
