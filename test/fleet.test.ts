@@ -179,9 +179,10 @@ describe('fleets', () => {
       [],
     )
 
-    // Killed outright, the harness can undo nothing: the next run's sweep removes what it left.
+    // Killed outright, the harness can undo nothing: the next run's sweep removes what it left
+    // (its folders are in a temp folder of its own, removed with this file's).
     const killed = runTag()
-    const kill9 = await signalledAtSession(file, join(dir, 'netns-kill'), killed, 'SIGKILL')
+    const kill9 = await signalledAtSession(file, join(dir, 'netns-kill'), killed, 'SIGKILL', { TMPDIR: mkdtempSync(join(dir, 'tmp-')) })
     assert.equal(kill9.code, null)
     assert.notDeepEqual(leftBy(kill9.pid), [])
     const swept = sweepStale()
