@@ -1,7 +1,7 @@
 // npm test, after the machine check and the type check: as Node core keeps test/parallel apart
 // from test/sequential, every test file that can share the machine runs four at a time (the
-// longest first, so no long file starts last and runs alone at the end), then the files in test/sequential/ (timing bounds a
-// busy machine would break: the delay proxy, the open- and closed-loop drivers, the lifecycle
+// longest first, so no long file starts last and runs alone at the end; scripts/test-tier.mjs keeps
+// the order), then the files in test/sequential/ (timing bounds a busy machine would break: the delay proxy, the open- and closed-loop drivers, the lifecycle
 // driver, a store faulted under load, a store's CPU against the kernel's, SQLite's busy timeout,
 // several load drivers against a fixed delay) one at a time. Each runner prints its progress with
 // the `spec` reporter; the counts come from the runner's own events (scripts/test-counts.mjs),
@@ -15,15 +15,17 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // The parallel tier's longest files, longest first (measured with npm test on this project's
-// two-core machines: every shipped scenario about 250 s, the fleets and the bench CLI about 150 s
-// each, the rest a minute or less); every other file follows in name order.
+// two-core machines, busy: every shipped scenario 435 s, the fleets 300 s, the bench CLI 210 s,
+// remote mode, PostgreSQL, the closed clone and the server CLI 90-100 s each, the redis-cluster
+// harness 60 s, the rest less); every other file follows in name order.
 const LONGEST = [
   'test/shipped-scenarios.test.ts',
   'test/fleet.test.ts',
   'test/bench-cli.test.ts',
-  'test/postgres-closed-clone.test.ts',
   'test/remote.test.ts',
   'test/postgres.test.ts',
+  'test/postgres-closed-clone.test.ts',
+  'test/server-cli.test.ts',
   'test/cluster-harness.test.ts',
 ]
 
@@ -37,16 +39,13 @@ function files(dir, deep) {
   return out.sort()
 }
 
-/** Runs `list` in one node:test runner; resolves with its exit code and its counts. */
+/** Runs `list` in one node:test runner, in that order (scripts/test-tier.mjs); resolves with its exit code and its counts. */
 function run(list, concurrency, countsFile) {
   return new Promise((resolve) => {
-    const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout']
-    const counter = ['--test-reporter=./scripts/test-counts.mjs', `--test-reporter-destination=${countsFile}`]
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...counter, ...list],
-      { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
-    )
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/test-tier.mjs', String(concurrency), countsFile, ...list], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    })
     child.on('close', (code) => {
       let counts
       try {

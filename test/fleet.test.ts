@@ -109,17 +109,21 @@ describe('fleets', () => {
   })
 
   test('a namespace topology: every host in 198.18.0.0/15 and recorded; nothing left after a run, after Ctrl-C, or after the harness is killed', async (t) => {
-    const file = scenario(dir, 'netns', {
-      cells: [
-        { strategy: 'none', balancer: 'haproxy' },
-        { strategy: 'session', store: 'redis', instances: 2, balancer: 'haproxy' },
-      ],
-      load: { connections: 8, durationSeconds: 1, warmupSeconds: 1, rounds: 2, drivers: 2 },
-      topology: 'netns',
-    })
+    const netns = (name: string, rounds: number) =>
+      scenario(dir, name, {
+        cells: [
+          { strategy: 'none', balancer: 'haproxy' },
+          { strategy: 'session', store: 'redis', instances: 2, balancer: 'haproxy' },
+        ],
+        load: { connections: 8, durationSeconds: 1, warmupSeconds: 1, rounds, drivers: 2 },
+        topology: 'netns',
+      })
+    // One round is every check of the whole run; the interrupted runs take two, so the signal
+    // (once round 1 of the session cell is measured) falls mid-run.
+    const file = netns('netns-signalled', 2)
     const tag = runTag()
     const out = join(dir, 'netns')
-    const res = await runCli([file, '--out', out], tag)
+    const res = await runCli([netns('netns', 1), '--out', out], tag)
     assert.deepEqual(processesTagged(tag), [])
     assert.deepEqual(leftBy(res.pid), [])
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
@@ -175,9 +179,10 @@ describe('fleets', () => {
       [],
     )
 
-    // Killed outright, the harness can undo nothing: the next run's sweep removes what it left.
+    // Killed outright, the harness can undo nothing: the next run's sweep removes what it left
+    // (its folders are in a temp folder of its own, removed with this file's).
     const killed = runTag()
-    const kill9 = await signalledAtSession(file, join(dir, 'netns-kill'), killed, 'SIGKILL')
+    const kill9 = await signalledAtSession(file, join(dir, 'netns-kill'), killed, 'SIGKILL', { TMPDIR: mkdtempSync(join(dir, 'tmp-')) })
     assert.equal(kill9.code, null)
     assert.notDeepEqual(leftBy(kill9.pid), [])
     const swept = sweepStale()

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/contracts/results.ts'
 import { loadScenario } from '../bench/contracts/scenario.ts'
 import { expandPlan } from '../bench/plan.ts'
+import { runnerOf } from '../bench/strategies/run/index.ts'
+import { loadKeys } from '../servers/keys.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // The scenarios with the most cells first, so the longest smoke runs start first and none is left
@@ -43,8 +45,20 @@ function bench(args: string[]): Promise<{ status: number | null; stdout: string;
   })
 }
 
+/**
+ * Scenarios whose smoke run takes no path another scenario's smoke run does not, each with that
+ * scenario: checked here by their plan and their cells' server flags, not run. algorithms.ts is
+ * default.ts's closed loop on GET /me with the same none and session-sqlite cells and JWTs with both
+ * engines, an HMAC secret (HS256) and a key file (EdDSA; RS256 and ES256 take the same key-file
+ * path in the harness). Signing and verifying with RS256 and ES256 on a real server, for every
+ * engine, is test/conformance.test.ts's.
+ */
+const COVERED: Record<string, string> = { 'algorithms.ts': 'default.ts' }
+
 // Three scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
-describe('every shipped scenario runs in smoke mode with every cell ok', { concurrency: 3 }, () => {
+describe('every shipped scenario runs in smoke mode with every cell ok (or is checked by its plan where another covers it)', {
+  concurrency: 3,
+}, () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-shipped-'))
   test.after(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -52,7 +66,28 @@ describe('every shipped scenario runs in smoke mode with every cell ok', { concu
     assert.ok(scenarios.includes('default.ts'))
   })
 
-  for (const file of scenarios) {
+  for (const [file, by] of Object.entries(COVERED)) {
+    test(`${file}: its plan expands, and every key its cells' servers are given loads (its smoke run's paths are ${by}'s)`, async () => {
+      assert.ok(scenarios.includes(file) && scenarios.includes(by))
+      const path = join(ROOT, 'scenarios', file)
+      assert.match(readFileSync(path, 'utf8').split('\n')[0]!, /^\/\/ Question: /)
+      const { cells, baseline } = expandPlan(await loadScenario(path), path)
+      assert.equal(baseline.id, 'none')
+      const algs = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const
+      assert.deepEqual(
+        cells.map((c) => c.id),
+        ['none', 'session-sqlite', ...algs.flatMap((alg) => [`jwt-${alg}-jose-sqlite`, `jwt-${alg}-fast-jwt-sqlite`])],
+      )
+      for (const c of cells.filter((x) => x.strategy === 'jwt')) {
+        const [flag, value] = runnerOf(c).sharedKeyArgs(c, dir)
+        const keys = loadKeys(c.alg!, flag === '--key-file' ? { keyFile: value } : { jwtSecret: value })
+        assert.equal(keys.alg, c.alg)
+        assert.equal(keys.kid === null, c.alg === 'HS256', c.id)
+      }
+    })
+  }
+
+  for (const file of scenarios.filter((f) => !(f in COVERED))) {
     test(file, async () => {
       const out = join(dir, file)
       const res = await bench([join('scenarios', file), '--smoke', '--out', out])
