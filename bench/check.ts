@@ -48,13 +48,14 @@ export function checkRound(
       problems.push(`store ${k} per request: counted ${r.storeOpsPerRequest[k].toFixed(4)}, expected ${want[k]}`)
     }
   }
-  // Redis's own counts: its reads are the state reads (users live in SQLite); every write and delete is the store's.
+  // The store's own counts (Redis's INFO commandstats, PostgreSQL's pg_stat_statements): its reads are the state reads (users
+  // live in SQLite); every write and delete is the store's.
   const redis = r.redisCommandsPerRequest
   if (redis) {
     const external = { reads: expected.stateReads, writes: r.storeOpsPerRequest.writes, deletes: r.storeOpsPerRequest.deletes }
     for (const k of ['reads', 'writes', 'deletes'] as const) {
       if (!near(redis[k], external[k]))
-        problems.push(`Redis ${k.slice(0, -1)} commands per request (INFO commandstats): ${redis[k].toFixed(4)}, expected ${external[k]}`)
+        problems.push(`the store's own count of ${k} per request (its statistics): ${redis[k].toFixed(4)}, expected ${external[k]}`)
     }
   }
   return problems.length > 0 ? `round ${r.round}: ${problems.join('; ')}` : null

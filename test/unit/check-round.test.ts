@@ -57,7 +57,7 @@ test('a wrong store count, non-2xx answers and errors each make the round invali
   assert.equal(checkRound(round({ errors: 3, timeouts: 1 }), session, 0), 'round 2: 3 connection errors, 1 timeouts')
   assert.equal(
     checkRound(round({ redisCommandsPerRequest: { reads: 2, writes: 0, deletes: 0, total: 2 } }), session, 0),
-    'round 2: Redis read commands per request (INFO commandstats): 2.0000, expected 1',
+    "round 2: the store's own count of reads per request (its statistics): 2.0000, expected 1",
   )
   // Every command type: a renewal the server counted must show as a SET in Redis, and nothing else may.
   assert.equal(
@@ -82,8 +82,8 @@ test('a wrong store count, non-2xx answers and errors each make the round invali
       0,
       50,
     ),
-    'round 2: Redis write commands per request (INFO commandstats): 0.0000, expected 0.01; Redis delete commands per request ' +
-      '(INFO commandstats): 0.0010, expected 0',
+    "round 2: the store's own count of writes per request (its statistics): 0.0000, expected 0.01; the store's own count of " +
+      'deletes per request (its statistics): 0.0010, expected 0',
   )
 })
 
