@@ -9,6 +9,28 @@ export interface AppOptions {
   users: Users
   /** When set, every request is counted (onRequest), in flight until its answer is decided (onSend), and timed (onResponse). */
   metrics?: ServerMetrics
+  /**
+   * A known cost added to every request before it is handled, to check the harness's measuring against a known answer
+   * (never set in a measured run): `burnUs` of this process's CPU spent in a loop, then `waitMs` of waiting that spends none.
+   */
+  calibrate?: { burnUs: number; waitMs: number }
+}
+
+let sink = 0
+/**
+ * Spends `us` microseconds of this process's CPU time (user + system), counted by the clock the harness reads: arithmetic
+ * that allocates nothing (a collection set off by garbage would go on spending after the loop), the clock read every
+ * 200 steps (about 2 µs apart, so it overshoots by about that).
+ */
+function burn(us: number): void {
+  const cpu = () => {
+    const c = process.cpuUsage()
+    return c.user + c.system
+  }
+  const until = cpu() + us
+  let x = sink
+  while (cpu() < until) for (let i = 0; i < 200; i++) x = (x * 1_103_515_245 + 12_345) % 2_147_483_648
+  sink = x
 }
 
 const identity = {
@@ -49,7 +71,7 @@ const STARTED = Symbol('started')
 const BODY_LIMIT_BYTES = 16 * 1024
 
 /** Builds the Fastify app for one strategy without listening, so tests can use `inject()`. */
-export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInstance {
+export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -64,6 +86,15 @@ export function buildApp({ strategy, users, metrics }: AppOptions): FastifyInsta
   }
 
   strategy.register?.(app)
+
+  if (calibrate && (calibrate.burnUs > 0 || calibrate.waitMs > 0)) {
+    const { burnUs, waitMs } = calibrate
+    app.addHook('onRequest', (_req, _reply, done) => {
+      if (burnUs > 0) burn(burnUs)
+      if (waitMs > 0) setTimeout(done, waitMs)
+      else done()
+    })
+  }
 
   if (metrics) {
     // A request is in flight from its start until its answer is decided (onSend: every store

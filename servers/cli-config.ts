@@ -69,6 +69,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
             'refresh-grace',
             'users',
             'hash-cost',
+            'calibrate-burn-us',
+            'calibrate-wait-ms',
           ].map((name) => [name, { type: 'string' as const }]),
         ),
       },
@@ -98,6 +100,12 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     users: integer('users', values.users, d.users, 1, 10_000_000),
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
     traceSql: values['trace-sql'] !== undefined,
+  }
+  if (values['calibrate-burn-us'] !== undefined || values['calibrate-wait-ms'] !== undefined) {
+    config.calibrate = {
+      burnUs: integer('calibrate-burn-us', values['calibrate-burn-us'], 0, 0, 1_000_000),
+      waitMs: integer('calibrate-wait-ms', values['calibrate-wait-ms'], 0, 0, 60_000),
+    }
   }
   // Every address given is checked, whichever store this server runs; the server's own store takes its one.
   for (const a of ADDRESSES) {

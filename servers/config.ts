@@ -25,4 +25,6 @@ export interface ServerConfig {
   hashCost: number
   /** Count the statements SQLite reports executing (verification servers only: it costs every statement a call). */
   traceSql?: boolean
+  /** A known cost added to every request (`AppOptions.calibrate`): for checking the harness's measuring only. */
+  calibrate?: { burnUs: number; waitMs: number }
 }

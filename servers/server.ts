@@ -94,7 +94,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
         })
     }, options.purgeIntervalMs ?? PURGE_INTERVAL_MS)
     purger.unref()
-    const app = buildApp({ strategy, users, ...(metrics ? { metrics } : {}) })
+    const app = buildApp({ strategy, users, ...(metrics ? { metrics } : {}), ...(config.calibrate ? { calibrate: config.calibrate } : {}) })
     const openedStore = store
     return {
       app,
