@@ -67,6 +67,8 @@ export function missingForTests(root, env = process.env) {
   if (!onPath('ip', env))
     missing.push({ name: 'ip (iproute2)', why: 'the tests build a network-namespace topology with it', apt: ['iproute2'] })
   if (!findChromium(env)) missing.push({ name: 'chromium', why: 'the report is tested in a real browser', apt: ['chromium'] })
+  if (!onPath('valgrind', env))
+    missing.push({ name: 'valgrind', why: "the tests count a known server's instructions under callgrind", apt: ['valgrind'] })
   if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
     missing.push({ name: 'the npm dependencies', why: 'node_modules is missing', apt: [] })
   } else if (!canvasLoads(root)) {
