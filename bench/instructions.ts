@@ -139,10 +139,13 @@ export function startCounted(
       reject(new ServerStartError(message))
     }
     const timer = setTimeout(() => fail(`${script} under callgrind did not start within ${timeoutMs / 1000} s\n${stderr}`), timeoutMs)
-    child.once('exit', (code, signal) => fail(`${script} under callgrind exited with ${signal ?? code}: ${stderr.trim()}`))
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`${script} under callgrind exited with ${signal ?? code}: ${stderr.trim()}`)
+    child.once('exit', onExit)
     child.once('message', (msg: unknown) => {
       clearTimeout(timer)
-      child.removeAllListeners('exit')
+      // Only this listener: the group's own tells it the process is gone.
+      child.off('exit', onExit)
       const port = readyPort(msg)
       if (port === null) return fail(`${script} under callgrind sent ${JSON.stringify(msg)} instead of its port`)
       resolve({

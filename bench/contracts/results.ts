@@ -506,11 +506,11 @@ export interface CellSummary {
 /**
  * Instructions per request of one cell, counted on one server started for the count (one
  * instance, as the cell starts it) under valgrind's callgrind: after an uncounted warm-up of the
- * cell's own requests, sequential on one keep-alive connection, a full collection, then each batch
- * counted with instrumentation on. The count does not move with the host's speed, so one start per
- * cell stands for every round (two starts agree within 1%, docs/contracts.md). What it holds: the
- * server process's own user-space instructions, every thread. What it misses: time in the kernel
- * (syscalls, the loopback network stack), waiting on the store, and the store's own process.
+ * cell's own requests, sequential on one keep-alive connection, each batch counted with
+ * instrumentation on. The count does not move with the host's speed, so one start per cell
+ * stands for every round (how far two starts agree, cell by cell: docs/contracts.md). What it
+ * holds: the server process's own user-space instructions, every thread. What it misses: time in
+ * the kernel (syscalls, the loopback network stack), waiting on the store, the store's own process.
  */
 export interface InstructionCount {
   /** Instructions per request over every counted batch (the batches are of one size: their mean). */
