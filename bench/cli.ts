@@ -27,6 +27,8 @@ const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] ${URL_FL
 
   SCENARIO         a .ts, .json or .yaml scenario file (default scenarios/default.ts)
   --smoke          every run about a second, one round (same output shape)
+  --instructions   also count each cell's instructions per request under valgrind's callgrind, after the
+                   rounds (as the scenario's measure.instructions; the server's process alone)
   --out DIR        output folder (default reports/<timestamp>-<scenario name>/)
 ${URL_FLAGS.map((f) => `  --${f.option} ${f.looksLike}  ${f.means} (also ${f.env})`).join('\n')}
   --targets FLEET.json  remote mode: bench running servers (and their store) by address, read through
@@ -129,10 +131,15 @@ function interruptible(group: ProcessGroup): AbortController {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { smoke?: boolean; out?: string; help?: boolean; 'no-pin'?: boolean; seed?: string; targets?: string } & Record<
-    string,
-    string | boolean | undefined
-  >
+  let values: {
+    smoke?: boolean
+    instructions?: boolean
+    out?: string
+    help?: boolean
+    'no-pin'?: boolean
+    seed?: string
+    targets?: string
+  } & Record<string, string | boolean | undefined>
   let positionals: string[]
   try {
     ;({ values, positionals } = parseArgs({
@@ -141,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
       strict: true,
       options: {
         smoke: { type: 'boolean' },
+        instructions: { type: 'boolean' },
         'no-pin': { type: 'boolean' },
         out: { type: 'string' },
         targets: { type: 'string' },
@@ -181,7 +189,7 @@ async function main(argv: string[]): Promise<number> {
 
   let scenario: Awaited<ReturnType<typeof loadScenario>>
   try {
-    scenario = await loadScenario(file)
+    scenario = await loadScenario(file, values.instructions ? { instructions: true } : undefined)
   } catch (err) {
     if (!(err instanceof ScenarioError)) throw err
     process.stderr.write(`${err.message}\n`)

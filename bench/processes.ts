@@ -61,7 +61,7 @@ export function waitForOutput(child: ChildProcess, marker: string, timeoutMs: nu
   })
 }
 
-const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url))
+export const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url))
 
 /** Every child the harness starts, so each one is stopped on every exit path. */
 export class ProcessGroup {

@@ -124,6 +124,15 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         end(e.cell)
         print(`  ${e.cell} ${e.status}: ${e.reason}`)
         return
+      case 'instructions-counted':
+        print(
+          `  ${e.cell.padEnd(32)} ${num(e.count.mean, 0)} instructions/req (the server's, under callgrind; ` +
+            `batches ${e.count.perBatch.map((b) => num(b, 0)).join(', ')}) in ${formatDuration(e.count.seconds)}`,
+        )
+        return
+      case 'instructions-failed':
+        print(`  ${e.cell}: instructions not counted: ${e.reason}`)
+        return
       case 'micro-started':
         print('micro-benchmarks (quick)')
         return

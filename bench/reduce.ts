@@ -63,6 +63,8 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
     baseWindows,
   })
   const { rounds, summary } = figures
+  const counted = mine.find((e) => e.type === 'instructions-counted')
+  const instructionsFailed = mine.find((e) => e.type === 'instructions-failed')
   const share401 = expected401Share(plan)
   const roundsMeasured = new Set(
     mine.flatMap((e) => (e.type === 'round-measured' || e.type === 'open-measured' || e.type === 'lifecycle-measured' ? [e.round] : [])),
@@ -80,6 +82,7 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
         `(per-process store, ${plan.instances} instances)`
       : null,
     renewalBursts(plan, rounds),
+    instructionsFailed ? `instructions not counted: ${instructionsFailed.reason}` : null,
   ].filter((n): n is string => n !== null)
   return {
     ...plan,
@@ -90,6 +93,7 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
     credential: prepared?.credential ?? null,
     revocationProbe: prepared?.revocationProbe ?? null,
     ...figures,
+    summary: summary && record.scenario.measure?.instructions ? { ...summary, instructionsPerRequest: counted?.count ?? null } : summary,
     storeRtt: storeRttOf(
       prepared?.type === 'cell-prepared' ? prepared.storeRtt : null,
       mine.find((e) => e.type === 'proxy-measured') ?? null,

@@ -10,6 +10,7 @@ import { cpus } from 'node:os'
 import { cpuCount, pinSelf, planAffinity } from './affinity.ts'
 import { describeEnvironment } from './environment.ts'
 import { runMicro } from './micro/run.ts'
+import { countRun } from './instructions.ts'
 import { expandPlan } from './plan.ts'
 import { reduceRun } from './reduce.ts'
 import { arrangeFleet, type Arranged } from './fleet/arrange.ts'
@@ -208,6 +209,24 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     }
     const workload = workloadOf(scenario)
     for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) await workload.runRound(round, ctx)
+    // Counted after the rounds, each cell on a server of its own: valgrind's load would weigh on every window's CPU.
+    if (scenario.measure.instructions && remote)
+      emit({
+        type: 'notice',
+        message: "instructions are not counted in remote mode: the servers are not the harness's to start under valgrind",
+      })
+    if (scenario.measure.instructions && !remote && !opts.signal.aborted)
+      await countRun({
+        plans,
+        active,
+        storeArgs: (plan) => (plan.store ? stores.get(plan.store)!.serverArgs : []),
+        group: opts.group,
+        usersTemplate,
+        users: scenario.workload.users,
+        smoke: opts.smoke,
+        signal: opts.signal,
+        emit,
+      })
   } finally {
     await Promise.all([...runtimes.keys()].map((id) => retire(id, runtimes, emit)))
     await Promise.all([...stores.values()].map((s) => s.stop()))

@@ -93,18 +93,17 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
   return out
 }
 
-/** Starts the cell's instances, sharing one SQLite file, one store and one key; returns their flags. */
-async function startInstances(
+/** A cell's server flags, its SQLite file (a copy of the users' template) in `dir`: what every instance of it starts with. */
+export function cellServerArgs(
   plan: CellPlan,
   dir: string,
-  opts: PrepareOptions,
-  servers: ServerHandle[],
+  opts: Pick<PrepareOptions, 'usersTemplate' | 'users'>,
   storeArgs: string[],
-): Promise<string[]> {
+): string[] {
   const db = join(dir, 'authbench.sqlite')
   if (opts.usersTemplate) copyFileSync(opts.usersTemplate, db)
   const run = runnerOf(plan)
-  const args = [
+  return [
     '--strategy',
     plan.strategy,
     '--port',
@@ -117,6 +116,17 @@ async function startInstances(
     ...run.serverArgs(plan),
     ...run.sharedKeyArgs(plan, dir),
   ]
+}
+
+/** Starts the cell's instances, sharing one SQLite file, one store and one key; returns their flags. */
+async function startInstances(
+  plan: CellPlan,
+  dir: string,
+  opts: PrepareOptions,
+  servers: ServerHandle[],
+  storeArgs: string[],
+): Promise<string[]> {
+  const args = cellServerArgs(plan, dir, opts, storeArgs)
   const place = opts.placement
   const start = (i: number) =>
     startServer(opts.group, place ? [...args, '--metrics-port', '0'] : args, opts.serverCpus, 30_000, place?.instance(i))
@@ -209,7 +219,7 @@ async function probeCredential(
 }
 
 /** The requests the load rotates through: one per user, credential i issued by instance i mod n. */
-async function credentialPool(plan: CellPlan, urls: string[], users: number): Promise<LoadRequest[]> {
+export async function credentialPool(plan: CellPlan, urls: string[], users: number): Promise<LoadRequest[]> {
   if (plan.workload === 'POST /login') {
     // Each login stands for a visitor without a session: it presents no cookie and keeps none.
     return Array.from({ length: users }, (_, i) => ({

@@ -21,9 +21,10 @@ export function onPath(name, env = process.env) {
 
 /**
  * The programs the harness and the tests run that npm cannot install: `npm run setup` installs them
- * with apt-get (`missingForTests` checks each the tests need); knip's configuration reads this list.
+ * with apt-get (`missingForTests` checks each the tests need; setarch comes with util-linux, on every
+ * Debian machine, and the instruction counter runs valgrind under it); knip's configuration reads this list.
  */
-export const SYSTEM_PROGRAMS = ['taskset', 'redis-server', 'redis-cli', 'haproxy', 'ip', 'pkg-config', 'promtool']
+export const SYSTEM_PROGRAMS = ['taskset', 'redis-server', 'redis-cli', 'haproxy', 'ip', 'pkg-config', 'promtool', 'setarch']
 
 const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']
 
@@ -73,6 +74,8 @@ export function missingForTests(root, env = process.env) {
   if (!onPath('ip', env))
     missing.push({ name: 'ip (iproute2)', why: 'the tests build a network-namespace topology with it', apt: ['iproute2'] })
   if (!findChromium(env)) missing.push({ name: 'chromium', why: 'the report is tested in a real browser', apt: ['chromium'] })
+  if (!onPath('valgrind', env))
+    missing.push({ name: 'valgrind', why: "the tests count a known server's instructions under callgrind", apt: ['valgrind'] })
   if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
     missing.push({ name: 'the npm dependencies', why: 'node_modules is missing', apt: [] })
   } else if (!canvasLoads(root)) {

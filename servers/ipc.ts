@@ -5,7 +5,9 @@ import type { ServerMetrics, StatsSnapshot } from './metrics.ts'
 /**
  * The IPC protocol between a forked server and its parent, in one place for the server, the
  * harness and the tests. The server sends `{ port }` once it listens; the parent asks
- * `{ type: 'stats', id, reset }` and gets `{ type: 'stats', id, stats }` back.
+ * `{ type: 'stats', id, reset }` and gets `{ type: 'stats', id, stats }` back. A server started
+ * with `--expose-gc` (only the instruction counter starts one so) also answers `{ type: 'gc', id }`
+ * with `{ type: 'gc', id }` once a full collection has run.
  */
 interface ReadyMessage {
   port: number
@@ -22,6 +24,28 @@ interface StatsReply {
   stats: StatsSnapshot
 }
 
+interface GcMessage {
+  type: 'gc'
+  id: number
+}
+
+const isGcRequest = (m: unknown): m is GcMessage =>
+  typeof m === 'object' && m !== null && (m as GcMessage).type === 'gc' && typeof (m as GcMessage).id === 'number'
+
+/**
+ * Server side: a full collection on the parent's word, so one does not land inside a counted batch.
+ * A no-op unless the process runs with `--expose-gc` and an IPC channel.
+ */
+export function serveCollections(): void {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (!process.send || typeof gc !== 'function') return
+  process.on('message', (msg: unknown) => {
+    if (!isGcRequest(msg)) return
+    gc()
+    process.send!({ type: 'gc', id: msg.id } satisfies GcMessage)
+  })
+}
+
 const isStatsRequest = (m: unknown): m is StatsRequest =>
   typeof m === 'object' && m !== null && (m as StatsRequest).type === 'stats' && typeof (m as StatsRequest).id === 'number'
 
@@ -31,6 +55,7 @@ export function serveStats(port: number, metrics: ServerMetrics, metricsPort: nu
   process.on('message', (msg: unknown) => {
     if (isStatsRequest(msg)) process.send!({ type: 'stats', id: msg.id, stats: metrics.snapshot(msg.reset) } satisfies StatsReply)
   })
+  serveCollections()
   process.send({ port, metricsPort } satisfies ReadyMessage)
 }
 
@@ -59,5 +84,25 @@ export function requestStats(child: ChildProcess, reset: boolean, timeoutMs = 50
     }, timeoutMs)
     child.on('message', onMessage)
     child.send({ type: 'stats', id, reset } satisfies StatsRequest)
+  })
+}
+
+/** Parent side: a full collection in a server started with `--expose-gc`, resolved once it has run. */
+export function requestCollection(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const id = nextId++
+    const onMessage = (m: unknown) => {
+      if (isGcRequest(m) && m.id === id) {
+        clearTimeout(timer)
+        child.off('message', onMessage)
+        resolve()
+      }
+    }
+    const timer = setTimeout(() => {
+      child.off('message', onMessage)
+      reject(new ServerStartError(`server pid ${child.pid} did not answer a collection request within ${timeoutMs} ms`))
+    }, timeoutMs)
+    child.on('message', onMessage)
+    child.send({ type: 'gc', id } satisfies GcMessage)
   })
 }

@@ -18,7 +18,7 @@ describe('npm run setup -- --check (what npm test runs first)', () => {
     assert.equal(res.stderr, '')
   })
 
-  test('a PATH without redis-server, HAProxy, promtool, ip or Chromium: exit 1 at once, one message naming each and the set-up command', (t) => {
+  test('a PATH without redis-server, HAProxy, promtool, ip, Chromium or valgrind: exit 1 at once, one message naming each and the set-up command', (t) => {
     // A PATH holding only node itself, as on a fresh machine of the project's kind.
     const bin = mkdtempSync(join(tmpdir(), 'authbench-path-'))
     t.after(() => rmSync(bin, { recursive: true, force: true }))
@@ -27,7 +27,7 @@ describe('npm run setup -- --check (what npm test runs first)', () => {
     assert.equal(findChromium(env), null)
     assert.deepEqual(
       missingForTests(ROOT, env).map((m) => m.name),
-      ['redis-server', 'haproxy', 'promtool', 'ip (iproute2)', 'chromium'],
+      ['redis-server', 'haproxy', 'promtool', 'ip (iproute2)', 'chromium', 'valgrind'],
     )
     const res = spawnSync(join(bin, 'node'), [SETUP, '--check'], { encoding: 'utf8', env })
     assert.equal(res.status, 1)
@@ -40,9 +40,10 @@ describe('npm run setup -- --check (what npm test runs first)', () => {
       ),
       first,
     )
-    assert.match(first, /\); ip \(iproute2\) \(.*\); chromium \(the report is tested in a real browser\)\.$/)
+    assert.match(first, /\); ip \(iproute2\) \(.*\); chromium \(the report is tested in a real browser\); valgrind \(/)
+    assert.ok(first.endsWith("valgrind (the tests count a known server's instructions under callgrind)."), first)
     assert.match(res.stderr, /Run `npm run setup` once/)
-    assert.match(res.stderr, /Debian packages: redis-server haproxy prometheus iproute2 chromium\n$/)
+    assert.match(res.stderr, /Debian packages: redis-server haproxy prometheus iproute2 chromium valgrind\n$/)
   })
 
   test('CHROMIUM_PATH names a browser outside PATH; one that does not exist is not found', () => {

@@ -48,3 +48,8 @@ export class SimulationInputError extends AuthbenchError {
 export class TargetError extends AuthbenchError {
   readonly code = 'ERR_TARGETS'
 }
+
+/** The instruction counter could not take a count (valgrind's monitor refused, a dump without totals, a request not answered 2xx). */
+export class InstrumentError extends AuthbenchError {
+  readonly code = 'ERR_INSTRUMENT'
+}

@@ -5,6 +5,7 @@ import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
 import type {
   CpuPlan,
+  InstructionCount,
   LifecycleMeasurement,
   OpenMeasurement,
   FloorMeasurement,
@@ -38,6 +39,8 @@ export type RunEvent =
   | { type: 'lifecycle-measured'; cell: string; round: number; measurement: LifecycleMeasurement }
   | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
   | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }
+  | { type: 'instructions-counted'; cell: string; count: InstructionCount }
+  | { type: 'instructions-failed'; cell: string; reason: string }
   | { type: 'micro-started' }
   /** Something the run did otherwise than asked, said on the terminal as it happens (e.g. loopback for lack of root). */
   | { type: 'notice'; message: string }

@@ -496,6 +496,34 @@ export interface CellSummary {
   overheadUs?: Interval | null
   /** Medians of the per-round ratios to the mean of the two baseline windows around each window. */
   ratioToBaseline: { rps: number | null; cpu: number | null }
+  /**
+   * The server's instructions per request, counted under valgrind's callgrind after the rounds
+   * (scenario `measure.instructions`); null when not asked, absent in older results.
+   */
+  instructionsPerRequest?: InstructionCount | null
+}
+
+/**
+ * Instructions per request of one cell, counted on one server started for the count (one
+ * instance, as the cell starts it) under valgrind's callgrind: after an uncounted warm-up of the
+ * cell's own requests, sequential on one keep-alive connection, each batch counted with
+ * instrumentation on. The count does not move with the host's speed, so one start per cell
+ * stands for every round (how far two starts agree, cell by cell: docs/contracts.md). What it
+ * holds: the server process's own user-space instructions, every thread. What it misses: time in
+ * the kernel (syscalls, the loopback network stack), waiting on the store, the store's own process.
+ */
+export interface InstructionCount {
+  /** Instructions per request over every counted batch (the batches are of one size: their mean). */
+  mean: number
+  /** The lowest and highest batch. */
+  low: number
+  high: number
+  /** Each batch's instructions per request, in order. */
+  perBatch: number[]
+  warmupRequests: number
+  batchRequests: number
+  /** Wall-clock seconds the count took, the server's start under valgrind included. */
+  seconds: number
 }
 
 /** What happened to an access credential after logout, measured against every instance. */

@@ -191,6 +191,17 @@ export const scenarioSchema = z
     micro: z.boolean().default(false),
     /** After the run, calibrate the fleet model from it (npm run simulate) and link its page from the report. Default false. */
     simulate: z.boolean().default(false),
+    /** What is measured besides the workload's own figures. */
+    measure: z
+      .strictObject({
+        /**
+         * Count each cell's instructions per request under valgrind's callgrind, after the rounds
+         * (`summary.instructionsPerRequest`): the server process's alone, so neither the kernel's
+         * work for it nor its store's process is in the count. Not with the lifecycle route. Default false.
+         */
+        instructions: z.boolean().default(false),
+      })
+      .default({ instructions: false }),
     /**
      * `loopback` (default): everything on 127.0.0.1. `netns`: each instance, the balancer, the Redis
      * store and each load driver in a network namespace of its own, addressed from 198.18.0.0/15 on a
@@ -224,6 +235,12 @@ export const scenarioSchema = z
           message: 'a namespace topology runs the closed or open loop, not the lifecycle (its virtual users run in the harness)',
         })
     }
+    if (s.measure.instructions && s.workload.route === 'lifecycle')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['measure', 'instructions'],
+        message: 'instructions are counted on one route per cell; the lifecycle mixes several (use GET /me, GET /profile or POST /login)',
+      })
     if (!s.faults) return
     if (s.workload.route !== 'lifecycle') {
       ctx.addIssue({
@@ -299,8 +316,11 @@ export function validateScenario(raw: unknown, file: string): Scenario {
   return parsed.data
 }
 
-/** Loads and validates a `.ts`, `.json`, `.yaml` or `.yml` scenario file. */
-export async function loadScenario(file: string): Promise<Scenario> {
+/**
+ * Loads and validates a `.ts`, `.json`, `.yaml` or `.yml` scenario file; `measure` (from the
+ * command line, e.g. `--instructions`) is laid over the file's own before validation.
+ */
+export async function loadScenario(file: string, measure?: Partial<Scenario['measure']>): Promise<Scenario> {
   const path = resolve(file)
   const ext = extname(path)
   let raw: unknown
@@ -318,6 +338,10 @@ export async function loadScenario(file: string): Promise<Scenario> {
   } catch (err) {
     if (err instanceof ScenarioError) throw err
     throw new ScenarioError(file, [{ path: '', message: `cannot load: ${(err as Error).message.split('\n')[0]}` }], { cause: err })
+  }
+  if (measure && typeof raw === 'object' && raw !== null) {
+    const own = (raw as { measure?: unknown }).measure
+    raw = { ...raw, measure: { ...(typeof own === 'object' && own !== null ? own : {}), ...measure } }
   }
   return validateScenario(raw, file)
 }

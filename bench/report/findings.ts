@@ -226,5 +226,13 @@ function notMeasured(results: ResultsFile): NotMeasured[] {
       why: 'this run measured one route, not users living with their credentials',
       command: 'npm run bench -- scenarios/lifecycle.ts',
     })
+  if (cells.some((c) => c.summary?.instructionsPerRequest))
+    out.push({
+      what:
+        "in the instructions per request: the kernel's work for the server (syscalls, the loopback network), " +
+        "time waiting on the store, the store's own process",
+      why: "callgrind counts the server process's own user-space instructions alone; the CPU figures count the kernel's share and Redis's",
+      command: 'read cpuUsPerRequest and storeCpuUsPerRequest beside instructionsPerRequest in results.json',
+    })
   return out
 }

@@ -224,6 +224,49 @@ describe('the reducer', () => {
       ],
     )
   })
+
+  test("a cell's instruction count joins its summary; one not counted is null, with the reason in its note", () => {
+    const count = {
+      mean: 70_967,
+      low: 70_500,
+      high: 71_400,
+      perBatch: [70_500, 71_000, 71_400],
+      warmupRequests: 6000,
+      batchRequests: 500,
+      seconds: 80,
+    }
+    const results = reduceRun({
+      scenario: { ...scenario, measure: { instructions: true } },
+      file: 'r.json',
+      smoke: false,
+      plans,
+      baseline: 'none',
+      environment: describeEnvironment(),
+      startedAt: 'a',
+      finishedAt: 'b',
+      micro: null,
+      seed: 42,
+      events: [
+        ...[1, 2, 3].flatMap((round) => [
+          measured('none', round, 0, 20),
+          measured('session-sqlite', round, 1, 30),
+          measured('none', round, 2, 20),
+        ]),
+        { type: 'instructions-counted', cell: 'none', count },
+        { type: 'instructions-failed', cell: 'session-sqlite', reason: 'valgrind is not installed' },
+        { type: 'run-finished', interrupted: false },
+      ],
+    })
+    const [none, session] = results.cells
+    assert.deepEqual(none!.summary!.instructionsPerRequest, count)
+    assert.equal(session!.summary!.instructionsPerRequest, null)
+    assert.equal(session!.note, 'instructions not counted: valgrind is not installed')
+    // Not asked: the field stays out of the summary.
+    assert.equal(
+      'instructionsPerRequest' in record([measured('none', 1, 0, 20), { type: 'run-finished', interrupted: false }]).cells[0]!.summary!,
+      false,
+    )
+  })
 })
 
 describe('renewal bursts', () => {

@@ -94,6 +94,18 @@ describe('scenario files', () => {
     assert.deepEqual(a, c)
   })
 
+  test('--instructions lays measure.instructions over the file; the lifecycle route is refused with the field', async () => {
+    writeFileSync(join(dir, 'm.json'), JSON.stringify(valid))
+    assert.deepEqual((await loadScenario(join(dir, 'm.json'))).measure, { instructions: false })
+    assert.deepEqual((await loadScenario(join(dir, 'm.json'), { instructions: true })).measure, { instructions: true })
+    const lifecycle = { ...valid, cells: [{ strategy: 'session' }], workload: { route: 'lifecycle', durationSeconds: 5 } }
+    writeFileSync(join(dir, 'l.json'), JSON.stringify(lifecycle))
+    await assert.rejects(
+      loadScenario(join(dir, 'l.json'), { instructions: true }),
+      (err: Error) => err instanceof ScenarioError && err.issues.some((i) => i.path === 'measure.instructions'),
+    )
+  })
+
   test('unparsable files and unsupported types are ScenarioErrors naming the file', async () => {
     writeFileSync(join(dir, 'broken.json'), '{"name": ')
     writeFileSync(join(dir, 'x.toml'), '')
