@@ -6,8 +6,9 @@ import { ResultsError } from './contracts/errors.ts'
 import { readResults, resultsFileOf } from './results-io.ts'
 
 const USAGE = `usage: npm run compare -- OLD NEW [--threshold PERCENT] [--spread PERCENT] [--out FILE]
-  OLD, NEW: result folders or results.json files. Exit 1 when a cell's CPU per request over its
-  bracketing baseline got worse by more than the larger of --threshold (default 10) and the
+  OLD, NEW: result folders or results.json files. Exit 1 when a cell's instructions per request (where
+  both runs counted them) rose by more than the two counts' own uncertainty, or else its CPU per request
+  over its bracketing baseline got worse by more than the larger of --threshold (default 10) and the
   run-to-run spread (default ${RUN_TO_RUN_SPREAD.percent}, measured on this project's machine; --spread for yours)`
 
 function main(argv: string[]): number {

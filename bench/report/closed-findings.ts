@@ -19,6 +19,7 @@ import {
   verdictOf,
 } from './verdict.ts'
 import { factFindings } from './facts.ts'
+import { instructionFindings } from './instruction-findings.ts'
 
 export function closedLoopFindings(results: ResultsFile): Finding[] {
   const ok = okCells(results)
@@ -160,6 +161,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
       })
     }
   }
+  out.push(...instructionFindings(results))
   out.push(...factFindings(results))
   return out
 }

@@ -46,6 +46,7 @@ const QUESTIONS: Record<string, string> = {
   instances: 'What happens with several instances?',
   lifecycle: "What does a credential's whole lifetime cost?",
   distance: 'What does a store at a distance add?',
+  instructions: 'What work does a request take, counted in instructions?',
   'store-placement': "What does it change where a session's store runs?",
   algorithm: 'What does it change which algorithm signs a token?',
 }
@@ -62,38 +63,40 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
       sentence,
       findings: fs.map((f) => f.id),
     })
-  const cpu = by('cpu')
   const cellOf = (id: string) => results.cells.find((c) => c.id === id)!
-  if (cpu.length) {
-    // One clause per session store: which tokens were dearer, which cheaper, which not distinguishable.
-    const sessions = [...new Set(cpu.map((f) => f.cells[1]!))]
-    const clauses = sessions.map((sid) => {
-      const fs = cpu.filter((f) => f.cells[1] === sid)
+  // One clause per session: which tokens were dearer, which cheaper, which equal, which unresolved.
+  const clausesOf = (fs0: Finding[], noun: string) =>
+    [...new Set(fs0.map((f) => f.cells[1]!))].map((sid) => {
+      const fs = fs0.filter((f) => f.cells[1] === sid)
       const s = cellOf(sid)
       const dearer = fs.filter((f) => f.verdict === 'ahead' && f.ratio! > 1)
       const cheaper = fs.filter((f) => f.verdict === 'ahead' && f.ratio! < 1)
       const same = fs.filter((f) => f.verdict === 'equal')
       const open = fs.filter((f) => f.verdict === 'unresolved')
       const range = (xs: Finding[]) => {
-        const rs = xs.map((f) => f.ratio!).sort((a, b) => a - b)
+        const rs = xs.map((f) => f.ratio!).sort((x, y) => x - y)
         return rs.length === 1 ? times(rs[0]!) : `${times(rs[0]!)}–${times(rs[rs.length - 1]!)}`
       }
+      const names = (xs: Finding[]) => list(xs.map((f) => label(cellOf(f.cells[0]!))))
       const parts = [
-        ...(dearer.length
-          ? [`the session was cheaper than ${list(dearer.map((f) => label(cellOf(f.cells[0]!))))} (they cost ${range(dearer)} its CPU)`]
-          : []),
-        ...(cheaper.length
-          ? [
-              `${list(cheaper.map((f) => label(cellOf(f.cells[0]!))))} ${cheaper.length === 1 ? 'was' : 'were'} cheaper (${range(cheaper)} its CPU)`,
-            ]
-          : []),
-        ...(same.length ? [`${list(same.map((f) => label(cellOf(f.cells[0]!))))} cost the same within ${EQUIVALENCE * 100}%`] : []),
-        ...(open.length
-          ? [`against ${list(open.map((f) => label(cellOf(f.cells[0]!))))} this run could not decide (${open.length} unresolved)`]
-          : []),
+        ...(dearer.length ? [`the session was cheaper than ${names(dearer)} (they cost ${range(dearer)} its ${noun})`] : []),
+        ...(cheaper.length ? [`${names(cheaper)} ${cheaper.length === 1 ? 'was' : 'were'} cheaper (${range(cheaper)} its ${noun})`] : []),
+        ...(same.length ? [`${names(same)} cost the same within ${EQUIVALENCE * 100}%`] : []),
+        ...(open.length ? [`against ${names(open)} this run could not decide (${open.length} unresolved)`] : []),
       ]
       return `against ${label(s)} (${WHERE[fs[0]!.scope.store]}), ${parts.join('; ')}`
     })
+  const counted = by('instructions')
+  if (counted.length)
+    line(
+      'instructions',
+      `${capitalized(clausesOf(counted, 'instructions').join('. And '))}. Scope: ${route}, instructions per request of one ` +
+        "server counted under callgrind, the server's own work: a store process's is not in it (its CPU is, below).",
+      counted,
+    )
+  const cpu = by('cpu')
+  if (cpu.length) {
+    const clauses = clausesOf(cpu, 'CPU')
     const scope = cpu[0]!.scope
     const leftOut = cpu.reduce((n, f) => n + Number(f.figures.clientBoundRounds ?? 0), 0)
     line(
@@ -105,11 +108,11 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
       cpu,
     )
   }
-  for (const [question, kind] of [
-    ['store-placement', 'cpu-store'],
-    ['algorithm', 'cpu-alg'],
+  for (const [question, kinds] of [
+    ['store-placement', ['instructions-store', 'cpu-store']],
+    ['algorithm', ['instructions-alg', 'cpu-alg']],
   ] as const) {
-    const fs = by(kind)
+    const fs = kinds.flatMap(by)
     if (fs.length) line(question, fs.map((f) => f.sentence).join(' '), fs)
   }
   const equalLoad = by('cpu-equal-load')

@@ -38,7 +38,7 @@ intervals and scope). A comparison's interval is distribution-free: the range be
 that it holds the true median ratio with the stated coverage (order statistics). The verdict reads that interval against a \
 ±${EQUIVALENCE * 100}% band: "ahead" where it lies wholly outside, "equal" where it lies wholly inside (the same within \
 ${EQUIVALENCE * 100}%, not a failure to tell), "unresolved" where it crosses an edge, with how many rounds that spread would need.</p>
-${forestSvg(forestRows(f.findings.filter((x) => x.kind.startsWith('cpu') && x.kind !== 'cpu-ranking')))}
+${forestSvg(forestRows(f.findings.filter((x) => /^(instructions|cpu)/.test(x.kind) && x.kind !== 'cpu-ranking')))}
 ${answer}
 ${missing}
 </section>

@@ -1,5 +1,6 @@
 import { esc, num, signedPercent as pct, table } from '../format.ts'
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
+import { countOf } from './instruction-findings.ts'
 
 /**
  * How far two runs of the same code apart can disagree on this machine: the largest per-cell
@@ -16,14 +17,21 @@ export const RUN_TO_RUN_SPREAD = {
 /** A cell's figure in both runs. */
 interface CellChange {
   id: string
-  /** `cpuRatio`: CPU per request over the bracketing baseline (the drift-cancelled figure compared); `cpuUs`, `rps`: shown for information. */
-  metric: 'cpuRatio' | 'cpuUs' | 'rps'
+  /**
+   * `instructions`: instructions per request, the figure that gates where both runs counted it; `cpuRatio`: CPU per request
+   * over the bracketing baseline (gates where they did not); `cpuUs`, `rps`: shown for information.
+   */
+  metric: 'instructions' | 'cpuRatio' | 'cpuUs' | 'rps'
   old: number
   new: number
   /** (new - old) / old. */
   change: number
-  /** Worse by more than the run-to-run spread and the threshold (cpuRatio only). */
+  /** Worse by more than the figure's limit (the gating figure only). */
   regression: boolean
+  /** This figure gates the cell. */
+  gates: boolean
+  /** What a change must exceed to be a regression, percent: the two counts' own uncertainty for instructions. */
+  limitPercent: number
 }
 
 export interface Comparison {
@@ -46,7 +54,12 @@ export function compareResults(oldRun: ResultsFile, newRun: ResultsFile, thresho
   for (const [id, n] of b) {
     const o = a.get(id)
     if (!o) continue
+    const counts = [countOf(o), countOf(n)] as const
+    const counted = counts[0] !== null && counts[1] !== null
+    // Two counts of the same code differ by at most their own uncertainties: a change beyond their sum is real.
+    const countLimit = counted ? 100 * (counts[0]!.spread + counts[1]!.spread) : 0
     const figures: [CellChange['metric'], number | null, number | null][] = [
+      ['instructions', counts[0]?.mean ?? null, counts[1]?.mean ?? null],
       [
         'cpuRatio',
         id === oldRun.scenario.baseline ? null : o.summary!.ratioToBaseline.cpu,
@@ -58,7 +71,9 @@ export function compareResults(oldRun: ResultsFile, newRun: ResultsFile, thresho
     for (const [metric, before, after] of figures) {
       if (before === null || after === null) continue
       const change = (after - before) / before
-      changes.push({ id, metric, old: before, new: after, change, regression: metric === 'cpuRatio' && change * 100 > limitPercent })
+      const gates = metric === 'instructions' || (metric === 'cpuRatio' && !counted)
+      const limit = metric === 'instructions' ? countLimit : limitPercent
+      changes.push({ id, metric, old: before, new: after, change, regression: gates && change * 100 > limit, gates, limitPercent: limit })
     }
   }
   return {
@@ -71,19 +86,23 @@ export function compareResults(oldRun: ResultsFile, newRun: ResultsFile, thresho
   }
 }
 
-const LABEL = { cpuRatio: 'CPU x baseline', cpuUs: 'CPU µs/req', rps: 'req/s' } as const
-const DIGITS = { cpuRatio: 3, cpuUs: 1, rps: 0 } as const
-const verdict = (c: CellChange, limit: number) =>
+const LABEL = { instructions: 'instructions/req', cpuRatio: 'CPU x baseline', cpuUs: 'CPU µs/req', rps: 'req/s' } as const
+const DIGITS = { instructions: 0, cpuRatio: 3, cpuUs: 1, rps: 0 } as const
+const verdict = (c: CellChange) =>
   c.regression
-    ? 'REGRESSION'
-    : c.metric !== 'cpuRatio'
+    ? `REGRESSION (beyond ${c.limitPercent.toFixed(1)}%)`
+    : !c.gates
       ? 'for information'
-      : Math.abs(c.change) * 100 > limit
+      : Math.abs(c.change) * 100 > c.limitPercent
         ? 'better'
-        : 'within run-to-run spread'
+        : `within ${c.metric === 'instructions' ? "the counts' own spread" : 'run-to-run spread'} (${c.limitPercent.toFixed(1)}%)`
 
 const rule = (cmp: Comparison) =>
-  `A regression is CPU per request over the bracketing baseline (the figure that cancels the machine's drift) worse by more ` +
+  (cmp.changes.some((c) => c.metric === 'instructions' && c.gates)
+    ? `Where both runs counted a cell's instructions per request, that count gates it: a regression is a count higher by ` +
+      `more than the two counts' own uncertainty (each the larger of 1% and its batches' spread). Elsewhere, a`
+    : 'A') +
+  ` regression is CPU per request over the bracketing baseline (the figure that cancels the machine's drift) worse by more ` +
   `than ${cmp.limitPercent}%: the larger of --threshold ${cmp.thresholdPercent}% and the run-to-run ` +
   `spread ${cmp.spread.percent}% (${cmp.spread.measured}). Absolute CPU and requests/s move with the machine between runs ` +
   `and are shown for information only.`
@@ -95,7 +114,7 @@ export function compareText(cmp: Comparison): string {
     num(c.old, DIGITS[c.metric]),
     num(c.new, DIGITS[c.metric]),
     pct(c.change),
-    verdict(c, cmp.limitPercent),
+    verdict(c),
   ])
   const extra = [
     cmp.onlyOld.length ? `only in OLD: ${cmp.onlyOld.join(', ')}` : '',
@@ -110,7 +129,7 @@ export function compareHtml(cmp: Comparison, oldLabel: string, newLabel: string)
     (c) =>
       `<tr><td>${esc(c.id)}</td><td>${LABEL[c.metric]}</td><td class="n">${num(c.old, DIGITS[c.metric])}</td><td ` +
       `class="n">${num(c.new, DIGITS[c.metric])}</td><td class="n">${pct(c.change)}</td><td ` +
-      `class="${c.regression ? 'bad' : ''}">${verdict(c, cmp.limitPercent)}</td></tr>`,
+      `class="${c.regression ? 'bad' : ''}">${verdict(c)}</td></tr>`,
   )
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>authbench compare</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:24px auto;padding:0 \

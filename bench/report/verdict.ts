@@ -38,8 +38,11 @@ export interface Scope {
 export type Verdict = 'ahead' | 'equal' | 'unresolved' | 'fact'
 /** What a comparison's ratio is of: servers' (and the store process's) CPU per request, instructions per request, or p99 latency. */
 export type Metric = 'cpu' | 'instructions' | 'p99'
-/** How an interval was made: `order-statistic` is the distribution-free interval for the median of the per-round ratios. */
-type IntervalMethod = 'order-statistic'
+/**
+ * How an interval was made: `order-statistic`, the distribution-free interval for the median of the per-round ratios;
+ * `count-spread`, a ratio of two counts widened by each count's uncertainty (instructions per request).
+ */
+type IntervalMethod = 'order-statistic' | 'count-spread'
 
 export interface Finding {
   id: string

@@ -294,6 +294,52 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.ok(html.indexOf('<svg class="forest"') < html.indexOf('<dl>'))
   })
 
+  test('instructions per request decide by the counts: ahead, equal within 5% and unresolved, the store process named', () => {
+    const r = fixtureResults()
+    const count = (mean: number, spread = 0.002) => ({
+      mean,
+      low: mean * (1 - spread / 2),
+      high: mean * (1 + spread / 2),
+      perBatch: [mean * (1 - spread / 2), mean * (1 + spread / 2)],
+      warmupRequests: 13_500,
+      batchRequests: 500,
+      seconds: 40,
+    })
+    const session = r.cells.find((c) => c.id === 'session-sqlite')!
+    const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    session.summary!.instructionsPerRequest = count(224_000)
+    const verdictAt = (mean: number, spread?: number) => {
+      jwt.summary!.instructionsPerRequest = count(mean, spread)
+      return computeFindings(r).findings.find((f) => f.kind === 'instructions')!
+    }
+    // 261,000 over 224,000: 1.165x, widened by 1% each side, clear of the band.
+    const ahead = verdictAt(261_000)
+    assert.equal(ahead.verdict, 'ahead')
+    assert.equal(ahead.method, 'count-spread')
+    assert.equal(ahead.metric, 'instructions')
+    assert.equal(ahead.coverage, null)
+    assert.equal(
+      ahead.sentence,
+      'On GET /me, JWT HS256 with jose took 1.17x the instructions per request of a sqlite session (interval 1.14x–1.19x).',
+    )
+    // 226,000 over 224,000: 1.009x, the interval 0.989x-1.029x inside ±5%: equal, not "could not tell".
+    assert.equal(verdictAt(226_000).verdict, 'equal')
+    // 234,000 over 224,000: 1.045x, the interval crosses 1.05: unresolved.
+    assert.equal(verdictAt(234_000).verdict, 'unresolved')
+    // A count whose own batches spread 8% widens its interval by that much: 1.165x stays ahead, 1.009x is no longer equal.
+    assert.equal(verdictAt(226_000, 0.08).verdict, 'unresolved')
+    const out = computeFindings(r)
+    assert.equal(out.answer[0]!.question, 'instructions')
+    // A session whose store runs apart is compared by its server's share alone, and says so.
+    session.store = 'redis'
+    session.id = 'session-redis-counted'
+    jwt.summary!.instructionsPerRequest = count(261_000)
+    assert.match(
+      computeFindings(r).findings.find((f) => f.kind === 'instructions')!.sentence,
+      /the server's own work only: redis's process not counted\)\.$/,
+    )
+  })
+
   test('no comparison rests on a client-bound window: its round is left out and counted', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
@@ -422,6 +468,40 @@ describe('report rendering (pure, on fixture results)', () => {
 })
 
 describe('compare', () => {
+  test('where both runs counted instructions, the counts gate: a 3% slower path fails naming its cell, the same code passes', () => {
+    const count = (mean: number) => ({
+      mean,
+      low: mean * 0.998,
+      high: mean * 1.002,
+      perBatch: [mean * 0.998, mean * 1.002],
+      warmupRequests: 13_500,
+      batchRequests: 500,
+      seconds: 40,
+    })
+    const run = (jwt: number, session: number) => {
+      const r = fixtureResults()
+      r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!.summary!.instructionsPerRequest = count(jwt)
+      r.cells.find((c) => c.id === 'session-sqlite')!.summary!.instructionsPerRequest = count(session)
+      return r
+    }
+    // Two runs of the same code: counts 0.3% apart, inside the counts' own uncertainty (1% + 1%).
+    const same = compareResults(run(261_000, 224_000), run(261_800, 223_500))
+    assert.equal(
+      same.changes.some((c) => c.regression),
+      false,
+    )
+    // The JWT path 3% slower: past 2%, a regression of that cell alone, whatever its CPU did.
+    const slower = compareResults(run(261_000, 224_000), run(268_830, 224_100))
+    assert.deepEqual(
+      slower.changes.filter((c) => c.regression).map((c) => [c.id, c.metric]),
+      [['jwt-HS256-jose-sqlite', 'instructions']],
+    )
+    // The CPU ratio no longer gates a counted cell; the text says which figure gated.
+    assert.equal(slower.changes.find((c) => c.id === 'jwt-HS256-jose-sqlite' && c.metric === 'cpuRatio')!.gates, false)
+    assert.match(compareText(slower), /REGRESSION \(beyond 2\.0%\)/)
+    assert.match(compareText(slower), /Where both runs counted a cell's instructions per request, that count gates it/)
+  })
+
   test('a regression is a drift-cancelled change beyond the run-to-run spread and the threshold', () => {
     const a = fixtureResults()
     const b = fixtureResults()
