@@ -8,6 +8,7 @@ import {
   type CellResult,
   type Environment,
   type MicroResults,
+  type NoiseControl,
   type ResultsFile,
   type RoundResult,
   SCHEMA_VERSION,
@@ -145,9 +146,25 @@ export function reduceRun(record: RunRecord): ResultsFile {
       repeats: record.events.filter((e) => e.type === 'window-repeated').length,
       bracketSpread: spreads.length ? { median: median(spreads), max: Math.max(...spreads) } : null,
       orders: record.events.flatMap((e) => (e.type === 'round-order' ? [e.order] : [])),
+      ...looksOf(record.events),
     },
     cells,
     ...(record.events.some((e) => e.type === 'floor-measured') ? { driverFloor: floorPoints(record.events) } : {}),
     micro: record.micro,
+  }
+}
+
+/** Adaptive rounds as they went: each look's unresolved comparisons, and why the run stopped adding rounds. */
+function looksOf(events: RunEvent[]): { looks?: NonNullable<NoiseControl['looks']> } {
+  const looks = events.flatMap((e) => (e.type === 'look' ? [e] : []))
+  const last = looks[looks.length - 1]
+  if (!last) return {}
+  return {
+    looks: {
+      planned: last.planned,
+      alpha: last.alpha,
+      taken: looks.map((l) => ({ rounds: l.rounds, unresolved: l.unresolved })),
+      stopped: last.stopped ?? 'interrupted',
+    },
   }
 }

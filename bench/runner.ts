@@ -13,6 +13,7 @@ import { runMicro } from './micro/run.ts'
 import { countRun } from './instructions.ts'
 import { expandPlan } from './plan.ts'
 import { reduceRun } from './reduce.ts'
+import { unresolvedComparisons } from './report/closed-findings.ts'
 import { arrangeFleet, type Arranged } from './fleet/arrange.ts'
 import { balancerProcesses } from './fleet/balancer-processes.ts'
 import { balancerOf } from './fleet/balancers.ts'
@@ -209,6 +210,44 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     }
     const workload = workloadOf(scenario)
     for (let round = 1; round <= scenario.load.rounds && !opts.signal.aborted; round++) await workload.runRound(round, ctx)
+    // Adaptive rounds: at each planned look, the comparisons still unresolved get more rounds (their cells only).
+    const planned = scenario.load.moreRounds ?? []
+    if (planned.length && workload.kind === 'closed' && !opts.smoke) {
+      const record = () => ({
+        scenario,
+        file: opts.file,
+        smoke: opts.smoke,
+        plans,
+        baseline: baseline.id,
+        events,
+        seed,
+        environment,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        micro: null,
+      })
+      const capMs = (scenario.load.moreRoundsSeconds ?? 120) * 1000
+      const began = Date.now()
+      let round = scenario.load.rounds
+      for (const next of [...planned, null]) {
+        const open = unresolvedComparisons(reduceRun(record()))
+        const stopped = opts.signal.aborted
+          ? 'interrupted'
+          : open.comparisons.length === 0
+            ? 'decided'
+            : next === null
+              ? 'last-look'
+              : Date.now() - began >= capMs
+                ? 'time-cap'
+                : null
+        emit({ type: 'look', rounds: round, unresolved: open.comparisons, alpha: 0.05 / (1 + planned.length), planned, stopped })
+        if (stopped || next === null) break
+        ctx.only = new Set(open.cells)
+        for (round++; round <= next && !opts.signal.aborted && Date.now() - began < capMs; round++) await workload.runRound(round, ctx)
+        round = Math.min(round - 1, next)
+      }
+      ctx.only = null
+    }
     // Counted after the rounds, each cell on a server of its own: valgrind's load would weigh on every window's CPU.
     if (scenario.measure.instructions && remote)
       emit({

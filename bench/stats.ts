@@ -18,32 +18,36 @@ function binomialCdf(k: number, n: number): number {
   return sum / 2 ** n
 }
 
-/**
- * A distribution-free 95% confidence interval for the median from order statistics: the widest
- * k with P(Binomial(n, 1/2) < k) <= 2.5% gives [x(k), x(n-k+1)]. With fewer than 6 rounds no
- * such k exists: the interval is then the range of the rounds, whose coverage is lower
- * (75% for 3 rounds, 94% for 5); the report says so.
- */
-export function medianCi95(values: readonly number[]): [number, number] {
-  const n = values.length
-  if (n === 0) return [Number.NaN, Number.NaN]
-  const s = [...values].sort((a, b) => a - b)
+/** How many order statistics to leave out on each side for an interval of the median missing it with at most `alpha`. */
+function excluded(n: number, alpha: number): number {
   let k = 0
-  while (k + 1 <= n && binomialCdf(k, n) <= 0.025) k++
-  // k is now the count of order statistics excluded from each side, plus one.
-  const lo = Math.max(0, k - 1)
-  return [s[lo]!, s[n - 1 - lo]!]
+  while (k + 1 <= n && binomialCdf(k, n) <= alpha / 2) k++
+  return Math.max(0, k - 1)
 }
 
 /**
- * The coverage of medianCi95's interval for n values: the probability that the true median lies
+ * A distribution-free interval for the median from order statistics: the widest k with
+ * P(Binomial(n, 1/2) < k) <= alpha/2 gives [x(k), x(n-k+1)]. With too few values for any such k
+ * the interval is the range, whose coverage is lower (75% for 3 rounds, 94% for 5); the report says so.
+ */
+export function medianInterval(values: readonly number[], alpha: number): [number, number] {
+  const n = values.length
+  if (n === 0) return [Number.NaN, Number.NaN]
+  const s = [...values].sort((a, b) => a - b)
+  const lo = excluded(n, alpha)
+  return [s[lo]!, s[n - 1 - lo]!]
+}
+
+/** The 95% interval (`medianInterval` with alpha 0.05). */
+export const medianCi95 = (values: readonly number[]): [number, number] => medianInterval(values, 0.05)
+
+/**
+ * The coverage of medianInterval's interval for n values: the probability that the true median lies
  * between the chosen order statistics (1 - 2^(1-n) when the interval is the range, e.g. 75% for 3).
  */
-export function medianIntervalCoverage(n: number): number {
+export function medianIntervalCoverage(n: number, alpha = 0.05): number {
   if (n === 0) return 0
-  let k = 0
-  while (k + 1 <= n && binomialCdf(k, n) <= 0.025) k++
-  const lo = Math.max(0, k - 1)
+  const lo = excluded(n, alpha)
   return lo === 0 ? 1 - 2 ** (1 - n) : 1 - 2 * binomialCdf(lo - 1, n)
 }
 

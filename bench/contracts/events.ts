@@ -44,6 +44,14 @@ export type RunEvent =
   | { type: 'micro-started' }
   /** Something the run did otherwise than asked, said on the terminal as it happens (e.g. loopback for lack of root). */
   | { type: 'notice'; message: string }
+  | {
+      type: 'look'
+      rounds: number
+      unresolved: string[]
+      alpha: number
+      planned: number[]
+      stopped: 'decided' | 'last-look' | 'time-cap' | 'interrupted' | null
+    }
   | { type: 'run-finished'; interrupted: boolean }
 
 export type RunListener = (event: RunEvent) => void

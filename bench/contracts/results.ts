@@ -459,6 +459,17 @@ export interface NoiseControl {
   bracketSpread: { median: number; max: number } | null
   /** The cell order of each round, as run. */
   orders: string[][]
+  /**
+   * Adaptive rounds (scenario `load.moreRounds`): the looks (round counts) planned, the error rate each look's intervals
+   * use (0.05 split across them), each look as it went (the cells whose comparisons were still unresolved there, and so
+   * measured on), and why the run stopped adding rounds. Absent without `moreRounds`.
+   */
+  looks?: {
+    planned: number[]
+    alpha: number
+    taken: { rounds: number; unresolved: string[] }[]
+    stopped: 'decided' | 'last-look' | 'time-cap' | 'interrupted'
+  }
 }
 
 export interface Interval {

@@ -159,6 +159,15 @@ export const scenarioSchema = z
         /** Rounds; each round runs every cell once. Default 3. */
         rounds: z.int().min(1).max(50).default(3),
         /**
+         * Adaptive rounds (closed mode): further looks, round counts above `rounds` in ascending order
+         * (e.g. [10, 14, 20]), at which the run adds rounds for the cells of its unresolved CPU comparisons
+         * only, until each is decided or `moreRoundsSeconds` is spent; the error rate is split across every
+         * look (`rounds` included), so each interval is made at 1 - 0.05/looks.
+         */
+        moreRounds: z.array(z.int().min(2).max(50)).min(1).optional(),
+        /** The time the added rounds may take, seconds. Default 120. */
+        moreRoundsSeconds: z.int().min(1).max(3600).optional(),
+        /**
          * `closed` (default): autocannon keeps `connections` requests in flight. `open`: after one
          * closed-loop window (its capacity in that round), each cell is driven on a schedule at each
          * of `rates` and `capacityFractions`, latency counted from each request's due time.
@@ -183,6 +192,16 @@ export const scenarioSchema = z
           for (const key of ['rates', 'capacityFractions'] as const) {
             if (load[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to load.mode "open" only' })
           }
+        } else if (load.moreRounds) {
+          ctx.addIssue({ code: 'custom', path: ['moreRounds'], message: 'applies to load.mode "closed" only' })
+        }
+        const looks = [load.rounds, ...(load.moreRounds ?? [])]
+        if (looks.some((n, i) => i > 0 && n <= looks[i - 1]!)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['moreRounds'],
+            message: `must rise above load.rounds (${load.rounds}), each look above the last`,
+          })
         }
       }),
     /** The cell ratios are reported against (must match exactly one cell). Default: the first cell. */

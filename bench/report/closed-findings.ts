@@ -7,10 +7,12 @@ import {
   EQUIVALENCE,
   label,
   list,
+  alphaOf,
   comparisonFields,
   MIN_ROUNDS_FOR_FINDING,
   okCells,
   pairedRatio,
+  roundsFor,
   scopeOf,
   WHERE,
   type Finding,
@@ -51,6 +53,14 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
       }`
     )
   }
+  // Adaptive rounds: each comparison judged at the look that decided it, at the run's error rate per look.
+  const alpha = alphaOf(results)
+  const judged = (kind: string, a: CellResult, b: CellResult, store: boolean) =>
+    pairedRatio(a, b, { store, alpha, maxRound: roundsFor(results, `${kind}-${a.id}-vs-${b.id}`)?.maxRound ?? Number.POSITIVE_INFINITY })
+  const looked = (id: string) => {
+    const r = roundsFor(results, id)
+    return r ? `; ${r.words}` : ''
+  }
   const compared = (
     kind: string,
     a: CellResult,
@@ -64,7 +74,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
     sentence,
     cells: [a.id, b.id],
     figures: figuresOf(a, b, p),
-    detail: detailOf(a, b, p),
+    detail: `${detailOf(a, b, p)}${looked(`${kind}-${a.id}-vs-${b.id}`)}`,
     ...comparisonFields(p, 'cpu'),
     scope,
   })
@@ -72,7 +82,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
   // Each token or sealed cookie against each server-side session, the store process's CPU counted on the session's side.
   for (const s of servers) {
     for (const j of clients) {
-      const p = pairedRatio(j, s, { store: true })
+      const p = judged('cpu', j, s, true)
       if (!p) continue
       const scope = scopeOf(s, 'closed')
       const where = `${label(s)} (${WHERE[scope.store]})`
@@ -105,7 +115,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
     ['cpu-alg', pairsOf(clients, (a, b) => a.strategy === b.strategy && a.engine === b.engine && a.alg !== b.alg), false],
   ] as const) {
     for (const [a, b] of pairs) {
-      const p = pairedRatio(a, b, { store: withStore })
+      const p = judged(kind, a, b, withStore)
       if (!p) continue
       const where = (c: CellResult) => (kind === 'cpu-store' ? ` (${WHERE[scopeOf(c, 'closed').store]})` : '')
       const counted = withStore && (store(a) !== null || store(b) !== null) ? ", the store process's CPU counted" : ''
@@ -131,7 +141,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
       [byRatio[byRatio.length - 1]!, 'most expensive'],
     ] as const) {
       const others = auth.filter((c) => c !== end)
-      const pairs = others.map((o) => ({ o, p: pairedRatio(o, end) }))
+      const pairs = others.map((o) => ({ o, p: pairedRatio(o, end, { alpha }) }))
       const unclear = pairs.filter(({ p }) => !p || (word === 'cheapest' ? p.verdict !== 'higher' : p.verdict !== 'lower'))
       const scope = { ...scopeOf(end, 'closed'), store: 'none' as const, storeRttMs: null }
       const nearest = pairs.filter((x) => x.p).sort((x, y) => Math.abs(Math.log(x.p!.median)) - Math.abs(Math.log(y.p!.median)))[0]
@@ -164,4 +174,13 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
   out.push(...instructionFindings(results))
   out.push(...factFindings(results))
   return out
+}
+
+/** The kinds of comparison adaptive rounds add rounds for. */
+const ADAPTIVE_KINDS = ['cpu', 'cpu-store', 'cpu-alg']
+
+/** The CPU comparisons still unresolved in a run so far, and the cells they compare: what the next look measures. */
+export function unresolvedComparisons(results: ResultsFile): { comparisons: string[]; cells: string[] } {
+  const open = closedLoopFindings(results).filter((f) => ADAPTIVE_KINDS.includes(f.kind) && f.verdict === 'unresolved')
+  return { comparisons: open.map((f) => f.id), cells: [...new Set(open.flatMap((f) => f.cells))] }
 }

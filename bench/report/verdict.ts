@@ -3,7 +3,7 @@
 import type { CellResult, ResultsFile, RoundResult } from '../contracts/results.ts'
 import type { WorkloadKind } from '../contracts/scenario.ts'
 import type { Line } from '../page/kit.ts'
-import { median, medianCi95, medianIntervalCoverage } from '../stats.ts'
+import { median, medianInterval, medianIntervalCoverage } from '../stats.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import { percent, times } from '../format.ts'
@@ -115,7 +115,7 @@ function against(interval: readonly [number, number], rounds: number): PairedRat
  * same spread would clear the band one way or the other: the per-round ratios' empirical quantiles
  * at the ranks that interval would use. Null when no count up to 50 would (the median sits on a band edge).
  */
-function projectedRounds(values: readonly number[]): number | null {
+function projectedRounds(values: readonly number[], alpha = 0.05): number | null {
   const s = [...values].sort((a, b) => a - b)
   if (s.length < 2) return null
   const quantile = (q: number) => {
@@ -125,24 +125,33 @@ function projectedRounds(values: readonly number[]): number | null {
   }
   for (const n of PROJECTED_ROUNDS) {
     if (n <= s.length) continue
-    const [lo, hi] = medianCi95(Array.from({ length: n }, (_, i) => i))
+    const [lo, hi] = medianInterval(
+      Array.from({ length: n }, (_, i) => i),
+      alpha,
+    )
     const verdict = against([quantile(lo / (n - 1)), quantile(hi / (n - 1))], n)
     if (verdict !== 'unresolved') return n
   }
   return null
 }
 
-export const bandVerdict = (values: number[]): PairedRatio => {
-  const interval = medianCi95(values)
+/**
+ * The error rate a run's comparisons are made at: 5%, split evenly across every look when the run
+ * added rounds adaptively (`load.moreRounds`), so that looking again does not raise it.
+ */
+export const alphaOf = (results: ResultsFile): number => 0.05 / (1 + (results.scenario.load.moreRounds?.length ?? 0))
+
+export const bandVerdict = (values: number[], alpha = 0.05): PairedRatio => {
+  const interval = medianInterval(values, alpha)
   const verdict = against(interval, values.length)
   return {
     median: median(values),
     interval,
-    coverage: medianIntervalCoverage(values.length),
+    coverage: medianIntervalCoverage(values.length, alpha),
     rounds: values.length,
     method: 'order-statistic',
     verdict,
-    roundsToDecide: verdict === 'unresolved' ? projectedRounds(values) : null,
+    roundsToDecide: verdict === 'unresolved' ? projectedRounds(values, alpha) : null,
   }
 }
 
@@ -155,6 +164,28 @@ const undecided = (p: PairedRatio) =>
   p.roundsToDecide === null
     ? `unresolved: at this spread no count of rounds up to ${PROJECTED_ROUNDS[PROJECTED_ROUNDS.length - 1]} would decide it`
     : `unresolved: at this spread about ${p.roundsToDecide} rounds would decide it`
+
+/**
+ * Adaptive rounds: the rounds a comparison is judged on. One decided at a look stops there (the rounds
+ * the run added later for other comparisons do not move it); one never decided takes every round.
+ */
+export function roundsFor(results: ResultsFile, id: string): { maxRound: number; words: string } | null {
+  const looks = results.noiseControl.looks
+  if (!looks) return null
+  const decided = looks.taken.find((l) => !l.unresolved.includes(id))
+  if (decided) return { maxRound: decided.rounds, words: `decided at the look after ${decided.rounds} rounds` }
+  const last = looks.taken[looks.taken.length - 1]
+  const why = {
+    decided: 'every other comparison was decided',
+    'last-look': 'the last look',
+    'time-cap': 'its time cap',
+    interrupted: 'an interrupt',
+  }
+  return {
+    maxRound: Number.POSITIVE_INFINITY,
+    words: `still unresolved after ${last?.rounds ?? 0} rounds, when the run stopped adding rounds (${why[looks.stopped]})`,
+  }
+}
 
 /** A paired comparison's interval fields of a finding. */
 export const comparisonFields = (p: PairedRatio, metric: Metric) => ({
@@ -175,10 +206,15 @@ const roundCost = (r: RoundResult, store: boolean): number => r.cpuUsPerRequest 
  * apart in one shuffled round, so the machine's slow drift is shared), leaving out every round in
  * which either window was client-bound: no comparison rests on a window the load did not saturate.
  */
-export function pairedRatio(a: CellResult, b: CellResult, opts: { store?: boolean } = {}): (PairedRatio & { clientBound: number }) | null {
+export function pairedRatio(
+  a: CellResult,
+  b: CellResult,
+  opts: { store?: boolean; alpha?: number; maxRound?: number } = {},
+): (PairedRatio & { clientBound: number }) | null {
   const perRound: number[] = []
   let clientBound = 0
   for (const ra of a.rounds) {
+    if (ra.round > (opts.maxRound ?? Number.POSITIVE_INFINITY)) continue
     const rb = b.rounds.find((r) => r.round === ra.round)
     if (!rb) continue
     if (ra.clientBound || rb.clientBound) {
@@ -188,7 +224,7 @@ export function pairedRatio(a: CellResult, b: CellResult, opts: { store?: boolea
     const y = roundCost(rb, opts.store ?? false)
     if (y > 0) perRound.push(roundCost(ra, opts.store ?? false) / y)
   }
-  return perRound.length ? { ...bandVerdict(perRound), clientBound } : null
+  return perRound.length ? { ...bandVerdict(perRound, opts.alpha), clientBound } : null
 }
 
 export function describePair(p: PairedRatio & { clientBound?: number }): string {

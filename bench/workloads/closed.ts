@@ -15,7 +15,7 @@ import { cellWindow, type TurnContext } from './turn.ts'
 async function runRound(round: number, ctx: TurnContext): Promise<void> {
   const { opts, emit, active, plans, baseline, random } = ctx
   const order = shuffled(
-    plans.filter((p) => p.id !== baseline.id && active.has(p.id)),
+    plans.filter((p) => p.id !== baseline.id && active.has(p.id) && (!ctx.only || ctx.only.has(p.id))),
     random,
   )
   emit({ type: 'round-order', round, order: order.map((p) => p.id) })

@@ -48,6 +48,8 @@ export interface TurnContext {
   baseline: CellPlan
   random: () => number
   prepare(plan: CellPlan): PrepareOptions
+  /** Adaptive rounds: when set, a round measures only these cells (and the baseline around them). */
+  only?: Set<string> | null
 }
 
 /** Stops a cell's servers (and its delay proxy, after reporting what the proxy forwarded and what it cost). */

@@ -10,6 +10,7 @@ import { pinSelf, planAffinity } from '../../bench/affinity.ts'
 import { drive } from '../../bench/drive/closed.ts'
 import { openLoop } from '../../bench/drive/open.ts'
 import { ProcessGroup, startServer, type ServerHandle } from '../../bench/processes.ts'
+import { median } from '../../bench/stats.ts'
 
 const BURN_US = 1000
 /** What both servers of the burn test spend first, so both answer about one request per turn of the event loop. */
@@ -19,7 +20,8 @@ const LONG_WAIT_MS = 20
 /** A request to the no-auth server: its identity in a header, as behind a gateway. */
 const GET = [{ method: 'GET' as const, path: '/me', headers: { 'x-user-id': '1' } }]
 /**
- * The tolerance stated: a known difference of CPU per request reads between 10% under and 25% over it. The loop reads
+ * The tolerance stated: a known difference of CPU per request reads between 10% under and 30% over it (the median of
+ * three windows). The loop reads
  * the CPU clock every 200 steps, so it overshoots by about 2 µs, and a loop alone (no HTTP) reads within 3% of a 1 ms
  * difference here; through a server the difference read 8-16% over it on this project's 2-core machine (measured, 2026-12-07:
  * closed loop 1,076-1,144 µs, 300 requests/s 1,164 µs; at 150 requests/s up to 1,492 µs, so the fixed rate here is 300).
@@ -27,7 +29,7 @@ const GET = [{ method: 'GET' as const, path: '/me', headers: { 'x-user-id': '1' 
  * proportional to the cost leaves alone, and instructions per request count without it.
  */
 const UNDER = 0.1
-const OVER = 0.25
+const OVER = 0.3
 
 /** The server's CPU per request over a window driven by `run`, read as a window reads it. */
 async function cpuPerRequest(server: ServerHandle, run: () => Promise<unknown>): Promise<{ us: number; requests: number }> {
@@ -69,11 +71,12 @@ describe('CPU per request against a known answer', () => {
       ['closed loop', closed],
       ['fixed rate', fixed],
     ] as const) {
-      const a = await measure(less)
-      const b = await measure(more)
-      seen.push(`${loop}: ${a.us.toFixed(1)} and ${b.us.toFixed(1)} µs, ${(b.us - a.us).toFixed(1)} µs apart`)
-      const apart = b.us - a.us
-      assert.ok(apart >= (1 - UNDER) * BURN_US && apart <= (1 + OVER) * BURN_US, `${seen.join('; ')}: not ${BURN_US} -10% +25%`)
+      // Three windows each, alternating, and the median of their differences: one window the machine slowed does not decide.
+      const diffs: number[] = []
+      for (let i = 0; i < 3; i++) diffs.push((await measure(more)).us - (await measure(less)).us)
+      const apart = median(diffs)
+      seen.push(`${loop}: ${diffs.map((d) => d.toFixed(1)).join(', ')} µs apart`)
+      assert.ok(apart >= (1 - UNDER) * BURN_US && apart <= (1 + OVER) * BURN_US, `${seen.join('; ')}: not ${BURN_US} -10% +30%`)
     }
   })
 
@@ -96,7 +99,7 @@ describe('CPU per request against a known answer', () => {
     const a = await at(short)
     const b = await at(long)
     assert.ok(b.p50 - a.p50 >= (LONG_WAIT_MS - WAIT_MS) * 1000 * 0.9, `answers at ${a.p50} and ${b.p50} µs`)
-    // 15 ms more of waiting: within the burn test's excess (25% of its 1 ms), i.e. under 17 µs of CPU per ms waited.
+    // 15 ms more of waiting: within the burn test's excess (30% of its 1 ms), i.e. under 20 µs of CPU per ms waited.
     assert.ok(
       Math.abs(b.us - a.us) <= OVER * BURN_US,
       `CPU per request ${a.us.toFixed(1)} µs waiting ${WAIT_MS} ms, ${b.us.toFixed(1)} µs waiting ${LONG_WAIT_MS} ms`,

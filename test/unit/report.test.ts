@@ -340,6 +340,45 @@ describe('report rendering (pure, on fixture results)', () => {
     )
   })
 
+  test('adaptive rounds: a comparison decided at a look stops there; one never decided says where and why the run stopped', () => {
+    const r = fixtureResults()
+    const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    const session = r.cells.find((c) => c.id === 'session-sqlite')!
+    const id = 'cpu-jwt-HS256-jose-sqlite-vs-session-sqlite'
+    r.scenario.load.moreRounds = [5]
+    // Two rounds the run added later for other comparisons, in which the token cost the same as the session.
+    for (const c of [jwt, session]) {
+      for (const round of [4, 5]) c.rounds.push({ ...structuredClone(session.rounds[0]!), round })
+    }
+    r.noiseControl.looks = { planned: [5], alpha: 0.025, taken: [{ rounds: 3, unresolved: [] }], stopped: 'decided' }
+    const decided = computeFindings(r).findings.find((f) => f.id === id)!
+    // Judged on its first 3 rounds only (2.40x, 2.26x, 2.59x): rounds 4 and 5 (1.00x) do not move it.
+    assert.equal(decided.verdict, 'ahead')
+    assert.deepEqual(
+      decided.interval!.map((v) => Math.round(v * 100) / 100),
+      [2.26, 2.59],
+    )
+    assert.match(decided.detail, /; decided at the look after 3 rounds$/)
+    r.noiseControl.looks = {
+      planned: [5],
+      alpha: 0.025,
+      taken: [
+        { rounds: 3, unresolved: [id] },
+        { rounds: 5, unresolved: [id] },
+      ],
+      stopped: 'time-cap',
+    }
+    const open = computeFindings(r).findings.find((f) => f.id === id)!
+    // Every round counts: 1.00, 1.00, 2.26, 2.40, 2.59, at the error rate split over 2 looks (the range of 5 rounds).
+    assert.equal(open.verdict, 'unresolved')
+    assert.deepEqual(
+      open.interval!.map((v) => Math.round(v * 100) / 100),
+      [1, 2.59],
+    )
+    assert.equal(open.coverage, 1 - 2 ** -4)
+    assert.match(open.detail, /still unresolved after 5 rounds, when the run stopped adding rounds \(its time cap\)$/)
+  })
+
   test('no comparison rests on a client-bound window: its round is left out and counted', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!

@@ -160,6 +160,18 @@ describe('plan expansion', () => {
     assert.equal(baseline.id, 'none')
   })
 
+  test('adaptive rounds: looks rise above load.rounds, in the closed loop only', () => {
+    const load = (extra: object) => ({ ...valid, load: { rounds: 6, ...extra } })
+    assert.deepEqual(validateScenario(load({ moreRounds: [10, 14, 20] }), 'f.json').load.moreRounds, [10, 14, 20])
+    assert.deepEqual(issuesOf(load({ moreRounds: [6, 10] })), [
+      { path: 'load.moreRounds', message: 'must rise above load.rounds (6), each look above the last; found [6,10]' },
+    ])
+    assert.deepEqual(
+      issuesOf(load({ moreRounds: [10], mode: 'open', rates: [100] })).map((i) => i.path),
+      ['load.moreRounds'],
+    )
+  })
+
   test('open mode needs rates or capacity fractions; closed mode takes neither', () => {
     const v = (load: Record<string, unknown>) => () => validateScenario({ ...valid, load }, 'o.json')
     assert.throws(
