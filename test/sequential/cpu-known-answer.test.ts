@@ -60,11 +60,11 @@ describe('CPU per request against a known answer', () => {
     // the event loop (a plain server batches many, and pays its per-turn cost once for them: that is not the known part).
     const less = await start(group, ['--calibrate-burn-us', String(BASE_BURN_US)])
     const more = await start(group, ['--calibrate-burn-us', String(BASE_BURN_US + BURN_US)])
-    const closed = (s: ServerHandle) => cpuPerRequest(s, () => drive([s.url], GET, 8, 2))
+    const closed = (s: ServerHandle) => cpuPerRequest(s, () => drive([s.url], GET, 8, 1))
     // 300 requests/s at about 2 ms a request is 60% of one core: below saturation.
     const fixed = (s: ServerHandle) =>
       cpuPerRequest(s, () =>
-        openLoop({ urls: [s.url], requests: GET, rate: 300, durationSeconds: 2, connections: 20, arrivals: 'constant' }),
+        openLoop({ urls: [s.url], requests: GET, rate: 300, durationSeconds: 1, connections: 20, arrivals: 'constant' }),
       )
     const seen: string[] = []
     for (const [loop, measure] of [
