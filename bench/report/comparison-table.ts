@@ -58,8 +58,8 @@ function revocation(c: CellResult, all: CellResult[]): string {
         p.keepsWorkingSeconds === 0
           ? 'ends at logout'
           : p.keepsWorkingSeconds === null
-            ? 'a copy keeps working until the session times out'
-            : `keeps working ${p.keepsWorkingSeconds} s after logout`
+            ? 'a copy still worked after logout, until the session times out (configured, not waited out)'
+            : `a copy still worked after logout; its lifetime allows ${p.keepsWorkingSeconds} s more (configured, not waited out)`
       return `${x.id}: ${what} (GET /me after logout: ${p.statusAfterLogout.join(', ')})`
     })
     .join('; ')
@@ -94,7 +94,8 @@ export function comparisonTable(results: ResultsFile): ComparisonTable {
     rows: [
       {
         question: 'Where does user state live?',
-        claim: 'session: cookie; JWT: token',
+        // The explainer's own answer to this row is the same as to the next ("cookie" / "token"), quoted as it stands.
+        claim: 'session: cookie; JWT: token (the explainer answers this row as it answers the next)',
         answers: cols.map((c) => descriptorOf(c).label.stateLives(c)),
       },
       { question: 'What does the client send?', claim: 'session: cookie; JWT: token', answers: cols.map(clientSends) },

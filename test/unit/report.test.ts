@@ -53,7 +53,14 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.deepEqual(row('Store read for the full record'), Array(4).fill('not measured in this run'))
     assert.equal(row('Can the client read')[3], 'yes, without any key: iss, aud, sub, name, iat, jti, exp (decoded from a real token)')
     assert.equal(row('Can the client read')[1], 'no: a random 256-bit id, nothing inside')
-    assert.match(row('What does logout do')[3]!, /keeps working 899 s after logout \(GET \/me after logout: 200\)/)
+    assert.match(
+      row('What does logout do')[3]!,
+      /a copy still worked after logout; its lifetime allows 899 s more \(configured, not waited out\) \(GET \/me after logout: 200\)/,
+    )
+    assert.equal(
+      t.rows.find((r) => r.question === 'Where does user state live?')!.claim,
+      'session: cookie; JWT: token (the explainer answers this row as it answers the next)',
+    )
     assert.equal(row('Several instances')[2], 'breaks with 2 instances: 50.0% of requests got 401 (measured)')
     assert.equal(row('Several instances')[1], 'not measured in this run (see scenarios/scaling.ts)')
   })
