@@ -20,11 +20,19 @@ function clientLatency(c: CellResult): string {
     : `${num(s.latencyMs.p50, 0)} / ${num(s.latencyMs.p99, 0)} / ${num(s.latencyMs.max, 0)} ms (closed loop)`
 }
 
+/** A cell's instructions per request (its server's own), with its batches' range; '–' where not counted. */
+function instructionsCell(c: CellResult): string {
+  const i = c.summary?.instructionsPerRequest
+  return i ? `${num(i.mean, 0)} (${num(i.low, 0)}–${num(i.high, 0)})` : '–'
+}
+
 export function resultsTable(cells: CellResult[]): string {
+  const counted = cells.some((c) => c.summary?.instructionsPerRequest)
   const head = [
     'cell',
     'status',
     'req/s (interval)',
+    ...(counted ? ["instructions/req, the server's (batches)"] : []),
     'CPU µs/req (interval)',
     'store CPU µs/req',
     'servers busy',
@@ -42,7 +50,9 @@ export function resultsTable(cells: CellResult[]): string {
     if (!s) return `<tr><td>${esc(c.id)}</td><td>${status}</td><td colspan="${head.length - 2}">${esc(c.reason ?? '')}</td></tr>`
     const o = s.storeOpsPerRequest
     return `<tr><td><span class="swatch" style="background:${STRATEGY_COLOR[c.strategy]}"></span>${esc(c.id)}</td><td>${status}</td>
-<td class="n">${num(s.rps.median, 0)} (${num(s.rps.ci95[0], 0)}–${num(s.rps.ci95[1], 0)})</td>
+<td class="n">${num(s.rps.median, 0)} (${num(s.rps.ci95[0], 0)}–${num(s.rps.ci95[1], 0)})</td>${
+      counted ? `<td class="n">${instructionsCell(c)}</td>` : ''
+    }
 <td class="n">${num(s.cpuUsPerRequest.median)} (${num(s.cpuUsPerRequest.ci95[0])}–${num(s.cpuUsPerRequest.ci95[1])})</td>
 <td class="n">${s.storeCpuUsPerRequest ? num(s.storeCpuUsPerRequest.median) : '–'}</td>
 <td class="n${s.clientBoundRounds ? ' bad' : ''}">${num(s.serverBusyShare * 100, 0)}%${

@@ -3,14 +3,16 @@ import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contra
 import { num, table } from '../format.ts'
 import { hostNoise } from '../summarize.ts'
 
-function row(c: CellResult): string[] {
+function row(c: CellResult, counted: boolean): string[] {
   const s = c.summary
-  if (c.status === 'skipped' || c.status === 'failed' || !s) return [c.id, c.status, '–', '–', '–', '–', '–', '–', '–', '–', '–']
+  if (c.status === 'skipped' || c.status === 'failed' || !s) return [c.id, c.status, ...Array<string>(counted ? 10 : 9).fill('–')]
   const ops = s.storeOpsPerRequest
+  const i = s.instructionsPerRequest
   return [
     c.id,
     c.status,
     num(s.rps.median, 0),
+    ...(counted ? [i ? num(i.mean, 0) : '–'] : []),
     num(s.cpuUsPerRequest.median),
     `${num(s.cpuUsPerRequest.ci95[0])}-${num(s.cpuUsPerRequest.ci95[1])}`,
     num(s.ratioToBaseline.cpu, 2),
@@ -60,10 +62,12 @@ export function lifecycleTable(results: ResultsFile): string {
 }
 
 export function closedTable(results: ResultsFile): string {
+  const counted = results.cells.some((c) => c.summary?.instructionsPerRequest)
   const headers = [
     'cell',
     'status',
     'req/s',
+    ...(counted ? ['instr/req'] : []),
     'CPU µs/req',
     'CPU interval',
     'CPU x base',
@@ -73,7 +77,10 @@ export function closedTable(results: ResultsFile): string {
     'srv p50 µs',
     'req bytes',
   ]
-  const text = table(headers, results.cells.map(row))
+  const text = table(
+    headers,
+    results.cells.map((c) => row(c, counted)),
+  )
   const notes = results.cells
     .filter((c) => c.reason || c.note)
     .map((c) => `  ${c.id}: ${c.reason ?? ''}${c.reason && c.note ? '; ' : ''}${c.note ?? ''}`)

@@ -337,6 +337,10 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(verdictAt(226_000, 0.08).verdict, 'unresolved')
     const out = computeFindings(r)
     assert.equal(out.answer[0]!.question, 'instructions')
+    // The cells table shows each count with its batches' range, in a column only a counted run has.
+    assert.match(renderHtml(r, ''), /instructions\/req, the server's \(batches\)<\/th>/)
+    assert.match(renderHtml(r, ''), /<td class="n">224,000 \(223,776–224,224\)<\/td>/)
+    assert.doesNotMatch(renderHtml(fixtureResults(), ''), /instructions\/req/)
     // A session whose store runs apart is compared by its server's share alone, and says so.
     session.store = 'redis'
     session.id = 'session-redis-counted'
