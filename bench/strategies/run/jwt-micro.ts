@@ -4,7 +4,7 @@ import { readBearer } from '../../../servers/credentials.ts'
 import { AUDIENCE, ISSUER, REQUIRED_CLAIMS } from '../../../servers/engines/engine.ts'
 import { engines } from '../../../servers/engines/index.ts'
 import { loadKeys } from '../../../servers/keys.ts'
-import { ALGS, ENGINES, type Alg } from '../../../common/kinds.ts'
+import { ALGS, DEFAULT_KEY_FORM, ENGINE_SUPPORT, ENGINES, type Alg } from '../../../common/kinds.ts'
 import { repeat } from '../../repeat.ts'
 import type { MicroTask } from '../../contracts/results.ts'
 
@@ -39,9 +39,10 @@ export async function jwtMicroTasks(): Promise<{ tasks: MicroTask[]; close(): Pr
   for (const alg of ALGS) {
     const keys = loadKeys(alg)
     for (const engineName of ENGINES) {
-      const engine = await engines[engineName]({ keys, clock: Date.now, systemClock: true })
+      if (!(ENGINE_SUPPORT[engineName].algs as readonly Alg[]).includes(alg)) continue
+      const engine = await engines[engineName]({ keys, clock: Date.now, systemClock: true, keyForm: DEFAULT_KEY_FORM })
       const token = await engine.sign(claims, 'at+jwt')
-      if (alg === 'HS256') sampleToken = token
+      if (alg === 'HS256' && engineName === 'jose') sampleToken = token
       tasks.push({
         id: `verify:${alg}:${engineName}`,
         name: `verify ${alg} ${engineName}`,
@@ -74,7 +75,7 @@ export async function jwtMicroTasks(): Promise<{ tasks: MicroTask[]; close(): Pr
       fn: repeat(alg === 'HS256' ? 10 : 1, floorVerifier(alg, `${token}.${signature.toString('base64url')}`, keys.secret, publicKey)),
     })
     if (alg === 'HS256') {
-      const engine = await engines.jose({ keys, clock: Date.now, systemClock: true })
+      const engine = await engines.jose({ keys, clock: Date.now, systemClock: true, keyForm: DEFAULT_KEY_FORM })
       const hsToken = await engine.sign(claims, 'at+jwt')
       const raw = new Uint8Array(keys.secret!)
       const opts = { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', requiredClaims: [...REQUIRED_CLAIMS] }
