@@ -7,6 +7,7 @@ import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
 import type { Balance, Balancer } from './contracts/scenario.ts'
 import { balancerOf, balancers, DEFAULT_BALANCE, DEFAULT_BALANCER } from './fleet/balancers.ts'
+import { ENGINE_SUPPORT, ENGINES } from '../common/kinds.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
@@ -15,14 +16,20 @@ function cellId(c: CellSpec): string {
   return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer].join('-')
 }
 
+/** Whether a cell whose earlier axes are set takes `axis`: the key form only with an engine whose key form is an axis. */
+const takes = (axis: Axis, s: Partial<CellSpec>): boolean =>
+  axis !== 'keyForm' || (!!s.engine && ENGINE_SUPPORT[s.engine].keyForms !== null)
+
 /** Every combination of the axes a strategy takes, in the order written (AXES order, then instances). */
 function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): CellSpec[] {
   const axes = strategyDescriptors[strategy].axes
   let specs: Partial<CellSpec>[] = [{ strategy }]
   for (const axis of AXES) {
     const fallback = axes[axis]
-    const values: unknown[] = fallback === undefined ? [null] : list(cell[axis] as unknown, fallback)
-    specs = specs.flatMap((s) => values.map((v) => ({ ...s, [axis]: v })))
+    specs = specs.flatMap((s) => {
+      const values: unknown[] = fallback === undefined || !takes(axis, s) ? [null] : list(cell[axis] as unknown, fallback)
+      return values.map((v) => ({ ...s, [axis]: v }))
+    })
   }
   const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
   return withInstances.flatMap((s) =>
@@ -56,26 +63,42 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
         message: `applies with balancer ${fronting.map((b) => JSON.stringify(b.kind)).join(', ')} only`,
       })
     }
-    for (const strategy of strategies) {
-      for (const spec of combinations(strategy, cell)) {
-        issues.push(...workloadOf(scenario).checkCell(scenario, spec, index))
-        if (spec.storeRttMs && !(spec.store && storeDescriptors[spec.store].supports.delayProxy)) {
-          const proxied = Object.values(storeDescriptors)
-            .filter((x) => x.supports.delayProxy)
-            .map((x) => x.kind)
-          issues.push({
-            path: `cells[${index}].storeRttMs`,
-            message:
-              `a delay proxy goes between the servers and a store reached over a socket (${proxied.join(', ')}); found ` +
-              `store ${JSON.stringify(spec.store)}`,
-          })
-        }
-        const id = cellId(spec)
-        if (cells.some((c) => c.id === id)) {
-          issues.push({ path: `cells[${index}]`, message: `expands to cell "${id}", which an earlier entry already measures` })
-        } else {
-          cells.push({ id, ...spec, workload: scenario.workload.route })
-        }
+    const specs = strategies.flatMap((strategy) => combinations(strategy, cell))
+    if (cell.keyForm !== undefined && specs.some((s) => s.engine) && !specs.some((s) => s.keyForm)) {
+      issues.push({
+        path: `cells[${index}].keyForm`,
+        message:
+          `applies to engine ${ENGINES.filter((e) => ENGINE_SUPPORT[e].keyForms).join(', ')} only; ` +
+          `found engine ${JSON.stringify(cell.engine ?? specs.find((s) => s.engine)!.engine)}`,
+      })
+    }
+    for (const spec of specs) {
+      if (spec.engine && spec.alg && !(ENGINE_SUPPORT[spec.engine].algs as readonly string[]).includes(spec.alg)) {
+        issues.push({
+          path: `cells[${index}].alg`,
+          message:
+            `engine ${JSON.stringify(spec.engine)} signs ${ENGINE_SUPPORT[spec.engine].algs.join(', ')} only; ` +
+            `found ${JSON.stringify(spec.alg)}`,
+        })
+        continue
+      }
+      issues.push(...workloadOf(scenario).checkCell(scenario, spec, index))
+      if (spec.storeRttMs && !(spec.store && storeDescriptors[spec.store].supports.delayProxy)) {
+        const proxied = Object.values(storeDescriptors)
+          .filter((x) => x.supports.delayProxy)
+          .map((x) => x.kind)
+        issues.push({
+          path: `cells[${index}].storeRttMs`,
+          message:
+            `a delay proxy goes between the servers and a store reached over a socket (${proxied.join(', ')}); found ` +
+            `store ${JSON.stringify(spec.store)}`,
+        })
+      }
+      const id = cellId(spec)
+      if (cells.some((c) => c.id === id)) {
+        issues.push({ path: `cells[${index}]`, message: `expands to cell "${id}", which an earlier entry already measures` })
+      } else {
+        cells.push({ id, ...spec, workload: scenario.workload.route })
       }
     }
   })

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util'
 import { ConfigError } from '../common/errors.ts'
 import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
 import { stores } from './stores/index.ts'
-import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
+import { ENGINE_SUPPORT } from '../common/kinds.ts'
+import { ALGS, ENGINES, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
 
 export interface CliConfig extends ServerConfig {
   port: number
@@ -53,6 +54,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
             'store',
             'alg',
             'engine',
+            'key-form',
             'revocation',
             'port',
             'host',
@@ -84,6 +86,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     store: oneOf('store', values.store, STORES, d.store),
     alg: oneOf('alg', values.alg, ALGS, d.alg),
     engine: oneOf('engine', values.engine, ENGINES, d.engine),
+    keyForm: oneOf('key-form', values['key-form'], KEY_FORMS, d.keyForm),
     revocation: oneOf('revocation', values.revocation, REVOCATIONS, d.revocation),
     port: integer('port', values.port, 0, 0, 65535),
     host: values.host ?? '127.0.0.1',
@@ -113,8 +116,16 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     if (url && !a.pattern.test(url)) throw new ConfigError(`--${a.flag} must look like ${a.looksLike}; got "${url}"`)
     if (a.kind === config.store) config.storeUrl = url
   }
-  if (config.strategy !== 'jwt' && (values.alg || values.engine || values.revocation === 'denylist')) {
-    throw new ConfigError('--alg, --engine and --revocation apply to --strategy jwt only')
+  if (config.strategy !== 'jwt' && (values.alg || values.engine || values['key-form'] || values.revocation === 'denylist')) {
+    throw new ConfigError('--alg, --engine, --key-form and --revocation apply to --strategy jwt only')
+  }
+  const support = ENGINE_SUPPORT[config.engine]
+  if (values['key-form'] && !support.keyForms) {
+    const takers = ENGINES.filter((e) => ENGINE_SUPPORT[e].keyForms)
+    throw new ConfigError(`--key-form applies to --engine ${takers.join(', ')} only; got --engine ${config.engine}`)
+  }
+  if (config.strategy === 'jwt' && !(support.algs as readonly string[]).includes(config.alg)) {
+    throw new ConfigError(`--engine ${config.engine} signs ${support.algs.join(', ')}, not --alg ${config.alg}`)
   }
   if (config.strategy !== 'jwt' && values['refresh-grace']) throw new ConfigError('--refresh-grace applies to --strategy jwt only')
   if (config.strategy !== 'cookie' && values['cookie-key']) throw new ConfigError('--cookie-key applies to --strategy cookie only')

@@ -1,4 +1,4 @@
-import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from './types.ts'
+import type { Alg, EngineKind, KeyForm, Revocation, StoreKind, StrategyKind } from './types.ts'
 
 /** One server's configuration; the CLI flags map onto it one to one (see README). */
 export interface ServerConfig {
@@ -6,6 +6,8 @@ export interface ServerConfig {
   store: StoreKind
   alg: Alg
   engine: EngineKind
+  /** How the engine is handed its key, for an engine that takes either (jsonwebtoken): a string or a KeyObject. */
+  keyForm: KeyForm
   revocation: Revocation
   /** Where the store is, for a store reached at an address: the value of its address flag (`address` in `stores/index.ts`). */
   storeUrl?: string | undefined

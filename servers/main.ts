@@ -1,5 +1,6 @@
 import { parseServerArgs } from './cli-config.ts'
 import { ConfigError } from '../common/errors.ts'
+import { ENGINE_SUPPORT } from '../common/kinds.ts'
 import { serveStats } from './ipc.ts'
 import { metricsRegistry, serveMetrics } from './prometheus.ts'
 import { createServer, type Server } from './server.ts'
@@ -62,6 +63,7 @@ if (config.metricsPort !== null) {
     store: config.store,
     alg: jwt ? config.alg : 'none',
     engine: jwt ? config.engine : 'none',
+    key_form: jwt && ENGINE_SUPPORT[config.engine].keyForms ? config.keyForm : 'none',
     revocation: jwt ? config.revocation : 'none',
   })
   try {

@@ -9,6 +9,8 @@ export interface InfoLabels {
   store: string
   alg: string
   engine: string
+  /** How the engine is handed its key (`string`, `keyobject`), `none` for an engine whose key form is not an axis. */
+  key_form: string
   revocation: string
 }
 
@@ -66,8 +68,8 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
   client.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 100 })
   new client.Gauge({
     name: 'authbench_info',
-    help: 'What this server runs: strategy, store, JWT algorithm and library, revocation.',
-    labelNames: ['strategy', 'store', 'alg', 'engine', 'revocation'],
+    help: 'What this server runs: strategy, store, JWT algorithm, library and its key form, revocation.',
+    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'revocation'],
     registers: [register],
   }).set({ ...info }, 1)
   new client.Counter({

@@ -7,7 +7,7 @@ import { ServerMetrics } from './metrics.ts'
 import { openStore } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
 import type { ServerConfig } from './config.ts'
-import { DEFAULT_STORE } from '../common/kinds.ts'
+import { DEFAULT_KEY_FORM, DEFAULT_STORE } from '../common/kinds.ts'
 import type { Clock, StateStore } from './types.ts'
 import { existsSync } from 'node:fs'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath, Users } from './users.ts'
@@ -18,6 +18,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
   store: DEFAULT_STORE,
   alg: 'HS256',
   engine: 'jose',
+  keyForm: DEFAULT_KEY_FORM,
   revocation: 'none',
   accessTtlSeconds: 900,
   refreshTtlSeconds: 1_209_600,

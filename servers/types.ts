@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Counters } from './counters.ts'
 
-export type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../common/kinds.ts'
-export { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../common/kinds.ts'
+export type { Alg, EngineKind, KeyForm, Revocation, StoreKind, StrategyKind } from '../common/kinds.ts'
+export { ALGS, ENGINES, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../common/kinds.ts'
 import type { StoreKind, StrategyKind } from '../common/kinds.ts'
 
 /** Milliseconds since the epoch; injected so expiry is tested without sleeping. */

@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { TOUCH_INTERVAL_MS } from '../servers/strategies/session.ts'
-import { ALGS, ENGINES, STORES, type Alg, type EngineKind, type Revocation, type StoreKind, type StrategyKind } from '../servers/types.ts'
+import { ENGINE_SUPPORT } from '../common/kinds.ts'
+import {
+  ALGS,
+  ENGINES,
+  STORES,
+  type Alg,
+  type EngineKind,
+  type KeyForm,
+  type Revocation,
+  type StoreKind,
+  type StrategyKind,
+} from '../servers/types.ts'
 import { login, manualClock, opsOf, testServer } from './helpers.ts'
 
 interface Combo {
@@ -9,14 +20,25 @@ interface Combo {
   store: StoreKind
   alg?: Alg
   engine?: EngineKind
+  keyForm?: KeyForm
   revocation?: Revocation
 }
 
 const combos: Combo[] = [
   { strategy: 'none', store: 'sqlite' },
   ...STORES.map((store) => ({ strategy: 'session' as const, store })),
-  // Every algorithm with every engine: a new JWT library is in the matrix by its name in ENGINES.
-  ...ALGS.flatMap((alg) => ENGINES.map((engine) => ({ strategy: 'jwt' as const, store: 'sqlite' as const, alg, engine }))),
+  // Every algorithm with every engine that signs it, in each key form it takes: a new JWT library is in the matrix by its name in ENGINES.
+  ...ALGS.flatMap((alg) =>
+    ENGINES.filter((engine) => (ENGINE_SUPPORT[engine].algs as readonly Alg[]).includes(alg)).flatMap((engine) =>
+      (ENGINE_SUPPORT[engine].keyForms ?? [undefined]).map((keyForm) => ({
+        strategy: 'jwt' as const,
+        store: 'sqlite' as const,
+        alg,
+        engine,
+        ...(keyForm ? { keyForm } : {}),
+      })),
+    ),
+  ),
   { strategy: 'jwt', store: 'redis', alg: 'HS256', engine: 'jose' },
   { strategy: 'jwt', store: 'redis-cluster', alg: 'HS256', engine: 'fast-jwt' },
   { strategy: 'jwt', store: 'memory', alg: 'HS256', engine: 'fast-jwt' },
@@ -32,7 +54,7 @@ const combos: Combo[] = [
   { strategy: 'cookie', store: 'sqlite' },
 ]
 
-const name = (c: Combo) => [c.strategy, c.store, c.alg, c.engine, c.revocation].filter(Boolean).join('/')
+const name = (c: Combo) => [c.strategy, c.store, c.alg, c.engine, c.keyForm, c.revocation].filter(Boolean).join('/')
 
 /** docs/contracts.md, "Store operations": exact store reads per steady-state request. */
 function expectedReads(c: Combo, route: '/me' | '/profile'): number {

@@ -45,6 +45,7 @@ describe('remote mode', () => {
       store: 'sqlite',
       alg: 'none',
       engine: 'none',
+      key_form: 'none',
       revocation: 'none',
     })
     assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '200' }), 3)

@@ -1,6 +1,6 @@
 // The cell plan: what one cell of a scenario is, as every stage of the harness sees it.
 // Contracts import nothing from the harness (only the servers' kinds and each other).
-import type { Alg, EngineKind, Revocation, StoreKind, StrategyKind } from '../../servers/types.ts'
+import type { Alg, EngineKind, KeyForm, Revocation, StoreKind, StrategyKind } from '../../servers/types.ts'
 import type { Balance, Balancer, WorkloadRoute } from './scenario.ts'
 
 /** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
@@ -8,6 +8,7 @@ export const AXES = [
   'store',
   'alg',
   'engine',
+  'keyForm',
   'revocation',
   'accessTtlSeconds',
   'refreshGraceSeconds',
@@ -24,6 +25,8 @@ export interface CellPlan {
   store: StoreKind | null
   alg: Alg | null
   engine: EngineKind | null
+  /** How the engine is handed its key (`string` or `keyobject`); null for an engine whose key form is not an axis (all but jsonwebtoken). */
+  keyForm: KeyForm | null
   revocation: Revocation | null
   /** Lifetime of the credential the client holds (JWT access token; sealed cookie's idle timeout), seconds. */
   accessTtlSeconds: number | null

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ScenarioError } from './errors.ts'
-import { ALGS, ENGINES, REVOCATIONS, STORES, STRATEGIES } from '../../common/kinds.ts'
+import { ALGS, ENGINES, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../../common/kinds.ts'
 
 export { ScenarioError }
 
@@ -40,6 +40,11 @@ const cellSchema = z.strictObject({
   alg: axis(z.enum(ALGS)).optional(),
   /** JWT library. Default `jose`; JWT only. */
   engine: axis(z.enum(ENGINES)).optional(),
+  /**
+   * How the JWT library is handed its key: `string` (the secret or PEM text, as most code passes it) or
+   * `keyobject` (a KeyObject made once). Default `keyobject`; engine `jsonwebtoken` only.
+   */
+  keyForm: axis(z.enum(KEY_FORMS)).optional(),
   /** JWT revocation: `none` or `denylist` (per-request `jti` check). Default `none`; JWT only. */
   revocation: axis(z.enum(REVOCATIONS)).optional(),
   /** Server processes sharing the cell's store and keys. Default 1. */
@@ -66,6 +71,7 @@ const selectorSchema = z.strictObject({
   store: z.enum(STORES).optional(),
   alg: z.enum(ALGS).optional(),
   engine: z.enum(ENGINES).optional(),
+  keyForm: z.enum(KEY_FORMS).optional(),
   revocation: z.enum(REVOCATIONS).optional(),
   instances: z.int().min(1).max(8).optional(),
   accessTtlSeconds: z.int().min(1).optional(),

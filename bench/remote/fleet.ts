@@ -43,6 +43,7 @@ function wantedInfo(plan: CellPlan): Record<string, string> {
   if (plan.store) want.store = plan.store
   if (plan.alg) want.alg = plan.alg
   if (plan.engine) want.engine = plan.engine
+  if (plan.keyForm) want.key_form = plan.keyForm
   if (plan.revocation) want.revocation = plan.revocation
   return want
 }

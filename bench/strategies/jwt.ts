@@ -1,9 +1,15 @@
-import { DEFAULT_STORE } from '../../common/kinds.ts'
+import { DEFAULT_KEY_FORM, DEFAULT_STORE } from '../../common/kinds.ts'
+import type { CellSpec } from '../contracts/plan.ts'
 import { SERVER_DEFAULTS } from '../server-defaults.ts'
 import type { StrategyDescriptor } from './descriptor.ts'
 
 /** A JWT's base64url part, decoded (the client can: the claims are not encrypted). */
 export const decodePart = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Record<string, unknown>
+
+/** The JWT library as ids name it: its name, then its key form where that is an axis (jsonwebtoken). */
+export const engineParts = (c: Pick<CellSpec, 'engine' | 'keyForm'>): string[] => [c.engine!, ...(c.keyForm ? [c.keyForm] : [])]
+
+const KEY_FORM_LABELS = { string: 'a string key', keyobject: 'a KeyObject' } as const
 
 /** Signed access tokens (identity from the token alone), rotated refresh tokens in the cell's store. */
 export const jwtStrategy: StrategyDescriptor = {
@@ -12,6 +18,7 @@ export const jwtStrategy: StrategyDescriptor = {
     store: DEFAULT_STORE,
     alg: 'HS256',
     engine: 'jose',
+    keyForm: DEFAULT_KEY_FORM,
     revocation: 'none',
     accessTtlSeconds: SERVER_DEFAULTS.accessTtlSeconds,
     refreshGraceSeconds: 0,
@@ -20,7 +27,7 @@ export const jwtStrategy: StrategyDescriptor = {
   },
   idParts: (c) => [
     c.alg!,
-    c.engine!,
+    ...engineParts(c),
     c.store!,
     ...(c.revocation === 'denylist' ? ['denylist'] : []),
     ...(c.accessTtlSeconds !== SERVER_DEFAULTS.accessTtlSeconds ? [`ttl${c.accessTtlSeconds}s`] : []),
@@ -50,14 +57,19 @@ export const jwtStrategy: StrategyDescriptor = {
   },
   breakdown: (c) => [
     { label: 'bearer extraction', task: 'parse:bearer' },
-    { label: `verify ${c.alg} (${c.engine})`, task: `verify:${c.alg}:${c.engine}` },
+    {
+      label: `verify ${c.alg} (${c.engine}${c.keyForm ? `, ${KEY_FORM_LABELS[c.keyForm]}` : ''})`,
+      task: `verify:${c.alg}:${engineParts(c).join(':')}`,
+    },
     ...(c.revocation === 'denylist' ? [{ label: `denylist read (${c.store})`, task: `store-read:${c.store}` }] : []),
   ],
   // jose verifies through WebCrypto, whose work runs on libuv's thread pool.
   awaits: (c) => (c.engine === 'jose' ? 'the thread pool (WebCrypto)' : null),
   label: {
     family: 'JWTs',
-    cell: (c) => `JWT ${c.alg} with ${c.engine}${c.revocation === 'denylist' ? ` with a ${c.store} denylist` : ''}`,
+    cell: (c) =>
+      `JWT ${c.alg} with ${c.engine}${c.keyForm ? ` (${KEY_FORM_LABELS[c.keyForm]})` : ''}` +
+      `${c.revocation === 'denylist' ? ` with a ${c.store} denylist` : ''}`,
     column: (c) => `jwt (${c.store})`,
     stateLives: (c) => `in the token (signed claims); refresh-token state in ${c.store}`,
     copyLives: (c, seconds) =>

@@ -1,5 +1,5 @@
 import type { KeyMaterial } from '../keys.ts'
-import type { Clock } from '../types.ts'
+import type { Clock, KeyForm } from '../types.ts'
 
 export const ISSUER = 'authbench'
 export const AUDIENCE = 'authbench-api'
@@ -22,6 +22,8 @@ interface EngineOptions {
   clock: Clock
   /** True when `clock` is the real time, so per-call clock plumbing can be skipped. */
   systemClock: boolean
+  /** How the key is handed to a library that takes either form (jsonwebtoken); the others import theirs once. */
+  keyForm: KeyForm
 }
 
 export type EngineFactory = (options: EngineOptions) => Promise<JwtEngine>

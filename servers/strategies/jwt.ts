@@ -35,7 +35,7 @@ async function verified(engine: JwtEngine, token: unknown, typ: TokenType): Prom
 export const createJwtStrategy: StrategyFactory = async ({ store, clock, settings }, config) => {
   // Keys are imported once, here, never per request.
   const keys = loadKeys(config.alg, { jwtSecret: config.jwtSecret, keyFile: config.keyFile })
-  const engine = await engines[config.engine]({ keys, clock, systemClock: config.systemClock })
+  const engine = await engines[config.engine]({ keys, clock, systemClock: config.systemClock, keyForm: config.keyForm })
   const denylist = config.revocation === 'denylist'
   const graceMs = settings.refreshGraceSeconds * 1000
 

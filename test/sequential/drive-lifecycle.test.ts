@@ -47,6 +47,7 @@ const cell = (over: Partial<CellPlan>): CellPlan => ({
   store: 'sqlite',
   alg: 'HS256',
   engine: 'fast-jwt',
+  keyForm: null,
   revocation: 'none',
   accessTtlSeconds: 3,
   refreshGraceSeconds: 0,

@@ -34,6 +34,7 @@ const cell = (over: Partial<CellPlan> & Pick<CellPlan, 'strategy' | 'workload'>)
   store: null,
   alg: null,
   engine: null,
+  keyForm: null,
   revocation: null,
   accessTtlSeconds: null,
   refreshGraceSeconds: null,

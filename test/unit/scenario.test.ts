@@ -148,6 +148,7 @@ describe('plan expansion', () => {
       store: null,
       alg: null,
       engine: null,
+      keyForm: null,
       revocation: null,
       accessTtlSeconds: null,
       refreshGraceSeconds: null,
@@ -158,6 +159,50 @@ describe('plan expansion', () => {
     })
     assert.equal(cells[1]!.alg, null)
     assert.equal(baseline.id, 'none')
+  })
+
+  test('keyForm: jsonwebtoken only, each form named in the id, refused for other engines and for an algorithm it does not sign', () => {
+    const { cells } = plan([{ strategy: 'jwt', engine: ['jose', 'jsonwebtoken'], keyForm: ['string', 'keyobject'] }])
+    assert.deepEqual(
+      cells.map((c) => [c.id, c.keyForm]),
+      [
+        ['jwt-HS256-jose-sqlite', null],
+        ['jwt-HS256-jsonwebtoken-string-sqlite', 'string'],
+        ['jwt-HS256-jsonwebtoken-keyobject-sqlite', 'keyobject'],
+      ],
+    )
+    assert.deepEqual(
+      plan([{ strategy: 'jwt', alg: 'RS256', engine: 'jsonwebtoken' }]).cells.map((c) => [c.id, c.keyForm]),
+      [['jwt-RS256-jsonwebtoken-keyobject-sqlite', 'keyobject']],
+    )
+    const issues = (cells: unknown[]) => {
+      try {
+        plan(cells)
+      } catch (err) {
+        return (err as ScenarioError).issues
+      }
+      return []
+    }
+    assert.deepEqual(issues([{ strategy: 'jwt', engine: 'fast-jwt', keyForm: 'string' }]), [
+      { path: 'cells[0].keyForm', message: 'applies to engine jsonwebtoken only; found engine "fast-jwt"' },
+    ])
+    assert.deepEqual(issues([{ strategy: 'jwt', keyForm: 'string' }]), [
+      { path: 'cells[0].keyForm', message: 'applies to engine jsonwebtoken only; found engine "jose"' },
+    ])
+    assert.deepEqual(issues([{ strategy: 'session', keyForm: 'string' }]), [
+      { path: 'cells[0].keyForm', message: 'applies to strategy jwt only; found strategy "session"' },
+    ])
+    assert.deepEqual(issues([{ strategy: 'jwt', alg: 'EdDSA', engine: 'jsonwebtoken' }]), [
+      { path: 'cells[0].alg', message: 'engine "jsonwebtoken" signs HS256, RS256, ES256 only; found "EdDSA"' },
+    ])
+    assert.deepEqual(
+      issuesOf({ ...valid, cells: [{ strategy: 'jwt', engine: 'jsonwebtoken', keyForm: 'buffer' }] }).map((i) => i.path),
+      ['cells[0].keyForm'],
+    )
+    const selected = plan([{ strategy: 'jwt', engine: 'jsonwebtoken', keyForm: ['string', 'keyobject'] }], {
+      baseline: { strategy: 'jwt', keyForm: 'keyobject' },
+    })
+    assert.equal(selected.baseline.id, 'jwt-HS256-jsonwebtoken-keyobject-sqlite')
   })
 
   test('adaptive rounds: looks rise above load.rounds, in the closed loop only', () => {

@@ -4,7 +4,8 @@ import { readBearer } from '../../../servers/credentials.ts'
 import { AUDIENCE, ISSUER, REQUIRED_CLAIMS } from '../../../servers/engines/engine.ts'
 import { engines } from '../../../servers/engines/index.ts'
 import { loadKeys } from '../../../servers/keys.ts'
-import { ALGS, ENGINES, type Alg } from '../../../common/kinds.ts'
+import { ALGS, DEFAULT_KEY_FORM, ENGINE_SUPPORT, ENGINES, type Alg } from '../../../common/kinds.ts'
+import { engineParts } from '../jwt.ts'
 import { repeat } from '../../repeat.ts'
 import type { MicroTask } from '../../contracts/results.ts'
 
@@ -27,8 +28,9 @@ function floorVerifier(alg: Alg, token: string, secret: Buffer | null, publicKey
 }
 
 /**
- * Sign and verify for every algorithm and engine (the servers' own engine code), node:crypto's
- * bare signature check as the floor, jose with raw secret bytes per call, bearer extraction.
+ * Sign and verify for every algorithm and engine (the servers' own engine code; jsonwebtoken in each
+ * key form, a string beside a KeyObject), node:crypto's bare signature check as the floor, jose with
+ * raw secret bytes per call, bearer extraction.
  */
 export async function jwtMicroTasks(): Promise<{ tasks: MicroTask[]; close(): Promise<void> }> {
   const tasks: MicroTask[] = []
@@ -39,23 +41,29 @@ export async function jwtMicroTasks(): Promise<{ tasks: MicroTask[]; close(): Pr
   for (const alg of ALGS) {
     const keys = loadKeys(alg)
     for (const engineName of ENGINES) {
-      const engine = await engines[engineName]({ keys, clock: Date.now, systemClock: true })
-      const token = await engine.sign(claims, 'at+jwt')
-      if (alg === 'HS256') sampleToken = token
-      tasks.push({
-        id: `verify:${alg}:${engineName}`,
-        name: `verify ${alg} ${engineName}`,
-        group: 'jwt-verify',
-        batch: 1,
-        fn: () => engine.verify(token, 'at+jwt'),
-      })
-      tasks.push({
-        id: `sign:${alg}:${engineName}`,
-        name: `sign ${alg} ${engineName}`,
-        group: 'jwt-sign',
-        batch: 1,
-        fn: () => engine.sign(claims, 'at+jwt'),
-      })
+      const support = ENGINE_SUPPORT[engineName]
+      if (!(support.algs as readonly Alg[]).includes(alg)) continue
+      for (const keyForm of support.keyForms ?? [null]) {
+        const engine = await engines[engineName]({ keys, clock: Date.now, systemClock: true, keyForm: keyForm ?? DEFAULT_KEY_FORM })
+        const token = await engine.sign(claims, 'at+jwt')
+        if (alg === 'HS256' && engineName === 'jose') sampleToken = token
+        const part = engineParts({ engine: engineName, keyForm }).join(':')
+        const name = `${engineName}${keyForm ? ` (${keyForm === 'string' ? 'string key' : 'KeyObject'})` : ''}`
+        tasks.push({
+          id: `verify:${alg}:${part}`,
+          name: `verify ${alg} ${name}`,
+          group: 'jwt-verify',
+          batch: 1,
+          fn: () => engine.verify(token, 'at+jwt'),
+        })
+        tasks.push({
+          id: `sign:${alg}:${part}`,
+          name: `sign ${alg} ${name}`,
+          group: 'jwt-sign',
+          batch: 1,
+          fn: () => engine.sign(claims, 'at+jwt'),
+        })
+      }
     }
     const token = `${b64({ alg, typ: 'at+jwt' })}.${b64(claims)}`
     const signature =
@@ -74,7 +82,7 @@ export async function jwtMicroTasks(): Promise<{ tasks: MicroTask[]; close(): Pr
       fn: repeat(alg === 'HS256' ? 10 : 1, floorVerifier(alg, `${token}.${signature.toString('base64url')}`, keys.secret, publicKey)),
     })
     if (alg === 'HS256') {
-      const engine = await engines.jose({ keys, clock: Date.now, systemClock: true })
+      const engine = await engines.jose({ keys, clock: Date.now, systemClock: true, keyForm: DEFAULT_KEY_FORM })
       const hsToken = await engine.sign(claims, 'at+jwt')
       const raw = new Uint8Array(keys.secret!)
       const opts = { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', requiredClaims: [...REQUIRED_CLAIMS] }

@@ -17,6 +17,7 @@ export const jwtRunner: StrategyRunner = {
     c.alg!,
     '--engine',
     c.engine!,
+    ...(c.keyForm ? ['--key-form', c.keyForm] : []),
     '--revocation',
     c.revocation!,
     '--access-ttl',
