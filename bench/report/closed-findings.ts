@@ -9,6 +9,7 @@ import {
   list,
   alphaOf,
   comparisonFields,
+  EFFECTS,
   MIN_ROUNDS_FOR_FINDING,
   okCells,
   pairedRatio,
@@ -110,10 +111,9 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
         .filter((b) => same(a, b))
         .map((b) => (cpu(a) >= cpu(b) ? ([a, b] as const) : ([b, a] as const))),
     )
-  for (const [kind, pairs, withStore] of [
-    ['cpu-store', pairsOf(servers, (a, b) => a.strategy === b.strategy && a.store !== b.store), true],
-    ['cpu-alg', pairsOf(clients, (a, b) => a.strategy === b.strategy && a.engine === b.engine && a.alg !== b.alg), false],
-  ] as const) {
+  for (const [kind, pairs, withStore] of EFFECTS.map(
+    (e) => [`cpu-${e.name}`, pairsOf(e.side === 'server' ? servers : clients, e.isolates), e.side === 'server'] as const,
+  )) {
     for (const [a, b] of pairs) {
       const p = judged(kind, a, b, withStore)
       if (!p) continue
@@ -177,7 +177,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
 }
 
 /** The kinds of comparison adaptive rounds add rounds for. */
-const ADAPTIVE_KINDS = ['cpu', 'cpu-store', 'cpu-alg']
+const ADAPTIVE_KINDS = ['cpu', ...EFFECTS.map((e) => `cpu-${e.name}`)]
 
 /** The CPU comparisons still unresolved in a run so far, and the cells they compare: what the next look measures. */
 export function unresolvedComparisons(results: ResultsFile): { comparisons: string[]; cells: string[] } {

@@ -49,6 +49,7 @@ const QUESTIONS: Record<string, string> = {
   instructions: 'What work does a request take, counted in instructions?',
   'store-placement': "What does it change where a session's store runs?",
   algorithm: 'What does it change which algorithm signs a token?',
+  library: 'What does it change which JWT library verifies, and how it is handed its key?',
 }
 
 /** The page's first screen: per question a team asks, which choice was ahead in this run, by how much, and under which scope. */
@@ -111,6 +112,7 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
   for (const [question, kinds] of [
     ['store-placement', ['instructions-store', 'cpu-store']],
     ['algorithm', ['instructions-alg', 'cpu-alg']],
+    ['library', ['instructions-engine', 'cpu-engine', 'instructions-keyform', 'cpu-keyform']],
   ] as const) {
     const fs = kinds.flatMap(by)
     if (fs.length) line(question, fs.map((f) => f.sentence).join(' '), fs)

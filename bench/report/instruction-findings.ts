@@ -3,7 +3,7 @@
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { num, times } from '../format.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { EQUIVALENCE, type Finding, label, okCells, scopeOf, WHERE } from './verdict.ts'
+import { EFFECTS, EQUIVALENCE, type Finding, label, okCells, scopeOf, WHERE } from './verdict.ts'
 
 /**
  * How far two separate starts of one cell's count may disagree: the bound the count is validated to
@@ -50,18 +50,15 @@ export function instructionFindings(results: ResultsFile): Finding[] {
   const apart = (c: CellResult) => descriptorOf(c).state === 'server' && scopeOf(c, 'closed').store !== 'in-process'
   const pairs: [string, CellResult, CellResult][] = [
     ...servers.flatMap((s) => clients.map((j) => ['instructions', j, s] as [string, CellResult, CellResult])),
-    ...servers.flatMap((s, i) =>
-      servers
-        .slice(i + 1)
-        .filter((t) => t.strategy === s.strategy && t.store !== s.store)
-        .map((t) => ['instructions-store', ...ordered(s, t)] as [string, CellResult, CellResult]),
-    ),
-    ...clients.flatMap((s, i) =>
-      clients
-        .slice(i + 1)
-        .filter((t) => t.strategy === s.strategy && t.engine === s.engine && t.alg !== s.alg)
-        .map((t) => ['instructions-alg', ...ordered(s, t)] as [string, CellResult, CellResult]),
-    ),
+    ...EFFECTS.flatMap((e) => {
+      const side = e.side === 'server' ? servers : clients
+      return side.flatMap((s, i) =>
+        side
+          .slice(i + 1)
+          .filter((t) => e.isolates(s, t))
+          .map((t) => [`instructions-${e.name}`, ...ordered(s, t)] as [string, CellResult, CellResult]),
+      )
+    }),
   ]
   const out: Finding[] = []
   for (const [kind, a, b] of pairs) {

@@ -292,6 +292,43 @@ export function fromLines(results: ResultsFile, kind: string, lines: Line[], loo
   })
 }
 
+/**
+ * The effects a run can isolate between two cells of one side (server-side state or client-side):
+ * each holds when the two cells differ in that setting alone among those it names. Findings
+ * `cpu-NAME` and `instructions-NAME` compare such pairs, the dearer over the cheaper.
+ */
+export const EFFECTS: {
+  name: 'store' | 'alg' | 'engine' | 'keyform'
+  side: 'server' | 'client'
+  isolates(a: CellResult, b: CellResult): boolean
+}[] = [
+  { name: 'store', side: 'server', isolates: (a, b) => a.strategy === b.strategy && a.store !== b.store },
+  {
+    name: 'alg',
+    side: 'client',
+    isolates: (a, b) =>
+      a.strategy === b.strategy && a.engine === b.engine && a.keyForm === b.keyForm && a.revocation === b.revocation && a.alg !== b.alg,
+  },
+  {
+    // Libraries compared as each is best handed its key (jose and fast-jwt take keys only as objects).
+    name: 'engine',
+    side: 'client',
+    isolates: (a, b) =>
+      a.strategy === b.strategy &&
+      a.alg === b.alg &&
+      a.revocation === b.revocation &&
+      a.engine !== b.engine &&
+      (a.keyForm ?? 'keyobject') === 'keyobject' &&
+      (b.keyForm ?? 'keyobject') === 'keyobject',
+  },
+  {
+    name: 'keyform',
+    side: 'client',
+    isolates: (a, b) =>
+      a.strategy === b.strategy && a.alg === b.alg && a.engine === b.engine && a.revocation === b.revocation && a.keyForm !== b.keyForm,
+  },
+]
+
 export function okCells(results: ResultsFile): CellResult[] {
   return results.cells.filter((c) => c.status === 'ok' && c.summary)
 }

@@ -390,6 +390,37 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.match(open.detail, /still unresolved after 5 rounds, when the run stopped adding rounds \(its time cap\)$/)
   })
 
+  test('which library and how it is handed its key: compared only between cells that differ in that alone', () => {
+    const r = fixtureResults()
+    const jose = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    const cell = (id: string, engine: 'jsonwebtoken', keyForm: 'string' | 'keyobject', factor: number) => {
+      const c = structuredClone(jose)
+      Object.assign(c, { id, engine, keyForm })
+      c.rounds.forEach((round, i) => {
+        round.cpuUsPerRequest = jose.rounds[i]!.cpuUsPerRequest * factor
+      })
+      c.summary = summarizeRounds(c.rounds)
+      return c
+    }
+    r.cells.push(
+      cell('jwt-HS256-jsonwebtoken-string-sqlite', 'jsonwebtoken', 'string', 9),
+      cell('jwt-HS256-jsonwebtoken-keyobject-sqlite', 'jsonwebtoken', 'keyobject', 0.7),
+    )
+    const out = computeFindings(r)
+    const keyForm = out.findings.filter((f) => f.kind === 'cpu-keyform')
+    assert.deepEqual(
+      keyForm.map((f) => [f.cells, f.verdict, Math.round(f.ratio! * 100) / 100]),
+      [[['jwt-HS256-jsonwebtoken-string-sqlite', 'jwt-HS256-jsonwebtoken-keyobject-sqlite'], 'ahead', 12.86]],
+    )
+    // Libraries side by side as each is best handed its key: jose against jsonwebtoken with a KeyObject, not with a string.
+    assert.deepEqual(
+      out.findings.filter((f) => f.kind === 'cpu-engine').map((f) => f.cells),
+      [['jwt-HS256-jose-sqlite', 'jwt-HS256-jsonwebtoken-keyobject-sqlite']],
+    )
+    assert.equal(out.findings.filter((f) => f.kind === 'cpu-alg').length, 0)
+    assert.ok(out.answer.some((a) => a.question === 'library'))
+  })
+
   test('no comparison rests on a client-bound window: its round is left out and counted', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
