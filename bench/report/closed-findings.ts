@@ -1,5 +1,5 @@
 // The closed loop's comparisons: each token or sealed cookie against each session, paired round by round, and a ranking only where the intervals carry it.
-import type { CellResult, ResultsFile } from '../contracts/results.ts'
+import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
 import { times, us } from '../format.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import {
@@ -80,11 +80,43 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
     scope,
   })
 
+  // Two cells every one of whose paired rounds had a client-bound window: not compared by CPU, and said so.
+  const unpaired = (kind: string, a: CellResult, b: CellResult): Finding | null => {
+    const rounds = a.rounds.filter((ra) => b.rounds.some((rb) => rb.round === ra.round))
+    if (rounds.length === 0) return null
+    const bound = rounds.filter((ra) => ra.clientBound || b.rounds.find((rb) => rb.round === ra.round)!.clientBound).length
+    if (bound < rounds.length) return null
+    return {
+      id: `${kind}-${a.id}-vs-${b.id}`,
+      kind,
+      sentence:
+        `On ${a.workload}, ${label(a)} and ${label(b)} were not compared by CPU per request: in each of the ${rounds.length} ` +
+        `rounds one of their windows was client-bound (the load generator did not keep the servers ${CLIENT_BOUND_SHARE * 100}% ` +
+        'busy), so no pair of windows ran at saturation. Instructions per request (npm run bench -- --instructions) compare ' +
+        'them without it.',
+      cells: [a.id, b.id],
+      figures: { clientBoundRounds: bound },
+      detail: `${bound} of ${rounds.length} paired rounds had a client-bound window`,
+      ratio: null,
+      interval: null,
+      coverage: null,
+      method: null,
+      metric: 'cpu',
+      verdict: 'unresolved',
+      roundsToDecide: null,
+      scope: scopeOf(b, 'closed'),
+    }
+  }
+
   // Each token or sealed cookie against each server-side session, the store process's CPU counted on the session's side.
   for (const s of servers) {
     for (const j of clients) {
       const p = judged('cpu', j, s, true)
-      if (!p) continue
+      if (!p) {
+        const none = unpaired('cpu', j, s)
+        if (none) out.push(none)
+        continue
+      }
       const scope = scopeOf(s, 'closed')
       const where = `${label(s)} (${WHERE[scope.store]})`
       const withStore = store(s) === null ? '' : ", the store process's CPU counted"
@@ -116,7 +148,11 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
   )) {
     for (const [a, b] of pairs) {
       const p = judged(kind, a, b, withStore)
-      if (!p) continue
+      if (!p) {
+        const none = unpaired(kind, a, b)
+        if (none) out.push(none)
+        continue
+      }
       const where = (c: CellResult) => (kind === 'cpu-store' ? ` (${WHERE[scopeOf(c, 'closed').store]})` : '')
       const counted = withStore && (store(a) !== null || store(b) !== null) ? ", the store process's CPU counted" : ''
       const figures = `${times(p.median)}, interval ${times(p.interval[0])}–${times(p.interval[1])}`

@@ -115,7 +115,23 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
     ['library', ['instructions-engine', 'cpu-engine', 'instructions-keyform', 'cpu-keyform']],
   ] as const) {
     const fs = kinds.flatMap(by)
-    if (fs.length) line(question, fs.map((f) => f.sentence).join(' '), fs)
+    if (!fs.length) continue
+    // Pairs no round could compare are named together, not sentence by sentence.
+    const compared = fs.filter((f) => f.ratio !== null)
+    const unpaired = fs.filter((f) => f.ratio === null)
+    const pairs = unpaired.map((f) => `${label(cellOf(f.cells[0]!))} and ${label(cellOf(f.cells[1]!))}`)
+    line(
+      question,
+      [
+        ...compared.map((f) => f.sentence),
+        ...(unpaired.length
+          ? [
+              `Not compared by CPU (a client-bound window in every round): ${pairs.join('; ')}; instructions per request would compare them.`,
+            ]
+          : []),
+      ].join(' '),
+      fs,
+    )
   }
   const equalLoad = by('cpu-equal-load')
   if (equalLoad.length) {

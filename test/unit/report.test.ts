@@ -435,6 +435,11 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.equal(cpu.figures.clientBoundRounds, 1)
     assert.match(cpu.detail, /^1 round left out \(a window client-bound\); paired per-round ratio 2\.49x/)
     assert.match(out.answer[0]!.sentence, /\(1 paired round with a client-bound window left out\)\.$/)
+    // Every round client-bound: not compared, unresolved, and said so rather than dropped.
+    for (const round of jwt.rounds) round.clientBound = true
+    const none = computeFindings(r).findings.find((f) => f.id === 'cpu-jwt-HS256-jose-sqlite-vs-session-sqlite')!
+    assert.deepEqual([none.verdict, none.ratio, none.interval, none.figures.clientBoundRounds], ['unresolved', null, null, 3])
+    assert.match(none.sentence, /were not compared by CPU per request: in each of the 3 rounds one of their windows was client-bound/)
   })
 
   test("a ranking only where every other cell's paired interval clears the band", () => {
