@@ -5,8 +5,8 @@ import { EQUIVALENCE, type Finding } from './verdict.ts'
 
 const COLOR = { ahead: '#1f77b4', equal: '#2ca02c', unresolved: '#8c8c8c', fact: '#000' } as const
 const ROW = 22
-const LABEL = 330
-const PLOT = 420
+const LABEL = 470
+const PLOT = 400
 const TOP = 24
 
 /** The comparisons a forest shows: findings with an interval, in the order given. */
@@ -36,7 +36,7 @@ height="${rows.length * ROW + 6}" fill="#2ca02c" opacity="0.12"/>`
     const c = COLOR[f.verdict]
     const name = `${f.cells[0]} vs ${f.cells[1]} (${f.metric ?? ''})`
     return (
-      `<text x="${LABEL - 8}" y="${y + 4}" font-size="12" text-anchor="end">${esc(name)}</text>` +
+      `<text x="${LABEL - 8}" y="${y + 4}" font-size="11" text-anchor="end">${esc(name)}</text>` +
       `<line x1="${x(f.interval![0]).toFixed(1)}" x2="${x(f.interval![1]).toFixed(1)}" y1="${y}" y2="${y}" stroke="${c}" stroke-width="3"/>` +
       `<circle cx="${x(f.ratio!).toFixed(1)}" cy="${y}" r="4" fill="${c}"><title>${esc(f.sentence)}</title></circle>`
     )
