@@ -71,6 +71,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
             'hash-cost',
             'calibrate-burn-us',
             'calibrate-wait-ms',
+            'store-timeout-ms',
           ].map((name) => [name, { type: 'string' as const }]),
         ),
       },
@@ -101,6 +102,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
     traceSql: values['trace-sql'] !== undefined,
   }
+  if (values['store-timeout-ms'] !== undefined)
+    config.storeTimeoutMs = integer('store-timeout-ms', values['store-timeout-ms'], 0, 1, 600_000)
   if (values['calibrate-burn-us'] !== undefined || values['calibrate-wait-ms'] !== undefined) {
     config.calibrate = {
       burnUs: integer('calibrate-burn-us', values['calibrate-burn-us'], 0, 0, 1_000_000),

@@ -66,7 +66,13 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   try {
     const seeded = await seedUsers(database.db, config.users, config.hashCost)
     if (cache && seeded === config.users) saveUsersCache(database.db, cache)
-    store = await openStore(config.store, { db: database.db, counters, url: config.storeUrl, keyPrefix: options.redisKeyPrefix })
+    store = await openStore(config.store, {
+      db: database.db,
+      counters,
+      url: config.storeUrl,
+      keyPrefix: options.redisKeyPrefix,
+      timeoutMs: config.storeTimeoutMs,
+    })
     const clock = options.clock ?? Date.now
     const users = new Users(database.db, counters, config.hashCost)
     const strategy = await strategies[config.strategy](
