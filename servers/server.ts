@@ -92,6 +92,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     const metrics = options.metrics ? new ServerMetrics(counters, tracer?.counts ?? null, options.exportMetrics === true) : null
     const purgeStore = store
     const purger = setInterval(() => {
+      if (metrics) metrics.purges++
       // A busy or unreachable store is purged at the next tick; any other failure is a bug and surfaces.
       Promise.resolve()
         .then(() => purgeStore.purgeExpired(clock()))

@@ -20,10 +20,12 @@ test("the harness's copy of the servers' defaults equals the servers' values", (
   assert.equal(bench.REDIS_COMMAND_TIMEOUT_MS, POSTGRES_TIMEOUT_MS)
 })
 
-test("a server keeps its stores' timeout unless --store-timeout-ms is given", () => {
+test("a server keeps its stores' timeout and its purge interval unless --store-timeout-ms or --purge-interval-ms is given", () => {
   const redis = ['--strategy', 'session', '--store', 'redis', '--redis-url', 'redis://127.0.0.1:1']
   assert.equal(parseServerArgs(redis, {}).storeTimeoutMs, undefined)
   assert.equal(parseServerArgs([...redis, '--store-timeout-ms', '30000'], {}).storeTimeoutMs, 30_000)
+  assert.equal(parseServerArgs(redis, {}).purgeIntervalMs, undefined)
+  assert.equal(parseServerArgs([...redis, '--purge-interval-ms', '86400000'], {}).purgeIntervalMs, 86_400_000)
   assert.throws(
     () => parseServerArgs([...redis, '--store-timeout-ms', '0'], {}),
     (err: Error) => err instanceof ConfigError && err.code === 'ERR_SERVER_CONFIG' && /--store-timeout-ms/.test(err.message),
