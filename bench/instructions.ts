@@ -7,8 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import { join } from 'node:path'
 import { ServerStartError } from '../common/errors.ts'
-import { readyPort, requestCollection } from '../servers/ipc.ts'
+import { readyPort, requestCollection, requestStats } from '../servers/ipc.ts'
+import type { StatsSnapshot } from '../servers/metrics.ts'
 import { InstrumentError } from './contracts/errors.ts'
+import { expectedOps } from './expected.ts'
 import type { LoadRequest } from './contracts/client.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import type { RunListener } from './contracts/events.ts'
@@ -35,7 +37,7 @@ const PREDICTABLE_FLAGS = ['--predictable', '--predictable-gc-schedule', '--hash
  */
 export const STEADY_FLAGS = [...PREDICTABLE_FLAGS, '--no-memory-reducer', '--no-flush-bytecode']
 const INSTRUCTION_DEFAULTS: InstructionSettings = {
-  warmupRequests: 13_500,
+  warmupRequests: 20_000,
   batchRequests: 500,
   collect: false,
   nodeFlags: STEADY_FLAGS,
@@ -47,6 +49,13 @@ const INSTRUCTION_BATCHES = 2
 const COUNTED_AT_ONCE = 2
 /** Credentials the counted requests rotate through. */
 const POOL_SIZE = 20
+/**
+ * How long the counted server waits for its store (`--store-timeout-ms`): under valgrind it runs
+ * some fifty times slower, and a Redis or PostgreSQL answer outlasts the servers' 500 ms.
+ */
+const COUNTED_STORE_TIMEOUT_MS = 30_000
+/** The counted server's purge of expired state (`--purge-interval-ms`): once a day, so never during a count. */
+const COUNTED_PURGE_INTERVAL_MS = 86_400_000
 
 /** Why instructions cannot be counted on this machine, or null when they can. */
 function instrumentUnavailable(): string | null {
@@ -69,6 +78,8 @@ export interface CountedServer {
   monitor(command: string): Promise<void>
   /** The total instructions (Ir) of the newest dump. */
   lastDump(): number
+  /** The server's own counters over IPC (an authbench server only). */
+  stats(): Promise<StatsSnapshot>
   stop(): Promise<void>
 }
 
@@ -162,6 +173,8 @@ export function startCounted(
           if (!newest) throw new InstrumentError(`callgrind wrote no dump in ${dir}`)
           return parseTotal(readFileSync(join(dir, newest), 'utf8'))
         },
+        // Under valgrind an answer over IPC can take seconds.
+        stats: () => requestStats(child, false, 60_000),
         stop,
       })
     })
@@ -189,25 +202,88 @@ async function sendSequential(url: string, requests: LoadRequest[], count: numbe
   }
 }
 
+/** What a counted batch did besides its requests, read from the server's counters just before and after it. */
+export interface BatchOps {
+  requests: number
+  writes: number
+  deletes: number
+  purges: number
+}
+
+/** What a count does around each batch beyond the batch itself. */
+export interface BatchHooks {
+  /**
+   * The credentials of the next batch, logged in just before it (default: `requests` for every
+   * batch). Given, the warm-up is sent as the counted batches are: in batches of the same size,
+   * each after its own logins, so what the server does before a count depends on requests, not time.
+   */
+  credentials?(): Promise<LoadRequest[]>
+  /** Reads the server's counters around each batch, warm-up and counted, and hands over what it held; throwing fails the count. */
+  check?(ops: BatchOps, sent: number, batch: string): void
+}
+
+const opsBetween = (a: StatsSnapshot, b: StatsSnapshot): BatchOps => ({
+  requests: b.requests - a.requests,
+  writes: b.writes - a.writes,
+  deletes: b.deletes - a.deletes,
+  purges: b.purges - a.purges,
+})
+
 /** The warm-up, then `batches` counts, each a collection when asked and a batch with instrumentation on; instructions per request of each. */
 export async function countInstructions(
   server: CountedServer,
   requests: LoadRequest[],
   settings: InstructionSettings,
   batches = 1,
+  hooks: BatchHooks = {},
 ): Promise<number[]> {
-  await sendSequential(server.url, requests, settings.warmupRequests)
+  const checked = async (batch: string, sent: number, send: () => Promise<void>) => {
+    const before = hooks.check ? await server.stats() : null
+    await send()
+    if (before) hooks.check!(opsBetween(before, await server.stats()), sent, batch)
+  }
+  if (hooks.credentials)
+    for (let sent = 0, w = 1; sent < settings.warmupRequests; w++) {
+      const n = Math.min(settings.batchRequests, settings.warmupRequests - sent)
+      const fresh = await hooks.credentials()
+      await checked(`warm-up batch ${w}`, n, () => sendSequential(server.url, fresh, n))
+      sent += n
+    }
+  else await sendSequential(server.url, requests, settings.warmupRequests)
   const out: number[] = []
   for (let b = 0; b < batches; b++) {
+    const batch = (await hooks.credentials?.()) ?? requests
+    const from = hooks.credentials ? 0 : settings.warmupRequests + b * settings.batchRequests
     if (settings.collect) await requestCollection(server.child)
-    await server.monitor('zero')
-    await server.monitor('instrumentation on')
-    await sendSequential(server.url, requests, settings.batchRequests, settings.warmupRequests + b * settings.batchRequests)
-    await server.monitor('instrumentation off')
-    await server.monitor('dump')
+    await checked(`counted batch ${b + 1}`, settings.batchRequests, async () => {
+      await server.monitor('zero')
+      await server.monitor('instrumentation on')
+      await sendSequential(server.url, batch, settings.batchRequests, from)
+      await server.monitor('instrumentation off')
+      await server.monitor('dump')
+    })
     out.push(server.lastDump() / settings.batchRequests)
   }
   return out
+}
+
+/**
+ * A batch must hold the cell's own requests' store work and nothing else: a session's renewal of its
+ * idle deadline (a write due once a minute per user, while a batch under valgrind lasts seconds to
+ * tens of seconds) or the server's purge of expired state inside it is work of another kind, which
+ * only some batches would hold, and which leaves the compiled code of the batches after it changed.
+ */
+export function asExpected(plan: CellPlan): (ops: BatchOps, sent: number, batch: string) => void {
+  const expected = expectedOps(plan)
+  return (ops, sent, batch) => {
+    const writes = expected.writes * sent
+    const deletes = expected.deletes * sent
+    if (ops.requests !== sent || ops.writes !== writes || ops.deletes !== deletes || ops.purges !== 0)
+      throw new InstrumentError(
+        `${plan.id}: ${batch} held ${ops.requests} requests, ${ops.writes} store writes, ${ops.deletes} deletes ` +
+          `and ${ops.purges} purges; expected ${sent} requests, ${writes} writes, ${deletes} deletes and no purge`,
+      )
+  }
 }
 
 /** What counting a cell needs: its store made ready, and the users' template. */
@@ -229,9 +305,16 @@ async function countCell(plan: CellPlan, opts: CountCellOptions, settings: Instr
   const dir = opts.group.tempDir(`authbench-instr-${plan.id}-`)
   let server: CountedServer | null = null
   try {
-    server = await startCounted(opts.group, SERVER_MAIN, cellServerArgs(plan, dir, opts, opts.storeArgs), settings)
-    const requests = await credentialPool(plan, [server.url], opts.poolSize)
-    return await countInstructions(server, requests, settings, counts)
+    const storeArgs = [...opts.storeArgs, '--store-timeout-ms', String(COUNTED_STORE_TIMEOUT_MS)]
+    const args = [...cellServerArgs(plan, dir, opts, storeArgs), '--purge-interval-ms', String(COUNTED_PURGE_INTERVAL_MS)]
+    server = await startCounted(opts.group, SERVER_MAIN, args, settings)
+    const url = server.url
+    const requests = await credentialPool(plan, [url], opts.poolSize)
+    // Users logged in just before each batch: no session's renewal falls due inside it.
+    return await countInstructions(server, requests, settings, counts, {
+      credentials: () => credentialPool(plan, [url], opts.poolSize),
+      check: asExpected(plan),
+    })
   } finally {
     await server?.stop()
     opts.group.removeDir(dir)

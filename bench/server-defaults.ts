@@ -18,5 +18,9 @@ export const TOUCH_INTERVAL_MS = 60_000
 /** How often an active session's idle deadline is moved (once a minute, or every quarter of a shorter idle timeout). */
 export const renewalIntervalMs = (idleMs: number): number => Math.min(TOUCH_INTERVAL_MS, idleMs / 4)
 
-/** A Redis command that has not answered in this long fails, and the request with it (fail closed). */
+/**
+ * A Redis command (or a PostgreSQL statement) that has not answered in this long fails, and the
+ * request with it (fail closed). The server's `--store-timeout-ms` changes it; only the instruction
+ * counter passes that flag, so no measured run does.
+ */
 export const REDIS_COMMAND_TIMEOUT_MS = 500

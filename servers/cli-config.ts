@@ -10,6 +10,8 @@ export interface CliConfig extends ServerConfig {
   host: string
   /** Port of the Prometheus listener (0: any free one); none when absent. */
   metricsPort: number | null
+  /** How often expired state is purged (`--purge-interval-ms`); the server's default when absent. */
+  purgeIntervalMs?: number
 }
 
 /** Every store's address flag (`--redis-url`, ...), with the store it belongs to. */
@@ -73,6 +75,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
             'hash-cost',
             'calibrate-burn-us',
             'calibrate-wait-ms',
+            'store-timeout-ms',
+            'purge-interval-ms',
           ].map((name) => [name, { type: 'string' as const }]),
         ),
       },
@@ -104,6 +108,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
     traceSql: values['trace-sql'] !== undefined,
   }
+  if (values['purge-interval-ms'] !== undefined)
+    config.purgeIntervalMs = integer('purge-interval-ms', values['purge-interval-ms'], 0, 1000, 86_400_000)
+  if (values['store-timeout-ms'] !== undefined)
+    config.storeTimeoutMs = integer('store-timeout-ms', values['store-timeout-ms'], 0, 1, 600_000)
   if (values['calibrate-burn-us'] !== undefined || values['calibrate-wait-ms'] !== undefined) {
     config.calibrate = {
       burnUs: integer('calibrate-burn-us', values['calibrate-burn-us'], 0, 0, 1_000_000),

@@ -11,6 +11,12 @@ export interface ServerConfig {
   revocation: Revocation
   /** Where the store is, for a store reached at an address: the value of its address flag (`address` in `stores/index.ts`). */
   storeUrl?: string | undefined
+  /**
+   * How long a store reached at an address (Redis, PostgreSQL) may take to answer before the request
+   * fails closed (503); the store's own default (500 ms) when absent. Only the instruction counter
+   * sets it: under valgrind the server runs some fifty times slower and every answer would time out.
+   */
+  storeTimeoutMs?: number | undefined
   /** SQLite file; a fresh temporary file (removed on close) when absent. */
   db?: string | undefined
   jwtSecret?: string | undefined

@@ -16,7 +16,11 @@ try {
 
 let server: Server
 try {
-  server = await createServer(config, { metrics: true, exportMetrics: config.metricsPort !== null })
+  server = await createServer(config, {
+    metrics: true,
+    exportMetrics: config.metricsPort !== null,
+    ...(config.purgeIntervalMs === undefined ? {} : { purgeIntervalMs: config.purgeIntervalMs }),
+  })
 } catch (err) {
   process.stderr.write(`authbench server: ${err instanceof ConfigError ? '' : 'cannot start: '}${(err as Error).message}\n`)
   process.exit(err instanceof ConfigError ? 2 : 1)

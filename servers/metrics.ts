@@ -18,6 +18,8 @@ export interface StatsSnapshot {
   reads: number
   writes: number
   deletes: number
+  /** Times the server's timer has purged expired state from its store since start. */
+  purges: number
   /** process.cpuUsage() user + system, microseconds since start. */
   cpuUs: number
   rssBytes: number
@@ -36,6 +38,8 @@ export class ServerMetrics {
   inFlight = 0
   /** Requests answered 5xx; counted in the error handler, off the path of a request that succeeds. */
   failed = 0
+  /** Purges of expired state started by the server's timer. */
+  purges = 0
   readonly #histogram = newHistogram()
   readonly #counters: Counters
 
@@ -91,6 +95,7 @@ export class ServerMetrics {
       reads: this.#counters.reads,
       writes: this.#counters.writes,
       deletes: this.#counters.deletes,
+      purges: this.purges,
       cpuUs: cpu.user + cpu.system,
       rssBytes: process.memoryUsage.rss(),
       requestTimeUs: {

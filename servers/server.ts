@@ -67,7 +67,13 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   try {
     const seeded = await seedUsers(database.db, config.users, config.hashCost)
     if (cache && seeded === config.users) saveUsersCache(database.db, cache)
-    store = await openStore(config.store, { db: database.db, counters, url: config.storeUrl, keyPrefix: options.redisKeyPrefix })
+    store = await openStore(config.store, {
+      db: database.db,
+      counters,
+      url: config.storeUrl,
+      keyPrefix: options.redisKeyPrefix,
+      timeoutMs: config.storeTimeoutMs,
+    })
     const clock = options.clock ?? Date.now
     const users = new Users(database.db, counters, config.hashCost)
     const strategy = await strategies[config.strategy](
@@ -87,6 +93,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     const metrics = options.metrics ? new ServerMetrics(counters, tracer?.counts ?? null, options.exportMetrics === true) : null
     const purgeStore = store
     const purger = setInterval(() => {
+      if (metrics) metrics.purges++
       // A busy or unreachable store is purged at the next tick; any other failure is a bug and surfaces.
       Promise.resolve()
         .then(() => purgeStore.purgeExpired(clock()))

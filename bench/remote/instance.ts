@@ -80,6 +80,8 @@ export function snapshotOf(samples: Sample[], since: number[]): { snapshot: Stat
       reads: op('read'),
       writes: op('write'),
       deletes: op('delete'),
+      // Not exported: only the instruction counter reads it, and it counts no remote server.
+      purges: 0,
       cpuUs: Math.round(total(samples, 'process_cpu_seconds_total') * 1e6),
       rssBytes: total(samples, 'process_resident_memory_bytes'),
       requestTimeUs: {

@@ -15,6 +15,8 @@ interface StoreContext {
   url?: string | undefined
   /** Prefix for keys in a shared store (a schema of its own in PostgreSQL), so tests can share one server. */
   keyPrefix?: string | undefined
+  /** How long the store may take to answer before a request fails closed; the store's default when absent. */
+  timeoutMs?: number | undefined
 }
 
 /** One store: how a server is told where it is (null: it lives in the server's own process), and how it is opened. */
@@ -25,14 +27,18 @@ export interface StoreEntry {
 
 export const stores = {
   sqlite: { address: null, open: async ({ db, counters }) => createSqliteStore(db, counters) },
-  redis: { address: REDIS_ADDRESS, open: async ({ url, counters, keyPrefix }) => createRedisStore({ url, counters, keyPrefix }) },
+  redis: {
+    address: REDIS_ADDRESS,
+    open: async ({ url, counters, keyPrefix, timeoutMs }) => createRedisStore({ url, counters, keyPrefix, timeoutMs }),
+  },
   'redis-cluster': {
     address: REDIS_CLUSTER_ADDRESS,
-    open: async ({ url, counters, keyPrefix }) => createRedisStore({ cluster: url, counters, keyPrefix }),
+    open: async ({ url, counters, keyPrefix, timeoutMs }) => createRedisStore({ cluster: url, counters, keyPrefix, timeoutMs }),
   },
   postgres: {
     address: POSTGRES_ADDRESS,
-    open: async ({ url, counters, keyPrefix }) => createPostgresStore({ url, counters, schema: keyPrefix && schemaOf(keyPrefix) }),
+    open: async ({ url, counters, keyPrefix, timeoutMs }) =>
+      createPostgresStore({ url, counters, schema: keyPrefix && schemaOf(keyPrefix), timeoutMs }),
   },
   memory: { address: null, open: async ({ counters }) => createMemoryStore(counters) },
 } satisfies Record<StoreKind, StoreEntry>

@@ -106,6 +106,8 @@ export interface PostgresStoreOptions {
   schema?: string | undefined
   /** Connections in the pool: requests in flight beyond this wait for one. Default 16. */
   poolSize?: number
+  /** A statement or a connection not answered by then fails (the server's `--store-timeout-ms`). Default POSTGRES_TIMEOUT_MS. */
+  timeoutMs?: number | undefined
 }
 
 /**
@@ -125,8 +127,8 @@ export async function createPostgresStore(o: PostgresStoreOptions): Promise<Stat
     max: o.poolSize ?? 16,
     // Connections stay open: each keeps its prepared statements, and its server process its CPU account.
     idleTimeoutMillis: 0,
-    connectionTimeoutMillis: POSTGRES_TIMEOUT_MS,
-    query_timeout: POSTGRES_TIMEOUT_MS,
+    connectionTimeoutMillis: o.timeoutMs ?? POSTGRES_TIMEOUT_MS,
+    query_timeout: o.timeoutMs ?? POSTGRES_TIMEOUT_MS,
     ...(o.schema ? { options: `-c search_path=${o.schema}` } : {}),
   })
   // A connection that breaks while idle is dropped by the pool; the next request gets a fresh one or a 503.

@@ -85,16 +85,19 @@ export interface RedisStoreOptions {
   counters?: Counters
   /** Prefix for every key, so tests can share one redis-server. Default: none. */
   keyPrefix?: string
+  /** A command not answered by then fails (the server's `--store-timeout-ms`). Default REDIS_COMMAND_TIMEOUT_MS. */
+  timeoutMs?: number | undefined
 }
 
-const NODE_OPTIONS = {
-  connectTimeout: 1000,
-  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+const nodeOptions = (commandTimeout: number) => ({
+  connectTimeout: Math.max(1000, commandTimeout),
+  commandTimeout,
   maxRetriesPerRequest: 0,
   retryStrategy: (times: number) => Math.min(50 * times, 500),
-}
+})
 
 function connectClient(options: RedisStoreOptions): { client: Client; where: string } {
+  const node = nodeOptions(options.timeoutMs ?? REDIS_COMMAND_TIMEOUT_MS)
   if (options.cluster) {
     const { flag, pattern, looksLike } = REDIS_CLUSTER_ADDRESS
     if (!pattern.test(options.cluster)) throw new ConfigError(`--${flag} must look like ${looksLike}; got "${options.cluster}"`)
@@ -108,13 +111,13 @@ function connectClient(options: RedisStoreOptions): { client: Client; where: str
       retryDelayOnFailover: 100,
       retryDelayOnClusterDown: 100,
       slotsRefreshTimeout: 1000,
-      redisOptions: NODE_OPTIONS,
+      redisOptions: node,
     }) as Client
     return { client, where: `the Redis Cluster at ${options.cluster}` }
   }
   if (!options.url) throw new ConfigError('a Redis store needs a url or a cluster')
   return {
-    client: new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, ...NODE_OPTIONS }) as Client,
+    client: new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, ...node }) as Client,
     where: `Redis at ${options.url}`,
   }
 }

@@ -23,6 +23,7 @@ function snapshot(requests: number, reads: number, cpuUs: number, timesUs: numbe
     reads,
     writes: 0,
     deletes: 0,
+    purges: 0,
     cpuUs,
     rssBytes: 1000 + requests,
     requestTimeUs: { count: h.totalCount, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
