@@ -100,7 +100,7 @@ const verdict = (c: CellChange) =>
 const rule = (cmp: Comparison) =>
   (cmp.changes.some((c) => c.metric === 'instructions' && c.gates)
     ? `Where both runs counted a cell's instructions per request, that count gates it: a regression is a count higher by ` +
-      `more than the two counts' own uncertainty (each the larger of 1% and its batches' spread). Elsewhere, a`
+      `more than the two counts' own uncertainty (each the larger of 1.5% and its batches' spread; the lowest batch is the figure). Elsewhere, a`
     : 'A') +
   ` regression is CPU per request over the bracketing baseline (the figure that cancels the machine's drift) worse by more ` +
   `than ${cmp.limitPercent}%: the larger of --threshold ${cmp.thresholdPercent}% and the run-to-run ` +
