@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { loadScenario } from '../../bench/contracts/scenario.ts'
-import { InstrumentError } from '../../bench/contracts/errors.ts'
+import { loadScenario } from '../bench/contracts/scenario.ts'
+import { InstrumentError } from '../bench/contracts/errors.ts'
 import {
   asExpected,
   type BatchOps,
@@ -9,15 +9,15 @@ import {
   type InstructionSettings,
   STEADY_FLAGS,
   startCounted,
-} from '../../bench/instructions.ts'
-import { expandPlan } from '../../bench/plan.ts'
-import { ProcessGroup, SERVER_MAIN } from '../../bench/processes.ts'
-import { cellServerArgs, credentialPool } from '../../bench/verify.ts'
+} from '../bench/instructions.ts'
+import { expandPlan } from '../bench/plan.ts'
+import { ProcessGroup, SERVER_MAIN } from '../bench/processes.ts'
+import { cellServerArgs, credentialPool } from '../bench/verify.ts'
 
 // A session renews its idle deadline (a store write) once per renewal interval per user, and a batch
 // under valgrind lasts seconds to tens of seconds: a counted batch must hold the read path alone,
 // which the counter guarantees by logging its users in just before each batch and checks from the
-// server's own counters. Under valgrind: minutes on two busy cores, so sequential.
+// server's own counters. Under valgrind: a minute or more; counts and counters do not move with load, so the parallel tier.
 const SETTINGS: InstructionSettings = { warmupRequests: 200, batchRequests: 200, collect: false, nodeFlags: STEADY_FLAGS }
 const FILE = 'scenarios/default.ts'
 

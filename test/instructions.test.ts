@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
-import type { LoadRequest } from '../../bench/contracts/client.ts'
-import { type CountedServer, countInstructions, type InstructionSettings, STEADY_FLAGS, startCounted } from '../../bench/instructions.ts'
-import { ProcessGroup } from '../../bench/processes.ts'
+import type { LoadRequest } from '../bench/contracts/client.ts'
+import { type CountedServer, countInstructions, type InstructionSettings, STEADY_FLAGS, startCounted } from '../bench/instructions.ts'
+import { ProcessGroup } from '../bench/processes.ts'
 
 // The instruction counter against a server whose work is known: GET /loop?n=N runs one loop N times,
 // so a count must be a fixed part plus N times the loop's body, and the same count on a second
-// start must come out the same. Under valgrind: a minute or more on two busy cores, so sequential.
-const LOOP_SERVER = fileURLToPath(new URL('../fixtures/loop-server.ts', import.meta.url))
+// start must come out the same. Under valgrind: a minute or more; a count does not move with the machine's load, so it runs in the parallel tier (started among the longest).
+const LOOP_SERVER = fileURLToPath(new URL('./fixtures/loop-server.ts', import.meta.url))
 const SETTINGS: InstructionSettings = { warmupRequests: 30, batchRequests: 5, collect: false, nodeFlags: STEADY_FLAGS }
 const loop = (n: number): LoadRequest[] => [{ method: 'GET', path: `/loop?n=${n}`, headers: {} }]
 /** Instructions per request over three batches. */
