@@ -7,7 +7,8 @@ import { ProcessGroup } from '../bench/processes.ts'
 
 // The instruction counter against a server whose work is known: GET /loop?n=N runs one loop N times,
 // so a count must be a fixed part plus N times the loop's body, and the same count on a second
-// start must come out the same. Under valgrind: a minute or more; a count does not move with the machine's load, so it runs in the parallel tier (started among the longest).
+// start must come out the same. Under valgrind: a minute or more; a count does not move with the
+// machine's load, so it runs in the parallel tier (started among the longest).
 const LOOP_SERVER = fileURLToPath(new URL('./fixtures/loop-server.ts', import.meta.url))
 const SETTINGS: InstructionSettings = { warmupRequests: 30, batchRequests: 5, collect: false, nodeFlags: STEADY_FLAGS }
 const loop = (n: number): LoadRequest[] => [{ method: 'GET', path: `/loop?n=${n}`, headers: {} }]
