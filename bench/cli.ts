@@ -26,7 +26,7 @@ const URL_FLAGS = Object.values(storeProvisioners).flatMap((p) => {
 const USAGE = `usage: npm run bench -- [SCENARIO] [--smoke] [--out DIR] ${URL_FLAGS.map((f) => `[--${f.option} ${f.looksLike}]`).join(' ')}
 
   SCENARIO         a .ts, .json or .yaml scenario file (default scenarios/default.ts)
-  --smoke          every run about a second, one round (same output shape)
+  --smoke          windows of a second or less, one round (same output shape)
   --instructions   also count each cell's instructions per request under valgrind's callgrind, after the
                    rounds (as the scenario's measure.instructions; the server's process alone)
   --out DIR        output folder (default reports/<timestamp>-<scenario name>/)

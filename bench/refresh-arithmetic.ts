@@ -99,8 +99,8 @@ export function lifecycleTiming(
   const spread = interval ?? (ttl !== null ? renewalIntervalMs(ttl * 1000) / 1000 : 1)
   // A copy that only expiry ends may need a whole lifetime after the window's last logout.
   const lasts = descriptorOf(c).state === 'client' && c.revocation !== 'denylist' && ttl !== null
-  const warmupSeconds = Math.min(smoke ? 1 : 30, Math.max(1, spread))
-  const drainSeconds = Math.min(smoke ? 1 : 120, lasts ? ttl + 1 : 1)
+  const warmupSeconds = Math.min(smoke ? 0.5 : 30, Math.max(1, spread))
+  const drainSeconds = Math.min(smoke ? 0.5 : 120, lasts ? ttl + 1 : 1)
   // Fifty probes over a lifetime resolve the lag to 2% of it; sessions and denylists refuse the first.
   const probeIntervalMs = ttl !== null && lasts ? Math.min(1000, Math.max(10, (ttl * 1000) / 50)) : 20
   return { warmupSeconds, drainSeconds, probeIntervalMs }

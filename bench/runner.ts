@@ -20,6 +20,7 @@ import { balancerOf } from './fleet/balancers.ts'
 import { topologies } from './fleet/topologies.ts'
 import { matchTargets, type Fleet } from './remote/fleet.ts'
 import type { RemoteInstance } from './remote/instance.ts'
+import { REDIS_COMMAND_TIMEOUT_MS } from './server-defaults.ts'
 import { seededRandom } from './stats.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/run/index.ts'
 import { givenOrPrivate, unavailableReason } from './stores/run/provisioner.ts'
@@ -33,14 +34,17 @@ import { retire, type RunOptions, type TurnContext } from './workloads/turn.ts'
 
 export type { RunOptions }
 
-/** `--smoke`: every run about a second, one round, a small credential pool; same output shape. */
+/** `--smoke`: half-second windows (a lifecycle window one second), one round, a small credential pool; same output shape. */
 function smokeScenario(s: Scenario): Scenario {
   return workloadOf(s).smoke({
     ...s,
     workload: { ...s.workload, users: Math.min(s.workload.users, 50) },
-    load: { ...s.load, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: Math.min(s.load.connections, 20) },
+    load: { ...s.load, durationSeconds: 0.5, warmupSeconds: 0, rounds: 1, connections: Math.min(s.load.connections, 20) },
   })
 }
+
+/** A smoke run's store timeout: ten times the servers' own, so a machine busy with other work does not fail a run that measures nothing. */
+const SMOKE_STORE_TIMEOUT_MS = 10 * REDIS_COMMAND_TIMEOUT_MS
 
 /** Seeds the users once (or takes the servers' cached copy) into a SQLite file that every cell then copies. */
 async function seedTemplate(users: number, group: ProcessGroup): Promise<{ path: string; remove(): void }> {
@@ -203,6 +207,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         placement,
         // A smoke run checks the output's shape: its cells skip the traced instance that cross-checks the counts.
         crossCheck: !opts.smoke,
+        storeTimeoutMs: opts.smoke ? SMOKE_STORE_TIMEOUT_MS : null,
         usersTemplate,
         users: scenario.workload.users,
         windowSeconds: scenario.load.durationSeconds,

@@ -67,6 +67,11 @@ export interface PrepareOptions {
   remote?: RemoteInstance[] | null
   /** Check the servers' counts against the store's own and SQLite's trace on an extra, traced instance (every full run; not a smoke run). Default true. */
   crossCheck?: boolean
+  /**
+   * How long the servers wait for their store before failing closed (`--store-timeout-ms`); null keeps the servers' own
+   * default. A smoke run, which checks the output's shape, gives a starved store longer, so a busy machine does not fail it.
+   */
+  storeTimeoutMs?: number | null
   /** A namespace topology: each instance on a host of its own (and read, as remote mode reads, through its metrics); null on loopback. */
   placement?: Placement | null
 }
@@ -248,7 +253,10 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     opts.group.removeDir(dir)
   }
   try {
-    let storeArgs = opts.store?.serverArgs ?? []
+    let storeArgs = [
+      ...(opts.store?.serverArgs ?? []),
+      ...(plan.store && opts.storeTimeoutMs ? ['--store-timeout-ms', String(opts.storeTimeoutMs)] : []),
+    ]
     let storeRtt: StoreRtt | null = null
     if (plan.storeRttMs) {
       // The servers reach the store through the proxy (its URL flag's value swapped); the harness's own counts still read the store itself.

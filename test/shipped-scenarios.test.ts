@@ -14,7 +14,7 @@ import { loadKeys } from '../servers/keys.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // The scenarios with the most cells first, so the longest smoke runs start first and none is left
-// alone at the end (three run at a time).
+// alone at the end (four run at a time).
 const scenarios = await Promise.all(
   readdirSync(join(ROOT, 'scenarios'))
     .filter((f) => /\.(ts|json|ya?ml)$/.test(f))
@@ -25,7 +25,7 @@ const scenarios = await Promise.all(
     }),
 ).then((all) => all.sort((a, b) => b.cells - a.cells).map((s) => s.f))
 
-/** Runs the bench CLI without blocking the event loop, so scenarios run three at a time. */
+/** Runs the bench CLI without blocking the event loop, so scenarios run four at a time. */
 function bench(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT })
@@ -55,9 +55,9 @@ function bench(args: string[]): Promise<{ status: number | null; stdout: string;
  */
 const COVERED: Record<string, string> = { 'algorithms.ts': 'default.ts' }
 
-// Three scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
+// Four scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
 describe('every shipped scenario runs in smoke mode with every cell ok (or is checked by its plan where another covers it)', {
-  concurrency: 3,
+  concurrency: 4,
 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-shipped-'))
   test.after(() => rmSync(dir, { recursive: true, force: true }))

@@ -65,7 +65,7 @@ export function renderHtml(
   const notOk = results.cells.filter((c) => c.status !== 'ok')
   const warnings = [
     results.smoke
-      ? 'This is a smoke run (about a second per cell, one round): its figures show the shape of the output, not trustworthy measurements.'
+      ? 'This is a smoke run (windows of a second or less, one round): its figures show the shape of the output, not trustworthy measurements.'
       : '',
     results.interrupted ? 'This run was interrupted: some cells have fewer rounds or none.' : '',
     hostNoise(results)?.message ?? '',

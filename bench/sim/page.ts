@@ -277,7 +277,7 @@ export function renderSimulationHtml(sim: Simulation, chartJsSource: string): st
 href="simulation.json">simulation.json</a>) · instances ${esc(sim.model.instances.join(', '))} · store round trip ${esc(sim.model.storeRttMs.join(', '))} ms</p>
 ${
   sim.source.smoke
-    ? '<p class="warn">Calibrated from a smoke run (about a second per cell, one round): the figures show the ' +
+    ? '<p class="warn">Calibrated from a smoke run (windows of a second or less, one round): the figures show the ' +
       'shape of the output, not a fleet to plan by.</p>'
     : ''
 }

@@ -294,10 +294,10 @@ function checkCell(scenario: Scenario, spec: CellSpec, index: number): ScenarioI
   return issues
 }
 
-/** `--smoke`: a two-second window and 20 users; faults keep their place in the shorter window. */
+/** `--smoke`: a one-second window and 20 users; faults keep their place in the shorter window. */
 function smoke(s: Scenario): Scenario {
   const duration = s.workload.durationSeconds ?? 2
-  const scale = Math.min(duration, 2) / duration
+  const scale = Math.min(duration, 1) / duration
   return {
     ...s,
     ...(s.faults
@@ -309,7 +309,7 @@ function smoke(s: Scenario): Scenario {
           })),
         }
       : {}),
-    workload: { ...s.workload, durationSeconds: Math.min(duration, 2), users: Math.min(s.workload.users, 20) },
+    workload: { ...s.workload, durationSeconds: Math.min(duration, 1), users: Math.min(s.workload.users, 20) },
   }
 }
 
