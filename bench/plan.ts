@@ -16,9 +16,14 @@ function cellId(c: CellSpec): string {
   return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer].join('-')
 }
 
-/** Whether a cell whose earlier axes are set takes `axis`: the key form only with an engine whose key form is an axis. */
+/**
+ * Whether a cell whose earlier axes are set takes `axis`: the key form only with an engine whose key form is
+ * an axis, the verify cache only with an engine that has one.
+ */
 const takes = (axis: Axis, s: Partial<CellSpec>): boolean =>
-  axis !== 'keyForm' || (!!s.engine && ENGINE_SUPPORT[s.engine].keyForms !== null)
+  axis === 'keyForm'
+    ? !!s.engine && ENGINE_SUPPORT[s.engine].keyForms !== null
+    : axis !== 'verifyCache' || (!!s.engine && ENGINE_SUPPORT[s.engine].verifyCache)
 
 /** Every combination of the axes a strategy takes, in the order written (AXES order, then instances). */
 function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): CellSpec[] {
@@ -69,6 +74,14 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
         path: `cells[${index}].keyForm`,
         message:
           `applies to engine ${ENGINES.filter((e) => ENGINE_SUPPORT[e].keyForms).join(', ')} only; ` +
+          `found engine ${JSON.stringify(cell.engine ?? specs.find((s) => s.engine)!.engine)}`,
+      })
+    }
+    if (cell.verifyCache !== undefined && specs.some((s) => s.engine) && specs.every((s) => s.verifyCache === null)) {
+      issues.push({
+        path: `cells[${index}].verifyCache`,
+        message:
+          `applies to engine ${ENGINES.filter((e) => ENGINE_SUPPORT[e].verifyCache).join(', ')} only; ` +
           `found engine ${JSON.stringify(cell.engine ?? specs.find((s) => s.engine)!.engine)}`,
       })
     }

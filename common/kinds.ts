@@ -4,7 +4,7 @@
 export type StrategyKind = 'none' | 'session' | 'jwt' | 'cookie'
 export type StoreKind = 'sqlite' | 'redis' | 'redis-cluster' | 'postgres' | 'memory'
 export type Alg = 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
-export type EngineKind = 'jose' | 'fast-jwt' | 'jsonwebtoken'
+export type EngineKind = 'jose' | 'fast-jwt' | 'jsonwebtoken' | 'fastify-jwt'
 /** How an engine that takes either is handed its key: the secret or PEM as a string (as most code passes it), or a KeyObject. */
 export type KeyForm = 'string' | 'keyobject'
 export type Revocation = 'none' | 'denylist'
@@ -12,19 +12,21 @@ export type Revocation = 'none' | 'denylist'
 export const STRATEGIES = ['none', 'session', 'jwt', 'cookie'] as const satisfies readonly StrategyKind[]
 export const STORES = ['sqlite', 'redis', 'redis-cluster', 'postgres', 'memory'] as const satisfies readonly StoreKind[]
 export const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const satisfies readonly Alg[]
-export const ENGINES = ['jose', 'fast-jwt', 'jsonwebtoken'] as const satisfies readonly EngineKind[]
+export const ENGINES = ['jose', 'fast-jwt', 'jsonwebtoken', 'fastify-jwt'] as const satisfies readonly EngineKind[]
 export const KEY_FORMS = ['string', 'keyobject'] as const satisfies readonly KeyForm[]
 export const REVOCATIONS = ['none', 'denylist'] as const satisfies readonly Revocation[]
 
 /**
  * What each engine can do, for the scenario schema and the server's flags alike: the algorithms it
- * signs (jsonwebtoken has no EdDSA) and the key forms it takes (null: its key form is not an axis).
+ * signs (jsonwebtoken has no EdDSA), the key forms it takes (null: its key form is not an axis) and
+ * whether it has a verified-token cache to switch on (fast-jwt's, which @fastify/jwt hands its options to).
  */
 export const ENGINE_SUPPORT = {
-  jose: { algs: ALGS, keyForms: null },
-  'fast-jwt': { algs: ALGS, keyForms: null },
-  jsonwebtoken: { algs: ['HS256', 'RS256', 'ES256'], keyForms: KEY_FORMS },
-} as const satisfies Record<EngineKind, { algs: readonly Alg[]; keyForms: readonly KeyForm[] | null }>
+  jose: { algs: ALGS, keyForms: null, verifyCache: false },
+  'fast-jwt': { algs: ALGS, keyForms: null, verifyCache: true },
+  jsonwebtoken: { algs: ['HS256', 'RS256', 'ES256'], keyForms: KEY_FORMS, verifyCache: false },
+  'fastify-jwt': { algs: ALGS, keyForms: null, verifyCache: true },
+} as const satisfies Record<EngineKind, { algs: readonly Alg[]; keyForms: readonly KeyForm[] | null; verifyCache: boolean }>
 
 /** The key form a cell or a server of an engine that takes one uses when none is named. */
 export const DEFAULT_KEY_FORM: KeyForm = 'keyobject'

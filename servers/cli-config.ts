@@ -57,6 +57,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
             'alg',
             'engine',
             'key-form',
+            'verify-cache',
             'revocation',
             'port',
             'host',
@@ -91,6 +92,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     alg: oneOf('alg', values.alg, ALGS, d.alg),
     engine: oneOf('engine', values.engine, ENGINES, d.engine),
     keyForm: oneOf('key-form', values['key-form'], KEY_FORMS, d.keyForm),
+    verifyCache: integer('verify-cache', values['verify-cache'], d.verifyCache, 0, 1_000_000),
     revocation: oneOf('revocation', values.revocation, REVOCATIONS, d.revocation),
     port: integer('port', values.port, 0, 0, 65535),
     host: values.host ?? '127.0.0.1',
@@ -131,6 +133,11 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (values['key-form'] && !support.keyForms) {
     const takers = ENGINES.filter((e) => ENGINE_SUPPORT[e].keyForms)
     throw new ConfigError(`--key-form applies to --engine ${takers.join(', ')} only; got --engine ${config.engine}`)
+  }
+  if (config.strategy !== 'jwt' && values['verify-cache']) throw new ConfigError('--verify-cache applies to --strategy jwt only')
+  if (values['verify-cache'] && !support.verifyCache) {
+    const takers = ENGINES.filter((e) => ENGINE_SUPPORT[e].verifyCache)
+    throw new ConfigError(`--verify-cache applies to --engine ${takers.join(', ')} only; got --engine ${config.engine}`)
   }
   if (config.strategy === 'jwt' && !(support.algs as readonly string[]).includes(config.alg)) {
     throw new ConfigError(`--engine ${config.engine} signs ${support.algs.join(', ')}, not --alg ${config.alg}`)

@@ -8,6 +8,8 @@ export interface ServerConfig {
   engine: EngineKind
   /** How the engine is handed its key, for an engine that takes either (jsonwebtoken): a string or a KeyObject. */
   keyForm: KeyForm
+  /** Entries in the engine's verified-token cache (fast-jwt's `cache`, in fast-jwt and @fastify/jwt), 0 = off. */
+  verifyCache: number
   revocation: Revocation
   /** Where the store is, for a store reached at an address: the value of its address flag (`address` in `stores/index.ts`). */
   storeUrl?: string | undefined

@@ -68,6 +68,7 @@ if (config.metricsPort !== null) {
     alg: jwt ? config.alg : 'none',
     engine: jwt ? config.engine : 'none',
     key_form: jwt && ENGINE_SUPPORT[config.engine].keyForms ? config.keyForm : 'none',
+    verify_cache: jwt && ENGINE_SUPPORT[config.engine].verifyCache ? String(config.verifyCache) : 'none',
     revocation: jwt ? config.revocation : 'none',
   })
   try {

@@ -11,6 +11,8 @@ export interface InfoLabels {
   engine: string
   /** How the engine is handed its key (`string`, `keyobject`), `none` for an engine whose key form is not an axis. */
   key_form: string
+  /** Entries in the engine's verified-token cache (`0`: off), `none` for an engine that has none. */
+  verify_cache: string
   revocation: string
 }
 
@@ -68,8 +70,8 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
   client.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 100 })
   new client.Gauge({
     name: 'authbench_info',
-    help: 'What this server runs: strategy, store, JWT algorithm, library and its key form, revocation.',
-    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'revocation'],
+    help: 'What this server runs: strategy, store, JWT algorithm, library, its key form and verify cache, revocation.',
+    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'verify_cache', 'revocation'],
     registers: [register],
   }).set({ ...info }, 1)
   new client.Counter({

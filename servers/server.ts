@@ -19,6 +19,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
   alg: 'HS256',
   engine: 'jose',
   keyForm: DEFAULT_KEY_FORM,
+  verifyCache: 0,
   revocation: 'none',
   accessTtlSeconds: 900,
   refreshTtlSeconds: 1_209_600,

@@ -14,7 +14,12 @@ describe('micro-benchmarks', () => {
     const r = await runMicro({ quick: true, urls, timeMs: 5, sessions: 2000 })
     const ids = r.tasks.map((t) => t.id)
     for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA']) {
-      for (const engine of ['jose', 'fast-jwt', ...(alg === 'EdDSA' ? [] : ['jsonwebtoken:string', 'jsonwebtoken:keyobject'])])
+      for (const engine of [
+        'jose',
+        'fast-jwt',
+        'fastify-jwt',
+        ...(alg === 'EdDSA' ? [] : ['jsonwebtoken:string', 'jsonwebtoken:keyobject']),
+      ])
         assert.ok(ids.includes(`verify:${alg}:${engine}`) && ids.includes(`sign:${alg}:${engine}`), `${alg} ${engine}`)
       assert.ok(ids.includes(`floor:${alg}`))
     }
@@ -22,6 +27,11 @@ describe('micro-benchmarks', () => {
     assert.deepEqual(
       ids.filter((id) => id.startsWith('verify:') && id.includes('jsonwebtoken')),
       ['HS256', 'RS256', 'ES256'].flatMap((alg) => [`verify:${alg}:jsonwebtoken:string`, `verify:${alg}:jsonwebtoken:keyobject`]),
+    )
+    // fast-jwt and @fastify/jwt verify also from their verify cache, beside the uncached verify.
+    assert.deepEqual(
+      ids.filter((id) => id.endsWith(':cached')),
+      ['HS256', 'RS256', 'ES256', 'EdDSA'].flatMap((alg) => [`verify:${alg}:fast-jwt:cached`, `verify:${alg}:fastify-jwt:cached`]),
     )
     for (const id of [
       'jose-raw:HS256',

@@ -46,6 +46,7 @@ describe('remote mode', () => {
       alg: 'none',
       engine: 'none',
       key_form: 'none',
+      verify_cache: 'none',
       revocation: 'none',
     })
     assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '200' }), 3)

@@ -9,6 +9,7 @@ export const AXES = [
   'alg',
   'engine',
   'keyForm',
+  'verifyCache',
   'revocation',
   'accessTtlSeconds',
   'refreshGraceSeconds',
@@ -27,6 +28,8 @@ export interface CellPlan {
   engine: EngineKind | null
   /** How the engine is handed its key (`string` or `keyobject`); null for an engine whose key form is not an axis (all but jsonwebtoken). */
   keyForm: KeyForm | null
+  /** Entries in the engine's verified-token cache (0: off); null for an engine without one (all but fast-jwt and fastify-jwt). */
+  verifyCache: number | null
   revocation: Revocation | null
   /** Lifetime of the credential the client holds (JWT access token; sealed cookie's idle timeout), seconds. */
   accessTtlSeconds: number | null

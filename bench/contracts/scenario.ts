@@ -45,6 +45,11 @@ const cellSchema = z.strictObject({
    * `keyobject` (a KeyObject made once). Default `keyobject`; engine `jsonwebtoken` only.
    */
   keyForm: axis(z.enum(KEY_FORMS)).optional(),
+  /**
+   * Entries in the JWT library's verified-token cache (fast-jwt's `cache`): a cached token skips the
+   * signature check until its expiry or 10 minutes. Default 0 (off); engines `fast-jwt` and `fastify-jwt` only.
+   */
+  verifyCache: axis(z.int().min(0).max(1_000_000)).optional(),
   /** JWT revocation: `none` or `denylist` (per-request `jti` check). Default `none`; JWT only. */
   revocation: axis(z.enum(REVOCATIONS)).optional(),
   /** Server processes sharing the cell's store and keys. Default 1. */
@@ -72,6 +77,7 @@ const selectorSchema = z.strictObject({
   alg: z.enum(ALGS).optional(),
   engine: z.enum(ENGINES).optional(),
   keyForm: z.enum(KEY_FORMS).optional(),
+  verifyCache: z.int().min(0).optional(),
   revocation: z.enum(REVOCATIONS).optional(),
   instances: z.int().min(1).max(8).optional(),
   accessTtlSeconds: z.int().min(1).optional(),

@@ -44,6 +44,7 @@ function wantedInfo(plan: CellPlan): Record<string, string> {
   if (plan.alg) want.alg = plan.alg
   if (plan.engine) want.engine = plan.engine
   if (plan.keyForm) want.key_form = plan.keyForm
+  if (plan.verifyCache !== null) want.verify_cache = String(plan.verifyCache)
   if (plan.revocation) want.revocation = plan.revocation
   return want
 }

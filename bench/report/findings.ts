@@ -112,7 +112,10 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
   for (const [question, kinds] of [
     ['store-placement', ['instructions-store', 'cpu-store']],
     ['algorithm', ['instructions-alg', 'cpu-alg']],
-    ['library', ['instructions-engine', 'cpu-engine', 'instructions-keyform', 'cpu-keyform']],
+    [
+      'library',
+      ['instructions-engine', 'cpu-engine', 'instructions-keyform', 'cpu-keyform', 'instructions-verifycache', 'cpu-verifycache'],
+    ],
   ] as const) {
     const fs = kinds.flatMap(by)
     if (!fs.length) continue

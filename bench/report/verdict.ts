@@ -298,7 +298,7 @@ export function fromLines(results: ResultsFile, kind: string, lines: Line[], loo
  * `cpu-NAME` and `instructions-NAME` compare such pairs, the dearer over the cheaper.
  */
 export const EFFECTS: {
-  name: 'store' | 'alg' | 'engine' | 'keyform'
+  name: 'store' | 'alg' | 'engine' | 'keyform' | 'verifycache'
   side: 'server' | 'client'
   isolates(a: CellResult, b: CellResult): boolean
 }[] = [
@@ -307,10 +307,15 @@ export const EFFECTS: {
     name: 'alg',
     side: 'client',
     isolates: (a, b) =>
-      a.strategy === b.strategy && a.engine === b.engine && a.keyForm === b.keyForm && a.revocation === b.revocation && a.alg !== b.alg,
+      a.strategy === b.strategy &&
+      a.engine === b.engine &&
+      a.keyForm === b.keyForm &&
+      sameCache(a, b) &&
+      a.revocation === b.revocation &&
+      a.alg !== b.alg,
   },
   {
-    // Libraries compared as each is best handed its key (jose and fast-jwt take keys only as objects).
+    // Libraries compared as each is best handed its key (jose and fast-jwt take keys only as objects), each checking every signature.
     name: 'engine',
     side: 'client',
     isolates: (a, b) =>
@@ -319,15 +324,37 @@ export const EFFECTS: {
       a.revocation === b.revocation &&
       a.engine !== b.engine &&
       (a.keyForm ?? 'keyobject') === 'keyobject' &&
-      (b.keyForm ?? 'keyobject') === 'keyobject',
+      (b.keyForm ?? 'keyobject') === 'keyobject' &&
+      !a.verifyCache &&
+      !b.verifyCache,
   },
   {
     name: 'keyform',
     side: 'client',
     isolates: (a, b) =>
-      a.strategy === b.strategy && a.alg === b.alg && a.engine === b.engine && a.revocation === b.revocation && a.keyForm !== b.keyForm,
+      a.strategy === b.strategy &&
+      a.alg === b.alg &&
+      a.engine === b.engine &&
+      sameCache(a, b) &&
+      a.revocation === b.revocation &&
+      a.keyForm !== b.keyForm,
+  },
+  {
+    // One library with its verified-token cache off and on (or of two sizes).
+    name: 'verifycache',
+    side: 'client',
+    isolates: (a, b) =>
+      a.strategy === b.strategy &&
+      a.alg === b.alg &&
+      a.engine === b.engine &&
+      a.keyForm === b.keyForm &&
+      a.revocation === b.revocation &&
+      !sameCache(a, b),
   },
 ]
+
+/** Two cells' verify caches agree: a cell of an engine without one (null) is as one with it off (0). */
+const sameCache = (a: CellResult, b: CellResult): boolean => (a.verifyCache ?? 0) === (b.verifyCache ?? 0)
 
 export function okCells(results: ResultsFile): CellResult[] {
   return results.cells.filter((c) => c.status === 'ok' && c.summary)

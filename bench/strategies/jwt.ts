@@ -11,6 +11,15 @@ export const engineParts = (c: Pick<CellSpec, 'engine' | 'keyForm'>): string[] =
 
 const KEY_FORM_LABELS = { string: 'a string key', keyobject: 'a KeyObject' } as const
 
+/** The verified-token cache as ids name it (`cache1000`), nothing when it is off or the engine has none. */
+const cacheParts = (c: Pick<CellSpec, 'verifyCache'>): string[] => (c.verifyCache ? [`cache${c.verifyCache}`] : [])
+
+/** What the cell label and the breakdown add for the library's handling of the key and its cache. */
+const engineNotes = (c: Pick<CellSpec, 'keyForm' | 'verifyCache'>): string[] => [
+  ...(c.keyForm ? [KEY_FORM_LABELS[c.keyForm]] : []),
+  ...(c.verifyCache ? [`a ${c.verifyCache}-entry verify cache`] : []),
+]
+
 /** Signed access tokens (identity from the token alone), rotated refresh tokens in the cell's store. */
 export const jwtStrategy: StrategyDescriptor = {
   kind: 'jwt',
@@ -19,6 +28,7 @@ export const jwtStrategy: StrategyDescriptor = {
     alg: 'HS256',
     engine: 'jose',
     keyForm: DEFAULT_KEY_FORM,
+    verifyCache: 0,
     revocation: 'none',
     accessTtlSeconds: SERVER_DEFAULTS.accessTtlSeconds,
     refreshGraceSeconds: 0,
@@ -28,6 +38,7 @@ export const jwtStrategy: StrategyDescriptor = {
   idParts: (c) => [
     c.alg!,
     ...engineParts(c),
+    ...cacheParts(c),
     c.store!,
     ...(c.revocation === 'denylist' ? ['denylist'] : []),
     ...(c.accessTtlSeconds !== SERVER_DEFAULTS.accessTtlSeconds ? [`ttl${c.accessTtlSeconds}s`] : []),
@@ -57,9 +68,10 @@ export const jwtStrategy: StrategyDescriptor = {
   },
   breakdown: (c) => [
     { label: 'bearer extraction', task: 'parse:bearer' },
+    // A client presents the same token until it expires, so with the cache on a verify is a cache hit.
     {
-      label: `verify ${c.alg} (${c.engine}${c.keyForm ? `, ${KEY_FORM_LABELS[c.keyForm]}` : ''})`,
-      task: `verify:${c.alg}:${engineParts(c).join(':')}`,
+      label: `verify ${c.alg} (${[c.engine, ...engineNotes(c)].join(', ')})${c.verifyCache ? ', from the cache' : ''}`,
+      task: `verify:${c.alg}:${engineParts(c).join(':')}${c.verifyCache ? ':cached' : ''}`,
     },
     ...(c.revocation === 'denylist' ? [{ label: `denylist read (${c.store})`, task: `store-read:${c.store}` }] : []),
   ],
@@ -68,7 +80,7 @@ export const jwtStrategy: StrategyDescriptor = {
   label: {
     family: 'JWTs',
     cell: (c) =>
-      `JWT ${c.alg} with ${c.engine}${c.keyForm ? ` (${KEY_FORM_LABELS[c.keyForm]})` : ''}` +
+      `JWT ${c.alg} with ${c.engine}${engineNotes(c).length ? ` (${engineNotes(c).join(', ')})` : ''}` +
       `${c.revocation === 'denylist' ? ` with a ${c.store} denylist` : ''}`,
     column: (c) => `jwt (${c.store})`,
     stateLives: (c) => `in the token (signed claims); refresh-token state in ${c.store}`,

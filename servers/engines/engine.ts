@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import type { KeyMaterial } from '../keys.ts'
 import type { Clock, KeyForm } from '../types.ts'
 
@@ -15,6 +16,8 @@ export type Claims = Record<string, unknown>
 export interface JwtEngine {
   sign(claims: Claims, typ: TokenType): Promise<string>
   verify(token: string, typ: TokenType): Promise<Claims>
+  /** An engine that is a Fastify plugin (@fastify/jwt) registers itself on the app; it signs and verifies once the app is ready. */
+  register?(app: FastifyInstance): void
 }
 
 interface EngineOptions {
@@ -24,6 +27,8 @@ interface EngineOptions {
   systemClock: boolean
   /** How the key is handed to a library that takes either form (jsonwebtoken); the others import theirs once. */
   keyForm: KeyForm
+  /** Entries in the library's verified-token cache (fast-jwt's `cache`), 0 = off; only engines with such a cache take it. */
+  verifyCache: number
 }
 
 export type EngineFactory = (options: EngineOptions) => Promise<JwtEngine>

@@ -2,10 +2,12 @@ import { createSigner, createVerifier } from 'fast-jwt'
 import { AUDIENCE, ISSUER, REQUIRED_CLAIMS, type Claims, type EngineFactory, type TokenType } from './engine.ts'
 
 /**
- * fast-jwt with signers and verifiers built once. Its verified-token cache stays off: with it,
- * a repeated token skips the signature check, and the comparison is about that check.
+ * fast-jwt with signers and verifiers built once. Its verified-token cache (`cache`) is off unless
+ * `verifyCache` sizes it: an LRU of that many entries per token type, keyed by a hash of the whole
+ * token, whose hit skips the signature and claim checks until the token's `exp` or the default
+ * `cacheTTL` (10 minutes), whichever is first; errors are not cached (`errorCacheTTL` -1).
  */
-export const createFastJwtEngine: EngineFactory = async ({ keys, clock, systemClock }) => {
+export const createFastJwtEngine: EngineFactory = async ({ keys, clock, systemClock, verifyCache }) => {
   const { alg } = keys
   const signKey = alg === 'HS256' ? keys.secret! : keys.privateKeyPem!
   const verifyKey = alg === 'HS256' ? keys.secret! : keys.publicKeyPem!
@@ -19,6 +21,7 @@ export const createFastJwtEngine: EngineFactory = async ({ keys, clock, systemCl
       allowedAud: AUDIENCE,
       requiredClaims: [...REQUIRED_CLAIMS],
       checkTyp: typ,
+      ...(verifyCache > 0 ? { cache: verifyCache } : {}),
       ...(clockTimestamp === undefined ? {} : { clockTimestamp }),
     })
   const signers = { 'at+jwt': signer('at+jwt'), 'rt+jwt': signer('rt+jwt') }
@@ -28,7 +31,7 @@ export const createFastJwtEngine: EngineFactory = async ({ keys, clock, systemCl
       return signers[typ](claims)
     },
     async verify(token, typ) {
-      // An injected clock (tests only) needs a verifier that reads it; the real clock uses the prebuilt one.
+      // An injected clock (tests only) needs a verifier (and so a cache) of its own per call; the real clock uses the prebuilt one.
       const verify = systemClock ? verifiers[typ] : verifier(typ, clock())
       const claims = verify(token) as Claims
       // fast-jwt accepts a token at the very second of `exp`; RFC 7519 says "before" (as jose does).

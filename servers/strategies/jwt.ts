@@ -35,7 +35,13 @@ async function verified(engine: JwtEngine, token: unknown, typ: TokenType): Prom
 export const createJwtStrategy: StrategyFactory = async ({ store, clock, settings }, config) => {
   // Keys are imported once, here, never per request.
   const keys = loadKeys(config.alg, { jwtSecret: config.jwtSecret, keyFile: config.keyFile })
-  const engine = await engines[config.engine]({ keys, clock, systemClock: config.systemClock, keyForm: config.keyForm })
+  const engine = await engines[config.engine]({
+    keys,
+    clock,
+    systemClock: config.systemClock,
+    keyForm: config.keyForm,
+    verifyCache: config.verifyCache,
+  })
   const denylist = config.revocation === 'denylist'
   const graceMs = settings.refreshGraceSeconds * 1000
 
@@ -94,6 +100,8 @@ export const createJwtStrategy: StrategyFactory = async ({ store, clock, setting
       if (access !== null && denylist) await store.deny(access.jti as string, (access.exp as number) * 1000)
       return true
     },
+    // An engine that is a Fastify plugin (@fastify/jwt) goes on the app; the others need nothing there.
+    ...(engine.register ? { register: (app) => engine.register!(app) } : {}),
     jwks: keys.publicJwk ? () => ({ keys: [keys.publicJwk] }) : undefined,
     challenge: (presented) => (presented ? 'Bearer realm="authbench", error="invalid_token"' : 'Bearer realm="authbench"'),
     presented: (req) => req.headers.authorization !== undefined,

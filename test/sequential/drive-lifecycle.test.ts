@@ -48,6 +48,7 @@ const cell = (over: Partial<CellPlan>): CellPlan => ({
   alg: 'HS256',
   engine: 'fast-jwt',
   keyForm: null,
+  verifyCache: null,
   revocation: 'none',
   accessTtlSeconds: 3,
   refreshGraceSeconds: 0,

@@ -35,6 +35,7 @@ const cell = (over: Partial<CellPlan> & Pick<CellPlan, 'strategy' | 'workload'>)
   alg: null,
   engine: null,
   keyForm: null,
+  verifyCache: null,
   revocation: null,
   accessTtlSeconds: null,
   refreshGraceSeconds: null,

@@ -421,6 +421,32 @@ describe('report rendering (pure, on fixture results)', () => {
     assert.ok(out.answer.some((a) => a.question === 'library'))
   })
 
+  test('a verify cache is compared with the same library without it, and kept out of the library comparison', () => {
+    const r = fixtureResults()
+    const jose = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!
+    const cell = (id: string, verifyCache: number, factor: number) => {
+      const c = structuredClone(jose)
+      Object.assign(c, { id, engine: 'fast-jwt', verifyCache })
+      c.rounds.forEach((round, i) => {
+        round.cpuUsPerRequest = jose.rounds[i]!.cpuUsPerRequest * factor
+      })
+      c.summary = summarizeRounds(c.rounds)
+      return c
+    }
+    r.cells.push(cell('jwt-HS256-fast-jwt-sqlite', 0, 0.8), cell('jwt-HS256-fast-jwt-cache1000-sqlite', 1000, 0.5))
+    const out = computeFindings(r)
+    const cached = out.findings.filter((f) => f.kind === 'cpu-verifycache')
+    assert.deepEqual(
+      cached.map((f) => [f.cells, f.verdict]),
+      [[['jwt-HS256-fast-jwt-sqlite', 'jwt-HS256-fast-jwt-cache1000-sqlite'], 'ahead']],
+    )
+    assert.match(cached[0]!.sentence, /JWT HS256 with fast-jwt \(a 1000-entry verify cache\)/)
+    assert.deepEqual(
+      out.findings.filter((f) => f.kind === 'cpu-engine').map((f) => f.cells),
+      [['jwt-HS256-jose-sqlite', 'jwt-HS256-fast-jwt-sqlite']],
+    )
+  })
+
   test('no comparison rests on a client-bound window: its round is left out and counted', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!

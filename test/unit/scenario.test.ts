@@ -149,6 +149,7 @@ describe('plan expansion', () => {
       alg: null,
       engine: null,
       keyForm: null,
+      verifyCache: null,
       revocation: null,
       accessTtlSeconds: null,
       refreshGraceSeconds: null,
@@ -203,6 +204,45 @@ describe('plan expansion', () => {
       baseline: { strategy: 'jwt', keyForm: 'keyobject' },
     })
     assert.equal(selected.baseline.id, 'jwt-HS256-jsonwebtoken-keyobject-sqlite')
+  })
+
+  test('verifyCache: fast-jwt and fastify-jwt only, named in the id when on, refused for other engines', () => {
+    const { cells } = plan([{ strategy: 'jwt', engine: ['jose', 'fast-jwt', 'fastify-jwt'], verifyCache: [0, 1000] }])
+    assert.deepEqual(
+      cells.map((c) => [c.id, c.verifyCache]),
+      [
+        ['jwt-HS256-jose-sqlite', null],
+        ['jwt-HS256-fast-jwt-sqlite', 0],
+        ['jwt-HS256-fast-jwt-cache1000-sqlite', 1000],
+        ['jwt-HS256-fastify-jwt-sqlite', 0],
+        ['jwt-HS256-fastify-jwt-cache1000-sqlite', 1000],
+      ],
+    )
+    const issues = (cells: unknown[]) => {
+      try {
+        plan(cells)
+      } catch (err) {
+        return (err as ScenarioError).issues
+      }
+      return []
+    }
+    assert.deepEqual(issues([{ strategy: 'jwt', engine: 'jsonwebtoken', verifyCache: 1000 }]), [
+      { path: 'cells[0].verifyCache', message: 'applies to engine fast-jwt, fastify-jwt only; found engine "jsonwebtoken"' },
+    ])
+    assert.deepEqual(issues([{ strategy: 'jwt', verifyCache: 1000 }]), [
+      { path: 'cells[0].verifyCache', message: 'applies to engine fast-jwt, fastify-jwt only; found engine "jose"' },
+    ])
+    assert.deepEqual(issues([{ strategy: 'session', verifyCache: 1000 }]), [
+      { path: 'cells[0].verifyCache', message: 'applies to strategy jwt only; found strategy "session"' },
+    ])
+    assert.deepEqual(
+      issuesOf({ ...valid, cells: [{ strategy: 'jwt', engine: 'fast-jwt', verifyCache: -1 }] }).map((i) => i.path),
+      ['cells[0].verifyCache'],
+    )
+    const selected = plan([{ strategy: 'jwt', engine: 'fast-jwt', verifyCache: [0, 1000] }], {
+      baseline: { strategy: 'jwt', verifyCache: 0 },
+    })
+    assert.equal(selected.baseline.id, 'jwt-HS256-fast-jwt-sqlite')
   })
 
   test('adaptive rounds: looks rise above load.rounds, in the closed loop only', () => {

@@ -18,6 +18,7 @@ export const jwtRunner: StrategyRunner = {
     '--engine',
     c.engine!,
     ...(c.keyForm ? ['--key-form', c.keyForm] : []),
+    ...(c.verifyCache ? ['--verify-cache', String(c.verifyCache)] : []),
     '--revocation',
     c.revocation!,
     '--access-ttl',
