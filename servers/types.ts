@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { Counters } from './counters.ts'
 
-export type { Alg, EngineKind, KeyForm, Revocation, StoreKind, StrategyKind } from '../common/kinds.ts'
-export { ALGS, ENGINES, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../common/kinds.ts'
+export type { Alg, EngineKind, Framework, KeyForm, Revocation, StoreKind, StrategyKind } from '../common/kinds.ts'
+export { ALGS, ENGINES, FRAMEWORKS, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../common/kinds.ts'
 import type { StoreKind, StrategyKind } from '../common/kinds.ts'
 
 /** Milliseconds since the epoch; injected so expiry is tested without sleeping. */
@@ -116,7 +116,7 @@ export interface HttpRequest {
  * What a strategy does to an answer: its status, a header, its body. FastifyReply has this shape, so the
  * Fastify app hands its own reply over unwrapped; the Express app hands a small object that writes to its response.
  */
-interface HttpReply {
+export interface HttpReply {
   code(status: number): HttpReply
   header(name: string, value: string): HttpReply
   /** Decides the answer: the strategy returns what this returns, and the app sends nothing more. */
