@@ -68,6 +68,7 @@ if (config.metricsPort !== null) {
     engine: jwt ? config.engine : 'none',
     key_form: jwt && ENGINE_SUPPORT[config.engine].keyForms ? config.keyForm : 'none',
     revocation: jwt ? config.revocation : 'none',
+    framework: config.framework,
   })
   try {
     const listener = await serveMetrics(register, config.host, config.metricsPort)

@@ -12,6 +12,8 @@ export interface InfoLabels {
   /** How the engine is handed its key (`string`, `keyobject`), `none` for an engine whose key form is not an axis. */
   key_form: string
   revocation: string
+  /** The HTTP framework the routes run on (`fastify`, `express`). */
+  framework: string
 }
 
 const HELP = 'Server-side request time, from the request hook to the response hook.'
@@ -68,8 +70,8 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
   client.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 100 })
   new client.Gauge({
     name: 'authbench_info',
-    help: 'What this server runs: strategy, store, JWT algorithm, library and its key form, revocation.',
-    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'revocation'],
+    help: 'What this server runs: strategy, store, JWT algorithm, library and its key form, revocation, HTTP framework.',
+    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'revocation', 'framework'],
     registers: [register],
   }).set({ ...info }, 1)
   new client.Counter({
