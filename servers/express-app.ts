@@ -143,6 +143,8 @@ export function buildExpressApp({ strategy, users, metrics, calibrate }: AppOpti
   /** Writes the decided answer: settles the request first, as Fastify's onSend does. */
   const answer = (res: Response, status: number, body?: unknown) => {
     if (metrics) settle(res as Tracked)
+    // An answer decided while the server closes ends its connection, so closing waits for no idle keep-alive.
+    if (closing) res.setHeader('connection', 'close')
     res.status(status)
     if (body === undefined) res.end()
     else res.json(body)

@@ -126,3 +126,18 @@ for (const strategy of ['none', 'session', 'jwt'] as const) {
     })
   })
 }
+
+for (const framework of FRAMEWORKS) {
+  test(`${framework}: closing answers the request in flight, then refuses new connections`, async (t) => {
+    // The calibrate hook's wait holds the request in the server while it closes.
+    const server = await testServer(t, { strategy: 'none', framework, calibrate: { burnUs: 0, waitMs: 300 } })
+    const port = await server.app.listen({ host: '127.0.0.1', port: 0 })
+    const held = send(port, { method: 'GET', url: '/me' })
+    await new Promise((r) => setTimeout(r, 100))
+    const closing = Date.now()
+    await server.app.close()
+    assert.equal((await held).status, 200)
+    assert.ok(Date.now() - closing < 2000, `closed in ${Date.now() - closing} ms`)
+    await assert.rejects(send(port, { method: 'GET', url: '/me' }), { code: 'ECONNREFUSED' })
+  })
+}

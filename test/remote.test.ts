@@ -157,7 +157,10 @@ describe('remote mode', () => {
     writeFileSync(fleet, JSON.stringify({ instances: [none, session[0]!].map((s) => ({ url: s.url, metricsUrl: s.metricsUrl })) }))
     const short = await runCli([scenario, '--targets', fleet, '--out', join(dir, 'short'), '--no-pin'])
     assert.equal(short.code, 2)
-    assert.match(short.stderr, /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite; the targets have 1/)
+    assert.match(
+      short.stderr,
+      /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite,framework=fastify; the targets have 1/,
+    )
   })
 
   test('a fleet file that is not one: exit 2, naming the field', async () => {
