@@ -124,6 +124,10 @@ describe('servers/main.ts', () => {
         ['reads', 'writes', 'deletes'].map((k) => traced(k as 'reads')),
         [8, 1, 1],
       )
+      // Stopped as the harness stops it, so its temporary database goes with it.
+      const done = exited(child)
+      child.kill('SIGTERM')
+      assert.equal(await done, 0)
     })
 
   for (const framework of FRAMEWORKS)
