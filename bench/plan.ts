@@ -7,13 +7,15 @@ import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
 import type { Balance, Balancer } from './contracts/scenario.ts'
 import { balancerOf, balancers, DEFAULT_BALANCE, DEFAULT_BALANCER } from './fleet/balancers.ts'
-import { ENGINE_SUPPORT, ENGINES } from '../common/kinds.ts'
+import { DEFAULT_FRAMEWORK, ENGINE_SUPPORT, ENGINES, type Framework } from '../common/kinds.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
 function cellId(c: CellSpec): string {
   const balancer = balancerOf(c).idParts(c.balance)
-  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer].join('-')
+  const framework = c.framework && c.framework !== DEFAULT_FRAMEWORK ? [c.framework] : []
+  const instances = c.instances > 1 ? [`x${c.instances}`] : []
+  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...framework, ...instances, ...balancer].join('-')
 }
 
 /**
@@ -37,10 +39,14 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
     })
   }
   const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
-  return withInstances.flatMap((s) =>
+  const balanced = withInstances.flatMap((s) =>
     list<Balancer>(cell.balancer, DEFAULT_BALANCER).flatMap((balancer) =>
       balancers[balancer].fronts ? list<Balance>(cell.balance, DEFAULT_BALANCE).map((balance) => ({ ...s, balancer, balance })) : [s],
     ),
+  )
+  // A cell on the default framework carries none, as one with no balancer carries none.
+  return balanced.flatMap((s) =>
+    list<Framework>(cell.framework, DEFAULT_FRAMEWORK).map((framework) => (framework === DEFAULT_FRAMEWORK ? s : { ...s, framework })),
   )
 }
 
@@ -135,5 +141,6 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
 
 function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
   const keys: (Axis | 'instances')[] = [...AXES, 'instances']
-  return cell.strategy === s.strategy && keys.every((k) => s[k] === undefined || cell[k] === s[k])
+  const framework = s.framework === undefined || (cell.framework ?? DEFAULT_FRAMEWORK) === s.framework
+  return cell.strategy === s.strategy && framework && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -111,6 +111,7 @@ export function cellServerArgs(
   return [
     '--strategy',
     plan.strategy,
+    ...(plan.framework ? ['--framework', plan.framework] : []),
     '--port',
     '0',
     '--db',

@@ -1,5 +1,6 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type InjectOptions } from 'fastify'
 import { StoreUnavailableError } from '../common/errors.ts'
+import { BODY_LIMIT_BYTES, burn, type Calibrate, type HttpApp, type InjectRequest, LOGIN_FIELDS } from './http.ts'
 import type { ServerMetrics } from './metrics.ts'
 import type { Strategy } from './types.ts'
 import type { Users } from './users.ts'
@@ -13,24 +14,7 @@ export interface AppOptions {
    * A known cost added to every request before it is handled, to check the harness's measuring against a known answer
    * (never set in a measured run): `burnUs` of this process's CPU spent in a loop, then `waitMs` of waiting that spends none.
    */
-  calibrate?: { burnUs: number; waitMs: number }
-}
-
-let sink = 0
-/**
- * Spends `us` microseconds of this process's CPU time (user + system), counted by the clock the harness reads: arithmetic
- * that allocates nothing (a collection set off by garbage would go on spending after the loop), the clock read every
- * 200 steps (about 2 µs apart, so it overshoots by about that).
- */
-function burn(us: number): void {
-  const cpu = () => {
-    const c = process.cpuUsage()
-    return c.user + c.system
-  }
-  const until = cpu() + us
-  let x = sink
-  while (cpu() < until) for (let i = 0; i < 200; i++) x = (x * 1_103_515_245 + 12_345) % 2_147_483_648
-  sink = x
+  calibrate?: Calibrate
 }
 
 const identity = {
@@ -61,14 +45,11 @@ const loginBody = {
   type: 'object',
   required: ['username', 'password'],
   additionalProperties: false,
-  properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 256 } },
+  properties: { username: { type: 'string', ...LOGIN_FIELDS.username }, password: { type: 'string', ...LOGIN_FIELDS.password } },
 } as const
 
 const SETTLED = Symbol('settled')
 const STARTED = Symbol('started')
-
-/** Bodies are tiny JSON objects; anything larger is refused with 413 before parsing. */
-const BODY_LIMIT_BYTES = 16 * 1024
 
 /** Builds the Fastify app for one strategy without listening, so tests can use `inject()`. */
 export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): FastifyInstance {
@@ -201,4 +182,19 @@ export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): F
   })
 
   return app
+}
+
+/** The Fastify app as the server holds either framework's; `fastify` is the app itself (its plugins' decorations). */
+export function fastifyHttpApp(app: FastifyInstance): HttpApp & { fastify: FastifyInstance } {
+  return {
+    framework: 'fastify',
+    fastify: app,
+    async listen(at) {
+      await app.listen(at)
+      const address = app.server.address()
+      return typeof address === 'object' && address !== null ? address.port : at.port
+    },
+    inject: (request: InjectRequest) => app.inject(request as InjectOptions),
+    close: () => app.close(),
+  }
 }

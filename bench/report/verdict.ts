@@ -235,9 +235,13 @@ export function describePair(p: PairedRatio & { clientBound?: number }): string 
   return `${left}paired per-round ratio ${times(p.median)}, ${interval} over ${rounds} (coverage ${percent(p.coverage)})${open}`
 }
 
+/** A framework as a cell's label names it (a cell on Fastify, the default, names none). */
+const FRAMEWORK_LABELS = { fastify: 'Fastify', express: 'Express' } as const
+
 export function label(c: CellResult): string {
   const n = c.instances > 1 ? `, ${c.instances} instances` : ''
-  return `${descriptorOf(c).label.cell(c)}${n}`
+  const framework = c.framework && c.framework !== 'fastify' ? ` on ${FRAMEWORK_LABELS[c.framework]}` : ''
+  return `${descriptorOf(c).label.cell(c)}${framework}${n}`
 }
 export const capitalized = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`
 export const list = (xs: string[]) => (xs.length <= 2 ? xs.join(' and ') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`)
