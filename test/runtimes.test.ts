@@ -77,6 +77,10 @@ describe("a cell's servers on another Node major", () => {
       [own, process.versions.node.split('.')[0], true],
       [other, other.slice(4), false],
     ])
+    const past = results.environment.runtimes!.filter((r) => r.pastEndOfLife)
+    for (const r of past)
+      assert.match(res.stdout, new RegExp(`Node ${r.version.replaceAll('.', '\\.')} \\(2 cells, end of life ${r.endOfLife}\\)`))
+    if (!past.length) assert.doesNotMatch(res.stdout, /Past its end of life/)
   })
 
   test('a cell whose runtime is not installed is skipped with the command that installs it; the others run', async () => {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { type ScenarioError, validateScenario } from '../../bench/contracts/scenario.ts'
 import { expandPlan } from '../../bench/plan.ts'
+import { endOfLifeSentence } from '../../bench/report/runtimes.ts'
+import { closedTable } from '../../bench/report/tables.ts'
 import { installCommand, ownRuntime, prepareRuntime, RuntimeUnavailableError, runtimeRecord } from '../../bench/runtimes.ts'
+import { fixtureResults } from '../fixtures/results.ts'
 
 const scenario = (cells: unknown[], baseline?: unknown) =>
   validateScenario({ name: 'x', description: 'd', cells, workload: { route: 'GET /me' }, ...(baseline ? { baseline } : {}) }, 'f.json')
@@ -74,5 +77,38 @@ describe('the runtime axis', () => {
     assert.equal(runtimeRecord(node20, '2026-05-01').pastEndOfLife, true)
     assert.equal(runtimeRecord({ ...node20, kind: 'node24', version: '24.22.3' }, '2026-12-07').pastEndOfLife, false)
     assert.equal(runtimeRecord({ ...node20, binary: process.execPath }, '2026-12-07').own, true)
+  })
+})
+
+describe("the report on a runtime's end of life", () => {
+  const record = (runtime: 'node20' | 'node24', own: boolean, past: boolean) => ({
+    runtime,
+    version: runtime === 'node20' ? '20.20.2' : '24.22.3',
+    own,
+    endOfLife: runtime === 'node20' ? '2026-04-30' : '2028-04-30',
+    pastEndOfLife: past,
+  })
+
+  test("cells without a runtime ran on the harness's own: its end of life is said, with their count and the run's date", () => {
+    const results = fixtureResults()
+    results.startedAt = '2026-12-07T10:00:00.000Z'
+    results.environment.runtimes = [record('node20', true, true)]
+    const n = results.cells.filter((c) => c.status !== 'skipped').length
+    const sentence =
+      "Past its end of life on the run's date (2026-12-07), so without security fixes: " +
+      `Node 20.20.2 (${n} cells, end of life 2026-04-30) ran the servers measured here.`
+    assert.equal(endOfLifeSentence(results), sentence)
+    assert.ok(closedTable(results).includes(sentence))
+  })
+
+  test('no sentence when no cell ran on a runtime past its end of life, nor for older results without runtimes', () => {
+    const results = fixtureResults()
+    assert.equal(endOfLifeSentence(results), null)
+    results.environment.runtimes = [record('node24', true, false)]
+    assert.equal(endOfLifeSentence(results), null)
+    // Node 20 past its end of life, but every cell asked for node24.
+    results.environment.runtimes = [record('node20', true, true), record('node24', false, false)]
+    for (const c of results.cells) c.runtime = 'node24'
+    assert.equal(endOfLifeSentence(results), null)
   })
 })
