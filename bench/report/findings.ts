@@ -50,6 +50,7 @@ const QUESTIONS: Record<string, string> = {
   'store-placement': "What does it change where a session's store runs?",
   algorithm: 'What does it change which algorithm signs a token?',
   library: 'What does it change which JWT library verifies, and how it is handed its key?',
+  runtime: 'What does it change which Node major runs the servers?',
 }
 
 /** The page's first screen: per question a team asks, which choice was ahead in this run, by how much, and under which scope. */
@@ -113,6 +114,7 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
     ['store-placement', ['instructions-store', 'cpu-store']],
     ['algorithm', ['instructions-alg', 'cpu-alg']],
     ['library', ['instructions-engine', 'cpu-engine', 'instructions-keyform', 'cpu-keyform']],
+    ['runtime', ['instructions-runtime', 'cpu-runtime']],
   ] as const) {
     const fs = kinds.flatMap(by)
     if (!fs.length) continue

@@ -237,8 +237,21 @@ export function describePair(p: PairedRatio & { clientBound?: number }): string 
 
 export function label(c: CellResult): string {
   const n = c.instances > 1 ? `, ${c.instances} instances` : ''
-  return `${descriptorOf(c).label.cell(c)}${n}`
+  return `${descriptorOf(c).label.cell(c)}${n}${c.runtime ? ` on Node ${c.runtime.slice('node'.length)}` : ''}`
 }
+
+/** Whether two cells' servers ran on the same Node (a cell without `runtime`: the harness's own). */
+export const sameRuntime = (a: CellResult, b: CellResult): boolean => (a.runtime ?? null) === (b.runtime ?? null)
+
+/** Two cells alike in every setting but the Node their servers ran on. */
+const runtimeAlone = (a: CellResult, b: CellResult): boolean =>
+  a.strategy === b.strategy &&
+  a.store === b.store &&
+  a.alg === b.alg &&
+  a.engine === b.engine &&
+  a.keyForm === b.keyForm &&
+  a.revocation === b.revocation &&
+  !sameRuntime(a, b)
 export const capitalized = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`
 export const list = (xs: string[]) => (xs.length <= 2 ? xs.join(' and ') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`)
 
@@ -294,26 +307,32 @@ export function fromLines(results: ResultsFile, kind: string, lines: Line[], loo
 
 /**
  * The effects a run can isolate between two cells of one side (server-side state or client-side):
- * each holds when the two cells differ in that setting alone among those it names. Findings
+ * each holds when the two cells differ in that setting alone among those it names (and ran on one Node, but the runtime's own). Findings
  * `cpu-NAME` and `instructions-NAME` compare such pairs, the dearer over the cheaper.
  */
 export const EFFECTS: {
-  name: 'store' | 'alg' | 'engine' | 'keyform'
+  name: 'store' | 'alg' | 'engine' | 'keyform' | 'runtime'
   side: 'server' | 'client'
   isolates(a: CellResult, b: CellResult): boolean
 }[] = [
-  { name: 'store', side: 'server', isolates: (a, b) => a.strategy === b.strategy && a.store !== b.store },
+  { name: 'store', side: 'server', isolates: (a, b) => sameRuntime(a, b) && a.strategy === b.strategy && a.store !== b.store },
   {
     name: 'alg',
     side: 'client',
     isolates: (a, b) =>
-      a.strategy === b.strategy && a.engine === b.engine && a.keyForm === b.keyForm && a.revocation === b.revocation && a.alg !== b.alg,
+      sameRuntime(a, b) &&
+      a.strategy === b.strategy &&
+      a.engine === b.engine &&
+      a.keyForm === b.keyForm &&
+      a.revocation === b.revocation &&
+      a.alg !== b.alg,
   },
   {
     // Libraries compared as each is best handed its key (jose and fast-jwt take keys only as objects).
     name: 'engine',
     side: 'client',
     isolates: (a, b) =>
+      sameRuntime(a, b) &&
       a.strategy === b.strategy &&
       a.alg === b.alg &&
       a.revocation === b.revocation &&
@@ -325,8 +344,16 @@ export const EFFECTS: {
     name: 'keyform',
     side: 'client',
     isolates: (a, b) =>
-      a.strategy === b.strategy && a.alg === b.alg && a.engine === b.engine && a.revocation === b.revocation && a.keyForm !== b.keyForm,
+      sameRuntime(a, b) &&
+      a.strategy === b.strategy &&
+      a.alg === b.alg &&
+      a.engine === b.engine &&
+      a.revocation === b.revocation &&
+      a.keyForm !== b.keyForm,
   },
+  // The Node major, on either side: the same cell on two runtimes.
+  { name: 'runtime', side: 'server', isolates: runtimeAlone },
+  { name: 'runtime', side: 'client', isolates: runtimeAlone },
 ]
 
 export function okCells(results: ResultsFile): CellResult[] {

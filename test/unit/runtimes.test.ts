@@ -5,6 +5,7 @@ import { expandPlan } from '../../bench/plan.ts'
 import { endOfLifeSentence } from '../../bench/report/runtimes.ts'
 import { closedTable } from '../../bench/report/tables.ts'
 import { installCommand, ownRuntime, prepareRuntime, RuntimeUnavailableError, runtimeRecord } from '../../bench/runtimes.ts'
+import { computeFindings } from '../../bench/report/findings.ts'
 import { fixtureResults } from '../fixtures/results.ts'
 
 const scenario = (cells: unknown[], baseline?: unknown) =>
@@ -110,5 +111,43 @@ describe("the report on a runtime's end of life", () => {
     results.environment.runtimes = [record('node20', true, true), record('node24', false, false)]
     for (const c of results.cells) c.runtime = 'node24'
     assert.equal(endOfLifeSentence(results), null)
+  })
+})
+
+describe('findings across runtimes', () => {
+  /** The fixture's session-sqlite cell again on Node 24, at two thirds of its CPU per request in every round. */
+  const onTwoRuntimes = () => {
+    const results = fixtureResults()
+    const sqlite = results.cells.find((c) => c.id === 'session-sqlite')!
+    const faster = structuredClone(sqlite)
+    Object.assign(faster, { id: 'session-sqlite-node24', runtime: 'node24' })
+    for (const r of faster.rounds) {
+      r.cpuUsPerRequest = (r.cpuUsPerRequest * 2) / 3
+      const ratio = r.ratioToBaseline!
+      r.ratioToBaseline = { rps: ratio.rps, cpu: (ratio.cpu! * 2) / 3 }
+    }
+    faster.summary = { ...faster.summary!, cpuUsPerRequest: { ...faster.summary!.cpuUsPerRequest, median: 20 } }
+    results.cells.push(faster)
+    return results
+  }
+
+  test('the same cell on two runtimes is compared as the runtime effect, each named with its Node', () => {
+    const found = computeFindings(onTwoRuntimes())
+    const runtime = found.findings.filter((f) => f.kind === 'cpu-runtime')
+    assert.deepEqual(
+      runtime.map((f) => f.cells),
+      [['session-sqlite', 'session-sqlite-node24']],
+    )
+    assert.match(runtime[0]!.sentence, /a sqlite session on Node 24/)
+    assert.equal(found.answer.find((a) => a.question === 'runtime')?.findings[0], runtime[0]!.id)
+  })
+
+  test('a session on one runtime is not set against a token on another', () => {
+    const found = computeFindings(onTwoRuntimes())
+    // The token (on the harness's own Node) is set against the session on the same Node only.
+    assert.deepEqual(
+      found.findings.filter((f) => f.kind === 'cpu').map((f) => f.cells),
+      [['jwt-HS256-jose-sqlite', 'session-sqlite']],
+    )
   })
 })
