@@ -45,6 +45,7 @@ function wantedInfo(plan: CellPlan): Record<string, string> {
   if (plan.engine) want.engine = plan.engine
   if (plan.keyForm) want.key_form = plan.keyForm
   if (plan.revocation) want.revocation = plan.revocation
+  if (plan.runtime) want.runtime = plan.runtime
   return want
 }
 
