@@ -117,12 +117,17 @@ async function provisionStores(
 }
 
 /** Makes ready the Node each active cell's servers run on; cells whose runtime cannot be had are skipped with the reason. */
-async function prepareRuntimes(plans: CellPlan[], emit: RunListener, active: Set<string>): Promise<Map<string, PreparedRuntime>> {
+async function prepareRuntimes(
+  plans: CellPlan[],
+  group: ProcessGroup,
+  emit: RunListener,
+  active: Set<string>,
+): Promise<Map<string, PreparedRuntime>> {
   const ready = new Map<string, PreparedRuntime>()
   const used = plans.filter((p) => active.has(p.id))
   for (const kind of new Set(used.map((p) => p.runtime ?? null))) {
     try {
-      ready.set(kind ?? '', await prepareRuntime(kind, (message) => emit({ type: 'notice', message })))
+      ready.set(kind ?? '', await prepareRuntime(kind, group, (message) => emit({ type: 'notice', message })))
     } catch (err) {
       for (const p of used.filter((x) => (x.runtime ?? null) === kind)) {
         active.delete(p.id)
@@ -206,7 +211,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
       }
     }
     // Remote mode starts no server: the runtimes its servers run on are the fleet's.
-    if (!remote) runtimeOf = await prepareRuntimes(plans, emit, active)
+    if (!remote) runtimeOf = await prepareRuntimes(plans, opts.group, emit, active)
     template = await seedTemplate(scenario.workload.users, opts.group)
     const usersTemplate = template.path
     const placement = fleet.placement

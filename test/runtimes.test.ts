@@ -32,7 +32,7 @@ describe("a cell's servers on another Node major", () => {
   }, async (t) => {
     const group = new ProcessGroup()
     t.after(() => group.stopAll())
-    const runtime = await prepareRuntime(other)
+    const runtime = await prepareRuntime(other, group)
     const { cells } = expandPlan(
       validateScenario(
         { name: 'x', description: 'd', cells: [{ strategy: 'session', runtime: other }], workload: { route: 'GET /me' } },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { type ScenarioError, validateScenario } from '../../bench/contracts/scenario.ts'
 import { expandPlan } from '../../bench/plan.ts'
+import { ProcessGroup } from '../../bench/processes.ts'
 import { endOfLifeSentence } from '../../bench/report/runtimes.ts'
 import { closedTable } from '../../bench/report/tables.ts'
 import { installCommand, ownRuntime, prepareRuntime, RuntimeUnavailableError, runtimeRecord } from '../../bench/runtimes.ts'
@@ -54,7 +55,7 @@ describe('the runtime axis', () => {
     const before = process.env.AUTHBENCH_RUNTIMES_DIR
     process.env.AUTHBENCH_RUNTIMES_DIR = '/nonexistent/authbench-runtimes'
     try {
-      await assert.rejects(prepareRuntime(other), (err: Error) => {
+      await assert.rejects(prepareRuntime(other, new ProcessGroup()), (err: Error) => {
         assert.ok(err instanceof RuntimeUnavailableError)
         assert.equal(err.code, 'ERR_RUNTIME_UNAVAILABLE')
         assert.equal(err.message, `${other} is not installed here: run \`${installCommand(other)}\``)
