@@ -31,7 +31,11 @@ describe("a cell's servers on another Node major", () => {
     skip: notInstalled,
   }, async (t) => {
     const group = new ProcessGroup()
-    t.after(() => group.stopAll())
+    t.after(async () => {
+      await group.stopAll()
+      // The cell's folder too: what stopping the group leaves.
+      group.killAllSync()
+    })
     const runtime = await prepareRuntime(other, group)
     const { cells } = expandPlan(
       validateScenario(
