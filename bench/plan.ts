@@ -15,7 +15,8 @@ function cellId(c: CellSpec): string {
   const balancer = balancerOf(c).idParts(c.balance)
   const framework = c.framework && c.framework !== DEFAULT_FRAMEWORK ? [c.framework] : []
   const instances = c.instances > 1 ? [`x${c.instances}`] : []
-  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...framework, ...instances, ...balancer].join('-')
+  const runtime = c.runtime ? [c.runtime] : []
+  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...framework, ...instances, ...balancer, ...runtime].join('-')
 }
 
 /**
@@ -45,9 +46,11 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
     ),
   )
   // A cell on the default framework carries none, as one with no balancer carries none.
-  return balanced.flatMap((s) =>
+  const framed = balanced.flatMap((s) =>
     list<Framework>(cell.framework, DEFAULT_FRAMEWORK).map((framework) => (framework === DEFAULT_FRAMEWORK ? s : { ...s, framework })),
   )
+  // The runtime last: a cell that sets none runs on the harness's own Node and its plan has no such field.
+  return cell.runtime === undefined ? framed : framed.flatMap((s) => list(cell.runtime, undefined).map((runtime) => ({ ...s, runtime })))
 }
 
 /** Expands array-valued cell fields into every combination, in the order written. */
@@ -140,7 +143,7 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
 }
 
 function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
-  const keys: (Axis | 'instances')[] = [...AXES, 'instances']
+  const keys: (Axis | 'instances' | 'runtime')[] = [...AXES, 'instances', 'runtime']
   const framework = s.framework === undefined || (cell.framework ?? DEFAULT_FRAMEWORK) === s.framework
   return cell.strategy === s.strategy && framework && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -2,7 +2,7 @@ import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { VerificationError } from './contracts/errors.ts'
 import { expected401Share, expectedOps, renewalWriteBound } from './expected.ts'
-import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
+import { startServer, type ProcessGroup, type ServerHandle, type ServerRuntime } from './processes.ts'
 import { storeDescriptors } from './stores/index.ts'
 import { storeProvisioners, type ExternalCounts, type ProvisionedStore } from './stores/run/index.ts'
 import { pingRoundTripUs, startDelayProxy, type DelayProxy } from './stores/delay-proxy.ts'
@@ -74,6 +74,8 @@ export interface PrepareOptions {
   storeTimeoutMs?: number | null
   /** A namespace topology: each instance on a host of its own (and read, as remote mode reads, through its metrics); null on loopback. */
   placement?: Placement | null
+  /** The Node the cell's servers run on (`runtime`); absent, the harness's own. */
+  runtime?: ServerRuntime
 }
 
 const getRoute = (plan: CellPlan) => (plan.workload === 'GET /profile' ? '/profile' : '/me')
@@ -135,7 +137,7 @@ async function startInstances(
   const args = cellServerArgs(plan, dir, opts, storeArgs)
   const place = opts.placement
   const start = (i: number) =>
-    startServer(opts.group, place ? [...args, '--metrics-port', '0'] : args, opts.serverCpus, 30_000, place?.instance(i))
+    startServer(opts.group, place ? [...args, '--metrics-port', '0'] : args, opts.serverCpus, 30_000, place?.instance(i), opts.runtime)
   // The first instance seeds the users (when no template did); the others then find them in the shared file.
   servers.push(await start(0))
   servers.push(...(await Promise.all(Array.from({ length: plan.instances - 1 }, (_, i) => start(i + 1)))))
@@ -150,7 +152,7 @@ async function startInstances(
  * (process memory) is held to the contract's figures instead.
  */
 async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOptions): Promise<void> {
-  const traced = await startServer(opts.group, [...args, '--trace-sql'], opts.serverCpus, 30_000, opts.placement?.instance(0))
+  const traced = await startServer(opts.group, [...args, '--trace-sql'], opts.serverCpus, 30_000, opts.placement?.instance(0), opts.runtime)
   try {
     const requests = await credentialPool(plan, [traced.url], Math.min(20, opts.users))
     const store = opts.store

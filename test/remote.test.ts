@@ -164,6 +164,25 @@ describe('remote mode', () => {
     )
   })
 
+  test("a target's Node major is its runtime: a cell that asks for another is not matched to it", async () => {
+    const s = await start(['--strategy', 'none', '--db', join(dir, 'rt.sqlite')])
+    const own = `node${process.versions.node.split('.')[0]}`
+    assert.equal((await remoteInstance(s.url, s.metricsUrl!)).info.runtime, own)
+    const other = own === 'node24' ? 'node22' : 'node24'
+    const fleet = join(dir, 'rt-fleet.json')
+    writeFileSync(fleet, JSON.stringify({ instances: [{ url: s.url, metricsUrl: s.metricsUrl }] }))
+    const scenario = join(dir, 'rt.json')
+    const cells = [{ strategy: 'none', runtime: other }]
+    writeFileSync(scenario, JSON.stringify({ name: 'rt', description: 'd', cells, workload: { route: 'GET /me', users: 20 } }))
+    const res = await runCli([scenario, '--targets', fleet, '--out', join(dir, 'rt'), '--no-pin'])
+    assert.equal(res.code, 2)
+    assert.match(
+      res.stderr,
+      new RegExp(`none-${other}: needs 1 instance\\(s\\) running strategy=none,runtime=${other}; the targets have 0`),
+    )
+    await s.stop()
+  })
+
   test('a fleet file that is not one: exit 2, naming the field', async () => {
     const fleet = join(dir, 'bad.json')
     writeFileSync(fleet, JSON.stringify({ instances: [{ url: 'localhost:1' }] }))

