@@ -8,7 +8,8 @@ import { describe, test } from 'node:test'
 import { chromium } from 'playwright-core'
 import { FIGURE_NAMES } from '../bench/capacity/arithmetic.ts'
 import { findChromium } from '../scripts/system.mjs'
-import { fixtureResults, lifecycleResults } from './fixtures/results.ts'
+import { fixtureResults, lifecycleResults, openLoopResults } from './fixtures/results.ts'
+import { runSimulation, writeSimulation } from '../bench/sim/index.ts'
 
 const CHROMIUM = findChromium()
 
@@ -66,6 +67,22 @@ describe('npm run plan', () => {
     assert.ok(j.breakEven.some((x) => x.kind === 'renewal-share' && x.choice === 'session-sqlite' && x.value === 10))
     assert.ok(existsSync(join(a, 'plan.html')))
     assert.equal(existsSync(join(b, 'plan.html')), false)
+  })
+
+  test('latency beside a simulation.json whose model did not hold: absent, with why', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'authbench-plan-open-'))
+    t.after(() => rmSync(dir, { recursive: true, force: true }))
+    const results = openLoopResults()
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(results))
+    writeSimulation(runSimulation(results), dir)
+    const r = runPlan([dir, '--instances', '1', '--json'])
+    assert.equal(r.status, 0, r.stderr)
+    const redis = (JSON.parse(r.stdout) as PlanJson).choices.find((c) => c.id === 'session-redis')!
+    assert.equal(redis.figures.p99Ms!.value, null)
+    assert.match(
+      (redis.figures.p99Ms as unknown as { absent: string }).absent,
+      /^not validated: the latency model did not hold for session-redis at 1/,
+    )
   })
 
   test('exit 2 for a bad flag, an input out of range, or a folder with no results.json', (t) => {

@@ -46,6 +46,8 @@ export interface Measured {
 export interface LatencyCurve {
   /** The run's instance count the curve and its validation are for. */
   instances: number
+  /** The round trip to the store the run had, ms; null for a store in the servers' process (no distance to move). */
+  storeRttMs: number | null
   /** Per-instance rate at 100% load (the cell's measured capacity). */
   capacityRps: number
   /** The share of capacity up to which a point was judged. */
@@ -155,6 +157,8 @@ function latency(c: ChoiceMeasured, inputs: PlanInputs, q: 'p50Us' | 'p99Us'): F
   if (!l) return absent(c.absent[q === 'p50Us' ? 'p50Ms' : 'p99Ms'] ?? 'not validated: no simulation.json with this choice')
   if (l.instances !== inputs.instances)
     return absent(`not validated: the model's latency held at ${l.instances} instance(s), not at ${inputs.instances}`)
+  if (l.storeRttMs !== null && l.storeRttMs !== inputs.storeRttMs)
+    return absent(`not validated: the model held with the store ${l.storeRttMs} ms away, not ${inputs.storeRttMs} ms`)
   const load = inputs.rate / inputs.instances / l.capacityRps
   const lo = l.points[0]
   const hi = l.points[l.points.length - 1]

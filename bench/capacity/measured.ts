@@ -45,6 +45,7 @@ function latencyOf(run: RunInput, cell: CellResult): { curve: LatencyCurve | nul
   return {
     curve: {
       instances: cell.instances,
+      storeRttMs: cell.store !== null && storeDescriptors[cell.store].placement !== 'in-process' ? (cell.storeRttMs ?? 0) : null,
       capacityRps: p.rps / p.load,
       judgedCapacity: sim.model.judgedCapacity,
       points: curve.points.map(({ load, p50Us, p99Us }) => ({ load, p50Us, p99Us })),

@@ -85,6 +85,7 @@ describe('the planner arithmetic', () => {
   test('latency only at the validated instance count and under the judged load, interpolated on the curve', () => {
     const latency = {
       instances: 4,
+      storeRttMs: 0.5,
       capacityRps: 10_000,
       judgedCapacity: 0.7,
       points: [
@@ -100,6 +101,8 @@ describe('the planner arithmetic', () => {
     const other = figuresOf(choice({ latency }), { ...inputs, rate: 6000, instances: 8 }).p99Ms
     assert.equal(other.value, null)
     assert.match(other.value === null ? other.absent : '', /^not validated: .* 4 instance/)
+    const far = figuresOf(choice({ latency }), { ...inputs, rate: 6000, storeRttMs: 2 }).p50Ms
+    assert.match(far.value === null ? far.absent : '', /store 0.5 ms away, not 2 ms/)
     const busy = figuresOf(choice({ latency }), { ...inputs, rate: 32_000 }).p50Ms
     assert.match(busy.value === null ? busy.absent : '', /80% .* over the 70% judged/)
   })
