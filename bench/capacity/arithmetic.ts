@@ -254,7 +254,7 @@ function breakEvens(choices: ChoiceMeasured[], inputs: PlanInputs): BreakEven[] 
         assumes: { share: RENEWAL_SHARE, readsPerRequest: reads, renewalIntervalSeconds: c.renewalIntervalSeconds },
         text:
           `${c.label}: renewal writes are ${RENEWAL_SHARE * 100}% of its reads at ${fmt(q)} requests per user per minute ` +
-          `(more often: fewer; one renewal per user per ${c.renewalIntervalSeconds} s, ${fmt(reads)} reads per request)`,
+          `(more often: fewer; one renewal per user per ${c.renewalIntervalSeconds} s, reads per request: ${fmt(reads)})`,
       })
     }
     if (c.state === 'server' && reads > 0) {
@@ -290,7 +290,7 @@ function breakEvens(choices: ChoiceMeasured[], inputs: PlanInputs): BreakEven[] 
           unit: 'instances',
           assumes: { cpuUsPerRequest: c.cpuUsPerRequest.value, storeCpuUsPerRequest: c.storeCpuUsPerRequest.value, storeCores: 1 },
           text:
-            `${c.label}: from ${fmt(n)} single-core instances per store core on (Redis has one), the shared store, not the servers, bounds capacity ` +
+            `${c.label}: from ${fmt(n)} single-core instances per store core on (one Redis is one core), the shared store, not the servers, bounds capacity ` +
             `(${fmt(c.cpuUsPerRequest.value)} µs per request on a server, ${fmt(c.storeCpuUsPerRequest.value)} µs on the store)`,
         })
       }

@@ -40,7 +40,7 @@ function table(p: Plan): string {
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
 
 /** Lines on one plot, x and y linear from 0, with the axes named. */
-function plot(series: { name: string; points: [number, number][] }[], xName: string, yName: string, mark?: number): string {
+function plot(series: { name: string; points: [number, number][] }[], xName: string, yName: string, mark?: number, level?: number): string {
   const W = 640
   const H = 280
   const L = 60
@@ -60,12 +60,14 @@ function plot(series: { name: string; points: [number, number][] }[], xName: str
   const legend = series.map((s, i) => `<tspan x="${L + 8}" dy="14" fill="${COLORS[i % COLORS.length]}">${esc(s.name)}</tspan>`)
   const markLine =
     mark === undefined ? '' : `<line x1="${X(mark)}" x2="${X(mark)}" y1="10" y2="${H - B}" stroke="#999" stroke-dasharray="4"/>`
+  const levelLine =
+    level === undefined ? '' : `<line x1="${L}" x2="${W - 10}" y1="${Y(level)}" y2="${Y(level)}" stroke="#999" stroke-dasharray="2"/>`
   return (
     `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">` +
     `<line x1="${L}" y1="${H - B}" x2="${W - 10}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="10" x2="${L}" y2="${H - B}" stroke="#333"/>` +
     `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">${esc(xName)} (0 to ${fmt(xMax)})</text>` +
     `<text x="12" y="${H / 2}" transform="rotate(-90 12 ${H / 2})" text-anchor="middle">${esc(yName)} (0 to ${fmt(yMax)})</text>` +
-    `${markLine}${lines.join('')}<text y="14">${legend.join('')}</text></svg>`
+    `${markLine}${levelLine}${lines.join('')}<text y="14">${legend.join('')}</text></svg>`
   )
 }
 
@@ -77,23 +79,22 @@ function plots(inputs: PlanInputs): string {
       name: c.label,
       points: rates.map((r): [number, number] => [r, (r * (c.cpuUsPerRequest!.value + (c.storeCpuUsPerRequest?.value ?? 0))) / 1e6]),
     }))
-  const perMinute = Array.from({ length: 41 }, (_, k) => (k / 40) * 4 * inputs.requestsPerUserPerMinute)
-  const renewal = data.choices
-    .filter((c) => c.renewalIntervalSeconds !== null && (c.storeReadsPerRequest?.value ?? 0) > 0)
-    .map((c) => ({
-      name: c.label,
-      points: perMinute
-        .filter((q) => q > 0)
-        .map((q): [number, number] => [
-          q,
-          writesPerRequest(c, { ...inputs, requestsPerUserPerMinute: q })! / c.storeReadsPerRequest!.value,
-        ]),
-    }))
+  const renewing = data.choices.filter((c) => c.renewalIntervalSeconds !== null && (c.storeReadsPerRequest?.value ?? 0) > 0)
+  // Wide enough to show the team's own rate and every choice's break-even.
+  const evenAt = renewing.map((c) => 60 / (RENEWAL_SHARE * c.storeReadsPerRequest!.value * c.renewalIntervalSeconds!))
+  const top = Math.max(4 * inputs.requestsPerUserPerMinute, 1.5 * Math.max(0, ...evenAt))
+  const perMinute = Array.from({ length: 81 }, (_, k) => (k / 80) * top)
+  const renewal = renewing.map((c) => ({
+    name: c.label,
+    points: perMinute
+      .filter((q) => q > 0)
+      .map((q): [number, number] => [q, writesPerRequest(c, { ...inputs, requestsPerUserPerMinute: q })! / c.storeReadsPerRequest!.value]),
+  }))
   return (
     `<h3>Cores (servers + store) against the fleet's rate</h3>${plot(cost, 'requests per second', 'cores', inputs.rate)}` +
     (renewal.length
       ? `<h3>Renewal writes over reads against a user's calls (break-even at ${RENEWAL_SHARE * 100}%)</h3>` +
-        plot(renewal, 'requests per user per minute', 'writes / reads', inputs.requestsPerUserPerMinute)
+        plot(renewal, 'requests per user per minute', 'writes / reads', inputs.requestsPerUserPerMinute, RENEWAL_SHARE)
       : '')
   )
 }
