@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, test } from 'node:test'
 import { chromium } from 'playwright-core'
 import { FIGURE_NAMES } from '../bench/capacity/arithmetic.ts'
@@ -82,6 +82,33 @@ describe('npm run plan', () => {
     assert.match(
       (redis.figures.p99Ms as unknown as { absent: string }).absent,
       /^not validated: the latency model did not hold for session-redis at 1/,
+    )
+  })
+
+  test('loads no server file and no server package (the page kit and the model rule, held at run time)', (t) => {
+    const [a] = runs(t)
+    const list = join(a, 'loaded.txt')
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/loaded-modules.mjs', 'bench/capacity-cli.ts', a], {
+      env: { ...process.env, LOADED_MODULES_FILE: list },
+      encoding: 'utf8',
+    })
+    assert.equal(r.status, 0, r.stderr)
+    const root = fileURLToPath(new URL('..', import.meta.url))
+    const paths = readFileSync(list, 'utf8')
+      .split('\n')
+      .filter((u) => u.startsWith('file://'))
+      .map((u) => fileURLToPath(u))
+    const files = paths.filter((p) => p.startsWith(root) && !p.includes('/node_modules/')).map((p) => p.slice(root.length))
+    const packages = new Set(paths.flatMap((p) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1] ?? []))
+    assert.ok(files.includes('bench/capacity/arithmetic.ts'), files.join(' '))
+    assert.deepEqual(
+      files.filter((f) => f.startsWith('servers/')),
+      [],
+    )
+    const server = ['fastify', 'better-sqlite3', 'ioredis', 'pg', 'postgres', 'jose', 'fast-jwt', '@fastify/secure-session']
+    assert.deepEqual(
+      [...packages].filter((p) => server.includes(p)),
+      [],
     )
   })
 
