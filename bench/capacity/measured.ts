@@ -55,6 +55,20 @@ function latencyOf(run: RunInput, cell: CellResult): { curve: LatencyCurve | nul
   }
 }
 
+/**
+ * A session's renewal interval and a sealed cookie's lifetimes, from the cell's idle timeout; a lifecycle run compresses
+ * lifetimes into seconds, so its cells stand for the servers' defaults.
+ */
+function lifetimes(c: CellResult): Pick<ChoiceMeasured, 'sealedLifetimeSeconds' | 'renewalIntervalSeconds'> {
+  const d = descriptorOf(c)
+  const idleS = (c.lifecycle ? null : c.accessTtlSeconds) ?? SERVER_DEFAULTS.sessionIdleTtlSeconds
+  return {
+    sealedLifetimeSeconds:
+      d.state === 'client' && !d.refreshes ? { idle: idleS, absolute: SERVER_DEFAULTS.sessionAbsoluteTtlSeconds } : null,
+    renewalIntervalSeconds: d.renews ? renewalIntervalMs(idleS * 1000) / 1000 : null,
+  }
+}
+
 function closedFigures(run: RunInput, c: CellResult): Partial<ChoiceMeasured> {
   const s = c.summary!
   const at = (field: string) => `${run.dir}/results.json ${c.id} ${field}`
@@ -62,7 +76,12 @@ function closedFigures(run: RunInput, c: CellResult): Partial<ChoiceMeasured> {
   return {
     cpuUsPerRequest: fromInterval(s.cpuUsPerRequest, at('summary.cpuUsPerRequest')),
     storeCpuUsPerRequest: s.storeCpuUsPerRequest ? fromInterval(s.storeCpuUsPerRequest, at('summary.storeCpuUsPerRequest')) : null,
-    storeReadsPerRequest: { value: s.storeOpsPerRequest.reads, interval: null, source: at('summary.storeOpsPerRequest.reads') },
+    // The users table is SQLite's on every choice (a /profile read): what the choice's own store serves is the rest.
+    storeReadsPerRequest: {
+      value: s.storeOpsPerRequest.reads - c.expected.ops.userReads,
+      interval: null,
+      source: at('summary.storeOpsPerRequest.reads less expected.ops.userReads'),
+    },
     storeWritesPerRequest: { value: c.expected.ops.writes, interval: null, source: at('expected.ops.writes (renewals apart)') },
     bytesPerRequest: {
       value: s.bytesPerRequest.request + s.bytesPerRequest.response,
@@ -103,7 +122,6 @@ export function measuredChoices(runs: RunInput[]): ChoiceMeasured[] {
       let m = byKey.get(key)
       if (!m) {
         const d = descriptorOf(c)
-        const idleS = c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds
         m = {
           id: c.id,
           label: label(c),
@@ -111,23 +129,21 @@ export function measuredChoices(runs: RunInput[]): ChoiceMeasured[] {
           sharedStore: false,
           refreshes: d.refreshes,
           denylist: c.revocation === 'denylist',
-          sealedLifetimeSeconds:
-            d.state === 'client' && !d.refreshes ? { idle: idleS, absolute: SERVER_DEFAULTS.sessionAbsoluteTtlSeconds } : null,
           cpuUsPerRequest: null,
           storeCpuUsPerRequest: null,
           storeReadsPerRequest: null,
           storeWritesPerRequest: null,
-          renewalIntervalSeconds: d.renews ? renewalIntervalMs(idleS * 1000) / 1000 : null,
           bytesPerRequest: null,
           refreshesChecked: null,
           revocationLagMeasured: null,
           latency: null,
           absent: {},
+          ...lifetimes(c),
         }
         byKey.set(key, m)
         order.push(key)
       }
-      if (c.summary && !m.cpuUsPerRequest) Object.assign(m, closedFigures(run, c), { id: c.id, label: label(c) })
+      if (c.summary && !m.cpuUsPerRequest) Object.assign(m, closedFigures(run, c), lifetimes(c), { id: c.id, label: label(c) })
       if (c.lifecycle) {
         const l = lifecycleFigures(run, c)
         m.revocationLagMeasured ??= l.revocationLagMeasured ?? null
