@@ -48,7 +48,7 @@ export interface LatencyCurve {
   instances: number
   /** The round trip to the store the run had, ms; null for a store in the servers' process (no distance to move). */
   storeRttMs: number | null
-  /** Per-instance rate at 100% load (the cell's measured capacity). */
+  /** The cell's rate at 100% load: its measured capacity, over all its instances. */
   capacityRps: number
   /** The share of capacity up to which a point was judged. */
   judgedCapacity: number
@@ -159,12 +159,12 @@ function latency(c: ChoiceMeasured, inputs: PlanInputs, q: 'p50Us' | 'p99Us'): F
     return absent(`not validated: the model's latency held at ${l.instances} instance(s), not at ${inputs.instances}`)
   if (l.storeRttMs !== null && l.storeRttMs !== inputs.storeRttMs)
     return absent(`not validated: the model held with the store ${l.storeRttMs} ms away, not ${inputs.storeRttMs} ms`)
-  const load = inputs.rate / inputs.instances / l.capacityRps
+  const load = inputs.rate / l.capacityRps
   const lo = l.points[0]
   const hi = l.points[l.points.length - 1]
   if (!lo || !hi) return absent('not validated: no load curve')
   if (load > l.judgedCapacity)
-    return absent(`not validated: ${(load * 100).toFixed(0)}% of an instance's capacity is over the ${l.judgedCapacity * 100}% judged`)
+    return absent(`not validated: ${(load * 100).toFixed(0)}% of the fleet's capacity is over the ${l.judgedCapacity * 100}% judged`)
   if (load < lo.load) return absent(`not validated: ${(load * 100).toFixed(1)}% of capacity is under the curve's lowest point`)
   const k = l.points.findIndex((p) => p.load >= load)
   const b = l.points[k]!
@@ -185,7 +185,9 @@ function revocationLag(c: ChoiceMeasured, inputs: PlanInputs): Figure {
     return {
       value: idle,
       interval: [idle, absolute],
-      source: `a sealed cookie lives to its idle deadline, to its absolute one if kept in use (results.json accessTtlSeconds)${measured}`,
+      source:
+        'a sealed cookie lives to its idle deadline, to its absolute one if kept in use ' +
+        `(the cell's idle timeout; the servers' absolute deadline)${measured}`,
     }
   }
   return {

@@ -94,16 +94,16 @@ describe('the planner arithmetic', () => {
       ],
       source: 'sim',
     }
-    // 6,000/s over 4 instances is 1,500 each: 15% of capacity, halfway between the points.
-    const f = figuresOf(choice({ latency }), { ...inputs, rate: 6000 })
+    // 1,500/s is 15% of the 4 instances' capacity, halfway between the points.
+    const f = figuresOf(choice({ latency }), { ...inputs, rate: 1500 })
     assert.equal(f.p50Ms.value, 1.5)
     assert.equal(f.p99Ms.value, 4)
-    const other = figuresOf(choice({ latency }), { ...inputs, rate: 6000, instances: 8 }).p99Ms
+    const other = figuresOf(choice({ latency }), { ...inputs, rate: 1500, instances: 8 }).p99Ms
     assert.equal(other.value, null)
     assert.match(other.value === null ? other.absent : '', /^not validated: .* 4 instance/)
-    const far = figuresOf(choice({ latency }), { ...inputs, rate: 6000, storeRttMs: 2 }).p50Ms
+    const far = figuresOf(choice({ latency }), { ...inputs, rate: 1500, storeRttMs: 2 }).p50Ms
     assert.match(far.value === null ? far.absent : '', /store 0.5 ms away, not 2 ms/)
-    const busy = figuresOf(choice({ latency }), { ...inputs, rate: 32_000 }).p50Ms
+    const busy = figuresOf(choice({ latency }), { ...inputs, rate: 8000 }).p50Ms
     assert.match(busy.value === null ? busy.absent : '', /80% .* over the 70% judged/)
   })
 
