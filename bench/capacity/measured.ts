@@ -152,7 +152,8 @@ export function measuredChoices(runs: RunInput[]): ChoiceMeasured[] {
       if (!m.latency) {
         const { curve, why } = latencyOf(run, c)
         m.latency = curve
-        if (!curve && !m.absent.p50Ms) m.absent.p50Ms = m.absent.p99Ms = why
+        // A run with a simulation.json says more about the latency than one without.
+        if (!curve && (run.simulation || !m.absent.p50Ms)) m.absent.p50Ms = m.absent.p99Ms = why
       }
     }
   }
