@@ -4,6 +4,7 @@ import { AXES, type CellPlan } from '../contracts/plan.ts'
 import type { CellResult, Interval, ResultsFile } from '../contracts/results.ts'
 import { renewalIntervalMs, SERVER_DEFAULTS } from '../server-defaults.ts'
 import type { Simulation } from '../sim/simulation.ts'
+import { label } from '../report/verdict.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import type { ChoiceMeasured, FigureName, LatencyCurve, Measured } from './arithmetic.ts'
@@ -18,13 +19,18 @@ export interface RunInput {
 // Axes a lifecycle run varies to compress time: a cell measured there stands for the same choice at any lifetime.
 const LIFETIME_AXES = new Set(['accessTtlSeconds', 'refreshJitterSeconds', 'refreshGraceSeconds'])
 
-/** The choice a cell is: its axes less the lifetimes (the team sets those), and its instance count. */
+/** The choice a cell is: its axes less the lifetimes (the team sets those), its framework, balancer and instance count. */
 const choiceKey = (c: CellPlan) =>
-  JSON.stringify([c.strategy, c.instances, ...AXES.filter((a) => !LIFETIME_AXES.has(a)).map((a) => c[a] ?? null)])
+  JSON.stringify([
+    c.strategy,
+    c.instances,
+    c.framework ?? 'fastify',
+    c.balancer ?? null,
+    c.balance ?? null,
+    ...AXES.filter((a) => !LIFETIME_AXES.has(a)).map((a) => c[a] ?? null),
+  ])
 
 const fromInterval = (i: Interval, source: string): Measured => ({ value: i.median, interval: [i.ci95[0], i.ci95[1]], source })
-
-const label = (c: CellResult) => descriptorOf(c).label.cell(c) + (c.instances > 1 ? `, ${c.instances} instances` : '')
 
 function latencyOf(run: RunInput, cell: CellResult): { curve: LatencyCurve | null; why: string } {
   const sim = run.simulation

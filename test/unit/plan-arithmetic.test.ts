@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { type ChoiceMeasured, DEFAULT_INPUTS, type PlanInputs, plan } from '../../bench/capacity/arithmetic.ts'
+import { measuredChoices } from '../../bench/capacity/measured.ts'
+import { fixtureResults, lifecycleResults } from '../fixtures/results.ts'
 
 const inputs: PlanInputs = {
   rate: 40_000,
@@ -121,5 +123,27 @@ describe('the planner arithmetic', () => {
   test('a rate that users x calls does not give is noted; the defaults agree with themselves', () => {
     assert.equal(plan([], { ...inputs, rate: 100 }).notes.length, 1)
     assert.equal(plan([], DEFAULT_INPUTS).notes.length, 0)
+  })
+
+  test('runs combine: a lifecycle cell joins the closed-loop choice it differs from only in lifetimes; a framework is a choice of its own', () => {
+    const closed = fixtureResults()
+    const sqlite = closed.cells.find((c) => c.id === 'session-sqlite')!
+    closed.cells.push({ ...sqlite, id: 'session-sqlite-express', framework: 'express' })
+    const choices = measuredChoices([
+      { dir: 'a', results: closed, simulation: null },
+      { dir: 'b', results: lifecycleResults(), simulation: null },
+    ])
+    const session = choices.filter((c) => c.id.startsWith('session-sqlite'))
+    assert.deepEqual(
+      session.map((c) => [c.id, c.label]),
+      [
+        ['session-sqlite', 'a sqlite session'],
+        ['session-sqlite-express', 'a sqlite session on Express'],
+      ],
+    )
+    // The lifecycle run's session-sqlite measured its revocation lag; the closed run its CPU.
+    assert.match(session[0]!.revocationLagMeasured?.source ?? '', /^b\/results\.json session-sqlite lifecycle/)
+    assert.match(session[0]!.cpuUsPerRequest?.source ?? '', /^a\/results\.json session-sqlite summary/)
+    assert.equal(session[0]!.renewalIntervalSeconds, 60)
   })
 })
