@@ -38,9 +38,9 @@ export default {
       name: 'page-not-to-servers',
       severity: 'error',
       comment:
-        'The report and the model are pure functions of results.json: they load no server code and no store client or JWT ' +
-        'library (type-only imports are erased and allowed).',
-      from: { path: '^bench/(report|sim|page)/|^bench/(report|simulate|compare)-cli\\.ts$' },
+        'The report, the model and the planner are pure functions of results.json: they load no server code and no store client ' +
+        'or JWT library (type-only imports are erased and allowed).',
+      from: { path: '^bench/(report|sim|page|capacity)/|^bench/(report|simulate|compare|capacity)-cli\\.ts$' },
       to: { path: `^servers/|${RUNTIME_PACKAGES}`, dependencyTypesNot: ['type-only'] },
     },
     {
