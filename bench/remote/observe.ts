@@ -11,6 +11,7 @@ import { describeEnvironment } from '../environment.ts'
 import { remoteRecord } from '../fleet/arrange.ts'
 import { expandPlan } from '../plan.ts'
 import { reduceRun } from '../reduce.ts'
+import { strategyDescriptors } from '../strategies/index.ts'
 import { connectAll, matchInstances, type Fleet } from './fleet.ts'
 import type { RemoteInstance } from './instance.ts'
 
@@ -28,25 +29,34 @@ export interface ObserveOptions {
   say(line: string): void
 }
 
-/** One cell's spec as its servers' `authbench_info` states it: axes they do not take read `none`. */
+/** `authbench_info`'s label for each cell axis it states. */
+const LABELS = {
+  store: 'store',
+  alg: 'alg',
+  engine: 'engine',
+  keyForm: 'key_form',
+  verifyCache: 'verify_cache',
+  revocation: 'revocation',
+} as const
+
+/**
+ * One cell's spec as its servers' `authbench_info` states it: the axes its strategy takes (a `none`
+ * server still names the store its users table is in), `none` read as not given.
+ */
 function cellOf(info: Record<string, string>, instances: number): Record<string, unknown> {
-  const given = (k: string) => (info[k] !== undefined && info[k] !== 'none' ? info[k] : undefined)
-  const cell: Record<string, unknown> = {
-    strategy: info.strategy,
-    store: given('store'),
-    alg: given('alg'),
-    engine: given('engine'),
-    keyForm: given('key_form'),
-    verifyCache: given('verify_cache') === undefined ? undefined : Number(info.verify_cache),
-    revocation: given('revocation'),
-    instances,
+  const takes =
+    (strategyDescriptors as Record<string, { axes: Partial<Record<string, unknown>> } | undefined>)[info.strategy ?? '']?.axes ?? {}
+  const cell: Record<string, unknown> = { strategy: info.strategy, instances }
+  for (const [axis, label] of Object.entries(LABELS)) {
+    const v = info[label]
+    if (v === undefined || v === 'none' || takes[axis] === undefined) continue
+    cell[axis] = axis === 'verifyCache' ? Number(v) : v
   }
-  return Object.fromEntries(Object.entries(cell).filter(([, v]) => v !== undefined))
+  return cell
 }
 
 /**
- * The cells of a fleet: one per distinct `authbench_info`, the `none` cell first (the baseline
- * when there is one), named as a scenario's cells are, and each given its instances by the same
+ * The cells of a fleet: one per distinct `authbench_info`, the `none` cell first, named as a scenario's cells are, and each given its instances by the same
  * match remote mode uses.
  */
 function cellsOf(
@@ -153,7 +163,8 @@ export async function observeFleet(o: ObserveOptions): Promise<ResultsFile> {
   const environment = { ...describeEnvironment(), cpuAffinity: null, topology: remoteRecord(o.fleet) }
   const instances = await connectAll(o.fleet, false)
   const { scenario, plans, byCell } = cellsOf(instances, o)
-  const baseline = plans.find((p) => p.strategy === 'none')?.id ?? ''
+  // No baseline: a cell's windows are not bracketed by the `none` cell's, and the outside load's mix need not be the same on both.
+  const baseline = ''
   const events: RunEvent[] = []
   const emit = (e: RunEvent) => events.push(e)
   emit({ type: 'run-started', scenario, cells: plans, baseline, affinity: null, seed: 0 })
