@@ -69,17 +69,19 @@ describe('npm run observe', () => {
   test('measures a fleet under load it did not drive: each request counted once, a session read per request', async () => {
     const session = await start(['--strategy', 'session', '--db', join(dir, 'a.sqlite')])
     const jwt = await start(['--strategy', 'jwt', '--db', join(dir, 'b.sqlite')])
+    // A baseline server the load never reaches: its cell is kept, having served nothing.
+    const none = await start(['--strategy', 'none', '--db', join(dir, 'n.sqlite')])
     const login = (s: ServerHandle, kind: 'session' | 'jwt') =>
       Promise.all(Array.from({ length: 20 }, async (_, i) => (await strategyRunners[kind].login(s.url, i + 1)).headers))
     const [sessionHeaders, jwtHeaders] = await Promise.all([login(session, 'session'), login(jwt, 'jwt')])
     const fleet = join(dir, 'fleet.json')
-    writeFileSync(fleet, fleetOf([session, jwt]))
+    writeFileSync(fleet, fleetOf([session, jwt, none]))
     const out = join(dir, 'out')
     const PER_SERVER = 1000
     let loaded: Promise<{ statuses: Record<number, number>[]; windowsBefore: number }> | null = null
-    const res = await runObserve(['--targets', fleet, '--window', '2', '--windows', '2', '--out', out], (stderr) => {
+    const res = await runObserve(['--targets', fleet, '--window', '4', '--windows', '2', '--out', out], (stderr) => {
       // The load starts once the first edge is read, and is over before the last.
-      if (loaded || !stderr.includes('observing 2 targets')) return
+      if (loaded || !stderr.includes('observing 3 targets')) return
       loaded = Promise.all([load(session.url, sessionHeaders, PER_SERVER), load(jwt.url, jwtHeaders, PER_SERVER)]).then((statuses) => ({
         statuses,
         windowsBefore: 0,
@@ -95,11 +97,19 @@ describe('npm run observe', () => {
     assert.deepEqual(
       results.cells.map((c) => [c.id, c.status, c.instances, c.rounds.length]),
       [
+        ['none', 'ok', 1, 2],
         ['session-sqlite', 'ok', 1, 2],
         ['jwt-HS256-jose-sqlite', 'ok', 1, 2],
       ],
     )
-    for (const c of results.cells) {
+    assert.deepEqual(
+      results.cells[0]!.rounds.map((r) => [r.requests, r.cpuUsPerRequest]),
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    )
+    for (const c of results.cells.slice(1)) {
       for (const r of c.rounds) assert.ok(r.requests <= PER_SERVER, `${c.id} window ${r.round}: ${r.requests}`)
       // Windows edge to edge, and the load inside them: every request counted, none twice.
       assert.equal(
@@ -112,11 +122,11 @@ describe('npm run observe', () => {
         [[c.id === 'session-sqlite' ? session.url : jwt.url], [c.id === 'session-sqlite' ? session.url : jwt.url]],
       )
     }
-    const sessionCell = results.cells[0]!
+    const sessionCell = results.cells[1]!
     assert.equal(sessionCell.summary!.storeOpsPerRequest.reads, 1)
     assert.equal(sessionCell.summary!.storeOpsPerRequest.writes, 0)
     assert.ok(sessionCell.summary!.cpuUsPerRequest.median > 5, `CPU ${sessionCell.summary!.cpuUsPerRequest.median}`)
-    assert.equal(results.cells[1]!.summary!.storeOpsPerRequest.reads, 0)
+    assert.equal(results.cells[2]!.summary!.storeOpsPerRequest.reads, 0)
     assert.equal(results.scenario.baseline, '')
     assert.ok(existsSync(join(out, 'index.html')))
     const html = readFileSync(join(out, 'index.html'), 'utf8')
