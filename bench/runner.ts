@@ -35,7 +35,7 @@ import { type PreparedRuntime, prepareRuntime, runtimeRecord } from './runtimes.
 
 export type { RunOptions }
 
-/** `--smoke`: half-second windows (a lifecycle window one second), one round, a small credential pool; same output shape. */
+/** `--smoke`: half-second windows (an open-loop or lifecycle window one second), one round, a small credential pool; same output shape. */
 function smokeScenario(s: Scenario): Scenario {
   return workloadOf(s).smoke({
     ...s,

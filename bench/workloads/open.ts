@@ -109,10 +109,15 @@ function openLoopPoints(windows: OpenMeasured[]): OpenLoopPoint[] {
 export const openWorkload: WorkloadDescriptor = {
   kind: 'open',
   // `--smoke`: every fixed rate (the equal-load comparison, and the low rate a simulation starts
-  // from) and the first capacity fraction, so each kind of point keeps its shape.
+  // from) and the first capacity fraction, so each kind of point keeps its shape; windows of a second, not
+  // half of one, so a busy machine's driver still holds a point the simulation can start from.
   smoke: (s: Scenario) => ({
     ...s,
-    load: { ...s.load, ...(s.load.capacityFractions ? { capacityFractions: s.load.capacityFractions.slice(0, 1) } : {}) },
+    load: {
+      ...s.load,
+      durationSeconds: Math.max(s.load.durationSeconds, 1),
+      ...(s.load.capacityFractions ? { capacityFractions: s.load.capacityFractions.slice(0, 1) } : {}),
+    },
   }),
   checkCell: lifecycleOnlyAxes,
   runRound: runOpenRound,
