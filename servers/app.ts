@@ -1,5 +1,7 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { StoreUnavailableError } from '../common/errors.ts'
+import { HEALTH_PATH } from '../common/health.ts'
 import type { ServerMetrics } from './metrics.ts'
 import type { Strategy } from './types.ts'
 import type { Users } from './users.ts'
@@ -70,12 +72,28 @@ const STARTED = Symbol('started')
 /** Bodies are tiny JSON objects; anything larger is refused with 413 before parsing. */
 const BODY_LIMIT_BYTES = 16 * 1024
 
+/**
+ * The HTTP server Fastify listens with, set as Fastify sets its own: a balancer's health check (`GET /healthz`) is answered
+ * 204 here, before the app, so it passes no hook, and no metric counts or times it.
+ */
+function serverFactory(handler: RequestListener, o: FastifyServerOptions) {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === HEALTH_PATH) res.writeHead(204).end()
+    else handler(req, res)
+  })
+  server.keepAliveTimeout = o.keepAliveTimeout!
+  server.requestTimeout = o.requestTimeout!
+  server.setTimeout(o.connectionTimeout!)
+  return server
+}
+
 /** Builds the Fastify app for one strategy without listening, so tests can use `inject()`. */
 export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    serverFactory,
     // Fastify's defaults coerce ["user1"] to "user1" and silently drop unknown keys: refuse both.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   })
