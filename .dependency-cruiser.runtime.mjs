@@ -9,9 +9,9 @@ export default {
       name: 'page-loads-no-servers',
       severity: 'error',
       comment:
-        'npm run report, simulate and compare are pure functions of results.json: they load no file under servers/, no store ' +
-        'client, no JWT library and no HTTP framework.',
-      from: { path: '^bench/(report|simulate|compare)-cli\\.ts$' },
+        'npm run report, simulate, compare and plan are pure functions of results.json: they load no file under servers/, no ' +
+        'store client, no JWT library and no HTTP framework.',
+      from: { path: '^bench/(report|simulate|compare|capacity)-cli\\.ts$' },
       to: { path: `^servers/|${RUNTIME_PACKAGES}`, reachable: true },
     },
   ],

@@ -14,7 +14,7 @@ import { expectedOps } from './expected.ts'
 import type { LoadRequest } from './contracts/client.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import type { RunListener } from './contracts/events.ts'
-import { type ProcessGroup, SERVER_MAIN, stopChild } from './processes.ts'
+import { type ProcessGroup, SERVER_MAIN, type ServerRuntime, stopChild } from './processes.ts'
 import { cellServerArgs, credentialPool } from './verify.ts'
 
 /** How one count is taken. */
@@ -114,6 +114,7 @@ export function startCounted(
   args: string[],
   settings: Pick<InstructionSettings, 'collect' | 'nodeFlags'>,
   timeoutMs = 300_000,
+  runtime?: ServerRuntime,
 ): Promise<CountedServer> {
   const dir = group.tempDir('authbench-callgrind-')
   const prefix = join(dir, 'vgdb')
@@ -126,14 +127,15 @@ export function startCounted(
     '--smc-check=all-non-file',
     `--vgdb-prefix=${prefix}`,
     `--callgrind-out-file=${join(dir, 'callgrind.out.%p')}`,
-    process.execPath,
+    runtime?.binary ?? process.execPath,
     ...node,
     '--import',
     'tsx',
     script,
     ...args,
   ]
-  const child = group.track(spawn('setarch', argv, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }))
+  const env = { ...process.env, ...runtime?.env }
+  const child = group.track(spawn('setarch', argv, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env }))
   let stderr = ''
   child.stderr!.on('data', (d) => {
     stderr = (stderr + d).slice(-4000)
@@ -295,6 +297,8 @@ interface CountCellOptions {
   users: number
   /** Credentials logged in for the batch to rotate through. */
   poolSize: number
+  /** The Node the cell's servers run on; absent, the harness's own. */
+  runtime?: ServerRuntime | undefined
 }
 
 /**
@@ -307,7 +311,7 @@ async function countCell(plan: CellPlan, opts: CountCellOptions, settings: Instr
   try {
     const storeArgs = [...opts.storeArgs, '--store-timeout-ms', String(COUNTED_STORE_TIMEOUT_MS)]
     const args = [...cellServerArgs(plan, dir, opts, storeArgs), '--purge-interval-ms', String(COUNTED_PURGE_INTERVAL_MS)]
-    server = await startCounted(opts.group, SERVER_MAIN, args, settings)
+    server = await startCounted(opts.group, SERVER_MAIN, args, settings, undefined, opts.runtime)
     const url = server.url
     const requests = await credentialPool(plan, [url], opts.poolSize)
     // Users logged in just before each batch: no session's renewal falls due inside it.
@@ -327,6 +331,8 @@ export interface CountRunOptions {
   /** The cells still running after the rounds: only these are counted. */
   active: ReadonlySet<string>
   storeArgs(plan: CellPlan): string[]
+  /** The Node a cell's servers run on; undefined, the harness's own. */
+  runtimeOf(plan: CellPlan): ServerRuntime | undefined
   group: ProcessGroup
   usersTemplate: string | null
   users: number
@@ -363,7 +369,14 @@ export async function countRun(opts: CountRunOptions): Promise<void> {
     try {
       const perBatch = await countCell(
         plan,
-        { group: opts.group, storeArgs: opts.storeArgs(plan), usersTemplate: opts.usersTemplate, users: opts.users, poolSize: POOL_SIZE },
+        {
+          group: opts.group,
+          storeArgs: opts.storeArgs(plan),
+          usersTemplate: opts.usersTemplate,
+          users: opts.users,
+          poolSize: POOL_SIZE,
+          runtime: opts.runtimeOf(plan),
+        },
         settings,
         batches,
       )

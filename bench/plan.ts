@@ -7,13 +7,16 @@ import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
 import type { Balance, Balancer } from './contracts/scenario.ts'
 import { balancerOf, balancers, DEFAULT_BALANCE, DEFAULT_BALANCER } from './fleet/balancers.ts'
-import { ENGINE_SUPPORT, ENGINES } from '../common/kinds.ts'
+import { DEFAULT_FRAMEWORK, ENGINE_SUPPORT, ENGINES, type Framework } from '../common/kinds.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
 function cellId(c: CellSpec): string {
   const balancer = balancerOf(c).idParts(c.balance)
-  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...(c.instances > 1 ? [`x${c.instances}`] : []), ...balancer].join('-')
+  const framework = c.framework && c.framework !== DEFAULT_FRAMEWORK ? [c.framework] : []
+  const instances = c.instances > 1 ? [`x${c.instances}`] : []
+  const runtime = c.runtime ? [c.runtime] : []
+  return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...framework, ...instances, ...balancer, ...runtime].join('-')
 }
 
 /**
@@ -37,11 +40,17 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
     })
   }
   const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
-  return withInstances.flatMap((s) =>
+  const balanced = withInstances.flatMap((s) =>
     list<Balancer>(cell.balancer, DEFAULT_BALANCER).flatMap((balancer) =>
       balancers[balancer].fronts ? list<Balance>(cell.balance, DEFAULT_BALANCE).map((balance) => ({ ...s, balancer, balance })) : [s],
     ),
   )
+  // A cell on the default framework carries none, as one with no balancer carries none.
+  const framed = balanced.flatMap((s) =>
+    list<Framework>(cell.framework, DEFAULT_FRAMEWORK).map((framework) => (framework === DEFAULT_FRAMEWORK ? s : { ...s, framework })),
+  )
+  // The runtime last: a cell that sets none runs on the harness's own Node and its plan has no such field.
+  return cell.runtime === undefined ? framed : framed.flatMap((s) => list(cell.runtime, undefined).map((runtime) => ({ ...s, runtime })))
 }
 
 /** Expands array-valued cell fields into every combination, in the order written. */
@@ -134,6 +143,7 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
 }
 
 function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
-  const keys: (Axis | 'instances')[] = [...AXES, 'instances']
-  return cell.strategy === s.strategy && keys.every((k) => s[k] === undefined || cell[k] === s[k])
+  const keys: (Axis | 'instances' | 'runtime')[] = [...AXES, 'instances', 'runtime']
+  const framework = s.framework === undefined || (cell.framework ?? DEFAULT_FRAMEWORK) === s.framework
+  return cell.strategy === s.strategy && framework && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -113,6 +113,12 @@ export class ProcessGroup {
   }
 }
 
+/** The Node a server runs on, and the variables it needs there; absent, the harness's own. */
+export interface ServerRuntime {
+  binary: string
+  env: Record<string, string>
+}
+
 export interface ServerHandle {
   child: ChildProcess
   port: number
@@ -124,8 +130,8 @@ export interface ServerHandle {
 }
 
 /**
- * Starts `servers/main.ts` with the given flags (on `cpus` when given) with an IPC channel, and
- * waits for its `{ port }` message.
+ * Starts `servers/main.ts` with the given flags (on `cpus` when given, on `runtime`'s Node when given) with
+ * an IPC channel, and waits for its `{ port }` message.
  */
 export function startServer(
   group: ProcessGroup,
@@ -133,11 +139,14 @@ export function startServer(
   cpus: string | null = null,
   timeoutMs = 30_000,
   at?: { address: string; wrap(argv: string[]): string[] },
+  runtime?: ServerRuntime,
 ): Promise<ServerHandle> {
-  const [command, argv] = pinned(cpus, process.execPath, ['--import', 'tsx', SERVER_MAIN, ...args, ...(at ? ['--host', at.address] : [])])
+  const node = runtime?.binary ?? process.execPath
+  const [command, argv] = pinned(cpus, node, ['--import', 'tsx', SERVER_MAIN, ...args, ...(at ? ['--host', at.address] : [])])
   const full = at ? at.wrap([command, ...argv]) : [command, ...argv]
   const host = at?.address ?? '127.0.0.1'
-  const child = group.track(spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }))
+  const env = { ...process.env, ...runtime?.env }
+  const child = group.track(spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env }))
   let stderr = ''
   child.stderr!.on('data', (d) => {
     stderr = (stderr + d).slice(-4000)

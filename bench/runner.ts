@@ -31,6 +31,7 @@ import type { Scenario } from './contracts/scenario.ts'
 import type { RunEvent, RunListener } from './contracts/events.ts'
 import { workloadOf } from './workloads/index.ts'
 import { retire, type RunOptions, type TurnContext } from './workloads/turn.ts'
+import { type PreparedRuntime, prepareRuntime, runtimeRecord } from './runtimes.ts'
 
 export type { RunOptions }
 
@@ -119,6 +120,34 @@ async function provisionStores(
   return stores
 }
 
+/** Makes ready the Node each active cell's servers run on; cells whose runtime cannot be had are skipped with the reason. */
+async function prepareRuntimes(
+  plans: CellPlan[],
+  group: ProcessGroup,
+  emit: RunListener,
+  active: Set<string>,
+): Promise<Map<string, PreparedRuntime>> {
+  const ready = new Map<string, PreparedRuntime>()
+  const used = plans.filter((p) => active.has(p.id))
+  for (const kind of new Set(used.map((p) => p.runtime ?? null))) {
+    try {
+      ready.set(kind ?? '', await prepareRuntime(kind, group, (message) => emit({ type: 'notice', message })))
+    } catch (err) {
+      for (const p of used.filter((x) => (x.runtime ?? null) === kind)) {
+        active.delete(p.id)
+        emit({ type: 'cell-skipped', cell: p.id, reason: (err as Error).message })
+      }
+    }
+  }
+  return ready
+}
+
+/** Each binary the cells' servers ran on, once (a cell asking for the harness's own major and one asking for none share it). */
+function runtimeRecords(ready: PreparedRuntime[], startedAt: string) {
+  const day = startedAt.slice(0, 10)
+  return [...new Map(ready.map((r) => [r.binary, runtimeRecord(r, day)])).values()]
+}
+
 /** Remote mode: every target answering with the metrics it needs, matched to the cells, before anything runs. */
 async function connectTargets(fleet: Fleet, plans: CellPlan[], scenario: Scenario): Promise<Map<string, RemoteInstance[]>> {
   if (scenario.faults?.length)
@@ -157,6 +186,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
   let stores = new Map<StoreKind, ProvisionedStore>()
   let template: { path: string; remove(): void } | null = null
   let fleet: Arranged | null = null
+  let runtimeOf = new Map<string, PreparedRuntime>()
   try {
     fleet = await arrangeFleet({
       scenario,
@@ -184,6 +214,8 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         emit({ type: 'cell-skipped', cell: p.id, reason })
       }
     }
+    // Remote mode starts no server: the runtimes its servers run on are the fleet's.
+    if (!remote) runtimeOf = await prepareRuntimes(plans, opts.group, emit, active)
     template = await seedTemplate(scenario.workload.users, opts.group)
     const usersTemplate = template.path
     const placement = fleet.placement
@@ -205,6 +237,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         serverCpuCount: topology.serverCpus(affinity ? cpuCount(affinity.server) : cpus().length) ?? plan.instances,
         remote: remote?.get(plan.id) ?? null,
         placement,
+        ...(runtimeOf.has(plan.runtime ?? '') ? { runtime: runtimeOf.get(plan.runtime ?? '')! } : {}),
         // A smoke run checks the output's shape: its cells skip the traced instance that cross-checks the counts.
         crossCheck: !opts.smoke,
         storeTimeoutMs: opts.smoke ? SMOKE_STORE_TIMEOUT_MS : null,
@@ -264,6 +297,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
         plans,
         active,
         storeArgs: (plan) => (plan.store ? stores.get(plan.store)!.serverArgs : []),
+        runtimeOf: (plan) => runtimeOf.get(plan.runtime ?? ''),
         group: opts.group,
         usersTemplate,
         users: scenario.workload.users,
@@ -292,7 +326,12 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
     baseline: baseline.id,
     events,
     seed,
-    environment: { ...environment, cpuAffinity: affinity, ...(fleet ? { topology: fleet.record() } : {}) },
+    environment: {
+      ...environment,
+      cpuAffinity: affinity,
+      ...(fleet ? { topology: fleet.record() } : {}),
+      ...(runtimeOf.size ? { runtimes: runtimeRecords([...runtimeOf.values()], startedAt) } : {}),
+    },
     startedAt,
     finishedAt: new Date().toISOString(),
     micro: microResults,

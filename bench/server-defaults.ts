@@ -18,6 +18,10 @@ export const TOUCH_INTERVAL_MS = 60_000
 /** How often an active session's idle deadline is moved (once a minute, or every quarter of a shorter idle timeout). */
 export const renewalIntervalMs = (idleMs: number): number => Math.min(TOUCH_INTERVAL_MS, idleMs / 4)
 
+/** At most one renewal per user per interval: a user sending q requests in an interval writes at most once in q requests. */
+export const renewalWritesPerRequest = (requestsPerUserPerInterval: number): number =>
+  Math.min(1, 1 / Math.max(1, requestsPerUserPerInterval))
+
 /**
  * A Redis command (or a PostgreSQL statement) that has not answered in this long fails, and the
  * request with it (fail closed). The server's `--store-timeout-ms` changes it; only the instruction

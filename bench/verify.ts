@@ -2,7 +2,7 @@ import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { VerificationError } from './contracts/errors.ts'
 import { expected401Share, expectedOps, renewalWriteBound } from './expected.ts'
-import { startServer, type ProcessGroup, type ServerHandle } from './processes.ts'
+import { startServer, type ProcessGroup, type ServerHandle, type ServerRuntime } from './processes.ts'
 import { storeDescriptors } from './stores/index.ts'
 import { storeProvisioners, type ExternalCounts, type ProvisionedStore } from './stores/run/index.ts'
 import { pingRoundTripUs, startDelayProxy, type DelayProxy } from './stores/delay-proxy.ts'
@@ -78,6 +78,8 @@ export interface PrepareOptions {
   storeTimeoutMs?: number | null
   /** A namespace topology: each instance on a host of its own (and read, as remote mode reads, through its metrics); null on loopback. */
   placement?: Placement | null
+  /** The Node the cell's servers run on (`runtime`); absent, the harness's own. */
+  runtime?: ServerRuntime
 }
 
 const getRoute = (plan: CellPlan) => (plan.workload === 'GET /profile' ? '/profile' : '/me')
@@ -115,6 +117,7 @@ export function cellServerArgs(
   return [
     '--strategy',
     plan.strategy,
+    ...(plan.framework ? ['--framework', plan.framework] : []),
     '--port',
     '0',
     '--db',
@@ -138,7 +141,7 @@ async function startInstances(
   const args = cellServerArgs(plan, dir, opts, storeArgs)
   const place = opts.placement
   const start = (i: number) =>
-    startServer(opts.group, place ? [...args, '--metrics-port', '0'] : args, opts.serverCpus, 30_000, place?.instance(i))
+    startServer(opts.group, place ? [...args, '--metrics-port', '0'] : args, opts.serverCpus, 30_000, place?.instance(i), opts.runtime)
   // The first instance seeds the users (when no template did); the others then find them in the shared file.
   servers.push(await start(0))
   servers.push(...(await Promise.all(Array.from({ length: plan.instances - 1 }, (_, i) => start(i + 1)))))
@@ -153,7 +156,7 @@ async function startInstances(
  * (process memory) is held to the contract's figures instead.
  */
 async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOptions): Promise<void> {
-  const traced = await startServer(opts.group, [...args, '--trace-sql'], opts.serverCpus, 30_000, opts.placement?.instance(0))
+  const traced = await startServer(opts.group, [...args, '--trace-sql'], opts.serverCpus, 30_000, opts.placement?.instance(0), opts.runtime)
   try {
     const requests = await credentialPool(plan, [traced.url], Math.min(20, opts.users))
     const store = opts.store
@@ -292,7 +295,14 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     }
     // Instances the harness started on loopback behind a balancer can be killed and started again; read across a restart.
     const killable =
-      !remote && !opts.placement && balancer ? instanceFaults({ group: opts.group, servers, args, cpus: opts.serverCpus, balancer }) : null
+      !remote && !opts.placement && balancer
+        ? instanceFaults({
+            servers,
+            args,
+            start: (a) => startServer(opts.group, a, opts.serverCpus, 30_000, undefined, opts.runtime),
+            balancer,
+          })
+        : null
     // On a topology the servers are read as remote mode reads a fleet: through their metrics, by address.
     const measured =
       remote ??

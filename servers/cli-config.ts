@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util'
 import { ConfigError } from '../common/errors.ts'
 import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
 import { stores } from './stores/index.ts'
-import { ENGINE_SUPPORT } from '../common/kinds.ts'
-import { ALGS, ENGINES, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
+import { ENGINE_SUPPORT, engineRunsOn, FASTIFY_ONLY } from '../common/kinds.ts'
+import { ALGS, ENGINES, FRAMEWORKS, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
 
 export interface CliConfig extends ServerConfig {
   port: number
@@ -53,6 +53,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         ...Object.fromEntries(
           [
             'strategy',
+            'framework',
             'store',
             'alg',
             'engine',
@@ -88,6 +89,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const d = DEFAULT_CONFIG
   const config: CliConfig = {
     strategy: oneOf('strategy', values.strategy, STRATEGIES),
+    framework: oneOf('framework', values.framework, FRAMEWORKS, d.framework),
     store: oneOf('store', values.store, STORES, d.store),
     alg: oneOf('alg', values.alg, ALGS, d.alg),
     engine: oneOf('engine', values.engine, ENGINES, d.engine),
@@ -143,6 +145,16 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     throw new ConfigError(`--engine ${config.engine} signs ${support.algs.join(', ')}, not --alg ${config.alg}`)
   }
   if (config.strategy !== 'jwt' && values['refresh-grace']) throw new ConfigError('--refresh-grace applies to --strategy jwt only')
+  if (config.framework !== 'fastify' && FASTIFY_ONLY.includes(config.strategy)) {
+    throw new ConfigError(
+      `--strategy ${config.strategy} runs on --framework fastify only (a Fastify plugin); got --framework ${config.framework}`,
+    )
+  }
+  if (config.strategy === 'jwt' && !engineRunsOn(config.engine, config.framework)) {
+    throw new ConfigError(
+      `--engine ${config.engine} runs on --framework fastify only (a Fastify plugin); got --framework ${config.framework}`,
+    )
+  }
   if (config.strategy !== 'cookie' && values['cookie-key']) throw new ConfigError('--cookie-key applies to --strategy cookie only')
   return config
 }

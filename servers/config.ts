@@ -1,8 +1,10 @@
-import type { Alg, EngineKind, KeyForm, Revocation, StoreKind, StrategyKind } from './types.ts'
+import type { Alg, EngineKind, Framework, KeyForm, Revocation, StoreKind, StrategyKind } from './types.ts'
 
 /** One server's configuration; the CLI flags map onto it one to one (see README). */
 export interface ServerConfig {
   strategy: StrategyKind
+  /** The HTTP framework the routes run on: Fastify (the default) or Express 5; the same answers on each. */
+  framework: Framework
   store: StoreKind
   alg: Alg
   engine: EngineKind

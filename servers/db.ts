@@ -41,7 +41,12 @@ export function openDatabase(path?: string, template?: string, options: { trace?
   const tempDir = path ? null : mkdtempSync(join(tmpdir(), 'authbench-db-'))
   const file = path ?? join(tempDir!, 'authbench.sqlite')
   if (template && !existsSync(file)) copyFileSync(template, file)
-  const db = new Database(file, options.trace ? { verbose: options.trace as (message?: unknown) => void } : {})
+  // A server on another Node major than the one better-sqlite3 was installed for is given a build for its ABI.
+  const addon = process.env.AUTHBENCH_SQLITE_ADDON
+  const db = new Database(file, {
+    ...(options.trace ? { verbose: options.trace as (message?: unknown) => void } : {}),
+    ...(addon ? { nativeBinding: addon } : {}),
+  })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)

@@ -49,14 +49,13 @@ process.on('SIGTERM', () => void stop(0))
 process.on('SIGINT', () => void stop(0))
 process.on('disconnect', () => void stop(0))
 
+let port = config.port
 try {
-  await server.app.listen({ host: config.host, port: config.port })
+  port = await server.app.listen({ host: config.host, port: config.port })
 } catch (err) {
   process.stderr.write(`authbench server: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}\n`)
   await stop(1)
 }
-const address = server.app.server.address()
-const port = typeof address === 'object' && address !== null ? address.port : config.port
 process.stdout.write(`listening on http://${config.host}:${port}\n`)
 
 let metricsPort: number | null = null
@@ -70,6 +69,7 @@ if (config.metricsPort !== null) {
     key_form: jwt && ENGINE_SUPPORT[config.engine].keyForms ? config.keyForm : 'none',
     verify_cache: jwt && ENGINE_SUPPORT[config.engine].verifyCache ? String(config.verifyCache) : 'none',
     revocation: jwt ? config.revocation : 'none',
+    framework: config.framework,
   })
   try {
     const listener = await serveMetrics(register, config.host, config.metricsPort)

@@ -14,6 +14,8 @@ export interface InfoLabels {
   /** Entries in the engine's verified-token cache (`0`: off), `none` for an engine that has none. */
   verify_cache: string
   revocation: string
+  /** The HTTP framework the routes run on (`fastify`, `express`). */
+  framework: string
 }
 
 const HELP = 'Server-side request time, from the request hook to the response hook.'
@@ -70,8 +72,8 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
   client.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 100 })
   new client.Gauge({
     name: 'authbench_info',
-    help: 'What this server runs: strategy, store, JWT algorithm, library, its key form and verify cache, revocation.',
-    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'verify_cache', 'revocation'],
+    help: 'What this server runs: strategy, store, JWT algorithm, library, its key form and verify cache, revocation, HTTP framework.',
+    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'verify_cache', 'revocation', 'framework'],
     registers: [register],
   }).set({ ...info }, 1)
   new client.Counter({

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from './app.ts'
+import { buildApp, fastifyHttpApp } from './app.ts'
+import { buildExpressApp } from './express-app.ts'
+import type { HttpApp } from './http.ts'
 import { newCounters, type Counters } from './counters.ts'
 import { openDatabase, sqlTracer } from './db.ts'
 import { StoreUnavailableError } from '../common/errors.ts'
@@ -7,7 +9,7 @@ import { ServerMetrics } from './metrics.ts'
 import { openStore } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
 import type { ServerConfig } from './config.ts'
-import { DEFAULT_KEY_FORM, DEFAULT_STORE } from '../common/kinds.ts'
+import { DEFAULT_FRAMEWORK, DEFAULT_KEY_FORM, DEFAULT_STORE } from '../common/kinds.ts'
 import type { Clock, StateStore } from './types.ts'
 import { existsSync } from 'node:fs'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath, Users } from './users.ts'
@@ -15,6 +17,7 @@ import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath, Users } f
 export type { ServerConfig } from './config.ts'
 
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
+  framework: DEFAULT_FRAMEWORK,
   store: DEFAULT_STORE,
   alg: 'HS256',
   engine: 'jose',
@@ -49,7 +52,10 @@ export interface ServerOptions {
 const PURGE_INTERVAL_MS = 60_000
 
 export interface Server {
-  app: FastifyInstance
+  /** The app on its framework (`config.framework`): listen, inject, close. */
+  app: HttpApp
+  /** The Fastify app itself, on Fastify (a plugin's decorations, as the sealed cookie's); null on Express. */
+  fastify: FastifyInstance | null
   store: StateStore
   users: Users
   counters: Counters
@@ -103,10 +109,13 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
         })
     }, options.purgeIntervalMs ?? PURGE_INTERVAL_MS)
     purger.unref()
-    const app = buildApp({ strategy, users, ...(metrics ? { metrics } : {}), ...(config.calibrate ? { calibrate: config.calibrate } : {}) })
+    const appOptions = { strategy, users, ...(metrics ? { metrics } : {}), ...(config.calibrate ? { calibrate: config.calibrate } : {}) }
+    const fastify = config.framework === 'fastify' ? buildApp(appOptions) : null
+    const app = fastify ? fastifyHttpApp(fastify) : buildExpressApp(appOptions)
     const openedStore = store
     return {
       app,
+      fastify,
       store,
       users,
       counters,

@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { FastifyInstance } from 'fastify'
 import type { Counters } from './counters.ts'
 
-export type { Alg, EngineKind, KeyForm, Revocation, StoreKind, StrategyKind } from '../common/kinds.ts'
-export { ALGS, ENGINES, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../common/kinds.ts'
+export type { Alg, EngineKind, Framework, KeyForm, Revocation, StoreKind, StrategyKind } from '../common/kinds.ts'
+export { ALGS, ENGINES, FRAMEWORKS, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../common/kinds.ts'
 import type { StoreKind, StrategyKind } from '../common/kinds.ts'
 
 /** Milliseconds since the epoch; injected so expiry is tested without sleeping. */
@@ -102,23 +103,47 @@ export interface StrategyContext {
 }
 
 /**
+ * What a strategy reads of a request, whichever framework serves it: FastifyRequest and Express's
+ * Request both have this shape, so neither is wrapped.
+ */
+export interface HttpRequest {
+  readonly headers: IncomingHttpHeaders
+  /** The parsed body (JSON or text), undefined when none was sent. */
+  readonly body?: unknown
+}
+
+/**
+ * What a strategy does to an answer: its status, a header, its body. FastifyReply has this shape, so the
+ * Fastify app hands its own reply over unwrapped; the Express app hands a small object that writes to its response.
+ */
+export interface HttpReply {
+  code(status: number): HttpReply
+  header(name: string, value: string): HttpReply
+  /** Decides the answer: the strategy returns what this returns, and the app sends nothing more. */
+  send(body?: unknown): HttpReply
+}
+
+/**
  * One authentication strategy: how a login is answered and how a request is identified.
  * `identify` returns null for any missing or invalid credential (the app answers 401).
  */
 export interface Strategy {
   readonly kind: StrategyKind
-  login(user: Identity, req: FastifyRequest, reply: FastifyReply): Promise<unknown>
-  identify(req: FastifyRequest): Promise<Identity | null>
+  login(user: Identity, req: HttpRequest, reply: HttpReply): Promise<unknown>
+  identify(req: HttpRequest): Promise<Identity | null>
   /** Ends the presented credential; false when none valid was presented (401). */
-  logout(req: FastifyRequest, reply: FastifyReply): Promise<boolean>
+  logout(req: HttpRequest, reply: HttpReply): Promise<boolean>
   /** JWT only; other strategies answer 404. */
-  refresh?(req: FastifyRequest, reply: FastifyReply): Promise<unknown>
+  refresh?(req: HttpRequest, reply: HttpReply): Promise<unknown>
   /** JWT with an asymmetric algorithm only. */
   jwks?(): unknown
   /** The challenge sent with a 401 (`WWW-Authenticate`), given whether a credential was presented. */
   challenge?(presented: boolean): string
   /** True when the request carries a credential of this strategy's kind. */
-  presented(req: FastifyRequest): boolean
-  /** Registers what the strategy runs on (e.g. a cookie-sealing plugin) before the routes. */
+  presented(req: HttpRequest): boolean
+  /**
+   * Registers what the strategy runs on (e.g. a cookie-sealing plugin) before the routes. A Fastify plugin: a strategy
+   * that has one runs on Fastify only (the Express app refuses it).
+   */
   register?(app: FastifyInstance): void
 }

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { TOUCH_INTERVAL_MS } from '../servers/strategies/session.ts'
-import { ENGINE_SUPPORT } from '../common/kinds.ts'
+import { ENGINE_SUPPORT, engineRunsOn, FASTIFY_ONLY } from '../common/kinds.ts'
 import {
   ALGS,
   ENGINES,
+  FRAMEWORKS,
   STORES,
   type Alg,
   type EngineKind,
+  type Framework,
   type KeyForm,
   type Revocation,
   type StoreKind,
@@ -22,6 +24,7 @@ interface Combo {
   engine?: EngineKind
   keyForm?: KeyForm
   revocation?: Revocation
+  framework?: Framework
 }
 
 const combos: Combo[] = [
@@ -54,7 +57,18 @@ const combos: Combo[] = [
   { strategy: 'cookie', store: 'sqlite' },
 ]
 
-const name = (c: Combo) => [c.strategy, c.store, c.alg, c.engine, c.keyForm, c.revocation].filter(Boolean).join('/')
+// Every row on each framework a strategy runs on: the same statuses, headers and store operations on both.
+const matrix: Combo[] = FRAMEWORKS.flatMap((framework) =>
+  combos
+    .filter((c) => framework === 'fastify' || !FASTIFY_ONLY.includes(c.strategy))
+    .filter((c) => c.engine === undefined || engineRunsOn(c.engine, framework))
+    .map((c) => ({ ...c, framework })),
+)
+
+const name = (c: Combo) =>
+  [c.strategy, c.store, c.alg, c.engine, c.keyForm, c.revocation, c.framework === 'fastify' ? undefined : c.framework]
+    .filter(Boolean)
+    .join('/')
 
 /** docs/contracts.md, "Store operations": exact store reads per steady-state request. */
 function expectedReads(c: Combo, route: '/me' | '/profile'): number {
@@ -62,7 +76,7 @@ function expectedReads(c: Combo, route: '/me' | '/profile'): number {
   return auth + (route === '/profile' ? 1 : 0)
 }
 
-for (const c of combos) {
+for (const c of matrix) {
   describe(name(c), () => {
     test('no credential: 401 on /me and /profile (none: 200)', async (t) => {
       const server = await testServer(t, c)

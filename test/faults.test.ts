@@ -4,6 +4,7 @@ import { Redis, ReplyError } from 'ioredis'
 import { REDIS_COMMAND_TIMEOUT_MS, unavailableReply } from '../servers/stores/redis.ts'
 import { startRedis, type PrivateRedis } from '../bench/stores/redis-server.ts'
 import { startRedisCluster, type PrivateCluster } from '../bench/stores/redis-cluster-server.ts'
+import { FRAMEWORKS } from '../servers/types.ts'
 import { login, testServer, timedAgainstLoop, waitFor } from './helpers.ts'
 
 /** A request's own work around its store call: a few ms on an idle machine. */
@@ -120,40 +121,44 @@ describe('Redis refusing to serve (out of memory, read-only replica) answers 503
     await primary?.stop()
   })
 
-  for (const strategy of ['session', 'jwt'] as const) {
-    test(`${strategy}: OOM on writes (maxmemory 1), READONLY on a replica, then back to normal`, { timeout: 30_000 }, async (t) => {
-      redis = await startRedis()
-      const admin = new Redis(redis.url)
-      t.after(() => admin.disconnect())
-      const server = await testServer(t, {
-        strategy,
-        store: 'redis',
-        storeUrl: redis.url,
-        revocation: strategy === 'jwt' ? 'denylist' : 'none',
+  for (const framework of FRAMEWORKS)
+    for (const strategy of ['session', 'jwt'] as const) {
+      test(`${strategy} on ${framework}: OOM on writes (maxmemory 1), READONLY on a replica, then back to normal`, {
+        timeout: 30_000,
+      }, async (t) => {
+        redis = await startRedis()
+        const admin = new Redis(redis.url)
+        t.after(() => admin.disconnect())
+        const server = await testServer(t, {
+          strategy,
+          framework,
+          store: 'redis',
+          storeUrl: redis.url,
+          revocation: strategy === 'jwt' ? 'denylist' : 'none',
+        })
+        const cred = await login(server)
+        const loginRes = () => server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' } })
+
+        await admin.config('SET', 'maxmemory', '1')
+        const oom = await loginRes()
+        assert.deepEqual([oom.statusCode, oom.headers['retry-after'], oom.json()], [503, '1', { error: 'store_unavailable' }])
+        // Reads still work while writes are refused.
+        assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
+        if (strategy === 'jwt') {
+          const refresh = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.refreshToken } })
+          assert.equal(refresh.statusCode, 503)
+        }
+        await admin.config('SET', 'maxmemory', '0')
+        assert.ok([200, 204].includes((await loginRes()).statusCode))
+
+        primary = await startRedis()
+        await admin.replicaof('127.0.0.1', String(primary.port))
+        const readonly = await loginRes()
+        assert.deepEqual([readonly.statusCode, readonly.headers['retry-after']], [503, '1'])
+        await admin.replicaof('NO', 'ONE')
+        assert.ok([200, 204].includes((await loginRes()).statusCode))
+        await primary.stop()
+        await redis.stop()
       })
-      const cred = await login(server)
-      const loginRes = () => server.app.inject({ method: 'POST', url: '/login', payload: { username: 'user2', password: 'pw-user2' } })
-
-      await admin.config('SET', 'maxmemory', '1')
-      const oom = await loginRes()
-      assert.deepEqual([oom.statusCode, oom.headers['retry-after'], oom.json()], [503, '1', { error: 'store_unavailable' }])
-      // Reads still work while writes are refused.
-      assert.equal((await server.app.inject({ url: '/me', headers: cred.headers })).statusCode, 200)
-      if (strategy === 'jwt') {
-        const refresh = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.refreshToken } })
-        assert.equal(refresh.statusCode, 503)
-      }
-      await admin.config('SET', 'maxmemory', '0')
-      assert.ok([200, 204].includes((await loginRes()).statusCode))
-
-      primary = await startRedis()
-      await admin.replicaof('127.0.0.1', String(primary.port))
-      const readonly = await loginRes()
-      assert.deepEqual([readonly.statusCode, readonly.headers['retry-after']], [503, '1'])
-      await admin.replicaof('NO', 'ONE')
-      assert.ok([200, 204].includes((await loginRes()).statusCode))
-      await primary.stop()
-      await redis.stop()
-    })
-  }
+    }
 })

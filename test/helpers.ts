@@ -109,7 +109,7 @@ export type TestConfig = Partial<ServerConfig> & Pick<ServerConfig, 'strategy'>
 export async function testServer(
   t: TestContext,
   config: TestConfig,
-  options: { clock?: () => number; purgeIntervalMs?: number } = {},
+  options: { clock?: () => number; purgeIntervalMs?: number; metrics?: boolean; exportMetrics?: boolean } = {},
 ): Promise<Server> {
   const full: ServerConfig = { ...DEFAULT_CONFIG, users: 10, hashCost: 4, ...config }
   full.storeUrl ??= await sharedStoreUrl(full.store)

@@ -2,17 +2,25 @@ import assert from 'node:assert/strict'
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto'
 import { describe, test, type TestContext } from 'node:test'
 import { SignJWT, type JWTPayload } from 'jose'
-import { ENGINE_SUPPORT } from '../common/kinds.ts'
+import { ENGINE_SUPPORT, engineRunsOn } from '../common/kinds.ts'
 import { parseServerArgs } from '../servers/cli-config.ts'
-import { ALGS, ENGINES, type Alg, type EngineKind, type KeyForm } from '../servers/types.ts'
+import { ALGS, ENGINES, FRAMEWORKS, type Alg, type EngineKind, type Framework, type KeyForm } from '../servers/types.ts'
 import { keyFor, login, manualClock, testServer } from './helpers.ts'
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 
-async function setup(t: TestContext, alg: Alg, engine: EngineKind, keyForm: KeyForm | null) {
+async function setup(t: TestContext, alg: Alg, engine: EngineKind, keyForm: KeyForm | null, framework: Framework) {
   const key = keyFor(t, alg)
   const clock = manualClock()
-  const config = { strategy: 'jwt' as const, alg, engine, jwtSecret: key.jwtSecret, keyFile: key.keyFile, ...(keyForm ? { keyForm } : {}) }
+  const config = {
+    strategy: 'jwt' as const,
+    framework,
+    alg,
+    engine,
+    jwtSecret: key.jwtSecret,
+    keyFile: key.keyFile,
+    ...(keyForm ? { keyForm } : {}),
+  }
   const server = await testServer(t, config, { clock })
   // A string secret's key is its text (the hex), as jsonwebtoken reads a string; every other form, the bytes it encodes.
   const hmacKey = keyForm === 'string' ? Buffer.from(key.jwtSecret ?? '') : key.secret
@@ -44,86 +52,87 @@ const variants = ALGS.flatMap((alg) =>
   ),
 )
 
-for (const { alg, engine, keyForm } of variants) {
-  describe(`jwt ${alg} ${engine}${keyForm ? ` ${keyForm}` : ''}`, () => {
-    test('a correctly forged token is accepted (the control for every case below)', async (t) => {
-      const { forge, good, me } = await setup(t, alg, engine, keyForm)
-      const res = await me(await forge(good))
-      assert.equal(res.statusCode, 200)
-      assert.deepEqual(res.json(), { id: 1, username: 'user1' })
-    })
+for (const framework of FRAMEWORKS)
+  for (const { alg, engine, keyForm } of variants.filter((v) => engineRunsOn(v.engine, framework))) {
+    describe(`jwt ${alg} ${engine}${keyForm ? ` ${keyForm}` : ''} on ${framework}`, () => {
+      test('a correctly forged token is accepted (the control for every case below)', async (t) => {
+        const { forge, good, me } = await setup(t, alg, engine, keyForm, framework)
+        const res = await me(await forge(good))
+        assert.equal(res.statusCode, 200)
+        assert.deepEqual(res.json(), { id: 1, username: 'user1' })
+      })
 
-    test('alg none and its case variants', async (t) => {
-      const { good, expect401 } = await setup(t, alg, engine, keyForm)
-      for (const none of ['none', 'None', 'NONE', 'nOnE']) {
-        await expect401(`${b64({ alg: none, typ: 'at+jwt' })}.${b64(good)}.`, `alg ${none}`)
-      }
-    })
+      test('alg none and its case variants', async (t) => {
+        const { good, expect401 } = await setup(t, alg, engine, keyForm, framework)
+        for (const none of ['none', 'None', 'NONE', 'nOnE']) {
+          await expect401(`${b64({ alg: none, typ: 'at+jwt' })}.${b64(good)}.`, `alg ${none}`)
+        }
+      })
 
-    test('algorithm confusion and foreign keys', async (t) => {
-      const { good, key, expect401 } = await setup(t, alg, engine, keyForm)
-      if (alg !== 'HS256') {
-        // HS256 signed with the server's public key as the HMAC secret.
-        const publicPem = createPublicKey(key.pem!).export({ format: 'pem', type: 'spki' }).toString()
-        const confused = await new SignJWT(good)
-          .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-          .sign(new TextEncoder().encode(publicPem))
-        await expect401(confused, 'HS256 with the public key')
-      }
-      const other = generateKeyPairSync('ed25519').privateKey
-      await expect401(await new SignJWT(good).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' }).sign(other), 'EdDSA, foreign key')
-      await expect401(
-        await new SignJWT(good).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new Uint8Array(32)),
-        'HS256, foreign key',
-      )
-    })
+      test('algorithm confusion and foreign keys', async (t) => {
+        const { good, key, expect401 } = await setup(t, alg, engine, keyForm, framework)
+        if (alg !== 'HS256') {
+          // HS256 signed with the server's public key as the HMAC secret.
+          const publicPem = createPublicKey(key.pem!).export({ format: 'pem', type: 'spki' }).toString()
+          const confused = await new SignJWT(good)
+            .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+            .sign(new TextEncoder().encode(publicPem))
+          await expect401(confused, 'HS256 with the public key')
+        }
+        const other = generateKeyPairSync('ed25519').privateKey
+        await expect401(await new SignJWT(good).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' }).sign(other), 'EdDSA, foreign key')
+        await expect401(
+          await new SignJWT(good).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new Uint8Array(32)),
+          'HS256, foreign key',
+        )
+      })
 
-    test('tampered payload and stripped signature', async (t) => {
-      const { good, forge, expect401 } = await setup(t, alg, engine, keyForm)
-      const [h, , s] = (await forge(good)).split('.')
-      await expect401(`${h}.${b64({ ...good, sub: '2' })}.${s}`, 'tampered sub')
-      const [h2, p2] = (await forge(good)).split('.')
-      await expect401(`${h2}.${p2}.`, 'stripped signature')
-      await expect401(`${h2}.${p2}`, 'two segments')
-      await expect401('not-a-jwt', 'garbage')
-      await expect401('a.b.c', 'garbage segments')
-    })
+      test('tampered payload and stripped signature', async (t) => {
+        const { good, forge, expect401 } = await setup(t, alg, engine, keyForm, framework)
+        const [h, , s] = (await forge(good)).split('.')
+        await expect401(`${h}.${b64({ ...good, sub: '2' })}.${s}`, 'tampered sub')
+        const [h2, p2] = (await forge(good)).split('.')
+        await expect401(`${h2}.${p2}.`, 'stripped signature')
+        await expect401(`${h2}.${p2}`, 'two segments')
+        await expect401('not-a-jwt', 'garbage')
+        await expect401('a.b.c', 'garbage segments')
+      })
 
-    test('expired and not yet valid', async (t) => {
-      const { good, forge, expect401 } = await setup(t, alg, engine, keyForm)
-      const now = good.iat!
-      await expect401(await forge({ ...good, exp: now - 1 }), 'expired')
-      await expect401(await forge({ ...good, exp: now }), 'exp equal to now')
-      await expect401(await forge({ ...good, nbf: now + 60 }), 'nbf in the future')
-    })
+      test('expired and not yet valid', async (t) => {
+        const { good, forge, expect401 } = await setup(t, alg, engine, keyForm, framework)
+        const now = good.iat!
+        await expect401(await forge({ ...good, exp: now - 1 }), 'expired')
+        await expect401(await forge({ ...good, exp: now }), 'exp equal to now')
+        await expect401(await forge({ ...good, nbf: now + 60 }), 'nbf in the future')
+      })
 
-    test('wrong issuer or audience, missing required claims', async (t) => {
-      const { good, forge, expect401 } = await setup(t, alg, engine, keyForm)
-      await expect401(await forge({ ...good, iss: 'evil' }), 'iss')
-      await expect401(await forge({ ...good, aud: 'other-api' }), 'aud')
-      for (const claim of ['iss', 'aud', 'sub', 'jti', 'iat', 'exp'] as const) {
-        const { [claim]: _dropped, ...rest } = good
-        await expect401(await forge(rest), `missing ${claim}`)
-      }
-      await expect401(await forge({ ...good, sub: 'admin' }), 'non-numeric sub')
-    })
+      test('wrong issuer or audience, missing required claims', async (t) => {
+        const { good, forge, expect401 } = await setup(t, alg, engine, keyForm, framework)
+        await expect401(await forge({ ...good, iss: 'evil' }), 'iss')
+        await expect401(await forge({ ...good, aud: 'other-api' }), 'aud')
+        for (const claim of ['iss', 'aud', 'sub', 'jti', 'iat', 'exp'] as const) {
+          const { [claim]: _dropped, ...rest } = good
+          await expect401(await forge(rest), `missing ${claim}`)
+        }
+        await expect401(await forge({ ...good, sub: 'admin' }), 'non-numeric sub')
+      })
 
-    test('unknown crit, missing or wrong typ', async (t) => {
-      const { good, forge, expect401 } = await setup(t, alg, engine, keyForm)
-      await expect401(await forge(good, { crit: ['x-unknown'], 'x-unknown': true }), 'unknown crit')
-      await expect401(await forge(good, { typ: undefined }), 'no typ')
-      await expect401(await forge(good, { typ: 'JWT' }), 'typ JWT')
-    })
+      test('unknown crit, missing or wrong typ', async (t) => {
+        const { good, forge, expect401 } = await setup(t, alg, engine, keyForm, framework)
+        await expect401(await forge(good, { crit: ['x-unknown'], 'x-unknown': true }), 'unknown crit')
+        await expect401(await forge(good, { typ: undefined }), 'no typ')
+        await expect401(await forge(good, { typ: 'JWT' }), 'typ JWT')
+      })
 
-    test('a refresh token is never an access token, nor the reverse', async (t) => {
-      const { server, expect401 } = await setup(t, alg, engine, keyForm)
-      const cred = await login(server)
-      await expect401(cred.refreshToken!, 'refresh token as access token')
-      const res = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.accessToken } })
-      assert.deepEqual([res.statusCode, res.json()], [400, { error: 'invalid_grant' }])
+      test('a refresh token is never an access token, nor the reverse', async (t) => {
+        const { server, expect401 } = await setup(t, alg, engine, keyForm, framework)
+        const cred = await login(server)
+        await expect401(cred.refreshToken!, 'refresh token as access token')
+        const res = await server.app.inject({ method: 'POST', url: '/refresh', payload: { refresh_token: cred.accessToken } })
+        assert.deepEqual([res.statusCode, res.json()], [400, { error: 'invalid_grant' }])
+      })
     })
-  })
-}
+  }
 
 describe('jsonwebtoken key forms', () => {
   // HS256 tokens HMAC'd with the hex text's bytes, and with the bytes it encodes: only a string reaches jsonwebtoken as text.
@@ -181,41 +190,53 @@ describe('jsonwebtoken key forms', () => {
   test('jsonwebtoken refuses EdDSA, which it cannot sign, before the server starts', async (t) => {
     await assert.rejects(testServer(t, { strategy: 'jwt', alg: 'EdDSA', engine: 'jsonwebtoken' }), { code: 'ERR_SERVER_CONFIG' })
   })
-})
 
-describe('bearer header and refresh body shapes', () => {
-  test('malformed Authorization headers get 401 with no store access', async (t) => {
-    const server = await testServer(t, { strategy: 'jwt', revocation: 'denylist' })
-    const token = (await login(server)).accessToken!
-    for (const authorization of [
-      'Basic dXNlcjE6cHc=',
-      'Bearer',
-      'Bearer ',
-      `Token ${token}`,
-      `Bearer ${'a'.repeat(5000)}`,
-      `Bearer\t${token}x`,
-    ]) {
-      const reads = server.counters.reads
-      const res = await server.app.inject({ url: '/me', headers: { authorization } })
-      assert.equal(res.statusCode, 401, authorization.slice(0, 20))
-      assert.equal(server.counters.reads, reads)
-    }
-    assert.equal((await server.app.inject({ url: '/me', headers: { authorization: `bearer ${token}` } })).statusCode, 200)
-  })
-
-  test('refresh bodies of every wrong shape get 400', async (t) => {
-    const server = await testServer(t, { strategy: 'jwt' })
-    const cases: [string, string, string | undefined][] = [
-      ['{"refresh_token": 123}', 'application/json', 'invalid_grant'],
-      ['{"refresh_token": null}', 'application/json', 'invalid_grant'],
-      ['{}', 'application/json', 'invalid_grant'],
-      ['[]', 'application/json', 'invalid_grant'],
-      ['{"refresh_token": "x"', 'application/json', 'FST_ERR_CTP_INVALID_JSON_BODY'],
-      [JSON.stringify({ refresh_token: 'a'.repeat(10_000) }), 'application/json', 'invalid_grant'],
-    ]
-    for (const [payload, type, error] of cases) {
-      const res = await server.app.inject({ method: 'POST', url: '/refresh', payload, headers: { 'content-type': type } })
-      assert.deepEqual([res.statusCode, res.json().error], [400, error], payload.slice(0, 30))
-    }
+  test('@fastify/jwt, a Fastify plugin, is refused on Express before the server starts', async (t) => {
+    await assert.rejects(testServer(t, { strategy: 'jwt', engine: 'fastify-jwt', framework: 'express' }), {
+      code: 'ERR_SERVER_CONFIG',
+      message: /runs on --framework fastify only/,
+    })
+    assert.throws(() => parseServerArgs(['--strategy', 'jwt', '--engine', 'fastify-jwt', '--framework', 'express']), {
+      code: 'ERR_SERVER_CONFIG',
+      message: '--engine fastify-jwt runs on --framework fastify only (a Fastify plugin); got --framework express',
+    })
   })
 })
+
+for (const framework of FRAMEWORKS)
+  describe(`bearer header and refresh body shapes on ${framework}`, () => {
+    test('malformed Authorization headers get 401 with no store access', async (t) => {
+      const server = await testServer(t, { strategy: 'jwt', revocation: 'denylist', framework })
+      const token = (await login(server)).accessToken!
+      for (const authorization of [
+        'Basic dXNlcjE6cHc=',
+        'Bearer',
+        'Bearer ',
+        `Token ${token}`,
+        `Bearer ${'a'.repeat(5000)}`,
+        `Bearer\t${token}x`,
+      ]) {
+        const reads = server.counters.reads
+        const res = await server.app.inject({ url: '/me', headers: { authorization } })
+        assert.equal(res.statusCode, 401, authorization.slice(0, 20))
+        assert.equal(server.counters.reads, reads)
+      }
+      assert.equal((await server.app.inject({ url: '/me', headers: { authorization: `bearer ${token}` } })).statusCode, 200)
+    })
+
+    test('refresh bodies of every wrong shape get 400', async (t) => {
+      const server = await testServer(t, { strategy: 'jwt', framework })
+      const cases: [string, string, string | undefined][] = [
+        ['{"refresh_token": 123}', 'application/json', 'invalid_grant'],
+        ['{"refresh_token": null}', 'application/json', 'invalid_grant'],
+        ['{}', 'application/json', 'invalid_grant'],
+        ['[]', 'application/json', 'invalid_grant'],
+        ['{"refresh_token": "x"', 'application/json', 'FST_ERR_CTP_INVALID_JSON_BODY'],
+        [JSON.stringify({ refresh_token: 'a'.repeat(10_000) }), 'application/json', 'invalid_grant'],
+      ]
+      for (const [payload, type, error] of cases) {
+        const res = await server.app.inject({ method: 'POST', url: '/refresh', payload, headers: { 'content-type': type } })
+        assert.deepEqual([res.statusCode, res.json().error], [400, error], payload.slice(0, 30))
+      }
+    })
+  })

@@ -14,6 +14,7 @@ import { ProcessGroup, startServer, type ServerHandle } from '../bench/processes
 import { remoteInstance } from '../bench/remote/instance.ts'
 import { parsePrometheusText, total } from '../bench/remote/prometheus-text.ts'
 import { strategyRunners } from '../bench/strategies/run/index.ts'
+import { FRAMEWORKS } from '../servers/types.ts'
 import { runBench } from './helpers.ts'
 
 const sessionLogin = async (url: string, user: number) => (await strategyRunners.session.login(url, user)).headers.cookie!
@@ -33,33 +34,35 @@ describe('remote mode', () => {
   })
   const start = (args: string[]) => startServer(group, [...args, '--metrics-port', '0', '--users', '50'])
 
-  test('a server exports authbench_info, its requests by route and status, and its store operations by kind and table', async () => {
-    const s = await start(['--strategy', 'session', '--db', join(dir, 'a.sqlite')])
-    assert.match(s.metricsUrl!, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
-    const cookie = await sessionLogin(s.url, 1)
-    for (let i = 0; i < 3; i++) await (await fetch(`${s.url}/me`, { headers: { cookie } })).arrayBuffer()
-    await (await fetch(`${s.url}/me`)).arrayBuffer()
-    const samples = parsePrometheusText(await (await fetch(s.metricsUrl!)).text())
-    assert.deepEqual(samples.find((x) => x.name === 'authbench_info')?.labels, {
-      strategy: 'session',
-      store: 'sqlite',
-      alg: 'none',
-      engine: 'none',
-      key_form: 'none',
-      verify_cache: 'none',
-      revocation: 'none',
+  for (const framework of FRAMEWORKS)
+    test(`a server on ${framework} exports authbench_info, its requests by route and status, and its store operations by kind and table`, async () => {
+      const s = await start(['--strategy', 'session', '--framework', framework, '--db', join(dir, `a-${framework}.sqlite`)])
+      assert.match(s.metricsUrl!, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+      const cookie = await sessionLogin(s.url, 1)
+      for (let i = 0; i < 3; i++) await (await fetch(`${s.url}/me`, { headers: { cookie } })).arrayBuffer()
+      await (await fetch(`${s.url}/me`)).arrayBuffer()
+      const samples = parsePrometheusText(await (await fetch(s.metricsUrl!)).text())
+      assert.deepEqual(samples.find((x) => x.name === 'authbench_info')?.labels, {
+        strategy: 'session',
+        store: 'sqlite',
+        alg: 'none',
+        engine: 'none',
+        key_form: 'none',
+        verify_cache: 'none',
+        revocation: 'none',
+        framework,
+      })
+      assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '200' }), 3)
+      assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '401' }), 1)
+      assert.equal(total(samples, 'authbench_requests_total', { route: '/login', status: '204' }), 1)
+      // A login: a user read and a session write; each /me with the cookie: a session read.
+      assert.equal(total(samples, 'authbench_store_operations_total', { op: 'read', table: 'users' }), 1)
+      assert.equal(total(samples, 'authbench_store_operations_total', { op: 'write', table: 'sessions' }), 1)
+      assert.equal(total(samples, 'authbench_store_operations_total', { op: 'read', table: 'sessions' }), 3)
+      assert.equal(total(samples, 'authbench_request_duration_seconds_count'), 5)
+      assert.equal((await fetch(s.metricsUrl!.replace('/metrics', '/me'))).status, 404)
+      await s.stop()
     })
-    assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '200' }), 3)
-    assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '401' }), 1)
-    assert.equal(total(samples, 'authbench_requests_total', { route: '/login', status: '204' }), 1)
-    // A login: a user read and a session write; each /me with the cookie: a session read.
-    assert.equal(total(samples, 'authbench_store_operations_total', { op: 'read', table: 'users' }), 1)
-    assert.equal(total(samples, 'authbench_store_operations_total', { op: 'write', table: 'sessions' }), 1)
-    assert.equal(total(samples, 'authbench_store_operations_total', { op: 'read', table: 'sessions' }), 3)
-    assert.equal(total(samples, 'authbench_request_duration_seconds_count'), 5)
-    assert.equal((await fetch(s.metricsUrl!.replace('/metrics', '/me'))).status, 404)
-    await s.stop()
-  })
 
   test('the same window read over IPC and through /metrics: CPU and store operations per request within 2%', async () => {
     const s: ServerHandle = await start(['--strategy', 'session', '--db', join(dir, 'b.sqlite')])
@@ -155,7 +158,29 @@ describe('remote mode', () => {
     writeFileSync(fleet, JSON.stringify({ instances: [none, session[0]!].map((s) => ({ url: s.url, metricsUrl: s.metricsUrl })) }))
     const short = await runCli([scenario, '--targets', fleet, '--out', join(dir, 'short'), '--no-pin'])
     assert.equal(short.code, 2)
-    assert.match(short.stderr, /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite; the targets have 1/)
+    assert.match(
+      short.stderr,
+      /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite,framework=fastify; the targets have 1/,
+    )
+  })
+
+  test("a target's Node major is its runtime: a cell that asks for another is not matched to it", async () => {
+    const s = await start(['--strategy', 'none', '--db', join(dir, 'rt.sqlite')])
+    const own = `node${process.versions.node.split('.')[0]}`
+    assert.equal((await remoteInstance(s.url, s.metricsUrl!)).info.runtime, own)
+    const other = own === 'node24' ? 'node22' : 'node24'
+    const fleet = join(dir, 'rt-fleet.json')
+    writeFileSync(fleet, JSON.stringify({ instances: [{ url: s.url, metricsUrl: s.metricsUrl }] }))
+    const scenario = join(dir, 'rt.json')
+    const cells = [{ strategy: 'none', runtime: other }]
+    writeFileSync(scenario, JSON.stringify({ name: 'rt', description: 'd', cells, workload: { route: 'GET /me', users: 20 } }))
+    const res = await runCli([scenario, '--targets', fleet, '--out', join(dir, 'rt'), '--no-pin'])
+    assert.equal(res.code, 2)
+    assert.match(
+      res.stderr,
+      new RegExp(`none-${other}: needs 1 instance\\(s\\) running strategy=none,runtime=${other}; the targets have 0`),
+    )
+    await s.stop()
   })
 
   test('a fleet file that is not one: exit 2, naming the field', async () => {

@@ -3,6 +3,7 @@ import { fork, spawnSync, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import { describe, test, type TestContext } from 'node:test'
 import { readyPort, requestStats } from '../servers/ipc.ts'
+import { FRAMEWORKS } from '../servers/types.ts'
 
 const MAIN = new URL('../servers/main.ts', import.meta.url).pathname
 
@@ -51,6 +52,11 @@ describe('servers/main.ts', () => {
       [['--strategy', 'session', '--store', 'redis'], /--store redis needs --redis-url/],
       [['--strategy', 'jwt', '--jwt-secret', 'abc'], /--jwt-secret must be hex/],
       [['--strategy', 'jwt', '--bogus', '1'], /Unknown option '--bogus'/],
+      [['--strategy', 'none', '--framework', 'koa'], /--framework must be one of fastify, express; got "koa"/],
+      [
+        ['--strategy', 'cookie', '--framework', 'express'],
+        /--strategy cookie runs on --framework fastify only \(a Fastify plugin\); got --framework express/,
+      ],
     ] as const) {
       const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
         encoding: 'utf8',
@@ -61,66 +67,76 @@ describe('servers/main.ts', () => {
     }
   })
 
-  test('prints the listening line, reports its port over IPC, serves HTTP, counts, stops on SIGTERM', async (t) => {
-    const { child, port, stdout } = await start(t, ['--strategy', 'session', '--users', '50'])
-    assert.equal(stdout(), `listening on http://127.0.0.1:${port}\n`)
-    const loginRes = await http(
-      port,
-      'POST',
-      '/login',
-      { 'content-type': 'application/json' },
-      '{"username":"user50","password":"pw-user50"}',
-    )
-    assert.equal(loginRes.status, 204)
-    const cookie = String(loginRes.headers['set-cookie']).split(';')[0]!
-    const before = await stats(child, true)
-    for (let i = 0; i < 5; i++) assert.equal((await http(port, 'GET', '/me', { cookie })).status, 200)
-    const afterStats = await stats(child, true)
-    assert.deepEqual([afterStats.requests - before.requests, afterStats.reads - before.reads, afterStats.writes - before.writes], [5, 5, 0])
-    assert.equal(afterStats.requestTimeUs.count, 5)
-    assert.ok(afterStats.cpuUs > before.cpuUs)
-    assert.equal(afterStats.sqlTrace, null)
-    // Oversized headers are refused by Node's parser (431), not by a 5xx.
-    const huge = await http(port, 'GET', '/me', { cookie: `sid=${'a'.repeat(20_000)}` })
-    assert.equal(huge.status, 431)
-    const done = exited(child)
-    child.kill('SIGTERM')
-    assert.equal(await done, 0)
-  })
+  for (const framework of FRAMEWORKS)
+    test(`${framework}: prints the listening line, reports its port over IPC, serves HTTP, counts, stops on SIGTERM`, async (t) => {
+      const { child, port, stdout } = await start(t, ['--framework', framework, '--strategy', 'session', '--users', '50'])
+      assert.equal(stdout(), `listening on http://127.0.0.1:${port}\n`)
+      const loginRes = await http(
+        port,
+        'POST',
+        '/login',
+        { 'content-type': 'application/json' },
+        '{"username":"user50","password":"pw-user50"}',
+      )
+      assert.equal(loginRes.status, 204)
+      const cookie = String(loginRes.headers['set-cookie']).split(';')[0]!
+      const before = await stats(child, true)
+      for (let i = 0; i < 5; i++) assert.equal((await http(port, 'GET', '/me', { cookie })).status, 200)
+      const afterStats = await stats(child, true)
+      assert.deepEqual(
+        [afterStats.requests - before.requests, afterStats.reads - before.reads, afterStats.writes - before.writes],
+        [5, 5, 0],
+      )
+      assert.equal(afterStats.requestTimeUs.count, 5)
+      assert.ok(afterStats.cpuUs > before.cpuUs)
+      assert.equal(afterStats.sqlTrace, null)
+      // Oversized headers are refused by Node's parser (431), not by a 5xx.
+      const huge = await http(port, 'GET', '/me', { cookie: `sid=${'a'.repeat(20_000)}` })
+      assert.equal(huge.status, 431)
+      const done = exited(child)
+      child.kill('SIGTERM')
+      assert.equal(await done, 0)
+    })
 
-  test("--trace-sql: SQLite's own statement trace agrees with the counters, statement by statement", async (t) => {
-    const { child, port } = await start(t, ['--strategy', 'session', '--users', '50', '--trace-sql'])
-    const start0 = await stats(child, false)
-    const loginRes = await http(
-      port,
-      'POST',
-      '/login',
-      { 'content-type': 'application/json' },
-      '{"username":"user7","password":"pw-user7"}',
-    )
-    const cookie = String(loginRes.headers['set-cookie']).split(';')[0]!
-    for (let i = 0; i < 3; i++) assert.equal((await http(port, 'GET', '/profile', { cookie })).status, 200)
-    assert.equal((await http(port, 'POST', '/logout', { cookie })).status, 204)
-    const end = await stats(child, false)
-    const delta = (s: typeof end, k: 'reads' | 'writes' | 'deletes') => s[k] - start0[k]
-    const traced = (k: 'reads' | 'writes' | 'deletes') => end.sqlTrace![k] - start0.sqlTrace![k]
-    // login: the user row and a new session; each /profile: the session and the user row; logout: read, then delete.
-    assert.deepEqual(
-      ['reads', 'writes', 'deletes'].map((k) => delta(end, k as 'reads')),
-      [1 + 3 * 2 + 1, 1, 1],
-    )
-    assert.deepEqual(
-      ['reads', 'writes', 'deletes'].map((k) => traced(k as 'reads')),
-      [8, 1, 1],
-    )
-  })
+  for (const framework of FRAMEWORKS)
+    test(`${framework}: --trace-sql: SQLite's own statement trace agrees with the counters, statement by statement`, async (t) => {
+      const { child, port } = await start(t, ['--framework', framework, '--strategy', 'session', '--users', '50', '--trace-sql'])
+      const start0 = await stats(child, false)
+      const loginRes = await http(
+        port,
+        'POST',
+        '/login',
+        { 'content-type': 'application/json' },
+        '{"username":"user7","password":"pw-user7"}',
+      )
+      const cookie = String(loginRes.headers['set-cookie']).split(';')[0]!
+      for (let i = 0; i < 3; i++) assert.equal((await http(port, 'GET', '/profile', { cookie })).status, 200)
+      assert.equal((await http(port, 'POST', '/logout', { cookie })).status, 204)
+      const end = await stats(child, false)
+      const delta = (s: typeof end, k: 'reads' | 'writes' | 'deletes') => s[k] - start0[k]
+      const traced = (k: 'reads' | 'writes' | 'deletes') => end.sqlTrace![k] - start0.sqlTrace![k]
+      // login: the user row and a new session; each /profile: the session and the user row; logout: read, then delete.
+      assert.deepEqual(
+        ['reads', 'writes', 'deletes'].map((k) => delta(end, k as 'reads')),
+        [1 + 3 * 2 + 1, 1, 1],
+      )
+      assert.deepEqual(
+        ['reads', 'writes', 'deletes'].map((k) => traced(k as 'reads')),
+        [8, 1, 1],
+      )
+      // Stopped as the harness stops it, so its temporary database goes with it.
+      const done = exited(child)
+      child.kill('SIGTERM')
+      assert.equal(await done, 0)
+    })
 
-  test('exits when the parent IPC channel closes', async (t) => {
-    const { child } = await start(t, ['--strategy', 'jwt', '--alg', 'ES256', '--users', '5'])
-    const done = exited(child)
-    child.disconnect()
-    assert.equal(await done, 0)
-  })
+  for (const framework of FRAMEWORKS)
+    test(`${framework}: exits when the parent IPC channel closes`, async (t) => {
+      const { child } = await start(t, ['--framework', framework, '--strategy', 'jwt', '--alg', 'ES256', '--users', '5'])
+      const done = exited(child)
+      child.disconnect()
+      assert.equal(await done, 0)
+    })
 
   test('JWKS over HTTP for an asymmetric key', async (t) => {
     const { child, port } = await start(t, ['--strategy', 'jwt', '--alg', 'RS256', '--engine', 'fast-jwt', '--users', '5'])

@@ -10,6 +10,7 @@ import type { ResultsFile } from '../bench/contracts/results.ts'
 import { loadScenario } from '../bench/contracts/scenario.ts'
 import { expandPlan } from '../bench/plan.ts'
 import { runnerOf } from '../bench/strategies/run/index.ts'
+import { installCommand, runtimeBinary } from '../bench/runtimes.ts'
 import { loadKeys } from '../servers/keys.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -93,8 +94,12 @@ describe('every shipped scenario runs in smoke mode with every cell ok (or is ch
       const res = await bench([join('scenarios', file), '--smoke', '--out', out])
       assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`)
       const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+      // scenarios/runtimes.ts runs here for real: a cell whose Node major is not installed on this machine (its package absent)
+      // is the one cell that may be skipped, and only with the reason that names the command installing it.
+      const missing = (c: ResultsFile['cells'][number]) =>
+        c.status === 'skipped' && !!c.runtime && runtimeBinary(c.runtime) === null && c.reason?.endsWith(`\`${installCommand(c.runtime)}\``)
       assert.deepEqual(
-        results.cells.filter((c) => c.status !== 'ok').map((c) => `${c.id}: ${c.reason}`),
+        results.cells.filter((c) => c.status !== 'ok' && !missing(c)).map((c) => `${c.id}: ${c.reason}`),
         [],
       )
       const head = readFileSync(join(ROOT, 'scenarios', file), 'utf8').split('\n')[0]!

@@ -1,7 +1,7 @@
 // The cell plan: what one cell of a scenario is, as every stage of the harness sees it.
 // Contracts import nothing from the harness (only the servers' kinds and each other).
-import type { Alg, EngineKind, KeyForm, Revocation, StoreKind, StrategyKind } from '../../servers/types.ts'
-import type { Balance, Balancer, WorkloadRoute } from './scenario.ts'
+import type { Alg, EngineKind, Framework, KeyForm, Revocation, StoreKind, StrategyKind } from '../../servers/types.ts'
+import type { Balance, Balancer, RuntimeKind, WorkloadRoute } from './scenario.ts'
 
 /** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
 export const AXES = [
@@ -44,8 +44,12 @@ export interface CellPlan {
   balancer?: Balancer
   /** The balancer's choice of instance (with `balancer: 'haproxy'` only). */
   balance?: Balance
+  /** The HTTP framework the servers run on; absent: `fastify`. */
+  framework?: Framework
+  /** The Node that runs the cell's servers; absent, the harness's own. */
+  runtime?: RuntimeKind
   workload: WorkloadRoute
 }
 
 /** A cell as far as a descriptor cares: its axes and instance count. */
-export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances' | 'balancer' | 'balance'>
+export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances' | 'balancer' | 'balance' | 'framework' | 'runtime'>

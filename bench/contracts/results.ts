@@ -4,7 +4,7 @@
 import type { StoreKind } from '../../servers/types.ts'
 import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
-import type { Scenario, Topology } from './scenario.ts'
+import type { RuntimeKind, Scenario, Topology } from './scenario.ts'
 
 export const SCHEMA_VERSION = 1
 
@@ -48,6 +48,22 @@ export interface Environment {
   /** Where each process ran: loopback, or a namespace topology with every host's address (and why a netns scenario ran on
    * loopback). Absent in older results. */
   topology?: TopologyRecord
+  /** Each Node the cells' servers ran on (a cell without `runtime` ran on the harness's own). Absent in older results. */
+  runtimes?: RuntimeRecord[]
+}
+
+/** A Node that ran cells' servers, and whether it was past its end of life on the run's date. */
+export interface RuntimeRecord {
+  /** `node20`, `node22` or `node24`; null for a harness's own Node of another major. */
+  runtime: RuntimeKind | null
+  /** Its full version (`process.versions.node` of the binary), e.g. `24.22.3`. */
+  version: string
+  /** The harness's own Node (`process.execPath`), not an installed package. */
+  own: boolean
+  /** Its end of life (`YYYY-MM-DD`); null when not known. */
+  endOfLife: string | null
+  /** Whether the run's date (UTC) was after its end of life; null when not known. */
+  pastEndOfLife: boolean | null
 }
 
 /** A scenario's topology, or `remote`: a fleet the harness did not start (`--targets`). */

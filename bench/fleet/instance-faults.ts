@@ -3,7 +3,7 @@
 // and read how soon the balancer stopped sending to it. The instances' counters are read across a
 // restart as one instance's: what the killed process had counted at its last read is carried.
 import type { StatsSnapshot } from '../../servers/metrics.ts'
-import { startServer, type ProcessGroup, type ServerHandle } from '../processes.ts'
+import type { ServerHandle } from '../processes.ts'
 import type { Balancer } from './haproxy.ts'
 
 export interface InstanceFaults {
@@ -29,10 +29,11 @@ const withPort = (args: string[], port: number) => args.map((a, k) => (k > 0 && 
  * a restarted instance's handle replaces the killed one's there, so the cell's close stops it.
  */
 export function instanceFaults(o: {
-  group: ProcessGroup
   servers: ServerHandle[]
+  /** The flags every instance of the cell started with (`--port 0` among them). */
   args: string[]
-  cpus: string | null
+  /** Starts an instance with these flags, as the cell's own were (its CPUs, its runtime). */
+  start: (args: string[]) => Promise<ServerHandle>
   balancer: Pick<Balancer, 'serverStates'>
 }): { faults: InstanceFaults; measured: Pick<ServerHandle, 'url' | 'stats'>[] } {
   const carried = o.servers.map(() => Object.fromEntries(CARRIED.map((k) => [k, 0])) as Record<(typeof CARRIED)[number], number>)
@@ -70,7 +71,7 @@ export function instanceFaults(o: {
     },
     async start(i) {
       if (!dead.has(i)) return
-      o.servers[i] = await startServer(o.group, withPort(o.args, o.servers[i]!.port), o.cpus)
+      o.servers[i] = await o.start(withPort(o.args, o.servers[i]!.port))
       dead.delete(i)
     },
     async ensureUp() {

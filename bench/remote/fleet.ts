@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { TargetError } from '../contracts/errors.ts'
-import { STORES } from '../../common/kinds.ts'
+import { DEFAULT_FRAMEWORK, STORES } from '../../common/kinds.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import type { CellPlan } from '../contracts/plan.ts'
 import { remoteInstance, type RemoteInstance } from './instance.ts'
@@ -46,6 +46,8 @@ function wantedInfo(plan: CellPlan): Record<string, string> {
   if (plan.keyForm) want.key_form = plan.keyForm
   if (plan.verifyCache !== null) want.verify_cache = String(plan.verifyCache)
   if (plan.revocation) want.revocation = plan.revocation
+  want.framework = plan.framework ?? DEFAULT_FRAMEWORK
+  if (plan.runtime) want.runtime = plan.runtime
   return want
 }
 

@@ -19,7 +19,7 @@ const REQUIRED_METRICS = [
 export interface RemoteInstance {
   url: string
   metricsUrl: string
-  /** `authbench_info`'s labels: what this server runs. */
+  /** `authbench_info`'s labels: what this server runs; and `runtime`, its Node major (`node22`), from `nodejs_version_info`. */
   info: Record<string, string>
   stats(reset: boolean): Promise<StatsSnapshot>
 }
@@ -112,7 +112,9 @@ export async function remoteInstance(url: string, metricsUrl: string): Promise<R
   } catch (err) {
     throw new TargetError(`${url} did not answer (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`)
   }
-  const info = samples.find((s) => s.name === 'authbench_info')?.labels ?? {}
+  // The Node it runs on, from prom-client's default nodejs_version_info, named as a cell's runtime is.
+  const major = samples.find((s) => s.name === 'nodejs_version_info')?.labels.major
+  const info = { ...(samples.find((s) => s.name === 'authbench_info')?.labels ?? {}), ...(major ? { runtime: `node${major}` } : {}) }
   let since = snapshotOf(samples, []).buckets
   return {
     url,

@@ -14,6 +14,7 @@ import {
   okCells,
   pairedRatio,
   roundsFor,
+  sameRuntime,
   scopeOf,
   WHERE,
   type Finding,
@@ -110,7 +111,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
 
   // Each token or sealed cookie against each server-side session, the store process's CPU counted on the session's side.
   for (const s of servers) {
-    for (const j of clients) {
+    for (const j of clients.filter((c) => sameRuntime(c, s))) {
       const p = judged('cpu', j, s, true)
       if (!p) {
         const none = unpaired('cpu', j, s)
@@ -213,7 +214,7 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
 }
 
 /** The kinds of comparison adaptive rounds add rounds for. */
-const ADAPTIVE_KINDS = ['cpu', ...EFFECTS.map((e) => `cpu-${e.name}`)]
+const ADAPTIVE_KINDS = ['cpu', ...new Set(EFFECTS.map((e) => `cpu-${e.name}`))]
 
 /** The CPU comparisons still unresolved in a run so far, and the cells they compare: what the next look measures. */
 export function unresolvedComparisons(results: ResultsFile): { comparisons: string[]; cells: string[] } {

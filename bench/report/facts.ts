@@ -4,7 +4,7 @@ import { workloadKind } from '../contracts/scenario.ts'
 import { num, percent } from '../format.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { renewalIntervalMs, SERVER_DEFAULTS } from '../server-defaults.ts'
+import { renewalIntervalMs, renewalWritesPerRequest, SERVER_DEFAULTS } from '../server-defaults.ts'
 import { label, list, okCells, presentsCredential, type Scope, scopeOf, type Finding } from './verdict.ts'
 
 const groupBy = <T>(xs: T[], key: (x: T) => string): Map<string, T[]> => {
@@ -160,8 +160,7 @@ function storeWrites(results: ResultsFile, single: CellResult[], loop: Scope['lo
       const bursts = c.rounds.filter((r) => r.storeOpsPerRequest.writes > 0)
       const intervalS = renewalIntervalMs((c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds) * 1000) / 1000
       const perUserPerSecond = c.summary!.rps.median / users
-      // At most one renewal per user per interval: a user sending q requests in an interval writes once in q requests.
-      const at = (requestsPerUserPerInterval: number) => Math.min(1, 1 / Math.max(1, requestsPerUserPerInterval))
+      const at = renewalWritesPerRequest
       const runRate = at(perUserPerSecond * intervalS)
       const liveRate = at(intervalS / REALISTIC_SECONDS_BETWEEN_REQUESTS)
       const burstWords = bursts.length

@@ -50,6 +50,8 @@ const QUESTIONS: Record<string, string> = {
   'store-placement': "What does it change where a session's store runs?",
   algorithm: 'What does it change which algorithm signs a token?',
   library: 'What does it change which JWT library verifies, and how it is handed its key?',
+  runtime: 'What does it change which Node major runs the servers?',
+  framework: 'What does the HTTP framework itself cost (Fastify against Express)?',
 }
 
 /** The page's first screen: per question a team asks, which choice was ahead in this run, by how much, and under which scope. */
@@ -116,6 +118,8 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
       'library',
       ['instructions-engine', 'cpu-engine', 'instructions-keyform', 'cpu-keyform', 'instructions-verifycache', 'cpu-verifycache'],
     ],
+    ['runtime', ['instructions-runtime', 'cpu-runtime']],
+    ['framework', ['instructions-framework', 'cpu-framework']],
   ] as const) {
     const fs = kinds.flatMap(by)
     if (!fs.length) continue

@@ -1,5 +1,6 @@
 import { reportOf, workloadReports } from './workloads/index.ts'
 import { hostNoise } from '../summarize.ts'
+import { endOfLifeSentence } from './runtimes.ts'
 import { esc } from '../format.ts'
 import { computeFindings } from './findings.ts'
 import { forestRows, forestSvg } from './forest.ts'
@@ -69,6 +70,7 @@ export function renderHtml(
       : '',
     results.interrupted ? 'This run was interrupted: some cells have fewer rounds or none.' : '',
     hostNoise(results)?.message ?? '',
+    endOfLifeSentence(results) ?? '',
     notOk.length
       ? `${notOk.length} cell${notOk.length > 1 ? 's are' : ' is'} not in the ` +
         `charts: ${notOk.map((c) => `${c.id} (${c.status}${c.reason ? `: ${c.reason}` : ''})`).join('; ')}.`

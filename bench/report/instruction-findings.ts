@@ -3,7 +3,7 @@
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { num, times } from '../format.ts'
 import { descriptorOf } from '../strategies/index.ts'
-import { EFFECTS, EQUIVALENCE, type Finding, label, okCells, scopeOf, WHERE } from './verdict.ts'
+import { EFFECTS, EQUIVALENCE, type Finding, label, okCells, sameRuntime, scopeOf, WHERE } from './verdict.ts'
 
 /**
  * How far two separate starts of one cell's lowest batch may disagree: measured on every default
@@ -55,7 +55,9 @@ export function instructionFindings(results: ResultsFile): Finding[] {
   const clients = ok.filter((c) => descriptorOf(c).state === 'client')
   const apart = (c: CellResult) => descriptorOf(c).state === 'server' && scopeOf(c, 'closed').store !== 'in-process'
   const pairs: [string, CellResult, CellResult][] = [
-    ...servers.flatMap((s) => clients.map((j) => ['instructions', j, s] as [string, CellResult, CellResult])),
+    ...servers.flatMap((s) =>
+      clients.filter((j) => sameRuntime(j, s)).map((j) => ['instructions', j, s] as [string, CellResult, CellResult]),
+    ),
     ...EFFECTS.flatMap((e) => {
       const side = e.side === 'server' ? servers : clients
       return side.flatMap((s, i) =>

@@ -2,6 +2,7 @@
 import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
 import { num, table } from '../format.ts'
 import { hostNoise } from '../summarize.ts'
+import { endOfLifeSentence } from './runtimes.ts'
 
 function row(c: CellResult, counted: boolean): string[] {
   const s = c.summary
@@ -86,6 +87,8 @@ export function closedTable(results: ResultsFile): string {
     .map((c) => `  ${c.id}: ${c.reason ?? ''}${c.reason && c.note ? '; ' : ''}${c.note ?? ''}`)
   const noise = hostNoise(results)?.message
   if (noise) notes.push(`  ${noise}`)
+  const endOfLife = endOfLifeSentence(results)
+  if (endOfLife) notes.push(`  ${endOfLife}`)
   if (results.cells.some((c) => c.summary?.clientBoundRounds))
     notes.push(
       `  busy!: some windows kept the servers under ${CLIENT_BOUND_SHARE * 100}% busy (client-bound): their CPU per request was measured below saturation`,

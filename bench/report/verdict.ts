@@ -235,10 +235,34 @@ export function describePair(p: PairedRatio & { clientBound?: number }): string 
   return `${left}paired per-round ratio ${times(p.median)}, ${interval} over ${rounds} (coverage ${percent(p.coverage)})${open}`
 }
 
+/** A framework as a cell's label names it (a cell on Fastify, the default, names none). */
+const FRAMEWORK_LABELS = { fastify: 'Fastify', express: 'Express' } as const
+
 export function label(c: CellResult): string {
   const n = c.instances > 1 ? `, ${c.instances} instances` : ''
-  return `${descriptorOf(c).label.cell(c)}${n}`
+  const framework = c.framework && c.framework !== 'fastify' ? ` on ${FRAMEWORK_LABELS[c.framework]}` : ''
+  return `${descriptorOf(c).label.cell(c)}${framework}${n}${c.runtime ? ` on Node ${c.runtime.slice('node'.length)}` : ''}`
 }
+
+/** Whether two cells' servers ran on the same Node (a cell without `runtime`: the harness's own). */
+export const sameRuntime = (a: CellResult, b: CellResult): boolean => (a.runtime ?? null) === (b.runtime ?? null)
+
+/** Two cells alike in every setting but the Node their servers ran on. */
+/** Two cells' servers on the same framework (a cell that names none is on Fastify). */
+const sameFramework = (a: CellResult, b: CellResult): boolean => (a.framework ?? 'fastify') === (b.framework ?? 'fastify')
+/** Two cells' servers on the same Node and the same framework: what every other effect holds fixed. */
+const samePlatform = (a: CellResult, b: CellResult): boolean => sameRuntime(a, b) && sameFramework(a, b)
+/** Two cells that differ in nothing their credential, store or library decides. */
+const sameCell = (a: CellResult, b: CellResult): boolean =>
+  a.strategy === b.strategy &&
+  a.store === b.store &&
+  a.alg === b.alg &&
+  a.engine === b.engine &&
+  a.keyForm === b.keyForm &&
+  (a.verifyCache ?? 0) === (b.verifyCache ?? 0) &&
+  a.revocation === b.revocation
+const runtimeAlone = (a: CellResult, b: CellResult): boolean => sameCell(a, b) && sameFramework(a, b) && !sameRuntime(a, b)
+const frameworkAlone = (a: CellResult, b: CellResult): boolean => sameCell(a, b) && sameRuntime(a, b) && !sameFramework(a, b)
 export const capitalized = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`
 export const list = (xs: string[]) => (xs.length <= 2 ? xs.join(' and ') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`)
 
@@ -294,19 +318,20 @@ export function fromLines(results: ResultsFile, kind: string, lines: Line[], loo
 
 /**
  * The effects a run can isolate between two cells of one side (server-side state or client-side):
- * each holds when the two cells differ in that setting alone among those it names. Findings
+ * each holds when the two cells differ in that setting alone among those it names (and ran on one Node, but the runtime's own). Findings
  * `cpu-NAME` and `instructions-NAME` compare such pairs, the dearer over the cheaper.
  */
 export const EFFECTS: {
-  name: 'store' | 'alg' | 'engine' | 'keyform' | 'verifycache'
+  name: 'store' | 'alg' | 'engine' | 'keyform' | 'verifycache' | 'runtime' | 'framework'
   side: 'server' | 'client'
   isolates(a: CellResult, b: CellResult): boolean
 }[] = [
-  { name: 'store', side: 'server', isolates: (a, b) => a.strategy === b.strategy && a.store !== b.store },
+  { name: 'store', side: 'server', isolates: (a, b) => samePlatform(a, b) && a.strategy === b.strategy && a.store !== b.store },
   {
     name: 'alg',
     side: 'client',
     isolates: (a, b) =>
+      samePlatform(a, b) &&
       a.strategy === b.strategy &&
       a.engine === b.engine &&
       a.keyForm === b.keyForm &&
@@ -319,6 +344,7 @@ export const EFFECTS: {
     name: 'engine',
     side: 'client',
     isolates: (a, b) =>
+      samePlatform(a, b) &&
       a.strategy === b.strategy &&
       a.alg === b.alg &&
       a.revocation === b.revocation &&
@@ -332,6 +358,7 @@ export const EFFECTS: {
     name: 'keyform',
     side: 'client',
     isolates: (a, b) =>
+      samePlatform(a, b) &&
       a.strategy === b.strategy &&
       a.alg === b.alg &&
       a.engine === b.engine &&
@@ -344,6 +371,7 @@ export const EFFECTS: {
     name: 'verifycache',
     side: 'client',
     isolates: (a, b) =>
+      samePlatform(a, b) &&
       a.strategy === b.strategy &&
       a.alg === b.alg &&
       a.engine === b.engine &&
@@ -351,6 +379,12 @@ export const EFFECTS: {
       a.revocation === b.revocation &&
       !sameCache(a, b),
   },
+  // The Node major, on either side: the same cell on two runtimes.
+  { name: 'runtime', side: 'server', isolates: runtimeAlone },
+  { name: 'runtime', side: 'client', isolates: runtimeAlone },
+  // The HTTP framework, on either side: the same cell on Fastify and on Express.
+  { name: 'framework', side: 'server', isolates: frameworkAlone },
+  { name: 'framework', side: 'client', isolates: frameworkAlone },
 ]
 
 /** Two cells' verify caches agree: a cell of an engine without one (null) is as one with it off (0). */

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import secureSession from '@fastify/secure-session'
+import type { FastifyRequest } from 'fastify'
 import { readCookie } from '../credentials.ts'
 import { ConfigError } from '../../common/errors.ts'
+import type { HttpRequest } from '../types.ts'
 import type { StrategyFactory } from './factory.ts'
 import { renewalIntervalMs } from './session.ts'
 
@@ -17,6 +19,9 @@ declare module '@fastify/secure-session' {
     s: number
   }
 }
+
+/** The plugin's session on the request: this strategy runs on Fastify only (its `register`), so the request is Fastify's. */
+const sessionOf = (req: HttpRequest) => (req as FastifyRequest).session
 
 function sealingKey(hex: string | undefined): Buffer {
   if (hex === undefined) return randomBytes(KEY_BYTES)
@@ -53,15 +58,16 @@ export const createCookieStrategy: StrategyFactory = async ({ clock, settings },
     async login(user, req) {
       const now = clock()
       // Nothing of a presented cookie survives a login.
-      req.session.regenerate()
-      req.session.set('uid', user.id)
-      req.session.set('name', user.username)
-      req.session.set('c', now)
-      req.session.set('s', now)
+      const session = sessionOf(req)
+      session.regenerate()
+      session.set('uid', user.id)
+      session.set('name', user.username)
+      session.set('c', now)
+      session.set('s', now)
       return undefined
     },
     async identify(req) {
-      const session = req.session
+      const session = sessionOf(req)
       const uid = session.get('uid')
       const name = session.get('name')
       const created = session.get('c')
@@ -74,8 +80,9 @@ export const createCookieStrategy: StrategyFactory = async ({ clock, settings },
       return { id: uid, username: name }
     },
     async logout(req) {
-      if (typeof req.session.get('uid') !== 'number') return false
-      req.session.delete()
+      const session = sessionOf(req)
+      if (typeof session.get('uid') !== 'number') return false
+      session.delete()
       return true
     },
     presented: (req) => readCookie(req.headers.cookie, SEALED_COOKIE) !== null,

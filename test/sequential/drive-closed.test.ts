@@ -83,8 +83,7 @@ test("a Set-Cookie replaces that virtual client's cookie for its next request an
 test('a sealed cookie re-sealed by the server is kept: one renewal per client, then no more, and flat response bytes', async (t) => {
   const clock = manualClock()
   const server = await testServer(t, { strategy: 'cookie', users: 20 }, { clock })
-  await server.app.listen({ port: 0, host: '127.0.0.1' })
-  const url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`
+  const url = `http://127.0.0.1:${await server.app.listen({ port: 0, host: '127.0.0.1' })}`
   const requests = []
   for (let i = 1; i <= 20; i++) requests.push({ method: 'GET' as const, path: '/me', headers: (await login(server, `user${i}`)).headers })
   const before = await drive([url], requests, 5, 1)

@@ -245,6 +245,49 @@ describe('plan expansion', () => {
     assert.equal(selected.baseline.id, 'jwt-HS256-fast-jwt-sqlite')
   })
 
+  test('framework: every strategy takes it, express named in the id, the cookie refused on express with the field named', () => {
+    const { cells } = plan([
+      { strategy: ['none', 'session'], framework: ['fastify', 'express'] },
+      { strategy: 'jwt', instances: 2, framework: 'express' },
+    ])
+    assert.deepEqual(
+      cells.map((c) => [c.id, c.framework]),
+      [
+        ['none', undefined],
+        ['none-express', 'express'],
+        ['session-sqlite', undefined],
+        ['session-sqlite-express', 'express'],
+        ['jwt-HS256-jose-sqlite-express-x2', 'express'],
+      ],
+    )
+    assert.deepEqual(issuesOf({ ...valid, cells: [{ strategy: ['none', 'cookie'], framework: ['fastify', 'express'] }] }), [
+      {
+        path: 'cells[0].framework',
+        message:
+          'strategy "cookie" runs on framework "fastify" only (a Fastify plugin; give it an entry of its own); found ["fastify","express"]',
+      },
+    ])
+    assert.equal(plan([{ strategy: 'cookie', framework: 'fastify' }]).cells[0]!.id, 'cookie')
+    assert.deepEqual(issuesOf({ ...valid, cells: [{ strategy: 'jwt', engine: ['jose', 'fastify-jwt'], framework: 'express' }] }), [
+      {
+        path: 'cells[0].framework',
+        message: 'engine "fastify-jwt" runs on framework "fastify" only (a Fastify plugin; give it an entry of its own); found "express"',
+      },
+    ])
+    assert.deepEqual(
+      issuesOf({ ...valid, cells: [{ strategy: 'none', framework: 'koa' }] }).map((i) => i.path),
+      ['cells[0].framework'],
+    )
+    const selected = plan([{ strategy: 'none', framework: ['fastify', 'express'] }], {
+      baseline: { strategy: 'none', framework: 'express' },
+    })
+    assert.equal(selected.baseline.id, 'none-express')
+    assert.equal(
+      plan([{ strategy: 'none', framework: ['express', 'fastify'] }], { baseline: { strategy: 'none', framework: 'fastify' } }).baseline.id,
+      'none',
+    )
+  })
+
   test('adaptive rounds: looks rise above load.rounds, in the closed loop only', () => {
     const load = (extra: object) => ({ ...valid, load: { rounds: 6, ...extra } })
     assert.deepEqual(validateScenario(load({ moreRounds: [10, 14, 20] }), 'f.json').load.moreRounds, [10, 14, 20])

@@ -15,8 +15,8 @@ export const cookieRunner: StrategyRunner = {
   async micro() {
     // The server's own app and key, so the timed path is the one a request takes.
     const server = await createServer({ ...DEFAULT_CONFIG, strategy: 'cookie', users: 1, hashCost: 4 }, { usersCache: false })
-    await server.app.ready()
-    const app = server.app
+    const app = server.fastify!
+    await app.ready()
     const now = Date.now()
     const sealed = app.encodeSecureSession(app.createSecureSession({ uid: 42, name: 'user42', c: now, s: now }))
     const header = `theme=dark; _ga=GA1.2.1234567890.1700000000; ${SEALED_COOKIE}=${encodeURIComponent(sealed)}; lang=en`
