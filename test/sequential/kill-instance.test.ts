@@ -93,19 +93,21 @@ describe('kill-instance: one app instance SIGKILLed behind HAProxy, started agai
         // A request the dead instance was answering gets no answer: at most what was in flight at the kill (120 GETs/s).
         assert.ok(e!.during.errors <= 5, seen)
         assert.ok(e!.recoveredAtMs !== null, `${c.id} recovered within the window: ${seen}`)
-        // Once the instance is back, the users' GETs all succeed.
-        assert.deepEqual([e!.after!.ok, e!.after!.status401], [e!.after!.requests, 0], seen)
+        // Once the instance is back, nothing fails for want of an instance.
+        const a = e!.after!
+        assert.deepEqual([a.status502, a.status503, a.status5xx, a.errors], [0, 0, 0, 0], seen)
       }
       const [redis, memory, jwt] = cells
-      // A shared store: the other instance knows every session; nobody logs in again.
-      for (const c of [redis!, jwt!]) {
-        assert.equal(c.recovery!.sessionsLost, 0, c.id)
-        assert.equal(
-          c.timeline!.reduce((n, b) => n + b.status401, 0),
-          0,
-          c.id,
-        )
-      }
+      // A shared store: the other instance knows every session; nobody logs in again, no GET is refused.
+      assert.equal(redis!.recovery!.sessionsLost, 0)
+      assert.equal(
+        redis!.timeline!.reduce((n, b) => n + b.status401, 0),
+        0,
+      )
+      assert.equal(redis!.recovery!.episodes[0]!.after!.ok, redis!.recovery!.episodes[0]!.after!.requests)
+      // A JWT: any instance verifies it; nobody logs in again. (A 3 s token that expires while its refresh is in flight draws a
+      // 401 and is refreshed, fault or not: that is no lost state.)
+      assert.deepEqual([jwt!.recovery!.sessionsLost, jwt!.recovery!.episodes[0]!.forcedLogins], [0, 0])
       // Per-process memory: the sessions the dead instance held are gone; their users get a 401 on the other and log in again.
       const lost = memory!.recovery!.sessionsLost
       assert.ok(lost > 0 && lost < USERS, `${lost} of ${USERS} sessions lost`)
