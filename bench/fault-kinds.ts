@@ -88,7 +88,7 @@ export function faultsApply(plan: Pick<CellPlan, 'store' | 'instances' | 'balanc
   )
 }
 
-/** The scenario's faults acts on a store / on the instances. */
+/** Whether any of the scenario's faults acts on the target: the store, or the instances. */
 export const faultsTarget = (faults: NonNullable<Scenario['faults']>, target: FaultTarget) =>
   faults.some((f) => FAULT_KINDS[f.action].target === target)
 
