@@ -215,6 +215,11 @@ async function main(argv: string[]): Promise<number> {
       listeners: [progressPrinter((line) => process.stderr.write(`${line}\n`))],
     })
   } catch (err) {
+    // A scenario the plan refuses (an axis where it does not apply) is refused as one the schema refuses: named, exit 2.
+    if (err instanceof ScenarioError) {
+      process.stderr.write(`${err.message}\n`)
+      return EXIT.usage
+    }
     if (!(err instanceof TargetError)) throw err
     process.stderr.write(`authbench: ${err.message}\n`)
     return EXIT.usage

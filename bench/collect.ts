@@ -6,17 +6,18 @@ import { openLoop, type OpenDriver, type OpenLoopOptions } from './drive/open.ts
 import type { LoadRequest } from './contracts/client.ts'
 import type { ExternalCounts } from './stores/run/index.ts'
 import type { CellRuntime } from './verify.ts'
-import { CLIENT_BOUND_SHARE, type OpenMeasurement, type RoundMeasurement } from './contracts/results.ts'
+import { CLIENT_BOUND_SHARE, type InstanceWindow, type OpenMeasurement, type RoundMeasurement } from './contracts/results.ts'
 import type { Scenario } from './contracts/scenario.ts'
 
 const settle = () => new Promise((r) => setTimeout(r, 100))
 
-type Snapshot = { stats: StatsSnapshot[]; counts: ExternalCounts | null; storeCpuUs: number | null; balancerCpuUs: number | null }
+export type Snapshot = { stats: StatsSnapshot[]; counts: ExternalCounts | null; storeCpuUs: number | null; balancerCpuUs: number | null }
 
 /** What a window reads: every instance, the store, and a balancer when there is one. */
 export type Counted = Pick<CellRuntime, 'servers' | 'counts' | 'storeCpuUs'> & Partial<Pick<CellRuntime, 'balancerCpuUs'>>
 
-async function snapshot(rt: Counted): Promise<Snapshot> {
+/** Every counter of a window's edge, each instance's histogram reset to it. */
+export async function snapshot(rt: Counted): Promise<Snapshot> {
   const stats = await Promise.all(rt.servers.map((s) => s.stats(true)))
   return { stats, counts: await rt.counts(), storeCpuUs: await rt.storeCpuUs(), balancerCpuUs: rt.balancerCpuUs?.() ?? null }
 }
@@ -30,6 +31,8 @@ export interface WindowCounts {
   balancerCpuUs: number | null
   /** Requests each instance served. */
   instanceRequests: number[]
+  /** Each instance's own figures over the window. */
+  instances: InstanceWindow[]
   /** Requests in flight at the window's edges (opening plus closing), after the wait for them to settle: 0 for an exact window. */
   unsettled: number
   /** Requests the servers answered 5xx, those whose client had gone included. */
@@ -97,7 +100,8 @@ export async function openWindow(rt: Counted): Promise<{ close(): Promise<Window
   return { close: async () => windowCounts(before, await snapshot(rt)) }
 }
 
-function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
+/** What every instance counted between two edges, summed, and each instance's own share. */
+export function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
   const sum = (pick: (s: StatsSnapshot) => number) => after.stats.reduce((n, s, i) => n + pick(s) - pick(before.stats[i]!), 0)
   const merged = newHistogram()
   for (const s of after.stats) merged.add(hdr.decodeFromCompressedBase64(s.requestTimeHistogram))
@@ -108,6 +112,16 @@ function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
     storeCpuUs: before.storeCpuUs !== null && after.storeCpuUs !== null ? after.storeCpuUs - before.storeCpuUs : null,
     balancerCpuUs: before.balancerCpuUs !== null && after.balancerCpuUs !== null ? after.balancerCpuUs - before.balancerCpuUs : null,
     instanceRequests: after.stats.map((s, i) => s.requests - before.stats[i]!.requests),
+    instances: after.stats.map((s, i) => {
+      const b = before.stats[i]!
+      const { p50, p90, p99, max, mean } = s.requestTimeUs
+      return {
+        requests: s.requests - b.requests,
+        cpuUs: s.cpuUs - b.cpuUs,
+        ops: { reads: s.reads - b.reads, writes: s.writes - b.writes, deletes: s.deletes - b.deletes },
+        serverTimeUs: { p50, p90, p99, max, mean },
+      }
+    }),
     unsettled: [...before.stats, ...after.stats].reduce((n, s) => n + s.inFlight, 0),
     failed: sum((s) => s.failed),
     ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },

@@ -24,6 +24,9 @@ export function expectedOps(cell: CellSpec & Pick<CellPlan, 'workload'>): Expect
     case 'POST /login':
       // The user row, then whatever the strategy records (a session, a refresh token).
       return { stateReads: 0, userReads: 1, writes: d.loginWrites, deletes: 0, renewals: false }
+    // Load from outside: its mix of requests is the other engine's, so nothing is expected of it.
+    case 'observed':
+      return { stateReads: 0, userReads: 0, writes: 0, deletes: 0, renewals: false }
   }
 }
 
@@ -35,5 +38,6 @@ export function expectedOps(cell: CellSpec & Pick<CellPlan, 'workload'>): Expect
 export function expected401Share(cell: Pick<CellPlan, 'strategy' | 'store' | 'workload' | 'instances' | 'balancer' | 'balance'>): number {
   if (balancerOf(cell).keepsClientOnIssuer(cell.balance)) return 0
   const perProcess = cell.store !== null && !storeDescriptors[cell.store].sharedAcrossInstances
-  return perProcess && descriptorOf(cell).state === 'server' && cell.workload !== 'POST /login' ? (cell.instances - 1) / cell.instances : 0
+  const spread = cell.workload !== 'POST /login' && cell.workload !== 'observed'
+  return perProcess && descriptorOf(cell).state === 'server' && spread ? (cell.instances - 1) / cell.instances : 0
 }

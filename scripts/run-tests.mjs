@@ -18,7 +18,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // two-core machines, busy: every shipped scenario 435 s, the fleets 300 s, the bench CLI 210 s,
 // the instruction counter's known loop about 90 s under valgrind (a count does not move with load),
 // remote mode, PostgreSQL, the closed clone and the server CLI 90-100 s each, the redis-cluster
-// harness 60 s, a session's counted batches 40 s, the rest less); every other file follows in name order.
+// harness 60 s, the conformance matrix on both frameworks 50 s, a session's counted batches 40 s, a server on another Node
+// major 25 s, the rest less); every other file follows in name order.
 const LONGEST = [
   'test/shipped-scenarios.test.ts',
   'test/fleet.test.ts',
@@ -29,7 +30,9 @@ const LONGEST = [
   'test/postgres-closed-clone.test.ts',
   'test/server-cli.test.ts',
   'test/cluster-harness.test.ts',
+  'test/conformance.test.ts',
   'test/instructions-session.test.ts',
+  'test/runtimes.test.ts',
 ]
 
 function files(dir, deep) {

@@ -169,6 +169,14 @@ describe('npm run bench', () => {
     assert.equal(badSeed.code, 2)
     assert.match(badSeed.stderr, /--seed must be an integer from 0 to 4294967295; got "1\.5"/)
     assert.equal((await runCli([join(dir, 'missing.json')])).code, 2)
+    // Refused when its plan is made (an axis where the workload does not take it): named, exit 2, no stack trace.
+    const badPlan = join(dir, 'bad-plan.json')
+    const cells = [{ strategy: 'none' }, { strategy: 'jwt', refreshJitterSeconds: 2 }]
+    writeFileSync(badPlan, JSON.stringify({ name: 'bad-plan', description: 'd', cells, workload: { route: 'GET /me' } }))
+    const planRes = await runCli([badPlan])
+    assert.equal(planRes.code, 2)
+    assert.match(planRes.stderr, /bad-plan\.json: cells\[1\]\.refreshJitterSeconds: applies to workload route "lifecycle" only/)
+    assert.doesNotMatch(planRes.stderr, /\n\s+at /)
   })
 
   test('Ctrl-C mid-run: exit 130, partial results marked interrupted, nothing left running', async () => {

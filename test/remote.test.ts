@@ -178,7 +178,7 @@ describe('remote mode', () => {
     assert.equal(res.code, 2)
     assert.match(
       res.stderr,
-      new RegExp(`none-${other}: needs 1 instance\\(s\\) running strategy=none,runtime=${other}; the targets have 0`),
+      new RegExp(`none-${other}: needs 1 instance\\(s\\) running strategy=none,framework=fastify,runtime=${other}; the targets have 0`),
     )
     await s.stop()
   })

@@ -162,6 +162,11 @@ export interface RoundResult {
   /** HAProxy's own CPU over the window per request, counted in totalCpuUsPerRequest; null without a balancer. Absent in older results. */
   balancerCpuUsPerRequest?: number | null
   /**
+   * Each instance's own share of the window, in instance order (`npm run observe`: the figures per
+   * instance its report shows). Absent from the runs the harness drives and in older results.
+   */
+  instanceWindows?: (InstanceWindow & { url: string })[]
+  /**
    * rps and CPU per request divided by the mean of the baseline windows just before and just after
    * this one (its bracket); null when either was not a valid measurement. 1 for the baseline itself.
    */
@@ -174,6 +179,15 @@ export interface RoundResult {
    * older results.
    */
   repeatedWindows?: { slot: number; cpuUsPerRequest: number; rps: number; ratioCpu: number | null; bracketSpread: number | null }[]
+}
+
+/** One instance over one window: what it served, its CPU, its store operations (counts, not per request), its request time. */
+export interface InstanceWindow {
+  requests: number
+  cpuUs: number
+  ops: OpsPerRequest
+  /** Server-side request time over the window, µs; zeros when the instance served nothing. */
+  serverTimeUs: Percentiles & { mean: number }
 }
 
 /** A window as measured, before anything is derived from other windows. */

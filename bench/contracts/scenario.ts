@@ -11,11 +11,12 @@ export { ScenarioError }
 /** The lifecycle driver (node:http on one core, beside the servers) sends at most this many GETs per second on schedule; more is refused. */
 export const MAX_LIFECYCLE_RATE = 5000
 
-export const WORKLOAD_ROUTES = ['GET /me', 'GET /profile', 'POST /login', 'lifecycle'] as const
+/** `observed`: no route of the harness's own; what `npm run observe` writes of load another engine drove (a scenario cannot ask for it). */
+export const WORKLOAD_ROUTES = ['GET /me', 'GET /profile', 'POST /login', 'lifecycle', 'observed'] as const
 export type WorkloadRoute = (typeof WORKLOAD_ROUTES)[number]
 
-/** The workloads a scenario can run: closed loop, open loop (`load.mode: 'open'`), or the lifecycle route. */
-export const WORKLOAD_KINDS = ['closed', 'open', 'lifecycle'] as const
+/** The workloads: closed loop, open loop (`load.mode: 'open'`), the lifecycle route, or `observed` (`npm run observe`). */
+export const WORKLOAD_KINDS = ['closed', 'open', 'lifecycle', 'observed'] as const
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]
 
 /** What spreads a cell's load over its instances, and how a balancer picks one. */
@@ -451,4 +452,4 @@ export async function loadScenario(file: string, measure?: Partial<Scenario['mea
 
 /** Which workload a scenario runs: the one place that reads it off the scenario's fields. */
 export const workloadKind = (s: { workload: { route: WorkloadRoute }; load: { mode: 'closed' | 'open' } }): WorkloadKind =>
-  s.workload.route === 'lifecycle' ? 'lifecycle' : s.load.mode
+  s.workload.route === 'lifecycle' || s.workload.route === 'observed' ? s.workload.route : s.load.mode

@@ -30,7 +30,7 @@ export interface Arranged {
 }
 
 const loopback = (note: string | null): TopologyRecord => ({ kind: 'loopback', harness: '127.0.0.1', hosts: [], note })
-const remoteRecord = (f: Fleet): TopologyRecord => ({
+export const remoteRecord = (f: Fleet): TopologyRecord => ({
   kind: 'remote',
   harness: null,
   hosts: f.instances.map((t, i) => ({ name: `instance${i + 1}`, address: t.url })),

@@ -63,11 +63,16 @@ const describe = (labels: Record<string, string>) =>
  * to start something for (a delay proxy), or a target no cell uses.
  */
 export async function matchTargets(fleet: Fleet, plans: CellPlan[]): Promise<Map<string, RemoteInstance[]>> {
+  return matchInstances(await connectAll(fleet), plans)
+}
+
+/** Every target's handle; TargetError naming each one that does not answer with the metrics the harness reads. */
+export async function connectAll(fleet: Fleet, probe = true): Promise<RemoteInstance[]> {
   const problems: string[] = []
   const instances = (
     await Promise.all(
       fleet.instances.map((t) =>
-        remoteInstance(t.url, t.metricsUrl).catch((err: Error) => {
+        remoteInstance(t.url, t.metricsUrl, probe).catch((err: Error) => {
           problems.push(err.message)
           return null
         }),
@@ -75,6 +80,12 @@ export async function matchTargets(fleet: Fleet, plans: CellPlan[]): Promise<Map
     )
   ).filter((i): i is RemoteInstance => i !== null)
   if (problems.length) throw new TargetError(`targets not usable:\n  ${problems.join('\n  ')}`)
+  return instances
+}
+
+/** The instances each cell's plan asks for, by their `authbench_info`; TargetError naming every mismatch. */
+export function matchInstances(instances: RemoteInstance[], plans: CellPlan[]): Map<string, RemoteInstance[]> {
+  const problems: string[] = []
   const byCell = new Map<string, RemoteInstance[]>()
   const used = new Set<RemoteInstance>()
   for (const plan of plans) {

@@ -98,20 +98,18 @@ export function snapshotOf(samples: Sample[], since: number[]): { snapshot: Stat
   }
 }
 
-/** Checks that a target answers with every metric the harness reads, and returns its handle. */
-export async function remoteInstance(url: string, metricsUrl: string): Promise<RemoteInstance> {
+/**
+ * Checks that a target answers with every metric the harness reads, and returns its handle. `probe`
+ * (default true) also asks its URL for `/me`; `npm run observe` sends no request of its own.
+ */
+export async function remoteInstance(url: string, metricsUrl: string, probe = true): Promise<RemoteInstance> {
   const text = await scrapeText(metricsUrl)
   const declared = families(text)
   const samples = parsePrometheusText(text)
   const missing = REQUIRED_METRICS.filter((m) => !declared.has(m))
   if (missing.length)
     throw new TargetError(`${metricsUrl} lacks ${missing.join(', ')} (is it an authbench server started with --metrics-port?)`)
-  try {
-    const res = await fetch(`${url}/me`, { signal: AbortSignal.timeout(5000) })
-    await res.arrayBuffer()
-  } catch (err) {
-    throw new TargetError(`${url} did not answer (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`)
-  }
+  if (probe) await answers(url)
   // The Node it runs on, from prom-client's default nodejs_version_info, named as a cell's runtime is.
   const major = samples.find((s) => s.name === 'nodejs_version_info')?.labels.major
   const info = { ...(samples.find((s) => s.name === 'authbench_info')?.labels ?? {}), ...(major ? { runtime: `node${major}` } : {}) }
@@ -125,5 +123,15 @@ export async function remoteInstance(url: string, metricsUrl: string): Promise<R
       if (reset) since = buckets
       return snapshot
     },
+  }
+}
+
+/** The server's own port answers (any status): its address is the one the fleet file names. */
+async function answers(url: string): Promise<void> {
+  try {
+    const res = await fetch(`${url}/me`, { signal: AbortSignal.timeout(5000) })
+    await res.arrayBuffer()
+  } catch (err) {
+    throw new TargetError(`${url} did not answer (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`)
   }
 }

@@ -124,7 +124,7 @@ function cpuChart({ results, cells, labels, colors, baseline, baseCpu }: ChartCo
     title: 'CPU per request: servers and store',
     caption: `${
       baseCpu === null
-        ? 'Server CPU µs per request (median over rounds); the baseline cell did not complete, so no split is shown.'
+        ? 'Server CPU µs per request (median over rounds); no baseline cell completed, so no split is shown.'
         : `Server CPU µs per request, drift-cancelled: the baseline's median (${baseline!.id}, ${r1(baseCpu)} µs, grey) plus ` +
           `each cell's overhead over it (${colourKey(cells)}): per round, the cell's CPU per request less the two baseline ` +
           `windows around it, median over rounds; the same figure as in the findings and the breakdown. The raw medians are in ` +

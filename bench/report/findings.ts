@@ -58,7 +58,8 @@ const QUESTIONS: Record<string, string> = {
 function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
   const out: AnswerLine[] = []
   const by = (kind: string) => all.filter((f) => f.kind === kind)
-  const route = results.scenario.workload.route
+  const report = reportOf(results)
+  const route = report.measures.loadFromOutside ? 'the observed fleet' : results.scenario.workload.route
   const line = (question: string, sentence: string, fs: Finding[]) =>
     out.push({
       question,
@@ -104,10 +105,10 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
     const leftOut = cpu.reduce((n, f) => n + Number(f.figures.clientBoundRounds ?? 0), 0)
     line(
       'cpu',
-      `${capitalized(clauses.join('. And '))}. Scope: ${scope.route}, closed loop, one instance, servers' CPU plus the store ` +
-        `process's where it has one, per-round ratios of windows the load kept busy${
-          leftOut ? ` (${leftOut} paired round${leftOut === 1 ? '' : 's'} with a client-bound window left out)` : ''
-        }.`,
+      `${capitalized(clauses.join('. And '))}. Scope: ${scope.route}, ${report.loopWords}, one instance, servers' CPU plus the ` +
+        `store process's where it has one, per-round ratios of windows ${
+          report.measures.loadFromOutside ? 'read at the same edges' : 'the load kept busy'
+        }${leftOut ? ` (${leftOut} paired round${leftOut === 1 ? '' : 's'} with a client-bound window left out)` : ''}.`,
       cpu,
     )
   }
@@ -242,13 +243,19 @@ function notMeasured(results: ResultsFile): NotMeasured[] {
       why: 'no cell had a store distance (storeRttMs)',
       command: 'npm run bench -- scenarios/distance.ts',
     })
-  if (!measures.openLoop && !measures.lifecycle)
+  if (measures.loadFromOutside)
+    out.push({
+      what: 'client-side latency and the offered rate',
+      why: "the load came from outside (npm run observe): only the servers' own figures were read, not what the load's client saw",
+      command: 'read them from the engine that drove the load, or npm run bench -- scenarios/latency.ts',
+    })
+  else if (!measures.openLoop && !measures.lifecycle)
     out.push({
       what: 'latency at equal offered load (open loop)',
       why: 'this run was closed loop: it measures cost at saturation, not what a user waits at a given load',
       command: 'npm run bench -- scenarios/latency.ts',
     })
-  if (!measures.lifecycle)
+  if (!measures.lifecycle && !measures.loadFromOutside)
     out.push({
       what: "a credential's whole lifetime: refreshes, logouts, revocation lag",
       why: 'this run measured one route, not users living with their credentials',

@@ -18,10 +18,12 @@ const scopeWords = (s: Scope) =>
   }`
 
 /** The first screen: the answer per question, what the run did not measure, then every finding with its figures and scope. */
-function answerHtml(f: FindingsFile): string {
+function answerHtml(f: FindingsFile, completed: boolean): string {
   const answer = f.answer.length
     ? `<dl>${f.answer.map((a) => `<dt><strong>${esc(a.asked)}</strong></dt><dd>${esc(a.sentence)}</dd>`).join('\n')}</dl>`
-    : '<p>No cell completed, so there is nothing to compare.</p>'
+    : completed
+      ? '<p>No finding compares the cells of this run.</p>'
+      : '<p>No cell completed, so there is nothing to compare.</p>'
   const missing = f.notMeasured.length
     ? `<h3>Not measured in this run</h3><ul>${f.notMeasured
         .map((m) => `<li>${esc(m.what)}: ${esc(m.why)}. To measure it: ` + `<code>${esc(m.command)}</code></li>`)
@@ -64,6 +66,7 @@ export function renderHtml(
 ): string {
   const fleetModel = simulationSection(sim, results.scenario.simulate === true)
   const notOk = results.cells.filter((c) => c.status !== 'ok')
+  const completed = notOk.length < results.cells.length
   const warnings = [
     results.smoke
       ? 'This is a smoke run (windows of a second or less, one round): its figures show the shape of the output, not trustworthy measurements.'
@@ -84,7 +87,7 @@ export function renderHtml(
 <h1>authbench: ${esc(results.scenario.name)}</h1>
 <p class="muted">${esc(results.scenario.description)} · workload <code>${esc(results.scenario.workload.route)}</code> · ${esc(results.startedAt)}</p>
 ${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
-${answerHtml(found)}
+${answerHtml(found, completed)}
 ${reportOf(results).sections(results, { charts, fleetModel })}
 </main>
 ${chartScripts(charts, chartJsSource)}

@@ -5,12 +5,14 @@ import { workloadKind, type Scenario, type WorkloadKind } from '../contracts/sce
 import { closedWorkload } from './closed.ts'
 import type { WorkloadDescriptor } from './descriptor.ts'
 import { lifecycleWorkloadDescriptor } from './lifecycle.ts'
+import { observedWorkload } from './observed.ts'
 import { openWorkload } from './open.ts'
 
 const workloads = {
   closed: closedWorkload,
   open: openWorkload,
   lifecycle: lifecycleWorkloadDescriptor,
+  observed: observedWorkload,
 } satisfies Record<WorkloadKind, WorkloadDescriptor>
 
 export const workloadOf = (s: Pick<Scenario, 'workload' | 'load'>): WorkloadDescriptor => workloads[workloadKind(s)]

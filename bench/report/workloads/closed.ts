@@ -11,5 +11,5 @@ export const closedReport: WorkloadReport = {
   charts: closedCharts,
   sections: closedSections,
   table: closedTable,
-  measures: { openLoop: false, lifecycle: false },
+  measures: { openLoop: false, lifecycle: false, loadFromOutside: false },
 }

@@ -5,6 +5,7 @@ import { workloadKind, type WorkloadKind } from '../../contracts/scenario.ts'
 import type { ChartSpec } from '../../page/kit.ts'
 import { closedReport } from './closed.ts'
 import { lifecycleReport } from './lifecycle.ts'
+import { observedReport } from './observed.ts'
 import { openReport } from './open.ts'
 import type { WorkloadReport } from './report.ts'
 
@@ -12,6 +13,7 @@ export const workloadReports = {
   closed: closedReport,
   open: openReport,
   lifecycle: lifecycleReport,
+  observed: observedReport,
 } satisfies Record<WorkloadKind, WorkloadReport>
 
 /** The run's report side. */

@@ -24,5 +24,5 @@ ${chartGrid(charts)}
 <h2>Methodology</h2>
 ${lifecycleMethodology(results)}`,
   table: lifecycleTable,
-  measures: { openLoop: false, lifecycle: true },
+  measures: { openLoop: false, lifecycle: true, loadFromOutside: false },
 }

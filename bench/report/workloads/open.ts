@@ -22,5 +22,5 @@ export const openReport: WorkloadReport = {
 ${distanceHtml(results)}
 ${closedSections(results, ctx)}`,
   table: closedTable,
-  measures: { openLoop: true, lifecycle: false },
+  measures: { openLoop: true, lifecycle: false, loadFromOutside: false },
 }

@@ -14,6 +14,6 @@ export interface WorkloadReport {
   sections(results: ResultsFile, ctx: { charts: ChartSpec[]; fleetModel: string }): string
   /** The compact end-of-run table on the terminal. */
   table(results: ResultsFile): string
-  /** What a run of this workload measures, for "Not measured in this run". */
-  measures: { openLoop: boolean; lifecycle: boolean }
+  /** What a run of this workload measures, for "Not measured in this run"; `loadFromOutside`: the load was another engine's. */
+  measures: { openLoop: boolean; lifecycle: boolean; loadFromOutside: boolean }
 }
