@@ -1,54 +1,108 @@
-// Fault kinds, one table: what each does to a store the harness runs (the provisioners implement
-// StoreFaults), and how the report names it. The scenario contract validates each kind's duration.
+// Fault kinds, one table: what each acts on (a store the harness runs, whose provisioner implements
+// StoreFaults, or the cell's app instances behind its balancer), what it does, and how the report names
+// it. The scenario contract validates each kind's duration and the cells an instance fault needs.
+import type { CellPlan } from './contracts/plan.ts'
 import type { FaultAction, Scenario } from './contracts/scenario.ts'
+import { balancerOf } from './fleet/balancers.ts'
+import type { InstanceFaults } from './fleet/instance-faults.ts'
+import { storeDescriptors } from './stores/index.ts'
 import type { StoreFaults } from './stores/run/index.ts'
 
 type Fault = NonNullable<Scenario['faults']>[number]
 
+/** What a fault acts on: the cell's store, or its app instances. */
+type FaultTarget = 'store' | 'instance'
+
+/** What the faults of a window act on; a kind is only scheduled where its target is there. */
+interface FaultContext {
+  store: StoreFaults | null
+  instances: InstanceFaults | null
+}
+
 interface FaultKind {
-  /** Schedules the store's actions for this fault, at seconds into the window. */
-  schedule(f: Fault, store: StoreFaults, at: (seconds: number, action: () => Promise<void>) => void): void
+  target: FaultTarget
+  /**
+   * Schedules the fault's actions at seconds into the window; `note` takes, for an instance fault, how soon the balancer
+   * stopped sending to the dead instance (ms after the kill, or null: not within the bound).
+   */
+  schedule(
+    f: Fault,
+    ctx: FaultContext,
+    at: (seconds: number, action: () => Promise<void>) => void,
+    note: (routedAwayMs: Promise<number | null>) => void,
+  ): void
   /** What the fault does, in words. */
   words: string
 }
 
 const FAULT_KINDS = {
   'pause-store': {
-    schedule: (f, s, at) => {
-      at(f.atSeconds, () => s.pause())
-      at(f.atSeconds + f.durationSeconds!, () => s.resume())
+    target: 'store',
+    schedule: (f, { store: s }, at) => {
+      at(f.atSeconds, () => s!.pause())
+      at(f.atSeconds + f.durationSeconds!, () => s!.resume())
     },
     words: 'the store paused (SIGSTOP): connections stay open, nothing answers',
   },
   'kill-store': {
-    schedule: (f, s, at) => {
-      at(f.atSeconds, () => s.kill())
-      if (f.durationSeconds !== undefined) at(f.atSeconds + f.durationSeconds, () => s.ensureUp())
+    target: 'store',
+    schedule: (f, { store: s }, at) => {
+      at(f.atSeconds, () => s!.kill())
+      if (f.durationSeconds !== undefined) at(f.atSeconds + f.durationSeconds, () => s!.ensureUp())
     },
     words: "the store killed (SIGKILL), started again empty after the duration or at the window's end",
   },
   'restart-store': {
-    schedule: (f, s, at) => {
-      if (f.durationSeconds === undefined) return at(f.atSeconds, () => s.restart())
-      at(f.atSeconds, () => s.kill())
-      at(f.atSeconds + f.durationSeconds, () => s.ensureUp())
+    target: 'store',
+    schedule: (f, { store: s }, at) => {
+      if (f.durationSeconds === undefined) return at(f.atSeconds, () => s!.restart())
+      at(f.atSeconds, () => s!.kill())
+      at(f.atSeconds + f.durationSeconds, () => s!.ensureUp())
     },
     words: 'the store stopped and started again without persistence: every session, refresh token and denylist entry gone',
   },
   'flush-store': {
-    schedule: (f, s, at) => at(f.atSeconds, () => s.flush()),
+    target: 'store',
+    schedule: (f, { store: s }, at) => at(f.atSeconds, () => s!.flush()),
     words: 'every key dropped (FLUSHALL)',
+  },
+  'kill-instance': {
+    target: 'instance',
+    schedule: (f, { instances }, at, note) => {
+      at(f.atSeconds, async () => note((await instances!.kill(0)).routedAwayMs))
+      at(f.atSeconds + f.durationSeconds!, () => instances!.start(0))
+    },
+    words:
+      'the first app instance killed (SIGKILL) behind HAProxy, whose health checks (every 500 ms, out after 2 failures) stop ' +
+      'sending to it; started again with the same flags, port and store after the duration, back in after one passed check',
   },
 } satisfies Record<FaultAction, FaultKind>
 
-/** The scenario's faults and the store they act on. */
-export interface FaultPlan {
-  faults: NonNullable<Scenario['faults']>
-  store: StoreFaults
+/** Whether the scenario's faults act on the cell: a store fault on a store that can take faults, an instance fault on 2 or
+ * more instances behind a balancer (the scenario contract refuses a kill-instance on any other cell). */
+export function faultsApply(plan: Pick<CellPlan, 'store' | 'instances' | 'balancer'>, faults: NonNullable<Scenario['faults']>): boolean {
+  return faults.every((f) =>
+    FAULT_KINDS[f.action].target === 'store'
+      ? plan.store !== null && storeDescriptors[plan.store].supports.faults
+      : plan.instances >= 2 && balancerOf(plan).fronts,
+  )
 }
 
-/** Runs each fault's actions at their seconds into the window; `stop` cancels what is left and brings the store back up. */
-export function injector(plan: FaultPlan): { start(): void; stop(): Promise<void> } {
+/** Whether any of the scenario's faults acts on the target: the store, or the instances. */
+export const faultsTarget = (faults: NonNullable<Scenario['faults']>, target: FaultTarget) =>
+  faults.some((f) => FAULT_KINDS[f.action].target === target)
+
+/** The scenario's faults and what they act on. */
+export interface FaultPlan extends FaultContext {
+  faults: NonNullable<Scenario['faults']>
+}
+
+/**
+ * Runs each fault's actions at their seconds into the window; `stop` cancels what is left, brings the store and the
+ * instances back up, and resolves with each fault's `routedAwayMs` (in the scenario's order; null: not an instance fault).
+ */
+export function injector(plan: FaultPlan): { start(): void; stop(): Promise<(number | null)[]> } {
+  const noted: (Promise<number | null> | null)[] = plan.faults.map(() => null)
   const timers: NodeJS.Timeout[] = []
   let chain: Promise<void> = Promise.resolve()
   const at = (seconds: number, action: () => Promise<void>) => {
@@ -60,12 +114,17 @@ export function injector(plan: FaultPlan): { start(): void; stop(): Promise<void
   }
   return {
     start() {
-      for (const f of plan.faults) FAULT_KINDS[f.action].schedule(f, plan.store, at)
+      for (const [i, f] of plan.faults.entries())
+        FAULT_KINDS[f.action].schedule(f, plan, at, (ms) => {
+          noted[i] = ms
+        })
     },
     async stop() {
       for (const t of timers) clearTimeout(t)
       await chain.catch(() => {})
-      await plan.store.ensureUp()
+      await plan.store?.ensureUp()
+      await plan.instances?.ensureUp()
+      return Promise.all(noted)
     },
   }
 }

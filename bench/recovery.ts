@@ -1,12 +1,6 @@
-import type { StoreKind } from '../servers/types.ts'
-import { storeDescriptors } from './stores/index.ts'
 import { median } from './stats.ts'
-import type { Episode, Recovery, TimelinePoint } from './contracts/results.ts'
+import type { Episode, EpisodeStatuses, Recovery, TimelinePoint } from './contracts/results.ts'
 import type { Scenario } from './contracts/scenario.ts'
-
-/** Faults act on the store a cell's servers share over the network: Redis, or a Redis Cluster (its first master). */
-/** A scenario's faults act on the cells whose store can take them (its provisioner says so). */
-export const faultsApply = (c: { store: StoreKind | null }) => c.store !== null && storeDescriptors[c.store].supports.faults
 
 type Fault = NonNullable<Scenario['faults']>[number]
 
@@ -15,13 +9,26 @@ const RECOVERED_BUCKETS = 5
 /** "Near its level before the fault": p99 at most twice the median bucket p99 before it, or 5 ms above it. */
 const normalP99 = (before: number) => Math.max(2 * before, before + 5000)
 
-const failed = (b: TimelinePoint) => b.status401 + b.status503 + b.status5xx + b.errors > 0
+const failed = (b: TimelinePoint) => b.status401 + b.status502 + b.status503 + b.status5xx + b.errors > 0
+
+const STATUSES = ['requests', 'ok', 'status401', 'status502', 'status503', 'status5xx', 'errors'] as const
+const statuses = (buckets: TimelinePoint[]): EpisodeStatuses =>
+  Object.fromEntries(STATUSES.map((k) => [k, buckets.reduce((n, b) => n + b[k], 0)])) as EpisodeStatuses
 
 const endOf = (f: Fault): number | null =>
   f.action === 'kill-store' && f.durationSeconds === undefined ? null : (f.atSeconds + (f.durationSeconds ?? 0)) * 1000
 
-/** Reads each fault's episode off a window's timeline (pure). */
-export function recoveryOf(timeline: TimelinePoint[], faults: NonNullable<Scenario['faults']>, sessionsLost: number): Recovery {
+/**
+ * Reads each fault's episode off a window's timeline (pure). `routedAwayMs`: for each fault in the scenario's order, how soon
+ * the balancer stopped sending to a killed instance (measured apart from the timeline), or null.
+ */
+export function recoveryOf(
+  timeline: TimelinePoint[],
+  faults: NonNullable<Scenario['faults']>,
+  sessionsLost: number,
+  routedAwayMs: (number | null)[] = [],
+): Recovery {
+  const routedAway = new Map(faults.map((f, i) => [f, routedAwayMs[i] ?? null]))
   const sorted = [...faults].sort((a, b) => a.atSeconds - b.atSeconds)
   const first = sorted[0]!.atSeconds * 1000
   const quiet = timeline.filter((b) => b.tMs + 100 <= first && b.requests > 0 && b.logins === 0)
@@ -55,6 +62,9 @@ export function recoveryOf(timeline: TimelinePoint[], faults: NonNullable<Scenar
       recoveryMs: recoveredAtMs !== null && storeBackAtMs !== null ? recoveredAtMs - storeBackAtMs : null,
       forcedLogins: mine.reduce((n, b) => n + b.forcedLogins, 0),
       loginStormPeakPerSecond: mine.reduce((m, b) => Math.max(m, b.forcedLogins), 0) * 10,
+      during: statuses(storeBackAtMs === null ? mine : mine.filter((b) => b.tMs < storeBackAtMs)),
+      after: storeBackAtMs === null ? null : statuses(mine.filter((b) => b.tMs >= storeBackAtMs)),
+      routedAwayMs: routedAway.get(f) ?? null,
     }
   })
   const errored = episodes.filter((e) => e.firstErrorMs !== null)

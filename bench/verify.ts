@@ -16,6 +16,7 @@ import type { RemoteInstance } from './remote/instance.ts'
 import { balancerProcessOf } from './fleet/balancer-processes.ts'
 import { DEFAULT_BALANCE } from './fleet/balancers.ts'
 import type { Balancer } from './fleet/haproxy.ts'
+import { instanceFaults, type InstanceFaults } from './fleet/instance-faults.ts'
 import type { Placement } from './fleet/placement.ts'
 import { remoteInstance } from './remote/instance.ts'
 
@@ -27,6 +28,9 @@ export interface CellRuntime {
   targets: string[]
   /** The balancer's CPU so far, µs; null without one. */
   balancerCpuUs(): number | null
+  /** What a fault can do to the instances (kill one, start it again): instances the harness started on loopback behind a
+   * balancer; null otherwise. */
+  instances: InstanceFaults | null
   requests: LoadRequest[]
   /** The store's own counts (Redis INFO commandstats), or null. */
   counts(): Promise<ExternalCounts | null>
@@ -289,8 +293,20 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
         ...(host ? { host: host.address, wrap: host.wrap } : {}),
       })
     }
+    // Instances the harness started on loopback behind a balancer can be killed and started again; read across a restart.
+    const killable =
+      !remote && !opts.placement && balancer
+        ? instanceFaults({
+            servers,
+            args,
+            start: (a) => startServer(opts.group, a, opts.serverCpus, 30_000, undefined, opts.runtime),
+            balancer,
+          })
+        : null
     // On a topology the servers are read as remote mode reads a fleet: through their metrics, by address.
-    const measured = remote ?? (opts.placement ? await Promise.all(servers.map((s) => remoteInstance(s.url, s.metricsUrl!))) : servers)
+    const measured =
+      remote ??
+      (opts.placement ? await Promise.all(servers.map((s) => remoteInstance(s.url, s.metricsUrl!))) : (killable?.measured ?? servers))
     const targets = balancer ? [balancer.url] : urls
     const { credential, revocationProbe } = await probeCredential(plan, urls)
     // Through the balancer when there is one, so a sticky balancer marks each credential as a client's would be.
@@ -301,6 +317,7 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
       servers: measured,
       targets,
       balancerCpuUs: () => (balancer ? balancer.cpuUs() : null),
+      instances: killable?.faults ?? null,
       requests,
       expected,
       credential,

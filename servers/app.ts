@@ -1,6 +1,13 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type InjectOptions } from 'fastify'
+import { createServer, type RequestListener } from 'node:http'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type InjectOptions,
+} from 'fastify'
 import { StoreUnavailableError } from '../common/errors.ts'
-import { BODY_LIMIT_BYTES, burn, type Calibrate, type HttpApp, type InjectRequest, LOGIN_FIELDS } from './http.ts'
+import { BODY_LIMIT_BYTES, burn, type Calibrate, type HttpApp, healthChecked, type InjectRequest, LOGIN_FIELDS } from './http.ts'
 import type { ServerMetrics } from './metrics.ts'
 import type { Strategy } from './types.ts'
 import type { Users } from './users.ts'
@@ -51,12 +58,22 @@ const loginBody = {
 const SETTLED = Symbol('settled')
 const STARTED = Symbol('started')
 
+/** The HTTP server Fastify listens with, set as Fastify sets its own, its health checks answered before the app. */
+function serverFactory(handler: RequestListener, o: FastifyServerOptions) {
+  const server = createServer(healthChecked(handler))
+  server.keepAliveTimeout = o.keepAliveTimeout!
+  server.requestTimeout = o.requestTimeout!
+  server.setTimeout(o.connectionTimeout!)
+  return server
+}
+
 /** Builds the Fastify app for one strategy without listening, so tests can use `inject()`. */
 export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    serverFactory,
     // Fastify's defaults coerce ["user1"] to "user1" and silently drop unknown keys: refuse both.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   })

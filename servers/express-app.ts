@@ -3,7 +3,16 @@ import type { AddressInfo } from 'node:net'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { ConfigError, RequestBodyError, StoreUnavailableError } from '../common/errors.ts'
 import type { AppOptions } from './app.ts'
-import { ANSWER_FIELDS, BODY_LIMIT_BYTES, burn, type HttpApp, type InjectRequest, type InjectResponse, LOGIN_FIELDS } from './http.ts'
+import {
+  ANSWER_FIELDS,
+  BODY_LIMIT_BYTES,
+  burn,
+  type HttpApp,
+  healthChecked,
+  type InjectRequest,
+  type InjectResponse,
+  LOGIN_FIELDS,
+} from './http.ts'
 import type { HttpReply, HttpRequest } from './types.ts'
 
 /** Fastify's defaults, which the Express app's server takes so the two hold connections alike. */
@@ -267,7 +276,7 @@ export function buildExpressApp({ strategy, users, metrics, calibrate }: AppOpti
 }
 
 function expressHttpApp(app: express.Express, startClosing: () => void): HttpApp {
-  const server: HttpServer = createHttpServer({ requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app)
+  const server: HttpServer = createHttpServer({ requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, healthChecked(app))
   let listening: Promise<number> | null = null
   const listen = (at: { host: string; port: number }) =>
     (listening ??= new Promise<number>((resolve, reject) => {

@@ -1,6 +1,19 @@
 // What the Fastify app (app.ts) and the Express app (express-app.ts) share: the limits, the login's body rules, the
 // fields each answer carries, the calibrating burn, and the handle a server and the tests hold either app by.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { HEALTH_PATH } from '../common/health.ts'
 import type { Framework } from '../common/kinds.ts'
+
+/**
+ * The request listener either app's HTTP server calls: a balancer's health check (`GET /healthz`) is answered 204 here,
+ * before the app, so it passes no hook or middleware, and no metric counts or times it.
+ */
+export const healthChecked =
+  (app: RequestListener): RequestListener =>
+  (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === HEALTH_PATH) res.writeHead(204).end()
+    else app(req, res)
+  }
 
 /** Bodies are tiny JSON objects; anything larger is refused with 413 before parsing. */
 export const BODY_LIMIT_BYTES = 16 * 1024

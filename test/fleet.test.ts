@@ -56,15 +56,23 @@ describe('fleets', () => {
     const backends = ['http://127.0.0.1:1001', 'http://127.0.0.1:1002']
     const rr = haproxyConfig({ host: '127.0.0.1', port: 9000, backends, balance: 'roundrobin', stickyCookie: 'sid' })
     assert.match(rr, /bind 127\.0\.0\.1:9000\n/)
-    assert.match(rr, /balance roundrobin\n {2}server i1 127\.0\.0\.1:1001\n {2}server i2 127\.0\.0\.1:1002\n/)
+    // Every server health-checked on /healthz every 500 ms; a request whose connection a dead one refused goes to another.
+    const check = 'check inter 500ms fall 2 rise 1'
+    assert.match(
+      rr,
+      new RegExp(
+        `balance roundrobin\n {2}option httpchk GET /healthz\n {2}option redispatch 1\n` +
+          ` {2}server i1 127\\.0\\.0\\.1:1001 ${check}\n {2}server i2 127\\.0\\.0\\.1:1002 ${check}\n`,
+      ),
+    )
     assert.match(haproxyConfig({ host: 'h', port: 1, backends, balance: 'leastconn', stickyCookie: null }), /balance leastconn\n/)
     assert.match(
       haproxyConfig({ host: 'h', port: 1, backends, balance: 'sticky', stickyCookie: 'sid' }),
-      /balance roundrobin\n {2}cookie sid prefix\n {2}server i1 127\.0\.0\.1:1001 cookie i1\n/,
+      /balance roundrobin\n {2}cookie sid prefix\n {2}option httpchk GET \/healthz\n {2}option redispatch 1\n {2}server i1 127\.0\.0\.1:1001 cookie i1 check /,
     )
     assert.match(
       haproxyConfig({ host: 'h', port: 1, backends, balance: 'sticky', stickyCookie: null }),
-      /balance hdr\(authorization\)\n {2}server i1 127\.0\.0\.1:1001\n/,
+      /balance hdr\(authorization\)\n {2}option httpchk GET \/healthz\n {2}option redispatch 1\n {2}server i1 127\.0\.0\.1:1001 check /,
     )
   })
 

@@ -311,6 +311,7 @@ test('fault timelines: a pause by the DES (fail closed after the command timeout
       requests: 40,
       ok: failed ? 0 : 40,
       status401: failed && t >= 8000 ? 40 : 0,
+      status502: 0,
       status503: failed && t < 8000 ? 40 : 0,
       status5xx: 0,
       errors: 0,

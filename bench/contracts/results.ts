@@ -296,8 +296,10 @@ export interface TimelineBucket {
   /** Answered 2xx. */
   ok: number
   status401: number
+  /** Answered 502 by a balancer: the instance it sent the request to died with the request (or its connection) open. */
+  status502: number
   status503: number
-  /** Other 5xx (there should be none: the servers fail closed with 503). */
+  /** 5xx other than 502 and 503 (there should be none: the servers fail closed with 503, a balancer answers 502 or 503). */
   status5xx: number
   /** No answer. */
   errors: number
@@ -374,6 +376,9 @@ export interface LifecycleMeasurement extends Omit<LifecycleResult, 'revocationL
   /** Redis's own command counts over the window (INFO commandstats), or null. */
   redisCommands: { reads: number; writes: number; deletes: number; total: number } | null
   drainSeconds: number
+  /** With faults: for each fault in the scenario's order, ms from an instance's kill until HAProxy reported it DOWN (null: a
+   * store fault, or not seen); null without faults. */
+  routedAwayMs?: (number | null)[] | null
 }
 
 /**
@@ -429,6 +434,7 @@ export type TimelinePoint = Pick<
   | 'requests'
   | 'ok'
   | 'status401'
+  | 'status502'
   | 'status503'
   | 'status5xx'
   | 'errors'
@@ -455,7 +461,17 @@ export interface Episode {
   /** Logins forced by lost state (retries included) in the episode, and their peak over 100 ms as a rate: the login storm. */
   forcedLogins: number
   loginStormPeakPerSecond: number
+  /** Users' GETs by what they got, from the fault until the store or instance was back (`during`), and from then until the next
+   * fault or the window's end (`after`). */
+  during: EpisodeStatuses
+  after: EpisodeStatuses | null
+  /** kill-instance: ms from the kill until HAProxy's stats socket reported the dead instance's server DOWN (from then on it
+   * sends it nothing); null for a store fault, or when not seen within 10 s. */
+  routedAwayMs: number | null
 }
+
+/** Users' GETs in part of an episode, by status: 2xx, 401, 502 and 503 (a balancer's or a server's), any other 5xx, no answer. */
+export type EpisodeStatuses = Pick<TimelinePoint, 'requests' | 'ok' | 'status401' | 'status502' | 'status503' | 'status5xx' | 'errors'>
 
 /** What the faults did to the users and how long they took to get over them. */
 export interface Recovery {

@@ -131,8 +131,8 @@ const selectorSchema = z.strictObject({
 })
 
 /** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a
- * restart without persistence, FLUSHALL. */
-export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store'] as const
+ * restart without persistence, FLUSHALL; or to one app instance behind the balancer: SIGKILL, started again after a while. */
+export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store', 'kill-instance'] as const
 export type FaultAction = (typeof FAULT_ACTIONS)[number]
 
 /** What the lifecycle workload's optional fields mean when absent. */
@@ -294,7 +294,8 @@ export const scenarioSchema = z
           atSeconds: z.number().min(0),
           action: z.enum(FAULT_ACTIONS),
           /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest
-           * of the window); restart-store: how long it stays down. */
+           * of the window); restart-store: how long it stays down; kill-instance: how long until the instance is started again
+           * (required). */
           durationSeconds: z.number().positive().optional(),
         }),
       )
@@ -342,8 +343,36 @@ export const scenarioSchema = z
         })
       if (f.action === 'flush-store' && f.durationSeconds !== undefined)
         ctx.addIssue({ code: 'custom', path: ['faults', i, 'durationSeconds'], message: 'flush-store is instant: no durationSeconds' })
+      if (f.action === 'kill-instance' && f.durationSeconds === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'durationSeconds'],
+          message: 'kill-instance needs durationSeconds (how long until the instance is started again)',
+        })
     })
+    if (s.faults.some((f) => f.action === 'kill-instance')) killedInstanceCells(s.cells, ctx)
   })
+
+/** A killed instance needs another to take its users and a balancer that stops sending to it: every cell, every value of its axes. */
+function killedInstanceCells(cells: z.output<typeof cellSchema>[], ctx: z.RefinementCtx): void {
+  const values = <T>(v: T | T[] | undefined, otherwise: T): T[] => (v === undefined ? [otherwise] : Array.isArray(v) ? v : [v])
+  cells.forEach((c, i) => {
+    if (values(c.instances, 1).some((n) => n < 2))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cells', i, 'instances'],
+        message: `kill-instance needs at least 2 instances (one killed, another taking its users); found ${JSON.stringify(c.instances ?? 1)}`,
+      })
+    if (values<Balancer>(c.balancer, 'none').includes('none'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cells', i, 'balancer'],
+        message:
+          'kill-instance needs a balancer whose health checks stop sending to the killed instance ("haproxy"); ' +
+          `found ${JSON.stringify(c.balancer ?? 'none')}`,
+      })
+  })
+}
 
 /** What a scenario file may contain (defaults not yet applied). */
 export type ScenarioInput = z.input<typeof scenarioSchema>

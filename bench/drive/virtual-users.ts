@@ -219,6 +219,7 @@ class LifecycleRun {
       requests: 0,
       ok: 0,
       status401: 0,
+      status502: 0,
       status503: 0,
       status5xx: 0,
       errors: 0,
@@ -369,7 +370,8 @@ class LifecycleRun {
     if (a.status === 503) {
       this.r.status503++
       b.status503++
-    } else if (a.status >= 500) b.status5xx++
+    } else if (a.status === 502) b.status502++
+    else if (a.status >= 500) b.status5xx++
   }
 
   scheduleRefresh(u: User): void {

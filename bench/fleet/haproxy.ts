@@ -10,6 +10,7 @@ import { pinned } from '../affinity.ts'
 import type { Balance } from '../contracts/scenario.ts'
 import { runTimeUs, stopChild, type ProcessGroup } from '../processes.ts'
 import { freePort } from '../stores/redis-server.ts'
+import { HEALTH_PATH } from '../../common/health.ts'
 
 export const HAPROXY_MISSING = 'haproxy is not on PATH; install it (Debian/Ubuntu: apt-get install haproxy, or npm run setup)'
 
@@ -19,6 +20,8 @@ export function haproxyInstalled(): boolean {
 
 export interface Balancer {
   url: string
+  /** Each backend server's state as HAProxy's health checks have it (`UP`, `DOWN`, ...), by its name (`i1`, `i2`, ...). */
+  serverStates(): Promise<Record<string, string>>
   /** The process's CPU so far, µs (its run time as the scheduler accounts it, in ns). */
   cpuUs(): number
   stop(): Promise<void>
@@ -30,6 +33,10 @@ export interface Balancer {
  * pins a client to the instance that issued its cookie by prefixing that cookie's value with the
  * instance's name (HAProxy's `cookie NAME prefix`; the server never sees the prefix); a strategy
  * without a cookie is hashed on its Authorization header instead, so a bearer token keeps to one instance.
+ * Every server is health-checked on the servers' `/healthz` (answered before the app, so neither counted nor timed) every
+ * 500 ms: two failures take it out, one success puts it back; until then a request whose connection a dead server refused
+ * goes to another at once (`option redispatch 1`; without it HAProxy retries the dead one three times a second apart, then
+ * answers 503), its cookie or hash notwithstanding. `statsSocket`: where HAProxy answers `show stat`.
  */
 export function haproxyConfig(o: {
   host: string
@@ -37,6 +44,7 @@ export function haproxyConfig(o: {
   backends: string[]
   balance: Balance
   stickyCookie: string | null
+  statsSocket?: string
 }): string {
   const sticky = o.balance === 'sticky'
   const algorithm = o.balance === 'leastconn' ? 'leastconn' : sticky && o.stickyCookie === null ? 'hdr(authorization)' : 'roundrobin'
@@ -44,6 +52,7 @@ export function haproxyConfig(o: {
     'global',
     '  nbthread 1',
     '  maxconn 4000',
+    ...(o.statsSocket ? [`  stats socket ${o.statsSocket} mode 600 level user`] : []),
     'defaults',
     '  mode http',
     '  option http-keep-alive',
@@ -57,11 +66,44 @@ export function haproxyConfig(o: {
     'backend instances',
     `  balance ${algorithm}`,
     ...(sticky && o.stickyCookie ? [`  cookie ${o.stickyCookie} prefix`] : []),
+    `  option httpchk GET ${HEALTH_PATH}`,
+    '  option redispatch 1',
     ...o.backends.map(
-      (b, i) => `  server i${i + 1} ${b.replace(/^https?:\/\//, '')}${sticky && o.stickyCookie ? ` cookie i${i + 1}` : ''}`,
+      (b, i) => `  server i${i + 1} ${b.replace(/^https?:\/\//, '')}${sticky && o.stickyCookie ? ` cookie i${i + 1}` : ''} ${HEALTH_CHECK}`,
     ),
     '',
   ].join('\n')
+}
+
+/** How often a server is checked, and how many checks in a row take it out and put it back. */
+const HEALTH_CHECK = 'check inter 500ms fall 2 rise 1'
+
+/** Each `server` line's state from HAProxy's `show stat` (CSV: the header names the columns), by server name. */
+function serverStatesOf(csv: string): Record<string, string> {
+  const [header, ...rows] = csv.trim().split('\n')
+  const columns = header!.replace(/^# /, '').split(',')
+  const [name, status] = [columns.indexOf('svname'), columns.indexOf('status')]
+  const out: Record<string, string> = {}
+  for (const row of rows) {
+    const cells = row.split(',')
+    if (cells[name] !== 'FRONTEND' && cells[name] !== 'BACKEND') out[cells[name]!] = cells[status]!
+  }
+  return out
+}
+
+/** Sends one command to HAProxy's stats socket and reads its whole answer (HAProxy closes the connection after it). */
+function askSocket(path: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = ''
+    const s = connect(path)
+    s.setEncoding('utf8')
+    s.on('data', (d) => {
+      answer += d
+    })
+    s.once('error', reject)
+    s.once('end', () => resolve(answer))
+    s.write(`${command}\n`)
+  })
 }
 
 function listening(host: string, port: number): Promise<boolean> {
@@ -92,7 +134,8 @@ export async function startHaproxy(
   const port = await freePort()
   const dir = group.tempDir('authbench-haproxy-')
   const cfg = join(dir, 'haproxy.cfg')
-  writeFileSync(cfg, haproxyConfig({ host, port, backends: o.backends, balance: o.balance, stickyCookie: o.stickyCookie }))
+  const statsSocket = join(dir, 'stats.sock')
+  writeFileSync(cfg, haproxyConfig({ host, port, backends: o.backends, balance: o.balance, stickyCookie: o.stickyCookie, statsSocket }))
   const [command, args] = pinned(o.cpus, 'haproxy', ['-db', '-f', cfg])
   const argv = o.wrap ? o.wrap([command, ...args]) : [command, ...args]
   const child = group.track(spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }))
@@ -117,6 +160,7 @@ export async function startHaproxy(
   return {
     url: `http://${host}:${port}`,
     cpuUs: () => runTimeUs(pid),
+    serverStates: async () => serverStatesOf(await askSocket(statsSocket, 'show stat')),
     stop,
   }
 }

@@ -24,9 +24,11 @@ export function faultFindings(r: ResultsFile): Line[] {
           ? 'the store stayed down'
           : e.recoveryMs === null
             ? 'not back to normal within the window'
-            : `back to normal ${num(e.recoveryMs, 0)} ms after the store was`
+            : `back to normal ${num(e.recoveryMs, 0)} ms after the ${e.action === 'kill-instance' ? 'instance' : 'store'} was`
+      const routed =
+        e.routedAwayMs == null ? '' : `; HAProxy stopped routing to the dead instance ${num(e.routedAwayMs, 0)} ms after the kill`
       out.push({
-        text: `${c.id}, ${describeFault(e)}: ${failedFor}; ${back}${
+        text: `${c.id}, ${describeFault(e)}: ${failedFor}${routed}; ${back}${
           e.forcedLogins ? `; ${e.forcedLogins} forced logins ` + `(peak ${num(e.loginStormPeakPerSecond, 0)}/s)` : ''
         }.`,
         figures:
@@ -36,7 +38,9 @@ export function faultFindings(r: ResultsFile): Line[] {
     }
     if (c.recovery!.sessionsLost)
       out.push({
-        text: `${c.id}: ${c.recovery!.sessionsLost} of ${r.scenario.workload.users} users had to log in again in the window (state lost with the store).`,
+        text:
+          `${c.id}: ${c.recovery!.sessionsLost} of ${r.scenario.workload.users} users had to log in again in the window ` +
+          '(state lost with the store or the instance).',
         figures: 'users forced to log in, each counted once',
       })
   }
@@ -77,7 +81,7 @@ export function faultCharts(r: ResultsFile): ChartSpec[] {
         `a 401 after a restart is a session lost with the store.`,
       config: {
         type: 'line',
-        data: { datasets: cells.map((c) => line(c, (b) => (b.status401 + b.status503 + b.status5xx + b.errors) * 10)) },
+        data: { datasets: cells.map((c) => line(c, (b) => (b.status401 + b.status502 + b.status503 + b.status5xx + b.errors) * 10)) },
         options: axes('failed GETs per second'),
       },
     },
@@ -107,17 +111,21 @@ export function faultHtml(r: ResultsFile): string {
         `<tr><td>${esc(c.id)}</td><td>${esc(describeFault(e))}</td><td class="n">${when(e.firstErrorMs)}</td><td ` +
         `class="n">${e.lastErrorMs === null ? '–' : when(e.lastErrorMs + 100)}</td><td ` +
         `class="n">${e.recoveryMs === null ? '–' : num(e.recoveryMs, 0)}</td><td ` +
-        `class="n">${e.forcedLogins} (${num(e.loginStormPeakPerSecond, 0)}/s)</td></tr>`,
+        `class="n">${e.forcedLogins} (${num(e.loginStormPeakPerSecond, 0)}/s)</td><td ` +
+        `class="n">${e.routedAwayMs === null || e.routedAwayMs === undefined ? '–' : num(e.routedAwayMs, 0)}</td></tr>`,
     ),
   )
   return `<h2>Faults</h2>
-<p>The store (the private redis-server the harness started) took these faults in the measured window of every cell that keeps \
-its state there: ${esc(
+<p>These faults hit the measured window of every cell they apply to (a store fault: the cells whose store is the private one \
+the harness started; kill-instance: one of a cell's instances behind HAProxy, killed and started again): ${esc(
     (r.scenario.faults ?? [])
       .map((f) => `${f.action} at ${f.atSeconds} s${f.durationSeconds ? ` for ${f.durationSeconds} s` : ''}`)
       .join('; '),
   )}. The users kept their schedule (open loop), so every request due during the fault is counted. Restarts are \
-without persistence: every session, refresh token and denylist entry is gone.</p>
+without persistence: every session, refresh token and denylist entry is gone. A killed instance loses what it kept in its own \
+memory; HAProxy's health checks (every 500 ms, out after two failures) stop sending to it, and a request whose connection it \
+refused goes to another instance.</p>
 <table><thead><tr><th>cell</th><th>fault</th><th>first failed GET, s</th><th>failures end, s</th><th>back to normal after the \
-store, ms</th><th>forced logins (peak)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
+store or instance, ms</th><th>forced logins (peak)</th><th>HAProxy stopped routing to it after, ms</th></tr></thead>\
+<tbody>${rows.join('\n')}</tbody></table>`
 }

@@ -75,6 +75,7 @@ export function predictFaults(results: ResultsFile, cells: Calibrated[]): FaultP
       ok: b.ok,
       status401: 0,
       status503: b.failed,
+      status502: 0,
       status5xx: 0,
       errors: 0,
       latencyUsP50: b.p50Us,
@@ -84,10 +85,12 @@ export function predictFaults(results: ResultsFile, cells: Calibrated[]): FaultP
     }))
     const desRecovery = recoveryOf(simulated, faults, 0)
     for (const e of c.recovery.episodes) {
+      // The model has no balancer and no instance dying under it: an instance fault is measured, not predicted.
+      if (e.action === 'kill-instance') continue
       const until = c.recovery.episodes.find((x) => x.faultAtMs > e.faultAtMs)?.faultAtMs ?? Infinity
       const mine = c.timeline.filter((b) => b.tMs >= e.faultAtMs && b.tMs < until)
       const measured = {
-        failedGets: mine.reduce((s, b) => s + b.status401 + b.status503 + b.status5xx + b.errors, 0),
+        failedGets: mine.reduce((s, b) => s + b.status401 + b.status502 + b.status503 + b.status5xx + b.errors, 0),
         firstErrorMs: e.firstErrorMs,
         lastErrorMs: e.lastErrorMs,
         recoveryMs: e.recoveryMs,

@@ -9,8 +9,8 @@ import type { CellResult, LifecycleMeasurement, LifecycleResult, LifecycleSummar
 import { LIFECYCLE_DEFAULTS, type Scenario, type ScenarioIssue } from '../contracts/scenario.ts'
 import type { CellSpec } from '../contracts/plan.ts'
 import { runLifecycle } from '../drive/virtual-users.ts'
-import { injector, type FaultPlan } from '../fault-kinds.ts'
-import { faultsApply, recoveryOf } from '../recovery.ts'
+import { faultsApply, faultsTarget, injector, type FaultPlan } from '../fault-kinds.ts'
+import { recoveryOf } from '../recovery.ts'
 import {
   expectedLagMedianMs,
   expectedRefreshes,
@@ -32,7 +32,7 @@ const LIFECYCLE_PREPARE_SECONDS = 3
 
 /** One lifecycle window on a prepared cell: the driver's figures, the servers' and the store's counts over the measured window. */
 async function measureLifecycle(
-  rt: Pick<CellRuntime, 'servers' | 'targets' | 'counts' | 'storeCpuUs' | 'serverCpuCount'>,
+  rt: Pick<CellRuntime, 'servers' | 'targets' | 'counts' | 'storeCpuUs' | 'serverCpuCount' | 'instances'>,
   plan: CellPlan,
   w: LifecycleWorkload,
   round: number,
@@ -43,32 +43,38 @@ async function measureLifecycle(
   const client = runnerOf(plan).lifecycle!
   const timing = lifecycleTiming(plan, w, smoke)
   // A store that is paused, killed or restarted cannot be asked for its own counts at the window's edges.
-  if (faults) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
+  if (faults?.store) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
   const injected = faults ? injector(faults) : null
   let window: Awaited<ReturnType<typeof openWindow>> | null = null
   let counts: Awaited<ReturnType<Awaited<ReturnType<typeof openWindow>>['close']>> | null = null
-  const result: LifecycleResult = await runLifecycle({
-    urls: rt.targets,
-    client,
-    path: w.path,
-    users: w.users,
-    requestsPerUserPerSecond: w.requestsPerUserPerSecond,
-    durationSeconds: w.durationSeconds,
-    logoutsPerSecond: w.logoutsPerSecond,
-    refreshMarginSeconds: w.refreshMarginSeconds,
-    refreshJitterSeconds: plan.refreshJitterSeconds ?? 0,
-    concurrentRefreshShare: w.concurrentRefreshShare,
-    synchronized: w.synchronized,
-    ...timing,
-    seed: round,
-    ...(signal ? { signal } : {}),
-    onWindow: async (edge) => {
-      if (edge === 'start') {
-        injected?.start()
-        window = await openWindow(rt)
-      } else if (window) counts = await window.close()
-    },
-  }).finally(() => injected?.stop())
+  let result: LifecycleResult
+  let routedAwayMs: (number | null)[] | null = null
+  try {
+    result = await runLifecycle({
+      urls: rt.targets,
+      client,
+      path: w.path,
+      users: w.users,
+      requestsPerUserPerSecond: w.requestsPerUserPerSecond,
+      durationSeconds: w.durationSeconds,
+      logoutsPerSecond: w.logoutsPerSecond,
+      refreshMarginSeconds: w.refreshMarginSeconds,
+      refreshJitterSeconds: plan.refreshJitterSeconds ?? 0,
+      concurrentRefreshShare: w.concurrentRefreshShare,
+      synchronized: w.synchronized,
+      ...timing,
+      seed: round,
+      ...(signal ? { signal } : {}),
+      onWindow: async (edge) => {
+        if (edge === 'start') {
+          injected?.start()
+          window = await openWindow(rt)
+        } else if (window) counts = await window.close()
+      },
+    })
+  } finally {
+    if (injected) routedAwayMs = await injected.stop()
+  }
   const c = counts ?? { served: 0, serverCpuUs: 0, storeCpuUs: null, ops: { reads: 0, writes: 0, deletes: 0 }, external: null }
   const seconds = w.durationSeconds
   const { reads, writes, deletes } = c.ops
@@ -83,6 +89,7 @@ async function measureLifecycle(
     storeOpsPerRequest: { reads: per(reads, c.served), writes: per(writes, c.served), deletes: per(deletes, c.served) },
     redisCommands: c.external,
     drainSeconds: timing.drainSeconds,
+    routedAwayMs,
   }
 }
 
@@ -105,8 +112,9 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
     if (opts.signal.aborted) return
     let rt = runtimes.get(plan.id)
     const store = ctx.prepare(plan).store
-    const faults = scenario.faults && faultsApply(plan) ? (store?.faults ?? null) : null
-    if (scenario.faults && faultsApply(plan) && !faults) {
+    const faulted = scenario.faults && faultsApply(plan, scenario.faults) ? scenario.faults : null
+    const storeFaults = faulted && faultsTarget(faulted, 'store') ? (store?.faults ?? null) : null
+    if (faulted && faultsTarget(faulted, 'store') && !storeFaults) {
       emit({
         type: 'cell-skipped',
         cell: plan.id,
@@ -131,6 +139,8 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
           storeRtt: rt.storeRtt,
         })
       }
+      if (faulted && faultsTarget(faulted, 'instance') && !rt.instances)
+        throw new VerificationError('an instance fault acts on instances the harness started on loopback behind HAProxy; these are not')
       const measurement = await measureLifecycle(
         rt,
         plan,
@@ -138,7 +148,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         round,
         opts.smoke,
         opts.signal,
-        faults && { faults: scenario.faults!, store: faults },
+        faulted && { faults: faulted, store: storeFaults, instances: rt.instances },
       )
       if (opts.signal.aborted) return
       emit({ type: 'lifecycle-measured', cell: plan.id, round, measurement })
@@ -161,13 +171,14 @@ type LifecycleMeasured = Extract<RunEvent, { type: 'lifecycle-measured' }>
 
 /** The timeline and recovery of a cell whose store took the scenario's faults (its first window). */
 function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasurement | null): Pick<CellResult, 'timeline' | 'recovery'> {
-  if (!scenario.faults || !m || !faultsApply(plan)) return { timeline: null, recovery: null }
+  if (!scenario.faults || !m || !faultsApply(plan, scenario.faults)) return { timeline: null, recovery: null }
   const timeline = m.timeline.map(
-    ({ tMs, requests, ok, status401, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }) => ({
+    ({ tMs, requests, ok, status401, status502, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }) => ({
       tMs,
       requests,
       ok,
       status401,
+      status502,
       status503,
       status5xx,
       errors,
@@ -177,7 +188,7 @@ function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasuremen
       forcedLogins,
     }),
   )
-  return { timeline, recovery: recoveryOf(timeline, scenario.faults, m.usersForcedToLogIn) }
+  return { timeline, recovery: recoveryOf(timeline, scenario.faults, m.usersForcedToLogIn, m.routedAwayMs ?? []) }
 }
 
 /** Counts summed over the rounds, rates over their total measured time, lags over every sample, latencies the median of the rounds'. */

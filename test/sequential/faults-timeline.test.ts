@@ -15,6 +15,7 @@ const bucket = (tMs: number, over: Partial<TimelinePoint> = {}): TimelinePoint =
   ok: 40,
   status401: 0,
   status503: 0,
+  status502: 0,
   status5xx: 0,
   errors: 0,
   latencyUsP50: 1000,
@@ -55,6 +56,9 @@ describe('fault timelines', () => {
         recoveryMs: 100,
         forcedLogins: 0,
         loginStormPeakPerSecond: 0,
+        during: { requests: 200, ok: 0, status401: 0, status502: 0, status503: 200, status5xx: 0, errors: 0 },
+        after: { requests: 600, ok: 600, status401: 0, status502: 0, status503: 0, status5xx: 0, errors: 0 },
+        routedAwayMs: null,
       },
       {
         action: 'restart-store',
@@ -66,6 +70,9 @@ describe('fault timelines', () => {
         recoveryMs: 400,
         forcedLogins: 90,
         loginStormPeakPerSecond: 300,
+        during: { requests: 0, ok: 0, status401: 0, status502: 0, status503: 0, status5xx: 0, errors: 0 },
+        after: { requests: 800, ok: 710, status401: 90, status502: 0, status503: 0, status5xx: 0, errors: 0 },
+        routedAwayMs: null,
       },
     ])
     assert.deepEqual([r.firstErrorMs, r.lastErrorMs, r.recoveredAtMs, r.sessionsLost], [1000, 3200, 3400, 90])
