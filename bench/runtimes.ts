@@ -35,10 +35,12 @@ const installed = (): RuntimeKind[] => RUNTIMES.filter((k) => existsSync(join(mo
 /**
  * The command that installs a runtime without adding it to package.json. It names the runtime packages
  * already installed too (`keep`): `npm install --no-save` removes every package outside package.json that it is not given.
+ * `--no-bin-links`: the package declares a `node` bin, which would otherwise become node_modules/.bin/node, the Node
+ * every npm script (npm test, npm run bench) then runs on.
  */
 export function installCommand(kind: RuntimeKind, keep: readonly RuntimeKind[] = installed()): string {
   const kinds = RUNTIMES.filter((k) => k === kind || keep.includes(k))
-  return `npm install --no-save ${kinds.map((k) => `${k}@npm:${packageSpec(k)}`).join(' ')}`
+  return `npm install --no-save --no-bin-links ${kinds.map((k) => `${k}@npm:${packageSpec(k)}`).join(' ')}`
 }
 
 const ownMajor = (): number => Number(process.versions.node.split('.')[0])

