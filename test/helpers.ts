@@ -189,11 +189,12 @@ export function processesTagged(tag: string): number[] {
 }
 
 /**
- * Runs `npm run bench -- ARGS` (bench/cli.ts through tsx) from the project root and resolves with
- * its exit code, output and pid; with `tag`, every process it starts carries it (see
- * `processesTagged`); `onStderr` sees its stderr so far at each chunk (to interrupt it mid-run).
+ * Runs one of the project's CLIs (`script`, e.g. bench/cli.ts, through tsx) from the project root with ARGS and resolves
+ * with its exit code, output and pid; with `tag`, every process it starts carries it (see `processesTagged`); `onStderr`
+ * sees its stderr so far at each chunk (to interrupt it mid-run).
  */
-export function runBench(
+export function runCli(
+  script: string,
   args: string[],
   tag?: string,
   onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
@@ -201,7 +202,7 @@ export function runBench(
 ): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const env = { ...process.env, ...(tag ? { AUTHBENCH_TEST_RUN: tag } : {}), ...extraEnv }
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
@@ -218,3 +219,11 @@ export function runBench(
     child.on('exit', (code) => resolve({ code, pid: child.pid!, stdout, stderr }))
   })
 }
+
+/** `npm run bench -- ARGS` (bench/cli.ts), as `runCli` runs it. */
+export const runBench = (
+  args: string[],
+  tag?: string,
+  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
+  extraEnv: Record<string, string> = {},
+) => runCli('bench/cli.ts', args, tag, onStderr, extraEnv)

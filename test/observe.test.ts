@@ -2,41 +2,18 @@
 // of GET /me), measured from the servers' metrics alone; flags it refuses; a target that stops
 // answering mid-run; Ctrl-C.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { type AddressInfo, createServer } from 'node:net'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import type { ResultsFile } from '../bench/contracts/results.ts'
 import { ProcessGroup, startServer, type ServerHandle } from '../bench/processes.ts'
 import { strategyRunners } from '../bench/strategies/run/index.ts'
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
+import { runCli } from './helpers.ts'
 
 /** `npm run observe -- ARGS`; `onStderr` sees its stderr so far at each chunk. */
-function runObserve(
-  args: string[],
-  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/observe-cli.ts'), ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-      onStderr?.(stderr, child)
-    })
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const runObserve = (args: string[], onStderr?: Parameters<typeof runCli>[3]) => runCli('bench/observe-cli.ts', args, undefined, onStderr)
 
 /** Exactly `total` GET /me, `concurrency` at a time, each with one of `headers`; resolves with the statuses seen. */
 async function load(url: string, headers: Record<string, string>[], total: number, concurrency = 10): Promise<Record<number, number>> {

@@ -1,5 +1,25 @@
 import { createSigner, createVerifier } from 'fast-jwt'
+import type { Alg } from '../types.ts'
 import { AUDIENCE, ISSUER, REQUIRED_CLAIMS, type Claims, type EngineFactory, type TokenType } from './engine.ts'
+
+/**
+ * What fast-jwt checks in a verify, for this engine and for @fastify/jwt's (which hands them to fast-jwt): the algorithm
+ * pinned, issuer, audience, every required claim and `typ`; and its verified-token cache when `verifyCache` sizes it.
+ */
+export const verifyOptions = (alg: Alg, typ: TokenType, verifyCache: number) => ({
+  algorithms: [alg],
+  allowedIss: ISSUER,
+  allowedAud: AUDIENCE,
+  requiredClaims: [...REQUIRED_CLAIMS],
+  checkTyp: typ,
+  ...(verifyCache > 0 ? { cache: verifyCache } : {}),
+})
+
+/** fast-jwt accepts a token at the very second of `exp`; RFC 7519 says "before" (as jose does): refused here too. */
+export function beforeExp(claims: Claims, nowMs: number): Claims {
+  if ((claims.exp as number) * 1000 <= nowMs) throw new Error('token expired')
+  return claims
+}
 
 /**
  * fast-jwt with signers and verifiers built once. Its verified-token cache (`cache`) is off unless
@@ -16,12 +36,7 @@ export const createFastJwtEngine: EngineFactory = async ({ keys, clock, systemCl
   const verifier = (typ: TokenType, clockTimestamp?: number) =>
     createVerifier({
       key: verifyKey,
-      algorithms: [alg],
-      allowedIss: ISSUER,
-      allowedAud: AUDIENCE,
-      requiredClaims: [...REQUIRED_CLAIMS],
-      checkTyp: typ,
-      ...(verifyCache > 0 ? { cache: verifyCache } : {}),
+      ...verifyOptions(alg, typ, verifyCache),
       ...(clockTimestamp === undefined ? {} : { clockTimestamp }),
     })
   const signers = { 'at+jwt': signer('at+jwt'), 'rt+jwt': signer('rt+jwt') }
@@ -33,10 +48,7 @@ export const createFastJwtEngine: EngineFactory = async ({ keys, clock, systemCl
     async verify(token, typ) {
       // An injected clock (tests only) needs a verifier (and so a cache) of its own per call; the real clock uses the prebuilt one.
       const verify = systemClock ? verifiers[typ] : verifier(typ, clock())
-      const claims = verify(token) as Claims
-      // fast-jwt accepts a token at the very second of `exp`; RFC 7519 says "before" (as jose does).
-      if ((claims.exp as number) * 1000 <= clock()) throw new Error('token expired')
-      return claims
+      return beforeExp(verify(token) as Claims, clock())
     },
   }
 }

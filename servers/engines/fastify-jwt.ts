@@ -1,6 +1,7 @@
 import fastifyJwt, { type FastifyJWTOptions, type JWT } from '@fastify/jwt'
 import type { FastifyInstance } from 'fastify'
-import { AUDIENCE, ISSUER, REQUIRED_CLAIMS, type Claims, type EngineFactory, type TokenType } from './engine.ts'
+import type { Claims, EngineFactory, TokenType } from './engine.ts'
+import { beforeExp, verifyOptions } from './fast-jwt.ts'
 
 const NAMESPACES = { 'at+jwt': 'access', 'rt+jwt': 'refresh' } as const satisfies Record<TokenType, string>
 
@@ -24,14 +25,7 @@ export const createFastifyJwtEngine: EngineFactory = async ({ keys, clock, syste
     secret,
     namespace: NAMESPACES[typ],
     sign: { algorithm: alg, header: { alg, typ }, ...(keys.kid ? { kid: keys.kid } : {}) },
-    verify: {
-      algorithms: [alg],
-      allowedIss: ISSUER,
-      allowedAud: AUDIENCE,
-      requiredClaims: [...REQUIRED_CLAIMS],
-      checkTyp: typ,
-      ...(verifyCache > 0 ? { cache: verifyCache } : {}),
-    },
+    verify: verifyOptions(alg, typ, verifyCache),
   })
   let jwt: Record<TokenType, JWT> | null = null
   const registered = (): Record<TokenType, JWT> => {
@@ -55,9 +49,7 @@ export const createFastifyJwtEngine: EngineFactory = async ({ keys, clock, syste
       const claims = (
         systemClock ? registered()[typ].verify(token) : registered()[typ].verify(token, { clockTimestamp: clock() })
       ) as Claims
-      // fast-jwt accepts a token at the very second of `exp`; RFC 7519 says "before" (as jose does).
-      if ((claims.exp as number) * 1000 <= clock()) throw new Error('token expired')
-      return claims
+      return beforeExp(claims, clock())
     },
   }
 }
