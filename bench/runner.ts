@@ -20,7 +20,7 @@ import { balancerOf } from './fleet/balancers.ts'
 import { topologies } from './fleet/topologies.ts'
 import { matchTargets, type Fleet } from './remote/fleet.ts'
 import type { RemoteInstance } from './remote/instance.ts'
-import { REDIS_COMMAND_TIMEOUT_MS } from './server-defaults.ts'
+import { SMOKE_STORE_TIMEOUT_MS } from './server-defaults.ts'
 import { seededRandom } from './stats.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/run/index.ts'
 import { givenOrPrivate, unavailableReason } from './stores/run/provisioner.ts'
@@ -43,9 +43,6 @@ function smokeScenario(s: Scenario): Scenario {
     load: { ...s.load, durationSeconds: 0.5, warmupSeconds: 0, rounds: 1, connections: Math.min(s.load.connections, 20) },
   })
 }
-
-/** A smoke run's store timeout: ten times the servers' own, so a machine busy with other work does not fail a run that measures nothing. */
-const SMOKE_STORE_TIMEOUT_MS = 10 * REDIS_COMMAND_TIMEOUT_MS
 
 /** Seeds the users once (or takes the servers' cached copy) into a SQLite file that every cell then copies. */
 async function seedTemplate(users: number, group: ProcessGroup): Promise<{ path: string; remove(): void }> {

@@ -1,7 +1,7 @@
 // Each fault timeline of a run, predicted by the DES from the cell's calibration and set beside
 // what the users went through: a store pause (fail-closed timeouts, then the backlog), a restart
 // (every user whose state lived in the store logs in again: the login storm).
-import { REDIS_COMMAND_TIMEOUT_MS } from '../server-defaults.ts'
+import { storeTimeoutMsOf } from '../server-defaults.ts'
 import { ownStoreOps } from '../expected.ts'
 import { lifecycleWorkload, refreshIntervalSeconds } from '../refresh-arithmetic.ts'
 import { recoveryOf } from '../recovery.ts'
@@ -65,7 +65,8 @@ export function predictFaults(results: ResultsFile, cells: Calibrated[]): FaultP
       storeUs: ops > 0 ? { kind: 'det', value: cal.storeCpuUsPerOp ?? 0 } : null,
       storeRttUs: cal.storeRttUs,
       storePauses: pauses,
-      timeoutUs: REDIS_COMMAND_TIMEOUT_MS * 1000,
+      // The timeout the run's servers had (a smoke run gives its store longer).
+      timeoutUs: storeTimeoutMsOf(results.smoke) * 1000,
       bucketUs: BUCKET_MS * 1000,
     })
     // The DES's timeline read by the same rule as the measured one.
