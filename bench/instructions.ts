@@ -15,6 +15,7 @@ import type { LoadRequest } from './contracts/client.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import type { RunListener } from './contracts/events.ts'
 import { type ProcessGroup, SERVER_MAIN, type ServerRuntime, stopChild } from './processes.ts'
+import { runnable } from './compiled.ts'
 import { cellServerArgs, credentialPool } from './verify.ts'
 
 /** How one count is taken. */
@@ -104,7 +105,7 @@ export function parseTotal(text: string): number {
 }
 
 /**
- * Starts `node [flags] --import tsx SCRIPT ARGS` under callgrind (address space layout fixed with
+ * Starts `node [flags] SCRIPT ARGS` (its compiled copy: compiled.ts) under callgrind (address space layout fixed with
  * `setarch -R`; V8's generated code is checked for self-modification), in the group, its output
  * files in a folder the group removes. Resolves once the script sends its `{ port }` over IPC.
  */
@@ -129,9 +130,7 @@ export function startCounted(
     `--callgrind-out-file=${join(dir, 'callgrind.out.%p')}`,
     runtime?.binary ?? process.execPath,
     ...node,
-    '--import',
-    'tsx',
-    script,
+    ...runnable(script),
     ...args,
   ]
   const env = { ...process.env, ...runtime?.env }

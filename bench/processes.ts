@@ -7,6 +7,7 @@ import { ServerStartError } from '../common/errors.ts'
 import { readyPort, requestStats } from '../servers/ipc.ts'
 import type { StatsSnapshot } from '../servers/metrics.ts'
 import { pinned } from './affinity.ts'
+import { runnable } from './compiled.ts'
 
 /** A process's CPU so far: the scheduler's own run time (/proc/PID/schedstat, ns), µs. Throws where the process is gone. */
 export function runTimeUs(pid: number): number {
@@ -142,7 +143,7 @@ export function startServer(
   runtime?: ServerRuntime,
 ): Promise<ServerHandle> {
   const node = runtime?.binary ?? process.execPath
-  const [command, argv] = pinned(cpus, node, ['--import', 'tsx', SERVER_MAIN, ...args, ...(at ? ['--host', at.address] : [])])
+  const [command, argv] = pinned(cpus, node, [...runnable(SERVER_MAIN), ...args, ...(at ? ['--host', at.address] : [])])
   const full = at ? at.wrap([command, ...argv]) : [command, ...argv]
   const host = at?.address ?? '127.0.0.1'
   const env = { ...process.env, ...runtime?.env }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { runTimeUs, stopChild, type ProcessGroup } from '../processes.ts'
 import { pinned } from '../affinity.ts'
+import { runnable } from '../compiled.ts'
 
 /**
  * Servers whose behaviour is known, to check a load driver against (an instrument ships with its
@@ -62,7 +63,7 @@ function cpuOf(pid: number | undefined): number | null {
 /** Starts a known-behaviour server in a child process on a free loopback port. */
 export function startKnownServer(b: KnownBehaviour, at: { cpus?: string | null; group?: ProcessGroup } = {}): Promise<KnownServer> {
   const args = b.kind === 'delay' ? ['delay', String(b.ms)] : ['stall', String(b.periodMs), String(b.stallMs)]
-  const [command, argv] = pinned(at.cpus ?? null, process.execPath, ['--import', 'tsx', SELF, ...args])
+  const [command, argv] = pinned(at.cpus ?? null, process.execPath, [...runnable(SELF), ...args])
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
   at.group?.track(child)
   return new Promise((resolve, reject) => {

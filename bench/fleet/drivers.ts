@@ -10,6 +10,7 @@ import { mergeRaw, shareOf } from '../drive/closed.ts'
 import type { DriveAsk, DriverAnswer, OpenAsk } from '../drive/driver-main.ts'
 import { mergeOpenResults, type OpenDriver } from '../drive/open.ts'
 import { pinned } from '../affinity.ts'
+import { runnable } from '../compiled.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 
 const DRIVER_MAIN = fileURLToPath(new URL('../drive/driver-main.ts', import.meta.url))
@@ -27,7 +28,7 @@ export function splitConnections(connections: number, n: number): number[] {
 }
 
 async function startDriver(group: ProcessGroup, wrap: (argv: string[]) => string[], cpus: string | null): Promise<ChildProcess> {
-  const [command, args] = pinned(cpus, process.execPath, ['--import', 'tsx', DRIVER_MAIN])
+  const [command, args] = pinned(cpus, process.execPath, runnable(DRIVER_MAIN))
   const argv = wrap([command, ...args])
   const child = group.track(spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
   await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@ import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { ServerStartError } from '../../common/errors.ts'
 import { pinned } from '../affinity.ts'
+import { runnable } from '../compiled.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 import { median } from '../stats.ts'
 
@@ -21,7 +22,7 @@ export interface DelayProxy {
 /** Starts a proxy adding `rttMs` (half each way) in front of the Redis at `target`, as its own process on `cpus`. */
 export function startDelayProxy(target: string, rttMs: number, group: ProcessGroup, cpus: string | null = null): Promise<DelayProxy> {
   const { hostname, port } = new URL(target)
-  const [command, argv] = pinned(cpus, process.execPath, ['--import', 'tsx', MAIN, hostname, port, String(rttMs)])
+  const [command, argv] = pinned(cpus, process.execPath, [...runnable(MAIN), hostname, port, String(rttMs)])
   const child = group.track(spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }))
   let stderr = ''
   child.stderr!.on('data', (d) => {
