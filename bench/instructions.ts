@@ -15,7 +15,7 @@ import type { LoadRequest } from './contracts/client.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import type { RunListener } from './contracts/events.ts'
 import { type ProcessGroup, SERVER_MAIN, type ServerRuntime, stopChild } from './processes.ts'
-import { runnable } from './compiled.ts'
+import { runnable } from '../common/compiled.ts'
 import { cellServerArgs, credentialPool } from './verify.ts'
 
 /** How one count is taken. */

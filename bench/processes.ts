@@ -7,7 +7,7 @@ import { ServerStartError } from '../common/errors.ts'
 import { readyPort, requestStats } from '../servers/ipc.ts'
 import type { StatsSnapshot } from '../servers/metrics.ts'
 import { pinned } from './affinity.ts'
-import { runnable } from './compiled.ts'
+import { runnable } from '../common/compiled.ts'
 
 /** A process's CPU so far: the scheduler's own run time (/proc/PID/schedstat, ns), µs. Throws where the process is gone. */
 export function runTimeUs(pid: number): number {

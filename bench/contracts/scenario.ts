@@ -421,6 +421,21 @@ export function validateScenario(raw: unknown, file: string): Scenario {
 }
 
 /**
+ * A scenario module: imported as it is where the process loads TypeScript itself (tsx), else from its
+ * compiled copy (a process started from a compiled copy of a CLI has no loader for `.ts`).
+ */
+async function importModule(path: string): Promise<{ default?: unknown }> {
+  try {
+    return await import(pathToFileURL(path).href)
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err
+    // Loaded here only: esbuild is no part of what reading a scenario file costs otherwise.
+    const { compiledModule } = await import('../../common/compiled.ts')
+    return await import(pathToFileURL(await compiledModule(path)).href)
+  }
+}
+
+/**
  * Loads and validates a `.ts`, `.json`, `.yaml` or `.yml` scenario file; `measure` (from the
  * command line, e.g. `--instructions`) is laid over the file's own before validation.
  */
@@ -430,7 +445,7 @@ export async function loadScenario(file: string, measure?: Partial<Scenario['mea
   let raw: unknown
   try {
     if (ext === '.ts' || ext === '.js' || ext === '.mjs') {
-      raw = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
+      raw = (await importModule(path)).default
       if (raw === undefined)
         throw new ScenarioError(file, [{ path: '', message: 'the file has no default export (export default defineScenario({...}))' }])
     } else if (ext === '.json' || ext === '.yaml' || ext === '.yml') {

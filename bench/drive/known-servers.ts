@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { runTimeUs, stopChild, type ProcessGroup } from '../processes.ts'
 import { pinned } from '../affinity.ts'
-import { runnable } from '../compiled.ts'
+import { runnable } from '../../common/compiled.ts'
 
 /**
  * Servers whose behaviour is known, to check a load driver against (an instrument ships with its

@@ -10,7 +10,7 @@ import { mergeRaw, shareOf } from '../drive/closed.ts'
 import type { DriveAsk, DriverAnswer, OpenAsk } from '../drive/driver-main.ts'
 import { mergeOpenResults, type OpenDriver } from '../drive/open.ts'
 import { pinned } from '../affinity.ts'
-import { runnable } from '../compiled.ts'
+import { runnable } from '../../common/compiled.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 
 const DRIVER_MAIN = fileURLToPath(new URL('../drive/driver-main.ts', import.meta.url))

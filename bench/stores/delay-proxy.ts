@@ -3,7 +3,7 @@ import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { ServerStartError } from '../../common/errors.ts'
 import { pinned } from '../affinity.ts'
-import { runnable } from '../compiled.ts'
+import { runnable } from '../../common/compiled.ts'
 import { stopChild, type ProcessGroup } from '../processes.ts'
 import { median } from '../stats.ts'
 
