@@ -62,12 +62,16 @@ async function bench(args: string[]): Promise<{ status: number | null; stdout: s
  *   conformance matrix's (every row on both frameworks).
  * - runtimes.ts: default.ts's closed loop; a smoke run with cells on two Node majors, and a cell whose
  *   runtime is not installed skipped with the command, are test/runtimes.test.ts's.
+ * - revocation.ts: scaling.ts's closed loop with a denylist cell beside the same JWT without one (the pair
+ *   the report's revocation comparison reads); default.ts's sessions on SQLite, Redis and PostgreSQL and its
+ *   sealed cookie; the denylist on every store, with its one read per request, is test/conformance.test.ts's.
  */
 const COVERED: Record<string, string> = {
   'algorithms.ts': 'default.ts',
   'jwt-libraries.ts': 'default.ts',
   'frameworks.ts': 'default.ts',
   'runtimes.ts': 'default.ts',
+  'revocation.ts': 'scaling.ts',
 }
 
 // Four scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
