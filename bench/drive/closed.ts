@@ -116,6 +116,9 @@ export async function driveRaw(
     url: urls as unknown as string,
     connections: total,
     duration: durationSeconds,
+    // autocannon looks at its stop flag once a sample: every second by default, so a window of 0.3 s
+    // would run a whole second. A window of a fraction of a second is sampled every 100 ms.
+    sampleInt: Number.isInteger(durationSeconds) ? 1000 : 100,
     timeout: 10,
     requests: copy(requests.slice(0, 1), null),
     ...(raw ? { skipAggregateResult: true } : {}),
