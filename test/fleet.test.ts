@@ -84,7 +84,7 @@ describe('fleets', () => {
         { strategy: 'none', balancer: 'haproxy' },
         { strategy: 'session', store: 'memory', instances: 2, balancer: 'haproxy', balance: ['roundrobin', 'sticky'] },
       ],
-      load: { connections: 8, durationSeconds: 1, warmupSeconds: 0.5, rounds: 1 },
+      load: { connections: 8, durationSeconds: 1, warmupSeconds: 1, rounds: 1 },
     })
     const res = await runCli([file, '--out', out], tag)
     assert.equal(res.code, 0, res.stderr)
