@@ -160,7 +160,9 @@ describe('lifecycle arithmetic', () => {
   })
 })
 
-describe('lifecycle driver on a real server', () => {
+// Four at a time: each is a server of its own and a light load (20 users, 4 requests a second each), mostly waiting on
+// token lifetimes, so together they keep neither core busy.
+describe('lifecycle driver on a real server', { concurrency: 4 }, () => {
   test('JWT, 3 s tokens: refreshes as the policy predicts, lag spread over the remaining lifetime, no GET refused', async () => {
     // 18 logouts among 40 users: each logs out at most once, so every lag sample sees a steady-state token.
     const res = await live('jwt', ['--engine', 'fast-jwt', '--access-ttl', '3'], { users: 40, logoutsPerSecond: 3 })
