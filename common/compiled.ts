@@ -19,11 +19,14 @@ const built = new Map<string, string>()
  * Each module's `import.meta.url` kept as its source file's, so a path it builds relative to itself
  * (a CLI's `../servers/main.ts`, a scenario's) means what it means when run through tsx.
  */
+// Spelled in parts: this file is itself compiled with the plugin (into a compiled test), which would rewrite the literal.
+const IMPORT_META_URL = ['import', 'meta', 'url'].join('.')
+
 const ownUrls: Plugin = {
   name: 'own-import-meta-url',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, (a) => ({
-      contents: readFileSync(a.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(a.path).href)),
+      contents: readFileSync(a.path, 'utf8').replaceAll(IMPORT_META_URL, JSON.stringify(pathToFileURL(a.path).href)),
       loader: 'ts',
     }))
   },

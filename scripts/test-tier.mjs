@@ -1,9 +1,9 @@
-// One tier of npm test (scripts/run-tests.mjs starts it with tsx preloaded, which every test file's
-// process inherits): the files in the order given, `concurrency` at a time. node:test's run() keeps
+// One tier of npm test (scripts/run-tests.mjs starts it with the test files compiled, and source
+// maps on, which every test file's process inherits): the files in the order given, `concurrency` at a time. node:test's run() keeps
 // that order; `node --test` sorts its files by name, which would start the longest ones late and
 // leave them running alone at the end. Prints with the `spec` reporter, writes the counts
 // (scripts/test-counts.mjs) to `countsFile`, and exits 1 when any test or file failed.
-//   usage: node --import tsx scripts/test-tier.mjs CONCURRENCY COUNTS_FILE FILE...
+//   usage: node --enable-source-maps scripts/test-tier.mjs CONCURRENCY COUNTS_FILE FILE...
 import { createWriteStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { PassThrough } from 'node:stream'
