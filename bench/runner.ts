@@ -20,7 +20,7 @@ import { balancerOf } from './fleet/balancers.ts'
 import { topologies } from './fleet/topologies.ts'
 import { matchTargets, type Fleet } from './remote/fleet.ts'
 import type { RemoteInstance } from './remote/instance.ts'
-import { SMOKE_STORE_TIMEOUT_MS } from './server-defaults.ts'
+import { SMOKE_STORE_TIMEOUT_MS, SMOKE_WINDOW_SECONDS } from './server-defaults.ts'
 import { seededRandom } from './stats.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/run/index.ts'
 import { givenOrPrivate, unavailableReason } from './stores/run/provisioner.ts'
@@ -34,9 +34,6 @@ import { retire, type RunOptions, type TurnContext } from './workloads/turn.ts'
 import { type PreparedRuntime, prepareRuntime, runtimeRecord } from './runtimes.ts'
 
 export type { RunOptions }
-
-/** A smoke run's closed-loop window: thousands of requests at 20 connections on a quiet machine, hundreds on a busy one. */
-const SMOKE_WINDOW_SECONDS = 0.3
 
 /** `--smoke`: windows of 0.3 s (an open-loop or lifecycle window one second), one round, a small credential pool; same output shape. */
 function smokeScenario(s: Scenario): Scenario {

@@ -34,3 +34,6 @@ export const SMOKE_STORE_TIMEOUT_MS = 10 * REDIS_COMMAND_TIMEOUT_MS
 
 /** The store timeout a run's servers had: the servers' own, or a smoke run's. */
 export const storeTimeoutMsOf = (smoke: boolean): number => (smoke ? SMOKE_STORE_TIMEOUT_MS : REDIS_COMMAND_TIMEOUT_MS)
+
+/** A smoke run's closed-loop window (s): thousands of requests at 20 connections on a quiet machine, hundreds on a busy one. */
+export const SMOKE_WINDOW_SECONDS = 0.3

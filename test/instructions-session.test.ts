@@ -18,7 +18,7 @@ import { cellServerArgs, credentialPool } from '../bench/verify.ts'
 // under valgrind lasts seconds to tens of seconds: a counted batch must hold the read path alone,
 // which the counter guarantees by logging its users in just before each batch and checks from the
 // server's own counters. Under valgrind: a minute or more; counts and counters do not move with load, so the parallel tier.
-const SETTINGS: InstructionSettings = { warmupRequests: 200, batchRequests: 200, collect: false, nodeFlags: STEADY_FLAGS }
+const SETTINGS: InstructionSettings = { warmupRequests: 100, batchRequests: 100, collect: false, nodeFlags: STEADY_FLAGS }
 const FILE = 'scenarios/default.ts'
 
 test("a session's counted batches hold no store write, delete or purge, by the server's counters", { timeout: 900_000 }, async (t) => {
@@ -53,7 +53,7 @@ test("a session's counted batches hold no store write, delete or purge, by the s
   })
   await steady.stop()
   t.diagnostic(`per request: ${counts.map(Math.round).join(', ')}`)
-  const none = { requests: 200, writes: 0, deletes: 0, purges: 0 }
+  const none = { requests: 100, writes: 0, deletes: 0, purges: 0 }
   assert.deepEqual(seen, [
     { batch: 'warm-up batch 1', ...none },
     { batch: 'counted batch 1', ...none },

@@ -10,6 +10,7 @@ import { median, shuffled } from '../stats.ts'
 import { closedFigures, PREPARE_SECONDS_ESTIMATE } from './closed-figures.ts'
 import { lifecycleOnlyAxes } from './checks.ts'
 import type { WorkloadDescriptor } from './descriptor.ts'
+import { SMOKE_WINDOW_SECONDS } from '../server-defaults.ts'
 import { cellWindow, retire, type TurnContext } from './turn.ts'
 import { floorApplies, floorRates, measureFloor } from './floor.ts'
 
@@ -30,7 +31,8 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
   )
   emit({ type: 'round-order', round, order: order.map((p) => p.id) })
   for (const plan of order) {
-    const capacity = await cellWindow(plan, round, 0, ctx)
+    // A smoke run's capacity window is a closed-loop one, as short as any other (its open-loop windows stay a second).
+    const capacity = await cellWindow(plan, round, 0, ctx, opts.smoke ? SMOKE_WINDOW_SECONDS : undefined)
     if (!capacity || opts.signal.aborted) continue
     const rt = ctx.runtimes.get(plan.id)!
     const points = [

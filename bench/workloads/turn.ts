@@ -63,10 +63,17 @@ export async function retire(id: string, runtimes: Map<string, CellRuntime>, emi
 }
 
 /**
- * One window of a cell: prepared before its first window, then one measured, checked window.
+ * One window of a cell: prepared before its first window, then one measured, checked window (of the
+ * scenario's length, or `durationSeconds` when given).
  * Returns the measurement, or null when the cell ends here (invalid or failed) or the run was interrupted.
  */
-export async function cellWindow(plan: CellPlan, round: number, slot: number, ctx: TurnContext): Promise<RoundMeasurement | null> {
+export async function cellWindow(
+  plan: CellPlan,
+  round: number,
+  slot: number,
+  ctx: TurnContext,
+  durationSeconds?: number,
+): Promise<RoundMeasurement | null> {
   const { opts, scenario, emit, runtimes } = ctx
   let rt = runtimes.get(plan.id)
   emit({ type: 'round-started', cell: plan.id, round, slot, prepare: !rt })
@@ -77,7 +84,8 @@ export async function cellWindow(plan: CellPlan, round: number, slot: number, ct
       runtimes.set(plan.id, rt)
       emit({ type: 'cell-prepared', cell: plan.id, credential: rt.credential, revocationProbe: rt.revocationProbe, storeRtt: rt.storeRtt })
     }
-    const measurement = await measureRound(rt, { round, slot, warmup }, scenario.load, opts.signal, opts.driver)
+    const load = durationSeconds === undefined ? scenario.load : { ...scenario.load, durationSeconds }
+    const measurement = await measureRound(rt, { round, slot, warmup }, load, opts.signal, opts.driver)
     if (opts.signal.aborted) return null
     const problem = checkRound(measurement, rt.expected, rt.expected401Share, rt.renewalBound)
     emit({ type: 'round-measured', cell: plan.id, round, slot, measurement, problem })
