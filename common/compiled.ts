@@ -6,7 +6,7 @@
 // run, and fifty times that under callgrind. `npx tsx servers/main.ts` stays the way to start one by hand.
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build, buildSync, type OutputFile, type Plugin } from 'esbuild'
 
@@ -15,13 +15,13 @@ const DIR = fileURLToPath(new URL('../.cache/build/', import.meta.url))
 
 const built = new Map<string, string>()
 
+// Spelled in parts: this file is itself compiled with the plugin (into a compiled test), which would rewrite the literal.
+const IMPORT_META_URL = ['import', 'meta', 'url'].join('.')
+
 /**
  * Each module's `import.meta.url` kept as its source file's, so a path it builds relative to itself
  * (a CLI's `../servers/main.ts`, a scenario's) means what it means when run through tsx.
  */
-// Spelled in parts: this file is itself compiled with the plugin (into a compiled test), which would rewrite the literal.
-const IMPORT_META_URL = ['import', 'meta', 'url'].join('.')
-
 const ownUrls: Plugin = {
   name: 'own-import-meta-url',
   setup(build) {
@@ -41,7 +41,6 @@ const OPTIONS = {
   packages: 'external',
   // Class and function names as written: error names are part of what a process reports.
   keepNames: true,
-  write: false,
   logLevel: 'silent',
 } as const
 
@@ -53,8 +52,12 @@ function firstError(err: unknown): Error {
   return new Error(`${at}${first.text}`, { cause: err })
 }
 
-/** Writes a compiled copy under a name that is its content's, unless it is there already; returns its path. */
-function place(script: string, out: OutputFile): string {
+/**
+ * Writes `script`'s compiled copy (0.1-0.2 s to compile) unless it is there, and remembers it under `key` for this
+ * process. The copy is named by its content, so a changed source never runs from a stale copy and two processes
+ * compiling at once write the same file.
+ */
+function placed(key: string, script: string, out: OutputFile): string {
   const hash = createHash('sha256').update(out.contents).digest('hex').slice(0, 16)
   const path = join(DIR, `${basename(script).replace(/\.ts$/, '')}-${hash}.mjs`)
   if (!existsSync(path)) {
@@ -63,27 +66,27 @@ function place(script: string, out: OutputFile): string {
     writeFileSync(temporary, out.contents)
     renameSync(temporary, path)
   }
+  built.set(key, path)
   return path
 }
 
+const known = (key: string): string | null => {
+  const path = built.get(key)
+  return path && existsSync(path) ? path : null
+}
+
 /**
- * The path of `script`'s compiled copy, compiled now if this process has not yet (about 0.1 s). The
- * copy is named by its content, so a changed source never runs from a stale copy and two processes
- * compiling at once write the same file. Its modules' `import.meta.url` is the bundle's (known-servers.ts
- * starts itself by it).
+ * `script`'s compiled copy, its modules' `import.meta.url` the bundle's (known-servers.ts starts itself
+ * by it). Synchronous (esbuild takes no plugin so), for the harness's process starts.
  */
 function compiledEntry(script: string): string {
-  const known = built.get(script)
-  if (known && existsSync(known)) return known
-  let out: OutputFile
+  const cached = known(script)
+  if (cached) return cached
   try {
-    out = buildSync({ ...OPTIONS, entryPoints: [script] }).outputFiles[0]!
+    return placed(script, script, buildSync({ ...OPTIONS, write: false, entryPoints: [script] }).outputFiles[0]!)
   } catch (err) {
     throw firstError(err)
   }
-  const path = place(script, out)
-  built.set(script, path)
-  return path
 }
 
 /**
@@ -93,17 +96,34 @@ function compiledEntry(script: string): string {
  */
 export async function compiledModule(script: string): Promise<string> {
   const key = `own:${script}`
-  const known = built.get(key)
-  if (known && existsSync(known)) return known
-  let out: OutputFile
+  const cached = known(key)
+  if (cached) return cached
   try {
-    out = (await build({ ...OPTIONS, entryPoints: [script], plugins: [ownUrls] })).outputFiles[0]!
+    return placed(key, script, (await build({ ...OPTIONS, write: false, entryPoints: [script], plugins: [ownUrls] })).outputFiles[0]!)
   } catch (err) {
     throw firstError(err)
   }
-  const path = place(script, out)
-  built.set(key, path)
-  return path
+}
+
+/**
+ * Many entries in one pass, as `compiledModule` compiles one, written under `outdir` at their paths
+ * relative to `base` with source maps inline (npm test's test files); returns each one's compiled path.
+ */
+export async function compiledFiles(entries: string[], base: string, outdir: string): Promise<string[]> {
+  try {
+    await build({
+      ...OPTIONS,
+      entryPoints: entries,
+      outdir,
+      outbase: base,
+      outExtension: { '.js': '.mjs' },
+      sourcemap: 'inline',
+      plugins: [ownUrls],
+    })
+  } catch (err) {
+    throw firstError(err)
+  }
+  return entries.map((e) => join(outdir, relative(base, e)).replace(/\.ts$/, '.mjs'))
 }
 
 /** The arguments that make `node` run the TypeScript entry `script`: its compiled copy. */

@@ -11,16 +11,16 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
+import { compiledFiles } from '../common/compiled.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-// The parallel tier's longest files, longest first (measured with npm test on this project's
-// two-core machines, busy: every shipped scenario 435 s, the fleets 300 s, the bench CLI 210 s,
-// the instruction counter's known loop about 90 s under valgrind (a count does not move with load),
-// remote mode, PostgreSQL, the closed clone and the server CLI 90-100 s each, the redis-cluster
-// harness 60 s, the conformance matrix on both frameworks 50 s, a session's counted batches 40 s, a server on another Node
-// major 25 s, the rest less); every other file follows in name order.
+// The parallel tier's longest files, longest first (measured with npm test on a fresh clone on this project's
+// two-core machine, the tier busy: every shipped scenario 164 s, the fleets 156 s, the bench CLI 110 s, the
+// instruction counter's known loop 93 s under valgrind (a count does not move with load), a session's counted
+// batches 64 s, remote mode 49 s, PostgreSQL, the closed clone and the server CLI 33-36 s each, the redis-cluster
+// harness 24 s, a server on another Node major 20 s, the conformance matrix on both frameworks less); every other
+// file follows in name order.
 const LONGEST = [
   'test/shipped-scenarios.test.ts',
   'test/fleet.test.ts',
@@ -44,40 +44,6 @@ function files(dir, deep) {
     else if (e.isFile() && e.name.endsWith('.test.ts')) out.push(relative(ROOT, join(ROOT, path)))
   }
   return out.sort()
-}
-
-/**
- * Every test file compiled once, as common/compiled.ts compiles a CLI (each module keeps its own
- * import.meta.url; packages load from node_modules): a test file's process then starts without tsx's
- * loader, which costs a CPU-bound suite about half a CPU-second a file. Source maps inline, so a
- * failure names the line in the test's own source. Returns each file's compiled path.
- */
-async function compileTests(list, outdir) {
-  const ownUrls = {
-    name: 'own-import-meta-url',
-    setup(b) {
-      b.onLoad({ filter: /\.ts$/ }, (a) => ({
-        contents: readFileSync(a.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(a.path).href)),
-        loader: 'ts',
-      }))
-    },
-  }
-  await build({
-    entryPoints: list.map((f) => join(ROOT, f)),
-    outdir,
-    outbase: ROOT,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    keepNames: true,
-    sourcemap: 'inline',
-    logLevel: 'error',
-    plugins: [ownUrls],
-  })
-  return list.map((f) => join(outdir, f.replace(/\.ts$/, '.mjs')))
 }
 
 /** Runs `list` in one node:test runner, in that order (scripts/test-tier.mjs); resolves with its exit code and its counts. */
@@ -111,8 +77,17 @@ try {
   const all = files('test', true)
   const parallel = [...LONGEST.filter((f) => all.includes(f)), ...all.filter((f) => !LONGEST.includes(f))]
   const sequential = files('test/sequential', false)
-  a = await run(await compileTests(parallel, join(compiled, 'parallel')), 4, join(dir, 'parallel.json'))
-  b = await run(await compileTests(sequential, join(compiled, 'sequential')), 1, join(dir, 'sequential.json'))
+  // Every test file compiled once (common/compiled.ts: each module keeps its own import.meta.url, source maps inline):
+  // a file's process then starts without tsx's loader (1.3 CPU-s against 1.6 for a small file, more for one that
+  // imports the servers and the harness), on a suite the two cores' CPU bounds.
+  const compile = (list, tier) =>
+    compiledFiles(
+      list.map((f) => join(ROOT, f)),
+      ROOT,
+      join(compiled, tier),
+    )
+  a = await run(await compile(parallel, 'parallel'), 4, join(dir, 'parallel.json'))
+  b = await run(await compile(sequential, 'sequential'), 1, join(dir, 'sequential.json'))
 } finally {
   rmSync(dir, { recursive: true, force: true })
   rmSync(compiled, { recursive: true, force: true })

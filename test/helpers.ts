@@ -196,23 +196,14 @@ export function processesTagged(tag: string): number[] {
  * user types it, through tsx); with `tag`, every process it starts carries it (see `processesTagged`); `onStderr`
  * sees its stderr so far at each chunk (to interrupt it mid-run).
  */
-export function runCli(
+export async function runCli(
   script: string,
   args: string[],
   tag?: string,
   onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
   extraEnv: Record<string, string> = {},
 ): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
-  return compiledModule(join(ROOT, script)).then((cli) => runCompiled(cli, args, tag, onStderr, extraEnv))
-}
-
-function runCompiled(
-  cli: string,
-  args: string[],
-  tag?: string,
-  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
-  extraEnv: Record<string, string> = {},
-): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
+  const cli = await compiledModule(join(ROOT, script))
   return new Promise((resolve) => {
     const env = { ...process.env, ...(tag ? { AUTHBENCH_TEST_RUN: tag } : {}), ...extraEnv }
     const child = spawn(process.execPath, [cli, ...args], {

@@ -130,3 +130,14 @@ test('a client that stands for a new visitor each time (the login workload) keep
     true,
   )
 })
+
+test('a window of a fraction of a second lasts that fraction, not the whole second autocannon samples by', async (t) => {
+  // A server that answers after 5 ms: 4 connections for 0.3 s send about 4 x 300 / 5 = 240 requests, a whole second 800.
+  const server = createServer((_req, res) => setTimeout(() => res.end('ok'), 5))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const r = await drive([url], [{ method: 'GET', path: '/', headers: {} }], 4, 0.3)
+  assert.ok(r.durationSeconds >= 0.3 && r.durationSeconds < 0.5, `${r.durationSeconds} s`)
+  assert.ok(r.requests >= 120 && r.requests <= 300, `${r.requests} requests`)
+})
