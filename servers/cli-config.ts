@@ -60,6 +60,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
             'key-form',
             'verify-cache',
             'revocation',
+            'session-cache',
+            'session-cache-ttl',
             'port',
             'host',
             'metrics-port',
@@ -111,6 +113,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     users: integer('users', values.users, d.users, 1, 10_000_000),
     hashCost: integer('hash-cost', values['hash-cost'], d.hashCost, 4, 20),
     traceSql: values['trace-sql'] !== undefined,
+    sessionCache: null,
   }
   if (values['purge-interval-ms'] !== undefined)
     config.purgeIntervalMs = integer('purge-interval-ms', values['purge-interval-ms'], 0, 1000, 86_400_000)
@@ -154,6 +157,13 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     throw new ConfigError(
       `--engine ${config.engine} runs on --framework fastify only (a Fastify plugin); got --framework ${config.framework}`,
     )
+  }
+  const cacheEntries = integer('session-cache', values['session-cache'], 0, 0, 1_000_000)
+  if (cacheEntries > 0 || values['session-cache-ttl'] !== undefined) {
+    if (config.strategy !== 'session') throw new ConfigError('--session-cache and --session-cache-ttl apply to --strategy session only')
+    if (cacheEntries === 0) throw new ConfigError('--session-cache-ttl needs --session-cache N (entries, at least 1)')
+    if (values['session-cache-ttl'] === undefined) throw new ConfigError('--session-cache N needs --session-cache-ttl S (seconds)')
+    config.sessionCache = { entries: cacheEntries, ttlSeconds: integer('session-cache-ttl', values['session-cache-ttl'], 0, 1, 86_400) }
   }
   if (config.strategy !== 'cookie' && values['cookie-key']) throw new ConfigError('--cookie-key applies to --strategy cookie only')
   return config

@@ -1,3 +1,4 @@
+import type { SessionCacheConfig } from './session-cache.ts'
 import type { Alg, EngineKind, Framework, KeyForm, Revocation, StoreKind, StrategyKind } from './types.ts'
 
 /** One server's configuration; the CLI flags map onto it one to one (see README). */
@@ -13,6 +14,8 @@ export interface ServerConfig {
   /** Entries in the engine's verified-token cache (fast-jwt's `cache`, in fast-jwt and @fastify/jwt), 0 = off. */
   verifyCache: number
   revocation: Revocation
+  /** Session strategy: an in-process LRU of sessions in front of the store (`--session-cache`, `--session-cache-ttl`); null = off. */
+  sessionCache: SessionCacheConfig | null
   /** Where the store is, for a store reached at an address: the value of its address flag (`address` in `stores/index.ts`). */
   storeUrl?: string | undefined
   /**

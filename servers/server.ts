@@ -24,6 +24,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
   keyForm: DEFAULT_KEY_FORM,
   verifyCache: 0,
   revocation: 'none',
+  sessionCache: null,
   accessTtlSeconds: 900,
   refreshTtlSeconds: 1_209_600,
   sessionIdleTtlSeconds: 1800,

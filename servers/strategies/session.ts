@@ -1,4 +1,5 @@
 import { newSessionId, readCookie, SESSION_COOKIE, SESSION_ID_PATTERN } from '../credentials.ts'
+import { SessionCache } from '../session-cache.ts'
 import type { SessionRecord } from '../types.ts'
 import type { StrategyFactory } from './factory.ts'
 
@@ -14,8 +15,11 @@ export const renewalIntervalMs = (idleMs: number): number => Math.min(TOUCH_INTE
 
 const COOKIE_ATTRIBUTES = 'HttpOnly; Secure; SameSite=Lax; Path=/'
 
-/** Opaque server-side sessions: a random id in a cookie, the state in the store. */
-export const createSessionStrategy: StrategyFactory = async ({ store, clock, settings }) => {
+/**
+ * Opaque server-side sessions: a random id in a cookie, the state in the store; with `sessionCache`, an
+ * in-process LRU in front of the store (a hit reads nothing; a logout evicts on this instance only).
+ */
+export const createSessionStrategy: StrategyFactory = async ({ store, clock, settings }, config) => {
   const idleMs = settings.sessionIdleTtlSeconds * 1000
   const absoluteMs = settings.sessionAbsoluteTtlSeconds * 1000
   const renewEveryMs = renewalIntervalMs(idleMs)
@@ -32,6 +36,14 @@ export const createSessionStrategy: StrategyFactory = async ({ store, clock, set
     return true
   }
 
+  const cache = config.sessionCache ? new SessionCache(config.sessionCache) : null
+  // Evicted before and after the delete: a read of this instance under way across the delete fills nothing.
+  const drop = async (id: string): Promise<void> => {
+    cache?.evict(id)
+    await store.deleteSession(id)
+    cache?.evict(id)
+  }
+
   const presentedId = (cookieHeader: string | undefined): string | null => {
     const id = readCookie(cookieHeader, SESSION_COOKIE)
     // Forged or injection-shaped ids never reach the store.
@@ -43,7 +55,7 @@ export const createSessionStrategy: StrategyFactory = async ({ store, clock, set
     async login(user, req, reply) {
       // Never adopt a presented id (session fixation): drop it and issue a fresh one.
       const old = presentedId(req.headers.cookie)
-      if (old) await store.deleteSession(old)
+      if (old) await drop(old)
       const now = clock()
       const session = { id: newSessionId(), userId: user.id, username: user.username, createdAt: now, lastSeenAt: now }
       await store.createSession(session, ttlFrom(session, now))
@@ -53,11 +65,18 @@ export const createSessionStrategy: StrategyFactory = async ({ store, clock, set
     async identify(req) {
       const id = presentedId(req.headers.cookie)
       if (id === null) return null
-      const session = await store.getSession(id)
-      if (session === null) return null
+      // Without a cache, the one store read as before (no clock read, no promise of its own).
+      const readAt = cache ? clock() : 0
+      let session = cache ? cache.get(id, readAt) : null
+      if (session === null) {
+        const generation = cache ? cache.generation : 0
+        session = await store.getSession(id)
+        if (session === null) return null
+        cache?.fill(id, session, readAt, generation)
+      }
       const now = clock()
       if (now - session.lastSeenAt >= idleMs || now - session.createdAt >= absoluteMs) {
-        await store.deleteSession(id)
+        await drop(id)
         return null
       }
       if (now - session.lastSeenAt >= renewEveryMs && shouldRenew(id, now)) {
@@ -68,8 +87,13 @@ export const createSessionStrategy: StrategyFactory = async ({ store, clock, set
     },
     async logout(req, reply) {
       const id = presentedId(req.headers.cookie)
-      if (id === null || (await store.getSession(id)) === null) return false
-      await store.deleteSession(id)
+      if (id === null) return false
+      if ((await store.getSession(id)) === null) {
+        cache?.evict(id)
+        return false
+      }
+      // Evicted on this instance only: another instance's entry serves the session until its TTL (the lag measured).
+      await drop(id)
       reply.header('set-cookie', `${SESSION_COOKIE}=; Max-Age=0; ${COOKIE_ATTRIBUTES}`)
       return true
     },
