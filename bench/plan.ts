@@ -4,7 +4,7 @@ import { strategyDescriptors } from './strategies/index.ts'
 import type { CellSelector, Scenario, ScenarioIssue } from './contracts/scenario.ts'
 import { storeDescriptors } from './stores/index.ts'
 import { workloadOf } from './workloads/index.ts'
-import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
+import { AXES, type Axis, type CellPlan, type CellSpec, type SessionCacheSpec } from './contracts/plan.ts'
 import type { Balance, Balancer } from './contracts/scenario.ts'
 import { balancerOf, balancers, DEFAULT_BALANCE, DEFAULT_BALANCER } from './fleet/balancers.ts'
 import { DEFAULT_FRAMEWORK, ENGINE_SUPPORT, ENGINES, type Framework } from '../common/kinds.ts'
@@ -49,8 +49,14 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
   const framed = balanced.flatMap((s) =>
     list<Framework>(cell.framework, DEFAULT_FRAMEWORK).map((framework) => (framework === DEFAULT_FRAMEWORK ? s : { ...s, framework })),
   )
+  // A session cache only where the strategy takes one; off (null, or absent) leaves no field, as the default framework.
+  const cached = !strategyDescriptors[strategy].cachesSessions
+    ? framed
+    : framed.flatMap((s) =>
+        list<SessionCacheSpec | null>(cell.sessionCache, null).map((sessionCache) => (sessionCache ? { ...s, sessionCache } : s)),
+      )
   // The runtime last: a cell that sets none runs on the harness's own Node and its plan has no such field.
-  return cell.runtime === undefined ? framed : framed.flatMap((s) => list(cell.runtime, undefined).map((runtime) => ({ ...s, runtime })))
+  return cell.runtime === undefined ? cached : cached.flatMap((s) => list(cell.runtime, undefined).map((runtime) => ({ ...s, runtime })))
 }
 
 /** Expands array-valued cell fields into every combination, in the order written. */
@@ -69,6 +75,13 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
           message: `applies to strategy ${takers.join(', ')} only; found strategy ${JSON.stringify(cell.strategy)}`,
         })
       }
+    }
+    if (cell.sessionCache !== undefined && !strategies.some((s) => strategyDescriptors[s].cachesSessions)) {
+      const takers = Object.values(strategyDescriptors).filter((d) => d.cachesSessions)
+      issues.push({
+        path: `cells[${index}].sessionCache`,
+        message: `applies to strategy ${takers.map((d) => d.kind).join(', ')} only; found strategy ${JSON.stringify(cell.strategy)}`,
+      })
     }
     if (cell.balance !== undefined && !list(cell.balancer, DEFAULT_BALANCER).some((b) => balancers[b].fronts)) {
       const fronting = Object.values(balancers).filter((b) => b.fronts)
@@ -145,5 +158,7 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
 function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
   const keys: (Axis | 'instances' | 'runtime')[] = [...AXES, 'instances', 'runtime']
   const framework = s.framework === undefined || (cell.framework ?? DEFAULT_FRAMEWORK) === s.framework
-  return cell.strategy === s.strategy && framework && keys.every((k) => s[k] === undefined || cell[k] === s[k])
+  const cache = (c: SessionCacheSpec | null | undefined) => (c ? `${c.entries}/${c.ttlSeconds}` : 'off')
+  const sessionCache = s.sessionCache === undefined || cache(cell.sessionCache) === cache(s.sessionCache)
+  return cell.strategy === s.strategy && framework && sessionCache && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -19,6 +19,12 @@ export const AXES = [
 
 export type Axis = (typeof AXES)[number]
 
+/** A session cell's in-process LRU in front of its store: `entries` sessions, each served `ttlSeconds` from the read that filled it. */
+export interface SessionCacheSpec {
+  entries: number
+  ttlSeconds: number
+}
+
 /** One fully specified cell: axes its strategy does not take are null. */
 export interface CellPlan {
   id: string
@@ -46,10 +52,12 @@ export interface CellPlan {
   balance?: Balance
   /** The HTTP framework the servers run on; absent: `fastify`. */
   framework?: Framework
+  /** The reference session's in-process LRU (server `--session-cache`, `--session-cache-ttl`); absent: off. */
+  sessionCache?: SessionCacheSpec
   /** The Node that runs the cell's servers; absent, the harness's own. */
   runtime?: RuntimeKind
   workload: WorkloadRoute
 }
 
 /** A cell as far as a descriptor cares: its axes and instance count. */
-export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances' | 'balancer' | 'balance' | 'framework' | 'runtime'>
+export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances' | 'balancer' | 'balance' | 'framework' | 'runtime' | 'sessionCache'>

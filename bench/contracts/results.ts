@@ -106,6 +106,11 @@ export interface ExpectedOps {
    * may add up to one write per session per started minute on top of `writes`.
    */
   renewals: boolean
+  /**
+   * The state reads go through an in-process cache (a session cache): `stateReads` is then the most a request
+   * makes (a miss); a window's count is held to a bound instead (see cachedReadBound). Absent: every read is made.
+   */
+  cachedReads?: true
 }
 
 /** Figures of one cell in one round; each is measured, none is assumed. */

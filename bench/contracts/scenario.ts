@@ -36,6 +36,9 @@ export type Topology = (typeof TOPOLOGIES)[number]
 /** A value or a list of values; a list expands into one cell per value. */
 const axis = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).min(1)])
 
+/** A session cache: entries in the LRU, seconds each entry is served from the read that filled it. */
+const sessionCacheSchema = z.strictObject({ entries: z.int().min(1).max(1_000_000), ttlSeconds: z.int().min(1).max(86_400) })
+
 const cellSchema = z
   .strictObject({
     /** Authentication strategy: `none` (baseline), `session`, `jwt` or `cookie` (a stateless sealed-cookie session). Required. */
@@ -86,6 +89,15 @@ const cellSchema = z
      * is skipped with the command that installs it.
      */
     runtime: axis(z.enum(RUNTIMES)).optional(),
+    /**
+     * The reference session's in-process LRU in front of its store: `{ entries, ttlSeconds }` (`null` in a list: off). A hit
+     * reads nothing; a logout evicts on the instance that served it only. Default off; strategy `session` only.
+     */
+    sessionCache: z
+      .union([sessionCacheSchema.nullable(), z.array(sessionCacheSchema.nullable()).min(1)], {
+        error: 'expected { entries, ttlSeconds } (whole numbers, at least 1), null (off), or a list of these',
+      })
+      .optional(),
   })
   .superRefine((cell, ctx) => {
     const strategies = [cell.strategy].flat()
@@ -128,6 +140,8 @@ const selectorSchema = z.strictObject({
   storeRttMs: z.number().min(0).optional(),
   framework: z.enum(FRAMEWORKS).optional(),
   runtime: z.enum(RUNTIMES).optional(),
+  /** `null`: the cell without a session cache. */
+  sessionCache: sessionCacheSchema.nullable().optional(),
 })
 
 /** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a

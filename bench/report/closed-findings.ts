@@ -1,6 +1,6 @@
 // The closed loop's comparisons: each token or sealed cookie against each session, paired round by round, and a ranking only where the intervals carry it.
 import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
-import { times, us } from '../format.ts'
+import { num, times, us } from '../format.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import {
   describePair,
@@ -166,7 +166,10 @@ export function closedLoopFindings(results: ResultsFile): Finding[] {
               `${EQUIVALENCE * 100}%${counted} (${figures}).`
             : `On ${a.workload}, this run could not tell ${label(a)}${where(a)} and ${label(b)}${where(b)} apart by CPU per request ` +
               `or call them equal (${figures}).`
-      out.push(compared(kind, a, b, p, sentence, scopeOf(a, 'closed')))
+      // A cache trades the store read for a revocation lag: the reads it saved are part of the effect.
+      const reads = (c: CellResult) => `${num(c.summary!.storeOpsPerRequest.reads, 4)} (${label(c)})`
+      const saved = kind === 'cpu-sessioncache' ? ` Store reads per request: ${reads(a)} against ${reads(b)}.` : ''
+      out.push(compared(kind, a, b, p, `${sentence}${saved}`, scopeOf(a, 'closed')))
     }
   }
   // A ranking only where the rounds support it: the cheapest (or dearest) must be ahead of every other.

@@ -113,7 +113,7 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
     )
   }
   for (const [question, kinds] of [
-    ['store-placement', ['instructions-store', 'cpu-store']],
+    ['store-placement', ['instructions-store', 'cpu-store', 'instructions-sessioncache', 'cpu-sessioncache']],
     ['algorithm', ['instructions-alg', 'cpu-alg']],
     [
       'library',

@@ -260,6 +260,7 @@ const sameCell = (a: CellResult, b: CellResult): boolean =>
   a.engine === b.engine &&
   a.keyForm === b.keyForm &&
   (a.verifyCache ?? 0) === (b.verifyCache ?? 0) &&
+  sameSessionCache(a, b) &&
   a.revocation === b.revocation
 const runtimeAlone = (a: CellResult, b: CellResult): boolean => sameCell(a, b) && sameFramework(a, b) && !sameRuntime(a, b)
 const frameworkAlone = (a: CellResult, b: CellResult): boolean => sameCell(a, b) && sameRuntime(a, b) && !sameFramework(a, b)
@@ -322,11 +323,15 @@ export function fromLines(results: ResultsFile, kind: string, lines: Line[], loo
  * `cpu-NAME` and `instructions-NAME` compare such pairs, the dearer over the cheaper.
  */
 export const EFFECTS: {
-  name: 'store' | 'alg' | 'engine' | 'keyform' | 'verifycache' | 'runtime' | 'framework'
+  name: 'store' | 'alg' | 'engine' | 'keyform' | 'verifycache' | 'sessioncache' | 'runtime' | 'framework'
   side: 'server' | 'client'
   isolates(a: CellResult, b: CellResult): boolean
 }[] = [
-  { name: 'store', side: 'server', isolates: (a, b) => samePlatform(a, b) && a.strategy === b.strategy && a.store !== b.store },
+  {
+    name: 'store',
+    side: 'server',
+    isolates: (a, b) => samePlatform(a, b) && a.strategy === b.strategy && sameSessionCache(a, b) && a.store !== b.store,
+  },
   {
     name: 'alg',
     side: 'client',
@@ -379,6 +384,13 @@ export const EFFECTS: {
       a.revocation === b.revocation &&
       !sameCache(a, b),
   },
+  {
+    // One session on one store with its in-process cache off and on (or of two sizes or TTLs): CPU and store reads per request.
+    name: 'sessioncache',
+    side: 'server',
+    isolates: (a, b) =>
+      samePlatform(a, b) && a.strategy === b.strategy && a.store === b.store && a.storeRttMs === b.storeRttMs && !sameSessionCache(a, b),
+  },
   // The Node major, on either side: the same cell on two runtimes.
   { name: 'runtime', side: 'server', isolates: runtimeAlone },
   { name: 'runtime', side: 'client', isolates: runtimeAlone },
@@ -386,6 +398,11 @@ export const EFFECTS: {
   { name: 'framework', side: 'server', isolates: frameworkAlone },
   { name: 'framework', side: 'client', isolates: frameworkAlone },
 ]
+
+/** Two cells' session caches agree (both off, or the same entries and TTL). */
+const sameSessionCache = (a: CellResult, b: CellResult): boolean =>
+  (a.sessionCache?.entries ?? 0) === (b.sessionCache?.entries ?? 0) &&
+  (a.sessionCache?.ttlSeconds ?? 0) === (b.sessionCache?.ttlSeconds ?? 0)
 
 /** Two cells' verify caches agree: a cell of an engine without one (null) is as one with it off (0). */
 const sameCache = (a: CellResult, b: CellResult): boolean => (a.verifyCache ?? 0) === (b.verifyCache ?? 0)

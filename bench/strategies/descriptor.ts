@@ -13,6 +13,8 @@ export interface StrategyDescriptor {
   kind: StrategyKind
   /** The axes this strategy takes, each with its default; an absent axis is null in its cells. */
   axes: Partial<{ [A in Axis]: NonNullable<CellPlan[A]> }>
+  /** Takes a cell's `sessionCache` (an in-process LRU in front of its store): the reference session only. */
+  cachesSessions?: true
   /** The parts of a cell id after the strategy name, e.g. `['HS256', 'jose', 'sqlite']`. */
   idParts(c: CellSpec): string[]
   /** Where user state lives: nowhere (no authentication), on the server, or with the client. */

@@ -6,7 +6,13 @@ import type { StrategyDescriptor } from './descriptor.ts'
 export const sessionStrategy: StrategyDescriptor = {
   kind: 'session',
   axes: { store: DEFAULT_STORE, storeRttMs: 0 },
-  idParts: (c) => [c.store!, ...(c.storeRttMs ? [`rtt${c.storeRttMs}ms`] : [])],
+  cachesSessions: true,
+  // A cache names its entries and TTL: `scache1000-t5s` beside a JWT cell's `cache1000`.
+  idParts: (c) => [
+    c.store!,
+    ...(c.storeRttMs ? [`rtt${c.storeRttMs}ms`] : []),
+    ...(c.sessionCache ? [`scache${c.sessionCache.entries}-t${c.sessionCache.ttlSeconds}s`] : []),
+  ],
   state: 'server',
   identifyReads: () => 1,
   loginWrites: 1,
@@ -27,12 +33,16 @@ export const sessionStrategy: StrategyDescriptor = {
   ],
   label: {
     family: 'sessions',
-    cell: (c) => `a ${c.store} session${c.storeRttMs ? ` ${c.storeRttMs} ms away` : ''}`,
+    cell: (c) =>
+      `a ${c.store} session${c.storeRttMs ? ` ${c.storeRttMs} ms away` : ''}` +
+      `${c.sessionCache ? ` (a ${c.sessionCache.entries}-entry, ${c.sessionCache.ttlSeconds} s session cache)` : ''}`,
     column: (c) => `session (${c.store})`,
     stateLives: (c) => `server side, in ${c.store}; the client holds only an id`,
     clientReads: () => 'no: a random 256-bit id, nothing inside',
     copyLives: (c) =>
-      `until the session times out server-side (its configured idle timeout, ${c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds} s)`,
+      c.sessionCache
+        ? `on an instance that had it cached, until that entry expired (its ${c.sessionCache.ttlSeconds} s cache TTL)`
+        : `until the session times out server-side (its configured idle timeout, ${c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds} s)`,
   },
   colorName: 'blue',
   colors: ['#1f77b4', '#4f9fd6', '#17507f', '#7fbce6', '#0d3a5c', '#a9d2f0'],

@@ -65,6 +65,7 @@ async function runOpenRound(round: number, ctx: TurnContext): Promise<void> {
         rt.expected,
         rt.expected401Share,
         rt.renewalBound,
+        rt.readBound,
       )
       emit({ type: 'open-measured', cell: plan.id, round, measurement: m, problem: problem && `open loop at ${point.rate}/s: ${problem}` })
       if (problem) {

@@ -87,7 +87,7 @@ export async function cellWindow(
     const load = durationSeconds === undefined ? scenario.load : { ...scenario.load, durationSeconds }
     const measurement = await measureRound(rt, { round, slot, warmup }, load, opts.signal, opts.driver)
     if (opts.signal.aborted) return null
-    const problem = checkRound(measurement, rt.expected, rt.expected401Share, rt.renewalBound)
+    const problem = checkRound(measurement, rt.expected, rt.expected401Share, rt.renewalBound, rt.readBound)
     emit({ type: 'round-measured', cell: plan.id, round, slot, measurement, problem })
     if (problem === null) return measurement
     emit({ type: 'cell-invalid', cell: plan.id, round, status: 'invalid', reason: problem })

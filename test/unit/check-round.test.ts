@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { checkRound } from '../../bench/check.ts'
-import { expectedOps, renewalWriteBound } from '../../bench/expected.ts'
+import { cachedReadBound, expectedOps, renewalWriteBound } from '../../bench/expected.ts'
 import type { CellPlan } from '../../bench/contracts/plan.ts'
 import type { RoundMeasurement } from '../../bench/contracts/results.ts'
 
@@ -163,4 +163,31 @@ test('the cookie strategy reads no store to identify, and writes nothing at logi
     deletes: 0,
     renewals: false,
   })
+})
+
+test('a session-cached cell: its state reads are held to the bound the cache implies, and the store must have seen exactly them', () => {
+  const cache = { entries: 1000, ttlSeconds: 5 }
+  const cached = expectedOps(cell({ strategy: 'session', store: 'redis', workload: 'GET /profile', sessionCache: cache }))
+  assert.equal(cached.cachedReads, true)
+  // 100 sessions on 2 instances over a 12 s window with a 5 s TTL: each entry filled at most 3 times.
+  const bound = cachedReadBound(100, 2, 12, cache)
+  assert.equal(bound, 600)
+  // Fewer entries than sessions: entries are pushed out before their TTL, only one read a request bounds them.
+  assert.equal(cachedReadBound(1001, 1, 12, cache), null)
+  const reads = (state: number, redis: number | null) =>
+    round({
+      storeOpsPerRequest: { reads: 1 + state / 1000, writes: 0, deletes: 0 },
+      redisCommandsPerRequest: redis === null ? null : { reads: redis / 1000, writes: 0, deletes: 0, total: redis / 1000 },
+    })
+  assert.equal(checkRound(reads(600, 600), cached, 0, 0, bound), null)
+  assert.equal(
+    checkRound(reads(601, 601), cached, 0, 0, bound),
+    'round 2: store state reads: counted 601, outside the 0 to 600 the session cache allows',
+  )
+  assert.equal(
+    checkRound(reads(200, 201), cached, 0, 0, bound),
+    "round 2: the store's own count of reads per request (its statistics): 0.2010, expected 0.2",
+  )
+  // With no bound, one read a request is the most.
+  assert.equal(checkRound(reads(1000, 1000), cached, 0, 0, null), null)
 })

@@ -447,6 +447,32 @@ describe('report rendering (pure, on fixture results)', () => {
     )
   })
 
+  test('a session cache is compared with the same session without it, by CPU and by store reads per request', () => {
+    const r = fixtureResults()
+    const plain = r.cells.find((c) => c.id === 'session-sqlite')!
+    const c = structuredClone(plain)
+    Object.assign(c, { id: 'session-sqlite-scache1000-t5s', sessionCache: { entries: 1000, ttlSeconds: 5 } })
+    c.rounds.forEach((round, i) => {
+      round.cpuUsPerRequest = plain.rounds[i]!.cpuUsPerRequest * 0.7
+      round.storeOpsPerRequest = { reads: 0.01, writes: 0, deletes: 0 }
+    })
+    c.summary = summarizeRounds(c.rounds)
+    r.cells.push(c)
+    const out = computeFindings(r)
+    const cached = out.findings.filter((f) => f.kind === 'cpu-sessioncache')
+    assert.deepEqual(
+      cached.map((f) => [f.cells, f.verdict]),
+      [[['session-sqlite', 'session-sqlite-scache1000-t5s'], 'ahead']],
+    )
+    assert.match(cached[0]!.sentence, /a sqlite session \(a 1000-entry, 5 s session cache\)/)
+    assert.match(
+      cached[0]!.sentence,
+      /Store reads per request: 1\.0000 \(a sqlite session\) against 0\.0100 \(a sqlite session \(a 1000-entry/,
+    )
+    // Not a store comparison: the two differ in the cache, not in where the session lives.
+    assert.ok(!out.findings.some((f) => f.kind === 'cpu-store' && f.cells.includes(c.id)))
+  })
+
   test('no comparison rests on a client-bound window: its round is left out and counted', () => {
     const r = fixtureResults()
     const jwt = r.cells.find((c) => c.id === 'jwt-HS256-jose-sqlite')!

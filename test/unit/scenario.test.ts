@@ -245,6 +245,47 @@ describe('plan expansion', () => {
     assert.equal(selected.baseline.id, 'jwt-HS256-fast-jwt-sqlite')
   })
 
+  test('sessionCache: the reference session only, off by default, named in the id when on, refused elsewhere with the field', () => {
+    const cache = { entries: 1000, ttlSeconds: 5 }
+    const { cells } = plan([{ strategy: ['session', 'jwt'], store: 'redis', sessionCache: [null, cache] }])
+    assert.deepEqual(
+      cells.map((c) => [c.id, c.sessionCache ?? null]),
+      [
+        ['session-redis', null],
+        ['session-redis-scache1000-t5s', cache],
+        ['jwt-HS256-jose-redis', null],
+      ],
+    )
+    assert.equal(plan([{ strategy: 'session' }]).cells[0]!.sessionCache, undefined)
+    const issues = (cells: unknown[]) => {
+      try {
+        plan(cells)
+      } catch (err) {
+        return (err as ScenarioError).issues
+      }
+      return []
+    }
+    assert.deepEqual(issues([{ strategy: 'jwt', sessionCache: cache }]), [
+      { path: 'cells[0].sessionCache', message: 'applies to strategy session only; found strategy "jwt"' },
+    ])
+    assert.deepEqual(
+      issuesOf({ ...valid, cells: [{ strategy: 'session', sessionCache: { entries: 0, ttlSeconds: 5 } }] }).map((i) => i.path),
+      ['cells[0].sessionCache.entries'],
+    )
+    assert.deepEqual(issuesOf({ ...valid, cells: [{ strategy: 'session', sessionCache: { entries: 10 } }] }), [
+      {
+        path: 'cells[0].sessionCache',
+        message: 'expected { entries, ttlSeconds } (whole numbers, at least 1), null (off), or a list of these; found {"entries":10}',
+      },
+    ])
+    const selected = plan([{ strategy: 'session', sessionCache: [null, cache] }], { baseline: { strategy: 'session', sessionCache: null } })
+    assert.equal(selected.baseline.id, 'session-sqlite')
+    const cachedOne = plan([{ strategy: 'session', sessionCache: [null, cache] }], {
+      baseline: { strategy: 'session', sessionCache: cache },
+    })
+    assert.equal(cachedOne.baseline.id, 'session-sqlite-scache1000-t5s')
+  })
+
   test('framework: every strategy takes it, express named in the id, the cookie refused on express with the field named', () => {
     const { cells } = plan([
       { strategy: ['none', 'session'], framework: ['fastify', 'express'] },

@@ -6,7 +6,8 @@ import type { StrategyRunner } from './runner.ts'
 /** A session id in a cookie: logged in by the cookie the login sets. */
 export const sessionRunner: StrategyRunner = {
   kind: 'session',
-  serverArgs: () => [],
+  serverArgs: (c) =>
+    c.sessionCache ? ['--session-cache', String(c.sessionCache.entries), '--session-cache-ttl', String(c.sessionCache.ttlSeconds)] : [],
   sharedKeyArgs: () => [],
   cookieName: SESSION_COOKIE,
   login: (url, user) => cookieLogin(url, user, SESSION_COOKIE),
