@@ -24,6 +24,8 @@ import { remoteInstance } from './remote/instance.ts'
 export interface CellRuntime {
   plan: CellPlan
   servers: Pick<ServerHandle, 'url' | 'stats'>[]
+  /** Each instance's own address (the balancer's backends when there is one). */
+  instanceUrls: string[]
   /** Where the load goes: the instances themselves, or the balancer in front of them. */
   targets: string[]
   /** The balancer's CPU so far, µs; null without one. */
@@ -321,6 +323,7 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
     return {
       plan,
       servers: measured,
+      instanceUrls: urls,
       targets,
       balancerCpuUs: () => (balancer ? balancer.cpuUs() : null),
       instances: killable?.faults ?? null,

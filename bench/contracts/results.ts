@@ -352,6 +352,10 @@ export interface LifecycleResult {
   }
   /** Every measured lag, ms, sorted. */
   lagSamplesMs: number[]
+  /** The lag on every instance (below); null with one instance. Absent in older results. */
+  everyInstanceLagMs?: EveryInstanceLag | null
+  /** Every lag on every instance, ms, sorted. */
+  everyInstanceLagSamplesMs?: number[]
   latencyUs: { requests: LatencySummary; refreshes: LatencySummary }
   sendLagUs: { p50: number; p99: number; max: number }
   refreshRate: { meanPerSecond: number; peakPerSecond: number; peakAtMs: number | null }
@@ -365,6 +369,25 @@ export interface LifecycleResult {
   held: boolean
   reason: string | null
   interrupted: boolean
+}
+
+/**
+ * With more than one instance, a second thief after each logout presents the copy to every instance directly (past any
+ * balancer), each until it is refused: the time from the logout until the last instance refused it. An instance that
+ * caches what it read (a session cache, a verify cache that skipped a revocation check) keeps serving the copy after
+ * another instance ended it; this is that lag, measured.
+ */
+export interface EveryInstanceLag {
+  p50: number | null
+  p99: number | null
+  max: number | null
+  samples: number
+  /** Of `samples`, copies every instance refused the first time it was presented (at once: no instance served it after the logout). */
+  refusedAtFirst: number
+  /** Copies still working on some instance when the thieves stopped. */
+  censored: number
+  instances: number
+  probeIntervalMs: number
 }
 
 /** One lifecycle window: the driver's figures and the servers' and store's counts over the measured window. */
@@ -421,6 +444,8 @@ export interface LifecycleSummary {
     censored: number
     probeIntervalMs: number
   }
+  /** The lag on every instance over every round's samples; null with one instance. Absent in older results. */
+  everyInstanceLagMs?: EveryInstanceLag | null
   latencyUs: { requests: { p50: number; p99: number }; refreshes: { p50: number; p99: number } | null }
   refreshRate: { meanPerSecond: number; peakPerSecond: number }
   duringPeak: { latencyUsP99: number | null; otherLatencyUsP99: number | null }

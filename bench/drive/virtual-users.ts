@@ -17,6 +17,11 @@ import type { LatencySummary, LifecycleResult, TimelineBucket } from '../contrac
 export interface LifecycleOptions {
   /** http://host:port of each instance; user u uses urls[u mod n] throughout. */
   urls: string[]
+  /**
+   * Each instance's own address, past any balancer in `urls`. With more than one, after each logout a second thief
+   * presents the copy to every instance directly, each until it is refused: the lag on every instance.
+   */
+  instanceUrls?: string[]
   client: LifecycleClient
   /** `/me` or `/profile`. */
   path: string
@@ -196,6 +201,15 @@ class LifecycleRun {
   readonly lags: number[] = []
   /** Thieves still presenting a logged-out credential that has not been refused yet. */
   thieves = 0
+  /** Instances a copy is presented to directly after each logout; none with one instance. */
+  get instanceUrls(): string[] {
+    return (this.o.instanceUrls?.length ?? 0) > 1 ? this.o.instanceUrls! : []
+  }
+  readonly everyLags: number[] = []
+  /** Thieves presenting a copy to every instance, some of which still take it. */
+  everyThieves = 0
+  /** Copies every instance refused the first time they were presented. */
+  refusedAtFirst = 0
   outstanding = 0
   stopped = false
   readonly users: User[]
@@ -207,7 +221,7 @@ class LifecycleRun {
   constructor(o: LifecycleOptions) {
     this.o = o
     this.random = seededRandom(o.seed ?? 1)
-    this.agents = new Map(o.urls.map((u) => [u, new Agent({ keepAlive: true, maxSockets: 256 })]))
+    this.agents = new Map([...new Set([...o.urls, ...this.instanceUrls])].map((u) => [u, new Agent({ keepAlive: true, maxSockets: 256 })]))
     this.warmupMs = o.synchronized ? 0 : o.warmupSeconds * 1000
     this.t0 = performance.now() + 20
     this.windowStart = this.t0 + this.warmupMs
@@ -463,6 +477,7 @@ class LifecycleRun {
       if (a.status === 204 && this.inWindow(due)) {
         this.thieves++
         this.probe(user.url, held, answeredAt, answeredAt)
+        if (this.instanceUrls.length) this.probeEvery(held, answeredAt)
       }
       user.phase = 'out'
       // The user comes back at once with a fresh login.
@@ -483,6 +498,33 @@ class LifecycleRun {
       const next = Math.max(this.now(), due + this.o.probeIntervalMs)
       this.agenda.add(next, () => this.probe(url, held, loggedOutAt, next))
     })
+  }
+
+  /** The second thief: the copy presented to each instance directly until each refuses it; the lag is the last refusal's. */
+  probeEvery(held: Held, loggedOutAt: number): void {
+    this.everyThieves++
+    let open = this.instanceUrls.length
+    let last = 0
+    let atFirst = true
+    const one = (url: string, due: number): void => {
+      if (due >= this.drainEnd || this.stopped) return
+      this.r.probes++
+      void this.send(url, 'GET', this.o.path, this.o.client.headers(held)).then((a) => {
+        if (a.status === 401) {
+          last = Math.max(last, a.sentAt - loggedOutAt)
+          if (--open === 0) {
+            this.everyThieves--
+            this.everyLags.push(Math.max(0, last))
+            if (atFirst) this.refusedAtFirst++
+          }
+          return
+        }
+        atFirst = false
+        const next = Math.max(this.now(), due + this.o.probeIntervalMs)
+        this.agenda.add(next, () => one(url, next))
+      })
+    }
+    for (const url of this.instanceUrls) one(url, loggedOutAt)
   }
 
   /** Everything due from the start: logins spread over the warm-up (or all at once), each user's first GET, the logouts, the window's edges. */
@@ -581,6 +623,7 @@ class LifecycleRun {
         probeIntervalMs: o.probeIntervalMs,
       },
       lagSamplesMs: lags.map((x) => Math.round(x * 1000) / 1000),
+      ...this.everyInstance(),
       latencyUs: { requests: summary(this.requestLatency), refreshes: summary(this.refreshLatency) },
       sendLagUs: this.sendLag.totalCount
         ? { p50: this.sendLag.getValueAtPercentile(50), p99: send99, max: this.sendLag.maxValue }
@@ -599,6 +642,25 @@ class LifecycleRun {
       held: reason === null,
       reason,
       interrupted,
+    }
+  }
+
+  /** The lag on every instance, from the second thieves; null with one instance. */
+  everyInstance(): Pick<LifecycleResult, 'everyInstanceLagMs' | 'everyInstanceLagSamplesMs'> {
+    const lags = this.everyLags.sort((a, b) => a - b)
+    if (!this.instanceUrls.length) return { everyInstanceLagMs: null, everyInstanceLagSamplesMs: [] }
+    return {
+      everyInstanceLagMs: {
+        p50: percentile(lags, 50),
+        p99: percentile(lags, 99),
+        max: lags.length ? lags[lags.length - 1]! : null,
+        samples: lags.length,
+        refusedAtFirst: this.refusedAtFirst,
+        censored: this.everyThieves,
+        instances: this.instanceUrls.length,
+        probeIntervalMs: this.o.probeIntervalMs,
+      },
+      everyInstanceLagSamplesMs: lags.map((x) => Math.round(x * 1000) / 1000),
     }
   }
 

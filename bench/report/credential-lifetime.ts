@@ -160,6 +160,42 @@ export function breakEvens(r: ResultsFile): { text: string; figures: string }[] 
   return out
 }
 
+/**
+ * The lag on every instance beside the cache that causes it: the time from a logout until each instance, asked directly,
+ * refused the copy; set against the cache's configured TTL (its longest possible lag) when the cell has one.
+ */
+function everyInstanceLine(c: Lived): Line[] {
+  const e = c.lifecycle.everyInstanceLagMs
+  if (!e) return []
+  const cache = descriptorOf(c).instanceCache?.(c) ?? null
+  const s = (v: number | null) => (v === null ? '–' : num(v / 1000, 2))
+  const over = `over ${e.samples} logouts, each copy presented to all ${e.instances} instances directly every ${e.probeIntervalMs} ms`
+  const figures = `${over}; ${e.censored} still working on some instance when the thieves stopped`
+  if (e.samples === 0)
+    return [{ text: `${c.id}: no logged-out copy was refused by every instance within the run (${e.censored} censored).`, figures }]
+  const measured =
+    `a logged-out copy was refused by every one of its ${e.instances} instances after ${s(e.p50)} s at the median ` +
+    `(p99 ${s(e.p99)} s, max ${s(e.max)} s)`
+  if (!cache) return [{ text: `${c.id}: ${measured}.`, figures }]
+  if (cache.keepsSeconds === 0)
+    return [
+      {
+        text: `${c.id}, with ${cache.name}: ${measured}: the cache added no lag (${cache.why}).`,
+        figures,
+      },
+    ]
+  const ttlMs = cache.keepsSeconds * 1000
+  return [
+    {
+      text:
+        `${c.id}, with ${cache.name}: ${measured}, against its configured ${cache.keepsSeconds} s TTL: the longest lag is ` +
+        `${percent(e.max! / ttlMs)} of the TTL and the median ${percent(e.p50! / ttlMs)} (an entry's age at the logout is ` +
+        `anywhere from 0 to the TTL, so its remaining time averages half of it; ${cache.why}).`,
+      figures,
+    },
+  ]
+}
+
 /** The lifecycle run's answer box: lags, refresh counts, break-even, races and storms, each from the figures. */
 export function lifecycleFindings(r: ResultsFile): Line[] {
   const cells = livedCells(r)
@@ -199,6 +235,7 @@ export function lifecycleFindings(r: ResultsFile): Line[] {
       })
     }
   }
+  for (const c of cells) out.push(...everyInstanceLine(c))
   for (const c of cells.filter((x) => x.lifecycle.expected.refreshes !== null && x.lifecycle.expected.refreshes > 0)) {
     const l = c.lifecycle
     const e = l.expected.refreshes!
@@ -390,6 +427,15 @@ export function lifecycleCharts(r: ResultsFile): ChartSpec[] {
   return charts
 }
 
+/** The lag on every instance as the table shows it, with the configured TTL of the cache that can cause it. */
+function everyInstanceCell(c: Lived): string {
+  const e = c.lifecycle.everyInstanceLagMs
+  if (!e) return '–'
+  const cache = descriptorOf(c).instanceCache?.(c) ?? null
+  const ms = (v: number | null) => (v === null ? '–' : num(v, v < 10 ? 2 : 0))
+  return `${ms(e.p50)} / ${ms(e.max)}${cache ? ` (${cache.keepsSeconds})` : ''}`
+}
+
 /** The lifecycle tables and methodology (HTML). */
 export function lifecycleHtml(r: ResultsFile): string {
   const w = r.scenario.workload
@@ -406,6 +452,7 @@ export function lifecycleHtml(r: ResultsFile): string {
     'per request served',
     'revocation lag p50 / p99 / max ms (predicted p50)',
     'censored',
+    'lag on every instance p50 / max ms (cache TTL s)',
     'races revoked',
     'GET p50 / p99 ms',
     'refresh p50 / p99 ms',
@@ -426,6 +473,7 @@ class="n">${l.refreshes}${l.expected.refreshes === null ? '' : ` (${num(l.expect
 <td class="n">${num(p.reads, 3)} / ${num(p.writes, 3)} / ${num(p.deletes, 3)}</td>
 <td class="n">${ms(l.revocationLagMs.p50)} / ${ms(l.revocationLagMs.p99)} / ${ms(l.revocationLagMs.max)} (${ms(l.expected.lagMedianMs)})</td><td \
 class="n">${l.revocationLagMs.censored}</td>
+<td class="n">${everyInstanceCell(c as Lived)}</td>
 <td class="n">${l.races.attempted ? `${l.races.familyRevoked} of ${l.races.attempted}` : '–'}</td>
 <td class="n">${num(l.latencyUs.requests.p50 / 1000, 2)} / ${num(l.latencyUs.requests.p99 / 1000, 2)}</td>
 <td class="n">${l.latencyUs.refreshes ? `${num(l.latencyUs.refreshes.p50 / 1000, 2)} / ${num(l.latencyUs.refreshes.p99 / 1000, 2)}` : '–'}</td>
@@ -464,6 +512,10 @@ seconds, more often than users x duration / TTL says; with jitter the interval a
 access token for a plain JWT (margin + jitter/2 + half the refresh interval); for a sealed cookie its idle timeout less half the \
 time since its last re-seal. The thief replays the exact bytes it copied; one that also took each re-sealed cookie the server \
 sends would keep a sealed cookie alive until its absolute timeout.</li>
+<li>With more than one instance, a second thief presents each logged-out copy to every instance directly (past any \
+balancer), each until it is refused: the lag on every instance is the time until the last of them refused it. An instance \
+that caches what it read keeps serving the copy after another instance ended it; the table sets that lag beside the cache's \
+configured TTL.</li>
 <li>Revocation lag is the send time of the thief's first refused request after the logout was answered, so it is at most one \
 probe interval late; censored counts credentials still working when the thieves stopped.</li>
 <li>The lifecycle driver wakes on a millisecond timer and sends with Node's HTTP client: its latencies include up to about a \

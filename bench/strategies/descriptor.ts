@@ -13,6 +13,12 @@ export interface StrategyDescriptor {
   kind: StrategyKind
   /** The axes this strategy takes, each with its default; an absent axis is null in its cells. */
   axes: Partial<{ [A in Axis]: NonNullable<CellPlan[A]> }>
+  /**
+   * A cache on each instance that can serve a credential after another instance revoked it: its name and how long it
+   * can (a session cache: its TTL), or 0 s when it cannot (fast-jwt's verify cache: the denylist is read after it);
+   * null for a cell with no such cache. The lifecycle report sets the lag on every instance beside it.
+   */
+  instanceCache?(c: CellSpec): { name: string; keepsSeconds: number; why: string } | null
   /** Takes a cell's `sessionCache` (an in-process LRU in front of its store): the reference session only. */
   cachesSessions?: true
   /** The parts of a cell id after the strategy name, e.g. `['HS256', 'jose', 'sqlite']`. */

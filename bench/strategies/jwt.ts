@@ -46,6 +46,11 @@ export const jwtStrategy: StrategyDescriptor = {
     ...(c.refreshJitterSeconds ? [`jitter${c.refreshJitterSeconds}s`] : []),
     ...(c.storeRttMs ? [`rtt${c.storeRttMs}ms`] : []),
   ],
+  // fast-jwt's cache skips the signature and claims, not the denylist read that follows it (servers/strategies/jwt.ts).
+  instanceCache: (c) =>
+    c.verifyCache && c.revocation === 'denylist'
+      ? { name: `a ${c.verifyCache}-entry verify cache`, keepsSeconds: 0, why: 'the denylist is read after the cached verify' }
+      : null,
   state: 'client',
   identifyReads: (c) => (c.revocation === 'denylist' ? 1 : 0),
   loginWrites: 1,

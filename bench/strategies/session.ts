@@ -7,6 +7,14 @@ export const sessionStrategy: StrategyDescriptor = {
   kind: 'session',
   axes: { store: DEFAULT_STORE, storeRttMs: 0 },
   cachesSessions: true,
+  instanceCache: (c) =>
+    c.sessionCache
+      ? {
+          name: `a ${c.sessionCache.entries}-entry session cache`,
+          keepsSeconds: c.sessionCache.ttlSeconds,
+          why: 'an entry is served until its TTL from the read that filled it; a logout evicts on its own instance only',
+        }
+      : null,
   // A cache names its entries and TTL: `scache1000-t5s` beside a JWT cell's `cache1000`.
   idParts: (c) => [
     c.store!,

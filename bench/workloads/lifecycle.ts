@@ -32,7 +32,7 @@ const LIFECYCLE_PREPARE_SECONDS = 3
 
 /** One lifecycle window on a prepared cell: the driver's figures, the servers' and the store's counts over the measured window. */
 async function measureLifecycle(
-  rt: Pick<CellRuntime, 'servers' | 'targets' | 'counts' | 'storeCpuUs' | 'serverCpuCount' | 'instances'>,
+  rt: Pick<CellRuntime, 'servers' | 'targets' | 'instanceUrls' | 'counts' | 'storeCpuUs' | 'serverCpuCount' | 'instances'>,
   plan: CellPlan,
   w: LifecycleWorkload,
   round: number,
@@ -52,6 +52,7 @@ async function measureLifecycle(
   try {
     result = await runLifecycle({
       urls: rt.targets,
+      instanceUrls: rt.instanceUrls,
       client,
       path: w.path,
       users: w.users,
@@ -199,7 +200,11 @@ function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: LifecycleMea
   const served = total((m) => m.served)
   const ops = { reads: total((m) => m.storeOps.reads), writes: total((m) => m.storeOps.writes), deletes: total((m) => m.storeOps.deletes) }
   const lags = ms.flatMap((m) => m.lagSamplesMs).sort((a, b) => a - b)
-  const at = (p: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.max(0, Math.ceil((p / 100) * lags.length) - 1))]! : null)
+  const pick = (xs: number[], p: number) =>
+    xs.length ? xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))]! : null
+  const at = (p: number) => pick(lags, p)
+  const every = ms.flatMap((m) => m.everyInstanceLagSamplesMs ?? []).sort((a, b) => a - b)
+  const everyOf = ms.find((m) => m.everyInstanceLagMs)?.everyInstanceLagMs ?? null
   const by = {
     invalidGrant: total((m) => m.refreshFailures.invalidGrant),
     invalidGrantAfterUnavailable: total((m) => m.refreshFailures.invalidGrantAfterUnavailable),
@@ -242,6 +247,16 @@ function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: LifecycleMea
       samples: lags.length,
       censored: total((m) => m.revocationLagMs.censored),
       probeIntervalMs: ms[0]!.revocationLagMs.probeIntervalMs,
+    },
+    everyInstanceLagMs: everyOf && {
+      p50: pick(every, 50),
+      p99: pick(every, 99),
+      max: every.length ? every[every.length - 1]! : null,
+      samples: every.length,
+      refusedAtFirst: total((m) => m.everyInstanceLagMs?.refusedAtFirst ?? 0),
+      censored: total((m) => m.everyInstanceLagMs?.censored ?? 0),
+      instances: everyOf.instances,
+      probeIntervalMs: everyOf.probeIntervalMs,
     },
     latencyUs: {
       requests: { p50: median(ms.map((m) => m.latencyUs.requests.p50)), p99: median(ms.map((m) => m.latencyUs.requests.p99)) },
