@@ -450,7 +450,18 @@ export interface LifecycleSummary {
   refreshRate: { meanPerSecond: number; peakPerSecond: number }
   duringPeak: { latencyUsP99: number | null; otherLatencyUsP99: number | null }
   /** What the arithmetic of the strategy and the client's policy predicts, beside the measurement. */
-  expected: { refreshes: number | null; refreshesAtTtl: number | null; refreshIntervalSeconds: number | null; lagMedianMs: number }
+  expected: {
+    refreshes: number | null
+    refreshesAtTtl: number | null
+    refreshIntervalSeconds: number | null
+    lagMedianMs: number
+    /**
+     * A session-cached cell's store reads per user GET in steady state, as the cache implies (cachedReadsPerGet): users that
+     * keep to one instance (no balancer, or a sticky one); null without a cache, or when a balancer spreads each user over
+     * the instances (then each instance fills its own entry, at times the balancer decides). Absent in older results.
+     */
+    stateReadsPerGet?: number | null
+  }
   /** Every round held its schedule. */
   held: boolean
   reason: string | null

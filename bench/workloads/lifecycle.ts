@@ -10,6 +10,8 @@ import { LIFECYCLE_DEFAULTS, type Scenario, type ScenarioIssue } from '../contra
 import type { CellSpec } from '../contracts/plan.ts'
 import { runLifecycle } from '../drive/virtual-users.ts'
 import { faultsApply, faultsTarget, injector, type FaultPlan } from '../fault-kinds.ts'
+import { cachedReadsPerGet } from '../expected.ts'
+import { balancerOf } from '../fleet/balancers.ts'
 import { recoveryOf } from '../recovery.ts'
 import {
   expectedLagMedianMs,
@@ -281,6 +283,10 @@ function lifecycleSummary(plan: CellPlan, w: LifecycleWorkload, ms: LifecycleMea
       refreshesAtTtl: expectedRefreshes(plan, w) === null || ttl === null ? null : (w.users * w.durationSeconds * ms.length) / ttl,
       refreshIntervalSeconds: refreshIntervalSeconds(plan, w),
       lagMedianMs: expectedLagMedianMs(plan, w),
+      stateReadsPerGet:
+        plan.sessionCache && (plan.instances === 1 || balancerOf(plan).keepsClientOnIssuer(plan.balance) || !balancerOf(plan).fronts)
+          ? cachedReadsPerGet(plan.sessionCache.ttlSeconds, w.requestsPerUserPerSecond)
+          : null,
     },
     held: reasons.length === 0,
     reason: reasons.length ? reasons.join('; ') : null,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { checkRound } from '../../bench/check.ts'
-import { cachedReadBound, expectedOps, renewalWriteBound } from '../../bench/expected.ts'
+import { cachedReadBound, cachedReadsPerGet, expectedOps, renewalWriteBound } from '../../bench/expected.ts'
 import type { CellPlan } from '../../bench/contracts/plan.ts'
 import type { RoundMeasurement } from '../../bench/contracts/results.ts'
 
@@ -187,6 +187,11 @@ test('a session-cached cell: its state reads are held to the bound the cache imp
   assert.equal(
     checkRound(reads(200, 201), cached, 0, 0, bound),
     "round 2: the store's own count of reads per request (its statistics): 0.2010, expected 0.2",
+  )
+  // A lifecycle user keeping to one instance: one read per ceil(TTL x rate) GETs (5 s at 2/s: 1 in 10; 0.3/s: every GET).
+  assert.deepEqual(
+    [cachedReadsPerGet(5, 2), cachedReadsPerGet(5, 0.3), cachedReadsPerGet(5, 0.25), cachedReadsPerGet(2, 0.1)],
+    [0.1, 0.5, 1 / 2, 1],
   )
   // With no bound, one read a request is the most.
   assert.equal(checkRound(reads(1000, 1000), cached, 0, 0, null), null)

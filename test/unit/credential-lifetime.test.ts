@@ -64,6 +64,59 @@ describe('the lifecycle report', () => {
     )
   })
 
+  test('the lag on every instance is set beside the configured TTL of the cache that causes it, from the figures', () => {
+    const r = lifecycleResults()
+    const session = r.cells.find((c) => c.id === 'session-sqlite')!
+    const lag = (p50: number, max: number, refusedAtFirst: number) => ({
+      p50,
+      p99: max,
+      max,
+      samples: 24,
+      refusedAtFirst,
+      censored: 0,
+      instances: 2,
+      probeIntervalMs: 20,
+    })
+    const cached = structuredClone(session)
+    Object.assign(cached, {
+      id: 'session-redis-scache1000-t2s-x2',
+      store: 'redis',
+      instances: 2,
+      sessionCache: { entries: 1000, ttlSeconds: 2 },
+    })
+    cached.lifecycle!.everyInstanceLagMs = lag(800, 1900, 4)
+    const jwt = structuredClone(session)
+    Object.assign(jwt, {
+      id: 'jwt-ES256-fast-jwt-cache1000-redis-denylist-x2',
+      strategy: 'jwt',
+      alg: 'ES256',
+      engine: 'fast-jwt',
+      verifyCache: 1000,
+      revocation: 'denylist',
+      instances: 2,
+    })
+    jwt.lifecycle!.everyInstanceLagMs = lag(0.2, 3, 24)
+    r.cells = [cached, jwt]
+    const texts = lifecycleFindings(r).map((f) => f.text)
+    assert.ok(
+      texts.includes(
+        'session-redis-scache1000-t2s-x2, with a 1000-entry session cache: a logged-out copy was refused by every one of its 2 ' +
+          'instances after 0.80 s at the median (p99 1.90 s, max 1.90 s), against its configured 2 s TTL: the longest lag is 95.0% ' +
+          "of the TTL and the median 40.0% (an entry's age at the logout is anywhere from 0 to the TTL, so its remaining time " +
+          'averages half of it; an entry is served until its TTL from the read that filled it; a logout evicts on its own instance only).',
+      ),
+      texts.join('\n'),
+    )
+    assert.ok(
+      texts.includes(
+        'jwt-ES256-fast-jwt-cache1000-redis-denylist-x2, with a 1000-entry verify cache: 24 of 24 logged-out copies were ' +
+          'refused by every one of its 2 instances the first time (max 3.00 ms after the logout): the cache added no lag (the ' +
+          'denylist is read after the cached verify).',
+      ),
+      texts.join('\n'),
+    )
+  })
+
   test('charts: store operations, writes and lag against the lifetime; the page carries the section, the table and no closed-loop parts', () => {
     const r = lifecycleResults()
     const charts = buildCharts(r)
