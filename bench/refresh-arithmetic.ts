@@ -3,7 +3,7 @@
 // which the measurements are shown.
 import { renewalIntervalMs } from './server-defaults.ts'
 import { descriptorOf } from './strategies/index.ts'
-import type { CellPlan } from './contracts/plan.ts'
+import type { CellPlan, CellSpec } from './contracts/plan.ts'
 import { LIFECYCLE_DEFAULTS, type Scenario } from './contracts/scenario.ts'
 
 /** The lifecycle workload with every default applied. */
@@ -89,7 +89,7 @@ export function expectedRefreshes(
 
 /** How the driver is set up for a cell: warm-up, drain and the thief's probe interval. */
 export function lifecycleTiming(
-  c: Cell,
+  c: CellSpec,
   w: LifecycleWorkload,
   smoke: boolean,
 ): { warmupSeconds: number; drainSeconds: number; probeIntervalMs: number } {
@@ -100,7 +100,9 @@ export function lifecycleTiming(
   // A copy that only expiry ends may need a whole lifetime after the window's last logout.
   const lasts = descriptorOf(c).state === 'client' && c.revocation !== 'denylist' && ttl !== null
   const warmupSeconds = Math.min(smoke ? 0.5 : 30, Math.max(1, spread))
-  const drainSeconds = Math.min(smoke ? 0.5 : 120, lasts ? ttl + 1 : 1)
+  // An instance cache (a session cache) serves a copy up to its TTL on another instance: the thieves wait that long too.
+  const cached = descriptorOf(c).instanceCache?.(c)?.keepsSeconds ?? 0
+  const drainSeconds = Math.min(smoke ? 0.5 : 120, Math.max(lasts ? ttl + 1 : 1, cached > 0 ? cached + 1 : 0))
   // Fifty probes over a lifetime resolve the lag to 2% of it; sessions and denylists refuse the first.
   const probeIntervalMs = ttl !== null && lasts ? Math.min(1000, Math.max(10, (ttl * 1000) / 50)) : 20
   return { warmupSeconds, drainSeconds, probeIntervalMs }

@@ -68,6 +68,9 @@ async function bench(args: string[]): Promise<{ status: number | null; stdout: s
  * - lifecycle-races.ts: lifecycle.ts's lifecycle rounds on JWT cells with refresh tokens (on SQLite; on Redis,
  *   lifecycle-storm.ts's); two tabs refreshing at once, the family revoked without a grace window and never with one, on a real
  *   server through the lifecycle driver, is test/sequential/drive-lifecycle.test.ts's.
+ * - session-cache.ts: lifecycle.ts's lifecycle rounds (HAProxy in front of instances is fleet.ts's); the session cache on
+ *   real servers is test/session-cache.test.ts's and the conformance matrix's, and the lag on every instance, two real
+ *   servers behind HAProxy with a session cache and with a verify cache and a denylist, is test/sequential/cache-lag.test.ts's.
  */
 const COVERED: Record<string, string> = {
   'algorithms.ts': 'default.ts',
@@ -76,6 +79,7 @@ const COVERED: Record<string, string> = {
   'runtimes.ts': 'default.ts',
   'revocation.ts': 'scaling.ts',
   'lifecycle-races.ts': 'lifecycle.ts',
+  'session-cache.ts': 'lifecycle.ts',
 }
 
 // Four scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
