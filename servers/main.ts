@@ -68,6 +68,12 @@ if (config.metricsPort !== null) {
     engine: jwt ? config.engine : 'none',
     key_form: jwt && ENGINE_SUPPORT[config.engine].keyForms ? config.keyForm : 'none',
     verify_cache: jwt && ENGINE_SUPPORT[config.engine].verifyCache ? String(config.verifyCache) : 'none',
+    session_cache:
+      config.strategy !== 'session'
+        ? 'none'
+        : config.sessionCache
+          ? `${config.sessionCache.entries}/${config.sessionCache.ttlSeconds}`
+          : 'off',
     revocation: jwt ? config.revocation : 'none',
     framework: config.framework,
   })

@@ -13,6 +13,8 @@ export interface InfoLabels {
   key_form: string
   /** Entries in the engine's verified-token cache (`0`: off), `none` for an engine that has none. */
   verify_cache: string
+  /** The session cache as `ENTRIES/TTL_SECONDS` (`1000/5`), `off` for a session without one, `none` for other strategies. */
+  session_cache: string
   revocation: string
   /** The HTTP framework the routes run on (`fastify`, `express`). */
   framework: string
@@ -73,7 +75,7 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
   new client.Gauge({
     name: 'authbench_info',
     help: 'What this server runs: strategy, store, JWT algorithm, library, its key form and verify cache, revocation, HTTP framework.',
-    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'verify_cache', 'revocation', 'framework'],
+    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'verify_cache', 'session_cache', 'revocation', 'framework'],
     registers: [register],
   }).set({ ...info }, 1)
   new client.Counter({

@@ -49,6 +49,7 @@ describe('remote mode', () => {
         engine: 'none',
         key_form: 'none',
         verify_cache: 'none',
+        session_cache: 'off',
         revocation: 'none',
         framework,
       })
@@ -160,7 +161,7 @@ describe('remote mode', () => {
     assert.equal(short.code, 2)
     assert.match(
       short.stderr,
-      /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite,framework=fastify; the targets have 1/,
+      /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite,session_cache=off,framework=fastify; the targets have 1/,
     )
   })
 

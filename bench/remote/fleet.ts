@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { TargetError } from '../contracts/errors.ts'
 import { DEFAULT_FRAMEWORK, STORES } from '../../common/kinds.ts'
 import { storeDescriptors } from '../stores/index.ts'
+import { strategyDescriptors } from '../strategies/index.ts'
 import type { CellPlan } from '../contracts/plan.ts'
 import { remoteInstance, type RemoteInstance } from './instance.ts'
 
@@ -46,6 +47,9 @@ function wantedInfo(plan: CellPlan): Record<string, string> {
   if (plan.keyForm) want.key_form = plan.keyForm
   if (plan.verifyCache !== null) want.verify_cache = String(plan.verifyCache)
   if (plan.revocation) want.revocation = plan.revocation
+  // A session cell names its cache, on or off: a cached server must not stand for an uncached cell.
+  if (strategyDescriptors[plan.strategy].cachesSessions)
+    want.session_cache = plan.sessionCache ? `${plan.sessionCache.entries}/${plan.sessionCache.ttlSeconds}` : 'off'
   want.framework = plan.framework ?? DEFAULT_FRAMEWORK
   if (plan.runtime) want.runtime = plan.runtime
   return want

@@ -52,6 +52,8 @@ function cellOf(info: Record<string, string>, instances: number): Record<string,
     if (v === undefined || v === 'none' || takes[axis] === undefined) continue
     cell[axis] = axis === 'verifyCache' ? Number(v) : v
   }
+  const cache = /^(\d+)\/(\d+)$/.exec(info.session_cache ?? '')
+  if (cache) cell.sessionCache = { entries: Number(cache[1]), ttlSeconds: Number(cache[2]) }
   return cell
 }
 
