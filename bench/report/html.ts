@@ -1,3 +1,4 @@
+import { atYourScaleSection } from './at-your-scale.ts'
 import { reportOf, workloadReports } from './workloads/index.ts'
 import { hostNoise } from '../summarize.ts'
 import { endOfLifeSentence } from './runtimes.ts'
@@ -89,6 +90,7 @@ export function renderHtml(
 ${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
 ${answerHtml(found, completed)}
 ${reportOf(results).sections(results, { charts, fleetModel })}
+${atYourScaleSection(results, sim)}
 </main>
 ${chartScripts(charts, chartJsSource)}
 </body></html>
