@@ -1,4 +1,5 @@
 // Counted things every closed or open run states as facts: store reads, a session's store writes, bytes, what logout does, what several instances did.
+import { fleetFindings } from './fleet.ts'
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { workloadKind } from '../contracts/scenario.ts'
 import { num, percent } from '../format.ts'
@@ -137,6 +138,7 @@ export function factFindings(results: ResultsFile): Finding[] {
       scope: scopeOf(c, loop),
     })
   }
+  out.push(...fleetFindings(results))
   return out
 }
 

@@ -5,7 +5,8 @@
 // of those a single thread). Pure: results in, rows out.
 import { cpuCount } from '../affinity.ts'
 import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
-import { esc, num } from '../format.ts'
+import { esc, num, percent } from '../format.ts'
+import { capitalized, label, scopeOf, type Finding } from './verdict.ts'
 import { topologyOf } from '../fleet/topologies.ts'
 import { median } from '../stats.ts'
 
@@ -118,4 +119,71 @@ they${f.serverCpus === null ? '' : " and the instances' sharing of cores"} are w
 <tbody>
 ${rows}
 </tbody></table>`
+}
+
+/**
+ * The fleet question answered per series (cells alike but for their instance count): the capacity measured at each
+ * count beside the model's bound and what bounds it, the balancer's share of the fleet's CPU per request where one
+ * ran, and, where the hosts were namespaces of one machine, that the instances shared its server CPUs (so more
+ * instances there measure the software path, not added capacity). Facts: measured figures side by side, no verdict.
+ */
+export function fleetFindings(results: ResultsFile): Finding[] {
+  const f = fleetComparison(results)
+  if (!f) return []
+  const shared = topologyOf(results.environment.topology).kind !== 'remote' && f.serverCpus !== null
+  const out: Finding[] = []
+  for (const series of [...new Set(f.points.map((p) => p.series))]) {
+    const points = f.points.filter((p) => p.series === series)
+    const cells = points.map((p) => results.cells.find((c) => c.id === p.cell)!)
+    const top = cells[cells.length - 1]!
+    const at = points
+      .map((p) => `${num(p.measuredRps, 0)} requests/s with ${p.instances}${p.saturated ? '' : ' (client-bound)'}`)
+      .join(', ')
+    const bounds = points.map((p) => `${num(p.predictedRps, 0)} (${p.bottleneck})`).join(', ')
+    const shares = points.flatMap((p, i) => {
+      if (p.balancerCpuUsPerRequest === null) return []
+      const store = cells[i]!.summary!.storeCpuUsPerRequest?.median ?? 0
+      const total = p.cpuUsPerRequest + store + p.balancerCpuUsPerRequest
+      return [{ instances: p.instances, us: p.balancerCpuUsPerRequest, share: p.balancerCpuUsPerRequest / total }]
+    })
+    const shareWords = shares.map(
+      (s) => `${num(s.us, 1)} µs per request with ${s.instances} (${percent(s.share)} of the fleet's CPU per request)`,
+    )
+    const balancer = shares.length ? ` The balancer's own CPU was ${shareWords.join(', ')}.` : ''
+    const cores =
+      shared && points.some((p) => p.instances > f.serverCpus!)
+        ? ` The instances shared ${f.serverCpus} server CPU${f.serverCpus === 1 ? '' : 's'} of one machine (hosts that are network ` +
+          'namespaces, or processes on loopback): beyond that count, more instances here measure the software path (the ' +
+          'balancer, more processes taking turns), not added capacity.'
+        : ''
+    out.push({
+      id: `fleet-${series}`,
+      kind: 'fleet-capacity',
+      cells: cells.map((c) => c.id),
+      sentence:
+        `${capitalized(label({ ...top, instances: 1 }))} served ${at} instances (closed loop); the model's bound from the one-instance ` +
+        `cell's demands: ${bounds}.${balancer}${cores}`,
+      figures: Object.fromEntries(
+        points.flatMap((p) => [
+          [`${p.cell}.rps`, p.measuredRps],
+          [`${p.cell}.boundRps`, p.predictedRps],
+          [`${p.cell}.balancerCpuUs`, p.balancerCpuUsPerRequest],
+        ]),
+      ),
+      detail: points
+        .map(
+          (p) =>
+            `${p.cell}: servers ${num(p.cpuUsPerRequest, 1)} µs/request, ${p.errorPct >= 0 ? '+' : ''}${num(p.errorPct, 0)}% against the bound`,
+        )
+        .join('; '),
+      ratio: null,
+      interval: null,
+      coverage: null,
+      method: null,
+      metric: null,
+      verdict: 'fact',
+      scope: { ...scopeOf(top, 'closed'), instances: top.instances },
+    })
+  }
+  return out
 }
