@@ -150,6 +150,9 @@ export function reduceRun(record: RunRecord): ResultsFile {
     },
     cells,
     ...(record.events.some((e) => e.type === 'floor-measured') ? { driverFloor: floorPoints(record.events) } : {}),
+    ...(record.events.some((e) => e.type === 'balancer-floor-measured')
+      ? { balancerFloor: record.events.flatMap((e) => (e.type === 'balancer-floor-measured' ? [e.measurement] : [])) }
+      : {}),
     micro: record.micro,
   }
 }

@@ -237,6 +237,29 @@ export interface OpenMeasurement {
 }
 
 /** One window of the driver's latency floor: the open-loop driver against a server that answers at once, pinned where the app servers run. */
+/**
+ * The balancer's own cost at one offered rate (`balancerFloor`): HAProxy as a fleet cell runs it, in front of a server
+ * that answers at once, driven in the open loop.
+ */
+export interface BalancerFloorPoint {
+  rate: number
+  achievedRate: number
+  /** Requests the driver got answers to. */
+  completed: number
+  /** Requests the driver sent again after HAProxy closed the kept-alive connection they went out on (HAProxy saw both). */
+  retried: number
+  /** Requests that got no answer. */
+  errors: number
+  /** Requests HAProxy's own frontend counted in the window (the check on the driver's: `completed` + `retried` + `errors`, within 1%). */
+  balancerRequests: number
+  /** HAProxy's CPU (the scheduler's run time) over `completed`, µs; null when nothing was answered. */
+  cpuUsPerRequest: number | null
+  /** HAProxy's CPU time over the window's wall time (1: a core kept busy). */
+  busyShare: number
+  /** The driver held the rate (the ladder stops at the first it did not). */
+  held: boolean
+}
+
 export interface FloorMeasurement {
   round: number
   rate: number
@@ -683,5 +706,7 @@ export interface ResultsFile {
   /** Open-loop runs on this machine: the load driver's latency floor at a grid of rates (a server that answers at once, where
    * the servers run); absent in older results and elsewhere. */
   driverFloor?: FloorPoint[]
+  /** A run with a HAProxy cell (not remote): HAProxy's own CPU per request at each rate of a ladder, nothing behind it to wait on. */
+  balancerFloor?: BalancerFloorPoint[]
   micro: MicroResults | null
 }

@@ -4,7 +4,7 @@
 // per request on the CPUs the servers had, the store's and the balancer's CPU per request, each
 // of those a single thread). Pure: results in, rows out.
 import { cpuCount } from '../affinity.ts'
-import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
+import { type BalancerFloorPoint, CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
 import { esc, num, percent } from '../format.ts'
 import { capitalized, label, scopeOf, type Finding } from './verdict.ts'
 import { topologyOf } from '../fleet/topologies.ts'
@@ -118,6 +118,29 @@ they${f.serverCpus === null ? '' : " and the instances' sharing of cores"} are w
 µs/req</th><th class="num">balancer CPU µs/req</th><th class="num">model bound req/s</th><th>bottleneck</th><th class="num">measured vs model</th></tr></thead>
 <tbody>
 ${rows}
+</tbody></table>
+${balancerFloorHtml(results)}`
+}
+
+/** The balancer's floor as measured in this run: its CPU per request at each rate with nothing behind it to wait on. */
+function balancerFloorHtml(results: ResultsFile): string {
+  const points = results.balancerFloor ?? []
+  if (points.length === 0) return ''
+  const rows = points
+    .map(
+      (p) =>
+        `<tr><td class="num">${num(p.rate, 0)}</td><td class="num">${num(p.achievedRate, 0)}${p.held ? '' : ' (not held)'}</td>` +
+        `<td class="num">${p.cpuUsPerRequest === null ? '–' : num(p.cpuUsPerRequest, 1)}</td><td class="num">${percent(p.busyShare)}</td>` +
+        `<td class="num">${num(p.balancerRequests, 0)} / ${num(p.completed + p.retried + p.errors, 0)}</td></tr>`,
+    )
+    .join('\n')
+  return `<p>The balancer's floor: HAProxy as the cells ran it (one thread, on the load generator's CPUs, on loopback), before a \
+server that answers at once, driven in the open loop at each rate until the driver could not hold one. What it spends per \
+request there is its own cost with nothing to wait on; a fleet cell's balancer figure at the same rate reads against it.</p>
+<table><thead><tr><th class="num">offered req/s</th><th class="num">achieved</th><th class="num">HAProxy CPU µs/req</th>\
+<th class="num">of a core</th><th class="num">requests: HAProxy's count / the driver's</th></tr></thead>
+<tbody>
+${rows}
 </tbody></table>`
 }
 
@@ -146,9 +169,15 @@ export function fleetFindings(results: ResultsFile): Finding[] {
       const total = p.cpuUsPerRequest + store + p.balancerCpuUsPerRequest
       return [{ instances: p.instances, us: p.balancerCpuUsPerRequest, share: p.balancerCpuUsPerRequest / total }]
     })
-    const shareWords = shares.map(
-      (s) => `${num(s.us, 1)} µs per request with ${s.instances} (${percent(s.share)} of the fleet's CPU per request)`,
-    )
+    // Beside each, the balancer's own floor at the rate that count served (HAProxy before a server that answers at once).
+    const floor = (rps: number) => floorAt(results.balancerFloor ?? [], rps)
+    const shareWords = shares.map((s) => {
+      const at = floor(points.find((p) => p.instances === s.instances)!.measuredRps)
+      return (
+        `${num(s.us, 1)} µs per request with ${s.instances} (${percent(s.share)} of the fleet's CPU per request` +
+        `${at === null ? '' : `; alone before a server that answers at once, at that rate, ${num(at, 1)} µs`})`
+      )
+    })
     const balancer = shares.length ? ` The balancer's own CPU was ${shareWords.join(', ')}.` : ''
     const cores =
       shared && points.some((p) => p.instances > f.serverCpus!)
@@ -186,4 +215,20 @@ export function fleetFindings(results: ResultsFile): Finding[] {
     })
   }
   return out
+}
+
+/**
+ * The balancer's floor at `rate`: its CPU per request interpolated between the two held points around it (linear in the
+ * rate's logarithm), or the point itself; null outside the held ladder.
+ */
+export function floorAt(points: readonly BalancerFloorPoint[], rate: number): number | null {
+  const held = points.filter((p) => p.held && p.cpuUsPerRequest !== null).sort((a, b) => a.rate - b.rate)
+  const hi = held.findIndex((p) => p.rate >= rate)
+  if (hi < 0) return null
+  const b = held[hi]!
+  if (b.rate === rate) return b.cpuUsPerRequest
+  if (hi === 0) return null
+  const a = held[hi - 1]!
+  const t = Math.log(rate / a.rate) / Math.log(b.rate / a.rate)
+  return a.cpuUsPerRequest! + t * (b.cpuUsPerRequest! - a.cpuUsPerRequest!)
 }

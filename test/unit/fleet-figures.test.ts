@@ -89,6 +89,28 @@ test("the fleet question answered: capacity at each count beside its bound, the 
   // 30 / (50 + 30) and 31 / (55 + 31): the balancer's CPU over the fleet's (servers, no store here, balancer).
   assert.match(f!.sentence, /30\.0 µs per request with 1 \(37\.5% of the fleet's CPU per request\), 31\.0 µs per request with 2 \(36\.0%/)
   assert.match(f!.sentence, /The instances shared 1 server CPU of one machine/)
+  // The balancer's floor measured at the rates the cells served: read beside each figure.
+  const floorPoint = (rate: number, cpuUsPerRequest: number) => ({
+    rate,
+    achievedRate: rate,
+    completed: rate,
+    retried: 0,
+    errors: 0,
+    balancerRequests: rate,
+    cpuUsPerRequest,
+    busyShare: (rate * cpuUsPerRequest) / 1e6,
+    held: true,
+  })
+  run.balancerFloor = [floorPoint(15_000, 12), floorPoint(18_000, 10)]
+  const [withFloor] = fleetFindings(run)
+  assert.match(
+    withFloor!.sentence,
+    /with 1 \(37\.5% of the fleet's CPU per request; alone before a server that answers at once, at that rate, 10\.0 µs\)/,
+  )
+  assert.match(
+    withFloor!.sentence,
+    /with 2 \(36\.0% of the fleet's CPU per request; alone before a server that answers at once, at that rate, 12\.0 µs\)/,
+  )
   // On a fleet of its own (remote), each instance a core: nothing said of shared cores.
   assert.doesNotMatch(fleetFindings(fleetRun('remote'))[0]!.sentence, /shared 1 server CPU/)
   const found = computeFindings(run)
