@@ -98,13 +98,14 @@ async function provisionStores(
   cpus: string | null,
   emit: RunListener,
   active: Set<string>,
+  hostedCpu: Arranged['hostedCpu'] = {},
 ): Promise<Map<StoreKind, ProvisionedStore>> {
   const stores = new Map<StoreKind, ProvisionedStore>()
   for (const kind of new Set(plans.flatMap((p) => (p.store ? [p.store] : [])))) {
     // Remote mode reads the store the fleet file names and starts none: a kind it does not name is not read.
     if (opts.targets && !opts.storeUrls[kind]) continue
     try {
-      const store = await storeProvisioners[kind].provision({ cpus, group: opts.group, urls: opts.storeUrls })
+      const store = await storeProvisioners[kind].provision({ cpus, group: opts.group, urls: opts.storeUrls, hostedCpu })
       stores.set(kind, store)
       emit({ type: 'store-ready', store: kind, description: store.description, settings: store.settings ?? null })
     } catch (err) {
@@ -202,7 +203,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
       ...(fleet.driver ? { driver: fleet.driver } : {}),
       ...(fleet.openDriver ? { openDriver: fleet.openDriver } : {}),
     }
-    stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active)
+    stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active, fleet.hostedCpu)
     // A cell whose balancer's process cannot start here is skipped with the fix, as a store's is.
     for (const kind of new Set(plans.filter((p) => active.has(p.id)).map((p) => balancerOf(p).kind))) {
       const reason = balancerProcesses[kind]?.unavailable()

@@ -21,6 +21,8 @@ const PLACEABLE = Object.values(storeProvisioners).flatMap((p) => (p.onHost ? [s
 export interface Arranged {
   placement: Placement | null
   storeUrls: Partial<Record<StoreKind, string>>
+  /** The CPU of each store started on a host whose protocol does not tell it, by kind. */
+  hostedCpu: Partial<Record<StoreKind, () => Promise<number | null>>>
   /** Several driver processes (or one on its own host), or null: the harness drives. */
   driver: Driver | null
   openDriver: OpenDriver | null
@@ -66,6 +68,7 @@ export async function arrangeFleet(o: {
       if (p) undo.push(() => p.destroy())
     }
     const storeUrls = { ...o.storeUrls }
+    const hostedCpu: Arranged['hostedCpu'] = {}
     if (placement) {
       for (const kind of new Set(o.plans.flatMap((p) => (p.store && o.active.has(p.id) ? [p.store] : [])))) {
         // An in-process store lives in each instance: nothing to place on a host.
@@ -87,6 +90,7 @@ export async function arrangeFleet(o: {
         const started = await onHost(placement.store(), { cpus: o.clientCpus, group: o.group })
         undo.push(() => started.stop())
         storeUrls[kind] = started.url
+        if (started.cpuUs) hostedCpu[kind] = started.cpuUs
         o.emit({ type: 'notice', message: started.description })
       }
     }
@@ -102,7 +106,7 @@ export async function arrangeFleet(o: {
     }
     const p = placement
     const remote = o.targets ? remoteRecord(o.targets) : null
-    return { placement, storeUrls, driver, openDriver, record: () => remote ?? (p ? p.record() : loopback(note)), close }
+    return { placement, storeUrls, hostedCpu, driver, openDriver, record: () => remote ?? (p ? p.record() : loopback(note)), close }
   } catch (err) {
     await close()
     throw err

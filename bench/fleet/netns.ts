@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process'
  * topology takes a /24 of its own in it (198.18.N.0/24, then 198.19.N.0/24), one no other
  * interface of this machine holds, so two runs at once never share a subnet.
  */
-const NETNS_RANGE = '198.18.0.0/15'
+export const NETNS_RANGE = '198.18.0.0/15'
 const SUBNETS = [...Array.from({ length: 256 }, (_, n) => `198.18.${n}`), ...Array.from({ length: 256 }, (_, n) => `198.19.${n}`)]
 
 /** The /24s of 198.18.0.0/15 some interface of this machine holds an address in. */

