@@ -143,7 +143,7 @@ describe('fleets', () => {
       assert.ok(r.storeCpuUsPerRequest !== null && r.storeCpuUsPerRequest > 0, String(r.storeCpuUsPerRequest))
     }
     assert.match(
-      results.environment.stores.find((s) => s.kind === 'postgres')!.description ?? '',
+      results.environment.stores!.find((s) => s.kind === 'postgres')!.description ?? '',
       new RegExp(`postgres://postgres@${store.address}:5432/`),
     )
   })
