@@ -132,6 +132,25 @@ for (const library of LIBRARIES)
           }
         })
 
+        test('forged and injection-shaped cookies: 401, and none reaches the store (the signature is checked first)', async (t) => {
+          const server = await testServer(t, config)
+          await libraryLogin(server, name)
+          const shapes = [
+            "' OR '1'='1",
+            's%3Ax%27%20UNION%20SELECT.sig',
+            '*',
+            '%00',
+            '../../etc/passwd',
+            'A'.repeat(10_000),
+            'é'.repeat(43),
+            '',
+          ]
+          for (const value of shapes) {
+            const res = await opsOf(server, () => server.app.inject({ url: '/me', headers: { ...PROXIED, cookie: `${name}=${value}` } }))
+            assert.deepEqual([res.result.statusCode, res.reads], [401, 0], value.slice(0, 20))
+          }
+        })
+
         test('session fixation: a presented session is dropped at login and a new one issued', async (t) => {
           const server = await testServer(t, config)
           const attacker = await libraryLogin(server, name, 'user1')
