@@ -7,13 +7,24 @@ import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec } from './contracts/plan.ts'
 import type { Balance, Balancer } from './contracts/scenario.ts'
 import { balancerOf, balancers, DEFAULT_BALANCE, DEFAULT_BALANCER } from './fleet/balancers.ts'
-import { DEFAULT_FRAMEWORK, ENGINE_SUPPORT, ENGINES, type Framework } from '../common/kinds.ts'
+import {
+  DEFAULT_FRAMEWORK,
+  DEFAULT_PRESET,
+  DEFAULT_SESSION_LIBRARY,
+  ENGINE_SUPPORT,
+  ENGINES,
+  type Framework,
+  isLibrary,
+  type Preset,
+  type SessionLibrary,
+} from '../common/kinds.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
 function cellId(c: CellSpec): string {
   const balancer = balancerOf(c).idParts(c.balance)
-  const framework = c.framework && c.framework !== DEFAULT_FRAMEWORK ? [c.framework] : []
+  // A library session runs on one framework, which its name already says.
+  const framework = c.framework && c.framework !== DEFAULT_FRAMEWORK && !c.sessionLibrary ? [c.framework] : []
   const instances = c.instances > 1 ? [`x${c.instances}`] : []
   const runtime = c.runtime ? [c.runtime] : []
   return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...framework, ...instances, ...balancer, ...runtime].join('-')
@@ -39,7 +50,16 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
       return values.map((v) => ({ ...s, [axis]: v }))
     })
   }
-  const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
+  // A session on the reference code carries no library, as a cell on the default framework carries none.
+  const libraried =
+    strategy !== 'session'
+      ? specs
+      : specs.flatMap((s) =>
+          list<SessionLibrary>(cell.sessionLibrary, DEFAULT_SESSION_LIBRARY).flatMap((sessionLibrary) =>
+            isLibrary(sessionLibrary) ? list<Preset>(cell.preset, DEFAULT_PRESET).map((preset) => ({ ...s, sessionLibrary, preset })) : [s],
+          ),
+        )
+  const withInstances = libraried.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
   const balanced = withInstances.flatMap((s) =>
     list<Balancer>(cell.balancer, DEFAULT_BALANCER).flatMap((balancer) =>
       balancers[balancer].fronts ? list<Balance>(cell.balance, DEFAULT_BALANCE).map((balance) => ({ ...s, balancer, balance })) : [s],
@@ -143,7 +163,8 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
 }
 
 function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
-  const keys: (Axis | 'instances' | 'runtime')[] = [...AXES, 'instances', 'runtime']
+  const keys: (Axis | 'instances' | 'runtime' | 'preset')[] = [...AXES, 'instances', 'runtime', 'preset']
   const framework = s.framework === undefined || (cell.framework ?? DEFAULT_FRAMEWORK) === s.framework
-  return cell.strategy === s.strategy && framework && keys.every((k) => s[k] === undefined || cell[k] === s[k])
+  const library = s.sessionLibrary === undefined || (cell.sessionLibrary ?? DEFAULT_SESSION_LIBRARY) === s.sessionLibrary
+  return cell.strategy === s.strategy && framework && library && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -198,8 +198,9 @@ async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOpt
 async function verifyInstances(plan: CellPlan, urls: string[]): Promise<void> {
   const d = descriptorOf(plan)
   const route = getRoute(plan)
+  const headers = runnerOf(plan).requestHeaders ?? {}
   for (const url of urls) {
-    const anonymous = await status(url, route, {})
+    const anonymous = await status(url, route, headers)
     if (anonymous !== d.anonymousStatus)
       throw new VerificationError(`${url}${route} without a credential answered ${anonymous}, expected ${d.anonymousStatus}`)
     const fresh = await runnerOf(plan).login(url, 1)
@@ -232,17 +233,17 @@ async function probeCredential(
 
 /** The requests the load rotates through: one per user, credential i issued by instance i mod n. */
 export async function credentialPool(plan: CellPlan, urls: string[], users: number): Promise<LoadRequest[]> {
+  const run = runnerOf(plan)
   if (plan.workload === 'POST /login') {
     // Each login stands for a visitor without a session: it presents no cookie and keeps none.
     return Array.from({ length: users }, (_, i) => ({
       method: 'POST' as const,
       path: '/login',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...run.requestHeaders, 'content-type': 'application/json' },
       body: loginBody(i + 1),
       keepCookies: false,
     }))
   }
-  const run = runnerOf(plan)
   const creds: Credential[] = await pool(users, 8, (i) => run.login(urls[i % urls.length]!, i + 1))
   return creds.map((c) => ({ method: 'GET' as const, path: getRoute(plan), headers: c.headers }))
 }

@@ -51,6 +51,8 @@ describe('remote mode', () => {
         verify_cache: 'none',
         revocation: 'none',
         framework,
+        session_library: 'authbench',
+        preset: 'none',
       })
       assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '200' }), 3)
       assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '401' }), 1)
@@ -160,7 +162,7 @@ describe('remote mode', () => {
     assert.equal(short.code, 2)
     assert.match(
       short.stderr,
-      /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite,framework=fastify; the targets have 1/,
+      /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite,framework=fastify,session_library=authbench; the targets have 1/,
     )
   })
 

@@ -2,6 +2,7 @@
 // records it is reduced from. Types and constants only: reading and writing the file is
 // bench/results-io.ts's.
 import type { StoreKind } from '../../servers/types.ts'
+import type { LibraryConfig } from '../../common/session-libraries.ts'
 import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
 import type { RuntimeKind, Scenario, Topology } from './scenario.ts'
@@ -656,8 +657,20 @@ export interface MicroResults {
   tasks: MicroTaskResult[]
 }
 
+/**
+ * A library session cell's configuration as its servers ran it (`sessionLibrary`): the library, preset and store, the
+ * cookie the library sets (the harness's clients presented it), the adapter and what it offers against a write per
+ * request, and every setting that is not the README's configuration (or a default kept on purpose), each with why.
+ */
+export type SessionLibraryRecord = Pick<
+  LibraryConfig,
+  'library' | 'preset' | 'store' | 'cookieName' | 'adapter' | 'adapterOffers' | 'settings'
+>
+
 export interface CellResult extends CellPlan {
   status: CellStatus
+  /** A library session's configuration (`sessionLibrary`); absent or null for every other cell. */
+  library?: SessionLibraryRecord | null
   reason: string | null
   /** A finding to show rather than hide, e.g. the share of 401s across instances. */
   note: string | null

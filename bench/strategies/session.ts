@@ -1,16 +1,28 @@
 import { DEFAULT_STORE } from '../../common/kinds.ts'
+import { libraryOps } from './session-libraries.ts'
 import { SERVER_DEFAULTS } from '../server-defaults.ts'
+import type { CellSpec } from '../contracts/plan.ts'
 import type { StrategyDescriptor } from './descriptor.ts'
+
+const libraryName = (c: CellSpec) =>
+  `${c.sessionLibrary === 'fastify-session' ? '@fastify/session' : c.sessionLibrary} (${c.preset === 'defaults' ? 'its defaults' : 'tuned'})`
 
 /** Opaque server-side sessions: a random id in a cookie, the state in the cell's store. */
 export const sessionStrategy: StrategyDescriptor = {
   kind: 'session',
   axes: { store: DEFAULT_STORE, storeRttMs: 0 },
-  idParts: (c) => [c.store!, ...(c.storeRttMs ? [`rtt${c.storeRttMs}ms`] : [])],
+  // A library session names its library before the store and its preset after: session-express-session-redis-defaults.
+  idParts: (c) => [
+    ...(c.sessionLibrary ? [c.sessionLibrary] : []),
+    c.store!,
+    ...(c.sessionLibrary ? [c.preset!] : []),
+    ...(c.storeRttMs ? [`rtt${c.storeRttMs}ms`] : []),
+  ],
   state: 'server',
   identifyReads: () => 1,
   loginWrites: 1,
   renews: true,
+  libraryOps: (c) => (c.sessionLibrary ? libraryOps(c.sessionLibrary, c.preset!, c.store!) : null),
   refreshes: false,
   anonymousStatus: 401,
   describeCredential: (c) => ({
@@ -27,8 +39,8 @@ export const sessionStrategy: StrategyDescriptor = {
   ],
   label: {
     family: 'sessions',
-    cell: (c) => `a ${c.store} session${c.storeRttMs ? ` ${c.storeRttMs} ms away` : ''}`,
-    column: (c) => `session (${c.store})`,
+    cell: (c) => `a ${c.store} session${c.sessionLibrary ? ` in ${libraryName(c)}` : ''}${c.storeRttMs ? ` ${c.storeRttMs} ms away` : ''}`,
+    column: (c) => `session (${c.sessionLibrary ? `${libraryName(c)}, ` : ''}${c.store})`,
     stateLives: (c) => `server side, in ${c.store}; the client holds only an id`,
     clientReads: () => 'no: a random 256-bit id, nothing inside',
     copyLives: (c) =>

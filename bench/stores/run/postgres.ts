@@ -16,9 +16,21 @@ import {
 } from '../postgres-server.ts'
 
 /**
+ * A library session's adapter (connect-pg-simple) writes its statements as it ships them, untagged: each is known by
+ * its text on its `"session"` table (its prune, `DELETE ... WHERE expire <`, is housekeeping and counts only in `total`).
+ */
+const LIBRARY_STATEMENTS: [RegExp, 'reads' | 'writes' | 'deletes'][] = [
+  [/^SELECT sess FROM (\S+\.)?"session" WHERE sid = /, 'reads'],
+  [/^INSERT INTO (\S+\.)?"session" \(sess, expire, sid\)/, 'writes'],
+  [/^UPDATE (\S+\.)?"session" SET expire = /, 'writes'],
+  [/^DELETE FROM (\S+\.)?"session" WHERE sid = /, 'deletes'],
+]
+
+/**
  * PostgreSQL's own count of the store's statements since its start (pg_stat_statements): each
- * statement names its counted operation in a comment (`ab:read`, `ab:write`, `ab:delete`);
- * housekeeping (`ab:purge`, `ab:size`) and the harness's own queries count only in `total`.
+ * statement names its counted operation in a comment (`ab:read`, `ab:write`, `ab:delete`), or is
+ * a library adapter's (LIBRARY_STATEMENTS); housekeeping (`ab:purge`, `ab:size`) and the
+ * harness's own queries count only in `total`.
  */
 async function statementCounts(client: pg.Client): Promise<ExternalCounts> {
   const { rows } = await client.query<{ query: string; calls: string }>('SELECT query, calls FROM pg_stat_statements')
@@ -29,6 +41,10 @@ async function statementCounts(client: pg.Client): Promise<ExternalCounts> {
     counts.total += calls
     const kind = /\/\* ab:(read|write|delete) \*\//.exec(r.query)?.[1]
     if (kind) counts[`${kind}s` as 'reads' | 'writes' | 'deletes'] += calls
+    else {
+      const library = LIBRARY_STATEMENTS.find(([pattern]) => pattern.test(r.query))?.[1]
+      if (library) counts[library] += calls
+    }
   }
   return counts
 }
