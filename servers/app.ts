@@ -128,12 +128,14 @@ export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): F
     if (metrics.exported)
       app.addHook('onResponse', (req, reply, done) => {
         settle(req)
+        if (reply.hasHeader('set-cookie')) metrics.setCookies++
         metrics.recordExported(reply.elapsedTime, req.routeOptions.url, reply.statusCode)
         done()
       })
     else
       app.addHook('onResponse', (req, reply, done) => {
         settle(req)
+        if (reply.hasHeader('set-cookie')) metrics.setCookies++
         metrics.record(reply.elapsedTime)
         done()
       })

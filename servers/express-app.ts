@@ -178,6 +178,7 @@ export function buildExpressApp({ strategy, users, metrics, calibrate }: AppOpti
     const exported = metrics.exported !== null
     function finished(this: Tracked) {
       settle(this)
+      if (this.hasHeader('set-cookie')) metrics!.setCookies++
       const ms = performance.now() - this[START]
       if (exported) metrics!.recordExported(ms, this.req.route?.path as string | undefined, this.statusCode)
       else metrics!.record(ms)

@@ -88,6 +88,7 @@ for (const library of LIBRARIES)
           const server = await testServer(t, { ...config, traceSql: true }, { metrics: true })
           const { headers } = await libraryLogin(server, name)
           const before = await storeCounts(store, server)
+          const cookiesBefore = server.metrics!.snapshot(false).setCookies!
           const N = 10
           for (const [url, users] of [
             ['/me', 0],
@@ -109,6 +110,13 @@ for (const library of LIBRARIES)
               url,
             )
           }
+          // Answers that carried a Set-Cookie, as the servers count them: @fastify/session's defaults roll the cookie on
+          // every answer (rolling: true); express-session sets it on a GET only when the session changed, and neither tuned
+          // preset does.
+          assert.equal(
+            server.metrics!.snapshot(false).setCookies! - cookiesBefore,
+            library === 'fastify-session' && preset === 'defaults' ? 2 * N : 0,
+          )
           if (before) {
             // Known answers: 20 session reads (GET; SELECT), and a save (SET; INSERT ... ON CONFLICT) or a touch (EXPIRE;
             // UPDATE) per request where the preset writes; SQLite's trace also holds the 10 users rows /profile read.

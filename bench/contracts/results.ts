@@ -144,6 +144,8 @@ export interface RoundResult {
   timeouts: number
   /** Share of responses that were 401 (expected only across instances with a per-process store). */
   status401Share: number
+  /** Answers that carried a Set-Cookie, per request the servers answered (closed loop); null where not read. Absent in older results. */
+  setCookieShare?: number | null
   /** Largest server resident set size at the end of the window. */
   rssBytes: number
   /** Requests each instance served in the window, in instance order (how the load was spread). Absent in older results. */

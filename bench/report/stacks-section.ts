@@ -15,6 +15,13 @@ const verdictWords = (f: Finding | undefined, other: string) => {
   return `${times(mine)} (${times(lo)}–${times(hi)}): ${f.verdict}`
 }
 
+/** Answers that carried a Set-Cookie over every answer of the cell's windows; null where a window did not read it. */
+function setCookieShare(c: CellResult): number | null {
+  if (c.rounds.length === 0 || c.rounds.some((r) => typeof r.setCookieShare !== 'number')) return null
+  const requests = c.rounds.reduce((n, r) => n + r.requests, 0)
+  return requests ? c.rounds.reduce((n, r) => n + r.setCookieShare! * r.requests, 0) / requests : null
+}
+
 export function stacksSection(results: ResultsFile, found: FindingsFile): string {
   const ok = results.cells.filter((c) => c.status === 'ok' && c.summary)
   const libraries = ok.filter((c) => c.library)
@@ -28,9 +35,11 @@ export function stacksSection(results: ResultsFile, found: FindingsFile): string
     const otherPreset = libraries.find((o) => o !== c && o.sessionLibrary === c.sessionLibrary && sameStack(o, c))
     const reference = ok.find((o) => o.strategy === 'session' && !o.library && sameStack(o, c) && o.instances === c.instances)
     const cpu = s.cpuUsPerRequest.median + (s.storeCpuUsPerRequest?.median ?? 0)
+    const cookies = setCookieShare(c)
     return (
       `<tr><td>${esc(c.library!.library)}</td><td>${esc(c.preset ?? '')}</td><td>${esc(c.library!.adapter)}</td>` +
       `<td class="num">${num(s.storeOpsPerRequest.reads, 2)}</td><td class="num">${num(s.storeOpsPerRequest.writes, 2)}</td>` +
+      `<td class="num">${cookies === null ? '–' : num(cookies, 2)}</td>` +
       `<td class="num">${num(cpu, 1)}</td><td class="num">${num(s.bytesPerRequest.request, 0)} / ${num(s.bytesPerRequest.response, 0)}</td>` +
       `<td>${otherPreset ? `${esc(otherPreset.preset ?? '')}: ${esc(verdictWords(comparison('cpu-preset', c, otherPreset), otherPreset.id))}` : '–'}</td>` +
       `<td>${reference ? esc(verdictWords(comparison('cpu-sessionlibrary', c, reference), reference.id)) : '–'}</td></tr>`
@@ -39,11 +48,11 @@ export function stacksSection(results: ResultsFile, found: FindingsFile): string
   const facts = found.findings.filter((f) => f.kind === 'library-preset')
   return `<h2>What does my stack cost?</h2>
 <p>Each session library as the run served it: store operations per GET counted by the servers and checked against the
-store's own statistics, CPU per request (the servers' and the store process's, medians), bytes per request and
-response, and its CPU against its other preset and against the reference session on the same store and framework
-(the paired ratio of this row's cell over the other, its interval and verdict, as in the findings). How many responses
-carried a <code>Set-Cookie</code> is not counted by this run.</p>
-<table><thead><tr><th>library</th><th>preset</th><th>store adapter</th><th class="num">reads/req</th><th class="num">writes/req</th>\
+store's own statistics, the share of answers that carried a <code>Set-Cookie</code> (counted by the servers), CPU per
+request (the servers' and the store process's, medians), bytes per request and response, and its CPU against its other
+preset and against the reference session on the same store and framework (the paired ratio of this row's cell over the
+other, its interval and verdict, as in the findings).</p>
+<table><thead><tr><th>library</th><th>preset</th><th>store adapter</th><th class="num">reads/req</th><th class="num">writes/req</th><th class="num">Set-Cookie/answer</th>\
 <th class="num">CPU µs/req</th><th class="num">bytes req / resp</th><th>CPU against its other preset</th>\
 <th>CPU against the reference session</th></tr></thead>
 <tbody>
