@@ -52,7 +52,8 @@ store's own statistics, the share of answers that carried a <code>Set-Cookie</co
 request (the servers' and the store process's, medians), bytes per request and response, and its CPU against its other
 preset and against the reference session on the same store and framework (the paired ratio of this row's cell over the
 other, its interval and verdict, as in the findings).</p>
-<table><thead><tr><th>library</th><th>preset</th><th>store adapter</th><th class="num">reads/req</th><th class="num">writes/req</th><th class="num">Set-Cookie/answer</th>\
+<table><thead><tr><th>library</th><th>preset</th><th>store adapter</th><th class="num">reads/req</th><th class="num">writes/req</th>\
+<th class="num">Set-Cookie/answer</th>\
 <th class="num">CPU µs/req</th><th class="num">bytes req / resp</th><th>CPU against its other preset</th>\
 <th>CPU against the reference session</th></tr></thead>
 <tbody>
