@@ -1,8 +1,9 @@
 // The fault episodes of a lifecycle run: what failed, for how long, how soon the users were back,
 // who had to log in again; its findings, charts and page section.
 import { esc, num } from '../format.ts'
-import type { CellResult, ResultsFile } from '../contracts/results.ts'
+import type { CellResult, Episode, ResultsFile } from '../contracts/results.ts'
 import type { ChartSpec, Line } from '../page/kit.ts'
+import { storeTimeoutMsOf } from '../server-defaults.ts'
 import { lifecycleLines, lineOptions } from './credential-lifetime.ts'
 
 const faultedCells = (r: ResultsFile) => r.cells.filter((c) => c.status === 'ok' && c.timeline && c.recovery)
@@ -11,11 +12,60 @@ const describeFault = (e: { action: string; faultAtMs: number; storeBackAtMs: nu
     e.storeBackAtMs !== null && e.storeBackAtMs > e.faultAtMs ? ` until ${num(e.storeBackAtMs / 1000, 1)} s` : ''
   }`
 
+/** What a partition did to a cell's GETs while the link was down, read off its figures: the words, and whether it held (kept
+ * answering 200), failed closed (503, or 401 once a credential could not be checked), or answered otherwise. */
+export function partitionVerdict(e: Pick<Episode, 'during'>): { verdict: 'kept answering' | 'failed closed' | 'mixed'; words: string } {
+  const d = e.during
+  const other = d.status502 + d.status5xx + d.errors
+  const share = (n: number) => `${num((100 * n) / Math.max(1, d.requests), 0)}%`
+  if (d.requests > 0 && d.ok === d.requests) return { verdict: 'kept answering', words: `kept answering: all ${d.requests} GETs 200` }
+  if (d.ok === 0 && other === 0 && d.requests > 0)
+    return {
+      verdict: 'failed closed',
+      words:
+        `failed closed: no GET answered 200; ${d.status503} of ${d.requests} answered 503` + (d.status401 ? `, ${d.status401} 401` : ''),
+    }
+  return {
+    verdict: 'mixed',
+    words:
+      `${share(d.ok)} of ${d.requests} GETs answered 200, ${share(d.status503)} 503, ${share(d.status401)} 401` +
+      (other ? `, ${other} another 5xx or no answer` : ''),
+  }
+}
+
+/** One sentence per cell and partition: what its GETs got while the store was cut off, how long the slowest waited against the
+ * servers' store timeout, how soon after the link came back they were good again, and the refreshes that failed closed. */
+function partitionLine(r: ResultsFile, c: CellResult, e: Episode): Line {
+  const timeout = storeTimeoutMsOf(r.smoke)
+  const d = e.during
+  const other = d.status502 + d.status5xx + d.errors
+  const slowest =
+    e.slowestDuringMs === null || e.slowestDuringMs === undefined
+      ? ''
+      : `; the slowest GET took ${num(e.slowestDuringMs, 0)} ms (store timeout ${num(timeout, 0)} ms)`
+  const back = e.recoveryMs === null ? 'not good again within the window' : `good again ${num(e.recoveryMs, 0)} ms after the link came back`
+  const refreshes = c.lifecycle?.refreshFailuresBy.unavailable
+    ? `; ${c.lifecycle.refreshFailuresBy.unavailable} refreshes failed closed (503) in the window`
+    : ''
+  return {
+    text:
+      `${c.id}, ${describeFault(e)}: ${partitionVerdict(e).words}${other ? ` (${other} not 200, 401 or 503: should be none)` : ''}` +
+      `${slowest}; ${back}${refreshes}.`,
+    figures:
+      'users\' GETs due while the store host\'s link was down, by status; the slowest from its due time; "good again": 5 clean ' +
+      '100 ms buckets in a row with p99 near its level before the fault',
+  }
+}
+
 /** One sentence per cell and fault: what failed, for how long, how soon after the store was back the users were, and who had to log in again. */
 export function faultFindings(r: ResultsFile): Line[] {
   const out: Line[] = []
   for (const c of faultedCells(r)) {
     for (const e of c.recovery!.episodes) {
+      if (e.action === 'partition-store') {
+        out.push(partitionLine(r, c, e))
+        continue
+      }
       const when = (ms: number | null) => (ms === null ? '–' : `${num(ms / 1000, 1)} s`)
       const failedFor =
         e.firstErrorMs === null ? 'no GET failed' : `GETs failed from ${when(e.firstErrorMs)} to ${when(e.lastErrorMs! + 100)}`
@@ -100,6 +150,34 @@ export function faultCharts(r: ResultsFile): ChartSpec[] {
   ]
 }
 
+/** What a partition did to each cell: its GETs by status while the link was down, the slowest, the recovery, the verdict. */
+function partitionHtml(r: ResultsFile, cells: CellResult[]): string {
+  const rows = cells.flatMap((c) =>
+    c
+      .recovery!.episodes.filter((e) => e.action === 'partition-store')
+      .map((e) => {
+        const d = e.during
+        const cell = (v: string | number) => `<td class="n">${typeof v === 'number' ? num(v, 0) : v}</td>`
+        return (
+          `<tr><td>${esc(c.id)}</td><td>${esc(partitionVerdict(e).verdict)}</td>${cell(d.requests)}${cell(d.ok)}` +
+          `${cell(d.status503)}${cell(d.status401)}${cell(d.status502 + d.status5xx)}${cell(d.errors)}` +
+          `${cell(e.slowestDuringMs === null || e.slowestDuringMs === undefined ? '–' : num(e.slowestDuringMs, 0))}` +
+          `${cell(e.recoveryMs === null ? '–' : num(e.recoveryMs, 0))}${cell(c.lifecycle?.refreshFailuresBy.unavailable ?? 0)}</tr>`
+        )
+      }),
+  )
+  if (rows.length === 0) return ''
+  return `<h3>What a partition does to each strategy</h3>
+<p>The store host's link went down (its switch port: nothing reached the store, no connection was refused) and came up \
+again; the app hosts and the users stayed connected. Each row is read off the cell's own figures: "kept answering" when every \
+GET due while the link was down got a 200, "failed closed" when none did and every one got a 503 (or a 401), "mixed" otherwise. \
+A server gives up on its store after ${num(storeTimeoutMsOf(r.smoke), 0)} ms; once the link is back, the servers' connections \
+wait for TCP's next retransmission, so answers are good again some time after it.</p>
+<table><thead><tr><th>cell</th><th>while cut off</th><th>GETs</th><th>200</th><th>503</th><th>401</th><th>other 5xx</th>\
+<th>no answer</th><th>slowest, ms</th><th>good again after the link, ms</th><th>refreshes failed closed</th></tr></thead>\
+<tbody>${rows.join('\n')}</tbody></table>`
+}
+
 /** The faults section: one row per cell and fault. */
 export function faultHtml(r: ResultsFile): string {
   const cells = faultedCells(r)
@@ -117,7 +195,8 @@ export function faultHtml(r: ResultsFile): string {
   )
   return `<h2>Faults</h2>
 <p>These faults hit the measured window of every cell they apply to (a store fault: the cells whose store is the private one \
-the harness started; kill-instance: one of a cell's instances behind HAProxy, killed and started again): ${esc(
+the harness started; kill-instance: one of a cell's instances behind HAProxy, killed and started again; partition-store: the \
+cells whose store is on the store host of a namespace topology, cut off from the app hosts): ${esc(
     (r.scenario.faults ?? [])
       .map((f) => `${f.action} at ${f.atSeconds} s${f.durationSeconds ? ` for ${f.durationSeconds} s` : ''}`)
       .join('; '),
@@ -126,6 +205,7 @@ without persistence: every session, refresh token and denylist entry is gone. A 
 memory; HAProxy's health checks (every 500 ms, out after two failures) stop sending to it, and a request whose connection it \
 refused goes to another instance.</p>
 <table><thead><tr><th>cell</th><th>fault</th><th>first failed GET, s</th><th>failures end, s</th><th>back to normal after the \
-store or instance, ms</th><th>forced logins (peak)</th><th>HAProxy stopped routing to it after, ms</th></tr></thead>\
-<tbody>${rows.join('\n')}</tbody></table>`
+store, instance or link, ms</th><th>forced logins (peak)</th><th>HAProxy stopped routing to it after, ms</th></tr></thead>\
+<tbody>${rows.join('\n')}</tbody></table>
+${partitionHtml(r, cells)}`
 }

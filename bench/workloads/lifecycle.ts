@@ -42,8 +42,8 @@ async function measureLifecycle(
 ): Promise<LifecycleMeasurement> {
   const client = runnerOf(plan).lifecycle!
   const timing = lifecycleTiming(plan, w, smoke)
-  // A store that is paused, killed or restarted cannot be asked for its own counts at the window's edges.
-  if (faults?.store) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
+  // A store that is paused, killed, restarted or cut off cannot be asked for its own counts at the window's edges.
+  if (faults?.store || faults?.link) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
   const injected = faults ? injector(faults) : null
   let window: Awaited<ReturnType<typeof openWindow>> | null = null
   let counts: Awaited<ReturnType<Awaited<ReturnType<typeof openWindow>>['close']>> | null = null
@@ -125,6 +125,19 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
       active.delete(plan.id)
       continue
     }
+    // A partition takes the store host's link down: only a store placed on a host of a namespace topology has one.
+    const link = faulted && faultsTarget(faulted, 'link') ? (ctx.prepare(plan).placement?.storeLink() ?? null) : null
+    if (faulted && faultsTarget(faulted, 'link') && !link) {
+      emit({
+        type: 'cell-skipped',
+        cell: plan.id,
+        reason:
+          "partition-store takes the store host's link down; this run placed no store on a host of its own (the namespace " +
+          'topology could not be made here, or the store was given with its URL)',
+      })
+      active.delete(plan.id)
+      continue
+    }
     emit({ type: 'round-started', cell: plan.id, round, slot, prepare: !rt })
     try {
       if (!rt) {
@@ -148,7 +161,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         round,
         opts.smoke,
         opts.signal,
-        faulted && { faults: faulted, store: storeFaults, instances: rt.instances },
+        faulted && { faults: faulted, store: storeFaults, instances: rt.instances, link },
       )
       if (opts.signal.aborted) return
       emit({ type: 'lifecycle-measured', cell: plan.id, round, measurement })
@@ -173,7 +186,7 @@ type LifecycleMeasured = Extract<RunEvent, { type: 'lifecycle-measured' }>
 function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasurement | null): Pick<CellResult, 'timeline' | 'recovery'> {
   if (!scenario.faults || !m || !faultsApply(plan, scenario.faults)) return { timeline: null, recovery: null }
   const timeline = m.timeline.map(
-    ({ tMs, requests, ok, status401, status502, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }) => ({
+    ({
       tMs,
       requests,
       ok,
@@ -184,6 +197,21 @@ function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasuremen
       errors,
       latencyUsP50,
       latencyUsP99,
+      latencyUsMax,
+      logins,
+      forcedLogins,
+    }) => ({
+      tMs,
+      requests,
+      ok,
+      status401,
+      status502,
+      status503,
+      status5xx,
+      errors,
+      latencyUsP50,
+      latencyUsP99,
+      latencyUsMax,
       logins,
       forcedLogins,
     }),
