@@ -98,11 +98,18 @@ const APPLIES = {
   link: (plan) => plan.store !== null && storeDescriptors[plan.store].placement !== 'in-process',
 } satisfies Record<FaultTarget, (plan: Pick<CellPlan, 'store' | 'instances' | 'balancer'>) => boolean>
 
-/** Whether the scenario's faults act on the cell: a store fault on a store that can take faults, an instance fault on 2 or
- * more instances behind a balancer (the scenario contract refuses a kill-instance on any other cell), a partition on a store
- * that is not in the servers' own processes. */
-export function faultsApply(plan: Pick<CellPlan, 'store' | 'instances' | 'balancer'>, faults: NonNullable<Scenario['faults']>): boolean {
-  return faults.every((f) => APPLIES[FAULT_KINDS[f.action].target](plan))
+/**
+ * The scenario's faults that act on the cell, in the scenario's order, or null when none does: a store fault on a store that
+ * can take faults, an instance fault on 2 or more instances behind a balancer (the scenario contract refuses a kill-instance
+ * on any other cell), a partition on a store that is not in the servers' own processes. A scenario may hold several kinds:
+ * a cell takes those that apply to it (a kill-instance, not a partition, on a per-process memory store).
+ */
+export function faultsFor(
+  plan: Pick<CellPlan, 'store' | 'instances' | 'balancer'>,
+  faults: Scenario['faults'],
+): NonNullable<Scenario['faults']> | null {
+  const mine = (faults ?? []).filter((f) => APPLIES[FAULT_KINDS[f.action].target](plan))
+  return mine.length ? mine : null
 }
 
 /** Whether any of the scenario's faults acts on the target: the store, the instances, or the store host's link. */

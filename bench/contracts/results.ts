@@ -657,9 +657,10 @@ export interface CellResult extends CellPlan {
   openLoop: OpenLoopPoint[] | null
   /** Lifecycle workload: the cell's whole-lifetime figures; null for other workloads. */
   lifecycle: LifecycleSummary | null
-  /** Faults applied to this cell's store: its first window in 100 ms buckets; null otherwise. */
+  /** Faults applied to this cell (its store, its instances, its store host's link): its first window in 100 ms buckets; null
+   * otherwise. */
   timeline: TimelinePoint[] | null
-  /** Faults applied to this cell's store: what the users went through and how long recovery took; null otherwise. */
+  /** Faults applied to this cell: what the users went through and how long recovery took; null otherwise. */
   recovery: Recovery | null
   /**
    * A delay proxy between the servers and Redis (`storeRttMs`): the round trip asked, the round trip

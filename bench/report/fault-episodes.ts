@@ -16,12 +16,13 @@ const describeFault = (e: { action: string; faultAtMs: number; storeBackAtMs: nu
  * What a partition did to a cell's GETs while the link was down, read off its figures. The verdict is read on the 100 ms
  * buckets wholly inside it (a GET due in the first bucket may be answered before the link goes down): "kept answering" when
  * none got a 503 (a 401 is a token that expired), "failed closed" when none got a 200, "mixed" otherwise; any other 5xx or
- * no answer makes it "mixed". The words give every GET due while the link was down.
+ * no answer makes it "mixed"; no such bucket (a partition under 200 ms, as a smoke run's): "too short to read". The words
+ * give every GET due while the link was down.
  */
-export function partitionVerdict(
+function partitionVerdict(
   e: Pick<Episode, 'during' | 'faultAtMs' | 'storeBackAtMs'>,
   timeline: TimelinePoint[],
-): { verdict: 'kept answering' | 'failed closed' | 'mixed'; words: string } {
+): { verdict: 'kept answering' | 'failed closed' | 'mixed' | 'too short to read'; words: string } {
   const d = e.during
   const inside = timeline.filter((b) => b.tMs >= e.faultAtMs + 100 && b.tMs + 100 <= (e.storeBackAtMs ?? Infinity))
   const sum = (k: 'ok' | 'status503' | 'status502' | 'status5xx' | 'errors') => inside.reduce((n, b) => n + b[k], 0)
@@ -30,9 +31,10 @@ export function partitionVerdict(
   const counts =
     `${d.ok} of ${d.requests} GETs answered 200, ${d.status503} 503, ${d.status401} 401` +
     (d.status502 + d.status5xx + d.errors ? `, ${d.status502 + d.status5xx + d.errors} another 5xx or no answer` : '')
-  if (inside.length && other === 0 && sum('status503') === 0)
+  if (inside.length === 0) return { verdict: 'too short to read', words: `too short to read (${counts})` }
+  if (other === 0 && sum('status503') === 0)
     return { verdict: 'kept answering', words: `kept answering without the store (${counts}; a 401 is a token that expired)` }
-  if (inside.length && other === 0 && sum('ok') === 0) return { verdict: 'failed closed', words: `failed closed (${counts})` }
+  if (other === 0 && sum('ok') === 0) return { verdict: 'failed closed', words: `failed closed (${counts})` }
   return { verdict: 'mixed', words: `${share(d.ok)} answered 200, ${share(d.status503)} 503 (${counts})` }
 }
 

@@ -9,7 +9,7 @@ import type { CellResult, LifecycleMeasurement, LifecycleResult, LifecycleSummar
 import { LIFECYCLE_DEFAULTS, type Scenario, type ScenarioIssue } from '../contracts/scenario.ts'
 import type { CellSpec } from '../contracts/plan.ts'
 import { runLifecycle } from '../drive/virtual-users.ts'
-import { faultsApply, faultsTarget, injector, type FaultPlan } from '../fault-kinds.ts'
+import { faultsFor, faultsTarget, injector, type FaultPlan } from '../fault-kinds.ts'
 import { recoveryOf } from '../recovery.ts'
 import {
   expectedLagMedianMs,
@@ -112,7 +112,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
     if (opts.signal.aborted) return
     let rt = runtimes.get(plan.id)
     const store = ctx.prepare(plan).store
-    const faulted = scenario.faults && faultsApply(plan, scenario.faults) ? scenario.faults : null
+    const faulted = faultsFor(plan, scenario.faults)
     const storeFaults = faulted && faultsTarget(faulted, 'store') ? (store?.faults ?? null) : null
     if (faulted && faultsTarget(faulted, 'store') && !storeFaults) {
       emit({
@@ -153,7 +153,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         })
       }
       if (faulted && faultsTarget(faulted, 'instance') && !rt.instances)
-        throw new VerificationError('an instance fault acts on instances the harness started on loopback behind HAProxy; these are not')
+        throw new VerificationError('an instance fault acts on instances the harness started behind HAProxy; these are not')
       const measurement = await measureLifecycle(
         rt,
         plan,
@@ -182,9 +182,10 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
 
 type LifecycleMeasured = Extract<RunEvent, { type: 'lifecycle-measured' }>
 
-/** The timeline and recovery of a cell whose store took the scenario's faults (its first window). */
+/** The timeline and recovery of a cell that took some of the scenario's faults (its first window). */
 function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasurement | null): Pick<CellResult, 'timeline' | 'recovery'> {
-  if (!scenario.faults || !m || !faultsApply(plan, scenario.faults)) return { timeline: null, recovery: null }
+  const faults = faultsFor(plan, scenario.faults)
+  if (!faults || !m) return { timeline: null, recovery: null }
   const timeline = m.timeline.map(
     ({
       tMs,
@@ -216,7 +217,7 @@ function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasuremen
       forcedLogins,
     }),
   )
-  return { timeline, recovery: recoveryOf(timeline, scenario.faults, m.usersForcedToLogIn, m.routedAwayMs ?? []) }
+  return { timeline, recovery: recoveryOf(timeline, faults, m.usersForcedToLogIn, m.routedAwayMs ?? []) }
 }
 
 /** Counts summed over the rounds, rates over their total measured time, lags over every sample, latencies the median of the rounds'. */
