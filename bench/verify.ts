@@ -28,8 +28,8 @@ export interface CellRuntime {
   targets: string[]
   /** The balancer's CPU so far, µs; null without one. */
   balancerCpuUs(): number | null
-  /** What a fault can do to the instances (kill one, start it again): instances the harness started on loopback behind a
-   * balancer; null otherwise. */
+  /** What a fault can do to the instances (kill one, start it again): instances the harness started behind a balancer; null
+   * otherwise (remote mode). */
   instances: InstanceFaults | null
   requests: LoadRequest[]
   /** The store's own counts (Redis INFO commandstats), or null. */
@@ -294,20 +294,22 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
         ...(host ? { host: host.address, wrap: host.wrap } : {}),
       })
     }
-    // Instances the harness started on loopback behind a balancer can be killed and started again; read across a restart.
+    // On a topology the servers are read as remote mode reads a fleet: through their metrics, by address.
+    const place = opts.placement
+    const readers = place ? await Promise.all(servers.map((s) => remoteInstance(s.url, s.metricsUrl!))) : servers
+    // Instances the harness started behind a balancer can be killed and started again (on their host); read across a restart.
     const killable =
-      !remote && !opts.placement && balancer
+      !remote && balancer
         ? instanceFaults({
             servers,
-            args,
-            start: (a) => startServer(opts.group, a, opts.serverCpus, 30_000, undefined, opts.runtime),
+            args: place ? [...args, '--metrics-port', '0'] : args,
+            start: (a, i) => startServer(opts.group, a, opts.serverCpus, 30_000, place?.instance(i), opts.runtime),
             balancer,
+            readers,
+            reader: async (h) => (place ? remoteInstance(h.url, h.metricsUrl!) : h),
           })
         : null
-    // On a topology the servers are read as remote mode reads a fleet: through their metrics, by address.
-    const measured =
-      remote ??
-      (opts.placement ? await Promise.all(servers.map((s) => remoteInstance(s.url, s.metricsUrl!))) : (killable?.measured ?? servers))
+    const measured = remote ?? killable?.measured ?? readers
     const targets = balancer ? [balancer.url] : urls
     const { credential, revocationProbe } = await probeCredential(plan, urls)
     // Through the balancer when there is one, so a sticky balancer marks each credential as a client's would be.

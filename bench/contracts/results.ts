@@ -335,6 +335,8 @@ export interface TimelineBucket {
   forcedLogins: number
   latencyUsP50: number
   latencyUsP99: number
+  /** The slowest answered GET due in the bucket, from its due time (0: none answered); a GET not answered is in `errors`. */
+  latencyUsMax: number
 }
 
 export interface LifecycleResult {
@@ -468,7 +470,9 @@ export type TimelinePoint = Pick<
   | 'latencyUsP99'
   | 'logins'
   | 'forcedLogins'
->
+> &
+  /** Absent in results written before it was recorded, and in the fleet model's replayed timelines. */
+  Partial<Pick<TimelineBucket, 'latencyUsMax'>>
 
 /** One fault and what followed it, up to the next fault, in ms into the measured window. */
 export interface Episode {
@@ -494,6 +498,12 @@ export interface Episode {
   /** kill-instance: ms from the kill until HAProxy's stats socket reported the dead instance's server DOWN (from then on it
    * sends it nothing); null for a store fault, or when not seen within 10 s. */
   routedAwayMs: number | null
+  /**
+   * The slowest answered GET due from the fault until the store or instance was back, ms from its due time: how long a request
+   * waited before the servers gave up on the store (a GET never answered counts in `during.errors` instead). Null in results
+   * written before it was recorded.
+   */
+  slowestDuringMs: number | null
 }
 
 /** Users' GETs in part of an episode, by status: 2xx, 401, 502 and 503 (a balancer's or a server's), any other 5xx, no answer. */
@@ -685,9 +695,10 @@ export interface CellResult extends CellPlan {
   openLoop: OpenLoopPoint[] | null
   /** Lifecycle workload: the cell's whole-lifetime figures; null for other workloads. */
   lifecycle: LifecycleSummary | null
-  /** Faults applied to this cell's store: its first window in 100 ms buckets; null otherwise. */
+  /** Faults applied to this cell (its store, its instances, its store host's link): its first window in 100 ms buckets; null
+   * otherwise. */
   timeline: TimelinePoint[] | null
-  /** Faults applied to this cell's store: what the users went through and how long recovery took; null otherwise. */
+  /** Faults applied to this cell: what the users went through and how long recovery took; null otherwise. */
   recovery: Recovery | null
   /**
    * A delay proxy between the servers and Redis (`storeRttMs`): the round trip asked, the round trip

@@ -209,8 +209,9 @@ const selectorSchema = z.strictObject({
 })
 
 /** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a
- * restart without persistence, FLUSHALL; or to one app instance behind the balancer: SIGKILL, started again after a while. */
-export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store', 'kill-instance'] as const
+ * restart without persistence, FLUSHALL; to one app instance behind the balancer: SIGKILL, started again after a while; or to
+ * the store host's link on a namespace topology: down for a while (a partition between the app hosts and the store), then up. */
+export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store', 'kill-instance', 'partition-store'] as const
 export type FaultAction = (typeof FAULT_ACTIONS)[number]
 
 /** What the lifecycle workload's optional fields mean when absent. */
@@ -358,12 +359,14 @@ export const scenarioSchema = z
     /**
      * `loopback` (default): everything on 127.0.0.1. `netns`: each instance, the balancer, the Redis
      * store and each load driver in a network namespace of its own, addressed from 198.18.0.0/15 on a
-     * bridge with no route out (root needed; without it the run says so and uses loopback).
+     * bridge with no route out (root needed; without it the run says so and uses loopback). The lifecycle's
+     * virtual users run in the harness, which reaches the hosts from the bridge's own address.
      */
     topology: z.enum(TOPOLOGIES).default('loopback'),
     /**
      * Faults applied to the store in every measured window of the cells that use Redis (the
-     * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:
+     * private redis-server the harness starts, or the one on the store host of a namespace topology), to
+     * their instances, or to the store host's link, at seconds into the window. Lifecycle workload only:
      * its virtual users keep their schedule through the fault and log in again when their session is lost.
      */
     faults: z
@@ -373,7 +376,7 @@ export const scenarioSchema = z
           action: z.enum(FAULT_ACTIONS),
           /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest
            * of the window); restart-store: how long it stays down; kill-instance: how long until the instance is started again
-           * (required). */
+           * (required); partition-store: how long the store host's link stays down (required). */
           durationSeconds: z.number().positive().optional(),
         }),
       )
@@ -381,14 +384,6 @@ export const scenarioSchema = z
       .optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.topology === 'netns') {
-      if (s.workload.route === 'lifecycle')
-        ctx.addIssue({
-          code: 'custom',
-          path: ['topology'],
-          message: 'a namespace topology runs the closed or open loop, not the lifecycle (its virtual users run in the harness)',
-        })
-    }
     if (s.measure.instructions && s.workload.route === 'lifecycle')
       ctx.addIssue({
         code: 'custom',
@@ -426,6 +421,20 @@ export const scenarioSchema = z
           code: 'custom',
           path: ['faults', i, 'durationSeconds'],
           message: 'kill-instance needs durationSeconds (how long until the instance is started again)',
+        })
+      if (f.action === 'partition-store' && f.durationSeconds === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'durationSeconds'],
+          message: "partition-store needs durationSeconds (how long the store host's link stays down)",
+        })
+      if (f.action === 'partition-store' && s.topology !== 'netns')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'action'],
+          message:
+            'partition-store takes the store host\'s link down: it needs topology "netns" (the store on a host of its own); ' +
+            `found topology ${JSON.stringify(s.topology)}`,
         })
     })
     if (s.faults.some((f) => f.action === 'kill-instance')) killedInstanceCells(s.cells, ctx)

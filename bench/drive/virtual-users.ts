@@ -228,6 +228,7 @@ class LifecycleRun {
       forcedLogins: 0,
       latencyUsP50: 0,
       latencyUsP99: 0,
+      latencyUsMax: 0,
       h: newHistogram(),
     }))
     this.users = Array.from({ length: o.users }, (_, index) => ({
@@ -595,6 +596,7 @@ class LifecycleRun {
         ...b,
         latencyUsP50: h.totalCount ? h.getValueAtPercentile(50) : 0,
         latencyUsP99: h.totalCount ? h.getValueAtPercentile(99) : 0,
+        latencyUsMax: h.totalCount ? h.maxValue : 0,
       })),
       held: reason === null,
       reason,

@@ -97,7 +97,8 @@ export async function arrangeFleet(o: {
     let driver: Driver | null = null
     let openDriver: OpenDriver | null = null
     const n = o.scenario.load.drivers
-    if (placement || n > 1) {
+    // The lifecycle's virtual users run in the harness (on the bridge's address): no driver process to start.
+    if ((placement || n > 1) && o.scenario.workload.route !== 'lifecycle') {
       const wraps = placement ? placement.drivers(n).map((h) => h.wrap) : Array.from({ length: n }, () => (argv: string[]) => argv)
       const pool = await startDrivers(o.group, wraps, o.clientCpus)
       undo.push(() => pool.stop())

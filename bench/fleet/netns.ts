@@ -31,6 +31,11 @@ export interface Host {
   link: string
   /** Runs `argv` inside this host's namespace. */
   wrap(argv: string[]): string[]
+  /**
+   * Takes the host's link down (its veth's bridge end: the switch port, so the host keeps its address and routes and
+   * nothing reaches it or leaves it) or up again. Up is idempotent; `destroy()` removes the link either way.
+   */
+  setLink(up: boolean): void
 }
 
 export interface Topology {
@@ -161,7 +166,16 @@ export function createTopology(): Topology {
     const namespace = `${NAME}${pid}-${name}`
     const address = `${subnet}.${n + 9}`
     const outside = `${NAME}${pid}v${n}`.slice(0, 15)
-    const host: Host = { name, namespace, address, link: outside, wrap: (argv) => ['ip', 'netns', 'exec', namespace, ...argv] }
+    const host: Host = {
+      name,
+      namespace,
+      address,
+      link: outside,
+      wrap: (argv) => ['ip', 'netns', 'exec', namespace, ...argv],
+      setLink: (up) => {
+        if (!destroyed) ip(['link', 'set', outside, up ? 'up' : 'down'])
+      },
+    }
     ip(['netns', 'add', namespace])
     hosts.push(host)
     ip(['link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace])
