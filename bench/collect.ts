@@ -37,6 +37,8 @@ export interface WindowCounts {
   unsettled: number
   /** Requests the servers answered 5xx, those whose client had gone included. */
   failed: number
+  /** Answers that carried a Set-Cookie; null where a server's count was not read (remote mode). */
+  setCookies: number | null
   ops: { reads: number; writes: number; deletes: number }
   external: ExternalCounts | null
   rssBytes: number
@@ -124,6 +126,7 @@ export function windowCounts(before: Snapshot, after: Snapshot): WindowCounts {
     }),
     unsettled: [...before.stats, ...after.stats].reduce((n, s) => n + s.inFlight, 0),
     failed: sum((s) => s.failed),
+    setCookies: [...before.stats, ...after.stats].some((s) => s.setCookies === null) ? null : sum((s) => s.setCookies ?? 0),
     ops: { reads: sum((s) => s.reads), writes: sum((s) => s.writes), deletes: sum((s) => s.deletes) },
     external:
       before.counts && after.counts
@@ -188,6 +191,7 @@ export async function measureRound(
     errors: result.errors,
     timeouts: result.timeouts,
     status401Share: result.requests ? (result.statusCounts['401'] ?? 0) / result.requests : 0,
+    setCookieShare: c.setCookies === null ? null : per(c.setCookies),
     rssBytes: c.rssBytes,
     instanceRequests: c.instanceRequests,
     unsettledRequests: c.unsettled,

@@ -40,6 +40,27 @@ export const cachedReadsPerGet = (ttlSeconds: number, requestsPerUserPerSecond: 
 
 export function expectedOps(cell: CellSpec & Pick<CellPlan, 'workload'>): ExpectedOps {
   const d = descriptorOf(cell)
+  const library = d.libraryOps?.(cell) ?? null
+  if (library) {
+    // A library's counts are exact per request (it saves or touches on every one, or never): no renewal allowance.
+    const { identify, login } = library
+    switch (cell.workload) {
+      case 'lifecycle':
+      case 'GET /me':
+      case 'GET /profile':
+        return {
+          stateReads: identify.reads,
+          userReads: cell.workload === 'GET /profile' ? 1 : 0,
+          writes: identify.writes,
+          deletes: identify.deletes,
+          renewals: false,
+        }
+      case 'POST /login':
+        return { stateReads: login.reads, userReads: 1, writes: login.writes, deletes: login.deletes, renewals: false }
+      case 'observed':
+        return { stateReads: 0, userReads: 0, writes: 0, deletes: 0, renewals: false }
+    }
+  }
   const cached = cell.sessionCache ? { cachedReads: true as const } : {}
   switch (cell.workload) {
     // A lifecycle's steady GETs; its logins, refreshes and logouts are counted per second in its results.

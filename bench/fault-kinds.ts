@@ -1,22 +1,25 @@
 // Fault kinds, one table: what each acts on (a store the harness runs, whose provisioner implements
-// StoreFaults, or the cell's app instances behind its balancer), what it does, and how the report names
-// it. The scenario contract validates each kind's duration and the cells an instance fault needs.
+// StoreFaults, the cell's app instances behind its balancer, or the store host's link on a namespace
+// topology), what it does, and how the report names it. The scenario contract validates each kind's
+// duration, the cells an instance fault needs and the topology a partition needs.
 import type { CellPlan } from './contracts/plan.ts'
 import type { FaultAction, Scenario } from './contracts/scenario.ts'
 import { balancerOf } from './fleet/balancers.ts'
 import type { InstanceFaults } from './fleet/instance-faults.ts'
+import type { LinkFaults } from './fleet/placement.ts'
 import { storeDescriptors } from './stores/index.ts'
 import type { StoreFaults } from './stores/run/index.ts'
 
 type Fault = NonNullable<Scenario['faults']>[number]
 
-/** What a fault acts on: the cell's store, or its app instances. */
-type FaultTarget = 'store' | 'instance'
+/** What a fault acts on: the cell's store process, its app instances, or the link between the store's host and the others. */
+type FaultTarget = 'store' | 'instance' | 'link'
 
 /** What the faults of a window act on; a kind is only scheduled where its target is there. */
 interface FaultContext {
   store: StoreFaults | null
   instances: InstanceFaults | null
+  link: LinkFaults | null
 }
 
 interface FaultKind {
@@ -76,19 +79,40 @@ const FAULT_KINDS = {
       'the first app instance killed (SIGKILL) behind HAProxy, whose health checks (every 500 ms, out after 2 failures) stop ' +
       'sending to it; started again with the same flags, port and store after the duration, back in after one passed check',
   },
+  'partition-store': {
+    target: 'link',
+    schedule: (f, { link }, at) => {
+      at(f.atSeconds, () => link!.cut())
+      at(f.atSeconds + f.durationSeconds!, () => link!.heal())
+    },
+    words:
+      "the store host's link down (its veth's bridge end): nothing reaches the store or leaves it, no connection is refused or " +
+      'reset, requests wait for the servers to give up on the store; up again after the duration',
+  },
 } satisfies Record<FaultAction, FaultKind>
 
-/** Whether the scenario's faults act on the cell: a store fault on a store that can take faults, an instance fault on 2 or
- * more instances behind a balancer (the scenario contract refuses a kill-instance on any other cell). */
-export function faultsApply(plan: Pick<CellPlan, 'store' | 'instances' | 'balancer'>, faults: NonNullable<Scenario['faults']>): boolean {
-  return faults.every((f) =>
-    FAULT_KINDS[f.action].target === 'store'
-      ? plan.store !== null && storeDescriptors[plan.store].supports.faults
-      : plan.instances >= 2 && balancerOf(plan).fronts,
-  )
+const APPLIES = {
+  store: (plan) => plan.store !== null && storeDescriptors[plan.store].supports.faults,
+  instance: (plan) => plan.instances >= 2 && balancerOf(plan).fronts,
+  // A store in the servers' own processes has no link of its own to lose.
+  link: (plan) => plan.store !== null && storeDescriptors[plan.store].placement !== 'in-process',
+} satisfies Record<FaultTarget, (plan: Pick<CellPlan, 'store' | 'instances' | 'balancer'>) => boolean>
+
+/**
+ * The scenario's faults that act on the cell, in the scenario's order, or null when none does: a store fault on a store that
+ * can take faults, an instance fault on 2 or more instances behind a balancer (the scenario contract refuses a kill-instance
+ * on any other cell), a partition on a store that is not in the servers' own processes. A scenario may hold several kinds:
+ * a cell takes those that apply to it (a kill-instance, not a partition, on a per-process memory store).
+ */
+export function faultsFor(
+  plan: Pick<CellPlan, 'store' | 'instances' | 'balancer'>,
+  faults: Scenario['faults'],
+): NonNullable<Scenario['faults']> | null {
+  const mine = (faults ?? []).filter((f) => APPLIES[FAULT_KINDS[f.action].target](plan))
+  return mine.length ? mine : null
 }
 
-/** Whether any of the scenario's faults acts on the target: the store, or the instances. */
+/** Whether any of the scenario's faults acts on the target: the store, the instances, or the store host's link. */
 export const faultsTarget = (faults: NonNullable<Scenario['faults']>, target: FaultTarget) =>
   faults.some((f) => FAULT_KINDS[f.action].target === target)
 
@@ -98,8 +122,8 @@ export interface FaultPlan extends FaultContext {
 }
 
 /**
- * Runs each fault's actions at their seconds into the window; `stop` cancels what is left, brings the store and the
- * instances back up, and resolves with each fault's `routedAwayMs` (in the scenario's order; null: not an instance fault).
+ * Runs each fault's actions at their seconds into the window; `stop` cancels what is left, brings the store host's link, the
+ * store and the instances back up, and resolves with each fault's `routedAwayMs` (in the scenario's order; null: not an instance fault).
  */
 export function injector(plan: FaultPlan): { start(): void; stop(): Promise<(number | null)[]> } {
   const noted: (Promise<number | null> | null)[] = plan.faults.map(() => null)
@@ -122,6 +146,7 @@ export function injector(plan: FaultPlan): { start(): void; stop(): Promise<(num
     async stop() {
       for (const t of timers) clearTimeout(t)
       await chain.catch(() => {})
+      await plan.link?.heal()
       await plan.store?.ensureUp()
       await plan.instances?.ensureUp()
       return Promise.all(noted)

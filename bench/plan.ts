@@ -7,13 +7,24 @@ import { workloadOf } from './workloads/index.ts'
 import { AXES, type Axis, type CellPlan, type CellSpec, type SessionCacheSpec } from './contracts/plan.ts'
 import type { Balance, Balancer } from './contracts/scenario.ts'
 import { balancerOf, balancers, DEFAULT_BALANCE, DEFAULT_BALANCER } from './fleet/balancers.ts'
-import { DEFAULT_FRAMEWORK, ENGINE_SUPPORT, ENGINES, type Framework } from '../common/kinds.ts'
+import {
+  DEFAULT_FRAMEWORK,
+  DEFAULT_PRESET,
+  DEFAULT_SESSION_LIBRARY,
+  ENGINE_SUPPORT,
+  ENGINES,
+  type Framework,
+  isLibrary,
+  type Preset,
+  type SessionLibrary,
+} from '../common/kinds.ts'
 
 const list = <T>(v: T | T[] | undefined, fallback: T): T[] => (v === undefined ? [fallback] : Array.isArray(v) ? v : [v])
 
 function cellId(c: CellSpec): string {
   const balancer = balancerOf(c).idParts(c.balance)
-  const framework = c.framework && c.framework !== DEFAULT_FRAMEWORK ? [c.framework] : []
+  // A library session runs on one framework, which its name already says.
+  const framework = c.framework && c.framework !== DEFAULT_FRAMEWORK && !c.sessionLibrary ? [c.framework] : []
   const instances = c.instances > 1 ? [`x${c.instances}`] : []
   const runtime = c.runtime ? [c.runtime] : []
   return [c.strategy, ...strategyDescriptors[c.strategy].idParts(c), ...framework, ...instances, ...balancer, ...runtime].join('-')
@@ -39,7 +50,16 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
       return values.map((v) => ({ ...s, [axis]: v }))
     })
   }
-  const withInstances = specs.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
+  // A session on the reference code carries no library, as a cell on the default framework carries none.
+  const libraried =
+    strategy !== 'session'
+      ? specs
+      : specs.flatMap((s) =>
+          list<SessionLibrary>(cell.sessionLibrary, DEFAULT_SESSION_LIBRARY).flatMap((sessionLibrary) =>
+            isLibrary(sessionLibrary) ? list<Preset>(cell.preset, DEFAULT_PRESET).map((preset) => ({ ...s, sessionLibrary, preset })) : [s],
+          ),
+        )
+  const withInstances = libraried.flatMap((s) => list(cell.instances, 1).map((instances) => ({ ...s, instances }) as CellSpec))
   const balanced = withInstances.flatMap((s) =>
     list<Balancer>(cell.balancer, DEFAULT_BALANCER).flatMap((balancer) =>
       balancers[balancer].fronts ? list<Balance>(cell.balance, DEFAULT_BALANCE).map((balance) => ({ ...s, balancer, balance })) : [s],
@@ -49,11 +69,14 @@ function combinations(strategy: StrategyKind, cell: Scenario['cells'][number]): 
   const framed = balanced.flatMap((s) =>
     list<Framework>(cell.framework, DEFAULT_FRAMEWORK).map((framework) => (framework === DEFAULT_FRAMEWORK ? s : { ...s, framework })),
   )
-  // A session cache only where the strategy takes one; off (null, or absent) leaves no field, as the default framework.
+  // A session cache only where the strategy takes one, on the reference session (not a library's); off (null, or absent)
+  // leaves no field, as the default framework.
   const cached = !strategyDescriptors[strategy].cachesSessions
     ? framed
     : framed.flatMap((s) =>
-        list<SessionCacheSpec | null>(cell.sessionCache, null).map((sessionCache) => (sessionCache ? { ...s, sessionCache } : s)),
+        s.sessionLibrary
+          ? [s]
+          : list<SessionCacheSpec | null>(cell.sessionCache, null).map((sessionCache) => (sessionCache ? { ...s, sessionCache } : s)),
       )
   // The runtime last: a cell that sets none runs on the harness's own Node and its plan has no such field.
   return cell.runtime === undefined ? cached : cached.flatMap((s) => list(cell.runtime, undefined).map((runtime) => ({ ...s, runtime })))
@@ -91,6 +114,15 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
       })
     }
     const specs = strategies.flatMap((strategy) => combinations(strategy, cell))
+    const cachers = specs.filter((s) => strategyDescriptors[s.strategy].cachesSessions)
+    if (cell.sessionCache !== undefined && cachers.length > 0 && cachers.every((s) => s.sessionLibrary)) {
+      issues.push({
+        path: `cells[${index}].sessionCache`,
+        message:
+          `applies to the reference session only (sessionLibrary absent or "${DEFAULT_SESSION_LIBRARY}"); ` +
+          `found sessionLibrary ${JSON.stringify(cell.sessionLibrary)}`,
+      })
+    }
     if (cell.keyForm !== undefined && specs.some((s) => s.engine) && !specs.some((s) => s.keyForm)) {
       issues.push({
         path: `cells[${index}].keyForm`,
@@ -156,9 +188,10 @@ export function expandPlan(scenario: Scenario, file: string): { cells: CellPlan[
 }
 
 function matchesSelector(cell: CellPlan, s: CellSelector): boolean {
-  const keys: (Axis | 'instances' | 'runtime')[] = [...AXES, 'instances', 'runtime']
+  const keys: (Axis | 'instances' | 'runtime' | 'preset')[] = [...AXES, 'instances', 'runtime', 'preset']
   const framework = s.framework === undefined || (cell.framework ?? DEFAULT_FRAMEWORK) === s.framework
+  const library = s.sessionLibrary === undefined || (cell.sessionLibrary ?? DEFAULT_SESSION_LIBRARY) === s.sessionLibrary
   const cache = (c: SessionCacheSpec | null | undefined) => (c ? `${c.entries}/${c.ttlSeconds}` : 'off')
   const sessionCache = s.sessionCache === undefined || cache(cell.sessionCache) === cache(s.sessionCache)
-  return cell.strategy === s.strategy && framework && sessionCache && keys.every((k) => s[k] === undefined || cell[k] === s[k])
+  return cell.strategy === s.strategy && framework && library && sessionCache && keys.every((k) => s[k] === undefined || cell[k] === s[k])
 }

@@ -117,6 +117,15 @@ export function progressPrinter(print: (line: string) => void, now: () => number
         )
         return
       }
+      case 'balancer-floor-measured': {
+        const m = e.measurement
+        print(
+          `  balancer floor (HAProxy before a server that answers at once) at ${num(m.rate, 0)}/s: ` +
+            `${m.cpuUsPerRequest === null ? 'nothing answered' : `${num(m.cpuUsPerRequest, 1)} µs CPU/req`}, ${num(m.busyShare * 100, 0)}% of a core` +
+            `${m.held ? '' : ' (rate not held: the ladder stops here)'}`,
+        )
+        return
+      }
       case 'window-repeated':
         print(`  ${e.cell}: ${e.reason}: measuring it again`)
         return

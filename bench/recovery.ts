@@ -15,6 +15,12 @@ const STATUSES = ['requests', 'ok', 'status401', 'status502', 'status503', 'stat
 const statuses = (buckets: TimelinePoint[]): EpisodeStatuses =>
   Object.fromEntries(STATUSES.map((k) => [k, buckets.reduce((n, b) => n + b[k], 0)])) as EpisodeStatuses
 
+/** The slowest answered GET in the buckets, ms; null for no buckets (an instant fault) or a timeline older than the figure. */
+const slowest = (buckets: TimelinePoint[]): number | null =>
+  buckets.length === 0 || buckets.some((b) => b.latencyUsMax === undefined)
+    ? null
+    : buckets.reduce((m, b) => Math.max(m, (b.latencyUsMax ?? 0) / 1000), 0)
+
 const endOf = (f: Fault): number | null =>
   f.action === 'kill-store' && f.durationSeconds === undefined ? null : (f.atSeconds + (f.durationSeconds ?? 0)) * 1000
 
@@ -65,6 +71,7 @@ export function recoveryOf(
       during: statuses(storeBackAtMs === null ? mine : mine.filter((b) => b.tMs < storeBackAtMs)),
       after: storeBackAtMs === null ? null : statuses(mine.filter((b) => b.tMs >= storeBackAtMs)),
       routedAwayMs: routedAway.get(f) ?? null,
+      slowestDuringMs: slowest(storeBackAtMs === null ? mine : mine.filter((b) => b.tMs < storeBackAtMs)),
     }
   })
   const errored = episodes.filter((e) => e.firstErrorMs !== null)

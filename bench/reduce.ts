@@ -12,8 +12,11 @@ import {
   type ResultsFile,
   type RoundResult,
   SCHEMA_VERSION,
+  type SessionLibraryRecord,
   type StoreRtt,
 } from './contracts/results.ts'
+import { libraryConfig } from '../common/session-libraries.ts'
+import { SERVER_DEFAULTS } from './server-defaults.ts'
 import type { CellPlan } from './contracts/plan.ts'
 import type { RunEvent } from './contracts/events.ts'
 import type { Scenario } from './contracts/scenario.ts'
@@ -92,6 +95,7 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
     note: notes.length ? notes.join('; ') : null,
     expected: { ops: expectedOps(plan), status401Share: share401 },
     credential: prepared?.credential ?? null,
+    library: libraryRecord(plan),
     revocationProbe: prepared?.revocationProbe ?? null,
     ...figures,
     summary: summary && record.scenario.measure?.instructions ? { ...summary, instructionsPerRequest: counted?.count ?? null } : summary,
@@ -100,6 +104,17 @@ function reduceCell(plan: CellPlan, record: RunRecord, baseWindows: Measured[], 
       mine.find((e) => e.type === 'proxy-measured') ?? null,
     ),
   }
+}
+
+/** A library session's settings as its servers ran them: the same table the servers build their options from. */
+function libraryRecord(plan: CellPlan): SessionLibraryRecord | null {
+  if (!plan.sessionLibrary) return null
+  const {
+    sessionOptions: _s,
+    adapterOptions: _a,
+    ...record
+  } = libraryConfig(plan.sessionLibrary, plan.preset!, plan.store!, SERVER_DEFAULTS.sessionIdleTtlSeconds)
+  return record
 }
 
 function storeRttOf(rtt: StoreRtt | null, proxy: RunEvent | null): CellResult['storeRtt'] {
@@ -150,6 +165,9 @@ export function reduceRun(record: RunRecord): ResultsFile {
     },
     cells,
     ...(record.events.some((e) => e.type === 'floor-measured') ? { driverFloor: floorPoints(record.events) } : {}),
+    ...(record.events.some((e) => e.type === 'balancer-floor-measured')
+      ? { balancerFloor: record.events.flatMap((e) => (e.type === 'balancer-floor-measured' ? [e.measurement] : [])) }
+      : {}),
     micro: record.micro,
   }
 }

@@ -21,6 +21,7 @@ import { topologies } from './fleet/topologies.ts'
 import { matchTargets, type Fleet } from './remote/fleet.ts'
 import type { RemoteInstance } from './remote/instance.ts'
 import { SMOKE_STORE_TIMEOUT_MS, SMOKE_WINDOW_SECONDS } from './server-defaults.ts'
+import { BALANCER_FLOOR_SECONDS } from './fleet/balancer-floor.ts'
 import { seededRandom } from './stats.ts'
 import { storeProvisioners, type ProvisionedStore } from './stores/run/index.ts'
 import { givenOrPrivate, unavailableReason } from './stores/run/provisioner.ts'
@@ -97,13 +98,14 @@ async function provisionStores(
   cpus: string | null,
   emit: RunListener,
   active: Set<string>,
+  hostedCpu: Arranged['hostedCpu'] = {},
 ): Promise<Map<StoreKind, ProvisionedStore>> {
   const stores = new Map<StoreKind, ProvisionedStore>()
   for (const kind of new Set(plans.flatMap((p) => (p.store ? [p.store] : [])))) {
     // Remote mode reads the store the fleet file names and starts none: a kind it does not name is not read.
     if (opts.targets && !opts.storeUrls[kind]) continue
     try {
-      const store = await storeProvisioners[kind].provision({ cpus, group: opts.group, urls: opts.storeUrls })
+      const store = await storeProvisioners[kind].provision({ cpus, group: opts.group, urls: opts.storeUrls, hostedCpu })
       stores.set(kind, store)
       emit({ type: 'store-ready', store: kind, description: store.description, settings: store.settings ?? null })
     } catch (err) {
@@ -201,7 +203,7 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
       ...(fleet.driver ? { driver: fleet.driver } : {}),
       ...(fleet.openDriver ? { openDriver: fleet.openDriver } : {}),
     }
-    stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active)
+    stores = await provisionStores(plans, runOpts, affinity?.client ?? null, emit, active, fleet.hostedCpu)
     // A cell whose balancer's process cannot start here is skipped with the fix, as a store's is.
     for (const kind of new Set(plans.filter((p) => active.has(p.id)).map((p) => balancerOf(p).kind))) {
       const reason = balancerProcesses[kind]?.unavailable()
@@ -283,6 +285,25 @@ export async function runScenario(opts: RunOptions): Promise<ResultsFile> {
       }
       ctx.only = null
     }
+    // Each balancer the cells ran behind, measured once on its own before a server that answers at once: its floor, read
+    // beside the fleet's capacity (closed or open loop; a lifecycle run's requests are of many kinds, its fleet not compared).
+    if (!remote && workload.kind !== 'lifecycle')
+      for (const kind of new Set(plans.filter((p) => active.has(p.id)).map((p) => balancerOf(p).kind))) {
+        const proc = balancerProcesses[kind]
+        if (!proc || opts.signal.aborted) continue
+        emit({ type: 'notice', message: `measuring the balancer's own floor (${kind} before a server that answers at once)` })
+        await proc
+          .floor({
+            group: opts.group,
+            balancerCpus: affinity?.client ?? null,
+            serverCpus: affinity?.server ?? null,
+            durationSeconds: opts.smoke ? SMOKE_WINDOW_SECONDS : BALANCER_FLOOR_SECONDS,
+            smoke: opts.smoke,
+            signal: opts.signal,
+            emit,
+          })
+          .catch((err: Error) => emit({ type: 'notice', message: `the balancer's floor was not measured: ${err.message}` }))
+      }
     // Counted after the rounds, each cell on a server of its own: valgrind's load would weigh on every window's CPU.
     if (scenario.measure.instructions && remote)
       emit({

@@ -30,8 +30,8 @@ export interface CellRuntime {
   targets: string[]
   /** The balancer's CPU so far, µs; null without one. */
   balancerCpuUs(): number | null
-  /** What a fault can do to the instances (kill one, start it again): instances the harness started on loopback behind a
-   * balancer; null otherwise. */
+  /** What a fault can do to the instances (kill one, start it again): instances the harness started behind a balancer; null
+   * otherwise (remote mode). */
   instances: InstanceFaults | null
   requests: LoadRequest[]
   /** The store's own counts (Redis INFO commandstats), or null. */
@@ -206,8 +206,9 @@ async function crossCheckCounts(plan: CellPlan, args: string[], opts: PrepareOpt
 async function verifyInstances(plan: CellPlan, urls: string[]): Promise<void> {
   const d = descriptorOf(plan)
   const route = getRoute(plan)
+  const headers = runnerOf(plan).requestHeaders ?? {}
   for (const url of urls) {
-    const anonymous = await status(url, route, {})
+    const anonymous = await status(url, route, headers)
     if (anonymous !== d.anonymousStatus)
       throw new VerificationError(`${url}${route} without a credential answered ${anonymous}, expected ${d.anonymousStatus}`)
     const fresh = await runnerOf(plan).login(url, 1)
@@ -242,17 +243,17 @@ async function probeCredential(
 
 /** The requests the load rotates through: one per user, credential i issued by instance i mod n. */
 export async function credentialPool(plan: CellPlan, urls: string[], users: number): Promise<LoadRequest[]> {
+  const run = runnerOf(plan)
   if (plan.workload === 'POST /login') {
     // Each login stands for a visitor without a session: it presents no cookie and keeps none.
     return Array.from({ length: users }, (_, i) => ({
       method: 'POST' as const,
       path: '/login',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...run.requestHeaders, 'content-type': 'application/json' },
       body: loginBody(i + 1),
       keepCookies: false,
     }))
   }
-  const run = runnerOf(plan)
   const creds: Credential[] = await pool(users, 8, (i) => run.login(urls[i % urls.length]!, i + 1))
   return creds.map((c) => ({ method: 'GET' as const, path: getRoute(plan), headers: c.headers }))
 }
@@ -303,20 +304,22 @@ export async function prepareCell(plan: CellPlan, opts: PrepareOptions): Promise
         ...(host ? { host: host.address, wrap: host.wrap } : {}),
       })
     }
-    // Instances the harness started on loopback behind a balancer can be killed and started again; read across a restart.
+    // On a topology the servers are read as remote mode reads a fleet: through their metrics, by address.
+    const place = opts.placement
+    const readers = place ? await Promise.all(servers.map((s) => remoteInstance(s.url, s.metricsUrl!))) : servers
+    // Instances the harness started behind a balancer can be killed and started again (on their host); read across a restart.
     const killable =
-      !remote && !opts.placement && balancer
+      !remote && balancer
         ? instanceFaults({
             servers,
-            args,
-            start: (a) => startServer(opts.group, a, opts.serverCpus, 30_000, undefined, opts.runtime),
+            args: place ? [...args, '--metrics-port', '0'] : args,
+            start: (a, i) => startServer(opts.group, a, opts.serverCpus, 30_000, place?.instance(i), opts.runtime),
             balancer,
+            readers,
+            reader: async (h) => (place ? remoteInstance(h.url, h.metricsUrl!) : h),
           })
         : null
-    // On a topology the servers are read as remote mode reads a fleet: through their metrics, by address.
-    const measured =
-      remote ??
-      (opts.placement ? await Promise.all(servers.map((s) => remoteInstance(s.url, s.metricsUrl!))) : (killable?.measured ?? servers))
+    const measured = remote ?? killable?.measured ?? readers
     const targets = balancer ? [balancer.url] : urls
     const { credential, revocationProbe } = await probeCredential(plan, urls)
     // Through the balancer when there is one, so a sticky balancer marks each credential as a client's would be.

@@ -1,8 +1,9 @@
 // npm test, after the machine check and the type check: as Node core keeps test/parallel apart
 // from test/sequential, every test file that can share the machine runs four at a time (the
 // longest first, so no long file starts last and runs alone at the end; scripts/test-tier.mjs keeps
-// the order), then the files in test/sequential/ (timing bounds a busy machine would break: the delay proxy, the open- and closed-loop drivers, the lifecycle
-// driver, a store faulted under load, an instance killed behind HAProxy, a store's CPU against the kernel's, SQLite's busy timeout,
+// the order), then the files in test/sequential/ (timing bounds a busy machine would break: the delay proxy, the open- and
+// closed-loop drivers, the lifecycle driver, a store faulted under load, an instance killed behind HAProxy, the store host cut
+// off from the app hosts, a store's CPU against the kernel's, SQLite's busy timeout,
 // several load drivers against a fixed delay) one at a time. Each runner prints its progress with
 // the `spec` reporter; the counts come from the runner's own events (scripts/test-counts.mjs),
 // never from parsing printed text, whose format changes between Node majors. Last, one line for

@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyServerOptions,
   type InjectOptions,
 } from 'fastify'
-import { StoreUnavailableError } from '../common/errors.ts'
+import { ConfigError, StoreUnavailableError } from '../common/errors.ts'
 import { BODY_LIMIT_BYTES, burn, type Calibrate, type HttpApp, healthChecked, type InjectRequest, LOGIN_FIELDS } from './http.ts'
 import type { ServerMetrics } from './metrics.ts'
 import type { Strategy } from './types.ts'
@@ -69,7 +69,10 @@ function serverFactory(handler: RequestListener, o: FastifyServerOptions) {
 
 /** Builds the Fastify app for one strategy without listening, so tests can use `inject()`. */
 export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): FastifyInstance {
+  if (strategy.useExpress)
+    throw new ConfigError(`this ${strategy.kind} strategy runs on --framework express only (it is Express middleware)`)
   const app = Fastify({
+    trustProxy: strategy.trustProxy === true,
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
@@ -82,8 +85,6 @@ export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): F
     const challenge = strategy.challenge?.(presented)
     return challenge ? { 'www-authenticate': challenge } : {}
   }
-
-  strategy.register?.(app)
 
   if (calibrate && (calibrate.burnUs > 0 || calibrate.waitMs > 0)) {
     const { burnUs, waitMs } = calibrate
@@ -99,12 +100,6 @@ export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): F
     // operation its handler does comes before, and it runs whether or not the client is still
     // there); onResponse settles one whose answer Fastify wrote without onSend. Once per request,
     // and only one this hook started (a plugin's earlier onRequest hook can answer before it runs).
-    const settle = (req: FastifyRequest) => {
-      const r = req as unknown as Record<typeof SETTLED | typeof STARTED, boolean>
-      if (!r[STARTED] || r[SETTLED]) return
-      r[SETTLED] = true
-      metrics.settled()
-    }
     app.decorateRequest(SETTLED, false)
     app.decorateRequest(STARTED, false)
     app.addHook('onRequest', (req, _reply, done) => {
@@ -112,6 +107,19 @@ export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): F
       metrics.started()
       done()
     })
+  }
+
+  // Between the metrics' hooks: a plugin's onRequest (a library reading its session) runs in flight, and its onSend
+  // (a library saving it) before the answer is settled, so every store operation falls inside its request.
+  strategy.register?.(app)
+
+  if (metrics) {
+    const settle = (req: FastifyRequest) => {
+      const r = req as unknown as Record<typeof SETTLED | typeof STARTED, boolean>
+      if (!r[STARTED] || r[SETTLED]) return
+      r[SETTLED] = true
+      metrics.settled()
+    }
     app.addHook('onSend', (req, _reply, payload, done) => {
       settle(req)
       done(null, payload)
@@ -120,12 +128,14 @@ export function buildApp({ strategy, users, metrics, calibrate }: AppOptions): F
     if (metrics.exported)
       app.addHook('onResponse', (req, reply, done) => {
         settle(req)
+        if (reply.hasHeader('set-cookie')) metrics.setCookies++
         metrics.recordExported(reply.elapsedTime, req.routeOptions.url, reply.statusCode)
         done()
       })
     else
       app.addHook('onResponse', (req, reply, done) => {
         settle(req)
+        if (reply.hasHeader('set-cookie')) metrics.setCookies++
         metrics.record(reply.elapsedTime)
         done()
       })

@@ -2,7 +2,17 @@ import { parseArgs } from 'node:util'
 import { ConfigError } from '../common/errors.ts'
 import { DEFAULT_CONFIG, type ServerConfig } from './server.ts'
 import { stores } from './stores/index.ts'
-import { ENGINE_SUPPORT, engineRunsOn, FASTIFY_ONLY } from '../common/kinds.ts'
+import {
+  ENGINE_SUPPORT,
+  engineRunsOn,
+  FASTIFY_ONLY,
+  isLibrary,
+  libraryHasStore,
+  libraryRunsOn,
+  PRESETS,
+  SESSION_LIBRARIES,
+  SESSION_LIBRARY_SUPPORT,
+} from '../common/kinds.ts'
 import { ALGS, ENGINES, FRAMEWORKS, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from './types.ts'
 
 export interface CliConfig extends ServerConfig {
@@ -55,6 +65,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
             'strategy',
             'framework',
             'store',
+            'session-library',
+            'preset',
+            'session-secret',
             'alg',
             'engine',
             'key-form',
@@ -93,6 +106,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     strategy: oneOf('strategy', values.strategy, STRATEGIES),
     framework: oneOf('framework', values.framework, FRAMEWORKS, d.framework),
     store: oneOf('store', values.store, STORES, d.store),
+    sessionLibrary: oneOf('session-library', values['session-library'], SESSION_LIBRARIES, d.sessionLibrary),
+    preset: oneOf('preset', values.preset, PRESETS, d.preset),
+    sessionSecret: values['session-secret'],
     alg: oneOf('alg', values.alg, ALGS, d.alg),
     engine: oneOf('engine', values.engine, ENGINES, d.engine),
     keyForm: oneOf('key-form', values['key-form'], KEY_FORMS, d.keyForm),
@@ -158,13 +174,41 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       `--engine ${config.engine} runs on --framework fastify only (a Fastify plugin); got --framework ${config.framework}`,
     )
   }
+  sessionLibraryChecks(config, values)
   const cacheEntries = integer('session-cache', values['session-cache'], 0, 0, 1_000_000)
   if (cacheEntries > 0 || values['session-cache-ttl'] !== undefined) {
     if (config.strategy !== 'session') throw new ConfigError('--session-cache and --session-cache-ttl apply to --strategy session only')
+    if (config.sessionLibrary !== 'authbench')
+      throw new ConfigError(
+        `--session-cache applies to the reference session (--session-library authbench) only; got ${config.sessionLibrary}`,
+      )
     if (cacheEntries === 0) throw new ConfigError('--session-cache-ttl needs --session-cache N (entries, at least 1)')
     if (values['session-cache-ttl'] === undefined) throw new ConfigError('--session-cache N needs --session-cache-ttl S (seconds)')
     config.sessionCache = { entries: cacheEntries, ttlSeconds: integer('session-cache-ttl', values['session-cache-ttl'], 0, 1, 86_400) }
   }
   if (config.strategy !== 'cookie' && values['cookie-key']) throw new ConfigError('--cookie-key applies to --strategy cookie only')
   return config
+}
+
+/** A session library's flags: session strategy only, the preset and secret with a library only, on its framework and stores. */
+function sessionLibraryChecks(config: CliConfig, values: Record<string, string | undefined>): void {
+  if (config.strategy !== 'session' && values['session-library'])
+    throw new ConfigError('--session-library applies to --strategy session only')
+  const library = config.sessionLibrary
+  if (!isLibrary(library)) {
+    for (const flag of ['preset', 'session-secret'])
+      if (values[flag])
+        throw new ConfigError(`--${flag} applies to a library session only (--session-library fastify-session or express-session)`)
+    return
+  }
+  if (!libraryRunsOn(library, config.framework))
+    throw new ConfigError(
+      `--session-library ${library} runs on --framework ${SESSION_LIBRARY_SUPPORT[library].frameworks.join(', ')} only; ` +
+        `got --framework ${config.framework}`,
+    )
+  if (!libraryHasStore(library, config.store))
+    throw new ConfigError(
+      `--session-library ${library} has an adapter for --store ${SESSION_LIBRARY_SUPPORT[library].stores.join(', ')} only; ` +
+        `got --store ${config.store}`,
+    )
 }

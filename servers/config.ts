@@ -1,5 +1,5 @@
 import type { SessionCacheConfig } from './session-cache.ts'
-import type { Alg, EngineKind, Framework, KeyForm, Revocation, StoreKind, StrategyKind } from './types.ts'
+import type { Alg, EngineKind, Framework, KeyForm, Preset, Revocation, SessionLibrary, StoreKind, StrategyKind } from './types.ts'
 
 /** One server's configuration; the CLI flags map onto it one to one (see README). */
 export interface ServerConfig {
@@ -7,6 +7,12 @@ export interface ServerConfig {
   /** The HTTP framework the routes run on: Fastify (the default) or Express 5; the same answers on each. */
   framework: Framework
   store: StoreKind
+  /** Session strategy: the code behind it, the reference (`authbench`, the default) or a library as teams ship it. */
+  sessionLibrary: SessionLibrary
+  /** A library session: its README's configuration (`defaults`) or its maintainers' advice against per-request writes (`tuned`, the default). */
+  preset: Preset
+  /** A library session: the secret that signs its cookie (every instance of a cell shares one); random per start when absent. */
+  sessionSecret?: string | undefined
   alg: Alg
   engine: EngineKind
   /** How the engine is handed its key, for an engine that takes either (jsonwebtoken): a string or a KeyObject. */

@@ -143,6 +143,9 @@ export function buildExpressApp({ strategy, users, metrics, calibrate }: AppOpti
   app.set('case sensitive routing', true)
   app.set('strict routing', true)
   let closing = false
+  // A library session saves or touches its session as the answer ends (express-session wraps res.end): such a request
+  // is settled when its answer is finished, so every store operation falls inside its request.
+  const settleAtFinish = strategy.useExpress !== undefined
 
   const settle = (res: Tracked) => {
     if (!res[STARTED] || res[SETTLED]) return
@@ -151,7 +154,7 @@ export function buildExpressApp({ strategy, users, metrics, calibrate }: AppOpti
   }
   /** Writes the decided answer: settles the request first, as Fastify's onSend does. */
   const answer = (res: Response, status: number, body?: unknown) => {
-    if (metrics) settle(res as Tracked)
+    if (metrics && !settleAtFinish) settle(res as Tracked)
     // An answer decided while the server closes ends its connection, so closing waits for no idle keep-alive.
     if (closing) res.setHeader('connection', 'close')
     res.status(status)
@@ -175,13 +178,19 @@ export function buildExpressApp({ strategy, users, metrics, calibrate }: AppOpti
     const exported = metrics.exported !== null
     function finished(this: Tracked) {
       settle(this)
+      if (this.hasHeader('set-cookie')) metrics!.setCookies++
       const ms = performance.now() - this[START]
       if (exported) metrics!.recordExported(ms, this.req.route?.path as string | undefined, this.statusCode)
       else metrics!.record(ms)
     }
+    // An answer whose client went before it finished never finishes: settled when its connection closes.
+    function closed(this: Tracked) {
+      settle(this)
+    }
     app.use((_req, res, next) => {
       ;(res as Tracked)[START] = performance.now()
       res.once('finish', finished)
+      if (settleAtFinish) res.once('close', closed)
       next()
     })
   }
@@ -201,6 +210,9 @@ export function buildExpressApp({ strategy, users, metrics, calibrate }: AppOpti
       metrics.started()
       next()
     })
+
+  if (strategy.trustProxy) app.set('trust proxy', 1)
+  strategy.useExpress?.(app)
 
   /** What a strategy returned or decided through its reply, written with the fields its status declares. */
   const decided = (res: Response, reply: ExpressReply, result: unknown, fields: Partial<Record<number, readonly string[]>>) => {
@@ -256,6 +268,13 @@ export function buildExpressApp({ strategy, users, metrics, calibrate }: AppOpti
   })
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // A library's save that fails after the answer's head went (express-session writes it before saving): the client
+    // cannot be told otherwise, so its connection is cut rather than its answer completed as if saved.
+    if (res.headersSent) {
+      if (metrics) metrics.failed++
+      res.destroy()
+      return
+    }
     if (err instanceof StoreUnavailableError) {
       if (metrics) metrics.failed++
       res.setHeader('retry-after', '1')

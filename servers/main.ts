@@ -1,6 +1,6 @@
 import { parseServerArgs } from './cli-config.ts'
 import { ConfigError } from '../common/errors.ts'
-import { ENGINE_SUPPORT } from '../common/kinds.ts'
+import { ENGINE_SUPPORT, isLibrary } from '../common/kinds.ts'
 import { serveStats } from './ipc.ts'
 import { metricsRegistry, serveMetrics } from './prometheus.ts'
 import { createServer, type Server } from './server.ts'
@@ -76,6 +76,8 @@ if (config.metricsPort !== null) {
           : 'off',
     revocation: jwt ? config.revocation : 'none',
     framework: config.framework,
+    session_library: config.strategy === 'session' ? config.sessionLibrary : 'none',
+    preset: config.strategy === 'session' && isLibrary(config.sessionLibrary) ? config.preset : 'none',
   })
   try {
     const listener = await serveMetrics(register, config.host, config.metricsPort)

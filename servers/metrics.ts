@@ -15,6 +15,8 @@ export interface StatsSnapshot {
    * where the answer is decided, so those whose client had already gone are here too.
    */
   failed: number
+  /** Answers that carried a Set-Cookie header (a session issued, renewed or cleared); null where not read (a scrape). */
+  setCookies: number | null
   reads: number
   writes: number
   deletes: number
@@ -38,6 +40,8 @@ export class ServerMetrics {
   inFlight = 0
   /** Requests answered 5xx; counted in the error handler, off the path of a request that succeeds. */
   failed = 0
+  /** Answers that carried a Set-Cookie header, counted where each request is timed. */
+  setCookies = 0
   /** Purges of expired state started by the server's timer. */
   purges = 0
   readonly #histogram = newHistogram()
@@ -92,6 +96,7 @@ export class ServerMetrics {
       requests: this.requests,
       inFlight: this.inFlight,
       failed: this.failed,
+      setCookies: this.setCookies,
       reads: this.#counters.reads,
       writes: this.#counters.writes,
       deletes: this.#counters.deletes,

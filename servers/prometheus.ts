@@ -18,6 +18,10 @@ export interface InfoLabels {
   revocation: string
   /** The HTTP framework the routes run on (`fastify`, `express`). */
   framework: string
+  /** The code behind a session (`authbench`, `fastify-session`, `express-session`), `none` for another strategy. */
+  session_library: string
+  /** A library session's preset (`defaults`, `tuned`), `none` otherwise. */
+  preset: string
 }
 
 const HELP = 'Server-side request time, from the request hook to the response hook.'
@@ -74,8 +78,22 @@ export function metricsRegistry(metrics: ServerMetrics, info: InfoLabels): clien
   client.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 100 })
   new client.Gauge({
     name: 'authbench_info',
-    help: 'What this server runs: strategy, store, JWT algorithm, library, its key form and verify cache, revocation, HTTP framework.',
-    labelNames: ['strategy', 'store', 'alg', 'engine', 'key_form', 'verify_cache', 'session_cache', 'revocation', 'framework'],
+    help:
+      'What this server runs: strategy, store, JWT algorithm, library, its key form and verify cache, revocation, HTTP framework, ' +
+      'session library and its preset, session cache.',
+    labelNames: [
+      'strategy',
+      'store',
+      'alg',
+      'engine',
+      'key_form',
+      'verify_cache',
+      'session_cache',
+      'revocation',
+      'framework',
+      'session_library',
+      'preset',
+    ],
     registers: [register],
   }).set({ ...info }, 1)
   new client.Counter({

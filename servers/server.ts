@@ -9,8 +9,9 @@ import { ServerMetrics } from './metrics.ts'
 import { openStore } from './stores/index.ts'
 import { strategies } from './strategies/index.ts'
 import type { ServerConfig } from './config.ts'
-import { DEFAULT_FRAMEWORK, DEFAULT_KEY_FORM, DEFAULT_STORE } from '../common/kinds.ts'
-import type { Clock, StateStore } from './types.ts'
+import { DEFAULT_FRAMEWORK, DEFAULT_KEY_FORM, DEFAULT_PRESET, DEFAULT_SESSION_LIBRARY, DEFAULT_STORE, isLibrary } from '../common/kinds.ts'
+import type { Clock, StateStore, Strategy } from './types.ts'
+import { createLibrarySession } from './libraries/index.ts'
 import { existsSync } from 'node:fs'
 import { DEFAULT_HASH_COST, saveUsersCache, seedUsers, usersCachePath, Users } from './users.ts'
 
@@ -19,6 +20,8 @@ export type { ServerConfig } from './config.ts'
 export const DEFAULT_CONFIG: Omit<ServerConfig, 'strategy'> = {
   framework: DEFAULT_FRAMEWORK,
   store: DEFAULT_STORE,
+  sessionLibrary: DEFAULT_SESSION_LIBRARY,
+  preset: DEFAULT_PRESET,
   alg: 'HS256',
   engine: 'jose',
   keyForm: DEFAULT_KEY_FORM,
@@ -57,7 +60,8 @@ export interface Server {
   app: HttpApp
   /** The Fastify app itself, on Fastify (a plugin's decorations, as the sealed cookie's); null on Express. */
   fastify: FastifyInstance | null
-  store: StateStore
+  /** The reference stores' state (null for a library session, whose adapter is its own). */
+  store: StateStore | null
   users: Users
   counters: Counters
   metrics: ServerMetrics | null
@@ -72,48 +76,63 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const tracer = config.traceSql ? sqlTracer() : null
   const database = openDatabase(config.db, cache && existsSync(cache) ? cache : undefined, tracer ? { trace: tracer.trace } : {})
   let store: StateStore | null = null
+  let strategy: Strategy | null = null
   try {
     const seeded = await seedUsers(database.db, config.users, config.hashCost)
     if (cache && seeded === config.users) saveUsersCache(database.db, cache)
-    store = await openStore(config.store, {
-      db: database.db,
-      counters,
-      url: config.storeUrl,
-      keyPrefix: options.redisKeyPrefix,
-      timeoutMs: config.storeTimeoutMs,
-    })
     const clock = options.clock ?? Date.now
     const users = new Users(database.db, counters, config.hashCost)
-    const strategy = await strategies[config.strategy](
-      {
-        store,
-        clock,
-        settings: {
-          accessTtlSeconds: config.accessTtlSeconds,
-          refreshTtlSeconds: config.refreshTtlSeconds,
-          sessionIdleTtlSeconds: config.sessionIdleTtlSeconds,
-          sessionAbsoluteTtlSeconds: config.sessionAbsoluteTtlSeconds,
-          refreshGraceSeconds: config.refreshGraceSeconds,
+    const library = config.strategy === 'session' && isLibrary(config.sessionLibrary) ? config.sessionLibrary : null
+    if (library) {
+      // A library session keeps its sessions through its own adapter (opened and counted by it), on its own clock.
+      strategy = await createLibrarySession(library, config, {
+        counters,
+        dbPath: database.path,
+        trace: tracer?.trace,
+        keyPrefix: options.redisKeyPrefix,
+      })
+    } else {
+      store = await openStore(config.store, {
+        db: database.db,
+        counters,
+        url: config.storeUrl,
+        keyPrefix: options.redisKeyPrefix,
+        timeoutMs: config.storeTimeoutMs,
+      })
+      strategy = await strategies[config.strategy](
+        {
+          store,
+          clock,
+          settings: {
+            accessTtlSeconds: config.accessTtlSeconds,
+            refreshTtlSeconds: config.refreshTtlSeconds,
+            sessionIdleTtlSeconds: config.sessionIdleTtlSeconds,
+            sessionAbsoluteTtlSeconds: config.sessionAbsoluteTtlSeconds,
+            refreshGraceSeconds: config.refreshGraceSeconds,
+          },
         },
-      },
-      { ...config, systemClock: options.clock === undefined },
-    )
+        { ...config, systemClock: options.clock === undefined },
+      )
+    }
     const metrics = options.metrics ? new ServerMetrics(counters, tracer?.counts ?? null, options.exportMetrics === true) : null
     const purgeStore = store
-    const purger = setInterval(() => {
-      if (metrics) metrics.purges++
-      // A busy or unreachable store is purged at the next tick; any other failure is a bug and surfaces.
-      Promise.resolve()
-        .then(() => purgeStore.purgeExpired(clock()))
-        .catch((err: unknown) => {
-          if (!(err instanceof StoreUnavailableError)) throw err
-        })
-    }, options.purgeIntervalMs ?? PURGE_INTERVAL_MS)
-    purger.unref()
+    const purger = purgeStore
+      ? setInterval(() => {
+          if (metrics) metrics.purges++
+          // A busy or unreachable store is purged at the next tick; any other failure is a bug and surfaces.
+          Promise.resolve()
+            .then(() => purgeStore.purgeExpired(clock()))
+            .catch((err: unknown) => {
+              if (!(err instanceof StoreUnavailableError)) throw err
+            })
+        }, options.purgeIntervalMs ?? PURGE_INTERVAL_MS)
+      : null
+    purger?.unref()
     const appOptions = { strategy, users, ...(metrics ? { metrics } : {}), ...(config.calibrate ? { calibrate: config.calibrate } : {}) }
     const fastify = config.framework === 'fastify' ? buildApp(appOptions) : null
     const app = fastify ? fastifyHttpApp(fastify) : buildExpressApp(appOptions)
     const openedStore = store
+    const built = strategy
     return {
       app,
       fastify,
@@ -123,13 +142,15 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       metrics,
       dbPath: database.path,
       async close() {
-        clearInterval(purger)
+        if (purger) clearInterval(purger)
         await app.close()
-        await openedStore.close()
+        await built.close?.()
+        await openedStore?.close()
         database.close()
       },
     }
   } catch (err) {
+    await strategy?.close?.()
     await store?.close()
     database.close()
     throw err

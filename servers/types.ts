@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Express } from 'express'
 import type { FastifyInstance } from 'fastify'
 import type { Counters } from './counters.ts'
 
-export type { Alg, EngineKind, Framework, KeyForm, Revocation, StoreKind, StrategyKind } from '../common/kinds.ts'
+export type { Alg, EngineKind, Framework, KeyForm, Preset, Revocation, SessionLibrary, StoreKind, StrategyKind } from '../common/kinds.ts'
 export { ALGS, ENGINES, FRAMEWORKS, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../common/kinds.ts'
 import type { StoreKind, StrategyKind } from '../common/kinds.ts'
 
@@ -146,4 +147,13 @@ export interface Strategy {
    * that has one runs on Fastify only (the Express app refuses it).
    */
   register?(app: FastifyInstance): void
+  /** Registers what the strategy runs on as Express middleware (a library session's), before the routes: it runs on Express only. */
+  useExpress?(app: Express): void
+  /**
+   * The server trusts `X-Forwarded-Proto` from the client, as behind a TLS-terminating proxy (Fastify's `trustProxy`,
+   * Express's `trust proxy`): a library that sends its Secure cookie only over HTTPS then sends it over the benchmark's plain HTTP.
+   */
+  trustProxy?: boolean
+  /** Closes what the strategy opened itself (a library session's store client). */
+  close?(): Promise<void>
 }

@@ -116,6 +116,38 @@ describe('fleets', () => {
     }
   })
 
+  test("PostgreSQL on a host of its own: its session's reads checked against pg_stat_statements, its processes' CPU measured", async () => {
+    const tag = runTag()
+    const out = join(dir, 'netns-postgres')
+    const file = scenario(dir, 'netns-postgres', {
+      cells: [
+        { strategy: 'none', balancer: 'haproxy' },
+        { strategy: 'session', store: 'postgres', balancer: 'haproxy' },
+      ],
+      load: { connections: 8, durationSeconds: 1, warmupSeconds: 1, rounds: 1 },
+      topology: 'netns',
+    })
+    const res = await runCli([file, '--out', out], tag)
+    assert.equal(res.code, 0, res.stderr)
+    assert.deepEqual(processesTagged(tag), [])
+    assert.deepEqual(leftBy(res.pid), [])
+    assert.match(res.stderr, /started PostgreSQL on host store \(198\.1[89]\.\d+\.\d+\)/)
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile
+    const store = results.environment.topology!.hosts.find((h) => h.name === 'store')!
+    const session = results.cells.find((c) => c.id === 'session-postgres-haproxy-roundrobin')!
+    assert.equal(session.status, 'ok', String(session.reason))
+    for (const r of session.rounds) {
+      assert.equal(r.storeOpsPerRequest.reads, 1)
+      // pg_stat_statements on the store host counted the same one read a request.
+      assert.equal(r.redisCommandsPerRequest!.reads, 1)
+      assert.ok(r.storeCpuUsPerRequest !== null && r.storeCpuUsPerRequest > 0, String(r.storeCpuUsPerRequest))
+    }
+    assert.match(
+      results.environment.stores!.find((s) => s.kind === 'postgres')!.description ?? '',
+      new RegExp(`postgres://postgres@${store.address}:5432/`),
+    )
+  })
+
   test('a namespace topology: every host in 198.18.0.0/15 and recorded; nothing left after a run, after Ctrl-C, or after the harness is killed', async (t) => {
     const netns = (name: string, rounds: number) =>
       scenario(dir, name, {

@@ -10,7 +10,23 @@ import { fileURLToPath } from 'node:url'
 import { fixtureResults, openLoopResults } from './fixtures/results.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const SERVER_PACKAGES = ['fastify', 'express', 'better-sqlite3', 'ioredis', 'pg', 'postgres', 'jose', 'fast-jwt', '@fastify/secure-session']
+const SERVER_PACKAGES = [
+  'fastify',
+  'express',
+  'better-sqlite3',
+  'ioredis',
+  'pg',
+  'postgres',
+  'jose',
+  'fast-jwt',
+  '@fastify/secure-session',
+  'express-session',
+  '@fastify/session',
+  'redis',
+  'connect-redis',
+  'connect-pg-simple',
+  'better-sqlite3-session-store',
+]
 
 /** Runs `script DIR` as its npm script does (tsx), and returns the project files and packages it loaded. */
 function loads(script: string, results: unknown, t: { after(fn: () => void): void }): { files: string[]; packages: string[] } {

@@ -52,6 +52,8 @@ describe('remote mode', () => {
         session_cache: 'off',
         revocation: 'none',
         framework,
+        session_library: 'authbench',
+        preset: 'none',
       })
       assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '200' }), 3)
       assert.equal(total(samples, 'authbench_requests_total', { route: '/me', status: '401' }), 1)
@@ -161,7 +163,10 @@ describe('remote mode', () => {
     assert.equal(short.code, 2)
     assert.match(
       short.stderr,
-      /session-sqlite-x2: needs 2 instance\(s\) running strategy=session,store=sqlite,session_cache=off,framework=fastify; the targets have 1/,
+      new RegExp(
+        'session-sqlite-x2: needs 2 instance\\(s\\) running strategy=session,store=sqlite,session_cache=off,framework=fastify,' +
+          'session_library=authbench; the targets have 1',
+      ),
     )
   })
 

@@ -59,6 +59,28 @@ describe('--session-cache', () => {
       code: 'ERR_SERVER_CONFIG',
       message: '--session-cache-ttl must be an integer from 1 to 86400; got "0"',
     })
+    assert.throws(
+      () =>
+        parseServerArgs(
+          [
+            '--strategy',
+            'session',
+            '--session-library',
+            'fastify-session',
+            '--session-secret',
+            'x'.repeat(32),
+            '--session-cache',
+            '10',
+            '--session-cache-ttl',
+            '5',
+          ],
+          {},
+        ),
+      {
+        code: 'ERR_SERVER_CONFIG',
+        message: '--session-cache applies to the reference session (--session-library authbench) only; got fastify-session',
+      },
+    )
     assert.throws(() => parseServerArgs(['--strategy', 'jwt', '--session-cache', '10', '--session-cache-ttl', '5'], {}), {
       code: 'ERR_SERVER_CONFIG',
       message: '--session-cache and --session-cache-ttl apply to --strategy session only',

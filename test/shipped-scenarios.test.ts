@@ -128,6 +128,18 @@ describe('every shipped scenario runs in smoke mode with every cell ok (or is ch
         results.cells.filter((c) => c.status !== 'ok').map((c) => `${c.id}: ${c.reason}`),
         [],
       )
+      if (file === 'fleet-faults.ts') {
+        // Two fault kinds in one window, on the namespace topology: each cell takes those that apply to it (the memory
+        // session has no store host to cut off), and HAProxy stopped routing to each killed instance.
+        assert.equal(results.environment.topology?.kind, 'netns')
+        assert.deepEqual(
+          Object.fromEntries(results.cells.map((c) => [c.id, c.recovery?.episodes.map((e) => e.action)])),
+          Object.fromEntries(
+            results.cells.map((c) => [c.id, c.store === 'memory' ? ['kill-instance'] : ['partition-store', 'kill-instance']]),
+          ),
+        )
+        for (const c of results.cells) assert.ok(c.recovery!.episodes.at(-1)!.routedAwayMs !== null, c.id)
+      }
       const head = readFileSync(join(ROOT, 'scenarios', file), 'utf8').split('\n')[0]!
       if (file.endsWith('.ts')) assert.match(head, /^\/\/ Question: /)
       // simulate: true: the fleet model calibrated from the run, its page linked from the report; or, where a

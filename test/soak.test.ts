@@ -73,10 +73,10 @@ describe('soak: after many login/refresh/logout cycles with short TTLs, the stor
         await cycles(server)
         // Purged twice at least, and the live state is all still there.
         await purgeTicks(2)
-        assert.deepEqual(await server.store.size(clock()), live[strategy])
+        assert.deepEqual(await server.store!.size(clock()), live[strategy])
         clock.advance(121_000)
         await purgeTicks(2)
-        assert.deepEqual(await server.store.size(clock()), empty)
+        assert.deepEqual(await server.store!.size(clock()), empty)
       })
     }
   }
@@ -94,14 +94,14 @@ describe('soak: after many login/refresh/logout cycles with short TTLs, the stor
         sessionAbsoluteTtlSeconds: 3,
       })
       await cycles(server)
-      const now = await server.store.size(Date.now())
+      const now = await server.store!.size(Date.now())
       // The first cycles' short-lived keys may already be gone: at most the live state, never more.
       for (const k of ['sessions', 'refreshTokens', 'denied'] as const) assert.ok(now[k] <= live[strategy][k], `${k}: ${now[k]}`)
       // The last cycle (an odd one: no logout) was written a moment ago: its session, or its family of 3.
       const last = strategy === 'session' ? { sessions: 1, refreshTokens: 0 } : { sessions: 0, refreshTokens: 3 }
       assert.ok(now.sessions >= last.sessions && now.refreshTokens >= last.refreshTokens, JSON.stringify(now))
       await settle(3300)
-      assert.deepEqual(await server.store.size(Date.now()), empty)
+      assert.deepEqual(await server.store!.size(Date.now()), empty)
     })
   }
 })

@@ -147,6 +147,12 @@ export function writesPerRequest(c: ChoiceMeasured, inputs: PlanInputs): number 
   return c.storeWritesPerRequest.value + renewals
 }
 
+/**
+ * Store writes a refresh costs: the presented refresh token consumed, and its successor recorded (rotation with reuse
+ * detection; counted per operation, docs/contracts.md "Store operations", and verified by the servers' count tests).
+ */
+const REFRESH_ROTATION_WRITES = 2
+
 /** Refreshes per second: each active user refreshes once per access-token lifetime, or at most once per request when it calls less often. */
 function refreshesPerSecond(inputs: PlanInputs): number {
   return inputs.users * Math.min(perSecond(inputs), 1 / inputs.accessTtlSeconds)
@@ -217,13 +223,19 @@ function planChoice(c: ChoiceMeasured, inputs: PlanInputs): ChoicePlan {
       writes === null
         ? why('storeWritesPerSecond', 'no store writes measured')
         : {
-            value: R * writes,
+            // A refresh's writes only where a lifecycle run checked the refresh rate they rest on, as the refreshes figure.
+            value: R * writes + (c.refreshesChecked ? refreshes * REFRESH_ROTATION_WRITES : 0),
             interval: null,
             source:
               `rate x (${c.storeWritesPerRequest!.source}` +
               (c.renewalIntervalSeconds === null ? '' : ` + renewals: one per user per ${c.renewalIntervalSeconds} s`) +
               ')' +
-              (c.refreshes ? '; GETs only: each refresh adds its rotation (docs/contracts.md, "Store operations")' : ''),
+              (!c.refreshes
+                ? ''
+                : c.refreshesChecked
+                  ? ` + refreshes/s x ${REFRESH_ROTATION_WRITES} (a refresh consumes its token and records the next: ` +
+                    'docs/contracts.md, "Store operations")'
+                  : `; GETs only: each refresh adds ${REFRESH_ROTATION_WRITES} writes, counted where a lifecycle run checked the refresh rate`),
           },
     bytesPerSecond: c.bytesPerRequest
       ? scale(R, c.bytesPerRequest, `rate x ${c.bytesPerRequest.source}`)

@@ -71,7 +71,7 @@ function lifetimes(c: CellResult): Pick<ChoiceMeasured, 'sealedLifetimeSeconds' 
   return {
     sealedLifetimeSeconds:
       d.state === 'client' && !d.refreshes ? { idle: idleS, absolute: SERVER_DEFAULTS.sessionAbsoluteTtlSeconds } : null,
-    renewalIntervalSeconds: d.renews ? renewalIntervalMs(idleS * 1000) / 1000 : null,
+    renewalIntervalSeconds: d.renews && !d.libraryOps?.(c) ? renewalIntervalMs(idleS * 1000) / 1000 : null,
   }
 }
 

@@ -52,6 +52,8 @@ export interface Held {
 
 /** How a strategy's client logs in, presents, refreshes and ends its credential. */
 export interface LifecycleClient {
+  /** Headers a login sends besides its body's (a library session behind a TLS-terminating proxy: `x-forwarded-proto`); absent: none. */
+  loginHeaders?: Record<string, string>
   /** What a user holds after this login answer, or null when the login failed. */
   fromLogin(a: Answer): Held | null
   /** Headers a request presents. */

@@ -8,6 +8,7 @@ import type {
   InstructionCount,
   LifecycleMeasurement,
   OpenMeasurement,
+  BalancerFloorPoint,
   FloorMeasurement,
   RevocationProbe,
   RoundMeasurement,
@@ -36,6 +37,7 @@ export type RunEvent =
   | { type: 'round-measured'; cell: string; round: number; slot: number; measurement: RoundMeasurement; problem: string | null }
   | { type: 'open-measured'; cell: string; round: number; measurement: OpenMeasurement; problem: string | null }
   | { type: 'floor-measured'; round: number; measurement: FloorMeasurement }
+  | { type: 'balancer-floor-measured'; measurement: BalancerFloorPoint }
   | { type: 'lifecycle-measured'; cell: string; round: number; measurement: LifecycleMeasurement }
   | { type: 'window-repeated'; cell: string; round: number; slot: number; spread: number; reason: string }
   | { type: 'cell-invalid'; cell: string; round: number; status: 'invalid' | 'failed'; reason: string }

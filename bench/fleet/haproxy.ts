@@ -24,6 +24,8 @@ export interface Balancer {
   serverStates(): Promise<Record<string, string>>
   /** The process's CPU so far, µs (its run time as the scheduler accounts it, in ns). */
   cpuUs(): number
+  /** HTTP requests its frontend has taken so far (`show stat`, the FRONTEND row's `req_tot`); health checks are not among them. */
+  requestsTotal(): Promise<number>
   stop(): Promise<void>
 }
 
@@ -89,6 +91,16 @@ function serverStatesOf(csv: string): Record<string, string> {
     if (cells[name] !== 'FRONTEND' && cells[name] !== 'BACKEND') out[cells[name]!] = cells[status]!
   }
   return out
+}
+
+/** The FRONTEND row's `req_tot` of HAProxy's `show stat`. */
+function frontendRequestsOf(csv: string): number {
+  const [header, ...rows] = csv.trim().split('\n')
+  const columns = header!.replace(/^# /, '').split(',')
+  const [name, total] = [columns.indexOf('svname'), columns.indexOf('req_tot')]
+  const row = rows.map((r) => r.split(',')).find((cells) => cells[name] === 'FRONTEND')
+  if (!row) throw new Error("haproxy's show stat has no FRONTEND row")
+  return Number(row[total])
 }
 
 /** Sends one command to HAProxy's stats socket and reads its whole answer (HAProxy closes the connection after it). */
@@ -161,6 +173,7 @@ export async function startHaproxy(
     url: `http://${host}:${port}`,
     cpuUs: () => runTimeUs(pid),
     serverStates: async () => serverStatesOf(await askSocket(statsSocket, 'show stat')),
+    requestsTotal: async () => frontendRequestsOf(await askSocket(statsSocket, 'show stat')),
     stop,
   }
 }

@@ -1,6 +1,6 @@
 // What the harness can do to a cell's app instances behind its balancer: SIGKILL one, start it again
-// with the same flags on the same port (so the balancer's health checks find it at the same address),
-// and read how soon the balancer stopped sending to it. The instances' counters are read across a
+// with the same flags on the same port and host (so the balancer's health checks find it at the same
+// address), and read how soon the balancer stopped sending to it. The instances' counters are read across a
 // restart as one instance's: what the killed process had counted at its last read is carried.
 import type { StatsSnapshot } from '../../servers/metrics.ts'
 import type { ServerHandle } from '../processes.ts'
@@ -32,10 +32,15 @@ export function instanceFaults(o: {
   servers: ServerHandle[]
   /** The flags every instance of the cell started with (`--port 0` among them). */
   args: string[]
-  /** Starts an instance with these flags, as the cell's own were (its CPUs, its runtime). */
-  start: (args: string[]) => Promise<ServerHandle>
+  /** Starts instance `i` with these flags, as the cell's own were (its CPUs, its runtime, its host). */
+  start: (args: string[], i: number) => Promise<ServerHandle>
   balancer: Pick<Balancer, 'serverStates'>
+  /** How each instance is read (over IPC, or through its metrics on a namespace topology), in the order of `servers`. */
+  readers: Pick<ServerHandle, 'stats'>[]
+  /** How a restarted instance is read. */
+  reader: (h: ServerHandle) => Promise<Pick<ServerHandle, 'stats'>>
 }): { faults: InstanceFaults; measured: Pick<ServerHandle, 'url' | 'stats'>[] } {
+  const readers = [...o.readers]
   const carried = o.servers.map(() => Object.fromEntries(CARRIED.map((k) => [k, 0])) as Record<(typeof CARRIED)[number], number>)
   const dead = new Map<number, StatsSnapshot>()
   const add = (s: StatsSnapshot, i: number): StatsSnapshot => ({
@@ -47,7 +52,7 @@ export function instanceFaults(o: {
     stats: async (reset: boolean): Promise<StatsSnapshot> => {
       const last = dead.get(i)
       if (last) return { ...last, ...carried[i]!, inFlight: 0 }
-      return add(await o.servers[i]!.stats(reset), i)
+      return add(await readers[i]!.stats(reset), i)
     },
   }))
   const routedAway = async (i: number, killedAt: number): Promise<number | null> => {
@@ -60,7 +65,7 @@ export function instanceFaults(o: {
   const faults: InstanceFaults = {
     async kill(i) {
       const handle = o.servers[i]!
-      const last = await handle.stats(false)
+      const last = await readers[i]!.stats(false)
       for (const k of CARRIED) carried[i]![k] += last[k]
       dead.set(i, last)
       const exited = new Promise((r) => handle.child.once('exit', r))
@@ -71,7 +76,8 @@ export function instanceFaults(o: {
     },
     async start(i) {
       if (!dead.has(i)) return
-      o.servers[i] = await o.start(withPort(o.args, o.servers[i]!.port))
+      o.servers[i] = await o.start(withPort(o.args, o.servers[i]!.port), i)
+      readers[i] = await o.reader(o.servers[i]!)
       dead.delete(i)
     },
     async ensureUp() {

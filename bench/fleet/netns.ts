@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process'
  * topology takes a /24 of its own in it (198.18.N.0/24, then 198.19.N.0/24), one no other
  * interface of this machine holds, so two runs at once never share a subnet.
  */
-const NETNS_RANGE = '198.18.0.0/15'
+export const NETNS_RANGE = '198.18.0.0/15'
 const SUBNETS = [...Array.from({ length: 256 }, (_, n) => `198.18.${n}`), ...Array.from({ length: 256 }, (_, n) => `198.19.${n}`)]
 
 /** The /24s of 198.18.0.0/15 some interface of this machine holds an address in. */
@@ -31,6 +31,11 @@ export interface Host {
   link: string
   /** Runs `argv` inside this host's namespace. */
   wrap(argv: string[]): string[]
+  /**
+   * Takes the host's link down (its veth's bridge end: the switch port, so the host keeps its address and routes and
+   * nothing reaches it or leaves it) or up again. Up is idempotent; `destroy()` removes the link either way.
+   */
+  setLink(up: boolean): void
 }
 
 export interface Topology {
@@ -161,7 +166,16 @@ export function createTopology(): Topology {
     const namespace = `${NAME}${pid}-${name}`
     const address = `${subnet}.${n + 9}`
     const outside = `${NAME}${pid}v${n}`.slice(0, 15)
-    const host: Host = { name, namespace, address, link: outside, wrap: (argv) => ['ip', 'netns', 'exec', namespace, ...argv] }
+    const host: Host = {
+      name,
+      namespace,
+      address,
+      link: outside,
+      wrap: (argv) => ['ip', 'netns', 'exec', namespace, ...argv],
+      setLink: (up) => {
+        if (!destroyed) ip(['link', 'set', outside, up ? 'up' : 'down'])
+      },
+    }
     ip(['netns', 'add', namespace])
     hosts.push(host)
     ip(['link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace])

@@ -6,10 +6,21 @@ import type { Topology } from '../contracts/scenario.ts'
 import { createTopology, netnsUnavailable, type Host } from './netns.ts'
 import { HOSTS } from './topologies.ts'
 
+/** A partition of one host: its link down (nothing reaches it), then up again. */
+export interface LinkFaults {
+  /** The host, by name (`store`). */
+  host: string
+  cut(): Promise<void>
+  /** Up again; safe to call any time. */
+  heal(): Promise<void>
+}
+
 export interface Placement {
   instance(i: number): Host
   balancer(): Host
   store(): Host
+  /** The store host's link, to partition it from the others; null when no store was placed on a host. */
+  storeLink(): LinkFaults | null
   drivers(n: number): Host[]
   record(): TopologyRecord
   destroy(): void
@@ -29,6 +40,15 @@ function netnsPlacement(): Placement {
     instance: (i) => host(`${HOSTS.instance}${i + 1}`),
     balancer: () => host(HOSTS.balancer),
     store: () => host(HOSTS.store),
+    storeLink: () => {
+      const h = byName.get(HOSTS.store)
+      if (!h) return null
+      return {
+        host: h.name,
+        cut: async () => h.setLink(false),
+        heal: async () => h.setLink(true),
+      }
+    },
     drivers: (n) => Array.from({ length: n }, (_, i) => host(`${HOSTS.driver}${i + 1}`)),
     record: () => ({
       kind: 'netns',

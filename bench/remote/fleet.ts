@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { TargetError } from '../contracts/errors.ts'
-import { DEFAULT_FRAMEWORK, STORES } from '../../common/kinds.ts'
+import { DEFAULT_FRAMEWORK, DEFAULT_SESSION_LIBRARY, STORES } from '../../common/kinds.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { strategyDescriptors } from '../strategies/index.ts'
 import type { CellPlan } from '../contracts/plan.ts'
@@ -51,6 +51,8 @@ function wantedInfo(plan: CellPlan): Record<string, string> {
   if (strategyDescriptors[plan.strategy].cachesSessions)
     want.session_cache = plan.sessionCache ? `${plan.sessionCache.entries}/${plan.sessionCache.ttlSeconds}` : 'off'
   want.framework = plan.framework ?? DEFAULT_FRAMEWORK
+  if (plan.strategy === 'session') want.session_library = plan.sessionLibrary ?? DEFAULT_SESSION_LIBRARY
+  if (plan.preset) want.preset = plan.preset
   if (plan.runtime) want.runtime = plan.runtime
   return want
 }

@@ -77,6 +77,8 @@ export function snapshotOf(samples: Sample[], since: number[]): { snapshot: Stat
       // Both 0 from a server that does not export them: its windows wait only for the counters to stop.
       inFlight: total(samples, 'authbench_requests_in_flight'),
       failed: total(samples, 'authbench_requests_failed_total'),
+      // Not among the exported metrics: what a scrape cannot tell.
+      setCookies: null,
       reads: op('read'),
       writes: op('write'),
       deletes: op('delete'),

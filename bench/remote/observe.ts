@@ -52,6 +52,13 @@ function cellOf(info: Record<string, string>, instances: number): Record<string,
     if (v === undefined || v === 'none' || takes[axis] === undefined) continue
     cell[axis] = axis === 'verifyCache' ? Number(v) : v
   }
+  // A library session names its library and preset, and runs on the one framework its library takes.
+  const library = info.session_library
+  if (info.strategy === 'session' && library !== undefined && library !== 'none' && library !== 'authbench') {
+    cell.sessionLibrary = library
+    if (info.preset !== undefined && info.preset !== 'none') cell.preset = info.preset
+    if (info.framework !== undefined) cell.framework = info.framework
+  }
   const cache = /^(\d+)\/(\d+)$/.exec(info.session_cache ?? '')
   if (cache) cell.sessionCache = { entries: Number(cache[1]), ttlSeconds: Number(cache[2]) }
   return cell

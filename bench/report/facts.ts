@@ -1,4 +1,5 @@
 // Counted things every closed or open run states as facts: store reads, a session's store writes, bytes, what logout does, what several instances did.
+import { fleetFindings } from './fleet.ts'
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { workloadKind } from '../contracts/scenario.ts'
 import { num, percent } from '../format.ts'
@@ -137,7 +138,32 @@ export function factFindings(results: ResultsFile): Finding[] {
       scope: scopeOf(c, loop),
     })
   }
+  out.push(...fleetFindings(results))
   return out
+}
+
+/** A library session's writes on a reading route: what its code does per request (a save, a touch or nothing), not renewals. */
+function libraryWrites(c: CellResult, route: string, writes: number, requests: number, loop: Scope['loop']): Finding {
+  const l = c.library!
+  const declared = c.expected.ops.writes
+  return {
+    id: `store-writes-${c.id}`,
+    kind: 'store-writes',
+    cells: [c.id],
+    sentence:
+      `On ${route}, ${label(c)} wrote to its store ${num(writes, 0)} times in ${num(requests, 0)} requests ` +
+      `(${num(writes / requests, 4)} per request): ${l.library} ${declared > 0 ? `writes ${num(declared, 0)} per request` : 'writes nothing'} ` +
+      `in its ${l.preset} preset on ${l.adapter}, whoever the user and however often they come.`,
+    figures: { writes, requests, writesPerRequest: writes / requests, declaredPerRequest: declared },
+    detail: c.rounds.map((r) => `round ${r.round}: ${num(r.storeOpsPerRequest.writes, 4)} writes/request`).join('; '),
+    ratio: null,
+    interval: null,
+    coverage: null,
+    method: null,
+    metric: null,
+    verdict: 'fact',
+    scope: { ...scopeOf(c, loop), route },
+  }
 }
 
 /** A user of a live site sending a request this often, seconds: the rate writes per request are restated at. */
@@ -157,6 +183,7 @@ function storeWrites(results: ResultsFile, single: CellResult[], loop: Scope['lo
     .map((c) => {
       const requests = c.rounds.reduce((n, r) => n + r.requests, 0)
       const writes = c.rounds.reduce((n, r) => n + r.storeOpsPerRequest.writes * r.requests, 0)
+      if (c.library) return libraryWrites(c, route, writes, requests, loop)
       const bursts = c.rounds.filter((r) => r.storeOpsPerRequest.writes > 0)
       const intervalS = renewalIntervalMs((c.accessTtlSeconds ?? SERVER_DEFAULTS.sessionIdleTtlSeconds) * 1000) / 1000
       const perUserPerSecond = c.summary!.rps.median / users

@@ -1,8 +1,9 @@
 // The fault episodes of a lifecycle run: what failed, for how long, how soon the users were back,
 // who had to log in again; its findings, charts and page section.
 import { esc, num } from '../format.ts'
-import type { CellResult, ResultsFile } from '../contracts/results.ts'
+import type { CellResult, Episode, ResultsFile, TimelinePoint } from '../contracts/results.ts'
 import type { ChartSpec, Line } from '../page/kit.ts'
+import { storeTimeoutMsOf } from '../server-defaults.ts'
 import { lifecycleLines, lineOptions } from './credential-lifetime.ts'
 
 const faultedCells = (r: ResultsFile) => r.cells.filter((c) => c.status === 'ok' && c.timeline && c.recovery)
@@ -11,11 +12,68 @@ const describeFault = (e: { action: string; faultAtMs: number; storeBackAtMs: nu
     e.storeBackAtMs !== null && e.storeBackAtMs > e.faultAtMs ? ` until ${num(e.storeBackAtMs / 1000, 1)} s` : ''
   }`
 
+/**
+ * What a partition did to a cell's GETs while the link was down, read off its figures. The verdict is read on the 100 ms
+ * buckets wholly inside it (a GET due in the first bucket may be answered before the link goes down): "kept answering" when
+ * none got a 503 (a 401 is a token that expired), "failed closed" when none got a 200, "mixed" otherwise; any other 5xx or
+ * no answer makes it "mixed"; no such bucket (a partition under 200 ms, as a smoke run's): "too short to read". The words
+ * give every GET due while the link was down.
+ */
+function partitionVerdict(
+  e: Pick<Episode, 'during' | 'faultAtMs' | 'storeBackAtMs'>,
+  timeline: TimelinePoint[],
+): { verdict: 'kept answering' | 'failed closed' | 'mixed' | 'too short to read'; words: string } {
+  const d = e.during
+  const inside = timeline.filter((b) => b.tMs >= e.faultAtMs + 100 && b.tMs + 100 <= (e.storeBackAtMs ?? Infinity))
+  const sum = (k: 'ok' | 'status503' | 'status502' | 'status5xx' | 'errors') => inside.reduce((n, b) => n + b[k], 0)
+  const other = sum('status502') + sum('status5xx') + sum('errors')
+  const share = (n: number) => `${num((100 * n) / Math.max(1, d.requests), 0)}%`
+  const counts =
+    `${d.ok} of ${d.requests} GETs answered 200, ${d.status503} 503, ${d.status401} 401` +
+    (d.status502 + d.status5xx + d.errors ? `, ${d.status502 + d.status5xx + d.errors} another 5xx or no answer` : '')
+  if (inside.length === 0) return { verdict: 'too short to read', words: `too short to read (${counts})` }
+  if (other === 0 && sum('status503') === 0)
+    return { verdict: 'kept answering', words: `kept answering without the store (${counts}; a 401 is a token that expired)` }
+  if (other === 0 && sum('ok') === 0) return { verdict: 'failed closed', words: `failed closed (${counts})` }
+  return { verdict: 'mixed', words: `${share(d.ok)} answered 200, ${share(d.status503)} 503 (${counts})` }
+}
+
+/** One sentence per cell and partition: what its GETs got while the store was cut off, how long the slowest waited against the
+ * servers' store timeout, how soon after the link came back they were good again, and the refreshes that failed closed. */
+function partitionLine(r: ResultsFile, c: CellResult, e: Episode): Line {
+  const timeout = storeTimeoutMsOf(r.smoke)
+  const slowest =
+    e.slowestDuringMs === null || e.slowestDuringMs === undefined
+      ? ''
+      : `; the slowest GET took ${num(e.slowestDuringMs, 0)} ms (store timeout ${num(timeout, 0)} ms)`
+  const back = e.recoveryMs === null ? 'not good again within the window' : `good again ${num(e.recoveryMs, 0)} ms after the link came back`
+  const by = c.lifecycle?.refreshFailuresBy
+  // A refresh the server gave up on can still reach the store once the link is back: the token rotated, and the retry with
+  // the old one is refused as reuse.
+  const refreshes = by?.unavailable
+    ? `; ${by.unavailable} refreshes failed closed (503) in the window` +
+      (by.invalidGrantAfterUnavailable
+        ? `, and ${by.invalidGrantAfterUnavailable} retried after a 503 were refused as reuse (the rotation the server gave up on ` +
+          'reached the store once the link was back): those users logged in again'
+        : '')
+    : ''
+  return {
+    text: `${c.id}, ${describeFault(e)}: ${partitionVerdict(e, c.timeline!).words}${slowest}; ${back}${refreshes}.`,
+    figures:
+      'users\' GETs due while the store host\'s link was down, by status; the slowest from its due time; "good again": 5 clean ' +
+      '100 ms buckets in a row with p99 near its level before the fault',
+  }
+}
+
 /** One sentence per cell and fault: what failed, for how long, how soon after the store was back the users were, and who had to log in again. */
 export function faultFindings(r: ResultsFile): Line[] {
   const out: Line[] = []
   for (const c of faultedCells(r)) {
     for (const e of c.recovery!.episodes) {
+      if (e.action === 'partition-store') {
+        out.push(partitionLine(r, c, e))
+        continue
+      }
       const when = (ms: number | null) => (ms === null ? '–' : `${num(ms / 1000, 1)} s`)
       const failedFor =
         e.firstErrorMs === null ? 'no GET failed' : `GETs failed from ${when(e.firstErrorMs)} to ${when(e.lastErrorMs! + 100)}`
@@ -100,6 +158,39 @@ export function faultCharts(r: ResultsFile): ChartSpec[] {
   ]
 }
 
+/** What a partition did to each cell: its GETs by status while the link was down, the slowest, the recovery, the verdict. */
+function partitionHtml(r: ResultsFile, cells: CellResult[]): string {
+  const rows = cells.flatMap((c) =>
+    c
+      .recovery!.episodes.filter((e) => e.action === 'partition-store')
+      .map((e) => {
+        const d = e.during
+        const cell = (v: string | number) => `<td class="n">${typeof v === 'number' ? num(v, 0) : v}</td>`
+        return (
+          `<tr><td>${esc(c.id)}</td><td>${esc(partitionVerdict(e, c.timeline!).verdict)}</td>${cell(d.requests)}${cell(d.ok)}` +
+          `${cell(d.status503)}${cell(d.status401)}${cell(d.status502 + d.status5xx)}${cell(d.errors)}` +
+          `${cell(e.slowestDuringMs === null || e.slowestDuringMs === undefined ? '–' : num(e.slowestDuringMs, 0))}` +
+          `${cell(e.recoveryMs === null ? '–' : num(e.recoveryMs, 0))}${cell(c.lifecycle?.refreshFailuresBy.unavailable ?? 0)}` +
+          `${cell(c.lifecycle?.refreshFailuresBy.invalidGrantAfterUnavailable ?? 0)}</tr>`
+        )
+      }),
+  )
+  if (rows.length === 0) return ''
+  return `<h3>What a partition does to each strategy</h3>
+<p>The store host's link went down (its switch port: nothing reached the store, no connection was refused) and came up \
+again; the app hosts and the users stayed connected. Each row is read off the cell's own figures, on the 100 ms buckets \
+wholly inside the partition: "kept \
+answering" when no GET got a 503 (a 401 there is a token that expired), "failed closed" when none got a 200, "mixed" otherwise. \
+A server gives up on its store after ${num(storeTimeoutMsOf(r.smoke), 0)} ms; once the link is back, the servers' connections \
+wait for TCP's next retransmission, so answers are good again some time after it. What a server sent into the partition is \
+not lost: it reaches the store then, so a refresh it answered 503 may have rotated the token after all (the refresh columns \
+count the whole window).</p>
+<table><thead><tr><th>cell</th><th>while cut off</th><th>GETs</th><th>200</th><th>503</th><th>401</th><th>other 5xx</th>\
+<th>no answer</th><th>slowest, ms</th><th>good again after the link, ms</th><th>refreshes failed closed</th><th>retried \
+refreshes refused as reuse</th></tr></thead>\
+<tbody>${rows.join('\n')}</tbody></table>`
+}
+
 /** The faults section: one row per cell and fault. */
 export function faultHtml(r: ResultsFile): string {
   const cells = faultedCells(r)
@@ -117,7 +208,8 @@ export function faultHtml(r: ResultsFile): string {
   )
   return `<h2>Faults</h2>
 <p>These faults hit the measured window of every cell they apply to (a store fault: the cells whose store is the private one \
-the harness started; kill-instance: one of a cell's instances behind HAProxy, killed and started again): ${esc(
+the harness started; kill-instance: one of a cell's instances behind HAProxy, killed and started again; partition-store: the \
+cells whose store is on the store host of a namespace topology, cut off from the app hosts): ${esc(
     (r.scenario.faults ?? [])
       .map((f) => `${f.action} at ${f.atSeconds} s${f.durationSeconds ? ` for ${f.durationSeconds} s` : ''}`)
       .join('; '),
@@ -126,6 +218,7 @@ without persistence: every session, refresh token and denylist entry is gone. A 
 memory; HAProxy's health checks (every 500 ms, out after two failures) stop sending to it, and a request whose connection it \
 refused goes to another instance.</p>
 <table><thead><tr><th>cell</th><th>fault</th><th>first failed GET, s</th><th>failures end, s</th><th>back to normal after the \
-store or instance, ms</th><th>forced logins (peak)</th><th>HAProxy stopped routing to it after, ms</th></tr></thead>\
-<tbody>${rows.join('\n')}</tbody></table>`
+store, instance or link, ms</th><th>forced logins (peak)</th><th>HAProxy stopped routing to it after, ms</th></tr></thead>\
+<tbody>${rows.join('\n')}</tbody></table>
+${partitionHtml(r, cells)}`
 }

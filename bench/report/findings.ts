@@ -1,3 +1,4 @@
+import { presetFacts } from './library-findings.ts'
 import type { ResultsFile } from '../contracts/results.ts'
 import { num, times } from '../format.ts'
 import { REALISTIC_SECONDS_BETWEEN_REQUESTS } from './facts.ts'
@@ -18,6 +19,7 @@ import {
   type NotMeasured,
 } from './verdict.ts'
 import { reportOf } from './workloads/index.ts'
+import { HOSTS } from '../fleet/topologies.ts'
 
 /**
  * Findings as data (docs/contracts.md, "findings.json"): every sentence the report states is
@@ -28,7 +30,7 @@ import { reportOf } from './workloads/index.ts'
 
 /** The findings of a run, the answer they give, and what the run did not measure. Pure. */
 export function computeFindings(results: ResultsFile): FindingsFile {
-  const findings = reportOf(results).findings(results)
+  const findings = [...reportOf(results).findings(results), ...presetFacts(results)]
   return { schemaVersion: FINDINGS_SCHEMA_VERSION, answer: answerOf(results, findings), findings, notMeasured: notMeasured(results) }
 }
 
@@ -52,6 +54,7 @@ const QUESTIONS: Record<string, string> = {
   library: 'What does it change which JWT library verifies, and how it is handed its key?',
   runtime: 'What does it change which Node major runs the servers?',
   framework: 'What does the HTTP framework itself cost (Fastify against Express)?',
+  'session-library': 'What does a session library cost as shipped and as tuned, against the reference session?',
 }
 
 /** The page's first screen: per question a team asks, which choice was ahead in this run, by how much, and under which scope. */
@@ -121,12 +124,13 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
     ],
     ['runtime', ['instructions-runtime', 'cpu-runtime']],
     ['framework', ['instructions-framework', 'cpu-framework']],
+    ['session-library', ['library-preset', 'instructions-preset', 'cpu-preset', 'instructions-sessionlibrary', 'cpu-sessionlibrary']],
   ] as const) {
     const fs = kinds.flatMap(by)
     if (!fs.length) continue
     // Pairs no round could compare are named together, not sentence by sentence.
-    const compared = fs.filter((f) => f.ratio !== null)
-    const unpaired = fs.filter((f) => f.ratio === null)
+    const compared = fs.filter((f) => f.ratio !== null || f.verdict === 'fact')
+    const unpaired = fs.filter((f) => f.ratio === null && f.verdict !== 'fact')
     const pairs = unpaired.map((f) => `${label(cellOf(f.cells[0]!))} and ${label(cellOf(f.cells[1]!))}`)
     line(
       question,
@@ -187,7 +191,7 @@ function answerOf(results: ResultsFile, all: Finding[]): AnswerLine[] {
   }
   const logout = by('logout')
   if (logout.length) line('logout', logout[0]!.sentence, logout)
-  const instances = by('instances')
+  const instances = [...by('instances'), ...by('fleet-capacity')]
   if (instances.length) line('instances', instances.map((f) => f.sentence).join(' '), instances)
   for (const kind of ['lifecycle', 'distance']) {
     const fs = by(kind)
@@ -237,7 +241,9 @@ function notMeasured(results: ResultsFile): NotMeasured[] {
       why: 'every cell ran one instance',
       command: 'npm run bench -- scenarios/scaling.ts',
     })
-  if (!ok.some((c) => (c.storeRttMs ?? 0) > 0))
+  // A store on a host of its own (a namespace topology) is across a network hop, with no added distance.
+  const storeHost = results.environment.topology?.hosts.some((h) => h.name === HOSTS.store) ?? false
+  if (!ok.some((c) => (c.storeRttMs ?? 0) > 0) && !storeHost)
     out.push({
       what: 'a store across a network hop (an added round trip per store call)',
       why: 'no cell had a store distance (storeRttMs)',

@@ -4,8 +4,9 @@
 // per request on the CPUs the servers had, the store's and the balancer's CPU per request, each
 // of those a single thread). Pure: results in, rows out.
 import { cpuCount } from '../affinity.ts'
-import { CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
-import { esc, num } from '../format.ts'
+import { type BalancerFloorPoint, CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
+import { esc, num, percent } from '../format.ts'
+import { capitalized, label, scopeOf, type Finding } from './verdict.ts'
 import { topologyOf } from '../fleet/topologies.ts'
 import { median } from '../stats.ts'
 
@@ -117,5 +118,117 @@ they${f.serverCpus === null ? '' : " and the instances' sharing of cores"} are w
 µs/req</th><th class="num">balancer CPU µs/req</th><th class="num">model bound req/s</th><th>bottleneck</th><th class="num">measured vs model</th></tr></thead>
 <tbody>
 ${rows}
+</tbody></table>
+${balancerFloorHtml(results)}`
+}
+
+/** The balancer's floor as measured in this run: its CPU per request at each rate with nothing behind it to wait on. */
+function balancerFloorHtml(results: ResultsFile): string {
+  const points = results.balancerFloor ?? []
+  if (points.length === 0) return ''
+  const rows = points
+    .map(
+      (p) =>
+        `<tr><td class="num">${num(p.rate, 0)}</td><td class="num">${num(p.achievedRate, 0)}${p.held ? '' : ' (not held)'}</td>` +
+        `<td class="num">${p.cpuUsPerRequest === null ? '–' : num(p.cpuUsPerRequest, 1)}</td><td class="num">${percent(p.busyShare)}</td>` +
+        `<td class="num">${num(p.balancerRequests, 0)} / ${num(p.completed + p.retried + p.errors, 0)}</td></tr>`,
+    )
+    .join('\n')
+  return `<p>The balancer's floor: HAProxy as the cells ran it (one thread, on the load generator's CPUs, on loopback), before a \
+server that answers at once, driven in the open loop at each rate until the driver could not hold one. What it spends per \
+request there is its own cost with nothing to wait on; a fleet cell's balancer figure at the same rate reads against it.</p>
+<table><thead><tr><th class="num">offered req/s</th><th class="num">achieved</th><th class="num">HAProxy CPU µs/req</th>\
+<th class="num">of a core</th><th class="num">requests: HAProxy's count / the driver's</th></tr></thead>
+<tbody>
+${rows}
 </tbody></table>`
+}
+
+/**
+ * The fleet question answered per series (cells alike but for their instance count): the capacity measured at each
+ * count beside the model's bound and what bounds it, the balancer's share of the fleet's CPU per request where one
+ * ran, and, where the hosts were namespaces of one machine, that the instances shared its server CPUs (so more
+ * instances there measure the software path, not added capacity). Facts: measured figures side by side, no verdict.
+ */
+export function fleetFindings(results: ResultsFile): Finding[] {
+  const f = fleetComparison(results)
+  if (!f) return []
+  const shared = topologyOf(results.environment.topology).kind !== 'remote' && f.serverCpus !== null
+  const out: Finding[] = []
+  for (const series of [...new Set(f.points.map((p) => p.series))]) {
+    const points = f.points.filter((p) => p.series === series)
+    const cells = points.map((p) => results.cells.find((c) => c.id === p.cell)!)
+    const top = cells[cells.length - 1]!
+    const at = points
+      .map((p) => `${num(p.measuredRps, 0)} requests/s with ${p.instances}${p.saturated ? '' : ' (client-bound)'}`)
+      .join(', ')
+    const bounds = points.map((p) => `${num(p.predictedRps, 0)} (${p.bottleneck})`).join(', ')
+    const shares = points.flatMap((p, i) => {
+      if (p.balancerCpuUsPerRequest === null) return []
+      const store = cells[i]!.summary!.storeCpuUsPerRequest?.median ?? 0
+      const total = p.cpuUsPerRequest + store + p.balancerCpuUsPerRequest
+      return [{ instances: p.instances, us: p.balancerCpuUsPerRequest, share: p.balancerCpuUsPerRequest / total }]
+    })
+    // Beside each, the balancer's own floor at the rate that count served (HAProxy before a server that answers at once).
+    const floor = (rps: number) => floorAt(results.balancerFloor ?? [], rps)
+    const shareWords = shares.map((s) => {
+      const at = floor(points.find((p) => p.instances === s.instances)!.measuredRps)
+      return (
+        `${num(s.us, 1)} µs per request with ${s.instances} (${percent(s.share)} of the fleet's CPU per request` +
+        `${at === null ? '' : `; alone before a server that answers at once, at that rate, ${num(at, 1)} µs`})`
+      )
+    })
+    const balancer = shares.length ? ` The balancer's own CPU was ${shareWords.join(', ')}.` : ''
+    const cores =
+      shared && points.some((p) => p.instances > f.serverCpus!)
+        ? ` The instances shared ${f.serverCpus} server CPU${f.serverCpus === 1 ? '' : 's'} of one machine (hosts that are network ` +
+          'namespaces, or processes on loopback): beyond that count, more instances here measure the software path (the ' +
+          'balancer, more processes taking turns), not added capacity.'
+        : ''
+    out.push({
+      id: `fleet-${series}`,
+      kind: 'fleet-capacity',
+      cells: cells.map((c) => c.id),
+      sentence:
+        `${capitalized(label({ ...top, instances: 1 }))} served ${at} instances (closed loop); the model's bound from the one-instance ` +
+        `cell's demands: ${bounds}.${balancer}${cores}`,
+      figures: Object.fromEntries(
+        points.flatMap((p) => [
+          [`${p.cell}.rps`, p.measuredRps],
+          [`${p.cell}.boundRps`, p.predictedRps],
+          [`${p.cell}.balancerCpuUs`, p.balancerCpuUsPerRequest],
+        ]),
+      ),
+      detail: points
+        .map(
+          (p) =>
+            `${p.cell}: servers ${num(p.cpuUsPerRequest, 1)} µs/request, ${p.errorPct >= 0 ? '+' : ''}${num(p.errorPct, 0)}% against the bound`,
+        )
+        .join('; '),
+      ratio: null,
+      interval: null,
+      coverage: null,
+      method: null,
+      metric: null,
+      verdict: 'fact',
+      scope: { ...scopeOf(top, 'closed'), instances: top.instances },
+    })
+  }
+  return out
+}
+
+/**
+ * The balancer's floor at `rate`: its CPU per request interpolated between the two held points around it (linear in the
+ * rate's logarithm), or the point itself; null outside the held ladder.
+ */
+export function floorAt(points: readonly BalancerFloorPoint[], rate: number): number | null {
+  const held = points.filter((p) => p.held && p.cpuUsPerRequest !== null).sort((a, b) => a.rate - b.rate)
+  const hi = held.findIndex((p) => p.rate >= rate)
+  if (hi < 0) return null
+  const b = held[hi]!
+  if (b.rate === rate) return b.cpuUsPerRequest
+  if (hi === 0) return null
+  const a = held[hi - 1]!
+  const t = Math.log(rate / a.rate) / Math.log(b.rate / a.rate)
+  return a.cpuUsPerRequest! + t * (b.cpuUsPerRequest! - a.cpuUsPerRequest!)
 }

@@ -1,3 +1,5 @@
+import { atYourScaleSection } from './at-your-scale.ts'
+import { stacksSection } from './stacks-section.ts'
 import { reportOf, workloadReports } from './workloads/index.ts'
 import { hostNoise } from '../summarize.ts'
 import { endOfLifeSentence } from './runtimes.ts'
@@ -89,6 +91,8 @@ export function renderHtml(
 ${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
 ${answerHtml(found, completed)}
 ${reportOf(results).sections(results, { charts, fleetModel })}
+${stacksSection(results, found)}
+${atYourScaleSection(results, sim)}
 </main>
 ${chartScripts(charts, chartJsSource)}
 </body></html>

@@ -208,6 +208,31 @@ function storesHtml(results: ResultsFile): string {
     .join('\n')
 }
 
+const SETTING_KIND = {
+  'plain-http': 'for plain HTTP',
+  cookie: 'the cookie',
+  tuned: 'tuned',
+  default: 'left at its default',
+} as const
+
+/** Each library session cell's configuration as its servers ran it: what differs from its README's, with why. */
+function librariesHtml(results: ResultsFile): string {
+  return results.cells
+    .filter((c) => c.library)
+    .map((c) => {
+      const l = c.library!
+      const settings = l.settings
+        .map((s) => `<code>${esc(s.setting)}: ${esc(s.value)}</code> (${SETTING_KIND[s.kind]}: ${esc(s.why)})`)
+        .join('; ')
+      return (
+        `<li>Session library in ${esc(c.id)}: ${esc(l.library)} (${esc(l.preset)}) on ${esc(l.adapter)}, its cookie ` +
+        `<code>${esc(l.cookieName)}</code> presented by every client; the adapter offers: ${esc(l.adapterOffers)}. Settings ` +
+        `apart from its README's configuration: ${settings}.</li>`
+      )
+    })
+    .join('\n')
+}
+
 /** The stores of this run that ran as processes of their own (pinned beside the load generator), as ` and Redis, PostgreSQL`. */
 function storesApart(results: ResultsFile): string {
   const labels = [
@@ -284,6 +309,7 @@ window was.${clientBound.length ? ` Client-bound here: ${esc(clientBound.join(',
 <li>CPU per request: each server's process CPU time (user + system) over the window divided by the requests it started; read \
 over IPC before and after the window. Server time: an HDR histogram from onRequest to onResponse, in µs.</li>
 ${storesHtml(results)}
+${librariesHtml(results)}
 ${
   results.cells.some((c) => c.summary?.storeCpuUsPerRequest)
     ? "<li>Store CPU: the store process's own CPU over the same window " +

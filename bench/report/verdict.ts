@@ -252,8 +252,12 @@ export const sameRuntime = (a: CellResult, b: CellResult): boolean => (a.runtime
 const sameFramework = (a: CellResult, b: CellResult): boolean => (a.framework ?? 'fastify') === (b.framework ?? 'fastify')
 /** Two cells' servers on the same Node and the same framework: what every other effect holds fixed. */
 const samePlatform = (a: CellResult, b: CellResult): boolean => sameRuntime(a, b) && sameFramework(a, b)
+/** Two cells on the same session code: the reference (no library) or one library with one preset. */
+const sameSessionCode = (a: CellResult, b: CellResult): boolean =>
+  (a.sessionLibrary ?? null) === (b.sessionLibrary ?? null) && (a.preset ?? null) === (b.preset ?? null)
 /** Two cells that differ in nothing their credential, store or library decides. */
 const sameCell = (a: CellResult, b: CellResult): boolean =>
+  sameSessionCode(a, b) &&
   a.strategy === b.strategy &&
   a.store === b.store &&
   a.alg === b.alg &&
@@ -323,14 +327,39 @@ export function fromLines(results: ResultsFile, kind: string, lines: Line[], loo
  * `cpu-NAME` and `instructions-NAME` compare such pairs, the dearer over the cheaper.
  */
 export const EFFECTS: {
-  name: 'store' | 'alg' | 'engine' | 'keyform' | 'verifycache' | 'sessioncache' | 'runtime' | 'framework'
+  name: 'store' | 'alg' | 'engine' | 'keyform' | 'verifycache' | 'sessioncache' | 'runtime' | 'framework' | 'preset' | 'sessionlibrary'
   side: 'server' | 'client'
   isolates(a: CellResult, b: CellResult): boolean
 }[] = [
   {
     name: 'store',
     side: 'server',
-    isolates: (a, b) => samePlatform(a, b) && a.strategy === b.strategy && sameSessionCache(a, b) && a.store !== b.store,
+    isolates: (a, b) =>
+      samePlatform(a, b) && sameSessionCode(a, b) && sameSessionCache(a, b) && a.strategy === b.strategy && a.store !== b.store,
+  },
+  {
+    // One session library as its README configures it and as its maintainers advise: what its settings cost.
+    name: 'preset',
+    side: 'server',
+    isolates: (a, b) =>
+      samePlatform(a, b) &&
+      a.strategy === b.strategy &&
+      a.store === b.store &&
+      !!a.sessionLibrary &&
+      a.sessionLibrary === b.sessionLibrary &&
+      a.preset !== b.preset,
+  },
+  {
+    // The code behind a session on one framework and store: a library (either preset) against the reference, or another library.
+    name: 'sessionlibrary',
+    side: 'server',
+    isolates: (a, b) =>
+      samePlatform(a, b) &&
+      a.strategy === 'session' &&
+      b.strategy === 'session' &&
+      a.store === b.store &&
+      sameSessionCache(a, b) &&
+      (a.sessionLibrary ?? null) !== (b.sessionLibrary ?? null),
   },
   {
     name: 'alg',
@@ -389,7 +418,12 @@ export const EFFECTS: {
     name: 'sessioncache',
     side: 'server',
     isolates: (a, b) =>
-      samePlatform(a, b) && a.strategy === b.strategy && a.store === b.store && a.storeRttMs === b.storeRttMs && !sameSessionCache(a, b),
+      samePlatform(a, b) &&
+      sameSessionCode(a, b) &&
+      a.strategy === b.strategy &&
+      a.store === b.store &&
+      a.storeRttMs === b.storeRttMs &&
+      !sameSessionCache(a, b),
   },
   // The Node major, on either side: the same cell on two runtimes.
   { name: 'runtime', side: 'server', isolates: runtimeAlone },

@@ -86,8 +86,9 @@ export function predictFaults(results: ResultsFile, cells: Calibrated[]): FaultP
     }))
     const desRecovery = recoveryOf(simulated, faults, 0)
     for (const e of c.recovery.episodes) {
-      // The model has no balancer and no instance dying under it: an instance fault is measured, not predicted.
-      if (e.action === 'kill-instance') continue
+      // The model has no balancer and no instance dying under it, and no TCP retransmitting across a partition: an instance
+      // fault and a partition are measured, not predicted.
+      if (e.action === 'kill-instance' || e.action === 'partition-store') continue
       const until = c.recovery.episodes.find((x) => x.faultAtMs > e.faultAtMs)?.faultAtMs ?? Infinity
       const mine = c.timeline.filter((b) => b.tMs >= e.faultAtMs && b.tMs < until)
       const measured = {

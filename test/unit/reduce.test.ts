@@ -20,6 +20,7 @@ function snapshot(requests: number, reads: number, cpuUs: number, timesUs: numbe
     requests,
     inFlight: 0,
     failed: 0,
+    setCookies: 0,
     reads,
     writes: 0,
     deletes: 0,

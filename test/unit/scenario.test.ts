@@ -284,6 +284,69 @@ describe('plan expansion', () => {
       baseline: { strategy: 'session', sessionCache: cache },
     })
     assert.equal(cachedOne.baseline.id, 'session-sqlite-scache1000-t5s')
+    // A library session has no session cache: refused when every session cell the entry makes is a library's.
+    assert.deepEqual(issues([{ strategy: 'session', sessionLibrary: 'fastify-session', sessionCache: cache }]), [
+      {
+        path: 'cells[0].sessionCache',
+        message: 'applies to the reference session only (sessionLibrary absent or "authbench"); found sessionLibrary "fastify-session"',
+      },
+    ])
+    assert.deepEqual(
+      plan([{ strategy: 'session', sessionLibrary: ['authbench', 'fastify-session'], sessionCache: cache }]).cells.map((c) => c.id),
+      ['session-sqlite-scache1000-t5s', 'session-fastify-session-sqlite-tuned'],
+    )
+  })
+
+  test('sessionLibrary and preset: named in the id, the framework implied, each refused elsewhere with the field named', () => {
+    const { cells } = plan([
+      {
+        strategy: ['session', 'jwt'],
+        sessionLibrary: 'express-session',
+        preset: ['defaults', 'tuned'],
+        store: 'redis',
+        framework: 'express',
+      },
+      { strategy: 'session', sessionLibrary: ['authbench', 'fastify-session'], store: ['redis', 'memory'] },
+    ])
+    assert.deepEqual(
+      cells.map((c) => [c.id, c.sessionLibrary, c.preset]),
+      [
+        ['session-express-session-redis-defaults', 'express-session', 'defaults'],
+        ['session-express-session-redis-tuned', 'express-session', 'tuned'],
+        ['jwt-HS256-jose-redis-express', undefined, undefined],
+        ['session-redis', undefined, undefined],
+        ['session-fastify-session-redis-tuned', 'fastify-session', 'tuned'],
+        ['session-memory', undefined, undefined],
+        ['session-fastify-session-memory-tuned', 'fastify-session', 'tuned'],
+      ],
+    )
+    assert.deepEqual(issuesOf({ ...valid, cells: [{ strategy: 'jwt', sessionLibrary: 'express-session', framework: 'express' }] }), [
+      { path: 'cells[0].sessionLibrary', message: 'applies to strategy "session" only; found "express-session"' },
+    ])
+    assert.deepEqual(issuesOf({ ...valid, cells: [{ strategy: 'session', preset: 'defaults' }] }), [
+      {
+        path: 'cells[0].preset',
+        message: 'applies to a library session only (sessionLibrary "fastify-session" or "express-session"); found "defaults"',
+      },
+    ])
+    assert.deepEqual(issuesOf({ ...valid, cells: [{ strategy: 'session', sessionLibrary: 'express-session', store: 'redis-cluster' }] }), [
+      {
+        path: 'cells[0].framework',
+        message: 'sessionLibrary "express-session" runs on framework "express" only (give it an entry of its own); found nothing',
+      },
+      {
+        path: 'cells[0].store',
+        message: 'sessionLibrary "express-session" has no store adapter for "redis-cluster"; found "redis-cluster"',
+      },
+    ])
+    const selected = plan([{ strategy: 'session', sessionLibrary: ['authbench', 'fastify-session'], preset: ['defaults', 'tuned'] }], {
+      baseline: { strategy: 'session', sessionLibrary: 'fastify-session', preset: 'defaults' },
+    })
+    assert.equal(selected.baseline.id, 'session-fastify-session-sqlite-defaults')
+    assert.equal(
+      plan([{ strategy: 'session' }], { baseline: { strategy: 'session', sessionLibrary: 'authbench' } }).baseline.id,
+      'session-sqlite',
+    )
   })
 
   test('framework: every strategy takes it, express named in the id, the cookie refused on express with the field named', () => {

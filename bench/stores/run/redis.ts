@@ -11,12 +11,14 @@ const REDIS_PORT = 6379
 /**
  * How the Redis store's operations show in Redis's own command counts: each read is one GET or
  * EXISTS, each write one SET (a refresh token's MULTI adds SADD and PEXPIREAT around its SET),
- * each delete one DEL or one family-revoking script. INFO is the harness's own and is left out.
+ * each delete one DEL or one family-revoking script. A library session's adapter (connect-redis)
+ * reads with GET, saves with SET and touches with EXPIRE, a write. INFO is the harness's own and is left out.
  */
 const KIND: Record<string, 'reads' | 'writes' | 'deletes'> = {
   get: 'reads',
   exists: 'reads',
   set: 'writes',
+  expire: 'writes',
   del: 'deletes',
   evalsha: 'deletes',
   eval: 'deletes',

@@ -4,7 +4,7 @@ import { cookieRunner } from './cookie.ts'
 import { jwtRunner } from './jwt.ts'
 import { noneRunner } from './none.ts'
 import type { StrategyRunner } from './runner.ts'
-import { sessionRunner } from './session.ts'
+import { librarySessionRunner, sessionRunner } from './session.ts'
 
 export type { StrategyRunner } from './runner.ts'
 
@@ -15,4 +15,11 @@ export const strategyRunners = {
   cookie: cookieRunner,
 } satisfies Record<StrategyKind, StrategyRunner>
 
-export const runnerOf = (c: Pick<CellPlan, 'strategy'>): StrategyRunner => strategyRunners[c.strategy]
+const libraryRunners = {
+  'fastify-session': librarySessionRunner('fastify-session'),
+  'express-session': librarySessionRunner('express-session'),
+}
+
+/** The runner of a cell: its strategy's, or a library session's (its own cookie, flags and headers). */
+export const runnerOf = (c: Pick<CellPlan, 'strategy' | 'sessionLibrary'>): StrategyRunner =>
+  c.sessionLibrary ? libraryRunners[c.sessionLibrary] : strategyRunners[c.strategy]

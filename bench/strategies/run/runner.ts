@@ -15,6 +15,11 @@ export interface StrategyRunner {
   /** Key material every instance of a cell must share, written into the cell's folder; flags to pass. */
   sharedKeyArgs(c: CellSpec, dir: string): string[]
   login(url: string, user: number): Promise<Credential>
+  /**
+   * Headers every client of the cell sends besides its credential, logins included: a library session's servers are
+   * behind a TLS-terminating proxy as far as they know (`x-forwarded-proto: https`). Absent: none.
+   */
+  requestHeaders?: Record<string, string>
   /** The cookie that carries the credential (a sticky balancer keys on it); null for a credential in a header, or none. */
   cookieName: string | null
   /** How a virtual user of the lifecycle workload logs in, presents, refreshes and logs out; absent: no credential to live with. */

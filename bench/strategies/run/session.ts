@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+import { SESSION_LIBRARY_SUPPORT, type SessionLibrary } from '../../../common/kinds.ts'
 import { newSessionId, readCookie, SESSION_COOKIE } from '../../../servers/credentials.ts'
 import { repeat } from '../../repeat.ts'
 import { cookieLifecycle, cookieLogin } from './login.ts'
@@ -34,4 +36,25 @@ export const sessionRunner: StrategyRunner = {
       close: async () => {},
     }
   },
+}
+
+/** What a client of a library session sends with every request: its servers stand behind a TLS-terminating proxy. */
+const LIBRARY_REQUEST_HEADERS = { 'x-forwarded-proto': 'https' } as const
+
+/**
+ * A library session (`sessionLibrary`): its servers told the library and preset (and one cookie secret every instance
+ * shares), logged in by the library's own cookie, every request sent as through a TLS-terminating proxy.
+ */
+export function librarySessionRunner(library: Exclude<SessionLibrary, 'authbench'>): StrategyRunner {
+  const name = SESSION_LIBRARY_SUPPORT[library].cookieName
+  const headers = { ...LIBRARY_REQUEST_HEADERS }
+  return {
+    kind: 'session',
+    serverArgs: (c) => ['--session-library', library, '--preset', c.preset!],
+    sharedKeyArgs: () => ['--session-secret', randomBytes(32).toString('hex')],
+    requestHeaders: headers,
+    cookieName: name,
+    login: (url, user) => cookieLogin(url, user, name, headers),
+    lifecycle: cookieLifecycle(name, headers),
+  }
 }
