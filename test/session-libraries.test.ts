@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { type Framework, PRESETS, SESSION_LIBRARY_SUPPORT, type SessionLibrary, type StoreKind } from '../common/kinds.ts'
 import { REDIS_COMMAND_TIMEOUT_MS } from '../servers/stores/redis.ts'
+import { POSTGRES_TIMEOUT_MS } from '../servers/stores/postgres.ts'
 import type { Server } from '../servers/server.ts'
 import { ProcessGroup } from '../bench/processes.ts'
 import type { ProvisionedStore } from '../bench/stores/run/index.ts'
@@ -209,6 +210,47 @@ describe('a library session on a dead or paused Redis answers 503, never 500 or 
 
       redis.process.kill('SIGKILL')
       await new Promise((r) => redis.process.once('exit', r))
+      assert.equal((await me()).statusCode, 503)
+      const login = await server.app.inject({
+        method: 'POST',
+        url: '/login',
+        payload: { username: 'user1', password: 'pw-user1' },
+        headers: PROXIED,
+      })
+      assert.equal(login.statusCode, 503)
+    })
+})
+
+describe('a library session on a dead or paused PostgreSQL answers 503, never 500 or a hang', () => {
+  for (const library of LIBRARIES)
+    test(library, async (t) => {
+      const pgGroup = new ProcessGroup()
+      const store = await postgresProvisioner.provision({ cpus: null, group: pgGroup, urls: {} })
+      t.after(async () => {
+        await store.stop()
+        await pgGroup.stopAll()
+      })
+      const server = await testServer(t, {
+        strategy: 'session',
+        sessionLibrary: library,
+        framework: FRAMEWORK[library],
+        store: 'postgres',
+        storeUrl: store.serverArgs[1]!,
+      })
+      const { headers } = await libraryLogin(server, SESSION_LIBRARY_SUPPORT[library].cookieName)
+      const me = () => server.app.inject({ url: '/me', headers })
+      assert.equal((await me()).statusCode, 200)
+
+      await store.faults!.pause()
+      const [paused, pausedMs, lateMs] = await timedAgainstLoop(me)
+      assert.deepEqual([paused.statusCode, paused.headers['retry-after']], [503, '1'])
+      // The pool's query timeout, and a margin for the event loop's own lateness.
+      const bound = POSTGRES_TIMEOUT_MS + 250 + lateMs
+      assert.ok(pausedMs <= bound, `answered in ${pausedMs} ms, bound ${bound} ms`)
+      await store.faults!.resume()
+      await waitFor('recovery after SIGCONT', async () => (await me()).statusCode === 200)
+
+      await store.faults!.kill()
       assert.equal((await me()).statusCode, 503)
       const login = await server.app.inject({
         method: 'POST',
