@@ -6,7 +6,7 @@ import { num, percent } from '../format.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { descriptorOf } from '../strategies/index.ts'
 import { renewalIntervalMs, renewalWritesPerRequest, SERVER_DEFAULTS } from '../server-defaults.ts'
-import { label, list, okCells, presentsCredential, type Scope, scopeOf, type Finding } from './verdict.ts'
+import { FACT, label, list, okCells, presentsCredential, type Scope, scopeOf, type Finding } from './verdict.ts'
 
 const groupBy = <T>(xs: T[], key: (x: T) => string): Map<string, T[]> => {
   const m = new Map<string, T[]>()
@@ -38,12 +38,7 @@ export function factFindings(results: ResultsFile): Finding[] {
       ].join('; ')}.`,
       figures: Object.fromEntries(single.map((c) => [c.id, reads(c)])),
       detail: single.map((c) => `${c.id} ${num(reads(c), 3)} reads/request`).join('; '),
-      ratio: null,
-      interval: null,
-      coverage: null,
-      method: null,
-      metric: null,
-      verdict: 'fact',
+      ...FACT,
       scope: { store: 'none', storeRttMs: null, instances: 1, route, loop },
     })
   }
@@ -73,12 +68,7 @@ export function factFindings(results: ResultsFile): Finding[] {
             `${c.id}: requests ${num(c.summary!.bytesPerRequest.request, 0)} bytes, answers ${num(c.summary!.bytesPerRequest.response, 0)} bytes`,
         )
         .join('; '),
-      ratio: null,
-      interval: null,
-      coverage: null,
-      method: null,
-      metric: null,
-      verdict: 'fact',
+      ...FACT,
       scope: { store: 'none', storeRttMs: null, instances: 1, route: results.scenario.workload.route, loop },
     })
   }
@@ -100,12 +90,7 @@ export function factFindings(results: ResultsFile): Finding[] {
       ].join('; ')}.`,
       figures: Object.fromEntries(probed.map((c) => [c.id, c.revocationProbe!.keepsWorkingSeconds])),
       detail: probed.map((c) => `${c.id}: GET /me after logout ${c.revocationProbe!.statusAfterLogout.join(', ')}`).join('; '),
-      ratio: null,
-      interval: null,
-      coverage: null,
-      method: null,
-      metric: null,
-      verdict: 'fact',
+      ...FACT,
       scope: {
         store: 'none',
         storeRttMs: null,
@@ -129,12 +114,7 @@ export function factFindings(results: ResultsFile): Finding[] {
             `401; ${c.store === null ? 'no server-side state' : `state in ${storeDescriptors[c.store].sharing}`}).`,
       figures: { status401Share: share, instances: c.instances },
       detail: `${c.id}: ${c.summary!.non2xx} non-2xx of ${c.rounds.reduce((n, r) => n + r.requests, 0)} requests`,
-      ratio: null,
-      interval: null,
-      coverage: null,
-      method: null,
-      metric: null,
-      verdict: 'fact',
+      ...FACT,
       scope: scopeOf(c, loop),
     })
   }
@@ -156,12 +136,7 @@ function libraryWrites(c: CellResult, route: string, writes: number, requests: n
       `in its ${l.preset} preset on ${l.adapter}, whoever the user and however often they come.`,
     figures: { writes, requests, writesPerRequest: writes / requests, declaredPerRequest: declared },
     detail: c.rounds.map((r) => `round ${r.round}: ${num(r.storeOpsPerRequest.writes, 4)} writes/request`).join('; '),
-    ratio: null,
-    interval: null,
-    coverage: null,
-    method: null,
-    metric: null,
-    verdict: 'fact',
+    ...FACT,
     scope: { ...scopeOf(c, loop), route },
   }
 }
@@ -207,12 +182,7 @@ function storeWrites(results: ResultsFile, single: CellResult[], loop: Scope['lo
           `at most ${num(liveRate, 3)}.`,
         figures: { writes, requests, writesPerRequest: writes / requests, renewalIntervalSeconds: intervalS, runRate, liveRate },
         detail: c.rounds.map((r) => `round ${r.round}: ${num(r.storeOpsPerRequest.writes, 4)} writes/request`).join('; '),
-        ratio: null,
-        interval: null,
-        coverage: null,
-        method: null,
-        metric: null,
-        verdict: 'fact' as const,
+        ...FACT,
         scope: { ...scopeOf(c, loop), route },
       }
     })

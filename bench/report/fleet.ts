@@ -6,7 +6,7 @@
 import { cpuCount } from '../affinity.ts'
 import { type BalancerFloorPoint, CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
 import { esc, num, percent } from '../format.ts'
-import { capitalized, label, scopeOf, type Finding } from './verdict.ts'
+import { capitalized, FACT, label, scopeOf, type Finding } from './verdict.ts'
 import { topologyOf } from '../fleet/topologies.ts'
 import { median } from '../stats.ts'
 
@@ -205,12 +205,7 @@ export function fleetFindings(results: ResultsFile): Finding[] {
             `${p.cell}: servers ${num(p.cpuUsPerRequest, 1)} µs/request, ${p.errorPct >= 0 ? '+' : ''}${num(p.errorPct, 0)}% against the bound`,
         )
         .join('; '),
-      ratio: null,
-      interval: null,
-      coverage: null,
-      method: null,
-      metric: null,
-      verdict: 'fact',
+      ...FACT,
       scope: { ...scopeOf(top, 'closed'), instances: top.instances },
     })
   }

@@ -3,7 +3,7 @@
 import type { CellResult, ResultsFile } from '../contracts/results.ts'
 import { workloadKind } from '../contracts/scenario.ts'
 import { num } from '../format.ts'
-import { type Finding, scopeOf } from './verdict.ts'
+import { FACT, type Finding, scopeOf } from './verdict.ts'
 
 const writesOf = (c: CellResult) => c.summary?.storeOpsPerRequest.writes ?? null
 
@@ -34,12 +34,7 @@ export function presetFacts(results: ResultsFile): Finding[] {
         cells: [defaults.id, tuned.id],
         figures: { writesDefaults: w0, writesTuned: w1 },
         detail: `the settings from each cell's results (library.settings); the writes counted by the servers and checked against the store's own`,
-        ratio: null,
-        interval: null,
-        coverage: null,
-        method: null,
-        metric: null,
-        verdict: 'fact',
+        ...FACT,
         scope: scopeOf(tuned, workloadKind(results.scenario)),
       },
     ]

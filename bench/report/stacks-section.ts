@@ -47,7 +47,8 @@ export function stacksSection(results: ResultsFile, found: FindingsFile): string
   })
   const facts = found.findings.filter((f) => f.kind === 'library-preset')
   return `<h2>What does my stack cost?</h2>
-<p>Each session library as the run served it: store operations per GET counted by the servers and checked against the
+<p>Each session library as the run served it on <code>${esc(results.scenario.workload.route)}</code>: store operations per request
+counted by the servers and checked against the
 store's own statistics, the share of answers that carried a <code>Set-Cookie</code> (counted by the servers), CPU per
 request (the servers' and the store process's, medians), bytes per request and response, and its CPU against its other
 preset and against the reference session on the same store and framework (the paired ratio of this row's cell over the

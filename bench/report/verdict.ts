@@ -65,6 +65,9 @@ export interface Finding {
   scope: Scope
 }
 
+/** A finding's comparison fields when it states a counted fact: no ratio, interval or metric to carry. */
+export const FACT = { ratio: null, interval: null, coverage: null, method: null, metric: null, verdict: 'fact' } as const
+
 export interface AnswerLine {
   question: 'cpu' | 'store-load' | 'bytes' | 'latency' | 'logout' | 'instances' | string
   /** The question as a team asks it. */
@@ -310,12 +313,7 @@ export function fromLines(results: ResultsFile, kind: string, lines: Line[], loo
       cells: cells.map((c) => c.id),
       figures: {},
       detail: l.figures,
-      ratio: null,
-      interval: null,
-      coverage: null,
-      method: null,
-      metric: null,
-      verdict: 'fact',
+      ...FACT,
       scope: first ? scopeOf(first, loop) : { store: 'none', storeRttMs: null, instances: 1, route: results.scenario.workload.route, loop },
     }
   })
