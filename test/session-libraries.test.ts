@@ -8,8 +8,7 @@ import type { Server } from '../servers/server.ts'
 import { ProcessGroup } from '../bench/processes.ts'
 import type { ProvisionedStore } from '../bench/stores/run/index.ts'
 import { postgresProvisioner } from '../bench/stores/run/postgres.ts'
-import { commandCounts } from '../bench/stores/run/redis.ts'
-import { startRedis } from '../bench/stores/redis-server.ts'
+import { commandCounts, redisProvisioner } from '../bench/stores/run/redis.ts'
 import { libraryOps } from '../bench/strategies/session-libraries.ts'
 import { opsOf, sharedStoreUrl, testServer, timedAgainstLoop, waitFor } from './helpers.ts'
 
@@ -184,80 +183,50 @@ for (const library of LIBRARIES)
       })
     }
 
-describe('a library session on a dead or paused Redis answers 503, never 500 or a hang', () => {
-  for (const library of LIBRARIES)
-    test(library, async (t) => {
-      const redis = await startRedis()
-      t.after(() => redis.stop())
-      const server = await testServer(t, {
-        strategy: 'session',
-        sessionLibrary: library,
-        framework: FRAMEWORK[library],
-        store: 'redis',
-        storeUrl: redis.url,
-      })
-      const { headers } = await libraryLogin(server, SESSION_LIBRARY_SUPPORT[library].cookieName)
-      const me = () => server.app.inject({ url: '/me', headers })
-      assert.equal((await me()).statusCode, 200)
+/** Each store a library can be reached on, its harness provisioner (a private one, with its faults) and its client's timeout. */
+const FAILING_STORES = [
+  { store: 'redis', provisioner: redisProvisioner, timeoutMs: REDIS_COMMAND_TIMEOUT_MS, margin: 100 },
+  // The pool's query timeout, and a margin for the event loop's own lateness.
+  { store: 'postgres', provisioner: postgresProvisioner, timeoutMs: POSTGRES_TIMEOUT_MS, margin: 250 },
+] as const
 
-      redis.process.kill('SIGSTOP')
-      const [paused, pausedMs, lateMs] = await timedAgainstLoop(me)
-      assert.deepEqual([paused.statusCode, paused.headers['retry-after']], [503, '1'])
-      const bound = REDIS_COMMAND_TIMEOUT_MS + 100 + lateMs
-      assert.ok(pausedMs <= bound, `answered in ${pausedMs} ms, bound ${bound} ms`)
-      redis.process.kill('SIGCONT')
-      await waitFor('recovery after SIGCONT', async () => (await me()).statusCode === 200)
+for (const { store: kind, provisioner, timeoutMs, margin } of FAILING_STORES)
+  describe(`a library session on a dead or paused ${kind} answers 503, never 500 or a hang`, () => {
+    for (const library of LIBRARIES)
+      test(library, async (t) => {
+        const storeGroup = new ProcessGroup()
+        const store = await provisioner.provision({ cpus: null, group: storeGroup, urls: {} })
+        t.after(async () => {
+          await store.stop()
+          await storeGroup.stopAll()
+        })
+        const server = await testServer(t, {
+          strategy: 'session',
+          sessionLibrary: library,
+          framework: FRAMEWORK[library],
+          store: kind,
+          storeUrl: store.serverArgs[1]!,
+        })
+        const { headers } = await libraryLogin(server, SESSION_LIBRARY_SUPPORT[library].cookieName)
+        const me = () => server.app.inject({ url: '/me', headers })
+        assert.equal((await me()).statusCode, 200)
 
-      redis.process.kill('SIGKILL')
-      await new Promise((r) => redis.process.once('exit', r))
-      assert.equal((await me()).statusCode, 503)
-      const login = await server.app.inject({
-        method: 'POST',
-        url: '/login',
-        payload: { username: 'user1', password: 'pw-user1' },
-        headers: PROXIED,
-      })
-      assert.equal(login.statusCode, 503)
-    })
-})
+        await store.faults!.pause()
+        const [paused, pausedMs, lateMs] = await timedAgainstLoop(me)
+        assert.deepEqual([paused.statusCode, paused.headers['retry-after']], [503, '1'])
+        const bound = timeoutMs + margin + lateMs
+        assert.ok(pausedMs <= bound, `answered in ${pausedMs} ms, bound ${bound} ms`)
+        await store.faults!.resume()
+        await waitFor('recovery after SIGCONT', async () => (await me()).statusCode === 200)
 
-describe('a library session on a dead or paused PostgreSQL answers 503, never 500 or a hang', () => {
-  for (const library of LIBRARIES)
-    test(library, async (t) => {
-      const pgGroup = new ProcessGroup()
-      const store = await postgresProvisioner.provision({ cpus: null, group: pgGroup, urls: {} })
-      t.after(async () => {
-        await store.stop()
-        await pgGroup.stopAll()
+        await store.faults!.kill()
+        assert.equal((await me()).statusCode, 503)
+        const login = await server.app.inject({
+          method: 'POST',
+          url: '/login',
+          payload: { username: 'user1', password: 'pw-user1' },
+          headers: PROXIED,
+        })
+        assert.equal(login.statusCode, 503)
       })
-      const server = await testServer(t, {
-        strategy: 'session',
-        sessionLibrary: library,
-        framework: FRAMEWORK[library],
-        store: 'postgres',
-        storeUrl: store.serverArgs[1]!,
-      })
-      const { headers } = await libraryLogin(server, SESSION_LIBRARY_SUPPORT[library].cookieName)
-      const me = () => server.app.inject({ url: '/me', headers })
-      assert.equal((await me()).statusCode, 200)
-
-      await store.faults!.pause()
-      const [paused, pausedMs, lateMs] = await timedAgainstLoop(me)
-      assert.deepEqual([paused.statusCode, paused.headers['retry-after']], [503, '1'])
-      // The pool's query timeout, and a margin for the event loop's own lateness.
-      const bound = POSTGRES_TIMEOUT_MS + 250 + lateMs
-      assert.ok(pausedMs <= bound, `answered in ${pausedMs} ms, bound ${bound} ms`)
-      await store.faults!.resume()
-      await waitFor('recovery after SIGCONT', async () => (await me()).statusCode === 200)
-
-      await store.faults!.kill()
-      assert.equal((await me()).statusCode, 503)
-      const login = await server.app.inject({
-        method: 'POST',
-        url: '/login',
-        payload: { username: 'user1', password: 'pw-user1' },
-        headers: PROXIED,
-      })
-      assert.equal(login.statusCode, 503)
-    })
-})
+  })
