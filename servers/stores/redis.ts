@@ -122,6 +122,25 @@ function connectClient(options: RedisStoreOptions): { client: Client; where: str
   }
 }
 
+/** How long a server's start waits for a cluster that answers slowly: its own bound, not a request's store timeout. */
+const CLUSTER_STARTUP_MS = 5000
+
+/**
+ * Resolves once the cluster reports `cluster_state:ok`. A check that times out (a busy machine: each command has only the
+ * store timeout) is asked again until CLUSTER_STARTUP_MS; a cluster that answers "not ok", or fails otherwise, fails the start.
+ */
+async function clusterReady(client: Cluster): Promise<void> {
+  const deadline = Date.now() + CLUSTER_STARTUP_MS
+  for (;;) {
+    try {
+      if (!/cluster_state:ok/.test((await client.cluster('INFO')) as string)) throw new Error('cluster_state is not ok')
+      return
+    } catch (err) {
+      if ((err as Error).message !== 'Command timed out' || Date.now() >= deadline) throw err
+    }
+  }
+}
+
 // Longer than 80 lines on purpose: one closure over the connection and its statements, returning the store's methods, each a few lines.
 export async function createRedisStore(options: RedisStoreOptions): Promise<StateStore & { client: Redis | Cluster }> {
   const counters = options.counters ?? newCounters()
@@ -139,8 +158,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
   client.defineCommand('revokeFamily', { lua: REVOKE_FAMILY })
   try {
     await client.connect()
-    if (clustered && !/cluster_state:ok/.test((await (client as Cluster).cluster('INFO')) as string))
-      throw new Error('cluster_state is not ok')
+    if (clustered) await clusterReady(client as Cluster)
   } catch (err) {
     client.disconnect()
     throw new StoreUnavailableError(`cannot connect to ${where}: ${(err as Error).message}`, { cause: err })
