@@ -149,7 +149,9 @@ export function measuredChoices(runs: RunInput[]): ChoiceMeasured[] {
         byKey.set(key, m)
         order.push(key)
       }
-      if (c.summary && !m.cpuUsPerRequest) Object.assign(m, closedFigures(run, c), lifetimes(c), { id: c.id, label: label(c) })
+      // The plan's load is authenticated requests: a login window's CPU and writes are a login's, not a request's.
+      if (c.summary && !m.cpuUsPerRequest && c.workload !== 'POST /login')
+        Object.assign(m, closedFigures(run, c), lifetimes(c), { id: c.id, label: label(c) })
       if (c.lifecycle) {
         const l = lifecycleFigures(run, c)
         m.revocationLagMeasured ??= l.revocationLagMeasured ?? null
@@ -167,7 +169,9 @@ export function measuredChoices(runs: RunInput[]): ChoiceMeasured[] {
 }
 
 function finish(m: ChoiceMeasured): ChoiceMeasured {
-  const closed = 'no closed-loop window measured it (a lifecycle run mixes logins and refreshes into its CPU): scenarios/default.ts'
+  const closed =
+    'no GET /me or GET /profile window measured it (a lifecycle run mixes logins and refreshes into its CPU; a POST /login ' +
+    'run measures logins): scenarios/default.ts'
   const names: FigureName[] = ['serverCores', 'storeReadsPerSecond', 'storeWritesPerSecond', 'bytesPerSecond']
   if (!m.cpuUsPerRequest) for (const n of names) m.absent[n] ??= closed
   if (!m.storeCpuUsPerRequest)

@@ -44,8 +44,16 @@ export function atYourScaleSection(results: ResultsFile, sim: Simulation | null)
   if (choices.length === 0) return ''
   const p = plan(choices, DEFAULT_INPUTS)
   const inputs = INPUT_FLAGS.map((f) => `${f.label} ${fmt(DEFAULT_INPUTS[f.key])}`).join(', ')
+  // The routes whose windows gave the per-request figures (the planner reads no login window as a request).
+  const routes = [
+    ...new Set(results.cells.filter((c) => c.status === 'ok' && c.summary && c.workload !== 'POST /login').map((c) => c.workload)),
+  ]
+  const per = routes.length
+    ? `per ${routes.join(' and ')} request`
+    : `per request (none here: its ${esc(results.scenario.workload.route)} windows are not an authenticated request's, so each ` +
+      'per-request figure is absent and says why)'
   return `<h2>At your scale</h2>
-<p>This run's figures per request, times a fleet's load, by the planner's arithmetic at its default inputs (${esc(inputs)}).
+<p>This run's figures ${per}, times a fleet's load, by the planner's arithmetic at its default inputs (${esc(inputs)}).
 These inputs are an example, not a measurement: open <a href="${PLAN_PAGE}">${PLAN_PAGE}</a> to type your own (it recomputes every
 figure in the page, offline), or run <code>npm run plan -- RUN_DIR [RUN_DIR...] --rate R --users U</code> on this
 run's folder and others (a lifecycle run for refreshes, a latency run for p50 and p99). Hover a figure for the finding it

@@ -5,6 +5,7 @@
 // of those a single thread). Pure: results in, rows out.
 import { cpuCount } from '../affinity.ts'
 import { type BalancerFloorPoint, CLIENT_BOUND_SHARE, type CellResult, type ResultsFile } from '../contracts/results.ts'
+import { workloadKind } from '../contracts/scenario.ts'
 import { esc, num, percent } from '../format.ts'
 import { capitalized, FACT, label, scopeOf, type Finding } from './verdict.ts'
 import { topologyOf } from '../fleet/topologies.ts'
@@ -42,11 +43,13 @@ const balancerOf = (c: CellResult): number | null => {
 }
 
 /**
- * Every series with more than one instance count, its one-instance cell measured: the model's
+ * In a closed-loop run, every series with more than one instance count, its one-instance cell measured: the model's
  * bound at N is min(N, server CPUs) / server CPU per request, the store's 1 / its CPU per request,
  * the balancer's 1 / its CPU per request; the least of them, and which it was.
  */
 export function fleetComparison(results: ResultsFile): FleetComparison | null {
+  // Capacity is what a saturating closed loop serves; an open loop serves its offered rate, a lifecycle its pace.
+  if (workloadKind(results.scenario) !== 'closed') return null
   const affinity = results.environment.cpuAffinity
   const serverCpus = topologyOf(results.environment.topology).serverCpus(
     affinity ? cpuCount(affinity.server) : results.environment.cpus.count,

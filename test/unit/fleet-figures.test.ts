@@ -115,6 +115,11 @@ test("the fleet question answered: capacity at each count beside its bound, the 
   assert.doesNotMatch(fleetFindings(fleetRun('remote'))[0]!.sentence, /shared 1 server CPU/)
   const found = computeFindings(run)
   assert.ok(found.answer.find((a) => a.question === 'instances')!.findings.includes(f!.id))
+  // An open loop serves its offered rate, not its capacity: no capacity per instance count, no bound beside it.
+  const open = fleetRun('netns')
+  open.scenario.load.mode = 'open'
+  assert.equal(fleetComparison(open), null)
+  assert.deepEqual(fleetFindings(open), [])
 })
 
 test('"not measured" knows a store on a host of its own is across a network hop', () => {

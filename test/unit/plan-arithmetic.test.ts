@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { type ChoiceMeasured, DEFAULT_INPUTS, type PlanInputs, plan } from '../../bench/capacity/arithmetic.ts'
 import { measuredChoices } from '../../bench/capacity/measured.ts'
+import { atYourScaleSection } from '../../bench/report/at-your-scale.ts'
 import { fixtureResults, lifecycleResults } from '../fixtures/results.ts'
 
 const inputs: PlanInputs = {
@@ -157,5 +158,16 @@ describe('the planner arithmetic', () => {
     assert.match(session[0]!.revocationLagMeasured?.source ?? '', /^b\/results\.json session-sqlite lifecycle/)
     assert.match(session[0]!.cpuUsPerRequest?.source ?? '', /^a\/results\.json session-sqlite summary/)
     assert.equal(session[0]!.renewalIntervalSeconds, 60)
+  })
+
+  test("a login run's windows are a login's cost, not a request's: its choices' per-request figures are absent, saying why", () => {
+    const login = fixtureResults()
+    login.scenario.workload.route = 'POST /login'
+    for (const c of login.cells) c.workload = 'POST /login'
+    const [first] = measuredChoices([{ dir: 'l', results: login, simulation: null }])
+    assert.equal(first!.cpuUsPerRequest, null)
+    assert.match(first!.absent.serverCores ?? '', /^no GET \/me or GET \/profile window measured it .*a POST \/login run measures logins/)
+    assert.match(atYourScaleSection(login, null), /This run's figures per request \(none here: its POST \/login windows/)
+    assert.match(atYourScaleSection(fixtureResults(), null), /This run's figures per GET \/me request, times/)
   })
 })
