@@ -371,9 +371,10 @@ export const scenarioSchema = z
       })
       .default({ instructions: false }),
     /**
-     * `loopback` (default): everything on 127.0.0.1. `netns`: each instance, the balancer, the Redis
-     * store and each load driver in a network namespace of its own, addressed from 198.18.0.0/15 on a
-     * bridge with no route out (root needed; without it the run says so and uses loopback). The lifecycle's
+     * `loopback` (default): everything on 127.0.0.1. `netns`: each instance, the balancer, the store (Redis,
+     * PostgreSQL, or a Redis Cluster's three masters, one per host) and each load driver in a network namespace
+     * of its own, addressed from 198.18.0.0/15 on a bridge with no route out (root needed; without it the run
+     * says so and uses loopback). The lifecycle's
      * virtual users run in the harness, which reaches the hosts from the bridge's own address.
      */
     topology: z.enum(TOPOLOGIES).default('loopback'),

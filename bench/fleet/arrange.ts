@@ -87,7 +87,8 @@ export async function arrangeFleet(o: {
           }
           continue
         }
-        const started = await onHost(placement.store(), { cpus: o.clientCpus, group: o.group })
+        const hosts = placement.stores(Math.max(1, storeDescriptors[kind].processes))
+        const started = await onHost(hosts, { cpus: o.clientCpus, group: o.group })
         undo.push(() => started.stop())
         storeUrls[kind] = started.url
         if (started.cpuUs) hostedCpu[kind] = started.cpuUs

@@ -4,11 +4,11 @@
 import type { TopologyRecord } from '../contracts/results.ts'
 import type { Topology } from '../contracts/scenario.ts'
 import { createTopology, netnsUnavailable, type Host } from './netns.ts'
-import { HOSTS } from './topologies.ts'
+import { HOSTS, isStoreHost, storeHost } from './topologies.ts'
 
-/** A partition of one host: its link down (nothing reaches it), then up again. */
+/** A partition of the store's hosts: their links down (nothing reaches them), then up again. */
 export interface LinkFaults {
-  /** The host, by name (`store`). */
+  /** The hosts, by name (`store`; a cluster's `store, store2, store3`). */
   host: string
   cut(): Promise<void>
   /** Up again; safe to call any time. */
@@ -18,8 +18,12 @@ export interface LinkFaults {
 export interface Placement {
   instance(i: number): Host
   balancer(): Host
-  store(): Host
-  /** The store host's link, to partition it from the others; null when no store was placed on a host. */
+  /**
+   * The store's hosts, `n` of them (one per process of a store whose processes are on hosts of their own, a cluster's
+   * masters): `store`, then `store2`, `store3`, ...; every store shares the first.
+   */
+  stores(n: number): Host[]
+  /** The links of every store host made, to partition them from the others; null when no store was placed on a host. */
   storeLink(): LinkFaults | null
   drivers(n: number): Host[]
   record(): TopologyRecord
@@ -39,14 +43,19 @@ function netnsPlacement(): Placement {
   return {
     instance: (i) => host(`${HOSTS.instance}${i + 1}`),
     balancer: () => host(HOSTS.balancer),
-    store: () => host(HOSTS.store),
+    stores: (n) => Array.from({ length: n }, (_, i) => host(storeHost(i))),
     storeLink: () => {
-      const h = byName.get(HOSTS.store)
-      if (!h) return null
+      // Every store host at once: a cluster whose masters the servers' hosts can still partly reach is not partitioned from them.
+      const hs = [...byName.values()].filter((h) => isStoreHost(h.name))
+      if (!hs.length) return null
       return {
-        host: h.name,
-        cut: async () => h.setLink(false),
-        heal: async () => h.setLink(true),
+        host: hs.map((h) => h.name).join(', '),
+        cut: async () => {
+          for (const h of hs) h.setLink(false)
+        },
+        heal: async () => {
+          for (const h of hs) h.setLink(true)
+        },
       }
     },
     drivers: (n) => Array.from({ length: n }, (_, i) => host(`${HOSTS.driver}${i + 1}`)),

@@ -6,6 +6,10 @@ import type { TopologyKind, TopologyRecord } from '../contracts/results.ts'
 /** The hosts a namespace topology makes, by role: `app1`, `app2`, ... for the instances, `load1`, ... for the drivers. */
 export const HOSTS = { instance: 'app', balancer: 'lb', store: 'store', driver: 'load' } as const
 
+/** The i-th store host (from 0): `store`, which every store's first process shares, then `store2`, `store3`, ... (a cluster's masters). */
+export const storeHost = (i: number) => (i === 0 ? HOSTS.store : `${HOSTS.store}${i + 1}`)
+export const isStoreHost = (name: string) => name === HOSTS.store || new RegExp(`^${HOSTS.store}\\d+$`).test(name)
+
 export interface TopologyDescriptor {
   kind: TopologyKind
   /** Whether it puts the processes the harness starts on hosts of their own (remote mode starts none to place). */
@@ -30,10 +34,11 @@ const netns: TopologyDescriptor = {
   serverCpus: (machine) => machine,
   describe: (hosts) => {
     const has = (name: string) => hosts.some((h) => h.name === name)
+    const stores = hosts.filter((h) => isStoreHost(h.name)).length
     const roles = [
       'each instance',
       ...(has(HOSTS.balancer) ? ['the balancer'] : []),
-      ...(has(HOSTS.store) ? ['the store'] : []),
+      ...(stores > 1 ? [`the store (${stores} hosts)`] : stores ? ['the store'] : []),
       ...(hosts.some((h) => h.name.startsWith(HOSTS.driver)) ? ['each load driver'] : []),
     ]
     return `with ${roles.join(', ')} on a network namespace of its own (${hosts.length} hosts)`

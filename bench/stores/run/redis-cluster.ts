@@ -49,19 +49,25 @@ async function checkIsCluster(url: string): Promise<void> {
 
 /**
  * A Redis Cluster: the user's (`--redis-cluster-url`, checked to be one) or three private masters
- * (no replicas, no persistence) on free loopback ports, pinned with the load generator. Counts and
- * CPU are summed over the nodes. Faults act on the first master (and a flush on all).
+ * (no replicas, no persistence) on free loopback ports, pinned with the load generator; on a
+ * namespace topology, each master on a host of its own. Counts and CPU are summed over the nodes
+ * (INFO reaches a hosted master as it does a local one). Faults act on the first master (and a flush on all).
  */
 export const redisClusterProvisioner: StoreProvisioner = {
   kind: 'redis-cluster',
   address: {
     option: REDIS_CLUSTER_ADDRESS,
     means: 'use this Redis Cluster for redis-cluster cells instead of starting three private masters',
-    async startPrivate(group) {
-      const cluster = await startRedisCluster({ group })
-      for (const n of cluster.nodes) if (n.process) group.track(n.process)
-      return cluster
-    },
+    startPrivate: (group) => startRedisCluster({ group }),
+  },
+  async onHost(hosts, { cpus, group }) {
+    const cluster = await startRedisCluster({ cpus, group, hosts })
+    const where = hosts.map((h) => `${h.name} (${h.address})`).join(', ')
+    return {
+      url: cluster.url,
+      description: `started a Redis Cluster (three masters) on hosts ${where}, each on port ${cluster.nodes[0]!.port}`,
+      stop: () => cluster.stop(),
+    }
   },
   async provision({ cpus, group, urls }) {
     let cluster: PrivateCluster | null = null
@@ -69,7 +75,6 @@ export const redisClusterProvisioner: StoreProvisioner = {
     if (given) await checkIsCluster(given)
     else {
       cluster = await startRedisCluster({ cpus, group })
-      for (const n of cluster.nodes) if (n.process) group.track(n.process)
     }
     const url = given ?? cluster!.url
     let clients = await nodeClients(url)
@@ -94,10 +99,7 @@ export const redisClusterProvisioner: StoreProvisioner = {
       },
       async ensureUp() {
         if (paused) await faults!.resume()
-        if (!cluster!.nodes[0]!.process) {
-          await cluster!.revive(0)
-          group.track(cluster!.nodes[0]!.process!)
-        }
+        if (!cluster!.nodes[0]!.process) await cluster!.revive(0)
       },
       async flush() {
         await Promise.all(clients.map((c) => c.flushall()))

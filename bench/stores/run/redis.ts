@@ -166,7 +166,8 @@ export const redisProvisioner: StoreProvisioner = {
     notInstalled: 'no Redis: install redis-server or pass --redis-url',
     tasks: (url, sessions, closers) => redisTasks(url!, sessions, closers),
   },
-  async onHost(host, { cpus, group }) {
+  async onHost(hosts, { cpus, group }) {
+    const host = hosts[0]!
     const redis = group.track(await spawnRedisServer(REDIS_PORT, cpus, [], host))
     return {
       url: `redis://${host.address}:${REDIS_PORT}`,
