@@ -39,10 +39,10 @@ export interface OpenLoopOptions {
 }
 
 /** The requests due in 100 ms of the schedule (`tMs` from its start), by what they got, and their latencies from the due time, µs. */
-export type OpenTimelinePoint = Omit<TimelinePoint, 'logins' | 'forcedLogins'> & { latencyUsMax: number }
+type OpenTimelinePoint = Omit<TimelinePoint, 'logins' | 'forcedLogins'> & { latencyUsMax: number }
 
 /** The timeline's bucket, ms. */
-export const OPEN_BUCKET_MS = 100
+const OPEN_BUCKET_MS = 100
 
 export interface OpenLoopResult {
   intendedRate: number

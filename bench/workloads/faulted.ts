@@ -6,7 +6,7 @@ import { faultsFor, faultsTarget, type FaultPlan } from '../fault-kinds.ts'
 import type { TurnContext } from './turn.ts'
 
 /** What a cell's windows inject (its instances come once it is prepared), or null: no fault applies to it. */
-export type CellFaults = Omit<FaultPlan, 'instances'> | null
+type CellFaults = Omit<FaultPlan, 'instances'> | null
 
 /** The faults that act on the cell, with the store and link they act on; `{ skip }`: a reason it cannot take them. */
 export function cellFaults(plan: CellPlan, ctx: Pick<TurnContext, 'scenario' | 'prepare'>): { faults: CellFaults } | { skip: string } {
