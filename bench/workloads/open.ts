@@ -55,6 +55,7 @@ async function measureFaulted(
     await heal()
   }
 }
+
 const points = (s: Scenario) => (s.load.rates?.length ?? 0) + (s.load.capacityFractions?.length ?? 0)
 
 /**
