@@ -262,5 +262,7 @@ export async function measureOpen(
     errors: r.errors,
     held: r.held,
     reason: r.reason ?? r.note,
+    // The open loop's clients never log in: a timeline's logins are the lifecycle's.
+    ...(r.timeline ? { timeline: r.timeline.map((b) => ({ ...b, logins: 0, forcedLogins: 0 })) } : {}),
   }
 }

@@ -38,11 +38,20 @@ export type { RunOptions }
 
 /** `--smoke`: windows of 0.3 s (an open-loop or lifecycle window one second), one round, a small credential pool; same output shape. */
 function smokeScenario(s: Scenario): Scenario {
-  return workloadOf(s).smoke({
-    ...s,
-    workload: { ...s.workload, users: Math.min(s.workload.users, 50) },
-    load: { ...s.load, durationSeconds: SMOKE_WINDOW_SECONDS, warmupSeconds: 0, rounds: 1, connections: Math.min(s.load.connections, 20) },
-  })
+  return workloadOf(s).smoke(
+    {
+      ...s,
+      workload: { ...s.workload, users: Math.min(s.workload.users, 50) },
+      load: {
+        ...s.load,
+        durationSeconds: SMOKE_WINDOW_SECONDS,
+        warmupSeconds: 0,
+        rounds: 1,
+        connections: Math.min(s.load.connections, 20),
+      },
+    },
+    s,
+  )
 }
 
 /** Seeds the users once (or takes the servers' cached copy) into a SQLite file that every cell then copies. */

@@ -71,8 +71,8 @@ async function bench(args: string[]): Promise<{ status: number | null; stdout: s
  * - session-cache.ts: lifecycle.ts's lifecycle rounds (HAProxy in front of instances is fleet.ts's); the session cache on
  *   real servers is test/session-cache.test.ts's and the conformance matrix's, and the lag on every instance, two real
  *   servers behind HAProxy with a session cache and with a verify cache and a denylist, is test/sequential/cache-lag.test.ts's.
- * - fleet-faults-open.ts: fleet-faults.ts's namespace topology, HAProxy and partition (its smoke run takes about 22 s here);
- *   the open loop under a partition, its 100 ms timeline, episodes and report section, is
+ * - fleet-faults-open.ts: fleet-faults.ts's namespace topology, HAProxy and partition (its own smoke run takes about 22 s
+ *   here); the open loop under a partition, its 100 ms timeline, episodes and report section, is
  *   test/sequential/open-partition.test.ts's.
  */
 const COVERED: Record<string, string> = {

@@ -242,6 +242,14 @@ export interface OpenMeasurement {
   /** The driver held the rate (achieved at least 95%, send lag p99 at most 10 ms). */
   held: boolean
   reason: string | null
+  /**
+   * A window the scenario's faults were injected into: the requests due in each 100 ms of it by what they got (`logins` and
+   * `forcedLogins` 0: the open loop's clients never log in), on the fault's clock (the driver's starts a few ms after it).
+   * Absent in a window without faults, and in older results.
+   */
+  timeline?: TimelinePoint[]
+  /** With `timeline`: for each fault in the scenario's order, how soon HAProxy stopped sending to a killed instance (ms), or null. */
+  routedAwayMs?: (number | null)[]
 }
 
 /** One window of the driver's latency floor: the open-loop driver against a server that answers at once, pinned where the app servers run. */
@@ -310,6 +318,11 @@ export interface OpenLoopPoint {
   /** Rounds in which the driver held the rate, of all rounds at this point. */
   heldRounds: number
   rounds: OpenMeasurement[]
+  /**
+   * Faults: each round's window at this rate read off its timeline (`rounds[i].timeline`), in the order of `rounds`; null
+   * for a cell no fault applied to. The cell's `timeline` and `recovery` are its first point's first window's. Absent in older results.
+   */
+  recoveries?: Recovery[] | null
 }
 
 export interface LatencySummary {

@@ -228,6 +228,9 @@ const selectorSchema = z.strictObject({
 export const FAULT_ACTIONS = ['pause-store', 'kill-store', 'restart-store', 'flush-store', 'kill-instance', 'partition-store'] as const
 export type FaultAction = (typeof FAULT_ACTIONS)[number]
 
+/** Faults after which the store holds no session, refresh token or denylist entry: the lifecycle's alone (its users log in again). */
+const STATE_LOSING: ReadonlySet<FaultAction> = new Set(['kill-store', 'restart-store', 'flush-store'])
+
 /** What the lifecycle workload's optional fields mean when absent. */
 export const LIFECYCLE_DEFAULTS = { path: '/me', refreshMarginSeconds: 0.5, concurrentRefreshShare: 0, synchronized: false } as const
 
@@ -381,8 +384,10 @@ export const scenarioSchema = z
     /**
      * Faults applied to the store in every measured window of the cells that use Redis (the
      * private redis-server the harness starts, or the one on the store host of a namespace topology), to
-     * their instances, or to the store host's link, at seconds into the window. Lifecycle workload only:
-     * its virtual users keep their schedule through the fault and log in again when their session is lost.
+     * their instances, or to the store host's link, at seconds into the window. The lifecycle workload (its
+     * virtual users keep their schedule through the fault and log in again when their session is lost), or
+     * load.mode `open` (every open-loop window, at a fixed rate; pause-store, kill-instance and partition-store only:
+     * its clients never log in again). Default: none.
      */
     faults: z
       .array(
@@ -406,16 +411,28 @@ export const scenarioSchema = z
         message: 'instructions are counted on one route per cell; the lifecycle mixes several (use GET /me, GET /profile or POST /login)',
       })
     if (!s.faults) return
-    if (s.workload.route !== 'lifecycle') {
+    const lifecycle = s.workload.route === 'lifecycle'
+    if (!lifecycle && s.load.mode !== 'open') {
       ctx.addIssue({
         code: 'custom',
         path: ['faults'],
-        message: 'faults need workload route "lifecycle" (users who keep their schedule through a fault and log in again)',
+        message:
+          'faults need workload route "lifecycle" (users who keep their schedule through a fault and log in again) or load.mode ' +
+          '"open" (requests that keep coming at a fixed rate through it); a closed loop waits on the servers, so a fault only slows it',
       })
       return
     }
-    const window = s.workload.durationSeconds ?? 0
+    const window = (lifecycle ? s.workload.durationSeconds : s.load.durationSeconds) ?? 0
     s.faults.forEach((f, i) => {
+      if (!lifecycle && STATE_LOSING.has(f.action))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'action'],
+          message:
+            `${f.action} drops every session, refresh token and denylist entry, and the open loop's clients never log in again: ` +
+            "every later answer of the cell, this window's and the next, would be a 401; use the lifecycle workload, whose users " +
+            'log in again (the open loop takes pause-store, kill-instance and partition-store)',
+        })
       const end = f.atSeconds + (f.durationSeconds ?? 0)
       if (end >= window)
         ctx.addIssue({

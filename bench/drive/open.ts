@@ -5,6 +5,7 @@ import { newHistogram } from '../../common/histogram.ts'
 import { seededRandom } from '../stats.ts'
 import { keepCookies } from '../cookie-jar.ts'
 import type { LoadRequest } from '../contracts/client.ts'
+import type { TimelinePoint } from '../contracts/results.ts'
 
 /**
  * Open-loop load, as wrk2 does it: request i is due at a fixed time on a schedule (t0 + i/R, or
@@ -32,8 +33,16 @@ export interface OpenLoopOptions {
   seed?: number
   /** A request unanswered this long is an error (its connection is closed). Default 10 s. */
   timeoutMs?: number
+  /** Also keep the requests due in each 100 ms of the schedule by what they got (`timeline`): a window with faults in it. Default false. */
+  timeline?: boolean
   signal?: AbortSignal
 }
+
+/** The requests due in 100 ms of the schedule (`tMs` from its start), by what they got, and their latencies from the due time, µs. */
+type OpenTimelinePoint = Omit<TimelinePoint, 'logins' | 'forcedLogins'> & { latencyUsMax: number }
+
+/** The timeline's bucket, ms. */
+const OPEN_BUCKET_MS = 100
 
 export interface OpenLoopResult {
   intendedRate: number
@@ -71,6 +80,8 @@ export interface OpenLoopResult {
   interrupted: boolean
   /** The run's histograms (HdrHistogram, compressed base64), so several drivers' runs merge exactly (`mergeOpenResults`). */
   histograms: { latency: string; service: string; lag: string; schedulerLag: string; connectionWait: string }
+  /** With `timeline`: the schedule's 100 ms buckets, each request in the one it was due in. */
+  timeline?: OpenTimelinePoint[]
 }
 
 const HELD_SHARE = 0.95
@@ -345,6 +356,8 @@ class OpenLoopRun implements ConnectionEvents {
   drainTimer: NodeJS.Timeout | null = null
   readonly t0 = performance.now() + 5
   nextAt = this.t0
+  /** With `timeline`: per 100 ms of the schedule, each request's status (0: no answer) and latency from its due time, µs. */
+  readonly buckets: { statuses: number[]; latencies: number[] }[] | null
   readonly onAbort = () => this.tick()
 
   constructor(opts: OpenLoopOptions, resolve: (r: OpenLoopResult) => void) {
@@ -356,6 +369,17 @@ class OpenLoopRun implements ConnectionEvents {
     this.total = Math.max(1, Math.round(opts.rate * opts.durationSeconds))
     this.random = seededRandom(opts.seed ?? 1)
     this.timeoutMs = opts.timeoutMs ?? 10_000
+    this.buckets = opts.timeline
+      ? Array.from({ length: Math.ceil((opts.durationSeconds * 1000) / OPEN_BUCKET_MS) }, () => ({ statuses: [], latencies: [] }))
+      : null
+  }
+
+  /** Notes what the request due at `intended` got: a status, or 0 for no answer. */
+  note(intended: number, status: number, latencyUs: number): void {
+    if (!this.buckets) return
+    const b = this.buckets[Math.min(this.buckets.length - 1, Math.max(0, Math.floor((intended - this.t0) / OPEN_BUCKET_MS)))]!
+    b.statuses.push(status)
+    if (status) b.latencies.push(latencyUs)
   }
 
   start(): void {
@@ -367,9 +391,11 @@ class OpenLoopRun implements ConnectionEvents {
     this.timer = setTimeout(() => this.tick(), 0)
   }
 
-  fail(reason: string, n = 1): void {
-    this.errors += n
-    this.errorsBy[reason] = (this.errorsBy[reason] ?? 0) + n
+  /** `lost`: the requests that failed, for the timeline. */
+  fail(reason: string, lost: { intended: number }[]): void {
+    this.errors += lost.length
+    this.errorsBy[reason] = (this.errorsBy[reason] ?? 0) + lost.length
+    for (const p of lost) this.note(p.intended, 0, 0)
   }
 
   open(target: number): void {
@@ -418,6 +444,7 @@ class OpenLoopRun implements ConnectionEvents {
     const now = performance.now()
     this.latency.recordValue(us(now - p.intended))
     this.service.recordValue(us(now - p.sentAt))
+    this.note(p.intended, answer.status, us(now - p.intended))
     this.completed++
     this.statusCounts[answer.status] = (this.statusCounts[answer.status] ?? 0) + 1
     if (answer.status < 200 || answer.status >= 300) this.non2xx++
@@ -446,11 +473,11 @@ class OpenLoopRun implements ConnectionEvents {
       if (closedUnderIt) {
         this.retried++
         this.queue({ ...p, retried: true }, true)
-      } else this.fail(reason)
+      } else this.fail(reason, [p])
     }
     // Those waiting are lost when no connection can be had.
     if (this.all.size === 0 && this.opening === 0 && this.waiting.length) {
-      this.fail(reason, this.waiting.length)
+      this.fail(reason, this.waiting)
       this.waiting.length = 0
     }
     this.maybeEnd()
@@ -505,10 +532,10 @@ class OpenLoopRun implements ConnectionEvents {
     if (this.drainTimer) clearTimeout(this.drainTimer)
     this.loopDelay.disable()
     for (const c of this.all) {
-      if (c.inFlight) this.fail('still unanswered when the run ended')
+      if (c.inFlight) this.fail('still unanswered when the run ended', [c.inFlight])
       c.close()
     }
-    if (this.waiting.length) this.fail('never sent: no connection was free when the run ended', this.waiting.length)
+    if (this.waiting.length) this.fail('never sent: no connection was free when the run ended', this.waiting)
     this.waiting.length = 0
     this.resolve(this.result())
   }
@@ -590,8 +617,56 @@ class OpenLoopRun implements ConnectionEvents {
         schedulerLag: encodeIntoCompressedBase64(this.schedulerLag),
         connectionWait: encodeIntoCompressedBase64(this.connectionWait),
       },
+      ...(this.buckets ? { timeline: this.buckets.map((b, i) => timelinePoint(i, b.statuses, b.latencies)) } : {}),
     }
   }
+}
+
+/** One bucket's counts by status (0: no answer) and its latencies' p50, p99 and max. */
+function timelinePoint(i: number, statuses: number[], latencies: number[]): OpenTimelinePoint {
+  const count = (match: (s: number) => boolean) => statuses.reduce((n, s) => n + (match(s) ? 1 : 0), 0)
+  const sorted = latencies.sort((a, b) => a - b)
+  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : 0)
+  return {
+    tMs: i * OPEN_BUCKET_MS,
+    requests: statuses.length,
+    ok: count((s) => s >= 200 && s < 300),
+    status401: count((s) => s === 401),
+    status502: count((s) => s === 502),
+    status503: count((s) => s === 503),
+    status5xx: count((s) => s >= 500 && s !== 502 && s !== 503),
+    errors: count((s) => s === 0),
+    latencyUsP50: at(50),
+    latencyUsP99: at(99),
+    latencyUsMax: sorted.length ? sorted[sorted.length - 1]! : 0,
+  }
+}
+
+/**
+ * Several drivers' timelines as one, bucket by bucket (each driver's clock from its own start, a few ms apart): counts summed,
+ * the max the highest, p50 and p99 the highest driver's (a bucket's latencies are not kept to merge exactly).
+ */
+function mergeTimelines(timelines: OpenTimelinePoint[][]): OpenTimelinePoint[] {
+  const length = Math.max(...timelines.map((t) => t.length))
+  return Array.from({ length }, (_, i) => {
+    const bs = timelines.flatMap((t) => (t[i] ? [t[i]] : []))
+    const sum = (k: 'requests' | 'ok' | 'status401' | 'status502' | 'status503' | 'status5xx' | 'errors') =>
+      bs.reduce((n, b) => n + b[k], 0)
+    const most = (k: 'latencyUsP50' | 'latencyUsP99' | 'latencyUsMax') => bs.reduce((m, b) => Math.max(m, b[k]), 0)
+    return {
+      tMs: i * OPEN_BUCKET_MS,
+      requests: sum('requests'),
+      ok: sum('ok'),
+      status401: sum('status401'),
+      status502: sum('status502'),
+      status503: sum('status503'),
+      status5xx: sum('status5xx'),
+      errors: sum('errors'),
+      latencyUsP50: most('latencyUsP50'),
+      latencyUsP99: most('latencyUsP99'),
+      latencyUsMax: most('latencyUsMax'),
+    }
+  })
 }
 
 /** An open-loop window: this process's own driver (`openLoop`), or several processes' merged. */
@@ -664,5 +739,6 @@ export function mergeOpenResults(runs: OpenLoopResult[]): OpenLoopResult {
       schedulerLag: encodeIntoCompressedBase64(schedulerLag),
       connectionWait: encodeIntoCompressedBase64(connectionWait),
     },
+    ...(runs.every((r) => r.timeline) ? { timeline: mergeTimelines(runs.map((r) => r.timeline!)) } : {}),
   }
 }

@@ -18,8 +18,8 @@ export interface CellRecord {
 
 export interface WorkloadDescriptor {
   kind: WorkloadKind
-  /** `--smoke`: this workload's own fields shrunk (the common ones are shrunk by the runner). */
-  smoke(s: Scenario): Scenario
+  /** `--smoke`: this workload's own fields shrunk (the common ones are shrunk by the runner); `asked`: the scenario before either. */
+  smoke(s: Scenario, asked: Scenario): Scenario
   /** What this workload cannot run as a cell asks (expanded from `cells[index]`), each with its field path. */
   checkCell(s: Scenario, spec: CellSpec, index: number): ScenarioIssue[]
   /** One round: every active cell in a shuffled order, measured as this workload measures. */

@@ -27,6 +27,7 @@ import { runnerOf, strategyRunners } from '../strategies/run/index.ts'
 import type { CellRuntime } from '../verify.ts'
 import { prepareCell } from '../verify.ts'
 import type { WorkloadDescriptor } from './descriptor.ts'
+import { cellFaults, scaledFault } from './faulted.ts'
 import { retire, type TurnContext } from './turn.ts'
 
 /** A lifecycle cell logs in one credential, not a pool: starting, verifying and count-checking it takes about this long. */
@@ -114,33 +115,13 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
   for (const [slot, plan] of order.entries()) {
     if (opts.signal.aborted) return
     let rt = runtimes.get(plan.id)
-    const store = ctx.prepare(plan).store
-    const faulted = faultsFor(plan, scenario.faults)
-    const storeFaults = faulted && faultsTarget(faulted, 'store') ? (store?.faults ?? null) : null
-    if (faulted && faultsTarget(faulted, 'store') && !storeFaults) {
-      emit({
-        type: 'cell-skipped',
-        cell: plan.id,
-        reason:
-          'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which ' +
-          'it will not pause, kill or flush',
-      })
+    const taken = cellFaults(plan, ctx)
+    if ('skip' in taken) {
+      emit({ type: 'cell-skipped', cell: plan.id, reason: taken.skip })
       active.delete(plan.id)
       continue
     }
-    // A partition takes the store host's link down: only a store placed on a host of a namespace topology has one.
-    const link = faulted && faultsTarget(faulted, 'link') ? (ctx.prepare(plan).placement?.storeLink() ?? null) : null
-    if (faulted && faultsTarget(faulted, 'link') && !link) {
-      emit({
-        type: 'cell-skipped',
-        cell: plan.id,
-        reason:
-          "partition-store takes the store host's link down; this run placed no store on a host of its own (the namespace " +
-          'topology could not be made here, or the store was given with its URL)',
-      })
-      active.delete(plan.id)
-      continue
-    }
+    const faulted = taken.faults
     emit({ type: 'round-started', cell: plan.id, round, slot, prepare: !rt })
     try {
       if (!rt) {
@@ -155,7 +136,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
           storeRtt: rt.storeRtt,
         })
       }
-      if (faulted && faultsTarget(faulted, 'instance') && !rt.instances)
+      if (faulted && faultsTarget(faulted.faults, 'instance') && !rt.instances)
         throw new VerificationError('an instance fault acts on instances the harness started behind HAProxy; these are not')
       const measurement = await measureLifecycle(
         rt,
@@ -164,7 +145,7 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
         round,
         opts.smoke,
         opts.signal,
-        faulted && { faults: faulted, store: storeFaults, instances: rt.instances, link },
+        faulted && { ...faulted, instances: rt.instances },
       )
       if (opts.signal.aborted) return
       emit({ type: 'lifecycle-measured', cell: plan.id, round, measurement })
@@ -361,15 +342,7 @@ function smoke(s: Scenario): Scenario {
   const scale = Math.min(duration, 1) / duration
   return {
     ...s,
-    ...(s.faults
-      ? {
-          faults: s.faults.map((f) => ({
-            ...f,
-            atSeconds: f.atSeconds * scale,
-            ...(f.durationSeconds === undefined ? {} : { durationSeconds: f.durationSeconds * scale }),
-          })),
-        }
-      : {}),
+    ...(s.faults ? { faults: s.faults.map((f) => scaledFault(f, scale)) } : {}),
     workload: { ...s.workload, durationSeconds: Math.min(duration, 1), users: Math.min(s.workload.users, 20) },
   }
 }

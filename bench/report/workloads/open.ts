@@ -3,6 +3,7 @@ import { closedLoopFindings } from '../closed-findings.ts'
 import { distanceHtml } from '../distance.ts'
 import { fromLines } from '../verdict.ts'
 import { distanceFindings } from '../distance.ts'
+import { faultFindings, faultHtml } from '../fault-episodes.ts'
 import { openLoopFindings } from '../open-findings.ts'
 import { openLoopHtml } from '../sections.ts'
 import { closedSections } from './closed-sections.ts'
@@ -13,12 +14,19 @@ import type { WorkloadReport } from './report.ts'
 export const openReport: WorkloadReport = {
   kind: 'open',
   loopWords: 'open loop',
-  findings: (r) => [...fromLines(r, 'distance', distanceFindings(r), 'open'), ...closedLoopFindings(r), ...openLoopFindings(r)],
+  // Faults first when the run had them: the open loop's windows carried them, so its figures are read beside them.
+  findings: (r) => [
+    ...fromLines(r, 'faults', faultFindings(r), 'open'),
+    ...fromLines(r, 'distance', distanceFindings(r), 'open'),
+    ...closedLoopFindings(r),
+    ...openLoopFindings(r),
+  ],
   charts: (r) => {
     const curve = latencyCurve(r)
     return [...closedCharts(r), ...(curve ? [curve] : [])]
   },
-  sections: (results, ctx) => `${openLoopHtml(results)}
+  sections: (results, ctx) => `${faultHtml(results)}
+${openLoopHtml(results)}
 ${distanceHtml(results)}
 ${closedSections(results, ctx)}`,
   table: closedTable,
