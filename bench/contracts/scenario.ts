@@ -383,8 +383,8 @@ export const scenarioSchema = z
     topology: z.enum(TOPOLOGIES).default('loopback'),
     /**
      * Faults applied to the store in every measured window of the cells that use Redis (the
-     * private redis-server the harness starts, or the one on the store host of a namespace topology), to
-     * their instances, or to the store host's link, at seconds into the window. The lifecycle workload (its
+     * private redis-server the harness starts on loopback; a store on a host of a namespace topology takes
+     * partition-store only), to their instances, or to the store host's link, at seconds into the window. The lifecycle workload (its
      * virtual users keep their schedule through the fault and log in again when their session is lost), or
      * load.mode `open` (every open-loop window, at a fixed rate; pause-store, kill-instance and partition-store only:
      * its clients never log in again). Default: none.

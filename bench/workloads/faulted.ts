@@ -13,14 +13,17 @@ export function cellFaults(plan: CellPlan, ctx: Pick<TurnContext, 'scenario' | '
   const faulted = faultsFor(plan, ctx.scenario.faults)
   if (!faulted) return { faults: null }
   const store = faultsTarget(faulted, 'store') ? (ctx.prepare(plan).store?.faults ?? null) : null
+  // A partition takes the store host's link down: only a store placed on a host of a namespace topology has one.
+  const hosted = ctx.prepare(plan).placement?.storeLink() ?? null
   if (faultsTarget(faulted, 'store') && !store)
     return {
-      skip:
-        'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which ' +
-        'it will not pause, kill or flush',
+      skip: hosted
+        ? 'pause-store, kill-store, restart-store and flush-store act on a store the harness starts on loopback; this run ' +
+          'placed the store on a host of its own (a namespace topology), which they do not reach (partition-store cuts its link)'
+        : 'faults act only on the private redis-server the harness starts; this run uses a Redis given with --redis-url, which ' +
+          'it will not pause, kill or flush',
     }
-  // A partition takes the store host's link down: only a store placed on a host of a namespace topology has one.
-  const link = faultsTarget(faulted, 'link') ? (ctx.prepare(plan).placement?.storeLink() ?? null) : null
+  const link = faultsTarget(faulted, 'link') ? hosted : null
   if (faultsTarget(faulted, 'link') && !link)
     return {
       skip:
