@@ -2,8 +2,10 @@
 // JWT), each driven by an `npm run load` process of its own at R requests/s while `npm run observe`
 // reads their metrics; between two such observations, `npm run bench -- --targets` measures the same
 // servers with an open-loop scenario at the same rate. Per cell: the same store reads per request, and
-// CPU per request (the servers' own CPU over their requests) close, medians of windows taken minutes apart at most.
-// Sequential: CPU per request is what it compares, and other files' load would move it.
+// CPU per request (the servers' own CPU over their requests) close, medians of windows taken within a minute.
+// Sequential: CPU per request is what it compares, and other files' load would move it. The session is on SQLite: on
+// Redis, remote mode's closed-loop window before the open ones counted 1.0005 reads per request (the servers' and
+// Redis's own count alike) and the bench run marked the cell invalid.
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -24,9 +26,9 @@ const WINDOW_SECONDS = 2
 const WINDOWS = 2
 /**
  * How far observe's CPU per request may stand from the bench run's, as a share of the larger. The ratios seen here with
- * the two cores shared (load average 9 to 13) ran from 0.72 to 1.17 (docs/measured.md): a window's CPU per request moves
+ * the two cores shared (load average 9 to 13) ran from 0.72 to 1.26 (docs/measured.md): a window's CPU per request moves
  * by half between neighbouring windows when other processes share the cores, so the bound is what held all of them with
- * margin; on a quiet machine the medians agree within 10%.
+ * margin; the 10% a quiet machine should show is not shown by these runs.
  */
 const CPU_BOUND = 0.4
 
