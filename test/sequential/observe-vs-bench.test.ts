@@ -26,7 +26,7 @@ const WINDOW_SECONDS = 2
 const WINDOWS = 2
 /**
  * How far observe's CPU per request may stand from the bench run's, as a share of the larger. The ratios seen here with
- * the two cores shared (load average 9 to 13) ran from 0.72 to 1.26 (docs/measured.md): a window's CPU per request moves
+ * the two cores shared (load average 6 to 13) ran from 0.72 to 1.26 (docs/measured.md): a window's CPU per request moves
  * by half between neighbouring windows when other processes share the cores, so the bound is what held all of them with
  * margin; the 10% a quiet machine should show is not shown by these runs.
  */
