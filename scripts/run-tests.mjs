@@ -4,8 +4,8 @@
 // the order), then the files in test/sequential/ (timing bounds a busy machine would break: the delay proxy, the open- and
 // closed-loop drivers, the lifecycle driver, a store faulted under load, an instance killed behind HAProxy, the store host cut
 // off from the app hosts, a store's CPU against the kernel's, SQLite's busy timeout,
-// several load drivers against a fixed delay) one at a time. Each runner prints its progress with
-// the `spec` reporter; the counts come from the runner's own events (scripts/test-counts.mjs),
+// several load drivers against a fixed delay, observe against a normal run's CPU per request) one at a time. Each runner
+// prints its progress with the `spec` reporter; the counts come from the runner's own events (scripts/test-counts.mjs),
 // never from parsing printed text, whose format changes between Node majors. Last, one line for
 // the whole: `N passed, N failed, N skipped`. Exit 1 when any failed.
 import { spawn } from 'node:child_process'

@@ -194,7 +194,8 @@ export function processesTagged(tag: string): number[] {
  * exit code, output and pid. It runs from its compiled copy (common/compiled.ts: the same code, without tsx's
  * loader, which costs 1.3 of a start's 2 CPU-s; test/postgres-closed-clone.test.ts runs `npm run bench` as a
  * user types it, through tsx); with `tag`, every process it starts carries it (see `processesTagged`); `onStderr`
- * sees its stderr so far at each chunk (to interrupt it mid-run).
+ * sees its stderr so far at each chunk (to interrupt it mid-run); `onSpawn` gets the child as it starts (to stop one
+ * that writes nothing on stderr).
  */
 export async function runCli(
   script: string,
@@ -202,6 +203,7 @@ export async function runCli(
   tag?: string,
   onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
   extraEnv: Record<string, string> = {},
+  onSpawn?: (child: ReturnType<typeof spawn>) => void,
 ): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
   const cli = await compiledModule(join(ROOT, script))
   return new Promise((resolve) => {
@@ -211,6 +213,7 @@ export async function runCli(
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
     })
+    onSpawn?.(child)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => {

@@ -88,6 +88,7 @@ export function renderHtml(
 <body><main>
 <h1>authbench: ${esc(results.scenario.name)}</h1>
 <p class="muted">${esc(results.scenario.description)} · workload <code>${esc(results.scenario.workload.route)}</code> · ${esc(results.startedAt)}</p>
+${reportOf(results).lead?.(results) ?? ''}
 ${warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('\n')}
 ${answerHtml(found, completed)}
 ${reportOf(results).sections(results, { charts, fleetModel })}

@@ -122,11 +122,24 @@ function rows(results: ResultsFile): { row: Row; cell: CellResult | null; level:
   ]
 }
 
-const OUTSIDE =
-  'The load came from outside: another engine drove the fleet, and authbench read each server\u2019s own metrics at every ' +
-  "window's edges. Left out, because only the load's client knows them: client-side latency (what a user waits, the network " +
-  'included), the offered rate, and the answers by status. The figures are the servers\u2019: requests they served, their CPU, ' +
-  'their store operations and their own request time (the exported buckets: 15 bounds from 50 µs to 2.5 s).'
+/**
+ * The page's first words for an observed run: what was read, and what could not be (only the load's client knows it),
+ * before any answer is given.
+ */
+function observedLead(results: ResultsFile): string {
+  const targets = results.cells.reduce((n, c) => n + c.instances, 0)
+  const { rounds, durationSeconds } = results.scenario.load
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+  const observed =
+    `Observed: ${plural(targets, 'server')} in ${plural(results.cells.length, 'cell')} under load from outside (another engine ` +
+    `drove it; authbench sent no request), read from each server\u2019s own metrics at the edges of ${plural(rounds, 'window')} of ` +
+    `${durationSeconds} s: the requests it served, its CPU, its store operations and its own request time (the exported buckets: ` +
+    '15 bounds from 50 µs to 2.5 s).'
+  const notObserved =
+    'Not observed: client-side latency (what a user waits, the network included), the offered rate and the answers by status. ' +
+    'Only the load\u2019s client knows them: read them from the summary of the engine that drove the load.'
+  return `<p><strong>${esc(observed)}</strong></p>\n<p class="warn">${esc(notObserved)}</p>`
+}
 
 const observedSections: WorkloadReport['sections'] = (results, ctx) => {
   const body = rows(results)
@@ -138,8 +151,7 @@ const observedSections: WorkloadReport['sections'] = (results, ctx) => {
       return `<tr${level === 'instance' ? '' : ' style="font-weight:600"'}>${tds}</tr>${failed}`
     })
     .join('\n')
-  return `<p>${esc(OUTSIDE)}</p>
-<h2>Per instance and in total</h2>
+  return `<h2>Per instance and in total</h2>
 <table><thead><tr>${HEADERS.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>
 ${body}
 </tbody></table>
@@ -174,6 +186,7 @@ export const observedReport: WorkloadReport = {
   kind: 'observed',
   loopWords: 'load from outside',
   findings: observedFindings,
+  lead: observedLead,
   charts: (results) =>
     closedCharts(results)
       .filter((c) => OBSERVED_CHARTS.has(c.id))

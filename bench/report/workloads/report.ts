@@ -9,6 +9,8 @@ export interface WorkloadReport {
   /** How a finding's scope names the loop its windows were driven by. */
   loopWords: string
   findings(results: ResultsFile): Finding[]
+  /** What the page says first, under its title (a paragraph of HTML), when the workload's figures need it said before any answer. */
+  lead?(results: ResultsFile): string
   charts(results: ResultsFile): ChartSpec[]
   /** Everything between the answer and the end of the page. */
   sections(results: ResultsFile, ctx: { charts: ChartSpec[]; fleetModel: string }): string
