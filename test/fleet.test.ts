@@ -56,6 +56,8 @@ describe('fleets', () => {
     const backends = ['http://127.0.0.1:1001', 'http://127.0.0.1:1002']
     const rr = haproxyConfig({ host: '127.0.0.1', port: 9000, backends, balance: 'roundrobin', stickyCookie: 'sid' })
     assert.match(rr, /bind 127\.0\.0\.1:9000\n/)
+    // A check a busy server answers late is not a failure: each has 1.5 s.
+    assert.match(rr, /\n {2}timeout check 1500ms\n/)
     // Every server health-checked on /healthz every 500 ms; a request whose connection a dead one refused goes to another.
     const check = 'check inter 500ms fall 2 rise 1'
     assert.match(

@@ -36,7 +36,7 @@ export interface Balancer {
  * instance's name (HAProxy's `cookie NAME prefix`; the server never sees the prefix); a strategy
  * without a cookie is hashed on its Authorization header instead, so a bearer token keeps to one instance.
  * Every server is health-checked on the servers' `/healthz` (answered before the app, so neither counted nor timed) every
- * 500 ms: two failures take it out, one success puts it back; until then a request whose connection a dead server refused
+ * 500 ms, each check given 1.5 s to answer: two failures take it out, one success puts it back; until then a request whose connection a dead server refused
  * goes to another at once (`option redispatch 1`; without it HAProxy retries the dead one three times a second apart, then
  * answers 503), its cookie or hash notwithstanding. `statsSocket`: where HAProxy answers `show stat`.
  */
@@ -62,6 +62,9 @@ export function haproxyConfig(o: {
     '  timeout connect 5s',
     '  timeout client 60s',
     '  timeout server 60s',
+    // A check a busy server answers late (its event loop behind a saturating load) is not a dead server's; a killed one
+    // refuses the connection at once, so this bound does not slow its removal.
+    '  timeout check 1500ms',
     'frontend authbench',
     `  bind ${o.host}:${o.port}`,
     '  default_backend instances',
