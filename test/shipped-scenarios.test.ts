@@ -71,6 +71,8 @@ async function bench(args: string[]): Promise<{ status: number | null; stdout: s
  * - session-cache.ts: lifecycle.ts's lifecycle rounds (HAProxy in front of instances is fleet.ts's); the session cache on
  *   real servers is test/session-cache.test.ts's and the conformance matrix's, and the lag on every instance, two real
  *   servers behind HAProxy with a session cache and with a verify cache and a denylist, is test/sequential/cache-lag.test.ts's.
+ * - latency-poisson.ts: latency.ts's open loop on the same kinds of cells at one and two instances; Poisson arrivals in the
+ *   open-loop driver are test/sequential/drive-open.test.ts's.
  */
 const COVERED: Record<string, string> = {
   'algorithms.ts': 'default.ts',
@@ -80,6 +82,7 @@ const COVERED: Record<string, string> = {
   'revocation.ts': 'scaling.ts',
   'lifecycle-races.ts': 'lifecycle.ts',
   'session-cache.ts': 'lifecycle.ts',
+  'latency-poisson.ts': 'latency.ts',
 }
 
 // Four scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.
