@@ -222,10 +222,17 @@ test('the latency model on a hand-made run with a known answer: the wake-up by i
   assert.match(runSimulation(balanced).validation[1]!.notJudged!, /^the run went through HAProxy \(leastconn\)/)
   // A miss names what the point measured.
   const missed = wakeResults({ p50At2000: 400, p50At4000: 140 })
+  missed.cells[0]!.openLoop![2]!.rounds.push({ ...missed.cells[0]!.openLoop![2]!.rounds[0]!, held: false })
+  assert.equal(runSimulation(missed).validation[1]!.holds, false)
+  // A rate the driver held in fewer than half its rounds is not judged: its sends stalled.
   missed.cells[0]!.openLoop![1]!.heldRounds = 0
-  const v = runSimulation(missed).validation[1]!
-  assert.equal(v.holds, false)
-  assert.deepEqual(v.reasons, [{ code: 'rate-not-held', figures: 'not held in 1 of 1 rounds' }])
+  assert.equal(
+    runSimulation(missed).validation[1]!.notJudged,
+    'the driver did not hold the rate in 1 of 1 rounds (its sends stalled: the point measures the host as much as the servers)',
+  )
+  // Held in 1 of 2 rounds it is judged, and a miss names it (4,000/s: its p99, 310 µs measured, missed).
+  missed.cells[0]!.openLoop![2]!.heldRounds = 1
+  assert.deepEqual(runSimulation(missed).validation[2]!.reasons, [{ code: 'rate-not-held', figures: 'not held in 1 of 2 rounds' }])
 })
 
 test("judged against utilisation as measured: a point over 70% of the servers' or the client's cores is not judged", () => {

@@ -445,10 +445,13 @@ export function validate(
         : inputs.floor === null
           ? 'no driver floor measured'
           : (unreplayable ??
-            (busiest > JUDGED_CAPACITY + 1e-9
-              ? `measured utilisation ${Math.round(busiest * 100)}% ` +
-                `(${utilisation.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
-              : null))
+            (2 * p.heldRounds < p.rounds.length
+              ? `the driver did not hold the rate in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds (its sends ` +
+                'stalled: the point measures the host as much as the servers)'
+              : busiest > JUDGED_CAPACITY + 1e-9
+                ? `measured utilisation ${Math.round(busiest * 100)}% ` +
+                  `(${utilisation.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
+                : null))
       const judged = notJudged === null
       const stall = judged ? stallOf(c, p, floorLag(p.achievedRate)) : null
       const within = judged
