@@ -235,9 +235,15 @@ export async function measureOpen(
   signal?: AbortSignal,
   open: OpenDriver = openLoop,
 ): Promise<OpenMeasurement> {
-  const { result: r, counts: c } = await countWindow(rt, () =>
-    open(openOptions(rt.targets, rt.requests, point.rate, load.durationSeconds, load, point.round, signal)),
-  )
+  // The driver runs in this process: its CPU over the window is what the load took from the client's cores.
+  let driverCpuUs = 0
+  const { result: r, counts: c } = await countWindow(rt, async () => {
+    const before = process.cpuUsage()
+    const out = await open(openOptions(rt.targets, rt.requests, point.rate, load.durationSeconds, load, point.round, signal))
+    const used = process.cpuUsage(before)
+    driverCpuUs = used.user + used.system
+    return out
+  })
   const per = (n: number) => (c.served === 0 ? 0 : n / c.served)
   return {
     round: point.round,
@@ -251,6 +257,7 @@ export async function measureOpen(
     sendLagUs: r.sendLagUs,
     cpuUsPerRequest: per(c.serverCpuUs),
     storeCpuUsPerRequest: c.storeCpuUs === null ? null : per(c.storeCpuUs),
+    driverCpuUsPerRequest: per(driverCpuUs),
     serverBusyShare: busyShare(c.serverCpuUs, r.durationSeconds, rt),
     serverTimeUs: c.serverTimeUs,
     serverTimeHistogram: c.serverTimeHistogram,

@@ -74,6 +74,8 @@ async function bench(args: string[]): Promise<{ status: number | null; stdout: s
  * - fleet-faults-open.ts: fleet-faults.ts's namespace topology, HAProxy and partition (its own smoke run takes about 22 s
  *   here); the open loop under a partition, its 100 ms timeline, episodes and report section, is
  *   test/sequential/open-partition.test.ts's.
+ * - latency-poisson.ts: latency.ts's open loop on the same kinds of cells at one and two instances; Poisson arrivals in the
+ *   open-loop driver are test/sequential/drive-open.test.ts's.
  */
 const COVERED: Record<string, string> = {
   'algorithms.ts': 'default.ts',
@@ -84,6 +86,7 @@ const COVERED: Record<string, string> = {
   'lifecycle-races.ts': 'lifecycle.ts',
   'session-cache.ts': 'lifecycle.ts',
   'fleet-faults-open.ts': 'fleet-faults.ts',
+  'latency-poisson.ts': 'latency.ts',
 }
 
 // Four scenarios at a time: a smoke run spends much of its time starting processes and waiting on them.

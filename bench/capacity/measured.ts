@@ -48,12 +48,15 @@ function latencyOf(run: RunInput, cell: CellResult): { curve: LatencyCurve | nul
         `(p50 within at ${Math.round(byCell.p50Within * 100)}%, p99 at ${Math.round(byCell.p99Within * 100)}% of ${byCell.judged} points)`,
     }
   const p = curve.points[0]!
+  // Quoted only up to the busiest load a point of this cell was judged at (each at or under the judged utilisation): above
+  // it the model was not checked.
+  const judgedLoads = sim.validation.filter((v) => v.cell === cell.id && v.within !== null).map((v) => v.load)
   return {
     curve: {
       instances: cell.instances,
       storeRttMs: cell.store !== null && storeDescriptors[cell.store].placement !== 'in-process' ? (cell.storeRttMs ?? 0) : null,
       capacityRps: p.rps / p.load,
-      judgedCapacity: sim.model.judgedCapacity,
+      judgedCapacity: Math.min(sim.model.judgedCapacity, Math.max(...judgedLoads)),
       points: curve.points.map(({ load, p50Us, p99Us }) => ({ load, p50Us, p99Us })),
       source: `${run.dir}/simulation.json curves (${cell.id}; validation held at ${cell.instances} instance(s))`,
     },

@@ -218,6 +218,9 @@ export interface OpenMeasurement {
   sendLagUs: { p50: number; p99: number; max: number }
   cpuUsPerRequest: number
   storeCpuUsPerRequest: number | null
+  /** The load driver's CPU (the harness process it runs in) over the window, per request answered, µs: with the store's, what
+   * the load took from the client's cores. Absent in older results. */
+  driverCpuUsPerRequest?: number
   serverBusyShare: number
   /** The servers' own request time (onRequest to onResponse), merged over the instances, µs: what waiting on a distant store adds shows here. */
   serverTimeUs: { p50: number; p90: number; p99: number; max: number; mean: number }

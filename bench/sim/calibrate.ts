@@ -59,6 +59,13 @@ export interface Calibration {
    * time: the busy CPU per request (`busyCpuUs`, from `busyFrom`) over the mean of those times.
    */
   own: { from: string; meanUs: number; p50Us: number; p99Us: number; maxUs: number; busyCpuUs: number; busyFrom: string } | null
+  /**
+   * The servers' CPU per request measured at each open-loop rate the driver held (medians over
+   * rounds), and at the closed-loop rate (the servers busy): the core time a request occupies
+   * follows the rate (a sleeping server pays to wake), so the latency model reads it off these at
+   * each rate, the point it predicts left out (docs/model.md, "What feeds the latency model").
+   */
+  coreTime: { rate: number; cpuUsPerRequest: number; from: 'open' | 'closed' }[]
   /** Which measurement calibrates each model quantity (docs/model.md, "What feeds the latency model"). */
   sources: { quantity: string; from: string }[]
   /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store
@@ -244,6 +251,14 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
               busyFrom: busy.from,
             }
           : null,
+      coreTime: [
+        ...(c.openLoop ?? [])
+          .filter((p) => p.heldRounds > 0 && p.rounds.length > 0)
+          .map((p) => ({ rate: p.achievedRate, cpuUsPerRequest: p.cpuUsPerRequest, from: 'open' as const })),
+        ...(c.summary && !c.lifecycle
+          ? [{ rate: c.summary.rps.median, cpuUsPerRequest: c.summary.cpuUsPerRequest.median, from: 'closed' as const }]
+          : []),
+      ].sort((a, b) => a.rate - b.rate),
       storeServers: prov === null || !networkStore || prov.threading === 'per-connection' ? null : Math.max(1, prov.processes),
       sources: [
         { quantity: 'service demand (capacity)', from: meanFrom },

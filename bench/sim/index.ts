@@ -14,6 +14,7 @@ import {
   layers,
   loadCurve,
   outsideAt,
+  runCores,
   serverCores,
   TARGET_SHARE,
   TOLERANCE,
@@ -81,6 +82,7 @@ export function runSimulation(
   const inputs: LatencyInputs = {
     arrivals: results.scenario.load.arrivals,
     cores: serverCores(results),
+    clientCores: runCores(results).client,
     floor,
     storeHostCores: o.storeHostCores,
   }

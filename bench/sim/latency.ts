@@ -4,13 +4,17 @@
 // the store's queue, a wake-up for a request that finds its core asleep, and the time outside the
 // servers taken from the driver's floor at that rate. Pure: calibration in, predictions out.
 import { cpuCount } from '../affinity.ts'
+import { storeDescriptors } from '../stores/index.ts'
 import { median } from '../stats.ts'
 import type { FloorPoint, OpenLoopPoint, ResultsFile } from '../contracts/results.ts'
 import type { Calibrated } from './calibrate.ts'
 import { simulate, wakeAt, type DesOptions } from './des.ts'
 import { pointsFromHistograms, quantileOf, type Points } from './queueing.ts'
 
-/** Points at or under this share of the cell's measured capacity (its closed-loop rate in the run) are judged. */
+/**
+ * Points whose measured utilisation is at or under this share are judged: the CPU the servers used over their cores, and
+ * the CPU the driver and a same-host store used over the client's cores, whichever is the higher.
+ */
 export const JUDGED_CAPACITY = 0.7
 /** A point's p50 holds within this share of the measured p50, its p99 within the second. */
 export const TOLERANCE = { p50: 0.25, p99: 0.5 } as const
@@ -125,17 +129,77 @@ export function serverCores(results: ResultsFile): number {
   return a ? cpuCount(a.server) : results.environment.cpus.count
 }
 
+/**
+ * The core time a request occupies at `rate`: the cell's CPU per request at the open-loop rates it held, linear in the log of
+ * the rate between the two around `rate` (flat past the ends), with the closed-loop rate (the servers busy) as the top end.
+ * The point at `leaveOut` is not used, so a point is predicted from what was measured elsewhere; the closed-loop figure is
+ * taken at most as the lowest open-loop one (two instances on one core thrash in a closed loop). Null without any figure.
+ */
+export function coreTimeAt(anchors: Calibrated['coreTime'], rate: number, leaveOut: number | null = null): number | null {
+  const open = anchors.filter((a) => a.from === 'open' && (leaveOut === null || Math.abs(a.rate - leaveOut) > 1e-9))
+  const closed = anchors.find((a) => a.from === 'closed')
+  const pts = open.map((a) => ({ rate: a.rate, us: a.cpuUsPerRequest }))
+  if (closed && (!pts.length || closed.rate > pts[pts.length - 1]!.rate))
+    pts.push({ rate: closed.rate, us: Math.min(closed.cpuUsPerRequest, ...pts.map((p) => p.us)) })
+  if (!pts.length) return null
+  if (rate <= pts[0]!.rate) return pts[0]!.us
+  const k = pts.findIndex((p) => p.rate >= rate)
+  if (k < 0) return pts[pts.length - 1]!.us
+  const a = pts[k - 1]!
+  const b = pts[k]!
+  return a.us + ((b.us - a.us) * Math.log(rate / a.rate)) / Math.log(b.rate / a.rate)
+}
+
+/** Where the run's processes ran: the servers' cores, and the client's (the driver, and a store on the same host), or null unpinned. */
+export interface RunCores {
+  server: number
+  client: number | null
+}
+
+/** The cores of a run: its pinned split, or every CPU shared (`client` null). */
+export function runCores(results: ResultsFile): RunCores {
+  const a = results.environment.cpuAffinity
+  return a ? { server: cpuCount(a.server), client: cpuCount(a.client) } : { server: results.environment.cpus.count, client: null }
+}
+
+/**
+ * A point's utilisation as measured, medians over its rounds: the servers' CPU over their cores, and the driver's plus a
+ * same-host store's over the client's (null where the driver's CPU was not recorded: older results). Unpinned, every
+ * process shares every core: `servers` is then all of it.
+ */
+export function measuredUtilisation(p: OpenLoopPoint, cores: RunCores, storeOnClient: boolean): { servers: number; client: number | null } {
+  const rounds = p.rounds.length ? p.rounds : []
+  const share = (us: number, r: { achievedRate: number }, n: number) => (us * r.achievedRate) / 1e6 / Math.max(1, n)
+  const clientUs = (r: OpenLoopPoint['rounds'][number]) =>
+    r.driverCpuUsPerRequest === undefined ? null : r.driverCpuUsPerRequest + (storeOnClient ? (r.storeCpuUsPerRequest ?? 0) : 0)
+  const known = rounds.every((r) => clientUs(r) !== null)
+  if (cores.client === null)
+    return { servers: median(rounds.map((r) => share(r.cpuUsPerRequest + (known ? clientUs(r)! : 0), r, cores.server))), client: null }
+  return {
+    servers: median(rounds.map((r) => share(r.cpuUsPerRequest, r, cores.server))),
+    client: known && rounds.length ? median(rounds.map((r) => share(clientUs(r)!, r, cores.client!))) : null,
+  }
+}
+
 /** What the DES needs for one cell: the run's arrivals, its instances on their cores, its measured times. */
 export interface LatencyInputs {
   arrivals: 'constant' | 'poisson'
   cores: number
+  /** The client's cores where the run was pinned (the driver, and a same-host store), or null. */
+  clientCores?: number | null
   floor: FloorModel | null
   /** A per-connection store's servers (PostgreSQL's host cores). */
   storeHostCores: number
 }
 
 /** The DES options for a cell at `rate` (its instances, cores and arrivals unless asked otherwise). */
-function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, over: Partial<DesOptions> = {}): DesOptions | null {
+function desOptions(
+  c: Calibrated,
+  rate: number,
+  inputs: LatencyInputs,
+  over: Partial<DesOptions> = {},
+  busyCpuUs = c.own?.busyCpuUs ?? 0,
+): DesOptions | null {
   if (!c.ownPoints || !c.own) return null
   const instances = over.instances ?? c.instances
   const requests = Math.max(REQUESTS, rate)
@@ -160,9 +224,9 @@ function desOptions(c: Calibrated, rate: number, inputs: LatencyInputs, over: Pa
     durationUs: (requests / rate) * 1e6,
     arrivals: inputs.arrivals,
     appUs: { kind: 'points', points: own },
-    occupancy: ownMean > 0 ? c.own.busyCpuUs / ownMean : 1,
+    occupancy: ownMean > 0 ? busyCpuUs / ownMean : 1,
     // The busy CPU beyond the time in the handler (parsing, writing) is a fixed cost, not a share of a pause.
-    occupancyBeyondUs: Math.max(0, c.own.busyCpuUs - ownMean),
+    occupancyBeyondUs: Math.max(0, busyCpuUs - ownMean),
     instanceWake: f?.instanceWake ?? null,
     instanceWakeCpu: wakeCpu,
     coreOf: Array.from({ length: instances }, (_, i) => i % Math.max(1, inputs.cores)),
@@ -183,10 +247,17 @@ function predictAt(
   rate: number,
   inputs: LatencyInputs,
   over: Partial<DesOptions> = {},
+  coreTimeUs: number | null = null,
 ): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number } | null {
   const o = desOptions(c, rate, inputs, over)
   if (!o) return null
-  const r = simulate(o)
+  let r = simulate(o)
+  // The core time read off the cell's other rates: the busy share moved so that the DES's mean core time per request (its
+  // wake-ups' CPU included, where they fall) is that figure.
+  if (coreTimeUs !== null && c.own && Math.abs(r.meanBusyUs - coreTimeUs) > 0.01 * coreTimeUs) {
+    const busy = Math.max(0.2 * c.own.busyCpuUs, c.own.busyCpuUs + coreTimeUs - r.meanBusyUs)
+    r = simulate(desOptions(c, rate, inputs, over, busy)!)
+  }
   return {
     p50Us: quantileOf(r.responseUs, 0.5),
     p99Us: quantileOf(r.responseUs, 0.99),
@@ -227,14 +298,22 @@ export interface ValidationRow {
   calibration: boolean
   /** The rate's share of the cell's measured capacity (its closed-loop rate in the run). */
   load: number
+  /** The utilisation the point measured (what it is judged against): the servers' CPU over their cores, the driver's and a
+   * same-host store's over the client's (null where not recorded). */
+  utilisation: { servers: number; client: number | null }
+  /** The core time per request the model used here, read off the cell's other rates (the point left out), µs; null where the
+   * run measured none (the busy CPU alone). */
+  coreTimeUs: number | null
+  /** Why the p99 is not judged at a judged point: a stall the model does not hold dominates the measured tail; else null. */
+  stall: string | null
   measured: { p50Us: number; p99Us: number; cpuUsPerRequest: number; serverP50Us: number | null; sendLagP99Us: number | null }
   /** The DES's latency, its mean wake-up, and its core time per request (beside the measured CPU per request: a check of the wake-up's CPU). */
   predicted: { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number }
   /** The analytic cross-check (M/G/1 wait, Poisson arrivals, on the same service and outside times): a bound above constant arrivals' queueing. */
   bound: { p99Us: number } | null
   errorPct: { p50: number; p99: number }
-  /** Each quantile within its tolerance; null where the point is not judged. */
-  within: { p50: boolean; p99: boolean } | null
+  /** Each quantile within its tolerance; null where the point is not judged, `p99` null where a stall dominates its tail. */
+  within: { p50: boolean; p99: boolean | null } | null
   /** Why the point is not judged, or null where it is. */
   notJudged: string | null
   holds: boolean | null
@@ -250,6 +329,29 @@ function sendLagP99(p: OpenLoopPoint): number | null {
 function serverQ(p: OpenLoopPoint, q: 'p50' | 'p99'): number | null {
   const xs = p.rounds.filter((r) => r.serverTimeUs).map((r) => r.serverTimeUs[q])
   return xs.length ? median(xs) : null
+}
+
+/**
+ * A host stall that dominates a point's measured p99, or null: the driver's own send lag p99 (a late send is the host's, not
+ * the servers') or the servers' own p99 (a pause inside them) is at least half the measured p99 and over twice its own at the
+ * driver's floor or at low load. The model samples neither the stalls of this point's seconds nor can any run repeat them.
+ */
+function stallOf(c: Calibrated, p: OpenLoopPoint, floorLagP99: number | null): string | null {
+  const p99 = p.latencyUs.p99
+  const lag = sendLagP99(p)
+  if (lag !== null && lag >= p99 / 2 && lag > 2 * (floorLagP99 ?? 0))
+    return (
+      `the driver's send lag p99 ${(lag / 1000).toFixed(1)} ms is ${Math.round((lag / p99) * 100)}% of the measured p99` +
+      `${floorLagP99 === null ? '' : ` (${(floorLagP99 / 1000).toFixed(1)} ms in the floor)`}`
+    )
+  const here = serverQ(p, 'p99')
+  const low = c.lowLoad?.serverTimeUs.p99 ?? null
+  if (here !== null && low !== null && here >= p99 / 2 && here > 2 * low)
+    return (
+      `the servers' own p99 ${(here / 1000).toFixed(1)} ms is ${Math.round((here / p99) * 100)}% of the measured p99 ` +
+      `(${(low / 1000).toFixed(2)} ms at low load)`
+    )
+  return null
 }
 
 /** Why a prediction missed, read off the measurements at that point: each reason with its figures. */
@@ -325,24 +427,37 @@ export function validate(
     const k = f.rates.reduce((best, r, i) => (Math.abs(Math.log(r / rate)) < Math.abs(Math.log(f.rates[best]! / rate)) ? i : best), 0)
     return f.lagP99Us[k] ?? null
   }
+  const cores: RunCores = { server: inputs.cores, client: inputs.clientCores ?? null }
+  const storeOnClient = c.store !== null && storeDescriptors[c.store].placement === 'same-host'
   return points
     .filter((p) => p.rounds.length > 0)
     .flatMap((p) => {
-      const pred = predictAt(c, p.achievedRate, inputs)
+      const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
+      const coreTimeUs = coreTimeAt(c.coreTime ?? [], p.achievedRate, calibration ? null : p.achievedRate)
+      const pred = predictAt(c, p.achievedRate, inputs, {}, coreTimeUs)
       if (!pred) return []
       const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
-      const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
       const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
+      const utilisation = measuredUtilisation(p, cores, storeOnClient)
+      const busiest = Math.max(utilisation.servers, utilisation.client ?? 0)
       const notJudged = calibration
         ? "the calibration point (the servers' own time)"
         : inputs.floor === null
           ? 'no driver floor measured'
-          : (unreplayable ?? (load > JUDGED_CAPACITY + 1e-9 ? `over ${JUDGED_CAPACITY * 100}% of capacity` : null))
+          : (unreplayable ??
+            (2 * p.heldRounds < p.rounds.length
+              ? `the driver did not hold the rate in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds (its sends ` +
+                'stalled: the point measures the host as much as the servers)'
+              : busiest > JUDGED_CAPACITY + 1e-9
+                ? `measured utilisation ${Math.round(busiest * 100)}% ` +
+                  `(${utilisation.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
+                : null))
       const judged = notJudged === null
+      const stall = judged ? stallOf(c, p, floorLag(p.achievedRate)) : null
       const within = judged
-        ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 }
+        ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: stall ? null : Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 }
         : null
-      const holds = within ? within.p50 && within.p99 : null
+      const holds = within ? within.p50 && within.p99 !== false : null
       const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct, pred.cpuUsPerRequest) : null
       const b = bound(p.achievedRate)
       return [
@@ -354,6 +469,9 @@ export function validate(
           fraction: p.fraction,
           calibration,
           load,
+          utilisation,
+          coreTimeUs,
+          stall,
           measured: {
             p50Us: p.latencyUs.p50,
             p99Us: p.latencyUs.p99,
@@ -386,26 +504,29 @@ export interface LayerVerdict {
   instances: number
   arrivals: 'constant' | 'poisson'
   judged: number
+  /** Judged points whose p99 was judged (a stall did not dominate its tail): `p99Within` is a share of these. */
+  p99Judged: number
   p50Within: number
   p99Within: number
-  /** Both shares at their targets (and at least 2 points judged). */
+  /** Both shares at their targets (and at least 2 points judged, 2 of them on their p99). */
   holds: boolean
 }
 
 function verdict(layer: string, rows: ValidationRow[]): LayerVerdict | null {
   const judged = rows.filter((r) => r.within !== null)
   if (!rows.length) return null
-  const share = (k: 'p50' | 'p99') => (judged.length ? judged.filter((r) => r.within![k]).length / judged.length : 0)
-  const p50Within = share('p50')
-  const p99Within = share('p99')
+  const tails = judged.filter((r) => r.within!.p99 !== null)
+  const p50Within = judged.length ? judged.filter((r) => r.within!.p50).length / judged.length : 0
+  const p99Within = tails.length ? tails.filter((r) => r.within!.p99).length / tails.length : 0
   return {
     layer,
     instances: rows[0]!.instances,
     arrivals: rows[0]!.arrivals,
     judged: judged.length,
+    p99Judged: tails.length,
     p50Within,
     p99Within,
-    holds: judged.length >= 2 && p50Within >= TARGET_SHARE.p50 && p99Within >= TARGET_SHARE.p99,
+    holds: judged.length >= 2 && tails.length >= 2 && p50Within >= TARGET_SHARE.p50 && p99Within >= TARGET_SHARE.p99,
   }
 }
 
@@ -442,7 +563,7 @@ export function loadCurve(
   for (let k = 1; k <= 9; k++) {
     const load = k / 10
     const rps = load * capacityRps
-    const p = predictAt(c, rps, inputs, { durationUs: (10_000 / rps) * 1e6 })
+    const p = predictAt(c, rps, inputs, { durationUs: (10_000 / rps) * 1e6 }, coreTimeAt(c.coreTime ?? [], rps))
     if (p) points.push({ load, rps, p50Us: p.p50Us, p99Us: p.p99Us })
   }
   return { cell: c.cell, points }

@@ -91,7 +91,7 @@ function simulationCharts(sim: Simulation): ChartSpec[] {
         `The DES's p50 and p99 for each cell as the run had it (${sim.model.arrivals} arrivals, its instances round robin ` +
         `on ${sim.model.serverCores} server core${sim.model.serverCores === 1 ? '' : 's'}, the driver's floor outside the ` +
         `servers) against the rate's share of the cell's measured capacity; the measured open-loop p50 and p99 at each point ` +
-        `as dots. Judged at or under ${sim.model.judgedCapacity * 100}% of capacity, p50 within ` +
+        `as dots. Judged at or under ${sim.model.judgedCapacity * 100}% measured utilisation, p50 within ` +
         `±${sim.model.tolerancePct.p50}% and p99 within ±${sim.model.tolerancePct.p99}% (table below). Log scale.`,
       config: {
         type: 'line',

@@ -10,7 +10,8 @@ export function layerText(sim: Simulation, v: LayerVerdict): string {
   const { tolerancePct: t, targetShare: g } = sim.model
   return (
     `${v.layer} (${v.arrivals} arrivals): p50 within ±${t.p50}% at ${num(v.p50Within * 100, 0)}% of ${v.judged} points ` +
-    `judged (target ${g.p50 * 100}%), p99 within ±${t.p99}% at ${num(v.p99Within * 100, 0)}% (target ${g.p99 * 100}%): ${v.holds ? 'holds' : 'does not hold'}`
+    `judged (target ${g.p50 * 100}%), p99 within ±${t.p99}% at ${num(v.p99Within * 100, 0)}% of the ${v.p99Judged ?? v.judged} ` +
+    `whose tail no stall dominated (target ${g.p99 * 100}%): ${v.holds ? 'holds' : 'does not hold'}`
   )
 }
 
@@ -28,16 +29,21 @@ export function validationHtml(sim: Simulation): string {
       : v.holds === null
         ? `<span class="muted">not judged (${esc(v.notJudged ?? '')})</span>`
         : v.holds
-          ? 'holds'
+          ? `holds${v.stall ? ` (p50; the p99 not judged: ${esc(v.stall)})` : ''}`
           : `<span class="bad">does not hold</span>: ${
               v.reasons?.length
                 ? v.reasons.map((r) => `${esc(r.code)} <span ` + `class="muted">(${esc(r.figures)})</span>`).join('; ')
                 : 'not known from these measurements'
             }`
-  const bad = (within: boolean | undefined) => (within === false ? ' bad' : '')
+  const bad = (within: boolean | null | undefined) => (within === false ? ' bad' : '')
+  const pctOf = (x: number | null) => (x === null ? '–' : `${num(x * 100, 0)}%`)
+  // Older simulation.json files carry no utilisation.
+  const utilisation = (v: Simulation['validation'][number]) =>
+    v.utilisation ? `${pctOf(v.utilisation.servers)} / ${pctOf(v.utilisation.client)}` : '–'
   const rows = sim.validation.map(
     (v) => `<tr><td>${esc(v.cell)}</td><td class="n">${v.instances}</td><td \
-class="n">${num(v.rate, 0)}${v.fraction === null ? '' : ` (${num(v.fraction * 100, 0)}%)`}</td><td class="n">${num(v.load * 100, 0)}%</td>
+class="n">${num(v.rate, 0)}${v.fraction === null ? '' : ` (${num(v.fraction * 100, 0)}%)`}</td><td class="n">${num(v.load * 100, 0)}%</td>\
+<td class="n">${utilisation(v)}</td>
 <td class="n">${ms(v.measured.p50Us)}</td><td class="n">${ms(v.predicted.p50Us)}</td><td class="n${bad(v.within?.p50)}">${signed(v.errorPct.p50)}</td>
 <td class="n">${ms(v.measured.p99Us)}</td><td class="n">${ms(v.predicted.p99Us)}</td><td \
 class="n${bad(v.within?.p99)}">${signed(v.errorPct.p99)}</td><td class="n">${v.bound ? ms(v.bound.p99Us) : '–'}</td><td \
@@ -49,20 +55,23 @@ class="n">${num(v.measured.cpuUsPerRequest, 0)} / ${num(v.predicted.cpuUsPerRequ
     .map((v) => `<li>${esc(layerText(sim, v))}</li>`)
     .join('')
   return `<p>Each open-loop point of the run predicted by the DES from the calibration alone (the servers' own time at the \
-lowest rate, their CPU per request with the servers busy, the store's CPU per operation, the driver's floor at the rate), \
+lowest rate, their CPU per request at the cell's other rates, the store's CPU per operation, the driver's floor at the rate), \
 replaying what was run: ${esc(sim.model.arrivals)} arrivals, round robin over the cell's \
 instances, ${
     sim.model.serverCores === 1
       ? 'every instance on the one server core (two instances share it: one queue)'
       : `the ` + `instances on ${sim.model.serverCores} server cores`
   }. Error = (predicted − measured) / measured. Judged at or \
-under ${sim.model.judgedCapacity * 100}% of the cell's measured capacity, p50 within ±${t.p50}% and p99 within ±${t.p99}%:</p>
+under ${sim.model.judgedCapacity * 100}% measured utilisation (the servers' CPU over their cores, the driver's and a same-host \
+store's over the client's, the higher), p50 within ±${t.p50}% and p99 within ±${t.p99}%; a p99 whose measured tail a stall \
+dominates (the driver's send lag or the servers' own p99 at least half of it) is not judged:</p>
 <ul>${layers || '<li>no point judged</li>'}</ul>
 <p class="muted">Reasons, as the measurements at each point show them: ${Object.entries(MISS_REASONS)
     .map(([k, v]) => `<strong>${esc(k)}</strong>: ${esc(v)}`)
     .join('. ')}. The M/G/1 column is the analytic cross-check (Poisson arrivals, an instance a core): a bound above the queueing of \
 evenly spaced arrivals, not a prediction.</p>
-<table><thead><tr><th>cell</th><th>instances</th><th>req/s (of capacity)</th><th>of measured capacity</th><th>p50 ms \
+<table><thead><tr><th>cell</th><th>instances</th><th>req/s (of capacity)</th><th>of measured capacity</th><th>utilisation \
+servers / client</th><th>p50 ms \
 measured</th><th>p50 ms predicted</th><th>error</th><th>p99 ms measured</th><th>p99 ms predicted</th><th>error</th><th>p99 ms \
 M/G/1 bound</th><th>wake-up µs (mean)</th><th>CPU µs/req measured / model</th><th>verdict</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
 }
