@@ -240,8 +240,13 @@ test("judged against utilisation as measured: a point over 70% of the servers' o
   const [, mid, high] = run.cells[0]!.openLoop!
   // 4,000/s at 200 µs of server CPU a request on the one server core: 80% busy, though 20% of the closed loop's rate.
   high!.cpuUsPerRequest = high!.rounds[0]!.cpuUsPerRequest = 200
-  // 2,000/s with the driver at 400 µs a request on the one client core: 80%.
+  // 2,000/s with the driver at 400 µs a request on the one client core: its spin, not a queue; the point is judged.
   mid!.rounds[0]!.driverCpuUsPerRequest = 400
+  const judged = runSimulation(run).validation[1]!
+  assert.deepEqual([judged.utilisation.client, judged.notJudged], [null, null])
+  // A Redis on the client's core at 400 µs of its CPU a request: 80%.
+  run.cells[0]!.store = 'redis'
+  mid!.rounds[0]!.storeCpuUsPerRequest = 400
   const v = runSimulation(run).validation
   assert.deepEqual(
     v.map((r) => [r.load, r.utilisation.servers, r.utilisation.client]),

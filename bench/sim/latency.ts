@@ -13,7 +13,9 @@ import { pointsFromHistograms, quantileOf, type Points } from './queueing.ts'
 
 /**
  * Points whose measured utilisation is at or under this share are judged: the CPU the servers used over their cores, and
- * the CPU the driver and a same-host store used over the client's cores, whichever is the higher.
+ * the CPU a store on the client's cores used over them, whichever is the higher. The driver's own CPU is not in it: within
+ * 1.2 ms of its next send it spins, so it reads about half a core at 1,000/s and a whole one from about 1,200/s whatever
+ * the servers do; whether it kept its schedule is its send lag, and a point whose rate it did not hold is not judged.
  */
 export const JUDGED_CAPACITY = 0.7
 /** A point's p50 holds within this share of the measured p50, its p99 within the second. */
@@ -163,15 +165,14 @@ export function runCores(results: ResultsFile): RunCores {
 }
 
 /**
- * A point's utilisation as measured, medians over its rounds: the servers' CPU over their cores, and the driver's plus a
- * same-host store's over the client's (null where the driver's CPU was not recorded: older results). Unpinned, every
- * process shares every core: `servers` is then all of it.
+ * A point's utilisation as measured, medians over its rounds: the servers' CPU over their cores, and a same-host store's
+ * over the client's (null where no store shares the client's cores, or its CPU was not measured). Unpinned, every process
+ * shares every core: `servers` is then all of it.
  */
 export function measuredUtilisation(p: OpenLoopPoint, cores: RunCores, storeOnClient: boolean): { servers: number; client: number | null } {
   const rounds = p.rounds.length ? p.rounds : []
   const share = (us: number, r: { achievedRate: number }, n: number) => (us * r.achievedRate) / 1e6 / Math.max(1, n)
-  const clientUs = (r: OpenLoopPoint['rounds'][number]) =>
-    r.driverCpuUsPerRequest === undefined ? null : r.driverCpuUsPerRequest + (storeOnClient ? (r.storeCpuUsPerRequest ?? 0) : 0)
+  const clientUs = (r: OpenLoopPoint['rounds'][number]) => (storeOnClient ? (r.storeCpuUsPerRequest ?? null) : null)
   const known = rounds.every((r) => clientUs(r) !== null)
   if (cores.client === null)
     return { servers: median(rounds.map((r) => share(r.cpuUsPerRequest + (known ? clientUs(r)! : 0), r, cores.server))), client: null }
