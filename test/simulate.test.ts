@@ -235,6 +235,23 @@ test('the latency model on a hand-made run with a known answer: the wake-up by i
   assert.deepEqual(runSimulation(missed).validation[2]!.reasons, [{ code: 'rate-not-held', figures: 'not held in 1 of 2 rounds' }])
 })
 
+test("the servers' own time at a point is read off the cell's other rates, the point left out, and scales the low-load times", () => {
+  // Own time 100 µs at 1,000/s, 80 at 2,000/s, 50 at 4,000/s, every request alike. At 2,000/s (left out) it is read halfway in
+  // log rate between 1,000/s and 4,000/s: 75 µs, not the 80 measured there; the floor server's own time is 30 µs at both floor
+  // rates, so no cold start is taken out or added, and the core time and wake-up are those of the hand-made run above:
+  // 75 + 18.78 + 50. At 4,000/s (left out) the nearest other rate's, 2,000/s: 80 µs, no wake-up, 80 + 50.
+  const sim = runSimulation(wakeResults({ p50At2000: 150, p50At4000: 130, ownAt2000: 80, ownAt4000: 50 }))
+  const [low, mid, high] = sim.validation as [ValidationRow, ValidationRow, ValidationRow]
+  assert.deepEqual([low.ownP50Us, mid.ownP50Us, high.ownP50Us], [100, 75, 80])
+  close(mid.predicted.p50Us, 75 + (70 * 220) / 820 + 50, 1e-4, 'p50 at 2,000/s')
+  assert.equal(high.predicted.p50Us, 130)
+  // The calibration point keeps its own times as measured.
+  close(low.predicted.p50Us, 100 + (70 * 720) / 820 + 50, 1e-4, 'p50 at 1,000/s')
+  // Were each point fed its own time it would read 80 and 50: the model's figures are not the point's.
+  assert.notEqual(mid.ownP50Us, mid.measured.serverP50Us)
+  assert.equal(high.measured.serverP50Us, 50)
+})
+
 test("judged against utilisation as measured: a point over 70% of the servers' or the client's cores is not judged", () => {
   const run = wakeResults({ p50At2000: 170, p50At4000: 160 })
   const [, mid, high] = run.cells[0]!.openLoop!

@@ -66,6 +66,12 @@ export interface Calibration {
    * each rate, the point it predicts left out (docs/model.md, "What feeds the latency model").
    */
   coreTime: { rate: number; cpuUsPerRequest: number; from: 'open' | 'closed' }[]
+  /**
+   * The servers' own request time p50 (onRequest to onResponse, the median over rounds) at each open-loop rate the driver held:
+   * it falls as the rate rises (a busy process stays warm), so the latency model scales the lowest rate's times to the figure
+   * read off these at each rate, the point it predicts left out (docs/model.md, "What feeds the latency model").
+   */
+  ownTime: { rate: number; p50Us: number }[]
   /** Which measurement calibrates each model quantity (docs/model.md, "What feeds the latency model"). */
   sources: { quantity: string; from: string }[]
   /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store
@@ -259,6 +265,13 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
           ? [{ rate: c.summary.rps.median, cpuUsPerRequest: c.summary.cpuUsPerRequest.median, from: 'closed' as const }]
           : []),
       ].sort((a, b) => a.rate - b.rate),
+      ownTime: (c.openLoop ?? [])
+        .filter((p) => p.heldRounds > 0 && p.rounds.length > 0)
+        .flatMap((p) => {
+          const q = serverQuantiles(p)
+          return q ? [{ rate: p.achievedRate, p50Us: q.p50 }] : []
+        })
+        .sort((a, b) => a.rate - b.rate),
       storeServers: prov === null || !networkStore || prov.threading === 'per-connection' ? null : Math.max(1, prov.processes),
       sources: [
         { quantity: 'service demand (capacity)', from: meanFrom },

@@ -50,6 +50,9 @@ export interface DesOptions {
   /** At most this much core time beyond the sample itself (default unbounded): a long sample (a pause) occupies the core for
    * its own length, not `occupancy` times it. */
   occupancyBeyondUs?: number
+  /** At most this much core time per request, its process's wake-up aside (default unbounded): where the time in the server is
+   * mostly awaiting a store, the event loop serves other requests meanwhile, so a long wait does not hold the core. */
+  occupancyMaxUs?: number
   /**
    * The sampled app time already holds each store call's service and round trip (the servers' own
    * time measured at low load): a call then adds only its wait at the store and `storeRttUs`.
@@ -221,6 +224,7 @@ export function simulate(o: DesOptions): DesResult {
   const outsideSample = o.outsideUs ? sampler(o.outsideUs, random) : null
   const occupancy = o.occupancy ?? 1
   const beyond = o.occupancyBeyondUs ?? Infinity
+  const most = o.occupancyMaxUs ?? Infinity
   const inApp = o.storeInApp === true
   const storeServers = o.storeServers ?? 1
   const heap = new Heap()
@@ -303,7 +307,7 @@ export function simulate(o: DesOptions): DesResult {
     const coldUs = instanceWake && asleep ? wakeAt(instanceWake, t - instanceFree[inst]!) : 0
     s += coldUs
     const busy =
-      Math.min((s - coldUs) * occupancy, s - coldUs + beyond) +
+      Math.min((s - coldUs) * occupancy, s - coldUs + beyond, most) +
       (instanceWakeCpu ? (asleep ? wakeAt(instanceWakeCpu, t - instanceFree[inst]!) : 0) : coldUs)
     appFree[core] = start + busy
     appWait += start - ready

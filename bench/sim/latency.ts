@@ -70,7 +70,13 @@ function fallingFromBusiest(values: number[]): number[] {
 export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
   const held = (floor ?? []).filter((p) => p.heldRounds > 0).sort((a, b) => a.rate - b.rate)
   if (held.length < 2) return null
-  const outsideAll = held.map((p) => pointsFromHistograms([p.latencyHistogram])!.map((x) => Math.max(0, x - p.serverTimeUs.p50)))
+  // The histogram is one round's (the one whose p99 is the median), whose p50 can sit 15-20 µs off the median over rounds: it is
+  // moved to that median, as the cells' measured p50 are medians over rounds.
+  const outsideAll = held.map((p) => {
+    const latency = pointsFromHistograms([p.latencyHistogram])!
+    const moved = p.latencyUs.p50 - quantileOf(latency, 0.5)
+    return latency.map((x) => Math.max(0, x + moved - p.serverTimeUs.p50))
+  })
   const p50 = outsideAll.map((o) => quantileOf(o, 0.5))
   // The wake-up falls as the rate rises (shorter sleeps); noise between neighbouring rates is not a
   // wake-up, so the table is made monotone from the busiest rate down.
@@ -143,6 +149,22 @@ export function coreTimeAt(anchors: Calibrated['coreTime'], rate: number, leaveO
   const pts = open.map((a) => ({ rate: a.rate, us: a.cpuUsPerRequest }))
   if (closed && (!pts.length || closed.rate > pts[pts.length - 1]!.rate))
     pts.push({ rate: closed.rate, us: Math.min(closed.cpuUsPerRequest, ...pts.map((p) => p.us)) })
+  return inLogRate(pts, rate)
+}
+
+/**
+ * The servers' own request time p50 at `rate`: the cell's figures at the open-loop rates it held, linear in the log of the rate
+ * between the two around `rate` (flat past the ends), the point at `leaveOut` not used. Null without any figure.
+ */
+export function ownTimeAt(anchors: Calibrated['ownTime'], rate: number, leaveOut: number | null = null): number | null {
+  return inLogRate(
+    anchors.filter((a) => leaveOut === null || Math.abs(a.rate - leaveOut) > 1e-9).map((a) => ({ rate: a.rate, us: a.p50Us })),
+    rate,
+  )
+}
+
+/** A figure at `rate` off figures at ascending rates: linear in the log of the rate between the two around it, flat past the ends. */
+function inLogRate(pts: { rate: number; us: number }[], rate: number): number | null {
   if (!pts.length) return null
   if (rate <= pts[0]!.rate) return pts[0]!.us
   const k = pts.findIndex((p) => p.rate >= rate)
@@ -200,17 +222,22 @@ function desOptions(
   inputs: LatencyInputs,
   over: Partial<DesOptions> = {},
   busyCpuUs = c.own?.busyCpuUs ?? 0,
+  ownP50Us: number | null = null,
 ): DesOptions | null {
   if (!c.ownPoints || !c.own) return null
   const instances = over.instances ?? c.instances
   const requests = Math.max(REQUESTS, rate)
-  // The servers' own times were measured at the lowest rate, each instance asleep about N / rate
-  // between requests: what that sleep cost inside them is taken out, and the DES adds back what
-  // each request's own instance sleep costs.
   const f = inputs.floor
   const lowGap = c.lowLoad ? Math.max(0, (c.instances * 1e6) / c.lowLoad.rate - c.own.meanUs) : 0
-  const cold = f ? wakeAt(f.instanceWake, lowGap) : 0
-  const own = cold > 0 ? c.ownPoints.map((x) => Math.max(1, x - cold)) : c.ownPoints
+  // The servers' own times were measured at the lowest rate. At another rate they are scaled to the own p50 read off the
+  // cell's other rates (a busy process stays warm: it falls as the rate rises), and each instance sleeps about N / rate
+  // between requests: what that sleep cost inside them is taken out, and the DES adds back what each request's own sleep costs.
+  const base = c.lowLoad?.serverTimeUs.p50 ?? 0
+  const scaled = ownP50Us !== null && base > 0 ? c.ownPoints.map((x) => (x * ownP50Us) / base) : c.ownPoints
+  const scaledMean = scaled.reduce((a, b) => a + b, 0) / scaled.length
+  const gap = scaled === c.ownPoints ? lowGap : Math.max(0, (c.instances * 1e6) / rate - scaledMean)
+  const cold = f ? wakeAt(f.instanceWake, gap) : 0
+  const own = cold > 0 ? scaled.map((x) => Math.max(1, x - cold)) : scaled
   // The core time a request takes: the busy CPU per request, plus, for a request that finds its
   // process asleep, a wake-up whose shape by sleep is the floor server's CPU and whose size is
   // what the cell's lowest rate cost above busy (every request there found its process asleep).
@@ -228,6 +255,9 @@ function desOptions(
     occupancy: ownMean > 0 ? busyCpuUs / ownMean : 1,
     // The busy CPU beyond the time in the handler (parsing, writing) is a fixed cost, not a share of a pause.
     occupancyBeyondUs: Math.max(0, busyCpuUs - ownMean),
+    // A request that awaits its store spends most of its time in the server waiting, its event loop serving others: it holds
+    // its core for its busy CPU at most, not a share of its wait (at low load a quarter of the Redis session's took over 1 ms).
+    ...(c.networkStore ? { occupancy: 1, occupancyBeyondUs: 0, occupancyMaxUs: busyCpuUs } : {}),
     instanceWake: f?.instanceWake ?? null,
     instanceWakeCpu: wakeCpu,
     coreOf: Array.from({ length: instances }, (_, i) => i % Math.max(1, inputs.cores)),
@@ -249,15 +279,16 @@ function predictAt(
   inputs: LatencyInputs,
   over: Partial<DesOptions> = {},
   coreTimeUs: number | null = null,
+  ownP50Us: number | null = null,
 ): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number } | null {
-  const o = desOptions(c, rate, inputs, over)
+  const o = desOptions(c, rate, inputs, over, undefined, ownP50Us)
   if (!o) return null
   let r = simulate(o)
   // The core time read off the cell's other rates: the busy share moved so that the DES's mean core time per request (its
   // wake-ups' CPU included, where they fall) is that figure.
   if (coreTimeUs !== null && c.own && Math.abs(r.meanBusyUs - coreTimeUs) > 0.01 * coreTimeUs) {
     const busy = Math.max(0.2 * c.own.busyCpuUs, c.own.busyCpuUs + coreTimeUs - r.meanBusyUs)
-    r = simulate(desOptions(c, rate, inputs, over, busy)!)
+    r = simulate(desOptions(c, rate, inputs, over, busy, ownP50Us)!)
   }
   return {
     p50Us: quantileOf(r.responseUs, 0.5),
@@ -305,6 +336,9 @@ export interface ValidationRow {
   /** The core time per request the model used here, read off the cell's other rates (the point left out), µs; null where the
    * run measured none (the busy CPU alone). */
   coreTimeUs: number | null
+  /** The servers' own request time p50 the model scaled their low-load times to here, read off the cell's other rates (the
+   * point left out), µs; null where the run measured none (the low-load times as they were). */
+  ownP50Us: number | null
   /** Why the p99 is not judged at a judged point: a stall the model does not hold dominates the measured tail; else null. */
   stall: string | null
   measured: { p50Us: number; p99Us: number; cpuUsPerRequest: number; serverP50Us: number | null; sendLagP99Us: number | null }
@@ -435,7 +469,8 @@ export function validate(
     .flatMap((p) => {
       const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
       const coreTimeUs = coreTimeAt(c.coreTime ?? [], p.achievedRate, calibration ? null : p.achievedRate)
-      const pred = predictAt(c, p.achievedRate, inputs, {}, coreTimeUs)
+      const ownP50Us = ownTimeAt(c.ownTime ?? [], p.achievedRate, calibration ? null : p.achievedRate)
+      const pred = predictAt(c, p.achievedRate, inputs, {}, coreTimeUs, ownP50Us)
       if (!pred) return []
       const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
       const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
@@ -472,6 +507,7 @@ export function validate(
           load,
           utilisation,
           coreTimeUs,
+          ownP50Us,
           stall,
           measured: {
             p50Us: p.latencyUs.p50,
@@ -564,7 +600,14 @@ export function loadCurve(
   for (let k = 1; k <= 9; k++) {
     const load = k / 10
     const rps = load * capacityRps
-    const p = predictAt(c, rps, inputs, { durationUs: (10_000 / rps) * 1e6 }, coreTimeAt(c.coreTime ?? [], rps))
+    const p = predictAt(
+      c,
+      rps,
+      inputs,
+      { durationUs: (10_000 / rps) * 1e6 },
+      coreTimeAt(c.coreTime ?? [], rps),
+      ownTimeAt(c.ownTime ?? [], rps),
+    )
     if (p) points.push({ load, rps, p50Us: p.p50Us, p99Us: p.p99Us })
   }
   return { cell: c.cell, points }

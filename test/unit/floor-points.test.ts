@@ -18,7 +18,7 @@ const window = (round: number, rate: number, p99: number, cpu: number | null): R
     round,
     rate,
     achievedRate: rate,
-    latencyUs: { p50: 100, p90: 100, p99, p999: p99, max: p99 },
+    latencyUs: { p50: p99, p90: p99, p99, p999: p99, max: p99 },
     sendLagUs: { p50: 2, p99: 10 * round, max: 100 },
     serverTimeUs: { p50: 20, p99: 20 },
     latencyHistogram: histogram(p99),
