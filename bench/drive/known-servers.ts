@@ -9,14 +9,25 @@ import { runnable } from '../../common/compiled.ts'
 /**
  * Servers whose behaviour is known, to check a load driver against (an instrument ships with its
  * check): `delay` answers every request after a fixed delay (0: at once); `stall` blocks its whole event loop
- * for STALL ms every PERIOD ms, as a long GC pause or a blocking call would. Each runs in a
+ * for STALL ms every PERIOD ms, as a long GC pause or a blocking call would; `burn` spends CPU ms of its own CPU time every
+ * PERIOD ms (a shared core stretches the burn, not what it spends: the known answer for a CPU reading). Each runs in a
  * process of its own, so a stall never stops the driver measuring it. `GET /__times` answers the
  * server's own time for every request since the last call (µs, arrival to the end of the answer).
  *
  *   node --import tsx bench/drive/known-servers.ts delay MS
  *   node --import tsx bench/drive/known-servers.ts stall PERIOD STALL
+ *   node --import tsx bench/drive/known-servers.ts burn PERIOD CPU
  */
-export type KnownBehaviour = { kind: 'delay'; ms: number } | { kind: 'stall'; periodMs: number; stallMs: number }
+export type KnownBehaviour =
+  | { kind: 'delay'; ms: number }
+  | { kind: 'stall'; periodMs: number; stallMs: number }
+  | { kind: 'burn'; periodMs: number; cpuMs: number }
+
+/** The process's own CPU time so far, µs (user and system). */
+const ownCpuUs = () => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
 
 export interface KnownServer {
   url: string
@@ -41,12 +52,20 @@ function serve(b: KnownBehaviour): Server {
     })
   // 0 ms: answered at once, in the same turn (a timer would add a millisecond).
   if (b.kind === 'delay') return known((res, start) => (b.ms === 0 ? answer(res, start) : setTimeout(() => answer(res, start), b.ms)))
-  setInterval(() => {
-    const until = performance.now() + b.stallMs
-    while (performance.now() < until) {
-      /* blocked, as in a stall */
-    }
-  }, b.periodMs)
+  if (b.kind === 'burn')
+    setInterval(() => {
+      const until = ownCpuUs() + b.cpuMs * 1000
+      while (ownCpuUs() < until) {
+        /* spending CPU time */
+      }
+    }, b.periodMs)
+  else
+    setInterval(() => {
+      const until = performance.now() + b.stallMs
+      while (performance.now() < until) {
+        /* blocked, as in a stall */
+      }
+    }, b.periodMs)
   return known(answer)
 }
 
@@ -62,7 +81,12 @@ function cpuOf(pid: number | undefined): number | null {
 
 /** Starts a known-behaviour server in a child process on a free loopback port. */
 export function startKnownServer(b: KnownBehaviour, at: { cpus?: string | null; group?: ProcessGroup } = {}): Promise<KnownServer> {
-  const args = b.kind === 'delay' ? ['delay', String(b.ms)] : ['stall', String(b.periodMs), String(b.stallMs)]
+  const args =
+    b.kind === 'delay'
+      ? ['delay', String(b.ms)]
+      : b.kind === 'stall'
+        ? ['stall', String(b.periodMs), String(b.stallMs)]
+        : ['burn', String(b.periodMs), String(b.cpuMs)]
   const [command, argv] = pinned(at.cpus ?? null, process.execPath, [...runnable(SELF), ...args])
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
   at.group?.track(child)
@@ -77,7 +101,13 @@ export function startKnownServer(b: KnownBehaviour, at: { cpus?: string | null; 
 
 if (process.argv[1] === SELF) {
   const [kind, a, b] = process.argv.slice(2)
-  const server = serve(kind === 'delay' ? { kind: 'delay', ms: Number(a) } : { kind: 'stall', periodMs: Number(a), stallMs: Number(b) })
+  const server = serve(
+    kind === 'delay'
+      ? { kind: 'delay', ms: Number(a) }
+      : kind === 'burn'
+        ? { kind: 'burn', periodMs: Number(a), cpuMs: Number(b) }
+        : { kind: 'stall', periodMs: Number(a), stallMs: Number(b) },
+  )
   server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`))
   process.on('SIGTERM', () => process.exit(0))
 }
