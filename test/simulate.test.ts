@@ -235,6 +235,32 @@ test('the latency model on a hand-made run with a known answer: the wake-up by i
   assert.deepEqual(runSimulation(missed).validation[2]!.reasons, [{ code: 'rate-not-held', figures: 'not held in 1 of 2 rounds' }])
 })
 
+test('a point is replayed round by round, each at the rate it achieved, and predicted as the median over its rounds', () => {
+  // The 2,000/s point of the hand-made run above with a second round that achieved 4,000/s (its rounds ran at different rates,
+  // as a point's share of each round's own capacity does), and a third its driver did not hold. Round 1 replays as before,
+  // 100 + 18.78 + 50; round 2 at 4,000/s (no other point has a round 2: the cell's medians, 60 µs) sleeps under 220 µs: no
+  // wake-up, 100 + 50. The point's p50 is the median of the three rounds' (the unheld one replayed at 2,000/s as well).
+  const run = wakeResults({ p50At2000: 170, p50At4000: 160 })
+  const mid = run.cells[0]!.openLoop![1]!
+  mid.rounds.push({ ...mid.rounds[0]!, round: 2, achievedRate: 4000 }, { ...mid.rounds[0]!, round: 3, held: false })
+  const row = runSimulation(run).validation[1]!
+  const first = 100 + (70 * 220) / 820 + 50
+  close(row.predicted.p50Us, first, 1e-4, 'median of 168.78, 150 and 168.78')
+  run.cells[0]!.openLoop![1]!.rounds.pop()
+  close(runSimulation(run).validation[1]!.predicted.p50Us, (first + 150) / 2, 1e-4, 'median of 168.78 and 150')
+  // The rounds are anchors at the rate each achieved, the point they were a round of named; a round not held is none.
+  const [cal] = calibrate(run).cells.filter((c) => c.cell === run.cells[0]!.id)
+  assert.deepEqual(
+    cal!.byRound.coreTime.filter((a) => a.from === 'open').map((a) => [a.round, a.point, a.rate]),
+    [
+      [1, 1000, 1000],
+      [1, 2000, 2000],
+      [2, 2000, 4000],
+      [1, 4000, 4000],
+    ],
+  )
+})
+
 test("the servers' own time at a point is read off the cell's other rates, the point left out, and scales the low-load times", () => {
   // Own time 100 µs at 1,000/s, 80 at 2,000/s, 50 at 4,000/s, every request alike. At 2,000/s (left out) it is read halfway in
   // log rate between 1,000/s and 4,000/s: 75 µs, not the 80 measured there; the floor server's own time is 30 µs at both floor

@@ -72,6 +72,16 @@ export interface Calibration {
    * read off these at each rate, the point it predicts left out (docs/model.md, "What feeds the latency model").
    */
   ownTime: { rate: number; p50Us: number }[]
+  /**
+   * The same figures round by round: each round of each held open-loop point at the rate that round achieved (`point`: the
+   * point's rate, what leaving a point out drops), and each round's closed-loop window. A point's rounds ran at different rates
+   * (each a share of its own round's closed-loop capacity) on a machine whose speed moved between rounds, and its measured
+   * figures are medians over them; the latency model replays each round (docs/model.md, "What feeds the latency model").
+   */
+  byRound: {
+    coreTime: { round: number; point: number | null; rate: number; cpuUsPerRequest: number; from: 'open' | 'closed' }[]
+    ownTime: { round: number; point: number; rate: number; p50Us: number }[]
+  }
   /** Which measurement calibrates each model quantity (docs/model.md, "What feeds the latency model"). */
   sources: { quantity: string; from: string }[]
   /** The store's single-threaded servers a call can queue at (one Redis, a cluster's masters); null for a per-connection store
@@ -86,6 +96,35 @@ export interface Calibrated extends Calibration {
 }
 
 const sumOps = (o: { reads: number; writes: number; deletes: number }) => o.reads + o.writes + o.deletes
+
+/** A cell's CPU per request and own p50 round by round, at each round's achieved rate (`Calibration.byRound`). */
+function byRound(c: CellResult): Calibration['byRound'] {
+  const points = (c.openLoop ?? []).filter((p) => p.heldRounds > 0 && p.rounds.length > 0)
+  // A round whose rate the driver did not hold measured the host as much as the servers: its figures are no anchor.
+  const rounds = points.flatMap((p) => p.rounds.filter((r) => r.held !== false && r.achievedRate > 0).map((r) => ({ p, r })))
+  return {
+    coreTime: [
+      ...rounds.map(({ p, r }) => ({
+        round: r.round,
+        point: p.achievedRate,
+        rate: r.achievedRate,
+        cpuUsPerRequest: r.cpuUsPerRequest,
+        from: 'open' as const,
+      })),
+      ...(c.lifecycle ? [] : c.rounds).map((r) => ({
+        round: r.round,
+        point: null,
+        rate: r.rps,
+        cpuUsPerRequest: r.cpuUsPerRequest,
+        from: 'closed' as const,
+      })),
+    ].sort((a, b) => a.rate - b.rate),
+    ownTime: rounds
+      .filter(({ r }) => r.serverTimeUs)
+      .map(({ p, r }) => ({ round: r.round, point: p.achievedRate, rate: r.achievedRate, p50Us: r.serverTimeUs.p50 }))
+      .sort((a, b) => a.rate - b.rate),
+  }
+}
 
 /** The lowest-rate open-loop point whose rate the driver held in at least one round. */
 function lowLoadPoint(c: CellResult): OpenLoopPoint | null {
@@ -272,6 +311,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
           return q ? [{ rate: p.achievedRate, p50Us: q.p50 }] : []
         })
         .sort((a, b) => a.rate - b.rate),
+      byRound: byRound(c),
       storeServers: prov === null || !networkStore || prov.threading === 'per-connection' ? null : Math.max(1, prov.processes),
       sources: [
         { quantity: 'service demand (capacity)', from: meanFrom },

@@ -78,7 +78,7 @@ export function runSimulation(
   const instances = [...new Set(o.instances)].sort((a, b) => a - b)
   const rtts = [...new Set(o.storeRttMs)].sort((a, b) => a - b)
   const f = fleet(cells, instances, rtts, o)
-  const floor = floorModel(results.driverFloor)
+  const floor = floorModel(results.driverFloor, results.scenario.load.arrivals)
   const inputs: LatencyInputs = {
     arrivals: results.scenario.load.arrivals,
     cores: serverCores(results),

@@ -66,25 +66,92 @@ function fallingFromBusiest(values: number[]): number[] {
   return out
 }
 
-/** The floor model from a run's driver floor (the rates the driver held), or null without one. */
-export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
+/**
+ * The floor server's own queue at each floor rate, as sorted waits (µs), or null where its CPU was not read: the DES replaying
+ * that server as it ran (the floor's arrivals at that rate, its own p50 as each request's time in it, its CPU per request at
+ * its busiest rate as the core time of a request that finds it awake, what it paid above that at each sleep where one falls).
+ * A server that answers at once still queues: on a quiet run it read 33 µs of CPU a request at 16,000/s, half its core.
+ */
+export function floorQueue(
+  held: FloorPoint[],
+  cpuWake: { gapUs: number[]; us: number[] } | null,
+  arrivals: 'constant' | 'poisson',
+): Float64Array[] | null {
+  const busy = held[held.length - 1]?.cpuUsPerRequest
+  if (!cpuWake || typeof busy !== 'number') return null
+  return held.map((p) => {
+    const own = Math.max(1, p.serverTimeUs.p50)
+    const r = simulate({
+      seed: 1,
+      instances: 1,
+      rate: p.rate,
+      durationUs: (Math.max(REQUESTS, p.rate) / p.rate) * 1e6,
+      arrivals,
+      appUs: { kind: 'det', value: own },
+      occupancy: Math.max(1, busy / own),
+      occupancyBeyondUs: Math.max(0, busy - own),
+      instanceWakeCpu: cpuWake,
+      storeOps: 0,
+      storeUs: null,
+      storeRttUs: 0,
+    })
+    return r.responseUs.map((x) => Math.max(0, x - own))
+  })
+}
+
+/** Rounds of `withoutQueue`'s correction. */
+const UNQUEUE_ROUNDS = 8
+
+/** Sorted x + w, each x paired with a w in a scrambled order (the two independent), as the DES adds a queue to the time outside. */
+function addIndependent(x: Points, w: Float64Array): Float64Array {
+  const n = x.length
+  return Float64Array.from(x, (v, i) => v + w[Math.floor((((i * 7919) % n) + 0.5) * (w.length / n))]!).sort()
+}
+
+/**
+ * The time outside the servers without the floor server's own queue: the sorted times y that, with the queue's waits `w`
+ * added independently of them (as the DES adds a cell's queue), read as the floor measured (`x`, sorted): y moved quantile by
+ * quantile by what y + w misses x by, a few rounds from y = x. Without waits, x as it is.
+ */
+export function withoutQueue(x: Points, w: Float64Array | null): Points {
+  if (!w?.length || !x.length) return x
+  let y = Float64Array.from(x)
+  for (let round = 0; round < UNQUEUE_ROUNDS; round++) {
+    const sum = addIndependent(y, w)
+    y = Float64Array.from(y, (v, i) => Math.max(0, v + x[i]! - sum[i]!)).sort()
+  }
+  return y
+}
+
+/**
+ * The floor model from a run's driver floor (the rates the driver held), or null without one. The time outside the servers
+ * has the floor server's own queue taken out (`floorQueue`, quantile by quantile): the DES queues each cell's requests on its
+ * own core time, so a floor that kept its server's queue would count the queue at a busy rate twice.
+ */
+export function floorModel(floor: FloorPoint[] | undefined, arrivals: 'constant' | 'poisson' = 'poisson'): FloorModel | null {
   const held = (floor ?? []).filter((p) => p.heldRounds > 0).sort((a, b) => a.rate - b.rate)
   if (held.length < 2) return null
   // The histogram is one round's (the one whose p99 is the median), whose p50 can sit 15-20 µs off the median over rounds: it is
   // moved to that median, as the cells' measured p50 are medians over rounds.
-  const outsideAll = held.map((p) => {
+  const coldUs = fallingFromBusiest(held.map((p) => p.serverTimeUs.p50))
+  const cpu = held.every((p) => typeof p.cpuUsPerRequest === 'number') ? fallingFromBusiest(held.map((p) => p.cpuUsPerRequest!)) : null
+  const gapUs = held.map((p) => Math.max(0, 1e6 / p.rate - p.serverTimeUs.p50))
+  const order = gapUs.map((_, k) => k).sort((a, b) => gapUs[a]! - gapUs[b]!)
+  const cpuWake = cpu ? { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => cpu[k]!) } : null
+  // The floor server's own queue is taken out first: the DES queues each cell on its own core time.
+  const queue = floorQueue(held, cpuWake, arrivals)
+  const outsideAll = held.map((p, k) => {
     const latency = pointsFromHistograms([p.latencyHistogram])!
     const moved = p.latencyUs.p50 - quantileOf(latency, 0.5)
-    return latency.map((x) => Math.max(0, x + moved - p.serverTimeUs.p50))
+    return withoutQueue(
+      latency.map((x) => Math.max(0, x + moved - p.serverTimeUs.p50)),
+      queue?.[k] ?? null,
+    )
   })
   const p50 = outsideAll.map((o) => quantileOf(o, 0.5))
   // The wake-up falls as the rate rises (shorter sleeps); noise between neighbouring rates is not a
   // wake-up, so the table is made monotone from the busiest rate down.
   const wakeUs = fallingFromBusiest(p50)
-  const coldUs = fallingFromBusiest(held.map((p) => p.serverTimeUs.p50))
-  const cpu = held.every((p) => typeof p.cpuUsPerRequest === 'number') ? fallingFromBusiest(held.map((p) => p.cpuUsPerRequest!)) : null
-  const gapUs = held.map((p) => Math.max(0, 1e6 / p.rate - p.serverTimeUs.p50))
-  const order = gapUs.map((_, k) => k).sort((a, b) => gapUs[a]! - gapUs[b]!)
   const outside = outsideAll.map((o, k) => o.map((x) => Math.max(0, x - wakeUs[k]!)))
   const n = outside[0]!.length
   const tail = new Float64Array(n - Math.floor(TAIL_FROM * n))
@@ -98,7 +165,7 @@ export function floorModel(floor: FloorPoint[] | undefined): FloorModel | null {
     tail,
     wake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => wakeUs[k]!) },
     instanceWake: { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => coldUs[k]!) },
-    cpuWake: cpu ? { gapUs: order.map((k) => gapUs[k]!), us: order.map((k) => cpu[k]!) } : null,
+    cpuWake,
   }
 }
 
@@ -143,8 +210,8 @@ export function serverCores(results: ResultsFile): number {
  * The point at `leaveOut` is not used, so a point is predicted from what was measured elsewhere; the closed-loop figure is
  * taken at most as the lowest open-loop one (two instances on one core thrash in a closed loop). Null without any figure.
  */
-export function coreTimeAt(anchors: Calibrated['coreTime'], rate: number, leaveOut: number | null = null): number | null {
-  const open = anchors.filter((a) => a.from === 'open' && (leaveOut === null || Math.abs(a.rate - leaveOut) > 1e-9))
+export function coreTimeAt(anchors: CoreAnchor[], rate: number, leaveOut: number | null = null): number | null {
+  const open = anchors.filter((a) => a.from === 'open' && kept(a, leaveOut))
   const closed = anchors.find((a) => a.from === 'closed')
   const pts = open.map((a) => ({ rate: a.rate, us: a.cpuUsPerRequest }))
   if (closed && (!pts.length || closed.rate > pts[pts.length - 1]!.rate))
@@ -156,12 +223,20 @@ export function coreTimeAt(anchors: Calibrated['coreTime'], rate: number, leaveO
  * The servers' own request time p50 at `rate`: the cell's figures at the open-loop rates it held, linear in the log of the rate
  * between the two around `rate` (flat past the ends), the point at `leaveOut` not used. Null without any figure.
  */
-export function ownTimeAt(anchors: Calibrated['ownTime'], rate: number, leaveOut: number | null = null): number | null {
+export function ownTimeAt(anchors: OwnAnchor[], rate: number, leaveOut: number | null = null): number | null {
   return inLogRate(
-    anchors.filter((a) => leaveOut === null || Math.abs(a.rate - leaveOut) > 1e-9).map((a) => ({ rate: a.rate, us: a.p50Us })),
+    anchors.filter((a) => kept(a, leaveOut)).map((a) => ({ rate: a.rate, us: a.p50Us })),
     rate,
   )
 }
+
+/** A core-time figure: a point's (medians over its rounds), or one round's (`point` the rate of the point it was a round of). */
+type CoreAnchor = Calibrated['coreTime'][number] & { point?: number | null }
+/** An own-time figure, likewise. */
+type OwnAnchor = Calibrated['ownTime'][number] & { point?: number }
+/** Whether an anchor is not of the point left out (a round's anchor is of its point, whatever rate that round achieved). */
+const kept = (a: { rate: number; point?: number | null }, leaveOut: number | null) =>
+  leaveOut === null || Math.abs((a.point ?? a.rate) - leaveOut) > 1e-9
 
 /** A figure at `rate` off figures at ascending rates: linear in the log of the rate between the two around it, flat past the ends. */
 function inLogRate(pts: { rate: number; us: number }[], rate: number): number | null {
@@ -295,6 +370,53 @@ function predictAt(
     p99Us: quantileOf(r.responseUs, 0.99),
     meanWakeUs: r.meanWakeUs,
     cpuUsPerRequest: r.meanBusyUs,
+  }
+}
+
+/**
+ * A point predicted as it was measured: each of its rounds replayed at the rate that round achieved, with the core time and
+ * own p50 read off that round's figures at the cell's other points (`leaveOut`, the point's rate, not used), and each figure
+ * the median over the rounds, as the measured point's are. A round whose own figures are missing (an older run) reads the
+ * cell's medians over rounds.
+ */
+function predictRounds(
+  c: Calibrated,
+  p: OpenLoopPoint,
+  inputs: LatencyInputs,
+  leaveOut: number | null,
+): {
+  p50Us: number
+  p99Us: number
+  meanWakeUs: number
+  cpuUsPerRequest: number
+  coreTimeUs: number | null
+  ownP50Us: number | null
+} | null {
+  const rounds = p.rounds.filter((r) => r.achievedRate > 0)
+  const each = (rounds.length ? rounds.map((r) => ({ round: r.round, rate: r.achievedRate })) : [{ round: null, rate: p.achievedRate }])
+    .map(({ round, rate }) => {
+      const core = (c.byRound?.coreTime ?? []).filter((a) => a.round === round)
+      const own = (c.byRound?.ownTime ?? []).filter((a) => a.round === round)
+      const coreTimeUs = core.some((a) => a.from === 'open' && kept(a, leaveOut))
+        ? coreTimeAt(core, rate, leaveOut)
+        : coreTimeAt(c.coreTime ?? [], rate, leaveOut)
+      const ownP50Us = own.some((a) => kept(a, leaveOut)) ? ownTimeAt(own, rate, leaveOut) : ownTimeAt(c.ownTime ?? [], rate, leaveOut)
+      const pred = predictAt(c, rate, inputs, {}, coreTimeUs, ownP50Us)
+      return pred ? { ...pred, coreTimeUs, ownP50Us } : null
+    })
+    .filter((x) => x !== null)
+  if (!each.length) return null
+  const med = (pick: (x: (typeof each)[number]) => number | null) => {
+    const xs = each.map(pick).filter((x): x is number => x !== null)
+    return xs.length ? median(xs) : null
+  }
+  return {
+    p50Us: med((x) => x.p50Us)!,
+    p99Us: med((x) => x.p99Us)!,
+    meanWakeUs: med((x) => x.meanWakeUs)!,
+    cpuUsPerRequest: med((x) => x.cpuUsPerRequest)!,
+    coreTimeUs: med((x) => x.coreTimeUs),
+    ownP50Us: med((x) => x.ownP50Us),
   }
 }
 
@@ -468,10 +590,9 @@ export function validate(
     .filter((p) => p.rounds.length > 0)
     .flatMap((p) => {
       const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
-      const coreTimeUs = coreTimeAt(c.coreTime ?? [], p.achievedRate, calibration ? null : p.achievedRate)
-      const ownP50Us = ownTimeAt(c.ownTime ?? [], p.achievedRate, calibration ? null : p.achievedRate)
-      const pred = predictAt(c, p.achievedRate, inputs, {}, coreTimeUs, ownP50Us)
-      if (!pred) return []
+      const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate)
+      if (!replayed) return []
+      const { coreTimeUs, ownP50Us, ...pred } = replayed
       const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
       const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
       const utilisation = measuredUtilisation(p, cores, storeOnClient)

@@ -42,3 +42,19 @@ test("a point's utilisation as measured: the servers' CPU over their cores, a sa
   // A store whose CPU was not measured: the client's share is not known.
   assert.equal(measuredUtilisation(point([round({ storeCpuUsPerRequest: null })]), { server: 1, client: 1 }, true).client, null)
 })
+
+test("a round's figures are left out by the point they were a round of, whatever rate that round achieved", () => {
+  // Round 2 of the 2,000/s point ran at 2,600/s and read 90 µs; round 2 of the 4,000/s point ran at 5,200/s and read 50.
+  const byRound = [
+    { round: 2, point: 1000, rate: 1300, cpuUsPerRequest: 100, from: 'open' as const },
+    { round: 2, point: 2000, rate: 2600, cpuUsPerRequest: 90, from: 'open' as const },
+    { round: 2, point: 4000, rate: 5200, cpuUsPerRequest: 50, from: 'open' as const },
+    { round: 2, point: null, rate: 20_800, cpuUsPerRequest: 40, from: 'closed' as const },
+  ]
+  // The 2,000/s point's round replayed at 2,600/s: its own 90 µs not used, halfway in log rate from 1,300/s (100) to 5,200/s (50).
+  assert.equal(coreTimeAt(byRound, 2600, 2000), 75)
+  // The 4,000/s point's round at 5,200/s: a third of the way from 2,600/s (90) to the closed loop's 20,800/s (40).
+  assert.ok(Math.abs(coreTimeAt(byRound, 5200, 4000)! - (90 - 50 / 3)) < 1e-9)
+  // Left out by rate alone, 2,000/s would have matched no round and the point's own 90 µs been read back.
+  assert.equal(coreTimeAt(byRound, 2600), 90)
+})
