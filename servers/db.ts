@@ -24,17 +24,24 @@ export function sqlTracer(): { counts: { reads: number; writes: number; deletes:
 
 /** Synchronous waits block the event loop, so a locked database must answer fast (then 503). */
 export const BUSY_TIMEOUT_MS = 100
+/**
+ * While a server starts, nothing is served yet: instances sharing one file, started together, take turns at its schema and
+ * its users (a seed is one write transaction) instead of failing at the first lock.
+ */
+const STARTUP_BUSY_TIMEOUT_MS = 10_000
 
 export interface OpenDatabase {
   db: Database.Database
   path: string
   /** Closes the handle and removes the file when it was a temporary one. */
   close(): void
+  /** The start is over: from now on a locked database answers within BUSY_TIMEOUT_MS. */
+  serving(): void
 }
 
 /**
- * Opens (or creates) the primary SQLite database: WAL, short busy timeout, the users table (each
- * store creates its own tables). A new file
+ * Opens (or creates) the primary SQLite database: WAL, a busy timeout long while the server starts and
+ * short once it serves (`serving`), the users table (each store creates its own tables). A new file
  * starts as a copy of `template` when one is given (users already seeded).
  */
 export function openDatabase(path?: string, template?: string, options: { trace?: (sql: string) => void } = {}): OpenDatabase {
@@ -46,10 +53,10 @@ export function openDatabase(path?: string, template?: string, options: { trace?
   const db = new Database(file, {
     ...(options.trace ? { verbose: options.trace as (message?: unknown) => void } : {}),
     ...(addon ? { nativeBinding: addon } : {}),
+    timeout: STARTUP_BUSY_TIMEOUT_MS,
   })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
   db.exec(`
     CREATE TABLE IF NOT EXISTS users (
       id INTEGER PRIMARY KEY,
@@ -64,6 +71,9 @@ export function openDatabase(path?: string, template?: string, options: { trace?
   return {
     db,
     path: file,
+    serving() {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    },
     close() {
       if (closed) return
       closed = true

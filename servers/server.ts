@@ -114,6 +114,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
         { ...config, systemClock: options.clock === undefined },
       )
     }
+    database.serving()
     const metrics = options.metrics ? new ServerMetrics(counters, tracer?.counts ?? null, options.exportMetrics === true) : null
     const purgeStore = store
     const purger = purgeStore

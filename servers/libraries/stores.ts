@@ -178,6 +178,7 @@ async function openSqlite({ base, counters, dbPath, trace }: LibraryStoreContext
     }
   }
   const store = new Held({ client: database.db })
+  database.serving()
   const busy = (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown } | null)?.code ?? ''))
   return {
     store: counted(store, counters, true, busy),
