@@ -12,6 +12,7 @@ import { generatePrivateKeyPem } from '../servers/keys.ts'
 import { createServer, DEFAULT_CONFIG, type Server, type ServerConfig } from '../servers/server.ts'
 import { STORES, type Alg, type StoreKind } from '../servers/types.ts'
 import { ProcessGroup } from '../bench/processes.ts'
+import { validateScenario } from '../bench/contracts/scenario.ts'
 import { compiledModule } from '../common/compiled.ts'
 import { storeProvisioners } from '../bench/stores/run/index.ts'
 
@@ -234,3 +235,13 @@ export const runBench = (
   onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
   extraEnv: Record<string, string> = {},
 ) => runCli('bench/cli.ts', args, tag, onStderr, extraEnv)
+
+/** What a scenario, `base` with `over` laid on it, is refused with: each issue as "path: message"; none where it is accepted. */
+export function scenarioIssues(base: Record<string, unknown>, over: Record<string, unknown> = {}): string[] {
+  try {
+    validateScenario({ ...base, ...over }, 'scenario.json')
+    return []
+  } catch (err) {
+    return (err as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`)
+  }
+}

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import type { ResultsFile } from '../../bench/contracts/results.ts'
-import { validateScenario } from '../../bench/contracts/scenario.ts'
-import { processesTagged, runBench, runTag } from '../helpers.ts'
+import { processesTagged, runBench, runTag, scenarioIssues } from '../helpers.ts'
 
 const USERS = 30
 
@@ -18,14 +17,7 @@ describe('kill-instance: one app instance SIGKILLed behind HAProxy, started agai
       workload: { route: 'lifecycle', users: 10, requestsPerUserPerSecond: 1, durationSeconds: 5, logoutsPerSecond: 0 },
       faults: [{ atSeconds: 1, action: 'kill-instance', durationSeconds: 1 }],
     }
-    const issues = (over: Record<string, unknown>) => {
-      try {
-        validateScenario({ ...base, ...over }, 'k.json')
-        return []
-      } catch (err) {
-        return (err as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`)
-      }
-    }
+    const issues = (over: Record<string, unknown>) => scenarioIssues(base, over)
     assert.deepEqual(issues({}), [])
     assert.match(
       issues({ cells: [{ strategy: 'session', store: 'redis', instances: [1, 2], balancer: 'haproxy' }] })[0]!,

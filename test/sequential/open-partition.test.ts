@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import type { ResultsFile } from '../../bench/contracts/results.ts'
-import { validateScenario } from '../../bench/contracts/scenario.ts'
 import { leftBy, netnsUnavailable } from '../../bench/fleet/netns.ts'
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../bench/server-defaults.ts'
-import { processesTagged, runBench, runTag } from '../helpers.ts'
+import { processesTagged, runBench, runTag, scenarioIssues } from '../helpers.ts'
 
 const RATE = 300
 const WINDOW_SECONDS = 4
@@ -31,14 +30,7 @@ describe("the open loop under faults: requests keep coming at a fixed rate while
       topology: 'netns',
       faults: [{ atSeconds: 1, action: 'partition-store', durationSeconds: 1 }],
     }
-    const issues = (over: Record<string, unknown>) => {
-      try {
-        validateScenario({ ...base, ...over }, 'p.json')
-        return []
-      } catch (err) {
-        return (err as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`)
-      }
-    }
+    const issues = (over: Record<string, unknown>) => scenarioIssues(base, over)
     assert.deepEqual(issues({}), [])
     assert.deepEqual(issues({ faults: [{ atSeconds: 1, action: 'pause-store', durationSeconds: 1 }] }), [])
     assert.match(issues({ load: { durationSeconds: 5 } })[0]!, /^faults: faults need workload route "lifecycle" .* or load\.mode "open"/)

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import type { ResultsFile } from '../../bench/contracts/results.ts'
-import { validateScenario } from '../../bench/contracts/scenario.ts'
 import { leftBy, netnsUnavailable } from '../../bench/fleet/netns.ts'
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../bench/server-defaults.ts'
-import { processesTagged, runBench, runTag } from '../helpers.ts'
+import { processesTagged, runBench, runTag, scenarioIssues } from '../helpers.ts'
 
 const USERS = 30
 const RATE = 4
@@ -33,14 +32,7 @@ describe("partition-store: the store host's link down on a namespace topology, t
       topology: 'netns',
       faults: [{ atSeconds: 1, action: 'partition-store', durationSeconds: 1 }],
     }
-    const issues = (over: Record<string, unknown>) => {
-      try {
-        validateScenario({ ...base, ...over }, 'p.json')
-        return []
-      } catch (err) {
-        return (err as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`)
-      }
-    }
+    const issues = (over: Record<string, unknown>) => scenarioIssues(base, over)
     assert.deepEqual(issues({}), [])
     assert.deepEqual(issues({ topology: 'loopback' }), [
       'faults[0].action: partition-store takes the store host\'s link down: it needs topology "netns" (the store on a host of ' +
