@@ -67,11 +67,12 @@ export interface Calibration {
    */
   coreTime: { rate: number; cpuUsPerRequest: number; from: 'open' | 'closed' }[]
   /**
-   * The servers' own request time p50 (onRequest to onResponse, the median over rounds) at each open-loop rate the driver held:
-   * it falls as the rate rises (a busy process stays warm), so the latency model scales the lowest rate's times to the figure
-   * read off these at each rate, the point it predicts left out (docs/model.md, "What feeds the latency model").
+   * The servers' own request time p50, p90 and p99 (onRequest to onResponse, medians over rounds) at each open-loop rate the
+   * driver held: the p50 falls as the rate rises (a busy process stays warm) while a tail set by the host need not, so the latency
+   * model reshapes the lowest rate's times, quantile by quantile, to the figures read off these at each rate, the point it
+   * predicts left out (docs/model.md, "What feeds the latency model").
    */
-  ownTime: { rate: number; p50Us: number }[]
+  ownTime: { rate: number; p50Us: number; p90Us: number; p99Us: number }[]
   /**
    * The same figures round by round: each round of each held open-loop point at the rate that round achieved (`point`: the
    * point's rate, what leaving a point out drops), and each round's closed-loop window. A point's rounds ran at different rates
@@ -80,7 +81,7 @@ export interface Calibration {
    */
   byRound: {
     coreTime: { round: number; point: number | null; rate: number; cpuUsPerRequest: number; from: 'open' | 'closed' }[]
-    ownTime: { round: number; point: number; rate: number; p50Us: number }[]
+    ownTime: { round: number; point: number; rate: number; p50Us: number; p90Us: number; p99Us: number }[]
   }
   /** Which measurement calibrates each model quantity (docs/model.md, "What feeds the latency model"). */
   sources: { quantity: string; from: string }[]
@@ -121,7 +122,14 @@ function byRound(c: CellResult): Calibration['byRound'] {
     ].sort((a, b) => a.rate - b.rate),
     ownTime: rounds
       .filter(({ r }) => r.serverTimeUs)
-      .map(({ p, r }) => ({ round: r.round, point: p.achievedRate, rate: r.achievedRate, p50Us: r.serverTimeUs.p50 }))
+      .map(({ p, r }) => ({
+        round: r.round,
+        point: p.achievedRate,
+        rate: r.achievedRate,
+        p50Us: r.serverTimeUs.p50,
+        p90Us: r.serverTimeUs.p90,
+        p99Us: r.serverTimeUs.p99,
+      }))
       .sort((a, b) => a.rate - b.rate),
   }
 }
@@ -308,7 +316,7 @@ export function calibrate(results: ResultsFile): { cells: Calibrated[]; skipped:
         .filter((p) => p.heldRounds > 0 && p.rounds.length > 0)
         .flatMap((p) => {
           const q = serverQuantiles(p)
-          return q ? [{ rate: p.achievedRate, p50Us: q.p50 }] : []
+          return q ? [{ rate: p.achievedRate, p50Us: q.p50, p90Us: q.p90, p99Us: q.p99 }] : []
         })
         .sort((a, b) => a.rate - b.rate),
       byRound: byRound(c),

@@ -172,9 +172,10 @@ export function floorModel(floor: FloorPoint[] | undefined, arrivals: 'constant'
 /** From this quantile up, the time outside the servers is the floor's pooled tail. */
 const TAIL_FROM = 0.9
 
-/** Outside the servers at `rate`: up to p90 the two floor rates around it mixed by log distance (the nearest alone past the ends), above it the pooled tail. */
-export function outsideAt(f: FloorModel, rate: number): Points {
-  const body = bodyAt(f, rate)
+/** Outside the servers at `rate`: up to p90 the two floor rates around it mixed by log distance (the nearest alone past the ends),
+ * times `bodyScale`; above it the pooled tail. */
+export function outsideAt(f: FloorModel, rate: number, bodyScale = 1): Points {
+  const body = bodyScale === 1 ? bodyAt(f, rate) : bodyAt(f, rate).map((x) => x * bodyScale)
   const from = body.length - f.tail.length
   const out = Float64Array.from(body)
   for (let i = 0; i < f.tail.length; i++) out[from + i] = Math.max(body[from - 1] ?? 0, f.tail[i]!)
@@ -219,15 +220,50 @@ export function coreTimeAt(anchors: CoreAnchor[], rate: number, leaveOut: number
   return inLogRate(pts, rate)
 }
 
+/** The servers' own request time at a rate, at its p50, p90 and p99, µs. */
+export interface OwnShape {
+  p50: number
+  p90: number
+  p99: number
+}
+
 /**
- * The servers' own request time p50 at `rate`: the cell's figures at the open-loop rates it held, linear in the log of the rate
- * between the two around `rate` (flat past the ends), the point at `leaveOut` not used. Null without any figure.
+ * The servers' own request time at `rate`, its p50, p90 and p99: each the cell's figures at the open-loop rates it held, linear
+ * in the log of the rate between the two around `rate` (flat past the ends), the point at `leaveOut` not used, and each at least
+ * the quantile below it. Null without any figure.
  */
-export function ownTimeAt(anchors: OwnAnchor[], rate: number, leaveOut: number | null = null): number | null {
-  return inLogRate(
-    anchors.filter((a) => kept(a, leaveOut)).map((a) => ({ rate: a.rate, us: a.p50Us })),
-    rate,
-  )
+export function ownShapeAt(anchors: OwnAnchor[], rate: number, leaveOut: number | null = null): OwnShape | null {
+  const at = (k: 'p50Us' | 'p90Us' | 'p99Us') =>
+    inLogRate(
+      anchors.filter((a) => kept(a, leaveOut)).map((a) => ({ rate: a.rate, us: a[k] })),
+      rate,
+    )
+  const p50 = at('p50Us')
+  if (p50 === null) return null
+  const p90 = Math.max(p50, at('p90Us')!)
+  return { p50, p90, p99: Math.max(p90, at('p99Us')!) }
+}
+
+/** The p50, p90 and p99 of sorted points. */
+export function shapeOf(x: Points): OwnShape {
+  return { p50: quantileOf(x, 0.5), p90: quantileOf(x, 0.9), p99: quantileOf(x, 0.99) }
+}
+
+/**
+ * Sorted points moved from the quantiles `from` to `to`: each point scaled by a factor that is the p50's ratio up to the p50,
+ * the p99's from the p99, and linear in the quantile between the p50's, the p90's and the p99's ratios. Points at those three
+ * quantiles land on `to`'s figures (to the points' spacing); the shape between them is kept.
+ */
+export function reshape(x: Points, from: OwnShape, to: OwnShape): Points {
+  const f50 = from.p50 > 0 ? to.p50 / from.p50 : 1
+  const f90 = from.p90 > 0 ? to.p90 / from.p90 : f50
+  const f99 = from.p99 > 0 ? to.p99 / from.p99 : f90
+  const n = x.length
+  return Float64Array.from(x, (v, i) => {
+    const q = (i + 0.5) / n
+    const f = q <= 0.5 ? f50 : q <= 0.9 ? f50 + ((f90 - f50) * (q - 0.5)) / 0.4 : q <= 0.99 ? f90 + ((f99 - f90) * (q - 0.9)) / 0.09 : f99
+    return v * f
+  }).sort()
 }
 
 /** A core-time figure: a point's (medians over its rounds), or one round's (`point` the rate of the point it was a round of). */
@@ -297,18 +333,18 @@ function desOptions(
   inputs: LatencyInputs,
   over: Partial<DesOptions> = {},
   busyCpuUs = c.own?.busyCpuUs ?? 0,
-  ownP50Us: number | null = null,
+  ownAt: OwnShape | null = null,
 ): DesOptions | null {
   if (!c.ownPoints || !c.own) return null
   const instances = over.instances ?? c.instances
   const requests = Math.max(REQUESTS, rate)
   const f = inputs.floor
   const lowGap = c.lowLoad ? Math.max(0, (c.instances * 1e6) / c.lowLoad.rate - c.own.meanUs) : 0
-  // The servers' own times were measured at the lowest rate. At another rate they are scaled to the own p50 read off the
-  // cell's other rates (a busy process stays warm: it falls as the rate rises), and each instance sleeps about N / rate
-  // between requests: what that sleep cost inside them is taken out, and the DES adds back what each request's own sleep costs.
-  const base = c.lowLoad?.serverTimeUs.p50 ?? 0
-  const scaled = ownP50Us !== null && base > 0 ? c.ownPoints.map((x) => (x * ownP50Us) / base) : c.ownPoints
+  // The servers' own times were measured at the lowest rate. At another rate they are reshaped to the own p50, p90 and p99
+  // read off the cell's other rates (a busy process stays warm: its p50 falls as the rate rises, while a tail the host sets
+  // need not), and each instance sleeps about N / rate between requests: what that sleep cost inside them is taken out, and
+  // the DES adds back what each request's own sleep costs.
+  const scaled = ownAt !== null ? reshape(c.ownPoints, shapeOf(c.ownPoints), ownAt) : c.ownPoints
   const scaledMean = scaled.reduce((a, b) => a + b, 0) / scaled.length
   const gap = scaled === c.ownPoints ? lowGap : Math.max(0, (c.instances * 1e6) / rate - scaledMean)
   const cold = f ? wakeAt(f.instanceWake, gap) : 0
@@ -347,6 +383,45 @@ function desOptions(
   }
 }
 
+/** Rounds at most of fitting a store-awaiting cell's time in the server to the measured one, and how near is near enough. */
+const FIT_ROUNDS = 6
+const FIT_WITHIN = 0.02
+
+/**
+ * A cell that awaits a network store, its own time fitted at `rate`: a request that awaits its store resumes behind the
+ * requests its event loop took up meanwhile, and the servers' own time (onRequest to onResponse) holds that wait, while the DES
+ * queues each request at its core before its time in the server starts. So the own time the DES samples (`to`) is moved until
+ * the DES's time in the server (its wait at the core, its own time, its wait at the store: between the request's arrival and
+ * its answer, less the wake-up and what lies outside) has `ownAt`'s p50, p90 and p99 (`inner` what it reached), the core time
+ * held at `coreTimeUs` meanwhile (`busy` the busy CPU that gives it: a shorter time in the server can hold the core for less).
+ * A cell that answers in one turn of its loop waits before its timer starts: its own time is the measured one as it is.
+ */
+export function fitTimeInServer(
+  c: Calibrated,
+  rate: number,
+  inputs: LatencyInputs,
+  over: Partial<DesOptions>,
+  busyCpuUs: number,
+  ownAt: OwnShape,
+  coreTimeUs: number | null,
+): { to: OwnShape; busy: number; inner: OwnShape } {
+  let to = ownAt
+  let busy = busyCpuUs
+  let inner = ownAt
+  for (let k = 0; k < FIT_ROUNDS; k++) {
+    const sim = simulate({ ...desOptions(c, rate, inputs, over, busy, to)!, outsideUs: null, wake: null })
+    inner = shapeOf(sim.responseUs)
+    const ratio = { p50: ownAt.p50 / inner.p50, p90: ownAt.p90 / inner.p90, p99: ownAt.p99 / inner.p99 }
+    const coreOff = coreTimeUs !== null ? Math.abs(sim.meanBusyUs - coreTimeUs) / coreTimeUs : 0
+    if (Math.max(coreOff, ...Object.values(ratio).map((x) => Math.abs(x - 1))) <= FIT_WITHIN) break
+    if (coreTimeUs !== null) busy = Math.max(0.2 * c.own!.busyCpuUs, busy + coreTimeUs - sim.meanBusyUs)
+    const p50 = Math.max(1, to.p50 * ratio.p50)
+    const p90 = Math.max(p50, to.p90 * ratio.p90)
+    to = { p50, p90, p99: Math.max(p90, to.p99 * ratio.p99) }
+  }
+  return { to, busy, inner }
+}
+
 /** The DES's p50 and p99 for a cell at `rate`, with its mean wake-up and its cores' busy share. */
 function predictAt(
   c: Calibrated,
@@ -354,22 +429,32 @@ function predictAt(
   inputs: LatencyInputs,
   over: Partial<DesOptions> = {},
   coreTimeUs: number | null = null,
-  ownP50Us: number | null = null,
-): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number } | null {
-  const o = desOptions(c, rate, inputs, over, undefined, ownP50Us)
+  ownAt: OwnShape | null = null,
+): { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number; options: DesOptions } | null {
+  let o = desOptions(c, rate, inputs, over, undefined, ownAt)
   if (!o) return null
   let r = simulate(o)
+  let busy = c.own!.busyCpuUs
   // The core time read off the cell's other rates: the busy share moved so that the DES's mean core time per request (its
   // wake-ups' CPU included, where they fall) is that figure.
-  if (coreTimeUs !== null && c.own && Math.abs(r.meanBusyUs - coreTimeUs) > 0.01 * coreTimeUs) {
-    const busy = Math.max(0.2 * c.own.busyCpuUs, c.own.busyCpuUs + coreTimeUs - r.meanBusyUs)
-    r = simulate(desOptions(c, rate, inputs, over, busy, ownP50Us)!)
+  if (coreTimeUs !== null && Math.abs(r.meanBusyUs - coreTimeUs) > 0.01 * coreTimeUs) {
+    busy = Math.max(0.2 * busy, busy + coreTimeUs - r.meanBusyUs)
+    o = desOptions(c, rate, inputs, over, busy, ownAt)!
+    r = simulate(o)
+  }
+  if (ownAt !== null && c.networkStore) {
+    const fit = fitTimeInServer(c, rate, inputs, over, busy, ownAt, coreTimeUs)
+    if (fit.to !== ownAt) {
+      o = desOptions(c, rate, inputs, over, fit.busy, fit.to)!
+      r = simulate(o)
+    }
   }
   return {
     p50Us: quantileOf(r.responseUs, 0.5),
     p99Us: quantileOf(r.responseUs, 0.99),
     meanWakeUs: r.meanWakeUs,
     cpuUsPerRequest: r.meanBusyUs,
+    options: o,
   }
 }
 
@@ -384,6 +469,7 @@ function predictRounds(
   p: OpenLoopPoint,
   inputs: LatencyInputs,
   leaveOut: number | null,
+  scaleOf: (round: number | null) => number = () => 1,
 ): {
   p50Us: number
   p99Us: number
@@ -391,18 +477,23 @@ function predictRounds(
   cpuUsPerRequest: number
   coreTimeUs: number | null
   ownP50Us: number | null
+  byRound: { round: number | null; rate: number; p50Us: number; options: DesOptions }[]
 } | null {
   const rounds = p.rounds.filter((r) => r.achievedRate > 0)
   const each = (rounds.length ? rounds.map((r) => ({ round: r.round, rate: r.achievedRate })) : [{ round: null, rate: p.achievedRate }])
     .map(({ round, rate }) => {
+      const scale = scaleOf(round)
+      // The time outside the servers at the level this round's other points set (`outsideLevels`).
+      const over: Partial<DesOptions> =
+        scale !== 1 && inputs.floor ? { outsideUs: { kind: 'points', points: outsideAt(inputs.floor, rate, scale) } } : {}
       const core = (c.byRound?.coreTime ?? []).filter((a) => a.round === round)
       const own = (c.byRound?.ownTime ?? []).filter((a) => a.round === round)
       const coreTimeUs = core.some((a) => a.from === 'open' && kept(a, leaveOut))
         ? coreTimeAt(core, rate, leaveOut)
         : coreTimeAt(c.coreTime ?? [], rate, leaveOut)
-      const ownP50Us = own.some((a) => kept(a, leaveOut)) ? ownTimeAt(own, rate, leaveOut) : ownTimeAt(c.ownTime ?? [], rate, leaveOut)
-      const pred = predictAt(c, rate, inputs, {}, coreTimeUs, ownP50Us)
-      return pred ? { ...pred, coreTimeUs, ownP50Us } : null
+      const ownAt = own.some((a) => kept(a, leaveOut)) ? ownShapeAt(own, rate, leaveOut) : ownShapeAt(c.ownTime ?? [], rate, leaveOut)
+      const pred = predictAt(c, rate, inputs, over, coreTimeUs, ownAt)
+      return pred ? { ...pred, round, rate, coreTimeUs, ownP50Us: ownAt?.p50 ?? null } : null
     })
     .filter((x) => x !== null)
   if (!each.length) return null
@@ -417,6 +508,7 @@ function predictRounds(
     cpuUsPerRequest: med((x) => x.cpuUsPerRequest)!,
     coreTimeUs: med((x) => x.coreTimeUs),
     ownP50Us: med((x) => x.ownP50Us),
+    byRound: each.map((x) => ({ round: x.round, rate: x.rate, p50Us: x.p50Us, options: x.options })),
   }
 }
 
@@ -463,6 +555,9 @@ export interface ValidationRow {
   ownP50Us: number | null
   /** Why the p99 is not judged at a judged point: a stall the model does not hold dominates the measured tail; else null. */
   stall: string | null
+  /** The point's rounds that did not measure the servers, each with why (`roundsThatMeasured`): the measured and predicted
+   * figures are the other rounds'. Empty where every round did. */
+  dropped: string[]
   measured: { p50Us: number; p99Us: number; cpuUsPerRequest: number; serverP50Us: number | null; sendLagP99Us: number | null }
   /** The DES's latency, its mean wake-up, and its core time per request (beside the measured CPU per request: a check of the wake-up's CPU). */
   predicted: { p50Us: number; p99Us: number; meanWakeUs: number; cpuUsPerRequest: number }
@@ -567,6 +662,112 @@ function whyMissed(
   return reasons
 }
 
+/** A round whose time outside the servers at its p50 is over this many times its point's calmest round's measured the host. */
+const OUTSIDE_STALL = 4
+
+/**
+ * The rounds of a point that measured the servers, the point's figures the medians over them, and why each other round did
+ * not: the driver did not hold its rate (it sent late: the arrivals were not the ones asked), or the round's time outside the
+ * servers at its p50 (its latency p50 less the servers' own p50) was over `OUTSIDE_STALL` times the point's calmest round's.
+ * A point's rounds ask the same share of capacity, so their queues differ by less than that; a host that stalled the client or
+ * the loopback through a round's seconds does not.
+ */
+export function roundsThatMeasured(p: OpenLoopPoint): { point: OpenLoopPoint; dropped: { round: number; why: string }[] } {
+  const dropped: { round: number; why: string }[] = []
+  const outside = (r: OpenLoopPoint['rounds'][number]) => (r.serverTimeUs ? r.latencyUs.p50 - r.serverTimeUs.p50 : null)
+  const held = p.rounds.filter((r) => {
+    if (r.held !== false) return true
+    dropped.push({ round: r.round, why: `round ${r.round}: the driver did not hold ${Math.round(r.rate)}/s` })
+    return false
+  })
+  const known = held.map(outside).filter((x): x is number => x !== null && x > 0)
+  const calmest = known.length ? Math.min(...known) : null
+  const kept = held.filter((r) => {
+    const us = outside(r)
+    if (calmest === null || us === null || us <= OUTSIDE_STALL * calmest) return true
+    dropped.push({
+      round: r.round,
+      why:
+        `round ${r.round}: ${(us / 1000).toFixed(2)} ms outside the servers at its p50, ` +
+        `${Math.round(us / calmest)}x its calmest round's ${(calmest / 1000).toFixed(2)} ms`,
+    })
+    return false
+  })
+  if (kept.length === p.rounds.length) return { point: p, dropped }
+  const med = (pick: (r: OpenLoopPoint['rounds'][number]) => number) => (kept.length ? median(kept.map(pick)) : 0)
+  return {
+    point: {
+      ...p,
+      rounds: kept,
+      heldRounds: kept.length,
+      latencyUs: {
+        p50: med((r) => r.latencyUs.p50),
+        p90: med((r) => r.latencyUs.p90),
+        p99: med((r) => r.latencyUs.p99),
+        p999: med((r) => r.latencyUs.p999),
+        max: kept.length ? Math.max(...kept.map((r) => r.latencyUs.max)) : 0,
+      },
+      cpuUsPerRequest: med((r) => r.cpuUsPerRequest),
+      serverBusyShare: med((r) => r.serverBusyShare),
+    },
+    dropped,
+  }
+}
+
+/** Steps at most of the search for the outside time's scale at one round, and how near its p50 must come. */
+const LEVEL_STEPS = 12
+const LEVEL_WITHIN = 0.02
+
+/**
+ * The scale of the time outside the servers (its body, up to p90) for each point and round of a cell, read off the cell's other
+ * points in the same round: at each, the factor on the floor's outside time under which the DES's p50 is the measured one. The
+ * floor ran minutes away from the cell's points, and on a shared machine the time outside the servers moves between minutes by
+ * more than the queue the model is judged on (a floor p50 of 0.19-0.46 ms beside cells whose own points read 0.09-0.11 ms
+ * outside their servers), while a cell's points of one round run back to back. Only points at or under the judged utilisation
+ * set a scale (where the queue is small beside it), and never the point it is for. The floor still gives the tail and the
+ * wake-ups. A round's scale is the geometric median over its other points, or over every round of them where it has none.
+ */
+function outsideLevels(
+  c: Calibrated,
+  points: OpenLoopPoint[],
+  inputs: LatencyInputs,
+  utilisation: (p: OpenLoopPoint) => { servers: number; client: number | null },
+): (point: number, round: number | null) => number {
+  const f = inputs.floor
+  if (!f) return () => 1
+  const scales = points.flatMap((p) => {
+    const u = utilisation(p)
+    if (Math.max(u.servers, u.client ?? 0) > JUDGED_CAPACITY + 1e-9) return []
+    const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
+    const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate)
+    if (!replayed) return []
+    return replayed.byRound.flatMap(({ round, rate, options }) => {
+      const measured = p.rounds.find((x) => x.round === round)?.latencyUs.p50
+      if (!measured) return []
+      const p50At = (k: number) =>
+        quantileOf(simulate({ ...options, outsideUs: { kind: 'points', points: outsideAt(f, rate, k) } }).responseUs, 0.5)
+      // Bisection on the log of the scale, between 1/20 and 20.
+      let lo = Math.log(1 / 20)
+      let hi = Math.log(20)
+      let k = 0
+      for (let step = 0; step < LEVEL_STEPS; step++) {
+        k = (lo + hi) / 2
+        const at = p50At(Math.exp(k))
+        if (Math.abs(at - measured) <= LEVEL_WITHIN * measured) break
+        if (at > measured) hi = k
+        else lo = k
+      }
+      return [{ point: p.achievedRate, round, logScale: k }]
+    })
+  })
+  return (point, round) => {
+    const others = scales.filter((x) => Math.abs(x.point - point) > 1e-9)
+    const same = others.filter((x) => x.round === round)
+    const from = same.length ? same : others
+    return from.length ? Math.exp(median(from.map((x) => x.logScale))) : 1
+  }
+}
+
 /** Each open-loop point of a cell predicted by the DES from the calibration alone, beside its measurement. */
 export function validate(
   c: Calibrated,
@@ -586,73 +787,85 @@ export function validate(
   }
   const cores: RunCores = { server: inputs.cores, client: inputs.clientCores ?? null }
   const storeOnClient = c.store !== null && storeDescriptors[c.store].placement === 'same-host'
-  return points
+  const views = points
     .filter((p) => p.rounds.length > 0)
-    .flatMap((p) => {
-      const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
-      const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate)
-      if (!replayed) return []
-      const { coreTimeUs, ownP50Us, ...pred } = replayed
-      const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
-      const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
-      const utilisation = measuredUtilisation(p, cores, storeOnClient)
-      const busiest = Math.max(utilisation.servers, utilisation.client ?? 0)
-      const notJudged = calibration
-        ? "the calibration point (the servers' own time)"
-        : inputs.floor === null
-          ? 'no driver floor measured'
-          : (unreplayable ??
-            (2 * p.heldRounds < p.rounds.length
-              ? `the driver did not hold the rate in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds (its sends ` +
-                'stalled: the point measures the host as much as the servers)'
-              : busiest > JUDGED_CAPACITY + 1e-9
-                ? `measured utilisation ${Math.round(busiest * 100)}% ` +
-                  `(${utilisation.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
-                : null))
-      const judged = notJudged === null
-      const stall = judged ? stallOf(c, p, floorLag(p.achievedRate)) : null
-      const within = judged
-        ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: stall ? null : Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 }
-        : null
-      const holds = within ? within.p50 && within.p99 !== false : null
-      const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct, pred.cpuUsPerRequest) : null
-      const b = bound(p.achievedRate)
-      return [
-        {
-          cell: c.cell,
-          instances: c.instances,
-          arrivals: inputs.arrivals,
-          rate: p.achievedRate,
-          fraction: p.fraction,
-          calibration,
-          load,
-          utilisation,
-          coreTimeUs,
-          ownP50Us,
-          stall,
-          measured: {
-            p50Us: p.latencyUs.p50,
-            p99Us: p.latencyUs.p99,
-            cpuUsPerRequest: p.cpuUsPerRequest,
-            serverP50Us: serverQ(p, 'p50'),
-            sendLagP99Us: sendLagP99(p),
-          },
-          predicted: { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs, cpuUsPerRequest: pred.cpuUsPerRequest },
-          bound: b === null ? null : { p99Us: b },
-          errorPct,
-          within,
-          notJudged,
-          holds,
-          reasons,
-          why:
-            reasons === null
-              ? null
-              : reasons.length
-                ? reasons.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ')
-                : 'not known from these measurements',
-        },
-      ]
+    .map((whole) => {
+      const calibration = Math.abs(whole.achievedRate - c.lowLoad!.rate) < 1e-9
+      // The point as its rounds that measured the servers have it (all of them where none stalled).
+      const kept = calibration ? { point: whole, dropped: [] } : roundsThatMeasured(whole)
+      return { whole, calibration, kept, p: kept.point.rounds.length ? kept.point : whole }
     })
+  const scaleAt = outsideLevels(
+    c,
+    views.map((v) => v.p),
+    inputs,
+    (p) => measuredUtilisation(p, cores, storeOnClient),
+  )
+  return views.flatMap(({ whole, calibration, kept, p }) => {
+    const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate, (round) => scaleAt(p.achievedRate, round))
+    if (!replayed) return []
+    const { coreTimeUs, ownP50Us, byRound: _byRound, ...pred } = replayed
+    const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
+    const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
+    const utilisation = measuredUtilisation(p, cores, storeOnClient)
+    const busiest = Math.max(utilisation.servers, utilisation.client ?? 0)
+    const notJudged = calibration
+      ? "the calibration point (the servers' own time)"
+      : inputs.floor === null
+        ? 'no driver floor measured'
+        : (unreplayable ??
+          (2 * kept.point.rounds.length < whole.rounds.length
+            ? `${kept.dropped.length} of ${whole.rounds.length} rounds measured the host as much as the servers ` +
+              `(${kept.dropped.map((d) => d.why).join('; ')})`
+            : busiest > JUDGED_CAPACITY + 1e-9
+              ? `measured utilisation ${Math.round(busiest * 100)}% ` +
+                `(${utilisation.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
+              : null))
+    const judged = notJudged === null
+    const stall = judged ? stallOf(c, p, floorLag(p.achievedRate)) : null
+    const within = judged
+      ? { p50: Math.abs(errorPct.p50) <= TOLERANCE.p50 * 100, p99: stall ? null : Math.abs(errorPct.p99) <= TOLERANCE.p99 * 100 }
+      : null
+    const holds = within ? within.p50 && within.p99 !== false : null
+    const reasons = holds === false ? whyMissed(c, p, floorLag(p.achievedRate), errorPct, pred.cpuUsPerRequest) : null
+    const b = bound(p.achievedRate)
+    return [
+      {
+        cell: c.cell,
+        instances: c.instances,
+        arrivals: inputs.arrivals,
+        rate: p.achievedRate,
+        fraction: p.fraction,
+        calibration,
+        load,
+        utilisation,
+        coreTimeUs,
+        ownP50Us,
+        stall,
+        dropped: kept.dropped.map((d) => d.why),
+        measured: {
+          p50Us: p.latencyUs.p50,
+          p99Us: p.latencyUs.p99,
+          cpuUsPerRequest: p.cpuUsPerRequest,
+          serverP50Us: serverQ(p, 'p50'),
+          sendLagP99Us: sendLagP99(p),
+        },
+        predicted: { p50Us: pred.p50Us, p99Us: pred.p99Us, meanWakeUs: pred.meanWakeUs, cpuUsPerRequest: pred.cpuUsPerRequest },
+        bound: b === null ? null : { p99Us: b },
+        errorPct,
+        within,
+        notJudged,
+        holds,
+        reasons,
+        why:
+          reasons === null
+            ? null
+            : reasons.length
+              ? reasons.map((r) => `${MISS_REASONS[r.code]} (${r.figures})`).join('; ')
+              : 'not known from these measurements',
+      },
+    ]
+  })
 }
 
 /** A layer's verdict: its judged points, the shares within each tolerance, and whether both targets were met. */
@@ -727,7 +940,7 @@ export function loadCurve(
       inputs,
       { durationUs: (10_000 / rps) * 1e6 },
       coreTimeAt(c.coreTime ?? [], rps),
-      ownTimeAt(c.ownTime ?? [], rps),
+      ownShapeAt(c.ownTime ?? [], rps),
     )
     if (p) points.push({ load, rps, p50Us: p.p50Us, p99Us: p.p99Us })
   }

@@ -23,8 +23,11 @@ export function validationHtml(sim: Simulation): string {
       'table and the fault timelines only).</p>'
     )
   const { tolerancePct: t } = sim.model
+  // Older simulation.json files carry no dropped rounds.
+  const without = (v: Simulation['validation'][number]) =>
+    v.holds !== null && v.dropped?.length ? ` <span class="muted">(judged without ${esc(v.dropped.join('; '))})</span>` : ''
   const verdict = (v: Simulation['validation'][number]) =>
-    v.calibration
+    (v.calibration
       ? '<span class="muted">calibration point (the servers\' own time)</span>'
       : v.holds === null
         ? `<span class="muted">not judged (${esc(v.notJudged ?? '')})</span>`
@@ -34,7 +37,7 @@ export function validationHtml(sim: Simulation): string {
               v.reasons?.length
                 ? v.reasons.map((r) => `${esc(r.code)} <span ` + `class="muted">(${esc(r.figures)})</span>`).join('; ')
                 : 'not known from these measurements'
-            }`
+            }`) + without(v)
   const bad = (within: boolean | null | undefined) => (within === false ? ' bad' : '')
   const pctOf = (x: number | null) => (x === null ? '–' : `${num(x * 100, 0)}%`)
   // Older simulation.json files carry no utilisation.

@@ -2,28 +2,53 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js'
 import { newHistogram } from '../../common/histogram.ts'
-import { floorModel, ownTimeAt } from '../../bench/sim/latency.ts'
+import { floorModel, ownShapeAt, reshape, shapeOf } from '../../bench/sim/latency.ts'
+import { quantileOf } from '../../bench/sim/queueing.ts'
 import type { FloorPoint } from '../../bench/contracts/results.ts'
 
-// A cell whose servers' own p50 is known at each rate: 300 µs at 1,000/s, 200 at 2,000/s, 150 at 4,000/s, 80 at 8,000/s.
+// A cell whose servers' own time is known at each rate: p50 300 µs at 1,000/s, 200 at 2,000/s, 150 at 4,000/s, 80 at 8,000/s;
+// its p90 three times its p50 and its p99 2,000 µs at every rate (a tail the host sets) but 1,000 at 8,000/s.
 const anchors = [
-  { rate: 1000, p50Us: 300 },
-  { rate: 2000, p50Us: 200 },
-  { rate: 4000, p50Us: 150 },
-  { rate: 8000, p50Us: 80 },
+  { rate: 1000, p50Us: 300, p90Us: 900, p99Us: 2000 },
+  { rate: 2000, p50Us: 200, p90Us: 600, p99Us: 2000 },
+  { rate: 4000, p50Us: 150, p90Us: 450, p99Us: 2000 },
+  { rate: 8000, p50Us: 80, p90Us: 240, p99Us: 1000 },
 ]
 
-test("the servers' own time at a left-out rate is read off the cell's other rates, linear in the log of the rate", () => {
+test("the servers' own time at a left-out rate is read off the cell's other rates, quantile by quantile, linear in the log of the rate", () => {
   // 2,000/s left out: halfway (in log rate) between 1,000/s (300 µs) and 4,000/s (150 µs).
-  assert.equal(ownTimeAt(anchors, 2000, 2000), 225)
+  assert.deepEqual(ownShapeAt(anchors, 2000, 2000), { p50: 225, p90: 675, p99: 2000 })
   // 4,000/s left out: halfway from 2,000/s (200 µs) to 8,000/s (80 µs), not the 150 measured there.
-  assert.equal(ownTimeAt(anchors, 4000, 4000), 140)
-  // 8,000/s left out: past the busiest other rate, its figure.
-  assert.equal(ownTimeAt(anchors, 8000, 8000), 150)
-  // Nothing left out: each measured rate gives its own figure; past the ends the nearest.
-  assert.equal(ownTimeAt(anchors, 4000), 150)
-  assert.equal(ownTimeAt(anchors, 500), 300)
-  assert.equal(ownTimeAt([], 2000), null)
+  assert.deepEqual(ownShapeAt(anchors, 4000, 4000), { p50: 140, p90: 420, p99: 1500 })
+  // 8,000/s left out: past the busiest other rate, its figures.
+  assert.deepEqual(ownShapeAt(anchors, 8000, 8000), { p50: 150, p90: 450, p99: 2000 })
+  // Nothing left out: each measured rate gives its own figures; past the ends the nearest.
+  assert.deepEqual(ownShapeAt(anchors, 4000), { p50: 150, p90: 450, p99: 2000 })
+  assert.deepEqual(ownShapeAt(anchors, 500), { p50: 300, p90: 900, p99: 2000 })
+  assert.equal(ownShapeAt([], 2000), null)
+  // A p90 read under its p50 (rates whose tails crossed) is raised to it.
+  const crossed = [
+    { rate: 1000, p50Us: 100, p90Us: 110, p99Us: 120 },
+    { rate: 4000, p50Us: 300, p90Us: 50, p99Us: 60 },
+  ]
+  assert.deepEqual(ownShapeAt(crossed, 4000), { p50: 300, p90: 300, p99: 300 })
+})
+
+test('a distribution reshaped to a p50, p90 and p99 has them, and keeps its order', () => {
+  // 10,000 points 1..10,000 µs: p50 5,000, p90 9,000, p99 9,900 (to the spacing).
+  const x = Float64Array.from({ length: 10_000 }, (_, i) => i + 1)
+  const from = shapeOf(x)
+  assert.deepEqual(from, { p50: quantileOf(x, 0.5), p90: quantileOf(x, 0.9), p99: quantileOf(x, 0.99) })
+  // The body halved, the tail kept: p50 2,500, p90 4,500, p99 9,900.
+  const y = reshape(x, from, { p50: from.p50 / 2, p90: from.p90 / 2, p99: from.p99 })
+  const to = shapeOf(y)
+  assert.ok(Math.abs(to.p50 - from.p50 / 2) <= 1, `p50 ${to.p50}`)
+  assert.ok(Math.abs(to.p90 - from.p90 / 2) <= 1, `p90 ${to.p90}`)
+  assert.ok(Math.abs(to.p99 - from.p99) <= 5, `p99 ${to.p99}`)
+  // Below the p50 every point is halved; the largest keeps the p99's factor (1).
+  assert.equal(y[0], 0.5)
+  assert.equal(y[y.length - 1], 10_000)
+  for (let i = 1; i < y.length; i++) assert.ok(y[i]! >= y[i - 1]!)
 })
 
 const floorPoint = (rate: number, histogramUs: number, p50Us: number): FloorPoint => {
