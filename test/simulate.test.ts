@@ -235,7 +235,7 @@ test('the latency model on a hand-made run with a known answer: the wake-up by i
   missed.cells[0]!.openLoop![1]!.rounds[0]!.held = false
   assert.equal(
     runSimulation(missed).validation[1]!.notJudged,
-    '1 of 1 rounds measured the host as much as the servers (round 1: the driver did not hold 2000/s)',
+    '1 of 1 rounds did not measure the servers at this point (round 1: the driver did not hold 2000/s)',
   )
   // Held in 1 of 2 rounds it is judged on the round held, which it names (4,000/s: its p99, 310 µs measured, missed).
   const v = runSimulation(missed).validation[2]!
@@ -323,10 +323,15 @@ test("a round whose time outside the servers is over 4 times its point's calmest
   assert.match(renderSimulationHtml(sim, ''), /\(judged without round 2: 0\.30 ms outside the servers at its p50, 4x/)
   // Two of three left out: not judged.
   mid.rounds[2]!.latencyUs = { ...r1.latencyUs, p50: 500 }
-  assert.match(runSimulation(run).validation[1]!.notJudged!, /^2 of 3 rounds measured the host as much as the servers \(round 2: /)
+  assert.match(runSimulation(run).validation[1]!.notJudged!, /^2 of 3 rounds did not measure the servers at this point \(round 2: /)
   // Every round alike: the point as it was.
   const same = wakeResults({ p50At2000: 170, p50At4000: 152 }).cells[0]!.openLoop![1]!
   assert.equal(roundsThatMeasured(same).point, same)
+  // A round that ran the one server core at 80% (400 µs of CPU a request at 2,000/s) is not one the point is judged at.
+  const busy = wakeResults({ p50At2000: 170, p50At4000: 152 })
+  const at2000 = busy.cells[0]!.openLoop![1]!
+  at2000.rounds.push({ ...at2000.rounds[0]!, round: 2 }, { ...at2000.rounds[0]!, round: 3, cpuUsPerRequest: 400 })
+  assert.deepEqual(runSimulation(busy).validation[1]!.dropped, ['round 3: measured utilisation 80%, over 70%'])
 })
 
 test("a cell that awaits its store has its own time fitted so the DES's whole time in the server is the measured one", () => {

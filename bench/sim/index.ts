@@ -22,6 +22,7 @@ import {
   type LatencyInputs,
 } from './latency.ts'
 import { quantileOf, quantileWithWaits } from './queueing.ts'
+import { median } from '../stats.ts'
 import { renderSimulationHtml } from './page.ts'
 import type { Simulation } from './simulation.ts'
 import type { ResultsFile } from '../contracts/results.ts'
@@ -146,7 +147,11 @@ export function runSimulation(
     fleet: f.rows,
     fleetNotes: f.notes,
     crossovers: cells.map((c) => crossover(c, o, sharedStorePerOp(cells))),
-    curves: cells.map((c) => loadCurve(c, capacity(c.cell), inputs)),
+    // Each cell's curve at the level of the time outside the servers its points read (the geometric median over them).
+    curves: cells.map((c) => {
+      const scales = rows.filter((r) => r.cell === c.cell).map((r) => Math.log(r.outsideScale))
+      return loadCurve(c, capacity(c.cell), inputs, scales.length ? Math.exp(median(scales)) : 1)
+    }),
   }
 }
 

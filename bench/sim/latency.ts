@@ -409,7 +409,8 @@ export function fitTimeInServer(
   let busy = busyCpuUs
   let inner = ownAt
   for (let k = 0; k < FIT_ROUNDS; k++) {
-    const sim = simulate({ ...desOptions(c, rate, inputs, over, busy, to)!, outsideUs: null, wake: null })
+    // The own time held the run's round trip to the store, not one asked of the fleet (`storeRttUs`, added beyond it).
+    const sim = simulate({ ...desOptions(c, rate, inputs, over, busy, to)!, outsideUs: null, wake: null, storeRttUs: 0 })
     inner = shapeOf(sim.responseUs)
     const ratio = { p50: ownAt.p50 / inner.p50, p90: ownAt.p90 / inner.p90, p99: ownAt.p99 / inner.p99 }
     const coreOff = coreTimeUs !== null ? Math.abs(sim.meanBusyUs - coreTimeUs) / coreTimeUs : 0
@@ -478,6 +479,7 @@ function predictRounds(
   coreTimeUs: number | null
   ownP50Us: number | null
   byRound: { round: number | null; rate: number; p50Us: number; options: DesOptions }[]
+  outsideScale: number
 } | null {
   const rounds = p.rounds.filter((r) => r.achievedRate > 0)
   const each = (rounds.length ? rounds.map((r) => ({ round: r.round, rate: r.achievedRate })) : [{ round: null, rate: p.achievedRate }])
@@ -509,6 +511,7 @@ function predictRounds(
     coreTimeUs: med((x) => x.coreTimeUs),
     ownP50Us: med((x) => x.ownP50Us),
     byRound: each.map((x) => ({ round: x.round, rate: x.rate, p50Us: x.p50Us, options: x.options })),
+    outsideScale: Math.exp(median(each.map((x) => Math.log(scaleOf(x.round))))),
   }
 }
 
@@ -553,6 +556,9 @@ export interface ValidationRow {
   /** The servers' own request time p50 the model scaled their low-load times to here, read off the cell's other rates (the
    * point left out), µs; null where the run measured none (the low-load times as they were). */
   ownP50Us: number | null
+  /** The factor on the floor's time outside the servers (its body, up to p90) the point was predicted with, read off the cell's
+   * other points (`outsideLevels`; the median over the point's rounds); 1 where none set one. */
+  outsideScale: number
   /** Why the p99 is not judged at a judged point: a stall the model does not hold dominates the measured tail; else null. */
   stall: string | null
   /** The point's rounds that did not measure the servers, each with why (`roundsThatMeasured`): the measured and predicted
@@ -666,19 +672,33 @@ function whyMissed(
 const OUTSIDE_STALL = 4
 
 /**
- * The rounds of a point that measured the servers, the point's figures the medians over them, and why each other round did
- * not: the driver did not hold its rate (it sent late: the arrivals were not the ones asked), or the round's time outside the
- * servers at its p50 (its latency p50 less the servers' own p50) was over `OUTSIDE_STALL` times the point's calmest round's.
- * A point's rounds ask the same share of capacity, so their queues differ by less than that; a host that stalled the client or
- * the loopback through a round's seconds does not.
+ * The rounds of a point that measured the servers at the utilisation it is judged at, the point's figures the medians over
+ * them, and why each other round did not: the driver did not hold its rate (it sent late: the arrivals were not the ones
+ * asked); the round ran its cores over the judged utilisation (`busiest`: each round's rate is a share of its own round's
+ * capacity, and the machine's speed moves between rounds); or the round's time outside the servers at its p50 (its latency p50
+ * less the servers' own p50) was over `OUTSIDE_STALL` times the point's calmest round's: at the utilisation judged their queues
+ * differ by less than that, while a host that stalled the client or the loopback through a round's seconds does not.
  */
-export function roundsThatMeasured(p: OpenLoopPoint): { point: OpenLoopPoint; dropped: { round: number; why: string }[] } {
+export function roundsThatMeasured(
+  p: OpenLoopPoint,
+  busiest: (r: OpenLoopPoint['rounds'][number]) => number = () => 0,
+): { point: OpenLoopPoint; dropped: { round: number; why: string }[] } {
   const dropped: { round: number; why: string }[] = []
   const outside = (r: OpenLoopPoint['rounds'][number]) => (r.serverTimeUs ? r.latencyUs.p50 - r.serverTimeUs.p50 : null)
   const held = p.rounds.filter((r) => {
-    if (r.held !== false) return true
-    dropped.push({ round: r.round, why: `round ${r.round}: the driver did not hold ${Math.round(r.rate)}/s` })
-    return false
+    if (r.held === false) {
+      dropped.push({ round: r.round, why: `round ${r.round}: the driver did not hold ${Math.round(r.rate)}/s` })
+      return false
+    }
+    const u = busiest(r)
+    if (u > JUDGED_CAPACITY + 1e-9) {
+      dropped.push({
+        round: r.round,
+        why: `round ${r.round}: measured utilisation ${Math.round(u * 100)}%, over ${JUDGED_CAPACITY * 100}%`,
+      })
+      return false
+    }
+    return true
   })
   const known = held.map(outside).filter((x): x is number => x !== null && x > 0)
   const calmest = known.length ? Math.min(...known) : null
@@ -792,7 +812,12 @@ export function validate(
     .map((whole) => {
       const calibration = Math.abs(whole.achievedRate - c.lowLoad!.rate) < 1e-9
       // The point as its rounds that measured the servers have it (all of them where none stalled).
-      const kept = calibration ? { point: whole, dropped: [] } : roundsThatMeasured(whole)
+      // A round's utilisation as measured, as the point's is (`measuredUtilisation`) over that round alone.
+      const busiest = (r: OpenLoopPoint['rounds'][number]) => {
+        const u = measuredUtilisation({ ...whole, rounds: [r] }, cores, storeOnClient)
+        return Math.max(u.servers, u.client ?? 0)
+      }
+      const kept = calibration ? { point: whole, dropped: [] } : roundsThatMeasured(whole, busiest)
       return { whole, calibration, kept, p: kept.point.rounds.length ? kept.point : whole }
     })
   const scaleAt = outsideLevels(
@@ -804,22 +829,24 @@ export function validate(
   return views.flatMap(({ whole, calibration, kept, p }) => {
     const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate, (round) => scaleAt(p.achievedRate, round))
     if (!replayed) return []
-    const { coreTimeUs, ownP50Us, byRound: _byRound, ...pred } = replayed
+    const { coreTimeUs, ownP50Us, outsideScale, byRound: _byRound, ...pred } = replayed
     const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
     const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
+    // Judged against the utilisation of every round (a median over rounds, as the point's figures are); shown as its kept rounds'.
+    const overall = measuredUtilisation(whole, cores, storeOnClient)
+    const busiest = Math.max(overall.servers, overall.client ?? 0)
     const utilisation = measuredUtilisation(p, cores, storeOnClient)
-    const busiest = Math.max(utilisation.servers, utilisation.client ?? 0)
     const notJudged = calibration
       ? "the calibration point (the servers' own time)"
       : inputs.floor === null
         ? 'no driver floor measured'
         : (unreplayable ??
-          (2 * kept.point.rounds.length < whole.rounds.length
-            ? `${kept.dropped.length} of ${whole.rounds.length} rounds measured the host as much as the servers ` +
-              `(${kept.dropped.map((d) => d.why).join('; ')})`
-            : busiest > JUDGED_CAPACITY + 1e-9
-              ? `measured utilisation ${Math.round(busiest * 100)}% ` +
-                `(${utilisation.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
+          (busiest > JUDGED_CAPACITY + 1e-9
+            ? `measured utilisation ${Math.round(busiest * 100)}% ` +
+              `(${overall.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
+            : 2 * kept.point.rounds.length < whole.rounds.length
+              ? `${kept.dropped.length} of ${whole.rounds.length} rounds did not measure the servers at this point ` +
+                `(${kept.dropped.map((d) => d.why).join('; ')})`
               : null))
     const judged = notJudged === null
     const stall = judged ? stallOf(c, p, floorLag(p.achievedRate)) : null
@@ -841,6 +868,7 @@ export function validate(
         utilisation,
         coreTimeUs,
         ownP50Us,
+        outsideScale,
         stall,
         dropped: kept.dropped.map((d) => d.why),
         measured: {
@@ -923,11 +951,13 @@ export function layers(rows: ValidationRow[]): { byInstances: LayerVerdict[]; by
   }
 }
 
-/** Predicted p50 and p99 against load for the cell as the run had it (its instances, cores and arrivals), 10% to 90% of its measured capacity. */
+/** Predicted p50 and p99 against load for the cell as the run had it (its instances, cores and arrivals), 10% to 90% of its measured capacity,
+ * the time outside the servers at the level its points read (`outsideScale`). */
 export function loadCurve(
   c: Calibrated,
   capacityRps: number | null,
   inputs: LatencyInputs,
+  outsideScale = 1,
 ): { cell: string; points: { load: number; rps: number; p50Us: number; p99Us: number }[] } {
   if (!c.ownPoints || !capacityRps) return { cell: c.cell, points: [] }
   const points = []
@@ -938,7 +968,12 @@ export function loadCurve(
       c,
       rps,
       inputs,
-      { durationUs: (10_000 / rps) * 1e6 },
+      {
+        durationUs: (10_000 / rps) * 1e6,
+        ...(inputs.floor && outsideScale !== 1
+          ? { outsideUs: { kind: 'points' as const, points: outsideAt(inputs.floor, rps, outsideScale) } }
+          : {}),
+      },
       coreTimeAt(c.coreTime ?? [], rps),
       ownShapeAt(c.ownTime ?? [], rps),
     )
@@ -948,7 +983,7 @@ export function loadCurve(
 }
 
 /** The server-side p99 of a fleet at `rate` (a core each, Poisson arrivals: many users), its store `storeRttMs` away: the DES
- * without what lies outside the servers. */
+ * without what lies outside the servers, its core time and own time those of the cell's open loop at the same rate per instance. */
 export function fleetP99(
   c: Calibrated,
   instances: number,
@@ -968,6 +1003,10 @@ export function fleetP99(
       // Each store call moved from the run's distance to the asked one.
       storeRttUs: c.networkStore ? storeRttMs * 1000 - c.storeRttUs : 0,
     },
+    // Each instance serves rate / instances, as each of the run's instances served the run's rate over them: the core time and
+    // the own time the validated model reads off the cell's open-loop figures at that rate per instance.
+    coreTimeAt(c.coreTime ?? [], (rate / instances) * c.instances),
+    ownShapeAt(c.ownTime ?? [], (rate / instances) * c.instances),
   )
   return p ? p.p99Us : null
 }
