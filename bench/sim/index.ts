@@ -10,6 +10,7 @@ import { crossover, DEFAULT_MODEL, fleet, waitsAt, type ModelOptions } from './m
 import {
   fleetP99,
   floorModel,
+  geometricMedian,
   JUDGED_CAPACITY,
   layers,
   loadCurve,
@@ -22,7 +23,6 @@ import {
   type LatencyInputs,
 } from './latency.ts'
 import { quantileOf, quantileWithWaits } from './queueing.ts'
-import { median } from '../stats.ts'
 import { renderSimulationHtml } from './page.ts'
 import type { Simulation } from './simulation.ts'
 import type { ResultsFile } from '../contracts/results.ts'
@@ -147,10 +147,15 @@ export function runSimulation(
     fleet: f.rows,
     fleetNotes: f.notes,
     crossovers: cells.map((c) => crossover(c, o, sharedStorePerOp(cells))),
-    // Each cell's curve at the level of the time outside the servers its points read (the geometric median over them).
+    // Each cell's curve at the level of the time outside the servers its points read (geometric medians over them).
     curves: cells.map((c) => {
-      const scales = rows.filter((r) => r.cell === c.cell).map((r) => Math.log(r.outsideScale))
-      return loadCurve(c, capacity(c.cell), inputs, scales.length ? Math.exp(median(scales)) : 1)
+      const levels = rows.filter((r) => r.cell === c.cell).map((r) => r.outsideLevel)
+      return loadCurve(
+        c,
+        capacity(c.cell),
+        inputs,
+        levels.length ? { body: geometricMedian(levels.map((l) => l.body)), tail: geometricMedian(levels.map((l) => l.tail)) } : undefined,
+      )
     }),
   }
 }

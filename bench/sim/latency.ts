@@ -173,14 +173,21 @@ export function floorModel(floor: FloorPoint[] | undefined, arrivals: 'constant'
 const TAIL_FROM = 0.9
 
 /** Outside the servers at `rate`: up to p90 the two floor rates around it mixed by log distance (the nearest alone past the ends),
- * times `bodyScale`; above it the pooled tail. */
-export function outsideAt(f: FloorModel, rate: number, bodyScale = 1): Points {
-  const body = bodyScale === 1 ? bodyAt(f, rate) : bodyAt(f, rate).map((x) => x * bodyScale)
+ * above it the pooled tail; each times its factor in `level`. */
+export function outsideAt(f: FloorModel, rate: number, level: OutsideLevel = UNSCALED): Points {
+  const body = level.body === 1 ? bodyAt(f, rate) : bodyAt(f, rate).map((x) => x * level.body)
   const from = body.length - f.tail.length
   const out = Float64Array.from(body)
-  for (let i = 0; i < f.tail.length; i++) out[from + i] = Math.max(body[from - 1] ?? 0, f.tail[i]!)
+  for (let i = 0; i < f.tail.length; i++) out[from + i] = Math.max(body[from - 1] ?? 0, f.tail[i]! * level.tail)
   return out.sort()
 }
+
+/** Factors on the floor's time outside the servers: its body (up to p90) and its tail (from p90). */
+export interface OutsideLevel {
+  body: number
+  tail: number
+}
+const UNSCALED: OutsideLevel = { body: 1, tail: 1 }
 
 function bodyAt(f: FloorModel, rate: number): Points {
   const { rates, outside } = f
@@ -346,7 +353,7 @@ function desOptions(
   // the DES adds back what each request's own sleep costs.
   const scaled = ownAt !== null ? reshape(c.ownPoints, shapeOf(c.ownPoints), ownAt) : c.ownPoints
   const scaledMean = scaled.reduce((a, b) => a + b, 0) / scaled.length
-  const gap = scaled === c.ownPoints ? lowGap : Math.max(0, (c.instances * 1e6) / rate - scaledMean)
+  const gap = scaled === c.ownPoints ? lowGap : Math.max(0, (instances * 1e6) / rate - scaledMean)
   const cold = f ? wakeAt(f.instanceWake, gap) : 0
   const own = cold > 0 ? scaled.map((x) => Math.max(1, x - cold)) : scaled
   // The core time a request takes: the busy CPU per request, plus, for a request that finds its
@@ -407,20 +414,32 @@ export function fitTimeInServer(
 ): { to: OwnShape; busy: number; inner: OwnShape } {
   let to = ownAt
   let busy = busyCpuUs
-  let inner = ownAt
+  // The own time held the run's round trip to the store, not one asked of the fleet (`storeRttUs`, added beyond it).
+  const inServer = () => simulate({ ...desOptions(c, rate, inputs, over, busy, to)!, outsideUs: null, wake: null, storeRttUs: 0 })
+  let sim = inServer()
   for (let k = 0; k < FIT_ROUNDS; k++) {
-    // The own time held the run's round trip to the store, not one asked of the fleet (`storeRttUs`, added beyond it).
-    const sim = simulate({ ...desOptions(c, rate, inputs, over, busy, to)!, outsideUs: null, wake: null, storeRttUs: 0 })
-    inner = shapeOf(sim.responseUs)
+    const inner = shapeOf(sim.responseUs)
     const ratio = { p50: ownAt.p50 / inner.p50, p90: ownAt.p90 / inner.p90, p99: ownAt.p99 / inner.p99 }
-    const coreOff = coreTimeUs !== null ? Math.abs(sim.meanBusyUs - coreTimeUs) / coreTimeUs : 0
+    const coreOff = coreTimeUs ? Math.abs(sim.meanBusyUs - coreTimeUs) / coreTimeUs : 0
     if (Math.max(coreOff, ...Object.values(ratio).map((x) => Math.abs(x - 1))) <= FIT_WITHIN) break
-    if (coreTimeUs !== null) busy = Math.max(0.2 * c.own!.busyCpuUs, busy + coreTimeUs - sim.meanBusyUs)
+    if (coreTimeUs) busy = busyFor(c, busy, coreTimeUs, sim.meanBusyUs)
     const p50 = Math.max(1, to.p50 * ratio.p50)
     const p90 = Math.max(p50, to.p90 * ratio.p90)
     to = { p50, p90, p99: Math.max(p90, to.p99 * ratio.p99) }
+    sim = inServer()
   }
-  return { to, busy, inner }
+  return { to, busy, inner: shapeOf(sim.responseUs) }
+}
+
+/** The busy CPU per request under which the DES's mean core time moves from `spentUs` to `coreTimeUs` (at least a fifth of the
+ * cell's busy CPU). */
+function busyFor(c: Calibrated, busy: number, coreTimeUs: number, spentUs: number): number {
+  return Math.max(0.2 * c.own!.busyCpuUs, busy + coreTimeUs - spentUs)
+}
+
+/** The median of positive figures taken in their logs (a median of factors). */
+export function geometricMedian(xs: number[]): number {
+  return Math.exp(median(xs.map(Math.log)))
 }
 
 /** The DES's p50 and p99 for a cell at `rate`, with its mean wake-up and its cores' busy share. */
@@ -439,7 +458,7 @@ function predictAt(
   // The core time read off the cell's other rates: the busy share moved so that the DES's mean core time per request (its
   // wake-ups' CPU included, where they fall) is that figure.
   if (coreTimeUs !== null && Math.abs(r.meanBusyUs - coreTimeUs) > 0.01 * coreTimeUs) {
-    busy = Math.max(0.2 * busy, busy + coreTimeUs - r.meanBusyUs)
+    busy = busyFor(c, busy, coreTimeUs, r.meanBusyUs)
     o = desOptions(c, rate, inputs, over, busy, ownAt)!
     r = simulate(o)
   }
@@ -470,7 +489,7 @@ function predictRounds(
   p: OpenLoopPoint,
   inputs: LatencyInputs,
   leaveOut: number | null,
-  scaleOf: (round: number | null) => number = () => 1,
+  levelOf: (round: number | null) => OutsideLevel = () => UNSCALED,
 ): {
   p50Us: number
   p99Us: number
@@ -479,15 +498,15 @@ function predictRounds(
   coreTimeUs: number | null
   ownP50Us: number | null
   byRound: { round: number | null; rate: number; p50Us: number; options: DesOptions }[]
-  outsideScale: number
+  outsideLevel: OutsideLevel
 } | null {
   const rounds = p.rounds.filter((r) => r.achievedRate > 0)
   const each = (rounds.length ? rounds.map((r) => ({ round: r.round, rate: r.achievedRate })) : [{ round: null, rate: p.achievedRate }])
     .map(({ round, rate }) => {
-      const scale = scaleOf(round)
+      const level = levelOf(round)
       // The time outside the servers at the level this round's other points set (`outsideLevels`).
       const over: Partial<DesOptions> =
-        scale !== 1 && inputs.floor ? { outsideUs: { kind: 'points', points: outsideAt(inputs.floor, rate, scale) } } : {}
+        level !== UNSCALED && inputs.floor ? { outsideUs: { kind: 'points', points: outsideAt(inputs.floor, rate, level) } } : {}
       const core = (c.byRound?.coreTime ?? []).filter((a) => a.round === round)
       const own = (c.byRound?.ownTime ?? []).filter((a) => a.round === round)
       const coreTimeUs = core.some((a) => a.from === 'open' && kept(a, leaveOut))
@@ -511,7 +530,10 @@ function predictRounds(
     coreTimeUs: med((x) => x.coreTimeUs),
     ownP50Us: med((x) => x.ownP50Us),
     byRound: each.map((x) => ({ round: x.round, rate: x.rate, p50Us: x.p50Us, options: x.options })),
-    outsideScale: Math.exp(median(each.map((x) => Math.log(scaleOf(x.round))))),
+    outsideLevel: {
+      body: geometricMedian(each.map((x) => levelOf(x.round).body)),
+      tail: geometricMedian(each.map((x) => levelOf(x.round).tail)),
+    },
   }
 }
 
@@ -519,9 +541,6 @@ const pct = (predicted: number, measured: number) => (measured > 0 ? ((predicted
 
 /** The kinds of reason a prediction can miss by, each explained once on the page. */
 export const MISS_REASONS = {
-  'rate-not-held':
-    'the driver did not send on schedule in some rounds (achieved under 95% of the rate, or send lag p99 over 10 ms): the point ' +
-    'measures the client as much as the server',
   'driver-lag':
     "the load driver's own lateness at this point is far above its floor at the same rate: it shared its CPU with Redis and the " +
     "machine's other work, and a late send counts against the request",
@@ -553,12 +572,12 @@ export interface ValidationRow {
   /** The core time per request the model used here, read off the cell's other rates (the point left out), µs; null where the
    * run measured none (the busy CPU alone). */
   coreTimeUs: number | null
-  /** The servers' own request time p50 the model scaled their low-load times to here, read off the cell's other rates (the
+  /** The servers' own request time p50 the model reshaped their low-load times to here (their p90 and p99 with it), read off the cell's other rates (the
    * point left out), µs; null where the run measured none (the low-load times as they were). */
   ownP50Us: number | null
-  /** The factor on the floor's time outside the servers (its body, up to p90) the point was predicted with, read off the cell's
-   * other points (`outsideLevels`; the median over the point's rounds); 1 where none set one. */
-  outsideScale: number
+  /** The factors on the floor's time outside the servers (its body up to p90, its tail from p90) the point was predicted with,
+   * read off the cell's other points (`outsideLevels`; geometric medians over the point's rounds); 1 where none set one. */
+  outsideLevel: OutsideLevel
   /** Why the p99 is not judged at a judged point: a stall the model does not hold dominates the measured tail; else null. */
   stall: string | null
   /** The point's rounds that did not measure the servers, each with why (`roundsThatMeasured`): the measured and predicted
@@ -622,8 +641,6 @@ function whyMissed(
 ): { code: MissReason; figures: string }[] {
   const reasons: { code: MissReason; figures: string }[] = []
   const lag = sendLagP99(p)
-  if (p.heldRounds < p.rounds.length)
-    reasons.push({ code: 'rate-not-held', figures: `not held in ${p.rounds.length - p.heldRounds} of ${p.rounds.length} rounds` })
   if (Math.abs(err.p99) > TOLERANCE.p99 * 100 && lag !== null && lag > 2 * (floorLagP99 ?? 0) && lag > p.latencyUs.p99 / 4)
     reasons.push({
       code: 'driver-lag',
@@ -709,7 +726,7 @@ export function roundsThatMeasured(
       round: r.round,
       why:
         `round ${r.round}: ${(us / 1000).toFixed(2)} ms outside the servers at its p50, ` +
-        `${Math.round(us / calmest)}x its calmest round's ${(calmest / 1000).toFixed(2)} ms`,
+        `${(us / calmest).toFixed(1)}x its calmest round's ${(calmest / 1000).toFixed(2)} ms`,
     })
     return false
   })
@@ -734,57 +751,67 @@ export function roundsThatMeasured(
   }
 }
 
-/** Steps at most of the search for the outside time's scale at one round, and how near its p50 must come. */
+/** Steps at most of each search for the outside time's level at one round, and how near its p50, then its p99, must come. */
 const LEVEL_STEPS = 12
-const LEVEL_WITHIN = 0.02
+const LEVEL_WITHIN = { p50: 0.02, p99: 0.05 } as const
 
 /**
- * The scale of the time outside the servers (its body, up to p90) for each point and round of a cell, read off the cell's other
- * points in the same round: at each, the factor on the floor's outside time under which the DES's p50 is the measured one. The
- * floor ran minutes away from the cell's points, and on a shared machine the time outside the servers moves between minutes by
- * more than the queue the model is judged on (a floor p50 of 0.19-0.46 ms beside cells whose own points read 0.09-0.11 ms
- * outside their servers), while a cell's points of one round run back to back. Only points at or under the judged utilisation
- * set a scale (where the queue is small beside it), and never the point it is for. The floor still gives the tail and the
- * wake-ups. A round's scale is the geometric median over its other points, or over every round of them where it has none.
+ * The factor in [1/20, 20] under which `at` reads `target` within `within`, by bisection on its log (`at` rising with it); where
+ * none does (the rest of the model alone is above the target, or far below it), the bound nearest it.
+ */
+function factorFor(at: (k: number) => number, target: number, within: number): number {
+  let lo = Math.log(1 / 20)
+  let hi = Math.log(20)
+  let k = 0
+  for (let step = 0; step < LEVEL_STEPS; step++) {
+    k = (lo + hi) / 2
+    const got = at(Math.exp(k))
+    if (Math.abs(got - target) <= within * target) return Math.exp(k)
+    if (got > target) hi = k
+    else lo = k
+  }
+  return Math.exp(k)
+}
+
+/**
+ * The level of the time outside the servers for each point and round of a cell, read off the cell's other points in the same
+ * round: at each, the factor on the floor's outside body (up to p90) under which the DES's p50 is the measured one, then the
+ * factor on its tail under which the DES's p99 is. The floor ran minutes away from the cell's points, and on a shared machine
+ * the time outside the servers moves between minutes by more than the queue the model is judged on (a floor p50 of 0.19-0.46
+ * ms beside cells whose own points read 0.09-0.11 ms outside their servers; a floor p99 of 4.7-7.2 ms beside cell points at
+ * 1.1-3.3 ms), while a cell's points of one round run back to back. Only points at or under the judged utilisation set a level
+ * (where the queue is small beside it), and never the point it is for. The floor still gives the shape of each part and the
+ * wake-ups. A round's factors are the geometric medians over its other points, or over every round of them where it has none.
  */
 function outsideLevels(
   c: Calibrated,
   points: OpenLoopPoint[],
   inputs: LatencyInputs,
   utilisation: (p: OpenLoopPoint) => { servers: number; client: number | null },
-): (point: number, round: number | null) => number {
+): (point: number, round: number | null) => OutsideLevel {
   const f = inputs.floor
-  if (!f) return () => 1
-  const scales = points.flatMap((p) => {
+  if (!f) return () => UNSCALED
+  const levels = points.flatMap((p) => {
     const u = utilisation(p)
     if (Math.max(u.servers, u.client ?? 0) > JUDGED_CAPACITY + 1e-9) return []
     const calibration = Math.abs(p.achievedRate - c.lowLoad!.rate) < 1e-9
     const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate)
     if (!replayed) return []
     return replayed.byRound.flatMap(({ round, rate, options }) => {
-      const measured = p.rounds.find((x) => x.round === round)?.latencyUs.p50
-      if (!measured) return []
-      const p50At = (k: number) =>
-        quantileOf(simulate({ ...options, outsideUs: { kind: 'points', points: outsideAt(f, rate, k) } }).responseUs, 0.5)
-      // Bisection on the log of the scale, between 1/20 and 20.
-      let lo = Math.log(1 / 20)
-      let hi = Math.log(20)
-      let k = 0
-      for (let step = 0; step < LEVEL_STEPS; step++) {
-        k = (lo + hi) / 2
-        const at = p50At(Math.exp(k))
-        if (Math.abs(at - measured) <= LEVEL_WITHIN * measured) break
-        if (at > measured) hi = k
-        else lo = k
-      }
-      return [{ point: p.achievedRate, round, logScale: k }]
+      const measured = p.rounds.find((x) => x.round === round)?.latencyUs
+      if (!measured?.p50 || !measured.p99) return []
+      const at = (level: OutsideLevel, q: number) =>
+        quantileOf(simulate({ ...options, outsideUs: { kind: 'points', points: outsideAt(f, rate, level) } }).responseUs, q)
+      const body = factorFor((k) => at({ body: k, tail: 1 }, 0.5), measured.p50, LEVEL_WITHIN.p50)
+      const tail = factorFor((k) => at({ body, tail: k }, 0.99), measured.p99, LEVEL_WITHIN.p99)
+      return [{ point: p.achievedRate, round, body, tail }]
     })
   })
   return (point, round) => {
-    const others = scales.filter((x) => Math.abs(x.point - point) > 1e-9)
+    const others = levels.filter((x) => Math.abs(x.point - point) > 1e-9)
     const same = others.filter((x) => x.round === round)
     const from = same.length ? same : others
-    return from.length ? Math.exp(median(from.map((x) => x.logScale))) : 1
+    return from.length ? { body: geometricMedian(from.map((x) => x.body)), tail: geometricMedian(from.map((x) => x.tail)) } : UNSCALED
   }
 }
 
@@ -820,22 +847,22 @@ export function validate(
       const kept = calibration ? { point: whole, dropped: [] } : roundsThatMeasured(whole, busiest)
       return { whole, calibration, kept, p: kept.point.rounds.length ? kept.point : whole }
     })
-  const scaleAt = outsideLevels(
+  const levelAt = outsideLevels(
     c,
-    views.map((v) => v.p),
+    // Only rounds that measured the servers set a level.
+    views.filter((v) => v.kept.point.rounds.length > 0).map((v) => v.kept.point),
     inputs,
     (p) => measuredUtilisation(p, cores, storeOnClient),
   )
   return views.flatMap(({ whole, calibration, kept, p }) => {
-    const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate, (round) => scaleAt(p.achievedRate, round))
+    const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate, (round) => levelAt(p.achievedRate, round))
     if (!replayed) return []
-    const { coreTimeUs, ownP50Us, outsideScale, byRound: _byRound, ...pred } = replayed
+    const { coreTimeUs, ownP50Us, outsideLevel, byRound: _byRound, ...pred } = replayed
     const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
     const load = capacityRps ? p.achievedRate / capacityRps : (p.fraction ?? 1)
-    // Judged against the utilisation of every round (a median over rounds, as the point's figures are); shown as its kept rounds'.
-    const overall = measuredUtilisation(whole, cores, storeOnClient)
-    const busiest = Math.max(overall.servers, overall.client ?? 0)
-    const utilisation = measuredUtilisation(p, cores, storeOnClient)
+    // Judged against the utilisation of every round (a median over rounds, as the point's figures are), and shown as that.
+    const utilisation = measuredUtilisation(whole, cores, storeOnClient)
+    const busiest = Math.max(utilisation.servers, utilisation.client ?? 0)
     const notJudged = calibration
       ? "the calibration point (the servers' own time)"
       : inputs.floor === null
@@ -843,7 +870,7 @@ export function validate(
         : (unreplayable ??
           (busiest > JUDGED_CAPACITY + 1e-9
             ? `measured utilisation ${Math.round(busiest * 100)}% ` +
-              `(${overall.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
+              `(${utilisation.servers >= busiest ? "the servers' cores" : "the client's cores"}), over ${JUDGED_CAPACITY * 100}%`
             : 2 * kept.point.rounds.length < whole.rounds.length
               ? `${kept.dropped.length} of ${whole.rounds.length} rounds did not measure the servers at this point ` +
                 `(${kept.dropped.map((d) => d.why).join('; ')})`
@@ -868,7 +895,7 @@ export function validate(
         utilisation,
         coreTimeUs,
         ownP50Us,
-        outsideScale,
+        outsideLevel,
         stall,
         dropped: kept.dropped.map((d) => d.why),
         measured: {
@@ -952,12 +979,12 @@ export function layers(rows: ValidationRow[]): { byInstances: LayerVerdict[]; by
 }
 
 /** Predicted p50 and p99 against load for the cell as the run had it (its instances, cores and arrivals), 10% to 90% of its measured capacity,
- * the time outside the servers at the level its points read (`outsideScale`). */
+ * the time outside the servers at the level its points read (`level`). */
 export function loadCurve(
   c: Calibrated,
   capacityRps: number | null,
   inputs: LatencyInputs,
-  outsideScale = 1,
+  level: OutsideLevel = UNSCALED,
 ): { cell: string; points: { load: number; rps: number; p50Us: number; p99Us: number }[] } {
   if (!c.ownPoints || !capacityRps) return { cell: c.cell, points: [] }
   const points = []
@@ -970,8 +997,8 @@ export function loadCurve(
       inputs,
       {
         durationUs: (10_000 / rps) * 1e6,
-        ...(inputs.floor && outsideScale !== 1
-          ? { outsideUs: { kind: 'points' as const, points: outsideAt(inputs.floor, rps, outsideScale) } }
+        ...(inputs.floor && level !== UNSCALED
+          ? { outsideUs: { kind: 'points' as const, points: outsideAt(inputs.floor, rps, level) } }
           : {}),
       },
       coreTimeAt(c.coreTime ?? [], rps),
