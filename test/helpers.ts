@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { after } from 'node:test'
@@ -15,6 +15,8 @@ import { ProcessGroup } from '../bench/processes.ts'
 import { validateScenario } from '../bench/contracts/scenario.ts'
 import { compiledModule } from '../common/compiled.ts'
 import { storeProvisioners } from '../bench/stores/run/index.ts'
+import { leftBy, netnsUnavailable } from '../bench/fleet/netns.ts'
+import type { ResultsFile } from '../bench/contracts/results.ts'
 
 /** What a call returned and how long it took, ms. */
 export async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
@@ -235,6 +237,42 @@ export const runBench = (
   onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
   extraEnv: Record<string, string> = {},
 ) => runCli('bench/cli.ts', args, tag, onStderr, extraEnv)
+
+/**
+ * `npm run bench` on `scenario`, written as JSON to a temporary directory the test removes after it, with `args` after the
+ * scenario and its `--out`: asserts the run exited 0 and left nothing behind (no process carrying its tag, and no namespace,
+ * veth or bridge named for its pid), and returns its results.json, its output directory and its exit, output and pid.
+ */
+export async function benchLeavingNothing(
+  t: TestContext,
+  name: string,
+  scenario: Record<string, unknown>,
+  args: string[] = [],
+  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
+): Promise<{ results: ResultsFile; out: string; res: Awaited<ReturnType<typeof runCli>> }> {
+  const dir = mkdtempSync(join(tmpdir(), `authbench-${name}-`))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, `${name}.json`)
+  writeFileSync(file, JSON.stringify(scenario))
+  const out = join(dir, 'out')
+  const tag = runTag()
+  const started = performance.now()
+  const res = await runBench([file, '--out', out, ...args], tag, onStderr)
+  t.diagnostic(`the run took ${Math.round(performance.now() - started)} ms`)
+  assert.equal(res.code, 0, res.stderr + res.stdout)
+  assert.deepEqual(processesTagged(tag), [])
+  assert.deepEqual(leftBy(res.pid), [])
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? ''
+  assert.ok(!links.includes(`ab${res.pid}`), links)
+  return { results: JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile, out, res }
+}
+
+/** A namespace test's skip: where namespaces are not available, a reason to skip, except on CI (which runs as root with iproute2,
+ * so there a missing topology is a failure); and the reason itself, null where they are available. */
+export function netnsSkip(): { unavailable: string | null; skip: string | false } {
+  const unavailable = netnsUnavailable()
+  return { unavailable, skip: unavailable && !process.env.CI ? `${unavailable} (CI runs it as root)` : false }
+}
 
 /** What a scenario, `base` with `over` laid on it, is refused with: each issue as "path: message"; none where it is accepted. */
 export function scenarioIssues(base: Record<string, unknown>, over: Record<string, unknown> = {}): string[] {

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { Redis } from 'ioredis'
-import type { ResultsFile } from '../../bench/contracts/results.ts'
-import { leftBy, netnsUnavailable } from '../../bench/fleet/netns.ts'
-import { processesTagged, runBench, runTag } from '../helpers.ts'
+import { benchLeavingNothing, netnsSkip } from '../helpers.ts'
 
 // CI runs as root with iproute2: there a missing namespace topology is a failure, not a skip.
-const unavailable = netnsUnavailable()
-const skip = unavailable && !process.env.CI ? `${unavailable} (CI runs it as root)` : false
+const { unavailable, skip } = netnsSkip()
 
 /** The masters CLUSTER SLOTS names, as `address:port`, asked of the node at `host`. */
 async function slotMasters(host: string, port: number): Promise<string[]> {
@@ -32,12 +26,13 @@ describe('a Redis Cluster on a namespace topology: each master on a host of its 
     "hosts' addresses (CLUSTER SLOTS too), one read a request on the servers' counts and on the masters' own, the store's " +
     'CPU measured; nothing left', { skip }, async (t) => {
     assert.equal(unavailable, null, String(unavailable))
-    const dir = mkdtempSync(join(tmpdir(), 'authbench-cluster-hosts-'))
-    t.after(() => rmSync(dir, { recursive: true, force: true }))
-    const file = join(dir, 'cluster-hosts.json')
-    writeFileSync(
-      file,
-      JSON.stringify({
+    // Asked of the first master while the run holds the cluster: what a client is redirected to.
+    let announced: Promise<string[]> | null = null
+    // Nothing left: no process of the run's (the masters in their namespaces included), no namespace, veth or bridge.
+    const { results, res } = await benchLeavingNothing(
+      t,
+      'cluster-hosts',
+      {
         name: 'cluster-hosts-test',
         description: 'a Redis Cluster whose masters each run on a host of their own',
         workload: { route: 'GET /me', users: 20 },
@@ -48,25 +43,14 @@ describe('a Redis Cluster on a namespace topology: each master on a host of its 
         ],
         load: { connections: 8, durationSeconds: 1, warmupSeconds: 1, rounds: 1 },
         topology: 'netns',
-      }),
+      },
+      [],
+      (stderr) => {
+        const first = /started a Redis Cluster \(three masters\) on hosts store \((198\.1[89]\.\d+\.\d+)\)/.exec(stderr)
+        if (first && !announced) announced = slotMasters(first[1]!, 7000)
+      },
     )
-    const tag = runTag()
-    // Asked of the first master while the run holds the cluster: what a client is redirected to.
-    let announced: Promise<string[]> | null = null
-    const started = performance.now()
-    const res = await runBench([file, '--out', join(dir, 'out')], tag, (stderr) => {
-      const first = /started a Redis Cluster \(three masters\) on hosts store \((198\.1[89]\.\d+\.\d+)\)/.exec(stderr)
-      if (first && !announced) announced = slotMasters(first[1]!, 7000)
-    })
-    t.diagnostic(`the run took ${Math.round(performance.now() - started)} ms`)
-    assert.equal(res.code, 0, res.stderr + res.stdout)
-    // Nothing left: no process of the run's (the masters in their namespaces included), no namespace, veth or bridge.
-    assert.deepEqual(processesTagged(tag), [])
-    assert.deepEqual(leftBy(res.pid), [])
-    const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout
-    assert.ok(!links.includes(`ab${res.pid}`), links)
 
-    const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
     const hosts = results.environment.topology!.hosts
     const masters = ['store', 'store2', 'store3'].map((name) => `${hosts.find((h) => h.name === name)!.address}:7000`)
     for (const m of masters) assert.match(m, /^198\.1[89]\.\d+\.\d+:7000$/)

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import type { ResultsFile } from '../../bench/contracts/results.ts'
-import { processesTagged, runBench, runTag, scenarioIssues } from '../helpers.ts'
+import { benchLeavingNothing, scenarioIssues } from '../helpers.ts'
 
 const USERS = 30
 
@@ -37,12 +35,10 @@ describe('kill-instance: one app instance SIGKILLed behind HAProxy, started agai
     "under load: shared Redis and JWT lose nothing, per-process memory loses the dead instance's sessions; only 200, 401, 502 " +
       'and 503 answers; HAProxy stops routing within 2 s; nothing left running',
     async (t) => {
-      const dir = mkdtempSync(join(tmpdir(), 'authbench-kill-'))
-      t.after(() => rmSync(dir, { recursive: true, force: true }))
-      const file = join(dir, 'kill.json')
-      writeFileSync(
-        file,
-        JSON.stringify({
+      const { results, out } = await benchLeavingNothing(
+        t,
+        'kill',
+        {
           name: 'kill-instance-test',
           description: 'one instance killed',
           cells: [
@@ -53,13 +49,9 @@ describe('kill-instance: one app instance SIGKILLed behind HAProxy, started agai
           workload: { route: 'lifecycle', users: USERS, requestsPerUserPerSecond: 4, durationSeconds: 5, logoutsPerSecond: 0 },
           faults: [{ atSeconds: 1, action: 'kill-instance', durationSeconds: 1.5 }],
           load: { rounds: 1 },
-        }),
+        },
+        ['--no-pin'],
       )
-      const tag = runTag()
-      const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'], tag)
-      assert.equal(res.code, 0, res.stderr + res.stdout)
-      assert.deepEqual(processesTagged(tag), [])
-      const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
       const cell = (id: string) => results.cells.find((c) => c.id === id)!
       const cells = [
         cell('session-redis-x2-haproxy-roundrobin'),
@@ -104,7 +96,7 @@ describe('kill-instance: one app instance SIGKILLed behind HAProxy, started agai
       const lost = memory!.recovery!.sessionsLost
       assert.ok(lost > 0 && lost < USERS, `${lost} of ${USERS} sessions lost`)
       assert.ok(memory!.recovery!.episodes[0]!.during.status401 >= lost, JSON.stringify(memory!.recovery))
-      const html = readFileSync(join(dir, 'out', 'index.html'), 'utf8')
+      const html = readFileSync(join(out, 'index.html'), 'utf8')
       assert.ok(html.includes('<td>kill-instance at 1.0 s until 2.5 s</td>'), 'the faults table names the fault')
     },
   )

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import type { ResultsFile } from '../../bench/contracts/results.ts'
-import { leftBy, netnsUnavailable } from '../../bench/fleet/netns.ts'
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../bench/server-defaults.ts'
-import { processesTagged, runBench, runTag, scenarioIssues } from '../helpers.ts'
+import { benchLeavingNothing, netnsSkip, scenarioIssues } from '../helpers.ts'
 
 const RATE = 300
 const WINDOW_SECONDS = 4
@@ -16,8 +12,7 @@ const AT_SECONDS = 0.5
 const SLOWEST_ABOVE_TIMEOUT_MS = 250
 
 // CI runs as root with iproute2: there a missing namespace topology is a failure, not a skip.
-const unavailable = netnsUnavailable()
-const skip = unavailable && !process.env.CI ? `${unavailable} (CI runs it as root)` : false
+const { unavailable, skip } = netnsSkip()
 
 describe("the open loop under faults: requests keep coming at a fixed rate while the store host's link is down", () => {
   test('refused with the field named: a closed loop, and a fault that drops the open loop clients state', () => {
@@ -49,12 +44,10 @@ describe("the open loop under faults: requests keep coming at a fixed rate while
   test(`at ${RATE}/s: a Redis session fails closed (200s and 503s, no other 5xx, none past the store timeout), a JWT keeps ` +
     'answering 200; both good again within 3 s of the link coming back; nothing left', { skip }, async (t) => {
     assert.equal(unavailable, null, String(unavailable))
-    const dir = mkdtempSync(join(tmpdir(), 'authbench-open-partition-'))
-    t.after(() => rmSync(dir, { recursive: true, force: true }))
-    const file = join(dir, 'open-partition.json')
-    writeFileSync(
-      file,
-      JSON.stringify({
+    const { results, out } = await benchLeavingNothing(
+      t,
+      'open-partition',
+      {
         name: 'open-partition-test',
         description: 'the store host cut off for 1.5 s under a fixed rate',
         // Two instances behind HAProxy each, as a fleet runs them.
@@ -67,19 +60,9 @@ describe("the open loop under faults: requests keep coming at a fixed rate while
         topology: 'netns',
         // Connections enough for every request due in a store timeout (300/s x 0.5 s), so none waits in the driver for one.
         load: { mode: 'open', rates: [RATE], durationSeconds: WINDOW_SECONDS, rounds: 1, warmupSeconds: 0, connections: 300 },
-      }),
+      },
+      ['--no-pin'],
     )
-    const tag = runTag()
-    const started = performance.now()
-    const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'], tag)
-    t.diagnostic(`the run took ${Math.round(performance.now() - started)} ms`)
-    assert.equal(res.code, 0, res.stderr + res.stdout)
-    // Nothing left: no process, no namespace, no veth, no bridge of the run's.
-    assert.deepEqual(processesTagged(tag), [])
-    assert.deepEqual(leftBy(res.pid), [])
-    const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout
-    assert.ok(!links.includes(`ab${res.pid}`), links)
-    const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
     assert.equal(results.environment.topology!.kind, 'netns')
     const cell = (id: string) => results.cells.find((c) => c.id === id)!
     const session = cell('session-redis-x2-haproxy-roundrobin')
@@ -125,7 +108,7 @@ describe("the open loop under faults: requests keep coming at a fixed rate while
     assert.deepEqual([j.during.ok, j.during.status503, j.after!.status503], [j.during.requests, 0, 0], JSON.stringify(j))
     assert.ok(j.slowestDuringMs! < REDIS_COMMAND_TIMEOUT_MS, JSON.stringify(j))
     assert.equal(j.firstErrorMs, null)
-    const html = readFileSync(join(dir, 'out', 'index.html'), 'utf8')
+    const html = readFileSync(join(out, 'index.html'), 'utf8')
     assert.ok(html.includes('<h3>What a partition does to each strategy</h3>'), 'the faults section has the partition table')
     assert.ok(html.includes('<td>session-redis-x2-haproxy-roundrobin</td><td>failed closed</td>'), 'the session failed closed')
     assert.ok(html.includes('<td>jwt-HS256-fast-jwt-redis-x2-haproxy-roundrobin</td><td>kept answering</td>'), 'the JWT kept answering')

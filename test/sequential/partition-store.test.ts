@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import type { ResultsFile } from '../../bench/contracts/results.ts'
-import { leftBy, netnsUnavailable } from '../../bench/fleet/netns.ts'
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../bench/server-defaults.ts'
-import { processesTagged, runBench, runTag, scenarioIssues } from '../helpers.ts'
+import { benchLeavingNothing, netnsSkip, scenarioIssues } from '../helpers.ts'
 
 const USERS = 30
 const RATE = 4
@@ -19,8 +15,7 @@ const RATE = 4
 const SLOWEST_ABOVE_TIMEOUT_MS = 250
 
 // CI runs as root with iproute2: there a missing namespace topology is a failure, not a skip.
-const unavailable = netnsUnavailable()
-const skip = unavailable && !process.env.CI ? `${unavailable} (CI runs it as root)` : false
+const { unavailable, skip } = netnsSkip()
 
 describe("partition-store: the store host's link down on a namespace topology, then up", () => {
   test('refused with the field named: on loopback, without a duration', () => {
@@ -49,12 +44,10 @@ describe("partition-store: the store host's link down on a namespace topology, t
     'answering 200 until its token expires (its refresh fails closed); all good again within 3 s of the link coming back; ' +
     'nothing left', { skip }, async (t) => {
     assert.equal(unavailable, null, String(unavailable))
-    const dir = mkdtempSync(join(tmpdir(), 'authbench-partition-'))
-    t.after(() => rmSync(dir, { recursive: true, force: true }))
-    const file = join(dir, 'partition.json')
-    writeFileSync(
-      file,
-      JSON.stringify({
+    const { results, out } = await benchLeavingNothing(
+      t,
+      'partition',
+      {
         name: 'partition-store-test',
         description: 'the store host cut off for 1.5 s',
         // 3 s tokens: a token's lifetime bounds the lifecycle's warm-up (logins spread over a refresh interval) and a plain
@@ -70,19 +63,9 @@ describe("partition-store: the store host's link down on a namespace topology, t
         faults: [{ atSeconds: 1, action: 'partition-store', durationSeconds: 1.5 }],
         topology: 'netns',
         load: { rounds: 1, warmupSeconds: 1 },
-      }),
+      },
+      ['--no-pin'],
     )
-    const tag = runTag()
-    const started = performance.now()
-    const res = await runBench([file, '--out', join(dir, 'out'), '--no-pin'], tag)
-    t.diagnostic(`the run took ${Math.round(performance.now() - started)} ms`)
-    assert.equal(res.code, 0, res.stderr + res.stdout)
-    // Nothing left: no process, no namespace, no veth, no bridge of the run's.
-    assert.deepEqual(processesTagged(tag), [])
-    assert.deepEqual(leftBy(res.pid), [])
-    const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout
-    assert.ok(!links.includes(`ab${res.pid}`), links)
-    const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as ResultsFile
     assert.equal(results.environment.topology!.kind, 'netns')
     const cell = (id: string) => results.cells.find((c) => c.id === id)!
     const [session, jwt, denylist, cluster] = [
@@ -148,7 +131,7 @@ describe("partition-store: the store host's link down on a namespace topology, t
     assert.ok(c.during.status503 >= 0.6 * c.during.requests, JSON.stringify(c))
     assert.equal(c.during.status401, 0, JSON.stringify(c))
     assert.ok(c.slowestDuringMs! >= REDIS_COMMAND_TIMEOUT_MS, JSON.stringify(c))
-    const html = readFileSync(join(dir, 'out', 'index.html'), 'utf8')
+    const html = readFileSync(join(out, 'index.html'), 'utf8')
     assert.ok(html.includes('<h3>What a partition does to each strategy</h3>'), 'the faults section has the partition table')
     assert.ok(html.includes('<td>jwt-HS256-fast-jwt-redis-denylist-ttl3s</td><td>failed closed</td>'), 'the denylist failed closed')
     assert.ok(html.includes('<td>session-redis</td><td>failed closed</td>'), 'the session failed closed')
