@@ -5,7 +5,14 @@ import { VerificationError } from '../contracts/errors.ts'
 import { openWindow } from '../collect.ts'
 import type { RunEvent } from '../contracts/events.ts'
 import type { CellPlan } from '../contracts/plan.ts'
-import type { CellResult, LifecycleMeasurement, LifecycleResult, LifecycleSummary } from '../contracts/results.ts'
+import type {
+  CellResult,
+  LifecycleMeasurement,
+  LifecycleResult,
+  LifecycleSummary,
+  TimelineBucket,
+  TimelinePoint,
+} from '../contracts/results.ts'
 import { LIFECYCLE_DEFAULTS, type Scenario, type ScenarioIssue } from '../contracts/scenario.ts'
 import type { CellSpec } from '../contracts/plan.ts'
 import { runLifecycle } from '../drive/virtual-users.ts'
@@ -166,41 +173,28 @@ async function runLifecycleRound(round: number, ctx: TurnContext): Promise<void>
 
 type LifecycleMeasured = Extract<RunEvent, { type: 'lifecycle-measured' }>
 
+/** The fields of a lifecycle window's 100 ms buckets that a fault's timeline keeps (not its refreshes or its own counters). */
+const TIMELINE_KEYS = [
+  'tMs',
+  'requests',
+  'ok',
+  'status401',
+  'status502',
+  'status503',
+  'status5xx',
+  'errors',
+  'latencyUsP50',
+  'latencyUsP99',
+  'latencyUsMax',
+  'logins',
+  'forcedLogins',
+] as const satisfies readonly (keyof TimelineBucket)[]
+
 /** The timeline and recovery of a cell that took some of the scenario's faults (its first window). */
 function faultFigures(plan: CellPlan, scenario: Scenario, m: LifecycleMeasurement | null): Pick<CellResult, 'timeline' | 'recovery'> {
   const faults = faultsFor(plan, scenario.faults)
   if (!faults || !m) return { timeline: null, recovery: null }
-  const timeline = m.timeline.map(
-    ({
-      tMs,
-      requests,
-      ok,
-      status401,
-      status502,
-      status503,
-      status5xx,
-      errors,
-      latencyUsP50,
-      latencyUsP99,
-      latencyUsMax,
-      logins,
-      forcedLogins,
-    }) => ({
-      tMs,
-      requests,
-      ok,
-      status401,
-      status502,
-      status503,
-      status5xx,
-      errors,
-      latencyUsP50,
-      latencyUsP99,
-      latencyUsMax,
-      logins,
-      forcedLogins,
-    }),
-  )
+  const timeline = m.timeline.map((b) => Object.fromEntries(TIMELINE_KEYS.map((k) => [k, b[k]])) as TimelinePoint)
   return { timeline, recovery: recoveryOf(timeline, faults, m.usersForcedToLogIn, m.routedAwayMs ?? []) }
 }
 
