@@ -61,16 +61,17 @@ test("a session's counted batches hold no store write, delete or purge, by the s
   ])
   assert.equal(counts.length, 2)
 
-  // The check can fail: renewals due every second (a 4 s idle timeout) land inside a batch that lasts longer (200
-  // requests under valgrind). Two users, so each is asked every other request and none idles out (a 401) however slow
-  // a loaded machine makes the batch.
-  const renewing = await start(['--session-idle-ttl', '4'])
-  // The route's first requests under valgrind compile its path, which on a loaded machine can outlast the 4 s idle timeout:
+  // The check can fail: renewals due every 2 s (an 8 s idle timeout) land inside a run that lasts longer (400 requests
+  // under valgrind, at least 6 ms each). Two users, so each is asked every other request, and a stall of up to 8 s (a
+  // loaded machine's, or valgrind's while its instrumentation is switched) idles neither out (a 401): at a 4 s timeout
+  // a fresh-clone run on a loaded machine did.
+  const renewing = await start(['--session-idle-ttl', '8'])
+  // The route's first requests under valgrind compile its path, which on a loaded machine can outlast the idle timeout:
   // sent first, by a user of their own and whatever they answer, so the two users below are asked within moments of login.
   const [warm] = await credentialPool(plan, [renewing.url], 1)
   for (let i = 0; i < 20; i++) await (await fetch(`${renewing.url}${warm!.path}`, { headers: warm!.headers })).arrayBuffer()
   await assert.rejects(
-    countInstructions(renewing, await credentialPool(plan, [renewing.url], 2), SETTINGS, 1, { check }),
+    countInstructions(renewing, await credentialPool(plan, [renewing.url], 2), { ...SETTINGS, batchRequests: 300 }, 1, { check }),
     (err: Error) => err instanceof InstrumentError && err.code === 'ERR_INSTRUMENT' && / [1-9]\d* store writes/.test(err.message),
   )
   await renewing.stop()
