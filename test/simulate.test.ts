@@ -311,6 +311,11 @@ test("the time outside the servers takes its level from the cell's other points:
   assert.equal(mid.within!.p50, true)
   // The 4,000/s point, left out in turn, reads the level off the other two: 100 + 100.
   close(sim.validation[2]!.predicted.p50Us, 200, 0.03, 'p50 at 4,000/s')
+  // The body's level follows the rate: 1 at 1,000/s (212 µs measured, as the floor reads) and 4 at 4,000/s (100 + 4 x 50 µs
+  // measured) read 2 at 2,000/s, halfway between in the log of the rate: 100 + 18.78 + 100.
+  const rising = runSimulation(wakeResults({ p50At2000: 219, p50At4000: 300 })).validation[1]!
+  close(rising.outsideLevel.body, 2, 0.03, 'body factor at 2,000/s')
+  close(rising.predicted.p50Us, 100 + (70 * 220) / 820 + 100, 0.03, 'p50 at 2,000/s')
 })
 
 test("a round whose time outside the servers is over 4 times its point's calmest round's measured the host, and is left out", () => {

@@ -489,7 +489,7 @@ function predictRounds(
   p: OpenLoopPoint,
   inputs: LatencyInputs,
   leaveOut: number | null,
-  levelOf: (round: number | null) => OutsideLevel = () => UNSCALED,
+  levelOf: (round: number | null, rate: number) => OutsideLevel = () => UNSCALED,
 ): {
   p50Us: number
   p99Us: number
@@ -503,7 +503,7 @@ function predictRounds(
   const rounds = p.rounds.filter((r) => r.achievedRate > 0)
   const each = (rounds.length ? rounds.map((r) => ({ round: r.round, rate: r.achievedRate })) : [{ round: null, rate: p.achievedRate }])
     .map(({ round, rate }) => {
-      const level = levelOf(round)
+      const level = levelOf(round, rate)
       // The time outside the servers at the level this round's other points set (`outsideLevels`).
       const over: Partial<DesOptions> =
         level !== UNSCALED && inputs.floor ? { outsideUs: { kind: 'points', points: outsideAt(inputs.floor, rate, level) } } : {}
@@ -531,8 +531,8 @@ function predictRounds(
     ownP50Us: med((x) => x.ownP50Us),
     byRound: each.map((x) => ({ round: x.round, rate: x.rate, p50Us: x.p50Us, options: x.options })),
     outsideLevel: {
-      body: geometricMedian(each.map((x) => levelOf(x.round).body)),
-      tail: geometricMedian(each.map((x) => levelOf(x.round).tail)),
+      body: geometricMedian(each.map((x) => levelOf(x.round, x.rate).body)),
+      tail: geometricMedian(each.map((x) => levelOf(x.round, x.rate).tail)),
     },
   }
 }
@@ -781,14 +781,15 @@ function factorFor(at: (k: number) => number, target: number, within: number): n
  * ms beside cells whose own points read 0.09-0.11 ms outside their servers; a floor p99 of 4.7-7.2 ms beside cell points at
  * 1.1-3.3 ms), while a cell's points of one round run back to back. Only points at or under the judged utilisation set a level
  * (where the queue is small beside it), and never the point it is for. The floor still gives the shape of each part and the
- * wake-ups. A round's factors are the geometric medians over its other points, or over every round of them where it has none.
+ * wake-ups. A round's body factor is read off its other points by rate (linear in the log of the rate between the two around
+ * it, flat past the ends), its tail factor is their geometric median; off every round's points where the round has none.
  */
 function outsideLevels(
   c: Calibrated,
   points: OpenLoopPoint[],
   inputs: LatencyInputs,
   utilisation: (p: OpenLoopPoint) => { servers: number; client: number | null },
-): (point: number, round: number | null) => OutsideLevel {
+): (point: number, round: number | null, rate: number) => OutsideLevel {
   const f = inputs.floor
   if (!f) return () => UNSCALED
   const levels = points.flatMap((p) => {
@@ -804,14 +805,19 @@ function outsideLevels(
         quantileOf(simulate({ ...options, outsideUs: { kind: 'points', points: outsideAt(f, rate, level) } }).responseUs, q)
       const body = factorFor((k) => at({ body: k, tail: 1 }, 0.5), measured.p50, LEVEL_WITHIN.p50)
       const tail = factorFor((k) => at({ body, tail: k }, 0.99), measured.p99, LEVEL_WITHIN.p99)
-      return [{ point: p.achievedRate, round, body, tail }]
+      return [{ point: p.achievedRate, round, rate, body, tail }]
     })
   })
-  return (point, round) => {
+  return (point, round, rate) => {
     const others = levels.filter((x) => Math.abs(x.point - point) > 1e-9)
     const same = others.filter((x) => x.round === round)
     const from = same.length ? same : others
-    return from.length ? { body: geometricMedian(from.map((x) => x.body)), tail: geometricMedian(from.map((x) => x.tail)) } : UNSCALED
+    if (!from.length) return UNSCALED
+    // The body follows the rate (the wake-ups in it fall as the rate rises): read off the round's other points linear in the
+    // log of the rate between the two around it (flat past the ends), as the floor's body is. The tail, the host's stalls,
+    // does not: pooled, as the floor's is.
+    const byRate = [...from].sort((a, b) => a.rate - b.rate).map((x) => ({ rate: x.rate, us: Math.log(x.body) }))
+    return { body: Math.exp(inLogRate(byRate, rate)!), tail: geometricMedian(from.map((x) => x.tail)) }
   }
 }
 
@@ -855,7 +861,7 @@ export function validate(
     (p) => measuredUtilisation(p, cores, storeOnClient),
   )
   return views.flatMap(({ whole, calibration, kept, p }) => {
-    const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate, (round) => levelAt(p.achievedRate, round))
+    const replayed = predictRounds(c, p, inputs, calibration ? null : p.achievedRate, (round, rate) => levelAt(p.achievedRate, round, rate))
     if (!replayed) return []
     const { coreTimeUs, ownP50Us, outsideLevel, byRound: _byRound, ...pred } = replayed
     const errorPct = { p50: pct(pred.p50Us, p.latencyUs.p50), p99: pct(pred.p99Us, p.latencyUs.p99) }
