@@ -1,5 +1,5 @@
 import { median, medianCi95, medianIntervalCoverage } from './stats.ts'
-import type { CellSummary, Interval, ResultsFile, RoundResult } from './contracts/results.ts'
+import type { CellSummary, Interval, OpenLoopPoint, ResultsFile, RoundResult } from './contracts/results.ts'
 
 const interval = (values: number[]): Interval => ({
   median: median(values),
@@ -99,5 +99,23 @@ from ${minUs.toFixed(1)} to ${maxUs.toFixed(1)} µs (${spread.toFixed(2)}x${
         }). Absolute figures move with the machine. Each comparison below pairs two cells' windows round by round and gives \
 its verdict from the interval of those per-round ratios: "unresolved" where the rounds did not agree enough to decide.`
       : null,
+  }
+}
+
+/** An open-loop point's figures over its rounds: each the median of the rounds' (the longest latency their maximum). */
+export function roundMedians(
+  rounds: readonly OpenLoopPoint['rounds'][number][],
+): Pick<OpenLoopPoint, 'latencyUs' | 'cpuUsPerRequest' | 'serverBusyShare'> {
+  const med = (pick: (r: OpenLoopPoint['rounds'][number]) => number) => median(rounds.map(pick))
+  return {
+    latencyUs: {
+      p50: med((r) => r.latencyUs.p50),
+      p90: med((r) => r.latencyUs.p90),
+      p99: med((r) => r.latencyUs.p99),
+      p999: med((r) => r.latencyUs.p999),
+      max: Math.max(...rounds.map((r) => r.latencyUs.max)),
+    },
+    cpuUsPerRequest: med((r) => r.cpuUsPerRequest),
+    serverBusyShare: med((r) => r.serverBusyShare),
   }
 }

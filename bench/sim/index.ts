@@ -10,11 +10,11 @@ import { crossover, DEFAULT_MODEL, fleet, waitsAt, type ModelOptions } from './m
 import {
   fleetP99,
   floorModel,
-  geometricMedian,
   JUDGED_CAPACITY,
   layers,
   loadCurve,
   outsideAt,
+  pooledLevel,
   runCores,
   serverCores,
   TARGET_SHARE,
@@ -150,12 +150,7 @@ export function runSimulation(
     // Each cell's curve at the level of the time outside the servers its points read (geometric medians over them).
     curves: cells.map((c) => {
       const levels = rows.filter((r) => r.cell === c.cell).map((r) => r.outsideLevel)
-      return loadCurve(
-        c,
-        capacity(c.cell),
-        inputs,
-        levels.length ? { body: geometricMedian(levels.map((l) => l.body)), tail: geometricMedian(levels.map((l) => l.tail)) } : undefined,
-      )
+      return loadCurve(c, capacity(c.cell), inputs, levels.length ? pooledLevel(levels) : undefined)
     }),
   }
 }

@@ -6,6 +6,7 @@
 import { cpuCount } from '../affinity.ts'
 import { storeDescriptors } from '../stores/index.ts'
 import { median } from '../stats.ts'
+import { roundMedians } from '../summarize.ts'
 import type { FloorPoint, OpenLoopPoint, ResultsFile } from '../contracts/results.ts'
 import type { Calibrated } from './calibrate.ts'
 import { simulate, wakeAt, type DesOptions } from './des.ts'
@@ -438,8 +439,13 @@ function busyFor(c: Calibrated, busy: number, coreTimeUs: number, spentUs: numbe
 }
 
 /** The median of positive figures taken in their logs (a median of factors). */
-export function geometricMedian(xs: number[]): number {
+function geometricMedian(xs: number[]): number {
   return Math.exp(median(xs.map(Math.log)))
+}
+
+/** Outside levels pooled: each factor's geometric median. */
+export function pooledLevel(levels: OutsideLevel[]): OutsideLevel {
+  return { body: geometricMedian(levels.map((l) => l.body)), tail: geometricMedian(levels.map((l) => l.tail)) }
 }
 
 /** The DES's p50 and p99 for a cell at `rate`, with its mean wake-up and its cores' busy share. */
@@ -530,10 +536,7 @@ function predictRounds(
     coreTimeUs: med((x) => x.coreTimeUs),
     ownP50Us: med((x) => x.ownP50Us),
     byRound: each.map((x) => ({ round: x.round, rate: x.rate, p50Us: x.p50Us, options: x.options })),
-    outsideLevel: {
-      body: geometricMedian(each.map((x) => levelOf(x.round, x.rate).body)),
-      tail: geometricMedian(each.map((x) => levelOf(x.round, x.rate).tail)),
-    },
+    outsideLevel: pooledLevel(each.map((x) => levelOf(x.round, x.rate))),
   }
 }
 
@@ -730,25 +733,8 @@ export function roundsThatMeasured(
     })
     return false
   })
-  if (kept.length === p.rounds.length) return { point: p, dropped }
-  const med = (pick: (r: OpenLoopPoint['rounds'][number]) => number) => (kept.length ? median(kept.map(pick)) : 0)
-  return {
-    point: {
-      ...p,
-      rounds: kept,
-      heldRounds: kept.length,
-      latencyUs: {
-        p50: med((r) => r.latencyUs.p50),
-        p90: med((r) => r.latencyUs.p90),
-        p99: med((r) => r.latencyUs.p99),
-        p999: med((r) => r.latencyUs.p999),
-        max: kept.length ? Math.max(...kept.map((r) => r.latencyUs.max)) : 0,
-      },
-      cpuUsPerRequest: med((r) => r.cpuUsPerRequest),
-      serverBusyShare: med((r) => r.serverBusyShare),
-    },
-    dropped,
-  }
+  if (kept.length === p.rounds.length || kept.length === 0) return { point: kept.length ? p : { ...p, rounds: [], heldRounds: 0 }, dropped }
+  return { point: { ...p, rounds: kept, heldRounds: kept.length, ...roundMedians(kept) }, dropped }
 }
 
 /** Steps at most of each search for the outside time's level at one round, and how near its p50, then its p99, must come. */

@@ -10,6 +10,7 @@ import { faultsFor, faultsTarget, injector, type FaultPlan } from '../fault-kind
 import { recoveryOf } from '../recovery.ts'
 import type { CellRuntime } from '../verify.ts'
 import { median, shuffled } from '../stats.ts'
+import { roundMedians } from '../summarize.ts'
 import { closedFigures, PREPARE_SECONDS_ESTIMATE } from './closed-figures.ts'
 import { lifecycleOnlyAxes } from './checks.ts'
 import type { WorkloadDescriptor } from './descriptor.ts'
@@ -155,15 +156,7 @@ function openLoopPoints(windows: OpenMeasured[], faults: NonNullable<Scenario['f
         rate: med((m) => m.rate),
         fraction: ms[0]!.fraction,
         achievedRate: med((m) => m.achievedRate),
-        latencyUs: {
-          p50: med((m) => m.latencyUs.p50),
-          p90: med((m) => m.latencyUs.p90),
-          p99: med((m) => m.latencyUs.p99),
-          p999: med((m) => m.latencyUs.p999),
-          max: Math.max(...ms.map((m) => m.latencyUs.max)),
-        },
-        cpuUsPerRequest: med((m) => m.cpuUsPerRequest),
-        serverBusyShare: med((m) => m.serverBusyShare),
+        ...roundMedians(ms),
         heldRounds: ms.filter((m) => m.held).length,
         rounds: ms,
         // The open loop's clients never log in: no session is lost to them, only answered 401.
